@@ -1,0 +1,243 @@
+package org.letterlock.vault;
+
+import java.math.BigInteger;
+import java.security.GeneralSecurityException;
+import java.security.InvalidAlgorithmParameterException;
+import java.security.Key;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.KeyStore;
+import java.security.KeyStoreException;
+import java.security.NoSuchAlgorithmException;
+import java.security.PrivateKey;
+import java.security.Provider;
+import java.security.PublicKey;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.security.interfaces.ECPublicKey;
+import java.security.interfaces.RSAPrivateKey;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Date;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import javax.crypto.Cipher;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.operator.ContentSigner;
+
+/**
+ * A vault over a JCA {@link KeyStore}: the PKCS#11 key store of SunPKCS11, or a BCFKS key store in memory or in a file.
+ * Every back-end needs a certificate beside each private key to store it, so a self-signed holder certificate
+ * (subject CN = the object name) is made with the key; it only names the key and is never published.
+ */
+public final class KeyStoreVault implements KeyVault {
+
+    /** What differs between back-ends once the key store is open. */
+    public interface Backing {
+        /** Writes the key store where it lives, after a key was added; a no-op for tokens that store on their own. */
+        void persist(KeyStore store);
+
+        void close();
+    }
+
+    private final String tokenLabel;
+    private final KeyStore store;
+    private final Provider provider;
+    private final char[] entryPassword;
+    private final Backing backing;
+    private final VaultStatus status;
+    private final ConcurrentMap<String, PrivateKey> privateKeys = new ConcurrentHashMap<>();
+    private final ConcurrentMap<String, PublicKey> publicKeys = new ConcurrentHashMap<>();
+
+    /**
+     * @param provider      the provider that makes keys and uses them (SunPKCS11 for a token, Bouncy Castle otherwise)
+     * @param entryPassword the per-entry password (null for PKCS#11, where the login protects every key)
+     */
+    public KeyStoreVault(String tokenLabel, KeyStore store, Provider provider, char[] entryPassword, Backing backing, VaultStatus status) {
+        this.tokenLabel = tokenLabel;
+        this.store = store;
+        this.provider = provider;
+        this.entryPassword = entryPassword;
+        this.backing = backing;
+        this.status = status;
+    }
+
+    @Override
+    public synchronized PublicKey createKey(KeyUri name, KeySpec spec) {
+        String alias = aliasOf(name);
+        if (contains(name)) {
+            throw new VaultException(VaultException.Reason.KEY_EXISTS, "key " + name + " exists already; choose another object name");
+        }
+        KeyPair pair = generate(spec);
+        try {
+            X509Certificate holder = holderCertificate(alias, pair, spec);
+            store.setKeyEntry(alias, pair.getPrivate(), entryPassword, new Certificate[] {holder});
+            backing.persist(store);
+        } catch (GeneralSecurityException e) {
+            throw new VaultException(VaultException.Reason.BACKEND_FAILURE, "could not store key " + name + " on " + status.description() + ": " + e.getMessage(), e);
+        }
+        privateKeys.put(alias, pair.getPrivate());
+        publicKeys.put(alias, pair.getPublic());
+        return pair.getPublic();
+    }
+
+    @Override
+    public boolean contains(KeyUri name) {
+        String alias = aliasOf(name);
+        if (privateKeys.containsKey(alias)) {
+            return true;
+        }
+        try {
+            return store.isKeyEntry(alias);
+        } catch (KeyStoreException e) {
+            throw failure("look up " + name, e);
+        }
+    }
+
+    @Override
+    public PublicKey publicKey(KeyUri name) {
+        String alias = aliasOf(name);
+        return publicKeys.computeIfAbsent(alias, a -> {
+            try {
+                Certificate certificate = store.getCertificate(a);
+                if (certificate == null || !store.isKeyEntry(a)) {
+                    throw notFound(name);
+                }
+                return certificate.getPublicKey();
+            } catch (KeyStoreException e) {
+                throw failure("read the public key of " + name, e);
+            }
+        });
+    }
+
+    @Override
+    public List<KeyUri> keys() {
+        try {
+            List<KeyUri> names = new ArrayList<>();
+            for (String alias : Collections.list(store.aliases())) {
+                if (store.isKeyEntry(alias)) {
+                    names.add(KeyUri.of(tokenLabel, alias));
+                }
+            }
+            names.sort((a, b) -> a.object().compareTo(b.object()));
+            return names;
+        } catch (KeyStoreException e) {
+            throw failure("list keys", e);
+        }
+    }
+
+    @Override
+    public ContentSigner signer(KeyUri name) {
+        return signer(name, defaultSignatureAlgorithm(publicKey(name)));
+    }
+
+    @Override
+    public ContentSigner signer(KeyUri name, String signatureAlgorithm) {
+        return new TokenContentSigner(signatureAlgorithm, privateKey(name), provider);
+    }
+
+    @Override
+    public Optional<KeyDecrypter> decrypter(KeyUri name) {
+        PrivateKey key = privateKey(name);
+        if (!"RSA".equals(key.getAlgorithm()) && !(key instanceof RSAPrivateKey)) {
+            return Optional.empty();
+        }
+        return Optional.of((transformation, ciphertext) -> {
+            Cipher cipher;
+            try {
+                cipher = Cipher.getInstance(transformation, provider);
+            } catch (GeneralSecurityException e) {
+                throw new VaultException(VaultException.Reason.UNSUPPORTED, status.type() + " vault cannot decrypt with " + transformation, e);
+            }
+            try {
+                cipher.init(Cipher.DECRYPT_MODE, key);
+                return cipher.doFinal(ciphertext);
+            } catch (GeneralSecurityException e) {
+                throw new VaultException(VaultException.Reason.BACKEND_FAILURE, "decryption with " + name + " failed: " + e.getMessage(), e);
+            }
+        });
+    }
+
+    @Override
+    public VaultStatus status() {
+        return status;
+    }
+
+    @Override
+    public void close() {
+        privateKeys.clear();
+        backing.close();
+    }
+
+    static String defaultSignatureAlgorithm(PublicKey key) {
+        if (key instanceof ECPublicKey ec) {
+            return ec.getParams().getCurve().getField().getFieldSize() > 256 ? KeySpec.EC_P384.signatureAlgorithm() : KeySpec.EC_P256.signatureAlgorithm();
+        }
+        return switch (key.getAlgorithm()) {
+            case "RSA" -> KeySpec.RSA_3072.signatureAlgorithm();
+            case "Ed25519", "EdDSA" -> KeySpec.ED25519.signatureAlgorithm();
+            default -> throw new VaultException(VaultException.Reason.UNSUPPORTED, "no default signature algorithm for " + key.getAlgorithm() + " keys");
+        };
+    }
+
+    private PrivateKey privateKey(KeyUri name) {
+        String alias = aliasOf(name);
+        return privateKeys.computeIfAbsent(alias, a -> {
+            try {
+                Key key = store.getKey(a, entryPassword);
+                if (!(key instanceof PrivateKey privateKey)) {
+                    throw notFound(name);
+                }
+                return privateKey;
+            } catch (GeneralSecurityException e) {
+                throw failure("load " + name, e);
+            }
+        });
+    }
+
+    private KeyPair generate(KeySpec spec) {
+        try {
+            KeyPairGenerator generator = KeyPairGenerator.getInstance(spec.keyAlgorithm(), provider);
+            if (spec.parameters() != null) {
+                generator.initialize(spec.parameters());
+            }
+            return generator.generateKeyPair();
+        } catch (NoSuchAlgorithmException | InvalidAlgorithmParameterException e) {
+            throw new VaultException(VaultException.Reason.UNSUPPORTED,
+                    "the " + status.type() + " vault (" + status.description() + ") cannot make " + spec.configName() + " keys; choose another key spec", e);
+        } catch (RuntimeException e) {
+            throw new VaultException(VaultException.Reason.BACKEND_FAILURE, "making a " + spec.configName() + " key failed on " + status.description() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private X509Certificate holderCertificate(String alias, KeyPair pair, KeySpec spec) throws GeneralSecurityException {
+        X500Name subject = new X500Name("CN=" + alias.replaceAll("[,+=\"\\\\<>;#]", "_"));
+        Instant now = Instant.now();
+        JcaX509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(subject, BigInteger.valueOf(now.toEpochMilli()),
+                Date.from(now), Date.from(now.plus(36500, ChronoUnit.DAYS)), subject, pair.getPublic());
+        ContentSigner signer = new TokenContentSigner(spec.signatureAlgorithm(), pair.getPrivate(), provider);
+        return new JcaX509CertificateConverter().getCertificate(builder.build(signer));
+    }
+
+    private String aliasOf(KeyUri name) {
+        if (!name.token().equals(tokenLabel)) {
+            throw new VaultException(VaultException.Reason.KEY_NOT_FOUND, "key " + name + " names token '" + name.token() + "' but this vault is token '" + tokenLabel + "'");
+        }
+        return name.object();
+    }
+
+    private VaultException notFound(KeyUri name) {
+        return new VaultException(VaultException.Reason.KEY_NOT_FOUND,
+                "no key " + name + " on " + status.description() + "; create it first or check the object name in configuration");
+    }
+
+    private VaultException failure(String what, Exception e) {
+        return new VaultException(VaultException.Reason.BACKEND_FAILURE, "could not " + what + " on " + status.description() + ": " + e.getMessage(), e);
+    }
+}
