@@ -1,0 +1,217 @@
+package org.letterlock.platform.audit;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import javax.sql.DataSource;
+import org.letterlock.platform.error.ErrorType;
+import org.letterlock.platform.error.LetterlockException;
+
+/**
+ * The append-only, hash-chained audit log. One writer thread takes every pending event, writes them as one batch in
+ * one transaction (group commit) and only then answers the callers: a record returned is a record committed. The
+ * chain head row is locked for each batch, so several nodes can share one chain. Checkpoints are signed every
+ * {@code checkpointEvery} records and at least every {@code checkpointInterval} while records arrive.
+ */
+public final class AuditLog implements AuditRecorder, AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(AuditLog.class.getName());
+    private static final int MAX_BATCH = 1000;
+    private static final String INSERT = "INSERT INTO audit_record (seq, recorded_at, actor, action, target, outcome, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+    private record Pending(AuditEvent event, CompletableFuture<AuditRecord> done) {
+    }
+
+    private final DataSource dataSource;
+    private final Clock clock;
+    private final AuditCheckpoints checkpoints;
+    private final long checkpointEvery;
+    private final Duration checkpointInterval;
+    private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>(100_000);
+    private final AtomicLong appended = new AtomicLong();
+    private final AtomicLong batches = new AtomicLong();
+    private final Thread writer;
+    private volatile boolean running = true;
+    private volatile long lastWrittenSeq;
+    private long lastCheckpointSeq;
+    private Instant lastCheckpointAt;
+
+    public AuditLog(DataSource dataSource, Clock clock, AuditCheckpoints checkpoints, long checkpointEvery, Duration checkpointInterval) {
+        this.dataSource = dataSource;
+        this.clock = clock;
+        this.checkpoints = checkpoints;
+        this.checkpointEvery = checkpointEvery;
+        this.checkpointInterval = checkpointInterval;
+        this.lastCheckpointSeq = checkpoints.latestSeq();
+        this.lastCheckpointAt = clock.instant();
+        this.writer = new Thread(this::writeLoop, "letterlock-audit-writer");
+        this.writer.setDaemon(true);
+        this.writer.start();
+    }
+
+    @Override
+    public AuditRecord record(AuditEvent event) {
+        try {
+            return recordAsync(event).join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof LetterlockException le) {
+                throw le;
+            }
+            throw new LetterlockException(ErrorType.UNAVAILABLE, "audit log write failed: " + e.getCause().getMessage(), e.getCause());
+        }
+    }
+
+    /** Queues the event; the future completes when its record is committed. */
+    public CompletableFuture<AuditRecord> recordAsync(AuditEvent event) {
+        CompletableFuture<AuditRecord> done = new CompletableFuture<>();
+        if (!running) {
+            done.completeExceptionally(new LetterlockException(ErrorType.UNAVAILABLE, "the audit log is closed"));
+            return done;
+        }
+        try {
+            if (!queue.offer(new Pending(event, done), 10, TimeUnit.SECONDS)) {
+                done.completeExceptionally(new LetterlockException(ErrorType.UNAVAILABLE, "the audit log is not keeping up; try again"));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            done.completeExceptionally(new LetterlockException(ErrorType.UNAVAILABLE, "interrupted while queueing an audit record"));
+        }
+        return done;
+    }
+
+    public long appendedCount() {
+        return appended.get();
+    }
+
+    public long batchCount() {
+        return batches.get();
+    }
+
+    /** Signs a checkpoint over the current head now (a no-op when nothing was recorded since the last one). */
+    public synchronized void checkpointNow() {
+        long seq = checkpoints.checkpointHead(clock.instant());
+        lastCheckpointSeq = Math.max(lastCheckpointSeq, seq);
+        lastCheckpointAt = clock.instant();
+    }
+
+    private void writeLoop() {
+        while (running || !queue.isEmpty()) {
+            Pending first;
+            try {
+                first = queue.poll(200, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                continue;
+            }
+            if (first != null) {
+                List<Pending> batch = new ArrayList<>();
+                batch.add(first);
+                queue.drainTo(batch, MAX_BATCH - 1);
+                writeBatch(batch);
+            }
+            maybeCheckpoint();
+        }
+    }
+
+    private void writeBatch(List<Pending> batch) {
+        List<AuditRecord> records = new ArrayList<>(batch.size());
+        try (Connection connection = dataSource.getConnection()) {
+            connection.setAutoCommit(false);
+            try {
+                long seq;
+                String hash;
+                try (PreparedStatement head = connection.prepareStatement("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE");
+                     ResultSet row = head.executeQuery()) {
+                    if (!row.next()) {
+                        throw new SQLException("audit_head row is missing: the audit schema was damaged");
+                    }
+                    seq = row.getLong(1);
+                    hash = row.getString(2);
+                }
+                Instant now = clock.instant();
+                try (PreparedStatement insert = connection.prepareStatement(INSERT)) {
+                    for (Pending pending : batch) {
+                        AuditRecord record = AuditRecord.chain(++seq, now, pending.event(), hash);
+                        hash = record.hash();
+                        records.add(record);
+                        bind(insert, record);
+                        insert.addBatch();
+                    }
+                    insert.executeBatch();
+                }
+                try (PreparedStatement head = connection.prepareStatement("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1")) {
+                    head.setLong(1, seq);
+                    head.setString(2, hash);
+                    head.executeUpdate();
+                }
+                connection.commit();
+            } catch (SQLException | RuntimeException e) {
+                connection.rollback();
+                throw e;
+            }
+        } catch (SQLException | RuntimeException e) {
+            LOG.log(Level.SEVERE, "audit batch of " + batch.size() + " records failed; the actions waiting on it fail too", e);
+            LetterlockException failure = new LetterlockException(ErrorType.UNAVAILABLE, "audit log write failed: " + e.getMessage(), e);
+            batch.forEach(p -> p.done().completeExceptionally(failure));
+            return;
+        }
+        lastWrittenSeq = records.get(records.size() - 1).seq();
+        appended.addAndGet(records.size());
+        batches.incrementAndGet();
+        for (int i = 0; i < batch.size(); i++) {
+            batch.get(i).done().complete(records.get(i));
+        }
+    }
+
+    private static void bind(PreparedStatement insert, AuditRecord record) throws SQLException {
+        AuditEvent event = record.event();
+        insert.setLong(1, record.seq());
+        insert.setObject(2, record.recordedAt().atOffset(ZoneOffset.UTC));
+        insert.setString(3, event.actor());
+        insert.setString(4, event.action());
+        insert.setString(5, event.target());
+        insert.setString(6, event.outcome().name());
+        insert.setString(7, event.detail());
+        insert.setString(8, record.prevHash());
+        insert.setString(9, record.hash());
+    }
+
+    private synchronized void maybeCheckpoint() {
+        long head = lastWrittenSeq;
+        if (head <= lastCheckpointSeq) {
+            return;
+        }
+        boolean dueByCount = head - lastCheckpointSeq >= checkpointEvery;
+        boolean dueByTime = Duration.between(lastCheckpointAt, clock.instant()).compareTo(checkpointInterval) >= 0;
+        if (dueByCount || dueByTime) {
+            try {
+                checkpointNow();
+            } catch (RuntimeException e) {
+                LOG.log(Level.SEVERE, "could not sign an audit checkpoint; will retry", e);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        try {
+            writer.join(TimeUnit.SECONDS.toMillis(30));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,112 @@
+package org.letterlock.platform.audit;
+
+import java.io.OutputStream;
+import java.security.PublicKey;
+import java.util.List;
+import java.util.Optional;
+import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
+import org.bouncycastle.operator.ContentSigner;
+import org.letterlock.vault.KeyDecrypter;
+import org.letterlock.vault.KeySpec;
+import org.letterlock.vault.KeyUri;
+import org.letterlock.vault.KeyVault;
+import org.letterlock.vault.VaultStatus;
+
+/** The vault every module gets: each key creation, signature and decryption lands in the audit log before its result is handed out. */
+public final class AuditedKeyVault implements KeyVault {
+    private final KeyVault vault;
+    private final AuditRecorder audit;
+
+    public AuditedKeyVault(KeyVault vault, AuditRecorder audit) {
+        this.vault = vault;
+        this.audit = audit;
+    }
+
+    @Override
+    public PublicKey createKey(KeyUri name, KeySpec spec) {
+        try {
+            PublicKey key = vault.createKey(name, spec);
+            audit.record("vault.create-key", name.toString(), Outcome.ALLOWED, spec.configName());
+            return key;
+        } catch (RuntimeException e) {
+            audit.record("vault.create-key", name.toString(), Outcome.FAILED, spec.configName() + ": " + e.getMessage());
+            throw e;
+        }
+    }
+
+    @Override
+    public boolean contains(KeyUri name) {
+        return vault.contains(name);
+    }
+
+    @Override
+    public PublicKey publicKey(KeyUri name) {
+        return vault.publicKey(name);
+    }
+
+    @Override
+    public List<KeyUri> keys() {
+        return vault.keys();
+    }
+
+    @Override
+    public ContentSigner signer(KeyUri name) {
+        return audited(name, vault.signer(name));
+    }
+
+    @Override
+    public ContentSigner signer(KeyUri name, String signatureAlgorithm) {
+        return audited(name, vault.signer(name, signatureAlgorithm));
+    }
+
+    private ContentSigner audited(KeyUri name, ContentSigner signer) {
+        return new ContentSigner() {
+            @Override
+            public AlgorithmIdentifier getAlgorithmIdentifier() {
+                return signer.getAlgorithmIdentifier();
+            }
+
+            @Override
+            public OutputStream getOutputStream() {
+                return signer.getOutputStream();
+            }
+
+            @Override
+            public byte[] getSignature() {
+                String algorithm = signer.getAlgorithmIdentifier().getAlgorithm().getId();
+                try {
+                    byte[] signature = signer.getSignature();
+                    audit.record("vault.sign", name.toString(), Outcome.ALLOWED, algorithm);
+                    return signature;
+                } catch (RuntimeException e) {
+                    audit.record("vault.sign", name.toString(), Outcome.FAILED, algorithm + ": " + e.getMessage());
+                    throw e;
+                }
+            }
+        };
+    }
+
+    @Override
+    public Optional<KeyDecrypter> decrypter(KeyUri name) {
+        return vault.decrypter(name).map(decrypter -> (transformation, ciphertext) -> {
+            try {
+                byte[] plain = decrypter.decrypt(transformation, ciphertext);
+                audit.record("vault.decrypt", name.toString(), Outcome.ALLOWED, transformation);
+                return plain;
+            } catch (RuntimeException e) {
+                audit.record("vault.decrypt", name.toString(), Outcome.FAILED, transformation + ": " + e.getMessage());
+                throw e;
+            }
+        });
+    }
+
+    @Override
+    public VaultStatus status() {
+        return vault.status();
+    }
+
+    @Override
+    public void close() {
+        vault.close();
+    }
+}

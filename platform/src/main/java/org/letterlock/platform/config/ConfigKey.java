@@ -1,0 +1,57 @@
+package org.letterlock.platform.config;
+
+import java.util.Locale;
+
+/** Every configuration key, its default and what it means: the single list the README's table is checked against. */
+public enum ConfigKey {
+    DATA_DIR("letterlock.data-dir", "./data", "Data folder: H2 database, SoftHSM2 token store, secrets, outbox."),
+    PUBLIC_URL("letterlock.public-url", "http://127.0.0.1:8080", "Base URL clients reach the HTTP port at (used in links and certificate URLs)."),
+    DB_URL("letterlock.db.url", null, "JDBC URL; default an H2 file in <data-dir>/db; jdbc:postgresql://host/db for production."),
+    DB_USER("letterlock.db.user", null, "Database user (default 'letterlock' for H2; required for PostgreSQL)."),
+    DB_PASSWORD_SOURCE("letterlock.db.password-source", null, "Where the database password comes from: file:/path or env:NAME."),
+    DB_POOL_SIZE("letterlock.db.pool-size", "10", "Maximum database connections."),
+    VAULT_TYPE("letterlock.vault.type", "pkcs11", "Key vault back-end: pkcs11 (production), soft (development only), memory (tests only)."),
+    VAULT_TOKEN_LABEL("letterlock.vault.token-label", "letterlock", "Token label; key names are pkcs11:token=<label>;object=<name>."),
+    VAULT_PKCS11_LIBRARY("letterlock.vault.pkcs11.library", "/usr/lib/softhsm/libsofthsm2.so", "Path of the PKCS#11 module (SoftHSM2 by default, your HSM's in production)."),
+    VAULT_PKCS11_SLOT("letterlock.vault.pkcs11.slot", null, "Slot id of the token, for modules with several tokens (not needed for the managed SoftHSM2 token)."),
+    VAULT_PIN_SOURCE("letterlock.vault.pin-source", null, "Where the token's user PIN (or the soft vault's password) comes from: file:/path or env:NAME; default file:<data-dir>/secrets/vault.pin."),
+    VAULT_MANAGE_SOFTHSM("letterlock.vault.manage-softhsm", null, "Create and use a SoftHSM2 token in <data-dir>/softhsm (default: true when the library is SoftHSM2 and no slot is set)."),
+    AUDIT_KEY("letterlock.audit.key", null, "Key that signs audit checkpoints; default pkcs11:token=<label>;object=audit-checkpoint."),
+    AUDIT_KEY_SPEC("letterlock.audit.key-spec", "ec-p256", "Key spec of the audit key when first created: ec-p256, ec-p384, rsa-2048, rsa-3072, rsa-4096, ed25519."),
+    AUDIT_CHECKPOINT_EVERY("letterlock.audit.checkpoint-every", "1000", "Sign a checkpoint after this many audit records."),
+    AUDIT_CHECKPOINT_INTERVAL("letterlock.audit.checkpoint-interval", "5m", "... and at least this often while records arrive."),
+    MAIL_TRANSPORT("letterlock.mail.transport", "file", "How verification mail leaves: smtp (relay) or file (.eml files in <data-dir>/outbox, for tests and first runs)."),
+    MAIL_FROM("letterlock.mail.from", "letterlock@localhost", "Sender address of mail Letterlock sends."),
+    MAIL_SMTP_HOST("letterlock.mail.smtp.host", null, "SMTP relay host (required with transport smtp)."),
+    MAIL_SMTP_PORT("letterlock.mail.smtp.port", "25", "SMTP relay port."),
+    MAIL_SMTP_STARTTLS("letterlock.mail.smtp.starttls", "true", "Require STARTTLS to the relay."),
+    IDENTITY_TOKEN_TTL("letterlock.identity.token-ttl", "24h", "How long a mailbox verification token stays valid."),
+    ADMIN_INITIAL_NAME("letterlock.admin.initial-name", "admin", "Name of the first administrator, created on first start.");
+
+    private final String key;
+    private final String defaultValue;
+    private final String description;
+
+    ConfigKey(String key, String defaultValue, String description) {
+        this.key = key;
+        this.defaultValue = defaultValue;
+        this.description = description;
+    }
+
+    public String key() {
+        return key;
+    }
+
+    public String defaultValue() {
+        return defaultValue;
+    }
+
+    public String description() {
+        return description;
+    }
+
+    /** The MicroProfile Config environment name: {@code letterlock.db.url} is {@code LETTERLOCK_DB_URL}. */
+    public static String environmentName(String key) {
+        return key.replaceAll("[^A-Za-z0-9]", "_").toUpperCase(Locale.ROOT);
+    }
+}

@@ -1,0 +1,321 @@
+package org.letterlock.platform.config;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.function.Function;
+import org.letterlock.vault.KeySpec;
+import org.letterlock.vault.KeyUri;
+import org.letterlock.vault.SecretSource;
+import org.letterlock.vault.VaultSettings;
+
+/**
+ * Letterlock's configuration, read once at start and validated as a whole: every bad key is reported, by name and
+ * reason, before anything starts. Values come from MicroProfile Config in the server ({@code letterlock.*} properties
+ * or {@code LETTERLOCK_*} environment variables) and from the same names in the command-line tools.
+ * Every key is listed in {@link ConfigKey} and documented in the README.
+ */
+public final class LetterlockConfig {
+    private final Path dataDir;
+    private final URI publicUrl;
+    private final String dbUrl;
+    private final String dbUser;
+    private final Optional<SecretSource> dbPassword;
+    private final int dbPoolSize;
+    private final VaultSettings vault;
+    private final KeyUri auditKey;
+    private final KeySpec auditKeySpec;
+    private final int auditCheckpointEvery;
+    private final Duration auditCheckpointInterval;
+    private final String mailTransport;
+    private final String mailFrom;
+    private final String smtpHost;
+    private final int smtpPort;
+    private final boolean smtpStartTls;
+    private final Duration verificationTokenTtl;
+    private final String initialAdmin;
+
+    private LetterlockConfig(Reader r) {
+        dataDir = r.path(ConfigKey.DATA_DIR);
+        publicUrl = r.url(ConfigKey.PUBLIC_URL);
+        dbUrl = r.text(ConfigKey.DB_URL).orElse("jdbc:h2:file:" + dataDir.resolve("db").resolve("letterlock")
+                + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH");
+        if (!dbUrl.startsWith("jdbc:h2:") && !dbUrl.startsWith("jdbc:postgresql:")) {
+            r.problem(ConfigKey.DB_URL, "must be a jdbc:h2: or jdbc:postgresql: URL", dbUrl);
+        }
+        dbUser = r.text(ConfigKey.DB_USER).orElse(dbUrl.startsWith("jdbc:h2:") ? "letterlock" : null);
+        if (dbUser == null) {
+            r.problem(ConfigKey.DB_USER, "is required with PostgreSQL", null);
+        }
+        dbPassword = r.secret(ConfigKey.DB_PASSWORD_SOURCE);
+        dbPoolSize = r.integer(ConfigKey.DB_POOL_SIZE, 1, 200);
+
+        String vaultType = r.choice(ConfigKey.VAULT_TYPE, "pkcs11", "soft", "memory");
+        String tokenLabel = r.text(ConfigKey.VAULT_TOKEN_LABEL).orElse("letterlock");
+        Path library = r.path(ConfigKey.VAULT_PKCS11_LIBRARY);
+        OptionalInt slot = r.text(ConfigKey.VAULT_PKCS11_SLOT).isPresent()
+                ? OptionalInt.of(r.integer(ConfigKey.VAULT_PKCS11_SLOT, 0, Integer.MAX_VALUE)) : OptionalInt.empty();
+        SecretSource pin = r.secret(ConfigKey.VAULT_PIN_SOURCE).orElse(SecretSource.file(dataDir.resolve("secrets").resolve("vault.pin")));
+        boolean manage = r.text(ConfigKey.VAULT_MANAGE_SOFTHSM).isPresent()
+                ? r.bool(ConfigKey.VAULT_MANAGE_SOFTHSM)
+                : VaultSettings.SOFTHSM2_LIBRARY.equals(library) && slot.isEmpty();
+        vault = new VaultSettings(vaultType, tokenLabel, dataDir, library, slot, pin, manage);
+
+        auditKey = r.keyUri(ConfigKey.AUDIT_KEY, tokenLabel);
+        auditKeySpec = r.keySpec(ConfigKey.AUDIT_KEY_SPEC);
+        auditCheckpointEvery = r.integer(ConfigKey.AUDIT_CHECKPOINT_EVERY, 1, 10_000_000);
+        auditCheckpointInterval = r.duration(ConfigKey.AUDIT_CHECKPOINT_INTERVAL);
+
+        mailTransport = r.choice(ConfigKey.MAIL_TRANSPORT, "file", "smtp");
+        mailFrom = r.text(ConfigKey.MAIL_FROM).orElse("");
+        if (!mailFrom.matches("[^@\\s]+@[^@\\s]+")) {
+            r.problem(ConfigKey.MAIL_FROM, "must be a mail address", mailFrom);
+        }
+        smtpHost = r.text(ConfigKey.MAIL_SMTP_HOST).orElse("");
+        smtpPort = r.integer(ConfigKey.MAIL_SMTP_PORT, 1, 65535);
+        smtpStartTls = r.bool(ConfigKey.MAIL_SMTP_STARTTLS);
+        if (mailTransport.equals("smtp") && smtpHost.isBlank()) {
+            r.problem(ConfigKey.MAIL_SMTP_HOST, "is required when letterlock.mail.transport=smtp", null);
+        }
+        verificationTokenTtl = r.duration(ConfigKey.IDENTITY_TOKEN_TTL);
+        initialAdmin = r.text(ConfigKey.ADMIN_INITIAL_NAME).orElse("admin");
+        r.failIfProblems();
+    }
+
+    /** Reads and validates everything; throws {@link ConfigException} listing every problem. */
+    public static LetterlockConfig load(Function<String, Optional<String>> lookup) {
+        return new LetterlockConfig(new Reader(lookup));
+    }
+
+    /** System properties first, then {@code LETTERLOCK_*} environment variables: the lookup of the command-line tools. */
+    public static Function<String, Optional<String>> systemLookup() {
+        return key -> Optional.ofNullable(System.getProperty(key)).or(() -> Optional.ofNullable(System.getenv(ConfigKey.environmentName(key))));
+    }
+
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    public URI publicUrl() {
+        return publicUrl;
+    }
+
+    public String dbUrl() {
+        return dbUrl;
+    }
+
+    public String dbUser() {
+        return dbUser;
+    }
+
+    public Optional<SecretSource> dbPassword() {
+        return dbPassword;
+    }
+
+    public int dbPoolSize() {
+        return dbPoolSize;
+    }
+
+    public VaultSettings vault() {
+        return vault;
+    }
+
+    public KeyUri auditKey() {
+        return auditKey;
+    }
+
+    public KeySpec auditKeySpec() {
+        return auditKeySpec;
+    }
+
+    public int auditCheckpointEvery() {
+        return auditCheckpointEvery;
+    }
+
+    public Duration auditCheckpointInterval() {
+        return auditCheckpointInterval;
+    }
+
+    public String mailTransport() {
+        return mailTransport;
+    }
+
+    public String mailFrom() {
+        return mailFrom;
+    }
+
+    public String smtpHost() {
+        return smtpHost;
+    }
+
+    public int smtpPort() {
+        return smtpPort;
+    }
+
+    public boolean smtpStartTls() {
+        return smtpStartTls;
+    }
+
+    public Duration verificationTokenTtl() {
+        return verificationTokenTtl;
+    }
+
+    public String initialAdmin() {
+        return initialAdmin;
+    }
+
+    /** Reads typed values and collects problems instead of stopping at the first. */
+    private static final class Reader {
+        private final Function<String, Optional<String>> lookup;
+        private final List<String> problems = new ArrayList<>();
+
+        Reader(Function<String, Optional<String>> lookup) {
+            this.lookup = lookup;
+        }
+
+        Optional<String> text(ConfigKey key) {
+            return lookup.apply(key.key()).map(String::trim).filter(v -> !v.isEmpty()).or(() -> Optional.ofNullable(key.defaultValue()));
+        }
+
+        private String required(ConfigKey key) {
+            return text(key).orElse("");
+        }
+
+        void problem(ConfigKey key, String reason, String value) {
+            problems.add(key.key() + " (" + ConfigKey.environmentName(key.key()) + ") " + reason + (value == null ? "" : ", got '" + value + "'"));
+        }
+
+        Path path(ConfigKey key) {
+            String value = required(key);
+            try {
+                return Path.of(value).toAbsolutePath().normalize();
+            } catch (RuntimeException e) {
+                problem(key, "must be a file system path", value);
+                return Path.of(".").toAbsolutePath();
+            }
+        }
+
+        URI url(ConfigKey key) {
+            String value = required(key);
+            try {
+                URI uri = new URI(value);
+                if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme()) || uri.getHost() == null) {
+                    problem(key, "must be an absolute http:// or https:// URL", value);
+                }
+                return uri;
+            } catch (Exception e) {
+                problem(key, "must be an absolute http:// or https:// URL", value);
+                return URI.create("http://invalid");
+            }
+        }
+
+        int integer(ConfigKey key, int min, int max) {
+            String value = required(key);
+            try {
+                int parsed = Integer.parseInt(value);
+                if (parsed < min || parsed > max) {
+                    problem(key, "must be between " + min + " and " + max, value);
+                }
+                return parsed;
+            } catch (NumberFormatException e) {
+                problem(key, "must be a whole number", value);
+                return min;
+            }
+        }
+
+        boolean bool(ConfigKey key) {
+            String value = required(key).toLowerCase(Locale.ROOT);
+            if (!value.equals("true") && !value.equals("false")) {
+                problem(key, "must be true or false", value);
+            }
+            return value.equals("true");
+        }
+
+        String choice(ConfigKey key, String... allowed) {
+            String value = required(key);
+            if (!List.of(allowed).contains(value)) {
+                problem(key, "must be one of " + List.of(allowed), value);
+            }
+            return value;
+        }
+
+        Duration duration(ConfigKey key) {
+            String value = required(key);
+            try {
+                Duration parsed = parseDuration(value);
+                if (parsed.isNegative() || parsed.isZero()) {
+                    problem(key, "must be a positive duration", value);
+                }
+                return parsed;
+            } catch (DateTimeParseException | NumberFormatException e) {
+                problem(key, "must be a duration such as 30s, 15m, 24h, 7d or PT24H", value);
+                return Duration.ofSeconds(1);
+            }
+        }
+
+        Optional<SecretSource> secret(ConfigKey key) {
+            Optional<String> value = text(key);
+            if (value.isEmpty()) {
+                return Optional.empty();
+            }
+            try {
+                return Optional.of(SecretSource.parse(value.get()));
+            } catch (IllegalArgumentException e) {
+                problem(key, "must be file:/path or env:NAME (secrets never go in configuration itself)", value.get());
+                return Optional.empty();
+            }
+        }
+
+        KeyUri keyUri(ConfigKey key, String tokenLabel) {
+            String value = text(key).orElse(KeyUri.of(tokenLabel, "audit-checkpoint").toString());
+            try {
+                KeyUri uri = KeyUri.parse(value);
+                if (!uri.token().equals(tokenLabel)) {
+                    problem(key, "names token '" + uri.token() + "' but letterlock.vault.token-label is '" + tokenLabel + "'", value);
+                }
+                return uri;
+            } catch (IllegalArgumentException e) {
+                problem(key, e.getMessage(), null);
+                return KeyUri.of(tokenLabel, "audit-checkpoint");
+            }
+        }
+
+        KeySpec keySpec(ConfigKey key) {
+            String value = required(key);
+            try {
+                return KeySpec.fromConfigName(value);
+            } catch (IllegalArgumentException e) {
+                problem(key, e.getMessage(), null);
+                return KeySpec.EC_P256;
+            }
+        }
+
+        void failIfProblems() {
+            if (!problems.isEmpty()) {
+                throw new ConfigException(problems);
+            }
+        }
+    }
+
+    static Duration parseDuration(String value) {
+        String v = value.trim().toLowerCase(Locale.ROOT);
+        if (v.startsWith("p")) {
+            return Duration.parse(v.toUpperCase(Locale.ROOT));
+        }
+        char unit = v.charAt(v.length() - 1);
+        long amount = Long.parseLong(v.substring(0, v.length() - 1));
+        return switch (unit) {
+            case 's' -> Duration.ofSeconds(amount);
+            case 'm' -> Duration.ofMinutes(amount);
+            case 'h' -> Duration.ofHours(amount);
+            case 'd' -> Duration.ofDays(amount);
+            default -> throw new NumberFormatException("unknown unit " + unit);
+        };
+    }
+}

@@ -1,0 +1,165 @@
+package org.letterlock.platform.identity;
+
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+import javax.sql.DataSource;
+import org.letterlock.platform.audit.AuditRecorder;
+import org.letterlock.platform.audit.Outcome;
+import org.letterlock.platform.error.ErrorType;
+import org.letterlock.platform.error.LetterlockException;
+
+/** Administrator accounts: names, roles and Argon2id password hashes. Every change is audited. */
+public final class AdminAccounts {
+    private static final String NAME_PATTERN = "[a-z0-9][a-z0-9._-]{0,99}";
+    private static final char[] ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789".toCharArray();
+
+    private final DataSource dataSource;
+    private final PasswordHasher hasher;
+    private final AuditRecorder audit;
+    private final Clock clock;
+    private final SecureRandom random = new SecureRandom();
+
+    public AdminAccounts(DataSource dataSource, PasswordHasher hasher, AuditRecorder audit, Clock clock) {
+        this.dataSource = dataSource;
+        this.hasher = hasher;
+        this.audit = audit;
+        this.clock = clock;
+    }
+
+    /** A created account and its password, which is shown this once and stored only as a hash. */
+    public record Created(AdminAccount account, char[] password) {
+    }
+
+    public Created create(String name, Set<Role> roles, Optional<char[]> chosenPassword) {
+        if (name == null || !name.matches(NAME_PATTERN)) {
+            throw new LetterlockException(ErrorType.BAD_REQUEST, "account name must match " + NAME_PATTERN + ", got '" + name + "'");
+        }
+        if (roles.isEmpty()) {
+            throw new LetterlockException(ErrorType.BAD_REQUEST, "an account needs at least one role of " + Arrays.stream(Role.values()).map(Role::id).toList());
+        }
+        char[] password = chosenPassword.orElseGet(this::generatePassword);
+        if (password.length < 12) {
+            throw new LetterlockException(ErrorType.BAD_REQUEST, "passwords must have at least 12 characters");
+        }
+        OffsetDateTime now = clock.instant().atOffset(ZoneOffset.UTC);
+        try (Connection connection = dataSource.getConnection();
+             PreparedStatement insert = connection.prepareStatement(
+                     "INSERT INTO admin_account (name, password_hash, roles, created_at, disabled) SELECT ?, ?, ?, ?, FALSE WHERE NOT EXISTS (SELECT 1 FROM admin_account WHERE name = ?)")) {
+            insert.setString(1, name);
+            insert.setString(2, hasher.hash(password));
+            insert.setString(3, encode(roles));
+            insert.setObject(4, now);
+            insert.setString(5, name);
+            if (insert.executeUpdate() == 0) {
+                throw new LetterlockException(ErrorType.CONFLICT, "account '" + name + "' exists already");
+            }
+        } catch (SQLException e) {
+            throw storage(e);
+        }
+        audit.record("admin.create", "admin:" + name, Outcome.ALLOWED, "roles " + encode(roles));
+        return new Created(new AdminAccount(name, EnumSet.copyOf(roles), now.toInstant(), false), password);
+    }
+
+    /** The account if the name and password match an enabled account; empty otherwise (no hint which part was wrong). */
+    public Optional<AdminAccount> authenticate(String name, char[] password) {
+        try (Connection connection = dataSource.getConnection();
+             PreparedStatement query = connection.prepareStatement("SELECT name, password_hash, roles, created_at, disabled FROM admin_account WHERE name = ?")) {
+            query.setString(1, name);
+            try (ResultSet row = query.executeQuery()) {
+                if (!row.next()) {
+                    hasher.verify(password, hasher.hash("timing-equaliser".toCharArray()));
+                    return Optional.empty();
+                }
+                AdminAccount account = read(row);
+                if (!hasher.verify(password, row.getString(2)) || account.disabled()) {
+                    return Optional.empty();
+                }
+                return Optional.of(account);
+            }
+        } catch (SQLException e) {
+            throw storage(e);
+        }
+    }
+
+    public Optional<AdminAccount> find(String name) {
+        try (Connection connection = dataSource.getConnection();
+             PreparedStatement query = connection.prepareStatement("SELECT name, password_hash, roles, created_at, disabled FROM admin_account WHERE name = ?")) {
+            query.setString(1, name);
+            try (ResultSet row = query.executeQuery()) {
+                return row.next() ? Optional.of(read(row)) : Optional.empty();
+            }
+        } catch (SQLException e) {
+            throw storage(e);
+        }
+    }
+
+    public List<AdminAccount> list() {
+        try (Connection connection = dataSource.getConnection();
+             PreparedStatement query = connection.prepareStatement("SELECT name, password_hash, roles, created_at, disabled FROM admin_account ORDER BY name");
+             ResultSet row = query.executeQuery()) {
+            List<AdminAccount> accounts = new ArrayList<>();
+            while (row.next()) {
+                accounts.add(read(row));
+            }
+            return accounts;
+        } catch (SQLException e) {
+            throw storage(e);
+        }
+    }
+
+    public boolean isEmpty() {
+        return list().isEmpty();
+    }
+
+    public void disable(String name) {
+        try (Connection connection = dataSource.getConnection();
+             PreparedStatement update = connection.prepareStatement("UPDATE admin_account SET disabled = TRUE WHERE name = ?")) {
+            update.setString(1, name);
+            if (update.executeUpdate() == 0) {
+                throw new LetterlockException(ErrorType.NOT_FOUND, "no account '" + name + "'");
+            }
+        } catch (SQLException e) {
+            throw storage(e);
+        }
+        audit.record("admin.disable", "admin:" + name, Outcome.ALLOWED, "");
+    }
+
+    private static AdminAccount read(ResultSet row) throws SQLException {
+        Set<Role> roles = EnumSet.noneOf(Role.class);
+        for (String id : row.getString(3).split(",")) {
+            if (!id.isBlank()) {
+                roles.add(Role.fromId(id));
+            }
+        }
+        return new AdminAccount(row.getString(1), roles, row.getObject(4, OffsetDateTime.class).toInstant(), row.getBoolean(5));
+    }
+
+    private static String encode(Set<Role> roles) {
+        return roles.stream().sorted().map(Role::id).collect(Collectors.joining(","));
+    }
+
+    private char[] generatePassword() {
+        char[] password = new char[24];
+        for (int i = 0; i < password.length; i++) {
+            password[i] = ALPHABET[random.nextInt(ALPHABET.length)];
+        }
+        return password;
+    }
+
+    static LetterlockException storage(SQLException e) {
+        return new LetterlockException(ErrorType.UNAVAILABLE, "database error: " + e.getMessage(), e);
+    }
+}

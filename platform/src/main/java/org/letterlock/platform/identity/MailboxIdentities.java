@@ -1,0 +1,194 @@
+package org.letterlock.platform.identity;
+
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.Optional;
+import javax.sql.DataSource;
+import org.letterlock.platform.audit.AuditRecorder;
+import org.letterlock.platform.audit.Outcome;
+import org.letterlock.platform.error.ErrorType;
+import org.letterlock.platform.error.LetterlockException;
+import org.letterlock.platform.mail.MailSender;
+
+/**
+ * Mailbox identities and their proof of ownership: a single-use token, valid for a configured time, mailed to the
+ * address. Only the token's SHA-256 is stored.
+ */
+public final class MailboxIdentities {
+    private final DataSource dataSource;
+    private final MailSender mail;
+    private final AuditRecorder audit;
+    private final Clock clock;
+    private final Duration tokenTtl;
+    private final URI publicUrl;
+    private final SecureRandom random = new SecureRandom();
+
+    public MailboxIdentities(DataSource dataSource, MailSender mail, AuditRecorder audit, Clock clock, Duration tokenTtl, URI publicUrl) {
+        this.dataSource = dataSource;
+        this.mail = mail;
+        this.audit = audit;
+        this.clock = clock;
+        this.tokenTtl = tokenTtl;
+        this.publicUrl = publicUrl;
+    }
+
+    /** Registers {@code address} for {@code owner} (or finds it, if the owner matches) and mails a fresh verification token. */
+    public MailboxIdentity register(String address, String owner) {
+        String mailbox = MailAddress.normalise(address);
+        if (owner == null || owner.isBlank() || owner.length() > 320) {
+            throw new LetterlockException(ErrorType.BAD_REQUEST, "owner must be a non-empty name of at most 320 characters");
+        }
+        Instant now = clock.instant();
+        MailboxIdentity identity;
+        String token;
+        try (Connection connection = dataSource.getConnection()) {
+            connection.setAutoCommit(false);
+            try {
+                Optional<MailboxIdentity> existing = find(connection, mailbox);
+                if (existing.isPresent() && !existing.get().owner().equals(owner)) {
+                    throw new LetterlockException(ErrorType.CONFLICT, mailbox + " is registered to another owner");
+                }
+                if (existing.isEmpty()) {
+                    try (PreparedStatement insert = connection.prepareStatement("INSERT INTO mailbox_identity (address, owner, created_at) VALUES (?, ?, ?)")) {
+                        insert.setString(1, mailbox);
+                        insert.setString(2, owner);
+                        insert.setObject(3, now.atOffset(ZoneOffset.UTC));
+                        insert.executeUpdate();
+                    }
+                }
+                identity = existing.orElse(new MailboxIdentity(mailbox, owner, now, Optional.empty()));
+                token = newToken();
+                try (PreparedStatement insert = connection.prepareStatement(
+                        "INSERT INTO verification_token (token_hash, address, created_at, expires_at) VALUES (?, ?, ?, ?)")) {
+                    insert.setString(1, sha256(token));
+                    insert.setString(2, mailbox);
+                    insert.setObject(3, now.atOffset(ZoneOffset.UTC));
+                    insert.setObject(4, now.plus(tokenTtl).atOffset(ZoneOffset.UTC));
+                    insert.executeUpdate();
+                }
+                connection.commit();
+            } catch (SQLException | RuntimeException e) {
+                connection.rollback();
+                throw e;
+            }
+        } catch (SQLException e) {
+            throw AdminAccounts.storage(e);
+        }
+        audit.record("identity.register", "mailbox:" + mailbox, Outcome.ALLOWED, "owner " + owner);
+        mail.send(mailbox, "Confirm your address for Letterlock", verificationMail(mailbox, token));
+        return identity;
+    }
+
+    /** Marks the token's mailbox verified; the token is spent whether or not the mailbox was verified before. */
+    public MailboxIdentity verify(String token) {
+        if (token == null || !token.matches("[A-Za-z0-9_-]{20,100}")) {
+            audit.record("identity.verify", "token", Outcome.DENIED, "malformed token");
+            throw new LetterlockException(ErrorType.BAD_REQUEST, "that is not a verification token");
+        }
+        Instant now = clock.instant();
+        String address;
+        try (Connection connection = dataSource.getConnection()) {
+            connection.setAutoCommit(false);
+            try {
+                try (PreparedStatement query = connection.prepareStatement(
+                        "SELECT address, expires_at, used_at FROM verification_token WHERE token_hash = ? FOR UPDATE")) {
+                    query.setString(1, sha256(token));
+                    try (ResultSet row = query.executeQuery()) {
+                        if (!row.next()) {
+                            throw denied("token", "unknown token", new LetterlockException(ErrorType.NOT_FOUND, "unknown verification token"));
+                        }
+                        address = row.getString(1);
+                        if (row.getObject(3, OffsetDateTime.class) != null) {
+                            throw denied("mailbox:" + address, "token used before",
+                                    new LetterlockException(ErrorType.CONFLICT, "this verification token was used already"));
+                        }
+                        if (!row.getObject(2, OffsetDateTime.class).toInstant().isAfter(now)) {
+                            throw denied("mailbox:" + address, "token expired",
+                                    new LetterlockException(ErrorType.GONE, "this verification token has expired; ask for a new one"));
+                        }
+                    }
+                }
+                try (PreparedStatement spend = connection.prepareStatement("UPDATE verification_token SET used_at = ? WHERE token_hash = ?");
+                     PreparedStatement mark = connection.prepareStatement("UPDATE mailbox_identity SET verified_at = ? WHERE address = ? AND verified_at IS NULL")) {
+                    spend.setObject(1, now.atOffset(ZoneOffset.UTC));
+                    spend.setString(2, sha256(token));
+                    spend.executeUpdate();
+                    mark.setObject(1, now.atOffset(ZoneOffset.UTC));
+                    mark.setString(2, address);
+                    mark.executeUpdate();
+                }
+                connection.commit();
+            } catch (SQLException | RuntimeException e) {
+                connection.rollback();
+                throw e;
+            }
+        } catch (SQLException e) {
+            throw AdminAccounts.storage(e);
+        }
+        audit.record("identity.verify", "mailbox:" + address, Outcome.ALLOWED, "");
+        return find(address).orElseThrow();
+    }
+
+    public Optional<MailboxIdentity> find(String address) {
+        String mailbox = MailAddress.normalise(address);
+        try (Connection connection = dataSource.getConnection()) {
+            return find(connection, mailbox);
+        } catch (SQLException e) {
+            throw AdminAccounts.storage(e);
+        }
+    }
+
+    private LetterlockException denied(String target, String detail, LetterlockException error) {
+        audit.record("identity.verify", target, Outcome.DENIED, detail);
+        return error;
+    }
+
+    private static Optional<MailboxIdentity> find(Connection connection, String mailbox) throws SQLException {
+        try (PreparedStatement query = connection.prepareStatement("SELECT address, owner, created_at, verified_at FROM mailbox_identity WHERE address = ?")) {
+            query.setString(1, mailbox);
+            try (ResultSet row = query.executeQuery()) {
+                if (!row.next()) {
+                    return Optional.empty();
+                }
+                OffsetDateTime verified = row.getObject(4, OffsetDateTime.class);
+                return Optional.of(new MailboxIdentity(row.getString(1), row.getString(2), row.getObject(3, OffsetDateTime.class).toInstant(),
+                        Optional.ofNullable(verified).map(OffsetDateTime::toInstant)));
+            }
+        }
+    }
+
+    private String verificationMail(String mailbox, String token) {
+        String link = publicUrl.toString().replaceAll("/+$", "") + "/api/identities/verify?token=" + token;
+        return "Someone (hopefully you) asked Letterlock to confirm that " + mailbox + " is your address.\n\n"
+                + "Open this link to confirm it:\n\n  " + link + "\n\n"
+                + "The link works once and expires in " + tokenTtl.toHours() + " hours. If you did not ask for this, ignore this mail.\n";
+    }
+
+    private String newToken() {
+        byte[] bytes = new byte[32];
+        random.nextBytes(bytes);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+    }
+
+    static String sha256(String value) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(value.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

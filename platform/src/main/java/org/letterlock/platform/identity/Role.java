@@ -1,0 +1,29 @@
+package org.letterlock.platform.identity;
+
+import java.util.Arrays;
+import java.util.Locale;
+
+/** Administrator roles. Kept apart on purpose: no role implies another. */
+public enum Role {
+    CA_ADMIN("ca-admin"),
+    RA_OFFICER("ra-officer"),
+    RECOVERY_AGENT("recovery-agent"),
+    AUDITOR("auditor");
+
+    private final String id;
+
+    Role(String id) {
+        this.id = id;
+    }
+
+    public String id() {
+        return id;
+    }
+
+    public static Role fromId(String id) {
+        String wanted = id.trim().toLowerCase(Locale.ROOT);
+        return Arrays.stream(values()).filter(r -> r.id.equals(wanted)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("unknown role '" + id + "'; roles are "
+                        + Arrays.stream(values()).map(Role::id).toList()));
+    }
+}

@@ -1,0 +1,155 @@
+package org.letterlock.platform.runtime;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
+import java.util.EnumSet;
+import java.util.Optional;
+import java.util.logging.Logger;
+import org.letterlock.platform.audit.AuditCheckpoints;
+import org.letterlock.platform.audit.AuditLog;
+import org.letterlock.platform.audit.AuditVerifier;
+import org.letterlock.platform.audit.AuditedKeyVault;
+import org.letterlock.platform.audit.Outcome;
+import org.letterlock.platform.config.LetterlockConfig;
+import org.letterlock.platform.error.ErrorType;
+import org.letterlock.platform.error.LetterlockException;
+import org.letterlock.platform.identity.AdminAccounts;
+import org.letterlock.platform.identity.MailboxIdentities;
+import org.letterlock.platform.identity.PasswordHasher;
+import org.letterlock.platform.identity.Role;
+import org.letterlock.platform.mail.FileMailSender;
+import org.letterlock.platform.mail.MailSender;
+import org.letterlock.platform.mail.SmtpMailSender;
+import org.letterlock.platform.store.Database;
+import org.letterlock.vault.KeyVault;
+import org.letterlock.vault.KeyVaults;
+
+/**
+ * The platform put together from configuration: vault, database, audit log, identities and accounts. The server and
+ * the command-line tools start it the same way, so first-start work (token, schema, audit key, first administrator)
+ * happens wherever Letterlock is started first.
+ */
+public final class Letterlock implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(Letterlock.class.getName());
+
+    private final LetterlockConfig config;
+    private final KeyVault rawVault;
+    private final Database database;
+    private final AuditLog auditLog;
+    private final KeyVault vault;
+    private final AdminAccounts admins;
+    private final MailboxIdentities identities;
+    private final Optional<Path> initialCredential;
+
+    private Letterlock(LetterlockConfig config, KeyVault rawVault, Database database, Clock clock) {
+        this.config = config;
+        this.rawVault = rawVault;
+        this.database = database;
+        AuditCheckpoints checkpoints = new AuditCheckpoints(database.dataSource(), rawVault, config.auditKey());
+        boolean newAuditKey = !rawVault.contains(config.auditKey());
+        checkpoints.ensureKey(config.auditKeySpec());
+        this.auditLog = new AuditLog(database.dataSource(), clock, checkpoints, config.auditCheckpointEvery(), config.auditCheckpointInterval());
+        if (newAuditKey) {
+            auditLog.record("vault.create-key", config.auditKey().toString(), Outcome.ALLOWED, config.auditKeySpec().configName() + " (audit checkpoints)");
+        }
+        this.vault = new AuditedKeyVault(rawVault, auditLog);
+        this.admins = new AdminAccounts(database.dataSource(), new PasswordHasher(), auditLog, clock);
+        this.identities = new MailboxIdentities(database.dataSource(), mailSender(config), auditLog, clock, config.verificationTokenTtl(), config.publicUrl());
+        this.initialCredential = createFirstAdministrator();
+    }
+
+    /** Opens everything, migrating the schema and creating first-start state; closes what it opened if a step fails. */
+    public static Letterlock start(LetterlockConfig config) {
+        return start(config, Clock.systemUTC());
+    }
+
+    public static Letterlock start(LetterlockConfig config, Clock clock) {
+        KeyVault vault = KeyVaults.open(config.vault());
+        Database database = null;
+        try {
+            database = Database.open(config);
+            database.migrate();
+            return new Letterlock(config, vault, database, clock);
+        } catch (RuntimeException e) {
+            if (database != null) {
+                database.close();
+            }
+            vault.close();
+            throw e;
+        }
+    }
+
+    private static MailSender mailSender(LetterlockConfig config) {
+        return config.mailTransport().equals("smtp")
+                ? new SmtpMailSender(config.smtpHost(), config.smtpPort(), config.smtpStartTls(), config.mailFrom())
+                : new FileMailSender(config.dataDir().resolve("outbox"), config.mailFrom());
+    }
+
+    private Optional<Path> createFirstAdministrator() {
+        Path file = credentialFile(config.dataDir());
+        if (!admins.isEmpty()) {
+            return Files.exists(file) ? Optional.of(file) : Optional.empty();
+        }
+        AdminAccounts.Created created = admins.create(config.initialAdmin(), EnumSet.of(Role.CA_ADMIN), Optional.empty());
+        try {
+            Files.createDirectories(file.getParent());
+            Files.deleteIfExists(file);
+            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.writeString(file, "# Letterlock's first administrator (role ca-admin). Log in, create your own accounts, then delete this file.\n"
+                    + "username=" + created.account().name() + "\npassword=" + new String(created.password()) + "\n", StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new LetterlockException(ErrorType.UNAVAILABLE, "could not write the first administrator's credential to " + file + ": " + e.getMessage(), e);
+        }
+        LOG.info("first administrator '" + created.account().name() + "' created; credential in " + file);
+        return Optional.of(file);
+    }
+
+    public static Path credentialFile(Path dataDir) {
+        return dataDir.resolve("secrets").resolve("admin-credential");
+    }
+
+    public LetterlockConfig config() {
+        return config;
+    }
+
+    /** The audited vault: every use lands in the audit log. */
+    public KeyVault vault() {
+        return vault;
+    }
+
+    public Database database() {
+        return database;
+    }
+
+    public AuditLog auditLog() {
+        return auditLog;
+    }
+
+    public AuditVerifier auditVerifier() {
+        return new AuditVerifier(database.dataSource(), rawVault.publicKey(config.auditKey()));
+    }
+
+    public AdminAccounts admins() {
+        return admins;
+    }
+
+    public MailboxIdentities identities() {
+        return identities;
+    }
+
+    /** Where the first administrator's credential file is, while it exists. */
+    public Optional<Path> initialCredential() {
+        return initialCredential;
+    }
+
+    @Override
+    public void close() {
+        auditLog.close();
+        database.close();
+        rawVault.close();
+    }
+}
