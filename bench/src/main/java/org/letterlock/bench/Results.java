@@ -45,8 +45,11 @@ public record Results(List<String> columns, List<List<String>> rows, List<String
         for (List<String> row : rows) {
             appendTextRow(out, row, widths, right);
         }
-        for (String note : notes) {
-            out.append('\n').append(note).append('\n');
+        if (!notes.isEmpty()) {
+            out.append('\n');
+            for (String note : notes) {
+                out.append("- ").append(note).append('\n');
+            }
         }
         return out.toString();
     }

@@ -10,24 +10,24 @@ class SoftHsmSlotsTest {
             Available slots:
             Slot 1302647155
                 Slot info:
-                    Description:      SoftHSM slot ID 0x4da4d173                                      
+                    Description:      SoftHSM slot ID 0x4da4d173
                     Token present:    yes
                 Token info:
                     Serial number:    cdbbbad34da4d173
                     Initialized:      yes
-                    Label:            letterlock-test                 
+                    Label:            letterlock-test
             Slot 4138742264
                 Slot info:
-                    Description:      SoftHSM slot ID 0xf6b0e2f8                                      
+                    Description:      SoftHSM slot ID 0xf6b0e2f8
                 Token info:
                     Initialized:      yes
-                    Label:            letterlock-bench                
+                    Label:            letterlock-bench
             Slot 2
                 Slot info:
-                    Description:      SoftHSM slot ID 0x2                                             
+                    Description:      SoftHSM slot ID 0x2
                 Token info:
                     Initialized:      no
-                    Label:                                            
+                    Label:
             """;
 
     @Test

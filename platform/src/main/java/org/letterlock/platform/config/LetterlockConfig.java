@@ -49,7 +49,7 @@ public final class LetterlockConfig {
         if (!dbUrl.startsWith("jdbc:h2:") && !dbUrl.startsWith("jdbc:postgresql:")) {
             r.problem(ConfigKey.DB_URL, "must be a jdbc:h2: or jdbc:postgresql: URL", dbUrl);
         }
-        dbUser = r.text(ConfigKey.DB_USER).orElse(dbUrl.startsWith("jdbc:h2:") ? "letterlock" : null);
+        dbUser = r.text(ConfigKey.DB_USER).orElse(dbUrl.startsWith("jdbc:postgresql:") ? null : "letterlock");
         if (dbUser == null) {
             r.problem(ConfigKey.DB_USER, "is required with PostgreSQL", null);
         }

@@ -1,0 +1,86 @@
+package org.letterlock.platform.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class LetterlockConfigTest {
+
+    private static LetterlockConfig load(Map<String, String> values) {
+        return LetterlockConfig.load(key -> Optional.ofNullable(values.get(key)));
+    }
+
+    @Test
+    void defaultsAreTheEmbeddedSetup() {
+        LetterlockConfig config = load(Map.of("letterlock.data-dir", "/tmp/ll-data"));
+        assertThat(config.dbUrl()).startsWith("jdbc:h2:file:/tmp/ll-data/db/letterlock");
+        assertThat(config.vault().type()).isEqualTo("pkcs11");
+        assertThat(config.vault().manageSoftHsm()).isTrue();
+        assertThat(config.vault().pin().toString()).isEqualTo("file:/tmp/ll-data/secrets/vault.pin");
+        assertThat(config.auditKey().toString()).isEqualTo("pkcs11:token=letterlock;object=audit-checkpoint");
+        assertThat(config.verificationTokenTtl()).isEqualTo(Duration.ofHours(24));
+        assertThat(config.mailTransport()).isEqualTo("file");
+    }
+
+    @Test
+    void anHsmOfItsOwnIsNotManaged() {
+        LetterlockConfig config = load(Map.of("letterlock.vault.pkcs11.library", "/opt/hsm/lib/libcs_pkcs11.so", "letterlock.vault.pkcs11.slot", "3"));
+        assertThat(config.vault().manageSoftHsm()).isFalse();
+        assertThat(config.vault().pkcs11Slot()).hasValue(3);
+    }
+
+    @ParameterizedTest(name = "rejects/{0}")
+    @CsvSource(delimiter = '|', value = {
+            "letterlock.vault.type              | hsm                        | must be one of",
+            "letterlock.db.url                  | jdbc:mysql://x/y           | jdbc:h2: or jdbc:postgresql:",
+            "letterlock.db.pool-size            | many                       | whole number",
+            "letterlock.db.pool-size            | 0                          | between 1 and 200",
+            "letterlock.db.password-source      | hunter2                    | file:/path or env:NAME",
+            "letterlock.vault.pin-source        | 1234                       | file:/path or env:NAME",
+            "letterlock.public-url              | ftp://example.org          | http:// or https://",
+            "letterlock.audit.checkpoint-interval | soon                     | duration",
+            "letterlock.audit.key-spec          | dsa-1024                   | unknown key spec",
+            "letterlock.audit.key               | pkcs11:token=other;object=a | names token 'other'",
+            "letterlock.mail.transport          | pigeon                     | must be one of",
+            "letterlock.mail.from               | not-an-address             | mail address",
+            "letterlock.vault.manage-softhsm    | yes                        | true or false",
+            "letterlock.identity.token-ttl      | -5m                        | positive duration",
+    })
+    void refusesBadValuesNamingKeyAndReason(String key, String value, String reason) {
+        assertThatThrownBy(() -> load(Map.of(key, value)))
+                .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems()).hasSize(1))
+                .hasMessageContaining(key)
+                .hasMessageContaining(ConfigKey.environmentName(key))
+                .hasMessageContaining(reason);
+    }
+
+    @Test
+    void reportsEveryProblemAtOnce() {
+        Map<String, String> values = new HashMap<>();
+        values.put("letterlock.vault.type", "hsm");
+        values.put("letterlock.db.pool-size", "-1");
+        values.put("letterlock.mail.transport", "smtp");
+        assertThatThrownBy(() -> load(values))
+                .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems()).hasSize(3))
+                .hasMessageContaining("letterlock.mail.smtp.host");
+    }
+
+    @Test
+    void postgresqlNeedsAUser() {
+        assertThatThrownBy(() -> load(Map.of("letterlock.db.url", "jdbc:postgresql://db/letterlock")))
+                .hasMessageContaining("letterlock.db.user");
+    }
+
+    @ParameterizedTest(name = "duration/{0}")
+    @CsvSource({"30s, 30", "15m, 900", "24h, 86400", "7d, 604800", "PT2H, 7200"})
+    void readsDurations(String text, long seconds) {
+        assertThat(LetterlockConfig.parseDuration(text)).isEqualTo(Duration.ofSeconds(seconds));
+    }
+}

@@ -1,0 +1,343 @@
+package org.letterlock.platform.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.letterlock.platform.audit.AuditEvent;
+import org.letterlock.platform.audit.AuditRecord;
+import org.letterlock.platform.audit.AuditVerification;
+import org.letterlock.platform.audit.Outcome;
+import org.letterlock.platform.config.LetterlockConfig;
+import org.letterlock.platform.error.ErrorType;
+import org.letterlock.platform.error.LetterlockException;
+import org.letterlock.platform.identity.AdminAccount;
+import org.letterlock.platform.identity.AdminAccounts;
+import org.letterlock.platform.identity.MailboxIdentity;
+import org.letterlock.platform.identity.Role;
+import org.letterlock.platform.runtime.Letterlock;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The platform's stores (audit log, identities, accounts) behave the same on every database. Each database's test
+ * extends this; the platform is started the way the server starts it, on a memory vault.
+ */
+public abstract class PlatformStoreConformance {
+    @TempDir
+    Path dataDir;
+
+    /** A clock the tests can move, for token expiry. */
+    static final class MovableClock extends Clock {
+        final AtomicReference<Instant> now = new AtomicReference<>(Instant.now());
+
+        @Override
+        public java.time.ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return now.get();
+        }
+
+        void advance(Duration duration) {
+            now.updateAndGet(i -> i.plus(duration));
+        }
+    }
+
+    protected final MovableClock clock = new MovableClock();
+    protected Letterlock platform;
+
+    protected abstract Map<String, String> database(Path dataDir);
+
+    protected Map<String, String> settings() {
+        Map<String, String> settings = new HashMap<>(database(dataDir));
+        settings.put("letterlock.data-dir", dataDir.toString());
+        settings.put("letterlock.vault.type", "memory");
+        settings.put("letterlock.audit.checkpoint-every", "10");
+        settings.put("letterlock.db.pool-size", "4");
+        return settings;
+    }
+
+    @BeforeEach
+    void start() {
+        Map<String, String> settings = settings();
+        platform = Letterlock.start(LetterlockConfig.load(key -> Optional.ofNullable(settings.get(key))), clock);
+    }
+
+    @AfterEach
+    void stop() {
+        platform.close();
+    }
+
+    private AuditRecord append(int i) {
+        return platform.auditLog().record(new AuditEvent("tester", "test.action", "object-" + i, Outcome.ALLOWED, "detail " + i));
+    }
+
+    private void appendMany(int count) {
+        for (int i = 0; i < count; i++) {
+            append(i);
+        }
+    }
+
+    /** Runs {@code ;}-separated statements one by one. */
+    private void sql(String statements) throws SQLException {
+        try (Connection connection = platform.database().dataSource().getConnection(); Statement s = connection.createStatement()) {
+            for (String statement : statements.split(";")) {
+                s.execute(statement.trim());
+            }
+        }
+    }
+
+    @Test
+    void firstStartCreatesTheFirstAdministratorWithAPrivateCredentialFile() throws Exception {
+        Path credential = platform.initialCredential().orElseThrow();
+        assertThat(Files.getPosixFilePermissions(credential)).extracting(Object::toString).containsExactlyInAnyOrder("OWNER_READ", "OWNER_WRITE");
+        Map<String, String> lines = Files.readAllLines(credential).stream().filter(l -> l.contains("="))
+                .collect(Collectors.toMap(l -> l.substring(0, l.indexOf('=')), l -> l.substring(l.indexOf('=') + 1)));
+        Optional<AdminAccount> admin = platform.admins().authenticate(lines.get("username"), lines.get("password").toCharArray());
+        assertThat(admin).isPresent();
+        assertThat(admin.get().roles()).containsExactly(Role.CA_ADMIN);
+    }
+
+    @Test
+    void auditChainOfSequentialAndConcurrentAppendsVerifies() {
+        appendMany(25);
+        List<CompletableFuture<AuditRecord>> concurrent = new ArrayList<>();
+        for (int i = 0; i < 400; i++) {
+            concurrent.add(platform.auditLog().recordAsync(new AuditEvent("t" + (i % 7), "concurrent", "o" + i, Outcome.DENIED, "")));
+        }
+        List<Long> seqs = concurrent.stream().map(CompletableFuture::join).map(AuditRecord::seq).sorted().toList();
+        assertThat(seqs).doesNotHaveDuplicates().hasSize(400);
+        assertThat(platform.auditLog().batchCount()).as("group commit batches").isLessThan(platform.auditLog().appendedCount());
+        platform.auditLog().checkpointNow();
+        AuditVerification verification = platform.auditVerifier().verify();
+        assertThat(verification.problem()).isEmpty();
+        assertThat(verification.intact()).isTrue();
+        assertThat(verification.recordsChecked()).isGreaterThanOrEqualTo(425);
+        assertThat(verification.checkpointsVerified()).isGreaterThanOrEqualTo(1);
+    }
+
+    @Test
+    void everyKeyUseIsAudited() throws Exception {
+        long before = platform.auditLog().appendedCount();
+        var key = org.letterlock.vault.KeyUri.of("letterlock", "audited-key");
+        platform.vault().createKey(key, org.letterlock.vault.KeySpec.EC_P256);
+        var signer = platform.vault().signer(key);
+        signer.getOutputStream().write(42);
+        signer.getSignature();
+        assertThat(platform.auditLog().appendedCount() - before).isEqualTo(2);
+        try (Connection connection = platform.database().dataSource().getConnection();
+             PreparedStatement query = connection.prepareStatement("SELECT action FROM audit_record WHERE target = ? ORDER BY seq")) {
+            query.setString(1, key.toString());
+            var rows = query.executeQuery();
+            List<String> actions = new ArrayList<>();
+            while (rows.next()) {
+                actions.add(rows.getString(1));
+            }
+            assertThat(actions).containsExactly("vault.create-key", "vault.sign");
+        }
+    }
+
+    /** A way of tampering with a chain of 30 records (checkpoints every 10) and the first record the verifier must name. */
+    static Stream<Arguments> tampering() {
+        return Stream.of(
+                Arguments.of("edited/detail", "UPDATE audit_record SET detail = 'nothing happened' WHERE seq = 17", 17L, "edited"),
+                Arguments.of("edited/outcome", "UPDATE audit_record SET outcome = 'DENIED' WHERE seq = 5", 5L, "edited"),
+                Arguments.of("edited/actor", "UPDATE audit_record SET actor = 'someone-else' WHERE seq = 22", 22L, "edited"),
+                Arguments.of("deleted/middle", "DELETE FROM audit_record WHERE seq = 12", 12L, "deleted"),
+                Arguments.of("deleted/tail-past-checkpoint", "DELETE FROM audit_record WHERE seq >= 25", 25L, "deleted"),
+                Arguments.of("reordered/seq-swapped", "UPDATE audit_record SET seq = -8 WHERE seq = 8; UPDATE audit_record SET seq = 8 WHERE seq = 9; UPDATE audit_record SET seq = 9 WHERE seq = -8", 8L, ""),
+                Arguments.of("checkpoint/forged", "UPDATE audit_checkpoint SET hash = '" + "a".repeat(64) + "' WHERE seq = 20", 20L, "checkpoint"));
+    }
+
+    @ParameterizedTest(name = "detects/{0}")
+    @MethodSource("tampering")
+    void verifierNamesTheFirstTamperedRecord(String name, String tamper, long firstBad, String problemWord) throws SQLException {
+        long base = platform.auditLog().appendedCount();
+        assertThat(base).as("records from start-up").isLessThan(10);
+        appendMany(30 - (int) base);
+        platform.auditLog().checkpointNow();
+        assertThat(platform.auditVerifier().verify().intact()).isTrue();
+
+        sql(tamper);
+
+        AuditVerification verification = platform.auditVerifier().verify();
+        assertThat(verification.intact()).isFalse();
+        assertThat(verification.firstBadSeq()).as(verification.problem()).isEqualTo(firstBad);
+        assertThat(verification.problem()).contains(problemWord);
+    }
+
+    @Test
+    void aChainRewrittenConsistentlyIsCaughtByTheNextSignedCheckpoint() throws SQLException {
+        long base = platform.auditLog().appendedCount();
+        appendMany(30 - (int) base);
+        platform.auditLog().checkpointNow();
+        // An attacker with database access edits record 15 and recomputes every hash after it, head included.
+        sql("UPDATE audit_record SET detail = 'rewritten' WHERE seq = 15");
+        rehashFrom(15);
+
+        AuditVerification verification = platform.auditVerifier().verify();
+        assertThat(verification.intact()).isFalse();
+        assertThat(verification.problem()).contains("rewritten");
+        assertThat(verification.firstBadSeq()).isEqualTo(11);
+    }
+
+    private void rehashFrom(long from) throws SQLException {
+        try (Connection connection = platform.database().dataSource().getConnection()) {
+            String previous;
+            try (PreparedStatement q = connection.prepareStatement("SELECT hash FROM audit_record WHERE seq = ?")) {
+                q.setLong(1, from - 1);
+                var row = q.executeQuery();
+                row.next();
+                previous = row.getString(1);
+            }
+            List<Object[]> rows = new ArrayList<>();
+            try (PreparedStatement q = connection.prepareStatement("SELECT seq, recorded_at, actor, action, target, outcome, detail FROM audit_record WHERE seq >= ? ORDER BY seq")) {
+                q.setLong(1, from);
+                var row = q.executeQuery();
+                while (row.next()) {
+                    rows.add(new Object[] {row.getLong(1), row.getObject(2, java.time.OffsetDateTime.class).toInstant(),
+                            new AuditEvent(row.getString(3), row.getString(4), row.getString(5), Outcome.valueOf(row.getString(6)), row.getString(7))});
+                }
+            }
+            for (Object[] r : rows) {
+                String hash = AuditRecord.chainHash((Long) r[0], (Instant) r[1], (AuditEvent) r[2], previous);
+                try (PreparedStatement u = connection.prepareStatement("UPDATE audit_record SET prev_hash = ?, hash = ? WHERE seq = ?")) {
+                    u.setString(1, previous);
+                    u.setString(2, hash);
+                    u.setLong(3, (Long) r[0]);
+                    u.executeUpdate();
+                }
+                previous = hash;
+            }
+            try (PreparedStatement u = connection.prepareStatement("UPDATE audit_head SET hash = ? WHERE id = 1")) {
+                u.setString(1, previous);
+                u.executeUpdate();
+            }
+        }
+    }
+
+    @Test
+    void checkpointsAreSignedEveryConfiguredNumberOfRecords() throws Exception {
+        appendMany(35);
+        // The writer signs after the batch that crosses the threshold; give it a moment to catch up.
+        for (int i = 0; i < 50 && platform.auditVerifier().verify().checkpointsVerified() < 3; i++) {
+            Thread.sleep(100);
+        }
+        assertThat(platform.auditVerifier().verify().checkpointsVerified()).isGreaterThanOrEqualTo(3);
+    }
+
+    private String tokenFromOutbox(String address) throws Exception {
+        Path outbox = dataDir.resolve("outbox");
+        List<Path> mails;
+        try (Stream<Path> files = Files.list(outbox)) {
+            mails = files.filter(p -> p.toString().endsWith(".eml")).sorted().toList();
+        }
+        for (int i = mails.size() - 1; i >= 0; i--) {
+            String mail = Files.readString(mails.get(i));
+            if (mail.contains("To: " + address)) {
+                Matcher m = Pattern.compile("token=([A-Za-z0-9_-]+)").matcher(mail);
+                assertThat(m.find()).as("verification link in mail").isTrue();
+                return m.group(1);
+            }
+        }
+        throw new AssertionError("no mail to " + address + " in " + outbox);
+    }
+
+    @Test
+    void mailboxIsVerifiedByTheTokenMailedToIt() throws Exception {
+        MailboxIdentity registered = platform.identities().register("Alice@Example.ORG", "alice");
+        assertThat(registered.address()).isEqualTo("alice@example.org");
+        assertThat(registered.verified()).isFalse();
+        String token = tokenFromOutbox("alice@example.org");
+
+        MailboxIdentity verified = platform.identities().verify(token);
+        assertThat(verified.verified()).isTrue();
+        assertThat(platform.identities().find("alice@example.org").orElseThrow().verified()).isTrue();
+        assertThatThrownBy(() -> platform.identities().verify(token))
+                .isInstanceOfSatisfying(LetterlockException.class, e -> assertThat(e.type()).isEqualTo(ErrorType.CONFLICT));
+    }
+
+    static Stream<Arguments> badTokens() {
+        return Stream.of(
+                Arguments.of("rejects/malformed", "short!", ErrorType.BAD_REQUEST),
+                Arguments.of("rejects/unknown", "A".repeat(43), ErrorType.NOT_FOUND));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("badTokens")
+    void badTokensAreRefusedAndAudited(String name, String token, ErrorType expected) {
+        long before = platform.auditLog().appendedCount();
+        assertThatThrownBy(() -> platform.identities().verify(token))
+                .isInstanceOfSatisfying(LetterlockException.class, e -> assertThat(e.type()).isEqualTo(expected));
+        assertThat(platform.auditLog().appendedCount()).isEqualTo(before + 1);
+    }
+
+    @Test
+    void expiredTokenIsGoneAndLeavesTheMailboxUnverified() throws Exception {
+        platform.identities().register("bob@example.org", "bob");
+        String token = tokenFromOutbox("bob@example.org");
+        clock.advance(Duration.ofHours(25));
+        assertThatThrownBy(() -> platform.identities().verify(token))
+                .isInstanceOfSatisfying(LetterlockException.class, e -> assertThat(e.type()).isEqualTo(ErrorType.GONE));
+        assertThat(platform.identities().find("bob@example.org").orElseThrow().verified()).isFalse();
+    }
+
+    @Test
+    void anAddressBelongsToOneOwner() {
+        platform.identities().register("carol@example.org", "carol");
+        assertThatThrownBy(() -> platform.identities().register("CAROL@example.org", "mallory"))
+                .isInstanceOfSatisfying(LetterlockException.class, e -> assertThat(e.type()).isEqualTo(ErrorType.CONFLICT));
+    }
+
+    @Test
+    void accountsAuthenticateOnlyWithTheRightPasswordWhileEnabled() {
+        AdminAccounts.Created created = platform.admins().create("auditor-1", EnumSet.of(Role.AUDITOR), Optional.empty());
+        assertThat(platform.admins().authenticate("auditor-1", created.password())).isPresent();
+        assertThat(platform.admins().authenticate("auditor-1", "wrong password!!".toCharArray())).isEmpty();
+        assertThat(platform.admins().authenticate("nobody", created.password())).isEmpty();
+        assertThatThrownBy(() -> platform.admins().create("auditor-1", EnumSet.of(Role.AUDITOR), Optional.empty()))
+                .isInstanceOfSatisfying(LetterlockException.class, e -> assertThat(e.type()).isEqualTo(ErrorType.CONFLICT));
+        platform.admins().disable("auditor-1");
+        assertThat(platform.admins().authenticate("auditor-1", created.password())).isEmpty();
+    }
+
+    @Test
+    void migrationsAreCurrentAfterStart() {
+        assertThat(platform.database().pendingMigrations()).isEmpty();
+        assertThat(platform.database().reachable()).isTrue();
+    }
+}

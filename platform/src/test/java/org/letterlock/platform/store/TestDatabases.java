@@ -1,0 +1,42 @@
+package org.letterlock.platform.store;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * Databases for the store conformance suites: a fresh H2 file database per suite, and a fresh schema in the
+ * PostgreSQL test database that {@code ./letterlock test} starts (LETTERLOCK_TEST_PG_URL / _USER / _PASSWORD).
+ * A missing PostgreSQL fails the suite with what to run; it is never skipped silently.
+ */
+public final class TestDatabases {
+    private TestDatabases() {
+    }
+
+    public static Map<String, String> h2(java.nio.file.Path dir) {
+        return Map.of("letterlock.db.url", "jdbc:h2:file:" + dir.resolve("db").resolve("test") + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH");
+    }
+
+    public static Map<String, String> postgresql() {
+        String url = System.getenv("LETTERLOCK_TEST_PG_URL");
+        String user = System.getenv("LETTERLOCK_TEST_PG_USER");
+        String password = System.getenv("LETTERLOCK_TEST_PG_PASSWORD");
+        if (url == null || user == null || password == null) {
+            throw new IllegalStateException("PostgreSQL tests need LETTERLOCK_TEST_PG_URL, _USER and _PASSWORD: run ./letterlock test as root, which starts PostgreSQL and sets them");
+        }
+        String schema = "t_" + UUID.randomUUID().toString().replace("-", "");
+        try (Connection connection = DriverManager.getConnection(url, user, password);
+             Statement statement = connection.createStatement()) {
+            statement.execute("CREATE SCHEMA " + schema);
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot reach the PostgreSQL test database at " + url + ": " + e.getMessage(), e);
+        }
+        return Map.of(
+                "letterlock.db.url", url + "?currentSchema=" + schema,
+                "letterlock.db.user", user,
+                "letterlock.db.password-source", "env:LETTERLOCK_TEST_PG_PASSWORD");
+    }
+}
