@@ -1,0 +1,27 @@
+package org.letterlock.deploy;
+
+import jakarta.ws.rs.ApplicationPath;
+import jakarta.ws.rs.core.Application;
+import java.util.Set;
+import org.letterlock.platform.web.AdminAuthentication;
+import org.letterlock.platform.web.AdminResource;
+import org.letterlock.platform.web.AuditResource;
+import org.letterlock.platform.web.IdentityResource;
+import org.letterlock.platform.web.ProblemMapper;
+import org.letterlock.platform.web.VaultResource;
+
+/** The REST API under /api: the resources and providers of every module, listed explicitly. */
+@ApplicationPath("api")
+public class LetterlockApplication extends Application {
+
+    @Override
+    public Set<Class<?>> getClasses() {
+        return Set.of(
+                ProblemMapper.class,
+                AdminAuthentication.class,
+                AdminResource.class,
+                IdentityResource.class,
+                AuditResource.class,
+                VaultResource.class);
+    }
+}

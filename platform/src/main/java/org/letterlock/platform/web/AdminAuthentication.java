@@ -1,0 +1,143 @@
+package org.letterlock.platform.web;
+
+import jakarta.annotation.Priority;
+import jakarta.annotation.security.PermitAll;
+import jakarta.annotation.security.RolesAllowed;
+import jakarta.inject.Inject;
+import jakarta.ws.rs.HttpMethod;
+import jakarta.ws.rs.Priorities;
+import jakarta.ws.rs.container.ContainerRequestContext;
+import jakarta.ws.rs.container.ContainerRequestFilter;
+import jakarta.ws.rs.container.ContainerResponseContext;
+import jakarta.ws.rs.container.ContainerResponseFilter;
+import jakarta.ws.rs.container.ResourceInfo;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.HttpHeaders;
+import jakarta.ws.rs.core.SecurityContext;
+import jakarta.ws.rs.ext.Provider;
+import java.lang.reflect.Method;
+import java.nio.charset.StandardCharsets;
+import java.security.Principal;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.Optional;
+import org.letterlock.platform.audit.Actor;
+import org.letterlock.platform.audit.Outcome;
+import org.letterlock.platform.error.ErrorType;
+import org.letterlock.platform.identity.AdminAccount;
+import org.letterlock.platform.identity.Role;
+
+/**
+ * HTTP Basic authentication of administrators and the role check of every resource method. A method without
+ * {@code @RolesAllowed} or {@code @PermitAll} is refused: new endpoints are closed until someone opens them.
+ * Refusals are audited; state-changing requests that fail are audited with their status.
+ */
+@Provider
+@Priority(Priorities.AUTHENTICATION)
+public class AdminAuthentication implements ContainerRequestFilter, ContainerResponseFilter {
+    private static final String DENIED_PROPERTY = "letterlock.denied";
+
+    @Context
+    ResourceInfo resource;
+
+    @Inject
+    PlatformRuntime runtime;
+
+    @Inject
+    CredentialCache credentials;
+
+    @Override
+    public void filter(ContainerRequestContext request) {
+        Actor.clear();
+        Method method = resource.getResourceMethod();
+        if (method == null) {
+            return;
+        }
+        if (method.isAnnotationPresent(PermitAll.class) || method.getDeclaringClass().isAnnotationPresent(PermitAll.class) && !method.isAnnotationPresent(RolesAllowed.class)) {
+            Actor.set("anonymous@" + request.getUriInfo().getPath());
+            return;
+        }
+        RolesAllowed allowed = Optional.ofNullable(method.getAnnotation(RolesAllowed.class)).orElse(method.getDeclaringClass().getAnnotation(RolesAllowed.class));
+        String action = action(request);
+        if (allowed == null) {
+            deny(request, "anonymous", action, ErrorType.FORBIDDEN, "this endpoint is not open to any role");
+            return;
+        }
+        Optional<AdminAccount> account = authenticate(request.getHeaderString(HttpHeaders.AUTHORIZATION));
+        if (account.isEmpty()) {
+            deny(request, "anonymous", action, ErrorType.UNAUTHORIZED, "log in with HTTP Basic as an administrator");
+            return;
+        }
+        AdminAccount admin = account.get();
+        boolean permitted = Arrays.stream(allowed.value()).map(Role::fromId).anyMatch(admin::has);
+        if (!permitted) {
+            deny(request, admin.name(), action, ErrorType.FORBIDDEN, "this needs one of the roles " + Arrays.toString(allowed.value())
+                    + "; " + admin.name() + " has " + admin.roles().stream().map(Role::id).toList());
+            return;
+        }
+        Actor.set(admin.name());
+        boolean secure = request.getSecurityContext().isSecure();
+        request.setSecurityContext(new SecurityContext() {
+            @Override
+            public Principal getUserPrincipal() {
+                return admin::name;
+            }
+
+            @Override
+            public boolean isUserInRole(String role) {
+                return admin.roles().stream().anyMatch(r -> r.id().equals(role));
+            }
+
+            @Override
+            public boolean isSecure() {
+                return secure;
+            }
+
+            @Override
+            public String getAuthenticationScheme() {
+                return BASIC_AUTH;
+            }
+        });
+    }
+
+    @Override
+    public void filter(ContainerRequestContext request, ContainerResponseContext response) {
+        try {
+            boolean changesState = !HttpMethod.GET.equals(request.getMethod()) && !HttpMethod.HEAD.equals(request.getMethod());
+            if (changesState && response.getStatus() >= 400 && request.getProperty(DENIED_PROPERTY) == null && runtime.started()) {
+                runtime.platform().auditLog().record(action(request), request.getUriInfo().getPath(), Outcome.FAILED, "HTTP " + response.getStatus());
+            }
+        } finally {
+            Actor.clear();
+        }
+    }
+
+    private Optional<AdminAccount> authenticate(String authorization) {
+        if (authorization == null || !authorization.regionMatches(true, 0, "Basic ", 0, 6)) {
+            return Optional.empty();
+        }
+        String decoded;
+        try {
+            decoded = new String(Base64.getDecoder().decode(authorization.substring(6).trim()), StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            return Optional.empty();
+        }
+        int colon = decoded.indexOf(':');
+        if (colon <= 0) {
+            return Optional.empty();
+        }
+        return credentials.authenticate(runtime.platform().admins(), decoded.substring(0, colon), decoded.substring(colon + 1).toCharArray());
+    }
+
+    private void deny(ContainerRequestContext request, String actor, String action, ErrorType type, String detail) {
+        request.setProperty(DENIED_PROPERTY, Boolean.TRUE);
+        if (runtime.started()) {
+            runtime.platform().auditLog().record(new org.letterlock.platform.audit.AuditEvent(actor, action, request.getUriInfo().getPath(), Outcome.DENIED, type.title()));
+        }
+        request.abortWith(ProblemMapper.problem(type, detail));
+    }
+
+    private static String action(ContainerRequestContext request) {
+        return "http." + request.getMethod() + " /" + request.getUriInfo().getPath().replaceAll("^/+", "");
+    }
+}

@@ -1,0 +1,103 @@
+package org.letterlock.platform.web;
+
+import jakarta.annotation.security.PermitAll;
+import jakarta.annotation.security.RolesAllowed;
+import jakarta.enterprise.context.RequestScoped;
+import jakarta.inject.Inject;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.FormParam;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import org.letterlock.platform.error.ErrorType;
+import org.letterlock.platform.error.LetterlockException;
+import org.letterlock.platform.identity.MailboxIdentity;
+
+/**
+ * Mailbox identities. Officers register an address for its owner; the owner proves it by the mailed token. The
+ * link in the mail opens a page with a button, because mail scanners follow links: only the POST spends the token.
+ */
+@Path("identities")
+@RequestScoped
+@Produces(MediaType.APPLICATION_JSON)
+public class IdentityResource {
+
+    public record Registration(String address, String owner) {
+    }
+
+    public record Verification(String token) {
+    }
+
+    public record IdentityView(String address, String owner, boolean verified, String createdAt, String verifiedAt) {
+        static IdentityView of(MailboxIdentity identity) {
+            return new IdentityView(identity.address(), identity.owner(), identity.verified(), identity.createdAt().toString(),
+                    identity.verifiedAt().map(Object::toString).orElse(null));
+        }
+    }
+
+    @Inject
+    PlatformRuntime runtime;
+
+    @POST
+    @Consumes(MediaType.APPLICATION_JSON)
+    @RolesAllowed({"ca-admin", "ra-officer"})
+    public Response register(Registration request) {
+        if (request == null) {
+            throw new LetterlockException(ErrorType.BAD_REQUEST, "send {\"address\": ..., \"owner\": ...}");
+        }
+        MailboxIdentity identity = runtime.platform().identities().register(request.address(), request.owner());
+        return Response.status(Response.Status.ACCEPTED).entity(IdentityView.of(identity)).build();
+    }
+
+    @GET
+    @Path("{address}")
+    @RolesAllowed({"ca-admin", "ra-officer", "auditor"})
+    public IdentityView find(@PathParam("address") String address) {
+        return runtime.platform().identities().find(address).map(IdentityView::of)
+                .orElseThrow(() -> new LetterlockException(ErrorType.NOT_FOUND, "no identity " + address));
+    }
+
+    @POST
+    @Path("verify")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @PermitAll
+    public IdentityView verify(Verification request) {
+        if (request == null) {
+            throw new LetterlockException(ErrorType.BAD_REQUEST, "send {\"token\": ...}");
+        }
+        return IdentityView.of(runtime.platform().identities().verify(request.token()));
+    }
+
+    @POST
+    @Path("verify")
+    @Consumes(MediaType.APPLICATION_FORM_URLENCODED)
+    @Produces(MediaType.TEXT_HTML)
+    @PermitAll
+    public String verifyForm(@FormParam("token") String token) {
+        MailboxIdentity identity = runtime.platform().identities().verify(token);
+        return page("Address confirmed", "<p>" + escape(identity.address()) + " is confirmed. You can close this page.</p>");
+    }
+
+    @GET
+    @Path("verify")
+    @Produces(MediaType.TEXT_HTML)
+    @PermitAll
+    public String confirmationPage(@QueryParam("token") String token) {
+        String value = token == null ? "" : escape(token);
+        return page("Confirm your address", "<form method=\"post\" action=\"verify\"><input type=\"hidden\" name=\"token\" value=\"" + value
+                + "\"><button type=\"submit\">Confirm my address</button></form>");
+    }
+
+    private static String page(String title, String body) {
+        return "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>" + title + " - Letterlock</title><h1>" + title + "</h1>" + body + "</html>";
+    }
+
+    private static String escape(String text) {
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+    }
+}

@@ -1,0 +1,90 @@
+package org.letterlock.platform.web;
+
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.context.Initialized;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.eclipse.microprofile.config.Config;
+import org.eclipse.microprofile.metrics.MetricRegistry;
+import org.eclipse.microprofile.metrics.annotation.RegistryScope;
+import org.letterlock.platform.config.ConfigException;
+import org.letterlock.platform.config.LetterlockConfig;
+import org.letterlock.platform.error.ErrorType;
+import org.letterlock.platform.error.LetterlockException;
+import org.letterlock.platform.runtime.Letterlock;
+import org.letterlock.vault.VaultException;
+
+/**
+ * Starts the platform when the application starts, from MicroProfile Config. A start that fails (bad configuration,
+ * missing token library, wrong PIN) is logged as one message and, by default, stops the process: a Letterlock that
+ * cannot reach its keys or its database must not look up.
+ */
+@ApplicationScoped
+public class PlatformRuntime {
+    private static final Logger LOG = Logger.getLogger(PlatformRuntime.class.getName());
+
+    @Inject
+    Config config;
+
+    @Inject
+    @RegistryScope(scope = MetricRegistry.APPLICATION_SCOPE)
+    MetricRegistry metrics;
+
+    private volatile Letterlock platform;
+    private volatile String startFailure = "starting";
+
+    void onStart(@Observes @Initialized(ApplicationScoped.class) Object event) {
+        try {
+            LetterlockConfig settings = LetterlockConfig.load(key -> config.getOptionalValue(key, String.class));
+            platform = Letterlock.start(settings);
+            startFailure = null;
+            registerMetrics();
+            LOG.info("Letterlock started: vault " + platform.vault().status().description() + ", database " + platform.database().describe()
+                    + platform.initialCredential().map(p -> ", first administrator's credential in " + p).orElse(""));
+            if (platform.vault().status().developmentOnly()) {
+                LOG.warning("key vault type '" + platform.vault().status().type() + "' is for development and tests only");
+            }
+        } catch (ConfigException | VaultException | LetterlockException e) {
+            fail(e.getMessage(), null);
+        } catch (RuntimeException e) {
+            fail("unexpected start-up failure: " + e, e);
+        }
+    }
+
+    private void fail(String message, Throwable cause) {
+        startFailure = message;
+        LOG.log(Level.SEVERE, "Letterlock cannot start: " + message, cause);
+        if (config.getOptionalValue("letterlock.halt-on-startup-failure", Boolean.class).orElse(true)) {
+            System.err.println("Letterlock cannot start: " + message);
+            Runtime.getRuntime().halt(3);
+        }
+    }
+
+    private void registerMetrics() {
+        metrics.gauge("letterlock_audit_records_appended", platform.auditLog(), log -> log.appendedCount());
+        metrics.gauge("letterlock_audit_batches_committed", platform.auditLog(), log -> log.batchCount());
+    }
+
+    /** The running platform; a 503 problem while it is not started. */
+    public Letterlock platform() {
+        Letterlock running = platform;
+        if (running == null) {
+            throw new LetterlockException(ErrorType.UNAVAILABLE, "Letterlock is not started: " + startFailure);
+        }
+        return running;
+    }
+
+    public boolean started() {
+        return platform != null;
+    }
+
+    @PreDestroy
+    void stop() {
+        if (platform != null) {
+            platform.close();
+        }
+    }
+}
