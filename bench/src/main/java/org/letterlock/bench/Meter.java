@@ -31,7 +31,7 @@ public final class Meter {
         }
     }
 
-    /** What a load did while it was measured. */
+    /** What a load did in some time: how many operations in how many nanoseconds. */
     public record Rate(long operations, long nanos) {
         public double perSecond() {
             return operations * 1e9 / nanos;
@@ -42,33 +42,54 @@ public final class Meter {
         }
     }
 
+    /** A load's measurement: the total, and each slice it was measured in (in turn with the other loads' same slices). */
+    public record Measurement(Rate total, List<Rate> slices) {
+        public Measurement {
+            slices = List.copyOf(slices);
+        }
+
+        public double perSecond() {
+            return total.perSecond();
+        }
+    }
+
     private Meter() {
     }
 
-    /** Warms each load up, then measures each for {@code measure} in total, in alternating slices of about {@code slice}. */
-    public static List<Rate> interleaved(List<Load> loads, Duration warmUp, Duration measure, Duration slice) throws Exception {
+    /**
+     * Warms each load up, then measures each for {@code measure} in total, in alternating slices of about {@code slice}.
+     * With more than one load the number of slices is even, so each load goes first as often as it goes last.
+     */
+    public static List<Measurement> interleaved(List<Load> loads, Duration warmUp, Duration measure, Duration slice) throws Exception {
         for (Load load : loads) {
             if (!warmUp.isZero()) {
                 runFor(load, warmUp.toNanos());
             }
         }
-        int slices = loads.size() == 1 ? 1 : (int) Math.max(1, Math.round((double) measure.toNanos() / slice.toNanos()));
+        int slices = 1;
+        if (loads.size() > 1) {
+            slices = (int) Math.max(2, 2 * Math.round(measure.toNanos() / (2.0 * slice.toNanos())));
+        }
         long sliceNanos = measure.toNanos() / slices;
-        List<Rate> totals = new ArrayList<>();
+        List<List<Rate>> measured = new ArrayList<>();
         for (int i = 0; i < loads.size(); i++) {
-            totals.add(new Rate(0, 0));
+            measured.add(new ArrayList<>());
         }
         for (int s = 0; s < slices; s++) {
             for (int k = 0; k < loads.size(); k++) {
                 int index = s % 2 == 0 ? k : loads.size() - 1 - k;
-                totals.set(index, totals.get(index).plus(runFor(loads.get(index), sliceNanos)));
+                measured.get(index).add(runFor(loads.get(index), sliceNanos));
             }
         }
-        return totals;
+        List<Measurement> results = new ArrayList<>();
+        for (List<Rate> rates : measured) {
+            results.add(new Measurement(rates.stream().reduce(new Rate(0, 0), Rate::plus), rates));
+        }
+        return results;
     }
 
     /** Warms one load up and measures it. */
-    public static Rate measure(Load load, Duration warmUp, Duration measure) throws Exception {
+    public static Measurement measure(Load load, Duration warmUp, Duration measure) throws Exception {
         return interleaved(List.of(load), warmUp, measure, measure).get(0);
     }
 

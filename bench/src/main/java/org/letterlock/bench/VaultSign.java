@@ -44,7 +44,7 @@ public final class VaultSign implements Benchmark {
     static final Map<KeySpec, String> OPENSSL_NAMES = Map.of(KeySpec.EC_P256, "ecdsap256", KeySpec.RSA_3072, "rsa3072");
     static final double TARGET = 0.90;
     /** Compared loads take turns in slices of about this length. */
-    static final Duration SLICE = Duration.ofSeconds(1);
+    static final Duration SLICE = Duration.ofMillis(500);
     /** The message every signature is over: 256 constant bytes. */
     static final byte[] MESSAGE = message(256);
 
@@ -79,6 +79,7 @@ public final class VaultSign implements Benchmark {
                     + "SOFTHSM2_CONF=" + softhsm2Conf + " (it is " + (exported == null ? "unset" : exported) + ")");
         }
         Map<Cell, Double> rates = new LinkedHashMap<>();
+        Map<Cell, String> sliceRatios = new LinkedHashMap<>();
 
         try (KeyVault vault = KeyVaults.open(VaultSettings.memory(TOKEN))) {
             measureVault(MEMORY, vault, options, rates);
@@ -105,9 +106,10 @@ public final class VaultSign implements Benchmark {
                 for (int threads : THREADS) {
                     Meter.Load viaVault = new Meter.Load("vault-" + key.configName(), vaultSigners(vault, name, key, publicKey, threads));
                     Meter.Load plain = new Meter.Load("plain-" + key.configName(), plainSigners(plainStore.getProvider(), plainKey, key, publicKey, threads));
-                    List<Meter.Rate> measured = Meter.interleaved(List.of(viaVault, plain), options.warmUp(), options.measure(), SLICE);
+                    List<Meter.Measurement> measured = Meter.interleaved(List.of(viaVault, plain), options.warmUp(), options.measure(), SLICE);
                     rates.put(new Cell(PKCS11, key, threads), measured.get(0).perSecond());
                     rates.put(new Cell(PLAIN, key, threads), measured.get(1).perSecond());
+                    sliceRatios.put(new Cell(PKCS11, key, threads), sliceRatioRange(measured.get(0), measured.get(1)));
                     options.progress().printf(Locale.ROOT, "  %-26s %-8s %d thread(s): %s/s%n", PKCS11, key.configName(), threads, Results.rate(measured.get(0).perSecond()));
                     options.progress().printf(Locale.ROOT, "  %-26s %-8s %d thread(s): %s/s%n", PLAIN, key.configName(), threads, Results.rate(measured.get(1).perSecond()));
                 }
@@ -124,10 +126,22 @@ public final class VaultSign implements Benchmark {
                 rates.put(new Cell(OPENSSL, key, processes), figures.get(OPENSSL_NAMES.get(key)));
             }
         }
-        return results(rates, opensslCommands);
+        return results(rates, sliceRatios, opensslCommands);
     }
 
-    static Results results(Map<Cell, Double> rates, List<String> opensslCommands) {
+    /** The lowest and highest ratio of side-by-side slices: how far the noise of the machine moves the ratio. */
+    static String sliceRatioRange(Meter.Measurement a, Meter.Measurement b) {
+        double low = Double.MAX_VALUE;
+        double high = 0;
+        for (int i = 0; i < a.slices().size(); i++) {
+            double ratio = a.slices().get(i).perSecond() / b.slices().get(i).perSecond();
+            low = Math.min(low, ratio);
+            high = Math.max(high, ratio);
+        }
+        return Results.percent(low) + "-" + Results.percent(high);
+    }
+
+    static Results results(Map<Cell, Double> rates, Map<Cell, String> sliceRatios, List<String> opensslCommands) {
         List<List<String>> rows = new ArrayList<>();
         List<String> belowTarget = new ArrayList<>();
         List<String> vaultToPlain = new ArrayList<>();
@@ -143,7 +157,8 @@ public final class VaultSign implements Benchmark {
                     String toPlain = Results.NONE;
                     if (backEnd.equals(PKCS11) && plain != null) {
                         toPlain = Results.percent(rate / plain);
-                        vaultToPlain.add(key.configName() + " " + threads + "t " + toPlain);
+                        vaultToPlain.add(key.configName() + " " + threads + "t " + toPlain
+                                + (sliceRatios.containsKey(new Cell(backEnd, key, threads)) ? " (slices " + sliceRatios.get(new Cell(backEnd, key, threads)) + ")" : ""));
                         if (rate / plain < TARGET) {
                             belowTarget.add(key.configName() + " with " + threads + " thread(s)");
                         }
@@ -160,7 +175,8 @@ public final class VaultSign implements Benchmark {
         notes.add("Each thread has its own signer (vault) or Signature (plain) and signs the same " + MESSAGE.length
                 + "-byte message back to back; one signature per signer is verified with the public key before timing.");
         notes.add("The pkcs11 and plain SunPKCS11 rows use the same token key through two SunPKCS11 provider instances and were measured "
-                + "interleaved in ~" + SLICE.toSeconds() + " s slices (A B, B A, ...), so load from other work on the machine hits both alike.");
+                + "interleaved in " + SLICE.toMillis() + " ms slices (A B, B A, ...), so load from other work on the machine hits both alike; "
+                + "the range in brackets above is the lowest and highest ratio of side-by-side slices.");
         notes.add("openssl speed rows: `" + String.join("` and `", opensslCommands) + "`; 1 thread is compared with 1 process, 2 threads with -multi 2.");
         notes.add("memory and soft sign with Bouncy Castle " + new BouncyCastleProvider().getVersionStr() + " in software; pkcs11 with SoftHSM2 "
                 + Shell.runOr(List.of("softhsm2-util", "--version"), "?") + " (" + VaultSettings.SOFTHSM2_LIBRARY + ").");

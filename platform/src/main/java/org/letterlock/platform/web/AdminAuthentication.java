@@ -1,8 +1,6 @@
 package org.letterlock.platform.web;
 
 import jakarta.annotation.Priority;
-import jakarta.annotation.security.PermitAll;
-import jakarta.annotation.security.RolesAllowed;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.HttpMethod;
 import jakarta.ws.rs.Priorities;
@@ -29,7 +27,7 @@ import org.letterlock.platform.identity.Role;
 
 /**
  * HTTP Basic authentication of administrators and the role check of every resource method. A method without
- * {@code @RolesAllowed} or {@code @PermitAll} is refused: new endpoints are closed until someone opens them.
+ * {@link Allow} or {@link Public} is refused: new endpoints are closed until someone opens them.
  * Refusals are audited; state-changing requests that fail are audited with their status.
  */
 @Provider
@@ -53,11 +51,11 @@ public class AdminAuthentication implements ContainerRequestFilter, ContainerRes
         if (method == null) {
             return;
         }
-        if (method.isAnnotationPresent(PermitAll.class) || method.getDeclaringClass().isAnnotationPresent(PermitAll.class) && !method.isAnnotationPresent(RolesAllowed.class)) {
-            Actor.set("anonymous@" + request.getUriInfo().getPath());
+        if (method.isAnnotationPresent(Public.class) || method.getDeclaringClass().isAnnotationPresent(Public.class) && !method.isAnnotationPresent(Allow.class)) {
+            Actor.set("anonymous");
             return;
         }
-        RolesAllowed allowed = Optional.ofNullable(method.getAnnotation(RolesAllowed.class)).orElse(method.getDeclaringClass().getAnnotation(RolesAllowed.class));
+        Allow allowed = Optional.ofNullable(method.getAnnotation(Allow.class)).orElse(method.getDeclaringClass().getAnnotation(Allow.class));
         String action = action(request);
         if (allowed == null) {
             deny(request, "anonymous", action, ErrorType.FORBIDDEN, "this endpoint is not open to any role");
@@ -69,9 +67,9 @@ public class AdminAuthentication implements ContainerRequestFilter, ContainerRes
             return;
         }
         AdminAccount admin = account.get();
-        boolean permitted = Arrays.stream(allowed.value()).map(Role::fromId).anyMatch(admin::has);
+        boolean permitted = Arrays.stream(allowed.value()).anyMatch(admin::has);
         if (!permitted) {
-            deny(request, admin.name(), action, ErrorType.FORBIDDEN, "this needs one of the roles " + Arrays.toString(allowed.value())
+            deny(request, admin.name(), action, ErrorType.FORBIDDEN, "this needs one of the roles " + Arrays.stream(allowed.value()).map(Role::id).toList()
                     + "; " + admin.name() + " has " + admin.roles().stream().map(Role::id).toList());
             return;
         }

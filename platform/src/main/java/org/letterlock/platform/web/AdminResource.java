@@ -1,6 +1,5 @@
 package org.letterlock.platform.web;
 
-import jakarta.annotation.security.RolesAllowed;
 import jakarta.enterprise.context.RequestScoped;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.Consumes;
@@ -44,7 +43,7 @@ public class AdminResource {
 
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
-    @RolesAllowed("ca-admin")
+    @Allow({Role.CA_ADMIN})
     public Response create(NewAccount request) {
         if (request == null || request.roles() == null) {
             throw new LetterlockException(ErrorType.BAD_REQUEST, "send {\"name\": ..., \"roles\": [...], \"password\": optional}");
@@ -65,14 +64,14 @@ public class AdminResource {
     }
 
     @GET
-    @RolesAllowed("ca-admin")
+    @Allow({Role.CA_ADMIN})
     public List<AccountView> list() {
         return runtime.platform().admins().list().stream().map(a -> AccountView.of(a, null)).toList();
     }
 
     @POST
     @Path("{name}/disable")
-    @RolesAllowed("ca-admin")
+    @Allow({Role.CA_ADMIN})
     public AccountView disable(@PathParam("name") String name, @Context SecurityContext caller) {
         if (caller.getUserPrincipal().getName().equals(name)) {
             throw new LetterlockException(ErrorType.CONFLICT, "an administrator cannot disable their own account");
@@ -83,7 +82,7 @@ public class AdminResource {
 
     @GET
     @Path("me")
-    @RolesAllowed({"ca-admin", "ra-officer", "recovery-agent", "auditor"})
+    @Allow({Role.CA_ADMIN, Role.RA_OFFICER, Role.RECOVERY_AGENT, Role.AUDITOR})
     public AccountView me(@Context SecurityContext caller) {
         return AccountView.of(runtime.platform().admins().find(caller.getUserPrincipal().getName()).orElseThrow(), null);
     }

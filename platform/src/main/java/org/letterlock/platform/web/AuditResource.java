@@ -1,6 +1,7 @@
 package org.letterlock.platform.web;
 
-import jakarta.annotation.security.RolesAllowed;
+import org.letterlock.platform.identity.Role;
+
 import jakarta.enterprise.context.RequestScoped;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.DefaultValue;
@@ -26,7 +27,7 @@ import org.letterlock.platform.error.LetterlockException;
 @Path("audit")
 @RequestScoped
 @Produces(MediaType.APPLICATION_JSON)
-@RolesAllowed("auditor")
+@Allow({Role.AUDITOR})
 public class AuditResource {
 
     public record RecordView(long seq, String recordedAt, String actor, String action, String target, String outcome, String detail, String hash) {

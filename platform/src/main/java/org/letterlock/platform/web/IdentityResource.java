@@ -1,7 +1,7 @@
 package org.letterlock.platform.web;
 
-import jakarta.annotation.security.PermitAll;
-import jakarta.annotation.security.RolesAllowed;
+import org.letterlock.platform.identity.Role;
+
 import jakarta.enterprise.context.RequestScoped;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.Consumes;
@@ -45,7 +45,7 @@ public class IdentityResource {
 
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
-    @RolesAllowed({"ca-admin", "ra-officer"})
+    @Allow({Role.CA_ADMIN, Role.RA_OFFICER})
     public Response register(Registration request) {
         if (request == null) {
             throw new LetterlockException(ErrorType.BAD_REQUEST, "send {\"address\": ..., \"owner\": ...}");
@@ -56,7 +56,7 @@ public class IdentityResource {
 
     @GET
     @Path("{address}")
-    @RolesAllowed({"ca-admin", "ra-officer", "auditor"})
+    @Allow({Role.CA_ADMIN, Role.RA_OFFICER, Role.AUDITOR})
     public IdentityView find(@PathParam("address") String address) {
         return runtime.platform().identities().find(address).map(IdentityView::of)
                 .orElseThrow(() -> new LetterlockException(ErrorType.NOT_FOUND, "no identity " + address));
@@ -65,7 +65,7 @@ public class IdentityResource {
     @POST
     @Path("verify")
     @Consumes(MediaType.APPLICATION_JSON)
-    @PermitAll
+    @Public
     public IdentityView verify(Verification request) {
         if (request == null) {
             throw new LetterlockException(ErrorType.BAD_REQUEST, "send {\"token\": ...}");
@@ -77,7 +77,7 @@ public class IdentityResource {
     @Path("verify")
     @Consumes(MediaType.APPLICATION_FORM_URLENCODED)
     @Produces(MediaType.TEXT_HTML)
-    @PermitAll
+    @Public
     public String verifyForm(@FormParam("token") String token) {
         MailboxIdentity identity = runtime.platform().identities().verify(token);
         return page("Address confirmed", "<p>" + escape(identity.address()) + " is confirmed. You can close this page.</p>");
@@ -86,7 +86,7 @@ public class IdentityResource {
     @GET
     @Path("verify")
     @Produces(MediaType.TEXT_HTML)
-    @PermitAll
+    @Public
     public String confirmationPage(@QueryParam("token") String token) {
         String value = token == null ? "" : escape(token);
         return page("Confirm your address", "<form method=\"post\" action=\"verify\"><input type=\"hidden\" name=\"token\" value=\"" + value

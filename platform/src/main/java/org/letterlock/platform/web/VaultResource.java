@@ -1,6 +1,7 @@
 package org.letterlock.platform.web;
 
-import jakarta.annotation.security.RolesAllowed;
+import org.letterlock.platform.identity.Role;
+
 import jakarta.enterprise.context.RequestScoped;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
@@ -24,7 +25,7 @@ public class VaultResource {
     PlatformRuntime runtime;
 
     @GET
-    @RolesAllowed({"ca-admin", "auditor"})
+    @Allow({Role.CA_ADMIN, Role.AUDITOR})
     public VaultView describe() {
         return new VaultView(runtime.platform().vault().status(), runtime.platform().vault().keys().stream().map(KeyUri::toString).toList());
     }
