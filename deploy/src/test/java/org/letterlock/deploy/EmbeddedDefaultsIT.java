@@ -1,0 +1,87 @@
+package org.letterlock.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The README's run command on embedded defaults (H2 file + SoftHSM2 token made in the data folder), the command-line
+ * audit verifier after the server stopped, and the clear refusals of bad configuration, a wrong PIN and a missing
+ * token library.
+ */
+class EmbeddedDefaultsIT {
+
+    @Test
+    void startsOnEmbeddedDefaultsAndTheAuditVerifierCatchesAnEditedRow() throws Exception {
+        LauncherProcess server = new LauncherProcess("embedded");
+        try {
+            LauncherProcess.Result started = server.run("start");
+            assertThat(started.exitCode()).as(started.output()).isZero();
+            assertThat(started.output()).contains("Letterlock is up").contains("H2 file").contains("pkcs11");
+            assertThat(server.dataDir.resolve("softhsm/softhsm2.conf")).exists();
+            assertThat(server.dataDir.resolve("db")).isDirectory();
+            HttpResponse<String> ready = HttpClient.newHttpClient().send(
+                    HttpRequest.newBuilder(URI.create(server.baseUrl() + "/health/ready")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(ready.statusCode()).isEqualTo(200);
+            assertThat(ready.body()).contains("\"H2\"");
+        } finally {
+            server.stopQuietly();
+        }
+
+        LauncherProcess.Result intact = server.run("audit", "verify");
+        assertThat(intact.exitCode()).as(intact.output()).isZero();
+        assertThat(intact.output()).contains("audit log intact");
+
+        String url = "jdbc:h2:file:" + server.dataDir.resolve("db/letterlock") + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE";
+        try (Connection c = DriverManager.getConnection(url, "letterlock", ""); Statement s = c.createStatement()) {
+            assertThat(s.executeUpdate("DELETE FROM audit_record WHERE seq = 2")).isEqualTo(1);
+        }
+        LauncherProcess.Result broken = server.run("audit", "verify");
+        assertThat(broken.exitCode()).as(broken.output()).isEqualTo(1);
+        assertThat(broken.output()).contains("BROKEN at record 2").contains("deleted");
+    }
+
+    @Test
+    void badConfigurationIsOneMessageNamingTheKeyAndANonZeroExit() throws Exception {
+        LauncherProcess cli = new LauncherProcess("bad-config");
+        cli.environment.put("LETTERLOCK_DB_POOL_SIZE", "lots");
+        LauncherProcess.Result result = cli.run("init");
+        assertThat(result.exitCode()).isNotZero();
+        assertThat(result.output()).contains("letterlock.db.pool-size").contains("LETTERLOCK_DB_POOL_SIZE").contains("whole number").doesNotContain("Exception");
+    }
+
+    @Test
+    void aWrongPinStopsTheServerWithOneClearMessage() throws Exception {
+        LauncherProcess first = new LauncherProcess("wrong-pin");
+        LauncherProcess.Result init = first.run("init");
+        assertThat(init.exitCode()).as(init.output()).isZero();
+        Files.writeString(first.dataDir.resolve("wrong.pin"), "000000\n");
+        first.environment.put("LETTERLOCK_VAULT_PIN_SOURCE", "file:" + first.dataDir.resolve("wrong.pin"));
+
+        LauncherProcess.Result cli = first.run("init");
+        assertThat(cli.exitCode()).isNotZero();
+        assertThat(cli.output()).contains("refused the PIN").contains("wrong.pin").doesNotContain("Exception");
+
+        LauncherProcess.Result server = first.run("start");
+        assertThat(server.exitCode()).isNotZero();
+        assertThat(server.output()).contains("Letterlock cannot start").contains("refused the PIN");
+        first.stopQuietly();
+    }
+
+    @Test
+    void aMissingTokenLibrarySaysWhatToInstall() throws Exception {
+        LauncherProcess cli = new LauncherProcess("no-library");
+        cli.environment.put("LETTERLOCK_VAULT_PKCS11_LIBRARY", "/opt/no-such-hsm/libpkcs11.so");
+        LauncherProcess.Result result = cli.run("start");
+        assertThat(result.exitCode()).isNotZero();
+        assertThat(result.output()).contains("/opt/no-such-hsm/libpkcs11.so").contains("LETTERLOCK_VAULT_PKCS11_LIBRARY");
+    }
+}

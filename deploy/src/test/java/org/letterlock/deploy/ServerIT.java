@@ -1,0 +1,261 @@
+package org.letterlock.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.util.Base64;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.letterlock.platform.identity.Role;
+
+/**
+ * The real server, started by {@code ./letterlock start} on PostgreSQL and the managed SoftHSM2 token, driven over
+ * HTTP: health, metrics, every role boundary, problem+json on bad input, mailbox verification, and the audit chain
+ * verifying after the run and failing once a row is edited in the database behind the server's back.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ServerIT {
+    private static final String PASSWORD_SUFFIX = "-correct-horse";
+    private final HttpClient http = HttpClient.newHttpClient();
+    private LauncherProcess server;
+    private String pgUrl;
+    private String adminPassword;
+
+    @BeforeAll
+    void start() throws Exception {
+        server = new LauncherProcess("server-pg");
+        String url = required("LETTERLOCK_TEST_PG_URL");
+        String schema = "it_" + UUID.randomUUID().toString().replace("-", "");
+        try (Connection c = DriverManager.getConnection(url, required("LETTERLOCK_TEST_PG_USER"), required("LETTERLOCK_TEST_PG_PASSWORD"));
+             Statement s = c.createStatement()) {
+            s.execute("CREATE SCHEMA " + schema);
+        }
+        pgUrl = url + "?currentSchema=" + schema;
+        server.environment.put("LETTERLOCK_DB_URL", pgUrl);
+        server.environment.put("LETTERLOCK_DB_USER", required("LETTERLOCK_TEST_PG_USER"));
+        server.environment.put("LETTERLOCK_DB_PASSWORD_SOURCE", "env:LETTERLOCK_TEST_PG_PASSWORD");
+        server.environment.put("LETTERLOCK_AUDIT_CHECKPOINT_EVERY", "25");
+        LauncherProcess.Result started = server.run("start");
+        assertThat(started.exitCode()).as(started.output()).isZero();
+        assertThat(started.output()).contains("Letterlock is up").contains(server.baseUrl() + "/api").contains("admin credential");
+        Map<String, String> credential = Files.readAllLines(server.dataDir.resolve("secrets/admin-credential")).stream()
+                .filter(l -> l.contains("=")).collect(Collectors.toMap(l -> l.substring(0, l.indexOf('=')), l -> l.substring(l.indexOf('=') + 1)));
+        assertThat(credential.get("username")).isEqualTo("admin");
+        adminPassword = credential.get("password");
+        assertThat(Files.getPosixFilePermissions(server.dataDir.resolve("secrets/admin-credential")).toString()).isEqualTo("[OWNER_READ, OWNER_WRITE]");
+    }
+
+    @AfterAll
+    void stop() {
+        if (server != null) {
+            server.stopQuietly();
+        }
+    }
+
+    private static String required(String name) {
+        String value = System.getenv(name);
+        if (value == null) {
+            throw new IllegalStateException(name + " is not set: run ./letterlock test, which starts PostgreSQL");
+        }
+        return value;
+    }
+
+    private HttpResponse<String> call(String method, String path, String user, String password, String contentType, String body) throws IOException, InterruptedException {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(server.baseUrl() + path))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        if (user != null) {
+            request.header("Authorization", "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8)));
+        }
+        if (contentType != null) {
+            request.header("Content-Type", contentType);
+        }
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private HttpResponse<String> asAdmin(String method, String path, String json) throws IOException, InterruptedException {
+        return call(method, path, "admin", adminPassword, json == null ? null : "application/json", json);
+    }
+
+    private HttpResponse<String> as(Role role, String method, String path, String json) throws IOException, InterruptedException {
+        return call(method, path, account(role), account(role) + PASSWORD_SUFFIX, json == null ? null : "application/json", json);
+    }
+
+    private static String account(Role role) {
+        return "it-" + role.id();
+    }
+
+    @Test
+    @Order(1)
+    void isHealthyWithVaultAndDatabaseChecks() throws Exception {
+        HttpResponse<String> ready = call("GET", "/health/ready", null, null, null, null);
+        assertThat(ready.statusCode()).isEqualTo(200);
+        assertThat(ready.body()).contains("\"status\":\"UP\"").contains("\"vault\"").contains("\"database\"").contains("PostgreSQL").contains("libsofthsm2.so");
+        assertThat(call("GET", "/health/live", null, null, null, null).statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    @Order(2)
+    void createsAnAccountForEveryRole() throws Exception {
+        for (Role role : Role.values()) {
+            HttpResponse<String> created = asAdmin("POST", "/api/admins",
+                    "{\"name\":\"" + account(role) + "\",\"roles\":[\"" + role.id() + "\"],\"password\":\"" + account(role) + PASSWORD_SUFFIX + "\"}");
+            assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+            assertThat(created.body()).contains("\"roles\":[\"" + role.id() + "\"]").doesNotContain("password");
+        }
+        HttpResponse<String> generated = asAdmin("POST", "/api/admins", "{\"name\":\"it-generated\",\"roles\":[\"auditor\"]}");
+        assertThat(generated.statusCode()).isEqualTo(201);
+        assertThat(generated.body()).containsPattern("\"password\":\"[A-Za-z0-9]{24}\"");
+    }
+
+    /** One state-changing or reading endpoint, the roles that may use it, and a body for POSTs (%s: the caller's role). */
+    private record Endpoint(String method, String path, Set<Role> allowed, String body) {
+    }
+
+    private static List<Endpoint> endpoints() {
+        Set<Role> all = EnumSet.allOf(Role.class);
+        return List.of(
+                new Endpoint("GET", "/api/admins", EnumSet.of(Role.CA_ADMIN), null),
+                new Endpoint("POST", "/api/admins", EnumSet.of(Role.CA_ADMIN), "{\"name\":\"probe-%s\",\"roles\":[\"auditor\"]}"),
+                new Endpoint("POST", "/api/admins/it-generated/disable", EnumSet.of(Role.CA_ADMIN), ""),
+                new Endpoint("GET", "/api/admins/me", all, null),
+                new Endpoint("POST", "/api/identities", EnumSet.of(Role.CA_ADMIN, Role.RA_OFFICER), "{\"address\":\"probe-%s@example.org\",\"owner\":\"probe\"}"),
+                new Endpoint("GET", "/api/identities/nobody@example.org", EnumSet.of(Role.CA_ADMIN, Role.RA_OFFICER, Role.AUDITOR), null),
+                new Endpoint("GET", "/api/audit/verify", EnumSet.of(Role.AUDITOR), null),
+                new Endpoint("GET", "/api/audit/records?limit=5", EnumSet.of(Role.AUDITOR), null),
+                new Endpoint("POST", "/api/audit/checkpoint", EnumSet.of(Role.AUDITOR), ""),
+                new Endpoint("GET", "/api/vault", EnumSet.of(Role.CA_ADMIN, Role.AUDITOR), null));
+    }
+
+    @Test
+    @Order(3)
+    void everyRoleBoundaryHolds() throws Exception {
+        for (Endpoint endpoint : endpoints()) {
+            HttpResponse<String> anonymous = call(endpoint.method(), endpoint.path(), null, null, endpoint.body() == null ? null : "application/json",
+                    endpoint.body() == null ? null : String.format(endpoint.body(), "anonymous"));
+            assertThat(anonymous.statusCode()).as("anonymous " + endpoint).isEqualTo(401);
+            assertThat(anonymous.headers().firstValue("WWW-Authenticate")).hasValueSatisfying(v -> assertThat(v).startsWith("Basic"));
+            HttpResponse<String> wrongPassword = call(endpoint.method(), endpoint.path(), "admin", "not-the-password", null, null);
+            assertThat(wrongPassword.statusCode()).as("wrong password " + endpoint).isEqualTo(401);
+            for (Role role : Role.values()) {
+                String body = endpoint.body() == null ? null : String.format(endpoint.body(), role.id());
+                HttpResponse<String> response = as(role, endpoint.method(), endpoint.path(), body);
+                if (endpoint.allowed().contains(role)) {
+                    assertThat(response.statusCode()).as(role.id() + " on " + endpoint + ": " + response.body()).isNotIn(401, 403).isLessThan(500);
+                } else {
+                    assertThat(response.statusCode()).as(role.id() + " on " + endpoint).isEqualTo(403);
+                    assertThat(response.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+                    assertThat(response.body()).contains("\"status\":403").contains(role.id());
+                }
+            }
+        }
+    }
+
+    private static Stream<String[]> badRequests() {
+        return Stream.of(
+                new String[] {"POST", "/api/admins", "application/json", "{not json", "400"},
+                new String[] {"POST", "/api/admins", "application/json", "{\"name\":\"Bad Name!\",\"roles\":[\"auditor\"]}", "400"},
+                new String[] {"POST", "/api/admins", "application/json", "{\"name\":\"x1\",\"roles\":[\"wizard\"]}", "400"},
+                new String[] {"POST", "/api/admins", "application/json", "{\"name\":\"x2\",\"roles\":[]}", "400"},
+                new String[] {"POST", "/api/admins", "text/plain", "hello", "415"},
+                new String[] {"POST", "/api/admins", "application/json", "{\"name\":\"admin\",\"roles\":[\"auditor\"]}", "409"},
+                new String[] {"POST", "/api/identities", "application/json", "{\"address\":\"not an address\",\"owner\":\"x\"}", "400"},
+                new String[] {"GET", "/api/identities/unknown@example.org", null, null, "404"},
+                new String[] {"GET", "/api/no-such-thing", null, null, "404"},
+                new String[] {"DELETE", "/api/admins", null, null, "405"});
+    }
+
+    @Test
+    @Order(4)
+    void badInputGetsAPreciseProblemAndChangesNothing() throws Exception {
+        int accountsBefore = asAdmin("GET", "/api/admins", null).body().split("\"name\"").length;
+        for (String[] bad : badRequests().toList()) {
+            HttpResponse<String> response = call(bad[0], bad[1], "admin", adminPassword, bad[2], bad[3]);
+            assertThat(response.statusCode()).as(String.join(" ", bad) + " -> " + response.body()).isEqualTo(Integer.parseInt(bad[4]));
+            assertThat(response.headers().firstValue("Content-Type")).as(bad[1]).hasValue("application/problem+json");
+            assertThat(response.body()).contains("\"type\":").contains("\"status\":" + bad[4]).doesNotContain("Exception").doesNotContain("\tat ");
+        }
+        assertThat(asAdmin("GET", "/api/admins", null).body().split("\"name\"").length).isEqualTo(accountsBefore);
+    }
+
+    @Test
+    @Order(5)
+    void aMailboxIsVerifiedThroughTheMailedLinkOnce() throws Exception {
+        HttpResponse<String> registered = as(Role.RA_OFFICER, "POST", "/api/identities", "{\"address\":\"Dana@Example.org\",\"owner\":\"dana\"}");
+        assertThat(registered.statusCode()).isEqualTo(202);
+        String mail;
+        try (Stream<Path> files = Files.list(server.dataDir.resolve("outbox"))) {
+            mail = files.filter(p -> p.toString().endsWith(".eml")).map(p -> {
+                try {
+                    return Files.readString(p);
+                } catch (IOException e) {
+                    throw new IllegalStateException(e);
+                }
+            }).filter(m -> m.contains("To: dana@example.org")).findFirst().orElseThrow();
+        }
+        Matcher link = Pattern.compile("(http://\\S+/api/identities/verify\\?token=([A-Za-z0-9_-]+))").matcher(mail);
+        assertThat(link.find()).as(mail).isTrue();
+        HttpResponse<String> page = http.send(HttpRequest.newBuilder(URI.create(link.group(1))).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(page.body()).contains("<form method=\"post\"").contains(link.group(2));
+        assertThat(as(Role.AUDITOR, "GET", "/api/identities/dana@example.org", null).body()).contains("\"verified\":false");
+
+        HttpResponse<String> confirmed = call("POST", "/api/identities/verify", null, null, "application/x-www-form-urlencoded", "token=" + link.group(2));
+        assertThat(confirmed.statusCode()).isEqualTo(200);
+        assertThat(as(Role.AUDITOR, "GET", "/api/identities/dana@example.org", null).body()).contains("\"verified\":true");
+
+        HttpResponse<String> again = call("POST", "/api/identities/verify", null, null, "application/json", "{\"token\":\"" + link.group(2) + "\"}");
+        assertThat(again.statusCode()).isEqualTo(409);
+        assertThat(again.body()).contains("used already");
+    }
+
+    @Test
+    @Order(6)
+    void metricsAreOpenMetrics() throws Exception {
+        HttpResponse<String> metrics = call("GET", "/metrics", null, null, null, null);
+        assertThat(metrics.statusCode()).isEqualTo(200);
+        assertThat(metrics.body()).containsPattern("letterlock_audit_records_appended\\{[^}]*\\} [1-9]");
+    }
+
+    @Test
+    @Order(7)
+    void auditChainVerifiesAfterTheRunAndFailsAfterARowIsEdited() throws Exception {
+        HttpResponse<String> intact = as(Role.AUDITOR, "GET", "/api/audit/verify", null);
+        assertThat(intact.statusCode()).isEqualTo(200);
+        assertThat(intact.body()).contains("\"intact\":true").containsPattern("\"checkpointsVerified\":[1-9]");
+        HttpResponse<String> records = as(Role.AUDITOR, "GET", "/api/audit/records?limit=1000", null);
+        assertThat(records.body()).contains("\"action\":\"http.POST /admins\"").contains("\"outcome\":\"DENIED\"")
+                .contains("\"action\":\"admin.create\"").contains("\"action\":\"vault.create-key\"").contains("\"action\":\"identity.verify\"");
+
+        try (Connection c = DriverManager.getConnection(pgUrl, required("LETTERLOCK_TEST_PG_USER"), required("LETTERLOCK_TEST_PG_PASSWORD"));
+             Statement s = c.createStatement()) {
+            assertThat(s.executeUpdate("UPDATE audit_record SET outcome = 'ALLOWED' WHERE seq = (SELECT MIN(seq) FROM audit_record WHERE outcome = 'DENIED')")).isEqualTo(1);
+        }
+        HttpResponse<String> broken = as(Role.AUDITOR, "GET", "/api/audit/verify", null);
+        assertThat(broken.statusCode()).isEqualTo(200);
+        assertThat(broken.body()).contains("\"intact\":false").contains("edited").containsPattern("\"firstBadSeq\":[1-9]");
+    }
+}
