@@ -1,5 +1,7 @@
 package org.letterlock.bench;
 
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -7,13 +9,15 @@ import java.util.concurrent.CountDownLatch;
 
 /**
  * Counts how many operations per second a group of threads completes, each thread repeating its own operation
- * (its own signer, connection, ...) back to back. Time is taken with {@link System#nanoTime()}.
+ * (its own signer, connection, ...) back to back. Wall time is taken with {@link System#nanoTime()}; each thread's
+ * CPU time is taken too, which the load of other processes on a shared machine hardly moves.
  *
- * <p>Loads that are compared with each other are measured interleaved: the measuring time is cut into slices and the
- * loads take turns, in the order A B, B A, A B, ..., so that a build starting on the shared machine halfway through
- * slows both sides of a ratio alike instead of only the one that ran second.
+ * <p>Loads that are compared with each other are measured interleaved: the measuring time is cut into short slices
+ * and the loads take turns, A B, B A, A B, ..., so that a build starting on the shared machine halfway through slows
+ * both sides of a ratio alike instead of only the one that ran second.
  */
 public final class Meter {
+    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
     /** One unit of work, run over and over by one thread. */
     @FunctionalInterface
@@ -31,18 +35,31 @@ public final class Meter {
         }
     }
 
-    /** What a load did in some time: how many operations in how many nanoseconds. */
-    public record Rate(long operations, long nanos) {
-        public double perSecond() {
-            return operations * 1e9 / nanos;
+    /**
+     * What a load did in some time.
+     *
+     * @param operations how many operations all threads completed
+     * @param nanos      wall time
+     * @param perSecond  operations per second: the sum of each thread's own rate
+     * @param cpuNanos   CPU time of the threads (the calling threads only: work done by other threads is not in it);
+     *                   negative when the JVM cannot measure it
+     */
+    public record Rate(long operations, long nanos, double perSecond, long cpuNanos) {
+
+        /** CPU time per operation in microseconds, or NaN when unknown. */
+        public double cpuMicrosPerOperation() {
+            return cpuNanos < 0 || operations == 0 ? Double.NaN : cpuNanos / 1e3 / operations;
         }
 
         Rate plus(Rate other) {
-            return new Rate(operations + other.operations, nanos + other.nanos);
+            long total = nanos + other.nanos;
+            double rate = total == 0 ? 0 : (perSecond * nanos + other.perSecond * other.nanos) / total;
+            long cpu = cpuNanos < 0 || other.cpuNanos < 0 ? -1 : cpuNanos + other.cpuNanos;
+            return new Rate(operations + other.operations, total, rate, cpu);
         }
     }
 
-    /** A load's measurement: the total, and each slice it was measured in (in turn with the other loads' same slices). */
+    /** A load's measurement: the total, and each slice it was measured in (side by side with the other loads' same slices). */
     public record Measurement(Rate total, List<Rate> slices) {
         public Measurement {
             slices = List.copyOf(slices);
@@ -83,7 +100,11 @@ public final class Meter {
         }
         List<Measurement> results = new ArrayList<>();
         for (List<Rate> rates : measured) {
-            results.add(new Measurement(rates.stream().reduce(new Rate(0, 0), Rate::plus), rates));
+            Rate total = rates.get(0);
+            for (Rate rate : rates.subList(1, rates.size())) {
+                total = total.plus(rate);
+            }
+            results.add(new Measurement(total, rates));
         }
         return results;
     }
@@ -94,9 +115,9 @@ public final class Meter {
     }
 
     /**
-     * Starts every thread of the load together and lets each run until the deadline. The elapsed time runs from the
-     * common start to the moment the last thread finished its last operation, so an operation that straddles the
-     * deadline is counted with its full time.
+     * Starts every thread of the load together and lets each run until the deadline. Each thread's rate is its
+     * operations over the time from the common start to the end of its last operation, so the operation that straddles
+     * the deadline counts with its full time; the load's rate is the sum of its threads' rates.
      */
     static Rate runFor(Load load, long nanos) throws Exception {
         int threads = load.perThread().size();
@@ -105,7 +126,9 @@ public final class Meter {
         long[] window = new long[2];
         long[] counts = new long[threads];
         long[] ends = new long[threads];
+        long[] cpu = new long[threads];
         Exception[] failures = new Exception[threads];
+        boolean cpuTime = THREADS.isCurrentThreadCpuTimeSupported() && THREADS.isThreadCpuTimeEnabled();
         List<Thread> workers = new ArrayList<>();
         for (int t = 0; t < threads; t++) {
             int index = t;
@@ -115,6 +138,7 @@ public final class Meter {
                 try {
                     go.await();
                     long deadline = window[1];
+                    long cpuStart = cpuTime ? THREADS.getCurrentThreadCpuTime() : 0;
                     long count = 0;
                     long now;
                     do {
@@ -122,6 +146,7 @@ public final class Meter {
                         count++;
                         now = System.nanoTime();
                     } while (now < deadline);
+                    cpu[index] = cpuTime ? THREADS.getCurrentThreadCpuTime() - cpuStart : -1;
                     counts[index] = count;
                     ends[index] = now;
                 } catch (Exception e) {
@@ -141,13 +166,17 @@ public final class Meter {
         }
         long operations = 0;
         long last = window[0];
+        double perSecond = 0;
+        long cpuNanos = 0;
         for (int t = 0; t < threads; t++) {
             if (failures[t] != null) {
                 throw new IllegalStateException(load.label() + " failed in thread " + t + ": " + failures[t].getMessage(), failures[t]);
             }
             operations += counts[t];
             last = Math.max(last, ends[t]);
+            perSecond += counts[t] * 1e9 / (ends[t] - window[0]);
+            cpuNanos = cpu[t] < 0 || cpuNanos < 0 ? -1 : cpuNanos + cpu[t];
         }
-        return new Rate(operations, last - window[0]);
+        return new Rate(operations, last - window[0], perSecond, cpuNanos);
     }
 }
