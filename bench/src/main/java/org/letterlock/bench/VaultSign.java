@@ -44,7 +44,7 @@ public final class VaultSign implements Benchmark {
     static final Map<KeySpec, String> OPENSSL_NAMES = Map.of(KeySpec.EC_P256, "ecdsap256", KeySpec.RSA_3072, "rsa3072");
     static final double TARGET = 0.90;
     /** Compared loads take turns in slices of about this length. */
-    static final Duration SLICE = Duration.ofMillis(500);
+    static final Duration SLICE = Duration.ofMillis(200);
     /** The message every signature is over: 256 constant bytes. */
     static final byte[] MESSAGE = message(256);
 
@@ -79,7 +79,7 @@ public final class VaultSign implements Benchmark {
                     + "SOFTHSM2_CONF=" + softhsm2Conf + " (it is " + (exported == null ? "unset" : exported) + ")");
         }
         Map<Cell, Double> rates = new LinkedHashMap<>();
-        Map<Cell, String> sliceRatios = new LinkedHashMap<>();
+        Map<Cell, String> spread = new LinkedHashMap<>();
 
         try (KeyVault vault = KeyVaults.open(VaultSettings.memory(TOKEN))) {
             measureVault(MEMORY, vault, options, rates);
@@ -109,7 +109,7 @@ public final class VaultSign implements Benchmark {
                     List<Meter.Measurement> measured = Meter.interleaved(List.of(viaVault, plain), options.warmUp(), options.measure(), SLICE);
                     rates.put(new Cell(PKCS11, key, threads), measured.get(0).perSecond());
                     rates.put(new Cell(PLAIN, key, threads), measured.get(1).perSecond());
-                    sliceRatios.put(new Cell(PKCS11, key, threads), sliceRatioRange(measured.get(0), measured.get(1)));
+                    spread.put(new Cell(PKCS11, key, threads), spread(measured.get(0), measured.get(1)));
                     options.progress().printf(Locale.ROOT, "  %-26s %-8s %d thread(s): %s/s%n", PKCS11, key.configName(), threads, Results.rate(measured.get(0).perSecond()));
                     options.progress().printf(Locale.ROOT, "  %-26s %-8s %d thread(s): %s/s%n", PLAIN, key.configName(), threads, Results.rate(measured.get(1).perSecond()));
                 }
@@ -126,22 +126,36 @@ public final class VaultSign implements Benchmark {
                 rates.put(new Cell(OPENSSL, key, processes), figures.get(OPENSSL_NAMES.get(key)));
             }
         }
-        return results(rates, sliceRatios, opensslCommands);
+        return results(rates, spread, opensslCommands);
     }
 
-    /** The lowest and highest ratio of side-by-side slices: how far the noise of the machine moves the ratio. */
-    static String sliceRatioRange(Meter.Measurement a, Meter.Measurement b) {
-        double low = Double.MAX_VALUE;
-        double high = 0;
+    /**
+     * How much to trust the ratio of {@code a} to {@code b}: the middle half of the ratios of side-by-side slices (how far
+     * the machine's noise moves it), and the ratio by CPU time per operation (which that noise hardly moves).
+     */
+    static String spread(Meter.Measurement a, Meter.Measurement b) {
+        List<Double> ratios = new ArrayList<>();
         for (int i = 0; i < a.slices().size(); i++) {
-            double ratio = a.slices().get(i).perSecond() / b.slices().get(i).perSecond();
-            low = Math.min(low, ratio);
-            high = Math.max(high, ratio);
+            ratios.add(a.slices().get(i).perSecond() / b.slices().get(i).perSecond());
         }
-        return Results.percent(low) + "-" + Results.percent(high);
+        ratios.sort(null);
+        String text = "slices " + Results.percent(quantile(ratios, 0.25)) + "-" + Results.percent(quantile(ratios, 0.75));
+        double cpuA = a.total().cpuMicrosPerOperation();
+        double cpuB = b.total().cpuMicrosPerOperation();
+        if (!Double.isNaN(cpuA) && !Double.isNaN(cpuB)) {
+            text += ", by CPU time " + Results.percent(cpuB / cpuA) + String.format(Locale.ROOT, " (%.0f vs %.0f us)", cpuA, cpuB);
+        }
+        return text;
     }
 
-    static Results results(Map<Cell, Double> rates, Map<Cell, String> sliceRatios, List<String> opensslCommands) {
+    static double quantile(List<Double> sorted, double q) {
+        double position = q * (sorted.size() - 1);
+        int below = (int) Math.floor(position);
+        int above = (int) Math.ceil(position);
+        return sorted.get(below) + (sorted.get(above) - sorted.get(below)) * (position - below);
+    }
+
+    static Results results(Map<Cell, Double> rates, Map<Cell, String> spread, List<String> opensslCommands) {
         List<List<String>> rows = new ArrayList<>();
         List<String> belowTarget = new ArrayList<>();
         List<String> vaultToPlain = new ArrayList<>();
@@ -158,7 +172,7 @@ public final class VaultSign implements Benchmark {
                     if (backEnd.equals(PKCS11) && plain != null) {
                         toPlain = Results.percent(rate / plain);
                         vaultToPlain.add(key.configName() + " " + threads + "t " + toPlain
-                                + (sliceRatios.containsKey(new Cell(backEnd, key, threads)) ? " (slices " + sliceRatios.get(new Cell(backEnd, key, threads)) + ")" : ""));
+                                + (spread.containsKey(new Cell(backEnd, key, threads)) ? " (" + spread.get(new Cell(backEnd, key, threads)) + ")" : ""));
                         if (rate / plain < TARGET) {
                             belowTarget.add(key.configName() + " with " + threads + " thread(s)");
                         }
@@ -170,13 +184,14 @@ public final class VaultSign implements Benchmark {
             }
         }
         List<String> notes = new ArrayList<>();
-        notes.add("pkcs11 vault / plain SunPKCS11: " + String.join(", ", vaultToPlain) + " (target >= " + Results.percent(TARGET) + ")"
-                + (belowTarget.isEmpty() ? "." : "; BELOW TARGET for " + String.join(", ", belowTarget) + "."));
+        notes.add("pkcs11 vault / plain SunPKCS11 signatures/s: " + String.join("; ", vaultToPlain) + ". Target >= " + Results.percent(TARGET)
+                + (belowTarget.isEmpty() ? ": met." : ": BELOW TARGET for " + String.join(", ", belowTarget) + "."));
         notes.add("Each thread has its own signer (vault) or Signature (plain) and signs the same " + MESSAGE.length
                 + "-byte message back to back; one signature per signer is verified with the public key before timing.");
         notes.add("The pkcs11 and plain SunPKCS11 rows use the same token key through two SunPKCS11 provider instances and were measured "
-                + "interleaved in " + SLICE.toMillis() + " ms slices (A B, B A, ...), so load from other work on the machine hits both alike; "
-                + "the range in brackets above is the lowest and highest ratio of side-by-side slices.");
+                + "interleaved in " + SLICE.toMillis() + " ms slices (A B, B A, ...), so load from other work on the machine hits both alike. "
+                + "In brackets above: the middle half of the ratios of side-by-side slices, and the ratio by CPU time per signature "
+                + "of the signing threads (SoftHSM2 signs in the calling thread), which other work on the machine hardly moves.");
         notes.add("openssl speed rows: `" + String.join("` and `", opensslCommands) + "`; 1 thread is compared with 1 process, 2 threads with -multi 2.");
         notes.add("memory and soft sign with Bouncy Castle " + new BouncyCastleProvider().getVersionStr() + " in software; pkcs11 with SoftHSM2 "
                 + Shell.runOr(List.of("softhsm2-util", "--version"), "?") + " (" + VaultSettings.SOFTHSM2_LIBRARY + ").");

@@ -35,6 +35,14 @@ class VaultSignTest {
     }
 
     @Test
+    void interpolatesQuantiles() {
+        List<Double> sorted = List.of(0.8, 0.9, 1.0, 1.1, 1.2);
+        assertThat(VaultSign.quantile(sorted, 0.25)).isEqualTo(0.9, org.assertj.core.api.Assertions.within(1e-9));
+        assertThat(VaultSign.quantile(sorted, 0.5)).isEqualTo(1.0, org.assertj.core.api.Assertions.within(1e-9));
+        assertThat(VaultSign.quantile(List.of(1.0, 2.0), 0.75)).isEqualTo(1.75, org.assertj.core.api.Assertions.within(1e-9));
+    }
+
+    @Test
     void everyKeyHasAnOpensslSpeedName() {
         assertThat(VaultSign.OPENSSL_NAMES).containsKeys(VaultSign.KEYS.toArray(KeySpec[]::new));
         assertThat(VaultSign.MESSAGE).hasSize(256);
