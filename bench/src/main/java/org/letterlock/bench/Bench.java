@@ -22,7 +22,7 @@ import java.util.regex.Pattern;
  */
 public final class Bench {
     /** Every benchmark, by name. Add new ones here. */
-    static final List<Benchmark> BENCHMARKS = List.of(new VaultSign());
+    static final List<Benchmark> BENCHMARKS = List.of(new VaultSign(), new AuditAppend(), new Startup());
 
     static final Duration DEFAULT_MEASURE = Duration.ofSeconds(5);
     static final Duration DEFAULT_WARM_UP = Duration.ofSeconds(2);
@@ -117,7 +117,7 @@ public final class Bench {
         Path root = Path.of(System.getProperty("bench.root", "")).toAbsolutePath();
         Path dataDir = Path.of(System.getProperty("bench.data", root.resolve("bench/target/bench-data").toString())).toAbsolutePath();
         Files.createDirectories(dataDir);
-        Options options = new Options(arguments.measure(), arguments.warmUp(), dataDir, out);
+        Options options = new Options(arguments.measure(), arguments.warmUp(), dataDir, out, root);
 
         String command = command(args);
         Machine machine = Machine.describe(root);
@@ -128,7 +128,18 @@ public final class Bench {
         out.println(machine.processors() + " cores (" + machine.cpu() + "); " + machine.java() + "; " + machine.openssl()
                 + "; load average " + loadBefore);
         long start = System.nanoTime();
-        Results results = benchmark.run(options);
+        Results results;
+        try {
+            results = benchmark.run(options);
+        } catch (IllegalStateException e) {
+            // Benchmarks say what is missing (a variable, a server, an artefact) in the message; a stack trace only when there is a cause.
+            System.err.println("bench: " + benchmark.name() + ": " + e.getMessage());
+            if (e.getCause() != null) {
+                e.printStackTrace();
+            }
+            System.exit(1);
+            return;
+        }
         Duration took = Duration.ofNanos(System.nanoTime() - start);
         String loadAfter = Machine.loadAverage();
         out.println();
@@ -137,19 +148,18 @@ public final class Bench {
         out.println("took " + minutes(took) + "; load average " + loadBefore + " before, " + loadAfter + " after");
         if (arguments.record()) {
             Path file = root.resolve(RECORD_FILE);
-            String section = section(benchmark, command, arguments, machine, started, loadBefore, loadAfter, took, results);
+            String section = section(benchmark, command, benchmark.timing(options), machine, started, loadBefore, loadAfter, took, results);
             append(file, section);
             out.println("recorded in " + file);
         }
     }
 
     /** The dated Markdown section {@code --record} appends. */
-    static String section(Benchmark benchmark, String command, Arguments arguments, Machine machine, ZonedDateTime started,
+    static String section(Benchmark benchmark, String command, String timing, Machine machine, ZonedDateTime started,
                           String loadBefore, String loadAfter, Duration took, Results results) {
         return "## " + benchmark.name() + ", " + started.format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'", Locale.ROOT)) + "\n\n"
                 + benchmark.summary() + "\n\n"
-                + "Reproduce from the repository root: `" + command + "` (" + seconds(arguments.measure()) + " s per cell after a "
-                + seconds(arguments.warmUp()) + " s warm-up; took " + minutes(took) + ").\n\n"
+                + "Reproduce from the repository root: `" + command + "` (" + timing + "; took " + minutes(took) + ").\n\n"
                 + "- Machine: " + machine.processors() + " cores (nproc), " + machine.cpu() + "; load average (1, 5, 15 min) "
                 + loadBefore + " before, " + loadAfter + " after\n"
                 + "- Java: " + machine.java() + "\n"
@@ -182,7 +192,7 @@ public final class Bench {
         return command.toString();
     }
 
-    private static String seconds(Duration duration) {
+    static String seconds(Duration duration) {
         double seconds = duration.toNanos() / 1e9;
         return seconds == Math.rint(seconds) ? Long.toString((long) seconds) : Double.toString(seconds);
     }

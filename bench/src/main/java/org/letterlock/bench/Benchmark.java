@@ -15,4 +15,12 @@ public interface Benchmark {
 
     /** Runs the benchmark; progress goes to {@link Options#progress()}, the figures into the returned results. */
     Results run(Options options) throws Exception;
+
+    /**
+     * How long each figure was measured, for the record's "Reproduce" line, e.g. "5 s per cell after a 2 s warm-up".
+     * Benchmarks that do not use {@code --seconds} and {@code --warmup} say what they do instead.
+     */
+    default String timing(Options options) {
+        return Bench.seconds(options.measure()) + " s per cell after a " + Bench.seconds(options.warmUp()) + " s warm-up";
+    }
 }

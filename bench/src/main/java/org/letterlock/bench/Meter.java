@@ -25,6 +25,15 @@ public final class Meter {
         void run() throws Exception;
     }
 
+    /**
+     * A load that runs itself for a given time and says what it did: for work that is not one operation repeated per
+     * thread, such as a producer that keeps a bounded number of asynchronous records in flight.
+     */
+    @FunctionalInterface
+    public interface Timed {
+        Rate runFor(long nanos) throws Exception;
+    }
+
     /** A named load: one operation per thread. */
     public record Load(String label, List<Operation> perThread) {
         public Load {
@@ -78,9 +87,18 @@ public final class Meter {
      * With more than one load the number of slices is even, so each load goes first as often as it goes last.
      */
     public static List<Measurement> interleaved(List<Load> loads, Duration warmUp, Duration measure, Duration slice) throws Exception {
+        List<Timed> timed = new ArrayList<>();
         for (Load load : loads) {
+            timed.add(nanos -> runFor(load, nanos));
+        }
+        return interleavedTimed(timed, warmUp, measure, slice);
+    }
+
+    /** {@link #interleaved} for loads that time themselves. */
+    public static List<Measurement> interleavedTimed(List<Timed> loads, Duration warmUp, Duration measure, Duration slice) throws Exception {
+        for (Timed load : loads) {
             if (!warmUp.isZero()) {
-                runFor(load, warmUp.toNanos());
+                load.runFor(warmUp.toNanos());
             }
         }
         int slices = 1;
@@ -95,7 +113,7 @@ public final class Meter {
         for (int s = 0; s < slices; s++) {
             for (int k = 0; k < loads.size(); k++) {
                 int index = s % 2 == 0 ? k : loads.size() - 1 - k;
-                measured.get(index).add(runFor(loads.get(index), sliceNanos));
+                measured.get(index).add(loads.get(index).runFor(sliceNanos));
             }
         }
         List<Measurement> results = new ArrayList<>();

@@ -11,8 +11,9 @@ import java.time.Duration;
  * @param warmUp   how long each cell runs before it is measured
  * @param dataDir  a folder the benchmark may keep keys, tokens and other state in between runs
  * @param progress where to say what is being done while it runs
+ * @param root     the repository root: where the launcher ({@code ./letterlock}) and the built artefacts are
  */
-public record Options(Duration measure, Duration warmUp, Path dataDir, PrintStream progress) {
+public record Options(Duration measure, Duration warmUp, Path dataDir, PrintStream progress, Path root) {
 
     /** Whole seconds, at least one: for peers such as {@code openssl speed} that take only whole seconds. */
     public int measureWholeSeconds() {

@@ -3,6 +3,8 @@ package org.letterlock.deploy;
 import jakarta.ws.rs.ApplicationPath;
 import jakarta.ws.rs.core.Application;
 import java.util.Set;
+import org.eclipse.microprofile.openapi.annotations.OpenAPIDefinition;
+import org.eclipse.microprofile.openapi.annotations.info.Info;
 import org.letterlock.platform.web.AdminAuthentication;
 import org.letterlock.platform.web.AdminResource;
 import org.letterlock.platform.web.AuditResource;
@@ -12,6 +14,8 @@ import org.letterlock.platform.web.VaultResource;
 
 /** The REST API under /api: the resources and providers of every module, listed explicitly. */
 @ApplicationPath("api")
+@OpenAPIDefinition(info = @Info(title = "Letterlock", version = "0.1",
+        description = "Key management and certificate authority for email. Administrators log in with HTTP Basic; errors are RFC 9457 problem+json."))
 public class LetterlockApplication extends Application {
 
     @Override

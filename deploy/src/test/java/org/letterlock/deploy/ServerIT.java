@@ -241,6 +241,14 @@ class ServerIT {
     }
 
     @Test
+    @Order(6)
+    void theApiIsDescribedInOpenApi() throws Exception {
+        HttpResponse<String> openapi = call("GET", "/openapi", null, null, null, null);
+        assertThat(openapi.statusCode()).isEqualTo(200);
+        assertThat(openapi.body()).contains("title: Letterlock").contains("/api/admins:").contains("/api/audit/verify:").contains("/api/identities/verify:");
+    }
+
+    @Test
     @Order(7)
     void auditChainVerifiesAfterTheRunAndFailsAfterARowIsEdited() throws Exception {
         HttpResponse<String> intact = as(Role.AUDITOR, "GET", "/api/audit/verify", null);
