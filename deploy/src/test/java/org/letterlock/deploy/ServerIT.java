@@ -71,9 +71,15 @@ class ServerIT {
     }
 
     @AfterAll
-    void stop() {
+    void stop() throws Exception {
         if (server != null) {
             server.stopQuietly();
+        }
+        if (pgUrl != null) {
+            try (Connection c = DriverManager.getConnection(required("LETTERLOCK_TEST_PG_URL"), required("LETTERLOCK_TEST_PG_USER"), required("LETTERLOCK_TEST_PG_PASSWORD"));
+                 Statement s = c.createStatement()) {
+                s.execute("DROP SCHEMA IF EXISTS " + pgUrl.substring(pgUrl.indexOf("currentSchema=") + "currentSchema=".length()) + " CASCADE");
+            }
         }
     }
 
@@ -181,6 +187,8 @@ class ServerIT {
                 new String[] {"POST", "/api/admins", "application/json", "{\"name\":\"Bad Name!\",\"roles\":[\"auditor\"]}", "400"},
                 new String[] {"POST", "/api/admins", "application/json", "{\"name\":\"x1\",\"roles\":[\"wizard\"]}", "400"},
                 new String[] {"POST", "/api/admins", "application/json", "{\"name\":\"x2\",\"roles\":[]}", "400"},
+                new String[] {"POST", "/api/admins", "application/json", "{\"name\":\"x3\",\"roles\":[null]}", "400"},
+                new String[] {"POST", "/api/identities", "application/json", "{\"address\":\"nul@example.org\",\"owner\":\"a\\u0000b\"}", "400"},
                 new String[] {"POST", "/api/admins", "text/plain", "hello", "415"},
                 new String[] {"POST", "/api/admins", "application/json", "{\"name\":\"admin\",\"roles\":[\"auditor\"]}", "409"},
                 new String[] {"POST", "/api/identities", "application/json", "{\"address\":\"not an address\",\"owner\":\"x\"}", "400"},
@@ -200,6 +208,23 @@ class ServerIT {
             assertThat(response.body()).contains("\"type\":").contains("\"status\":" + bad[4]).doesNotContain("Exception").doesNotContain("\tat ");
         }
         assertThat(asAdmin("GET", "/api/admins", null).body().split("\"name\"").length).isEqualTo(accountsBefore);
+        HttpResponse<String> malformedQuery = as(Role.AUDITOR, "GET", "/api/audit/records?after=abc", null);
+        assertThat(malformedQuery.statusCode()).isEqualTo(400);
+        assertThat(malformedQuery.body()).contains("after must be a whole number");
+    }
+
+    @Test
+    @Order(4)
+    void aCrossSiteFormPostIsRefusedEvenWithValidCredentials() throws Exception {
+        HttpRequest forged = HttpRequest.newBuilder(URI.create(server.baseUrl() + "/api/admins/it-auditor/disable"))
+                .POST(HttpRequest.BodyPublishers.noBody())
+                .header("Authorization", "Basic " + Base64.getEncoder().encodeToString(("admin:" + adminPassword).getBytes(StandardCharsets.UTF_8)))
+                .header("Origin", "http://attacker.example")
+                .build();
+        HttpResponse<String> response = http.send(forged, HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).isEqualTo(403);
+        assertThat(response.body()).contains("cross-site");
+        assertThat(asAdmin("GET", "/api/admins", null).body()).contains("\"disabled\":false,\"name\":\"it-auditor\"");
     }
 
     @Test

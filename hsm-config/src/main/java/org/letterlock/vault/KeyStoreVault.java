@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.regex.Pattern;
 import javax.crypto.Cipher;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
@@ -45,6 +46,9 @@ public final class KeyStoreVault implements KeyVault {
 
         void close();
     }
+
+    /** Raw RSA (NoPadding) is the signature operation under another name: a decrypter must never offer it. */
+    private static final Pattern PADDED_RSA = Pattern.compile("RSA/(ECB|NONE)/(OAEP[A-Za-z0-9-]*|PKCS1Padding)", Pattern.CASE_INSENSITIVE);
 
     private final String tokenLabel;
     private final KeyStore store;
@@ -149,6 +153,10 @@ public final class KeyStoreVault implements KeyVault {
             return Optional.empty();
         }
         return Optional.of((transformation, ciphertext) -> {
+            if (!PADDED_RSA.matcher(transformation).matches()) {
+                throw new VaultException(VaultException.Reason.UNSUPPORTED, "decryption needs a padded RSA transformation (RSA/ECB/OAEP... or RSA/ECB/PKCS1Padding); '"
+                        + transformation + "' would turn the key into a raw signing oracle");
+            }
             Cipher cipher;
             try {
                 cipher = Cipher.getInstance(transformation, provider);

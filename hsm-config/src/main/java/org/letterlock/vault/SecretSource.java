@@ -49,7 +49,7 @@ public final class SecretSource {
                         "secret file " + path + " does not exist; create it (mode 0600) with the secret on its first line");
             }
             try {
-                value = Files.readAllLines(path, StandardCharsets.UTF_8).stream().findFirst().orElse("");
+                value = Files.readAllLines(path, StandardCharsets.UTF_8).stream().findFirst().orElse("").replace("\r", "");
             } catch (IOException e) {
                 throw new VaultException(VaultException.Reason.CONFIGURATION, "cannot read secret file " + path + ": " + e.getMessage(), e);
             }

@@ -143,6 +143,9 @@ public abstract class KeyVaultConformance {
         byte[] secret = "content-encryption key".getBytes(StandardCharsets.UTF_8);
         byte[] ciphertext = cipher.doFinal(secret);
         assertThat(vault.decrypter(rsa).orElseThrow().decrypt("RSA/ECB/PKCS1Padding", ciphertext)).isEqualTo(secret);
+        assertThatThrownBy(() -> vault.decrypter(rsa).orElseThrow().decrypt("RSA/ECB/NoPadding", ciphertext))
+                .as("raw RSA would be a signing oracle")
+                .isInstanceOfSatisfying(VaultException.class, e -> assertThat(e.reason()).isEqualTo(VaultException.Reason.UNSUPPORTED));
 
         KeyUri ec = freshName("decrypt-ec");
         vault.createKey(ec, KeySpec.EC_P256);

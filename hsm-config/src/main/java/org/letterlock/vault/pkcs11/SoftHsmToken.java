@@ -4,14 +4,12 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.security.SecureRandom;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
+import org.letterlock.vault.SecretFiles;
 import org.letterlock.vault.SecretSource;
 import org.letterlock.vault.VaultException;
 
@@ -58,7 +56,7 @@ public final class SoftHsmToken {
             return slot.getAsInt();
         }
         char[] userPin = pinForNewToken(pin);
-        char[] soPin = randomSecret();
+        char[] soPin = SecretFiles.randomSecret();
         writeSecret(dataDir.resolve("secrets").resolve("vault-so.pin"), soPin);
         run(List.of(UTIL, "--init-token", "--free", "--label", label, "--so-pin", new String(soPin), "--pin", new String(userPin)));
         LOG.info("created SoftHSM2 token '" + label + "' in " + configFile().getParent());
@@ -68,7 +66,7 @@ public final class SoftHsmToken {
 
     private char[] pinForNewToken(SecretSource pin) {
         if (pin.isFile() && !Files.exists(pin.path())) {
-            char[] generated = randomSecret();
+            char[] generated = SecretFiles.randomSecret();
             writeSecret(pin.path(), generated);
             return generated;
         }
@@ -110,6 +108,7 @@ public final class SoftHsmToken {
         builder.environment().put("SOFTHSM2_CONF", configFile().toString());
         try {
             Process process = builder.start();
+            process.getOutputStream().close();
             byte[] output = process.getInputStream().readAllBytes();
             if (!process.waitFor(60, TimeUnit.SECONDS) || process.exitValue() != 0) {
                 throw new VaultException(VaultException.Reason.BACKEND_FAILURE, command.get(0) + " " + command.get(1) + " failed: "
@@ -125,22 +124,9 @@ public final class SoftHsmToken {
         }
     }
 
-    private static char[] randomSecret() {
-        SecureRandom random = new SecureRandom();
-        char[] alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789".toCharArray();
-        char[] secret = new char[24];
-        for (int i = 0; i < secret.length; i++) {
-            secret[i] = alphabet[random.nextInt(alphabet.length)];
-        }
-        return secret;
-    }
-
     private static void writeSecret(Path file, char[] secret) {
         try {
-            Files.createDirectories(file.getParent());
-            Files.deleteIfExists(file);
-            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            Files.write(file, new ArrayList<>(List.of(new String(secret))), StandardCharsets.UTF_8);
+            SecretFiles.writeOwnerOnly(file, new String(secret) + "\n");
         } catch (IOException e) {
             throw new VaultException(VaultException.Reason.CONFIGURATION, "cannot write secret file " + file + ": " + e.getMessage(), e);
         }

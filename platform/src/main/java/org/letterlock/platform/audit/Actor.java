@@ -1,7 +1,5 @@
 package org.letterlock.platform.audit;
 
-import java.util.function.Supplier;
-
 /** Who is acting on the current thread: set by the web layer after authentication, "system" otherwise. */
 public final class Actor {
     public static final String SYSTEM = "system";
@@ -21,19 +19,5 @@ public final class Actor {
 
     public static void clear() {
         CURRENT.remove();
-    }
-
-    public static <T> T as(String actor, Supplier<T> action) {
-        String previous = CURRENT.get();
-        CURRENT.set(actor);
-        try {
-            return action.get();
-        } finally {
-            if (previous == null) {
-                CURRENT.remove();
-            } else {
-                CURRENT.set(previous);
-            }
-        }
     }
 }

@@ -42,10 +42,6 @@ public final class AuditCheckpoints {
         }
     }
 
-    public KeyUri key() {
-        return key;
-    }
-
     /** The bytes a checkpoint signature covers. */
     public static byte[] signedContent(long seq, String hash, Instant signedAt) {
         long micros = ChronoUnit.MICROS.between(Instant.EPOCH, signedAt);
@@ -53,11 +49,11 @@ public final class AuditCheckpoints {
     }
 
     long latestSeq() {
-        return queryLong("SELECT COALESCE(MAX(seq), 0) FROM audit_checkpoint");
-    }
-
-    long headSeq() {
-        return queryLong("SELECT seq FROM audit_head WHERE id = 1");
+        try (Connection connection = dataSource.getConnection()) {
+            return latestSeq(connection);
+        } catch (SQLException e) {
+            throw new LetterlockException(ErrorType.UNAVAILABLE, "could not read the audit log: " + e.getMessage(), e);
+        }
     }
 
     /** Signs the current head unless it is checkpointed already; returns the head's sequence number. */
@@ -102,16 +98,6 @@ public final class AuditCheckpoints {
              ResultSet row = query.executeQuery()) {
             row.next();
             return row.getLong(1);
-        }
-    }
-
-    private long queryLong(String sql) {
-        try (Connection connection = dataSource.getConnection();
-             PreparedStatement query = connection.prepareStatement(sql);
-             ResultSet row = query.executeQuery()) {
-            return row.next() ? row.getLong(1) : 0;
-        } catch (SQLException e) {
-            throw new LetterlockException(ErrorType.UNAVAILABLE, "could not read the audit log: " + e.getMessage(), e);
         }
     }
 }

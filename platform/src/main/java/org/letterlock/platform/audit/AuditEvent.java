@@ -19,7 +19,20 @@ public record AuditEvent(String actor, String action, String target, Outcome out
         detail = clip(detail, 2000);
     }
 
+    /**
+     * Control characters are written as {@code \\uXXXX} before anything is hashed: they cannot forge line breaks in an
+     * exported log, and PostgreSQL, which refuses NUL, cannot fail a whole group-commit batch over one caller's text.
+     */
     private static String clip(String value, int length) {
-        return value.length() <= length ? value : value.substring(0, length - 1) + "…";
+        StringBuilder clean = new StringBuilder(value.length());
+        value.codePoints().forEach(c -> {
+            if (Character.isISOControl(c)) {
+                clean.append(String.format("\\u%04x", c));
+            } else {
+                clean.appendCodePoint(c);
+            }
+        });
+        String text = clean.toString();
+        return text.length() <= length ? text : text.substring(0, length - 1) + "…";
     }
 }

@@ -7,12 +7,14 @@ import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -30,7 +32,9 @@ import org.letterlock.platform.error.LetterlockException;
  */
 public final class AuditLog implements AuditRecorder, AutoCloseable {
     private static final Logger LOG = Logger.getLogger(AuditLog.class.getName());
-    private static final int MAX_BATCH = 1000;
+    /** The most records one transaction carries; the verifier allows checkpoints this much further apart. */
+    public static final int MAX_BATCH = 1000;
+    private static final int RECORD_TIMEOUT_SECONDS = 60;
     private static final String INSERT = "INSERT INTO audit_record (seq, recorded_at, actor, action, target, outcome, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
     private record Pending(AuditEvent event, CompletableFuture<AuditRecord> done) {
@@ -66,12 +70,17 @@ public final class AuditLog implements AuditRecorder, AutoCloseable {
     @Override
     public AuditRecord record(AuditEvent event) {
         try {
-            return recordAsync(event).join();
-        } catch (CompletionException e) {
+            return recordAsync(event).get(RECORD_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
             if (e.getCause() instanceof LetterlockException le) {
                 throw le;
             }
             throw new LetterlockException(ErrorType.UNAVAILABLE, "audit log write failed: " + e.getCause().getMessage(), e.getCause());
+        } catch (TimeoutException e) {
+            throw new LetterlockException(ErrorType.UNAVAILABLE, "the audit log did not commit within " + RECORD_TIMEOUT_SECONDS + " s; the action was not done");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new LetterlockException(ErrorType.UNAVAILABLE, "interrupted while waiting for the audit log");
         }
     }
 
@@ -91,6 +100,26 @@ public final class AuditLog implements AuditRecorder, AutoCloseable {
             done.completeExceptionally(new LetterlockException(ErrorType.UNAVAILABLE, "interrupted while queueing an audit record"));
         }
         return done;
+    }
+
+    /** Up to {@code limit} records after sequence number {@code after}, in order. */
+    public List<AuditRecord> read(long after, int limit) {
+        try (Connection connection = dataSource.getConnection();
+             PreparedStatement query = connection.prepareStatement(
+                     "SELECT seq, recorded_at, actor, action, target, outcome, detail, prev_hash, hash FROM audit_record WHERE seq > ? ORDER BY seq LIMIT ?")) {
+            query.setLong(1, after);
+            query.setInt(2, limit);
+            List<AuditRecord> records = new ArrayList<>();
+            try (ResultSet row = query.executeQuery()) {
+                while (row.next()) {
+                    AuditEvent event = new AuditEvent(row.getString(3), row.getString(4), row.getString(5), Outcome.valueOf(row.getString(6)), row.getString(7));
+                    records.add(new AuditRecord(row.getLong(1), row.getObject(2, OffsetDateTime.class).toInstant(), event, row.getString(8), row.getString(9)));
+                }
+            }
+            return records;
+        } catch (SQLException | IllegalArgumentException e) {
+            throw new LetterlockException(ErrorType.UNAVAILABLE, "could not read the audit log: " + e.getMessage(), e);
+        }
     }
 
     public long appendedCount() {
@@ -213,5 +242,10 @@ public final class AuditLog implements AuditRecorder, AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        // Events queued while the writer was finishing are refused, not left waiting forever.
+        List<Pending> left = new ArrayList<>();
+        queue.drainTo(left);
+        LetterlockException closed = new LetterlockException(ErrorType.UNAVAILABLE, "the audit log closed before this record was written");
+        left.forEach(p -> p.done().completeExceptionally(closed));
     }
 }

@@ -3,11 +3,9 @@ package org.letterlock.platform.audit;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.HexFormat;
+import org.letterlock.platform.Sha256;
 
 /** A stored audit record: the event, its place in the chain, and the SHA-256 chain hash over the previous hash and itself. */
 public record AuditRecord(long seq, Instant recordedAt, AuditEvent event, String prevHash, String hash) {
@@ -39,11 +37,7 @@ public record AuditRecord(long seq, Instant recordedAt, AuditEvent event, String
         field(out, event.target());
         field(out, event.outcome().name());
         field(out, event.detail());
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(out.toByteArray()));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
-        }
+        return Sha256.hex(out.toByteArray());
     }
 
     private static void field(ByteArrayOutputStream out, String value) {

@@ -27,10 +27,17 @@ public final class AuditVerifier {
     private static final BouncyCastleProvider PROVIDER = new BouncyCastleProvider();
     private final DataSource dataSource;
     private final PublicKey checkpointKey;
+    private final long maxRecordsBetweenCheckpoints;
 
-    public AuditVerifier(DataSource dataSource, PublicKey checkpointKey) {
+    /**
+     * @param maxRecordsBetweenCheckpoints more records than this without a signed checkpoint means checkpoints were
+     *                                     deleted (the writer signs one every {@code checkpoint-every} records, at
+     *                                     most one batch late)
+     */
+    public AuditVerifier(DataSource dataSource, PublicKey checkpointKey, long maxRecordsBetweenCheckpoints) {
         this.dataSource = dataSource;
         this.checkpointKey = checkpointKey;
+        this.maxRecordsBetweenCheckpoints = maxRecordsBetweenCheckpoints;
     }
 
     private record Checkpoint(long seq, String hash, Instant signedAt, String algorithm, byte[] signature) {
@@ -59,6 +66,7 @@ public final class AuditVerifier {
             }
         }
         long expectedSeq = 1;
+        long lastCheckpointSeq = 0;
         String previousHash = AuditRecord.GENESIS_HASH;
         long checked = 0;
         try (PreparedStatement query = connection.prepareStatement(
@@ -99,6 +107,11 @@ public final class AuditVerifier {
                                     "chain up to record " + seq + " was rewritten: it no longer matches the checkpoint signed at " + checkpoint.signedAt());
                         }
                         verifiedCheckpoints++;
+                        lastCheckpointSeq = seq;
+                    }
+                    if (seq - lastCheckpointSeq > maxRecordsBetweenCheckpoints) {
+                        return AuditVerification.broken(checked, verifiedCheckpoints, lastCheckpointSeq + 1, "records " + (lastCheckpointSeq + 1) + " to " + seq
+                                + " have no signed checkpoint though one is due every " + maxRecordsBetweenCheckpoints + " records at most: checkpoints deleted");
                     }
                     expectedSeq++;
                 }

@@ -45,7 +45,7 @@ public final class LetterlockConfig {
         dataDir = r.path(ConfigKey.DATA_DIR);
         publicUrl = r.url(ConfigKey.PUBLIC_URL);
         dbUrl = r.text(ConfigKey.DB_URL).orElse("jdbc:h2:file:" + dataDir.resolve("db").resolve("letterlock")
-                + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH");
+                + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;WRITE_DELAY=0");
         if (!dbUrl.startsWith("jdbc:h2:") && !dbUrl.startsWith("jdbc:postgresql:")) {
             r.problem(ConfigKey.DB_URL, "must be a jdbc:h2: or jdbc:postgresql: URL", dbUrl);
         }

@@ -1,6 +1,5 @@
 package org.letterlock.platform.identity;
 
-import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -20,23 +19,25 @@ import org.letterlock.platform.audit.AuditRecorder;
 import org.letterlock.platform.audit.Outcome;
 import org.letterlock.platform.error.ErrorType;
 import org.letterlock.platform.error.LetterlockException;
+import org.letterlock.vault.SecretFiles;
 
 /** Administrator accounts: names, roles and Argon2id password hashes. Every change is audited. */
 public final class AdminAccounts {
     private static final String NAME_PATTERN = "[a-z0-9][a-z0-9._-]{0,99}";
-    private static final char[] ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789".toCharArray();
 
     private final DataSource dataSource;
     private final PasswordHasher hasher;
     private final AuditRecorder audit;
     private final Clock clock;
-    private final SecureRandom random = new SecureRandom();
+    /** Checked against when the name is unknown, so a wrong name costs what a wrong password costs. */
+    private final String unknownAccountHash;
 
     public AdminAccounts(DataSource dataSource, PasswordHasher hasher, AuditRecorder audit, Clock clock) {
         this.dataSource = dataSource;
         this.hasher = hasher;
         this.audit = audit;
         this.clock = clock;
+        this.unknownAccountHash = hasher.hash(SecretFiles.randomSecret());
     }
 
     /** A created account and its password, which is shown this once and stored only as a hash. */
@@ -50,7 +51,7 @@ public final class AdminAccounts {
         if (roles.isEmpty()) {
             throw new LetterlockException(ErrorType.BAD_REQUEST, "an account needs at least one role of " + Arrays.stream(Role.values()).map(Role::id).toList());
         }
-        char[] password = chosenPassword.orElseGet(this::generatePassword);
+        char[] password = chosenPassword.orElseGet(SecretFiles::randomSecret);
         if (password.length < 12) {
             throw new LetterlockException(ErrorType.BAD_REQUEST, "passwords must have at least 12 characters");
         }
@@ -67,7 +68,7 @@ public final class AdminAccounts {
                 throw new LetterlockException(ErrorType.CONFLICT, "account '" + name + "' exists already");
             }
         } catch (SQLException e) {
-            throw storage(e);
+            throw Storage.failure(e);
         }
         audit.record("admin.create", "admin:" + name, Outcome.ALLOWED, "roles " + encode(roles));
         return new Created(new AdminAccount(name, EnumSet.copyOf(roles), now.toInstant(), false), password);
@@ -80,7 +81,7 @@ public final class AdminAccounts {
             query.setString(1, name);
             try (ResultSet row = query.executeQuery()) {
                 if (!row.next()) {
-                    hasher.verify(password, hasher.hash("timing-equaliser".toCharArray()));
+                    hasher.verify(password, unknownAccountHash);
                     return Optional.empty();
                 }
                 AdminAccount account = read(row);
@@ -90,7 +91,7 @@ public final class AdminAccounts {
                 return Optional.of(account);
             }
         } catch (SQLException e) {
-            throw storage(e);
+            throw Storage.failure(e);
         }
     }
 
@@ -102,7 +103,7 @@ public final class AdminAccounts {
                 return row.next() ? Optional.of(read(row)) : Optional.empty();
             }
         } catch (SQLException e) {
-            throw storage(e);
+            throw Storage.failure(e);
         }
     }
 
@@ -116,7 +117,7 @@ public final class AdminAccounts {
             }
             return accounts;
         } catch (SQLException e) {
-            throw storage(e);
+            throw Storage.failure(e);
         }
     }
 
@@ -132,7 +133,7 @@ public final class AdminAccounts {
                 throw new LetterlockException(ErrorType.NOT_FOUND, "no account '" + name + "'");
             }
         } catch (SQLException e) {
-            throw storage(e);
+            throw Storage.failure(e);
         }
         audit.record("admin.disable", "admin:" + name, Outcome.ALLOWED, "");
     }
@@ -151,15 +152,4 @@ public final class AdminAccounts {
         return roles.stream().sorted().map(Role::id).collect(Collectors.joining(","));
     }
 
-    private char[] generatePassword() {
-        char[] password = new char[24];
-        for (int i = 0; i < password.length; i++) {
-            password[i] = ALPHABET[random.nextInt(ALPHABET.length)];
-        }
-        return password;
-    }
-
-    static LetterlockException storage(SQLException e) {
-        return new LetterlockException(ErrorType.UNAVAILABLE, "database error: " + e.getMessage(), e);
-    }
 }

@@ -1,9 +1,6 @@
 package org.letterlock.platform.identity;
 
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -15,9 +12,9 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.Base64;
-import java.util.HexFormat;
 import java.util.Optional;
 import javax.sql.DataSource;
+import org.letterlock.platform.Sha256;
 import org.letterlock.platform.audit.AuditRecorder;
 import org.letterlock.platform.audit.Outcome;
 import org.letterlock.platform.error.ErrorType;
@@ -49,8 +46,8 @@ public final class MailboxIdentities {
     /** Registers {@code address} for {@code owner} (or finds it, if the owner matches) and mails a fresh verification token. */
     public MailboxIdentity register(String address, String owner) {
         String mailbox = MailAddress.normalise(address);
-        if (owner == null || owner.isBlank() || owner.length() > 320) {
-            throw new LetterlockException(ErrorType.BAD_REQUEST, "owner must be a non-empty name of at most 320 characters");
+        if (owner == null || owner.isBlank() || owner.length() > 320 || owner.codePoints().anyMatch(Character::isISOControl)) {
+            throw new LetterlockException(ErrorType.BAD_REQUEST, "owner must be a non-empty name of at most 320 characters without control characters");
         }
         Instant now = clock.instant();
         MailboxIdentity identity;
@@ -86,11 +83,23 @@ public final class MailboxIdentities {
                 throw e;
             }
         } catch (SQLException e) {
-            throw AdminAccounts.storage(e);
+            throw Storage.failure(e);
         }
         audit.record("identity.register", "mailbox:" + mailbox, Outcome.ALLOWED, "owner " + owner);
         mail.send(mailbox, "Confirm your address for Letterlock", verificationMail(mailbox, token));
         return identity;
+    }
+
+    /** Why a token was refused, kept until the connection is given back, then audited. */
+    private static final class Refusal extends RuntimeException {
+        final String target;
+        final LetterlockException error;
+
+        Refusal(String target, LetterlockException error) {
+            super(error.getMessage(), null, false, false);
+            this.target = target;
+            this.error = error;
+        }
     }
 
     /** Marks the token's mailbox verified; the token is spent whether or not the mailbox was verified before. */
@@ -99,6 +108,20 @@ public final class MailboxIdentities {
             audit.record("identity.verify", "token", Outcome.DENIED, "malformed token");
             throw new LetterlockException(ErrorType.BAD_REQUEST, "that is not a verification token");
         }
+        String address;
+        try {
+            address = spend(token);
+        } catch (Refusal refusal) {
+            // Audited only now: waiting on the audit writer while holding a pooled connection and a row lock
+            // would let a burst of bad tokens starve the pool that the audit writer itself needs.
+            audit.record("identity.verify", refusal.target, Outcome.DENIED, refusal.error.getMessage());
+            throw refusal.error;
+        }
+        audit.record("identity.verify", "mailbox:" + address, Outcome.ALLOWED, "");
+        return find(address).orElseThrow();
+    }
+
+    private String spend(String token) {
         Instant now = clock.instant();
         String address;
         try (Connection connection = dataSource.getConnection()) {
@@ -109,15 +132,14 @@ public final class MailboxIdentities {
                     query.setString(1, sha256(token));
                     try (ResultSet row = query.executeQuery()) {
                         if (!row.next()) {
-                            throw denied("token", "unknown token", new LetterlockException(ErrorType.NOT_FOUND, "unknown verification token"));
+                            throw new Refusal("token", new LetterlockException(ErrorType.NOT_FOUND, "unknown verification token"));
                         }
                         address = row.getString(1);
                         if (row.getObject(3, OffsetDateTime.class) != null) {
-                            throw denied("mailbox:" + address, "token used before",
-                                    new LetterlockException(ErrorType.CONFLICT, "this verification token was used already"));
+                            throw new Refusal("mailbox:" + address, new LetterlockException(ErrorType.CONFLICT, "this verification token was used already"));
                         }
                         if (!row.getObject(2, OffsetDateTime.class).toInstant().isAfter(now)) {
-                            throw denied("mailbox:" + address, "token expired",
+                            throw new Refusal("mailbox:" + address,
                                     new LetterlockException(ErrorType.GONE, "this verification token has expired; ask for a new one"));
                         }
                     }
@@ -137,10 +159,9 @@ public final class MailboxIdentities {
                 throw e;
             }
         } catch (SQLException e) {
-            throw AdminAccounts.storage(e);
+            throw Storage.failure(e);
         }
-        audit.record("identity.verify", "mailbox:" + address, Outcome.ALLOWED, "");
-        return find(address).orElseThrow();
+        return address;
     }
 
     public Optional<MailboxIdentity> find(String address) {
@@ -148,13 +169,8 @@ public final class MailboxIdentities {
         try (Connection connection = dataSource.getConnection()) {
             return find(connection, mailbox);
         } catch (SQLException e) {
-            throw AdminAccounts.storage(e);
+            throw Storage.failure(e);
         }
-    }
-
-    private LetterlockException denied(String target, String detail, LetterlockException error) {
-        audit.record("identity.verify", target, Outcome.DENIED, detail);
-        return error;
     }
 
     private static Optional<MailboxIdentity> find(Connection connection, String mailbox) throws SQLException {
@@ -184,11 +200,7 @@ public final class MailboxIdentities {
         return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
     }
 
-    static String sha256(String value) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(value.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+    private static String sha256(String token) {
+        return Sha256.hex(token);
     }
 }

@@ -4,8 +4,12 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.Base64;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import org.bouncycastle.crypto.generators.Argon2BytesGenerator;
 import org.bouncycastle.crypto.params.Argon2Parameters;
+import org.letterlock.platform.error.ErrorType;
+import org.letterlock.platform.error.LetterlockException;
 
 /**
  * Argon2id password hashes in the PHC string format ({@code $argon2id$v=19$m=...,t=...,p=...$salt$hash}), so the
@@ -21,6 +25,11 @@ public final class PasswordHasher {
     private final int iterations;
     private final int parallelism;
     private final SecureRandom random = new SecureRandom();
+    /**
+     * Each hash holds {@code memoryKiB} of heap while it runs: at most one per core at a time, so a burst of logins
+     * (or of wrong guesses) queues instead of exhausting the heap.
+     */
+    private final Semaphore running = new Semaphore(Runtime.getRuntime().availableProcessors(), true);
 
     public PasswordHasher() {
         this(47_104, 1, 1);
@@ -68,7 +77,23 @@ public final class PasswordHasher {
         }
     }
 
-    private static byte[] derive(char[] password, byte[] salt, int memoryKiB, int iterations, int parallelism, int length) {
+    private byte[] derive(char[] password, byte[] salt, int memoryKiB, int iterations, int parallelism, int length) {
+        try {
+            if (!running.tryAcquire(10, TimeUnit.SECONDS)) {
+                throw new LetterlockException(ErrorType.TOO_MANY_REQUESTS, "too many logins at once; try again in a moment");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new LetterlockException(ErrorType.UNAVAILABLE, "interrupted while waiting to check a password");
+        }
+        try {
+            return argon2(password, salt, memoryKiB, iterations, parallelism, length);
+        } finally {
+            running.release();
+        }
+    }
+
+    private static byte[] argon2(char[] password, byte[] salt, int memoryKiB, int iterations, int parallelism, int length) {
         Argon2Parameters parameters = new Argon2Parameters.Builder(Argon2Parameters.ARGON2_id)
                 .withVersion(Argon2Parameters.ARGON2_VERSION_13)
                 .withMemoryAsKB(memoryKiB)

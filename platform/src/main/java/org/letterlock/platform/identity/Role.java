@@ -21,6 +21,9 @@ public enum Role {
     }
 
     public static Role fromId(String id) {
+        if (id == null) {
+            throw new IllegalArgumentException("a role must be one of " + Arrays.stream(values()).map(Role::id).toList());
+        }
         String wanted = id.trim().toLowerCase(Locale.ROOT);
         return Arrays.stream(values()).filter(r -> r.id.equals(wanted)).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("unknown role '" + id + "'; roles are "

@@ -1,10 +1,8 @@
 package org.letterlock.platform.runtime;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.util.EnumSet;
 import java.util.Optional;
@@ -27,6 +25,7 @@ import org.letterlock.platform.mail.SmtpMailSender;
 import org.letterlock.platform.store.Database;
 import org.letterlock.vault.KeyVault;
 import org.letterlock.vault.KeyVaults;
+import org.letterlock.vault.SecretFiles;
 
 /**
  * The platform put together from configuration: vault, database, audit log, identities and accounts. The server and
@@ -94,17 +93,25 @@ public final class Letterlock implements AutoCloseable {
         if (!admins.isEmpty()) {
             return Files.exists(file) ? Optional.of(file) : Optional.empty();
         }
-        AdminAccounts.Created created = admins.create(config.initialAdmin(), EnumSet.of(Role.CA_ADMIN), Optional.empty());
+        // The file is written before the account exists: an account whose only password never reached disk would lock everyone out.
+        char[] password = SecretFiles.randomSecret();
         try {
-            Files.createDirectories(file.getParent());
-            Files.deleteIfExists(file);
-            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            Files.writeString(file, "# Letterlock's first administrator (role ca-admin). Log in, create your own accounts, then delete this file.\n"
-                    + "username=" + created.account().name() + "\npassword=" + new String(created.password()) + "\n", StandardCharsets.UTF_8);
+            SecretFiles.writeOwnerOnly(file, "# Letterlock's first administrator (role ca-admin). Log in, create your own accounts, then delete this file.\n"
+                    + "username=" + config.initialAdmin() + "\npassword=" + new String(password) + "\n");
         } catch (IOException e) {
             throw new LetterlockException(ErrorType.UNAVAILABLE, "could not write the first administrator's credential to " + file + ": " + e.getMessage(), e);
         }
-        LOG.info("first administrator '" + created.account().name() + "' created; credential in " + file);
+        try {
+            admins.create(config.initialAdmin(), EnumSet.of(Role.CA_ADMIN), Optional.of(password));
+        } catch (RuntimeException e) {
+            try {
+                Files.deleteIfExists(file);
+            } catch (IOException ignored) {
+                // The account was not made; a stale credential file is harmless and overwritten next start.
+            }
+            throw e;
+        }
+        LOG.info("first administrator '" + config.initialAdmin() + "' created; credential in " + file);
         return Optional.of(file);
     }
 
@@ -130,7 +137,7 @@ public final class Letterlock implements AutoCloseable {
     }
 
     public AuditVerifier auditVerifier() {
-        return new AuditVerifier(database.dataSource(), rawVault.publicKey(config.auditKey()));
+        return new AuditVerifier(database.dataSource(), rawVault.publicKey(config.auditKey()), (long) config.auditCheckpointEvery() + AuditLog.MAX_BATCH);
     }
 
     public AdminAccounts admins() {

@@ -12,6 +12,7 @@ import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.FlywayException;
 import org.letterlock.platform.config.LetterlockConfig;
+import org.letterlock.platform.error.Causes;
 import org.letterlock.platform.error.ErrorType;
 import org.letterlock.platform.error.LetterlockException;
 
@@ -45,10 +46,12 @@ public final class Database implements AutoCloseable {
             modules.sort(Comparator.comparingInt(SchemaModule::order));
             return new Database(new HikariDataSource(hikari), modules);
         } catch (RuntimeException e) {
-            throw new LetterlockException(ErrorType.UNAVAILABLE, "cannot connect to database " + redact(url) + ": " + rootMessage(e)
+            throw new LetterlockException(ErrorType.UNAVAILABLE, "cannot connect to database " + redact(url) + ": " + Causes.rootMessage(e)
                     + "; check letterlock.db.url, letterlock.db.user and letterlock.db.password-source", e);
         }
     }
+
+    private volatile boolean migrated;
 
     /** Applies every module's pending migrations. */
     public void migrate() {
@@ -59,6 +62,12 @@ public final class Database implements AutoCloseable {
                 throw new LetterlockException(ErrorType.UNAVAILABLE, "schema migration of module " + module.name() + " failed: " + e.getMessage(), e);
             }
         }
+        migrated = true;
+    }
+
+    /** True once this process applied every module's migrations; cheap enough for a readiness probe. */
+    public boolean migrated() {
+        return migrated;
     }
 
     /** Names of modules with migrations not yet applied; empty when the schema is current. */
@@ -106,13 +115,6 @@ public final class Database implements AutoCloseable {
         return url.replaceAll("(?i)(password=)[^;&]*", "$1***");
     }
 
-    private static String rootMessage(Throwable e) {
-        Throwable root = e;
-        while (root.getCause() != null) {
-            root = root.getCause();
-        }
-        return root.getMessage();
-    }
 
     @Override
     public void close() {

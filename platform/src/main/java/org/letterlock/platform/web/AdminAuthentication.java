@@ -14,6 +14,7 @@ import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.SecurityContext;
 import jakarta.ws.rs.ext.Provider;
 import java.lang.reflect.Method;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.Principal;
 import java.util.Arrays;
@@ -28,7 +29,9 @@ import org.letterlock.platform.identity.Role;
 /**
  * HTTP Basic authentication of administrators and the role check of every resource method. A method without
  * {@link Allow} or {@link Public} is refused: new endpoints are closed until someone opens them.
- * Refusals are audited; state-changing requests that fail are audited with their status.
+ * Refusals are audited; so are an administrator's reads, and state-changing requests that fail (successful changes
+ * are audited by the domain code that makes them). A state-changing request whose {@code Origin} is another site is
+ * refused: browsers resend cached Basic credentials with cross-site form posts.
  */
 @Provider
 @Priority(Priorities.AUTHENTICATION)
@@ -46,13 +49,16 @@ public class AdminAuthentication implements ContainerRequestFilter, ContainerRes
 
     @Override
     public void filter(ContainerRequestContext request) {
-        Actor.clear();
+        Actor.set("anonymous");
         Method method = resource.getResourceMethod();
         if (method == null) {
             return;
         }
-        if (method.isAnnotationPresent(Public.class) || method.getDeclaringClass().isAnnotationPresent(Public.class) && !method.isAnnotationPresent(Allow.class)) {
-            Actor.set("anonymous");
+        if (changesState(request) && crossSite(request)) {
+            deny(request, "anonymous", action(request), ErrorType.FORBIDDEN, "cross-site request refused (Origin " + request.getHeaderString("Origin") + ")");
+            return;
+        }
+        if (isPublic(method)) {
             return;
         }
         Allow allowed = Optional.ofNullable(method.getAnnotation(Allow.class)).orElse(method.getDeclaringClass().getAnnotation(Allow.class));
@@ -101,13 +107,47 @@ public class AdminAuthentication implements ContainerRequestFilter, ContainerRes
     @Override
     public void filter(ContainerRequestContext request, ContainerResponseContext response) {
         try {
-            boolean changesState = !HttpMethod.GET.equals(request.getMethod()) && !HttpMethod.HEAD.equals(request.getMethod());
-            if (changesState && response.getStatus() >= 400 && request.getProperty(DENIED_PROPERTY) == null && runtime.started()) {
-                runtime.platform().auditLog().record(action(request), request.getUriInfo().getPath(), Outcome.FAILED, "HTTP " + response.getStatus());
+            Method method = resource.getResourceMethod();
+            // Public endpoints audit their own outcomes; refusals were audited when they were made.
+            boolean audited = request.getProperty(DENIED_PROPERTY) != null || method != null && isPublic(method);
+            if (!audited && runtime.started()) {
+                if (changesState(request) && response.getStatus() >= 400) {
+                    runtime.platform().auditLog().record(action(request), request.getUriInfo().getPath(), Outcome.FAILED, "HTTP " + response.getStatus());
+                } else if (!changesState(request) && method != null) {
+                    runtime.platform().auditLog().record(action(request), request.getUriInfo().getPath(),
+                            response.getStatus() < 400 ? Outcome.ALLOWED : Outcome.FAILED, "HTTP " + response.getStatus());
+                }
             }
         } finally {
             Actor.clear();
         }
+    }
+
+    private static boolean isPublic(Method method) {
+        return method.isAnnotationPresent(Public.class) || method.getDeclaringClass().isAnnotationPresent(Public.class) && !method.isAnnotationPresent(Allow.class);
+    }
+
+    private static boolean changesState(ContainerRequestContext request) {
+        return !HttpMethod.GET.equals(request.getMethod()) && !HttpMethod.HEAD.equals(request.getMethod()) && !HttpMethod.OPTIONS.equals(request.getMethod());
+    }
+
+    /** An Origin header naming another scheme, host or port than the request was sent to. */
+    static boolean crossSite(ContainerRequestContext request) {
+        String origin = request.getHeaderString("Origin");
+        if (origin == null) {
+            return false;
+        }
+        URI base = request.getUriInfo().getBaseUri();
+        try {
+            URI from = URI.create(origin);
+            return !(base.getScheme().equalsIgnoreCase(from.getScheme()) && base.getHost().equalsIgnoreCase(from.getHost()) && port(base) == port(from));
+        } catch (IllegalArgumentException | NullPointerException e) {
+            return true;
+        }
+    }
+
+    private static int port(URI uri) {
+        return uri.getPort() != -1 ? uri.getPort() : "https".equalsIgnoreCase(uri.getScheme()) ? 443 : 80;
     }
 
     private Optional<AdminAccount> authenticate(String authorization) {

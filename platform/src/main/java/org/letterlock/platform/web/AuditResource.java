@@ -11,12 +11,6 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.time.OffsetDateTime;
-import java.util.ArrayList;
 import java.util.List;
 import org.letterlock.platform.audit.AuditVerification;
 import org.letterlock.platform.audit.Outcome;
@@ -54,25 +48,24 @@ public class AuditResource {
 
     @GET
     @Path("records")
-    public List<RecordView> records(@QueryParam("after") @DefaultValue("0") long after, @QueryParam("limit") @DefaultValue("100") int limit) {
-        if (limit < 1 || limit > 1000) {
-            throw new LetterlockException(ErrorType.BAD_REQUEST, "limit must be between 1 and 1000");
-        }
-        try (Connection connection = runtime.platform().database().dataSource().getConnection();
-             PreparedStatement query = connection.prepareStatement(
-                     "SELECT seq, recorded_at, actor, action, target, outcome, detail, hash FROM audit_record WHERE seq > ? ORDER BY seq LIMIT ?")) {
-            query.setLong(1, after);
-            query.setInt(2, limit);
-            List<RecordView> records = new ArrayList<>();
-            try (ResultSet row = query.executeQuery()) {
-                while (row.next()) {
-                    records.add(new RecordView(row.getLong(1), row.getObject(2, OffsetDateTime.class).toInstant().toString(), row.getString(3),
-                            row.getString(4), row.getString(5), row.getString(6), row.getString(7), row.getString(8)));
-                }
+    public List<RecordView> records(@QueryParam("after") @DefaultValue("0") String after, @QueryParam("limit") @DefaultValue("100") String limit) {
+        long afterSeq = number("after", after, 0, Long.MAX_VALUE);
+        int count = (int) number("limit", limit, 1, 1000);
+        return runtime.platform().auditLog().read(afterSeq, count).stream()
+                .map(r -> new RecordView(r.seq(), r.recordedAt().toString(), r.event().actor(), r.event().action(), r.event().target(),
+                        r.event().outcome().name(), r.event().detail(), r.hash()))
+                .toList();
+    }
+
+    private static long number(String name, String value, long min, long max) {
+        try {
+            long parsed = Long.parseLong(value.trim());
+            if (parsed >= min && parsed <= max) {
+                return parsed;
             }
-            return records;
-        } catch (SQLException e) {
-            throw new LetterlockException(ErrorType.UNAVAILABLE, "could not read the audit log: " + e.getMessage(), e);
+        } catch (NumberFormatException e) {
+            // reported below, with the range
         }
+        throw new LetterlockException(ErrorType.BAD_REQUEST, name + " must be a whole number from " + min + " to " + max + ", got '" + value + "'");
     }
 }

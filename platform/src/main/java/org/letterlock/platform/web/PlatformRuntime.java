@@ -19,8 +19,8 @@ import org.letterlock.vault.VaultException;
 
 /**
  * Starts the platform when the application starts, from MicroProfile Config. A start that fails (bad configuration,
- * missing token library, wrong PIN) is logged as one message and, by default, stops the process: a Letterlock that
- * cannot reach its keys or its database must not look up.
+ * missing token library, wrong PIN) is logged as one message and stops the process: a Letterlock that cannot reach
+ * its keys or its database must not look up.
  */
 @ApplicationScoped
 public class PlatformRuntime {
@@ -57,10 +57,8 @@ public class PlatformRuntime {
     private void fail(String message, Throwable cause) {
         startFailure = message;
         LOG.log(Level.SEVERE, "Letterlock cannot start: " + message, cause);
-        if (config.getOptionalValue("letterlock.halt-on-startup-failure", Boolean.class).orElse(true)) {
-            System.err.println("Letterlock cannot start: " + message);
-            Runtime.getRuntime().halt(3);
-        }
+        System.err.println("Letterlock cannot start: " + message);
+        Runtime.getRuntime().halt(3);
     }
 
     private void registerMetrics() {

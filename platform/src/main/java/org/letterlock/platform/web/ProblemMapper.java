@@ -14,6 +14,7 @@ import jakarta.ws.rs.ext.Provider;
 import java.util.UUID;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import org.letterlock.platform.error.Causes;
 import org.letterlock.platform.error.ErrorType;
 import org.letterlock.platform.error.LetterlockException;
 import org.letterlock.vault.VaultException;
@@ -40,7 +41,7 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
         }
         if (error instanceof JsonbException || error instanceof JsonParsingException
                 || error instanceof ProcessingException && error.getCause() instanceof JsonbException) {
-            return problem(ErrorType.BAD_REQUEST, "the request body is not the JSON this endpoint takes: " + rootMessage(error));
+            return problem(ErrorType.BAD_REQUEST, "the request body is not the JSON this endpoint takes: " + Causes.rootMessage(error));
         }
         String incident = UUID.randomUUID().toString();
         LOG.log(Level.SEVERE, "incident " + incident + " at " + (uri == null ? "?" : uri.getPath()), error);
@@ -84,13 +85,5 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
             case UNSUPPORTED -> ErrorType.BAD_REQUEST;
             case CONFIGURATION, LOGIN_FAILED, BACKEND_FAILURE -> ErrorType.UNAVAILABLE;
         };
-    }
-
-    private static String rootMessage(Throwable e) {
-        Throwable root = e;
-        while (root.getCause() != null) {
-            root = root.getCause();
-        }
-        return String.valueOf(root.getMessage());
     }
 }

@@ -2,7 +2,6 @@ package org.letterlock.platform.web;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import java.util.List;
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
@@ -54,8 +53,7 @@ public class ReadinessChecks {
             if (!reachable) {
                 return check.down().withData("reason", "not reachable").build();
             }
-            List<String> pending = platform.database().pendingMigrations();
-            return check.status(pending.isEmpty()).withData("pendingMigrations", String.join(",", pending)).build();
+            return check.status(platform.database().migrated()).withData("migrated", platform.database().migrated()).build();
         };
     }
 

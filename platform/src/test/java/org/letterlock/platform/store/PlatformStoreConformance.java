@@ -179,7 +179,7 @@ public abstract class PlatformStoreConformance {
                 Arguments.of("edited/actor", "UPDATE audit_record SET actor = 'someone-else' WHERE seq = 22", 22L, "edited"),
                 Arguments.of("deleted/middle", "DELETE FROM audit_record WHERE seq = 12", 12L, "deleted"),
                 Arguments.of("deleted/tail-past-checkpoint", "DELETE FROM audit_record WHERE seq >= 25", 25L, "deleted"),
-                Arguments.of("reordered/seq-swapped", "UPDATE audit_record SET seq = -8 WHERE seq = 8; UPDATE audit_record SET seq = 8 WHERE seq = 9; UPDATE audit_record SET seq = 9 WHERE seq = -8", 8L, ""),
+                Arguments.of("reordered/seq-swapped", "UPDATE audit_record SET seq = -8 WHERE seq = 8; UPDATE audit_record SET seq = 8 WHERE seq = 9; UPDATE audit_record SET seq = 9 WHERE seq = -8", 8L, "record 8"),
                 Arguments.of("checkpoint/forged", "UPDATE audit_checkpoint SET hash = '" + "a".repeat(64) + "' WHERE seq = 20", 20L, "checkpoint"));
     }
 
@@ -248,6 +248,56 @@ public abstract class PlatformStoreConformance {
                 u.executeUpdate();
             }
         }
+    }
+
+    @Test
+    void deletingEveryCheckpointBeforeRewritingIsCaught() throws Exception {
+        List<CompletableFuture<AuditRecord>> pending = new ArrayList<>();
+        for (int i = 0; i < 1100; i++) {
+            pending.add(platform.auditLog().recordAsync(new AuditEvent("bulk", "test.bulk", "o" + i, Outcome.ALLOWED, "")));
+        }
+        pending.forEach(CompletableFuture::join);
+        platform.auditLog().checkpointNow();
+        assertThat(platform.auditVerifier().verify().intact()).isTrue();
+        // Without checkpoints a rewritten chain would be consistent in itself; their absence must not pass.
+        sql("DELETE FROM audit_checkpoint");
+        sql("UPDATE audit_record SET detail = 'rewritten' WHERE seq = 15");
+        rehashFrom(15);
+        AuditVerification verification = platform.auditVerifier().verify();
+        assertThat(verification.intact()).isFalse();
+        assertThat(verification.problem()).contains("checkpoints deleted");
+        assertThat(verification.firstBadSeq()).isEqualTo(1);
+    }
+
+    @Test
+    void controlCharactersInAuditTextNeitherFailTheBatchNorBreakTheChain() {
+        List<CompletableFuture<AuditRecord>> pending = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            pending.add(platform.auditLog().recordAsync(new AuditEvent("caller", "test.nul", "path/\u0000/" + i, Outcome.DENIED, "line\nbreak\u0000")));
+        }
+        List<AuditRecord> records = pending.stream().map(CompletableFuture::join).toList();
+        assertThat(records.get(0).event().target()).doesNotContain("\u0000").contains("\\u0000");
+        platform.auditLog().checkpointNow();
+        assertThat(platform.auditVerifier().verify().intact()).isTrue();
+    }
+
+    @Test
+    void aBurstOfBadTokensDoesNotStarveThePool() throws Exception {
+        platform.identities().register("eve@example.org", "eve");
+        String token = tokenFromOutbox("eve@example.org");
+        platform.identities().verify(token);
+        List<CompletableFuture<Void>> attempts = new ArrayList<>();
+        for (int i = 0; i < 24; i++) {
+            attempts.add(CompletableFuture.runAsync(() -> {
+                try {
+                    platform.identities().verify(token);
+                } catch (LetterlockException expected) {
+                    assertThat(expected.type()).isEqualTo(ErrorType.CONFLICT);
+                }
+            }, java.util.concurrent.Executors.newSingleThreadExecutor()));
+        }
+        CompletableFuture.allOf(attempts.toArray(CompletableFuture[]::new)).get(20, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(platform.auditLog().record(new AuditEvent("tester", "still.writing", "x", Outcome.ALLOWED, "")).seq()).isPositive();
     }
 
     @Test

@@ -20,6 +20,22 @@ public final class TestDatabases {
         return Map.of("letterlock.db.url", "jdbc:h2:file:" + dir.resolve("db").resolve("test") + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH");
     }
 
+    /** Drops a schema made by {@link #postgresql()}; the test database is kept between runs. */
+    public static void dropPostgresqlSchema(String url) {
+        int at = url.indexOf("currentSchema=");
+        if (at < 0) {
+            return;
+        }
+        String schema = url.substring(at + "currentSchema=".length());
+        try (Connection connection = DriverManager.getConnection(System.getenv("LETTERLOCK_TEST_PG_URL"), System.getenv("LETTERLOCK_TEST_PG_USER"),
+                System.getenv("LETTERLOCK_TEST_PG_PASSWORD"));
+             Statement statement = connection.createStatement()) {
+            statement.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot drop test schema " + schema + ": " + e.getMessage(), e);
+        }
+    }
+
     public static Map<String, String> postgresql() {
         String url = System.getenv("LETTERLOCK_TEST_PG_URL");
         String user = System.getenv("LETTERLOCK_TEST_PG_USER");

@@ -1,0 +1,590 @@
+package org.letterlock.bench;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.ProcessBuilder.Redirect;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.Function;
+import java.util.function.ToDoubleFunction;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
+
+/**
+ * Start-up time and memory of the server: from launching it to {@code /health/ready} answering 200, and the resident
+ * memory of its java process after start and after a light load. Letterlock is started the way users start it,
+ * {@code ./letterlock start}; the peer is Payara Micro with a one-resource JAX-RS WAR, started with the launcher's JVM
+ * options and Payara flags: the floor Payara itself imposes. Targets: ready in at most 15 s, RSS at most 600 MB.
+ */
+public final class Startup implements Benchmark {
+    static final int RESTARTS = 3;
+    static final int LOAD_CALLS = 200;
+    static final double READY_TARGET_SECONDS = 15;
+    static final long RSS_TARGET_MB = 600;
+    static final Duration START_LIMIT = Duration.ofSeconds(180);
+    /** How often readiness is polled: finer than the launcher's 250 ms, so the figure is the server's, not the poll's. */
+    static final Duration POLL = Duration.ofMillis(20);
+
+    static final String LETTERLOCK = "Letterlock";
+    static final String PEER = "peer: Payara Micro + 1-resource WAR";
+    /** The Payara flags the launcher passes that are not about the WAR, its port or its folders; the peer gets the same. */
+    static final List<String> PAYARA_FLAGS = List.of("--nocluster", "--nohazelcast");
+    static final List<String> PEER_CLASSES = List.of("org/letterlock/bench/peer/HelloApplication.class", "org/letterlock/bench/peer/HelloResource.class");
+
+    /** The java line of {@code ./letterlock start}, with its backslash continuations joined. */
+    private static final Pattern JAVA_LINE = Pattern.compile("(?m)^\\s*java (.*)-jar \"\\$MICRO\"(.*)$");
+
+    /**
+     * One start of a server.
+     *
+     * @param launcherSeconds  from running {@code ./letterlock start} until it returned (NaN for the peer, which has no launcher)
+     * @param execSeconds      from running the launcher until the java process started (NaN for the peer)
+     * @param readySeconds     from the java process's start until it first answered 200 (Letterlock: /health/ready; peer: /api/hello)
+     * @param apiSeconds       from the java process's start until the API first answered 200 (Letterlock: GET /api/admins/me,
+     *                         asked right after ready and again every {@link #POLL} until 200; peer: its ready)
+     * @param notReady         what the API answered before its first 200, e.g. "500 x2" (empty when it answered 200 at once)
+     * @param firstCallMillis  Letterlock: how long the first successful GET /api/admins/me took (NaN for the peer)
+     * @param loadSeconds      the {@link #LOAD_CALLS} GETs one after another
+     * @param timeline         milestones from the server's log, as offsets from the process start
+     */
+    record Start(String server, String kind, double launcherSeconds, double execSeconds, double readySeconds, double apiSeconds, String notReady,
+                 double firstCallMillis,
+                 long rssAfterStartKb, long rssAfterLoadKb, long peakKb, double loadSeconds, String timeline) {
+    }
+
+    /** The first administrator's credential file: {@code username=...} and {@code password=...} lines. */
+    record Credential(String username, String password) {
+    }
+
+    private final Set<ProcessHandle> started = new LinkedHashSet<>();
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(2)).build();
+
+    @Override
+    public String name() {
+        return "startup";
+    }
+
+    @Override
+    public String summary() {
+        return "Seconds from launching the server to /health/ready 200 and RSS of its java process after start and after "
+                + LOAD_CALLS + " authenticated GETs, " + RESTARTS + " restarts on an initialised data folder and a first start on an empty one, "
+                + "next to Payara Micro serving a one-resource JAX-RS WAR with the same JVM options.";
+    }
+
+    @Override
+    public String timing(Options options) {
+        return "1 first start and " + RESTARTS + " restarts of each server, alternating; --seconds and --warmup do not apply";
+    }
+
+    @Override
+    public Results run(Options options) throws Exception {
+        Path root = options.root();
+        Path launcher = root.resolve("letterlock");
+        Path deploy = root.resolve("deploy").resolve("target");
+        Path micro = deploy.resolve("payara-micro.jar");
+        ensureArtefacts(root, List.of(deploy.resolve("letterlock-server.war"), micro, deploy.resolve("letterlock-cli.jar")), options);
+        List<String> jvmOptions = jvmOptions(Files.readString(launcher));
+
+        Path base = options.dataDir().resolve("startup");
+        Path letterlockDir = base.resolve("letterlock");
+        Path peerDir = base.resolve("peer");
+        // Both first starts need empty folders; the restarts then reuse what the first start made.
+        AuditAppend.deleteTree(letterlockDir);
+        AuditAppend.deleteTree(peerDir);
+        Files.createDirectories(peerDir);
+        Path war = writePeerWar(base.resolve("hello.war"));
+
+        Thread cleanup = new Thread(this::stopAll, "startup-cleanup");
+        Runtime.getRuntime().addShutdownHook(cleanup);
+        List<Start> starts = new ArrayList<>();
+        try {
+            starts.add(startLetterlock("first start, empty data folder", launcher, letterlockDir, options));
+            starts.add(startPeer("first start, empty root folder", micro, war, jvmOptions, peerDir, options));
+            // Alternating A B, B A, A B, so that a build starting on the shared machine slows both servers alike.
+            for (int i = 1; i <= RESTARTS; i++) {
+                String kind = "restart " + i;
+                if (i % 2 == 1) {
+                    starts.add(startLetterlock(kind, launcher, letterlockDir, options));
+                    starts.add(startPeer(kind, micro, war, jvmOptions, peerDir, options));
+                } else {
+                    starts.add(startPeer(kind, micro, war, jvmOptions, peerDir, options));
+                    starts.add(startLetterlock(kind, launcher, letterlockDir, options));
+                }
+            }
+        } finally {
+            stopAll();
+            Runtime.getRuntime().removeShutdownHook(cleanup);
+        }
+        return results(starts, jvmOptions);
+    }
+
+    /**
+     * The launcher needs the WAR, Payara Micro and the CLI jar. Building them uses only the deploy module and what it
+     * depends on: a full build would also rewrite the bench jar this JVM is running from.
+     */
+    private static void ensureArtefacts(Path root, List<Path> artefacts, Options options) {
+        List<Path> missing = artefacts.stream().filter(p -> !Files.isRegularFile(p)).toList();
+        if (missing.isEmpty()) {
+            return;
+        }
+        options.progress().println("  building the server (missing " + missing + "): mvn -B -q -pl deploy -am package -DskipTests");
+        Shell.run(List.of("mvn", "-B", "-q", "-f", root.resolve("pom.xml").toString(), "-pl", "deploy", "-am", "package", "-DskipTests"));
+    }
+
+    /** The JVM options {@code ./letterlock start} gives Payara Micro: the {@code -X} options of its java line. */
+    static List<String> jvmOptions(String launcherScript) {
+        Matcher line = JAVA_LINE.matcher(launcherScript.replace("\\\n", " "));
+        if (!line.find()) {
+            throw new IllegalStateException("cannot find the java ... -jar \"$MICRO\" line in ./letterlock; the startup peer copies its JVM options");
+        }
+        List<String> options = new ArrayList<>();
+        for (String token : line.group(1).trim().split("\\s+")) {
+            if (token.startsWith("-X")) {
+                options.add(token);
+            }
+        }
+        for (String flag : PAYARA_FLAGS) {
+            if (!line.group(2).contains(flag)) {
+                throw new IllegalStateException("./letterlock no longer passes " + flag + " to Payara Micro; update Startup.PAYARA_FLAGS so the peer matches");
+            }
+        }
+        return options;
+    }
+
+    static Credential credential(String text) {
+        String username = null;
+        String password = null;
+        for (String line : text.split("\n")) {
+            if (line.startsWith("username=")) {
+                username = line.substring("username=".length()).strip();
+            } else if (line.startsWith("password=")) {
+                password = line.substring("password=".length()).strip();
+            }
+        }
+        if (username == null || password == null) {
+            throw new IllegalStateException("the admin credential file has no username=/password= lines");
+        }
+        return new Credential(username, password);
+    }
+
+    /** A field of /proc/PID/status in kB, e.g. {@code VmRSS:    123456 kB}. */
+    static long kilobytes(String status, String field) {
+        Matcher matcher = Pattern.compile("(?m)^" + Pattern.quote(field) + ":\\s+(\\d+) kB$").matcher(status);
+        if (!matcher.find()) {
+            throw new IllegalStateException("no " + field + " in /proc/<pid>/status");
+        }
+        return Long.parseLong(matcher.group(1));
+    }
+
+    private static String procStatus(long pid) throws IOException {
+        return Files.readString(Path.of("/proc", Long.toString(pid), "status"));
+    }
+
+    private Start startLetterlock(String kind, Path launcher, Path dir, Options options) throws Exception {
+        options.progress().println("  " + LETTERLOCK + ", " + kind + " ...");
+        Files.createDirectories(dir);
+        int port = freePort();
+        Map<String, String> environment = launcherEnvironment(dir, port);
+        Path launcherLog = dir.resolveSibling("launcher.log");
+        Path pidFile = dir.resolve("letterlock.pid");
+        Files.deleteIfExists(pidFile);
+
+        long launched = System.currentTimeMillis();
+        long launchedNanos = System.nanoTime();
+        Process script = start(new ProcessBuilder(launcher.toString(), "start"), launcher.getParent(), environment, launcherLog);
+        ProcessHandle server = null;
+        long readyMillis = -1;
+        long launcherNanos = -1;
+        // Poll readiness ourselves while the launcher polls too: the launcher's return time is what users see, ours is the server's.
+        while (readyMillis < 0 || launcherNanos < 0) {
+            if (System.nanoTime() - launchedNanos > START_LIMIT.toNanos()) {
+                throw new IllegalStateException("Letterlock not ready after " + START_LIMIT.toSeconds() + " s; see " + dir.resolve("logs/console.log"));
+            }
+            if (server == null && Files.exists(pidFile)) {
+                server = track(Long.parseLong(Files.readString(pidFile).strip()));
+            }
+            if (launcherNanos < 0 && !script.isAlive()) {
+                launcherNanos = System.nanoTime();
+                if (script.exitValue() != 0) {
+                    throw new IllegalStateException("./letterlock start exited with " + script.exitValue() + "; see " + launcherLog + " and "
+                            + dir.resolve("logs/console.log"));
+                }
+            }
+            if (readyMillis < 0 && status(port, "/health/ready", null) == 200) {
+                readyMillis = System.currentTimeMillis();
+            }
+            Thread.sleep(POLL.toMillis());
+        }
+        if (server == null) {
+            throw new IllegalStateException("./letterlock start wrote no pid file " + pidFile);
+        }
+        long processStart = processStart(server);
+        long rssAfterStart = kilobytes(procStatus(server.pid()), "VmRSS");
+
+        Credential admin = credential(Files.readString(dir.resolve("secrets").resolve("admin-credential")));
+        String authorization = "Basic " + Base64.getEncoder().encodeToString((admin.username() + ":" + admin.password()).getBytes(StandardCharsets.UTF_8));
+        // Ready should mean the API answers; whether it does is measured, not assumed.
+        Map<Integer, Integer> notReady = new TreeMap<>();
+        long apiMillis = -1;
+        double firstCallMillis = Double.NaN;
+        while (apiMillis < 0) {
+            if (System.currentTimeMillis() - readyMillis > START_LIMIT.toMillis()) {
+                throw new IllegalStateException("GET /api/admins/me did not answer 200 within " + START_LIMIT.toSeconds() + " s of ready: " + notReady);
+            }
+            long call = System.nanoTime();
+            int status = status(port, "/api/admins/me", authorization);
+            if (status == 200) {
+                apiMillis = System.currentTimeMillis();
+                firstCallMillis = (System.nanoTime() - call) / 1e6;
+            } else {
+                notReady.merge(status, 1, Integer::sum);
+                Thread.sleep(POLL.toMillis());
+            }
+        }
+        double loadSeconds = load(port, "/api/admins/me", authorization);
+        String status = procStatus(server.pid());
+        String timeline = PayaraLog.timeline(PayaraLog.milestones(PayaraLog.parse(readIfExists(dir.resolve("logs/console.log")))),
+                processStart, "/health/ready 200", readyMillis);
+
+        Process stop = start(new ProcessBuilder(launcher.toString(), "stop"), launcher.getParent(), environment, launcherLog);
+        if (!stop.waitFor(60, TimeUnit.SECONDS)) {
+            stop.destroyForcibly();
+        }
+        stop(server);
+
+        Start result = new Start(LETTERLOCK, kind, (launcherNanos - launchedNanos) / 1e9, (processStart - launched) / 1e3,
+                (readyMillis - processStart) / 1e3, (apiMillis - processStart) / 1e3, statuses(notReady), firstCallMillis, rssAfterStart, kilobytes(status, "VmRSS"), kilobytes(status, "VmHWM"),
+                loadSeconds, timeline);
+        progress(options, result);
+        return result;
+    }
+
+    private Start startPeer(String kind, Path micro, Path war, List<String> jvmOptions, Path dir, Options options) throws Exception {
+        options.progress().println("  " + PEER + ", " + kind + " ...");
+        Path logs = dir.resolve("logs");
+        Files.createDirectories(logs);
+        int port = freePort();
+        // The same listener address the launcher sets, so the peer too listens on loopback only.
+        Path preboot = dir.resolve("payara-preboot.asadmin");
+        Files.writeString(preboot, "set configs.config.server-config.network-config.network-listeners.network-listener.http-listener.address=127.0.0.1\n");
+        List<String> command = new ArrayList<>();
+        command.add("java");
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-jar", micro.toString(), "--deploy", war.toString(), "--contextroot", "/", "--port", Integer.toString(port)));
+        command.addAll(PAYARA_FLAGS);
+        command.addAll(List.of("--rootdir", dir.resolve("payara").toString(), "--prebootcommandfile", preboot.toString(),
+                "--logtofile", logs.resolve("server.log").toString()));
+
+        Process process = start(new ProcessBuilder(command), dir, cleanEnvironment(), logs.resolve("console.log"));
+        ProcessHandle server = track(process.pid());
+        long processStart = processStart(server);
+        long readyMillis = -1;
+        while (readyMillis < 0) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("the peer stopped during start-up with " + process.exitValue() + "; see " + logs.resolve("console.log"));
+            }
+            if (System.currentTimeMillis() - processStart > START_LIMIT.toMillis()) {
+                throw new IllegalStateException("the peer did not answer after " + START_LIMIT.toSeconds() + " s; see " + logs.resolve("console.log"));
+            }
+            if (status(port, "/api/hello", null) == 200) {
+                readyMillis = System.currentTimeMillis();
+            }
+            Thread.sleep(POLL.toMillis());
+        }
+        long rssAfterStart = kilobytes(procStatus(server.pid()), "VmRSS");
+        double loadSeconds = load(port, "/api/hello", null);
+        String status = procStatus(server.pid());
+        String timeline = PayaraLog.timeline(PayaraLog.milestones(PayaraLog.parse(readIfExists(logs.resolve("console.log")))),
+                processStart, "GET /api/hello 200", readyMillis);
+        stop(server);
+
+        Start result = new Start(PEER, kind, Double.NaN, Double.NaN, (readyMillis - processStart) / 1e3, (readyMillis - processStart) / 1e3, "",
+                Double.NaN, rssAfterStart,
+                kilobytes(status, "VmRSS"), kilobytes(status, "VmHWM"), loadSeconds, timeline);
+        progress(options, result);
+        return result;
+    }
+
+    /** What came back before a 200, e.g. "500 x3, no answer x1" (-1 is a refused or failed connection). */
+    static String statuses(Map<Integer, Integer> counts) {
+        List<String> parts = new ArrayList<>();
+        counts.forEach((status, count) -> parts.add((status < 0 ? "no answer" : Integer.toString(status)) + " x" + count));
+        return String.join(", ", parts);
+    }
+
+    private static void progress(Options options, Start start) {
+        options.progress().printf(Locale.ROOT, "    ready %.1f s after the process started%s%s; RSS %d MB after start, %d MB after %d GETs (peak %d MB)%n",
+                start.readySeconds(), Double.isNaN(start.launcherSeconds()) ? "" : String.format(Locale.ROOT, ", launcher returned after %.1f s", start.launcherSeconds()),
+                start.notReady().isEmpty() ? "" : String.format(Locale.ROOT, ", API 200 after %.1f s (before: %s)", start.apiSeconds(), start.notReady()),
+                start.rssAfterStartKb() / 1024, start.rssAfterLoadKb() / 1024, LOAD_CALLS, start.peakKb() / 1024);
+    }
+
+    /**
+     * The environment of the launcher and the peer: ours without any LETTERLOCK_* or SOFTHSM2_CONF, so a database URL or
+     * JVM options exported in the calling shell do not leak into the measured start; then the data folder, port and no build.
+     */
+    private static Map<String, String> launcherEnvironment(Path dir, int port) {
+        Map<String, String> environment = cleanEnvironment();
+        environment.put("LETTERLOCK_DATA_DIR", dir.toString());
+        environment.put("LETTERLOCK_HTTP_PORT", Integer.toString(port));
+        environment.put("LETTERLOCK_NO_BUILD", "1");
+        return environment;
+    }
+
+    private static Map<String, String> cleanEnvironment() {
+        Map<String, String> environment = new HashMap<>(System.getenv());
+        environment.keySet().removeIf(name -> name.startsWith("LETTERLOCK_") || name.equals("SOFTHSM2_CONF"));
+        return environment;
+    }
+
+    private static Process start(ProcessBuilder builder, Path directory, Map<String, String> environment, Path output) throws IOException {
+        builder.environment().clear();
+        builder.environment().putAll(environment);
+        return builder.directory(directory.toFile()).redirectErrorStream(true).redirectOutput(Redirect.appendTo(output.toFile())).start();
+    }
+
+    /** Remembers a server process so that it is stopped even when the run fails or is interrupted. */
+    private ProcessHandle track(long pid) {
+        ProcessHandle handle = ProcessHandle.of(pid).orElseThrow(() -> new IllegalStateException("process " + pid + " is already gone"));
+        synchronized (started) {
+            started.add(handle);
+        }
+        return handle;
+    }
+
+    /** SIGTERM, then SIGKILL after 20 s. ProcessHandle checks the start time too, so a reused pid is never hit. */
+    private void stop(ProcessHandle process) throws InterruptedException {
+        if (process.isAlive()) {
+            process.destroy();
+            try {
+                process.onExit().get(20, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+                process.destroyForcibly();
+            }
+        }
+        synchronized (started) {
+            started.remove(process);
+        }
+    }
+
+    private void stopAll() {
+        List<ProcessHandle> running;
+        synchronized (started) {
+            running = List.copyOf(started);
+        }
+        for (ProcessHandle process : running) {
+            try {
+                stop(process);
+            } catch (InterruptedException e) {
+                process.destroyForcibly();
+            }
+        }
+    }
+
+    /** When the process started, in epoch milliseconds (Linux counts it in clock ticks: 10 ms). */
+    private static long processStart(ProcessHandle process) {
+        return process.info().startInstant().map(Instant::toEpochMilli)
+                .orElseThrow(() -> new IllegalStateException("cannot read the start time of process " + process.pid()));
+    }
+
+    private int status(int port, String path, String authorization) {
+        try {
+            return get(port, path, authorization).statusCode();
+        } catch (IOException e) {
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
+    }
+
+    private HttpResponse<String> get(int port, String path, String authorization) throws IOException, InterruptedException {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(10)).GET();
+        if (authorization != null) {
+            request.header("Authorization", authorization);
+        }
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private void expect200(int port, String path, String authorization) throws IOException, InterruptedException {
+        HttpResponse<String> response = get(port, path, authorization);
+        if (response.statusCode() != 200) {
+            throw new IllegalStateException("GET " + path + " answered " + response.statusCode() + ": " + response.body());
+        }
+    }
+
+    /** The light load: {@link #LOAD_CALLS} GETs one after another on one keep-alive connection; returns the seconds taken. */
+    private double load(int port, String path, String authorization) throws IOException, InterruptedException {
+        long start = System.nanoTime();
+        for (int i = 0; i < LOAD_CALLS; i++) {
+            expect200(port, path, authorization);
+        }
+        return (System.nanoTime() - start) / 1e9;
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+
+    /** The peer's WAR: the two compiled classes of {@code org.letterlock.bench.peer}, taken from this jar. */
+    static Path writePeerWar(Path war) throws IOException {
+        Files.createDirectories(war.getParent());
+        try (OutputStream file = Files.newOutputStream(war); ZipOutputStream zip = new ZipOutputStream(file)) {
+            Set<String> folders = new LinkedHashSet<>();
+            for (String name : PEER_CLASSES) {
+                String path = "WEB-INF/classes/" + name;
+                for (int slash = path.indexOf('/'); slash >= 0; slash = path.indexOf('/', slash + 1)) {
+                    if (folders.add(path.substring(0, slash + 1))) {
+                        zip.putNextEntry(new ZipEntry(path.substring(0, slash + 1)));
+                        zip.closeEntry();
+                    }
+                }
+                try (InputStream in = Startup.class.getClassLoader().getResourceAsStream(name)) {
+                    if (in == null) {
+                        throw new IllegalStateException(name + " is missing from the bench jar");
+                    }
+                    zip.putNextEntry(new ZipEntry(path));
+                    in.transferTo(zip);
+                    zip.closeEntry();
+                }
+            }
+        }
+        return war;
+    }
+
+    private static String readIfExists(Path file) throws IOException {
+        return Files.exists(file) ? Files.readString(file, StandardCharsets.ISO_8859_1) : "";
+    }
+
+    static Results results(List<Start> starts, List<String> jvmOptions) {
+        List<List<String>> rows = new ArrayList<>();
+        for (Start start : starts) {
+            Optional<Start> peer = start.server().equals(LETTERLOCK)
+                    ? starts.stream().filter(s -> s.server().equals(PEER) && pair(s.kind()).equals(pair(start.kind()))).findFirst()
+                    : Optional.empty();
+            rows.add(row(start, peer));
+        }
+        List<Start> letterlockRestarts = restarts(starts, LETTERLOCK);
+        List<Start> peerRestarts = restarts(starts, PEER);
+        Start letterlockMedian = medianStart(LETTERLOCK, letterlockRestarts);
+        Start peerMedian = medianStart(PEER, peerRestarts);
+        rows.add(row(letterlockMedian, Optional.of(peerMedian)));
+        rows.add(row(peerMedian, Optional.empty()));
+
+        List<String> notes = new ArrayList<>();
+        List<Start> letterlockStarts = starts.stream().filter(s -> s.server().equals(LETTERLOCK)).toList();
+        Start first = letterlockStarts.get(0);
+        boolean readyMet = letterlockMedian.launcherSeconds() <= READY_TARGET_SECONDS && letterlockMedian.readySeconds() <= READY_TARGET_SECONDS;
+        notes.add(String.format(Locale.ROOT, "Target ready <= %.0f s on a built tree: %s (median restart: `./letterlock start` returned after %.1f s; "
+                        + "the java process answered /health/ready 200 %.1f s and GET /api/admins/me 200 %.1f s after it started). "
+                        + "First start on an empty data folder: %.1f s, %.1f s and %.1f s.",
+                READY_TARGET_SECONDS, readyMet ? "met" : "NOT MET", letterlockMedian.launcherSeconds(), letterlockMedian.readySeconds(),
+                letterlockMedian.apiSeconds(), first.launcherSeconds(), first.readySeconds(), first.apiSeconds()));
+        long maxRssMb = letterlockStarts.stream().mapToLong(s -> Math.max(s.rssAfterLoadKb(), s.rssAfterStartKb())).max().orElse(0) / 1024;
+        long maxPeakMb = letterlockStarts.stream().mapToLong(Start::peakKb).max().orElse(0) / 1024;
+        notes.add(String.format(Locale.ROOT, "Target RSS <= %d MB: %s (Letterlock's highest RSS after start or after the load, in any start: %d MB; "
+                + "peak RSS, VmHWM, at most %d MB).", RSS_TARGET_MB, maxRssMb <= RSS_TARGET_MB ? "met" : "NOT MET", maxRssMb, maxPeakMb));
+        notes.add("Letterlock / peer, medians of the restarts: /health/ready " + Results.percent(letterlockMedian.readySeconds() / peerMedian.readySeconds())
+                + " and first API 200 " + Results.percent(letterlockMedian.apiSeconds() / peerMedian.apiSeconds()) + " of the peer's first 200; RSS after start "
+                + Results.percent((double) letterlockMedian.rssAfterStartKb() / peerMedian.rssAfterStartKb()) + ", after the load "
+                + Results.percent((double) letterlockMedian.rssAfterLoadKb() / peerMedian.rssAfterLoadKb()) + ", peak "
+                + Results.percent((double) letterlockMedian.peakKb() / peerMedian.peakKb()) + ".");
+        List<String> early = letterlockStarts.stream().filter(s -> !s.notReady().isEmpty())
+                .map(s -> String.format(Locale.ROOT, "%s: %s, first 200 %.1f s after /health/ready", s.kind(), s.notReady(), s.apiSeconds() - s.readySeconds()))
+                .toList();
+        notes.add(early.isEmpty()
+                ? "GET /api/admins/me answered 200 at its first try right after /health/ready, in every start."
+                : "/health/ready said 200 before the API could answer: GET /api/admins/me asked right after it (then every " + POLL.toMillis()
+                        + " ms) answered " + String.join("; ", early) + ".");
+        for (Start start : starts) {
+            if (start.kind().startsWith("first start") || start.kind().equals("restart 2")) {
+                notes.add("Where the time goes, " + start.server() + ", " + start.kind() + " (offsets from the process start, from the timestamps in "
+                        + "<folder>/logs/console.log): " + start.timeline() + ".");
+            }
+        }
+        notes.add("The launcher took " + joined(letterlockStarts, s -> String.format(Locale.ROOT, "%.2f s", s.execSeconds()))
+                + " from being run to starting java, and returns at its next readiness probe (every 250 ms). The first successful GET "
+                + "/api/admins/me took " + joined(letterlockStarts, s -> String.format(Locale.ROOT, "%.0f ms", s.firstCallMillis()))
+                + " (a login pays Argon2 once, then is cached), the " + LOAD_CALLS + " GETs after it " + joined(letterlockStarts,
+                        s -> String.format(Locale.ROOT, "%.1f s", s.loadSeconds())) + "; the peer's " + LOAD_CALLS + " GET /api/hello took "
+                + joined(starts.stream().filter(s -> s.server().equals(PEER)).toList(), s -> String.format(Locale.ROOT, "%.1f s", s.loadSeconds())) + ".");
+        notes.add("Letterlock: `LETTERLOCK_DATA_DIR=bench/target/bench-data/startup/letterlock LETTERLOCK_HTTP_PORT=<free port> LETTERLOCK_NO_BUILD=1 "
+                + "./letterlock start` (then `./letterlock stop`), default configuration: H2 file database and the SoftHSM2 token in the data folder; "
+                + "LETTERLOCK_* variables of the calling shell are not passed on. Readiness is polled every " + POLL.toMillis() + " ms beside the "
+                + "launcher's own probes; 'process start' is the java process's start time from /proc (10 ms resolution). RSS is VmRSS of that "
+                + "process from /proc/<pid>/status; the load is " + LOAD_CALLS + " authenticated GET /api/admins/me, one after another on one connection.");
+        notes.add("Peer: `java " + String.join(" ", jvmOptions) + " -jar deploy/target/payara-micro.jar --deploy hello.war --contextroot / --port <free port> "
+                + String.join(" ", PAYARA_FLAGS) + " --rootdir <folder>/payara --prebootcommandfile <folder>/payara-preboot.asadmin --logtofile "
+                + "<folder>/logs/server.log`: the launcher's JVM options (read from ./letterlock) and Payara flags, its listener address (127.0.0.1), "
+                + "a WAR with one JAX-RS application and one resource (GET /api/hello, text/plain), no beans.xml, no libraries; ready = first 200 "
+                + "from /api/hello; its load is " + LOAD_CALLS + " GET /api/hello. The servers were started alternately (first starts, then "
+                + "restarts A B, B A, A B), each stopped before the next started.");
+        return new Results(List.of("server", "start", "launcher returned, s", "process start to ready, s", "to first API 200, s", "RSS after start, MB",
+                "RSS after " + LOAD_CALLS + " GETs, MB", "peak RSS, MB", "ready vs peer", "RSS after GETs vs peer"), rows, notes);
+    }
+
+    private static List<Start> restarts(List<Start> starts, String server) {
+        return starts.stream().filter(s -> s.server().equals(server) && s.kind().startsWith("restart")).toList();
+    }
+
+    /** A summary row: the median of each figure over the restarts. */
+    private static Start medianStart(String server, List<Start> restarts) {
+        return new Start(server, "median of the restarts", medianOf(restarts, Start::launcherSeconds), medianOf(restarts, Start::execSeconds),
+                medianOf(restarts, Start::readySeconds), medianOf(restarts, Start::apiSeconds), "", medianOf(restarts, Start::firstCallMillis),
+                (long) medianOf(restarts, s -> (double) s.rssAfterStartKb()), (long) medianOf(restarts, s -> (double) s.rssAfterLoadKb()),
+                (long) medianOf(restarts, s -> (double) s.peakKb()), medianOf(restarts, Start::loadSeconds), "");
+    }
+
+    private static double medianOf(List<Start> starts, ToDoubleFunction<Start> figure) {
+        return median(starts.stream().map(figure::applyAsDouble).toList());
+    }
+
+    private static String joined(List<Start> starts, Function<Start, String> format) {
+        return String.join(", ", starts.stream().map(format).toList());
+    }
+
+    /** Which peer start a Letterlock start is compared with: first with first, restart n with restart n. */
+    private static String pair(String kind) {
+        return kind.startsWith("first start") ? "first start" : kind;
+    }
+
+    private static List<String> row(Start start, Optional<Start> peer) {
+        return List.of(start.server(), start.kind(), seconds(start.launcherSeconds()), seconds(start.readySeconds()), seconds(start.apiSeconds()),
+                Long.toString(start.rssAfterStartKb() / 1024), Long.toString(start.rssAfterLoadKb() / 1024), Long.toString(start.peakKb() / 1024),
+                peer.map(p -> Results.percent(start.readySeconds() / p.readySeconds())).orElse(Results.NONE),
+                peer.map(p -> Results.percent((double) start.rssAfterLoadKb() / p.rssAfterLoadKb())).orElse(Results.NONE));
+    }
+
+    private static String seconds(double seconds) {
+        return Double.isNaN(seconds) ? Results.NONE : String.format(Locale.ROOT, "%.1f", seconds);
+    }
+
+    static double median(List<Double> values) {
+        return values.isEmpty() ? Double.NaN : AuditAppend.median(values);
+    }
+}
