@@ -24,14 +24,15 @@ public final class AuditedKeyVault implements KeyVault {
 
     @Override
     public PublicKey createKey(KeyUri name, KeySpec spec) {
+        PublicKey key;
         try {
-            PublicKey key = vault.createKey(name, spec);
-            audit.record("vault.create-key", name.toString(), Outcome.ALLOWED, spec.configName());
-            return key;
+            key = vault.createKey(name, spec);
         } catch (RuntimeException e) {
             audit.record("vault.create-key", name.toString(), Outcome.FAILED, spec.configName() + ": " + e.getMessage());
             throw e;
         }
+        audit.record("vault.create-key", name.toString(), Outcome.ALLOWED, spec.configName());
+        return key;
     }
 
     @Override
@@ -74,14 +75,16 @@ public final class AuditedKeyVault implements KeyVault {
             @Override
             public byte[] getSignature() {
                 String algorithm = signer.getAlgorithmIdentifier().getAlgorithm().getId();
+                byte[] signature;
                 try {
-                    byte[] signature = signer.getSignature();
-                    audit.record("vault.sign", name.toString(), Outcome.ALLOWED, algorithm);
-                    return signature;
+                    signature = signer.getSignature();
                 } catch (RuntimeException e) {
                     audit.record("vault.sign", name.toString(), Outcome.FAILED, algorithm + ": " + e.getMessage());
                     throw e;
                 }
+                // The signature is handed out only once its use is on record.
+                audit.record("vault.sign", name.toString(), Outcome.ALLOWED, algorithm);
+                return signature;
             }
         };
     }
@@ -89,14 +92,15 @@ public final class AuditedKeyVault implements KeyVault {
     @Override
     public Optional<KeyDecrypter> decrypter(KeyUri name) {
         return vault.decrypter(name).map(decrypter -> (transformation, ciphertext) -> {
+            byte[] plain;
             try {
-                byte[] plain = decrypter.decrypt(transformation, ciphertext);
-                audit.record("vault.decrypt", name.toString(), Outcome.ALLOWED, transformation);
-                return plain;
+                plain = decrypter.decrypt(transformation, ciphertext);
             } catch (RuntimeException e) {
                 audit.record("vault.decrypt", name.toString(), Outcome.FAILED, transformation + ": " + e.getMessage());
                 throw e;
             }
+            audit.record("vault.decrypt", name.toString(), Outcome.ALLOWED, transformation);
+            return plain;
         });
     }
 

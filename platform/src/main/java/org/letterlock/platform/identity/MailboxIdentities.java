@@ -15,6 +15,7 @@ import java.util.Base64;
 import java.util.Optional;
 import javax.sql.DataSource;
 import org.letterlock.platform.Sha256;
+import org.letterlock.platform.store.Transaction;
 import org.letterlock.platform.audit.AuditRecorder;
 import org.letterlock.platform.audit.Outcome;
 import org.letterlock.platform.error.ErrorType;
@@ -50,11 +51,9 @@ public final class MailboxIdentities {
             throw new LetterlockException(ErrorType.BAD_REQUEST, "owner must be a non-empty name of at most 320 characters without control characters");
         }
         Instant now = clock.instant();
-        MailboxIdentity identity;
-        String token;
-        try (Connection connection = dataSource.getConnection()) {
-            connection.setAutoCommit(false);
-            try {
+        Registered registered;
+        try {
+            registered = Transaction.run(dataSource, connection -> {
                 Optional<MailboxIdentity> existing = find(connection, mailbox);
                 if (existing.isPresent() && !existing.get().owner().equals(owner)) {
                     throw new LetterlockException(ErrorType.CONFLICT, mailbox + " is registered to another owner");
@@ -67,8 +66,8 @@ public final class MailboxIdentities {
                         insert.executeUpdate();
                     }
                 }
-                identity = existing.orElse(new MailboxIdentity(mailbox, owner, now, Optional.empty()));
-                token = newToken();
+                MailboxIdentity identity = existing.orElse(new MailboxIdentity(mailbox, owner, now, Optional.empty()));
+                String token = newToken();
                 try (PreparedStatement insert = connection.prepareStatement(
                         "INSERT INTO verification_token (token_hash, address, created_at, expires_at) VALUES (?, ?, ?, ?)")) {
                     insert.setString(1, sha256(token));
@@ -77,17 +76,19 @@ public final class MailboxIdentities {
                     insert.setObject(4, now.plus(tokenTtl).atOffset(ZoneOffset.UTC));
                     insert.executeUpdate();
                 }
-                connection.commit();
-            } catch (SQLException | RuntimeException e) {
-                connection.rollback();
-                throw e;
-            }
+                return new Registered(identity, token);
+            });
         } catch (SQLException e) {
             throw Storage.failure(e);
         }
+        MailboxIdentity identity = registered.identity();
+        String token = registered.token();
         audit.record("identity.register", "mailbox:" + mailbox, Outcome.ALLOWED, "owner " + owner);
         mail.send(mailbox, "Confirm your address for Letterlock", verificationMail(mailbox, token));
         return identity;
+    }
+
+    private record Registered(MailboxIdentity identity, String token) {
     }
 
     /** Why a token was refused, kept until the connection is given back, then audited. */
@@ -123,10 +124,9 @@ public final class MailboxIdentities {
 
     private String spend(String token) {
         Instant now = clock.instant();
-        String address;
-        try (Connection connection = dataSource.getConnection()) {
-            connection.setAutoCommit(false);
-            try {
+        try {
+            return Transaction.run(dataSource, connection -> {
+                String address;
                 try (PreparedStatement query = connection.prepareStatement(
                         "SELECT address, expires_at, used_at FROM verification_token WHERE token_hash = ? FOR UPDATE")) {
                     query.setString(1, sha256(token));
@@ -153,15 +153,11 @@ public final class MailboxIdentities {
                     mark.setString(2, address);
                     mark.executeUpdate();
                 }
-                connection.commit();
-            } catch (SQLException | RuntimeException e) {
-                connection.rollback();
-                throw e;
-            }
+                return address;
+            });
         } catch (SQLException e) {
             throw Storage.failure(e);
         }
-        return address;
     }
 
     public Optional<MailboxIdentity> find(String address) {
