@@ -9,6 +9,7 @@ import org.letterlock.platform.web.AdminAuthentication;
 import org.letterlock.platform.web.AdminResource;
 import org.letterlock.platform.web.AuditResource;
 import org.letterlock.platform.web.IdentityResource;
+import org.letterlock.platform.web.OpenMetricsResource;
 import org.letterlock.platform.web.ProblemMapper;
 import org.letterlock.platform.web.VaultResource;
 
@@ -26,6 +27,7 @@ public class LetterlockApplication extends Application {
                 AdminResource.class,
                 IdentityResource.class,
                 AuditResource.class,
-                VaultResource.class);
+                VaultResource.class,
+                OpenMetricsResource.class);
     }
 }

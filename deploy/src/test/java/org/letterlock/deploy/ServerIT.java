@@ -260,9 +260,17 @@ class ServerIT {
     @Test
     @Order(6)
     void metricsAreOpenMetrics() throws Exception {
-        HttpResponse<String> metrics = call("GET", "/metrics", null, null, null, null);
+        HttpRequest scrape = HttpRequest.newBuilder(URI.create(server.baseUrl() + "/api/metrics")).header("Accept", "application/openmetrics-text").build();
+        HttpResponse<String> metrics = http.send(scrape, HttpResponse.BodyHandlers.ofString());
         assertThat(metrics.statusCode()).isEqualTo(200);
-        assertThat(metrics.body()).containsPattern("letterlock_audit_records_appended\\{[^}]*\\} [1-9]");
+        assertThat(metrics.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).startsWith("application/openmetrics-text"));
+        assertThat(metrics.body()).endsWith("# EOF\n").containsPattern("(?m)^letterlock_audit_records_total [1-9]\\d*$")
+                .containsPattern("(?m)^letterlock_vault_signatures_total \\d+$").contains("letterlock_vault_ready 1");
+        for (String line : metrics.body().split("\n")) {
+            assertThat(line).as("OpenMetrics line").matches("# (TYPE|HELP) [a-z_]+ .+|# EOF|[a-z_]+ -?[0-9.]+");
+        }
+        HttpResponse<String> prometheus = call("GET", "/metrics", null, null, null, null);
+        assertThat(prometheus.body()).containsPattern("letterlock_audit_records_appended\\{[^}]*\\} [1-9]");
     }
 
     @Test

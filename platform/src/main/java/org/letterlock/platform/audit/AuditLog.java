@@ -126,6 +126,10 @@ public final class AuditLog implements AuditRecorder, AutoCloseable {
         return appended.get();
     }
 
+    public int queuedCount() {
+        return queue.size();
+    }
+
     public long batchCount() {
         return batches.get();
     }

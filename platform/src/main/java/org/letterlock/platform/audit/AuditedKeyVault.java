@@ -4,6 +4,7 @@ import java.io.OutputStream;
 import java.security.PublicKey;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
 import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
 import org.bouncycastle.operator.ContentSigner;
 import org.letterlock.vault.KeyDecrypter;
@@ -16,6 +17,8 @@ import org.letterlock.vault.VaultStatus;
 public final class AuditedKeyVault implements KeyVault {
     private final KeyVault vault;
     private final AuditRecorder audit;
+    private final AtomicLong signatures = new AtomicLong();
+    private final AtomicLong decryptions = new AtomicLong();
 
     public AuditedKeyVault(KeyVault vault, AuditRecorder audit) {
         this.vault = vault;
@@ -84,6 +87,7 @@ public final class AuditedKeyVault implements KeyVault {
                 }
                 // The signature is handed out only once its use is on record.
                 audit.record("vault.sign", name.toString(), Outcome.ALLOWED, algorithm);
+                signatures.incrementAndGet();
                 return signature;
             }
         };
@@ -100,8 +104,17 @@ public final class AuditedKeyVault implements KeyVault {
                 throw e;
             }
             audit.record("vault.decrypt", name.toString(), Outcome.ALLOWED, transformation);
+            decryptions.incrementAndGet();
             return plain;
         });
+    }
+
+    public long signatureCount() {
+        return signatures.get();
+    }
+
+    public long decryptionCount() {
+        return decryptions.get();
     }
 
     @Override

@@ -39,7 +39,7 @@ public final class Letterlock implements AutoCloseable {
     private final KeyVault rawVault;
     private final Database database;
     private final AuditLog auditLog;
-    private final KeyVault vault;
+    private final AuditedKeyVault vault;
     private final AdminAccounts admins;
     private final MailboxIdentities identities;
     private final Optional<Path> initialCredential;
@@ -124,7 +124,7 @@ public final class Letterlock implements AutoCloseable {
     }
 
     /** The audited vault: every use lands in the audit log. */
-    public KeyVault vault() {
+    public AuditedKeyVault vault() {
         return vault;
     }
 
