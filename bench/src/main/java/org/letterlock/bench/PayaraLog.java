@@ -1,6 +1,7 @@
 package org.letterlock.bench;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Predicate;
@@ -30,13 +31,18 @@ public final class PayaraLog {
     public record Milestone(String label, long epochMillis) {
     }
 
-    /** What to look for: the first entry that matches, under a label. */
-    private record Sign(String label, Predicate<Entry> matches) {
+    /** What to look for: the n-th entry (1 = first) that matches, under a label. */
+    private record Sign(String label, int occurrence, Predicate<Entry> matches) {
+        Sign(String label, Predicate<Entry> matches) {
+            this(label, 1, matches);
+        }
     }
 
     private static final List<Sign> SIGNS = List.of(
             new Sign("first log line", e -> true),
             new Sign("Payara core up", e -> e.message().contains("startup time : Embedded")),
+            // On a restart Payara first loads the application its root folder's domain.xml remembers, then deploys --deploy again.
+            new Sign("application remembered in the root folder loaded", e -> e.message().matches("Loading application \\S+ done in .*")),
             new Sign("deployment starts", e -> e.message().startsWith("No deployment transformer")),
             new Sign("CDI (Weld) starts", e -> e.message().startsWith("WELD-000900")),
             new Sign("health checks registered", e -> e.message().startsWith("Registered ") && e.message().contains("as a HealthCheck")),
@@ -44,7 +50,12 @@ public final class PayaraLog {
             new Sign("vault open, schema check (Flyway) starts", e -> e.logger().startsWith("org.flywaydb")),
             new Sign("first administrator created", e -> e.message().startsWith("first administrator")),
             new Sign("Letterlock platform started", e -> e.message().startsWith("Letterlock started")),
+            new Sign("web module up", e -> e.message().startsWith("Loading application [")),
+            new Sign("platform shutdown failed (WELD-000019)", e -> e.message().startsWith("WELD-000019")),
+            new Sign("Letterlock platform started again", 2, e -> e.message().startsWith("Letterlock started")),
+            new Sign("Letterlock cannot start", e -> e.message().startsWith("Letterlock cannot start")),
             new Sign("WAR deployed", e -> e.message().contains("was successfully deployed in")),
+            new Sign("web module up again", 2, e -> e.message().startsWith("Loading application [")),
             new Sign("Payara Micro ready", e -> e.logger().equals("PayaraMicro") && e.message().contains(" ready in ")));
 
     /** The entries of a Payara Micro log; continuation lines of multi-line messages are skipped. */
@@ -59,12 +70,14 @@ public final class PayaraLog {
         return entries;
     }
 
-    /** The start-up's milestones found in the entries, in the order of {@link #SIGNS} (which is the order they happen in). */
+    /** The start-up's milestones found in the entries, in the order they happened. */
     public static List<Milestone> milestones(List<Entry> entries) {
         List<Milestone> found = new ArrayList<>();
         for (Sign sign : SIGNS) {
-            entries.stream().filter(sign.matches()).findFirst().ifPresent(e -> found.add(new Milestone(label(sign.label(), e), e.epochMillis())));
+            entries.stream().filter(sign.matches()).skip(sign.occurrence() - 1L).findFirst()
+                    .ifPresent(e -> found.add(new Milestone(label(sign.label(), e), e.epochMillis())));
         }
+        found.sort(Comparator.comparingLong(Milestone::epochMillis));
         return found;
     }
 
@@ -75,15 +88,19 @@ public final class PayaraLog {
     }
 
     /**
-     * The milestones as offsets from the process start, plus the moment the server answered, e.g.
+     * The milestones as offsets from the process start, in order, with the moment the server answered (when {@code answered} is not null), e.g.
      * {@code "first log line 0.6 s, Payara core up 7.3 s, ..., /health/ready 200 14.2 s"}.
      */
     public static String timeline(List<Milestone> milestones, long processStartMillis, String answered, long answeredMillis) {
+        List<Milestone> all = new ArrayList<>(milestones);
+        if (answered != null) {
+            all.add(new Milestone(answered, answeredMillis));
+        }
+        all.sort(Comparator.comparingLong(Milestone::epochMillis));
         List<String> parts = new ArrayList<>();
-        for (Milestone milestone : milestones) {
+        for (Milestone milestone : all) {
             parts.add(milestone.label() + " " + offset(milestone.epochMillis() - processStartMillis));
         }
-        parts.add(answered + " " + offset(answeredMillis - processStartMillis));
         return String.join(", ", parts);
     }
 

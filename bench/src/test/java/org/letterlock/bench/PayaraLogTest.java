@@ -51,6 +51,28 @@ class PayaraLogTest {
     }
 
     @Test
+    void showsARestartThatDeploysTheApplicationTwice() {
+        String restart = String.join("\n",
+                line(1000, "PayaraMicro", "Payara Micro Runtime directory is located at /data/payara"),
+                line(9300, "javax.enterprise.system.core", "Loading application letterlock-server done in 9,495 ms"),
+                line(10900, "org.letterlock.platform.web.PlatformRuntime", "Letterlock started: vault ..."),
+                line(11100, "jakarta.enterprise.web", "Loading application [letterlock-server] at [/]"),
+                line(11500, "org.jboss.weld.Bean", "WELD-000019: Error destroying an instance org.letterlock.platform.web.PlatformRuntime@261bd7b"),
+                line(13200, "javax.enterprise.system.core", "letterlock-server was successfully deployed in 2,802 milliseconds."),
+                line(14900, "org.letterlock.platform.web.PlatformRuntime", "Letterlock started: vault ..."),
+                line(15100, "jakarta.enterprise.web", "Loading application [letterlock-server] at [/]"));
+        String timeline = PayaraLog.timeline(PayaraLog.milestones(PayaraLog.parse(restart)), 0, "/health/ready 200", 11000);
+        assertThat(timeline).isEqualTo("first log line 1.0 s, application remembered in the root folder loaded 9.3 s, Letterlock platform started 10.9 s, "
+                + "/health/ready 200 11.0 s, web module up 11.1 s, platform shutdown failed (WELD-000019) 11.5 s, WAR deployed 13.2 s, "
+                + "Letterlock platform started again 14.9 s, web module up again 15.1 s");
+    }
+
+    private static String line(long millis, String logger, String message) {
+        return "[2026-11-28T14:57:30.404+0000] [] [INFO] [] [" + logger + "] [tid: _ThreadID=1 _ThreadName=main] [timeMillis: " + millis
+                + "] [levelValue: 800] " + message;
+    }
+
+    @Test
     void anEmptyLogHasNoMilestones() {
         assertThat(PayaraLog.milestones(PayaraLog.parse(""))).isEmpty();
     }

@@ -69,7 +69,7 @@ class StartupTest {
                 start(Startup.LETTERLOCK, "restart 2", 9, 390),
                 start(Startup.LETTERLOCK, "restart 3", 15, 385),
                 start(Startup.PEER, "restart 3", 7, 200));
-        Results results = Startup.results(starts, List.of("-Xmx384m"));
+        Results results = Startup.results(starts, List.of("-Xmx384m"), "the WAR");
         assertThat(results.rows().get(0)).containsExactly("Letterlock", "first start, empty data folder", "20.5", "20.0", "20.0", "400", "400", "410",
                 "200%", "200%");
         assertThat(results.rows().get(1)).startsWith(Startup.PEER).contains("-");
@@ -79,9 +79,25 @@ class StartupTest {
         assertThat(results.notes().get(1)).startsWith("Target RSS <= 600 MB: met");
     }
 
+    @Test
+    void aFailedRestartIsARowAndMissesTheTarget() {
+        List<Startup.Start> starts = List.of(
+                start(Startup.LETTERLOCK, "first start, empty data folder", 20, 400),
+                start(Startup.PEER, "first start, empty root folder", 10, 200),
+                Startup.Start.failed(Startup.LETTERLOCK, "restart 1", "the server process exited 1.2 s after it first answered ready", "WAR deployed 9.0 s"),
+                start(Startup.PEER, "restart 1", 8, 190),
+                start(Startup.LETTERLOCK, "restart 2", 9, 390),
+                start(Startup.PEER, "restart 2", 6, 210));
+        Results results = Startup.results(starts, List.of("-Xmx384m"), "the WAR");
+        assertThat(results.rows().get(2)).startsWith("Letterlock", "restart 1: FAILED (see notes)", "-");
+        assertThat(results.rows().get(6)).startsWith("Letterlock", "median of the restarts", "9.5", "9.0");
+        assertThat(results.notes().get(0)).startsWith("Target ready <= 15 s on a built tree: NOT MET: restart 1 failed");
+        assertThat(results.notes()).anyMatch(n -> n.startsWith("FAILED: Letterlock, restart 1: the server process exited"));
+    }
+
     private static Startup.Start start(String server, String kind, double ready, long rssMb) {
         boolean letterlock = server.equals(Startup.LETTERLOCK);
         return new Startup.Start(server, kind, letterlock ? ready + 0.5 : Double.NaN, letterlock ? 0.1 : Double.NaN, ready, ready, "",
-                letterlock ? 60 : Double.NaN, rssMb * 1024, rssMb * 1024, (rssMb + 10) * 1024, 1.0, "first log line 0.5 s");
+                letterlock ? 60 : Double.NaN, rssMb * 1024, rssMb * 1024, (rssMb + 10) * 1024, 1.0, "", "first log line 0.5 s", "");
     }
 }
