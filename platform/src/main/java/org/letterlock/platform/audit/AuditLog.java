@@ -21,6 +21,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import javax.sql.DataSource;
+import org.letterlock.platform.store.Transaction;
 import org.letterlock.platform.error.ErrorType;
 import org.letterlock.platform.error.LetterlockException;
 
@@ -159,43 +160,18 @@ public final class AuditLog implements AuditRecorder, AutoCloseable {
         }
     }
 
+    /** The chain head as this writer last committed or read it; another node's commit makes it stale. */
+    private record Head(long seq, String hash) {
+    }
+
+    private Head head;
+
     private void writeBatch(List<Pending> batch) {
-        List<AuditRecord> records = new ArrayList<>(batch.size());
-        try (Connection connection = dataSource.getConnection()) {
-            connection.setAutoCommit(false);
-            try {
-                long seq;
-                String hash;
-                try (PreparedStatement head = connection.prepareStatement("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE");
-                     ResultSet row = head.executeQuery()) {
-                    if (!row.next()) {
-                        throw new SQLException("audit_head row is missing: the audit schema was damaged");
-                    }
-                    seq = row.getLong(1);
-                    hash = row.getString(2);
-                }
-                Instant now = clock.instant();
-                try (PreparedStatement insert = connection.prepareStatement(INSERT)) {
-                    for (Pending pending : batch) {
-                        AuditRecord record = AuditRecord.chain(++seq, now, pending.event(), hash);
-                        hash = record.hash();
-                        records.add(record);
-                        bind(insert, record);
-                        insert.addBatch();
-                    }
-                    insert.executeBatch();
-                }
-                try (PreparedStatement head = connection.prepareStatement("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1")) {
-                    head.setLong(1, seq);
-                    head.setString(2, hash);
-                    head.executeUpdate();
-                }
-                connection.commit();
-            } catch (SQLException | RuntimeException e) {
-                connection.rollback();
-                throw e;
-            }
+        List<AuditRecord> records;
+        try {
+            records = commitBatch(batch);
         } catch (SQLException | RuntimeException e) {
+            head = null;
             LOG.log(Level.SEVERE, "audit batch of " + batch.size() + " records failed; the actions waiting on it fail too", e);
             LetterlockException failure = new LetterlockException(ErrorType.UNAVAILABLE, "audit log write failed: " + e.getMessage(), e);
             batch.forEach(p -> p.done().completeExceptionally(failure));
@@ -206,6 +182,63 @@ public final class AuditLog implements AuditRecorder, AutoCloseable {
         batches.incrementAndGet();
         for (int i = 0; i < batch.size(); i++) {
             batch.get(i).done().complete(records.get(i));
+        }
+    }
+
+    /**
+     * Chains the batch onto the cached head and moves the head row only if it still holds that head: a compare-and-set
+     * that also takes the row lock, so writers on several nodes serialise without an extra SELECT ... FOR UPDATE per
+     * commit. A writer that lost the race reloads the head and chains the batch again.
+     */
+    private List<AuditRecord> commitBatch(List<Pending> batch) throws SQLException {
+        while (true) {
+            if (head == null) {
+                head = readHead();
+            }
+            List<AuditRecord> records = new ArrayList<>(batch.size());
+            long seq = head.seq();
+            String hash = head.hash();
+            Instant now = clock.instant();
+            for (Pending pending : batch) {
+                AuditRecord record = AuditRecord.chain(++seq, now, pending.event(), hash);
+                hash = record.hash();
+                records.add(record);
+            }
+            Head next = new Head(seq, hash);
+            boolean moved = Transaction.run(dataSource, connection -> {
+                try (PreparedStatement update = connection.prepareStatement("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1 AND seq = ?")) {
+                    update.setLong(1, next.seq());
+                    update.setString(2, next.hash());
+                    update.setLong(3, head.seq());
+                    if (update.executeUpdate() == 0) {
+                        return false;
+                    }
+                }
+                try (PreparedStatement insert = connection.prepareStatement(INSERT)) {
+                    for (AuditRecord record : records) {
+                        bind(insert, record);
+                        insert.addBatch();
+                    }
+                    insert.executeBatch();
+                }
+                return true;
+            });
+            if (moved) {
+                head = next;
+                return records;
+            }
+            head = null;
+        }
+    }
+
+    private Head readHead() throws SQLException {
+        try (Connection connection = dataSource.getConnection();
+             PreparedStatement query = connection.prepareStatement("SELECT seq, hash FROM audit_head WHERE id = 1");
+             ResultSet row = query.executeQuery()) {
+            if (!row.next()) {
+                throw new SQLException("audit_head row is missing: the audit schema was damaged");
+            }
+            return new Head(row.getLong(1), row.getString(2));
         }
     }
 

@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.EnumSet;
 import java.util.Optional;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.letterlock.platform.audit.AuditCheckpoints;
 import org.letterlock.platform.audit.AuditLog;
@@ -153,10 +154,22 @@ public final class Letterlock implements AutoCloseable {
         return initialCredential;
     }
 
+    /** Closes everything even when one part fails: a database left open would keep the H2 file locked in this JVM. */
     @Override
     public void close() {
-        auditLog.close();
-        database.close();
-        rawVault.close();
+        RuntimeException failure = null;
+        for (AutoCloseable part : new AutoCloseable[] {auditLog, database, rawVault}) {
+            try {
+                part.close();
+            } catch (Exception | LinkageError e) {
+                LOG.log(Level.SEVERE, "closing " + part.getClass().getSimpleName() + " failed", e);
+                if (failure == null) {
+                    failure = new IllegalStateException("closing Letterlock failed: " + e, e);
+                }
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
     }
 }

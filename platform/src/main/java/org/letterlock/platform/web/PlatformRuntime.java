@@ -81,8 +81,15 @@ public class PlatformRuntime {
 
     @PreDestroy
     void stop() {
-        if (platform != null) {
-            platform.close();
+        Letterlock running = platform;
+        platform = null;
+        startFailure = "stopped";
+        if (running != null) {
+            try {
+                running.close();
+            } catch (RuntimeException e) {
+                LOG.log(Level.SEVERE, "Letterlock did not close cleanly", e);
+            }
         }
     }
 }

@@ -25,7 +25,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.letterlock.platform.audit.AuditCheckpoints;
 import org.letterlock.platform.audit.AuditEvent;
+import org.letterlock.platform.audit.AuditLog;
 import org.letterlock.platform.audit.AuditRecord;
 import org.letterlock.platform.audit.AuditVerification;
 import org.letterlock.platform.audit.Outcome;
@@ -148,6 +150,25 @@ public abstract class PlatformStoreConformance {
         assertThat(verification.intact()).isTrue();
         assertThat(verification.recordsChecked()).isGreaterThanOrEqualTo(425);
         assertThat(verification.checkpointsVerified()).isGreaterThanOrEqualTo(1);
+    }
+
+    @Test
+    void twoNodesAppendingToOneDatabaseKeepOneChain() {
+        AuditCheckpoints secondNodeCheckpoints = new AuditCheckpoints(platform.database().dataSource(), platform.vault(),
+                org.letterlock.vault.KeyUri.of("letterlock", "audit-checkpoint"));
+        try (AuditLog secondNode = new AuditLog(platform.database().dataSource(), clock, secondNodeCheckpoints, 1_000_000, Duration.ofDays(1))) {
+            List<CompletableFuture<AuditRecord>> pending = new ArrayList<>();
+            for (int i = 0; i < 600; i++) {
+                AuditLog node = i % 2 == 0 ? platform.auditLog() : secondNode;
+                pending.add(node.recordAsync(new AuditEvent("node-" + (i % 2), "test.cluster", "o" + i, Outcome.ALLOWED, "")));
+            }
+            List<Long> seqs = pending.stream().map(CompletableFuture::join).map(AuditRecord::seq).toList();
+            assertThat(seqs).doesNotHaveDuplicates();
+        }
+        platform.auditLog().checkpointNow();
+        AuditVerification verification = platform.auditVerifier().verify();
+        assertThat(verification.problem()).isEmpty();
+        assertThat(verification.recordsChecked()).isGreaterThanOrEqualTo(600);
     }
 
     @Test
