@@ -322,7 +322,7 @@ public final class Startup implements Benchmark {
         command.addAll(jvmOptions);
         command.addAll(List.of("-jar", micro.toString(), "--deploy", war.toString(), "--contextroot", "/", "--port", Integer.toString(port)));
         command.addAll(PAYARA_FLAGS);
-        command.addAll(List.of("--rootdir", dir.resolve("payara").toString(), "--prebootcommandfile", preboot.toString(),
+        command.addAll(List.of("--prebootcommandfile", preboot.toString(),
                 "--logtofile", logs.resolve("server.log").toString()));
 
         Path console = logs.resolve("console.log");
@@ -653,7 +653,7 @@ public final class Startup implements Benchmark {
                 + "launcher's own probes; 'process start' is the java process's start time from /proc (10 ms resolution). RSS is VmRSS of that "
                 + "process from /proc/<pid>/status; the load is " + LOAD_CALLS + " authenticated GET /api/admins/me, one after another on one connection.");
         notes.add("Peer: `java " + String.join(" ", jvmOptions) + " -jar deploy/target/payara-micro.jar --deploy hello.war --contextroot / --port <free port> "
-                + String.join(" ", PAYARA_FLAGS) + " --rootdir <folder>/payara --prebootcommandfile <folder>/payara-preboot.asadmin --logtofile "
+                + String.join(" ", PAYARA_FLAGS) + " --prebootcommandfile <folder>/payara-preboot.asadmin --logtofile "
                 + "<folder>/logs/server.log`: the launcher's JVM options (read from ./letterlock) and Payara flags, its listener address (127.0.0.1), "
                 + "a WAR with one JAX-RS application and one resource (GET /api/hello, text/plain), no beans.xml, no libraries; ready = first 200 "
                 + "from /api/hello; its load is " + LOAD_CALLS + " GET /api/hello. The servers were started alternately (first starts, then "
