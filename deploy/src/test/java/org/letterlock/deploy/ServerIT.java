@@ -67,7 +67,8 @@ class ServerIT {
                 .filter(l -> l.contains("=")).collect(Collectors.toMap(l -> l.substring(0, l.indexOf('=')), l -> l.substring(l.indexOf('=') + 1)));
         assertThat(credential.get("username")).isEqualTo("admin");
         adminPassword = credential.get("password");
-        assertThat(Files.getPosixFilePermissions(server.dataDir.resolve("secrets/admin-credential")).toString()).isEqualTo("[OWNER_READ, OWNER_WRITE]");
+        assertThat(Files.getPosixFilePermissions(server.dataDir.resolve("secrets/admin-credential")))
+                .containsExactlyInAnyOrder(java.nio.file.attribute.PosixFilePermission.OWNER_READ, java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
     }
 
     @AfterAll
