@@ -143,7 +143,7 @@ public final class KeyStoreVault implements KeyVault {
 
     @Override
     public ContentSigner signer(KeyUri name, String signatureAlgorithm) {
-        return new TokenContentSigner(signatureAlgorithm, privateKey(name), provider);
+        return new ProviderContentSigner(signatureAlgorithm, privateKey(name), provider);
     }
 
     @Override
@@ -229,7 +229,7 @@ public final class KeyStoreVault implements KeyVault {
         Instant now = Instant.now();
         JcaX509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(subject, BigInteger.valueOf(now.toEpochMilli()),
                 Date.from(now), Date.from(now.plus(36500, ChronoUnit.DAYS)), subject, pair.getPublic());
-        ContentSigner signer = new TokenContentSigner(spec.signatureAlgorithm(), pair.getPrivate(), provider);
+        ContentSigner signer = new ProviderContentSigner(spec.signatureAlgorithm(), pair.getPrivate(), provider);
         return new JcaX509CertificateConverter().getCertificate(builder.build(signer));
     }
 

@@ -17,14 +17,14 @@ import org.bouncycastle.operator.RuntimeOperatorException;
  * A Bouncy Castle {@link ContentSigner} over a JCA {@link Signature} of the vault's provider. Kept thin on purpose:
  * the benchmark holds it to 90% of a bare SunPKCS11 signing loop. Reusable: each {@link #getSignature()} resets it.
  */
-final class TokenContentSigner implements ContentSigner {
+final class ProviderContentSigner implements ContentSigner {
     private static final ConcurrentMap<String, AlgorithmIdentifier> IDENTIFIERS = new ConcurrentHashMap<>();
 
     private final AlgorithmIdentifier algorithmIdentifier;
     private final Signature signature;
     private final OutputStream stream;
 
-    TokenContentSigner(String algorithm, PrivateKey key, Provider provider) {
+    ProviderContentSigner(String algorithm, PrivateKey key, Provider provider) {
         try {
             this.algorithmIdentifier = IDENTIFIERS.computeIfAbsent(algorithm, a -> new DefaultSignatureAlgorithmIdentifierFinder().find(a));
         } catch (IllegalArgumentException e) {
