@@ -1,0 +1,144 @@
+package org.letterlock.ca;
+
+import java.io.IOException;
+import java.io.StringReader;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.pkcs.Attribute;
+import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.Extensions;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+import org.bouncycastle.asn1.sec.SECObjectIdentifiers;
+import org.bouncycastle.asn1.x9.ECNamedCurveTable;
+import org.bouncycastle.crypto.params.AsymmetricKeyParameter;
+import org.bouncycastle.crypto.params.RSAKeyParameters;
+import org.bouncycastle.crypto.util.PublicKeyFactory;
+import org.bouncycastle.openssl.PEMParser;
+import org.bouncycastle.operator.ContentVerifierProvider;
+import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
+import org.bouncycastle.pkcs.PKCS10CertificationRequest;
+import org.bouncycastle.pkcs.PKCSException;
+import org.bouncycastle.jce.provider.BouncyCastleProvider;
+import org.letterlock.platform.error.ErrorType;
+import org.letterlock.platform.error.LetterlockException;
+
+/**
+ * A PKCS#10 request that passed every check: it parses, its signature verifies with its own key (proof of
+ * possession), and the key is one Letterlock certifies (RSA 2048-8192, EC P-256/P-384/P-521, Ed25519).
+ */
+public record CertificationRequest(SubjectPublicKeyInfo publicKey, X500Name subject, List<String> mailboxes, List<String> hosts) {
+    public static final int MAX_BYTES = 64 * 1024;
+    private static final BouncyCastleProvider PROVIDER = new BouncyCastleProvider();
+    private static final Set<ASN1ObjectIdentifier> CURVES = Set.of(SECObjectIdentifiers.secp256r1, SECObjectIdentifiers.secp384r1, SECObjectIdentifiers.secp521r1);
+
+    /** Reads DER or PEM; every failure is a 400 that says what is wrong with the request. */
+    public static CertificationRequest read(byte[] encoded) {
+        if (encoded == null || encoded.length == 0) {
+            throw bad("the request is empty");
+        }
+        if (encoded.length > MAX_BYTES) {
+            throw bad("the request has " + encoded.length + " bytes; at most " + MAX_BYTES + " are accepted");
+        }
+        PKCS10CertificationRequest csr = parse(encoded);
+        checkKey(csr.getSubjectPublicKeyInfo());
+        checkSignature(csr);
+        List<String> mailboxes = new ArrayList<>();
+        List<String> hosts = new ArrayList<>();
+        for (Attribute attribute : csr.getAttributes(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest)) {
+            Extensions extensions;
+            try {
+                extensions = Extensions.getInstance(attribute.getAttrValues().getObjectAt(0));
+            } catch (RuntimeException e) {
+                throw bad("the extensionRequest attribute is malformed");
+            }
+            GeneralNames names = GeneralNames.fromExtensions(extensions, Extension.subjectAlternativeName);
+            if (names != null) {
+                for (GeneralName name : names.getNames()) {
+                    String value = name.getName().toString().toLowerCase(Locale.ROOT);
+                    if (name.getTagNo() == GeneralName.rfc822Name) {
+                        mailboxes.add(value);
+                    } else if (name.getTagNo() == GeneralName.dNSName) {
+                        hosts.add(value);
+                    } else {
+                        throw bad("subjectAltName entries must be mailbox addresses or host names");
+                    }
+                }
+            }
+        }
+        return new CertificationRequest(csr.getSubjectPublicKeyInfo(), csr.getSubject(), List.copyOf(mailboxes), List.copyOf(hosts));
+    }
+
+    private static PKCS10CertificationRequest parse(byte[] encoded) {
+        String text = new String(encoded, StandardCharsets.US_ASCII);
+        try {
+            if (text.contains("-----BEGIN")) {
+                try (PEMParser parser = new PEMParser(new StringReader(text))) {
+                    Object object = parser.readObject();
+                    if (object instanceof PKCS10CertificationRequest csr) {
+                        return csr;
+                    }
+                    throw bad("the PEM block is not a CERTIFICATE REQUEST");
+                }
+            }
+            return new PKCS10CertificationRequest(encoded);
+        } catch (IOException | RuntimeException e) {
+            if (e instanceof LetterlockException le) {
+                throw le;
+            }
+            throw bad("not a PKCS#10 certificate request (" + e.getClass().getSimpleName() + ")");
+        }
+    }
+
+    private static void checkKey(SubjectPublicKeyInfo key) {
+        KeyFamily family = KeyFamily.of(key);
+        if (family == null) {
+            throw bad("key algorithm " + key.getAlgorithm().getAlgorithm() + " is not certified; use RSA, EC P-256/P-384/P-521 or Ed25519");
+        }
+        try {
+            if (family == KeyFamily.RSA) {
+                AsymmetricKeyParameter parameters = PublicKeyFactory.createKey(key);
+                int bits = ((RSAKeyParameters) parameters).getModulus().bitLength();
+                if (bits < 2048 || bits > 8192) {
+                    throw bad("RSA keys must have 2048 to 8192 bits, this one has " + bits);
+                }
+            } else if (family == KeyFamily.EC) {
+                if (!(key.getAlgorithm().getParameters() instanceof ASN1ObjectIdentifier curve)) {
+                    throw bad("EC keys must name their curve (explicit curve parameters are refused)");
+                }
+                if (!CURVES.contains(curve)) {
+                    String name = ECNamedCurveTable.getName(curve);
+                    throw bad("EC curve " + (name == null ? curve : name) + " is not accepted; use P-256, P-384 or P-521");
+                }
+            }
+        } catch (IOException | ClassCastException e) {
+            throw bad("the public key in the request is malformed");
+        }
+    }
+
+    private static void checkSignature(PKCS10CertificationRequest csr) {
+        try {
+            ContentVerifierProvider verifier = new JcaContentVerifierProviderBuilder().setProvider(PROVIDER).build(csr.getSubjectPublicKeyInfo());
+            if (!csr.isSignatureValid(verifier)) {
+                throw bad("the request's signature does not verify with its key: proof of possession failed");
+            }
+        } catch (OperatorCreationException | PKCSException | RuntimeException e) {
+            if (e instanceof LetterlockException le) {
+                throw le;
+            }
+            throw bad("the request's signature cannot be checked (" + e.getClass().getSimpleName() + ")");
+        }
+    }
+
+    private static LetterlockException bad(String detail) {
+        return new LetterlockException(ErrorType.BAD_REQUEST, detail);
+    }
+}

@@ -1,0 +1,148 @@
+package org.letterlock.ca;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.List;
+import java.util.Set;
+import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.DERNull;
+import org.bouncycastle.asn1.ocsp.OCSPObjectIdentifiers;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.AccessDescription;
+import org.bouncycastle.asn1.x509.AuthorityInformationAccess;
+import org.bouncycastle.asn1.x509.AuthorityKeyIdentifier;
+import org.bouncycastle.asn1.x509.CRLDistPoint;
+import org.bouncycastle.asn1.x509.CertificatePolicies;
+import org.bouncycastle.asn1.x509.DistributionPoint;
+import org.bouncycastle.asn1.x509.DistributionPointName;
+import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.asn1.x509.KeyPurposeId;
+import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.asn1.x509.PolicyInformation;
+import org.bouncycastle.asn1.x509.SubjectKeyIdentifier;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+import org.bouncycastle.cert.CertIOException;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cert.X509v3CertificateBuilder;
+import org.bouncycastle.cert.bc.BcX509ExtensionUtils;
+import org.letterlock.platform.error.ErrorType;
+import org.letterlock.platform.error.LetterlockException;
+import org.letterlock.vault.KeyUri;
+import org.letterlock.vault.KeyVault;
+
+/** An issuing CA: its certificate, its key in the vault, and the policy its certificates carry. */
+public final class Issuer {
+    private static final BcX509ExtensionUtils EXTENSIONS = new BcX509ExtensionUtils();
+
+    private final KeyVault vault;
+    private final KeyUri key;
+    private final X509CertificateHolder certificate;
+    private final IssuancePolicy policy;
+    private final Clock clock;
+
+    public Issuer(KeyVault vault, KeyUri key, X509CertificateHolder certificate, IssuancePolicy policy, Clock clock) {
+        this.vault = vault;
+        this.key = key;
+        this.certificate = certificate;
+        this.policy = policy;
+        this.clock = clock;
+    }
+
+    public X509CertificateHolder certificate() {
+        return certificate;
+    }
+
+    /**
+     * Issues an end-entity certificate under {@code profile}. {@code names} are the subjectAltName values (mailbox
+     * addresses or host names, as the profile says); {@code extraUses} may ask for the profile's optional key usages.
+     */
+    public X509CertificateHolder issue(CertificateProfile profile, SubjectPublicKeyInfo subjectKey, X500Name subject, List<String> names,
+                                       Set<KeyUse> extraUses, Duration validity) {
+        KeyFamily family = KeyFamily.of(subjectKey);
+        if (family == null || !profile.keyUsage().containsKey(family)) {
+            throw new LetterlockException(ErrorType.BAD_REQUEST, "profile " + profile.name() + " does not certify "
+                    + (family == null ? "this key type" : family + " keys") + "; it takes " + profile.keyUsage().keySet());
+        }
+        if (!profile.optionalKeyUsage().containsAll(extraUses)) {
+            throw new LetterlockException(ErrorType.BAD_REQUEST, "profile " + profile.name() + " allows only " + profile.optionalKeyUsage() + " in addition");
+        }
+        GeneralNames alternativeNames = alternativeNames(profile, names);
+        if (validity.isNegative() || validity.isZero() || validity.toDays() > profile.maxValidityDays()) {
+            throw new LetterlockException(ErrorType.BAD_REQUEST, "validity must be 1 to " + profile.maxValidityDays() + " days for " + profile.name());
+        }
+        Instant notBefore = clock.instant().minusSeconds(60);
+        X509v3CertificateBuilder builder = new X509v3CertificateBuilder(certificate.getSubject(), Serials.next(),
+                Date.from(notBefore), Date.from(notBefore.plus(validity)), subject, subjectKey);
+        try {
+            int usage = 0;
+            for (KeyUse use : profile.keyUsage().get(family)) {
+                usage |= use.bit();
+            }
+            for (KeyUse use : extraUses) {
+                usage |= use.bit();
+            }
+            builder.addExtension(Extension.keyUsage, true, new KeyUsage(usage));
+            if (!profile.extendedKeyUsage().isEmpty()) {
+                builder.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(profile.extendedKeyUsage().toArray(KeyPurposeId[]::new)));
+            }
+            if (alternativeNames != null) {
+                builder.addExtension(Extension.subjectAlternativeName, subject.getRDNs().length == 0, alternativeNames);
+            }
+            builder.addExtension(Extension.subjectKeyIdentifier, false, EXTENSIONS.createSubjectKeyIdentifier(subjectKey));
+            builder.addExtension(Extension.authorityKeyIdentifier, false, authorityKeyIdentifier(certificate));
+            builder.addExtension(Extension.cRLDistributionPoints, false, new CRLDistPoint(new DistributionPoint[] {
+                    new DistributionPoint(new DistributionPointName(new GeneralNames(uri(policy.crlUrl().toString()))), null, null)}));
+            builder.addExtension(Extension.authorityInfoAccess, false, new AuthorityInformationAccess(new AccessDescription[] {
+                    new AccessDescription(AccessDescription.id_ad_ocsp, uri(policy.ocspUrl().toString())),
+                    new AccessDescription(AccessDescription.id_ad_caIssuers, uri(policy.caIssuersUrl().toString()))}));
+            List<PolicyInformation> policies = new ArrayList<>();
+            for (ASN1ObjectIdentifier oid : policy.policies()) {
+                policies.add(new PolicyInformation(oid));
+            }
+            builder.addExtension(Extension.certificatePolicies, false, new CertificatePolicies(policies.toArray(PolicyInformation[]::new)));
+            if (profile.ocspNoCheck()) {
+                builder.addExtension(OCSPObjectIdentifiers.id_pkix_ocsp_nocheck, false, DERNull.INSTANCE);
+            }
+        } catch (CertIOException e) {
+            throw new IllegalStateException("could not encode a certificate extension", e);
+        }
+        return builder.build(new ProfileCheckingSigner(vault.signer(key), profile));
+    }
+
+    private static GeneralNames alternativeNames(CertificateProfile profile, List<String> names) {
+        return switch (profile.names()) {
+            case NONE -> {
+                if (!names.isEmpty()) {
+                    throw new LetterlockException(ErrorType.BAD_REQUEST, "profile " + profile.name() + " takes no subjectAltName");
+                }
+                yield null;
+            }
+            case MAILBOXES, HOSTS -> {
+                if (names.isEmpty()) {
+                    throw new LetterlockException(ErrorType.BAD_REQUEST, "profile " + profile.name() + " needs at least one "
+                            + (profile.names() == CertificateProfile.Names.MAILBOXES ? "mailbox address" : "host name"));
+                }
+                int tag = profile.names() == CertificateProfile.Names.MAILBOXES ? GeneralName.rfc822Name : GeneralName.dNSName;
+                yield new GeneralNames(names.stream().map(n -> new GeneralName(tag, n)).toArray(GeneralName[]::new));
+            }
+        };
+    }
+
+    static AuthorityKeyIdentifier authorityKeyIdentifier(X509CertificateHolder issuer) {
+        SubjectKeyIdentifier ski = SubjectKeyIdentifier.fromExtensions(issuer.getExtensions());
+        if (ski == null) {
+            throw new IllegalStateException("issuing certificate " + issuer.getSubject() + " has no subjectKeyIdentifier");
+        }
+        return new AuthorityKeyIdentifier(ski.getKeyIdentifier());
+    }
+
+    private static GeneralName uri(String value) {
+        return new GeneralName(GeneralName.uniformResourceIdentifier, value);
+    }
+}

@@ -1,0 +1,56 @@
+package org.letterlock.ca;
+
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.spec.AlgorithmParameterSpec;
+import java.security.spec.ECGenParameterSpec;
+import java.util.List;
+import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.ExtensionsGenerator;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.jce.provider.BouncyCastleProvider;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.bouncycastle.pkcs.PKCS10CertificationRequest;
+import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
+
+/** Client-side key pairs and PKCS#10 requests, made the way a mail client or openssl would. */
+final class TestRequests {
+    static final BouncyCastleProvider BC = new BouncyCastleProvider();
+
+    private TestRequests() {
+    }
+
+    static KeyPair keyPair(String algorithm, AlgorithmParameterSpec parameters, int size) throws Exception {
+        KeyPairGenerator generator = KeyPairGenerator.getInstance(algorithm, BC);
+        if (parameters != null) {
+            generator.initialize(parameters);
+        } else if (size > 0) {
+            generator.initialize(size);
+        }
+        return generator.generateKeyPair();
+    }
+
+    static KeyPair ec(String curve) throws Exception {
+        return keyPair("EC", new ECGenParameterSpec(curve), 0);
+    }
+
+    static KeyPair rsa(int bits) throws Exception {
+        return keyPair("RSA", null, bits);
+    }
+
+    static PKCS10CertificationRequest csr(KeyPair keys, String subject, List<String> mailboxes) throws Exception {
+        JcaPKCS10CertificationRequestBuilder builder = new JcaPKCS10CertificationRequestBuilder(new X500Name(subject), keys.getPublic());
+        if (!mailboxes.isEmpty()) {
+            ExtensionsGenerator extensions = new ExtensionsGenerator();
+            extensions.addExtension(Extension.subjectAlternativeName, false,
+                    new GeneralNames(mailboxes.stream().map(m -> new GeneralName(GeneralName.rfc822Name, m)).toArray(GeneralName[]::new)));
+            builder.addAttribute(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest, extensions.generate());
+        }
+        String algorithm = keys.getPublic().getAlgorithm().equals("RSA") ? "SHA256withRSA"
+                : keys.getPublic().getAlgorithm().startsWith("Ed") ? "Ed25519" : "SHA256withECDSA";
+        return builder.build(new JcaContentSignerBuilder(algorithm).setProvider(BC).build(keys.getPrivate()));
+    }
+}
