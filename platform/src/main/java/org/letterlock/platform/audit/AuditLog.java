@@ -27,8 +27,8 @@ import org.letterlock.platform.error.LetterlockException;
 
 /**
  * The append-only, hash-chained audit log. One writer thread takes every pending event, writes them as one batch in
- * one transaction (group commit) and only then answers the callers: a record returned is a record committed. The
- * chain head row is locked for each batch, so several nodes can share one chain. Checkpoints are signed every
+ * one transaction (group commit) and only then answers the callers: a record returned is a record committed. Each
+ * batch moves the chain head row by compare-and-set, so several nodes can share one chain. Checkpoints are signed every
  * {@code checkpointEvery} records and at least every {@code checkpointInterval} while records arrive.
  */
 public final class AuditLog implements AuditRecorder, AutoCloseable {
