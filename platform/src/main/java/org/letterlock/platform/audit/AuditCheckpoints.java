@@ -16,6 +16,7 @@ import org.bouncycastle.operator.ContentSigner;
 import org.bouncycastle.operator.DefaultAlgorithmNameFinder;
 import org.letterlock.platform.error.ErrorType;
 import org.letterlock.platform.error.LetterlockException;
+import org.letterlock.platform.store.StorageFailure;
 import org.letterlock.vault.KeySpec;
 import org.letterlock.vault.KeyUri;
 import org.letterlock.vault.KeyVault;
@@ -52,7 +53,7 @@ public final class AuditCheckpoints {
         try (Connection connection = dataSource.getConnection()) {
             return latestSeq(connection);
         } catch (SQLException e) {
-            throw new LetterlockException(ErrorType.UNAVAILABLE, "could not read the audit log: " + e.getMessage(), e);
+            throw StorageFailure.of(e);
         }
     }
 
@@ -88,8 +89,10 @@ public final class AuditCheckpoints {
                 insert.executeUpdate();
             }
             return seq;
-        } catch (SQLException | IOException e) {
-            throw new LetterlockException(ErrorType.UNAVAILABLE, "could not write an audit checkpoint: " + e.getMessage(), e);
+        } catch (SQLException e) {
+            throw StorageFailure.of(e);
+        } catch (IOException e) {
+            throw new LetterlockException(ErrorType.UNAVAILABLE, "could not sign an audit checkpoint: " + e.getMessage(), e);
         }
     }
 

@@ -21,6 +21,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import javax.sql.DataSource;
+import org.letterlock.platform.store.StorageFailure;
 import org.letterlock.platform.store.Transaction;
 import org.letterlock.platform.error.ErrorType;
 import org.letterlock.platform.error.LetterlockException;
@@ -118,8 +119,10 @@ public final class AuditLog implements AuditRecorder, AutoCloseable {
                 }
             }
             return records;
-        } catch (SQLException | IllegalArgumentException e) {
-            throw new LetterlockException(ErrorType.UNAVAILABLE, "could not read the audit log: " + e.getMessage(), e);
+        } catch (SQLException e) {
+            throw StorageFailure.of(e);
+        } catch (IllegalArgumentException e) {
+            throw new LetterlockException(ErrorType.UNAVAILABLE, "the audit log holds a record that cannot be read; run the audit verifier", e);
         }
     }
 
@@ -173,7 +176,8 @@ public final class AuditLog implements AuditRecorder, AutoCloseable {
         } catch (SQLException | RuntimeException e) {
             head = null;
             LOG.log(Level.SEVERE, "audit batch of " + batch.size() + " records failed; the actions waiting on it fail too", e);
-            LetterlockException failure = new LetterlockException(ErrorType.UNAVAILABLE, "audit log write failed: " + e.getMessage(), e);
+            LetterlockException failure = e instanceof SQLException sql ? StorageFailure.of(sql)
+                    : new LetterlockException(ErrorType.UNAVAILABLE, "the audit log could not be written; the log has the details", e);
             batch.forEach(p -> p.done().completeExceptionally(failure));
             return;
         }

@@ -14,8 +14,7 @@ import java.util.Base64;
 import java.util.Deque;
 import javax.sql.DataSource;
 import org.bouncycastle.jce.provider.BouncyCastleProvider;
-import org.letterlock.platform.error.ErrorType;
-import org.letterlock.platform.error.LetterlockException;
+import org.letterlock.platform.store.StorageFailure;
 
 /**
  * Walks the whole chain in order and reports the first record that was edited, deleted or reordered: a record whose
@@ -53,7 +52,7 @@ public final class AuditVerifier {
                 connection.rollback();
             }
         } catch (SQLException e) {
-            throw new LetterlockException(ErrorType.UNAVAILABLE, "could not read the audit log: " + e.getMessage(), e);
+            throw StorageFailure.of(e);
         }
     }
 

@@ -19,6 +19,7 @@ import org.letterlock.platform.audit.AuditRecorder;
 import org.letterlock.platform.audit.Outcome;
 import org.letterlock.platform.error.ErrorType;
 import org.letterlock.platform.error.LetterlockException;
+import org.letterlock.platform.store.StorageFailure;
 import org.letterlock.vault.SecretFiles;
 
 /** Administrator accounts: names, roles and Argon2id password hashes. Every change is audited. */
@@ -68,7 +69,7 @@ public final class AdminAccounts {
                 throw new LetterlockException(ErrorType.CONFLICT, "account '" + name + "' exists already");
             }
         } catch (SQLException e) {
-            throw Storage.failure(e);
+            throw StorageFailure.of(e);
         }
         audit.record("admin.create", "admin:" + name, Outcome.ALLOWED, "roles " + encode(roles));
         return new Created(new AdminAccount(name, EnumSet.copyOf(roles), now.toInstant(), false), password);
@@ -91,7 +92,7 @@ public final class AdminAccounts {
                 return Optional.of(account);
             }
         } catch (SQLException e) {
-            throw Storage.failure(e);
+            throw StorageFailure.of(e);
         }
     }
 
@@ -103,7 +104,7 @@ public final class AdminAccounts {
                 return row.next() ? Optional.of(read(row)) : Optional.empty();
             }
         } catch (SQLException e) {
-            throw Storage.failure(e);
+            throw StorageFailure.of(e);
         }
     }
 
@@ -117,7 +118,7 @@ public final class AdminAccounts {
             }
             return accounts;
         } catch (SQLException e) {
-            throw Storage.failure(e);
+            throw StorageFailure.of(e);
         }
     }
 
@@ -133,7 +134,7 @@ public final class AdminAccounts {
                 throw new LetterlockException(ErrorType.NOT_FOUND, "no account '" + name + "'");
             }
         } catch (SQLException e) {
-            throw Storage.failure(e);
+            throw StorageFailure.of(e);
         }
         audit.record("admin.disable", "admin:" + name, Outcome.ALLOWED, "");
     }

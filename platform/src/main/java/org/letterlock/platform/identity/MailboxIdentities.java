@@ -20,6 +20,7 @@ import org.letterlock.platform.audit.AuditRecorder;
 import org.letterlock.platform.audit.Outcome;
 import org.letterlock.platform.error.ErrorType;
 import org.letterlock.platform.error.LetterlockException;
+import org.letterlock.platform.store.StorageFailure;
 import org.letterlock.platform.mail.MailSender;
 
 /**
@@ -79,7 +80,7 @@ public final class MailboxIdentities {
                 return new Registered(identity, token);
             });
         } catch (SQLException e) {
-            throw Storage.failure(e);
+            throw StorageFailure.of(e);
         }
         MailboxIdentity identity = registered.identity();
         String token = registered.token();
@@ -156,7 +157,7 @@ public final class MailboxIdentities {
                 return address;
             });
         } catch (SQLException e) {
-            throw Storage.failure(e);
+            throw StorageFailure.of(e);
         }
     }
 
@@ -165,7 +166,7 @@ public final class MailboxIdentities {
         try (Connection connection = dataSource.getConnection()) {
             return find(connection, mailbox);
         } catch (SQLException e) {
-            throw Storage.failure(e);
+            throw StorageFailure.of(e);
         }
     }
 

@@ -1,4 +1,4 @@
-package org.letterlock.platform.identity;
+package org.letterlock.platform.store;
 
 import java.sql.SQLException;
 import java.util.logging.Level;
@@ -6,14 +6,17 @@ import java.util.logging.Logger;
 import org.letterlock.platform.error.ErrorType;
 import org.letterlock.platform.error.LetterlockException;
 
-/** Database failures of the identity stores: bad data is the caller's 400, anything else a 503 whose detail names no internals. */
-final class Storage {
-    private static final Logger LOG = Logger.getLogger(Storage.class.getName());
+/**
+ * The one mapping of a database failure to an error callers see: bad data is their 400, anything else a 503 whose
+ * detail names no database internals (the log has them).
+ */
+public final class StorageFailure {
+    private static final Logger LOG = Logger.getLogger(StorageFailure.class.getName());
 
-    private Storage() {
+    private StorageFailure() {
     }
 
-    static LetterlockException failure(SQLException e) {
+    public static LetterlockException of(SQLException e) {
         // SQLSTATE class 22: data exception (a value the column cannot hold).
         if (e.getSQLState() != null && e.getSQLState().startsWith("22")) {
             return new LetterlockException(ErrorType.BAD_REQUEST, "a value in the request cannot be stored (too long or not allowed characters)");
