@@ -3,21 +3,12 @@ package org.letterlock.bench;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.lang.ProcessBuilder.Redirect;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
-import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -95,12 +86,8 @@ public final class Startup implements Benchmark {
         }
     }
 
-    /** The first administrator's credential file: {@code username=...} and {@code password=...} lines. */
-    record Credential(String username, String password) {
-    }
-
-    private final Set<ProcessHandle> started = new LinkedHashSet<>();
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(2)).build();
+    /** The servers and launchers of the run, stopped by pid also when it fails; set for the length of {@link #run}. */
+    private Processes processes;
 
     @Override
     public String name() {
@@ -122,10 +109,10 @@ public final class Startup implements Benchmark {
     @Override
     public Results run(Options options) throws Exception {
         Path root = options.root();
-        Path launcher = root.resolve("letterlock");
+        Path launcher = LetterlockServer.launcher(root);
         Path deploy = root.resolve("deploy").resolve("target");
         Path micro = deploy.resolve("payara-micro.jar");
-        ensureArtefacts(root, List.of(deploy.resolve("letterlock-server.war"), micro, deploy.resolve("letterlock-cli.jar")), options);
+        LetterlockServer.ensureArtefacts(root, options);
         List<String> jvmOptions = jvmOptions(Files.readString(launcher));
 
         Path base = options.dataDir().resolve("startup");
@@ -137,9 +124,8 @@ public final class Startup implements Benchmark {
         Files.createDirectories(peerDir);
         Path war = writePeerWar(base.resolve("hello.war"));
 
-        Thread cleanup = new Thread(this::stopAll, "startup-cleanup");
-        Runtime.getRuntime().addShutdownHook(cleanup);
         List<Start> starts = new ArrayList<>();
+        processes = new Processes("startup");
         try {
             starts.add(attempt(LETTERLOCK, "first start, empty data folder", letterlockDir, options,
                     () -> startLetterlock("first start, empty data folder", launcher, letterlockDir, options)));
@@ -157,24 +143,10 @@ public final class Startup implements Benchmark {
                 }
             }
         } finally {
-            stopAll();
-            Runtime.getRuntime().removeShutdownHook(cleanup);
+            processes.close();
         }
         return results(starts, jvmOptions, "deploy/target/letterlock-server.war of " + Files.getLastModifiedTime(deploy.resolve("letterlock-server.war"))
                 .toInstant().truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
-    }
-
-    /**
-     * The launcher needs the WAR, Payara Micro and the CLI jar. Building them uses only the deploy module and what it
-     * depends on: a full build would also rewrite the bench jar this JVM is running from.
-     */
-    private static void ensureArtefacts(Path root, List<Path> artefacts, Options options) {
-        List<Path> missing = artefacts.stream().filter(p -> !Files.isRegularFile(p)).toList();
-        if (missing.isEmpty()) {
-            return;
-        }
-        options.progress().println("  building the server (missing " + missing + "): mvn -B -q -pl deploy -am package -DskipTests");
-        Shell.run(List.of("mvn", "-B", "-q", "-f", root.resolve("pom.xml").toString(), "-pl", "deploy", "-am", "package", "-DskipTests"));
     }
 
     /** The JVM options {@code ./letterlock start} gives Payara Micro: the {@code -X} options of its java line. */
@@ -195,22 +167,6 @@ public final class Startup implements Benchmark {
             }
         }
         return options;
-    }
-
-    static Credential credential(String text) {
-        String username = null;
-        String password = null;
-        for (String line : text.split("\n")) {
-            if (line.startsWith("username=")) {
-                username = line.substring("username=".length()).strip();
-            } else if (line.startsWith("password=")) {
-                password = line.substring("password=".length()).strip();
-            }
-        }
-        if (username == null || password == null) {
-            throw new IllegalStateException("the admin credential file has no username=/password= lines");
-        }
-        return new Credential(username, password);
     }
 
     /** A field of /proc/PID/status in kB, e.g. {@code VmRSS:    123456 kB}. */
@@ -239,7 +195,7 @@ public final class Startup implements Benchmark {
             progress(options, start);
             return start;
         } catch (StartFailed e) {
-            stopAll();
+            processes.stopAll();
             options.progress().println("    FAILED: " + e.getMessage());
             List<PayaraLog.Milestone> milestones = PayaraLog.milestones(PayaraLog.parse(readIfExists(dir.resolve("logs").resolve("console.log"))));
             String timeline = milestones.isEmpty() ? "nothing logged"
@@ -250,16 +206,15 @@ public final class Startup implements Benchmark {
 
     private Start startLetterlock(String kind, Path launcher, Path dir, Options options) throws Exception {
         Files.createDirectories(dir);
-        int port = freePort();
-        Map<String, String> environment = launcherEnvironment(dir, port);
+        int port = Processes.freePort();
+        Map<String, String> environment = LetterlockServer.launcherEnvironment(dir, port);
         Path launcherLog = dir.resolveSibling("launcher.log");
         Path pidFile = dir.resolve("letterlock.pid");
         Files.deleteIfExists(pidFile);
 
         long launched = System.currentTimeMillis();
         long launchedNanos = System.nanoTime();
-        Process script = start(new ProcessBuilder(launcher.toString(), "start"), launcher.getParent(), environment, launcherLog);
-        remember(script.toHandle());
+        Process script = processes.start(List.of(launcher.toString(), "start"), launcher.getParent(), environment, launcherLog);
         ProcessHandle server = null;
         long readyMillis = -1;
         long launcherNanos = -1;
@@ -282,7 +237,7 @@ public final class Startup implements Benchmark {
                             + dir.resolve("logs/console.log"));
                 }
             }
-            if (readyMillis < 0 && server != null && status(port, "/health/ready", null) == 200) {
+            if (readyMillis < 0 && server != null && LetterlockServer.status(port, "/health/ready", null) == 200) {
                 readyMillis = System.currentTimeMillis();
                 rssAtReady = kilobytes(procStatus(server.pid()), "VmRSS");
             }
@@ -290,19 +245,20 @@ public final class Startup implements Benchmark {
         }
         long processStart = processStart(server);
 
-        Credential admin = credential(Files.readString(dir.resolve("secrets").resolve("admin-credential")));
-        String authorization = "Basic " + Base64.getEncoder().encodeToString((admin.username() + ":" + admin.password()).getBytes(StandardCharsets.UTF_8));
+        String authorization = LetterlockServer.credential(Files.readString(dir.resolve("secrets").resolve("admin-credential"))).basic();
         Settling api = settle(server, port, "/api/admins/me", authorization, readyMillis, processStart);
         Load load = load(port, "/api/admins/me", authorization);
         String status = procStatus(server.pid());
         String timeline = PayaraLog.timeline(PayaraLog.milestones(PayaraLog.parse(readIfExists(dir.resolve("logs/console.log")))),
                 processStart, "/health/ready 200", readyMillis);
 
-        Process stop = start(new ProcessBuilder(launcher.toString(), "stop"), launcher.getParent(), environment, launcherLog);
+        Process stop = processes.start(List.of(launcher.toString(), "stop"), launcher.getParent(), environment, launcherLog);
         if (!stop.waitFor(60, TimeUnit.SECONDS)) {
             stop.destroyForcibly();
         }
-        stop(server);
+        processes.stop(stop.toHandle());
+        processes.stop(script.toHandle());
+        processes.stop(server);
 
         Start result = new Start(LETTERLOCK, kind, (launcherNanos - launchedNanos) / 1e9, (processStart - launched) / 1e3,
                 (readyMillis - processStart) / 1e3, (api.steadyMillis() - processStart) / 1e3, statuses(api.before()), api.firstCallMillis(),
@@ -313,7 +269,7 @@ public final class Startup implements Benchmark {
     private Start startPeer(String kind, Path micro, Path war, List<String> jvmOptions, Path dir, Options options) throws Exception {
         Path logs = dir.resolve("logs");
         Files.createDirectories(logs);
-        int port = freePort();
+        int port = Processes.freePort();
         // The same listener address the launcher sets, so the peer too listens on loopback.
         Path preboot = dir.resolve("payara-preboot.asadmin");
         Files.writeString(preboot, "set configs.config.server-config.network-config.network-listeners.network-listener.http-listener.address=127.0.0.1\n");
@@ -327,8 +283,8 @@ public final class Startup implements Benchmark {
 
         Path console = logs.resolve("console.log");
         Files.deleteIfExists(console);
-        Process process = start(new ProcessBuilder(command), dir, cleanEnvironment(), console);
-        ProcessHandle server = track(process.pid());
+        Process process = processes.start(command, dir, LetterlockServer.cleanEnvironment(), console);
+        ProcessHandle server = process.toHandle();
         long processStart = processStart(server);
         long readyMillis = -1;
         long rssAtReady = -1;
@@ -339,7 +295,7 @@ public final class Startup implements Benchmark {
             if (System.currentTimeMillis() - processStart > START_LIMIT.toMillis()) {
                 throw new StartFailed("the peer did not answer after " + START_LIMIT.toSeconds() + " s; see " + console);
             }
-            if (status(port, "/api/hello", null) == 200) {
+            if (LetterlockServer.status(port, "/api/hello", null) == 200) {
                 readyMillis = System.currentTimeMillis();
                 rssAtReady = kilobytes(procStatus(server.pid()), "VmRSS");
             } else {
@@ -350,7 +306,7 @@ public final class Startup implements Benchmark {
         Load load = load(port, "/api/hello", null);
         String status = procStatus(server.pid());
         String timeline = PayaraLog.timeline(PayaraLog.milestones(PayaraLog.parse(readIfExists(console))), processStart, "GET /api/hello 200", readyMillis);
-        stop(server);
+        processes.stop(server);
 
         Start result = new Start(PEER, kind, Double.NaN, Double.NaN, (readyMillis - processStart) / 1e3, (api.steadyMillis() - processStart) / 1e3,
                 statuses(api.before()), Double.NaN, rssAtReady, kilobytes(status, "VmRSS"), kilobytes(status, "VmHWM"), load.seconds(),
@@ -388,7 +344,7 @@ public final class Startup implements Benchmark {
                 throw new StartFailed("GET " + path + " did not answer 200 steadily " + since + ": " + statuses(before));
             }
             long call = System.nanoTime();
-            int status = status(port, path, authorization);
+            int status = LetterlockServer.status(port, path, authorization);
             if (status == 200) {
                 if (Double.isNaN(firstCallMillis)) {
                     firstCallMillis = (System.nanoTime() - call) / 1e6;
@@ -419,95 +375,15 @@ public final class Startup implements Benchmark {
                 start.rssAfterStartKb() / 1024, start.rssAfterLoadKb() / 1024, LOAD_CALLS, start.peakKb() / 1024);
     }
 
-    /**
-     * The environment of the launcher and the peer: ours without any LETTERLOCK_* or SOFTHSM2_CONF, so a database URL or
-     * JVM options exported in the calling shell do not leak into the measured start; then the data folder, port and no build.
-     */
-    private static Map<String, String> launcherEnvironment(Path dir, int port) {
-        Map<String, String> environment = cleanEnvironment();
-        environment.put("LETTERLOCK_DATA_DIR", dir.toString());
-        environment.put("LETTERLOCK_HTTP_PORT", Integer.toString(port));
-        environment.put("LETTERLOCK_NO_BUILD", "1");
-        return environment;
-    }
-
-    private static Map<String, String> cleanEnvironment() {
-        Map<String, String> environment = new HashMap<>(System.getenv());
-        environment.keySet().removeIf(name -> name.startsWith("LETTERLOCK_") || name.equals("SOFTHSM2_CONF"));
-        return environment;
-    }
-
-    private static Process start(ProcessBuilder builder, Path directory, Map<String, String> environment, Path output) throws IOException {
-        builder.environment().clear();
-        builder.environment().putAll(environment);
-        return builder.directory(directory.toFile()).redirectErrorStream(true).redirectOutput(Redirect.appendTo(output.toFile())).start();
-    }
-
-    /** Remembers a server process by its pid so that it is stopped even when the run fails or is interrupted. */
+    /** Remembers the server process the launcher forked, by its pid. */
     private ProcessHandle track(long pid) throws StartFailed {
-        ProcessHandle handle = ProcessHandle.of(pid).orElseThrow(() -> new StartFailed("the server process " + pid + " is already gone"));
-        remember(handle);
-        return handle;
-    }
-
-    private void remember(ProcessHandle process) {
-        synchronized (started) {
-            started.add(process);
-        }
-    }
-
-    /** SIGTERM, then SIGKILL after 20 s. ProcessHandle checks the start time too, so a reused pid is never hit. */
-    private void stop(ProcessHandle process) throws InterruptedException {
-        if (process.isAlive()) {
-            process.destroy();
-            try {
-                process.onExit().get(20, TimeUnit.SECONDS);
-            } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
-                process.destroyForcibly();
-            }
-        }
-        synchronized (started) {
-            started.remove(process);
-        }
-    }
-
-    private void stopAll() {
-        List<ProcessHandle> running;
-        synchronized (started) {
-            running = List.copyOf(started);
-        }
-        for (ProcessHandle process : running) {
-            try {
-                stop(process);
-            } catch (InterruptedException e) {
-                process.destroyForcibly();
-            }
-        }
+        return processes.track(pid).orElseThrow(() -> new StartFailed("the server process " + pid + " is already gone"));
     }
 
     /** When the process started, in epoch milliseconds (Linux counts it in clock ticks: 10 ms). */
     private static long processStart(ProcessHandle process) {
         return process.info().startInstant().map(Instant::toEpochMilli)
                 .orElseThrow(() -> new IllegalStateException("cannot read the start time of process " + process.pid()));
-    }
-
-    private int status(int port, String path, String authorization) {
-        try {
-            return get(port, path, authorization).statusCode();
-        } catch (IOException e) {
-            return -1;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return -1;
-        }
-    }
-
-    private HttpResponse<String> get(int port, String path, String authorization) throws IOException, InterruptedException {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(10)).GET();
-        if (authorization != null) {
-            request.header("Authorization", authorization);
-        }
-        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     /** The light load's outcome: how long it took and any answer other than 200 (status: count). */
@@ -519,18 +395,12 @@ public final class Startup implements Benchmark {
         Map<Integer, Integer> failures = new TreeMap<>();
         long start = System.nanoTime();
         for (int i = 0; i < LOAD_CALLS; i++) {
-            int status = status(port, path, authorization);
+            int status = LetterlockServer.status(port, path, authorization);
             if (status != 200) {
                 failures.merge(status, 1, Integer::sum);
             }
         }
         return new Load((System.nanoTime() - start) / 1e9, failures);
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
     }
 
     /** The peer's WAR: the two compiled classes of {@code org.letterlock.bench.peer}, taken from this jar. */

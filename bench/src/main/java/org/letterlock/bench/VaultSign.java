@@ -72,12 +72,7 @@ public final class VaultSign implements Benchmark {
     @Override
     public Results run(Options options) throws Exception {
         Path data = options.dataDir();
-        Path softhsm2Conf = SoftHsmToken.configFile(data);
-        String exported = System.getenv("SOFTHSM2_CONF");
-        if (exported == null || !Path.of(exported).toAbsolutePath().normalize().equals(softhsm2Conf.normalize())) {
-            throw new IllegalStateException("SoftHSM2 reads SOFTHSM2_CONF when the JVM starts: run this through bench/run, which exports "
-                    + "SOFTHSM2_CONF=" + softhsm2Conf + " (it is " + (exported == null ? "unset" : exported) + ")");
-        }
+        Path softhsm2Conf = softhsm2Conf(options);
         Map<Cell, Double> rates = new LinkedHashMap<>();
         Map<Cell, String> spread = new LinkedHashMap<>();
 
@@ -92,8 +87,7 @@ public final class VaultSign implements Benchmark {
         }
 
         Path pinFile = data.resolve("secrets").resolve("vault.pin");
-        try (KeyVault vault = KeyVaults.open(new VaultSettings("pkcs11", TOKEN, data, VaultSettings.SOFTHSM2_LIBRARY, OptionalInt.empty(),
-                SecretSource.file(pinFile), true))) {
+        try (KeyVault vault = openPkcs11(options)) {
             for (KeySpec key : KEYS) {
                 ensureKey(vault, key, options);
             }
@@ -127,6 +121,31 @@ public final class VaultSign implements Benchmark {
             }
         }
         return results(rates, spread, opensslCommands);
+    }
+
+    /**
+     * The benchmark's own SoftHSM2 token store, which bench/run points SOFTHSM2_CONF at before Java starts (SoftHSM2
+     * reads it only when the library loads).
+     */
+    static Path softhsm2Conf(Options options) {
+        Path softhsm2Conf = SoftHsmToken.configFile(options.dataDir());
+        String exported = System.getenv("SOFTHSM2_CONF");
+        if (exported == null || !Path.of(exported).toAbsolutePath().normalize().equals(softhsm2Conf.normalize())) {
+            throw new IllegalStateException("SoftHSM2 reads SOFTHSM2_CONF when the JVM starts: run this through bench/run, which exports "
+                    + "SOFTHSM2_CONF=" + softhsm2Conf + " (it is " + (exported == null ? "unset" : exported) + ")");
+        }
+        return softhsm2Conf;
+    }
+
+    /**
+     * The pkcs11 vault on the benchmark's SoftHSM2 token (created on first use, PIN in bench-data/secrets/vault.pin):
+     * the raw vault signing rate other benchmarks put next to theirs.
+     */
+    static KeyVault openPkcs11(Options options) {
+        softhsm2Conf(options);
+        Path pinFile = options.dataDir().resolve("secrets").resolve("vault.pin");
+        return KeyVaults.open(new VaultSettings("pkcs11", TOKEN, options.dataDir(), VaultSettings.SOFTHSM2_LIBRARY, OptionalInt.empty(),
+                SecretSource.file(pinFile), true));
     }
 
     /**
@@ -212,8 +231,15 @@ public final class VaultSign implements Benchmark {
         }
     }
 
+    /** A load of {@code threads} vault signers on the benchmark's key of that spec (made on the token when missing). */
+    static Meter.Load vaultLoad(KeyVault vault, KeySpec key, int threads, Options options) throws Exception {
+        ensureKey(vault, key, options);
+        KeyUri name = keyName(key);
+        return new Meter.Load("vault-" + key.configName() + "-" + threads, vaultSigners(vault, name, key, vault.publicKey(name), threads));
+    }
+
     /** One vault signer per thread, each signing {@link #MESSAGE} the way callers do: write to its stream, then getSignature. */
-    private static List<Meter.Operation> vaultSigners(KeyVault vault, KeyUri name, KeySpec key, PublicKey publicKey, int threads) throws Exception {
+    static List<Meter.Operation> vaultSigners(KeyVault vault, KeyUri name, KeySpec key, PublicKey publicKey, int threads) throws Exception {
         List<Meter.Operation> operations = new ArrayList<>();
         for (int t = 0; t < threads; t++) {
             ContentSigner signer = vault.signer(name);
@@ -265,7 +291,7 @@ public final class VaultSign implements Benchmark {
         return privateKey;
     }
 
-    private static void ensureKey(KeyVault vault, KeySpec key, Options options) {
+    static void ensureKey(KeyVault vault, KeySpec key, Options options) {
         KeyUri name = keyName(key);
         if (!vault.contains(name)) {
             options.progress().println("  creating " + name + " (" + key.configName() + ") on the " + vault.status().type() + " vault");

@@ -45,13 +45,6 @@ class StartupTest {
     }
 
     @Test
-    void readsTheAdminCredentialFile() {
-        Startup.Credential credential = Startup.credential("# Letterlock's first administrator\nusername=admin\npassword=a=b c\n");
-        assertThat(credential).isEqualTo(new Startup.Credential("admin", "a=b c"));
-        assertThatThrownBy(() -> Startup.credential("username=admin\n")).hasMessageContaining("password");
-    }
-
-    @Test
     void summarisesWhatTheApiAnsweredBeforeItsFirst200() {
         Map<Integer, Integer> counts = new TreeMap<>(Map.of(500, 3, -1, 1));
         assertThat(Startup.statuses(counts)).isEqualTo("no answer x1, 500 x3");

@@ -1,5 +1,6 @@
 package org.letterlock.ca;
 
+import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -97,10 +98,10 @@ public final class Issuer {
             builder.addExtension(Extension.subjectKeyIdentifier, false, EXTENSIONS.createSubjectKeyIdentifier(subjectKey));
             builder.addExtension(Extension.authorityKeyIdentifier, false, authorityKeyIdentifier(certificate));
             builder.addExtension(Extension.cRLDistributionPoints, false, new CRLDistPoint(new DistributionPoint[] {
-                    new DistributionPoint(new DistributionPointName(new GeneralNames(uri(policy.crlUrl().toString()))), null, null)}));
+                    new DistributionPoint(new DistributionPointName(new GeneralNames(uri(policy.crlUrl()))), null, null)}));
             builder.addExtension(Extension.authorityInfoAccess, false, new AuthorityInformationAccess(new AccessDescription[] {
-                    new AccessDescription(AccessDescription.id_ad_ocsp, uri(policy.ocspUrl().toString())),
-                    new AccessDescription(AccessDescription.id_ad_caIssuers, uri(policy.caIssuersUrl().toString()))}));
+                    new AccessDescription(AccessDescription.id_ad_ocsp, uri(policy.ocspUrl())),
+                    new AccessDescription(AccessDescription.id_ad_caIssuers, uri(policy.caIssuersUrl()))}));
             List<PolicyInformation> policies = new ArrayList<>();
             for (ASN1ObjectIdentifier oid : policy.policies()) {
                 policies.add(new PolicyInformation(oid));
@@ -142,7 +143,7 @@ public final class Issuer {
         return new AuthorityKeyIdentifier(ski.getKeyIdentifier());
     }
 
-    private static GeneralName uri(String value) {
-        return new GeneralName(GeneralName.uniformResourceIdentifier, value);
+    static GeneralName uri(URI value) {
+        return new GeneralName(GeneralName.uniformResourceIdentifier, value.toString());
     }
 }

@@ -4,7 +4,16 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
+import java.io.IOException;
+import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
 import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.AccessDescription;
+import org.bouncycastle.asn1.x509.AuthorityInformationAccess;
+import org.bouncycastle.asn1.x509.CRLDistPoint;
+import org.bouncycastle.asn1.x509.DistributionPoint;
+import org.bouncycastle.asn1.x509.DistributionPointName;
+import org.bouncycastle.asn1.x509.ExtensionsGenerator;
+import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.KeyUsage;
@@ -13,6 +22,8 @@ import org.bouncycastle.cert.CertIOException;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.X509v3CertificateBuilder;
 import org.bouncycastle.cert.bc.BcX509ExtensionUtils;
+import org.bouncycastle.pkcs.PKCS10CertificationRequest;
+import org.bouncycastle.pkcs.PKCS10CertificationRequestBuilder;
 import org.letterlock.vault.KeySpec;
 import org.letterlock.vault.KeyUri;
 import org.letterlock.vault.KeyVault;
@@ -39,16 +50,47 @@ public final class IssuerHierarchy {
         return builder.build(vault.signer(key));
     }
 
-    /** A new issuing CA key, certified by the root's key; path length 0 (it issues only end-entity certificates). */
-    public X509CertificateHolder createIssuing(KeyUri rootKey, X509CertificateHolder root, KeyUri key, KeySpec spec, X500Name subject, Duration validity) {
+    /**
+     * A new issuing CA key, certified by the root's key; path length 0 (it issues only end-entity certificates). The
+     * certificate names where the root's CRL, OCSP and certificate are ({@code rootId} under {@code urls}).
+     */
+    public X509CertificateHolder createIssuing(KeyUri rootKey, X509CertificateHolder root, String rootId, CaUrls urls, KeyUri key, KeySpec spec,
+                                               X500Name subject, Duration validity) {
         SubjectPublicKeyInfo publicKey = SubjectPublicKeyInfo.getInstance(vault.createKey(key, spec).getEncoded());
+        return certifyIssuing(rootKey, root, rootId, urls, publicKey, subject, validity);
+    }
+
+    /** Certifies an existing issuing CA key with the root's key (a rollover reusing nothing but the root). */
+    public X509CertificateHolder certifyIssuing(KeyUri rootKey, X509CertificateHolder root, String rootId, CaUrls urls, SubjectPublicKeyInfo publicKey,
+                                                X500Name subject, Duration validity) {
         X509v3CertificateBuilder builder = caBuilder(root.getSubject(), subject, publicKey, validity, 0);
         try {
             builder.addExtension(Extension.authorityKeyIdentifier, false, Issuer.authorityKeyIdentifier(root));
+            builder.addExtension(Extension.cRLDistributionPoints, false, new CRLDistPoint(new DistributionPoint[] {
+                    new DistributionPoint(new DistributionPointName(new GeneralNames(Issuer.uri(urls.crl(rootId)))), null, null)}));
+            builder.addExtension(Extension.authorityInfoAccess, false, new AuthorityInformationAccess(new AccessDescription[] {
+                    new AccessDescription(AccessDescription.id_ad_ocsp, Issuer.uri(urls.ocsp())),
+                    new AccessDescription(AccessDescription.id_ad_caIssuers, Issuer.uri(urls.caCertificate(rootId)))}));
         } catch (CertIOException e) {
-            throw new IllegalStateException("could not encode the authorityKeyIdentifier", e);
+            throw new IllegalStateException("could not encode an issuing CA extension", e);
         }
         return builder.build(vault.signer(rootKey));
+    }
+
+    /** A new issuing CA key and its PKCS#10 request, for an external or offline root to sign. */
+    public PKCS10CertificationRequest requestIssuing(KeyUri key, KeySpec spec, X500Name subject) {
+        SubjectPublicKeyInfo publicKey = SubjectPublicKeyInfo.getInstance(vault.createKey(key, spec).getEncoded());
+        try {
+            ExtensionsGenerator extensions = new ExtensionsGenerator();
+            extensions.addExtension(Extension.basicConstraints, true, new BasicConstraints(0));
+            extensions.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
+            extensions.addExtension(Extension.subjectKeyIdentifier, false, EXTENSIONS.createSubjectKeyIdentifier(publicKey));
+            return new PKCS10CertificationRequestBuilder(subject, publicKey)
+                    .addAttribute(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest, extensions.generate())
+                    .build(vault.signer(key));
+        } catch (IOException e) {
+            throw new IllegalStateException("could not encode the issuing CA request", e);
+        }
     }
 
     private X509v3CertificateBuilder caBuilder(X500Name issuer, X500Name subject, SubjectPublicKeyInfo publicKey, Duration validity, int pathLength) {

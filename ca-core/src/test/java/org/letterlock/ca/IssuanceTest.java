@@ -60,7 +60,7 @@ class IssuanceTest {
         KeyUri rootKey = KeyUri.of("letterlock", "root-ca");
         root = hierarchy.createRoot(rootKey, KeySpec.EC_P384, new X500Name("CN=Letterlock Test Root,O=Example"), Duration.ofDays(3650));
         KeyUri issuingKey = KeyUri.of("letterlock", "issuing-ca");
-        X509CertificateHolder issuing = hierarchy.createIssuing(rootKey, root, issuingKey, KeySpec.EC_P256,
+        X509CertificateHolder issuing = hierarchy.createIssuing(rootKey, root, "root", new CaUrls(URI.create("http://ca.example.org")), issuingKey, KeySpec.EC_P256,
                 new X500Name("CN=Letterlock Test Issuing CA,O=Example"), Duration.ofDays(1825));
         issuer = new Issuer(vault, issuingKey, issuing, POLICY, Clock.systemUTC());
     }
@@ -70,40 +70,30 @@ class IssuanceTest {
         return issuer.issue(profile, request.publicKey(), new X500Name("CN=" + mailbox), request.mailboxes(), Set.of(), Duration.ofDays(365));
     }
 
+    private Tools.Run verify(X509CertificateHolder leaf, String purpose) throws Exception {
+        Tools tools = new Tools(dir);
+        return tools.openssl("verify", "-CAfile", tools.pem("root", root).toString(), "-untrusted", tools.pem("issuing", issuer.certificate()).toString(),
+                "-purpose", purpose, tools.pem("leaf-" + purpose, leaf).toString());
+    }
+
+    private Tools.Run openssl(String... arguments) throws Exception {
+        return new Tools(dir).openssl(arguments);
+    }
+
     private Path pem(String name, X509CertificateHolder certificate) throws IOException {
-        Path file = dir.resolve(name + ".pem");
-        Files.writeString(file, "-----BEGIN CERTIFICATE-----\n" + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
-                .encodeToString(certificate.getEncoded()) + "\n-----END CERTIFICATE-----\n");
-        return file;
-    }
-
-    private record Run(int exit, String output) {
-    }
-
-    private Run openssl(String... arguments) throws Exception {
-        List<String> command = new ArrayList<>(List.of("openssl"));
-        command.addAll(List.of(arguments));
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
-        return new Run(process.exitValue(), output);
-    }
-
-    private Run verify(X509CertificateHolder leaf, String purpose) throws Exception {
-        return openssl("verify", "-CAfile", pem("root", root).toString(), "-untrusted", pem("issuing", issuer.certificate()).toString(),
-                "-purpose", purpose, pem("leaf-" + purpose, leaf).toString());
+        return new Tools(dir).pem(name, certificate);
     }
 
     @Test
     void opensslAcceptsTheSigningCertificateForSigningOnly() throws Exception {
         X509CertificateHolder signing = issue(Profiles.MAILBOX_SIGNING, TestRequests.ec("secp256r1"), "alice@example.org");
-        Run ok = verify(signing, "smimesign");
+        Tools.Run ok = verify(signing, "smimesign");
         assertThat(ok.exit()).as(ok.output()).isZero();
         assertThat(ok.output()).contains(": OK");
         assertThat(verify(signing, "smimeencrypt").exit()).as("a signing certificate must not verify for encryption").isNotZero();
         assertThat(verify(signing, "sslserver").exit()).as("never serverAuth on a mailbox certificate").isNotZero();
 
-        Run text = openssl("x509", "-noout", "-text", "-in", pem("signing-text", signing).toString());
+        Tools.Run text = openssl("x509", "-noout", "-text", "-in", pem("signing-text", signing).toString());
         assertThat(text.output()).contains("X509v3 Key Usage: critical", "Digital Signature", "E-mail Protection", "email:alice@example.org",
                 "CA Issuers - URI:http://ca.example.org/ca/issuing.cer", "OCSP - URI:http://ca.example.org/ocsp", "URI:http://ca.example.org/crl/issuing.crl",
                 "X509v3 Subject Key Identifier", "X509v3 Authority Key Identifier", "Policy: " + IssuancePolicy.LETTERLOCK_POLICY.getId());
@@ -113,17 +103,17 @@ class IssuanceTest {
     @Test
     void opensslAcceptsTheRsaEncryptionCertificateForEncryption() throws Exception {
         X509CertificateHolder encryption = issue(Profiles.MAILBOX_ENCRYPTION, TestRequests.rsa(2048), "alice@example.org");
-        Run ok = verify(encryption, "smimeencrypt");
+        Tools.Run ok = verify(encryption, "smimeencrypt");
         assertThat(ok.exit()).as(ok.output()).isZero();
-        Run text = openssl("x509", "-noout", "-text", "-in", pem("encryption-text", encryption).toString());
+        Tools.Run text = openssl("x509", "-noout", "-text", "-in", pem("encryption-text", encryption).toString());
         assertThat(text.output()).contains("X509v3 Key Usage: critical", "Key Encipherment").doesNotContain("Digital Signature");
     }
 
     @Test
     void theCaCertificatesAreMarkedAsCas() throws Exception {
-        Run text = openssl("x509", "-noout", "-text", "-in", pem("issuing-text", issuer.certificate()).toString());
+        Tools.Run text = openssl("x509", "-noout", "-text", "-in", pem("issuing-text", issuer.certificate()).toString());
         assertThat(text.output()).contains("X509v3 Basic Constraints: critical", "CA:TRUE, pathlen:0", "Certificate Sign, CRL Sign");
-        Run chain = openssl("verify", "-CAfile", pem("root", root).toString(), pem("issuing", issuer.certificate()).toString());
+        Tools.Run chain = openssl("verify", "-CAfile", pem("root", root).toString(), pem("issuing", issuer.certificate()).toString());
         assertThat(chain.exit()).as(chain.output()).isZero();
     }
 

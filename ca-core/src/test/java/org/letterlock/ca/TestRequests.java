@@ -4,6 +4,8 @@ import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.spec.AlgorithmParameterSpec;
 import java.security.spec.ECGenParameterSpec;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
 import org.bouncycastle.asn1.x500.X500Name;
@@ -11,10 +13,16 @@ import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.ExtensionsGenerator;
 import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.jce.provider.BouncyCastleProvider;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.bouncycastle.pkcs.PKCS10CertificationRequest;
 import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
+import org.letterlock.vault.KeySpec;
+import org.letterlock.vault.KeyUri;
+import org.letterlock.vault.KeyVault;
+import org.letterlock.vault.KeyVaults;
+import org.letterlock.vault.VaultSettings;
 
 /** Client-side key pairs and PKCS#10 requests, made the way a mail client or openssl would. */
 final class TestRequests {
@@ -52,5 +60,13 @@ final class TestRequests {
         String algorithm = keys.getPublic().getAlgorithm().equals("RSA") ? "SHA256withRSA"
                 : keys.getPublic().getAlgorithm().startsWith("Ed") ? "Ed25519" : "SHA256withECDSA";
         return builder.build(new JcaContentSignerBuilder(algorithm).setProvider(BC).build(keys.getPrivate()));
+    }
+
+    /** A root CA of some other organisation, for requests this CA must not answer. */
+    static X509CertificateHolder foreignRoot() {
+        try (KeyVault vault = KeyVaults.open(VaultSettings.memory("elsewhere"))) {
+            return new IssuerHierarchy(vault, Clock.systemUTC()).createRoot(KeyUri.of("elsewhere", "root"), KeySpec.EC_P256,
+                    new X500Name("CN=Someone Else's Root"), Duration.ofDays(30));
+        }
     }
 }

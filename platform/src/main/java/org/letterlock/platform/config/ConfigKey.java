@@ -26,7 +26,20 @@ public enum ConfigKey {
     MAIL_SMTP_PORT("letterlock.mail.smtp.port", "25", "SMTP relay port."),
     MAIL_SMTP_STARTTLS("letterlock.mail.smtp.starttls", "true", "Require STARTTLS to the relay."),
     IDENTITY_TOKEN_TTL("letterlock.identity.token-ttl", "24h", "How long a mailbox verification token stays valid."),
-    ADMIN_INITIAL_NAME("letterlock.admin.initial-name", "admin", "Name of the first administrator, created on first start.");
+    ADMIN_INITIAL_NAME("letterlock.admin.initial-name", "admin", "Name of the first administrator, created on first start."),
+    CA_URL("letterlock.ca.url", null, "Base URL written into certificates for the CRL, OCSP and CA certificate (default: letterlock.public-url); plain http is usual."),
+    CA_ROOT("letterlock.ca.root", "internal", "internal: first start creates a root CA in the vault; external: first start makes only the issuing CA's CSR, for an offline or external root to sign."),
+    CA_ROOT_SUBJECT("letterlock.ca.root-subject", "CN=Letterlock Root CA,O=Letterlock", "Subject of the root CA created on first start."),
+    CA_ROOT_KEY_SPEC("letterlock.ca.root-key-spec", "ec-p384", "Key spec of the root CA key: ec-p256, ec-p384, rsa-2048, rsa-3072, rsa-4096."),
+    CA_ISSUING_SUBJECT("letterlock.ca.issuing-subject", "CN=Letterlock Issuing CA,O=Letterlock", "Subject of the issuing CA (a rollover adds a generation number)."),
+    CA_ISSUING_KEY_SPEC("letterlock.ca.issuing-key-spec", "ec-p256", "Key spec of the issuing CA key: ec-p256, ec-p384, rsa-2048, rsa-3072, rsa-4096."),
+    CA_VALIDITY_DAYS("letterlock.ca.validity-days", "365", "Default validity of end-entity certificates, in days."),
+    CA_MAX_VALIDITY_DAYS("letterlock.ca.max-validity-days", "825", "Longest validity any request may ask for (at most 825; profiles may be lower)."),
+    CA_POLICY_OIDS("letterlock.ca.policy-oids", "1.3.6.1.4.1.99999.1.1", "Comma-separated certificatePolicies OIDs; the CA/B Forum S/MIME OIDs (2.23.140.1.5.*) only if you list them."),
+    CA_CRL_INTERVAL("letterlock.ca.crl.interval", "1h", "How often full and delta CRLs are re-signed (a revocation re-signs at once)."),
+    CA_CRL_VALIDITY("letterlock.ca.crl.validity", "24h", "nextUpdate of CRLs: how long relying parties may cache them; longer than the interval."),
+    CA_OCSP_VALIDITY("letterlock.ca.ocsp.validity", "24h", "nextUpdate of pre-signed OCSP responses; they are re-signed when half of it has passed."),
+    CA_EXPIRY_NOTICE_DAYS("letterlock.ca.expiry-notice-days", "30,7", "Mail owners this many days before a certificate expires (comma-separated).");
 
     private final String key;
     private final String defaultValue;

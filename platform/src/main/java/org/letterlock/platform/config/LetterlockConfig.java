@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -40,6 +41,7 @@ public final class LetterlockConfig {
     private final boolean smtpStartTls;
     private final Duration verificationTokenTtl;
     private final String initialAdmin;
+    private final CaSettings ca;
 
     private LetterlockConfig(Reader r) {
         dataDir = r.path(ConfigKey.DATA_DIR);
@@ -85,7 +87,60 @@ public final class LetterlockConfig {
         }
         verificationTokenTtl = r.duration(ConfigKey.IDENTITY_TOKEN_TTL);
         initialAdmin = r.text(ConfigKey.ADMIN_INITIAL_NAME).orElse("admin");
+        ca = readCa(r, publicUrl);
         r.failIfProblems();
+    }
+
+    private static CaSettings readCa(Reader r, URI publicUrl) {
+        URI url = r.text(ConfigKey.CA_URL).isPresent() ? r.url(ConfigKey.CA_URL) : publicUrl;
+        boolean external = r.choice(ConfigKey.CA_ROOT, "internal", "external").equals("external");
+        String rootSubject = r.distinguishedName(ConfigKey.CA_ROOT_SUBJECT);
+        KeySpec rootSpec = r.keySpec(ConfigKey.CA_ROOT_KEY_SPEC);
+        String issuingSubject = r.distinguishedName(ConfigKey.CA_ISSUING_SUBJECT);
+        KeySpec issuingSpec = r.keySpec(ConfigKey.CA_ISSUING_KEY_SPEC);
+        for (ConfigKey key : List.of(ConfigKey.CA_ROOT_KEY_SPEC, ConfigKey.CA_ISSUING_KEY_SPEC)) {
+            if ((key == ConfigKey.CA_ROOT_KEY_SPEC ? rootSpec : issuingSpec) == KeySpec.ED25519) {
+                r.problem(key, "must be an EC or RSA spec: mail clients do not accept Ed25519 CA certificates", "ed25519");
+            }
+        }
+        int maxValidity = r.integer(ConfigKey.CA_MAX_VALIDITY_DAYS, 1, 825);
+        int validity = r.integer(ConfigKey.CA_VALIDITY_DAYS, 1, 825);
+        if (validity > maxValidity) {
+            r.problem(ConfigKey.CA_VALIDITY_DAYS, "must not exceed letterlock.ca.max-validity-days (" + maxValidity + ")", String.valueOf(validity));
+        }
+        List<String> oids = r.list(ConfigKey.CA_POLICY_OIDS);
+        for (String oid : oids) {
+            if (!oid.matches("[0-2](\\.(0|[1-9][0-9]*))+")) {
+                r.problem(ConfigKey.CA_POLICY_OIDS, "must be dotted OIDs separated by commas", oid);
+            }
+        }
+        if (oids.isEmpty()) {
+            r.problem(ConfigKey.CA_POLICY_OIDS, "needs at least one OID", "");
+        }
+        Duration crlInterval = r.duration(ConfigKey.CA_CRL_INTERVAL);
+        Duration crlValidity = r.duration(ConfigKey.CA_CRL_VALIDITY);
+        if (crlValidity.compareTo(crlInterval) <= 0) {
+            r.problem(ConfigKey.CA_CRL_VALIDITY, "must be longer than letterlock.ca.crl.interval (" + crlInterval + "), or CRLs lapse between runs", crlValidity.toString());
+        }
+        Duration ocspValidity = r.duration(ConfigKey.CA_OCSP_VALIDITY);
+        if (ocspValidity.compareTo(Duration.ofMinutes(2)) < 0) {
+            r.problem(ConfigKey.CA_OCSP_VALIDITY, "must be at least 2m", ocspValidity.toString());
+        }
+        List<Integer> notices = new ArrayList<>();
+        for (String day : r.list(ConfigKey.CA_EXPIRY_NOTICE_DAYS)) {
+            try {
+                int parsed = Integer.parseInt(day);
+                if (parsed < 1 || parsed > 365) {
+                    throw new NumberFormatException();
+                }
+                notices.add(parsed);
+            } catch (NumberFormatException e) {
+                r.problem(ConfigKey.CA_EXPIRY_NOTICE_DAYS, "must be whole numbers of days from 1 to 365, separated by commas", day);
+            }
+        }
+        notices.sort(Comparator.reverseOrder());
+        return new CaSettings(url, external, rootSubject, rootSpec, issuingSubject, issuingSpec, validity, maxValidity, oids,
+                crlInterval, crlValidity, ocspValidity, notices);
     }
 
     /** Reads and validates everything; throws {@link ConfigException} listing every problem. */
@@ -170,6 +225,10 @@ public final class LetterlockConfig {
         return initialAdmin;
     }
 
+    public CaSettings ca() {
+        return ca;
+    }
+
     /** Reads typed values and collects problems instead of stopping at the first. */
     private static final class Reader {
         private final Function<String, Optional<String>> lookup;
@@ -213,6 +272,18 @@ public final class LetterlockConfig {
                 problem(key, "must be an absolute http:// or https:// URL", value);
                 return URI.create("http://invalid");
             }
+        }
+
+        List<String> list(ConfigKey key) {
+            return text(key).map(v -> List.of(v.split(","))).orElse(List.of()).stream().map(String::trim).filter(v -> !v.isEmpty()).toList();
+        }
+
+        String distinguishedName(ConfigKey key) {
+            String value = required(key);
+            if (!value.matches("(?i)\\s*(CN|O|OU|C|L|ST|DC)\\s*=.+")) {
+                problem(key, "must be a distinguished name such as CN=Example Root CA,O=Example", value);
+            }
+            return value;
         }
 
         int integer(ConfigKey key, int min, int max) {

@@ -3,12 +3,16 @@ package org.letterlock.platform.identity;
 import java.util.Arrays;
 import java.util.Locale;
 
-/** Administrator roles. Kept apart on purpose: no role implies another. */
+/**
+ * Account roles. Kept apart on purpose: no role implies another. {@code mailbox-owner} is the people whose mail is
+ * protected: they act only on mailboxes registered to their account name.
+ */
 public enum Role {
     CA_ADMIN("ca-admin"),
     RA_OFFICER("ra-officer"),
     RECOVERY_AGENT("recovery-agent"),
-    AUDITOR("auditor");
+    AUDITOR("auditor"),
+    MAILBOX_OWNER("mailbox-owner");
 
     private final String id;
 

@@ -43,6 +43,8 @@ public final class Letterlock implements AutoCloseable {
     private final AuditedKeyVault vault;
     private final AdminAccounts admins;
     private final MailboxIdentities identities;
+    private final MailSender mail;
+    private final Clock clock;
     private final Optional<Path> initialCredential;
 
     private Letterlock(LetterlockConfig config, KeyVault rawVault, Database database, Clock clock) {
@@ -58,7 +60,9 @@ public final class Letterlock implements AutoCloseable {
         }
         this.vault = new AuditedKeyVault(rawVault, auditLog);
         this.admins = new AdminAccounts(database.dataSource(), new PasswordHasher(), auditLog, clock);
-        this.identities = new MailboxIdentities(database.dataSource(), mailSender(config), auditLog, clock, config.verificationTokenTtl(), config.publicUrl());
+        this.clock = clock;
+        this.mail = mailSender(config);
+        this.identities = new MailboxIdentities(database.dataSource(), mail, auditLog, clock, config.verificationTokenTtl(), config.publicUrl());
         this.initialCredential = createFirstAdministrator();
     }
 
@@ -147,6 +151,15 @@ public final class Letterlock implements AutoCloseable {
 
     public MailboxIdentities identities() {
         return identities;
+    }
+
+    /** How Letterlock's own mail (verification links, notices) leaves. */
+    public MailSender mail() {
+        return mail;
+    }
+
+    public Clock clock() {
+        return clock;
     }
 
     /** Where the first administrator's credential file is, while it exists. */

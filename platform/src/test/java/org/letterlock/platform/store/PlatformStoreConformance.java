@@ -20,7 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -54,30 +53,6 @@ import org.junit.jupiter.params.provider.MethodSource;
 public abstract class PlatformStoreConformance {
     @TempDir
     Path dataDir;
-
-    /** A clock the tests can move, for token expiry. */
-    static final class MovableClock extends Clock {
-        final AtomicReference<Instant> now = new AtomicReference<>(Instant.now());
-
-        @Override
-        public java.time.ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now.get();
-        }
-
-        void advance(Duration duration) {
-            now.updateAndGet(i -> i.plus(duration));
-        }
-    }
 
     protected final MovableClock clock = new MovableClock();
     protected Letterlock platform;
@@ -332,20 +307,7 @@ public abstract class PlatformStoreConformance {
     }
 
     private String tokenFromOutbox(String address) throws Exception {
-        Path outbox = dataDir.resolve("outbox");
-        List<Path> mails;
-        try (Stream<Path> files = Files.list(outbox)) {
-            mails = files.filter(p -> p.toString().endsWith(".eml")).sorted().toList();
-        }
-        for (int i = mails.size() - 1; i >= 0; i--) {
-            String mail = Files.readString(mails.get(i));
-            if (mail.contains("To: " + address)) {
-                Matcher m = Pattern.compile("token=([A-Za-z0-9_-]+)").matcher(mail);
-                assertThat(m.find()).as("verification link in mail").isTrue();
-                return m.group(1);
-            }
-        }
-        throw new AssertionError("no mail to " + address + " in " + outbox);
+        return Outbox.verificationToken(dataDir, address);
     }
 
     @Test

@@ -1,0 +1,377 @@
+package org.letterlock.ca;
+
+import java.io.IOException;
+import java.math.BigInteger;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
+import javax.sql.DataSource;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.letterlock.platform.store.StorageFailure;
+import org.letterlock.platform.store.Transaction;
+import org.letterlock.vault.KeyUri;
+
+/** The CA's tables: issuers, certificates with their revocation, mailbox pairs, last signed CRLs. */
+public final class CaStore {
+    private static final String CERTIFICATE_COLUMNS = "serial, issuer_id, profile, mailbox, subject, not_before, not_after, der, pair_id, "
+            + "requested_by, issued_at, revoked_at, revocation_reason, revoked_by";
+    private static final String ISSUER_COLUMNS = "id, kind, state, key_uri, subject, certificate, csr, created_at, ocsp_key_uri, ocsp_certificate";
+
+    private final DataSource dataSource;
+
+    public CaStore(DataSource dataSource) {
+        this.dataSource = dataSource;
+    }
+
+    public DataSource dataSource() {
+        return dataSource;
+    }
+
+    // ---- issuers
+
+    public void insertIssuer(IssuerRecord issuer) {
+        update("INSERT INTO ca_issuer (" + ISSUER_COLUMNS + ", crl_number) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)", s -> {
+            s.setString(1, issuer.id());
+            s.setString(2, issuer.kind().name());
+            s.setString(3, issuer.state().name());
+            s.setString(4, issuer.key().map(KeyUri::toString).orElse(null));
+            s.setString(5, issuer.subject());
+            s.setBytes(6, issuer.certificate().map(CaStore::encoded).orElse(null));
+            s.setBytes(7, issuer.csr().orElse(null));
+            s.setObject(8, utc(issuer.createdAt()));
+            s.setString(9, issuer.ocspKey().map(KeyUri::toString).orElse(null));
+            s.setBytes(10, issuer.ocspCertificate().map(CaStore::encoded).orElse(null));
+        });
+    }
+
+    /** Sets the signed certificate of a PENDING issuer and makes it ACTIVE; false if it was not pending. */
+    public boolean activate(String id, X509CertificateHolder certificate) {
+        return update("UPDATE ca_issuer SET certificate = ?, state = 'ACTIVE' WHERE id = ? AND state = 'PENDING'", s -> {
+            s.setBytes(1, encoded(certificate));
+            s.setString(2, id);
+        }) == 1;
+    }
+
+    public void setState(String id, IssuerRecord.State state) {
+        update("UPDATE ca_issuer SET state = ? WHERE id = ?", s -> {
+            s.setString(1, state.name());
+            s.setString(2, id);
+        });
+    }
+
+    public void setOcspResponder(String id, KeyUri key, X509CertificateHolder certificate) {
+        update("UPDATE ca_issuer SET ocsp_key_uri = ?, ocsp_certificate = ? WHERE id = ?", s -> {
+            s.setString(1, key.toString());
+            s.setBytes(2, encoded(certificate));
+            s.setString(3, id);
+        });
+    }
+
+    public List<IssuerRecord> issuers() {
+        return query("SELECT " + ISSUER_COLUMNS + " FROM ca_issuer ORDER BY CASE WHEN kind = 'ROOT' THEN 0 ELSE 1 END, created_at, id", s -> { }, CaStore::issuer);
+    }
+
+    /** The next CRL number of an issuer, taken under a row lock so two nodes never sign the same number. */
+    public long nextCrlNumber(String issuerId) {
+        try {
+            return Transaction.run(dataSource, connection -> {
+                try (PreparedStatement bump = connection.prepareStatement("UPDATE ca_issuer SET crl_number = crl_number + 1 WHERE id = ?");
+                     PreparedStatement read = connection.prepareStatement("SELECT crl_number FROM ca_issuer WHERE id = ?")) {
+                    bump.setString(1, issuerId);
+                    if (bump.executeUpdate() != 1) {
+                        throw new IllegalStateException("no issuer " + issuerId);
+                    }
+                    read.setString(1, issuerId);
+                    try (ResultSet row = read.executeQuery()) {
+                        row.next();
+                        return row.getLong(1);
+                    }
+                }
+            });
+        } catch (SQLException e) {
+            throw StorageFailure.of(e);
+        }
+    }
+
+    // ---- certificates
+
+    /** Stores a certificate and, if given, creates its pair first; both or neither. */
+    public void insertCertificate(IssuedCertificate certificate, Optional<String> newPairMailbox) {
+        try {
+            Transaction.run(dataSource, connection -> {
+                if (newPairMailbox.isPresent()) {
+                    try (PreparedStatement pair = connection.prepareStatement("INSERT INTO ca_pair (id, mailbox, created_at) VALUES (?, ?, ?)")) {
+                        pair.setString(1, certificate.pairId().orElseThrow());
+                        pair.setString(2, newPairMailbox.get());
+                        pair.setObject(3, utc(certificate.issuedAt()));
+                        pair.executeUpdate();
+                    }
+                }
+                try (PreparedStatement insert = connection.prepareStatement("INSERT INTO ca_certificate (" + CERTIFICATE_COLUMNS
+                        + ", notices_sent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, 0)")) {
+                    insert.setString(1, certificate.serialHex());
+                    insert.setString(2, certificate.issuerId());
+                    insert.setString(3, certificate.profile());
+                    insert.setString(4, certificate.mailbox().orElse(null));
+                    insert.setString(5, certificate.subject());
+                    insert.setObject(6, utc(certificate.notBefore()));
+                    insert.setObject(7, utc(certificate.notAfter()));
+                    insert.setBytes(8, certificate.der());
+                    insert.setString(9, certificate.pairId().orElse(null));
+                    insert.setString(10, certificate.requestedBy());
+                    insert.setObject(11, utc(certificate.issuedAt()));
+                    insert.executeUpdate();
+                }
+                return null;
+            });
+        } catch (SQLException e) {
+            throw StorageFailure.of(e);
+        }
+    }
+
+    public Optional<IssuedCertificate> certificate(BigInteger serial) {
+        return query("SELECT " + CERTIFICATE_COLUMNS + " FROM ca_certificate WHERE serial = ?", s -> s.setString(1, IssuedCertificate.hex(serial)),
+                CaStore::certificate).stream().findFirst();
+    }
+
+    public boolean pairExists(String pairId) {
+        return !query("SELECT id FROM ca_pair WHERE id = ?", s -> s.setString(1, pairId), r -> r.getString(1)).isEmpty();
+    }
+
+    public Optional<String> pairMailbox(String pairId) {
+        return query("SELECT mailbox FROM ca_pair WHERE id = ?", s -> s.setString(1, pairId), r -> r.getString(1)).stream().findFirst();
+    }
+
+    public List<IssuedCertificate> pair(String pairId) {
+        return query("SELECT " + CERTIFICATE_COLUMNS + " FROM ca_certificate WHERE pair_id = ? ORDER BY issued_at, profile DESC, serial",
+                s -> s.setString(1, pairId), CaStore::certificate);
+    }
+
+    /** Certificates of a mailbox (or all, when null), newest first, at most {@code limit}. */
+    public List<IssuedCertificate> search(String mailbox, String profile, Boolean revoked, int limit) {
+        StringBuilder sql = new StringBuilder("SELECT " + CERTIFICATE_COLUMNS + " FROM ca_certificate WHERE 1 = 1");
+        if (mailbox != null) {
+            sql.append(" AND mailbox = ?");
+        }
+        if (profile != null) {
+            sql.append(" AND profile = ?");
+        }
+        if (revoked != null) {
+            sql.append(revoked ? " AND revoked_at IS NOT NULL" : " AND revoked_at IS NULL");
+        }
+        sql.append(" ORDER BY issued_at DESC, serial LIMIT ?");
+        return query(sql.toString(), s -> {
+            int i = 1;
+            if (mailbox != null) {
+                s.setString(i++, mailbox);
+            }
+            if (profile != null) {
+                s.setString(i++, profile);
+            }
+            s.setInt(i, limit);
+        }, CaStore::certificate);
+    }
+
+    /** Marks a certificate revoked unless it is already; true if this call revoked it. */
+    public boolean revoke(BigInteger serial, Instant at, RevocationReason reason, String by) {
+        return update("UPDATE ca_certificate SET revoked_at = ?, revocation_reason = ?, revoked_by = ? WHERE serial = ? AND revoked_at IS NULL", s -> {
+            s.setObject(1, utc(at));
+            s.setInt(2, reason.code());
+            s.setString(3, by);
+            s.setString(4, IssuedCertificate.hex(serial));
+        }) == 1;
+    }
+
+    /** A revoked certificate as a CRL lists it. */
+    public record RevokedEntry(BigInteger serial, Instant revokedAt, RevocationReason reason) {
+    }
+
+    /**
+     * The revoked, unexpired certificates of an issuer, revoked at or after {@code since} (everything when null),
+     * streamed to {@code sink} so a CRL of a million entries is not a list in memory twice.
+     */
+    public void revoked(String issuerId, Instant since, Instant notExpiredAt, Consumer<RevokedEntry> sink) {
+        String sql = "SELECT serial, revoked_at, revocation_reason FROM ca_certificate WHERE issuer_id = ? AND revoked_at IS NOT NULL AND not_after > ?"
+                + (since == null ? "" : " AND revoked_at >= ?");
+        try (Connection connection = dataSource.getConnection()) {
+            // PostgreSQL streams rows only inside a transaction with a fetch size.
+            connection.setAutoCommit(false);
+            try (PreparedStatement query = connection.prepareStatement(sql)) {
+                query.setFetchSize(5000);
+                query.setString(1, issuerId);
+                query.setObject(2, utc(notExpiredAt));
+                if (since != null) {
+                    query.setObject(3, utc(since));
+                }
+                try (ResultSet row = query.executeQuery()) {
+                    while (row.next()) {
+                        sink.accept(new RevokedEntry(new BigInteger(row.getString(1), 16), row.getObject(2, OffsetDateTime.class).toInstant(),
+                                RevocationReason.ofCode(row.getInt(3))));
+                    }
+                }
+            } finally {
+                connection.commit();
+            }
+        } catch (SQLException e) {
+            throw StorageFailure.of(e);
+        }
+    }
+
+    /** Serials revoked at or after {@code since}: how other nodes' OCSP caches learn of revocations. */
+    public List<BigInteger> revokedSince(Instant since) {
+        return query("SELECT serial FROM ca_certificate WHERE revoked_at >= ?", s -> s.setObject(1, utc(since)), r -> new BigInteger(r.getString(1), 16));
+    }
+
+    /** Unrevoked certificates with an owner that expire before {@code before} and have had fewer than {@code notices} notices. */
+    public List<IssuedCertificate> expiring(Instant now, Instant before, int notices, int limit) {
+        return query("SELECT " + CERTIFICATE_COLUMNS + " FROM ca_certificate WHERE revoked_at IS NULL AND mailbox IS NOT NULL AND not_after > ? "
+                + "AND not_after <= ? AND notices_sent < ? ORDER BY not_after LIMIT ?", s -> {
+                    s.setObject(1, utc(now));
+                    s.setObject(2, utc(before));
+                    s.setInt(3, notices);
+                    s.setInt(4, limit);
+                }, CaStore::certificate);
+    }
+
+    /** Records that the {@code notices}-th notice went out; false if another node got there first. */
+    public boolean noticeSent(BigInteger serial, int notices) {
+        return update("UPDATE ca_certificate SET notices_sent = ? WHERE serial = ? AND notices_sent < ?", s -> {
+            s.setInt(1, notices);
+            s.setString(2, IssuedCertificate.hex(serial));
+            s.setInt(3, notices);
+        }) == 1;
+    }
+
+    public long count() {
+        return query("SELECT COUNT(*) FROM ca_certificate", s -> { }, r -> r.getLong(1)).get(0);
+    }
+
+    // ---- CRLs
+
+    /** A signed CRL as stored. */
+    public record StoredCrl(String issuerId, boolean delta, long number, Optional<Long> baseNumber, Instant thisUpdate, Instant nextUpdate, byte[] der) {
+    }
+
+    /** Keeps a newly signed CRL, unless a higher-numbered one of the same kind is stored already (another node's). */
+    public void saveCrl(StoredCrl crl) {
+        try {
+            Transaction.run(dataSource, connection -> {
+                try (PreparedStatement delete = connection.prepareStatement("DELETE FROM ca_crl WHERE issuer_id = ? AND delta = ? AND number < ?");
+                     PreparedStatement insert = connection.prepareStatement("INSERT INTO ca_crl (issuer_id, delta, number, base_number, this_update, next_update, der) "
+                             + "SELECT ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM ca_crl WHERE issuer_id = ? AND delta = ?)")) {
+                    delete.setString(1, crl.issuerId());
+                    delete.setBoolean(2, crl.delta());
+                    delete.setLong(3, crl.number());
+                    delete.executeUpdate();
+                    insert.setString(1, crl.issuerId());
+                    insert.setBoolean(2, crl.delta());
+                    insert.setLong(3, crl.number());
+                    if (crl.baseNumber().isPresent()) {
+                        insert.setLong(4, crl.baseNumber().get());
+                    } else {
+                        insert.setNull(4, Types.BIGINT);
+                    }
+                    insert.setObject(5, utc(crl.thisUpdate()));
+                    insert.setObject(6, utc(crl.nextUpdate()));
+                    insert.setBytes(7, crl.der());
+                    insert.setString(8, crl.issuerId());
+                    insert.setBoolean(9, crl.delta());
+                    insert.executeUpdate();
+                }
+                return null;
+            });
+        } catch (SQLException e) {
+            throw StorageFailure.of(e);
+        }
+    }
+
+    public Optional<StoredCrl> crl(String issuerId, boolean delta) {
+        return query("SELECT issuer_id, delta, number, base_number, this_update, next_update, der FROM ca_crl WHERE issuer_id = ? AND delta = ?", s -> {
+            s.setString(1, issuerId);
+            s.setBoolean(2, delta);
+        }, r -> {
+            long base = r.getLong(4);
+            Optional<Long> baseNumber = r.wasNull() ? Optional.empty() : Optional.of(base);
+            return new StoredCrl(r.getString(1), r.getBoolean(2), r.getLong(3), baseNumber, r.getObject(5, OffsetDateTime.class).toInstant(),
+                    r.getObject(6, OffsetDateTime.class).toInstant(), r.getBytes(7));
+        }).stream().findFirst();
+    }
+
+    // ---- plumbing
+
+    @FunctionalInterface
+    private interface Binder {
+        void bind(PreparedStatement statement) throws SQLException;
+    }
+
+    @FunctionalInterface
+    private interface RowReader<T> {
+        T read(ResultSet row) throws SQLException;
+    }
+
+    private int update(String sql, Binder binder) {
+        try (Connection connection = dataSource.getConnection();
+             PreparedStatement statement = connection.prepareStatement(sql)) {
+            binder.bind(statement);
+            return statement.executeUpdate();
+        } catch (SQLException e) {
+            throw StorageFailure.of(e);
+        }
+    }
+
+    private <T> List<T> query(String sql, Binder binder, RowReader<T> reader) {
+        try (Connection connection = dataSource.getConnection();
+             PreparedStatement statement = connection.prepareStatement(sql)) {
+            binder.bind(statement);
+            List<T> rows = new ArrayList<>();
+            try (ResultSet row = statement.executeQuery()) {
+                while (row.next()) {
+                    rows.add(reader.read(row));
+                }
+            }
+            return rows;
+        } catch (SQLException e) {
+            throw StorageFailure.of(e);
+        }
+    }
+
+    private static IssuedCertificate certificate(ResultSet row) throws SQLException {
+        OffsetDateTime revokedAt = row.getObject(12, OffsetDateTime.class);
+        Optional<IssuedCertificate.Revocation> revocation = revokedAt == null ? Optional.empty()
+                : Optional.of(new IssuedCertificate.Revocation(revokedAt.toInstant(), RevocationReason.ofCode(row.getInt(13)), row.getString(14)));
+        return new IssuedCertificate(new BigInteger(row.getString(1), 16), row.getString(2), row.getString(3), Optional.ofNullable(row.getString(4)),
+                row.getString(5), row.getObject(6, OffsetDateTime.class).toInstant(), row.getObject(7, OffsetDateTime.class).toInstant(),
+                row.getBytes(8), Optional.ofNullable(row.getString(9)), row.getString(10), row.getObject(11, OffsetDateTime.class).toInstant(), revocation);
+    }
+
+    private static IssuerRecord issuer(ResultSet row) throws SQLException {
+        byte[] certificate = row.getBytes(6);
+        byte[] ocspCertificate = row.getBytes(10);
+        String ocspKey = row.getString(9);
+        return new IssuerRecord(row.getString(1), IssuerRecord.Kind.valueOf(row.getString(2)), IssuerRecord.State.valueOf(row.getString(3)),
+                Optional.ofNullable(row.getString(4)).map(KeyUri::parse), row.getString(5), Optional.ofNullable(certificate).map(Certificates::holder),
+                Optional.ofNullable(row.getBytes(7)), row.getObject(8, OffsetDateTime.class).toInstant(),
+                Optional.ofNullable(ocspKey).map(KeyUri::parse), Optional.ofNullable(ocspCertificate).map(Certificates::holder));
+    }
+
+    private static byte[] encoded(X509CertificateHolder certificate) {
+        try {
+            return certificate.getEncoded();
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot encode a certificate", e);
+        }
+    }
+
+    private static OffsetDateTime utc(Instant instant) {
+        return instant.atOffset(ZoneOffset.UTC);
+    }
+}

@@ -1,0 +1,750 @@
+package org.letterlock.ca;
+
+import java.io.IOException;
+import java.math.BigInteger;
+import java.net.IDN;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Date;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x500.X500NameBuilder;
+import org.bouncycastle.asn1.x500.style.BCStyle;
+import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
+import org.bouncycastle.pkcs.PKCS10CertificationRequest;
+import org.letterlock.platform.audit.AuditRecorder;
+import org.letterlock.platform.audit.Outcome;
+import org.letterlock.platform.config.CaSettings;
+import org.letterlock.platform.error.ErrorType;
+import org.letterlock.platform.error.LetterlockException;
+import org.letterlock.platform.identity.MailAddress;
+import org.letterlock.platform.identity.MailboxIdentities;
+import org.letterlock.platform.identity.MailboxIdentity;
+import org.letterlock.platform.identity.Role;
+import org.letterlock.platform.mail.MailSender;
+import org.letterlock.platform.runtime.Letterlock;
+import org.letterlock.vault.KeySpec;
+import org.letterlock.vault.KeyUri;
+import org.letterlock.vault.KeyVault;
+
+/**
+ * The certificate authority: its issuers, issuance under profiles with the requester's right to each mailbox checked,
+ * mailbox pairs, revocation, CRLs, OCSP and expiry notices. One instance per server; several servers share the store.
+ */
+public final class CertificateAuthority implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(CertificateAuthority.class.getName());
+    static final String ROOT_ID = "root";
+    static final String ISSUING_CA_PROFILE = "issuing-ca";
+    static final Duration ROOT_VALIDITY = Duration.ofDays(20 * 365);
+    static final Duration ISSUING_VALIDITY = Duration.ofDays(8 * 365);
+    /** Delegated OCSP responder certificates are renewed when less than this is left of their 90 days. */
+    static final Duration RESPONDER_RENEWAL = Duration.ofDays(30);
+    static final KeySpec RESPONDER_KEY_SPEC = KeySpec.EC_P256;
+    /** Profiles requesters may ask for over the API; the others the CA issues to itself. */
+    static final Set<String> REQUESTABLE = Set.of(Profiles.MAILBOX_SIGNING.name(), Profiles.MAILBOX_ENCRYPTION.name(),
+            Profiles.MAILBOX_MULTIPURPOSE.name(), Profiles.TLS_SERVER.name());
+    private static final Set<String> PAIRED = Set.of(Profiles.MAILBOX_SIGNING.name(), Profiles.MAILBOX_ENCRYPTION.name());
+    private static final DateTimeFormatter DAY = DateTimeFormatter.ofPattern("yyyy-MM-dd").withZone(ZoneOffset.UTC);
+
+    private final CaSettings settings;
+    private final CaStore store;
+    private final KeyVault vault;
+    private final AuditRecorder audit;
+    private final MailboxIdentities identities;
+    private final MailSender mail;
+    private final Clock clock;
+    private final String tokenLabel;
+    private final CaUrls urls;
+    private final CrlPublisher crls;
+    private final OcspResponder ocsp;
+    private final ScheduledExecutorService scheduler;
+    private final Set<String> crlsDue = ConcurrentHashMap.newKeySet();
+    private volatile Instant revocationsSeenUntil;
+
+    /** The issuer that issues now, and its Issuer; replaced whole on rollover. */
+    private record Active(IssuerRecord record, Issuer issuer) {
+    }
+
+    private volatile Active active;
+    private volatile List<IssuerRecord> issuers = List.of();
+
+    public CertificateAuthority(CaSettings settings, CaStore store, KeyVault vault, AuditRecorder audit, MailboxIdentities identities, MailSender mail,
+                                Clock clock, String tokenLabel) {
+        this.settings = settings;
+        this.store = store;
+        this.vault = vault;
+        this.audit = audit;
+        this.identities = identities;
+        this.mail = mail;
+        this.clock = clock;
+        this.tokenLabel = tokenLabel;
+        this.urls = new CaUrls(settings.url());
+        this.crls = new CrlPublisher(store, vault, urls, settings.crlValidity(), clock);
+        this.scheduler = Executors.newScheduledThreadPool(1, runnable -> {
+            Thread thread = new Thread(runnable, "letterlock-ca");
+            thread.setDaemon(true);
+            return thread;
+        });
+        this.ocsp = new OcspResponder(vault, this::findForOcsp, settings.ocspValidity(), clock, scheduler);
+        this.revocationsSeenUntil = clock.instant();
+    }
+
+    /** The CA of a started platform: first start makes the hierarchy; every start checks responders and CRLs. */
+    public static CertificateAuthority start(Letterlock platform) {
+        CertificateAuthority ca = new CertificateAuthority(platform.config().ca(), new CaStore(platform.database().dataSource()), platform.vault(),
+                platform.auditLog(), platform.identities(), platform.mail(), platform.clock(), platform.config().vault().tokenLabel());
+        try {
+            ca.open();
+            return ca;
+        } catch (RuntimeException e) {
+            ca.close();
+            throw e;
+        }
+    }
+
+    void open() {
+        if (store.issuers().isEmpty()) {
+            createHierarchy();
+        }
+        reload();
+        maintain();
+        scheduler.scheduleWithFixedDelay(() -> guarded("CRL publication", this::publishAllCrls), settings.crlInterval().toMillis(),
+                settings.crlInterval().toMillis(), TimeUnit.MILLISECONDS);
+        scheduler.scheduleWithFixedDelay(() -> guarded("CRL after revocation", this::publishDueDeltas), 1, 1, TimeUnit.SECONDS);
+        scheduler.scheduleWithFixedDelay(() -> guarded("revocations from other nodes", this::followRevocations), 2, 2, TimeUnit.SECONDS);
+        scheduler.scheduleWithFixedDelay(() -> guarded("maintenance", this::maintain), 1, 1, TimeUnit.HOURS);
+    }
+
+    private void guarded(String what, Runnable task) {
+        try {
+            task.run();
+        } catch (RuntimeException e) {
+            LOG.log(Level.SEVERE, "CA " + what + " failed; retried on the next run", e);
+        }
+    }
+
+    // ---- hierarchy
+
+    private void createHierarchy() {
+        IssuerHierarchy hierarchy = new IssuerHierarchy(vault, clock);
+        Instant now = clock.instant();
+        if (settings.externalRoot()) {
+            KeyUri key = newKey("ca-issuing-1");
+            PKCS10CertificationRequest csr = hierarchy.requestIssuing(key, settings.issuingKeySpec(), new X500Name(settings.issuingSubject()));
+            store.insertIssuer(new IssuerRecord("issuing-1", IssuerRecord.Kind.ISSUING, IssuerRecord.State.PENDING, Optional.of(key), settings.issuingSubject(),
+                    Optional.empty(), Optional.of(encoded(csr)), now, Optional.empty(), Optional.empty()));
+            audit.record("ca.issuer.request", "issuer:issuing-1", Outcome.ALLOWED, "CSR made for an external root; import the signed certificate");
+            LOG.warning("the issuing CA waits for its certificate from the external root: fetch its CSR at /api/ca/issuers/issuing-1/csr (docs/ca.md)");
+            return;
+        }
+        KeyUri rootKey = newKey("ca-root");
+        X509CertificateHolder root = hierarchy.createRoot(rootKey, settings.rootKeySpec(), new X500Name(settings.rootSubject()), ROOT_VALIDITY);
+        store.insertIssuer(new IssuerRecord(ROOT_ID, IssuerRecord.Kind.ROOT, IssuerRecord.State.ACTIVE, Optional.of(rootKey), settings.rootSubject(),
+                Optional.of(root), Optional.empty(), now, Optional.empty(), Optional.empty()));
+        audit.record("ca.issuer.create", "issuer:" + ROOT_ID, Outcome.ALLOWED, settings.rootSubject() + " " + settings.rootKeySpec().configName());
+        createIssuing(hierarchy, 1, rootKey, root, settings.issuingSubject());
+    }
+
+    private IssuerRecord createIssuing(IssuerHierarchy hierarchy, int generation, KeyUri rootKey, X509CertificateHolder root, String subject) {
+        String id = "issuing-" + generation;
+        KeyUri key = newKey("ca-" + id);
+        X509CertificateHolder certificate = hierarchy.createIssuing(rootKey, root, ROOT_ID, urls, key, settings.issuingKeySpec(), new X500Name(subject),
+                ISSUING_VALIDITY);
+        IssuerRecord record = new IssuerRecord(id, IssuerRecord.Kind.ISSUING, IssuerRecord.State.ACTIVE, Optional.of(key), subject, Optional.of(certificate),
+                Optional.empty(), clock.instant(), Optional.empty(), Optional.empty());
+        store.insertIssuer(record);
+        storeCaCertificate(ROOT_ID, certificate);
+        audit.record("ca.issuer.create", "issuer:" + id, Outcome.ALLOWED, subject + " " + settings.issuingKeySpec().configName());
+        return record;
+    }
+
+    /** The issuing CA certificates are in the store too, under the root, so the root's CRL and OCSP can revoke them. */
+    private void storeCaCertificate(String parentId, X509CertificateHolder certificate) {
+        store.insertCertificate(new IssuedCertificate(certificate.getSerialNumber(), parentId, ISSUING_CA_PROFILE, Optional.empty(),
+                certificate.getSubject().toString(), certificate.getNotBefore().toInstant(), certificate.getNotAfter().toInstant(), encoded(certificate),
+                Optional.empty(), "system", clock.instant(), Optional.empty()), Optional.empty());
+    }
+
+    /** Vault names carry the time: a start that died after making a key never blocks the next one. */
+    private KeyUri newKey(String name) {
+        return KeyUri.of(tokenLabel, name + "-" + clock.instant().getEpochSecond());
+    }
+
+    private synchronized void reload() {
+        List<IssuerRecord> all = store.issuers();
+        issuers = all;
+        active = all.stream().filter(i -> i.kind() == IssuerRecord.Kind.ISSUING && i.state() == IssuerRecord.State.ACTIVE)
+                .reduce((first, second) -> second)
+                .map(i -> new Active(i, new Issuer(vault, i.requireKey(), i.requireCertificate(), policy(i.id()), clock)))
+                .orElse(null);
+        ocsp.useIssuers(all);
+    }
+
+    private IssuancePolicy policy(String issuerId) {
+        return new IssuancePolicy(urls.crl(issuerId), urls.ocsp(), urls.caCertificate(issuerId),
+                settings.policyOids().stream().map(ASN1ObjectIdentifier::new).toList());
+    }
+
+    /** Issuers that sign with a key here: they need a responder and CRLs. */
+    private List<IssuerRecord> signingIssuers() {
+        return issuers.stream().filter(i -> i.key().isPresent() && i.certificate().isPresent() && i.state() != IssuerRecord.State.PENDING).toList();
+    }
+
+    /** Renews delegated OCSP responders that are missing or near expiry, and publishes missing or stale CRLs. */
+    void maintain() {
+        boolean changed = false;
+        Instant renewBefore = clock.instant().plus(RESPONDER_RENEWAL);
+        for (IssuerRecord issuer : signingIssuers()) {
+            if (issuer.ocspCertificate().isEmpty() || issuer.ocspCertificate().get().getNotAfter().toInstant().isBefore(renewBefore)) {
+                createResponder(issuer);
+                changed = true;
+            }
+        }
+        if (changed) {
+            reload();
+        }
+        Instant staleBefore = clock.instant().plus(settings.crlInterval());
+        for (IssuerRecord issuer : signingIssuers()) {
+            Optional<CaStore.StoredCrl> full = store.crl(issuer.id(), false);
+            if (full.isEmpty() || full.get().nextUpdate().isBefore(staleBefore)) {
+                crls.publishFull(issuer);
+                crls.publishDelta(issuer);
+            }
+        }
+        ocsp.sweep();
+        sendExpiryNotices();
+    }
+
+    private void createResponder(IssuerRecord issuer) {
+        KeyUri key = newKey("ca-ocsp-" + issuer.id());
+        SubjectPublicKeyInfo publicKey = SubjectPublicKeyInfo.getInstance(vault.createKey(key, RESPONDER_KEY_SPEC).getEncoded());
+        Issuer signer = new Issuer(vault, issuer.requireKey(), issuer.requireCertificate(), policy(issuer.id()), clock);
+        X509CertificateHolder certificate = signer.issue(Profiles.OCSP_SIGNING, publicKey, subject(BCStyle.CN, "OCSP responder of " + commonName(issuer)),
+                List.of(), Set.of(), Duration.ofDays(Profiles.OCSP_SIGNING.maxValidityDays()));
+        store.insertCertificate(fromHolder(certificate, issuer.id(), Profiles.OCSP_SIGNING.name(), Optional.empty(), Optional.empty(), "system"), Optional.empty());
+        store.setOcspResponder(issuer.id(), key, certificate);
+        audit.record("ca.ocsp-responder.create", "issuer:" + issuer.id(), Outcome.ALLOWED, "serial " + IssuedCertificate.hex(certificate.getSerialNumber()));
+    }
+
+    private static String commonName(IssuerRecord issuer) {
+        return Arrays.stream(new X500Name(issuer.subject()).getRDNs(BCStyle.CN)).findFirst()
+                .map(rdn -> rdn.getFirst().getValue().toString()).orElse(issuer.id());
+    }
+
+    /** All issuers, oldest first. */
+    public List<IssuerRecord> issuers() {
+        return issuers;
+    }
+
+    public Optional<IssuerRecord> issuer(String id) {
+        return issuers.stream().filter(i -> i.id().equals(id)).findFirst();
+    }
+
+    /** The issuing CA's chain up to the root as far as it is known here, issuing CA first. */
+    public List<X509CertificateHolder> chain(String issuerId) {
+        List<X509CertificateHolder> chain = new ArrayList<>();
+        Optional<IssuerRecord> current = issuer(issuerId);
+        while (current.isPresent() && current.get().certificate().isPresent()) {
+            X509CertificateHolder certificate = current.get().certificate().get();
+            chain.add(certificate);
+            if (certificate.getSubject().equals(certificate.getIssuer())) {
+                break;
+            }
+            current = issuers.stream().filter(i -> i.certificate().map(c -> c.getSubject().equals(certificate.getIssuer())).orElse(false)).findFirst();
+        }
+        return chain;
+    }
+
+    /**
+     * Makes a new issuing CA and retires the current one, which keeps signing CRLs and OCSP responses for what it
+     * issued. With an internal root the new CA is active at once; with an external root it waits for its certificate.
+     */
+    public synchronized IssuerRecord rollover(Requester requester) {
+        requireRole(requester, "ca.issuer.rollover", "issuers", Role.CA_ADMIN);
+        int generation = issuers.stream().filter(i -> i.kind() == IssuerRecord.Kind.ISSUING).mapToInt(i -> Integer.parseInt(i.id().substring("issuing-".length())))
+                .max().orElse(0) + 1;
+        String subject = settings.issuingSubject().replaceFirst("(?i)^(\\s*CN\\s*=\\s*)([^,]+)", "$1$2 " + generation);
+        Optional<IssuerRecord> root = issuers.stream().filter(i -> i.kind() == IssuerRecord.Kind.ROOT && i.key().isPresent()).findFirst();
+        IssuerHierarchy hierarchy = new IssuerHierarchy(vault, clock);
+        IssuerRecord created;
+        if (root.isPresent()) {
+            retireActive();
+            created = createIssuing(hierarchy, generation, root.get().requireKey(), root.get().requireCertificate(), subject);
+        } else {
+            String id = "issuing-" + generation;
+            KeyUri key = newKey("ca-" + id);
+            PKCS10CertificationRequest csr = hierarchy.requestIssuing(key, settings.issuingKeySpec(), new X500Name(subject));
+            created = new IssuerRecord(id, IssuerRecord.Kind.ISSUING, IssuerRecord.State.PENDING, Optional.of(key), subject, Optional.empty(),
+                    Optional.of(encoded(csr)), clock.instant(), Optional.empty(), Optional.empty());
+            store.insertIssuer(created);
+            audit.record("ca.issuer.request", "issuer:" + id, Outcome.ALLOWED, "rollover: CSR made for the external root");
+        }
+        reload();
+        maintain();
+        return issuer(created.id()).orElseThrow();
+    }
+
+    private void retireActive() {
+        Active current = active;
+        if (current != null) {
+            store.setState(current.record().id(), IssuerRecord.State.RETIRED);
+            audit.record("ca.issuer.retire", "issuer:" + current.record().id(), Outcome.ALLOWED, "keeps serving CRL and OCSP");
+        }
+    }
+
+    /**
+     * Imports the certificate an external root signed for a pending issuing CA, with the chain above it. The
+     * certificate must certify exactly the pending key as a CA that may sign certificates and CRLs, and verify under
+     * the given issuer certificate.
+     */
+    public synchronized IssuerRecord importIssuingCertificate(String issuerId, List<X509CertificateHolder> chain, Requester requester) {
+        requireRole(requester, "ca.issuer.import", "issuer:" + issuerId, Role.CA_ADMIN);
+        IssuerRecord pending = issuer(issuerId).filter(i -> i.state() == IssuerRecord.State.PENDING)
+                .orElseThrow(() -> refuse("ca.issuer.import", "issuer:" + issuerId, ErrorType.CONFLICT, "issuer " + issuerId + " is not waiting for a certificate"));
+        if (chain.isEmpty()) {
+            throw refuse("ca.issuer.import", "issuer:" + issuerId, ErrorType.BAD_REQUEST, "send the signed certificate, then the certificates above it up to the root");
+        }
+        X509CertificateHolder certificate = chain.get(0);
+        SubjectPublicKeyInfo expected = SubjectPublicKeyInfo.getInstance(vault.publicKey(pending.requireKey()).getEncoded());
+        List<String> problems = new ArrayList<>();
+        if (!certificate.getSubjectPublicKeyInfo().equals(expected)) {
+            problems.add("it certifies a different key than the CSR of " + issuerId);
+        }
+        BasicConstraints constraints = BasicConstraints.fromExtensions(certificate.getExtensions());
+        if (constraints == null || !constraints.isCA()) {
+            problems.add("it is not a CA certificate (basicConstraints cA is not set)");
+        }
+        KeyUsage usage = KeyUsage.fromExtensions(certificate.getExtensions());
+        if (usage == null || !usage.hasUsages(KeyUsage.keyCertSign | KeyUsage.cRLSign)) {
+            problems.add("its keyUsage lacks keyCertSign and cRLSign");
+        }
+        if (!certificate.isValidOn(Date.from(clock.instant()))) {
+            problems.add("it is not valid now");
+        }
+        X509CertificateHolder parent = chain.size() > 1 ? chain.get(1) : null;
+        if (parent == null) {
+            problems.add("the certificate of the root that signed it is missing");
+        } else if (!signedBy(certificate, parent)) {
+            problems.add("its signature does not verify with " + parent.getSubject());
+        }
+        if (!problems.isEmpty()) {
+            throw refuse("ca.issuer.import", "issuer:" + issuerId, ErrorType.BAD_REQUEST, "the certificate cannot be used: " + String.join("; ", problems));
+        }
+        if (issuers.stream().noneMatch(i -> i.kind() == IssuerRecord.Kind.ROOT)) {
+            X509CertificateHolder top = chain.get(chain.size() - 1);
+            store.insertIssuer(new IssuerRecord(ROOT_ID, IssuerRecord.Kind.ROOT, IssuerRecord.State.ACTIVE, Optional.empty(), top.getSubject().toString(),
+                    Optional.of(top), Optional.empty(), clock.instant(), Optional.empty(), Optional.empty()));
+        }
+        retireActive();
+        if (!store.activate(issuerId, certificate)) {
+            throw refuse("ca.issuer.import", "issuer:" + issuerId, ErrorType.CONFLICT, "issuer " + issuerId + " was activated meanwhile");
+        }
+        audit.record("ca.issuer.import", "issuer:" + issuerId, Outcome.ALLOWED, "signed by " + certificate.getIssuer());
+        reload();
+        maintain();
+        return issuer(issuerId).orElseThrow();
+    }
+
+    private static boolean signedBy(X509CertificateHolder certificate, X509CertificateHolder issuer) {
+        try {
+            return certificate.isSignatureValid(new JcaContentVerifierProviderBuilder().build(issuer));
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    // ---- issuance
+
+    /** Issues a certificate from a CSR or a handed-over key, after checking the requester may have it. */
+    public IssuedCertificate issue(IssueRequest request, Requester requester) {
+        CertificateProfile profile = Profiles.byName(request.profile()).filter(p -> REQUESTABLE.contains(p.name()))
+                .orElseThrow(() -> refuse("ca.issue", "profile:" + request.profile(), ErrorType.BAD_REQUEST,
+                        "unknown profile '" + request.profile() + "'; requestable profiles are " + REQUESTABLE.stream().sorted().toList()));
+        Active issuing = active;
+        if (issuing == null) {
+            throw new LetterlockException(ErrorType.UNAVAILABLE, "no issuing CA is active: the issuing CA waits for its certificate from the external root (docs/ca.md)");
+        }
+        SubjectPublicKeyInfo publicKey;
+        List<String> requestedMailboxes = List.of();
+        List<String> requestedHosts = List.of();
+        if (request.csr().isPresent()) {
+            CertificationRequest csr;
+            try {
+                csr = CertificationRequest.read(request.csr().get());
+            } catch (LetterlockException e) {
+                throw refuse("ca.issue", "profile:" + profile.name(), e.type(), e.getMessage());
+            }
+            publicKey = csr.publicKey();
+            requestedMailboxes = csr.mailboxes();
+            requestedHosts = csr.hosts();
+        } else {
+            publicKey = request.publicKey().orElseThrow(() -> refuse("ca.issue", "profile:" + profile.name(), ErrorType.BAD_REQUEST,
+                    "send a PKCS#10 certificate request (csr)"));
+        }
+        String target;
+        List<String> names;
+        X500Name subject;
+        Optional<String> mailbox = Optional.empty();
+        if (profile.names() == CertificateProfile.Names.MAILBOXES) {
+            String address = mailboxOf(request, requestedMailboxes, profile);
+            mailbox = Optional.of(address);
+            target = "mailbox:" + address;
+            authorizeMailbox(requester, address, "ca.issue");
+            names = List.of(address);
+            subject = subject(BCStyle.CN, address);
+        } else {
+            requireRole(requester, "ca.issue", "profile:" + profile.name(), Role.RA_OFFICER, Role.CA_ADMIN);
+            names = hostsOf(request.hosts().isEmpty() ? requestedHosts : request.hosts());
+            target = "hosts:" + String.join(",", names);
+            subject = subject(BCStyle.CN, names.get(0));
+        }
+        Duration validity = validity(request, profile, target);
+        Set<KeyUse> extra = request.nonRepudiation() ? EnumSet.of(KeyUse.NON_REPUDIATION) : EnumSet.noneOf(KeyUse.class);
+        Optional<String> pairId = Optional.empty();
+        Optional<String> newPair = Optional.empty();
+        if (PAIRED.contains(profile.name())) {
+            if (request.pairId().isPresent()) {
+                String wanted = request.pairId().get();
+                String pairMailbox = store.pairMailbox(wanted).orElseThrow(() -> refuse("ca.issue", target, ErrorType.NOT_FOUND, "no pair " + wanted));
+                if (!pairMailbox.equals(mailbox.orElseThrow())) {
+                    throw refuse("ca.issue", target, ErrorType.BAD_REQUEST, "pair " + wanted + " belongs to another mailbox");
+                }
+                if (store.pair(wanted).stream().anyMatch(c -> c.profile().equals(profile.name()))) {
+                    throw refuse("ca.issue", target, ErrorType.CONFLICT, "pair " + wanted + " has a " + profile.name() + " certificate already; renew the pair instead");
+                }
+                pairId = Optional.of(wanted);
+            } else {
+                pairId = Optional.of(UUID.randomUUID().toString());
+                newPair = mailbox;
+            }
+        } else if (request.pairId().isPresent()) {
+            throw refuse("ca.issue", target, ErrorType.BAD_REQUEST, "only mailbox-signing and mailbox-encryption certificates form pairs");
+        }
+        X509CertificateHolder certificate;
+        try {
+            certificate = issuing.issuer().issue(profile, publicKey, subject, names, extra, validity);
+        } catch (LetterlockException e) {
+            throw refuse("ca.issue", target, e.type(), e.getMessage());
+        }
+        IssuedCertificate issued = fromHolder(certificate, issuing.record().id(), profile.name(), mailbox, pairId, requester.name());
+        store.insertCertificate(issued, newPair);
+        ocsp.presign(issuing.record(), issued.serial());
+        audit.record("ca.issue", "certificate:" + issued.serialHex(), Outcome.ALLOWED, profile.id() + " " + target
+                + pairId.map(p -> " pair " + p).orElse("") + " by " + issuing.record().id());
+        return issued;
+    }
+
+    private String mailboxOf(IssueRequest request, List<String> inCsr, CertificateProfile profile) {
+        String address;
+        if (request.mailbox().isPresent()) {
+            address = normalise(request.mailbox().get(), profile);
+        } else if (inCsr.size() == 1) {
+            address = normalise(inCsr.get(0), profile);
+        } else {
+            throw refuse("ca.issue", "profile:" + profile.name(), ErrorType.BAD_REQUEST, "name the mailbox: a " + profile.name() + " certificate is for exactly one address");
+        }
+        for (String named : inCsr) {
+            if (!normalise(named, profile).equals(address)) {
+                throw refuse("ca.issue", "mailbox:" + address, ErrorType.BAD_REQUEST,
+                        "the CSR names the address " + named + ", which is not the mailbox " + address + " this certificate is for");
+            }
+        }
+        return address;
+    }
+
+    private String normalise(String address, CertificateProfile profile) {
+        try {
+            return MailAddress.normalise(address);
+        } catch (LetterlockException e) {
+            throw refuse("ca.issue", "profile:" + profile.name(), ErrorType.BAD_REQUEST, e.getMessage());
+        }
+    }
+
+    private List<String> hostsOf(List<String> hosts) {
+        if (hosts.isEmpty()) {
+            throw refuse("ca.issue", "profile:tls-server", ErrorType.BAD_REQUEST, "name the host names (dNSName) of the mail host");
+        }
+        List<String> normalised = new ArrayList<>();
+        for (String host : hosts) {
+            String ascii;
+            try {
+                ascii = IDN.toASCII(host.trim(), IDN.USE_STD3_ASCII_RULES).toLowerCase(Locale.ROOT);
+            } catch (IllegalArgumentException e) {
+                throw refuse("ca.issue", "host:" + host, ErrorType.BAD_REQUEST, "'" + host + "' is not a host name");
+            }
+            if (!ascii.matches("([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?")) {
+                throw refuse("ca.issue", "host:" + host, ErrorType.BAD_REQUEST, "'" + host + "' is not a fully qualified host name (no wildcards, no IP addresses)");
+            }
+            normalised.add(ascii);
+        }
+        return normalised.stream().distinct().toList();
+    }
+
+    private Duration validity(IssueRequest request, CertificateProfile profile, String target) {
+        int max = Math.min(settings.maxValidityDays(), profile.maxValidityDays());
+        int days = request.validityDays().orElse(Math.min(settings.validityDays(), max));
+        if (days < 1 || days > max) {
+            throw refuse("ca.issue", target, ErrorType.BAD_REQUEST, "validity must be 1 to " + max + " days for " + profile.name() + ", got " + days);
+        }
+        return Duration.ofDays(days);
+    }
+
+    /** An owner may act on a mailbox registered to their account and verified; an RA officer on any mailbox. */
+    private void authorizeMailbox(Requester requester, String address, String action) {
+        if (requester.has(Role.RA_OFFICER)) {
+            return;
+        }
+        if (requester.has(Role.MAILBOX_OWNER)) {
+            Optional<MailboxIdentity> identity = identities.find(address);
+            if (identity.isEmpty() || !identity.get().owner().equals(requester.name())) {
+                throw refuse(action, "mailbox:" + address, ErrorType.FORBIDDEN, address + " is not a mailbox of " + requester.name());
+            }
+            if (!identity.get().verified()) {
+                throw refuse(action, "mailbox:" + address, ErrorType.FORBIDDEN, address + " is not verified yet: confirm the link mailed to it first");
+            }
+            return;
+        }
+        throw refuse(action, "mailbox:" + address, ErrorType.FORBIDDEN, "this needs role ra-officer, or mailbox-owner of " + address);
+    }
+
+    private void requireRole(Requester requester, String action, String target, Role... roles) {
+        if (Arrays.stream(roles).noneMatch(requester::has)) {
+            throw refuse(action, target, ErrorType.FORBIDDEN, "this needs one of the roles " + Arrays.stream(roles).map(Role::id).toList());
+        }
+    }
+
+    /** Audits a refusal and returns the error to throw. */
+    private LetterlockException refuse(String action, String target, ErrorType type, String message) {
+        audit.record(action, target, type == ErrorType.FORBIDDEN || type == ErrorType.UNAUTHORIZED ? Outcome.DENIED : Outcome.FAILED, message);
+        return new LetterlockException(type, message);
+    }
+
+    private IssuedCertificate fromHolder(X509CertificateHolder certificate, String issuerId, String profile, Optional<String> mailbox, Optional<String> pairId,
+                                         String requestedBy) {
+        return new IssuedCertificate(certificate.getSerialNumber(), issuerId, profile, mailbox, certificate.getSubject().toString(),
+                certificate.getNotBefore().toInstant(), certificate.getNotAfter().toInstant(), encoded(certificate), pairId, requestedBy, clock.instant(),
+                Optional.empty());
+    }
+
+    private static X500Name subject(ASN1ObjectIdentifier attribute, String value) {
+        return new X500NameBuilder(BCStyle.INSTANCE).addRDN(attribute, value).build();
+    }
+
+    // ---- reading
+
+    public IssuedCertificate certificate(BigInteger serial, Requester requester) {
+        IssuedCertificate certificate = store.certificate(serial).orElseThrow(() -> new LetterlockException(ErrorType.NOT_FOUND, "no certificate with serial "
+                + IssuedCertificate.hex(serial)));
+        if (!requester.has(Role.RA_OFFICER) && !requester.has(Role.CA_ADMIN) && !requester.has(Role.AUDITOR)) {
+            authorizeMailbox(requester, certificate.mailbox().orElse("(none)"), "ca.read");
+        }
+        return certificate;
+    }
+
+    public List<IssuedCertificate> search(String mailbox, String profile, Boolean revoked, int limit, Requester requester) {
+        if (limit < 1 || limit > 1000) {
+            throw new LetterlockException(ErrorType.BAD_REQUEST, "limit must be 1 to 1000");
+        }
+        String address = mailbox == null ? null : MailAddress.normalise(mailbox);
+        if (!requester.has(Role.RA_OFFICER) && !requester.has(Role.CA_ADMIN) && !requester.has(Role.AUDITOR)) {
+            if (address == null) {
+                throw refuse("ca.search", "certificates", ErrorType.FORBIDDEN, "name one of your mailboxes (mailbox=...)");
+            }
+            authorizeMailbox(requester, address, "ca.search");
+        }
+        return store.search(address, profile, revoked, limit);
+    }
+
+    /** The certificates of a pair, oldest first. */
+    public List<IssuedCertificate> pair(String pairId, Requester requester) {
+        String mailbox = store.pairMailbox(pairId).orElseThrow(() -> new LetterlockException(ErrorType.NOT_FOUND, "no pair " + pairId));
+        if (!requester.has(Role.RA_OFFICER) && !requester.has(Role.CA_ADMIN) && !requester.has(Role.AUDITOR)) {
+            authorizeMailbox(requester, mailbox, "ca.read");
+        }
+        return store.pair(pairId);
+    }
+
+    // ---- revocation
+
+    /**
+     * Revokes a certificate; with {@code withPair}, the other certificates of its pair too (what a keyCompromise of a
+     * mailbox usually needs). Returns every certificate this call revoked.
+     */
+    public List<IssuedCertificate> revoke(BigInteger serial, RevocationReason reason, boolean withPair, Requester requester) {
+        IssuedCertificate certificate = store.certificate(serial).orElseThrow(() -> refuse("ca.revoke", "certificate:" + IssuedCertificate.hex(serial),
+                ErrorType.NOT_FOUND, "no certificate with serial " + IssuedCertificate.hex(serial)));
+        authorizeRevocation(certificate, requester);
+        if (certificate.revoked()) {
+            throw refuse("ca.revoke", "certificate:" + certificate.serialHex(), ErrorType.CONFLICT, "certificate " + certificate.serialHex() + " was revoked already on "
+                    + certificate.revocation().get().at());
+        }
+        List<IssuedCertificate> targets = new ArrayList<>();
+        targets.add(certificate);
+        if (withPair && certificate.pairId().isPresent()) {
+            store.pair(certificate.pairId().get()).stream().filter(c -> !c.revoked() && !c.serial().equals(serial)).forEach(targets::add);
+        }
+        return revokeAll(targets, reason, requester);
+    }
+
+    /** Revokes every unrevoked certificate of a pair. */
+    public List<IssuedCertificate> revokePair(String pairId, RevocationReason reason, Requester requester) {
+        List<IssuedCertificate> members = pair(pairId, requester);
+        for (IssuedCertificate member : members) {
+            authorizeRevocation(member, requester);
+        }
+        return revokeAll(members.stream().filter(c -> !c.revoked()).toList(), reason, requester);
+    }
+
+    private void authorizeRevocation(IssuedCertificate certificate, Requester requester) {
+        String target = "certificate:" + certificate.serialHex();
+        if (certificate.profile().equals(ISSUING_CA_PROFILE) || certificate.profile().equals(Profiles.OCSP_SIGNING.name())) {
+            requireRole(requester, "ca.revoke", target, Role.CA_ADMIN);
+        } else if (certificate.mailbox().isPresent()) {
+            if (!requester.has(Role.CA_ADMIN)) {
+                authorizeMailbox(requester, certificate.mailbox().get(), "ca.revoke");
+            }
+        } else {
+            requireRole(requester, "ca.revoke", target, Role.CA_ADMIN, Role.RA_OFFICER);
+        }
+    }
+
+    private List<IssuedCertificate> revokeAll(List<IssuedCertificate> targets, RevocationReason reason, Requester requester) {
+        Instant now = clock.instant();
+        List<IssuedCertificate> revoked = new ArrayList<>();
+        for (IssuedCertificate target : targets) {
+            if (store.revoke(target.serial(), now, reason, requester.name())) {
+                issuer(target.issuerId()).ifPresent(i -> ocsp.presign(i, target.serial()));
+                crlsDue.add(target.issuerId());
+                audit.record("ca.revoke", "certificate:" + target.serialHex(), Outcome.ALLOWED, reason.rfcName()
+                        + target.mailbox().map(m -> " mailbox:" + m).orElse("") + target.pairId().map(p -> " pair " + p).orElse(""));
+                revoked.add(store.certificate(target.serial()).orElseThrow());
+            }
+        }
+        return revoked;
+    }
+
+    /**
+     * Renews a pair: a new pair for the same mailbox with a new signing certificate from the client's CSR and, until
+     * escrow makes encryption keys, a new encryption certificate from the encryption CSR if one is sent.
+     */
+    public List<IssuedCertificate> renewPair(String pairId, byte[] signingCsr, Optional<byte[]> encryptionCsr, Requester requester) {
+        List<IssuedCertificate> old = pair(pairId, requester);
+        String mailbox = store.pairMailbox(pairId).orElseThrow();
+        boolean nonRepudiation = old.stream().filter(c -> c.profile().equals(Profiles.MAILBOX_SIGNING.name())).findFirst()
+                .map(c -> KeyUsage.fromExtensions(c.holder().getExtensions()).hasUsages(KeyUsage.nonRepudiation)).orElse(false);
+        IssuedCertificate signing = issue(new IssueRequest(Profiles.MAILBOX_SIGNING.name(), Optional.of(signingCsr), Optional.empty(), Optional.of(mailbox),
+                List.of(), Optional.empty(), OptionalInt.empty(), nonRepudiation), requester);
+        List<IssuedCertificate> renewed = new ArrayList<>(List.of(signing));
+        encryptionCsr.ifPresent(csr -> renewed.add(issue(IssueRequest.mailbox(Profiles.MAILBOX_ENCRYPTION.name(), csr, mailbox).inPair(signing.pairId().orElseThrow()),
+                requester)));
+        audit.record("ca.pair.renew", "pair:" + pairId, Outcome.ALLOWED, "renewed as pair " + signing.pairId().orElseThrow());
+        return renewed;
+    }
+
+    // ---- CRLs and OCSP
+
+    public OcspResponder ocsp() {
+        return ocsp;
+    }
+
+    private Optional<IssuedCertificate> findForOcsp(BigInteger serial) {
+        return store.certificate(serial);
+    }
+
+    /** The last signed full or delta CRL of an issuer. */
+    public Optional<CaStore.StoredCrl> crl(String issuerId, boolean delta) {
+        return store.crl(issuerId, delta);
+    }
+
+    /** Signs new full and delta CRLs for every issuer now (also what the schedule runs). */
+    public void publishAllCrls() {
+        for (IssuerRecord issuer : signingIssuers()) {
+            crls.publishFull(issuer);
+            crls.publishDelta(issuer);
+            crlsDue.remove(issuer.id());
+        }
+    }
+
+    private void publishDueDeltas() {
+        for (IssuerRecord issuer : signingIssuers()) {
+            if (crlsDue.remove(issuer.id())) {
+                crls.publishDelta(issuer);
+            }
+        }
+    }
+
+    /** Other nodes revoke too: their revocations drop this node's cached OCSP responses within seconds. */
+    private void followRevocations() {
+        Instant until = clock.instant();
+        for (BigInteger serial : store.revokedSince(revocationsSeenUntil.minusSeconds(5))) {
+            store.certificate(serial).ifPresent(c -> ocsp.forget(c.issuerId(), serial));
+        }
+        revocationsSeenUntil = until;
+    }
+
+    // ---- expiry
+
+    /** Mails owners whose certificates expire within the configured days, once per notice. */
+    void sendExpiryNotices() {
+        List<Integer> days = settings.expiryNoticeDays();
+        Instant now = clock.instant();
+        for (int index = days.size(); index >= 1; index--) {
+            int notice = index;
+            for (IssuedCertificate certificate : store.expiring(now, now.plus(Duration.ofDays(days.get(index - 1))), notice, 1000)) {
+                if (store.noticeSent(certificate.serial(), notice)) {
+                    String mailbox = certificate.mailbox().orElseThrow();
+                    long left = Math.max(0, (Duration.between(now, certificate.notAfter()).toSeconds() + 86_399) / 86_400);
+                    mail.send(mailbox, "Your " + certificate.profile() + " certificate for " + mailbox + " expires on " + DAY.format(certificate.notAfter()),
+                            "Your certificate for " + mailbox + " (" + certificate.profile() + ", serial " + certificate.serialHex() + ") expires in " + left
+                                    + " days, on " + DAY.format(certificate.notAfter()) + ".\n\n"
+                                    + "Renew it before then so that you can keep signing and reading encrypted mail: run letterlock-enroll, or ask your "
+                                    + "administrator" + certificate.pairId().map(p -> " to renew pair " + p).orElse("") + ".\n");
+                    audit.record("ca.expiry-notice", "certificate:" + certificate.serialHex(), Outcome.ALLOWED, left + " days left");
+                }
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        scheduler.shutdownNow();
+    }
+
+    private static byte[] encoded(X509CertificateHolder certificate) {
+        try {
+            return certificate.getEncoded();
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot encode a certificate", e);
+        }
+    }
+
+    private static byte[] encoded(PKCS10CertificationRequest csr) {
+        try {
+            return csr.getEncoded();
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot encode a certificate request", e);
+        }
+    }
+}

@@ -1,0 +1,35 @@
+package org.letterlock.ca;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import org.bouncycastle.cert.X509CertificateHolder;
+
+/** Encodings of certificates this module hands out. */
+public final class Certificates {
+    private static final Base64.Encoder PEM_BODY = Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII));
+
+    private Certificates() {
+    }
+
+    /** A certificate read back from the store: a failure means stored bytes were damaged, a server-side fault. */
+    public static X509CertificateHolder holder(byte[] der) {
+        try {
+            return new X509CertificateHolder(der);
+        } catch (IOException e) {
+            throw new IllegalStateException("a stored certificate does not parse: " + e.getMessage(), e);
+        }
+    }
+
+    public static String pem(String label, byte[] der) {
+        return "-----BEGIN " + label + "-----\n" + PEM_BODY.encodeToString(der) + "\n-----END " + label + "-----\n";
+    }
+
+    public static String pem(X509CertificateHolder certificate) {
+        try {
+            return pem("CERTIFICATE", certificate.getEncoded());
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot encode a certificate", e);
+        }
+    }
+}

@@ -1,0 +1,330 @@
+package org.letterlock.ca;
+
+import java.io.IOException;
+import java.math.BigInteger;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Date;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.ASN1OctetString;
+import org.bouncycastle.asn1.DERNull;
+import org.bouncycastle.asn1.ocsp.OCSPObjectIdentifiers;
+import org.bouncycastle.asn1.oiw.OIWObjectIdentifiers;
+import org.bouncycastle.asn1.nist.NISTObjectIdentifiers;
+import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.Extensions;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cert.ocsp.BasicOCSPRespBuilder;
+import org.bouncycastle.cert.ocsp.CertificateID;
+import org.bouncycastle.cert.ocsp.CertificateStatus;
+import org.bouncycastle.cert.ocsp.OCSPException;
+import org.bouncycastle.cert.ocsp.OCSPReq;
+import org.bouncycastle.cert.ocsp.OCSPResp;
+import org.bouncycastle.cert.ocsp.OCSPRespBuilder;
+import org.bouncycastle.cert.ocsp.Req;
+import org.bouncycastle.cert.ocsp.RespID;
+import org.bouncycastle.cert.ocsp.RevokedStatus;
+import org.bouncycastle.cert.ocsp.UnknownStatus;
+import org.bouncycastle.operator.DigestCalculator;
+import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.bc.BcDigestCalculatorProvider;
+import org.letterlock.vault.KeyVault;
+
+/**
+ * OCSP (RFC 6960) in the lightweight profile (RFC 5019). Responses without a nonce are signed ahead, kept in memory
+ * and re-signed in the background once half their validity has passed, so the common request costs a map lookup;
+ * a request with a nonce is signed for that request. Every response is signed by the issuer's delegated responder
+ * (ocsp-signing profile, id-pkix-ocsp-nocheck). Serials an issuer never issued are answered "unknown" and not cached,
+ * so random serials cannot fill memory.
+ */
+public final class OcspResponder {
+    /** Responses kept in memory at most; beyond it the least useful are dropped and signed again when asked for. */
+    static final int MAX_CACHED = 200_000;
+    /** RFC 8954: a nonce longer than 32 octets is refused. */
+    static final int MAX_NONCE = 32;
+    /** A request with more than this many CertIDs is refused: each one costs a lookup. */
+    static final int MAX_REQUESTS = 20;
+    public static final int MAX_REQUEST_BYTES = 10 * 1024;
+    /** CertID hash algorithms answered: SHA-1 (what RFC 5019 clients send) and SHA-256. */
+    private static final List<ASN1ObjectIdentifier> HASHES = List.of(OIWObjectIdentifiers.idSHA1, NISTObjectIdentifiers.id_sha256);
+
+    private static final byte[] MALFORMED = simple(OCSPRespBuilder.MALFORMED_REQUEST);
+    private static final byte[] UNAUTHORIZED = simple(OCSPRespBuilder.UNAUTHORIZED);
+    private static final byte[] TRY_LATER = simple(OCSPRespBuilder.TRY_LATER);
+
+    /** What the HTTP layer sends: the DER, and for cacheable answers their validity (RFC 5019 HTTP caching headers). */
+    public record Answer(byte[] der, Optional<Instant> thisUpdate, Optional<Instant> nextUpdate, String outcome) {
+    }
+
+    /** The status of a serial as the store knows it; empty when the issuer never issued it. */
+    public interface StatusLookup {
+        Optional<IssuedCertificate> find(BigInteger serial);
+    }
+
+    private record ResponderKey(IssuerRecord issuer, RespID responderId, X509CertificateHolder[] chain) {
+    }
+
+    private record CacheKey(String issuerId, BigInteger serial, ASN1ObjectIdentifier hash) {
+    }
+
+    private record Cached(byte[] der, Instant thisUpdate, Instant nextUpdate, Instant refreshAt) {
+    }
+
+    private final KeyVault vault;
+    private final StatusLookup lookup;
+    private final Duration validity;
+    private final Clock clock;
+    private final Executor refresher;
+    private final ConcurrentHashMap<CacheKey, Cached> cache = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<CacheKey, Boolean> refreshing = new ConcurrentHashMap<>();
+    /** (hash algorithm, issuerNameHash, issuerKeyHash) in hex, to the issuer: how a CertID names its CA. */
+    private volatile Map<String, ResponderKey> responders = Map.of();
+
+    public OcspResponder(KeyVault vault, StatusLookup lookup, Duration validity, Clock clock, Executor refresher) {
+        this.vault = vault;
+        this.lookup = lookup;
+        this.validity = validity;
+        this.clock = clock;
+        this.refresher = refresher;
+    }
+
+    /** Sets the issuers answered for: those with a delegated responder certificate. */
+    public void useIssuers(List<IssuerRecord> issuers) {
+        Map<String, ResponderKey> byHash = new HashMap<>();
+        for (IssuerRecord issuer : issuers) {
+            if (issuer.certificate().isEmpty() || issuer.ocspCertificate().isEmpty() || issuer.ocspKey().isEmpty()) {
+                continue;
+            }
+            X509CertificateHolder responderCertificate = issuer.ocspCertificate().get();
+            ResponderKey key = new ResponderKey(issuer, respId(responderCertificate.getSubjectPublicKeyInfo()), new X509CertificateHolder[] {responderCertificate});
+            for (ASN1ObjectIdentifier hash : HASHES) {
+                byHash.put(issuerHashKey(hash, issuer.certificate().get()), key);
+            }
+        }
+        responders = Map.copyOf(byHash);
+        cache.clear();
+    }
+
+    /** Answers a DER OCSPRequest. Never throws for bad input: that is a malformedRequest response. */
+    public Answer respond(byte[] request) {
+        OCSPReq parsed;
+        try {
+            if (request == null || request.length == 0 || request.length > MAX_REQUEST_BYTES) {
+                return new Answer(MALFORMED, Optional.empty(), Optional.empty(), "malformed: empty or over " + MAX_REQUEST_BYTES + " bytes");
+            }
+            parsed = new OCSPReq(request);
+        } catch (IOException | RuntimeException e) {
+            return new Answer(MALFORMED, Optional.empty(), Optional.empty(), "malformed: not an OCSPRequest");
+        }
+        Req[] requests;
+        Optional<ASN1OctetString> nonce;
+        try {
+            requests = parsed.getRequestList();
+            nonce = nonce(parsed);
+        } catch (RuntimeException e) {
+            return new Answer(MALFORMED, Optional.empty(), Optional.empty(), "malformed: " + e.getMessage());
+        }
+        if (requests.length == 0 || requests.length > MAX_REQUESTS) {
+            return new Answer(MALFORMED, Optional.empty(), Optional.empty(), "malformed: " + requests.length + " CertIDs (1 to " + MAX_REQUESTS + ")");
+        }
+        if (nonce.isPresent() && (nonce.get().getOctets().length == 0 || nonce.get().getOctets().length > MAX_NONCE)) {
+            return new Answer(MALFORMED, Optional.empty(), Optional.empty(), "malformed: nonce of " + nonce.get().getOctets().length + " octets (1 to 32)");
+        }
+        ResponderKey responder = null;
+        for (Req single : requests) {
+            ResponderKey match = responders.get(issuerHashKey(single.getCertID()));
+            if (match == null || responder != null && match != responder) {
+                return new Answer(UNAUTHORIZED, Optional.empty(), Optional.empty(), "unauthorized: issuer not served here");
+            }
+            responder = match;
+        }
+        try {
+            if (requests.length == 1 && nonce.isEmpty()) {
+                return cached(responder, requests[0].getCertID());
+            }
+            Instant now = clock.instant();
+            BasicOCSPRespBuilder builder = new BasicOCSPRespBuilder(responder.responderId());
+            for (Req single : requests) {
+                addStatus(builder, responder, single.getCertID(), now);
+            }
+            if (nonce.isPresent()) {
+                // The request's own extension goes back: its value is the nonce OCTET STRING, byte for byte.
+                builder.setResponseExtensions(new Extensions(parsed.getExtension(OCSPObjectIdentifiers.id_pkix_ocsp_nonce)));
+            }
+            return new Answer(sign(builder, responder, now), Optional.empty(), Optional.empty(), "signed for this request");
+        } catch (RuntimeException e) {
+            return new Answer(TRY_LATER, Optional.empty(), Optional.empty(), "tryLater: " + e.getMessage());
+        }
+    }
+
+    /** Signs the response for a new or changed certificate now, so the first request after it finds it ready. */
+    public void presign(IssuerRecord issuer, BigInteger serial) {
+        ResponderKey responder = responders.get(issuerHashKey(OIWObjectIdentifiers.idSHA1, issuer.requireCertificate()));
+        if (responder == null) {
+            return;
+        }
+        forget(issuer.id(), serial);
+        put(new CacheKey(issuer.id(), serial, OIWObjectIdentifiers.idSHA1), signOne(responder, certificateId(issuer.requireCertificate(), serial)));
+    }
+
+    /** Drops the cached responses of a serial (every CertID hash): a revocation is answered as such from now on. */
+    public void forget(String issuerId, BigInteger serial) {
+        for (ASN1ObjectIdentifier hash : HASHES) {
+            cache.remove(new CacheKey(issuerId, serial, hash));
+        }
+    }
+
+    public int cachedCount() {
+        return cache.size();
+    }
+
+    /** Drops expired entries; run from the CA's scheduler. */
+    public void sweep() {
+        Instant now = clock.instant();
+        cache.values().removeIf(c -> !c.nextUpdate().isAfter(now));
+    }
+
+    private Answer cached(ResponderKey responder, CertificateID id) {
+        CacheKey key = new CacheKey(responder.issuer().id(), id.getSerialNumber(), id.getHashAlgOID());
+        Instant now = clock.instant();
+        Cached hit = cache.get(key);
+        if (hit != null && hit.nextUpdate().isAfter(now)) {
+            if (!hit.refreshAt().isAfter(now) && refreshing.putIfAbsent(key, Boolean.TRUE) == null) {
+                refresher.execute(() -> {
+                    try {
+                        put(key, signOne(responder, id));
+                    } finally {
+                        refreshing.remove(key);
+                    }
+                });
+            }
+            return new Answer(hit.der(), Optional.of(hit.thisUpdate()), Optional.of(hit.nextUpdate()), "cached");
+        }
+        Optional<IssuedCertificate> known = find(responder, id);
+        Cached signed = signOne(responder, id, known, now);
+        if (known.isPresent()) {
+            put(key, signed);
+        }
+        return new Answer(signed.der(), Optional.of(signed.thisUpdate()), Optional.of(signed.nextUpdate()), known.isPresent() ? "signed and cached" : "unknown serial");
+    }
+
+    private Optional<IssuedCertificate> find(ResponderKey responder, CertificateID id) {
+        return lookup.find(id.getSerialNumber()).filter(c -> c.issuerId().equals(responder.issuer().id()));
+    }
+
+    private Cached signOne(ResponderKey responder, CertificateID id) {
+        return signOne(responder, id, find(responder, id), clock.instant());
+    }
+
+    private Cached signOne(ResponderKey responder, CertificateID id, Optional<IssuedCertificate> known, Instant now) {
+        BasicOCSPRespBuilder builder = new BasicOCSPRespBuilder(responder.responderId());
+        Instant thisUpdate = now.minusSeconds(60);
+        Instant nextUpdate = now.plus(validity);
+        builder.addResponse(id, status(known), Date.from(thisUpdate), Date.from(nextUpdate), null);
+        return new Cached(sign(builder, responder, now), thisUpdate, nextUpdate, now.plus(validity.dividedBy(2)));
+    }
+
+    private void addStatus(BasicOCSPRespBuilder builder, ResponderKey responder, CertificateID id, Instant now) {
+        builder.addResponse(id, status(find(responder, id)), Date.from(now.minusSeconds(60)), Date.from(now.plus(validity)), null);
+    }
+
+    private static CertificateStatus status(Optional<IssuedCertificate> known) {
+        if (known.isEmpty()) {
+            return new UnknownStatus();
+        }
+        return known.get().revocation()
+                .<CertificateStatus>map(r -> r.reason() == RevocationReason.UNSPECIFIED
+                        ? new RevokedStatus(Date.from(r.at()))
+                        : new RevokedStatus(Date.from(r.at()), r.reason().code()))
+                .orElse(CertificateStatus.GOOD);
+    }
+
+    private byte[] sign(BasicOCSPRespBuilder builder, ResponderKey responder, Instant now) {
+        try {
+            OCSPResp response = new OCSPRespBuilder().build(OCSPRespBuilder.SUCCESSFUL,
+                    builder.build(vault.signer(responder.issuer().ocspKey().orElseThrow()), responder.chain(), Date.from(now)));
+            return response.getEncoded();
+        } catch (OCSPException | IOException e) {
+            throw new IllegalStateException("cannot sign an OCSP response: " + e.getMessage(), e);
+        }
+    }
+
+    private void put(CacheKey key, Cached value) {
+        if (cache.size() >= MAX_CACHED) {
+            sweep();
+            if (cache.size() >= MAX_CACHED) {
+                // Still full of live entries: drop a slice; they are signed again on their next request.
+                int drop = MAX_CACHED / 10;
+                var keys = cache.keySet().iterator();
+                while (drop-- > 0 && keys.hasNext()) {
+                    keys.next();
+                    keys.remove();
+                }
+            }
+        }
+        cache.put(key, value);
+    }
+
+    private static Optional<ASN1OctetString> nonce(OCSPReq request) {
+        Extension extension = request.getExtension(OCSPObjectIdentifiers.id_pkix_ocsp_nonce);
+        if (extension == null) {
+            return Optional.empty();
+        }
+        // RFC 8954: the nonce is an OCTET STRING inside the extension's OCTET STRING.
+        return Optional.of(ASN1OctetString.getInstance(extension.getParsedValue()));
+    }
+
+    static CertificateID certificateId(X509CertificateHolder issuer, BigInteger serial) {
+        try {
+            return new CertificateID(digest(OIWObjectIdentifiers.idSHA1), issuer, serial);
+        } catch (OCSPException e) {
+            throw new IllegalStateException("cannot make a CertID", e);
+        }
+    }
+
+    private static String issuerHashKey(CertificateID id) {
+        return id.getHashAlgOID().getId() + ":" + HexFormat.of().formatHex(id.getIssuerNameHash()) + ":" + HexFormat.of().formatHex(id.getIssuerKeyHash());
+    }
+
+    private static String issuerHashKey(ASN1ObjectIdentifier hash, X509CertificateHolder issuer) {
+        try {
+            return issuerHashKey(new CertificateID(digest(hash), issuer, BigInteger.ONE));
+        } catch (OCSPException e) {
+            throw new IllegalStateException("cannot hash issuer " + issuer.getSubject(), e);
+        }
+    }
+
+    private static RespID respId(SubjectPublicKeyInfo responderKey) {
+        try {
+            return new RespID(responderKey, digest(OIWObjectIdentifiers.idSHA1));
+        } catch (OCSPException e) {
+            throw new IllegalStateException("cannot make the responder id", e);
+        }
+    }
+
+    private static DigestCalculator digest(ASN1ObjectIdentifier algorithm) {
+        try {
+            return new BcDigestCalculatorProvider().get(new AlgorithmIdentifier(algorithm, DERNull.INSTANCE));
+        } catch (OperatorCreationException e) {
+            throw new IllegalStateException("no digest " + algorithm, e);
+        }
+    }
+
+    private static byte[] simple(int status) {
+        try {
+            return new OCSPRespBuilder().build(status, null).getEncoded();
+        } catch (OCSPException | IOException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+}

@@ -1,0 +1,390 @@
+package org.letterlock.ca;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.math.BigInteger;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.Function;
+import java.util.stream.Stream;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cert.ocsp.BasicOCSPResp;
+import org.bouncycastle.cert.ocsp.OCSPReqBuilder;
+import org.bouncycastle.cert.ocsp.OCSPResp;
+import org.bouncycastle.cert.ocsp.RevokedStatus;
+import org.bouncycastle.cert.ocsp.SingleResp;
+import org.bouncycastle.cert.ocsp.UnknownStatus;
+import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.letterlock.platform.audit.AuditRecord;
+import org.letterlock.platform.audit.Outcome;
+import org.letterlock.platform.config.LetterlockConfig;
+import org.letterlock.platform.error.ErrorType;
+import org.letterlock.platform.error.LetterlockException;
+import org.letterlock.platform.identity.Role;
+import org.letterlock.platform.runtime.Letterlock;
+import org.letterlock.platform.store.MovableClock;
+import org.letterlock.platform.store.Outbox;
+
+/**
+ * The CA behaves the same on every database: hierarchy on first start, issuance with the requester's right checked,
+ * pairs, revocation, CRLs, OCSP and rollover, each checked with OpenSSL where a relying party would.
+ */
+public abstract class CaConformance {
+    static final Requester OFFICER = new Requester("rita", Set.of(Role.RA_OFFICER));
+    static final Requester ADMIN = new Requester("carl", Set.of(Role.CA_ADMIN));
+    static final Requester ALICE = new Requester("alice", Set.of(Role.MAILBOX_OWNER));
+    static final Requester BOB = new Requester("bob", Set.of(Role.MAILBOX_OWNER));
+
+    @TempDir
+    Path dataDir;
+    @TempDir
+    Path work;
+
+    protected final MovableClock clock = new MovableClock();
+    protected Letterlock platform;
+    protected CertificateAuthority ca;
+    protected Tools tools;
+
+    protected abstract Map<String, String> database(Path dataDir);
+
+    @BeforeEach
+    void start() {
+        Map<String, String> settings = new HashMap<>(database(dataDir));
+        settings.put("letterlock.data-dir", dataDir.toString());
+        settings.put("letterlock.vault.type", "memory");
+        settings.put("letterlock.db.pool-size", "6");
+        settings.put("letterlock.ca.url", "http://ca.example.org");
+        platform = Letterlock.start(LetterlockConfig.load(key -> Optional.ofNullable(settings.get(key))), clock);
+        ca = CertificateAuthority.start(platform);
+        tools = new Tools(work);
+    }
+
+    @AfterEach
+    void stop() {
+        if (ca != null) {
+            ca.close();
+        }
+        if (platform != null) {
+            platform.close();
+        }
+    }
+
+    private void verifiedMailbox(String address, String owner) throws Exception {
+        platform.identities().register(address, owner);
+        platform.identities().verify(Outbox.verificationToken(dataDir, address));
+    }
+
+    private static byte[] csr(KeyPair keys, String... mailboxes) throws Exception {
+        return TestRequests.csr(keys, "CN=ignored", List.of(mailboxes)).getEncoded();
+    }
+
+    private IssuedCertificate issue(String profile, KeyPair keys, String mailbox, Requester requester) throws Exception {
+        return ca.issue(IssueRequest.mailbox(profile, csr(keys, mailbox), mailbox), requester);
+    }
+
+    private X509CertificateHolder issuing() {
+        return ca.issuer("issuing-1").orElseThrow().requireCertificate();
+    }
+
+    private X509CertificateHolder root() {
+        return ca.issuer("root").orElseThrow().requireCertificate();
+    }
+
+    private Tools.Run verify(IssuedCertificate leaf, String purpose) throws Exception {
+        return tools.openssl("verify", "-CAfile", tools.pem("root", root()).toString(), "-untrusted", tools.pem("issuing", issuing()).toString(),
+                "-purpose", purpose, tools.pem("leaf", leaf.holder()).toString());
+    }
+
+    @Test
+    void firstStartCreatesRootIssuingCaAndDelegatedResponders() throws Exception {
+        assertThat(ca.issuers()).extracting(IssuerRecord::id).containsExactly("root", "issuing-1");
+        assertThat(ca.issuers()).allSatisfy(i -> {
+            assertThat(i.state()).isEqualTo(IssuerRecord.State.ACTIVE);
+            assertThat(i.ocspCertificate()).isPresent();
+        });
+        Tools.Run chain = tools.openssl("verify", "-CAfile", tools.pem("root", root()).toString(), tools.pem("issuing", issuing()).toString());
+        assertThat(chain.exit()).as(chain.output()).isZero();
+        Tools.Run text = tools.openssl("x509", "-noout", "-text", "-in", tools.pem("issuing-text", issuing()).toString());
+        assertThat(text.output()).contains("CA:TRUE, pathlen:0", "Certificate Sign, CRL Sign", "URI:http://ca.example.org/crl/root.crl",
+                "CA Issuers - URI:http://ca.example.org/ca/root.crt");
+        X509CertificateHolder responder = ca.issuer("issuing-1").orElseThrow().ocspCertificate().orElseThrow();
+        Tools.Run responderText = tools.openssl("x509", "-noout", "-text", "-in", tools.pem("responder", responder).toString());
+        assertThat(responderText.output()).contains("OCSP Signing", "OCSP No Check");
+        Tools.Run responderChain = tools.openssl("verify", "-CAfile", tools.pem("root", root()).toString(), "-untrusted", tools.pem("issuing", issuing()).toString(),
+                "-purpose", "ocsphelper", tools.pem("responder", responder).toString());
+        assertThat(responderChain.exit()).as(responderChain.output()).isZero();
+    }
+
+    @Test
+    void anOwnerGetsASigningAndAnEncryptionCertificateLinkedAsAPair() throws Exception {
+        verifiedMailbox("alice@example.org", "alice");
+        IssuedCertificate signing = issue("mailbox-signing", TestRequests.ec("secp256r1"), "alice@example.org", ALICE);
+        IssuedCertificate encryption = ca.issue(IssueRequest.mailbox("mailbox-encryption", csr(TestRequests.rsa(2048), "alice@example.org"), "alice@example.org")
+                .inPair(signing.pairId().orElseThrow()), ALICE);
+
+        assertThat(verify(signing, "smimesign").exit()).isZero();
+        assertThat(verify(signing, "smimeencrypt").exit()).isNotZero();
+        Tools.Run encrypting = verify(encryption, "smimeencrypt");
+        assertThat(encrypting.exit()).as(encrypting.output()).isZero();
+        assertThat(ca.pair(signing.pairId().orElseThrow(), ALICE)).extracting(IssuedCertificate::profile).containsExactly("mailbox-signing", "mailbox-encryption");
+        assertThat(ca.search("alice@example.org", null, null, 10, ALICE)).hasSize(2);
+        assertThat(signing.holder().getSubject().toString()).isEqualTo("CN=alice@example.org");
+        assertThat(lastAudit("ca.issue").event().detail()).contains("mailbox-encryption/v1", "pair " + signing.pairId().get());
+    }
+
+    static Stream<Arguments> refusals() {
+        return Stream.of(
+                Arguments.of("unverified mailbox", (Function<CaConformance, Runnable>) t -> () -> t.issueQuietly("mailbox-signing", "carol@example.org", "carol@example.org", ALICE), ErrorType.FORBIDDEN, "not verified"),
+                Arguments.of("someone else's mailbox", (Function<CaConformance, Runnable>) t -> () -> t.issueQuietly("mailbox-signing", "alice@example.org", "alice@example.org", BOB), ErrorType.FORBIDDEN, "not a mailbox of bob"),
+                Arguments.of("CSR names another address", (Function<CaConformance, Runnable>) t -> () -> t.issueQuietly("mailbox-signing", "alice@example.org", "mallory@example.org", ALICE), ErrorType.BAD_REQUEST, "which is not the mailbox"),
+                Arguments.of("owner asks for TLS", (Function<CaConformance, Runnable>) t -> () -> t.ca.issue(new IssueRequest("tls-server", Optional.of(t.csrQuietly()), Optional.empty(), Optional.empty(), List.of("mx.example.org"), Optional.empty(), OptionalInt.empty(), false), ALICE), ErrorType.FORBIDDEN, "ra-officer"),
+                Arguments.of("internal profile", (Function<CaConformance, Runnable>) t -> () -> t.issueQuietly("ocsp-signing", "alice@example.org", "alice@example.org", OFFICER), ErrorType.BAD_REQUEST, "requestable profiles"),
+                Arguments.of("unknown profile", (Function<CaConformance, Runnable>) t -> () -> t.issueQuietly("mailbox-everything", "alice@example.org", "alice@example.org", OFFICER), ErrorType.BAD_REQUEST, "unknown profile"),
+                Arguments.of("too long", (Function<CaConformance, Runnable>) t -> () -> t.ca.issue(new IssueRequest("mailbox-signing", Optional.of(t.csrQuietly()), Optional.empty(), Optional.of("alice@example.org"), List.of(), Optional.empty(), OptionalInt.of(900), false), OFFICER), ErrorType.BAD_REQUEST, "validity must be 1 to 825"),
+                Arguments.of("garbage CSR", (Function<CaConformance, Runnable>) t -> () -> t.ca.issue(IssueRequest.mailbox("mailbox-signing", new byte[] {0x30, 0x03, 1, 2, 3}, "alice@example.org"), OFFICER), ErrorType.BAD_REQUEST, "PKCS#10"),
+                Arguments.of("wildcard host", (Function<CaConformance, Runnable>) t -> () -> t.ca.issue(new IssueRequest("tls-server", Optional.of(t.csrQuietly()), Optional.empty(), Optional.empty(), List.of("*.example.org"), Optional.empty(), OptionalInt.empty(), false), OFFICER), ErrorType.BAD_REQUEST, "not a"),
+                Arguments.of("unknown pair", (Function<CaConformance, Runnable>) t -> () -> t.ca.issue(IssueRequest.mailbox("mailbox-encryption", t.csrQuietly(), "alice@example.org").inPair("no-such-pair"), OFFICER), ErrorType.NOT_FOUND, "no pair"));
+    }
+
+    private byte[] csrQuietly() {
+        try {
+            return csr(TestRequests.ec("secp256r1"));
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private void issueQuietly(String profile, String mailbox, String csrAddress, Requester requester) {
+        try {
+            ca.issue(IssueRequest.mailbox(profile, csr(TestRequests.ec("secp256r1"), csrAddress), mailbox), requester);
+        } catch (LetterlockException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("refusals")
+    void refusedRequestsGetAPreciseErrorAreAuditedAndStoreNothing(String name, Function<CaConformance, Runnable> call, ErrorType type, String message) throws Exception {
+        verifiedMailbox("alice@example.org", "alice");
+        platform.identities().register("carol@example.org", "alice");
+        long before = new CaStore(platform.database().dataSource()).count();
+        assertThatThrownBy(() -> call.apply(this).run()).isInstanceOf(LetterlockException.class).hasMessageContaining(message)
+                .satisfies(e -> assertThat(((LetterlockException) e).type()).isEqualTo(type));
+        assertThat(new CaStore(platform.database().dataSource()).count()).isEqualTo(before);
+        AuditRecord refusal = lastAudit("ca.issue");
+        assertThat(refusal.event().outcome()).isIn(Outcome.DENIED, Outcome.FAILED);
+        assertThat(refusal.event().detail()).contains(message);
+    }
+
+    @Test
+    void aSecondSigningCertificateInOnePairIsRefused() throws Exception {
+        IssuedCertificate signing = issue("mailbox-signing", TestRequests.ec("secp256r1"), "alice@example.org", OFFICER);
+        assertThatThrownBy(() -> ca.issue(IssueRequest.mailbox("mailbox-signing", csr(TestRequests.ec("secp256r1")), "alice@example.org")
+                .inPair(signing.pairId().orElseThrow()), OFFICER)).hasMessageContaining("renew the pair instead");
+    }
+
+    @Test
+    void keyCompromiseRevokesThePairAndOcspAndCrlsSayIt() throws Exception {
+        IssuedCertificate signing = issue("mailbox-signing", TestRequests.ec("secp256r1"), "dave@example.org", OFFICER);
+        IssuedCertificate encryption = ca.issue(IssueRequest.mailbox("mailbox-encryption", csr(TestRequests.ec("secp256r1")), "dave@example.org")
+                .inPair(signing.pairId().orElseThrow()), OFFICER);
+        IssuedCertificate other = issue("mailbox-signing", TestRequests.ec("secp256r1"), "erin@example.org", OFFICER);
+        assertThat(ocspWithOpenssl(signing, false).output()).contains("Cert Status: good");
+
+        List<IssuedCertificate> revoked = ca.revoke(signing.serial(), RevocationReason.KEY_COMPROMISE, true, OFFICER);
+        assertThat(revoked).extracting(IssuedCertificate::serial).containsExactlyInAnyOrder(signing.serial(), encryption.serial());
+        assertThatThrownBy(() -> ca.revoke(signing.serial(), RevocationReason.KEY_COMPROMISE, false, OFFICER)).hasMessageContaining("revoked already");
+
+        Tools.Run revokedAnswer = ocspWithOpenssl(encryption, true);
+        assertThat(revokedAnswer.output()).contains("Response verify OK", "Cert Status: revoked", "Revocation Reason: keyCompromise");
+        assertThat(ocspWithOpenssl(other, true).output()).contains("Cert Status: good");
+
+        ca.publishAllCrls();
+        Path crl = tools.write("full.crl", ca.crl("issuing-1", false).orElseThrow().der());
+        Tools.Run crlText = tools.openssl("crl", "-inform", "DER", "-in", crl.toString(), "-noout", "-text", "-CAfile", tools.pem("chain", issuing(), root()).toString());
+        assertThat(crlText.output()).contains("verify OK", "Serial Number: " + signing.serial().toString(16).toUpperCase(),
+                "Serial Number: " + encryption.serial().toString(16).toUpperCase(), "Key Compromise", "X509v3 CRL Number", "Issuing Distribution Point: critical",
+                "URI:http://ca.example.org/crl/issuing-1.crl", "Freshest CRL", "URI:http://ca.example.org/crl/issuing-1-delta.crl");
+        assertThat(crlText.output()).doesNotContain(other.serial().toString(16).toUpperCase());
+
+        Path crlPem = tools.write("full.pem", Certificates.pem("X509 CRL", ca.crl("issuing-1", false).get().der()).getBytes());
+        Tools.Run crlCheck = tools.openssl("verify", "-crl_check", "-CAfile", tools.pem("chain-crl", issuing(), root()).toString(), "-CRLfile", crlPem.toString(),
+                tools.pem("revoked-leaf", signing.holder()).toString());
+        assertThat(crlCheck.exit()).isNotZero();
+        assertThat(crlCheck.output()).contains("certificate revoked");
+        Tools.Run goodCheck = tools.openssl("verify", "-crl_check", "-CAfile", tools.pem("chain-crl", issuing(), root()).toString(), "-CRLfile", crlPem.toString(),
+                tools.pem("good-leaf", other.holder()).toString());
+        assertThat(goodCheck.exit()).as(goodCheck.output()).isZero();
+
+        long fullNumber = ca.crl("issuing-1", false).get().number();
+        long deltaNumber = ca.crl("issuing-1", true).get().number();
+        ca.revoke(other.serial(), RevocationReason.SUPERSEDED, false, OFFICER);
+        CaStore.StoredCrl delta = awaitDelta(deltaNumber);
+        Path deltaFile = tools.write("delta.crl", delta.der());
+        Tools.Run deltaText = tools.openssl("crl", "-inform", "DER", "-in", deltaFile.toString(), "-noout", "-text", "-CAfile", tools.pem("chain", issuing(), root()).toString());
+        assertThat(deltaText.output()).contains("verify OK", "Delta CRL Indicator: critical", String.valueOf(fullNumber),
+                "Serial Number: " + other.serial().toString(16).toUpperCase(), "Superseded");
+    }
+
+    private CaStore.StoredCrl awaitDelta(long previous) throws InterruptedException {
+        for (int i = 0; i < 100; i++) {
+            Optional<CaStore.StoredCrl> delta = ca.crl("issuing-1", true);
+            if (delta.isPresent() && delta.get().number() > previous) {
+                return delta.get();
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("no delta CRL after revocation within 10 s");
+    }
+
+    /** openssl makes the request (with or without nonce), our responder answers, openssl verifies the answer. */
+    private Tools.Run ocspWithOpenssl(IssuedCertificate leaf, boolean nonce) throws Exception {
+        Path issuer = tools.pem("ocsp-issuer", ca.issuer(leaf.issuerId()).orElseThrow().requireCertificate());
+        Path cert = tools.pem("ocsp-leaf", leaf.holder());
+        Tools.Run request = tools.openssl("ocsp", "-issuer", issuer.toString(), "-cert", cert.toString(), nonce ? "-nonce" : "-no_nonce", "-reqout", "request.der");
+        assertThat(request.exit()).as(request.output()).isZero();
+        byte[] response = ca.ocsp().respond(java.nio.file.Files.readAllBytes(work.resolve("request.der"))).der();
+        tools.write("response.der", response);
+        Tools.Run verified = tools.openssl("ocsp", "-reqin", "request.der", "-respin", "response.der", "-resp_text",
+                "-CAfile", tools.pem("ocsp-root", root()).toString(), "-verify_other", issuer.toString());
+        assertThat(verified.output()).as(verified.output()).contains("Response verify OK").doesNotContain("WARNING");
+        return verified;
+    }
+
+    @Test
+    void ocspAnswersUnknownForSerialsNeverIssuedAndRefusesWhatItCannotParse() throws Exception {
+        IssuedCertificate good = issue("mailbox-signing", TestRequests.ec("secp256r1"), "frank@example.org", OFFICER);
+        OCSPResp unknown = new OCSPResp(ca.ocsp().respond(request(OcspResponder.certificateId(issuing(), BigInteger.valueOf(42)))).der());
+        SingleResp single = ((BasicOCSPResp) unknown.getResponseObject()).getResponses()[0];
+        assertThat(single.getCertStatus()).isInstanceOf(UnknownStatus.class);
+        assertThat(((BasicOCSPResp) unknown.getResponseObject()).isSignatureValid(new JcaContentVerifierProviderBuilder()
+                .build(ca.issuer("issuing-1").orElseThrow().ocspCertificate().orElseThrow()))).isTrue();
+
+        assertThat(new OCSPResp(ca.ocsp().respond(new byte[] {1, 2, 3}).der()).getStatus()).isEqualTo(1);
+        assertThat(new OCSPResp(ca.ocsp().respond(new byte[0]).der()).getStatus()).isEqualTo(1);
+        X509CertificateHolder foreign = TestRequests.foreignRoot();
+        assertThat(new OCSPResp(ca.ocsp().respond(request(OcspResponder.certificateId(foreign, good.serial()))).der()).getStatus()).isEqualTo(6);
+        assertThat(ca.revoke(good.serial(), RevocationReason.PRIVILEGE_WITHDRAWN, false, OFFICER)).hasSize(1);
+        SingleResp revoked = ((BasicOCSPResp) new OCSPResp(ca.ocsp().respond(request(OcspResponder.certificateId(issuing(), good.serial()))).der())
+                .getResponseObject()).getResponses()[0];
+        assertThat(((RevokedStatus) revoked.getCertStatus()).getRevocationReason()).isEqualTo(RevocationReason.PRIVILEGE_WITHDRAWN.code());
+    }
+
+    private static byte[] request(org.bouncycastle.cert.ocsp.CertificateID id) throws Exception {
+        return new OCSPReqBuilder().addRequest(id).build().getEncoded();
+    }
+
+    @Test
+    void rolloverMakesANewIssuingCaWhileTheOldOneKeepsAnswering() throws Exception {
+        IssuedCertificate before = issue("mailbox-signing", TestRequests.ec("secp256r1"), "gina@example.org", OFFICER);
+        assertThatThrownBy(() -> ca.rollover(OFFICER)).hasMessageContaining("ca-admin");
+        IssuerRecord next = ca.rollover(ADMIN);
+        assertThat(next.id()).isEqualTo("issuing-2");
+        assertThat(next.subject()).isEqualTo("CN=Letterlock Issuing CA 2,O=Letterlock");
+        assertThat(ca.issuer("issuing-1").orElseThrow().state()).isEqualTo(IssuerRecord.State.RETIRED);
+        IssuedCertificate after = issue("mailbox-signing", TestRequests.ec("secp256r1"), "gina@example.org", OFFICER);
+        assertThat(after.issuerId()).isEqualTo("issuing-2");
+        assertThat(ocspWithOpenssl(before, true).output()).contains("Cert Status: good");
+        assertThat(ocspWithOpenssl(after, true).output()).contains("Cert Status: good");
+        ca.revoke(before.serial(), RevocationReason.CESSATION_OF_OPERATION, false, OFFICER);
+        ca.publishAllCrls();
+        Path oldCrl = tools.write("old.crl", ca.crl("issuing-1", false).orElseThrow().der());
+        Tools.Run text = tools.openssl("crl", "-inform", "DER", "-in", oldCrl.toString(), "-noout", "-text", "-CAfile", tools.pem("old-chain", issuing(), root()).toString());
+        assertThat(text.output()).contains("verify OK", before.serial().toString(16).toUpperCase());
+        assertThat(ca.crl("issuing-2", false)).isPresent();
+    }
+
+    @Test
+    void ownersAreMailedOnceBeforeTheirCertificateExpires() throws Exception {
+        verifiedMailbox("hank@example.org", "hank");
+        Requester hank = new Requester("hank", Set.of(Role.MAILBOX_OWNER));
+        ca.issue(new IssueRequest("mailbox-signing", Optional.of(csr(TestRequests.ec("secp256r1"))), Optional.empty(), Optional.of("hank@example.org"), List.of(),
+                Optional.empty(), OptionalInt.of(40), false), hank);
+        int mails = Outbox.mailsTo(dataDir, "hank@example.org").size();
+        ca.sendExpiryNotices();
+        assertThat(Outbox.mailsTo(dataDir, "hank@example.org")).hasSize(mails);
+        clock.advance(Duration.ofDays(11));
+        ca.sendExpiryNotices();
+        ca.sendExpiryNotices();
+        List<String> after = Outbox.mailsTo(dataDir, "hank@example.org");
+        assertThat(after).hasSize(mails + 1);
+        assertThat(after.get(after.size() - 1)).contains("expires in 29 days");
+        clock.advance(Duration.ofDays(25));
+        ca.sendExpiryNotices();
+        assertThat(Outbox.mailsTo(dataDir, "hank@example.org")).hasSize(mails + 2);
+    }
+
+    @Test
+    void concurrentIssuanceHandsOutOnlyStoredCertificatesWithUniqueSerials() throws Exception {
+        SubjectPublicKeyInfo key = SubjectPublicKeyInfo.getInstance(TestRequests.ec("secp256r1").getPublic().getEncoded());
+        ExecutorService pool = Executors.newFixedThreadPool(6);
+        List<Future<IssuedCertificate>> futures = new ArrayList<>();
+        for (int i = 0; i < 120; i++) {
+            String mailbox = "user" + i + "@example.org";
+            futures.add(pool.submit(() -> ca.issue(new IssueRequest("mailbox-encryption", Optional.empty(), Optional.of(key), Optional.of(mailbox), List.of(),
+                    Optional.empty(), OptionalInt.empty(), false), OFFICER)));
+        }
+        Set<BigInteger> serials = new HashSet<>();
+        for (Future<IssuedCertificate> future : futures) {
+            serials.add(future.get().serial());
+        }
+        pool.shutdown();
+        assertThat(serials).hasSize(120);
+        CaStore store = new CaStore(platform.database().dataSource());
+        for (BigInteger serial : serials) {
+            assertThat(store.certificate(serial)).isPresent();
+        }
+        try (Connection connection = platform.database().dataSource().getConnection(); Statement s = connection.createStatement();
+             ResultSet row = s.executeQuery("SELECT COUNT(*), COUNT(DISTINCT serial) FROM ca_certificate WHERE profile = 'mailbox-encryption'")) {
+            row.next();
+            assertThat(row.getLong(1)).isEqualTo(120).isEqualTo(row.getLong(2));
+        }
+    }
+
+    @Test
+    void ownersRevokeTheirOwnCertificatesOnly() throws Exception {
+        verifiedMailbox("ivy@example.org", "ivy");
+        Requester ivy = new Requester("ivy", Set.of(Role.MAILBOX_OWNER));
+        IssuedCertificate mine = issue("mailbox-signing", TestRequests.ec("secp256r1"), "ivy@example.org", ivy);
+        IssuedCertificate theirs = issue("mailbox-signing", TestRequests.ec("secp256r1"), "jack@example.org", OFFICER);
+        assertThatThrownBy(() -> ca.revoke(theirs.serial(), RevocationReason.KEY_COMPROMISE, false, ivy)).hasMessageContaining("not a mailbox of ivy");
+        assertThat(ca.revoke(mine.serial(), RevocationReason.KEY_COMPROMISE, false, ivy)).hasSize(1);
+        assertThat(new CaStore(platform.database().dataSource()).certificate(theirs.serial()).orElseThrow().revoked()).isFalse();
+    }
+
+    private AuditRecord lastAudit(String action) {
+        List<AuditRecord> records = platform.auditLog().read(0, 100_000);
+        for (int i = records.size() - 1; i >= 0; i--) {
+            if (records.get(i).event().action().equals(action)) {
+                return records.get(i);
+            }
+        }
+        throw new AssertionError("no audit record " + action);
+    }
+}

@@ -1,0 +1,34 @@
+package org.letterlock.platform.config;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import org.letterlock.vault.KeySpec;
+
+/**
+ * The certificate authority's settings (read and validated with the rest of the configuration).
+ *
+ * @param url               base URL of the CRL, OCSP and CA-certificate endpoints written into certificates
+ * @param externalRoot      first start makes the issuing CA's CSR for an external root instead of creating a root
+ * @param expiryNoticeDays  days before expiry at which owners are mailed, largest first
+ */
+public record CaSettings(
+        URI url,
+        boolean externalRoot,
+        String rootSubject,
+        KeySpec rootKeySpec,
+        String issuingSubject,
+        KeySpec issuingKeySpec,
+        int validityDays,
+        int maxValidityDays,
+        List<String> policyOids,
+        Duration crlInterval,
+        Duration crlValidity,
+        Duration ocspValidity,
+        List<Integer> expiryNoticeDays) {
+
+    public CaSettings {
+        policyOids = List.copyOf(policyOids);
+        expiryNoticeDays = List.copyOf(expiryNoticeDays);
+    }
+}
