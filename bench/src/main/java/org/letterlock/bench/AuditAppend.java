@@ -146,6 +146,11 @@ public final class AuditAppend implements Benchmark {
      * missing variables are named in one message rather than failing halfway through the run.
      */
     static Map<String, String> postgresEnvironment(Map<String, String> environment) {
+        return postgresEnvironment("audit-append", environment);
+    }
+
+    /** The same for any benchmark that measures on PostgreSQL, named in the message. */
+    static Map<String, String> postgresEnvironment(String benchmark, Map<String, String> environment) {
         List<String> missing = new ArrayList<>();
         Map<String, String> found = new LinkedHashMap<>();
         for (String name : List.of(PG_URL, PG_USER, PG_PASSWORD)) {
@@ -157,7 +162,7 @@ public final class AuditAppend implements Benchmark {
             }
         }
         if (!missing.isEmpty()) {
-            throw new IllegalStateException("audit-append measures PostgreSQL too and takes its connection from the environment, but "
+            throw new IllegalStateException(benchmark + " measures PostgreSQL too and takes its connection from the environment, but "
                     + String.join(", ", missing) + (missing.size() == 1 ? " is" : " are") + " not set. Export " + PG_URL
                     + " (e.g. jdbc:postgresql://127.0.0.1:5432/letterlock_test), " + PG_USER + " (e.g. letterlock_test) and " + PG_PASSWORD
                     + "; `./letterlock test` creates that role and database.");
@@ -174,7 +179,7 @@ public final class AuditAppend implements Benchmark {
     }
 
     /** The server's version and the settings that decide what a commit costs; the run does not change them. */
-    private static Map<String, String> postgresSettings(Map<String, String> postgres) {
+    static Map<String, String> postgresSettings(Map<String, String> postgres) {
         Map<String, String> settings = new LinkedHashMap<>();
         try (Connection connection = DriverManager.getConnection(postgres.get(PG_URL), postgres.get(PG_USER), postgres.get(PG_PASSWORD));
              Statement statement = connection.createStatement()) {

@@ -80,11 +80,12 @@ public final class LetterlockServer {
             throw new IllegalStateException("./letterlock start did not return in " + START_LIMIT.toSeconds() + " s; see " + dir.resolve("logs/console.log"));
         }
         processes.stop(launcher.toHandle());
-        if (launcher.exitValue() != 0 || !Files.exists(pidFile)) {
+        // Remembered before anything else is checked, so that a server left running by a failed start is stopped too.
+        ProcessHandle process = trackPidFile(pidFile, processes);
+        if (launcher.exitValue() != 0) {
             throw new IllegalStateException("./letterlock start exited with " + launcher.exitValue() + ":\n" + tail(launcherLog, 15)
                     + "\nlast lines of " + dir.resolve("logs/console.log") + ":\n" + tail(dir.resolve("logs/console.log"), 30));
         }
-        ProcessHandle process = trackPidFile(pidFile, processes);
         if (process == null) {
             throw new IllegalStateException("the server started by ./letterlock start is gone; see " + dir.resolve("logs/console.log"));
         }

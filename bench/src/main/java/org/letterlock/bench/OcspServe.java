@@ -281,8 +281,8 @@ public final class OcspServe implements Benchmark {
         if (!options.warmUp().isZero()) {
             options.progress().println("  warming up each load for " + Bench.seconds(options.warmUp()) + " s ...");
             for (int i = 0; i < loads.size(); i++) {
-                loads.get(i).runFor(options.warmUp().toNanos());
-                progress(options, "warm-up", order.get(i), loads.get(i));
+                Meter.Rate rate = loads.get(i).runFor(options.warmUp().toNanos());
+                progress(options, "warm-up", order.get(i), rate.perSecond(), loads.get(i));
             }
             loads.stream().filter(WrkLoad.class::isInstance).forEach(load -> ((WrkLoad) load).runs.clear());
         }
@@ -294,21 +294,20 @@ public final class OcspServe implements Benchmark {
             String label = order.get(i);
             rows.add(loads.get(i) instanceof WrkLoad load ? Row.http(label, request(label, certificates), Wrk.Result.combine(load.runs))
                     : new Row(label, "signatures, " + VAULT_KEY.configName() + " key on the bench token", null, measured.get(i).perSecond()));
-            progress(options, "measured", label, loads.get(i));
+            progress(options, "measured", label, rows.get(i).rate(), loads.get(i));
         }
         List<String> table = List.of(OPENSSL_1, OPENSSL_2, NGINX, LETTERLOCK_GET, LETTERLOCK_NONCE, VAULT_1, VAULT_2);
         rows.sort(java.util.Comparator.comparingInt(r -> table.indexOf(r.target())));
         return rows;
     }
 
-    private static void progress(Options options, String phase, String label, Meter.Timed timed) {
-        if (!(timed instanceof WrkLoad load) || load.runs.isEmpty()) {
-            options.progress().printf(Locale.ROOT, "    %-9s %s%n", phase, label);
-            return;
+    private static void progress(Options options, String phase, String label, double rate, Meter.Timed timed) {
+        String wrk = "";
+        if (timed instanceof WrkLoad load && !load.runs.isEmpty()) {
+            Wrk.Result all = Wrk.Result.combine(load.runs);
+            wrk = String.format(Locale.ROOT, ", p99 %.2f ms", all.latency(99)) + (all.failed() ? ", ERRORS: " + all.errors() : "");
         }
-        Wrk.Result result = Wrk.Result.combine(load.runs);
-        options.progress().printf(Locale.ROOT, "    %-9s %-32s %9s/s, p99 %.2f ms%s%n", phase, label, Results.rate(result.perSecond()), result.latency(99),
-                result.failed() ? ", ERRORS: " + result.errors() : "");
+        options.progress().printf(Locale.ROOT, "    %-9s %-38s %9s/s%s%n", phase, label, Results.rate(rate), wrk);
     }
 
     static String request(String label, int certificates) {
@@ -347,7 +346,7 @@ public final class OcspServe implements Benchmark {
             HttpResponse<byte[]> response = HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30)).GET().build(),
                     HttpResponse.BodyHandlers.ofByteArray());
             seen.add(checkAnswer("GET " + url, response, ids.get(i), statuses.get(i), null, issuer));
-            caching.add(response.headers().firstValue("Cache-Control").orElse("none"));
+            caching.add(response.headers().firstValue("Cache-Control").orElse("none").replaceAll("max-age=\\d+", "max-age=<seconds left>"));
         }
         return Ocsp.Checked.summary(seen) + "; Cache-Control: " + String.join(" | ", caching);
     }
@@ -407,6 +406,8 @@ public final class OcspServe implements Benchmark {
         if (!failed.isEmpty()) {
             notes.add("RUNS WITH ERRORS, reported as FAILED and not as a rate: " + String.join("; ", failed) + ".");
         }
+        notes.add("Last column: Letterlock's cached GET rate over the peer's (openssl, nginx rows), Letterlock's nonce POST rate over the "
+                + "vault's signing rate (vault rows).");
         notes.add("Load: wrk " + facts.getOrDefault("wrk", "?") + " -t" + Wrk.THREADS + " -c" + Wrk.CONNECTIONS + " --latency --timeout "
                 + Wrk.TIMEOUT_SECONDS + "s with a Lua script that cycles through pre-built requests (bench/target/bench-data/ocsp-serve/wrk.lua); every "
                 + "load was warmed up for " + Bench.seconds(options.warmUp()) + " s, then the loads took turns in slices of about " + SLICE.toSeconds()

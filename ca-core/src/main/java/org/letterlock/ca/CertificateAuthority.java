@@ -412,6 +412,7 @@ public final class CertificateAuthority implements AutoCloseable {
             mailbox = Optional.of(address);
             target = "mailbox:" + address;
             authorizeMailbox(requester, address, "ca.issue");
+            requireOnly(address, requestedMailboxes, profile);
             names = List.of(address);
             subject = subject(BCStyle.CN, address);
         } else {
@@ -465,13 +466,17 @@ public final class CertificateAuthority implements AutoCloseable {
         } else {
             throw refuse("ca.issue", "profile:" + profile.name(), ErrorType.BAD_REQUEST, "name the mailbox: a " + profile.name() + " certificate is for exactly one address");
         }
+        return address;
+    }
+
+    /** Checked after the requester's right to the mailbox, so a refused requester learns nothing about the request. */
+    private void requireOnly(String address, List<String> inCsr, CertificateProfile profile) {
         for (String named : inCsr) {
             if (!normalise(named, profile).equals(address)) {
                 throw refuse("ca.issue", "mailbox:" + address, ErrorType.BAD_REQUEST,
                         "the CSR names the address " + named + ", which is not the mailbox " + address + " this certificate is for");
             }
         }
-        return address;
     }
 
     private String normalise(String address, CertificateProfile profile) {

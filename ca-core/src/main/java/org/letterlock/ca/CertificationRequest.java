@@ -94,7 +94,7 @@ public record CertificationRequest(SubjectPublicKeyInfo publicKey, X500Name subj
             if (e instanceof LetterlockException le) {
                 throw le;
             }
-            throw bad("not a PKCS#10 certificate request (" + e.getClass().getSimpleName() + ")");
+            throw bad("not a PKCS#10 certificate request: the DER structure does not parse");
         }
     }
 
@@ -134,7 +134,7 @@ public record CertificationRequest(SubjectPublicKeyInfo publicKey, X500Name subj
             if (e instanceof LetterlockException le) {
                 throw le;
             }
-            throw bad("the request's signature cannot be checked (" + e.getClass().getSimpleName() + ")");
+            throw bad("the request's signature cannot be checked: its algorithm or encoding is not one Letterlock verifies");
         }
     }
 

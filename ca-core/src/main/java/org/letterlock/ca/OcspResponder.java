@@ -98,6 +98,16 @@ public final class OcspResponder {
         this.refresher = refresher;
     }
 
+    /** malformedRequest, for input that is not an OCSP request at all. */
+    public static Answer malformed(String why) {
+        return new Answer(MALFORMED, Optional.empty(), Optional.empty(), "malformed: " + why);
+    }
+
+    /** tryLater, while the responder cannot answer (not started, store unreachable). */
+    public static Answer tryLater(String why) {
+        return new Answer(TRY_LATER, Optional.empty(), Optional.empty(), "tryLater: " + why);
+    }
+
     /** Sets the issuers answered for: those with a delegated responder certificate. */
     public void useIssuers(List<IssuerRecord> issuers) {
         Map<String, ResponderKey> byHash = new HashMap<>();
@@ -120,11 +130,11 @@ public final class OcspResponder {
         OCSPReq parsed;
         try {
             if (request == null || request.length == 0 || request.length > MAX_REQUEST_BYTES) {
-                return new Answer(MALFORMED, Optional.empty(), Optional.empty(), "malformed: empty or over " + MAX_REQUEST_BYTES + " bytes");
+                return malformed("empty or over " + MAX_REQUEST_BYTES + " bytes");
             }
             parsed = new OCSPReq(request);
         } catch (IOException | RuntimeException e) {
-            return new Answer(MALFORMED, Optional.empty(), Optional.empty(), "malformed: not an OCSPRequest");
+            return malformed("not an OCSPRequest");
         }
         Req[] requests;
         Optional<ASN1OctetString> nonce;
@@ -132,13 +142,13 @@ public final class OcspResponder {
             requests = parsed.getRequestList();
             nonce = nonce(parsed);
         } catch (RuntimeException e) {
-            return new Answer(MALFORMED, Optional.empty(), Optional.empty(), "malformed: " + e.getMessage());
+            return malformed(e.getMessage());
         }
         if (requests.length == 0 || requests.length > MAX_REQUESTS) {
-            return new Answer(MALFORMED, Optional.empty(), Optional.empty(), "malformed: " + requests.length + " CertIDs (1 to " + MAX_REQUESTS + ")");
+            return malformed(requests.length + " CertIDs (1 to " + MAX_REQUESTS + ")");
         }
         if (nonce.isPresent() && (nonce.get().getOctets().length == 0 || nonce.get().getOctets().length > MAX_NONCE)) {
-            return new Answer(MALFORMED, Optional.empty(), Optional.empty(), "malformed: nonce of " + nonce.get().getOctets().length + " octets (1 to 32)");
+            return malformed("nonce of " + nonce.get().getOctets().length + " octets (1 to 32)");
         }
         ResponderKey responder = null;
         for (Req single : requests) {
@@ -163,7 +173,7 @@ public final class OcspResponder {
             }
             return new Answer(sign(builder, responder, now), Optional.empty(), Optional.empty(), "signed for this request");
         } catch (RuntimeException e) {
-            return new Answer(TRY_LATER, Optional.empty(), Optional.empty(), "tryLater: " + e.getMessage());
+            return tryLater(e.getMessage());
         }
     }
 

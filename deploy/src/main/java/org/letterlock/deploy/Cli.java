@@ -4,6 +4,7 @@ import java.io.PrintStream;
 import java.util.Arrays;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import org.letterlock.ca.CertificateAuthority;
 import org.letterlock.platform.audit.AuditVerification;
 import org.letterlock.platform.audit.Outcome;
 import org.letterlock.platform.config.ConfigException;
@@ -14,7 +15,7 @@ import org.letterlock.vault.VaultException;
 
 /**
  * {@code letterlock-cli.jar}: what the launcher runs outside the server. {@code init} prepares and checks the data
- * folder (token, schema, audit key, first administrator) and exits non-zero with one message when something is wrong;
+ * folder (token, schema, audit key, first administrator, the CA's root and issuing CA) and exits non-zero with one message when something is wrong;
  * {@code audit verify} checks the audit chain. Configuration is read as the server reads it.
  */
 public final class Cli {
@@ -43,6 +44,9 @@ public final class Cli {
         try (Letterlock platform = Letterlock.start(LetterlockConfig.load(LetterlockConfig.systemLookup()))) {
             if (command.equals("init")) {
                 platform.auditLog().record("platform.init", "data-dir", Outcome.ALLOWED, "");
+                try (CertificateAuthority ca = CertificateAuthority.start(platform)) {
+                    out.println("CA issuers    " + ca.issuers().stream().map(i -> i.id() + " (" + i.state().name().toLowerCase() + ")").toList());
+                }
                 out.println("data folder   " + platform.config().dataDir());
                 out.println("key vault     " + platform.vault().status().description());
                 out.println("database      " + platform.database().describe());

@@ -4,6 +4,7 @@ import jakarta.ws.rs.ApplicationPath;
 import jakarta.ws.rs.core.Application;
 import java.util.Set;
 import org.eclipse.microprofile.openapi.annotations.OpenAPIDefinition;
+import org.letterlock.ca.web.CaResource;
 import org.eclipse.microprofile.openapi.annotations.info.Info;
 import org.letterlock.platform.web.AdminAuthentication;
 import org.letterlock.platform.web.AdminResource;
@@ -28,6 +29,7 @@ public class LetterlockApplication extends Application {
                 IdentityResource.class,
                 AuditResource.class,
                 VaultResource.class,
-                OpenMetricsResource.class);
+                OpenMetricsResource.class,
+                CaResource.class);
     }
 }

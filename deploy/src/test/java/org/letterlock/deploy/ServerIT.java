@@ -41,67 +41,34 @@ import org.letterlock.platform.identity.Role;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ServerIT {
     private static final String PASSWORD_SUFFIX = "-correct-horse";
-    private final HttpClient http = HttpClient.newHttpClient();
+    private PostgresServer fixture;
     private LauncherProcess server;
+    private HttpClient http;
     private String pgUrl;
     private String adminPassword;
 
     @BeforeAll
     void start() throws Exception {
-        server = new LauncherProcess("server-pg");
-        String url = required("LETTERLOCK_TEST_PG_URL");
-        String schema = "it_" + UUID.randomUUID().toString().replace("-", "");
-        try (Connection c = DriverManager.getConnection(url, required("LETTERLOCK_TEST_PG_USER"), required("LETTERLOCK_TEST_PG_PASSWORD"));
-             Statement s = c.createStatement()) {
-            s.execute("CREATE SCHEMA " + schema);
-        }
-        pgUrl = url + "?currentSchema=" + schema;
-        server.environment.put("LETTERLOCK_DB_URL", pgUrl);
-        server.environment.put("LETTERLOCK_DB_USER", required("LETTERLOCK_TEST_PG_USER"));
-        server.environment.put("LETTERLOCK_DB_PASSWORD_SOURCE", "env:LETTERLOCK_TEST_PG_PASSWORD");
-        server.environment.put("LETTERLOCK_AUDIT_CHECKPOINT_EVERY", "25");
-        LauncherProcess.Result started = server.run("start");
-        assertThat(started.exitCode()).as(started.output()).isZero();
-        assertThat(started.output()).contains("Letterlock is up").contains(server.baseUrl() + "/api").contains("admin credential");
-        Map<String, String> credential = Files.readAllLines(server.dataDir.resolve("secrets/admin-credential")).stream()
-                .filter(l -> l.contains("=")).collect(Collectors.toMap(l -> l.substring(0, l.indexOf('=')), l -> l.substring(l.indexOf('=') + 1)));
-        assertThat(credential.get("username")).isEqualTo("admin");
-        adminPassword = credential.get("password");
-        assertThat(Files.getPosixFilePermissions(server.dataDir.resolve("secrets/admin-credential")))
-                .containsExactlyInAnyOrder(java.nio.file.attribute.PosixFilePermission.OWNER_READ, java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
+        fixture = PostgresServer.start("server-pg", Map.of("LETTERLOCK_AUDIT_CHECKPOINT_EVERY", "25"));
+        server = fixture.launcher;
+        http = fixture.http;
+        pgUrl = fixture.pgUrl;
+        adminPassword = fixture.adminPassword;
     }
 
     @AfterAll
     void stop() throws Exception {
-        if (server != null) {
-            server.stopQuietly();
-        }
-        if (pgUrl != null) {
-            try (Connection c = DriverManager.getConnection(required("LETTERLOCK_TEST_PG_URL"), required("LETTERLOCK_TEST_PG_USER"), required("LETTERLOCK_TEST_PG_PASSWORD"));
-                 Statement s = c.createStatement()) {
-                s.execute("DROP SCHEMA IF EXISTS " + pgUrl.substring(pgUrl.indexOf("currentSchema=") + "currentSchema=".length()) + " CASCADE");
-            }
+        if (fixture != null) {
+            fixture.stop();
         }
     }
 
     private static String required(String name) {
-        String value = System.getenv(name);
-        if (value == null) {
-            throw new IllegalStateException(name + " is not set: run ./letterlock test, which starts PostgreSQL");
-        }
-        return value;
+        return PostgresServer.required(name);
     }
 
     private HttpResponse<String> call(String method, String path, String user, String password, String contentType, String body) throws IOException, InterruptedException {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(server.baseUrl() + path))
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-        if (user != null) {
-            request.header("Authorization", "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8)));
-        }
-        if (contentType != null) {
-            request.header("Content-Type", contentType);
-        }
-        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        return fixture.call(method, path, user, password, contentType, body);
     }
 
     private HttpResponse<String> asAdmin(String method, String path, String json) throws IOException, InterruptedException {

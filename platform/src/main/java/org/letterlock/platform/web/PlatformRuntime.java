@@ -3,6 +3,7 @@ package org.letterlock.platform.web;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.context.Initialized;
+import jakarta.enterprise.event.Event;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.util.logging.Level;
@@ -30,6 +31,9 @@ public class PlatformRuntime {
     Config config;
 
     @Inject
+    Event<PlatformStarted> started;
+
+    @Inject
     @RegistryScope(scope = MetricRegistry.APPLICATION_SCOPE)
     MetricRegistry metrics;
 
@@ -39,14 +43,17 @@ public class PlatformRuntime {
     void onStart(@Observes @Initialized(ApplicationScoped.class) Object event) {
         try {
             LetterlockConfig settings = LetterlockConfig.load(key -> config.getOptionalValue(key, String.class));
-            platform = Letterlock.start(settings);
-            startFailure = null;
-            registerMetrics();
-            LOG.info("Letterlock started: vault " + platform.vault().status().description() + ", database " + platform.database().describe()
-                    + platform.initialCredential().map(p -> ", first administrator's credential in " + p).orElse(""));
-            if (platform.vault().status().developmentOnly()) {
-                LOG.warning("key vault type '" + platform.vault().status().type() + "' is for development and tests only");
+            Letterlock starting = Letterlock.start(settings);
+            registerMetrics(starting);
+            LOG.info("Letterlock started: vault " + starting.vault().status().description() + ", database " + starting.database().describe()
+                    + starting.initialCredential().map(p -> ", first administrator's credential in " + p).orElse(""));
+            if (starting.vault().status().developmentOnly()) {
+                LOG.warning("key vault type '" + starting.vault().status().type() + "' is for development and tests only");
             }
+            // Ready only once every module on top has started too.
+            started.fire(new PlatformStarted(starting));
+            platform = starting;
+            startFailure = null;
         } catch (ConfigException | VaultException | LetterlockException e) {
             fail(e.getMessage(), null);
         } catch (RuntimeException e) {
@@ -54,16 +61,17 @@ public class PlatformRuntime {
         }
     }
 
-    private void fail(String message, Throwable cause) {
+    /** Stops the process with one message: a module that cannot start must not leave a half-working server up. */
+    public void fail(String message, Throwable cause) {
         startFailure = message;
         LOG.log(Level.SEVERE, "Letterlock cannot start: " + message, cause);
         System.err.println("Letterlock cannot start: " + message);
         Runtime.getRuntime().halt(3);
     }
 
-    private void registerMetrics() {
-        metrics.gauge("letterlock_audit_records_appended", platform.auditLog(), log -> log.appendedCount());
-        metrics.gauge("letterlock_audit_batches_committed", platform.auditLog(), log -> log.batchCount());
+    private void registerMetrics(Letterlock started) {
+        metrics.gauge("letterlock_audit_records_appended", started.auditLog(), log -> log.appendedCount());
+        metrics.gauge("letterlock_audit_batches_committed", started.auditLog(), log -> log.batchCount());
     }
 
     /** The running platform; a 503 problem while it is not started. */

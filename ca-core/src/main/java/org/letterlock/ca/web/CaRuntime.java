@@ -1,0 +1,60 @@
+package org.letterlock.ca.web;
+
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import java.util.logging.Logger;
+import org.eclipse.microprofile.metrics.MetricRegistry;
+import org.eclipse.microprofile.metrics.annotation.RegistryScope;
+import org.letterlock.ca.CertificateAuthority;
+import org.letterlock.platform.error.ErrorType;
+import org.letterlock.platform.error.LetterlockException;
+import org.letterlock.platform.web.PlatformRuntime;
+import org.letterlock.platform.web.PlatformStarted;
+import org.letterlock.vault.VaultException;
+
+/** Starts the CA on the started platform; a CA that cannot start stops the server with one message. */
+@ApplicationScoped
+public class CaRuntime {
+    private static final Logger LOG = Logger.getLogger(CaRuntime.class.getName());
+
+    @Inject
+    PlatformRuntime platformRuntime;
+
+    @Inject
+    @RegistryScope(scope = MetricRegistry.APPLICATION_SCOPE)
+    MetricRegistry metrics;
+
+    private volatile CertificateAuthority ca;
+
+    void onPlatformStarted(@Observes PlatformStarted event) {
+        try {
+            ca = CertificateAuthority.start(event.platform());
+            metrics.gauge("letterlock_ocsp_cached_responses", ca.ocsp(), ocsp -> ocsp.cachedCount());
+            LOG.info("CA started: issuers " + ca.issuers().stream().map(i -> i.id() + " (" + i.state().name().toLowerCase() + ")").toList());
+        } catch (VaultException | LetterlockException e) {
+            platformRuntime.fail("certificate authority: " + e.getMessage(), null);
+        } catch (RuntimeException e) {
+            platformRuntime.fail("certificate authority: unexpected start-up failure: " + e, e);
+        }
+    }
+
+    /** The running CA; a 503 problem while it is not started. */
+    public CertificateAuthority ca() {
+        CertificateAuthority running = ca;
+        if (running == null) {
+            throw new LetterlockException(ErrorType.UNAVAILABLE, "the certificate authority is not started");
+        }
+        return running;
+    }
+
+    @PreDestroy
+    void stop() {
+        CertificateAuthority running = ca;
+        ca = null;
+        if (running != null) {
+            running.close();
+        }
+    }
+}

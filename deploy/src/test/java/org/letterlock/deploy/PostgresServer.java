@@ -1,0 +1,110 @@
+package org.letterlock.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.attribute.PosixFilePermission;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.util.Base64;
+import java.util.Map;
+import java.util.UUID;
+import java.util.stream.Collectors;
+
+/**
+ * A server started by {@code ./letterlock start} on its own schema of the PostgreSQL test database and the managed
+ * SoftHSM2 token, with the first administrator's credential read from its data folder, and an HTTP client for it.
+ */
+final class PostgresServer {
+    final LauncherProcess launcher;
+    final String pgUrl;
+    final String adminPassword;
+    final HttpClient http = HttpClient.newHttpClient();
+
+    private PostgresServer(LauncherProcess launcher, String pgUrl, String adminPassword) {
+        this.launcher = launcher;
+        this.pgUrl = pgUrl;
+        this.adminPassword = adminPassword;
+    }
+
+    static PostgresServer start(String name, Map<String, String> environment) throws Exception {
+        LauncherProcess launcher = new LauncherProcess(name);
+        String url = required("LETTERLOCK_TEST_PG_URL");
+        String schema = "it_" + UUID.randomUUID().toString().replace("-", "");
+        try (Connection c = DriverManager.getConnection(url, required("LETTERLOCK_TEST_PG_USER"), required("LETTERLOCK_TEST_PG_PASSWORD"));
+             Statement s = c.createStatement()) {
+            s.execute("CREATE SCHEMA " + schema);
+        }
+        String pgUrl = url + "?currentSchema=" + schema;
+        launcher.environment.put("LETTERLOCK_DB_URL", pgUrl);
+        launcher.environment.put("LETTERLOCK_DB_USER", required("LETTERLOCK_TEST_PG_USER"));
+        launcher.environment.put("LETTERLOCK_DB_PASSWORD_SOURCE", "env:LETTERLOCK_TEST_PG_PASSWORD");
+        launcher.environment.putAll(environment);
+        LauncherProcess.Result started = launcher.run("start");
+        assertThat(started.exitCode()).as(started.output()).isZero();
+        assertThat(started.output()).contains("Letterlock is up").contains(launcher.baseUrl() + "/api").contains("admin credential");
+        Map<String, String> credential = Files.readAllLines(launcher.dataDir.resolve("secrets/admin-credential")).stream()
+                .filter(l -> l.contains("=")).collect(Collectors.toMap(l -> l.substring(0, l.indexOf('=')), l -> l.substring(l.indexOf('=') + 1)));
+        assertThat(credential.get("username")).isEqualTo("admin");
+        assertThat(Files.getPosixFilePermissions(launcher.dataDir.resolve("secrets/admin-credential")))
+                .containsExactlyInAnyOrder(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
+        return new PostgresServer(launcher, pgUrl, credential.get("password"));
+    }
+
+    static String required(String name) {
+        String value = System.getenv(name);
+        if (value == null) {
+            throw new IllegalStateException(name + " is not set: run ./letterlock test, which starts PostgreSQL");
+        }
+        return value;
+    }
+
+    Connection database() throws Exception {
+        return DriverManager.getConnection(pgUrl, required("LETTERLOCK_TEST_PG_USER"), required("LETTERLOCK_TEST_PG_PASSWORD"));
+    }
+
+    String baseUrl() {
+        return launcher.baseUrl();
+    }
+
+    HttpResponse<String> call(String method, String path, String user, String password, String contentType, String body) throws IOException, InterruptedException {
+        return http.send(request(method, path, user, password, contentType,
+                body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    HttpResponse<byte[]> callBytes(String method, String path, String user, String password, String contentType, byte[] body, String accept)
+            throws IOException, InterruptedException {
+        HttpRequest.Builder request = request(method, path, user, password, contentType,
+                body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
+        if (accept != null) {
+            request.header("Accept", accept);
+        }
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    private HttpRequest.Builder request(String method, String path, String user, String password, String contentType, HttpRequest.BodyPublisher body) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(launcher.baseUrl() + path)).method(method, body);
+        if (user != null) {
+            request.header("Authorization", "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8)));
+        }
+        if (contentType != null) {
+            request.header("Content-Type", contentType);
+        }
+        return request;
+    }
+
+    void stop() throws Exception {
+        launcher.stopQuietly();
+        try (Connection c = DriverManager.getConnection(required("LETTERLOCK_TEST_PG_URL"), required("LETTERLOCK_TEST_PG_USER"), required("LETTERLOCK_TEST_PG_PASSWORD"));
+             Statement s = c.createStatement()) {
+            s.execute("DROP SCHEMA IF EXISTS " + pgUrl.substring(pgUrl.indexOf("currentSchema=") + "currentSchema=".length()) + " CASCADE");
+        }
+    }
+}
