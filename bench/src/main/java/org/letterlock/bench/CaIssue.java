@@ -52,6 +52,8 @@ public final class CaIssue implements Benchmark {
     static final double RSA_TARGET = 0.80;
     static final Duration SLICE = Duration.ofSeconds(2);
     static final String TABLE = "ca_certificate";
+    /** nginx as the client's ceiling: every request answered 201 with a small JSON body, nothing else done. */
+    static final List<String> CEILING_LOCATION = List.of("default_type application/json;", "return 201 '{\"serial\":\"00\"}';");
 
     /**
      * One cell: an issuing key spec, what the issuance load did, and the vault's raw rate in the same slices.
@@ -60,12 +62,13 @@ public final class CaIssue implements Benchmark {
      * @param rate         201s per second in the measured slices
      * @param errors       answers other than 201 in all slices, warm-up included (status: count; -1 no answer)
      * @param firstError   the first such answer, as sent and received
+     * @param ceiling      201s per second of the same client posting the same kind of body to nginx answering 201 at once
      * @param clientCpuMicros CPU time of the client threads per request, in microseconds (NaN when unknown)
      * @param inlineCsrs   CSRs made inside a slice because the pre-made ones ran out (0 expected)
      * @param database     what the database check found
      */
     record Cell(KeySpec key, long issued, double rate, Map<Integer, Long> errors, String firstError, double vault1, double vault2,
-                double clientCpuMicros, long inlineCsrs, DatabaseCheck database) {
+                double ceiling, double clientCpuMicros, long inlineCsrs, DatabaseCheck database) {
         boolean failed() {
             return !errors.isEmpty() || !database.ok();
         }
@@ -105,6 +108,7 @@ public final class CaIssue implements Benchmark {
     @Override
     public Results run(Options options) throws Exception {
         Map<String, String> postgres = AuditAppend.postgresEnvironment(name(), System.getenv());
+        Shell.require(name(), List.of("nginx"), "as root, apt-get install -y nginx (the client's ceiling; the package's own server need not run)");
         Map<String, String> settings = AuditAppend.postgresSettings(postgres);
         Path root = options.root();
         Path base = options.dataDir().resolve("ca-issue");
@@ -113,14 +117,21 @@ public final class CaIssue implements Benchmark {
         LetterlockServer.ensureArtefacts(root, options);
         List<Cell> cells = new ArrayList<>();
         try (Processes processes = new Processes("ca-issue"); KeyVault vault = VaultSign.openPkcs11(options)) {
-            for (KeySpec key : KEYS) {
-                cells.add(cell(key, postgres, base, processes, vault, options));
+            int nginxPort = Processes.freePort();
+            Process nginx = Nginx.start(processes, base.resolve("nginx"), nginxPort, CEILING_LOCATION, "/", 201);
+            try {
+                for (KeySpec key : KEYS) {
+                    cells.add(cell(key, postgres, base, processes, vault, nginxPort, options));
+                }
+            } finally {
+                processes.stopWithChildren(nginx.toHandle(), OcspPeers.GRACE);
             }
         }
         return results(cells, settings, options);
     }
 
-    private Cell cell(KeySpec key, Map<String, String> postgres, Path base, Processes processes, KeyVault vault, Options options) throws Exception {
+    private Cell cell(KeySpec key, Map<String, String> postgres, Path base, Processes processes, KeyVault vault, int nginxPort, Options options)
+            throws Exception {
         byte[] random = new byte[4];
         new SecureRandom().nextBytes(random);
         String schema = "bench_" + HexFormat.of().formatHex(random);
@@ -139,7 +150,7 @@ public final class CaIssue implements Benchmark {
                         + "SoftHSM2 in " + dir + " ...");
                 LetterlockServer server = LetterlockServer.start(options.root(), dir, config, processes);
                 try {
-                    return measure(key, server, admin, schema, vault, options);
+                    return measure(key, server, admin, schema, vault, nginxPort, options);
                 } finally {
                     server.stop();
                 }
@@ -149,7 +160,8 @@ public final class CaIssue implements Benchmark {
         }
     }
 
-    private Cell measure(KeySpec key, LetterlockServer server, Connection database, String schema, KeyVault vault, Options options) throws Exception {
+    private Cell measure(KeySpec key, LetterlockServer server, Connection database, String schema, KeyVault vault, int nginxPort, Options options)
+            throws Exception {
         CaApi ca = CaApi.asNewOfficer(server, "bench-ra");
         // One issuance checked by hand before timing: 201, a certificate for the mailbox, signed by the issuer it names with a key of this spec.
         String mailbox = "check-" + key.configName() + "@example.org";
@@ -168,17 +180,22 @@ public final class CaIssue implements Benchmark {
                     + " has a key of algorithm " + issuerKey);
         }
 
-        IssueLoad issue = new IssueLoad(server, ca.officer(), key.configName(), options);
-        issue.topUp(INITIAL_CSRS);
+        CsrPool pool = new CsrPool(key.configName(), options);
+        pool.topUp(INITIAL_CSRS);
+        PostLoad issue = new PostLoad("issue", URI.create(server.base() + "/api/ca/certificates"), ca.officer().basic(), pool, null);
+        // The client's ceiling: the same client and threads posting a body of the same size to nginx, which answers 201 at once.
+        PostLoad ceiling = new PostLoad("ceiling", URI.create("http://127.0.0.1:" + nginxPort + "/api/ca/certificates"), ca.officer().basic(), null,
+                CaApi.issueBody(mailbox, Ocsp.csr(Ocsp.ecP256(), mailbox)));
         long rowsBefore = count(database, schema, "count(*)");
         Meter.Load sign1 = VaultSign.vaultLoad(vault, key, 1, options);
         Meter.Load sign2 = VaultSign.vaultLoad(vault, key, 2, options);
-        List<Meter.Timed> loads = List.of(issue, nanos -> Meter.runFor(sign2, nanos), nanos -> Meter.runFor(sign1, nanos));
+        List<Meter.Timed> loads = List.of(issue, ceiling, nanos -> Meter.runFor(sign2, nanos), nanos -> Meter.runFor(sign1, nanos));
         if (!options.warmUp().isZero()) {
             for (Meter.Timed load : loads) {
                 load.runFor(options.warmUp().toNanos());
             }
-            options.progress().printf(Locale.ROOT, "  warm-up: %s certificates/s%n", Results.rate(issue.bestRate));
+            options.progress().printf(Locale.ROOT, "  warm-up: %s certificates/s; the client against nginx %s/s%n", Results.rate(issue.bestRate),
+                    Results.rate(ceiling.bestRate));
         }
         long createdBefore = issue.created.get();
         List<Meter.Measurement> measured = Meter.interleavedTimed(loads, Duration.ZERO, options.measure(), SLICE);
@@ -194,8 +211,12 @@ public final class CaIssue implements Benchmark {
                     + " (see ca-core/src/main/resources/db/migration/)");
         }
         Meter.Rate total = measured.get(0).total();
-        Cell cell = new Cell(key, issued, measured.get(0).perSecond(), issue.errors(), issue.firstError.get(), measured.get(2).perSecond(),
-                measured.get(1).perSecond(), total.cpuMicrosPerOperation(), issue.inline.get(), check);
+        Map<Integer, Long> errors = issue.errors();
+        if (!ceiling.errors().isEmpty()) {
+            throw new IllegalStateException("nginx, the client's ceiling, answered other than 201: " + ceiling.errors() + "; the first: " + ceiling.firstError.get());
+        }
+        Cell cell = new Cell(key, issued, measured.get(0).perSecond(), errors, issue.firstError.get(), measured.get(3).perSecond(),
+                measured.get(2).perSecond(), measured.get(1).perSecond(), total.cpuMicrosPerOperation(), pool.inline.get(), check);
         options.progress().printf(Locale.ROOT, "  %s: %s certificates/s%s; raw vault signing %s/s (1 thread), %s/s (2 threads); database %s%n",
                 key.configName(), Results.rate(cell.rate()), cell.errors().isEmpty() ? "" : ", ERRORS " + Startup.statuses(new TreeMap<>(toInt(cell.errors()))),
                 Results.rate(cell.vault1()), Results.rate(cell.vault2()), check.text());
@@ -216,46 +237,78 @@ public final class CaIssue implements Benchmark {
     }
 
     /**
-     * The issuance load: {@link #CLIENTS} threads on one keep-alive HTTP/1.1 client, each posting the next pre-made body
-     * (a distinct mailbox and a distinct EC P-256 key per request) and waiting for its answer. A slice ends when every
-     * thread has had the answer to its last request, so none is left in flight and the 201s can be reconciled with the
-     * database exactly (wrk abandons the requests in flight when its time is up, which is why this is not wrk).
+     * Distinct issuance bodies, one per request: a mailbox of its own and a fresh EC P-256 key each. They are made outside
+     * the timed slices; a request that finds none left makes its own (counted in {@link #inline}).
      */
-    private static final class IssueLoad implements Meter.Timed {
-        final AtomicLong created = new AtomicLong();
+    private static final class CsrPool {
         final AtomicLong inline = new AtomicLong();
-        final AtomicReference<String> firstError = new AtomicReference<>("");
-        double bestRate;
-        private final Map<Integer, LongAdder> errors = new ConcurrentHashMap<>();
         private final List<String> bodies = new ArrayList<>();
         private final AtomicInteger next = new AtomicInteger();
         private final AtomicInteger mailboxes = new AtomicInteger();
         private final String prefix;
         private final Options options;
-        private final Meter.Load load;
 
-        IssueLoad(LetterlockServer server, LetterlockServer.Credential officer, String prefix, Options options) {
+        CsrPool(String prefix, Options options) {
             this.prefix = prefix;
             this.options = options;
+        }
+
+        String take() {
+            int index = next.getAndIncrement();
+            if (index < bodies.size()) {
+                return bodies.get(index);
+            }
+            inline.incrementAndGet();
+            return body();
+        }
+
+        private String body() {
+            String mailbox = prefix + "-" + mailboxes.incrementAndGet() + "@example.org";
+            return CaApi.issueBody(mailbox, Ocsp.csr(Ocsp.ecP256(), mailbox));
+        }
+
+        /** Makes bodies (called between slices only) until {@code unused} of them are waiting. */
+        void topUp(int unused) {
+            int missing = next.get() + unused - bodies.size();
+            if (missing <= 0) {
+                return;
+            }
+            long start = System.nanoTime();
+            bodies.addAll(IntStream.range(0, missing).parallel().mapToObj(i -> body()).toList());
+            options.progress().printf(Locale.ROOT, "  made %,d EC P-256 CSRs for distinct mailboxes in %.1f s (outside the timed slices)%n", missing,
+                    (System.nanoTime() - start) / 1e9);
+        }
+    }
+
+    /**
+     * A POST load: {@link #CLIENTS} threads on one keep-alive HTTP/1.1 client, each sending its next body and waiting for
+     * the answer; only 201 counts. A slice ends when every thread has had the answer to its last request, so none is left
+     * in flight and the 201s can be reconciled with the database exactly (wrk abandons the requests in flight when its
+     * time is up, which is why this is not wrk). With a {@link CsrPool} the pool is topped up before each slice for twice
+     * the best rate seen ({@link #ASSUMED_RATE} before any).
+     */
+    private static final class PostLoad implements Meter.Timed {
+        final AtomicLong created = new AtomicLong();
+        final AtomicReference<String> firstError = new AtomicReference<>("");
+        double bestRate;
+        private final Map<Integer, LongAdder> errors = new ConcurrentHashMap<>();
+        private final CsrPool pool;
+        private final Meter.Load load;
+
+        PostLoad(String label, URI uri, String authorization, CsrPool pool, String fixedBody) {
+            this.pool = pool;
             HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
-            URI uri = URI.create(server.base() + "/api/ca/certificates");
-            String authorization = officer.basic();
             List<Meter.Operation> threads = new ArrayList<>();
             for (int t = 0; t < CLIENTS; t++) {
                 threads.add(() -> {
-                    int index = next.getAndIncrement();
-                    String body;
-                    if (index < bodies.size()) {
-                        body = bodies.get(index);
-                    } else {
-                        inline.incrementAndGet();
-                        body = body();
+                    String body = pool == null ? fixedBody : pool.take();
+                    HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(60)).header("Content-Type", "application/json")
+                            .header("Accept", "application/json").POST(HttpRequest.BodyPublishers.ofString(body));
+                    if (authorization != null) {
+                        request.header("Authorization", authorization);
                     }
-                    HttpRequest request = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(60)).header("Authorization", authorization)
-                            .header("Content-Type", "application/json").header("Accept", "application/json")
-                            .POST(HttpRequest.BodyPublishers.ofString(body)).build();
                     try {
-                        HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
+                        HttpResponse<String> response = client.send(request.build(), HttpResponse.BodyHandlers.ofString());
                         if (response.statusCode() == 201) {
                             created.incrementAndGet();
                         } else {
@@ -267,7 +320,7 @@ public final class CaIssue implements Benchmark {
                     }
                 });
             }
-            load = new Meter.Load("issue", threads);
+            load = new Meter.Load(label, threads);
         }
 
         private void error(int status, String what) {
@@ -281,27 +334,12 @@ public final class CaIssue implements Benchmark {
             return counts;
         }
 
-        private String body() {
-            String mailbox = prefix + "-" + mailboxes.incrementAndGet() + "@example.org";
-            return CaApi.issueBody(mailbox, Ocsp.csr(Ocsp.ecP256(), mailbox));
-        }
-
-        /** Makes CSRs (outside any slice) until {@code unused} of them are waiting. */
-        void topUp(int unused) {
-            int missing = next.get() + unused - bodies.size();
-            if (missing <= 0) {
-                return;
-            }
-            long start = System.nanoTime();
-            bodies.addAll(IntStream.range(0, missing).parallel().mapToObj(i -> body()).toList());
-            options.progress().printf(Locale.ROOT, "  made %,d EC P-256 CSRs for distinct mailboxes in %.1f s (outside the timed slices)%n", missing,
-                    (System.nanoTime() - start) / 1e9);
-        }
-
         @Override
         public Meter.Rate runFor(long nanos) throws Exception {
-            double expected = (bestRate > 0 ? 2 * bestRate : ASSUMED_RATE) * nanos / 1e9;
-            topUp((int) Math.min(Integer.MAX_VALUE - 1, Math.ceil(expected) + CLIENTS));
+            if (pool != null) {
+                double expected = (bestRate > 0 ? 2 * bestRate : ASSUMED_RATE) * nanos / 1e9;
+                pool.topUp((int) Math.min(Integer.MAX_VALUE - 1, Math.ceil(expected) + CLIENTS));
+            }
             long before = created.get();
             Meter.Rate all = Meter.runFor(load, nanos);
             long done = created.get() - before;
@@ -317,8 +355,9 @@ public final class CaIssue implements Benchmark {
         for (Cell cell : cells) {
             boolean errors = !cell.errors().isEmpty();
             rows.add(List.of(cell.key().configName(), errors ? "FAILED (errors)" : Results.rate(cell.rate()),
+                    errors || cell.rate() == 0 ? Results.NONE : String.format(Locale.ROOT, "%.1f", CLIENTS * 1000 / cell.rate()),
                     errors ? Startup.statuses(new TreeMap<>(toInt(cell.errors()))) : "none", Results.rate(cell.vault1()), Results.rate(cell.vault2()),
-                    errors ? Results.NONE : Results.percent(cell.rate() / cell.vault2()), cell.database().text()));
+                    errors ? Results.NONE : Results.percent(cell.rate() / cell.vault2()), Results.rate(cell.ceiling()), cell.database().text()));
             notes.add(target(cell));
         }
         for (Cell cell : cells) {
@@ -334,8 +373,11 @@ public final class CaIssue implements Benchmark {
                 + "{\"profile\":\"" + CaApi.PROFILE + "\",\"mailbox\":...,\"csr\":<PEM>} and waiting for its answer, as an " + CaApi.RA_ROLE
                 + " (HTTP Basic). Not wrk: wrk abandons the requests in flight when its time is up, and those may still be issued, so its count "
                 + "of 201s could not be reconciled with the database; here a slice ends when the answer to every request sent in it is in. Client "
-                + "CPU per request: " + cells.stream().map(c -> c.key().configName() + String.format(Locale.ROOT, " %.0f us", c.clientCpuMicros())).toList()
-                + " (the calling threads only; the client's selector thread is not in it).");
+                + "CPU per request: " + String.join(", ", cells.stream().map(c -> c.key().configName() + String.format(Locale.ROOT, " %.0f us", c.clientCpuMicros()))
+                .toList()) + " (the calling threads only; the client's selector thread is not in it). Its ceiling on this machine, measured in the "
+                + "same slices: the same client and threads posting a body of the same size to nginx " + Nginx.version() + " (127.0.0.1, 2 workers) "
+                + "answering every request `" + String.join(" ", CEILING_LOCATION) + "` (column 'client ceiling'). Mean ms per request = "
+                + CLIENTS + " threads / certificates per second.");
         notes.add("Each request carries a CSR for a distinct mailbox and a distinct EC P-256 key (Bouncy Castle), made outside the timed slices: "
                 + String.format(Locale.ROOT, "%,d", INITIAL_CSRS) + " before the first, then topped up before each slice for twice the best rate seen.");
         notes.add("Only 201 counts as issued. After each cell the rows added to " + TABLE + " (PostgreSQL, count(*) after minus before the load) "
@@ -348,8 +390,8 @@ public final class CaIssue implements Benchmark {
         notes.add("Raw vault signing: the pkcs11 vault on the bench's own SoftHSM2 token, a key of the cell's spec, each thread with its own "
                 + "signer (as in vault-sign). The issuance load and both vault loads were warmed up for " + Bench.seconds(options.warmUp())
                 + " s, then measured interleaved in slices of about " + SLICE.toSeconds() + " s for " + Bench.seconds(options.measure()) + " s each.");
-        return new Results(List.of("issuing key", "certificates/s", "errors", "vault sign 1 thread/s", "vault sign 2 threads/s", "vs vault 2 threads",
-                "database check"), rows, notes);
+        return new Results(List.of("issuing key", "certificates/s", "mean ms per request", "errors", "vault sign 1 thread/s", "vault sign 2 threads/s",
+                "vs vault 2 threads", "client ceiling (nginx 201)/s", "database check"), rows, notes);
     }
 
     /** The cell's target and whether it is met; a cell with errors or a failed database check cannot meet it. */

@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.ZoneOffset;
@@ -18,15 +17,14 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The peers of the OCSP benchmark, each stopped by its pid: OpenSSL's {@code openssl ocsp} responder (one process and
- * {@code -multi 2}) and nginx serving one DER OCSP response as a static file (the HTTP ceiling).
+ * OpenSSL's {@code openssl ocsp} responder, the OCSP benchmark's peer (one process and {@code -multi 2}), stopped by its
+ * pid with its children. (The other peer, nginx, is {@link Nginx}.)
  *
  * <p>OpenSSL 3.0's responder takes only a port and binds every interface, so it runs in a network namespace of its own
  * that holds nothing but loopback: {@code unshare -n} starts a holder process that brings {@code lo} up and sleeps, and
  * the responder, its readiness probe and its load generator join that namespace with {@code nsenter --net=/proc/<holder
  * pid>/ns/net}. A connection closed without a request leaves the 3.0 responder spinning (openssl/openssl#31129), so
  * the responder is started afresh for every run of the load generator (see {@link Wrk#SCRIPT} for the other half).
- * nginx listens on 127.0.0.1 in the ordinary namespace.
  */
 final class OcspPeers {
     /** The port the responder listens on inside its namespace (nothing else is there). */
@@ -60,36 +58,6 @@ final class OcspPeers {
             command.addAll(List.of("-multi", Integer.toString(processes)));
         }
         return command;
-    }
-
-    /** The nginx configuration: 2 workers, no access log, one file served for every path as application/ocsp-response. */
-    static String nginxConfig(Path dir, int port, String file) {
-        return """
-                # Written by the bench harness (org.letterlock.bench.OcspPeers): the HTTP ceiling of the ocsp-serve benchmark.
-                daemon off;
-                worker_processes 2;
-                pid %1$s/nginx.pid;
-                error_log %1$s/error.log warn;
-                events {
-                    worker_connections 1024;
-                }
-                http {
-                    access_log off;
-                    client_body_temp_path %1$s/tmp/body;
-                    proxy_temp_path %1$s/tmp/proxy;
-                    fastcgi_temp_path %1$s/tmp/fastcgi;
-                    uwsgi_temp_path %1$s/tmp/uwsgi;
-                    scgi_temp_path %1$s/tmp/scgi;
-                    server {
-                        listen 127.0.0.1:%2$d;
-                        root %1$s;
-                        location / {
-                            default_type application/ocsp-response;
-                            try_files /%3$s =404;
-                        }
-                    }
-                }
-                """.formatted(dir, port, file);
     }
 
     /** A network namespace with only loopback, up: its holder process sleeps until stopped. */
@@ -161,25 +129,5 @@ final class OcspPeers {
             }
             Thread.sleep(50);
         }
-    }
-
-    /** Starts nginx in the foreground (so its master is our child) and waits until it serves the file. */
-    static Process startNginx(Processes processes, Path dir, int port, String probePath, Path log) throws IOException, InterruptedException {
-        Files.createDirectories(dir.resolve("tmp"));
-        Path config = dir.resolve("nginx.conf");
-        Process nginx = processes.start(List.of("nginx", "-p", dir.toString(), "-c", config.toString()), dir, Map.copyOf(System.getenv()), log);
-        long deadline = System.nanoTime() + READY_LIMIT.toNanos();
-        while (LetterlockServer.status(port, probePath, null) != 200) {
-            if (!nginx.isAlive()) {
-                throw new IllegalStateException("nginx stopped with " + nginx.exitValue() + ":\n" + LetterlockServer.tail(log, 10) + "\n"
-                        + LetterlockServer.tail(dir.resolve("error.log"), 10));
-            }
-            if (System.nanoTime() > deadline) {
-                processes.stopWithChildren(nginx.toHandle(), GRACE);
-                throw new IllegalStateException("nginx did not serve " + probePath + " within " + READY_LIMIT.toSeconds() + " s; see " + dir.resolve("error.log"));
-            }
-            Thread.sleep(50);
-        }
-        return nginx;
     }
 }

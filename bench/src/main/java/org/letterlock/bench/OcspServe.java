@@ -47,7 +47,9 @@ public final class OcspServe implements Benchmark {
     static final double TARGET_VS_NGINX = 0.5;
     static final double TARGET_NONCE_VS_VAULT = 0.8;
     static final KeySpec VAULT_KEY = KeySpec.EC_P256;
-    static final List<String> PACKAGES = List.of("wrk", "nginx", "openssl", "util-linux (unshare, nsenter)", "iproute2 (ip)");
+
+    /** nginx answers every path with the one DER response. */
+    static final List<String> NGINX_LOCATION = List.of("default_type application/ocsp-response;", "try_files /ocsp-good.der =404;");
 
     static final String OPENSSL_1 = "openssl ocsp, 1 process";
     static final String OPENSSL_2 = "openssl ocsp -multi 2";
@@ -112,7 +114,8 @@ public final class OcspServe implements Benchmark {
 
     @Override
     public Results run(Options options) throws Exception {
-        requireTools();
+        Shell.require(name(), List.of("wrk", "nginx", "openssl", "unshare", "nsenter", "ip"), "as root, apt-get install -y wrk nginx openssl util-linux "
+                + "iproute2 (the nginx package's own server need not run: the benchmark starts its own on 127.0.0.1)");
         Path root = options.root();
         Path base = options.dataDir().resolve("ocsp-serve");
         AuditAppend.deleteTree(base);
@@ -229,7 +232,7 @@ public final class OcspServe implements Benchmark {
                 "-reqin", probe.toString(), "-respout", nginxDir.resolve("ocsp-good.der").toString()));
         facts.put(NGINX, "the response to the first certificate's request, made by `openssl ocsp -reqin ... -respout`: "
                 + Ocsp.Checked.summary(List.of(Ocsp.check(Files.readAllBytes(nginxDir.resolve("ocsp-good.der")), ids.get(0), Ocsp.Status.GOOD, null, ca))));
-        facts.put("nginx", Shell.runOr(List.of("nginx", "-v"), "nginx ?"));
+        facts.put("nginx", Nginx.version());
         facts.put("wrk", Shell.runOr(List.of("dpkg-query", "-W", "-f=${Version}", "wrk"), "?"));
         return new Peers(dir, nginxDir, ca, ids, probe, gets);
     }
@@ -245,9 +248,8 @@ public final class OcspServe implements Benchmark {
     static PeerLoads peerLoads(Processes processes, OcspPeers.Namespace namespace, Peers peers, Path script, Map<String, String> facts)
             throws IOException, InterruptedException {
         int nginxPort = Processes.freePort();
-        Files.writeString(peers.nginxDir().resolve("nginx.conf"), OcspPeers.nginxConfig(peers.nginxDir(), nginxPort, "ocsp-good.der"));
         String firstPath = Files.readAllLines(peers.gets()).get(0);
-        Process nginx = OcspPeers.startNginx(processes, peers.nginxDir(), nginxPort, "/" + firstPath, peers.nginxDir().resolve("console.log"));
+        Process nginx = Nginx.start(processes, peers.nginxDir(), nginxPort, NGINX_LOCATION, "/" + firstPath, 200);
         Path responderLog = peers.dir().resolve("responder.log");
         Map<String, Meter.Timed> loads = new LinkedHashMap<>();
         List<String> enter = namespace.enter(List.of());
@@ -318,20 +320,6 @@ public final class OcspServe implements Benchmark {
             case LETTERLOCK_NONCE -> "POST /ocsp, " + Ocsp.NONCE_BYTES + "-byte nonce, " + String.format(Locale.ROOT, "%,d", NONCE_BODIES) + " bodies";
             default -> "";
         };
-    }
-
-    /** The tools the peers and the load generator need, named with their Debian packages when one is missing. */
-    private static void requireTools() {
-        List<String> missing = new ArrayList<>();
-        for (String tool : List.of("wrk", "nginx", "openssl", "unshare", "nsenter", "ip")) {
-            if (Shell.runOr(List.of("sh", "-c", "command -v " + tool), "").isEmpty()) {
-                missing.add(tool);
-            }
-        }
-        if (!missing.isEmpty()) {
-            throw new IllegalStateException("ocsp-serve needs " + String.join(", ", missing) + " on the PATH: as root, apt-get install -y wrk nginx openssl "
-                    + "util-linux iproute2 (the nginx package's own server need not run; the benchmark starts its own on 127.0.0.1)");
-        }
     }
 
     private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(2)).build();
@@ -427,8 +415,8 @@ public final class OcspServe implements Benchmark {
                 + "in a network namespace of its own holding only loopback (`unshare -n`, joined with `nsenter`: OpenSSL 3.0's -port binds every "
                 + "interface), wrk in the same namespace; restarted for every run (openssl/openssl#31129), and it closes the connection after every "
                 + "response. Its answer: " + facts.getOrDefault(OPENSSL_1, "?") + ".");
-        notes.add("nginx: " + facts.getOrDefault("nginx", "?") + ", `worker_processes 2; access_log off;`, one DER response as a static file for every "
-                + "path (`default_type application/ocsp-response; try_files /ocsp-good.der =404;`) on 127.0.0.1: the HTTP ceiling; the file is "
+        notes.add("nginx " + facts.getOrDefault("nginx", "?") + ", `worker_processes 2; access_log off;`, one DER response as a static file for every "
+                + "path (`" + String.join(" ", NGINX_LOCATION) + "`) on 127.0.0.1: the HTTP ceiling; the file is "
                 + facts.getOrDefault(NGINX, "?") + ".");
         notes.add("Raw vault signing: the pkcs11 vault on the bench's own SoftHSM2 token (bench/target/bench-data/softhsm), one " + VAULT_KEY.configName()
                 + " key, each thread with its own signer signing " + VaultSign.MESSAGE.length + " bytes back to back (as in vault-sign), measured in "

@@ -38,6 +38,14 @@ public final class Shell {
         }
     }
 
+    /** Fails, naming what is missing and how to install it, when one of {@code commands} is not on the PATH. */
+    public static void require(String benchmark, List<String> commands, String install) {
+        List<String> missing = commands.stream().filter(c -> runOr(List.of("sh", "-c", "command -v " + c), "").isEmpty()).toList();
+        if (!missing.isEmpty()) {
+            throw new IllegalStateException(benchmark + " needs " + String.join(", ", missing) + " on the PATH: " + install);
+        }
+    }
+
     /** The output of a command, or {@code fallback} when it cannot be run: for facts that are nice to have. */
     public static String runOr(List<String> command, String fallback) {
         try {

@@ -27,12 +27,4 @@ class OcspPeersTest {
                 "-rsigner", "/b/peer/ca.pem", "-rkey", "/b/peer/ca.key", "-port", "8888", "-ndays", "1");
         assertThat(OcspPeers.responderCommand(dir, 2)).endsWith("-multi", "2");
     }
-
-    @Test
-    void nginxServesOneFileOnLoopbackWithTwoWorkersAndNoAccessLog() {
-        String config = OcspPeers.nginxConfig(Path.of("/b/nginx"), 18080, "ocsp-good.der");
-        assertThat(config).contains("daemon off;", "worker_processes 2;", "access_log off;", "listen 127.0.0.1:18080;", "root /b/nginx;",
-                "default_type application/ocsp-response;", "try_files /ocsp-good.der =404;", "pid /b/nginx/nginx.pid;", "error_log /b/nginx/error.log");
-        assertThat(config).doesNotContain("listen 18080").doesNotContain("%");
-    }
 }

@@ -575,7 +575,7 @@ public final class CertificateAuthority implements AutoCloseable {
         String address = mailbox == null ? null : MailAddress.normalise(mailbox);
         if (!requester.has(Role.RA_OFFICER) && !requester.has(Role.CA_ADMIN) && !requester.has(Role.AUDITOR)) {
             if (address == null) {
-                throw refuse("ca.search", "certificates", ErrorType.FORBIDDEN, "name one of your mailboxes (mailbox=...)");
+                throw refuse("ca.search", "certificates", ErrorType.FORBIDDEN, "a mailbox-owner searches one of their own mailboxes: add mailbox=...");
             }
             authorizeMailbox(requester, address, "ca.search");
         }

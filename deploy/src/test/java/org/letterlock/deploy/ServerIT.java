@@ -122,7 +122,11 @@ class ServerIT {
                 new Endpoint("GET", "/api/audit/verify", EnumSet.of(Role.AUDITOR), null),
                 new Endpoint("GET", "/api/audit/records?limit=5", EnumSet.of(Role.AUDITOR), null),
                 new Endpoint("POST", "/api/audit/checkpoint", EnumSet.of(Role.AUDITOR), ""),
-                new Endpoint("GET", "/api/vault", EnumSet.of(Role.CA_ADMIN, Role.AUDITOR), null));
+                new Endpoint("GET", "/api/vault", EnumSet.of(Role.CA_ADMIN, Role.AUDITOR), null),
+                new Endpoint("GET", "/api/ca/certificates?limit=5", EnumSet.of(Role.CA_ADMIN, Role.RA_OFFICER, Role.AUDITOR), null),
+                new Endpoint("POST", "/api/ca/crls", EnumSet.of(Role.CA_ADMIN), ""),
+                new Endpoint("POST", "/api/ca/issuers/rollover", EnumSet.of(Role.CA_ADMIN), ""),
+                new Endpoint("GET", "/api/ca/issuers/issuing-1/csr", EnumSet.of(Role.CA_ADMIN), null));
     }
 
     @Test

@@ -82,7 +82,7 @@ public class AdminResource {
 
     @GET
     @Path("me")
-    @Allow({Role.CA_ADMIN, Role.RA_OFFICER, Role.RECOVERY_AGENT, Role.AUDITOR})
+    @Allow({Role.CA_ADMIN, Role.RA_OFFICER, Role.RECOVERY_AGENT, Role.AUDITOR, Role.MAILBOX_OWNER})
     public AccountView me(@Context SecurityContext caller) {
         return AccountView.of(runtime.platform().admins().find(caller.getUserPrincipal().getName()).orElseThrow(), null);
     }
