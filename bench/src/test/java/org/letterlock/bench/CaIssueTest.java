@@ -16,7 +16,7 @@ class CaIssueTest {
     private static final CaIssue.DatabaseCheck CONSISTENT = new CaIssue.DatabaseCheck(12_000, 12_000, 12_001, 12_001, "");
 
     private static CaIssue.Cell cell(KeySpec key, double rate, Map<Integer, Long> errors, CaIssue.DatabaseCheck check) {
-        return new CaIssue.Cell(key, Math.round(rate * 5), rate, errors, errors.isEmpty() ? "" : "POST ... answered 409", 8_000, 12_000, 6_000, 80, 0, check);
+        return new CaIssue.Cell(key, Math.round(rate * 5), rate, errors, errors.isEmpty() ? "" : "POST ... answered 409", 8_000, 12_000, 6_000, "", 80, 0, check);
     }
 
     @Test
@@ -37,10 +37,10 @@ class CaIssueTest {
     void ecIsJudgedByItsRateAndRsaByTheVault() {
         assertThat(CaIssue.target(cell(KeySpec.EC_P256, 2_400, Map.of(), CONSISTENT))).startsWith("ec-p256: target >= 2,000 certificates/s: met, 2,400 certificates/s");
         assertThat(CaIssue.target(cell(KeySpec.EC_P256, 1_900, Map.of(), CONSISTENT))).contains("NOT MET, 1,900 certificates/s");
-        CaIssue.Cell rsa = new CaIssue.Cell(KeySpec.RSA_3072, 1_700, 340, Map.of(), "", 210, 420, 6_000, 80, 0, CONSISTENT);
+        CaIssue.Cell rsa = new CaIssue.Cell(KeySpec.RSA_3072, 1_700, 340, Map.of(), "", 210, 420, 6_000, "", 80, 0, CONSISTENT);
         assertThat(CaIssue.target(rsa)).startsWith("RSA-3072: target >= 80% of the raw RSA-3072 vault signing rate (2 threads, 420/s; 1 thread 210/s): met,")
                 .contains("81% of the raw vault rate with 2 threads, 162% of 1 thread");
-        CaIssue.Cell slow = new CaIssue.Cell(KeySpec.RSA_3072, 1_500, 300, Map.of(), "", 210, 420, 6_000, 80, 0, CONSISTENT);
+        CaIssue.Cell slow = new CaIssue.Cell(KeySpec.RSA_3072, 1_500, 300, Map.of(), "", 210, 420, 6_000, "", 80, 0, CONSISTENT);
         assertThat(CaIssue.target(slow)).contains(": NOT MET, 300 certificates/s");
     }
 

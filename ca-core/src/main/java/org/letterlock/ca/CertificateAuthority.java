@@ -204,7 +204,7 @@ public final class CertificateAuthority implements AutoCloseable {
 
     private IssuancePolicy policy(String issuerId) {
         return new IssuancePolicy(urls.crl(issuerId), urls.ocsp(), urls.caCertificate(issuerId),
-                settings.policyOids().stream().map(ASN1ObjectIdentifier::new).toList());
+                settings.policyOids().stream().map(ASN1ObjectIdentifier::new).toList(), settings.sbrPolicyOids());
     }
 
     /** Issuers that sign with a key here: they need a responder and CRLs. */

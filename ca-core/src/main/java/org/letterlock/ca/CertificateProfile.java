@@ -2,6 +2,7 @@ package org.letterlock.ca;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.bouncycastle.asn1.x509.KeyPurposeId;
 
@@ -15,6 +16,7 @@ import org.bouncycastle.asn1.x509.KeyPurposeId;
  * @param names            which subjectAltName entries the certificate carries
  * @param ocspNoCheck      carries id-pkix-ocsp-nocheck (delegated OCSP responders)
  * @param maxValidityDays  longest validity this profile allows
+ * @param sbrPolicy        the CA/B Forum S/MIME reserved policy OID of this profile, written when the operator opts in
  */
 public record CertificateProfile(
         String name,
@@ -24,7 +26,8 @@ public record CertificateProfile(
         List<KeyPurposeId> extendedKeyUsage,
         Names names,
         boolean ocspNoCheck,
-        int maxValidityDays) {
+        int maxValidityDays,
+        Optional<String> sbrPolicy) {
 
     /** The subjectAltName a profile calls for. */
     public enum Names {

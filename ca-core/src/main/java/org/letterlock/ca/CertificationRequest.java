@@ -1,6 +1,7 @@
 package org.letterlock.ca;
 
 import java.io.IOException;
+import java.math.BigInteger;
 import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -18,7 +19,6 @@ import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.asn1.sec.SECObjectIdentifiers;
 import org.bouncycastle.asn1.x9.ECNamedCurveTable;
-import org.bouncycastle.crypto.params.AsymmetricKeyParameter;
 import org.bouncycastle.crypto.params.RSAKeyParameters;
 import org.bouncycastle.crypto.util.PublicKeyFactory;
 import org.bouncycastle.openssl.PEMParser;
@@ -105,11 +105,12 @@ public record CertificationRequest(SubjectPublicKeyInfo publicKey, X500Name subj
         }
         try {
             if (family == KeyFamily.RSA) {
-                AsymmetricKeyParameter parameters = PublicKeyFactory.createKey(key);
-                int bits = ((RSAKeyParameters) parameters).getModulus().bitLength();
-                if (bits < 2048 || bits > 8192) {
-                    throw bad("RSA keys must have 2048 to 8192 bits, this one has " + bits);
+                RSAKeyParameters rsa = (RSAKeyParameters) PublicKeyFactory.createKey(key);
+                int bits = rsa.getModulus().bitLength();
+                if (bits < 2048 || bits > 8192 || bits % 8 != 0) {
+                    throw bad("RSA keys must have 2048 to 8192 bits, a multiple of 8; this one has " + bits);
                 }
+                checkRsaNumbers(rsa);
             } else if (family == KeyFamily.EC) {
                 if (!(key.getAlgorithm().getParameters() instanceof ASN1ObjectIdentifier curve)) {
                     throw bad("EC keys must name their curve (explicit curve parameters are refused)");
@@ -123,6 +124,22 @@ public record CertificationRequest(SubjectPublicKeyInfo publicKey, X500Name subj
             throw bad("the public key in the request is malformed");
         }
     }
+
+    /** S/MIME Baseline Requirements 6.1.6: exponent odd in [2^16+1, 2^256-1], modulus odd without factors below 752. */
+    private static void checkRsaNumbers(RSAKeyParameters rsa) {
+        BigInteger exponent = rsa.getExponent();
+        if (!exponent.testBit(0) || exponent.compareTo(BigInteger.valueOf(65537)) < 0 || exponent.bitLength() > 256) {
+            throw bad("the RSA public exponent must be odd and from 65537 to 2^256-1, this one is " + exponent);
+        }
+        for (int prime : SMALL_PRIMES) {
+            if (rsa.getModulus().mod(BigInteger.valueOf(prime)).signum() == 0) {
+                throw bad("the RSA modulus has the small factor " + prime + ": the key is broken");
+            }
+        }
+    }
+
+    private static final int[] SMALL_PRIMES = java.util.stream.IntStream.range(2, 752)
+            .filter(n -> java.util.stream.IntStream.rangeClosed(2, (int) Math.sqrt(n)).noneMatch(d -> n % d == 0)).toArray();
 
     private static void checkSignature(PKCS10CertificationRequest csr) {
         try {

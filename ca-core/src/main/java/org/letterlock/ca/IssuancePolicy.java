@@ -11,9 +11,10 @@ import org.bouncycastle.asn1.ASN1ObjectIdentifier;
  * @param crlUrl        CRL distribution point
  * @param ocspUrl       OCSP responder
  * @param caIssuersUrl  where the issuing CA's certificate is served
- * @param policies      certificatePolicies OIDs (Letterlock's own arc unless the operator opts into the SBR OIDs)
+ * @param policies      certificatePolicies OIDs of the operator's own arc
+ * @param sbrPolicies   also write each profile's CA/B Forum reserved OID (the operator opted in)
  */
-public record IssuancePolicy(URI crlUrl, URI ocspUrl, URI caIssuersUrl, List<ASN1ObjectIdentifier> policies) {
+public record IssuancePolicy(URI crlUrl, URI ocspUrl, URI caIssuersUrl, List<ASN1ObjectIdentifier> policies, boolean sbrPolicies) {
     /** A placeholder arc for Letterlock's own policy until an operator configures theirs. */
     public static final ASN1ObjectIdentifier LETTERLOCK_POLICY = new ASN1ObjectIdentifier("1.3.6.1.4.1.99999.1.1");
 

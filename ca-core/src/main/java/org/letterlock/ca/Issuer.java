@@ -103,6 +103,9 @@ public final class Issuer {
                     new AccessDescription(AccessDescription.id_ad_ocsp, uri(policy.ocspUrl())),
                     new AccessDescription(AccessDescription.id_ad_caIssuers, uri(policy.caIssuersUrl()))}));
             List<PolicyInformation> policies = new ArrayList<>();
+            if (policy.sbrPolicies() && profile.sbrPolicy().isPresent()) {
+                policies.add(new PolicyInformation(new ASN1ObjectIdentifier(profile.sbrPolicy().get())));
+            }
             for (ASN1ObjectIdentifier oid : policy.policies()) {
                 policies.add(new PolicyInformation(oid));
             }

@@ -44,7 +44,7 @@ import org.letterlock.vault.VaultSettings;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class IssuanceTest {
     private static final IssuancePolicy POLICY = new IssuancePolicy(URI.create("http://ca.example.org/crl/issuing.crl"),
-            URI.create("http://ca.example.org/ocsp"), URI.create("http://ca.example.org/ca/issuing.cer"), List.of(IssuancePolicy.LETTERLOCK_POLICY));
+            URI.create("http://ca.example.org/ocsp"), URI.create("http://ca.example.org/ca/issuing.cer"), List.of(IssuancePolicy.LETTERLOCK_POLICY), true);
 
     @TempDir
     Path dir;
@@ -96,7 +96,7 @@ class IssuanceTest {
         Tools.Run text = openssl("x509", "-noout", "-text", "-in", pem("signing-text", signing).toString());
         assertThat(text.output()).contains("X509v3 Key Usage: critical", "Digital Signature", "E-mail Protection", "email:alice@example.org",
                 "CA Issuers - URI:http://ca.example.org/ca/issuing.cer", "OCSP - URI:http://ca.example.org/ocsp", "URI:http://ca.example.org/crl/issuing.crl",
-                "X509v3 Subject Key Identifier", "X509v3 Authority Key Identifier", "Policy: " + IssuancePolicy.LETTERLOCK_POLICY.getId());
+                "X509v3 Subject Key Identifier", "X509v3 Authority Key Identifier", "Policy: " + IssuancePolicy.LETTERLOCK_POLICY.getId(), "Policy: 2.23.140.1.5.1.3");
         assertThat(signing.getSerialNumber().bitLength()).isEqualTo(127);
     }
 

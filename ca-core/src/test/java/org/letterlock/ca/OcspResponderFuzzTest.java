@@ -42,7 +42,7 @@ class OcspResponderFuzzTest {
         KeyUri responderKey = KeyUri.of("letterlock", "responder");
         SubjectPublicKeyInfo responderPublic = SubjectPublicKeyInfo.getInstance(vault.createKey(responderKey, KeySpec.EC_P256).getEncoded());
         Issuer issuer = new Issuer(vault, rootKey, root, new IssuancePolicy(URI.create("http://x/crl"), URI.create("http://x/ocsp"), URI.create("http://x/ca"),
-                List.of(IssuancePolicy.LETTERLOCK_POLICY)), Clock.systemUTC());
+                List.of(IssuancePolicy.LETTERLOCK_POLICY), false), Clock.systemUTC());
         X509CertificateHolder responder = issuer.issue(Profiles.OCSP_SIGNING, responderPublic, new X500Name("CN=Responder"), List.of(), Set.of(), Duration.ofDays(30));
         IssuerRecord record = new IssuerRecord("root", IssuerRecord.Kind.ROOT, IssuerRecord.State.ACTIVE, Optional.of(rootKey), "CN=Fuzz Root", Optional.of(root),
                 Optional.empty(), Instant.now(), Optional.of(responderKey), Optional.of(responder));

@@ -10,6 +10,7 @@ import org.letterlock.vault.KeySpec;
  *
  * @param url               base URL of the CRL, OCSP and CA-certificate endpoints written into certificates
  * @param externalRoot      first start makes the issuing CA's CSR for an external root instead of creating a root
+ * @param sbrPolicyOids     mailbox certificates also carry their CA/B Forum S/MIME reserved policy OID
  * @param expiryNoticeDays  days before expiry at which owners are mailed, largest first
  */
 public record CaSettings(
@@ -22,6 +23,7 @@ public record CaSettings(
         int validityDays,
         int maxValidityDays,
         List<String> policyOids,
+        boolean sbrPolicyOids,
         Duration crlInterval,
         Duration crlValidity,
         Duration ocspValidity,

@@ -93,6 +93,10 @@ public final class LetterlockConfig {
 
     private static CaSettings readCa(Reader r, URI publicUrl) {
         URI url = r.text(ConfigKey.CA_URL).isPresent() ? r.url(ConfigKey.CA_URL) : publicUrl;
+        if ("https".equals(url.getScheme())) {
+            // SBR 7.1.2.3 (b), (c): CRL and OCSP URLs are plain HTTP, so that checking a certificate never needs a TLS check first.
+            r.problem(ConfigKey.CA_URL, "must be an http:// URL (CRL and OCSP are served over plain HTTP); set it when letterlock.public-url is https", url.toString());
+        }
         boolean external = r.choice(ConfigKey.CA_ROOT, "internal", "external").equals("external");
         String rootSubject = r.distinguishedName(ConfigKey.CA_ROOT_SUBJECT);
         KeySpec rootSpec = r.keySpec(ConfigKey.CA_ROOT_KEY_SPEC);
@@ -105,13 +109,15 @@ public final class LetterlockConfig {
         }
         int maxValidity = r.integer(ConfigKey.CA_MAX_VALIDITY_DAYS, 1, 825);
         int validity = r.integer(ConfigKey.CA_VALIDITY_DAYS, 1, 825);
-        if (validity > maxValidity) {
+        if (validity > maxValidity && maxValidity < 825) {
             r.problem(ConfigKey.CA_VALIDITY_DAYS, "must not exceed letterlock.ca.max-validity-days (" + maxValidity + ")", String.valueOf(validity));
         }
         List<String> oids = r.list(ConfigKey.CA_POLICY_OIDS);
         for (String oid : oids) {
             if (!oid.matches("[0-2](\\.(0|[1-9][0-9]*))+")) {
                 r.problem(ConfigKey.CA_POLICY_OIDS, "must be dotted OIDs separated by commas", oid);
+            } else if (oid.startsWith("2.23.140.")) {
+                r.problem(ConfigKey.CA_POLICY_OIDS, "names a CA/B Forum reserved OID; set letterlock.ca.sbr-policy-oids=true, which picks the right one per profile", oid);
             }
         }
         if (oids.isEmpty()) {
@@ -139,7 +145,7 @@ public final class LetterlockConfig {
             }
         }
         notices.sort(Comparator.reverseOrder());
-        return new CaSettings(url, external, rootSubject, rootSpec, issuingSubject, issuingSpec, validity, maxValidity, oids,
+        return new CaSettings(url, external, rootSubject, rootSpec, issuingSubject, issuingSpec, validity, maxValidity, oids, r.bool(ConfigKey.CA_SBR_POLICY_OIDS),
                 crlInterval, crlValidity, ocspValidity, notices);
     }
 
