@@ -69,7 +69,7 @@ public final class CertificateAuthority implements AutoCloseable {
     private static final DateTimeFormatter DAY = DateTimeFormatter.ofPattern("yyyy-MM-dd").withZone(ZoneOffset.UTC);
 
     private final CaSettings settings;
-    private final CaStore store;
+    private final CertificateStore store;
     private final KeyVault vault;
     private final AuditRecorder audit;
     private final MailboxIdentities identities;
@@ -90,7 +90,7 @@ public final class CertificateAuthority implements AutoCloseable {
     private volatile Active active;
     private volatile List<IssuerRecord> issuers = List.of();
 
-    public CertificateAuthority(CaSettings settings, CaStore store, KeyVault vault, AuditRecorder audit, MailboxIdentities identities, MailSender mail,
+    public CertificateAuthority(CaSettings settings, CertificateStore store, KeyVault vault, AuditRecorder audit, MailboxIdentities identities, MailSender mail,
                                 Clock clock, String tokenLabel) {
         this.settings = settings;
         this.store = store;
@@ -112,8 +112,8 @@ public final class CertificateAuthority implements AutoCloseable {
     }
 
     /** The CA of a started platform: first start makes the hierarchy; every start checks responders and CRLs. */
-    public static CertificateAuthority start(Letterlock platform) {
-        CertificateAuthority ca = new CertificateAuthority(platform.config().ca(), new CaStore(platform.database().dataSource()), platform.vault(),
+    public static CertificateAuthority start(Letterlock platform, CertificateStore store) {
+        CertificateAuthority ca = new CertificateAuthority(platform.config().ca(), store, platform.vault(),
                 platform.auditLog(), platform.identities(), platform.mail(), platform.clock(), platform.config().vault().tokenLabel());
         try {
             ca.open();
@@ -227,7 +227,7 @@ public final class CertificateAuthority implements AutoCloseable {
         }
         Instant staleBefore = clock.instant().plus(settings.crlInterval());
         for (IssuerRecord issuer : signingIssuers()) {
-            Optional<CaStore.StoredCrl> full = store.crl(issuer.id(), false);
+            Optional<CertificateStore.StoredCrl> full = store.crl(issuer.id(), false);
             if (full.isEmpty() || full.get().nextUpdate().isBefore(staleBefore)) {
                 crls.publishFull(issuer);
                 crls.publishDelta(issuer);
@@ -679,7 +679,7 @@ public final class CertificateAuthority implements AutoCloseable {
     }
 
     /** The last signed full or delta CRL of an issuer. */
-    public Optional<CaStore.StoredCrl> crl(String issuerId, boolean delta) {
+    public Optional<CertificateStore.StoredCrl> crl(String issuerId, boolean delta) {
         return store.crl(issuerId, delta);
     }
 

@@ -31,13 +31,13 @@ public final class CrlPublisher {
     /** Revocations this close before a base CRL's thisUpdate are repeated in its deltas. */
     static final Duration DELTA_MARGIN = Duration.ofMinutes(5);
 
-    private final CaStore store;
+    private final CertificateStore store;
     private final KeyVault vault;
     private final CaUrls urls;
     private final Duration validity;
     private final Clock clock;
 
-    public CrlPublisher(CaStore store, KeyVault vault, CaUrls urls, Duration validity, Clock clock) {
+    public CrlPublisher(CertificateStore store, KeyVault vault, CaUrls urls, Duration validity, Clock clock) {
         this.store = store;
         this.vault = vault;
         this.urls = urls;
@@ -46,17 +46,17 @@ public final class CrlPublisher {
     }
 
     /** Signs and stores a new full CRL of the issuer. */
-    public CaStore.StoredCrl publishFull(IssuerRecord issuer) {
+    public CertificateStore.StoredCrl publishFull(IssuerRecord issuer) {
         return publish(issuer, Optional.empty());
     }
 
     /** Signs and stores a new delta CRL against the current full CRL (a full one first if there is none). */
-    public CaStore.StoredCrl publishDelta(IssuerRecord issuer) {
-        CaStore.StoredCrl base = store.crl(issuer.id(), false).orElseGet(() -> publishFull(issuer));
+    public CertificateStore.StoredCrl publishDelta(IssuerRecord issuer) {
+        CertificateStore.StoredCrl base = store.crl(issuer.id(), false).orElseGet(() -> publishFull(issuer));
         return publish(issuer, Optional.of(base));
     }
 
-    private CaStore.StoredCrl publish(IssuerRecord issuer, Optional<CaStore.StoredCrl> base) {
+    private CertificateStore.StoredCrl publish(IssuerRecord issuer, Optional<CertificateStore.StoredCrl> base) {
         X509CertificateHolder certificate = issuer.requireCertificate();
         Instant now = clock.instant();
         Instant thisUpdate = now.minusSeconds(60);
@@ -87,7 +87,7 @@ public final class CrlPublisher {
                         null, null)}));
             }
             X509CRLHolder crl = builder.build(vault.signer(issuer.requireKey()));
-            CaStore.StoredCrl stored = new CaStore.StoredCrl(issuer.id(), base.isPresent(), number, base.map(CaStore.StoredCrl::number), thisUpdate, nextUpdate,
+            CertificateStore.StoredCrl stored = new CertificateStore.StoredCrl(issuer.id(), base.isPresent(), number, base.map(CertificateStore.StoredCrl::number), thisUpdate, nextUpdate,
                     crl.getEncoded());
             store.saveCrl(stored);
             return stored;

@@ -39,6 +39,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.letterlock.ca.store.JdbcCertificateStore;
 import org.letterlock.platform.audit.AuditRecord;
 import org.letterlock.platform.audit.Outcome;
 import org.letterlock.platform.config.LetterlockConfig;
@@ -79,7 +80,7 @@ public abstract class CaConformance {
         settings.put("letterlock.db.pool-size", "6");
         settings.put("letterlock.ca.url", "http://ca.example.org");
         platform = Letterlock.start(LetterlockConfig.load(key -> Optional.ofNullable(settings.get(key))), clock);
-        ca = CertificateAuthority.start(platform);
+        ca = CertificateAuthority.start(platform, new JdbcCertificateStore(platform.database().dataSource()));
         tools = new Tools(work);
     }
 
@@ -193,10 +194,10 @@ public abstract class CaConformance {
     void refusedRequestsGetAPreciseErrorAreAuditedAndStoreNothing(String name, Function<CaConformance, Runnable> call, ErrorType type, String message) throws Exception {
         verifiedMailbox("alice@example.org", "alice");
         platform.identities().register("carol@example.org", "alice");
-        long before = new CaStore(platform.database().dataSource()).count();
+        long before = new JdbcCertificateStore(platform.database().dataSource()).count();
         assertThatThrownBy(() -> call.apply(this).run()).isInstanceOf(LetterlockException.class).hasMessageContaining(message)
                 .satisfies(e -> assertThat(((LetterlockException) e).type()).isEqualTo(type));
-        assertThat(new CaStore(platform.database().dataSource()).count()).isEqualTo(before);
+        assertThat(new JdbcCertificateStore(platform.database().dataSource()).count()).isEqualTo(before);
         AuditRecord refusal = lastAudit("ca.issue");
         assertThat(refusal.event().outcome()).isIn(Outcome.DENIED, Outcome.FAILED);
         assertThat(refusal.event().detail()).contains(message);
@@ -245,16 +246,16 @@ public abstract class CaConformance {
         long fullNumber = ca.crl("issuing-1", false).get().number();
         long deltaNumber = ca.crl("issuing-1", true).get().number();
         ca.revoke(other.serial(), RevocationReason.SUPERSEDED, false, OFFICER);
-        CaStore.StoredCrl delta = awaitDelta(deltaNumber);
+        CertificateStore.StoredCrl delta = awaitDelta(deltaNumber);
         Path deltaFile = tools.write("delta.crl", delta.der());
         Tools.Run deltaText = tools.openssl("crl", "-inform", "DER", "-in", deltaFile.toString(), "-noout", "-text", "-CAfile", tools.pem("chain", issuing(), root()).toString());
         assertThat(deltaText.output()).contains("verify OK", "Delta CRL Indicator: critical", String.valueOf(fullNumber),
                 "Serial Number: " + other.serial().toString(16).toUpperCase(), "Superseded");
     }
 
-    private CaStore.StoredCrl awaitDelta(long previous) throws InterruptedException {
+    private CertificateStore.StoredCrl awaitDelta(long previous) throws InterruptedException {
         for (int i = 0; i < 100; i++) {
-            Optional<CaStore.StoredCrl> delta = ca.crl("issuing-1", true);
+            Optional<CertificateStore.StoredCrl> delta = ca.crl("issuing-1", true);
             if (delta.isPresent() && delta.get().number() > previous) {
                 return delta.get();
             }
@@ -356,7 +357,7 @@ public abstract class CaConformance {
         }
         pool.shutdown();
         assertThat(serials).hasSize(120);
-        CaStore store = new CaStore(platform.database().dataSource());
+        CertificateStore store = new JdbcCertificateStore(platform.database().dataSource());
         for (BigInteger serial : serials) {
             assertThat(store.certificate(serial)).isPresent();
         }
@@ -375,7 +376,7 @@ public abstract class CaConformance {
         IssuedCertificate theirs = issue("mailbox-signing", TestRequests.ec("secp256r1"), "jack@example.org", OFFICER);
         assertThatThrownBy(() -> ca.revoke(theirs.serial(), RevocationReason.KEY_COMPROMISE, false, ivy)).hasMessageContaining("not a mailbox of ivy");
         assertThat(ca.revoke(mine.serial(), RevocationReason.KEY_COMPROMISE, false, ivy)).hasSize(1);
-        assertThat(new CaStore(platform.database().dataSource()).certificate(theirs.serial()).orElseThrow().revoked()).isFalse();
+        assertThat(new JdbcCertificateStore(platform.database().dataSource()).certificate(theirs.serial()).orElseThrow().revoked()).isFalse();
     }
 
     private AuditRecord lastAudit(String action) {

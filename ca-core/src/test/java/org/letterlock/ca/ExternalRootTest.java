@@ -15,6 +15,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.letterlock.ca.store.JdbcCertificateStore;
 import org.letterlock.platform.config.LetterlockConfig;
 import org.letterlock.platform.error.ErrorType;
 import org.letterlock.platform.error.LetterlockException;
@@ -44,7 +45,7 @@ class ExternalRootTest {
         settings.put("letterlock.ca.root", "external");
         settings.put("letterlock.ca.issuing-subject", "CN=Example Mail CA,O=Example");
         platform = Letterlock.start(LetterlockConfig.load(key -> Optional.ofNullable(settings.get(key))));
-        ca = CertificateAuthority.start(platform);
+        ca = CertificateAuthority.start(platform, new JdbcCertificateStore(platform.database().dataSource()));
         tools = new Tools(work);
     }
 

@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.letterlock.ca.CertificateAuthority;
+import org.letterlock.ca.store.JdbcCertificateStore;
 import org.letterlock.platform.audit.AuditVerification;
 import org.letterlock.platform.audit.Outcome;
 import org.letterlock.platform.config.ConfigException;
@@ -44,7 +45,7 @@ public final class Cli {
         try (Letterlock platform = Letterlock.start(LetterlockConfig.load(LetterlockConfig.systemLookup()))) {
             if (command.equals("init")) {
                 platform.auditLog().record("platform.init", "data-dir", Outcome.ALLOWED, "");
-                try (CertificateAuthority ca = CertificateAuthority.start(platform)) {
+                try (CertificateAuthority ca = CertificateAuthority.start(platform, new JdbcCertificateStore(platform.database().dataSource()))) {
                     out.println("CA issuers    " + ca.issuers().stream().map(i -> i.id() + " (" + i.state().name().toLowerCase() + ")").toList());
                 }
                 out.println("data folder   " + platform.config().dataDir());

@@ -8,6 +8,7 @@ import java.util.logging.Logger;
 import org.eclipse.microprofile.metrics.MetricRegistry;
 import org.eclipse.microprofile.metrics.annotation.RegistryScope;
 import org.letterlock.ca.CertificateAuthority;
+import org.letterlock.ca.store.JdbcCertificateStore;
 import org.letterlock.platform.error.ErrorType;
 import org.letterlock.platform.error.LetterlockException;
 import org.letterlock.platform.web.PlatformRuntime;
@@ -30,7 +31,7 @@ public class CaRuntime {
 
     void onPlatformStarted(@Observes PlatformStarted event) {
         try {
-            ca = CertificateAuthority.start(event.platform());
+            ca = CertificateAuthority.start(event.platform(), new JdbcCertificateStore(event.platform().database().dataSource()));
             metrics.gauge("letterlock_ocsp_cached_responses", ca.ocsp(), ocsp -> ocsp.cachedCount());
             LOG.info("CA started: issuers " + ca.issuers().stream().map(i -> i.id() + " (" + i.state().name().toLowerCase() + ")").toList());
         } catch (VaultException | LetterlockException e) {

@@ -10,7 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.letterlock.ca.CaStore;
+import org.letterlock.ca.CertificateStore;
 import org.letterlock.ca.Certificates;
 import org.letterlock.ca.IssuerRecord;
 import org.letterlock.platform.error.LetterlockException;
@@ -34,7 +34,7 @@ public class CrlServlet extends HttpServlet {
         try {
             Matcher crl = CRL.matcher(path);
             if (crl.matches()) {
-                Optional<CaStore.StoredCrl> stored = runtime.ca().crl(crl.group(1), crl.group(2) != null);
+                Optional<CertificateStore.StoredCrl> stored = runtime.ca().crl(crl.group(1), crl.group(2) != null);
                 if (stored.isEmpty()) {
                     notFound(response, "no CRL " + path + "; CRLs are at /crl/<issuer>.crl and /crl/<issuer>-delta.crl");
                     return;

@@ -1,4 +1,4 @@
-package org.letterlock.ca;
+package org.letterlock.ca.store;
 
 import java.io.IOException;
 import java.math.BigInteger;
@@ -16,28 +16,30 @@ import java.util.Optional;
 import java.util.function.Consumer;
 import javax.sql.DataSource;
 import org.bouncycastle.cert.X509CertificateHolder;
+import org.letterlock.ca.Certificates;
+import org.letterlock.ca.CertificateStore;
+import org.letterlock.ca.IssuedCertificate;
+import org.letterlock.ca.IssuerRecord;
+import org.letterlock.ca.RevocationReason;
 import org.letterlock.platform.store.StorageFailure;
 import org.letterlock.platform.store.Transaction;
 import org.letterlock.vault.KeyUri;
 
-/** The CA's tables: issuers, certificates with their revocation, mailbox pairs, last signed CRLs. */
-public final class CaStore {
+/** The CA's tables over JDBC (H2 and PostgreSQL): issuers, certificates with their revocation, mailbox pairs, last signed CRLs. */
+public final class JdbcCertificateStore implements CertificateStore {
     private static final String CERTIFICATE_COLUMNS = "serial, issuer_id, profile, mailbox, subject, not_before, not_after, der, pair_id, "
             + "requested_by, issued_at, revoked_at, revocation_reason, revoked_by";
     private static final String ISSUER_COLUMNS = "id, kind, state, key_uri, subject, certificate, csr, created_at, ocsp_key_uri, ocsp_certificate";
 
     private final DataSource dataSource;
 
-    public CaStore(DataSource dataSource) {
+    public JdbcCertificateStore(DataSource dataSource) {
         this.dataSource = dataSource;
-    }
-
-    public DataSource dataSource() {
-        return dataSource;
     }
 
     // ---- issuers
 
+    @Override
     public void insertIssuer(IssuerRecord issuer) {
         update("INSERT INTO ca_issuer (" + ISSUER_COLUMNS + ", crl_number) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)", s -> {
             s.setString(1, issuer.id());
@@ -45,15 +47,16 @@ public final class CaStore {
             s.setString(3, issuer.state().name());
             s.setString(4, issuer.key().map(KeyUri::toString).orElse(null));
             s.setString(5, issuer.subject());
-            s.setBytes(6, issuer.certificate().map(CaStore::encoded).orElse(null));
+            s.setBytes(6, issuer.certificate().map(JdbcCertificateStore::encoded).orElse(null));
             s.setBytes(7, issuer.csr().orElse(null));
             s.setObject(8, utc(issuer.createdAt()));
             s.setString(9, issuer.ocspKey().map(KeyUri::toString).orElse(null));
-            s.setBytes(10, issuer.ocspCertificate().map(CaStore::encoded).orElse(null));
+            s.setBytes(10, issuer.ocspCertificate().map(JdbcCertificateStore::encoded).orElse(null));
         });
     }
 
     /** Sets the signed certificate of a PENDING issuer and makes it ACTIVE; false if it was not pending. */
+    @Override
     public boolean activate(String id, X509CertificateHolder certificate) {
         return update("UPDATE ca_issuer SET certificate = ?, state = 'ACTIVE' WHERE id = ? AND state = 'PENDING'", s -> {
             s.setBytes(1, encoded(certificate));
@@ -61,6 +64,7 @@ public final class CaStore {
         }) == 1;
     }
 
+    @Override
     public void setState(String id, IssuerRecord.State state) {
         update("UPDATE ca_issuer SET state = ? WHERE id = ?", s -> {
             s.setString(1, state.name());
@@ -68,6 +72,7 @@ public final class CaStore {
         });
     }
 
+    @Override
     public void setOcspResponder(String id, KeyUri key, X509CertificateHolder certificate) {
         update("UPDATE ca_issuer SET ocsp_key_uri = ?, ocsp_certificate = ? WHERE id = ?", s -> {
             s.setString(1, key.toString());
@@ -76,11 +81,13 @@ public final class CaStore {
         });
     }
 
+    @Override
     public List<IssuerRecord> issuers() {
-        return query("SELECT " + ISSUER_COLUMNS + " FROM ca_issuer ORDER BY CASE WHEN kind = 'ROOT' THEN 0 ELSE 1 END, created_at, id", s -> { }, CaStore::issuer);
+        return query("SELECT " + ISSUER_COLUMNS + " FROM ca_issuer ORDER BY CASE WHEN kind = 'ROOT' THEN 0 ELSE 1 END, created_at, id", s -> { }, JdbcCertificateStore::issuer);
     }
 
     /** The next CRL number of an issuer, taken under a row lock so two nodes never sign the same number. */
+    @Override
     public long nextCrlNumber(String issuerId) {
         try {
             return Transaction.run(dataSource, connection -> {
@@ -105,6 +112,7 @@ public final class CaStore {
     // ---- certificates
 
     /** Stores a certificate and, if given, creates its pair first; both or neither. */
+    @Override
     public void insertCertificate(IssuedCertificate certificate, Optional<String> newPairMailbox) {
         try {
             Transaction.run(dataSource, connection -> {
@@ -138,25 +146,25 @@ public final class CaStore {
         }
     }
 
+    @Override
     public Optional<IssuedCertificate> certificate(BigInteger serial) {
         return query("SELECT " + CERTIFICATE_COLUMNS + " FROM ca_certificate WHERE serial = ?", s -> s.setString(1, IssuedCertificate.hex(serial)),
-                CaStore::certificate).stream().findFirst();
+                JdbcCertificateStore::certificate).stream().findFirst();
     }
 
-    public boolean pairExists(String pairId) {
-        return !query("SELECT id FROM ca_pair WHERE id = ?", s -> s.setString(1, pairId), r -> r.getString(1)).isEmpty();
-    }
-
+    @Override
     public Optional<String> pairMailbox(String pairId) {
         return query("SELECT mailbox FROM ca_pair WHERE id = ?", s -> s.setString(1, pairId), r -> r.getString(1)).stream().findFirst();
     }
 
+    @Override
     public List<IssuedCertificate> pair(String pairId) {
         return query("SELECT " + CERTIFICATE_COLUMNS + " FROM ca_certificate WHERE pair_id = ? ORDER BY issued_at, profile DESC, serial",
-                s -> s.setString(1, pairId), CaStore::certificate);
+                s -> s.setString(1, pairId), JdbcCertificateStore::certificate);
     }
 
     /** Certificates of a mailbox (or all, when null), newest first, at most {@code limit}. */
+    @Override
     public List<IssuedCertificate> search(String mailbox, String profile, Boolean revoked, int limit) {
         StringBuilder sql = new StringBuilder("SELECT " + CERTIFICATE_COLUMNS + " FROM ca_certificate WHERE 1 = 1");
         if (mailbox != null) {
@@ -178,10 +186,11 @@ public final class CaStore {
                 s.setString(i++, profile);
             }
             s.setInt(i, limit);
-        }, CaStore::certificate);
+        }, JdbcCertificateStore::certificate);
     }
 
     /** Marks a certificate revoked unless it is already; true if this call revoked it. */
+    @Override
     public boolean revoke(BigInteger serial, Instant at, RevocationReason reason, String by) {
         return update("UPDATE ca_certificate SET revoked_at = ?, revocation_reason = ?, revoked_by = ? WHERE serial = ? AND revoked_at IS NULL", s -> {
             s.setObject(1, utc(at));
@@ -191,14 +200,11 @@ public final class CaStore {
         }) == 1;
     }
 
-    /** A revoked certificate as a CRL lists it. */
-    public record RevokedEntry(BigInteger serial, Instant revokedAt, RevocationReason reason) {
-    }
-
     /**
      * The revoked, unexpired certificates of an issuer, revoked at or after {@code since} (everything when null),
      * streamed to {@code sink} so a CRL of a million entries is not a list in memory twice.
      */
+    @Override
     public void revoked(String issuerId, Instant since, Instant notExpiredAt, Consumer<RevokedEntry> sink) {
         String sql = "SELECT serial, revoked_at, revocation_reason FROM ca_certificate WHERE issuer_id = ? AND revoked_at IS NOT NULL AND not_after > ?"
                 + (since == null ? "" : " AND revoked_at >= ?");
@@ -227,11 +233,13 @@ public final class CaStore {
     }
 
     /** Serials revoked at or after {@code since}: how other nodes' OCSP caches learn of revocations. */
+    @Override
     public List<BigInteger> revokedSince(Instant since) {
         return query("SELECT serial FROM ca_certificate WHERE revoked_at >= ?", s -> s.setObject(1, utc(since)), r -> new BigInteger(r.getString(1), 16));
     }
 
     /** Unrevoked certificates with an owner that expire before {@code before} and have had fewer than {@code notices} notices. */
+    @Override
     public List<IssuedCertificate> expiring(Instant now, Instant before, int notices, int limit) {
         return query("SELECT " + CERTIFICATE_COLUMNS + " FROM ca_certificate WHERE revoked_at IS NULL AND mailbox IS NOT NULL AND not_after > ? "
                 + "AND not_after <= ? AND notices_sent < ? ORDER BY not_after LIMIT ?", s -> {
@@ -239,10 +247,11 @@ public final class CaStore {
                     s.setObject(2, utc(before));
                     s.setInt(3, notices);
                     s.setInt(4, limit);
-                }, CaStore::certificate);
+                }, JdbcCertificateStore::certificate);
     }
 
     /** Records that the {@code notices}-th notice went out; false if another node got there first. */
+    @Override
     public boolean noticeSent(BigInteger serial, int notices) {
         return update("UPDATE ca_certificate SET notices_sent = ? WHERE serial = ? AND notices_sent < ?", s -> {
             s.setInt(1, notices);
@@ -251,17 +260,15 @@ public final class CaStore {
         }) == 1;
     }
 
+    @Override
     public long count() {
         return query("SELECT COUNT(*) FROM ca_certificate", s -> { }, r -> r.getLong(1)).get(0);
     }
 
     // ---- CRLs
 
-    /** A signed CRL as stored. */
-    public record StoredCrl(String issuerId, boolean delta, long number, Optional<Long> baseNumber, Instant thisUpdate, Instant nextUpdate, byte[] der) {
-    }
-
     /** Keeps a newly signed CRL, unless a higher-numbered one of the same kind is stored already (another node's). */
+    @Override
     public void saveCrl(StoredCrl crl) {
         try {
             Transaction.run(dataSource, connection -> {
@@ -294,6 +301,7 @@ public final class CaStore {
         }
     }
 
+    @Override
     public Optional<StoredCrl> crl(String issuerId, boolean delta) {
         return query("SELECT issuer_id, delta, number, base_number, this_update, next_update, der FROM ca_crl WHERE issuer_id = ? AND delta = ?", s -> {
             s.setString(1, issuerId);

@@ -1,0 +1,74 @@
+package org.letterlock.ca;
+
+import java.math.BigInteger;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.letterlock.vault.KeyUri;
+
+/** Where the CA keeps issuers, certificates with their revocation, mailbox pairs and the CRLs last signed. */
+public interface CertificateStore {
+
+    /** A revoked certificate as a CRL lists it. */
+    record RevokedEntry(BigInteger serial, Instant revokedAt, RevocationReason reason) {
+    }
+
+    /** A signed CRL as stored; {@code baseNumber} is set on delta CRLs. */
+    record StoredCrl(String issuerId, boolean delta, long number, Optional<Long> baseNumber, Instant thisUpdate, Instant nextUpdate, byte[] der) {
+    }
+
+    void insertIssuer(IssuerRecord issuer);
+
+    /** Sets the signed certificate of a PENDING issuer and makes it ACTIVE; false if it was not pending. */
+    boolean activate(String id, X509CertificateHolder certificate);
+
+    void setState(String id, IssuerRecord.State state);
+
+    void setOcspResponder(String id, KeyUri key, X509CertificateHolder certificate);
+
+    /** The root first, then issuing CAs oldest first. */
+    List<IssuerRecord> issuers();
+
+    /** The next CRL number of an issuer, unique even when several nodes sign at once. */
+    long nextCrlNumber(String issuerId);
+
+    /** Stores a certificate and, when {@code newPairMailbox} is given, creates its pair first: both or neither. */
+    void insertCertificate(IssuedCertificate certificate, Optional<String> newPairMailbox);
+
+    Optional<IssuedCertificate> certificate(BigInteger serial);
+
+    Optional<String> pairMailbox(String pairId);
+
+    /** A pair's certificates, oldest first (signing before encryption when issued together). */
+    List<IssuedCertificate> pair(String pairId);
+
+    /** Certificates of a mailbox (all when null), filtered by profile and revocation when given, newest first. */
+    List<IssuedCertificate> search(String mailbox, String profile, Boolean revoked, int limit);
+
+    /** Marks a certificate revoked unless it is already; true if this call revoked it. */
+    boolean revoke(BigInteger serial, Instant at, RevocationReason reason, String by);
+
+    /**
+     * The revoked, unexpired certificates of an issuer, revoked at or after {@code since} (everything when null),
+     * streamed to {@code sink} so a CRL of a million entries is never a list in memory.
+     */
+    void revoked(String issuerId, Instant since, Instant notExpiredAt, Consumer<RevokedEntry> sink);
+
+    /** Serials revoked at or after {@code since}: how other nodes' OCSP caches learn of revocations. */
+    List<BigInteger> revokedSince(Instant since);
+
+    /** Unrevoked mailbox certificates expiring before {@code before} that have had fewer than {@code notices} notices. */
+    List<IssuedCertificate> expiring(Instant now, Instant before, int notices, int limit);
+
+    /** Records that the {@code notices}-th notice went out; false if another node got there first. */
+    boolean noticeSent(BigInteger serial, int notices);
+
+    long count();
+
+    /** Keeps a newly signed CRL unless a higher-numbered one of the same kind is stored already (another node's). */
+    void saveCrl(StoredCrl crl);
+
+    Optional<StoredCrl> crl(String issuerId, boolean delta);
+}
