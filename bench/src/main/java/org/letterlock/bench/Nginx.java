@@ -72,6 +72,7 @@ final class Nginx {
             }
             Thread.sleep(50);
         }
+        processes.watchChildren(nginx.toHandle());
         return nginx;
     }
 

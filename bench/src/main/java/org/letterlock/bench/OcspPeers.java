@@ -120,6 +120,7 @@ final class OcspPeers {
                 while (processesWanted > 1 && responder.toHandle().children().count() < processesWanted && System.nanoTime() < deadline) {
                     Thread.sleep(10);
                 }
+                processes.watchChildren(responder.toHandle());
                 return responder;
             }
             if (System.nanoTime() > deadline) {

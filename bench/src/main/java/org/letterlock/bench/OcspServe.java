@@ -113,6 +113,12 @@ public final class OcspServe implements Benchmark {
     }
 
     @Override
+    public String timing(Options options) {
+        return Bench.seconds(options.measure()) + " s per load after a " + Bench.seconds(options.warmUp()) + " s warm-up, in slices of about "
+                + SLICE.toSeconds() + " s (wrk runs whole seconds)";
+    }
+
+    @Override
     public Results run(Options options) throws Exception {
         Shell.require(name(), List.of("wrk", "nginx", "openssl", "unshare", "nsenter", "ip"), "as root, apt-get install -y wrk nginx openssl util-linux "
                 + "iproute2 (the nginx package's own server need not run: the benchmark starts its own on 127.0.0.1)");
@@ -177,9 +183,9 @@ public final class OcspServe implements Benchmark {
                 PeerLoads peerLoads = peerLoads(processes, namespace, peers, script, facts);
                 nginx = peerLoads.nginx();
                 Map<String, Meter.Timed> loads = new LinkedHashMap<>(peerLoads.loads());
-                loads.put(LETTERLOCK_GET, new WrkLoad((seconds, start) -> Wrk.run(List.of(),
+                loads.put(LETTERLOCK_GET, new WrkLoad((seconds, start) -> Wrk.run(processes, List.of(),
                         Wrk.command(seconds, script, server.base(), "GET", "/ocsp/", "-", letterlockGets, start))));
-                loads.put(LETTERLOCK_NONCE, new WrkLoad((seconds, start) -> Wrk.run(List.of(),
+                loads.put(LETTERLOCK_NONCE, new WrkLoad((seconds, start) -> Wrk.run(processes, List.of(),
                         Wrk.command(seconds, script, server.base(), "POST", "/ocsp", "application/ocsp-request", letterlockPosts, start))));
                 Meter.Load sign1 = VaultSign.vaultLoad(vault, VAULT_KEY, 1, options);
                 Meter.Load sign2 = VaultSign.vaultLoad(vault, VAULT_KEY, 2, options);
@@ -263,13 +269,13 @@ public final class OcspServe implements Benchmark {
             loads.put(label, new WrkLoad((seconds, start) -> {
                 Process running = OcspPeers.startResponder(processes, namespace, peers.dir(), count, peers.probe(), responderLog);
                 try {
-                    return Wrk.run(enter, Wrk.command(seconds, script, responderUrl, "GET", "/", "-", peers.gets(), start));
+                    return Wrk.run(processes, enter, Wrk.command(seconds, script, responderUrl, "GET", "/", "-", peers.gets(), start));
                 } finally {
                     processes.stopWithChildren(running.toHandle(), OcspPeers.GRACE);
                 }
             }));
         }
-        loads.put(NGINX, new WrkLoad((seconds, start) -> Wrk.run(List.of(),
+        loads.put(NGINX, new WrkLoad((seconds, start) -> Wrk.run(processes, List.of(),
                 Wrk.command(seconds, script, "http://127.0.0.1:" + nginxPort, "GET", "/", "-", peers.gets(), start))));
         return new PeerLoads(loads, nginx);
     }

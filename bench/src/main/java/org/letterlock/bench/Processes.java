@@ -26,6 +26,8 @@ public final class Processes implements AutoCloseable {
     static final Duration GRACE = Duration.ofSeconds(20);
 
     private final Set<ProcessHandle> started = new LinkedHashSet<>();
+    /** The workers of parents that fork them (openssl ocsp -multi, nginx), as last seen. */
+    private final Map<ProcessHandle, Set<ProcessHandle>> children = new java.util.HashMap<>();
     private final Thread hook;
 
     public Processes(String name) {
@@ -46,6 +48,34 @@ public final class Processes implements AutoCloseable {
         return process;
     }
 
+    /**
+     * Runs a command to completion, remembered while it runs, and returns its output (stdout and stderr together); fails
+     * with the output when it exits with other than 0 or runs longer than {@code limit}.
+     */
+    public String run(List<String> command, Duration limit) throws IOException, InterruptedException {
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        remember(process.toHandle());
+        try {
+            java.util.concurrent.CompletableFuture<byte[]> output = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return process.getInputStream().readAllBytes();
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            if (!process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new IllegalStateException(String.join(" ", command) + " did not finish within " + limit.toSeconds() + " s");
+            }
+            String text = new String(output.join(), java.nio.charset.StandardCharsets.UTF_8);
+            if (process.exitValue() != 0) {
+                throw new IllegalStateException(String.join(" ", command) + " exited with " + process.exitValue() + ":\n" + text.strip());
+            }
+            return text;
+        } finally {
+            stop(process.toHandle(), Duration.ofSeconds(5));
+        }
+    }
+
     /** Remembers a process somebody else started (e.g. the server the launcher forked) by its pid; empty when it is gone. */
     public java.util.Optional<ProcessHandle> track(long pid) {
         java.util.Optional<ProcessHandle> handle = ProcessHandle.of(pid);
@@ -59,12 +89,39 @@ public final class Processes implements AutoCloseable {
         }
     }
 
-    /** SIGTERM, then SIGKILL after {@link #GRACE}; then forgets it. */
+    /**
+     * Notes the children a remembered parent has now, so that stopping it stops them too: the parent first (so that it
+     * does not start new ones), then each child by its pid. They are noted ahead because they are handed to init when
+     * the parent goes.
+     */
+    public void watchChildren(ProcessHandle parent) {
+        synchronized (started) {
+            children.computeIfAbsent(parent, p -> new LinkedHashSet<>()).addAll(parent.children().toList());
+        }
+    }
+
+    /** SIGTERM, then SIGKILL after {@link #GRACE}; then forgets it (with its watched children, if any). */
     public void stop(ProcessHandle process) throws InterruptedException {
         stop(process, GRACE);
     }
 
     public void stop(ProcessHandle process, Duration grace) throws InterruptedException {
+        Set<ProcessHandle> workers;
+        synchronized (started) {
+            workers = children.remove(process);
+        }
+        if (workers != null) {
+            workers.addAll(process.children().toList());
+        }
+        terminate(process, grace);
+        if (workers != null) {
+            for (ProcessHandle worker : workers) {
+                terminate(worker, grace);
+            }
+        }
+    }
+
+    private void terminate(ProcessHandle process, Duration grace) throws InterruptedException {
         if (process.isAlive()) {
             process.destroy();
             try {
@@ -78,17 +135,10 @@ public final class Processes implements AutoCloseable {
         }
     }
 
-    /**
-     * Stops a parent that forked workers (openssl ocsp -multi, nginx): the parent first, then each child it had, each by
-     * its pid. The children are taken before the parent is signalled, since they are handed to init when it goes.
-     */
+    /** Stops a parent that forked workers (openssl ocsp -multi, nginx), then each of its workers; see {@link #watchChildren}. */
     public void stopWithChildren(ProcessHandle parent, Duration grace) throws InterruptedException {
-        List<ProcessHandle> children = parent.children().toList();
-        children.forEach(this::remember);
+        watchChildren(parent);
         stop(parent, grace);
-        for (ProcessHandle child : children) {
-            stop(child, grace);
-        }
     }
 
     /** Stops every process still remembered, newest first (children and load generators before what they talk to). */

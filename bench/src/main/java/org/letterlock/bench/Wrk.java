@@ -190,11 +190,14 @@ public final class Wrk {
         return (int) Math.max(1, Math.round(nanos / 1e9));
     }
 
-    /** Runs wrk (behind {@code prefix}, e.g. nsenter into a network namespace; empty for none) and reads its report. */
-    static Result run(List<String> prefix, List<String> command) {
+    /**
+     * Runs wrk (behind {@code prefix}, e.g. nsenter into a network namespace; empty for none), remembered in
+     * {@code processes} while it runs, and reads its report.
+     */
+    static Result run(Processes processes, List<String> prefix, List<String> command) throws IOException, InterruptedException {
         List<String> full = new ArrayList<>(prefix);
         full.addAll(command);
-        String output = Shell.run(full);
+        String output = processes.run(full, java.time.Duration.ofMinutes(10));
         try {
             return parse(output);
         } catch (IllegalArgumentException e) {
