@@ -14,7 +14,7 @@ class StartupTest {
             start_server() {
               printf 'set ...address=%s\\n' "$address" >"$data/payara-preboot.asadmin"
               # shellcheck disable=SC2086
-              java -Xmx384m -Xss512k -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto ${LETTERLOCK_JAVA_OPTS:-} \\
+              java -Xmx512m -Xss512k -XX:+UseSerialGC -Xshare:auto ${LETTERLOCK_JAVA_OPTS:-} \\
                 -Dletterlock.halt-on-startup-failure=true \\
                 -jar "$MICRO" --deploy "$WAR" --contextroot / --port "$port" --nocluster --nohazelcast \\
                 --rootdir "$data/payara" --prebootcommandfile "$data/payara-preboot.asadmin" >"$data/logs/console.log" 2>&1 &
@@ -27,7 +27,7 @@ class StartupTest {
 
     @Test
     void takesTheJvmOptionsOfTheLaunchersJavaLine() {
-        assertThat(Startup.jvmOptions(LAUNCHER)).containsExactly("-Xmx384m", "-Xss512k", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto");
+        assertThat(Startup.jvmOptions(LAUNCHER)).containsExactly("-Xmx512m", "-Xss512k", "-XX:+UseSerialGC", "-Xshare:auto");
     }
 
     @Test

@@ -18,11 +18,13 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
+import java.util.function.Function;
 import java.util.logging.Logger;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.x500.X500Name;
@@ -32,9 +34,12 @@ import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.KeyUsage;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.operator.ContentSigner;
 import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
 import org.bouncycastle.pkcs.PKCS10CertificationRequest;
+import org.letterlock.platform.audit.AuditRecord;
 import org.letterlock.platform.audit.AuditRecorder;
+import org.letterlock.platform.audit.AuditedKeyVault;
 import org.letterlock.platform.audit.Outcome;
 import org.letterlock.platform.config.CaSettings;
 import org.letterlock.platform.error.ErrorType;
@@ -70,7 +75,7 @@ public final class CertificateAuthority implements AutoCloseable {
 
     private final CaSettings settings;
     private final CertificateStore store;
-    private final KeyVault vault;
+    private final AuditedKeyVault vault;
     private final AuditRecorder audit;
     private final MailboxIdentities identities;
     private final MailSender mail;
@@ -90,7 +95,7 @@ public final class CertificateAuthority implements AutoCloseable {
     private volatile Active active;
     private volatile List<IssuerRecord> issuers = List.of();
 
-    public CertificateAuthority(CaSettings settings, CertificateStore store, KeyVault vault, AuditRecorder audit, MailboxIdentities identities, MailSender mail,
+    public CertificateAuthority(CaSettings settings, CertificateStore store, AuditedKeyVault vault, AuditRecorder audit, MailboxIdentities identities, MailSender mail,
                                 Clock clock, String tokenLabel) {
         this.settings = settings;
         this.store = store;
@@ -443,17 +448,21 @@ public final class CertificateAuthority implements AutoCloseable {
         } else if (request.pairId().isPresent()) {
             throw refuse("ca.issue", target, ErrorType.BAD_REQUEST, "only mailbox-signing and mailbox-encryption certificates form pairs");
         }
+        // The two key uses (certificate, OCSP response) are recorded behind the one ca.issue record: one commit, not three.
+        List<CompletableFuture<AuditRecord>> keyUses = new ArrayList<>(2);
+        Function<KeyUri, ContentSigner> signers = key -> vault.signerRecordedLater(key, keyUses);
         X509CertificateHolder certificate;
         try {
-            certificate = issuing.issuer().issue(profile, publicKey, subject, names, extra, validity);
+            certificate = issuing.issuer().issue(profile, publicKey, subject, names, extra, validity, signers);
         } catch (LetterlockException e) {
             throw refuse("ca.issue", target, e.type(), e.getMessage());
         }
         IssuedCertificate issued = fromHolder(certificate, issuing.record().id(), profile.name(), mailbox, pairId, requester.name());
         store.insertCertificate(issued, newPair);
-        ocsp.presign(issuing.record(), issued.serial());
+        ocsp.presign(issuing.record(), issued.serial(), signers);
         audit.record("ca.issue", "certificate:" + issued.serialHex(), Outcome.ALLOWED, profile.id() + " " + target
                 + pairId.map(p -> " pair " + p).orElse("") + " by " + issuing.record().id());
+        keyUses.forEach(CompletableFuture::join);
         return issued;
     }
 

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Function;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.DERNull;
 import org.bouncycastle.asn1.ocsp.OCSPObjectIdentifiers;
@@ -32,6 +33,7 @@ import org.bouncycastle.cert.CertIOException;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.X509v3CertificateBuilder;
 import org.bouncycastle.cert.bc.BcX509ExtensionUtils;
+import org.bouncycastle.operator.ContentSigner;
 import org.letterlock.platform.error.ErrorType;
 import org.letterlock.platform.error.LetterlockException;
 import org.letterlock.vault.KeyUri;
@@ -65,6 +67,12 @@ public final class Issuer {
      */
     public X509CertificateHolder issue(CertificateProfile profile, SubjectPublicKeyInfo subjectKey, X500Name subject, List<String> names,
                                        Set<KeyUse> extraUses, Duration validity) {
+        return issue(profile, subjectKey, subject, names, extraUses, validity, vault::signer);
+    }
+
+    /** As above, signing with the issuing key through {@code signers} (an audited vault's deferred signer, say). */
+    public X509CertificateHolder issue(CertificateProfile profile, SubjectPublicKeyInfo subjectKey, X500Name subject, List<String> names,
+                                       Set<KeyUse> extraUses, Duration validity, Function<KeyUri, ContentSigner> signers) {
         KeyFamily family = KeyFamily.of(subjectKey);
         if (family == null || !profile.keyUsage().containsKey(family)) {
             throw new LetterlockException(ErrorType.BAD_REQUEST, "profile " + profile.name() + " does not certify "
@@ -116,7 +124,7 @@ public final class Issuer {
         } catch (CertIOException e) {
             throw new IllegalStateException("could not encode a certificate extension", e);
         }
-        return builder.build(new ProfileCheckingSigner(vault.signer(key), profile));
+        return builder.build(new ProfileCheckingSigner(signers.apply(key), profile));
     }
 
     private static GeneralNames alternativeNames(CertificateProfile profile, List<String> names) {

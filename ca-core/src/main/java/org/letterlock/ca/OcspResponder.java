@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.function.Function;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.ASN1OctetString;
 import org.bouncycastle.asn1.DERNull;
@@ -35,9 +36,11 @@ import org.bouncycastle.cert.ocsp.Req;
 import org.bouncycastle.cert.ocsp.RespID;
 import org.bouncycastle.cert.ocsp.RevokedStatus;
 import org.bouncycastle.cert.ocsp.UnknownStatus;
+import org.bouncycastle.operator.ContentSigner;
 import org.bouncycastle.operator.DigestCalculator;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.bc.BcDigestCalculatorProvider;
+import org.letterlock.vault.KeyUri;
 import org.letterlock.vault.KeyVault;
 
 /**
@@ -49,7 +52,7 @@ import org.letterlock.vault.KeyVault;
  */
 public final class OcspResponder {
     /** Responses kept in memory at most; beyond it the least useful are dropped and signed again when asked for. */
-    static final int MAX_CACHED = 200_000;
+    static final int MAX_CACHED = 100_000;
     /** RFC 8954: a nonce longer than 32 octets is refused. */
     static final int MAX_NONCE = 32;
     /** A request with more than this many CertIDs is refused: each one costs a lookup. */
@@ -171,7 +174,7 @@ public final class OcspResponder {
                 // The request's own extension goes back: its value is the nonce OCTET STRING, byte for byte.
                 builder.setResponseExtensions(new Extensions(parsed.getExtension(OCSPObjectIdentifiers.id_pkix_ocsp_nonce)));
             }
-            return new Answer(sign(builder, responder, now), Optional.empty(), Optional.empty(), "signed for this request");
+            return new Answer(sign(builder, responder, now, vault::signer), Optional.empty(), Optional.empty(), "signed for this request");
         } catch (RuntimeException e) {
             return tryLater(e.getMessage());
         }
@@ -179,12 +182,18 @@ public final class OcspResponder {
 
     /** Signs the response for a new or changed certificate now, so the first request after it finds it ready. */
     public void presign(IssuerRecord issuer, BigInteger serial) {
+        presign(issuer, serial, vault::signer);
+    }
+
+    /** As above, signing through {@code signers} (an audited vault's deferred signer, say). */
+    public void presign(IssuerRecord issuer, BigInteger serial, Function<KeyUri, ContentSigner> signers) {
         ResponderKey responder = responders.get(issuerHashKey(OIWObjectIdentifiers.idSHA1, issuer.requireCertificate()));
         if (responder == null) {
             return;
         }
         forget(issuer.id(), serial);
-        put(new CacheKey(issuer.id(), serial, OIWObjectIdentifiers.idSHA1), signOne(responder, certificateId(issuer.requireCertificate(), serial)));
+        CertificateID id = certificateId(issuer.requireCertificate(), serial);
+        put(new CacheKey(issuer.id(), serial, OIWObjectIdentifiers.idSHA1), signOne(responder, id, find(responder, id), clock.instant(), signers));
     }
 
     /** Drops the cached responses of a serial (every CertID hash): a revocation is answered as such from now on. */
@@ -221,7 +230,7 @@ public final class OcspResponder {
             return new Answer(hit.der(), Optional.of(hit.thisUpdate()), Optional.of(hit.nextUpdate()), "cached");
         }
         Optional<IssuedCertificate> known = find(responder, id);
-        Cached signed = signOne(responder, id, known, now);
+        Cached signed = signOne(responder, id, known, now, vault::signer);
         if (known.isPresent()) {
             put(key, signed);
         }
@@ -233,15 +242,15 @@ public final class OcspResponder {
     }
 
     private Cached signOne(ResponderKey responder, CertificateID id) {
-        return signOne(responder, id, find(responder, id), clock.instant());
+        return signOne(responder, id, find(responder, id), clock.instant(), vault::signer);
     }
 
-    private Cached signOne(ResponderKey responder, CertificateID id, Optional<IssuedCertificate> known, Instant now) {
+    private Cached signOne(ResponderKey responder, CertificateID id, Optional<IssuedCertificate> known, Instant now, Function<KeyUri, ContentSigner> signers) {
         BasicOCSPRespBuilder builder = new BasicOCSPRespBuilder(responder.responderId());
         Instant thisUpdate = now.minusSeconds(60);
         Instant nextUpdate = now.plus(validity);
         builder.addResponse(id, status(known), Date.from(thisUpdate), Date.from(nextUpdate), null);
-        return new Cached(sign(builder, responder, now), thisUpdate, nextUpdate, now.plus(validity.dividedBy(2)));
+        return new Cached(sign(builder, responder, now, signers), thisUpdate, nextUpdate, now.plus(validity.dividedBy(2)));
     }
 
     private void addStatus(BasicOCSPRespBuilder builder, ResponderKey responder, CertificateID id, Instant now) {
@@ -259,10 +268,10 @@ public final class OcspResponder {
                 .orElse(CertificateStatus.GOOD);
     }
 
-    private byte[] sign(BasicOCSPRespBuilder builder, ResponderKey responder, Instant now) {
+    private byte[] sign(BasicOCSPRespBuilder builder, ResponderKey responder, Instant now, Function<KeyUri, ContentSigner> signers) {
         try {
             OCSPResp response = new OCSPRespBuilder().build(OCSPRespBuilder.SUCCESSFUL,
-                    builder.build(vault.signer(responder.issuer().ocspKey().orElseThrow()), responder.chain(), Date.from(now)));
+                    builder.build(signers.apply(responder.issuer().ocspKey().orElseThrow()), responder.chain(), Date.from(now)));
             return response.getEncoded();
         } catch (OCSPException | IOException e) {
             throw new IllegalStateException("cannot sign an OCSP response: " + e.getMessage(), e);

@@ -87,6 +87,7 @@ public final class AuditLog implements AuditRecorder, AutoCloseable {
     }
 
     /** Queues the event; the future completes when its record is committed. */
+    @Override
     public CompletableFuture<AuditRecord> recordAsync(AuditEvent event) {
         CompletableFuture<AuditRecord> done = new CompletableFuture<>();
         if (!running) {

@@ -9,6 +9,8 @@ import java.time.Duration;
 import java.util.Base64;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import org.letterlock.platform.identity.AdminAccount;
 import org.letterlock.platform.identity.AdminAccounts;
@@ -27,6 +29,8 @@ public class CredentialCache {
     }
 
     private final Map<String, Entry> entries = new ConcurrentHashMap<>();
+    /** Logins being checked now: when an entry expires under load, one request hashes and the others wait for it. */
+    private final Map<String, CompletableFuture<Optional<AdminAccount>>> checking = new ConcurrentHashMap<>();
     private final byte[] salt = new byte[32];
 
     public CredentialCache() {
@@ -40,16 +44,33 @@ public class CredentialCache {
         if (cached != null && now - cached.expiresAtNanos() < 0) {
             return Optional.of(cached.account());
         }
-        Optional<AdminAccount> account = accounts.authenticate(name, password);
-        if (account.isPresent()) {
-            if (entries.size() >= MAX_ENTRIES) {
-                entries.clear();
+        CompletableFuture<Optional<AdminAccount>> mine = new CompletableFuture<>();
+        CompletableFuture<Optional<AdminAccount>> running = checking.putIfAbsent(key, mine);
+        if (running != null) {
+            try {
+                return running.join();
+            } catch (CompletionException e) {
+                throw e.getCause() instanceof RuntimeException cause ? cause : e;
             }
-            entries.put(key, new Entry(account.get(), now + TTL.toNanos()));
-        } else {
-            entries.remove(key);
         }
-        return account;
+        try {
+            Optional<AdminAccount> account = accounts.authenticate(name, password);
+            if (account.isPresent()) {
+                if (entries.size() >= MAX_ENTRIES) {
+                    entries.clear();
+                }
+                entries.put(key, new Entry(account.get(), now + TTL.toNanos()));
+            } else {
+                entries.remove(key);
+            }
+            mine.complete(account);
+            return account;
+        } catch (RuntimeException e) {
+            mine.completeExceptionally(e);
+            throw e;
+        } finally {
+            checking.remove(key, mine);
+        }
     }
 
     private String key(String name, char[] password) {
