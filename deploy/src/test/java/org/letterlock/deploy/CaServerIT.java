@@ -41,6 +41,7 @@ class CaServerIT {
     private static final String PASSWORD = "-correct-horse-battery";
 
     private PostgresServer server;
+    private int ocspPort;
     private Path work;
     private String signingSerial;
     private String encryptionSerial;
@@ -48,7 +49,8 @@ class CaServerIT {
 
     @BeforeAll
     void start() throws Exception {
-        server = PostgresServer.start("ca-pg", Map.of());
+        ocspPort = LauncherProcess.freePort();
+        server = PostgresServer.start("ca-pg", Map.of("LETTERLOCK_CA_OCSP_PORT", Integer.toString(ocspPort)));
         work = server.launcher.dataDir.resolveSibling("ca-pg-work");
         LauncherProcess.deleteRecursively(work);
         Files.createDirectories(work);
@@ -224,12 +226,37 @@ class CaServerIT {
                 Files.readAllBytes(work.resolve("cached.der"))), StandardCharsets.US_ASCII), null, null, null, null, null);
         assertThat(cached.headers().firstValue("Cache-Control")).hasValueSatisfying(v -> assertThat(v).contains("max-age="));
         assertThat(cached.headers().firstValue("ETag")).isPresent();
+
+        java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient();
+        String listener = "http://127.0.0.1:" + ocspPort;
+        HttpResponse<byte[]> fromListener = client.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(listener + path)).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        save("listener-unknown.der", fromListener.body());
+        assertThat(fromListener.headers().firstValue("Content-Type")).hasValue("application/ocsp-response");
+        assertThat(run("openssl", "ocsp", "-respin", "listener-unknown.der", "-resp_text", "-CAfile", "root.pem", "-verify_other", "issuing.pem").output())
+                .contains("Response verify OK", "Cert Status: unknown");
+        assertThat(client.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(listener + "/ocsp")).DELETE().build(),
+                HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(405);
+        assertThat(client.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(listener + "/ocsp")).header("Content-Type", "text/plain")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("x")).build(), HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(415);
+        assertThat(client.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(listener + "/elsewhere")).build(),
+                HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(404);
     }
 
+    /** Asks the servlet on the main port and the dedicated listener; both must give the same verdict. */
     private Run ocsp(String certificate, boolean nonce) throws Exception {
-        Run run = run("openssl", "ocsp", "-issuer", "issuing.pem", "-cert", certificate, "-url", server.baseUrl() + "/ocsp", "-CAfile", "root.pem",
+        Run servlet = ocspAt(server.baseUrl() + "/ocsp", certificate, nonce);
+        Run listener = ocspAt("http://127.0.0.1:" + ocspPort + "/ocsp", certificate, nonce);
+        assertThat(listener.output().lines().filter(l -> l.contains(certificate + ":")).toList())
+                .isEqualTo(servlet.output().lines().filter(l -> l.contains(certificate + ":")).toList());
+        return servlet;
+    }
+
+    private Run ocspAt(String url, String certificate, boolean nonce) throws Exception {
+        Run run = run("openssl", "ocsp", "-issuer", "issuing.pem", "-cert", certificate, "-url", url, "-CAfile", "root.pem",
                 "-verify_other", "issuing.pem", nonce ? "-nonce" : "-no_nonce");
         assertThat(run.exit()).as(run.output()).isZero();
+        assertThat(run.output()).contains("Response verify OK");
         return run;
     }
 

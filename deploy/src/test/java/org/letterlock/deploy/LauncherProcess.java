@@ -26,14 +26,18 @@ final class LauncherProcess {
         this.dataDir = WORK.resolve(name);
         deleteRecursively(dataDir);
         Files.createDirectories(dataDir);
-        try (ServerSocket socket = new ServerSocket(0)) {
-            this.port = socket.getLocalPort();
-        }
+        this.port = freePort();
         environment.put("LETTERLOCK_DATA_DIR", dataDir.toString());
         environment.put("LETTERLOCK_HTTP_PORT", Integer.toString(port));
         environment.put("LETTERLOCK_PUBLIC_URL", "http://127.0.0.1:" + port);
         // The build that runs this test has just made the artefacts.
         environment.put("LETTERLOCK_NO_BUILD", "1");
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
     }
 
     String baseUrl() {

@@ -4,11 +4,14 @@ import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
+import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.util.logging.Logger;
 import org.eclipse.microprofile.metrics.MetricRegistry;
 import org.eclipse.microprofile.metrics.annotation.RegistryScope;
 import org.letterlock.ca.CertificateAuthority;
 import org.letterlock.ca.store.JdbcCertificateStore;
+import org.letterlock.platform.config.CaSettings;
 import org.letterlock.platform.error.ErrorType;
 import org.letterlock.platform.error.LetterlockException;
 import org.letterlock.platform.web.PlatformRuntime;
@@ -28,12 +31,24 @@ public class CaRuntime {
     MetricRegistry metrics;
 
     private volatile CertificateAuthority ca;
+    private volatile OcspListener ocspListener;
 
     void onPlatformStarted(@Observes PlatformStarted event) {
         try {
-            ca = CertificateAuthority.start(event.platform(), new JdbcCertificateStore(event.platform().database().dataSource()));
-            metrics.gauge("letterlock_ocsp_cached_responses", ca.ocsp(), ocsp -> ocsp.cachedCount());
-            LOG.info("CA started: issuers " + ca.issuers().stream().map(i -> i.id() + " (" + i.state().name().toLowerCase() + ")").toList());
+            CertificateAuthority started = CertificateAuthority.start(event.platform(), new JdbcCertificateStore(event.platform().database().dataSource()));
+            ca = started;
+            metrics.gauge("letterlock_ocsp_cached_responses", started.ocsp(), ocsp -> ocsp.cachedCount());
+            LOG.info("CA started: issuers " + started.issuers().stream().map(i -> i.id() + " (" + i.state().name().toLowerCase() + ")").toList());
+            CaSettings settings = event.platform().config().ca();
+            if (settings.ocspPort() > 0) {
+                try {
+                    ocspListener = OcspListener.start(new InetSocketAddress(settings.ocspAddress(), settings.ocspPort()), started::ocsp);
+                } catch (IOException e) {
+                    throw new LetterlockException(ErrorType.UNAVAILABLE, "the OCSP listener cannot listen on " + settings.ocspAddress() + ":" + settings.ocspPort()
+                            + " (letterlock.ca.ocsp.port): " + e.getMessage());
+                }
+                LOG.info("OCSP listener on " + ocspListener.address());
+            }
         } catch (VaultException | LetterlockException e) {
             platformRuntime.fail("certificate authority: " + e.getMessage(), null);
         } catch (RuntimeException e) {
@@ -52,6 +67,11 @@ public class CaRuntime {
 
     @PreDestroy
     void stop() {
+        OcspListener listener = ocspListener;
+        ocspListener = null;
+        if (listener != null) {
+            listener.close();
+        }
         CertificateAuthority running = ca;
         ca = null;
         if (running != null) {

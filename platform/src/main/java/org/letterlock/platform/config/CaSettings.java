@@ -11,6 +11,7 @@ import org.letterlock.vault.KeySpec;
  * @param url               base URL of the CRL, OCSP and CA-certificate endpoints written into certificates
  * @param externalRoot      first start makes the issuing CA's CSR for an external root instead of creating a root
  * @param sbrPolicyOids     mailbox certificates also carry their CA/B Forum S/MIME reserved policy OID
+ * @param ocspPort          port of the dedicated OCSP listener, 0 for none
  * @param expiryNoticeDays  days before expiry at which owners are mailed, largest first
  */
 public record CaSettings(
@@ -27,6 +28,8 @@ public record CaSettings(
         Duration crlInterval,
         Duration crlValidity,
         Duration ocspValidity,
+        int ocspPort,
+        String ocspAddress,
         List<Integer> expiryNoticeDays) {
 
     public CaSettings {
