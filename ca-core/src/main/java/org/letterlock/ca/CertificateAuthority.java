@@ -52,7 +52,6 @@ import org.letterlock.platform.mail.MailSender;
 import org.letterlock.platform.runtime.Letterlock;
 import org.letterlock.vault.KeySpec;
 import org.letterlock.vault.KeyUri;
-import org.letterlock.vault.KeyVault;
 
 /**
  * The certificate authority: its issuers, issuance under profiles with the requester's right to each mailbox checked,
