@@ -7,6 +7,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.Statement;
@@ -22,6 +23,7 @@ class EmbeddedDefaultsIT {
     @Test
     void startsOnEmbeddedDefaultsAndTheAuditVerifierCatchesAnEditedRow() throws Exception {
         LauncherProcess server = new LauncherProcess("embedded");
+        byte[] root;
         try {
             LauncherProcess.Result started = server.run("start");
             assertThat(started.exitCode()).as(started.output()).isZero();
@@ -32,6 +34,7 @@ class EmbeddedDefaultsIT {
                     HttpRequest.newBuilder(URI.create(server.baseUrl() + "/health/ready")).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(ready.statusCode()).isEqualTo(200);
             assertThat(ready.body()).contains("\"H2\"");
+            root = caCertificatesAndCrlVerify(server);
         } finally {
             server.stopQuietly();
         }
@@ -40,6 +43,15 @@ class EmbeddedDefaultsIT {
         assertThat(intact.exitCode()).as(intact.output()).isZero();
         assertThat(intact.output()).contains("audit log intact");
 
+        // A restart finds the CA's keys on the token and its certificates in H2: the same root, no second hierarchy.
+        try {
+            LauncherProcess.Result restarted = server.run("start");
+            assertThat(restarted.exitCode()).as(restarted.output()).isZero();
+            assertThat(caCertificatesAndCrlVerify(server)).isEqualTo(root);
+        } finally {
+            server.stopQuietly();
+        }
+
         String url = "jdbc:h2:file:" + server.dataDir.resolve("db/letterlock") + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE";
         try (Connection c = DriverManager.getConnection(url, "letterlock", ""); Statement s = c.createStatement()) {
             assertThat(s.executeUpdate("DELETE FROM audit_record WHERE seq = 2")).isEqualTo(1);
@@ -47,6 +59,35 @@ class EmbeddedDefaultsIT {
         LauncherProcess.Result broken = server.run("audit", "verify");
         assertThat(broken.exitCode()).as(broken.output()).isEqualTo(1);
         assertThat(broken.output()).contains("BROKEN at record 2").contains("deleted");
+    }
+
+    /** The CA made on first start (SoftHSM2 keys, H2 store): its certificates served, its CRL verified by openssl. Returns the root. */
+    private static byte[] caCertificatesAndCrlVerify(LauncherProcess server) throws Exception {
+        HttpClient http = HttpClient.newHttpClient();
+        HttpResponse<String> issuers = http.send(HttpRequest.newBuilder(URI.create(server.baseUrl() + "/api/ca/issuers")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(issuers.body()).contains("\"id\":\"root\"", "\"id\":\"issuing-1\"").doesNotContain("issuing-2");
+        Path dir = Files.createDirectories(server.dataDir.resolveSibling("embedded-ca"));
+        byte[] root = get(http, server.baseUrl() + "/ca/root.pem");
+        Files.write(dir.resolve("chain.pem"), concat(get(http, server.baseUrl() + "/ca/issuing-1.pem"), root));
+        Files.write(dir.resolve("issuing-1.crl"), get(http, server.baseUrl() + "/crl/issuing-1.crl"));
+        Process openssl = new ProcessBuilder("openssl", "crl", "-inform", "DER", "-in", dir.resolve("issuing-1.crl").toString(), "-noout",
+                "-CAfile", dir.resolve("chain.pem").toString()).redirectErrorStream(true).start();
+        String output = new String(openssl.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(openssl.waitFor()).as(output).isZero();
+        assertThat(output).contains("verify OK");
+        return root;
+    }
+
+    private static byte[] get(HttpClient http, String url) throws Exception {
+        HttpResponse<byte[]> response = http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(response.statusCode()).as(url).isEqualTo(200);
+        return response.body();
+    }
+
+    private static byte[] concat(byte[] first, byte[] second) {
+        byte[] both = java.util.Arrays.copyOf(first, first.length + second.length);
+        System.arraycopy(second, 0, both, first.length, second.length);
+        return both;
     }
 
     @Test
