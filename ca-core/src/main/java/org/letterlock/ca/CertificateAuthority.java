@@ -18,10 +18,13 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.function.Function;
@@ -84,6 +87,7 @@ public final class CertificateAuthority implements AutoCloseable {
     private final CrlPublisher crls;
     private final OcspResponder ocsp;
     private final ScheduledExecutorService scheduler;
+    private final ExecutorService ocspRefresher;
     private final Set<String> crlsDue = ConcurrentHashMap.newKeySet();
     private volatile Instant revocationsSeenUntil;
 
@@ -111,7 +115,14 @@ public final class CertificateAuthority implements AutoCloseable {
             thread.setDaemon(true);
             return thread;
         });
-        this.ocsp = new OcspResponder(vault, this::findForOcsp, settings.ocspValidity(), clock, scheduler);
+        // Re-signing due responses has threads of its own, so a wave of them never delays the CRL and revocation tasks;
+        // when its queue is full, entries are signed on request once they expire.
+        this.ocspRefresher = new ThreadPoolExecutor(1, 2, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(10_000), runnable -> {
+            Thread thread = new Thread(runnable, "letterlock-ocsp-refresh");
+            thread.setDaemon(true);
+            return thread;
+        });
+        this.ocsp = new OcspResponder(vault, this::findForOcsp, settings.ocspValidity(), clock, ocspRefresher);
         this.revocationsSeenUntil = clock.instant();
     }
 
@@ -133,11 +144,13 @@ public final class CertificateAuthority implements AutoCloseable {
             createHierarchy();
         }
         reload();
-        maintain();
+        // A relay or vault hiccup in maintenance (expiry mail, responder renewal) must not keep the CA from starting.
+        guarded("maintenance", this::maintain);
         scheduler.scheduleWithFixedDelay(() -> guarded("CRL publication", this::publishAllCrls), settings.crlInterval().toMillis(),
                 settings.crlInterval().toMillis(), TimeUnit.MILLISECONDS);
         scheduler.scheduleWithFixedDelay(() -> guarded("CRL after revocation", this::publishDueDeltas), 1, 1, TimeUnit.SECONDS);
         scheduler.scheduleWithFixedDelay(() -> guarded("revocations from other nodes", this::followRevocations), 2, 2, TimeUnit.SECONDS);
+        scheduler.scheduleWithFixedDelay(() -> guarded("issuers changed by other nodes", this::followIssuers), 5, 5, TimeUnit.SECONDS);
         scheduler.scheduleWithFixedDelay(() -> guarded("maintenance", this::maintain), 1, 1, TimeUnit.HOURS);
     }
 
@@ -245,11 +258,15 @@ public final class CertificateAuthority implements AutoCloseable {
         KeyUri key = newKey("ca-ocsp-" + issuer.id());
         SubjectPublicKeyInfo publicKey = SubjectPublicKeyInfo.getInstance(vault.createKey(key, RESPONDER_KEY_SPEC).getEncoded());
         Issuer signer = new Issuer(vault, issuer.requireKey(), issuer.requireCertificate(), policy(issuer.id()), clock);
-        X509CertificateHolder certificate = signer.issue(Profiles.OCSP_SIGNING, publicKey, subject(BCStyle.CN, "OCSP responder of " + commonName(issuer)),
+        X509CertificateHolder certificate = signer.issue(Profiles.OCSP_SIGNING, publicKey, subject(BCStyle.CN, truncate("OCSP responder of " + commonName(issuer), 64)),
                 List.of(), Set.of(), Duration.ofDays(Profiles.OCSP_SIGNING.maxValidityDays()));
         store.insertCertificate(fromHolder(certificate, issuer.id(), Profiles.OCSP_SIGNING.name(), Optional.empty(), Optional.empty(), "system"), Optional.empty());
         store.setOcspResponder(issuer.id(), key, certificate);
         audit.record("ca.ocsp-responder.create", "issuer:" + issuer.id(), Outcome.ALLOWED, "serial " + IssuedCertificate.hex(certificate.getSerialNumber()));
+    }
+
+    private static String truncate(String text, int length) {
+        return text.length() <= length ? text : text.substring(0, length);
     }
 
     private static String commonName(IssuerRecord issuer) {
@@ -294,8 +311,9 @@ public final class CertificateAuthority implements AutoCloseable {
         IssuerHierarchy hierarchy = new IssuerHierarchy(vault, clock);
         IssuerRecord created;
         if (root.isPresent()) {
-            retireActive();
+            Active previous = active;
             created = createIssuing(hierarchy, generation, root.get().requireKey(), root.get().requireCertificate(), subject);
+            retire(previous);
         } else {
             String id = "issuing-" + generation;
             KeyUri key = newKey("ca-" + id);
@@ -306,12 +324,11 @@ public final class CertificateAuthority implements AutoCloseable {
             audit.record("ca.issuer.request", "issuer:" + id, Outcome.ALLOWED, "rollover: CSR made for the external root");
         }
         reload();
-        maintain();
+        guarded("maintenance after rollover", this::maintain);
         return issuer(created.id()).orElseThrow();
     }
 
-    private void retireActive() {
-        Active current = active;
+    private void retire(Active current) {
         if (current != null) {
             store.setState(current.record().id(), IssuerRecord.State.RETIRED);
             audit.record("ca.issuer.retire", "issuer:" + current.record().id(), Outcome.ALLOWED, "keeps serving CRL and OCSP");
@@ -339,6 +356,11 @@ public final class CertificateAuthority implements AutoCloseable {
         BasicConstraints constraints = BasicConstraints.fromExtensions(certificate.getExtensions());
         if (constraints == null || !constraints.isCA()) {
             problems.add("it is not a CA certificate (basicConstraints cA is not set)");
+        } else if (!certificate.getExtension(org.bouncycastle.asn1.x509.Extension.basicConstraints).isCritical()) {
+            problems.add("its basicConstraints is not critical");
+        }
+        if (org.bouncycastle.asn1.x509.SubjectKeyIdentifier.fromExtensions(certificate.getExtensions()) == null) {
+            problems.add("it has no subjectKeyIdentifier, which the certificates it issues name as their authorityKeyIdentifier");
         }
         KeyUsage usage = KeyUsage.fromExtensions(certificate.getExtensions());
         if (usage == null || !usage.hasUsages(KeyUsage.keyCertSign | KeyUsage.cRLSign)) {
@@ -361,13 +383,14 @@ public final class CertificateAuthority implements AutoCloseable {
             store.insertIssuer(new IssuerRecord(ROOT_ID, IssuerRecord.Kind.ROOT, IssuerRecord.State.ACTIVE, Optional.empty(), top.getSubject().toString(),
                     Optional.of(top), Optional.empty(), clock.instant(), Optional.empty(), Optional.empty()));
         }
-        retireActive();
+        Active previous = active;
         if (!store.activate(issuerId, certificate)) {
             throw refuse("ca.issuer.import", "issuer:" + issuerId, ErrorType.CONFLICT, "issuer " + issuerId + " was activated meanwhile");
         }
+        retire(previous);
         audit.record("ca.issuer.import", "issuer:" + issuerId, Outcome.ALLOWED, "signed by " + certificate.getIssuer());
         reload();
-        maintain();
+        guarded("maintenance after import", this::maintain);
         return issuer(issuerId).orElseThrow();
     }
 
@@ -418,12 +441,13 @@ public final class CertificateAuthority implements AutoCloseable {
             authorizeMailbox(requester, address, "ca.issue");
             requireOnly(address, requestedMailboxes, profile);
             names = List.of(address);
-            subject = subject(BCStyle.CN, address);
+            // RFC 5280 caps commonName at 64 characters; a longer address is named by the subjectAltName alone.
+            subject = address.length() <= 64 ? subject(BCStyle.CN, address) : new X500Name(new org.bouncycastle.asn1.x500.RDN[0]);
         } else {
             requireRole(requester, "ca.issue", "profile:" + profile.name(), Role.RA_OFFICER, Role.CA_ADMIN);
             names = hostsOf(request.hosts().isEmpty() ? requestedHosts : request.hosts());
             target = "hosts:" + String.join(",", names);
-            subject = subject(BCStyle.CN, names.get(0));
+            subject = names.get(0).length() <= 64 ? subject(BCStyle.CN, names.get(0)) : new X500Name(new org.bouncycastle.asn1.x500.RDN[0]);
         }
         Duration validity = validity(request, profile, target);
         Set<KeyUse> extra = request.nonRepudiation() ? EnumSet.of(KeyUse.NON_REPUDIATION) : EnumSet.noneOf(KeyUse.class);
@@ -457,7 +481,11 @@ public final class CertificateAuthority implements AutoCloseable {
             throw refuse("ca.issue", target, e.type(), e.getMessage());
         }
         IssuedCertificate issued = fromHolder(certificate, issuing.record().id(), profile.name(), mailbox, pairId, requester.name());
-        store.insertCertificate(issued, newPair);
+        try {
+            store.insertCertificate(issued, newPair);
+        } catch (LetterlockException e) {
+            throw e.type() == ErrorType.CONFLICT ? refuse("ca.issue", target, e.type(), e.getMessage()) : e;
+        }
         ocsp.presign(issuing.record(), issued.serial(), signers);
         audit.record("ca.issue", "certificate:" + issued.serialHex(), Outcome.ALLOWED, profile.id() + " " + target
                 + pairId.map(p -> " pair " + p).orElse("") + " by " + issuing.record().id());
@@ -609,14 +637,17 @@ public final class CertificateAuthority implements AutoCloseable {
         IssuedCertificate certificate = store.certificate(serial).orElseThrow(() -> refuse("ca.revoke", "certificate:" + IssuedCertificate.hex(serial),
                 ErrorType.NOT_FOUND, "no certificate with serial " + IssuedCertificate.hex(serial)));
         authorizeRevocation(certificate, requester);
-        if (certificate.revoked()) {
-            throw refuse("ca.revoke", "certificate:" + certificate.serialHex(), ErrorType.CONFLICT, "certificate " + certificate.serialHex() + " was revoked already on "
-                    + certificate.revocation().get().at());
-        }
         List<IssuedCertificate> targets = new ArrayList<>();
-        targets.add(certificate);
+        if (!certificate.revoked()) {
+            targets.add(certificate);
+        }
+        // With the pair, a second call still revokes a partner the first one did not reach.
         if (withPair && certificate.pairId().isPresent()) {
             store.pair(certificate.pairId().get()).stream().filter(c -> !c.revoked() && !c.serial().equals(serial)).forEach(targets::add);
+        }
+        if (targets.isEmpty()) {
+            throw refuse("ca.revoke", "certificate:" + certificate.serialHex(), ErrorType.CONFLICT, "certificate " + certificate.serialHex() + " was revoked already on "
+                    + certificate.revocation().get().at());
         }
         return revokeAll(targets, reason, requester);
     }
@@ -648,11 +679,19 @@ public final class CertificateAuthority implements AutoCloseable {
         List<IssuedCertificate> revoked = new ArrayList<>();
         for (IssuedCertificate target : targets) {
             if (store.revoke(target.serial(), now, reason, requester.name())) {
-                issuer(target.issuerId()).ifPresent(i -> ocsp.presign(i, target.serial()));
                 crlsDue.add(target.issuerId());
+                ocsp.forget(target.issuerId(), target.serial());
                 audit.record("ca.revoke", "certificate:" + target.serialHex(), Outcome.ALLOWED, reason.rfcName()
                         + target.mailbox().map(m -> " mailbox:" + m).orElse("") + target.pairId().map(p -> " pair " + p).orElse(""));
                 revoked.add(store.certificate(target.serial()).orElseThrow());
+            }
+        }
+        // Signing the "revoked" answers ahead is a speed-up only: with the cache entries gone, the next request signs one.
+        for (IssuedCertificate target : revoked) {
+            try {
+                issuer(target.issuerId()).ifPresent(i -> ocsp.presign(i, target.serial()));
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "could not pre-sign the OCSP answer of revoked " + target.serialHex() + "; it is signed on request", e);
             }
         }
         return revoked;
@@ -665,6 +704,14 @@ public final class CertificateAuthority implements AutoCloseable {
     public List<IssuedCertificate> renewPair(String pairId, byte[] signingCsr, Optional<byte[]> encryptionCsr, Requester requester) {
         List<IssuedCertificate> old = pair(pairId, requester);
         String mailbox = store.pairMailbox(pairId).orElseThrow();
+        // Both requests are checked before anything is issued, so a bad encryption CSR leaves no half-renewed pair.
+        for (byte[] csr : encryptionCsr.map(e -> List.of(signingCsr, e)).orElse(List.of(signingCsr))) {
+            try {
+                CertificationRequest.read(csr);
+            } catch (LetterlockException e) {
+                throw refuse("ca.pair.renew", "pair:" + pairId, e.type(), e.getMessage());
+            }
+        }
         boolean nonRepudiation = old.stream().filter(c -> c.profile().equals(Profiles.MAILBOX_SIGNING.name())).findFirst()
                 .map(c -> KeyUsage.fromExtensions(c.holder().getExtensions()).hasUsages(KeyUsage.nonRepudiation)).orElse(false);
         IssuedCertificate signing = issue(new IssueRequest(Profiles.MAILBOX_SIGNING.name(), Optional.of(signingCsr), Optional.empty(), Optional.of(mailbox),
@@ -717,6 +764,19 @@ public final class CertificateAuthority implements AutoCloseable {
         revocationsSeenUntil = until;
     }
 
+    /** Another node's rollover, import or responder renewal: reload when the stored issuers differ from ours. */
+    private void followIssuers() {
+        List<IssuerRecord> stored = store.issuers();
+        if (!fingerprint(stored).equals(fingerprint(issuers))) {
+            reload();
+        }
+    }
+
+    private static List<String> fingerprint(List<IssuerRecord> records) {
+        return records.stream().map(i -> i.id() + "/" + i.state() + "/" + i.certificate().map(c -> c.getSerialNumber().toString(16)).orElse("-")
+                + "/" + i.ocspCertificate().map(c -> c.getSerialNumber().toString(16)).orElse("-")).toList();
+    }
+
     // ---- expiry
 
     /** Mails owners whose certificates expire within the configured days, once per notice. */
@@ -727,22 +787,33 @@ public final class CertificateAuthority implements AutoCloseable {
             int notice = index;
             for (IssuedCertificate certificate : store.expiring(now, now.plus(Duration.ofDays(days.get(index - 1))), notice, 1000)) {
                 if (store.noticeSent(certificate.serial(), notice)) {
-                    String mailbox = certificate.mailbox().orElseThrow();
-                    long left = Math.max(0, (Duration.between(now, certificate.notAfter()).toSeconds() + 86_399) / 86_400);
-                    mail.send(mailbox, "Your " + certificate.profile() + " certificate for " + mailbox + " expires on " + DAY.format(certificate.notAfter()),
-                            "Your certificate for " + mailbox + " (" + certificate.profile() + ", serial " + certificate.serialHex() + ") expires in " + left
-                                    + " days, on " + DAY.format(certificate.notAfter()) + ".\n\n"
-                                    + "Renew it before then so that you can keep signing and reading encrypted mail: run letterlock-enroll, or ask your "
-                                    + "administrator" + certificate.pairId().map(p -> " to renew pair " + p).orElse("") + ".\n");
-                    audit.record("ca.expiry-notice", "certificate:" + certificate.serialHex(), Outcome.ALLOWED, left + " days left");
+                    try {
+                        mailNotice(certificate, now);
+                    } catch (RuntimeException e) {
+                        // Given back, so the next run tries again; the others still go out.
+                        store.releaseNotice(certificate.serial(), notice);
+                        LOG.log(Level.WARNING, "expiry notice for " + certificate.serialHex() + " not sent; retried on the next run", e);
+                    }
                 }
             }
         }
     }
 
+    private void mailNotice(IssuedCertificate certificate, Instant now) {
+        String mailbox = certificate.mailbox().orElseThrow();
+        long left = Math.max(0, (Duration.between(now, certificate.notAfter()).toSeconds() + 86_399) / 86_400);
+        mail.send(mailbox, "Your " + certificate.profile() + " certificate for " + mailbox + " expires on " + DAY.format(certificate.notAfter()),
+                "Your certificate for " + mailbox + " (" + certificate.profile() + ", serial " + certificate.serialHex() + ") expires in " + left
+                        + " days, on " + DAY.format(certificate.notAfter()) + ".\n\n"
+                        + "Renew it before then so that you can keep signing and reading encrypted mail: run letterlock-enroll, or ask your "
+                        + "administrator" + certificate.pairId().map(p -> " to renew pair " + p).orElse("") + ".\n");
+        audit.record("ca.expiry-notice", "certificate:" + certificate.serialHex(), Outcome.ALLOWED, left + " days left");
+    }
+
     @Override
     public void close() {
         scheduler.shutdownNow();
+        ocspRefresher.shutdownNow();
     }
 
     private static byte[] encoded(X509CertificateHolder certificate) {

@@ -34,7 +34,10 @@ public interface CertificateStore {
     /** The next CRL number of an issuer, unique even when several nodes sign at once. */
     long nextCrlNumber(String issuerId);
 
-    /** Stores a certificate and, when {@code newPairMailbox} is given, creates its pair first: both or neither. */
+    /**
+     * Stores a certificate and, when {@code newPairMailbox} is given, creates its pair first: both or neither. A pair
+     * holds one certificate per profile; a second one is a CONFLICT, however many requests race for it.
+     */
     void insertCertificate(IssuedCertificate certificate, Optional<String> newPairMailbox);
 
     Optional<IssuedCertificate> certificate(BigInteger serial);
@@ -64,6 +67,9 @@ public interface CertificateStore {
 
     /** Records that the {@code notices}-th notice went out; false if another node got there first. */
     boolean noticeSent(BigInteger serial, int notices);
+
+    /** Gives a claimed notice back after its mail failed, so that the next run sends it. */
+    void releaseNotice(BigInteger serial, int notices);
 
     long count();
 

@@ -63,7 +63,12 @@ public record CertificationRequest(SubjectPublicKeyInfo publicKey, X500Name subj
             } catch (RuntimeException e) {
                 throw bad("the extensionRequest attribute is malformed");
             }
-            GeneralNames names = GeneralNames.fromExtensions(extensions, Extension.subjectAlternativeName);
+            GeneralNames names;
+            try {
+                names = GeneralNames.fromExtensions(extensions, Extension.subjectAlternativeName);
+            } catch (RuntimeException e) {
+                throw bad("the requested subjectAltName is malformed");
+            }
             if (names != null) {
                 for (GeneralName name : names.getNames()) {
                     String value = name.getName().toString().toLowerCase(Locale.ROOT);

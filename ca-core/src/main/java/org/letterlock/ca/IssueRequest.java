@@ -28,7 +28,7 @@ public record IssueRequest(
         boolean nonRepudiation) {
 
     public IssueRequest {
-        hosts = hosts == null ? List.of() : List.copyOf(hosts);
+        hosts = hosts == null ? List.of() : hosts.stream().filter(java.util.Objects::nonNull).toList();
     }
 
     public static IssueRequest mailbox(String profile, byte[] csr, String mailbox) {

@@ -86,8 +86,15 @@ public final class Issuer {
             throw new LetterlockException(ErrorType.BAD_REQUEST, "validity must be 1 to " + profile.maxValidityDays() + " days for " + profile.name());
         }
         Instant notBefore = clock.instant().minusSeconds(60);
+        // Validity counts both ends (RFC 5280 4.1.2.5), so a 365-day certificate ends one second before the 365th day is out;
+        // and no certificate outlives the CA that signs it.
+        Instant notAfter = notBefore.plus(validity).minusSeconds(1);
+        Instant issuerEnd = certificate.getNotAfter().toInstant();
+        if (notAfter.isAfter(issuerEnd)) {
+            notAfter = issuerEnd;
+        }
         X509v3CertificateBuilder builder = new X509v3CertificateBuilder(certificate.getSubject(), Serials.next(),
-                Date.from(notBefore), Date.from(notBefore.plus(validity)), subject, subjectKey);
+                Date.from(notBefore), Date.from(notAfter), subject, subjectKey);
         try {
             int usage = 0;
             for (KeyUse use : profile.keyUsage().get(family)) {

@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Function;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.ASN1OctetString;
@@ -47,12 +48,14 @@ import org.letterlock.vault.KeyVault;
  * OCSP (RFC 6960) in the lightweight profile (RFC 5019). Responses without a nonce are signed ahead, kept in memory
  * and re-signed in the background once half their validity has passed, so the common request costs a map lookup;
  * a request with a nonce is signed for that request. Every response is signed by the issuer's delegated responder
- * (ocsp-signing profile, id-pkix-ocsp-nocheck). Serials an issuer never issued are answered "unknown" and not cached,
- * so random serials cannot fill memory.
+ * (ocsp-signing profile, id-pkix-ocsp-nocheck). Serials an issuer never issued are answered "unknown" from a small
+ * cache of their own, so random serials can neither fill memory nor make every request a signature.
  */
 public final class OcspResponder {
     /** Responses kept in memory at most; beyond it the least useful are dropped and signed again when asked for. */
     static final int MAX_CACHED = 100_000;
+    /** "unknown" answers kept: enough to absorb a scan of random serials without a signature per request. */
+    static final int MAX_UNKNOWN = 10_000;
     /** RFC 8954: a nonce longer than 32 octets is refused. */
     static final int MAX_NONCE = 32;
     /** A request with more than this many CertIDs is refused: each one costs a lookup. */
@@ -89,6 +92,7 @@ public final class OcspResponder {
     private final Clock clock;
     private final Executor refresher;
     private final ConcurrentHashMap<CacheKey, Cached> cache = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<CacheKey, Cached> unknown = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<CacheKey, Boolean> refreshing = new ConcurrentHashMap<>();
     /** (hash algorithm, issuerNameHash, issuerKeyHash) in hex, to the issuer: how a CertID names its CA. */
     private volatile Map<String, ResponderKey> responders = Map.of();
@@ -200,6 +204,7 @@ public final class OcspResponder {
     public void forget(String issuerId, BigInteger serial) {
         for (ASN1ObjectIdentifier hash : HASHES) {
             cache.remove(new CacheKey(issuerId, serial, hash));
+            unknown.remove(new CacheKey(issuerId, serial, hash));
         }
     }
 
@@ -211,6 +216,7 @@ public final class OcspResponder {
     public void sweep() {
         Instant now = clock.instant();
         cache.values().removeIf(c -> !c.nextUpdate().isAfter(now));
+        unknown.values().removeIf(c -> !c.refreshAt().isAfter(now));
     }
 
     private Answer cached(ResponderKey responder, CertificateID id) {
@@ -219,20 +225,34 @@ public final class OcspResponder {
         Cached hit = cache.get(key);
         if (hit != null && hit.nextUpdate().isAfter(now)) {
             if (!hit.refreshAt().isAfter(now) && refreshing.putIfAbsent(key, Boolean.TRUE) == null) {
-                refresher.execute(() -> {
-                    try {
-                        put(key, signOne(responder, id));
-                    } finally {
-                        refreshing.remove(key);
-                    }
-                });
+                try {
+                    refresher.execute(() -> {
+                        try {
+                            put(key, signOne(responder, id));
+                        } finally {
+                            refreshing.remove(key);
+                        }
+                    });
+                } catch (RejectedExecutionException e) {
+                    // The refresher is saturated: this entry is signed again on request once it expires.
+                    refreshing.remove(key);
+                }
             }
             return new Answer(hit.der(), Optional.of(hit.thisUpdate()), Optional.of(hit.nextUpdate()), "cached");
+        }
+        Cached unknownHit = unknown.get(key);
+        if (unknownHit != null && unknownHit.refreshAt().isAfter(now)) {
+            return new Answer(unknownHit.der(), Optional.of(unknownHit.thisUpdate()), Optional.of(unknownHit.nextUpdate()), "unknown, cached");
         }
         Optional<IssuedCertificate> known = find(responder, id);
         Cached signed = signOne(responder, id, known, now, vault::signer);
         if (known.isPresent()) {
             put(key, signed);
+        } else {
+            if (unknown.size() >= MAX_UNKNOWN) {
+                unknown.clear();
+            }
+            unknown.put(key, signed);
         }
         return new Answer(signed.der(), Optional.of(signed.thisUpdate()), Optional.of(signed.nextUpdate()), known.isPresent() ? "signed and cached" : "unknown serial");
     }

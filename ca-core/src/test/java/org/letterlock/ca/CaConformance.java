@@ -369,6 +369,28 @@ public abstract class CaConformance {
     }
 
     @Test
+    void revokingWithThePairLaterStillReachesThePartner() throws Exception {
+        IssuedCertificate signing = issue("mailbox-signing", TestRequests.ec("secp256r1"), "kim@example.org", OFFICER);
+        IssuedCertificate encryption = ca.issue(IssueRequest.mailbox("mailbox-encryption", csr(TestRequests.ec("secp256r1")), "kim@example.org")
+                .inPair(signing.pairId().orElseThrow()), OFFICER);
+        assertThat(ca.revoke(signing.serial(), RevocationReason.KEY_COMPROMISE, false, OFFICER)).hasSize(1);
+        assertThat(ca.revoke(signing.serial(), RevocationReason.KEY_COMPROMISE, true, OFFICER)).extracting(IssuedCertificate::serial)
+                .containsExactly(encryption.serial());
+        assertThatThrownBy(() -> ca.revoke(signing.serial(), RevocationReason.KEY_COMPROMISE, true, OFFICER)).hasMessageContaining("revoked already");
+    }
+
+    @Test
+    void anAddressTooLongForACommonNameIsNamedByACriticalSubjectAltName() throws Exception {
+        String address = "a-very-long-local-part-that-goes-on-and-on-and-on-for-the-test@example.org";
+        assertThat(address.length()).isGreaterThan(64);
+        IssuedCertificate certificate = issue("mailbox-signing", TestRequests.ec("secp256r1"), address, OFFICER);
+        assertThat(certificate.holder().getSubject().getRDNs()).isEmpty();
+        assertThat(certificate.holder().getExtension(org.bouncycastle.asn1.x509.Extension.subjectAlternativeName).isCritical()).isTrue();
+        Tools.Run verified = verify(certificate, "smimesign");
+        assertThat(verified.exit()).as(verified.output()).isZero();
+    }
+
+    @Test
     void ownersRevokeTheirOwnCertificatesOnly() throws Exception {
         verifiedMailbox("ivy@example.org", "ivy");
         Requester ivy = new Requester("ivy", Set.of(Role.MAILBOX_OWNER));

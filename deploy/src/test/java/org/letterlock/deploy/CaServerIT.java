@@ -320,6 +320,9 @@ class CaServerIT {
             assertThat(response.body()).contains((String) c[3]).doesNotContain("Exception", "at org.");
         }
         assertThat(server.call("GET", "/api/ca/certificates/xyz", OFFICER, OFFICER + PASSWORD, null, null).statusCode()).isEqualTo(400);
+        assertThat(server.call("GET", "/api/ca/certificates/:", OFFICER, OFFICER + PASSWORD, null, null).statusCode()).isEqualTo(400);
+        assertThat(server.call("POST", "/api/ca/certificates", OFFICER, OFFICER + PASSWORD, "application/json",
+                "{\"profile\":\"tls-server\",\"hosts\":[null],\"csr\":" + json(alice) + "}").statusCode()).isEqualTo(400);
         assertThat(server.call("GET", "/api/ca/certificates/abcdef", OFFICER, OFFICER + PASSWORD, null, null).statusCode()).isEqualTo(404);
         assertThat(server.call("POST", "/api/ca/certificates/" + signingSerial + "/revoke", OFFICER, OFFICER + PASSWORD, "application/json",
                 "{\"reason\":\"certificateHold\"}").statusCode()).isEqualTo(400);

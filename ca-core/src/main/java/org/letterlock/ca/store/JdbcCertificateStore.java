@@ -21,6 +21,8 @@ import org.letterlock.ca.CertificateStore;
 import org.letterlock.ca.IssuedCertificate;
 import org.letterlock.ca.IssuerRecord;
 import org.letterlock.ca.RevocationReason;
+import org.letterlock.platform.error.ErrorType;
+import org.letterlock.platform.error.LetterlockException;
 import org.letterlock.platform.store.StorageFailure;
 import org.letterlock.platform.store.Transaction;
 import org.letterlock.vault.KeyUri;
@@ -142,6 +144,11 @@ public final class JdbcCertificateStore implements CertificateStore {
                 return null;
             });
         } catch (SQLException e) {
+            // SQLSTATE 23505: the unique index on (pair_id, profile) caught a second certificate of one profile in a pair.
+            if ("23505".equals(e.getSQLState()) && certificate.pairId().isPresent()) {
+                throw new LetterlockException(ErrorType.CONFLICT, "pair " + certificate.pairId().get() + " has a " + certificate.profile()
+                        + " certificate already; renew the pair instead");
+            }
             throw StorageFailure.of(e);
         }
     }
@@ -258,6 +265,15 @@ public final class JdbcCertificateStore implements CertificateStore {
             s.setString(2, IssuedCertificate.hex(serial));
             s.setInt(3, notices);
         }) == 1;
+    }
+
+    @Override
+    public void releaseNotice(BigInteger serial, int notices) {
+        update("UPDATE ca_certificate SET notices_sent = ? WHERE serial = ? AND notices_sent = ?", s -> {
+            s.setInt(1, notices - 1);
+            s.setString(2, IssuedCertificate.hex(serial));
+            s.setInt(3, notices);
+        });
     }
 
     @Override

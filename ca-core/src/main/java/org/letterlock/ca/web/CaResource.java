@@ -252,10 +252,11 @@ public class CaResource {
     }
 
     private static BigInteger serial(String serial) {
-        if (serial == null || !serial.matches("(?i)(0x)?[0-9a-f:]{1,80}")) {
+        String digits = serial == null ? "" : serial.replaceFirst("(?i)^0x", "").replace(":", "");
+        if (!digits.matches("(?i)[0-9a-f]{1,64}")) {
             throw new LetterlockException(ErrorType.BAD_REQUEST, "a serial is hexadecimal, e.g. 3a5f...; got '" + serial + "'");
         }
-        return new BigInteger(serial.replaceFirst("(?i)^0x", "").replace(":", ""), 16);
+        return new BigInteger(digits, 16);
     }
 
     static List<X509CertificateHolder> readCertificates(String pem) {

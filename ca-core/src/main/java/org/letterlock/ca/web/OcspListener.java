@@ -37,9 +37,12 @@ public final class OcspListener implements AutoCloseable {
     public static OcspListener start(InetSocketAddress address, Supplier<OcspResponder> responder) throws IOException {
         // Without TCP_NODELAY the JDK server's keep-alive answers wait for the client's delayed ACK (40 ms each).
         System.setProperty("sun.net.httpserver.nodelay", "true");
+        // A client that sends a request slowly (or never finishes it) is cut off instead of holding a worker.
+        System.setProperty("sun.net.httpserver.maxReqTime", "10");
+        System.setProperty("sun.net.httpserver.maxRspTime", "10");
         HttpServer server = HttpServer.create(address, 1024);
         AtomicInteger count = new AtomicInteger();
-        ExecutorService workers = Executors.newFixedThreadPool(Math.max(4, 2 * Runtime.getRuntime().availableProcessors()), runnable -> {
+        ExecutorService workers = Executors.newFixedThreadPool(Math.max(16, 4 * Runtime.getRuntime().availableProcessors()), runnable -> {
             Thread thread = new Thread(runnable, "letterlock-ocsp-" + count.incrementAndGet());
             thread.setDaemon(true);
             return thread;

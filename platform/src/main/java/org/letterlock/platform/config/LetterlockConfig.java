@@ -129,8 +129,9 @@ public final class LetterlockConfig {
             r.problem(ConfigKey.CA_CRL_VALIDITY, "must be longer than letterlock.ca.crl.interval (" + crlInterval + "), or CRLs lapse between runs", crlValidity.toString());
         }
         Duration ocspValidity = r.duration(ConfigKey.CA_OCSP_VALIDITY);
-        if (ocspValidity.compareTo(Duration.ofMinutes(2)) < 0) {
-            r.problem(ConfigKey.CA_OCSP_VALIDITY, "must be at least 2m", ocspValidity.toString());
+        if (ocspValidity.compareTo(Duration.ofHours(8)) < 0 || ocspValidity.compareTo(Duration.ofDays(10)) > 0) {
+            // SBR 4.9.10: OCSP responses are valid at least eight hours and at most ten days.
+            r.problem(ConfigKey.CA_OCSP_VALIDITY, "must be from 8h to 10d (S/MIME Baseline Requirements 4.9.10)", ocspValidity.toString());
         }
         List<Integer> notices = new ArrayList<>();
         for (String day : r.list(ConfigKey.CA_EXPIRY_NOTICE_DAYS)) {

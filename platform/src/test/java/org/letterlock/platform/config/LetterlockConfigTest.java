@@ -58,7 +58,7 @@ class LetterlockConfigTest {
             "letterlock.ca.policy-oids          | 1.2.x                      | dotted OIDs",
             "letterlock.ca.validity-days        | 900                        | between 1 and 825",
             "letterlock.ca.crl.validity         | 30m                        | longer than letterlock.ca.crl.interval",
-            "letterlock.ca.ocsp.validity        | 30s                        | at least 2m",
+            "letterlock.ca.ocsp.validity        | 2h                         | from 8h to 10d",
             "letterlock.ca.expiry-notice-days   | 30,soon                    | whole numbers of days",
             "letterlock.vault.manage-softhsm    | yes                        | true or false",
             "letterlock.identity.token-ttl      | -5m                        | positive duration",
