@@ -204,10 +204,12 @@ public final class CertificateAuthority implements AutoCloseable {
                 Optional.empty(), "system", clock.instant(), Optional.empty()), Optional.empty());
     }
 
-    /** Vault names carry the time: a start that died after making a key never blocks the next one. */
+    /** Vault names carry the time and a random tag: a start that died after making a key never blocks the next one. */
     private KeyUri newKey(String name) {
-        return KeyUri.of(tokenLabel, name + "-" + clock.instant().getEpochSecond());
+        return KeyUri.of(tokenLabel, name + "-" + clock.instant().getEpochSecond() + "-" + Integer.toHexString(KEY_TAGS.nextInt(0x1000000)));
     }
+
+    private static final java.security.SecureRandom KEY_TAGS = new java.security.SecureRandom();
 
     private synchronized void reload() {
         List<IssuerRecord> all = store.issuers();
@@ -686,6 +688,7 @@ public final class CertificateAuthority implements AutoCloseable {
                 revoked.add(store.certificate(target.serial()).orElseThrow());
             }
         }
+        stopUsingRevoked(revoked);
         // Signing the "revoked" answers ahead is a speed-up only: with the cache entries gone, the next request signs one.
         for (IssuedCertificate target : revoked) {
             try {
@@ -695,6 +698,30 @@ public final class CertificateAuthority implements AutoCloseable {
             }
         }
         return revoked;
+    }
+
+    /**
+     * A revoked issuing CA issues nothing more (it is retired: CRLs and OCSP go on; a rollover makes the next one), and a
+     * revoked responder certificate is replaced at once.
+     */
+    private void stopUsingRevoked(List<IssuedCertificate> revoked) {
+        boolean changed = false;
+        for (IssuedCertificate certificate : revoked) {
+            for (IssuerRecord issuer : issuers) {
+                if (issuer.certificate().map(c -> c.getSerialNumber().equals(certificate.serial())).orElse(false) && issuer.state() == IssuerRecord.State.ACTIVE) {
+                    store.setState(issuer.id(), IssuerRecord.State.RETIRED);
+                    audit.record("ca.issuer.retire", "issuer:" + issuer.id(), Outcome.ALLOWED, "its certificate was revoked; roll over to issue again");
+                    changed = true;
+                }
+                if (issuer.ocspCertificate().map(c -> c.getSerialNumber().equals(certificate.serial())).orElse(false)) {
+                    createResponder(issuer);
+                    changed = true;
+                }
+            }
+        }
+        if (changed) {
+            reload();
+        }
     }
 
     /**

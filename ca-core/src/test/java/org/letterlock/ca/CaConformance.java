@@ -391,6 +391,23 @@ public abstract class CaConformance {
     }
 
     @Test
+    void aRevokedResponderIsReplacedAndARevokedIssuingCaIssuesNoMore() throws Exception {
+        X509CertificateHolder responder = ca.issuer("issuing-1").orElseThrow().ocspCertificate().orElseThrow();
+        assertThatThrownBy(() -> ca.revoke(responder.getSerialNumber(), RevocationReason.KEY_COMPROMISE, false, OFFICER)).hasMessageContaining("ca-admin");
+        ca.revoke(responder.getSerialNumber(), RevocationReason.KEY_COMPROMISE, false, ADMIN);
+        assertThat(ca.issuer("issuing-1").orElseThrow().ocspCertificate().orElseThrow().getSerialNumber()).isNotEqualTo(responder.getSerialNumber());
+        IssuedCertificate leaf = issue("mailbox-signing", TestRequests.ec("secp256r1"), "lee@example.org", OFFICER);
+        assertThat(ocspWithOpenssl(leaf, true).output()).contains("Cert Status: good");
+
+        ca.revoke(issuing().getSerialNumber(), RevocationReason.CA_COMPROMISE, false, ADMIN);
+        assertThat(ca.issuer("issuing-1").orElseThrow().state()).isEqualTo(IssuerRecord.State.RETIRED);
+        assertThatThrownBy(() -> issue("mailbox-signing", TestRequests.ec("secp256r1"), "lee@example.org", OFFICER))
+                .hasMessageContaining("no issuing CA is active");
+        assertThat(ca.rollover(ADMIN).state()).isEqualTo(IssuerRecord.State.ACTIVE);
+        assertThat(issue("mailbox-signing", TestRequests.ec("secp256r1"), "lee@example.org", OFFICER).issuerId()).isEqualTo("issuing-2");
+    }
+
+    @Test
     void ownersRevokeTheirOwnCertificatesOnly() throws Exception {
         verifiedMailbox("ivy@example.org", "ivy");
         Requester ivy = new Requester("ivy", Set.of(Role.MAILBOX_OWNER));
