@@ -133,18 +133,12 @@ public final class CaIssue implements Benchmark {
 
     private Cell cell(KeySpec key, Map<String, String> postgres, Path base, Processes processes, KeyVault vault, int nginxPort, Options options)
             throws Exception {
-        byte[] random = new byte[4];
-        new SecureRandom().nextBytes(random);
-        String schema = "bench_" + HexFormat.of().formatHex(random);
+        String schema = randomSchema();
         try (Connection admin = DriverManager.getConnection(postgres.get(AuditAppend.PG_URL), postgres.get(AuditAppend.PG_USER),
                 postgres.get(AuditAppend.PG_PASSWORD)); Statement statement = admin.createStatement()) {
             statement.execute("CREATE SCHEMA " + schema);
             try {
-                Map<String, String> config = new LinkedHashMap<>();
-                config.put("LETTERLOCK_DB_URL", AuditAppend.withSchema(postgres.get(AuditAppend.PG_URL), schema));
-                config.put("LETTERLOCK_DB_USER", postgres.get(AuditAppend.PG_USER));
-                config.put("LETTERLOCK_DB_PASSWORD_SOURCE", "env:" + AuditAppend.PG_PASSWORD);
-                config.put(AuditAppend.PG_PASSWORD, postgres.get(AuditAppend.PG_PASSWORD));
+                Map<String, String> config = serverDatabase(postgres, schema);
                 config.put("LETTERLOCK_CA_ISSUING_KEY_SPEC", key.configName());
                 Path dir = base.resolve(key.configName());
                 options.progress().println(key.configName() + ": starting Letterlock on PostgreSQL schema " + schema + " (dropped at the end) and "
@@ -159,6 +153,26 @@ public final class CaIssue implements Benchmark {
                 statement.execute("DROP SCHEMA " + schema + " CASCADE");
             }
         }
+    }
+
+    /** A schema name of the run's own, {@code bench_<8 hex digits>}. */
+    static String randomSchema() {
+        byte[] random = new byte[4];
+        new SecureRandom().nextBytes(random);
+        return "bench_" + HexFormat.of().formatHex(random);
+    }
+
+    /**
+     * The server's database configuration for a schema on the test PostgreSQL: URL with {@code currentSchema}, user, and
+     * the password passed as {@code env:LETTERLOCK_TEST_PG_PASSWORD} (with that variable). Mutable, for more settings.
+     */
+    static Map<String, String> serverDatabase(Map<String, String> postgres, String schema) {
+        Map<String, String> config = new LinkedHashMap<>();
+        config.put("LETTERLOCK_DB_URL", AuditAppend.withSchema(postgres.get(AuditAppend.PG_URL), schema));
+        config.put("LETTERLOCK_DB_USER", postgres.get(AuditAppend.PG_USER));
+        config.put("LETTERLOCK_DB_PASSWORD_SOURCE", "env:" + AuditAppend.PG_PASSWORD);
+        config.put(AuditAppend.PG_PASSWORD, postgres.get(AuditAppend.PG_PASSWORD));
+        return config;
     }
 
     private Cell measure(KeySpec key, LetterlockServer server, Connection database, String schema, KeyVault vault, int nginxPort, Options options)
@@ -227,7 +241,7 @@ public final class CaIssue implements Benchmark {
         return out;
     }
 
-    private static long count(Connection connection, String schema, String what) throws SQLException {
+    static long count(Connection connection, String schema, String what) throws SQLException {
         try (Statement statement = connection.createStatement(); ResultSet row = statement.executeQuery("SELECT " + what + " FROM " + schema + "." + TABLE)) {
             row.next();
             return row.getLong(1);
@@ -238,7 +252,7 @@ public final class CaIssue implements Benchmark {
      * Distinct issuance bodies, one per request: a mailbox of its own and a fresh EC P-256 key each. They are made outside
      * the timed slices; a request that finds none left makes its own (counted in {@link #inline}).
      */
-    private static final class CsrPool {
+    static final class CsrPool {
         final AtomicLong inline = new AtomicLong();
         private final List<String> bodies = new ArrayList<>();
         private final AtomicInteger next = new AtomicInteger();
@@ -285,7 +299,7 @@ public final class CaIssue implements Benchmark {
      * time is up, which is why this is not wrk). With a {@link CsrPool} the pool is topped up before each slice for twice
      * the best rate seen ({@link #ASSUMED_RATE} before any).
      */
-    private static final class PostLoad implements Meter.Timed {
+    static final class PostLoad implements Meter.Timed {
         final AtomicLong created = new AtomicLong();
         final AtomicReference<String> firstError = new AtomicReference<>("");
         double bestRate;

@@ -346,7 +346,7 @@ public final class OcspServe implements Benchmark {
     private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(2)).build();
 
     /** GETs every path once and checks the answer; returns what the answers looked like. */
-    private static String checkGets(String prefix, List<String> paths, List<CertificateID> ids, List<Ocsp.Status> statuses, X509CertificateHolder issuer)
+    static String checkGets(String prefix, List<String> paths, List<CertificateID> ids, List<Ocsp.Status> statuses, X509CertificateHolder issuer)
             throws IOException, InterruptedException {
         List<Ocsp.Checked> seen = new ArrayList<>();
         Set<String> caching = new LinkedHashSet<>();

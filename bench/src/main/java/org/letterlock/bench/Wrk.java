@@ -34,6 +34,11 @@ public final class Wrk {
      * file from {@code start} on and two of them never send the same line at the same time. Requests are formatted
      * once, in init, before wrk starts its clock.
      *
+     * <p>An optional seventh argument {@code once} makes each thread send each of its lines (from {@code start} to the end
+     * of the file) once and then stop, without wrapping round: for requests that must not repeat, such as OCSP requests
+     * for serials whose responses are not cached yet (the responder caches them once asked). A connection that asks for
+     * a request after its thread ran out gets the thread's last one again while the thread stops.
+     *
      * <p>{@code wrk.resolve} is overridden to skip wrk's start-up probe (a connection opened and closed without a request),
      * which leaves OpenSSL 3.0's {@code openssl ocsp} responder spinning (openssl/openssl#31129).
      */
@@ -49,6 +54,8 @@ public final class Wrk {
             local n = 0
             local i = 0
             local step = 1
+            local left = -1
+            local last = nil
             function init(args)
               local method, path, ctype, file = args[1], args[2], args[3], args[4]
               step = tonumber(args[5])
@@ -63,10 +70,26 @@ public final class Wrk {
               end
               n = #requests
               i = (start + id - 1) % n
+              if args[7] == "once" then
+                left = 0
+                local k = start + id - 1
+                while k < n do
+                  left = left + 1
+                  k = k + step
+                end
+              end
             end
             function request()
+              if left == 0 then
+                wrk.thread:stop()
+                return last or requests[1]
+              end
+              if left > 0 then
+                left = left - 1
+              end
               local r = requests[i + 1]
               i = (i + step) % n
+              last = r
               return r
             end
             """;
@@ -156,6 +179,16 @@ public final class Wrk {
     static List<String> command(int seconds, Path script, String url, String method, String path, String contentType, Path requests, long start) {
         return List.of("wrk", "-t" + THREADS, "-c" + CONNECTIONS, "-d" + seconds + "s", "--latency", "--timeout", TIMEOUT_SECONDS + "s",
                 "-s", script.toString(), url, "--", method, path, contentType, requests.toString(), Integer.toString(THREADS), Long.toString(start));
+    }
+
+    /**
+     * {@link #command} with the script's {@code once} argument: every line of the file from {@code start} on is sent once,
+     * then wrk stops (or at {@code seconds}, whichever comes first).
+     */
+    static List<String> commandOnce(int seconds, Path script, String url, String method, String path, String contentType, Path requests, long start) {
+        List<String> command = new ArrayList<>(command(seconds, script, url, method, path, contentType, requests, start));
+        command.add("once");
+        return List.copyOf(command);
     }
 
     /** Writes the script (the same for every run) to {@code file}. */
