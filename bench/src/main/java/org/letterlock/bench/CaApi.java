@@ -93,4 +93,31 @@ final class CaApi {
             LetterlockServer.expect(response, "POST", path, body, 200);
         }
     }
+
+    /** Certificates for OCSP loads from one issuer: {@code good} ones, then {@code revoked} ones revoked with keyCompromise. */
+    record OcspSet(List<Issued> issued, List<Ocsp.Status> statuses, String issuerId, X509CertificateHolder issuer) {
+    }
+
+    OcspSet issueForOcsp(int good, int revoked) throws Exception {
+        List<Issued> issued = new java.util.ArrayList<>();
+        for (int i = 1; i <= good + revoked; i++) {
+            String mailbox = "user" + i + "@example.org";
+            issued.add(issue(mailbox, Ocsp.csr(Ocsp.ecP256(), mailbox)));
+        }
+        List<Ocsp.Status> statuses = new java.util.ArrayList<>();
+        for (int i = 0; i < issued.size(); i++) {
+            boolean isRevoked = i >= good;
+            if (isRevoked) {
+                revoke(issued.get(i).serialHex(), "keyCompromise");
+            }
+            statuses.add(isRevoked ? Ocsp.Status.REVOKED : Ocsp.Status.GOOD);
+        }
+        java.util.Set<String> issuerIds = new java.util.LinkedHashSet<>(issued.stream().map(Issued::issuerId).toList());
+        Map<String, X509CertificateHolder> issuers = issuers();
+        if (issuerIds.size() != 1 || !issuers.containsKey(issuerIds.iterator().next())) {
+            throw new IllegalStateException("the certificates name issuer(s) " + issuerIds + " but GET /api/ca/issuers lists " + issuers.keySet());
+        }
+        String issuerId = issuerIds.iterator().next();
+        return new OcspSet(List.copyOf(issued), List.copyOf(statuses), issuerId, issuers.get(issuerId));
+    }
 }

@@ -13,11 +13,9 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.ocsp.CertificateID;
@@ -150,26 +148,11 @@ public final class CaScale implements Benchmark {
         facts.put("own", String.format(Locale.ROOT, "%,d (%s)", own, profiles(database)));
         int real = OcspServe.GOOD + OcspServe.REVOKED;
         options.progress().println("  issuing " + real + " mailbox-signing certificates through the API, revoking " + OcspServe.REVOKED + " (keyCompromise) ...");
-        List<CaApi.Issued> issued = new ArrayList<>();
-        for (int i = 1; i <= real; i++) {
-            String mailbox = "user" + i + "@example.org";
-            issued.add(ca.issue(mailbox, Ocsp.csr(Ocsp.ecP256(), mailbox)));
-        }
-        List<Ocsp.Status> statuses = new ArrayList<>();
-        for (int i = 0; i < issued.size(); i++) {
-            boolean revoked = i >= OcspServe.GOOD;
-            if (revoked) {
-                ca.revoke(issued.get(i).serialHex(), "keyCompromise");
-            }
-            statuses.add(revoked ? Ocsp.Status.REVOKED : Ocsp.Status.GOOD);
-        }
-        Set<String> issuerIds = new LinkedHashSet<>(issued.stream().map(CaApi.Issued::issuerId).toList());
-        Map<String, X509CertificateHolder> issuers = ca.issuers();
-        if (issuerIds.size() != 1 || !issuers.containsKey(issuerIds.iterator().next())) {
-            throw new IllegalStateException("the certificates name issuer(s) " + issuerIds + " but GET /api/ca/issuers lists " + issuers.keySet());
-        }
-        String issuerId = issuerIds.iterator().next();
-        X509CertificateHolder issuer = issuers.get(issuerId);
+        CaApi.OcspSet set = ca.issueForOcsp(OcspServe.GOOD, OcspServe.REVOKED);
+        List<CaApi.Issued> issued = set.issued();
+        List<Ocsp.Status> statuses = set.statuses();
+        String issuerId = set.issuerId();
+        X509CertificateHolder issuer = set.issuer();
         facts.put("issuer", issuerId + " (" + issuer.getSubject() + ")");
         List<CertificateID> ids = issued.stream().map(c -> Ocsp.certId(issuer, c.serial())).toList();
         List<String> paths = ids.stream().map(id -> Ocsp.getPath(Ocsp.request(id, null))).toList();

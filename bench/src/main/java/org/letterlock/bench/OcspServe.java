@@ -140,25 +140,10 @@ public final class OcspServe implements Benchmark {
                     processes);
             CaApi ca = CaApi.asNewOfficer(server, "bench-ra");
             options.progress().println("  issuing " + (GOOD + REVOKED) + " mailbox-signing certificates, revoking " + REVOKED + " ...");
-            List<CaApi.Issued> issued = new ArrayList<>();
-            for (int i = 1; i <= GOOD + REVOKED; i++) {
-                String mailbox = "user" + i + "@example.org";
-                issued.add(ca.issue(mailbox, Ocsp.csr(Ocsp.ecP256(), mailbox)));
-            }
-            List<Ocsp.Status> statuses = new ArrayList<>();
-            for (int i = 0; i < issued.size(); i++) {
-                boolean revoked = i >= GOOD;
-                if (revoked) {
-                    ca.revoke(issued.get(i).serialHex(), "keyCompromise");
-                }
-                statuses.add(revoked ? Ocsp.Status.REVOKED : Ocsp.Status.GOOD);
-            }
-            Set<String> issuerIds = new LinkedHashSet<>(issued.stream().map(CaApi.Issued::issuerId).toList());
-            Map<String, X509CertificateHolder> issuers = ca.issuers();
-            if (issuerIds.size() != 1 || !issuers.containsKey(issuerIds.iterator().next())) {
-                throw new IllegalStateException("the certificates name issuer(s) " + issuerIds + " but GET /api/ca/issuers lists " + issuers.keySet());
-            }
-            X509CertificateHolder issuer = issuers.get(issuerIds.iterator().next());
+            CaApi.OcspSet set = ca.issueForOcsp(GOOD, REVOKED);
+            List<CaApi.Issued> issued = set.issued();
+            List<Ocsp.Status> statuses = set.statuses();
+            X509CertificateHolder issuer = set.issuer();
             List<BigInteger> serials = issued.stream().map(CaApi.Issued::serial).toList();
 
             // Letterlock's requests: one GET path per certificate; the nonce bodies cycle through the certificates.
