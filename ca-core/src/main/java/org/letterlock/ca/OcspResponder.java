@@ -14,6 +14,8 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.ASN1OctetString;
@@ -56,6 +58,9 @@ public final class OcspResponder {
     static final int MAX_CACHED = 100_000;
     /** "unknown" answers kept: enough to absorb a scan of random serials without a signature per request. */
     static final int MAX_UNKNOWN = 10_000;
+    /** Requests signed on demand at once; more wait up to {@link #SIGNING_WAIT_MILLIS}, then get tryLater. */
+    static final int MAX_SIGNING_AT_ONCE = 32;
+    static final long SIGNING_WAIT_MILLIS = 200;
     /** RFC 8954: a nonce longer than 32 octets is refused. */
     static final int MAX_NONCE = 32;
     /** A request with more than this many CertIDs is refused: each one costs a lookup. */
@@ -94,10 +99,17 @@ public final class OcspResponder {
     private final ConcurrentHashMap<CacheKey, Cached> cache = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<CacheKey, Cached> unknown = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<CacheKey, Boolean> refreshing = new ConcurrentHashMap<>();
+    /** Answers signed for one request (nonce, several CertIDs, not cached yet): bounded, so a flood gets tryLater, not the HSM. */
+    private final Semaphore signing;
     /** (hash algorithm, issuerNameHash, issuerKeyHash) in hex, to the issuer: how a CertID names its CA. */
     private volatile Map<String, ResponderKey> responders = Map.of();
 
     public OcspResponder(KeyVault vault, StatusLookup lookup, Duration validity, Clock clock, Executor refresher) {
+        this(vault, lookup, validity, clock, refresher, MAX_SIGNING_AT_ONCE);
+    }
+
+    OcspResponder(KeyVault vault, StatusLookup lookup, Duration validity, Clock clock, Executor refresher, int signingAtOnce) {
+        this.signing = new Semaphore(signingAtOnce);
         this.vault = vault;
         this.lookup = lookup;
         this.validity = validity;
@@ -178,7 +190,14 @@ public final class OcspResponder {
                 // The request's own extension goes back: its value is the nonce OCTET STRING, byte for byte.
                 builder.setResponseExtensions(new Extensions(parsed.getExtension(OCSPObjectIdentifiers.id_pkix_ocsp_nonce)));
             }
-            return new Answer(sign(builder, responder, now, vault::signer), Optional.empty(), Optional.empty(), "signed for this request");
+            if (!acquireSigning()) {
+                return tryLater("too many requests to sign at once");
+            }
+            try {
+                return new Answer(sign(builder, responder, now, vault::signer), Optional.empty(), Optional.empty(), "signed for this request");
+            } finally {
+                signing.release();
+            }
         } catch (RuntimeException e) {
             return tryLater(e.getMessage());
         }
@@ -244,8 +263,17 @@ public final class OcspResponder {
         if (unknownHit != null && unknownHit.refreshAt().isAfter(now)) {
             return new Answer(unknownHit.der(), Optional.of(unknownHit.thisUpdate()), Optional.of(unknownHit.nextUpdate()), "unknown, cached");
         }
-        Optional<IssuedCertificate> known = find(responder, id);
-        Cached signed = signOne(responder, id, known, now, vault::signer);
+        if (!acquireSigning()) {
+            return tryLater("too many requests to sign at once");
+        }
+        Optional<IssuedCertificate> known;
+        Cached signed;
+        try {
+            known = find(responder, id);
+            signed = signOne(responder, id, known, now, vault::signer);
+        } finally {
+            signing.release();
+        }
         if (known.isPresent()) {
             put(key, signed);
         } else {
@@ -255,6 +283,15 @@ public final class OcspResponder {
             unknown.put(key, signed);
         }
         return new Answer(signed.der(), Optional.of(signed.thisUpdate()), Optional.of(signed.nextUpdate()), known.isPresent() ? "signed and cached" : "unknown serial");
+    }
+
+    private boolean acquireSigning() {
+        try {
+            return signing.tryAcquire(SIGNING_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     private Optional<IssuedCertificate> find(ResponderKey responder, CertificateID id) {

@@ -87,6 +87,15 @@ class OcspResponderFuzzTest {
         }
         // Mutations in the serial or in padding still parse: some answers are real ones, as they should be.
         assertThat(successful).isPositive();
+
+        // With no signing capacity left, what needs a signature gets tryLater; what is pre-signed is still answered.
+        OcspResponder saturated = new OcspResponder(vault, serial -> serial.equals(known) ? Optional.of(certificate) : Optional.empty(), Duration.ofHours(1),
+                Clock.systemUTC(), Runnable::run, 0);
+        saturated.useIssuers(List.of(record));
+        assertThat(new OCSPResp(saturated.respond(nonce).der()).getStatus()).isEqualTo(3);
+        assertThat(new OCSPResp(saturated.respond(plain).der()).getStatus()).isEqualTo(3);
+        saturated.presign(record, known);
+        assertThat(new OCSPResp(saturated.respond(plain).der()).getStatus()).isZero();
         vault.close();
     }
 }
