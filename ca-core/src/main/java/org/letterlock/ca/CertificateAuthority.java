@@ -69,6 +69,8 @@ public final class CertificateAuthority implements AutoCloseable {
     /** Delegated OCSP responder certificates are renewed when less than this is left of their 90 days. */
     static final Duration RESPONDER_RENEWAL = Duration.ofDays(30);
     static final KeySpec RESPONDER_KEY_SPEC = KeySpec.EC_P256;
+    /** How far back each node looks for revocations made elsewhere. */
+    static final Duration REVOCATION_OVERLAP = Duration.ofMinutes(1);
     /** Profiles requesters may ask for over the API; the others the CA issues to itself. */
     static final Set<String> REQUESTABLE = Set.of(Profiles.MAILBOX_SIGNING.name(), Profiles.MAILBOX_ENCRYPTION.name(),
             Profiles.MAILBOX_MULTIPURPOSE.name(), Profiles.TLS_SERVER.name());
@@ -785,8 +787,10 @@ public final class CertificateAuthority implements AutoCloseable {
     /** Other nodes revoke too: their revocations drop this node's cached OCSP responses within seconds. */
     private void followRevocations() {
         Instant until = clock.instant();
-        for (BigInteger serial : store.revokedSince(revocationsSeenUntil.minusSeconds(5))) {
-            store.certificate(serial).ifPresent(c -> ocsp.forget(c.issuerId(), serial));
+        // A minute of overlap covers clocks that disagree and commits that land late; answers already saying
+        // "revoked" are left alone, so seeing a revocation again costs nothing.
+        for (CertificateStore.RecentRevocation revocation : store.revokedSince(revocationsSeenUntil.minus(REVOCATION_OVERLAP))) {
+            ocsp.forgetUnlessRevoked(revocation.issuerId(), revocation.serial());
         }
         revocationsSeenUntil = until;
     }

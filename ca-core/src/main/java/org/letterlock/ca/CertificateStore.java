@@ -59,8 +59,12 @@ public interface CertificateStore {
      */
     void revoked(String issuerId, Instant since, Instant notExpiredAt, Consumer<RevokedEntry> sink);
 
-    /** Serials revoked at or after {@code since}: how other nodes' OCSP caches learn of revocations. */
-    List<BigInteger> revokedSince(Instant since);
+    /** A certificate revoked lately, by issuer and serial. */
+    record RecentRevocation(String issuerId, BigInteger serial) {
+    }
+
+    /** Certificates revoked at or after {@code since}: how other nodes' OCSP caches learn of revocations. */
+    List<RecentRevocation> revokedSince(Instant since);
 
     /** Unrevoked mailbox certificates expiring before {@code before} that have had fewer than {@code notices} notices. */
     List<IssuedCertificate> expiring(Instant now, Instant before, int notices, int limit);

@@ -78,7 +78,8 @@ public final class CrlPublisher {
             URI fullUrl = urls.crl(issuer.id());
             builder.addExtension(Extension.issuingDistributionPoint, true, new IssuingDistributionPoint(
                     new DistributionPointName(new GeneralNames(new GeneralName(GeneralName.uniformResourceIdentifier, fullUrl.toString()))),
-                    issuer.kind() == IssuerRecord.Kind.ISSUING, issuer.kind() == IssuerRecord.Kind.ROOT, null, false, false));
+                    // The root also certifies its own OCSP responder (an end-entity certificate): its CRL is not CA-only.
+                    issuer.kind() == IssuerRecord.Kind.ISSUING, false, null, false, false));
             if (base.isPresent()) {
                 builder.addExtension(Extension.deltaCRLIndicator, true, new CRLNumber(BigInteger.valueOf(base.get().number())));
             } else {

@@ -88,7 +88,8 @@ public final class OcspResponder {
     private record CacheKey(String issuerId, BigInteger serial, ASN1ObjectIdentifier hash) {
     }
 
-    private record Cached(byte[] der, Instant thisUpdate, Instant nextUpdate, Instant refreshAt) {
+    /** @param revoked the answer says "revoked": a revocation seen again need not drop it */
+    private record Cached(byte[] der, Instant thisUpdate, Instant nextUpdate, Instant refreshAt, boolean revoked) {
     }
 
     private final KeyVault vault;
@@ -227,6 +228,13 @@ public final class OcspResponder {
         }
     }
 
+    /** Drops cached answers of a serial that do not say "revoked" yet: how revocations made on other nodes arrive. */
+    public void forgetUnlessRevoked(String issuerId, BigInteger serial) {
+        for (ASN1ObjectIdentifier hash : HASHES) {
+            cache.computeIfPresent(new CacheKey(issuerId, serial, hash), (key, cached) -> cached.revoked() ? cached : null);
+        }
+    }
+
     public int cachedCount() {
         return cache.size();
     }
@@ -307,7 +315,8 @@ public final class OcspResponder {
         Instant thisUpdate = now.minusSeconds(60);
         Instant nextUpdate = now.plus(validity);
         builder.addResponse(id, status(known), Date.from(thisUpdate), Date.from(nextUpdate), null);
-        return new Cached(sign(builder, responder, now, signers), thisUpdate, nextUpdate, now.plus(validity.dividedBy(2)));
+        return new Cached(sign(builder, responder, now, signers), thisUpdate, nextUpdate, now.plus(validity.dividedBy(2)),
+                known.map(IssuedCertificate::revoked).orElse(false));
     }
 
     private void addStatus(BasicOCSPRespBuilder builder, ResponderKey responder, CertificateID id, Instant now) {

@@ -407,6 +407,40 @@ public abstract class CaConformance {
         assertThat(issue("mailbox-signing", TestRequests.ec("secp256r1"), "lee@example.org", OFFICER).issuerId()).isEqualTo("issuing-2");
     }
 
+    /** Two CAs on one store and one vault, as two nodes of a cluster: each learns the other's revocations and rollovers. */
+    @Test
+    void aSecondNodeFollowsRevocationsAndRollovers() throws Exception {
+        try (CertificateAuthority other = CertificateAuthority.start(platform, new JdbcCertificateStore(platform.database().dataSource()))) {
+            assertThat(other.issuers()).extracting(IssuerRecord::id).containsExactly("root", "issuing-1");
+            IssuedCertificate leaf = issue("mailbox-signing", TestRequests.ec("secp256r1"), "max@example.org", OFFICER);
+            byte[] request = request(OcspResponder.certificateId(issuing(), leaf.serial()));
+            assertThat(((BasicOCSPResp) new OCSPResp(other.ocsp().respond(request).der()).getResponseObject()).getResponses()[0].getCertStatus()).isNull();
+
+            ca.revoke(leaf.serial(), RevocationReason.KEY_COMPROMISE, false, OFFICER);
+            awaitTrue(() -> ((BasicOCSPResp) new OCSPResp(other.ocsp().respond(request).der()).getResponseObject()).getResponses()[0]
+                    .getCertStatus() instanceof RevokedStatus, "the other node answers revoked");
+
+            ca.rollover(ADMIN);
+            awaitTrue(() -> other.issuer("issuing-2").map(i -> i.state() == IssuerRecord.State.ACTIVE).orElse(false), "the other node sees issuing-2");
+            assertThat(other.issue(IssueRequest.mailbox("mailbox-signing", csr(TestRequests.ec("secp256r1")), "max@example.org"), OFFICER).issuerId())
+                    .isEqualTo("issuing-2");
+        }
+    }
+
+    private interface Check {
+        boolean holds() throws Exception;
+    }
+
+    private static void awaitTrue(Check check, String what) throws Exception {
+        for (int i = 0; i < 100; i++) {
+            if (check.holds()) {
+                return;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError(what + " within 10 s");
+    }
+
     @Test
     void ownersRevokeTheirOwnCertificatesOnly() throws Exception {
         verifiedMailbox("ivy@example.org", "ivy");

@@ -241,8 +241,9 @@ public final class JdbcCertificateStore implements CertificateStore {
 
     /** Serials revoked at or after {@code since}: how other nodes' OCSP caches learn of revocations. */
     @Override
-    public List<BigInteger> revokedSince(Instant since) {
-        return query("SELECT serial FROM ca_certificate WHERE revoked_at >= ?", s -> s.setObject(1, utc(since)), r -> new BigInteger(r.getString(1), 16));
+    public List<RecentRevocation> revokedSince(Instant since) {
+        return query("SELECT issuer_id, serial FROM ca_certificate WHERE revoked_at >= ?", s -> s.setObject(1, utc(since)),
+                r -> new RecentRevocation(r.getString(1), new BigInteger(r.getString(2), 16)));
     }
 
     /** Unrevoked certificates with an owner that expire before {@code before} and have had fewer than {@code notices} notices. */
