@@ -3,6 +3,7 @@ package org.letterlock.ca;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.net.IDN;
+import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -30,11 +31,14 @@ import java.util.logging.Level;
 import java.util.function.Function;
 import java.util.logging.Logger;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.x500.RDN;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
 import org.bouncycastle.asn1.x500.style.BCStyle;
 import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.asn1.x509.SubjectKeyIdentifier;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.operator.ContentSigner;
@@ -71,6 +75,8 @@ public final class CertificateAuthority implements AutoCloseable {
     static final KeySpec RESPONDER_KEY_SPEC = KeySpec.EC_P256;
     /** How far back each node looks for revocations made elsewhere. */
     static final Duration REVOCATION_OVERLAP = Duration.ofMinutes(1);
+    /** The empty subject of a certificate named by its subjectAltName alone. */
+    private static final X500Name NO_SUBJECT = new X500Name(new RDN[0]);
     /** Profiles requesters may ask for over the API; the others the CA issues to itself. */
     static final Set<String> REQUESTABLE = Set.of(Profiles.MAILBOX_SIGNING.name(), Profiles.MAILBOX_ENCRYPTION.name(),
             Profiles.MAILBOX_MULTIPURPOSE.name(), Profiles.TLS_SERVER.name());
@@ -202,7 +208,7 @@ public final class CertificateAuthority implements AutoCloseable {
     /** The issuing CA certificates are in the store too, under the root, so the root's CRL and OCSP can revoke them. */
     private void storeCaCertificate(String parentId, X509CertificateHolder certificate) {
         store.insertCertificate(new IssuedCertificate(certificate.getSerialNumber(), parentId, ISSUING_CA_PROFILE, Optional.empty(),
-                certificate.getSubject().toString(), certificate.getNotBefore().toInstant(), certificate.getNotAfter().toInstant(), encoded(certificate),
+                certificate.getSubject().toString(), certificate.getNotBefore().toInstant(), certificate.getNotAfter().toInstant(), Certificates.der(certificate),
                 Optional.empty(), "system", clock.instant(), Optional.empty()), Optional.empty());
     }
 
@@ -211,7 +217,7 @@ public final class CertificateAuthority implements AutoCloseable {
         return KeyUri.of(tokenLabel, name + "-" + clock.instant().getEpochSecond() + "-" + Integer.toHexString(KEY_TAGS.nextInt(0x1000000)));
     }
 
-    private static final java.security.SecureRandom KEY_TAGS = new java.security.SecureRandom();
+    private static final SecureRandom KEY_TAGS = new SecureRandom();
 
     private synchronized void reload() {
         List<IssuerRecord> all = store.issuers();
@@ -360,10 +366,10 @@ public final class CertificateAuthority implements AutoCloseable {
         BasicConstraints constraints = BasicConstraints.fromExtensions(certificate.getExtensions());
         if (constraints == null || !constraints.isCA()) {
             problems.add("it is not a CA certificate (basicConstraints cA is not set)");
-        } else if (!certificate.getExtension(org.bouncycastle.asn1.x509.Extension.basicConstraints).isCritical()) {
+        } else if (!certificate.getExtension(Extension.basicConstraints).isCritical()) {
             problems.add("its basicConstraints is not critical");
         }
-        if (org.bouncycastle.asn1.x509.SubjectKeyIdentifier.fromExtensions(certificate.getExtensions()) == null) {
+        if (SubjectKeyIdentifier.fromExtensions(certificate.getExtensions()) == null) {
             problems.add("it has no subjectKeyIdentifier, which the certificates it issues name as their authorityKeyIdentifier");
         }
         KeyUsage usage = KeyUsage.fromExtensions(certificate.getExtensions());
@@ -446,12 +452,12 @@ public final class CertificateAuthority implements AutoCloseable {
             requireOnly(address, requestedMailboxes, profile);
             names = List.of(address);
             // RFC 5280 caps commonName at 64 characters; a longer address is named by the subjectAltName alone.
-            subject = address.length() <= 64 ? subject(BCStyle.CN, address) : new X500Name(new org.bouncycastle.asn1.x500.RDN[0]);
+            subject = address.length() <= 64 ? subject(BCStyle.CN, address) : NO_SUBJECT;
         } else {
             requireRole(requester, "ca.issue", "profile:" + profile.name(), Role.RA_OFFICER, Role.CA_ADMIN);
             names = hostsOf(request.hosts().isEmpty() ? requestedHosts : request.hosts());
             target = "hosts:" + String.join(",", names);
-            subject = names.get(0).length() <= 64 ? subject(BCStyle.CN, names.get(0)) : new X500Name(new org.bouncycastle.asn1.x500.RDN[0]);
+            subject = names.get(0).length() <= 64 ? subject(BCStyle.CN, names.get(0)) : NO_SUBJECT;
         }
         Duration validity = validity(request, profile, target);
         Set<KeyUse> extra = request.nonRepudiation() ? EnumSet.of(KeyUse.NON_REPUDIATION) : EnumSet.noneOf(KeyUse.class);
@@ -490,7 +496,7 @@ public final class CertificateAuthority implements AutoCloseable {
         } catch (LetterlockException e) {
             throw e.type() == ErrorType.CONFLICT ? refuse("ca.issue", target, e.type(), e.getMessage()) : e;
         }
-        ocsp.presign(issuing.record(), issued.serial(), signers);
+        ocsp.presign(issuing.record(), issued, signers);
         audit.record("ca.issue", "certificate:" + issued.serialHex(), Outcome.ALLOWED, profile.id() + " " + target
                 + pairId.map(p -> " pair " + p).orElse("") + " by " + issuing.record().id());
         keyUses.forEach(CompletableFuture::join);
@@ -589,7 +595,7 @@ public final class CertificateAuthority implements AutoCloseable {
     private IssuedCertificate fromHolder(X509CertificateHolder certificate, String issuerId, String profile, Optional<String> mailbox, Optional<String> pairId,
                                          String requestedBy) {
         return new IssuedCertificate(certificate.getSerialNumber(), issuerId, profile, mailbox, certificate.getSubject().toString(),
-                certificate.getNotBefore().toInstant(), certificate.getNotAfter().toInstant(), encoded(certificate), pairId, requestedBy, clock.instant(),
+                certificate.getNotBefore().toInstant(), certificate.getNotAfter().toInstant(), Certificates.der(certificate), pairId, requestedBy, clock.instant(),
                 Optional.empty());
     }
 
@@ -694,7 +700,7 @@ public final class CertificateAuthority implements AutoCloseable {
         // Signing the "revoked" answers ahead is a speed-up only: with the cache entries gone, the next request signs one.
         for (IssuedCertificate target : revoked) {
             try {
-                issuer(target.issuerId()).ifPresent(i -> ocsp.presign(i, target.serial()));
+                issuer(target.issuerId()).ifPresent(i -> ocsp.presign(i, target));
             } catch (RuntimeException e) {
                 LOG.log(Level.WARNING, "could not pre-sign the OCSP answer of revoked " + target.serialHex() + "; it is signed on request", e);
             }
@@ -845,14 +851,6 @@ public final class CertificateAuthority implements AutoCloseable {
     public void close() {
         scheduler.shutdownNow();
         ocspRefresher.shutdownNow();
-    }
-
-    private static byte[] encoded(X509CertificateHolder certificate) {
-        try {
-            return certificate.getEncoded();
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot encode a certificate", e);
-        }
     }
 
     private static byte[] encoded(PKCS10CertificationRequest csr) {

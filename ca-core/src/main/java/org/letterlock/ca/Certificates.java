@@ -26,8 +26,13 @@ public final class Certificates {
     }
 
     public static String pem(X509CertificateHolder certificate) {
+        return pem("CERTIFICATE", der(certificate));
+    }
+
+    /** The DER of a certificate this process holds: a failure is a fault of ours, not the caller's. */
+    public static byte[] der(X509CertificateHolder certificate) {
         try {
-            return pem("CERTIFICATE", certificate.getEncoded());
+            return certificate.getEncoded();
         } catch (IOException e) {
             throw new IllegalStateException("cannot encode a certificate", e);
         }

@@ -204,20 +204,24 @@ public final class OcspResponder {
         }
     }
 
-    /** Signs the response for a new or changed certificate now, so the first request after it finds it ready. */
-    public void presign(IssuerRecord issuer, BigInteger serial) {
-        presign(issuer, serial, vault::signer);
+    /**
+     * Signs the response for a new or changed certificate now, so the first request after it finds it ready. The
+     * caller hands over the certificate as just stored: no second read of the row on the issuance path.
+     */
+    public void presign(IssuerRecord issuer, IssuedCertificate certificate) {
+        presign(issuer, certificate, vault::signer);
     }
 
     /** As above, signing through {@code signers} (an audited vault's deferred signer, say). */
-    public void presign(IssuerRecord issuer, BigInteger serial, Function<KeyUri, ContentSigner> signers) {
+    public void presign(IssuerRecord issuer, IssuedCertificate certificate, Function<KeyUri, ContentSigner> signers) {
         ResponderKey responder = responders.get(issuerHashKey(OIWObjectIdentifiers.idSHA1, issuer.requireCertificate()));
-        if (responder == null) {
+        if (responder == null || !certificate.issuerId().equals(issuer.id())) {
             return;
         }
+        BigInteger serial = certificate.serial();
         forget(issuer.id(), serial);
         CertificateID id = certificateId(issuer.requireCertificate(), serial);
-        put(new CacheKey(issuer.id(), serial, OIWObjectIdentifiers.idSHA1), signOne(responder, id, find(responder, id), clock.instant(), signers));
+        put(new CacheKey(issuer.id(), serial, OIWObjectIdentifiers.idSHA1), signOne(responder, id, Optional.of(certificate), clock.instant(), signers));
     }
 
     /** Drops the cached responses of a serial (every CertID hash): a revocation is answered as such from now on. */

@@ -441,6 +441,42 @@ public abstract class CaConformance {
         throw new AssertionError(what + " within 10 s");
     }
 
+    /** A mail host's certificate, checked by openssl verify and by a real TLS handshake (openssl s_server and s_client). */
+    @Test
+    void aTlsServerCertificateCarriesATlsHandshakeWithHostnameCheck() throws Exception {
+        KeyPair keys = TestRequests.ec("secp256r1");
+        IssuedCertificate host = ca.issue(new IssueRequest("tls-server", Optional.of(TestRequests.csr(keys, "CN=ignored", List.of()).getEncoded()),
+                Optional.empty(), Optional.empty(), List.of("mx.example.org", "imap.example.org"), Optional.empty(), OptionalInt.empty(), false), OFFICER);
+        assertThat(verify(host, "sslserver").exit()).isZero();
+        assertThat(verify(host, "smimesign").exit()).as("a TLS certificate is not for mail signing").isNotZero();
+
+        tools.write("host.key", Certificates.pem("PRIVATE KEY", keys.getPrivate().getEncoded()).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        Path chain = tools.pem("host-chain", host.holder(), issuing());
+        Path root = tools.pem("tls-root", root());
+        int port;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        Process server = new ProcessBuilder("openssl", "s_server", "-accept", "127.0.0.1:" + port, "-cert", chain.toString(), "-key",
+                work.resolve("host.key").toString(), "-cert_chain", chain.toString(), "-naccept", "2", "-quiet")
+                .directory(work.toFile()).redirectErrorStream(true).redirectOutput(work.resolve("s_server.log").toFile()).start();
+        try {
+            Tools.Run good = null;
+            for (int attempt = 0; attempt < 50 && (good == null || good.output().contains("connect:errno")); attempt++) {
+                Thread.sleep(100);
+                good = tools.run("openssl", "s_client", "-connect", "127.0.0.1:" + port, "-servername", "mx.example.org", "-verify_hostname", "mx.example.org",
+                        "-verify_return_error", "-CAfile", root.toString(), "-brief");
+            }
+            assertThat(good.output()).as(good.output()).contains("Verification: OK");
+            Tools.Run wrongName = tools.run("openssl", "s_client", "-connect", "127.0.0.1:" + port, "-verify_hostname", "smtp.example.net",
+                    "-verify_return_error", "-CAfile", root.toString(), "-brief");
+            assertThat(wrongName.output()).contains("hostname mismatch");
+        } finally {
+            server.destroy();
+            server.waitFor();
+        }
+    }
+
     @Test
     void ownersRevokeTheirOwnCertificatesOnly() throws Exception {
         verifiedMailbox("ivy@example.org", "ivy");

@@ -94,7 +94,7 @@ class OcspResponderFuzzTest {
         saturated.useIssuers(List.of(record));
         assertThat(new OCSPResp(saturated.respond(nonce).der()).getStatus()).isEqualTo(3);
         assertThat(new OCSPResp(saturated.respond(plain).der()).getStatus()).isEqualTo(3);
-        saturated.presign(record, known);
+        saturated.presign(record, certificate);
         assertThat(new OCSPResp(saturated.respond(plain).der()).getStatus()).isZero();
         vault.close();
     }

@@ -6,17 +6,15 @@ import org.junit.jupiter.api.AfterEach;
 import org.letterlock.platform.store.TestDatabases;
 
 class PostgresCaTest extends CaConformance {
-    private String url;
+    private final TestDatabases.PostgresSchema schema = new TestDatabases.PostgresSchema();
 
     @Override
     protected Map<String, String> database(Path dataDir) {
-        Map<String, String> settings = TestDatabases.postgresql();
-        url = settings.get("letterlock.db.url");
-        return settings;
+        return schema.settings();
     }
 
     @AfterEach
     void dropSchema() {
-        TestDatabases.dropPostgresqlSchema(url);
+        schema.drop();
     }
 }

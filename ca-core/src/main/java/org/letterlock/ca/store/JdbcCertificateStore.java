@@ -49,11 +49,11 @@ public final class JdbcCertificateStore implements CertificateStore {
             s.setString(3, issuer.state().name());
             s.setString(4, issuer.key().map(KeyUri::toString).orElse(null));
             s.setString(5, issuer.subject());
-            s.setBytes(6, issuer.certificate().map(JdbcCertificateStore::encoded).orElse(null));
+            s.setBytes(6, issuer.certificate().map(Certificates::der).orElse(null));
             s.setBytes(7, issuer.csr().orElse(null));
             s.setObject(8, utc(issuer.createdAt()));
             s.setString(9, issuer.ocspKey().map(KeyUri::toString).orElse(null));
-            s.setBytes(10, issuer.ocspCertificate().map(JdbcCertificateStore::encoded).orElse(null));
+            s.setBytes(10, issuer.ocspCertificate().map(Certificates::der).orElse(null));
         });
     }
 
@@ -61,7 +61,7 @@ public final class JdbcCertificateStore implements CertificateStore {
     @Override
     public boolean activate(String id, X509CertificateHolder certificate) {
         return update("UPDATE ca_issuer SET certificate = ?, state = 'ACTIVE' WHERE id = ? AND state = 'PENDING'", s -> {
-            s.setBytes(1, encoded(certificate));
+            s.setBytes(1, Certificates.der(certificate));
             s.setString(2, id);
         }) == 1;
     }
@@ -78,7 +78,7 @@ public final class JdbcCertificateStore implements CertificateStore {
     public void setOcspResponder(String id, KeyUri key, X509CertificateHolder certificate) {
         update("UPDATE ca_issuer SET ocsp_key_uri = ?, ocsp_certificate = ? WHERE id = ?", s -> {
             s.setString(1, key.toString());
-            s.setBytes(2, encoded(certificate));
+            s.setBytes(2, Certificates.der(certificate));
             s.setString(3, id);
         });
     }
@@ -388,13 +388,6 @@ public final class JdbcCertificateStore implements CertificateStore {
                 Optional.ofNullable(ocspKey).map(KeyUri::parse), Optional.ofNullable(ocspCertificate).map(Certificates::holder));
     }
 
-    private static byte[] encoded(X509CertificateHolder certificate) {
-        try {
-            return certificate.getEncoded();
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot encode a certificate", e);
-        }
-    }
 
     private static OffsetDateTime utc(Instant instant) {
         return instant.atOffset(ZoneOffset.UTC);

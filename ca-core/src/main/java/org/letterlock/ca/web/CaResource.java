@@ -207,8 +207,7 @@ public class CaResource {
     @Allow({Role.RA_OFFICER, Role.CA_ADMIN, Role.MAILBOX_OWNER})
     @Operation(summary = "Revoke with an RFC 5280 reason; \"pair\": true revokes the pair's other certificate too")
     public List<CertificateView> revoke(@PathParam("serial") String serial, Revocation request) {
-        Revocation body = request == null ? new Revocation(null, null) : request;
-        return runtime.ca().revoke(serial(serial), RevocationReason.parse(body.reason()), Boolean.TRUE.equals(body.pair()), requester()).stream()
+        return runtime.ca().revoke(serial(serial), reason(request), request != null && Boolean.TRUE.equals(request.pair()), requester()).stream()
                 .map(CertificateView::of).toList();
     }
 
@@ -226,8 +225,7 @@ public class CaResource {
     @Allow({Role.RA_OFFICER, Role.CA_ADMIN, Role.MAILBOX_OWNER})
     @Operation(summary = "Revoke every certificate of a pair")
     public List<CertificateView> revokePair(@PathParam("id") String id, Revocation request) {
-        Revocation body = request == null ? new Revocation(null, null) : request;
-        return runtime.ca().revokePair(id, RevocationReason.parse(body.reason()), requester()).stream().map(CertificateView::of).toList();
+        return runtime.ca().revokePair(id, reason(request), requester()).stream().map(CertificateView::of).toList();
     }
 
     @POST
@@ -243,6 +241,11 @@ public class CaResource {
                 Optional.ofNullable(request.encryptionCsr()).map(c -> c.getBytes(StandardCharsets.US_ASCII)), requester());
         return Response.status(Response.Status.CREATED)
                 .entity(new PairView(renewed.get(0).pairId().orElseThrow(), renewed.stream().map(CertificateView::of).toList())).build();
+    }
+
+    /** No body, or no reason in it: unspecified. */
+    private static RevocationReason reason(Revocation request) {
+        return RevocationReason.parse(request == null ? null : request.reason());
     }
 
     private Requester requester() {

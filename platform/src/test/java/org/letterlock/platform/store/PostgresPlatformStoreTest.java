@@ -5,17 +5,15 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 
 class PostgresPlatformStoreTest extends PlatformStoreConformance {
-    private String url;
+    private final TestDatabases.PostgresSchema schema = new TestDatabases.PostgresSchema();
 
     @Override
     protected Map<String, String> database(Path dataDir) {
-        Map<String, String> settings = TestDatabases.postgresql();
-        url = settings.get("letterlock.db.url");
-        return settings;
+        return schema.settings();
     }
 
     @AfterEach
     void dropSchema() {
-        TestDatabases.dropPostgresqlSchema(url);
+        schema.drop();
     }
 }

@@ -55,4 +55,21 @@ public final class TestDatabases {
                 "letterlock.db.user", user,
                 "letterlock.db.password-source", "env:LETTERLOCK_TEST_PG_PASSWORD");
     }
+
+    /** One test's fresh PostgreSQL schema: made by {@link #settings()}, dropped by {@link #drop()} after the test. */
+    public static final class PostgresSchema {
+        private String url;
+
+        public Map<String, String> settings() {
+            Map<String, String> settings = postgresql();
+            url = settings.get("letterlock.db.url");
+            return settings;
+        }
+
+        public void drop() {
+            if (url != null) {
+                dropPostgresqlSchema(url);
+            }
+        }
+    }
 }
