@@ -64,7 +64,7 @@ import org.letterlock.vault.KeyUri;
  * The certificate authority: its issuers, issuance under profiles with the requester's right to each mailbox checked,
  * mailbox pairs, revocation, CRLs, OCSP and expiry notices. One instance per server; several servers share the store.
  */
-public final class CertificateAuthority implements AutoCloseable {
+public final class CertificateAuthority implements MailboxCertificates, AutoCloseable {
     private static final Logger LOG = Logger.getLogger(CertificateAuthority.class.getName());
     static final String ROOT_ID = "root";
     static final String ISSUING_CA_PROFILE = "issuing-ca";
@@ -294,6 +294,7 @@ public final class CertificateAuthority implements AutoCloseable {
     }
 
     /** The issuing CA's chain up to the root as far as it is known here, issuing CA first. */
+    @Override
     public List<X509CertificateHolder> chain(String issuerId) {
         List<X509CertificateHolder> chain = new ArrayList<>();
         Optional<IssuerRecord> current = issuer(issuerId);
@@ -415,6 +416,7 @@ public final class CertificateAuthority implements AutoCloseable {
     // ---- issuance
 
     /** Issues a certificate from a CSR or a handed-over key, after checking the requester may have it. */
+    @Override
     public IssuedCertificate issue(IssueRequest request, Requester requester) {
         CertificateProfile profile = Profiles.byName(request.profile()).filter(p -> REQUESTABLE.contains(p.name()))
                 .orElseThrow(() -> refuse("ca.issue", "profile:" + request.profile(), ErrorType.BAD_REQUEST,
@@ -563,7 +565,8 @@ public final class CertificateAuthority implements AutoCloseable {
     }
 
     /** An owner may act on a mailbox registered to their account and verified; an RA officer on any mailbox. */
-    private void authorizeMailbox(Requester requester, String address, String action) {
+    @Override
+    public void authorizeMailbox(Requester requester, String address, String action) {
         if (requester.has(Role.RA_OFFICER)) {
             return;
         }
@@ -588,8 +591,7 @@ public final class CertificateAuthority implements AutoCloseable {
 
     /** Audits a refusal and returns the error to throw. */
     private LetterlockException refuse(String action, String target, ErrorType type, String message) {
-        audit.record(action, target, type == ErrorType.FORBIDDEN || type == ErrorType.UNAUTHORIZED ? Outcome.DENIED : Outcome.FAILED, message);
-        return new LetterlockException(type, message);
+        return audit.refusal(action, target, type, message);
     }
 
     private IssuedCertificate fromHolder(X509CertificateHolder certificate, String issuerId, String profile, Optional<String> mailbox, Optional<String> pairId,
@@ -603,7 +605,27 @@ public final class CertificateAuthority implements AutoCloseable {
         return new X500NameBuilder(BCStyle.INSTANCE).addRDN(attribute, value).build();
     }
 
+    @Override
+    public IssuedCertificate issueRecoveryCertificate(SubjectPublicKeyInfo publicKey, String commonName) {
+        Active issuing = active;
+        if (issuing == null) {
+            throw new LetterlockException(ErrorType.UNAVAILABLE, "no issuing CA is active: the issuing CA waits for its certificate from the external root (docs/ca.md)");
+        }
+        X509CertificateHolder certificate = issuing.issuer().issue(Profiles.KRA_TRANSPORT, publicKey, subject(BCStyle.CN, truncate(commonName, 64)), List.of(), Set.of(),
+                Duration.ofDays(Profiles.KRA_TRANSPORT.maxValidityDays()));
+        IssuedCertificate issued = fromHolder(certificate, issuing.record().id(), Profiles.KRA_TRANSPORT.name(), Optional.empty(), Optional.empty(), "system");
+        store.insertCertificate(issued, Optional.empty());
+        ocsp.presign(issuing.record(), issued);
+        audit.record("ca.issue", "certificate:" + issued.serialHex(), Outcome.ALLOWED, Profiles.KRA_TRANSPORT.id() + " " + commonName + " by " + issuing.record().id());
+        return issued;
+    }
+
     // ---- reading
+
+    @Override
+    public Optional<IssuedCertificate> find(BigInteger serial) {
+        return store.certificate(serial);
+    }
 
     public IssuedCertificate certificate(BigInteger serial, Requester requester) {
         IssuedCertificate certificate = store.certificate(serial).orElseThrow(() -> new LetterlockException(ErrorType.NOT_FOUND, "no certificate with serial "
@@ -643,6 +665,7 @@ public final class CertificateAuthority implements AutoCloseable {
      * Revokes a certificate; with {@code withPair}, the other certificates of its pair too (what a keyCompromise of a
      * mailbox usually needs). Returns every certificate this call revoked.
      */
+    @Override
     public List<IssuedCertificate> revoke(BigInteger serial, RevocationReason reason, boolean withPair, Requester requester) {
         IssuedCertificate certificate = store.certificate(serial).orElseThrow(() -> refuse("ca.revoke", "certificate:" + IssuedCertificate.hex(serial),
                 ErrorType.NOT_FOUND, "no certificate with serial " + IssuedCertificate.hex(serial)));

@@ -31,10 +31,15 @@ public final class Certificates {
 
     /** The DER of a certificate this process holds: a failure is a fault of ours, not the caller's. */
     public static byte[] der(X509CertificateHolder certificate) {
+        return der((org.bouncycastle.util.Encodable) certificate);
+    }
+
+    /** The DER of a structure this process holds (a certificate, a public key). */
+    public static byte[] der(org.bouncycastle.util.Encodable structure) {
         try {
-            return certificate.getEncoded();
+            return structure.getEncoded();
         } catch (IOException e) {
-            throw new IllegalStateException("cannot encode a certificate", e);
+            throw new IllegalStateException("cannot encode " + structure.getClass().getSimpleName(), e);
         }
     }
 }

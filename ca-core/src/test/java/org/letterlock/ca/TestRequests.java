@@ -25,13 +25,13 @@ import org.letterlock.vault.KeyVaults;
 import org.letterlock.vault.VaultSettings;
 
 /** Client-side key pairs and PKCS#10 requests, made the way a mail client or openssl would. */
-final class TestRequests {
-    static final BouncyCastleProvider BC = new BouncyCastleProvider();
+public final class TestRequests {
+    public static final BouncyCastleProvider BC = new BouncyCastleProvider();
 
     private TestRequests() {
     }
 
-    static KeyPair keyPair(String algorithm, AlgorithmParameterSpec parameters, int size) throws Exception {
+    public static KeyPair keyPair(String algorithm, AlgorithmParameterSpec parameters, int size) throws Exception {
         KeyPairGenerator generator = KeyPairGenerator.getInstance(algorithm, BC);
         if (parameters != null) {
             generator.initialize(parameters);
@@ -41,15 +41,15 @@ final class TestRequests {
         return generator.generateKeyPair();
     }
 
-    static KeyPair ec(String curve) throws Exception {
+    public static KeyPair ec(String curve) throws Exception {
         return keyPair("EC", new ECGenParameterSpec(curve), 0);
     }
 
-    static KeyPair rsa(int bits) throws Exception {
+    public static KeyPair rsa(int bits) throws Exception {
         return keyPair("RSA", null, bits);
     }
 
-    static PKCS10CertificationRequest csr(KeyPair keys, String subject, List<String> mailboxes) throws Exception {
+    public static PKCS10CertificationRequest csr(KeyPair keys, String subject, List<String> mailboxes) throws Exception {
         JcaPKCS10CertificationRequestBuilder builder = new JcaPKCS10CertificationRequestBuilder(new X500Name(subject), keys.getPublic());
         if (!mailboxes.isEmpty()) {
             ExtensionsGenerator extensions = new ExtensionsGenerator();
@@ -63,7 +63,7 @@ final class TestRequests {
     }
 
     /** A root CA of some other organisation, for requests this CA must not answer. */
-    static X509CertificateHolder foreignRoot() {
+    public static X509CertificateHolder foreignRoot() {
         try (KeyVault vault = KeyVaults.open(VaultSettings.memory("elsewhere"))) {
             return new IssuerHierarchy(vault, Clock.systemUTC()).createRoot(KeyUri.of("elsewhere", "root"), KeySpec.EC_P256,
                     new X500Name("CN=Someone Else's Root"), Duration.ofDays(30));

@@ -13,21 +13,21 @@ import java.util.concurrent.TimeUnit;
 import org.bouncycastle.cert.X509CertificateHolder;
 
 /** Runs the real tools (openssl, certtool, gpgsm) on what the CA produced, in a test's folder. */
-final class Tools {
-    record Run(int exit, String output) {
+public final class Tools {
+    public record Run(int exit, String output) {
     }
 
     private final Path dir;
 
-    Tools(Path dir) {
+    public Tools(Path dir) {
         this.dir = dir;
     }
 
-    Run run(String... command) throws Exception {
+    public Run run(String... command) throws Exception {
         return run(Map.of(), command);
     }
 
-    Run run(Map<String, String> environment, String... command) throws Exception {
+    public Run run(Map<String, String> environment, String... command) throws Exception {
         ProcessBuilder builder = new ProcessBuilder(List.of(command)).redirectErrorStream(true).directory(dir.toFile());
         builder.environment().putAll(environment);
         Process process = builder.start();
@@ -37,13 +37,13 @@ final class Tools {
         return new Run(process.exitValue(), output);
     }
 
-    Run openssl(String... arguments) throws Exception {
+    public Run openssl(String... arguments) throws Exception {
         List<String> command = new ArrayList<>(List.of("openssl"));
         command.addAll(List.of(arguments));
         return run(command.toArray(String[]::new));
     }
 
-    Path pem(String name, X509CertificateHolder... certificates) throws IOException {
+    public Path pem(String name, X509CertificateHolder... certificates) throws IOException {
         StringBuilder text = new StringBuilder();
         for (X509CertificateHolder certificate : certificates) {
             text.append(Certificates.pem(certificate));
@@ -51,7 +51,7 @@ final class Tools {
         return write(name + ".pem", text.toString().getBytes(StandardCharsets.US_ASCII));
     }
 
-    Path write(String name, byte[] content) throws IOException {
+    public Path write(String name, byte[] content) throws IOException {
         Path file = dir.resolve(name);
         Files.write(file, content);
         return file;

@@ -11,7 +11,11 @@ public final class Sha256 {
     }
 
     public static String hex(byte[] data) {
-        return HexFormat.of().formatHex(digest().digest(data));
+        return HexFormat.of().formatHex(of(data));
+    }
+
+    public static byte[] of(byte[] data) {
+        return digest().digest(data);
     }
 
     public static String hex(String text) {

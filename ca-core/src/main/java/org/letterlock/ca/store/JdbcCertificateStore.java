@@ -23,6 +23,7 @@ import org.letterlock.ca.IssuerRecord;
 import org.letterlock.ca.RevocationReason;
 import org.letterlock.platform.error.ErrorType;
 import org.letterlock.platform.error.LetterlockException;
+import org.letterlock.platform.store.Jdbc;
 import org.letterlock.platform.store.StorageFailure;
 import org.letterlock.platform.store.Transaction;
 import org.letterlock.vault.KeyUri;
@@ -34,9 +35,11 @@ public final class JdbcCertificateStore implements CertificateStore {
     private static final String ISSUER_COLUMNS = "id, kind, state, key_uri, subject, certificate, csr, created_at, ocsp_key_uri, ocsp_certificate";
 
     private final DataSource dataSource;
+    private final Jdbc jdbc;
 
     public JdbcCertificateStore(DataSource dataSource) {
         this.dataSource = dataSource;
+        this.jdbc = new Jdbc(dataSource);
     }
 
     // ---- issuers
@@ -333,40 +336,12 @@ public final class JdbcCertificateStore implements CertificateStore {
 
     // ---- plumbing
 
-    @FunctionalInterface
-    private interface Binder {
-        void bind(PreparedStatement statement) throws SQLException;
+    private int update(String sql, Jdbc.Binder binder) {
+        return jdbc.update(sql, binder);
     }
 
-    @FunctionalInterface
-    private interface RowReader<T> {
-        T read(ResultSet row) throws SQLException;
-    }
-
-    private int update(String sql, Binder binder) {
-        try (Connection connection = dataSource.getConnection();
-             PreparedStatement statement = connection.prepareStatement(sql)) {
-            binder.bind(statement);
-            return statement.executeUpdate();
-        } catch (SQLException e) {
-            throw StorageFailure.of(e);
-        }
-    }
-
-    private <T> List<T> query(String sql, Binder binder, RowReader<T> reader) {
-        try (Connection connection = dataSource.getConnection();
-             PreparedStatement statement = connection.prepareStatement(sql)) {
-            binder.bind(statement);
-            List<T> rows = new ArrayList<>();
-            try (ResultSet row = statement.executeQuery()) {
-                while (row.next()) {
-                    rows.add(reader.read(row));
-                }
-            }
-            return rows;
-        } catch (SQLException e) {
-            throw StorageFailure.of(e);
-        }
+    private <T> List<T> query(String sql, Jdbc.Binder binder, Jdbc.RowReader<T> reader) {
+        return jdbc.query(sql, binder, reader);
     }
 
     private static IssuedCertificate certificate(ResultSet row) throws SQLException {
@@ -390,6 +365,6 @@ public final class JdbcCertificateStore implements CertificateStore {
 
 
     private static OffsetDateTime utc(Instant instant) {
-        return instant.atOffset(ZoneOffset.UTC);
+        return Jdbc.utc(instant);
     }
 }

@@ -19,12 +19,9 @@ import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
-import java.util.Set;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.openssl.PEMParser;
 import org.eclipse.microprofile.openapi.annotations.Operation;
@@ -249,9 +246,7 @@ public class CaResource {
     }
 
     private Requester requester() {
-        Set<Role> roles = EnumSet.noneOf(Role.class);
-        Arrays.stream(Role.values()).filter(r -> security.isUserInRole(r.id())).forEach(roles::add);
-        return new Requester(security.getUserPrincipal().getName(), roles);
+        return Requesters.of(security);
     }
 
     private static BigInteger serial(String serial) {

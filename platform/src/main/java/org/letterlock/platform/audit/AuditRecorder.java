@@ -1,6 +1,8 @@
 package org.letterlock.platform.audit;
 
 import java.util.concurrent.CompletableFuture;
+import org.letterlock.platform.error.ErrorType;
+import org.letterlock.platform.error.LetterlockException;
 
 /** The narrow view of the audit log that modules record through. Returns once the record is durable. */
 public interface AuditRecorder {
@@ -12,5 +14,11 @@ public interface AuditRecorder {
 
     default AuditRecord record(String action, String target, Outcome outcome, String detail) {
         return record(new AuditEvent(Actor.current(), action, target, outcome, detail));
+    }
+
+    /** Records a refusal (denied for 401/403, failed otherwise) and returns the error to throw. */
+    default LetterlockException refusal(String action, String target, ErrorType type, String message) {
+        record(action, target, type == ErrorType.FORBIDDEN || type == ErrorType.UNAUTHORIZED ? Outcome.DENIED : Outcome.FAILED, message);
+        return new LetterlockException(type, message);
     }
 }

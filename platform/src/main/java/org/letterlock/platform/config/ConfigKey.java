@@ -42,7 +42,13 @@ public enum ConfigKey {
     CA_OCSP_VALIDITY("letterlock.ca.ocsp.validity", "24h", "nextUpdate of pre-signed OCSP responses; they are re-signed when half of it has passed."),
     CA_OCSP_PORT("letterlock.ca.ocsp.port", "0", "Port of the dedicated OCSP listener (GET /ocsp/..., POST /ocsp; about twice the rate of /ocsp on the HTTP port); 0: none."),
     CA_OCSP_ADDRESS("letterlock.ca.ocsp.address", "127.0.0.1", "Address the dedicated OCSP listener binds to."),
-    CA_EXPIRY_NOTICE_DAYS("letterlock.ca.expiry-notice-days", "30,7", "Mail owners this many days before a certificate expires (comma-separated).");
+    CA_EXPIRY_NOTICE_DAYS("letterlock.ca.expiry-notice-days", "30,7", "Mail owners this many days before a certificate expires (comma-separated)."),
+    ESCROW_KEY_SPECS("letterlock.escrow.key-specs", "rsa-3072,ec-p256", "Key specs escrow may generate for encryption certificates (rsa-2048, rsa-3072, rsa-4096, ec-p256, ec-p384); the first is the default."),
+    ESCROW_RSA_POOL("letterlock.escrow.rsa-pool", "16", "RSA key pairs generated ahead, per RSA key spec, so enrollment does not wait for RSA key generation; 0: none."),
+    ESCROW_APPROVALS("letterlock.escrow.recovery.approvals", "2", "M: approvals by distinct recovery agents (never the requester) that release a recovery."),
+    ESCROW_AGENTS("letterlock.escrow.recovery.agents", "3", "N: recovery-agent accounts that must exist before a recovery can be requested (at least M)."),
+    ESCROW_RECOVERY_EXPIRY("letterlock.escrow.recovery.expiry", "72h", "A recovery request not approved within this time expires."),
+    ESCROW_DOWNLOAD_WINDOW("letterlock.escrow.recovery.download-window", "24h", "A released recovery not downloaded within this time expires.");
 
     private final String key;
     private final String defaultValue;

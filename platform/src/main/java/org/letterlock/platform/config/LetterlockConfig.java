@@ -42,6 +42,7 @@ public final class LetterlockConfig {
     private final Duration verificationTokenTtl;
     private final String initialAdmin;
     private final CaSettings ca;
+    private final EscrowSettings escrow;
 
     private LetterlockConfig(Reader r) {
         dataDir = r.path(ConfigKey.DATA_DIR);
@@ -88,7 +89,35 @@ public final class LetterlockConfig {
         verificationTokenTtl = r.duration(ConfigKey.IDENTITY_TOKEN_TTL);
         initialAdmin = r.text(ConfigKey.ADMIN_INITIAL_NAME).orElse("admin");
         ca = readCa(r, publicUrl);
+        escrow = readEscrow(r);
         r.failIfProblems();
+    }
+
+    private static EscrowSettings readEscrow(Reader r) {
+        List<KeySpec> specs = new ArrayList<>();
+        for (String name : r.list(ConfigKey.ESCROW_KEY_SPECS)) {
+            try {
+                KeySpec spec = KeySpec.fromConfigName(name);
+                if (!EscrowSettings.ENCRYPTION_KEY_SPECS.contains(spec)) {
+                    r.problem(ConfigKey.ESCROW_KEY_SPECS, "may name only encryption key specs " + EscrowSettings.ENCRYPTION_KEY_SPECS.stream().map(KeySpec::configName).toList(), name);
+                } else if (!specs.contains(spec)) {
+                    specs.add(spec);
+                }
+            } catch (IllegalArgumentException e) {
+                r.problem(ConfigKey.ESCROW_KEY_SPECS, e.getMessage(), null);
+            }
+        }
+        if (specs.isEmpty()) {
+            r.problem(ConfigKey.ESCROW_KEY_SPECS, "must name at least one key spec", null);
+            specs.add(KeySpec.RSA_3072);
+        }
+        int approvals = r.integer(ConfigKey.ESCROW_APPROVALS, 1, 100);
+        int agents = r.integer(ConfigKey.ESCROW_AGENTS, 1, 1000);
+        if (agents < approvals) {
+            r.problem(ConfigKey.ESCROW_AGENTS, "must be at least letterlock.escrow.recovery.approvals (" + approvals + ")", String.valueOf(agents));
+        }
+        return new EscrowSettings(specs, r.integer(ConfigKey.ESCROW_RSA_POOL, 0, 10_000), approvals, agents, r.duration(ConfigKey.ESCROW_RECOVERY_EXPIRY),
+                r.duration(ConfigKey.ESCROW_DOWNLOAD_WINDOW));
     }
 
     private static CaSettings readCa(Reader r, URI publicUrl) {
@@ -234,6 +263,10 @@ public final class LetterlockConfig {
 
     public CaSettings ca() {
         return ca;
+    }
+
+    public EscrowSettings escrow() {
+        return escrow;
     }
 
     /** Reads typed values and collects problems instead of stopping at the first. */
