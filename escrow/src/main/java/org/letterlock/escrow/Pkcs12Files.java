@@ -61,9 +61,12 @@ public final class Pkcs12Files {
                         .addBagAttribute(PKCSObjectIdentifiers.pkcs_9_at_localKeyId, localKeyId).build());
                 entry.chain().forEach(c -> chain.putIfAbsent(c, true));
             }
+            // Root first, then down the chain, then the leaves: gpgsm imports in file order and wants each issuer before its subjects.
+            List<PKCS12SafeBag> caBags = new ArrayList<>();
             for (X509CertificateHolder ca : chain.keySet()) {
-                certificateBags.add(new PKCS12SafeBagBuilder(ca).build());
+                caBags.add(0, new PKCS12SafeBagBuilder(ca).build());
             }
+            certificateBags.addAll(0, caBags);
             PKCS12PfxPduBuilder pfx = new PKCS12PfxPduBuilder();
             pfx.addEncryptedData(certificateEncryptor, certificateBags.toArray(PKCS12SafeBag[]::new));
             for (PKCS12SafeBag keyBag : keyBags) {
