@@ -6,6 +6,8 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.letterlock.ca.CertificateAuthority;
 import org.letterlock.ca.store.JdbcCertificateStore;
+import org.letterlock.escrow.Escrow;
+import org.letterlock.escrow.store.JdbcEscrowStore;
 import org.letterlock.platform.audit.AuditVerification;
 import org.letterlock.platform.audit.Outcome;
 import org.letterlock.platform.config.ConfigException;
@@ -45,8 +47,10 @@ public final class Cli {
         try (Letterlock platform = Letterlock.start(LetterlockConfig.load(LetterlockConfig.systemLookup()))) {
             if (command.equals("init")) {
                 platform.auditLog().record("platform.init", "data-dir", Outcome.ALLOWED, "");
-                try (CertificateAuthority ca = CertificateAuthority.start(platform, new JdbcCertificateStore(platform.database().dataSource()))) {
+                try (CertificateAuthority ca = CertificateAuthority.start(platform, new JdbcCertificateStore(platform.database().dataSource()));
+                     Escrow escrow = Escrow.start(platform, ca, new JdbcEscrowStore(platform.database().dataSource()))) {
                     out.println("CA issuers    " + ca.issuers().stream().map(i -> i.id() + " (" + i.state().name().toLowerCase() + ")").toList());
+                    out.println("recovery keys " + escrow.recoveryKeys().all().stream().map(k -> k.id() + " (" + k.state().name().toLowerCase() + ")").toList());
                 }
                 out.println("data folder   " + platform.config().dataDir());
                 out.println("key vault     " + platform.vault().status().description());

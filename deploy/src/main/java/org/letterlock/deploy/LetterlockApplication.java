@@ -5,6 +5,7 @@ import jakarta.ws.rs.core.Application;
 import java.util.Set;
 import org.eclipse.microprofile.openapi.annotations.OpenAPIDefinition;
 import org.letterlock.ca.web.CaResource;
+import org.letterlock.escrow.web.EscrowResource;
 import org.eclipse.microprofile.openapi.annotations.info.Info;
 import org.letterlock.platform.web.AdminAuthentication;
 import org.letterlock.platform.web.AdminResource;
@@ -30,6 +31,7 @@ public class LetterlockApplication extends Application {
                 AuditResource.class,
                 VaultResource.class,
                 OpenMetricsResource.class,
-                CaResource.class);
+                CaResource.class,
+                EscrowResource.class);
     }
 }

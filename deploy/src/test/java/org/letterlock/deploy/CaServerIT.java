@@ -15,9 +15,6 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -68,15 +65,8 @@ class CaServerIT {
         }
     }
 
-    private record Run(int exit, String output) {
-    }
-
-    private Run run(String... command) throws Exception {
-        Process process = new ProcessBuilder(command).directory(work.toFile()).redirectErrorStream(true).start();
-        process.getOutputStream().close();
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        return new Run(process.exitValue(), output);
+    private Shell.Run run(String... command) throws Exception {
+        return Shell.run(work, command);
     }
 
     private String csr(String name, String keyAlgorithm, String mailbox) throws Exception {
@@ -87,32 +77,24 @@ class CaServerIT {
             command.set(5, "ec");
         }
         command.addAll(List.of("-addext", "subjectAltName=email:" + mailbox));
-        Run made = run(command.toArray(String[]::new));
+        Shell.Run made = run(command.toArray(String[]::new));
         assertThat(made.exit()).as(made.output()).isZero();
         return Files.readString(work.resolve(name + ".csr"));
     }
 
-    private static String json(String text) {
-        return "\"" + text.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n") + "\"";
-    }
 
     private HttpResponse<String> issue(String user, String profile, String mailbox, String csr, String extra) throws Exception {
         return server.call("POST", "/api/ca/certificates", user, user + PASSWORD, "application/json",
-                "{\"profile\":\"" + profile + "\",\"mailbox\":\"" + mailbox + "\",\"csr\":" + json(csr) + extra + "}");
+                "{\"profile\":\"" + profile + "\",\"mailbox\":\"" + mailbox + "\",\"csr\":" + Shell.json(csr) + extra + "}");
     }
 
-    private static String field(String json, String name) {
-        Matcher m = Pattern.compile("\"" + name + "\":\"([^\"]*)\"").matcher(json);
-        assertThat(m.find()).as(name + " in " + json).isTrue();
-        return m.group(1);
-    }
 
     private Path save(String name, byte[] content) throws Exception {
         return Files.write(work.resolve(name), content);
     }
 
     private Path pemFromJson(String name, String json) throws Exception {
-        return save(name, field(json, "certificate").replace("\\n", "\n").getBytes(StandardCharsets.US_ASCII));
+        return save(name, Shell.field(json, "certificate").replace("\\n", "\n").getBytes(StandardCharsets.US_ASCII));
     }
 
     @Test
@@ -125,7 +107,7 @@ class CaServerIT {
         save("issuing.der", server.callBytes("GET", "/ca/issuing-1.crt", null, null, null, null, null).body());
         assertThat(run("openssl", "x509", "-inform", "DER", "-in", "root.der", "-out", "root.pem").exit()).isZero();
         assertThat(run("openssl", "x509", "-inform", "DER", "-in", "issuing.der", "-out", "issuing.pem").exit()).isZero();
-        Run chain = run("openssl", "verify", "-CAfile", "root.pem", "issuing.pem");
+        Shell.Run chain = run("openssl", "verify", "-CAfile", "root.pem", "issuing.pem");
         assertThat(chain.exit()).as(chain.output()).isZero();
         HttpResponse<String> pem = server.call("GET", "/ca/issuing-1.pem", null, null, null, null);
         assertThat(pem.body()).startsWith("-----BEGIN CERTIFICATE-----");
@@ -147,59 +129,47 @@ class CaServerIT {
         HttpResponse<String> signing = issue(OWNER, "mailbox-signing", "alice@example.org", csr, "");
         assertThat(signing.statusCode()).as(signing.body()).isEqualTo(201);
         assertThat(signing.headers().firstValue("Location")).hasValueSatisfying(l -> assertThat(l).contains("/api/ca/certificates/"));
-        signingSerial = field(signing.body(), "serial");
-        pairId = field(signing.body(), "pair");
+        signingSerial = Shell.field(signing.body(), "serial");
+        pairId = Shell.field(signing.body(), "pair");
         HttpResponse<String> encryption = issue(OWNER, "mailbox-encryption", "alice@example.org", csr("alice-enc", "rsa:3072", "alice@example.org"),
                 ",\"pair\":\"" + pairId + "\"");
         assertThat(encryption.statusCode()).as(encryption.body()).isEqualTo(201);
-        encryptionSerial = field(encryption.body(), "serial");
+        encryptionSerial = Shell.field(encryption.body(), "serial");
 
         Path signingPem = pemFromJson("alice-sign.pem", signing.body());
         Path encryptionPem = pemFromJson("alice-enc.pem", encryption.body());
-        Run sign = run("openssl", "verify", "-CAfile", "root.pem", "-untrusted", "issuing.pem", "-purpose", "smimesign", signingPem.toString());
+        Shell.Run sign = run("openssl", "verify", "-CAfile", "root.pem", "-untrusted", "issuing.pem", "-purpose", "smimesign", signingPem.toString());
         assertThat(sign.exit()).as(sign.output()).isZero();
         assertThat(run("openssl", "verify", "-CAfile", "root.pem", "-untrusted", "issuing.pem", "-purpose", "smimeencrypt", signingPem.toString()).exit()).isNotZero();
-        Run encrypt = run("openssl", "verify", "-CAfile", "root.pem", "-untrusted", "issuing.pem", "-purpose", "smimeencrypt", encryptionPem.toString());
+        Shell.Run encrypt = run("openssl", "verify", "-CAfile", "root.pem", "-untrusted", "issuing.pem", "-purpose", "smimeencrypt", encryptionPem.toString());
         assertThat(encrypt.exit()).as(encrypt.output()).isZero();
 
         Files.writeString(work.resolve("gnutls-chain.pem"), Files.readString(signingPem) + Files.readString(work.resolve("issuing.pem")));
-        Run certtool = run("certtool", "--verify", "--load-ca-certificate", "root.pem", "--infile", "gnutls-chain.pem");
+        Shell.Run certtool = run("certtool", "--verify", "--load-ca-certificate", "root.pem", "--infile", "gnutls-chain.pem");
         assertThat(certtool.exit()).as(certtool.output()).isZero();
         assertThat(certtool.output()).contains("Chain verification output: Verified");
 
         Path home = Files.createDirectories(work.resolve("gnupg"));
         Files.setPosixFilePermissions(home, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
         Files.writeString(home.resolve("gpgsm.conf"), "disable-crl-checks\n");
-        Run fingerprint = run("openssl", "x509", "-in", "root.pem", "-noout", "-fingerprint", "-sha1");
+        Shell.Run fingerprint = run("openssl", "x509", "-in", "root.pem", "-noout", "-fingerprint", "-sha1");
         Files.writeString(home.resolve("trustlist.txt"), fingerprint.output().replaceAll("(?s).*=", "").trim() + " S\n");
-        Run imported = run("gpgsm", "--homedir", home.toString(), "--batch", "--import", "root.pem", "issuing.pem", signingPem.toString(), encryptionPem.toString());
+        Shell.Run imported = run("gpgsm", "--homedir", home.toString(), "--batch", "--import", "root.pem", "issuing.pem", signingPem.toString(), encryptionPem.toString());
         assertThat(imported.exit()).as(imported.output()).isZero();
-        Run listed = run("gpgsm", "--homedir", home.toString(), "--batch", "--with-validation", "--list-keys", "alice@example.org");
+        Shell.Run listed = run("gpgsm", "--homedir", home.toString(), "--batch", "--with-validation", "--list-keys", "alice@example.org");
         assertThat(listed.exit()).as(listed.output()).isZero();
         assertThat(listed.output()).contains("alice@example.org", "key usage: digitalSignature", "key usage: keyEncipherment")
                 .doesNotContain("[certificate is bad", "not trusted");
     }
 
     private void verify(String address) throws Exception {
-        String token = null;
-        try (var files = Files.list(server.launcher.dataDir.resolve("outbox"))) {
-            for (Path mail : files.sorted().toList()) {
-                String text = Files.readString(mail);
-                Matcher m = Pattern.compile("token=([A-Za-z0-9_-]+)").matcher(text);
-                if (text.contains("To: " + address) && m.find()) {
-                    token = m.group(1);
-                }
-            }
-        }
-        assertThat(token).as("verification mail to " + address).isNotNull();
-        HttpResponse<String> verified = server.call("POST", "/api/identities/verify", null, null, "application/json", "{\"token\":\"" + token + "\"}");
-        assertThat(verified.statusCode()).as(verified.body()).isEqualTo(200);
+        server.verifyMailbox(address);
     }
 
     @Test
     @Order(3)
     void ocspAnswersGoodRevokedAndUnknownToOpensslAndCurl() throws Exception {
-        Run good = ocsp("alice-sign.pem", true);
+        Shell.Run good = ocsp("alice-sign.pem", true);
         assertThat(good.output()).contains("Response verify OK", "alice-sign.pem: good");
         assertThat(ocsp("alice-sign.pem", false).output()).contains("alice-sign.pem: good").doesNotContain("WARNING");
 
@@ -210,17 +180,17 @@ class CaServerIT {
         assertThat(ocsp("alice-sign.pem", true).output()).contains("Response verify OK", "alice-sign.pem: revoked", "Reason: keyCompromise");
         assertThat(ocsp("alice-enc.pem", false).output()).contains("alice-enc.pem: revoked");
 
-        Run request = run("openssl", "ocsp", "-issuer", "issuing.pem", "-serial", "0x1234567890abcdef", "-no_nonce", "-reqout", "unknown.der");
+        Shell.Run request = run("openssl", "ocsp", "-issuer", "issuing.pem", "-serial", "0x1234567890abcdef", "-no_nonce", "-reqout", "unknown.der");
         assertThat(request.exit()).isZero();
         String path = "/ocsp/" + URLEncoder.encode(Base64.getEncoder().encodeToString(Files.readAllBytes(work.resolve("unknown.der"))), StandardCharsets.US_ASCII);
         HttpResponse<byte[]> get = server.callBytes("GET", path, null, null, null, null, null);
         assertThat(get.statusCode()).isEqualTo(200);
         assertThat(get.headers().firstValue("Content-Type")).hasValue("application/ocsp-response");
         save("unknown-response.der", get.body());
-        Run unknown = run("openssl", "ocsp", "-respin", "unknown-response.der", "-resp_text", "-CAfile", "root.pem", "-verify_other", "issuing.pem");
+        Shell.Run unknown = run("openssl", "ocsp", "-respin", "unknown-response.der", "-resp_text", "-CAfile", "root.pem", "-verify_other", "issuing.pem");
         assertThat(unknown.output()).contains("Response verify OK", "Cert Status: unknown");
 
-        Run goodRequest = run("openssl", "ocsp", "-issuer", "issuing.pem", "-cert", "alice-sign.pem", "-no_nonce", "-reqout", "cached.der");
+        Shell.Run goodRequest = run("openssl", "ocsp", "-issuer", "issuing.pem", "-cert", "alice-sign.pem", "-no_nonce", "-reqout", "cached.der");
         assertThat(goodRequest.exit()).isZero();
         HttpResponse<byte[]> cached = server.callBytes("GET", "/ocsp/" + URLEncoder.encode(Base64.getEncoder().encodeToString(
                 Files.readAllBytes(work.resolve("cached.der"))), StandardCharsets.US_ASCII), null, null, null, null, null);
@@ -244,16 +214,16 @@ class CaServerIT {
     }
 
     /** Asks the servlet on the main port and the dedicated listener; both must give the same verdict. */
-    private Run ocsp(String certificate, boolean nonce) throws Exception {
-        Run servlet = ocspAt(server.baseUrl() + "/ocsp", certificate, nonce);
-        Run listener = ocspAt("http://127.0.0.1:" + ocspPort + "/ocsp", certificate, nonce);
+    private Shell.Run ocsp(String certificate, boolean nonce) throws Exception {
+        Shell.Run servlet = ocspAt(server.baseUrl() + "/ocsp", certificate, nonce);
+        Shell.Run listener = ocspAt("http://127.0.0.1:" + ocspPort + "/ocsp", certificate, nonce);
         assertThat(listener.output().lines().filter(l -> l.contains(certificate + ":")).toList())
                 .isEqualTo(servlet.output().lines().filter(l -> l.contains(certificate + ":")).toList());
         return servlet;
     }
 
-    private Run ocspAt(String url, String certificate, boolean nonce) throws Exception {
-        Run run = run("openssl", "ocsp", "-issuer", "issuing.pem", "-cert", certificate, "-url", url, "-CAfile", "root.pem",
+    private Shell.Run ocspAt(String url, String certificate, boolean nonce) throws Exception {
+        Shell.Run run = run("openssl", "ocsp", "-issuer", "issuing.pem", "-cert", certificate, "-url", url, "-CAfile", "root.pem",
                 "-verify_other", "issuing.pem", nonce ? "-nonce" : "-no_nonce");
         assertThat(run.exit()).as(run.output()).isZero();
         assertThat(run.output()).contains("Response verify OK");
@@ -265,7 +235,7 @@ class CaServerIT {
     void crlsAreServedAndUpdatedAfterRevocation() throws Exception {
         Files.writeString(work.resolve("chain.pem"), Files.readString(work.resolve("issuing.pem")) + Files.readString(work.resolve("root.pem")));
         String serialUpper = signingSerial.toUpperCase();
-        Run full = null;
+        Shell.Run full = null;
         for (int i = 0; i < 50; i++) {
             // The revocation re-signs the delta at once; the full CRL is re-signed on request here (and on schedule).
             save("full.crl", server.callBytes("GET", "/crl/issuing-1.crl", null, null, null, null, null).body());
@@ -280,12 +250,12 @@ class CaServerIT {
         HttpResponse<String> published = server.call("POST", "/api/ca/crls", "admin", server.adminPassword, null, null);
         assertThat(published.statusCode()).as(published.body()).isEqualTo(200);
         save("full.crl", server.callBytes("GET", "/crl/issuing-1.crl", null, null, null, null, null).body());
-        Run text = run("openssl", "crl", "-inform", "DER", "-in", "full.crl", "-noout", "-text", "-CAfile", "chain.pem");
+        Shell.Run text = run("openssl", "crl", "-inform", "DER", "-in", "full.crl", "-noout", "-text", "-CAfile", "chain.pem");
         assertThat(text.output()).contains("verify OK", serialUpper, encryptionSerial.toUpperCase(), "Issuing Distribution Point: critical");
         HttpResponse<String> pem = server.call("GET", "/crl/issuing-1.crl?format=pem", null, null, null, null);
         assertThat(pem.body()).startsWith("-----BEGIN X509 CRL-----");
         save("full-crl.pem", pem.body().getBytes(StandardCharsets.US_ASCII));
-        Run revoked = run("openssl", "verify", "-crl_check", "-CAfile", "chain.pem", "-CRLfile", "full-crl.pem", "alice-sign.pem");
+        Shell.Run revoked = run("openssl", "verify", "-crl_check", "-CAfile", "chain.pem", "-CRLfile", "full-crl.pem", "alice-sign.pem");
         assertThat(revoked.output()).contains("certificate revoked");
     }
 
@@ -295,22 +265,22 @@ class CaServerIT {
         long before = certificateCount();
         String alice = csr("again", "ec:P-256", "alice@example.org");
         run("openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:1024", "-out", "weak.key");
-        Run weak = run("openssl", "req", "-new", "-key", "weak.key", "-subj", "/CN=x", "-out", "weak.csr");
+        Shell.Run weak = run("openssl", "req", "-new", "-key", "weak.key", "-subj", "/CN=x", "-out", "weak.csr");
         assertThat(weak.exit()).as(weak.output()).isZero();
         String tampered = alice.replace(alice.substring(100, 104), alice.substring(100, 104).equals("AAAA") ? "BBBB" : "AAAA");
         Object[][] cases = {
                 {OFFICER, "{\"profile\":\"mailbox-signing\",\"mailbox\":\"bob@example.org\",\"csr\":\"not a csr\"}", 400, "PKCS#10"},
-                {OFFICER, "{\"profile\":\"mailbox-signing\",\"mailbox\":\"bob@example.org\",\"csr\":" + json(Files.readString(work.resolve("weak.csr"))) + "}", 400, "2048"},
-                {OFFICER, "{\"profile\":\"mailbox-signing\",\"mailbox\":\"bob@example.org\",\"csr\":" + json(tampered) + "}", 400, ""},
-                {OFFICER, "{\"profile\":\"mailbox-signing\",\"mailbox\":\"bob@example.org\",\"csr\":" + json("x".repeat(70_000)) + "}", 400, ""},
-                {OFFICER, "{\"profile\":\"mailbox-signing\",\"mailbox\":\"bob@example.org\",\"csr\":" + json(alice) + "}", 400, "not the mailbox"},
-                {OWNER, "{\"profile\":\"mailbox-signing\",\"mailbox\":\"bob@example.org\",\"csr\":" + json(alice) + "}", 403, "not a mailbox of"},
-                {OWNER, "{\"profile\":\"tls-server\",\"hosts\":[\"mx.example.org\"],\"csr\":" + json(alice) + "}", 403, "ra-officer"},
-                {OFFICER, "{\"profile\":\"ocsp-signing\",\"mailbox\":\"alice@example.org\",\"csr\":" + json(alice) + "}", 400, "requestable"},
-                {OFFICER, "{\"profile\":\"mailbox-signing\",\"mailbox\":\"alice@example.org\",\"csr\":" + json(alice) + ",\"validityDays\":5000}", 400, "validity"},
+                {OFFICER, "{\"profile\":\"mailbox-signing\",\"mailbox\":\"bob@example.org\",\"csr\":" + Shell.json(Files.readString(work.resolve("weak.csr"))) + "}", 400, "2048"},
+                {OFFICER, "{\"profile\":\"mailbox-signing\",\"mailbox\":\"bob@example.org\",\"csr\":" + Shell.json(tampered) + "}", 400, ""},
+                {OFFICER, "{\"profile\":\"mailbox-signing\",\"mailbox\":\"bob@example.org\",\"csr\":" + Shell.json("x".repeat(70_000)) + "}", 400, ""},
+                {OFFICER, "{\"profile\":\"mailbox-signing\",\"mailbox\":\"bob@example.org\",\"csr\":" + Shell.json(alice) + "}", 400, "not the mailbox"},
+                {OWNER, "{\"profile\":\"mailbox-signing\",\"mailbox\":\"bob@example.org\",\"csr\":" + Shell.json(alice) + "}", 403, "not a mailbox of"},
+                {OWNER, "{\"profile\":\"tls-server\",\"hosts\":[\"mx.example.org\"],\"csr\":" + Shell.json(alice) + "}", 403, "ra-officer"},
+                {OFFICER, "{\"profile\":\"ocsp-signing\",\"mailbox\":\"alice@example.org\",\"csr\":" + Shell.json(alice) + "}", 400, "requestable"},
+                {OFFICER, "{\"profile\":\"mailbox-signing\",\"mailbox\":\"alice@example.org\",\"csr\":" + Shell.json(alice) + ",\"validityDays\":5000}", 400, "validity"},
                 {OFFICER, "{\"profile\":", 400, ""},
-                {AUDITOR, "{\"profile\":\"mailbox-signing\",\"mailbox\":\"alice@example.org\",\"csr\":" + json(alice) + "}", 403, "roles"},
-                {null, "{\"profile\":\"mailbox-signing\",\"mailbox\":\"alice@example.org\",\"csr\":" + json(alice) + "}", 401, ""},
+                {AUDITOR, "{\"profile\":\"mailbox-signing\",\"mailbox\":\"alice@example.org\",\"csr\":" + Shell.json(alice) + "}", 403, "roles"},
+                {null, "{\"profile\":\"mailbox-signing\",\"mailbox\":\"alice@example.org\",\"csr\":" + Shell.json(alice) + "}", 401, ""},
         };
         for (Object[] c : cases) {
             String user = (String) c[0];
@@ -322,7 +292,7 @@ class CaServerIT {
         assertThat(server.call("GET", "/api/ca/certificates/xyz", OFFICER, OFFICER + PASSWORD, null, null).statusCode()).isEqualTo(400);
         assertThat(server.call("GET", "/api/ca/certificates/:", OFFICER, OFFICER + PASSWORD, null, null).statusCode()).isEqualTo(400);
         assertThat(server.call("POST", "/api/ca/certificates", OFFICER, OFFICER + PASSWORD, "application/json",
-                "{\"profile\":\"tls-server\",\"hosts\":[null],\"csr\":" + json(alice) + "}").statusCode()).isEqualTo(400);
+                "{\"profile\":\"tls-server\",\"hosts\":[null],\"csr\":" + Shell.json(alice) + "}").statusCode()).isEqualTo(400);
         assertThat(server.call("GET", "/api/ca/certificates/abcdef", OFFICER, OFFICER + PASSWORD, null, null).statusCode()).isEqualTo(404);
         assertThat(server.call("POST", "/api/ca/certificates/" + signingSerial + "/revoke", OFFICER, OFFICER + PASSWORD, "application/json",
                 "{\"reason\":\"certificateHold\"}").statusCode()).isEqualTo(400);

@@ -100,6 +100,23 @@ final class PostgresServer {
         return request;
     }
 
+    /** Confirms a mailbox with the token of the newest verification mail to it in the server's outbox. */
+    void verifyMailbox(String address) throws Exception {
+        String token = null;
+        try (var files = java.nio.file.Files.list(launcher.dataDir.resolve("outbox"))) {
+            for (java.nio.file.Path mail : files.sorted().toList()) {
+                String text = java.nio.file.Files.readString(mail);
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("token=([A-Za-z0-9_-]+)").matcher(text);
+                if (text.contains("To: " + address) && m.find()) {
+                    token = m.group(1);
+                }
+            }
+        }
+        assertThat(token).as("verification mail to " + address).isNotNull();
+        HttpResponse<String> verified = call("POST", "/api/identities/verify", null, null, "application/json", "{\"token\":\"" + token + "\"}");
+        assertThat(verified.statusCode()).as(verified.body()).isEqualTo(200);
+    }
+
     void stop() throws Exception {
         launcher.stopQuietly();
         try (Connection c = DriverManager.getConnection(required("LETTERLOCK_TEST_PG_URL"), required("LETTERLOCK_TEST_PG_USER"), required("LETTERLOCK_TEST_PG_PASSWORD"));

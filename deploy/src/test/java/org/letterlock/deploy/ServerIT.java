@@ -104,7 +104,10 @@ class ServerIT {
         assertThat(generated.body()).containsPattern("\"password\":\"[A-Za-z0-9]{24}\"");
     }
 
-    /** One state-changing or reading endpoint, the roles that may use it, and a body for POSTs (%s: the caller's role). */
+    /**
+     * One state-changing or reading endpoint, the roles that may use it, and a body for POSTs (%s: the caller's role).
+     * Bodies name no real mailbox, so an allowed role meets a 400 or 404, never the domain's own 403.
+     */
     private record Endpoint(String method, String path, Set<Role> allowed, String body) {
     }
 
@@ -124,7 +127,19 @@ class ServerIT {
                 new Endpoint("GET", "/api/ca/certificates?limit=5", EnumSet.of(Role.CA_ADMIN, Role.RA_OFFICER, Role.AUDITOR), null),
                 new Endpoint("POST", "/api/ca/crls", EnumSet.of(Role.CA_ADMIN), ""),
                 new Endpoint("POST", "/api/ca/issuers/rollover", EnumSet.of(Role.CA_ADMIN), ""),
-                new Endpoint("GET", "/api/ca/issuers/issuing-1/csr", EnumSet.of(Role.CA_ADMIN), null));
+                new Endpoint("GET", "/api/ca/issuers/issuing-1/csr", EnumSet.of(Role.CA_ADMIN), null),
+                new Endpoint("GET", "/api/escrow/recovery-keys", EnumSet.of(Role.CA_ADMIN, Role.RECOVERY_AGENT, Role.AUDITOR), null),
+                new Endpoint("POST", "/api/escrow/recovery-keys/rotate", EnumSet.of(Role.CA_ADMIN), ""),
+                new Endpoint("POST", "/api/escrow/keys", EnumSet.of(Role.MAILBOX_OWNER, Role.RA_OFFICER), "{\"mailbox\":\"not an address %s\"}"),
+                new Endpoint("POST", "/api/escrow/archives", EnumSet.of(Role.MAILBOX_OWNER, Role.RA_OFFICER), "{\"certificate\":\"01\",\"encryptedKey\":\"AAAA\"}"),
+                new Endpoint("GET", "/api/escrow/archives?mailbox=not-an-address", EnumSet.of(Role.MAILBOX_OWNER, Role.RA_OFFICER, Role.RECOVERY_AGENT, Role.AUDITOR),
+                        null),
+                new Endpoint("POST", "/api/escrow/recoveries", EnumSet.of(Role.MAILBOX_OWNER, Role.RA_OFFICER, Role.RECOVERY_AGENT),
+                        "{\"mailbox\":\"not an address\",\"reason\":\"probe\"}"),
+                new Endpoint("GET", "/api/escrow/recoveries", EnumSet.of(Role.MAILBOX_OWNER, Role.RA_OFFICER, Role.RECOVERY_AGENT, Role.AUDITOR), null),
+                new Endpoint("POST", "/api/escrow/recoveries/no-such-id/approve", EnumSet.of(Role.RECOVERY_AGENT), "{}"),
+                new Endpoint("POST", "/api/escrow/recoveries/no-such-id/deny", EnumSet.of(Role.RECOVERY_AGENT), "{}"),
+                new Endpoint("POST", "/api/escrow/recoveries/no-such-id/download", EnumSet.of(Role.MAILBOX_OWNER, Role.RA_OFFICER, Role.RECOVERY_AGENT), "{}"));
     }
 
     @Test

@@ -6,6 +6,7 @@ import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.logging.Logger;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.letterlock.ca.IssuedCertificate;
@@ -29,6 +30,7 @@ public final class RecoveryKeys {
     static final KeySpec RECOVERY_KEY_SPEC = KeySpec.RSA_3072;
     static final KeySpec INTEGRITY_KEY_SPEC = KeySpec.EC_P256;
     private static final SecureRandom KEY_TAGS = new SecureRandom();
+    private static final Logger LOG = Logger.getLogger(RecoveryKeys.class.getName());
 
     private final EscrowStore store;
     private final AuditedKeyVault vault;
@@ -46,8 +48,11 @@ public final class RecoveryKeys {
         this.clock = clock;
         this.tokenLabel = tokenLabel;
         this.keys = store.recoveryKeys();
-        if (keys.isEmpty()) {
-            create(1);
+        try {
+            active();
+        } catch (LetterlockException e) {
+            // An issuing CA that waits for its external root cannot certify a recovery key yet; the first use makes it.
+            LOG.warning("escrow has no recovery key yet: " + e.getMessage());
         }
     }
 
@@ -56,13 +61,28 @@ public final class RecoveryKeys {
         return keys;
     }
 
+    /** The key new archives are sealed to; made on first use, and looked up again when another node rotated. */
     public RecoveryKey active() {
-        return keys.stream().filter(k -> k.state() == RecoveryKey.State.ACTIVE).reduce((first, second) -> second)
-                .orElseThrow(() -> new LetterlockException(ErrorType.UNAVAILABLE, "escrow has no active recovery key"));
+        Optional<RecoveryKey> current = activeOf(keys);
+        return current.isPresent() ? current.get() : activeOrCreated();
+    }
+
+    private synchronized RecoveryKey activeOrCreated() {
+        keys = store.recoveryKeys();
+        return activeOf(keys).orElseGet(() -> create(keys.size() + 1));
+    }
+
+    private static Optional<RecoveryKey> activeOf(List<RecoveryKey> keys) {
+        return keys.stream().filter(k -> k.state() == RecoveryKey.State.ACTIVE).reduce((first, second) -> second);
     }
 
     public Optional<RecoveryKey> byId(String id) {
-        return keys.stream().filter(k -> k.id().equals(id)).findFirst();
+        Optional<RecoveryKey> found = keys.stream().filter(k -> k.id().equals(id)).findFirst();
+        if (found.isEmpty()) {
+            keys = store.recoveryKeys();
+            found = keys.stream().filter(k -> k.id().equals(id)).findFirst();
+        }
+        return found;
     }
 
     /** Makes the next recovery key; new archives are sealed to it from now on. */

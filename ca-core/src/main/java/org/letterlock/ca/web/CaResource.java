@@ -63,7 +63,7 @@ public class CaResource {
 
     public record CertificateView(String serial, String issuer, String profile, String mailbox, String subject, String notBefore, String notAfter,
                                   String pair, String requestedBy, String issuedAt, String revokedAt, String revocationReason, String certificate) {
-        static CertificateView of(IssuedCertificate c) {
+        public static CertificateView of(IssuedCertificate c) {
             return new CertificateView(c.serialHex(), c.issuerId(), c.profile(), c.mailbox().orElse(null), c.subject(), c.notBefore().toString(),
                     c.notAfter().toString(), c.pairId().orElse(null), c.requestedBy(), c.issuedAt().toString(),
                     c.revocation().map(r -> r.at().toString()).orElse(null), c.revocation().map(r -> r.reason().rfcName()).orElse(null),
@@ -249,7 +249,8 @@ public class CaResource {
         return Requesters.of(security);
     }
 
-    private static BigInteger serial(String serial) {
+    /** A serial number as callers write it: hex, with or without 0x and colons. */
+    public static BigInteger serial(String serial) {
         String digits = serial == null ? "" : serial.replaceFirst("(?i)^0x", "").replace(":", "");
         if (!digits.matches("(?i)[0-9a-f]{1,64}")) {
             throw new LetterlockException(ErrorType.BAD_REQUEST, "a serial is hexadecimal, e.g. 3a5f...; got '" + serial + "'");

@@ -1,6 +1,8 @@
 package org.letterlock.ca.web;
 
 import jakarta.annotation.PreDestroy;
+import jakarta.annotation.Priority;
+import jakarta.interceptor.Interceptor;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
@@ -21,6 +23,7 @@ import org.letterlock.vault.VaultException;
 /** Starts the CA on the started platform; a CA that cannot start stops the server with one message. */
 @ApplicationScoped
 public class CaRuntime {
+    public static final int ORDER = Interceptor.Priority.APPLICATION + 100;
     private static final Logger LOG = Logger.getLogger(CaRuntime.class.getName());
 
     @Inject
@@ -33,7 +36,8 @@ public class CaRuntime {
     private volatile CertificateAuthority ca;
     private volatile OcspListener ocspListener;
 
-    void onPlatformStarted(@Observes PlatformStarted event) {
+    /** Before the modules built on the CA (escrow): observers of one event run in priority order. */
+    void onPlatformStarted(@Observes @Priority(ORDER) PlatformStarted event) {
         try {
             CertificateAuthority started = CertificateAuthority.start(event.platform(), new JdbcCertificateStore(event.platform().database().dataSource()));
             ca = started;
