@@ -195,7 +195,7 @@ public final class CaIssue implements Benchmark {
                     + " has a key of algorithm " + issuerKey);
         }
 
-        CsrPool pool = new CsrPool(key.configName(), options);
+        CsrPool pool = CsrPool.issuance(key.configName(), options);
         pool.topUp(INITIAL_CSRS);
         PostLoad issue = new PostLoad("issue", URI.create(server.base() + "/api/ca/certificates"), ca.officer().basic(), pool, null);
         // The client's ceiling: the same client and threads posting a body of the same size to nginx, which answers 201 at once.
@@ -249,8 +249,8 @@ public final class CaIssue implements Benchmark {
     }
 
     /**
-     * Distinct issuance bodies, one per request: a mailbox of its own and a fresh EC P-256 key each. They are made outside
-     * the timed slices; a request that finds none left makes its own (counted in {@link #inline}).
+     * Distinct request bodies, one per request, each for a mailbox of its own (for issuance: with a fresh EC P-256 key).
+     * They are made outside the timed slices; a request that finds none left makes its own (counted in {@link #inline}).
      */
     static final class CsrPool {
         final AtomicLong inline = new AtomicLong();
@@ -259,10 +259,19 @@ public final class CaIssue implements Benchmark {
         private final AtomicInteger mailboxes = new AtomicInteger();
         private final String prefix;
         private final Options options;
+        private final java.util.function.Function<String, String> bodyFor;
+        private final String what;
 
-        CsrPool(String prefix, Options options) {
+        /** Issuance bodies: a mailbox-signing request with a fresh EC P-256 key per mailbox. */
+        static CsrPool issuance(String prefix, Options options) {
+            return new CsrPool(prefix, options, m -> CaApi.issueBody(m, Ocsp.csr(Ocsp.ecP256(), m)), "EC P-256 CSRs for distinct mailboxes");
+        }
+
+        CsrPool(String prefix, Options options, java.util.function.Function<String, String> bodyFor, String what) {
             this.prefix = prefix;
             this.options = options;
+            this.bodyFor = bodyFor;
+            this.what = what;
         }
 
         String take() {
@@ -275,8 +284,7 @@ public final class CaIssue implements Benchmark {
         }
 
         private String body() {
-            String mailbox = prefix + "-" + mailboxes.incrementAndGet() + "@example.org";
-            return CaApi.issueBody(mailbox, Ocsp.csr(Ocsp.ecP256(), mailbox));
+            return bodyFor.apply(prefix + "-" + mailboxes.incrementAndGet() + "@example.org");
         }
 
         /** Makes bodies (called between slices only) until {@code unused} of them are waiting. */
@@ -287,8 +295,7 @@ public final class CaIssue implements Benchmark {
             }
             long start = System.nanoTime();
             bodies.addAll(IntStream.range(0, missing).parallel().mapToObj(i -> body()).toList());
-            options.progress().printf(Locale.ROOT, "  made %,d EC P-256 CSRs for distinct mailboxes in %.1f s (outside the timed slices)%n", missing,
-                    (System.nanoTime() - start) / 1e9);
+            options.progress().printf(Locale.ROOT, "  made %,d %s in %.1f s (outside the timed slices)%n", missing, what, (System.nanoTime() - start) / 1e9);
         }
     }
 

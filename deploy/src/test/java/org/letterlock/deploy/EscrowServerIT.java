@@ -150,4 +150,12 @@ class EscrowServerIT {
                 .reduce((a, b) -> b).orElseThrow(), StandardCharsets.UTF_8));
         assertThat(mails).contains("To: " + MAILBOX).contains("were recovered");
     }
+
+    @Test
+    @Order(4)
+    void theEscrowApiIsDescribedInOpenApi() throws Exception {
+        HttpResponse<String> openapi = server.call("GET", "/openapi", null, null, null, null);
+        assertThat(openapi.body()).contains("/api/escrow/keys:", "/api/escrow/archives:", "/api/escrow/recoveries/{id}/approve:",
+                "/api/escrow/recoveries/{id}/download:", "/api/escrow/transport-certificate:");
+    }
 }
