@@ -12,21 +12,20 @@ import java.security.Signature;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.security.spec.X509EncodedKeySpec;
 import java.time.Clock;
-import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.asn1.x509.KeyUsage;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
-import org.bouncycastle.cert.X509CertificateHolder;
 import org.letterlock.ca.Certificates;
 import org.letterlock.ca.IssueRequest;
 import org.letterlock.ca.IssuedCertificate;
@@ -55,6 +54,7 @@ public final class KeyEscrow {
     private static final Requester ESCROW = new Requester("escrow", Set.of(Role.CA_ADMIN));
     private static final DateTimeFormatter DAY = DateTimeFormatter.ofPattern("yyyy-MM-dd").withZone(ZoneOffset.UTC);
     private static final SecureRandom RANDOM = new SecureRandom();
+    private static final Logger LOG = Logger.getLogger(KeyEscrow.class.getName());
 
     private final EscrowSettings settings;
     private final EscrowStore store;
@@ -172,7 +172,13 @@ public final class KeyEscrow {
         } catch (RuntimeException e) {
             if (origin == ArchivedKey.Origin.SERVER) {
                 // A certificate whose key escrow does not hold would be an encryption key nobody can recover: take it back.
-                ca.revoke(certificate.serial(), RevocationReason.CESSATION_OF_OPERATION, false, ESCROW);
+                try {
+                    ca.revoke(certificate.serial(), RevocationReason.CESSATION_OF_OPERATION, false, ESCROW);
+                } catch (RuntimeException revocationFailure) {
+                    e.addSuppressed(revocationFailure);
+                    LOG.log(Level.SEVERE, "certificate " + certificate.serialHex() + " was issued but its key was not archived, and revoking it failed: "
+                            + "revoke it by hand", revocationFailure);
+                }
             }
             throw e instanceof LetterlockException le && le.type() == ErrorType.CONFLICT ? refuse(action, "certificate:" + certificate.serialHex(), le.type(), le.getMessage()) : e;
         }

@@ -29,7 +29,8 @@ import org.letterlock.platform.error.LetterlockException;
 
 /**
  * PKCS#12 files for mail clients: each private key with its certificate (linked by localKeyId, named by friendlyName)
- * and the chain up to the root once, keys in shrouded key bags, certificates in one encrypted bag.
+ * and the chain up to the root once, keys in shrouded key bags; certificates in clear bags (modern) or one encrypted
+ * bag (legacy); the whole under the MAC.
  */
 public final class Pkcs12Files {
     /** OpenSSL's default; the passphrases escrow generates carry about 140 bits, and chosen ones are at least 12 characters. */
@@ -46,7 +47,6 @@ public final class Pkcs12Files {
     public static byte[] build(List<Entry> entries, char[] passphrase, Pkcs12Format format) {
         try {
             OutputEncryptor keyEncryptor = encryptor(format == Pkcs12Format.MODERN ? null : PKCSObjectIdentifiers.pbeWithSHAAnd3_KeyTripleDES_CBC, passphrase);
-            OutputEncryptor certificateEncryptor = encryptor(format == Pkcs12Format.MODERN ? null : PKCSObjectIdentifiers.pbeWithSHAAnd40BitRC2_CBC, passphrase);
             List<PKCS12SafeBag> keyBags = new ArrayList<>();
             List<PKCS12SafeBag> certificateBags = new ArrayList<>();
             Map<X509CertificateHolder, Boolean> chain = new LinkedHashMap<>();
@@ -68,7 +68,16 @@ public final class Pkcs12Files {
             }
             certificateBags.addAll(0, caBags);
             PKCS12PfxPduBuilder pfx = new PKCS12PfxPduBuilder();
-            pfx.addEncryptedData(certificateEncryptor, certificateBags.toArray(PKCS12SafeBag[]::new));
+            if (format == Pkcs12Format.MODERN) {
+                // Certificates are public: a second PBKDF2 for them would double the cost of every file and protect nothing
+                // (openssl pkcs12 -certpbe NONE); the MAC still covers them.
+                for (PKCS12SafeBag bag : certificateBags) {
+                    pfx.addData(bag);
+                }
+            } else {
+                // Older clients expect the certificates in an encrypted bag (what openssl -legacy writes).
+                pfx.addEncryptedData(encryptor(PKCSObjectIdentifiers.pbeWithSHAAnd40BitRC2_CBC, passphrase), certificateBags.toArray(PKCS12SafeBag[]::new));
+            }
             for (PKCS12SafeBag keyBag : keyBags) {
                 pfx.addData(keyBag);
             }

@@ -210,7 +210,7 @@ public abstract class EscrowConformance {
         char[] ownerPassphrase = generated.generatedPassphrase().orElseThrow();
         Path p12 = tools.write("owner.p12", generated.pkcs12());
         Tools.Run listing = openssl("pkcs12", "-in", p12.toString(), "-passin", "pass:" + new String(ownerPassphrase), "-nokeys", "-info");
-        assertThat(listing.output()).contains("PBES2, PBKDF2, AES-256-CBC").contains("MAC: sha256").contains("friendlyName: " + aliceMailbox + " encryption key");
+        assertThat(listing.output()).contains("PBES2, PBKDF2, AES-256-CBC").contains("MAC: sha256").contains("PKCS7 Data").contains("friendlyName: " + aliceMailbox + " encryption key");
         assertThat(listing.output().split("BEGIN CERTIFICATE", -1)).hasSize(4);
         Path certificate = tools.pem("alice-enc", generated.certificate().holder());
         openssl("verify", "-CAfile", root().toString(), "-untrusted", chain().toString(), "-purpose", "smimeencrypt", certificate.toString());
@@ -473,6 +473,35 @@ public abstract class EscrowConformance {
         assertThat(encryption.certificate().pairId()).isEqualTo(signing.pairId());
         assertThat(ca.pair(signing.pairId().orElseThrow(), alice)).extracting(IssuedCertificate::profile).containsExactly("mailbox-signing", "mailbox-encryption");
         assertThat(encryption.certificate().holder().getSubjectPublicKeyInfo().getAlgorithm().getAlgorithm().getId()).isEqualTo("1.2.840.113549.1.1.1");
+    }
+
+    /** The archive write fails after the CA issued: the certificate must not outlive the key nobody could recover. */
+    @Test
+    void aCertificateWhoseKeyCouldNotBeArchivedIsRevoked() {
+        EscrowStore real = new JdbcEscrowStore(platform.database().dataSource());
+        EscrowStore failing = (EscrowStore) java.lang.reflect.Proxy.newProxyInstance(EscrowStore.class.getClassLoader(), new Class<?>[] {EscrowStore.class},
+                (proxy, method, args) -> {
+                    if (method.getName().equals("insertArchive")) {
+                        throw new LetterlockException(ErrorType.UNAVAILABLE, "the database is not available");
+                    }
+                    try {
+                        return method.invoke(real, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        RecoveryKeys recoveryKeys = new RecoveryKeys(failing, platform.vault(), platform.auditLog(), ca, clock, platform.config().vault().tokenLabel());
+        KeyEscrow broken = new KeyEscrow(platform.config().escrow(), failing, recoveryKeys, ca, platform.auditLog(), clock);
+        try {
+            assertRefused(() -> broken.generate(aliceMailbox, Optional.of(KeySpec.EC_P256), Optional.empty(), Pkcs12Format.MODERN, Optional.empty(), alice),
+                    ErrorType.UNAVAILABLE, "not available");
+        } finally {
+            broken.close();
+        }
+        List<IssuedCertificate> issued = ca.search(aliceMailbox, "mailbox-encryption", null, 10, OFFICER);
+        assertThat(issued).hasSize(1);
+        assertThat(issued.get(0).revocation()).hasValueSatisfying(r -> assertThat(r.reason().rfcName()).isEqualTo("cessationOfOperation"));
+        assertThat(real.archives(aliceMailbox)).isEmpty();
     }
 
     @FunctionalInterface
