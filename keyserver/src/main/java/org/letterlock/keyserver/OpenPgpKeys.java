@@ -1,0 +1,302 @@
+package org.letterlock.keyserver;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.bouncycastle.bcpg.ArmoredOutputStream;
+import org.bouncycastle.bcpg.BCPGOutputStream;
+import org.bouncycastle.bcpg.PacketFormat;
+import org.bouncycastle.openpgp.PGPException;
+import org.bouncycastle.openpgp.PGPObjectFactory;
+import org.bouncycastle.openpgp.PGPPublicKey;
+import org.bouncycastle.openpgp.PGPPublicKeyRing;
+import org.bouncycastle.openpgp.PGPSignature;
+import org.bouncycastle.openpgp.PGPUserAttributeSubpacketVector;
+import org.bouncycastle.openpgp.PGPUtil;
+import org.bouncycastle.openpgp.operator.bc.BcKeyFingerprintCalculator;
+import org.bouncycastle.openpgp.operator.bc.BcPGPContentVerifierBuilderProvider;
+import org.letterlock.platform.error.ErrorType;
+import org.letterlock.platform.error.LetterlockException;
+import org.letterlock.platform.identity.MailAddress;
+
+/**
+ * Reading, cleaning and viewing OpenPGP keys (RFC 9580 and RFC 4880, v4 and v6). Cleaning keeps only what the key's
+ * owner signed, checked cryptographically: user IDs with a valid self-certification, subkeys with a valid binding,
+ * the owner's direct-key signatures and revocations. Everything else (third-party certifications, forged or broken
+ * signatures, components over the limits) is dropped before anything is stored.
+ */
+public final class OpenPgpKeys {
+    private static final BcKeyFingerprintCalculator FINGERPRINTS = new BcKeyFingerprintCalculator();
+    private static final BcPGPContentVerifierBuilderProvider VERIFIERS = new BcPGPContentVerifierBuilderProvider();
+    private static final Pattern ANGLE_ADDRESS = Pattern.compile("<([^<>\\s]+@[^<>\\s]+)>");
+
+    private OpenPgpKeys() {
+    }
+
+    /** Every transferable public key in {@code data} (ASCII armor or binary), within the size limit. */
+    public static List<PGPPublicKeyRing> read(byte[] data, KeyLimits limits) {
+        if (data.length > limits.maxBytes()) {
+            throw new LetterlockException(ErrorType.BAD_REQUEST, "the key data is " + data.length + " bytes; at most " + limits.maxBytes() + " are accepted per upload");
+        }
+        if (data.length == 0) {
+            throw new LetterlockException(ErrorType.BAD_REQUEST, "no key data");
+        }
+        List<PGPPublicKeyRing> keys = new ArrayList<>();
+        try (InputStream in = PGPUtil.getDecoderStream(new ByteArrayInputStream(data))) {
+            PGPObjectFactory objects = new PGPObjectFactory(in, FINGERPRINTS);
+            Object next;
+            while ((next = objects.nextObject()) != null) {
+                if (next instanceof PGPPublicKeyRing ring) {
+                    keys.add(ring);
+                } else {
+                    throw new LetterlockException(ErrorType.BAD_REQUEST, "expected OpenPGP public keys, found " + describe(next)
+                            + (next.getClass().getSimpleName().contains("Secret") ? ": never upload a secret key" : ""));
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            if (e instanceof LetterlockException le) {
+                throw le;
+            }
+            throw new LetterlockException(ErrorType.BAD_REQUEST, "not a readable OpenPGP key: " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
+        }
+        if (keys.isEmpty()) {
+            throw new LetterlockException(ErrorType.BAD_REQUEST, "no OpenPGP public key found in the data");
+        }
+        return keys;
+    }
+
+    private static String describe(Object object) {
+        return object.getClass().getSimpleName().replace("PGP", "").replaceAll("([a-z])([A-Z])", "$1 $2").toLowerCase(Locale.ROOT);
+    }
+
+    /** Keeps what the owner signed, within the limits. A key whose primary is revoked keeps its revocation and is still served. */
+    public static CleanedKey clean(PGPPublicKeyRing ring, KeyLimits limits) {
+        PGPPublicKey primary = ring.getPublicKey();
+        Counts counts = new Counts();
+        PGPPublicKey cleanPrimary = cleanPrimary(primary, limits, counts);
+        List<PGPPublicKey> keys = new ArrayList<>();
+        keys.add(cleanPrimary);
+        Iterator<PGPPublicKey> all = ring.getPublicKeys();
+        all.next();
+        while (all.hasNext()) {
+            PGPPublicKey subkey = all.next();
+            Optional<PGPPublicKey> bound = cleanSubkey(primary, subkey, limits, counts);
+            if (bound.isPresent() && keys.size() - 1 < limits.maxSubkeys()) {
+                keys.add(bound.get());
+            } else {
+                counts.droppedSubkeys++;
+            }
+        }
+        List<String> userIds = new ArrayList<>();
+        cleanPrimary.getUserIDs().forEachRemaining(userIds::add);
+        return new CleanedKey(new PGPPublicKeyRing(keys), userIds, counts.thirdParty, counts.invalid, counts.droppedUserIds, counts.droppedSubkeys,
+                counts.droppedUserAttributes);
+    }
+
+    private static final class Counts {
+        int thirdParty;
+        int invalid;
+        int droppedUserIds;
+        int droppedSubkeys;
+        int droppedUserAttributes;
+    }
+
+    private static PGPPublicKey cleanPrimary(PGPPublicKey primary, KeyLimits limits, Counts counts) {
+        PGPPublicKey clean = primary;
+        // Direct-key signatures and revocations of the primary: only the owner's, verified.
+        for (PGPSignature signature : list(primary.getKeySignatures())) {
+            clean = PGPPublicKey.removeCertification(clean, signature);
+        }
+        for (PGPSignature signature : ownSignatures(list(primary.getKeySignatures()), primary, limits, counts)) {
+            if (verifies(signature, primary, s -> s.verifyCertification(primary))) {
+                clean = PGPPublicKey.addCertification(clean, signature);
+            } else {
+                counts.invalid++;
+            }
+        }
+        int kept = 0;
+        for (byte[] rawId : list(primary.getRawUserIDs())) {
+            List<PGPSignature> signatures = list(primary.getSignaturesForID(rawId));
+            clean = PGPPublicKey.removeCertification(clean, rawId);
+            List<PGPSignature> valid = new ArrayList<>();
+            for (PGPSignature signature : ownSignatures(signatures, primary, limits, counts)) {
+                if (verifies(signature, primary, s -> s.verifyCertification(rawId, primary))) {
+                    valid.add(signature);
+                } else {
+                    counts.invalid++;
+                }
+            }
+            if (valid.isEmpty() || kept >= limits.maxUserIds()) {
+                counts.droppedUserIds++;
+                continue;
+            }
+            kept++;
+            for (PGPSignature signature : valid) {
+                clean = PGPPublicKey.addCertification(clean, rawId, signature);
+            }
+        }
+        int attributes = 0;
+        for (PGPUserAttributeSubpacketVector attribute : list(primary.getUserAttributes())) {
+            List<PGPSignature> signatures = list(primary.getSignaturesForUserAttribute(attribute));
+            clean = PGPPublicKey.removeCertification(clean, attribute);
+            if (attributes >= limits.maxUserAttributes()) {
+                counts.droppedUserAttributes++;
+                counts.thirdParty += (int) signatures.stream().filter(s -> s.getKeyID() != primary.getKeyID()).count();
+                continue;
+            }
+            List<PGPSignature> valid = new ArrayList<>();
+            for (PGPSignature signature : ownSignatures(signatures, primary, limits, counts)) {
+                if (verifies(signature, primary, s -> s.verifyCertification(attribute, primary))) {
+                    valid.add(signature);
+                } else {
+                    counts.invalid++;
+                }
+            }
+            if (valid.isEmpty()) {
+                counts.droppedUserAttributes++;
+                continue;
+            }
+            attributes++;
+            for (PGPSignature signature : valid) {
+                clean = PGPPublicKey.addCertification(clean, attribute, signature);
+            }
+        }
+        return clean;
+    }
+
+    private static Optional<PGPPublicKey> cleanSubkey(PGPPublicKey primary, PGPPublicKey subkey, KeyLimits limits, Counts counts) {
+        PGPPublicKey clean = subkey;
+        List<PGPSignature> signatures = list(subkey.getSignatures());
+        for (PGPSignature signature : signatures) {
+            clean = PGPPublicKey.removeCertification(clean, signature);
+        }
+        boolean bound = false;
+        for (PGPSignature signature : ownSignatures(signatures, primary, limits, counts)) {
+            int type = signature.getSignatureType();
+            boolean valid = (type == PGPSignature.SUBKEY_BINDING || type == PGPSignature.SUBKEY_REVOCATION)
+                    && verifies(signature, primary, s -> s.verifyCertification(primary, subkey));
+            if (valid) {
+                clean = PGPPublicKey.addCertification(clean, signature);
+                bound |= type == PGPSignature.SUBKEY_BINDING;
+            } else {
+                counts.invalid++;
+            }
+        }
+        return bound ? Optional.of(clean) : Optional.empty();
+    }
+
+    /**
+     * The signatures that claim to be the primary key's own, newest first, at most the cap; third-party ones are
+     * counted and dropped without spending a verification on them.
+     */
+    private static List<PGPSignature> ownSignatures(List<PGPSignature> signatures, PGPPublicKey primary, KeyLimits limits, Counts counts) {
+        List<PGPSignature> own = new ArrayList<>();
+        for (PGPSignature signature : signatures) {
+            if (issuedBy(signature, primary)) {
+                own.add(signature);
+            } else {
+                counts.thirdParty++;
+            }
+        }
+        own.sort(Comparator.comparing(PGPSignature::getCreationTime).reversed());
+        if (own.size() > limits.maxSelfSignatures()) {
+            counts.invalid += own.size() - limits.maxSelfSignatures();
+            return own.subList(0, limits.maxSelfSignatures());
+        }
+        return own;
+    }
+
+    private static boolean issuedBy(PGPSignature signature, PGPPublicKey primary) {
+        if (signature.getKeyID() == primary.getKeyID()) {
+            return true;
+        }
+        return signature.getKeyIdentifiers().stream().anyMatch(id -> id.matches(primary.getKeyIdentifier()));
+    }
+
+    @FunctionalInterface
+    private interface Check {
+        boolean verify(PGPSignature signature) throws PGPException;
+    }
+
+    private static boolean verifies(PGPSignature signature, PGPPublicKey signer, Check check) {
+        try {
+            signature.init(VERIFIERS, signer);
+            return check.verify(signature);
+        } catch (PGPException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    private static <T> List<T> list(Iterator<T> iterator) {
+        List<T> items = new ArrayList<>();
+        iterator.forEachRemaining(items::add);
+        return items;
+    }
+
+    /** The key with only the user IDs {@code published} accepts (their self-signatures kept); everything else as it is. */
+    public static PGPPublicKeyRing view(PGPPublicKeyRing cleaned, Predicate<String> published) {
+        PGPPublicKey primary = cleaned.getPublicKey();
+        PGPPublicKey view = primary;
+        for (byte[] rawId : list(primary.getRawUserIDs())) {
+            if (!published.test(new String(rawId, StandardCharsets.UTF_8))) {
+                view = PGPPublicKey.removeCertification(view, rawId);
+            }
+        }
+        return PGPPublicKeyRing.insertPublicKey(cleaned, view);
+    }
+
+    /** The mail address a user ID names, normalised: {@code Name <addr>} or a bare address; empty when it names none. */
+    public static Optional<String> address(String userId) {
+        Matcher angle = ANGLE_ADDRESS.matcher(userId);
+        String candidate = angle.find() ? angle.group(1) : userId.trim();
+        if (!candidate.contains("@")) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(MailAddress.normalise(candidate));
+        } catch (LetterlockException e) {
+            return Optional.empty();
+        }
+    }
+
+    public static String fingerprint(PGPPublicKey key) {
+        return HexFormat.of().withUpperCase().formatHex(key.getFingerprint());
+    }
+
+    /** The 64-bit key ID as 16 upper-case hex digits (for v6 keys, the first 8 bytes of the fingerprint). */
+    public static String keyId(PGPPublicKey key) {
+        return String.format(Locale.ROOT, "%016X", key.getKeyID());
+    }
+
+    public static byte[] binary(PGPPublicKeyRing key) {
+        try {
+            return key.getEncoded(PacketFormat.CURRENT);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot encode a key held in memory", e);
+        }
+    }
+
+    public static String armored(List<PGPPublicKeyRing> keys) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (ArmoredOutputStream armor = ArmoredOutputStream.builder().clearHeaders().build(out)) {
+            for (PGPPublicKeyRing key : keys) {
+                key.encode(new BCPGOutputStream(armor, PacketFormat.CURRENT));
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot armor a key held in memory", e);
+        }
+        return out.toString(StandardCharsets.US_ASCII);
+    }
+}

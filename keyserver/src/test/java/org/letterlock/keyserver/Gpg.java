@@ -1,0 +1,62 @@
+package org.letterlock.keyserver;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** GnuPG in a scratch home: makes, signs, exports and imports keys the way users do. */
+final class Gpg {
+    record Run(int exit, String output, byte[] stdout) {
+    }
+
+    private final Path home;
+
+    Gpg(Path home) throws Exception {
+        this.home = Files.createDirectories(home);
+        Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwx------"));
+        Files.writeString(home.resolve("gpg-agent.conf"), "allow-loopback-pinentry\n");
+    }
+
+    Run run(String... arguments) throws Exception {
+        List<String> command = new ArrayList<>(List.of("gpg", "--homedir", home.toString(), "--batch", "--yes", "--pinentry-mode", "loopback", "--passphrase", ""));
+        command.addAll(List.of(arguments));
+        Process process = new ProcessBuilder(command).redirectError(home.resolve("stderr.txt").toFile()).start();
+        process.getOutputStream().close();
+        byte[] stdout = process.getInputStream().readAllBytes();
+        assertThat(process.waitFor(120, TimeUnit.SECONDS)).as(String.join(" ", command)).isTrue();
+        return new Run(process.exitValue(), Files.readString(home.resolve("stderr.txt")) + new String(stdout, StandardCharsets.UTF_8), stdout);
+    }
+
+    Run ok(String... arguments) throws Exception {
+        Run run = run(arguments);
+        assertThat(run.exit()).as(String.join(" ", arguments) + "\n" + run.output()).isZero();
+        return run;
+    }
+
+    /** A new ed25519 key with an encryption subkey; returns its fingerprint. */
+    String generate(String userId) throws Exception {
+        ok("--quick-gen-key", userId, "ed25519", "sign", "0");
+        String fingerprint = fingerprint(userId);
+        ok("--quick-add-key", fingerprint, "cv25519", "encr", "0");
+        return fingerprint;
+    }
+
+    String fingerprint(String userId) throws Exception {
+        String listing = ok("--with-colons", "--list-keys", userId).output();
+        return listing.lines().filter(l -> l.startsWith("fpr:")).findFirst().orElseThrow().split(":")[9];
+    }
+
+    byte[] export(String who) throws Exception {
+        return ok("--export", who).stdout();
+    }
+
+    void stop() throws Exception {
+        new ProcessBuilder("gpgconf", "--homedir", home.toString(), "--kill", "all").start().waitFor(30, TimeUnit.SECONDS);
+    }
+}
