@@ -1,20 +1,17 @@
 package org.letterlock.ca.web;
 
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.letterlock.ca.OcspResponder;
+import org.letterlock.platform.web.PortListener;
 
 /**
  * OCSP on a port of its own, served by the JDK's HTTP server ({@code com.sun.net.httpserver}) rather than the servlet
@@ -25,36 +22,19 @@ import org.letterlock.ca.OcspResponder;
 public final class OcspListener implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(OcspListener.class.getName());
 
-    private final HttpServer server;
-    private final ExecutorService workers;
+    private final PortListener listener;
 
-    private OcspListener(HttpServer server, ExecutorService workers) {
-        this.server = server;
-        this.workers = workers;
+    private OcspListener(PortListener listener) {
+        this.listener = listener;
     }
 
     /** Binds and starts; {@code responder} is asked per request so a listener outlives nothing it serves. */
     public static OcspListener start(InetSocketAddress address, Supplier<OcspResponder> responder) throws IOException {
-        // Without TCP_NODELAY the JDK server's keep-alive answers wait for the client's delayed ACK (40 ms each).
-        System.setProperty("sun.net.httpserver.nodelay", "true");
-        // A client that sends a request slowly (or never finishes it) is cut off instead of holding a worker.
-        System.setProperty("sun.net.httpserver.maxReqTime", "10");
-        System.setProperty("sun.net.httpserver.maxRspTime", "10");
-        HttpServer server = HttpServer.create(address, 1024);
-        AtomicInteger count = new AtomicInteger();
-        ExecutorService workers = Executors.newFixedThreadPool(Math.max(16, 4 * Runtime.getRuntime().availableProcessors()), runnable -> {
-            Thread thread = new Thread(runnable, "letterlock-ocsp-" + count.incrementAndGet());
-            thread.setDaemon(true);
-            return thread;
-        });
-        server.setExecutor(workers);
-        server.createContext("/ocsp", exchange -> handle(exchange, responder));
-        server.start();
-        return new OcspListener(server, workers);
+        return new OcspListener(PortListener.start(address, "ocsp", Map.of("/ocsp", exchange -> handle(exchange, responder))));
     }
 
     public InetSocketAddress address() {
-        return server.getAddress();
+        return listener.address();
     }
 
     private static void handle(HttpExchange exchange, Supplier<OcspResponder> responder) throws IOException {
@@ -104,7 +84,6 @@ public final class OcspListener implements AutoCloseable {
 
     @Override
     public void close() {
-        server.stop(0);
-        workers.shutdownNow();
+        listener.close();
     }
 }

@@ -1,0 +1,203 @@
+package org.letterlock.keyserver;
+
+import java.net.URI;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.bouncycastle.openpgp.PGPException;
+import org.bouncycastle.openpgp.PGPPublicKey;
+import org.bouncycastle.openpgp.PGPPublicKeyRing;
+import org.letterlock.platform.Sha256;
+import org.letterlock.platform.audit.AuditRecorder;
+import org.letterlock.platform.audit.Outcome;
+import org.letterlock.platform.error.ErrorType;
+import org.letterlock.platform.error.LetterlockException;
+import org.letterlock.platform.identity.MailAddress;
+import org.letterlock.platform.mail.MailSender;
+
+/**
+ * The keyserver's rules: uploads are cleaned and merged into the full view; a user ID is published only after its
+ * mailbox confirmed a single-use token mailed to it; lookups see only the published view. Keys without a published
+ * user ID are still served by fingerprint and key ID (without user IDs).
+ */
+public final class Keyserver {
+    private static final Logger LOG = Logger.getLogger(Keyserver.class.getName());
+    private static final SecureRandom RANDOM = new SecureRandom();
+    /** One verification mail per address and key in this time, whatever the number of uploads. */
+    static final Duration MAIL_INTERVAL = Duration.ofMinutes(10);
+    /** And at most this many per address per day. */
+    static final int MAILS_PER_DAY = 5;
+
+    private final KeyserverStore store;
+    private final MailSender mail;
+    private final AuditRecorder audit;
+    private final Clock clock;
+    private final URI publicUrl;
+    private final KeyLimits limits;
+    private final Duration tokenTtl;
+
+    /** What an upload did to one key: its fingerprint, and per user ID whether it is published, waiting for mail, or without an address. */
+    public record Uploaded(String fingerprint, Map<String, Status> userIds, CleanedKey cleaned) {
+    }
+
+    public enum Status { PUBLISHED, PENDING, UNPUBLISHED }
+
+    public Keyserver(KeyserverStore store, MailSender mail, AuditRecorder audit, Clock clock, URI publicUrl, KeyLimits limits, Duration tokenTtl) {
+        this.store = store;
+        this.mail = mail;
+        this.audit = audit;
+        this.clock = clock;
+        this.publicUrl = publicUrl;
+        this.limits = limits;
+        this.tokenTtl = tokenTtl;
+    }
+
+    /** Cleans and stores every key in {@code data}; mails a verification link to each address not yet published (rate-limited). */
+    public List<Uploaded> upload(byte[] data) {
+        List<PGPPublicKeyRing> keys;
+        try {
+            keys = OpenPgpKeys.read(data, limits);
+        } catch (LetterlockException e) {
+            throw audit.refusal("keyserver.upload", "keys", e.type(), e.getMessage());
+        }
+        List<Uploaded> results = new ArrayList<>();
+        for (PGPPublicKeyRing key : keys) {
+            results.add(store(key));
+        }
+        return results;
+    }
+
+    private Uploaded store(PGPPublicKeyRing uploaded) {
+        CleanedKey cleaned = OpenPgpKeys.clean(uploaded, limits);
+        String fingerprint = OpenPgpKeys.fingerprint(cleaned.key().getPublicKey());
+        Optional<StoredKey> existing = store.byFingerprint(fingerprint).filter(k -> k.fingerprint().equals(fingerprint));
+        PGPPublicKeyRing merged = cleaned.key();
+        if (existing.isPresent()) {
+            try {
+                PGPPublicKeyRing before = OpenPgpKeys.read(existing.get().fullKey(), KeyLimits.UNLIMITED).get(0);
+                merged = OpenPgpKeys.clean(PGPPublicKeyRing.join(before, cleaned.key(), true, true), limits).key();
+            } catch (PGPException | RuntimeException e) {
+                throw audit.refusal("keyserver.upload", "key:" + fingerprint, ErrorType.BAD_REQUEST, "the key cannot be merged with the stored one: " + e.getMessage());
+            }
+        }
+        Map<String, Optional<Instant>> confirmed = new LinkedHashMap<>();
+        existing.ifPresent(k -> k.userIds().forEach(u -> confirmed.put(u.text(), u.publishedAt())));
+        List<StoredKey.UserId> userIds = new ArrayList<>();
+        merged.getPublicKey().getUserIDs().forEachRemaining(text -> userIds.add(new StoredKey.UserId(text, OpenPgpKeys.address(text),
+                confirmed.getOrDefault(text, Optional.empty()))));
+        Instant now = clock.instant();
+        StoredKey stored = record(merged, userIds, existing.map(StoredKey::uploadedAt).orElse(now), now);
+        store.save(stored);
+        audit.record("keyserver.upload", "key:" + fingerprint, Outcome.ALLOWED, (existing.isPresent() ? "merged" : "new") + ", " + userIds.size()
+                + " user IDs, stripped " + cleaned.thirdPartyCertifications() + " third-party and " + cleaned.invalidSignatures() + " invalid signatures");
+        Map<String, Status> statuses = new LinkedHashMap<>();
+        for (StoredKey.UserId userId : userIds) {
+            if (userId.published()) {
+                statuses.put(userId.text(), Status.PUBLISHED);
+            } else if (userId.address().isEmpty()) {
+                statuses.put(userId.text(), Status.UNPUBLISHED);
+            } else {
+                statuses.put(userId.text(), Status.PENDING);
+            }
+        }
+        userIds.stream().filter(u -> !u.published()).flatMap(u -> u.address().stream()).distinct().forEach(address -> requestVerification(fingerprint, address));
+        return new Uploaded(fingerprint, statuses, cleaned);
+    }
+
+    /** Mails a verification link for {@code address} on the key, unless one went out recently; false when held back. */
+    public boolean requestVerification(String fingerprint, String address) {
+        Instant now = clock.instant();
+        if (store.tokensSince(address, now.minus(MAIL_INTERVAL)) > 0 || store.tokensSince(address, now.minus(Duration.ofDays(1))) >= MAILS_PER_DAY) {
+            audit.record("keyserver.verify.mail", "mailbox:" + address, Outcome.DENIED, "rate limit: a verification mail went out recently");
+            return false;
+        }
+        byte[] random = new byte[24];
+        RANDOM.nextBytes(random);
+        String token = Base64.getUrlEncoder().withoutPadding().encodeToString(random);
+        store.insertToken(Sha256.hex(token), fingerprint, address, now, now.plus(tokenTtl));
+        String link = publicUrl.toString().replaceAll("/+$", "") + "/api/keyserver/verify?token=" + token;
+        try {
+            mail.send(address, "Publish your OpenPGP key for " + address, "Someone uploaded the OpenPGP key " + fingerprint + " with your address " + address
+                    + ".\nTo make it findable by your address, open this link within " + tokenTtl.toHours() + " hours:\n\n" + link
+                    + "\n\nIf this was not you, ignore this mail: nothing is published without it.\n");
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "could not send the verification mail to " + address, e);
+        }
+        audit.record("keyserver.verify.mail", "mailbox:" + address, Outcome.ALLOWED, "key " + fingerprint);
+        return true;
+    }
+
+    /** Publishes the user IDs of the token's address on its key. */
+    public StoredKey verify(String token) {
+        Instant now = clock.instant();
+        KeyserverStore.Token used = store.useToken(Sha256.hex(token == null ? "" : token), now)
+                .orElseThrow(() -> audit.refusal("keyserver.verify", "token", ErrorType.NOT_FOUND, "this verification link is unknown, used or expired"));
+        StoredKey key = store.byFingerprint(used.keyFingerprint()).orElseThrow(() -> new LetterlockException(ErrorType.GONE, "the key was deleted"));
+        List<StoredKey.UserId> userIds = key.userIds().stream().map(u -> u.address().equals(Optional.of(used.address())) && !u.published()
+                ? new StoredKey.UserId(u.text(), u.address(), Optional.of(now)) : u).toList();
+        PGPPublicKeyRing full = OpenPgpKeys.read(key.fullKey(), KeyLimits.UNLIMITED).get(0);
+        StoredKey published = record(full, userIds, key.uploadedAt(), now);
+        store.save(published);
+        audit.record("keyserver.verify", "key:" + key.fingerprint(), Outcome.ALLOWED, "published mailbox:" + used.address());
+        return published;
+    }
+
+    private static StoredKey record(PGPPublicKeyRing full, List<StoredKey.UserId> userIds, Instant uploadedAt, Instant now) {
+        PGPPublicKey primary = full.getPublicKey();
+        List<String> publishedTexts = userIds.stream().filter(StoredKey.UserId::published).map(StoredKey.UserId::text).toList();
+        byte[] published = OpenPgpKeys.binary(OpenPgpKeys.view(full, publishedTexts::contains));
+        List<StoredKey.Subkey> subkeys = new ArrayList<>();
+        Iterator<PGPPublicKey> keys = full.getPublicKeys();
+        keys.next();
+        keys.forEachRemaining(k -> subkeys.add(new StoredKey.Subkey(OpenPgpKeys.fingerprint(k), OpenPgpKeys.keyId(k))));
+        long validSeconds = primary.getValidSeconds();
+        Instant created = primary.getCreationTime().toInstant();
+        return new StoredKey(OpenPgpKeys.fingerprint(primary), OpenPgpKeys.keyId(primary), primary.getVersion(), primary.getAlgorithm(), primary.getBitStrength(),
+                created, validSeconds > 0 ? Optional.of(created.plusSeconds(validSeconds)) : Optional.empty(), primary.hasRevocation(), OpenPgpKeys.binary(full),
+                published, uploadedAt, now, userIds, subkeys);
+    }
+
+    // ---- lookups: the published view only
+
+    /** By fingerprint (primary or subkey; 40 or 64 hex digits, optional 0x) or key ID (16 hex digits). */
+    public List<StoredKey> byId(String id) {
+        String hex = id.trim().replaceFirst("^(?i)0x", "").replace(" ", "").toUpperCase(Locale.ROOT);
+        if (hex.matches("[0-9A-F]{40}|[0-9A-F]{64}")) {
+            return store.byFingerprint(hex).stream().toList();
+        }
+        if (hex.matches("[0-9A-F]{16}")) {
+            return store.byKeyId(hex);
+        }
+        if (hex.matches("[0-9A-F]{8}")) {
+            throw new LetterlockException(ErrorType.BAD_REQUEST, "short key IDs (8 hex digits) collide too easily; ask by fingerprint or 16-digit key ID");
+        }
+        throw new LetterlockException(ErrorType.BAD_REQUEST, "'" + id + "' is not a fingerprint (40 or 64 hex digits) or key ID (16 hex digits)");
+    }
+
+    public List<StoredKey> byAddress(String address) {
+        return store.byPublishedAddress(MailAddress.normalise(address));
+    }
+
+    public List<StoredKey> search(String text, int limit) {
+        String trimmed = text.trim();
+        if (trimmed.length() < 3) {
+            throw new LetterlockException(ErrorType.BAD_REQUEST, "search for at least 3 characters");
+        }
+        return store.searchPublished(trimmed, limit);
+    }
+
+    public long count() {
+        return store.count();
+    }
+}

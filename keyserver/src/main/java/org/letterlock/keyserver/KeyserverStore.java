@@ -1,0 +1,37 @@
+package org.letterlock.keyserver;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/** The keyserver's persistence. H2 and PostgreSQL behave the same. */
+public interface KeyserverStore {
+
+    /** By the fingerprint of the primary key or of a subkey. */
+    Optional<StoredKey> byFingerprint(String fingerprint);
+
+    /** By the 64-bit key ID of the primary key or of a subkey. */
+    List<StoredKey> byKeyId(String keyId);
+
+    /** Keys with a published user ID for this (normalised) address. */
+    List<StoredKey> byPublishedAddress(String address);
+
+    /** Keys with a published user ID containing {@code text} (case-insensitive), at most {@code limit}. */
+    List<StoredKey> searchPublished(String text, int limit);
+
+    /** Inserts or replaces the key with its subkeys and user IDs, in one transaction. */
+    void save(StoredKey key);
+
+    record Token(String keyFingerprint, String address) {
+    }
+
+    void insertToken(String tokenHash, String keyFingerprint, String address, Instant createdAt, Instant expiresAt);
+
+    /** Marks the token used if it is unused and unexpired at {@code now}; empty otherwise. */
+    Optional<Token> useToken(String tokenHash, Instant now);
+
+    /** Verification mails sent to the address since {@code since}. */
+    int tokensSince(String address, Instant since);
+
+    long count();
+}

@@ -1,0 +1,201 @@
+package org.letterlock.keyserver.store;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Collectors;
+import javax.sql.DataSource;
+import org.letterlock.keyserver.KeyserverStore;
+import org.letterlock.keyserver.StoredKey;
+import org.letterlock.platform.store.Jdbc;
+import org.letterlock.platform.store.StorageFailure;
+import org.letterlock.platform.store.Transaction;
+
+/** The keyserver's tables over JDBC (H2 and PostgreSQL). */
+public final class JdbcKeyserverStore implements KeyserverStore {
+    private static final String KEY_COLUMNS = "k.fingerprint, k.key_id, k.version, k.algorithm, k.bits, k.key_created_at, k.expires_at, k.revoked, k.full_key, "
+            + "k.published_key, k.uploaded_at, k.updated_at";
+
+    private final Jdbc jdbc;
+
+    public JdbcKeyserverStore(DataSource dataSource) {
+        this.jdbc = new Jdbc(dataSource);
+    }
+
+    @Override
+    public Optional<StoredKey> byFingerprint(String fingerprint) {
+        return withParts(jdbc.query("SELECT " + KEY_COLUMNS + " FROM keyserver_key k WHERE k.fingerprint = ? UNION ALL SELECT " + KEY_COLUMNS
+                + " FROM keyserver_key k JOIN keyserver_subkey s ON s.key_fingerprint = k.fingerprint WHERE s.fingerprint = ?", s -> {
+                    s.setString(1, fingerprint);
+                    s.setString(2, fingerprint);
+                }, JdbcKeyserverStore::key)).stream().findFirst();
+    }
+
+    @Override
+    public List<StoredKey> byKeyId(String keyId) {
+        return withParts(jdbc.query("SELECT " + KEY_COLUMNS + " FROM keyserver_key k WHERE k.key_id = ? UNION ALL SELECT " + KEY_COLUMNS
+                + " FROM keyserver_key k JOIN keyserver_subkey s ON s.key_fingerprint = k.fingerprint WHERE s.key_id = ?", s -> {
+                    s.setString(1, keyId);
+                    s.setString(2, keyId);
+                }, JdbcKeyserverStore::key));
+    }
+
+    @Override
+    public List<StoredKey> byPublishedAddress(String address) {
+        return withParts(jdbc.query("SELECT " + KEY_COLUMNS + " FROM keyserver_key k WHERE k.fingerprint IN (SELECT key_fingerprint FROM keyserver_user_id "
+                + "WHERE address = ? AND published_at IS NOT NULL) ORDER BY k.updated_at DESC", s -> s.setString(1, address), JdbcKeyserverStore::key));
+    }
+
+    @Override
+    public List<StoredKey> searchPublished(String text, int limit) {
+        String pattern = "%" + text.toLowerCase(Locale.ROOT).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%";
+        return withParts(jdbc.query("SELECT " + KEY_COLUMNS + " FROM keyserver_key k WHERE k.fingerprint IN (SELECT key_fingerprint FROM keyserver_user_id "
+                + "WHERE LOWER(user_id) LIKE ? ESCAPE '\\' AND published_at IS NOT NULL) ORDER BY k.updated_at DESC LIMIT " + limit,
+                s -> s.setString(1, pattern), JdbcKeyserverStore::key));
+    }
+
+    private static StoredKey key(ResultSet r) throws SQLException {
+        return new StoredKey(r.getString(1), r.getString(2), r.getInt(3), r.getInt(4), r.getInt(5), Jdbc.instant(r, 6), Optional.ofNullable(Jdbc.instant(r, 7)),
+                r.getBoolean(8), r.getBytes(9), r.getBytes(10), Jdbc.instant(r, 11), Jdbc.instant(r, 12), List.of(), List.of());
+    }
+
+    /** Fills in user IDs and subkeys with one query each for all the keys. */
+    private List<StoredKey> withParts(List<StoredKey> keys) {
+        if (keys.isEmpty()) {
+            return keys;
+        }
+        String in = String.join(", ", keys.stream().map(k -> "?").toList());
+        Jdbc.Binder fingerprints = s -> {
+            for (int i = 0; i < keys.size(); i++) {
+                s.setString(i + 1, keys.get(i).fingerprint());
+            }
+        };
+        Map<String, List<StoredKey.UserId>> userIds = jdbc.query("SELECT key_fingerprint, user_id, address, published_at FROM keyserver_user_id WHERE key_fingerprint IN ("
+                + in + ") ORDER BY user_id", fingerprints, r -> Map.entry(r.getString(1), new StoredKey.UserId(r.getString(2), Optional.ofNullable(r.getString(3)),
+                Optional.ofNullable(Jdbc.instant(r, 4))))).stream().collect(Collectors.groupingBy(Map.Entry::getKey, Collectors.mapping(Map.Entry::getValue,
+                Collectors.toList())));
+        Map<String, List<StoredKey.Subkey>> subkeys = jdbc.query("SELECT key_fingerprint, fingerprint, key_id FROM keyserver_subkey WHERE key_fingerprint IN (" + in
+                + ") ORDER BY fingerprint", fingerprints, r -> Map.entry(r.getString(1), new StoredKey.Subkey(r.getString(2), r.getString(3)))).stream()
+                .collect(Collectors.groupingBy(Map.Entry::getKey, Collectors.mapping(Map.Entry::getValue, Collectors.toList())));
+        List<StoredKey> full = new ArrayList<>(keys.size());
+        for (StoredKey k : keys) {
+            full.add(new StoredKey(k.fingerprint(), k.keyId(), k.version(), k.algorithm(), k.bits(), k.keyCreatedAt(), k.expiresAt(), k.revoked(), k.fullKey(),
+                    k.publishedKey(), k.uploadedAt(), k.updatedAt(), userIds.getOrDefault(k.fingerprint(), List.of()), subkeys.getOrDefault(k.fingerprint(), List.of())));
+        }
+        return full;
+    }
+
+    @Override
+    public void save(StoredKey key) {
+        try {
+            Transaction.run(jdbc.dataSource(), connection -> {
+                execute(connection, "DELETE FROM keyserver_subkey WHERE key_fingerprint = ?", key.fingerprint());
+                execute(connection, "DELETE FROM keyserver_user_id WHERE key_fingerprint = ?", key.fingerprint());
+                int updated;
+                try (PreparedStatement s = connection.prepareStatement("UPDATE keyserver_key SET key_id = ?, version = ?, algorithm = ?, bits = ?, key_created_at = ?, "
+                        + "expires_at = ?, revoked = ?, full_key = ?, published_key = ?, uploaded_at = ?, updated_at = ? WHERE fingerprint = ?")) {
+                    bindKey(s, key, 1);
+                    s.setString(12, key.fingerprint());
+                    updated = s.executeUpdate();
+                }
+                if (updated == 0) {
+                    try (PreparedStatement s = connection.prepareStatement("INSERT INTO keyserver_key (key_id, version, algorithm, bits, key_created_at, expires_at, "
+                            + "revoked, full_key, published_key, uploaded_at, updated_at, fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+                        bindKey(s, key, 1);
+                        s.setString(12, key.fingerprint());
+                        s.executeUpdate();
+                    }
+                }
+                try (PreparedStatement s = connection.prepareStatement("INSERT INTO keyserver_subkey (fingerprint, key_id, key_fingerprint) VALUES (?, ?, ?)")) {
+                    for (StoredKey.Subkey subkey : key.subkeys()) {
+                        s.setString(1, subkey.fingerprint());
+                        s.setString(2, subkey.keyId());
+                        s.setString(3, key.fingerprint());
+                        s.addBatch();
+                    }
+                    s.executeBatch();
+                }
+                try (PreparedStatement s = connection.prepareStatement("INSERT INTO keyserver_user_id (key_fingerprint, user_id, address, published_at) VALUES (?, ?, ?, ?)")) {
+                    for (StoredKey.UserId userId : key.userIds()) {
+                        s.setString(1, key.fingerprint());
+                        s.setString(2, userId.text());
+                        s.setString(3, userId.address().orElse(null));
+                        s.setObject(4, userId.publishedAt().map(Jdbc::utc).orElse(null));
+                        s.addBatch();
+                    }
+                    s.executeBatch();
+                }
+                return null;
+            });
+        } catch (SQLException e) {
+            throw StorageFailure.of(e);
+        }
+    }
+
+    private static void bindKey(PreparedStatement s, StoredKey key, int first) throws SQLException {
+        s.setString(first, key.keyId());
+        s.setInt(first + 1, key.version());
+        s.setInt(first + 2, key.algorithm());
+        s.setInt(first + 3, key.bits());
+        s.setObject(first + 4, Jdbc.utc(key.keyCreatedAt()));
+        s.setObject(first + 5, key.expiresAt().map(Jdbc::utc).orElse(null));
+        s.setBoolean(first + 6, key.revoked());
+        s.setBytes(first + 7, key.fullKey());
+        s.setBytes(first + 8, key.publishedKey());
+        s.setObject(first + 9, Jdbc.utc(key.uploadedAt()));
+        s.setObject(first + 10, Jdbc.utc(key.updatedAt()));
+    }
+
+    private static void execute(Connection connection, String sql, String value) throws SQLException {
+        try (PreparedStatement s = connection.prepareStatement(sql)) {
+            s.setString(1, value);
+            s.executeUpdate();
+        }
+    }
+
+    @Override
+    public void insertToken(String tokenHash, String keyFingerprint, String address, Instant createdAt, Instant expiresAt) {
+        jdbc.update("INSERT INTO keyserver_token (token_hash, key_fingerprint, address, created_at, expires_at) VALUES (?, ?, ?, ?, ?)", s -> {
+            s.setString(1, tokenHash);
+            s.setString(2, keyFingerprint);
+            s.setString(3, address);
+            s.setObject(4, Jdbc.utc(createdAt));
+            s.setObject(5, Jdbc.utc(expiresAt));
+        });
+    }
+
+    @Override
+    public Optional<Token> useToken(String tokenHash, Instant now) {
+        int used = jdbc.update("UPDATE keyserver_token SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?", s -> {
+            s.setObject(1, Jdbc.utc(now));
+            s.setString(2, tokenHash);
+            s.setObject(3, Jdbc.utc(now));
+        });
+        if (used != 1) {
+            return Optional.empty();
+        }
+        return jdbc.query("SELECT key_fingerprint, address FROM keyserver_token WHERE token_hash = ?", s -> s.setString(1, tokenHash),
+                r -> new Token(r.getString(1), r.getString(2))).stream().findFirst();
+    }
+
+    @Override
+    public int tokensSince(String address, Instant since) {
+        return jdbc.query("SELECT COUNT(*) FROM keyserver_token WHERE address = ? AND created_at > ?", s -> {
+            s.setString(1, address);
+            s.setObject(2, Jdbc.utc(since));
+        }, r -> r.getInt(1)).get(0);
+    }
+
+    @Override
+    public long count() {
+        return jdbc.query("SELECT COUNT(*) FROM keyserver_key", s -> {
+        }, r -> r.getLong(1)).get(0);
+    }
+}

@@ -1,0 +1,59 @@
+package org.letterlock.keyserver.web;
+
+import com.sun.net.httpserver.HttpExchange;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.util.Map;
+import java.util.function.Supplier;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.letterlock.keyserver.KeyLimits;
+import org.letterlock.platform.web.PortListener;
+
+/** HKP on its own port (11371 by default), where gpg's {@code hkp://host} goes. */
+public final class HkpListener implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(HkpListener.class.getName());
+
+    private final PortListener listener;
+
+    private HkpListener(PortListener listener) {
+        this.listener = listener;
+    }
+
+    public static HkpListener start(InetSocketAddress address, Supplier<HkpProtocol> protocol) throws IOException {
+        return new HkpListener(PortListener.start(address, "hkp", Map.of("/pks", exchange -> handle(exchange, protocol))));
+    }
+
+    public InetSocketAddress address() {
+        return listener.address();
+    }
+
+    private static void handle(HttpExchange exchange, Supplier<HkpProtocol> protocol) throws IOException {
+        try (exchange) {
+            byte[] body;
+            try (InputStream in = exchange.getRequestBody()) {
+                // Form encoding roughly triples an armored key; anything longer is refused by the protocol's size check.
+                body = in.readNBytes(4 * KeyLimits.DEFAULT.maxBytes());
+            }
+            HkpProtocol.Answer answer = protocol.get().handle(exchange.getRequestMethod(), exchange.getRequestURI().getRawPath(),
+                    exchange.getRequestURI().getRawQuery(), exchange.getRequestHeaders().getFirst("Content-Type"), body);
+            exchange.getResponseHeaders().set("Content-Type", answer.contentType());
+            boolean head = exchange.getRequestMethod().equals("HEAD");
+            exchange.sendResponseHeaders(answer.status(), head ? -1 : answer.body().length);
+            if (!head) {
+                try (OutputStream out = exchange.getResponseBody()) {
+                    out.write(answer.body());
+                }
+            }
+        } catch (RuntimeException e) {
+            LOG.log(Level.SEVERE, "HKP listener failed on a request", e);
+        }
+    }
+
+    @Override
+    public void close() {
+        listener.close();
+    }
+}

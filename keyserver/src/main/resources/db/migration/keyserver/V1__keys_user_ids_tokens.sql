@@ -1,0 +1,46 @@
+-- One row per OpenPGP key (primary fingerprint): the cleaned key as uploaded and merged (full), and what is served
+-- (published: only confirmed user IDs), kept ready so a lookup is one indexed read.
+CREATE TABLE keyserver_key (
+    fingerprint    VARCHAR(64) PRIMARY KEY,       -- upper-case hex: 40 digits for v4, 64 for v6
+    key_id         VARCHAR(16) NOT NULL,
+    version        INTEGER NOT NULL,
+    algorithm      INTEGER NOT NULL,
+    bits           INTEGER NOT NULL,
+    key_created_at TIMESTAMP WITH TIME ZONE NOT NULL,
+    expires_at     TIMESTAMP WITH TIME ZONE,
+    revoked        BOOLEAN NOT NULL,
+    full_key       BYTEA NOT NULL,
+    published_key  BYTEA NOT NULL,
+    uploaded_at    TIMESTAMP WITH TIME ZONE NOT NULL,
+    updated_at     TIMESTAMP WITH TIME ZONE NOT NULL
+);
+CREATE INDEX keyserver_key_key_id ON keyserver_key (key_id);
+
+-- Subkeys, so a lookup by a subkey's ID or fingerprint finds its key.
+CREATE TABLE keyserver_subkey (
+    fingerprint     VARCHAR(64) PRIMARY KEY,
+    key_id          VARCHAR(16) NOT NULL,
+    key_fingerprint VARCHAR(64) NOT NULL REFERENCES keyserver_key (fingerprint) ON DELETE CASCADE
+);
+CREATE INDEX keyserver_subkey_key_id ON keyserver_subkey (key_id);
+
+-- The user IDs of a key; published once the mailbox confirmed the token mailed to it.
+CREATE TABLE keyserver_user_id (
+    key_fingerprint VARCHAR(64) NOT NULL REFERENCES keyserver_key (fingerprint) ON DELETE CASCADE,
+    user_id         VARCHAR(2000) NOT NULL,
+    address         VARCHAR(320),
+    published_at    TIMESTAMP WITH TIME ZONE,
+    PRIMARY KEY (key_fingerprint, user_id)
+);
+CREATE INDEX keyserver_user_id_address ON keyserver_user_id (address);
+
+-- Single-use verification tokens, stored as SHA-256 hashes.
+CREATE TABLE keyserver_token (
+    token_hash      VARCHAR(64) PRIMARY KEY,
+    key_fingerprint VARCHAR(64) NOT NULL REFERENCES keyserver_key (fingerprint) ON DELETE CASCADE,
+    address         VARCHAR(320) NOT NULL,
+    created_at      TIMESTAMP WITH TIME ZONE NOT NULL,
+    expires_at      TIMESTAMP WITH TIME ZONE NOT NULL,
+    used_at         TIMESTAMP WITH TIME ZONE
+);
+CREATE INDEX keyserver_token_address ON keyserver_token (address, created_at);

@@ -1,0 +1,117 @@
+package org.letterlock.keyserver;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.letterlock.keyserver.store.JdbcKeyserverStore;
+import org.letterlock.keyserver.web.HkpListener;
+import org.letterlock.keyserver.web.HkpProtocol;
+import org.letterlock.platform.config.LetterlockConfig;
+import org.letterlock.platform.runtime.Letterlock;
+import org.letterlock.platform.store.MovableClock;
+import org.letterlock.platform.store.Outbox;
+import org.letterlock.platform.store.TestDatabases;
+
+/**
+ * gpg talking HKP to the keyserver's own port: --send-keys stores the key and mails its owner, nothing is found by
+ * address until the link is followed, then --recv-keys and --search-keys in a fresh home find it, without Bob's
+ * certification.
+ */
+class HkpWithGpgTest {
+    @TempDir
+    Path dataDir;
+    @TempDir
+    Path work;
+
+    private final MovableClock clock = new MovableClock();
+    private Letterlock platform;
+    private Keyserver keyserver;
+    private HkpListener listener;
+    private String hkp;
+
+    @BeforeEach
+    void start() throws Exception {
+        Map<String, String> settings = new HashMap<>(TestDatabases.h2(dataDir));
+        settings.put("letterlock.data-dir", dataDir.toString());
+        settings.put("letterlock.vault.type", "memory");
+        platform = Letterlock.start(LetterlockConfig.load(key -> Optional.ofNullable(settings.get(key))), clock);
+        keyserver = new Keyserver(new JdbcKeyserverStore(platform.database().dataSource()), platform.mail(), platform.auditLog(), clock,
+                URI.create("http://keys.example.org"), KeyLimits.DEFAULT, Duration.ofHours(48));
+        HkpProtocol protocol = new HkpProtocol(keyserver);
+        listener = HkpListener.start(new InetSocketAddress("127.0.0.1", 0), () -> protocol);
+        hkp = "hkp://127.0.0.1:" + listener.address().getPort();
+    }
+
+    @AfterEach
+    void stop() {
+        if (listener != null) {
+            listener.close();
+        }
+        if (platform != null) {
+            platform.close();
+        }
+    }
+
+    @Test
+    void gpgSendsReceivesAndSearchesOverHkp() throws Exception {
+        Gpg alice = new Gpg(work.resolve("alice"));
+        String fingerprint = alice.generate("Alice <alice@example.org>");
+        Gpg.Run sent = alice.ok("--keyserver", hkp, "--send-keys", fingerprint);
+        assertThat(sent.output()).contains("sending key");
+        assertThat(Outbox.mailsTo(dataDir, "alice@example.org")).singleElement().satisfies(m -> assertThat(m).contains(fingerprint));
+
+        // Before the owner confirms: served by fingerprint without its user ID (gpg skips a new key without one), not by address.
+        Gpg early = new Gpg(work.resolve("early"));
+        assertThat(early.run("--keyserver", hkp, "--recv-keys", fingerprint).output()).contains("no user ID");
+        assertThat(early.run("--keyserver", hkp, "--search-keys", "alice@example.org").output()).containsIgnoringCase("not found");
+        early.stop();
+
+        keyserver.verify(Outbox.verificationToken(dataDir, "alice@example.org"));
+
+        Gpg bob = new Gpg(work.resolve("bob"));
+        assertThat(bob.ok("--keyserver", hkp, "--recv-keys", fingerprint).output()).contains("imported: 1").contains("Alice <alice@example.org>");
+        Gpg.Run search = bob.run("--keyserver", hkp, "--search-keys", "alice@example.org");
+        assertThat(search.output()).contains("Alice <alice@example.org>").contains(fingerprint.substring(24));
+        bob.stop();
+        alice.stop();
+    }
+
+    @Test
+    void theMachineReadableIndexIsWhatGpgParses() throws Exception {
+        Gpg alice = new Gpg(work.resolve("alice"));
+        String fingerprint = alice.generate("Alice Example: \"the first\" <alice@example.org>");
+        keyserver.upload(alice.export(fingerprint));
+        keyserver.verify(Outbox.verificationToken(dataDir, "alice@example.org"));
+        HttpClient http = HttpClient.newHttpClient();
+        String base = "http://127.0.0.1:" + listener.address().getPort();
+        HttpResponse<String> index = http.send(HttpRequest.newBuilder(URI.create(base + "/pks/lookup?op=index&options=mr&fingerprint=on&search=alice%40example.org"))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(index.statusCode()).isEqualTo(200);
+        assertThat(index.body().lines().toList()).first().isEqualTo("info:1:1");
+        assertThat(index.body()).contains("pub:" + fingerprint + ":22:").contains("uid:Alice Example%3A \"the first\" <alice@example.org>:");
+        HttpResponse<String> get = http.send(HttpRequest.newBuilder(URI.create(base + "/pks/lookup?op=get&options=mr&search=0x" + fingerprint)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(get.headers().firstValue("Content-Type")).hasValue("application/pgp-keys");
+        assertThat(get.body()).startsWith("-----BEGIN PGP PUBLIC KEY BLOCK-----");
+        for (String[] bad : new String[][] {{"/pks/lookup?op=get&options=mr&search=0x1234ABCD", "400"}, {"/pks/lookup?op=get&search=", "400"},
+                {"/pks/lookup?op=stats&search=x@example.org", "501"}, {"/pks/lookup?op=get&options=mr&search=0x" + "0".repeat(40), "404"},
+                {"/pks/other", "404"}}) {
+            HttpResponse<String> answer = http.send(HttpRequest.newBuilder(URI.create(base + bad[0])).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(answer.statusCode()).as(bad[0] + ": " + answer.body()).isEqualTo(Integer.parseInt(bad[1]));
+        }
+        alice.stop();
+    }
+}

@@ -1,0 +1,55 @@
+package org.letterlock.platform.web;
+
+import com.sun.net.httpserver.HttpHandler;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A protocol on a port of its own, served by the JDK's HTTP server ({@code com.sun.net.httpserver}) rather than the
+ * servlet container: for protocols whose clients expect a fixed port (HKP 11371) or that need none of the container's
+ * request machinery (OCSP).
+ */
+public final class PortListener implements AutoCloseable {
+    private final HttpServer server;
+    private final ExecutorService workers;
+
+    private PortListener(HttpServer server, ExecutorService workers) {
+        this.server = server;
+        this.workers = workers;
+    }
+
+    /** Binds {@code address} and serves each context path with its handler on worker threads named {@code letterlock-<name>-N}. */
+    public static PortListener start(InetSocketAddress address, String name, Map<String, HttpHandler> contexts) throws IOException {
+        // Without TCP_NODELAY the JDK server's keep-alive answers wait for the client's delayed ACK (40 ms each).
+        System.setProperty("sun.net.httpserver.nodelay", "true");
+        // A client that sends a request slowly (or never finishes it) is cut off instead of holding a worker.
+        System.setProperty("sun.net.httpserver.maxReqTime", "10");
+        System.setProperty("sun.net.httpserver.maxRspTime", "10");
+        HttpServer server = HttpServer.create(address, 1024);
+        AtomicInteger count = new AtomicInteger();
+        ExecutorService workers = Executors.newFixedThreadPool(Math.max(16, 4 * Runtime.getRuntime().availableProcessors()), runnable -> {
+            Thread thread = new Thread(runnable, "letterlock-" + name + "-" + count.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        });
+        server.setExecutor(workers);
+        contexts.forEach(server::createContext);
+        server.start();
+        return new PortListener(server, workers);
+    }
+
+    public InetSocketAddress address() {
+        return server.getAddress();
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+        workers.shutdownNow();
+    }
+}
