@@ -50,21 +50,44 @@ final class ArchiveIntegrity {
         }
     }
 
-    static byte[] sign(ArchivedKey archive, ContentSigner signer) {
-        try (OutputStream out = signer.getOutputStream()) {
-            out.write(signedContent(archive));
+    /**
+     * What a release is signed over: the request, who asked, the approvals needed and the agents who gave them, and
+     * until when it may be downloaded. Tagged apart from archive content so one can never pass for the other.
+     */
+    static byte[] releaseContent(RecoveryRequest request) {
+        ASN1EncodableVector fields = new ASN1EncodableVector();
+        fields.add(new DERUTF8String("letterlock recovery release"));
+        fields.add(new ASN1Integer(VERSION));
+        fields.add(new DERUTF8String(request.id()));
+        fields.add(new DERUTF8String(request.mailbox()));
+        fields.add(new DERUTF8String(request.requestedBy()));
+        fields.add(new ASN1Integer(request.approvalsNeeded()));
+        ASN1EncodableVector approvers = new ASN1EncodableVector();
+        request.approvers().forEach(agent -> approvers.add(new DERUTF8String(agent)));
+        fields.add(new DERSequence(approvers));
+        fields.add(new DERGeneralizedTime(Date.from(request.expiresAt())));
+        try {
+            return new DERSequence(fields).getEncoded(ASN1Encoding.DER);
         } catch (IOException e) {
-            throw new LetterlockException(ErrorType.INTERNAL, "signing the archive failed: " + e.getMessage(), e);
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static byte[] sign(byte[] content, ContentSigner signer) {
+        try (OutputStream out = signer.getOutputStream()) {
+            out.write(content);
+        } catch (IOException e) {
+            throw new LetterlockException(ErrorType.INTERNAL, "signing failed: " + e.getMessage(), e);
         }
         return signer.getSignature();
     }
 
-    static boolean verify(ArchivedKey archive, PublicKey integrityKey) {
+    static boolean verify(byte[] content, byte[] signature, PublicKey integrityKey) {
         try {
             Signature verifier = Signature.getInstance(ALGORITHM);
             verifier.initVerify(integrityKey);
-            verifier.update(signedContent(archive));
-            return verifier.verify(archive.signature());
+            verifier.update(content);
+            return verifier.verify(signature);
         } catch (GeneralSecurityException | RuntimeException e) {
             return false;
         }

@@ -25,17 +25,25 @@ public interface EscrowStore {
 
     Optional<RecoveryRequest> recovery(String id);
 
-    /** Requests in a state (all states when empty), newest first. */
-    List<RecoveryRequest> recoveries(Optional<RecoveryRequest.State> state, int limit);
+    /** Requests in a state (all states when empty) and by a requester (anyone when empty), newest first. */
+    List<RecoveryRequest> recoveries(Optional<RecoveryRequest.State> state, Optional<String> requestedBy, int limit);
 
     /**
-     * Records an agent's decision while the request is PENDING and not expired at {@code now}; false if it was not (the
-     * decision is not stored). A second decision by the same agent fails with a CONFLICT.
+     * Records an agent's decision and its effect in one transaction with the request row locked: a denial ends the
+     * request (DENIED); an approval releases it (RELEASED, expiring at {@code releaseExpiry}) once it has its approvals
+     * and no denial. Empty when the request was not PENDING and unexpired at {@code now} (nothing recorded); a second
+     * decision by the same agent fails with a CONFLICT.
      */
-    boolean decide(String recoveryId, RecoveryRequest.Decision decision, Instant now);
+    Optional<RecoveryRequest.State> decide(String recoveryId, RecoveryRequest.Decision decision, Instant now, Instant releaseExpiry);
+
+    /** Stores the signature over a release. */
+    void sealRelease(String recoveryId, RecoveryRequest.ReleaseSeal seal);
+
+    /** RELEASED and unexpired at {@code now} becomes DELIVERED; false if it was not. */
+    boolean deliver(String recoveryId, Instant now);
 
     /** Moves a request from one state to another; false if it was no longer in {@code from}. */
-    boolean transition(String recoveryId, RecoveryRequest.State from, RecoveryRequest.State to, Instant at, Optional<Instant> newExpiry);
+    boolean transition(String recoveryId, RecoveryRequest.State from, RecoveryRequest.State to, Instant at);
 
     /** Requests in PENDING or RELEASED whose time ran out before {@code now}. */
     List<RecoveryRequest> overdue(Instant now);

@@ -162,7 +162,7 @@ public final class KeyEscrow {
         List<CompletableFuture<AuditRecord>> keyUses = new ArrayList<>(1);
         try {
             ArchivedKey unsigned = new ArchivedKey(UUID.randomUUID().toString(), mailbox, certificate.serial(), recoveryKey.id(), origin, keySpec,
-                    Sha256.of(Certificates.der(publicKey)), sealed, clock.instant(), requester.name(), new byte[0]);
+                    Sha256.of(Certificates.der(publicKey)), sealed, clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MICROS), requester.name(), new byte[0]);
             ArchivedKey signed = withSignature(unsigned, recoveryKeys.sign(unsigned, keyUses));
             store.insertArchive(signed);
             audit.record(action, "certificate:" + certificate.serialHex(), Outcome.ALLOWED, origin.name().toLowerCase() + " " + keySpec + " mailbox:" + mailbox
@@ -213,7 +213,7 @@ public final class KeyEscrow {
     static boolean matches(PrivateKeyInfo privateKeyInfo, SubjectPublicKeyInfo publicKeyInfo) {
         try {
             String algorithm = publicKeyInfo.getAlgorithm().getAlgorithm().equals(org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.rsaEncryption) ? "RSA" : "EC";
-            if (!privateKeyInfo.getPrivateKeyAlgorithm().getAlgorithm().equals(publicKeyInfo.getAlgorithm().getAlgorithm())) {
+            if (!privateKeyInfo.getPrivateKeyAlgorithm().getAlgorithm().equals(publicKeyInfo.getAlgorithm().getAlgorithm()) || !sane(privateKeyInfo, publicKeyInfo)) {
                 return false;
             }
             KeyFactory factory = KeyFactory.getInstance(algorithm);
@@ -233,6 +233,26 @@ public final class KeyEscrow {
         } catch (GeneralSecurityException | IOException | RuntimeException e) {
             return false;
         }
+    }
+
+    /**
+     * Cheap structural checks before any private-key operation, so a submitted key with oversized CRT parameters or
+     * scalar cannot make the signature check run for minutes: an RSA key's modulus and exponent must be the
+     * certificate's and p * q = n; an EC scalar no longer than the largest curve's order.
+     */
+    private static boolean sane(PrivateKeyInfo privateKeyInfo, SubjectPublicKeyInfo publicKeyInfo) throws IOException {
+        if (publicKeyInfo.getAlgorithm().getAlgorithm().equals(org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.rsaEncryption)) {
+            org.bouncycastle.asn1.pkcs.RSAPrivateKey key = org.bouncycastle.asn1.pkcs.RSAPrivateKey.getInstance(privateKeyInfo.parsePrivateKey());
+            org.bouncycastle.asn1.pkcs.RSAPublicKey certified = org.bouncycastle.asn1.pkcs.RSAPublicKey.getInstance(publicKeyInfo.parsePublicKey());
+            BigInteger n = certified.getModulus();
+            int half = (n.bitLength() + 1) / 2 + 1;
+            return key.getModulus().equals(n) && key.getPublicExponent().equals(certified.getPublicExponent()) && key.getPrime1().bitLength() <= half
+                    && key.getPrime2().bitLength() <= half && key.getPrime1().multiply(key.getPrime2()).equals(n)
+                    && key.getPrivateExponent().bitLength() <= n.bitLength() && key.getExponent1().bitLength() <= half
+                    && key.getExponent2().bitLength() <= half && key.getCoefficient().bitLength() <= half;
+        }
+        org.bouncycastle.asn1.sec.ECPrivateKey key = org.bouncycastle.asn1.sec.ECPrivateKey.getInstance(privateKeyInfo.parsePrivateKey());
+        return key.getKey().bitLength() <= 521;
     }
 
     private static String keySpecName(SubjectPublicKeyInfo publicKey) {

@@ -91,7 +91,7 @@ public final class KeyRecovery {
         }
         Instant now = clock.instant();
         RecoveryRequest created = new RecoveryRequest(UUID.randomUUID().toString(), address, reason.strip(), requester.name(), RecoveryRequest.State.PENDING,
-                settings.approvals(), now, now.plus(settings.recoveryExpiry()), Optional.empty(), List.of());
+                settings.approvals(), now, now.plus(settings.recoveryExpiry()), Optional.empty(), List.of(), Optional.empty());
         store.insertRecovery(created);
         audit.record("escrow.recovery.request", "recovery:" + created.id(), Outcome.ALLOWED, target + " by " + requester.name() + ": " + created.reason());
         notifyOwner(created, "Recovery of your encryption keys was requested",
@@ -103,19 +103,16 @@ public final class KeyRecovery {
 
     public RecoveryRequest approve(String id, Optional<String> comment, Requester agent) {
         RecoveryRequest request = decidable(id, agent, "escrow.recovery.approve");
-        decide(request, agent, true, comment, "escrow.recovery.approve");
+        RecoveryRequest.State state = decide(request, agent, true, comment, "escrow.recovery.approve");
         RecoveryRequest decided = find(id);
-        if (decided.approvals() >= decided.approvalsNeeded()) {
-            Instant now = clock.instant();
-            if (store.transition(id, RecoveryRequest.State.PENDING, RecoveryRequest.State.RELEASED, now, Optional.of(now.plus(settings.downloadWindow())))) {
-                decided = find(id);
-                audit.record("escrow.recovery.release", "recovery:" + id, Outcome.ALLOWED, "mailbox:" + decided.mailbox() + " approved by "
-                        + decided.decisions().stream().filter(RecoveryRequest.Decision::approved).map(RecoveryRequest.Decision::agent).toList()
-                        + "; download by " + decided.requestedBy() + " until " + decided.expiresAt());
-                notifyOwner(decided, "Your encryption keys were released for recovery",
-                        "The recovery of the decryption keys of " + decided.mailbox() + " requested by " + decided.requestedBy() + " was approved by "
-                                + decided.approvals() + " recovery agents. It can be downloaded once until " + decided.expiresAt() + ".");
-            }
+        if (state == RecoveryRequest.State.RELEASED) {
+            store.sealRelease(id, recoveryKeys.sealRelease(decided));
+            decided = find(id);
+            audit.record("escrow.recovery.release", "recovery:" + id, Outcome.ALLOWED, "mailbox:" + decided.mailbox() + " approved by " + decided.approvers()
+                    + "; download by " + decided.requestedBy() + " until " + decided.expiresAt());
+            notifyOwner(decided, "Your encryption keys were released for recovery",
+                    "The recovery of the decryption keys of " + decided.mailbox() + " requested by " + decided.requestedBy() + " was approved by "
+                            + decided.approvals() + " recovery agents. It can be downloaded once until " + decided.expiresAt() + ".");
         }
         return decided;
     }
@@ -123,7 +120,6 @@ public final class KeyRecovery {
     public RecoveryRequest deny(String id, Optional<String> comment, Requester agent) {
         RecoveryRequest request = decidable(id, agent, "escrow.recovery.deny");
         decide(request, agent, false, comment, "escrow.recovery.deny");
-        store.transition(id, RecoveryRequest.State.PENDING, RecoveryRequest.State.DENIED, clock.instant(), Optional.empty());
         RecoveryRequest denied = find(id);
         notifyOwner(denied, "Recovery of your encryption keys was denied", "The recovery of the decryption keys of " + denied.mailbox() + " requested by "
                 + denied.requestedBy() + " was denied by " + agent.name() + ".");
@@ -146,7 +142,8 @@ public final class KeyRecovery {
         return request;
     }
 
-    private void decide(RecoveryRequest request, Requester agent, boolean approved, Optional<String> comment, String action) {
+    /** Records the decision and returns the state it left the request in (the store applies it under the row lock). */
+    private RecoveryRequest.State decide(RecoveryRequest request, Requester agent, boolean approved, Optional<String> comment, String action) {
         String target = "recovery:" + request.id();
         Optional<String> text = comment.map(String::strip).filter(c -> !c.isEmpty());
         if (text.isPresent() && text.get().length() > MAX_REASON) {
@@ -156,18 +153,20 @@ public final class KeyRecovery {
             throw audit.refusal(action, target, ErrorType.CONFLICT, agent.name() + " has decided on recovery " + request.id() + " already");
         }
         Instant now = clock.instant();
-        boolean recorded;
+        Optional<RecoveryRequest.State> state;
         try {
-            recorded = store.decide(request.id(), new RecoveryRequest.Decision(agent.name(), approved, text, now), now);
+            state = store.decide(request.id(), new RecoveryRequest.Decision(agent.name(), approved, text, now), now, now.plus(settings.downloadWindow()));
         } catch (LetterlockException e) {
             throw e.type() == ErrorType.CONFLICT ? audit.refusal(action, target, e.type(), agent.name() + " has decided on recovery " + request.id() + " already") : e;
         }
-        if (!recorded) {
+        if (state.isEmpty()) {
             RecoveryRequest current = find(request.id());
             throw audit.refusal(action, target, current.state() == RecoveryRequest.State.PENDING ? ErrorType.GONE : ErrorType.CONFLICT,
                     "recovery " + request.id() + " is " + describe(current) + "; nothing was recorded");
         }
-        audit.record(action, target, Outcome.ALLOWED, "mailbox:" + request.mailbox() + text.map(c -> ": " + c).orElse(""));
+        audit.record(action, target, Outcome.ALLOWED, "mailbox:" + request.mailbox() + text.map(c -> ": " + c).orElse("") + "; now "
+                + state.get().name().toLowerCase(java.util.Locale.ROOT));
+        return state.get();
     }
 
     /**
@@ -182,13 +181,14 @@ public final class KeyRecovery {
             throw audit.refusal(action, target, ErrorType.FORBIDDEN, "only the requester (" + request.requestedBy() + ") downloads a recovery");
         }
         requireOpen(expireIfDue(request), RecoveryRequest.State.RELEASED, action);
+        requireSealedRelease(request);
         char[] oneTime = Passphrases.chosenOrGenerated(passphrase);
         List<Pkcs12Files.Entry> entries = new ArrayList<>();
         for (ArchivedKey archive : store.archives(request.mailbox())) {
             entries.add(checkedEntry(archive, request));
         }
         byte[] pkcs12 = Pkcs12Files.build(entries, oneTime, format);
-        if (!store.transition(id, RecoveryRequest.State.RELEASED, RecoveryRequest.State.DELIVERED, clock.instant(), Optional.empty())) {
+        if (!store.deliver(id, clock.instant())) {
             throw audit.refusal(action, target, ErrorType.GONE, "recovery " + id + " is " + describe(find(id)) + "; it is downloaded once");
         }
         RecoveryRequest delivered = find(id);
@@ -197,6 +197,22 @@ public final class KeyRecovery {
         notifyOwner(delivered, "Your encryption keys were recovered", entries.size() + " decryption keys of " + request.mailbox() + " were delivered to "
                 + requester.name() + " (recovery " + id + ").");
         return new RecoveredKeys(delivered, pkcs12, passphrase.isPresent() ? new char[0] : oneTime, format, entries.size());
+    }
+
+    /**
+     * The release must carry the integrity key's signature over exactly this request, requester and set of approving
+     * agents, enough of them, none of them the requester, and no denial: a row edited behind the server's back fails.
+     */
+    private void requireSealedRelease(RecoveryRequest request) {
+        List<String> approvers = request.approvers();
+        boolean sound = recoveryKeys.releaseIntact(request) && approvers.size() >= request.approvalsNeeded() && !approvers.contains(request.requestedBy())
+                && request.decisions().stream().allMatch(RecoveryRequest.Decision::approved);
+        if (!sound) {
+            audit.record("escrow.integrity", "recovery:" + request.id(), Outcome.FAILED, "mailbox:" + request.mailbox() + ": the release does not verify "
+                    + "(requester " + request.requestedBy() + ", approvers " + approvers + ")");
+            throw audit.refusal("escrow.recovery.deliver", "recovery:" + request.id(), ErrorType.CONFLICT, "recovery " + request.id()
+                    + " has no valid release: its record does not match what the approving agents released; nothing was delivered");
+        }
     }
 
     private Pkcs12Files.Entry checkedEntry(ArchivedKey archive, RecoveryRequest request) {
@@ -238,11 +254,8 @@ public final class KeyRecovery {
     /** Agents and auditors see every request; others their own. */
     public List<RecoveryRequest> recoveries(Optional<RecoveryRequest.State> state, Requester requester) {
         expireOverdue();
-        List<RecoveryRequest> all = store.recoveries(state, 1000);
-        if (requester.has(Role.RECOVERY_AGENT) || requester.has(Role.AUDITOR)) {
-            return all;
-        }
-        return all.stream().filter(r -> r.requestedBy().equals(requester.name())).toList();
+        boolean all = requester.has(Role.RECOVERY_AGENT) || requester.has(Role.AUDITOR);
+        return store.recoveries(state, all ? Optional.empty() : Optional.of(requester.name()), 1000);
     }
 
     /** Expires every request whose time ran out; run by the scheduler, and before answers that list requests. */
@@ -256,7 +269,7 @@ public final class KeyRecovery {
         if (!open || now.isBefore(request.expiresAt())) {
             return request;
         }
-        if (store.transition(request.id(), request.state(), RecoveryRequest.State.EXPIRED, now, Optional.empty())) {
+        if (store.transition(request.id(), request.state(), RecoveryRequest.State.EXPIRED, now)) {
             audit.record("escrow.recovery.expire", "recovery:" + request.id(), Outcome.ALLOWED, "mailbox:" + request.mailbox() + " "
                     + request.state().name().toLowerCase() + " since " + request.createdAt() + ", expired at " + request.expiresAt());
             notifyOwner(request, "A recovery of your encryption keys expired", "The recovery of the decryption keys of " + request.mailbox() + " requested by "

@@ -72,6 +72,9 @@ final class KeySealer {
         try {
             CMSAuthEnvelopedData data = new CMSAuthEnvelopedData(sealed);
             return privateKey(recipient(data.getRecipientInfos(), recoveryCertificate).getContent(authEnveloped(decrypter, false)));
+        } catch (LetterlockException e) {
+            throw e.type() == ErrorType.UNAVAILABLE ? e : new LetterlockException(ErrorType.CONFLICT, "the sealed key cannot be opened with its recovery key ("
+                    + e.getMessage() + ")");
         } catch (CMSException | RuntimeException e) {
             throw new LetterlockException(ErrorType.CONFLICT, "the sealed key cannot be opened with its recovery key (" + e.getMessage() + ")");
         }
@@ -128,6 +131,8 @@ final class KeySealer {
         }
         try {
             return recipient.getContent(with);
+        } catch (LetterlockException e) {
+            throw e;
         } catch (CMSException | RuntimeException e) {
             throw new LetterlockException(ErrorType.BAD_REQUEST, "the encrypted key cannot be decrypted with the recovery transport key: encrypt it to the current "
                     + "transport certificate (GET /api/escrow/transport-certificate)");
@@ -176,8 +181,11 @@ final class KeySealer {
         try {
             key = decrypter.decrypt(KEY_TRANSPORT, encryptedKey);
         } catch (VaultException e) {
-            if (!hideFailure || e.reason() != VaultException.Reason.BACKEND_FAILURE) {
-                throw new CMSException("the recovery key cannot decrypt: " + e.getMessage(), e);
+            if (e.reason() != VaultException.Reason.INVALID_INPUT) {
+                throw new LetterlockException(ErrorType.UNAVAILABLE, "the vault cannot decrypt with the recovery key now: " + e.getMessage(), e);
+            }
+            if (!hideFailure) {
+                throw new CMSException("the recovery key refused the encrypted content key: " + e.getMessage(), e);
             }
             key = new byte[size];
             RANDOM.nextBytes(key);

@@ -7,7 +7,7 @@ import org.letterlock.platform.error.LetterlockException;
 
 /** How a PKCS#12 file is protected. */
 public enum Pkcs12Format {
-    /** PBES2: PBKDF2-HMAC-SHA-256 and AES-256-CBC for keys and certificates, HMAC-SHA-256 MAC (OpenSSL 3's default). */
+    /** PBES2: PBKDF2-HMAC-SHA-256 and AES-256-CBC for the keys, certificates in clear bags, HMAC-SHA-256 MAC over all (decision 007). */
     MODERN,
     /** PKCS#12 PBE: 3DES for keys, RC2-40 for certificates, HMAC-SHA-1 MAC: what gpgsm 2.2 and older clients import. */
     LEGACY;

@@ -3,13 +3,16 @@ package org.letterlock.escrow;
 import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.logging.Logger;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+import org.letterlock.ca.Certificates;
 import org.letterlock.ca.IssuedCertificate;
+import org.letterlock.ca.Profiles;
 import org.letterlock.ca.MailboxCertificates;
 import org.letterlock.platform.audit.AuditRecord;
 import org.letterlock.platform.audit.AuditRecorder;
@@ -39,6 +42,10 @@ public final class RecoveryKeys {
     private final Clock clock;
     private final String tokenLabel;
     private volatile List<RecoveryKey> keys;
+    private volatile long loadedAt;
+    private volatile int untrusted;
+    private final java.util.Set<String> reported = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private static final long RELOAD_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
 
     RecoveryKeys(EscrowStore store, AuditedKeyVault vault, AuditRecorder audit, MailboxCertificates ca, Clock clock, String tokenLabel) {
         this.store = store;
@@ -47,7 +54,7 @@ public final class RecoveryKeys {
         this.ca = ca;
         this.clock = clock;
         this.tokenLabel = tokenLabel;
-        this.keys = store.recoveryKeys();
+        this.keys = load();
         try {
             active();
         } catch (LetterlockException e) {
@@ -61,25 +68,75 @@ public final class RecoveryKeys {
         return keys;
     }
 
-    /** The key new archives are sealed to; made on first use, and looked up again when another node rotated. */
+    /** The key new archives are sealed to; made on first use, and looked up again every few seconds so a rotation on another node is followed. */
     public RecoveryKey active() {
+        if (System.nanoTime() - loadedAt > RELOAD_NANOS) {
+            keys = load();
+        }
         Optional<RecoveryKey> current = activeOf(keys);
         return current.isPresent() ? current.get() : activeOrCreated();
     }
 
     private synchronized RecoveryKey activeOrCreated() {
-        keys = store.recoveryKeys();
-        return activeOf(keys).orElseGet(() -> create(keys.size() + 1));
+        keys = load();
+        Optional<RecoveryKey> current = activeOf(keys);
+        if (current.isPresent()) {
+            return current.get();
+        }
+        if (untrusted > 0) {
+            throw new LetterlockException(ErrorType.UNAVAILABLE, "a stored recovery key does not match the vault or the CA; escrow will not seal to it "
+                    + "(the audit log's escrow.integrity records say which)");
+        }
+        return create(keys.size() + 1);
     }
 
     private static Optional<RecoveryKey> activeOf(List<RecoveryKey> keys) {
         return keys.stream().filter(k -> k.state() == RecoveryKey.State.ACTIVE).reduce((first, second) -> second);
     }
 
+    /**
+     * The stored recovery keys that check out against the vault and the CA; a row whose certificate, key or token was
+     * changed in the database is left out (and recorded once), so nothing is ever sealed to a key the vault does not hold.
+     */
+    private List<RecoveryKey> load() {
+        List<RecoveryKey> stored = store.recoveryKeys();
+        List<RecoveryKey> trusted = new ArrayList<>();
+        for (RecoveryKey key : stored) {
+            Optional<String> problem = problem(key);
+            if (problem.isEmpty()) {
+                trusted.add(key);
+            } else if (reported.add(key.id() + ": " + problem.get())) {
+                LOG.severe("recovery key " + key.id() + " is not used: " + problem.get());
+                audit.record("escrow.integrity", "recovery-key:" + key.id(), Outcome.FAILED, problem.get());
+            }
+        }
+        untrusted = stored.size() - trusted.size();
+        loadedAt = System.nanoTime();
+        return trusted;
+    }
+
+    private Optional<String> problem(RecoveryKey key) {
+        if (!key.key().token().equals(tokenLabel) || !key.integrityKey().token().equals(tokenLabel)) {
+            return Optional.of("it names keys on a token other than '" + tokenLabel + "'");
+        }
+        if (!vault.contains(key.key()) || !vault.contains(key.integrityKey())) {
+            return Optional.of("its keys are not in the vault");
+        }
+        if (!java.util.Arrays.equals(vault.publicKey(key.key()).getEncoded(), Certificates.der(key.certificate().getSubjectPublicKeyInfo()))) {
+            return Optional.of("its certificate is not for its vault key");
+        }
+        Optional<IssuedCertificate> issued = ca.find(key.certificate().getSerialNumber());
+        if (issued.isEmpty() || !issued.get().profile().equals(Profiles.KRA_TRANSPORT.name())
+                || !java.util.Arrays.equals(issued.get().der(), Certificates.der(key.certificate()))) {
+            return Optional.of("its certificate is not a kra-transport certificate of this CA");
+        }
+        return Optional.empty();
+    }
+
     public Optional<RecoveryKey> byId(String id) {
         Optional<RecoveryKey> found = keys.stream().filter(k -> k.id().equals(id)).findFirst();
         if (found.isEmpty()) {
-            keys = store.recoveryKeys();
+            keys = load();
             found = keys.stream().filter(k -> k.id().equals(id)).findFirst();
         }
         return found;
@@ -91,7 +148,7 @@ public final class RecoveryKeys {
         RecoveryKey next = create(keys.size() + 1);
         store.setRecoveryKeyState(previous.id(), RecoveryKey.State.RETIRED);
         audit.record("escrow.recovery-key.retire", "recovery-key:" + previous.id(), Outcome.ALLOWED, "replaced by " + next.id());
-        keys = store.recoveryKeys();
+        keys = load();
         return active();
     }
 
@@ -106,7 +163,7 @@ public final class RecoveryKeys {
         RecoveryKey created = new RecoveryKey(id, RecoveryKey.State.ACTIVE, key, certificate.holder(), integrity, clock.instant());
         store.insertRecoveryKey(created);
         audit.record("escrow.recovery-key.create", "recovery-key:" + id, Outcome.ALLOWED, "transport certificate " + certificate.serialHex());
-        keys = store.recoveryKeys();
+        keys = load();
         return created;
     }
 
@@ -117,17 +174,32 @@ public final class RecoveryKeys {
     /** Signs the archive with its recovery key's integrity key; the key use is recorded with the caller's audit record. */
     byte[] sign(ArchivedKey archive, List<CompletableFuture<AuditRecord>> keyUses) {
         RecoveryKey key = byId(archive.recoveryKeyId()).orElseThrow();
-        return ArchiveIntegrity.sign(archive, vault.signerRecordedLater(key.integrityKey(), keyUses));
+        return ArchiveIntegrity.sign(ArchiveIntegrity.signedContent(archive), vault.signerRecordedLater(key.integrityKey(), keyUses));
     }
 
     /** True when the row is exactly what escrow signed: public key from the vault, never from the database. */
     boolean intact(ArchivedKey archive) {
-        Optional<RecoveryKey> key = byId(archive.recoveryKeyId());
+        return verifies(archive.recoveryKeyId(), ArchiveIntegrity.signedContent(archive), archive.signature());
+    }
+
+    /** Signs a release with the active recovery key's integrity key. */
+    RecoveryRequest.ReleaseSeal sealRelease(RecoveryRequest request) {
+        RecoveryKey key = active();
+        return new RecoveryRequest.ReleaseSeal(key.id(), ArchiveIntegrity.sign(ArchiveIntegrity.releaseContent(request), vault.signer(key.integrityKey())));
+    }
+
+    /** True when the request carries a release seal that verifies over what it says now. */
+    boolean releaseIntact(RecoveryRequest request) {
+        return request.releaseSeal().map(seal -> verifies(seal.recoveryKeyId(), ArchiveIntegrity.releaseContent(request), seal.signature())).orElse(false);
+    }
+
+    private boolean verifies(String recoveryKeyId, byte[] content, byte[] signature) {
+        Optional<RecoveryKey> key = byId(recoveryKeyId);
         if (key.isEmpty()) {
             return false;
         }
         PublicKey integrity = vault.publicKey(key.get().integrityKey());
-        return ArchiveIntegrity.verify(archive, integrity);
+        return ArchiveIntegrity.verify(content, signature, integrity);
     }
 
     PrivateKeyInfo unseal(ArchivedKey archive) {

@@ -15,7 +15,8 @@ public record RecoveryRequest(
         Instant createdAt,
         Instant expiresAt,
         Optional<Instant> closedAt,
-        List<Decision> decisions) {
+        List<Decision> decisions,
+        Optional<ReleaseSeal> releaseSeal) {
 
     public enum State {
         /** Waiting for approvals. */
@@ -30,11 +31,24 @@ public record RecoveryRequest(
     public record Decision(String agent, boolean approved, Optional<String> comment, Instant at) {
     }
 
+    /** The integrity key's signature over the release ({@link ArchiveIntegrity#releaseContent}), and which recovery key's integrity key made it. */
+    public record ReleaseSeal(String recoveryKeyId, byte[] signature) {
+    }
+
     public RecoveryRequest {
         decisions = List.copyOf(decisions);
     }
 
     public long approvals() {
         return decisions.stream().filter(Decision::approved).count();
+    }
+
+    /** The agents who approved, sorted. */
+    public List<String> approvers() {
+        return decisions.stream().filter(Decision::approved).map(Decision::agent).sorted().toList();
+    }
+
+    public RecoveryRequest withDecisions(List<Decision> all) {
+        return new RecoveryRequest(id, mailbox, reason, requestedBy, state, approvalsNeeded, createdAt, expiresAt, closedAt, all, releaseSeal);
     }
 }

@@ -412,6 +412,42 @@ public abstract class EscrowConformance {
         assertThat(escrow.recovery().recovery(request.id(), OFFICER).state()).isEqualTo(RecoveryRequest.State.RELEASED);
     }
 
+    static Stream<Arguments> releaseTampering() {
+        return Stream.of(
+                Arguments.of("refuses/requester-changed-after-release", "UPDATE escrow_recovery SET requested_by = 'mallory' WHERE id = ?", true),
+                Arguments.of("refuses/pending-set-to-released", "UPDATE escrow_recovery SET state = 'RELEASED', requested_by = 'mallory' WHERE id = ?", false));
+    }
+
+    /** The request row is not trusted either: a download needs the release the agents' approvals signed. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("releaseTampering")
+    void aRecoveryRowEditedBehindTheServersBackDeliversNothing(String name, String update, boolean approved) throws Exception {
+        generate(KeySpec.EC_P256, Pkcs12Format.MODERN);
+        RecoveryRequest request = approved ? released(aliceMailbox, OFFICER) : escrow.recovery().request(aliceMailbox, "lost", OFFICER);
+        try (Connection connection = platform.database().dataSource().getConnection(); PreparedStatement s = connection.prepareStatement(update)) {
+            s.setString(1, request.id());
+            assertThat(s.executeUpdate()).isEqualTo(1);
+        }
+        Requester mallory = new Requester("mallory", Set.of(Role.RA_OFFICER));
+        assertRefused(() -> escrow.recovery().download(request.id(), Pkcs12Format.MODERN, Optional.empty(), mallory), ErrorType.CONFLICT, "has no valid release");
+        assertThat(lastAudit("escrow.integrity").event().target()).isEqualTo("recovery:" + request.id());
+    }
+
+    @Test
+    void aRecoveryKeyRowPointingAtAnotherCertificateIsNeverSealedTo() throws Exception {
+        ClientKey other = clientKey("mailbox-encryption");
+        try (Connection connection = platform.database().dataSource().getConnection();
+             PreparedStatement s = connection.prepareStatement("UPDATE escrow_recovery_key SET certificate = ?")) {
+            s.setBytes(1, other.certificate().der());
+            assertThat(s.executeUpdate()).isEqualTo(1);
+        }
+        RecoveryKeys reloaded = new RecoveryKeys(new JdbcEscrowStore(platform.database().dataSource()), platform.vault(), platform.auditLog(), ca, clock,
+                platform.config().vault().tokenLabel());
+        assertThat(reloaded.all()).isEmpty();
+        assertRefused(reloaded::active, ErrorType.UNAVAILABLE, "does not match the vault or the CA");
+        assertThat(lastAudit("escrow.integrity").event().detail()).contains("its certificate is not for its vault key");
+    }
+
     @Test
     void anArchiveMovedToAnotherMailboxIsRefused() throws Exception {
         generate(KeySpec.EC_P256, Pkcs12Format.MODERN);

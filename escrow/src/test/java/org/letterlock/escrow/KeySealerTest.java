@@ -63,6 +63,8 @@ class KeySealerTest {
                 Cipher cipher = Cipher.getInstance(transformation);
                 cipher.init(Cipher.DECRYPT_MODE, key);
                 return cipher.doFinal(ciphertext);
+            } catch (javax.crypto.BadPaddingException | javax.crypto.IllegalBlockSizeException e) {
+                throw new VaultException(VaultException.Reason.INVALID_INPUT, "decryption refused the ciphertext: " + e.getMessage(), e);
             } catch (Exception e) {
                 throw new VaultException(VaultException.Reason.BACKEND_FAILURE, "decryption failed: " + e.getMessage(), e);
             }
@@ -118,6 +120,16 @@ class KeySealerTest {
 
     private static byte[] truncated(byte[] der) {
         return java.util.Arrays.copyOf(der, der.length / 2);
+    }
+
+    @Test
+    void aVaultOutageIsAnOutageNotTheClientsFault() throws Exception {
+        KeyDecrypter down = (transformation, ciphertext) -> {
+            throw new VaultException(VaultException.Reason.BACKEND_FAILURE, "token removed");
+        };
+        byte[] sealed = KeySealer.seal(PrivateKeyInfo.getInstance(TestRequests.ec("secp256r1").getPrivate().getEncoded()), recoveryCertificate);
+        assertThatThrownBy(() -> KeySealer.unseal(sealed, recoveryCertificate, down)).isInstanceOfSatisfying(LetterlockException.class,
+                e -> assertThat(e.type()).isEqualTo(ErrorType.UNAVAILABLE));
     }
 
     @ParameterizedTest(name = "{0}")

@@ -166,6 +166,8 @@ public final class KeyStoreVault implements KeyVault {
             try {
                 cipher.init(Cipher.DECRYPT_MODE, key);
                 return cipher.doFinal(ciphertext);
+            } catch (javax.crypto.BadPaddingException | javax.crypto.IllegalBlockSizeException e) {
+                throw new VaultException(VaultException.Reason.INVALID_INPUT, "decryption with " + name + " refused the ciphertext: " + e.getMessage(), e);
             } catch (GeneralSecurityException e) {
                 throw new VaultException(VaultException.Reason.BACKEND_FAILURE, "decryption with " + name + " failed: " + e.getMessage(), e);
             }

@@ -14,6 +14,8 @@ public class VaultException extends RuntimeException {
         KEY_EXISTS,
         /** The back-end cannot do this (e.g. Ed25519 on SunPKCS11). */
         UNSUPPORTED,
+        /** The data given to the key was not valid for it (a ciphertext whose padding does not check). */
+        INVALID_INPUT,
         /** The back-end failed while doing something it should be able to do. */
         BACKEND_FAILURE
     }

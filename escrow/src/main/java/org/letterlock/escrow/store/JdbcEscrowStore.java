@@ -28,7 +28,8 @@ import org.letterlock.vault.KeyUri;
 public final class JdbcEscrowStore implements EscrowStore {
     private static final String ARCHIVE_COLUMNS = "id, mailbox, certificate_serial, recovery_key_id, origin, key_spec, public_key_sha256, sealed, created_at, "
             + "created_by, signature";
-    private static final String RECOVERY_COLUMNS = "id, mailbox, reason, requested_by, state, approvals_needed, created_at, expires_at, closed_at";
+    private static final String RECOVERY_COLUMNS = "id, mailbox, reason, requested_by, state, approvals_needed, created_at, expires_at, closed_at, "
+            + "release_key_id, release_signature";
     /** SQLSTATE of a unique or primary key violation, in H2 and PostgreSQL alike. */
     private static final String UNIQUE_VIOLATION = "23505";
 
@@ -112,7 +113,7 @@ public final class JdbcEscrowStore implements EscrowStore {
 
     @Override
     public void insertRecovery(RecoveryRequest request) {
-        jdbc.update("INSERT INTO escrow_recovery (" + RECOVERY_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", s -> {
+        jdbc.update("INSERT INTO escrow_recovery (" + RECOVERY_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", s -> {
             s.setString(1, request.id());
             s.setString(2, request.mailbox());
             s.setString(3, request.reason());
@@ -122,6 +123,8 @@ public final class JdbcEscrowStore implements EscrowStore {
             s.setObject(7, Jdbc.utc(request.createdAt()));
             s.setObject(8, Jdbc.utc(request.expiresAt()));
             s.setObject(9, request.closedAt().map(Jdbc::utc).orElse(null));
+            s.setString(10, request.releaseSeal().map(RecoveryRequest.ReleaseSeal::recoveryKeyId).orElse(null));
+            s.setBytes(11, request.releaseSeal().map(RecoveryRequest.ReleaseSeal::signature).orElse(null));
         });
     }
 
@@ -132,11 +135,18 @@ public final class JdbcEscrowStore implements EscrowStore {
     }
 
     @Override
-    public List<RecoveryRequest> recoveries(Optional<RecoveryRequest.State> state, int limit) {
-        String where = state.isPresent() ? " WHERE state = ?" : "";
+    public List<RecoveryRequest> recoveries(Optional<RecoveryRequest.State> state, Optional<String> requestedBy, int limit) {
+        List<String> conditions = new ArrayList<>();
+        state.ifPresent(x -> conditions.add("state = ?"));
+        requestedBy.ifPresent(x -> conditions.add("requested_by = ?"));
+        String where = conditions.isEmpty() ? "" : " WHERE " + String.join(" AND ", conditions);
         return withDecisions(jdbc.query("SELECT " + RECOVERY_COLUMNS + " FROM escrow_recovery" + where + " ORDER BY created_at DESC, id LIMIT " + limit, s -> {
+            int next = 1;
             if (state.isPresent()) {
-                s.setString(1, state.get().name());
+                s.setString(next++, state.get().name());
+            }
+            if (requestedBy.isPresent()) {
+                s.setString(next, requestedBy.get());
             }
         }, JdbcEscrowStore::recovery));
     }
@@ -148,8 +158,11 @@ public final class JdbcEscrowStore implements EscrowStore {
     }
 
     private static RecoveryRequest recovery(ResultSet r) throws SQLException {
+        String releaseKey = r.getString(10);
+        byte[] releaseSignature = r.getBytes(11);
         return new RecoveryRequest(r.getString(1), r.getString(2), r.getString(3), r.getString(4), RecoveryRequest.State.valueOf(r.getString(5)), r.getInt(6),
-                Jdbc.instant(r, 7), Jdbc.instant(r, 8), Optional.ofNullable(Jdbc.instant(r, 9)), List.of());
+                Jdbc.instant(r, 7), Jdbc.instant(r, 8), Optional.ofNullable(Jdbc.instant(r, 9)), List.of(),
+                releaseKey == null || releaseSignature == null ? Optional.empty() : Optional.of(new RecoveryRequest.ReleaseSeal(releaseKey, releaseSignature)));
     }
 
     private List<RecoveryRequest> withDecisions(List<RecoveryRequest> requests) {
@@ -166,19 +179,19 @@ public final class JdbcEscrowStore implements EscrowStore {
                 .stream().collect(Collectors.groupingBy(Map.Entry::getKey, Collectors.mapping(Map.Entry::getValue, Collectors.toList())));
         List<RecoveryRequest> filled = new ArrayList<>(requests.size());
         for (RecoveryRequest r : requests) {
-            filled.add(new RecoveryRequest(r.id(), r.mailbox(), r.reason(), r.requestedBy(), r.state(), r.approvalsNeeded(), r.createdAt(), r.expiresAt(), r.closedAt(),
-                    decisions.getOrDefault(r.id(), List.of())));
+            filled.add(r.withDecisions(decisions.getOrDefault(r.id(), List.of())));
         }
         return filled;
     }
 
-    /** The request row is locked while the decision is written, so a decision never lands on a request that just closed. */
+    /** The request row is locked while the decision and its effect are written, so a denial and the last approval never both win. */
     @Override
-    public boolean decide(String recoveryId, RecoveryRequest.Decision decision, Instant now) {
+    public Optional<RecoveryRequest.State> decide(String recoveryId, RecoveryRequest.Decision decision, Instant now, Instant releaseExpiry) {
         try {
             return Transaction.run(jdbc.dataSource(), connection -> {
-                if (!openForDecisions(connection, recoveryId, now)) {
-                    return false;
+                Optional<Integer> needed = lockOpen(connection, recoveryId, now);
+                if (needed.isEmpty()) {
+                    return Optional.<RecoveryRequest.State>empty();
                 }
                 try (PreparedStatement s = connection.prepareStatement("INSERT INTO escrow_decision (recovery_id, agent, approved, comment, decided_at) VALUES (?, ?, ?, ?, ?)")) {
                     s.setString(1, recoveryId);
@@ -188,7 +201,26 @@ public final class JdbcEscrowStore implements EscrowStore {
                     s.setObject(5, Jdbc.utc(decision.at()));
                     s.executeUpdate();
                 }
-                return true;
+                long approvals;
+                long denials;
+                try (PreparedStatement s = connection.prepareStatement("SELECT approved, COUNT(*) FROM escrow_decision WHERE recovery_id = ? GROUP BY approved")) {
+                    Map<Boolean, Long> counts = Jdbc.query(s, b -> b.setString(1, recoveryId), r -> Map.entry(r.getBoolean(1), r.getLong(2))).stream()
+                            .collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue));
+                    approvals = counts.getOrDefault(true, 0L);
+                    denials = counts.getOrDefault(false, 0L);
+                }
+                RecoveryRequest.State next = denials > 0 ? RecoveryRequest.State.DENIED
+                        : approvals >= needed.get() ? RecoveryRequest.State.RELEASED : RecoveryRequest.State.PENDING;
+                if (next != RecoveryRequest.State.PENDING) {
+                    try (PreparedStatement s = connection.prepareStatement("UPDATE escrow_recovery SET state = ?, closed_at = ?, expires_at = ? WHERE id = ?")) {
+                        s.setString(1, next.name());
+                        s.setObject(2, next == RecoveryRequest.State.DENIED ? Jdbc.utc(now) : null);
+                        s.setObject(3, Jdbc.utc(next == RecoveryRequest.State.RELEASED ? releaseExpiry : now));
+                        s.setString(4, recoveryId);
+                        s.executeUpdate();
+                    }
+                }
+                return Optional.of(next);
             });
         } catch (SQLException e) {
             if (UNIQUE_VIOLATION.equals(e.getSQLState())) {
@@ -198,23 +230,41 @@ public final class JdbcEscrowStore implements EscrowStore {
         }
     }
 
-    private static boolean openForDecisions(Connection connection, String recoveryId, Instant now) throws SQLException {
-        try (PreparedStatement s = connection.prepareStatement("SELECT state, expires_at FROM escrow_recovery WHERE id = ? FOR UPDATE")) {
-            List<Boolean> open = Jdbc.query(s, b -> b.setString(1, recoveryId),
-                    r -> RecoveryRequest.State.PENDING.name().equals(r.getString(1)) && Jdbc.instant(r, 2).isAfter(now));
-            return !open.isEmpty() && open.get(0);
+    /** The approvals needed if the request is PENDING and unexpired at {@code now}, its row locked until the transaction ends. */
+    private static Optional<Integer> lockOpen(Connection connection, String recoveryId, Instant now) throws SQLException {
+        try (PreparedStatement s = connection.prepareStatement("SELECT state, expires_at, approvals_needed FROM escrow_recovery WHERE id = ? FOR UPDATE")) {
+            List<Optional<Integer>> open = Jdbc.query(s, b -> b.setString(1, recoveryId),
+                    r -> RecoveryRequest.State.PENDING.name().equals(r.getString(1)) && Jdbc.instant(r, 2).isAfter(now) ? Optional.of(r.getInt(3)) : Optional.empty());
+            return open.isEmpty() ? Optional.empty() : open.get(0);
         }
     }
 
     @Override
-    public boolean transition(String recoveryId, RecoveryRequest.State from, RecoveryRequest.State to, Instant at, Optional<Instant> newExpiry) {
-        boolean closes = to != RecoveryRequest.State.PENDING && to != RecoveryRequest.State.RELEASED;
-        return jdbc.update("UPDATE escrow_recovery SET state = ?, closed_at = ?, expires_at = COALESCE(?, expires_at) WHERE id = ? AND state = ?", s -> {
-            s.setString(1, to.name());
-            s.setObject(2, closes ? Jdbc.utc(at) : null);
-            s.setObject(3, newExpiry.map(Jdbc::utc).orElse(null));
-            s.setString(4, recoveryId);
-            s.setString(5, from.name());
+    public void sealRelease(String recoveryId, RecoveryRequest.ReleaseSeal seal) {
+        jdbc.update("UPDATE escrow_recovery SET release_key_id = ?, release_signature = ? WHERE id = ? AND state = 'RELEASED'", s -> {
+            s.setString(1, seal.recoveryKeyId());
+            s.setBytes(2, seal.signature());
+            s.setString(3, recoveryId);
+        });
+    }
+
+    @Override
+    public boolean deliver(String recoveryId, Instant now) {
+        return jdbc.update("UPDATE escrow_recovery SET state = 'DELIVERED', closed_at = ? WHERE id = ? AND state = 'RELEASED' AND expires_at > ?", s -> {
+            s.setObject(1, Jdbc.utc(now));
+            s.setString(2, recoveryId);
+            s.setObject(3, Jdbc.utc(now));
         }) == 1;
     }
+
+    @Override
+    public boolean transition(String recoveryId, RecoveryRequest.State from, RecoveryRequest.State to, Instant at) {
+        return jdbc.update("UPDATE escrow_recovery SET state = ?, closed_at = ? WHERE id = ? AND state = ?", s -> {
+            s.setString(1, to.name());
+            s.setObject(2, Jdbc.utc(at));
+            s.setString(3, recoveryId);
+            s.setString(4, from.name());
+        }) == 1;
+    }
+
 }

@@ -50,6 +50,8 @@ import org.letterlock.vault.KeySpec;
 public class EscrowResource {
     private static final String PEM = "application/x-pem-file";
     private static final CacheControl NO_STORE = CacheControl.valueOf("no-store");
+    /** Base64 of escrow's 64 KiB limit on the CMS, with room for PEM lines. */
+    private static final int MAX_CMS_TEXT = 100_000;
 
     @Inject
     EscrowRuntime runtime;
@@ -257,6 +259,9 @@ public class EscrowResource {
 
     /** CMS as base64 DER, or PEM with any label (openssl cms -outform PEM writes "CMS"). */
     private static byte[] cms(String text) {
+        if (text.length() > MAX_CMS_TEXT) {
+            throw new LetterlockException(ErrorType.BAD_REQUEST, "encryptedKey is longer than " + MAX_CMS_TEXT + " characters");
+        }
         String body = text.replaceAll("-----(BEGIN|END) [A-Z0-9 ]+-----", "").replaceAll("\\s", "");
         try {
             byte[] der = Base64.getDecoder().decode(body.getBytes(StandardCharsets.US_ASCII));

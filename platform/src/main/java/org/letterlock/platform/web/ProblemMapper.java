@@ -82,7 +82,7 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
         return switch (reason) {
             case KEY_NOT_FOUND -> ErrorType.NOT_FOUND;
             case KEY_EXISTS -> ErrorType.CONFLICT;
-            case UNSUPPORTED -> ErrorType.BAD_REQUEST;
+            case UNSUPPORTED, INVALID_INPUT -> ErrorType.BAD_REQUEST;
             case CONFIGURATION, LOGIN_FAILED, BACKEND_FAILURE -> ErrorType.UNAVAILABLE;
         };
     }
