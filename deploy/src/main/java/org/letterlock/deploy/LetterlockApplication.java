@@ -6,6 +6,7 @@ import java.util.Set;
 import org.eclipse.microprofile.openapi.annotations.OpenAPIDefinition;
 import org.letterlock.ca.web.CaResource;
 import org.letterlock.escrow.web.EscrowResource;
+import org.letterlock.keyserver.web.KeyserverResource;
 import org.eclipse.microprofile.openapi.annotations.info.Info;
 import org.letterlock.platform.web.AdminAuthentication;
 import org.letterlock.platform.web.AdminResource;
@@ -32,6 +33,7 @@ public class LetterlockApplication extends Application {
                 VaultResource.class,
                 OpenMetricsResource.class,
                 CaResource.class,
-                EscrowResource.class);
+                EscrowResource.class,
+                KeyserverResource.class);
     }
 }

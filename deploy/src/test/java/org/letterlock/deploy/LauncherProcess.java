@@ -20,6 +20,7 @@ final class LauncherProcess {
 
     final Path dataDir;
     final int port;
+    final int hkpPort;
     final Map<String, String> environment = new HashMap<>();
 
     LauncherProcess(String name) throws IOException {
@@ -30,6 +31,9 @@ final class LauncherProcess {
         environment.put("LETTERLOCK_DATA_DIR", dataDir.toString());
         environment.put("LETTERLOCK_HTTP_PORT", Integer.toString(port));
         environment.put("LETTERLOCK_PUBLIC_URL", "http://127.0.0.1:" + port);
+        // Servers of different tests may overlap while one stops and the next starts: none takes the fixed 11371.
+        this.hkpPort = freePort();
+        environment.put("LETTERLOCK_KEYSERVER_HKP_PORT", Integer.toString(hkpPort));
         // The build that runs this test has just made the artefacts.
         environment.put("LETTERLOCK_NO_BUILD", "1");
     }

@@ -189,6 +189,14 @@ public final class Keyserver {
         return store.byPublishedAddress(MailAddress.normalise(address));
     }
 
+    /** WKD: the keys published for the mailbox whose local part hashes to {@code hash} in {@code domain}. */
+    public List<StoredKey> byWkd(String domain, String hash) {
+        if (!hash.matches("[ybndrfg8ejkmcpqxot1uwisza345h769]{32}")) {
+            throw new LetterlockException(ErrorType.BAD_REQUEST, "a WKD hash is 32 z-base-32 characters");
+        }
+        return store.byWkd(domain.toLowerCase(Locale.ROOT), hash);
+    }
+
     public List<StoredKey> search(String text, int limit) {
         String trimmed = text.trim();
         if (trimmed.length() < 3) {

@@ -16,6 +16,9 @@ public interface KeyserverStore {
     /** Keys with a published user ID for this (normalised) address. */
     List<StoredKey> byPublishedAddress(String address);
 
+    /** Keys with a published user ID in {@code domain} whose local part has this WKD hash. */
+    List<StoredKey> byWkd(String domain, String hash);
+
     /** Keys with a published user ID containing {@code text} (case-insensitive), at most {@code limit}. */
     List<StoredKey> searchPublished(String text, int limit);
 

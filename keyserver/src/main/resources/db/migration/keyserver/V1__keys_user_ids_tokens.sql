@@ -29,10 +29,13 @@ CREATE TABLE keyserver_user_id (
     key_fingerprint VARCHAR(64) NOT NULL REFERENCES keyserver_key (fingerprint) ON DELETE CASCADE,
     user_id         VARCHAR(2000) NOT NULL,
     address         VARCHAR(320),
+    domain          VARCHAR(255),
+    wkd_hash        VARCHAR(32),                   -- z-base-32 of SHA-1 of the lower-cased local part (WKD)
     published_at    TIMESTAMP WITH TIME ZONE,
     PRIMARY KEY (key_fingerprint, user_id)
 );
 CREATE INDEX keyserver_user_id_address ON keyserver_user_id (address);
+CREATE INDEX keyserver_user_id_wkd ON keyserver_user_id (domain, wkd_hash);
 
 -- Single-use verification tokens, stored as SHA-256 hashes.
 CREATE TABLE keyserver_token (

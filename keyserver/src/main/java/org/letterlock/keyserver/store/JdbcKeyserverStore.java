@@ -14,6 +14,7 @@ import java.util.stream.Collectors;
 import javax.sql.DataSource;
 import org.letterlock.keyserver.KeyserverStore;
 import org.letterlock.keyserver.StoredKey;
+import org.letterlock.keyserver.Wkd;
 import org.letterlock.platform.store.Jdbc;
 import org.letterlock.platform.store.StorageFailure;
 import org.letterlock.platform.store.Transaction;
@@ -51,6 +52,15 @@ public final class JdbcKeyserverStore implements KeyserverStore {
     public List<StoredKey> byPublishedAddress(String address) {
         return withParts(jdbc.query("SELECT " + KEY_COLUMNS + " FROM keyserver_key k WHERE k.fingerprint IN (SELECT key_fingerprint FROM keyserver_user_id "
                 + "WHERE address = ? AND published_at IS NOT NULL) ORDER BY k.updated_at DESC", s -> s.setString(1, address), JdbcKeyserverStore::key));
+    }
+
+    @Override
+    public List<StoredKey> byWkd(String domain, String hash) {
+        return withParts(jdbc.query("SELECT " + KEY_COLUMNS + " FROM keyserver_key k WHERE k.fingerprint IN (SELECT key_fingerprint FROM keyserver_user_id "
+                + "WHERE domain = ? AND wkd_hash = ? AND published_at IS NOT NULL) ORDER BY k.updated_at DESC", s -> {
+                    s.setString(1, domain);
+                    s.setString(2, hash);
+                }, JdbcKeyserverStore::key));
     }
 
     @Override
@@ -122,12 +132,15 @@ public final class JdbcKeyserverStore implements KeyserverStore {
                     }
                     s.executeBatch();
                 }
-                try (PreparedStatement s = connection.prepareStatement("INSERT INTO keyserver_user_id (key_fingerprint, user_id, address, published_at) VALUES (?, ?, ?, ?)")) {
+                try (PreparedStatement s = connection.prepareStatement("INSERT INTO keyserver_user_id (key_fingerprint, user_id, address, domain, wkd_hash, published_at) "
+                        + "VALUES (?, ?, ?, ?, ?, ?)")) {
                     for (StoredKey.UserId userId : key.userIds()) {
                         s.setString(1, key.fingerprint());
                         s.setString(2, userId.text());
                         s.setString(3, userId.address().orElse(null));
-                        s.setObject(4, userId.publishedAt().map(Jdbc::utc).orElse(null));
+                        s.setString(4, userId.address().map(a -> a.substring(a.lastIndexOf('@') + 1)).orElse(null));
+                        s.setString(5, userId.address().map(a -> Wkd.hash(a.substring(0, a.lastIndexOf('@')))).orElse(null));
+                        s.setObject(6, userId.publishedAt().map(Jdbc::utc).orElse(null));
                         s.addBatch();
                     }
                     s.executeBatch();

@@ -48,7 +48,13 @@ public enum ConfigKey {
     ESCROW_APPROVALS("letterlock.escrow.recovery.approvals", "2", "M: approvals by distinct recovery agents (never the requester) that release a recovery."),
     ESCROW_AGENTS("letterlock.escrow.recovery.agents", "3", "N: recovery-agent accounts that must exist before a recovery can be requested (at least M)."),
     ESCROW_RECOVERY_EXPIRY("letterlock.escrow.recovery.expiry", "72h", "A recovery request not approved within this time expires."),
-    ESCROW_DOWNLOAD_WINDOW("letterlock.escrow.recovery.download-window", "24h", "A released recovery not downloaded within this time expires.");
+    ESCROW_DOWNLOAD_WINDOW("letterlock.escrow.recovery.download-window", "24h", "A released recovery not downloaded within this time expires."),
+    KEYSERVER_HKP_PORT("letterlock.keyserver.hkp.port", "11371", "Port of the HKP listener (gpg's hkp://host); 0: none (HKP stays at /pks on the HTTP port)."),
+    KEYSERVER_HKP_ADDRESS("letterlock.keyserver.hkp.address", "127.0.0.1", "Address the HKP listener binds to."),
+    KEYSERVER_MAX_KEY_BYTES("letterlock.keyserver.max-key-bytes", "1048576", "Largest key upload accepted, in bytes (a flooded key is refused before it is parsed)."),
+    KEYSERVER_MAX_USER_IDS("letterlock.keyserver.max-user-ids", "100", "User IDs kept per key."),
+    KEYSERVER_MAX_SUBKEYS("letterlock.keyserver.max-subkeys", "50", "Subkeys kept per key."),
+    KEYSERVER_MAX_USER_ATTRIBUTES("letterlock.keyserver.max-user-attributes", "0", "User attributes (photo IDs) kept per key; 0 strips them.");
 
     private final String key;
     private final String defaultValue;

@@ -43,6 +43,7 @@ public final class LetterlockConfig {
     private final String initialAdmin;
     private final CaSettings ca;
     private final EscrowSettings escrow;
+    private final KeyserverSettings keyserver;
 
     private LetterlockConfig(Reader r) {
         dataDir = r.path(ConfigKey.DATA_DIR);
@@ -90,6 +91,9 @@ public final class LetterlockConfig {
         initialAdmin = r.text(ConfigKey.ADMIN_INITIAL_NAME).orElse("admin");
         ca = readCa(r, publicUrl);
         escrow = readEscrow(r);
+        keyserver = new KeyserverSettings(r.integer(ConfigKey.KEYSERVER_HKP_PORT, 0, 65535), r.text(ConfigKey.KEYSERVER_HKP_ADDRESS).orElse("127.0.0.1"),
+                r.integer(ConfigKey.KEYSERVER_MAX_KEY_BYTES, 1024, 64 * 1024 * 1024), r.integer(ConfigKey.KEYSERVER_MAX_USER_IDS, 1, 10_000),
+                r.integer(ConfigKey.KEYSERVER_MAX_SUBKEYS, 0, 10_000), r.integer(ConfigKey.KEYSERVER_MAX_USER_ATTRIBUTES, 0, 100));
         r.failIfProblems();
     }
 
@@ -267,6 +271,10 @@ public final class LetterlockConfig {
 
     public EscrowSettings escrow() {
         return escrow;
+    }
+
+    public KeyserverSettings keyserver() {
+        return keyserver;
     }
 
     /** Reads typed values and collects problems instead of stopping at the first. */

@@ -80,7 +80,7 @@ public class IdentityResource {
     @Public
     public String verifyForm(@FormParam("token") String token) {
         MailboxIdentity identity = runtime.platform().identities().verify(token);
-        return page("Address confirmed", "<p>" + escape(identity.address()) + " is confirmed. You can close this page.</p>");
+        return HtmlPages.page("Address confirmed", "<p>" + HtmlPages.escape(identity.address()) + " is confirmed. You can close this page.</p>");
     }
 
     @GET
@@ -88,16 +88,6 @@ public class IdentityResource {
     @Produces(MediaType.TEXT_HTML)
     @Public
     public String confirmationPage(@QueryParam("token") String token) {
-        String value = token == null ? "" : escape(token);
-        return page("Confirm your address", "<form method=\"post\" action=\"verify\"><input type=\"hidden\" name=\"token\" value=\"" + value
-                + "\"><button type=\"submit\">Confirm my address</button></form>");
-    }
-
-    private static String page(String title, String body) {
-        return "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>" + title + " - Letterlock</title><h1>" + title + "</h1>" + body + "</html>";
-    }
-
-    private static String escape(String text) {
-        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+        return HtmlPages.confirmation("Confirm your address", "verify", token, "Confirm my address");
     }
 }

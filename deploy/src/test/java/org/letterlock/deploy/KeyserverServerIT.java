@@ -1,0 +1,134 @@
+package org.letterlock.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * The keyserver in the running server (PostgreSQL): gpg sends a key to the HKP port, the owner follows the mailed link
+ * (the page, then its button's POST), and a fresh gpg receives it over HKP, VKS and WKD; bad requests get precise
+ * answers.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class KeyserverServerIT {
+    private static final String MAILBOX = "dora@example.org";
+
+    private PostgresServer server;
+    private Path work;
+    private String fingerprint;
+
+    @BeforeAll
+    void start() throws Exception {
+        server = PostgresServer.start("keyserver-pg", Map.of());
+        work = server.launcher.dataDir.resolveSibling("keyserver-pg-work");
+        LauncherProcess.deleteRecursively(work);
+        Files.createDirectories(work);
+    }
+
+    @AfterAll
+    void stop() throws Exception {
+        if (server != null) {
+            server.stop();
+        }
+    }
+
+    private Shell.Run gpg(String home, String... arguments) throws Exception {
+        Path dir = work.resolve(home);
+        if (!Files.isDirectory(dir)) {
+            Files.createDirectories(dir);
+            Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        }
+        String[] command = new String[arguments.length + 7];
+        System.arraycopy(new String[] {"gpg", "--homedir", dir.toString(), "--batch", "--pinentry-mode", "loopback", "--passphrase="}, 0, command, 0, 7);
+        System.arraycopy(arguments, 0, command, 7, arguments.length);
+        return Shell.run(work, command);
+    }
+
+    private String hkp() {
+        return "hkp://127.0.0.1:" + server.launcher.hkpPort;
+    }
+
+    @Test
+    @Order(1)
+    void gpgSendsAKeyToTheHkpPortAndTheOwnerPublishesItFromTheMailedLink() throws Exception {
+        assertThat(gpg("dora", "--quick-gen-key", "Dora <" + MAILBOX + ">", "ed25519", "sign", "0").exit()).isZero();
+        fingerprint = gpg("dora", "--with-colons", "--list-keys", MAILBOX).output().lines().filter(l -> l.startsWith("fpr:")).findFirst().orElseThrow().split(":")[9];
+        Shell.Run sent = gpg("dora", "--keyserver", hkp(), "--send-keys", fingerprint);
+        assertThat(sent.exit()).as(sent.output()).isZero();
+        String token = server.newestToken(MAILBOX);
+        HttpResponse<String> page = server.call("GET", "/api/keyserver/verify?token=" + token, null, null, null, null);
+        assertThat(page.statusCode()).isEqualTo(200);
+        assertThat(page.body()).contains("<form method=\"post\"").contains(token);
+        HttpResponse<String> published = server.call("POST", "/api/keyserver/verify", null, null, "application/x-www-form-urlencoded", "token=" + token);
+        assertThat(published.statusCode()).as(published.body()).isEqualTo(200);
+        assertThat(published.body()).contains(fingerprint);
+        HttpResponse<String> again = server.call("POST", "/api/keyserver/verify", null, null, "application/json", "{\"token\":\"" + token + "\"}");
+        assertThat(again.statusCode()).isEqualTo(404);
+        assertThat(again.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+    }
+
+    @Test
+    @Order(2)
+    void aFreshGpgReceivesItOverHkpVksAndWkd() throws Exception {
+        Shell.Run received = gpg("erin", "--keyserver", hkp(), "--recv-keys", fingerprint);
+        assertThat(received.exit()).as(received.output()).isZero();
+        assertThat(received.output()).contains("imported: 1");
+
+        HttpResponse<String> vks = server.call("GET", "/vks/v1/by-email/" + MAILBOX, null, null, null, null);
+        assertThat(vks.statusCode()).isEqualTo(200);
+        assertThat(vks.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).startsWith("application/pgp-keys"));
+        Files.writeString(work.resolve("vks.asc"), vks.body());
+        Shell.Run fromVks = gpg("frank", "--import", work.resolve("vks.asc").toString());
+        assertThat(fromVks.output()).contains("imported: 1");
+
+        Shell.Run hash = Shell.run(work, "/usr/lib/gnupg/gpg-wks-client", "--print-wkd-hash", MAILBOX);
+        String wkdHash = hash.output().trim().split(" ")[0];
+        HttpResponse<byte[]> wkd = server.callBytes("GET", "/.well-known/openpgpkey/example.org/hu/" + wkdHash + "?l=dora", null, null, null, null, null);
+        assertThat(wkd.statusCode()).isEqualTo(200);
+        Files.write(work.resolve("wkd.pgp"), wkd.body());
+        Shell.Run fromWkd = gpg("grace", "--import", work.resolve("wkd.pgp").toString());
+        assertThat(fromWkd.output()).contains("imported: 1").contains(MAILBOX);
+        assertThat(server.call("GET", "/.well-known/openpgpkey/example.org/policy", null, null, null, null).statusCode()).isEqualTo(200);
+
+        HttpResponse<String> index = server.call("GET", "/pks/lookup?op=index&options=mr&search=" + MAILBOX, null, null, null, null);
+        assertThat(index.body()).startsWith("info:1:1").contains("pub:" + fingerprint);
+        for (String dir : new String[] {"erin", "frank", "grace", "dora"}) {
+            Shell.run(work, "gpgconf", "--homedir", work.resolve(dir).toString(), "--kill", "all");
+        }
+    }
+
+    @Test
+    @Order(3)
+    void badRequestsGetPreciseAnswers() throws Exception {
+        String[][] cases = {
+                {"GET", "/vks/v1/by-fingerprint/not-hex", "400"},
+                {"GET", "/vks/v1/by-keyid/0123456789ABCDEF", "404"},
+                {"GET", "/vks/v1/by-email/nobody@example.org", "404"},
+                {"GET", "/.well-known/openpgpkey/example.org/hu/notzbase32!", "404"},
+                {"GET", "/.well-known/openpgpkey/example.org/hu/" + "y".repeat(32), "404"},
+                {"GET", "/pks/lookup?op=get&search=0x1234ABCD", "400"},
+                {"GET", "/pks/lookup?op=get", "400"},
+                {"POST", "/pks/add", "415"}};
+        for (String[] bad : cases) {
+            HttpResponse<String> answer = server.call(bad[0], bad[1], null, null, null, null);
+            assertThat(answer.statusCode()).as(bad[0] + " " + bad[1] + ": " + answer.body()).isEqualTo(Integer.parseInt(bad[2]));
+        }
+        HttpResponse<String> notJson = server.call("POST", "/vks/v1/upload", null, null, "application/json", "{not json");
+        assertThat(notJson.statusCode()).isEqualTo(400);
+        assertThat(notJson.body()).contains("\"error\"");
+        HttpResponse<String> garbage = server.call("POST", "/vks/v1/upload", null, null, "application/json", "{\"keytext\":\"hello\"}");
+        assertThat(garbage.statusCode()).isEqualTo(400);
+        assertThat(garbage.body()).contains("\"error\"");
+    }
+}

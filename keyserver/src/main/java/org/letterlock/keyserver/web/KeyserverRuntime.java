@@ -1,0 +1,72 @@
+package org.letterlock.keyserver.web;
+
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.logging.Logger;
+import org.letterlock.keyserver.KeyLimits;
+import org.letterlock.keyserver.Keyserver;
+import org.letterlock.keyserver.store.JdbcKeyserverStore;
+import org.letterlock.platform.config.KeyserverSettings;
+import org.letterlock.platform.error.ErrorType;
+import org.letterlock.platform.error.LetterlockException;
+import org.letterlock.platform.runtime.Letterlock;
+import org.letterlock.platform.web.PlatformRuntime;
+import org.letterlock.platform.web.PlatformStarted;
+
+/** Starts the keyserver and its HKP listener on the started platform; a listener that cannot bind stops the server with one message. */
+@ApplicationScoped
+public class KeyserverRuntime {
+    private static final Logger LOG = Logger.getLogger(KeyserverRuntime.class.getName());
+
+    @Inject
+    PlatformRuntime platformRuntime;
+
+    private volatile Keyserver keyserver;
+    private volatile HkpProtocol hkp;
+    private volatile HkpListener listener;
+
+    void onPlatformStarted(@Observes PlatformStarted event) {
+        Letterlock platform = event.platform();
+        KeyserverSettings settings = platform.config().keyserver();
+        Keyserver started = new Keyserver(new JdbcKeyserverStore(platform.database().dataSource()), platform.mail(), platform.auditLog(), platform.clock(),
+                platform.config().publicUrl(), new KeyLimits(settings.maxKeyBytes(), settings.maxUserIds(), settings.maxSubkeys(), settings.maxUserAttributes(),
+                KeyLimits.DEFAULT.maxSelfSignatures()), platform.config().verificationTokenTtl());
+        keyserver = started;
+        hkp = new HkpProtocol(started);
+        if (settings.hkpPort() > 0) {
+            try {
+                listener = HkpListener.start(new InetSocketAddress(settings.hkpAddress(), settings.hkpPort()), this::hkp);
+                LOG.info("HKP listener on " + listener.address());
+            } catch (IOException e) {
+                platformRuntime.fail("keyserver: the HKP listener cannot listen on " + settings.hkpAddress() + ":" + settings.hkpPort()
+                        + " (letterlock.keyserver.hkp.port; 0 turns it off): " + e.getMessage(), null);
+            }
+        }
+    }
+
+    public Keyserver keyserver() {
+        Keyserver running = keyserver;
+        if (running == null) {
+            throw new LetterlockException(ErrorType.UNAVAILABLE, "the keyserver is not started");
+        }
+        return running;
+    }
+
+    public HkpProtocol hkp() {
+        keyserver();
+        return hkp;
+    }
+
+    @PreDestroy
+    void stop() {
+        HkpListener running = listener;
+        listener = null;
+        if (running != null) {
+            running.close();
+        }
+    }
+}
