@@ -139,7 +139,8 @@ class ServerIT {
                 new Endpoint("GET", "/api/escrow/recoveries", EnumSet.of(Role.MAILBOX_OWNER, Role.RA_OFFICER, Role.RECOVERY_AGENT, Role.AUDITOR), null),
                 new Endpoint("POST", "/api/escrow/recoveries/no-such-id/approve", EnumSet.of(Role.RECOVERY_AGENT), "{}"),
                 new Endpoint("POST", "/api/escrow/recoveries/no-such-id/deny", EnumSet.of(Role.RECOVERY_AGENT), "{}"),
-                new Endpoint("POST", "/api/escrow/recoveries/no-such-id/download", EnumSet.of(Role.MAILBOX_OWNER, Role.RA_OFFICER, Role.RECOVERY_AGENT), "{}"));
+                new Endpoint("POST", "/api/escrow/recoveries/no-such-id/download", EnumSet.of(Role.MAILBOX_OWNER, Role.RA_OFFICER, Role.RECOVERY_AGENT), "{}"),
+                new Endpoint("POST", "/api/keyserver/keys/" + "0".repeat(40) + "/delete", EnumSet.of(Role.CA_ADMIN), "{}"));
     }
 
     @Test

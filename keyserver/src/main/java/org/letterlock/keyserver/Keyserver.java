@@ -38,6 +38,7 @@ public final class Keyserver {
     static final Duration MAIL_INTERVAL = Duration.ofMinutes(10);
     /** And at most this many per address per day. */
     static final int MAILS_PER_DAY = 5;
+    static final int UPLOADS_PER_HOUR = 60;
 
     private final KeyserverStore store;
     private final MailSender mail;
@@ -46,6 +47,7 @@ public final class Keyserver {
     private final URI publicUrl;
     private final KeyLimits limits;
     private final Duration tokenTtl;
+    private final UploadLimiter uploads = new UploadLimiter(UPLOADS_PER_HOUR, Duration.ofHours(1));
 
     /** What an upload did to one key: its fingerprint, and per user ID whether it is published, waiting for mail, or without an address. */
     public record Uploaded(String fingerprint, Map<String, Status> userIds, CleanedKey cleaned) {
@@ -63,8 +65,15 @@ public final class Keyserver {
         this.tokenTtl = tokenTtl;
     }
 
-    /** Cleans and stores every key in {@code data}; mails a verification link to each address not yet published (rate-limited). */
-    public List<Uploaded> upload(byte[] data) {
+    /**
+     * Cleans and stores every key in {@code data}; mails a verification link to each address not yet published
+     * (rate-limited). {@code source} (the client's address) is limited to {@value #UPLOADS_PER_HOUR} uploads an hour.
+     */
+    public List<Uploaded> upload(byte[] data, String source) {
+        if (!uploads.allow(source, clock.instant())) {
+            throw audit.refusal("keyserver.upload", "source:" + source, ErrorType.TOO_MANY_REQUESTS, "more than " + UPLOADS_PER_HOUR
+                    + " uploads from " + source + " in the last hour; try again later");
+        }
         List<PGPPublicKeyRing> keys;
         try {
             keys = OpenPgpKeys.read(data, limits);
@@ -81,6 +90,9 @@ public final class Keyserver {
     private Uploaded store(PGPPublicKeyRing uploaded) {
         CleanedKey cleaned = OpenPgpKeys.clean(uploaded, limits);
         String fingerprint = OpenPgpKeys.fingerprint(cleaned.key().getPublicKey());
+        if (store.blocked(fingerprint)) {
+            throw audit.refusal("keyserver.upload", "key:" + fingerprint, ErrorType.FORBIDDEN, "key " + fingerprint + " is blocked on this keyserver");
+        }
         Optional<StoredKey> existing = store.byFingerprint(fingerprint).filter(k -> k.fingerprint().equals(fingerprint));
         PGPPublicKeyRing merged = cleaned.key();
         if (existing.isPresent()) {
@@ -117,40 +129,87 @@ public final class Keyserver {
 
     /** Mails a verification link for {@code address} on the key, unless one went out recently; false when held back. */
     public boolean requestVerification(String fingerprint, String address) {
+        return mailToken(KeyserverStore.Purpose.PUBLISH, Optional.of(fingerprint), address, "Publish your OpenPGP key for " + address,
+                "Someone uploaded the OpenPGP key " + fingerprint + " with your address " + address + ".\nTo make it findable by your address, open this link",
+                "If this was not you, ignore this mail: nothing is published without it.", "/api/keyserver/verify");
+    }
+
+    /** Mails the owner of {@code address} a link that takes all their user IDs off the published keys (rate-limited like verification). */
+    public boolean requestUnpublish(String address) {
+        String normalised = MailAddress.normalise(address);
+        return mailToken(KeyserverStore.Purpose.UNPUBLISH, Optional.empty(), normalised, "Remove your address from the keyserver",
+                "Someone asked to stop publishing OpenPGP keys under your address " + normalised + ".\nTo remove it from every key here, open this link",
+                "If this was not you, ignore this mail: nothing changes without it.", "/api/keyserver/unpublish");
+    }
+
+    private boolean mailToken(KeyserverStore.Purpose purpose, Optional<String> fingerprint, String address, String subject, String text, String footer, String path) {
         Instant now = clock.instant();
+        String action = purpose == KeyserverStore.Purpose.PUBLISH ? "keyserver.verify.mail" : "keyserver.unpublish.mail";
         if (store.tokensSince(address, now.minus(MAIL_INTERVAL)) > 0 || store.tokensSince(address, now.minus(Duration.ofDays(1))) >= MAILS_PER_DAY) {
-            audit.record("keyserver.verify.mail", "mailbox:" + address, Outcome.DENIED, "rate limit: a verification mail went out recently");
+            audit.record(action, "mailbox:" + address, Outcome.DENIED, "rate limit: a mail went out to this address recently");
             return false;
         }
         byte[] random = new byte[24];
         RANDOM.nextBytes(random);
         String token = Base64.getUrlEncoder().withoutPadding().encodeToString(random);
-        store.insertToken(Sha256.hex(token), fingerprint, address, now, now.plus(tokenTtl));
-        String link = publicUrl.toString().replaceAll("/+$", "") + "/api/keyserver/verify?token=" + token;
+        store.insertToken(Sha256.hex(token), purpose, fingerprint, address, now, now.plus(tokenTtl));
+        String link = publicUrl.toString().replaceAll("/+$", "") + path + "?token=" + token;
         try {
-            mail.send(address, "Publish your OpenPGP key for " + address, "Someone uploaded the OpenPGP key " + fingerprint + " with your address " + address
-                    + ".\nTo make it findable by your address, open this link within " + tokenTtl.toHours() + " hours:\n\n" + link
-                    + "\n\nIf this was not you, ignore this mail: nothing is published without it.\n");
+            mail.send(address, subject, text + " within " + tokenTtl.toHours() + " hours:\n\n" + link + "\n\n" + footer + "\n");
         } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "could not send the verification mail to " + address, e);
+            LOG.log(Level.WARNING, "could not send the keyserver mail to " + address, e);
         }
-        audit.record("keyserver.verify.mail", "mailbox:" + address, Outcome.ALLOWED, "key " + fingerprint);
+        audit.record(action, "mailbox:" + address, Outcome.ALLOWED, fingerprint.map(f -> "key " + f).orElse("all keys"));
         return true;
     }
 
     /** Publishes the user IDs of the token's address on its key. */
     public StoredKey verify(String token) {
         Instant now = clock.instant();
-        KeyserverStore.Token used = store.useToken(Sha256.hex(token == null ? "" : token), now)
+        KeyserverStore.Token used = store.useToken(Sha256.hex(token == null ? "" : token), KeyserverStore.Purpose.PUBLISH, now)
                 .orElseThrow(() -> audit.refusal("keyserver.verify", "token", ErrorType.NOT_FOUND, "this verification link is unknown, used or expired"));
-        StoredKey key = store.byFingerprint(used.keyFingerprint()).orElseThrow(() -> new LetterlockException(ErrorType.GONE, "the key was deleted"));
-        List<StoredKey.UserId> userIds = key.userIds().stream().map(u -> u.address().equals(Optional.of(used.address())) && !u.published()
-                ? new StoredKey.UserId(u.text(), u.address(), Optional.of(now)) : u).toList();
-        PGPPublicKeyRing full = OpenPgpKeys.read(key.fullKey(), KeyLimits.UNLIMITED).get(0);
-        StoredKey published = record(full, userIds, key.uploadedAt(), now);
-        store.save(published);
+        StoredKey key = used.keyFingerprint().flatMap(store::byFingerprint).orElseThrow(() -> new LetterlockException(ErrorType.GONE, "the key was deleted"));
+        StoredKey published = republish(key, u -> u.address().equals(Optional.of(used.address())) && !u.published()
+                ? new StoredKey.UserId(u.text(), u.address(), Optional.of(now)) : u, now);
         audit.record("keyserver.verify", "key:" + key.fingerprint(), Outcome.ALLOWED, "published mailbox:" + used.address());
         return published;
+    }
+
+    /** Takes the token's address off every key that publishes it; returns the keys changed. */
+    public List<StoredKey> unpublish(String token) {
+        Instant now = clock.instant();
+        KeyserverStore.Token used = store.useToken(Sha256.hex(token == null ? "" : token), KeyserverStore.Purpose.UNPUBLISH, now)
+                .orElseThrow(() -> audit.refusal("keyserver.unpublish", "token", ErrorType.NOT_FOUND, "this link is unknown, used or expired"));
+        List<StoredKey> changed = new ArrayList<>();
+        for (StoredKey key : store.byAddress(used.address())) {
+            changed.add(republish(key, u -> u.address().equals(Optional.of(used.address())) ? new StoredKey.UserId(u.text(), u.address(), Optional.empty()) : u, now));
+            audit.record("keyserver.unpublish", "key:" + key.fingerprint(), Outcome.ALLOWED, "unpublished mailbox:" + used.address());
+        }
+        return changed;
+    }
+
+    private StoredKey republish(StoredKey key, java.util.function.UnaryOperator<StoredKey.UserId> change, Instant now) {
+        List<StoredKey.UserId> userIds = key.userIds().stream().map(change).toList();
+        StoredKey updated = record(OpenPgpKeys.read(key.fullKey(), KeyLimits.UNLIMITED).get(0), userIds, key.uploadedAt(), now);
+        store.save(updated);
+        return updated;
+    }
+
+    /** An administrator's removal; with {@code block}, the fingerprint can never be uploaded again. */
+    public void delete(String fingerprint, boolean block, String reason, String by) {
+        String wanted = fingerprint.trim().replaceFirst("^(?i)0x", "").toUpperCase(Locale.ROOT);
+        if (!wanted.matches("[0-9A-F]{40}|[0-9A-F]{64}")) {
+            throw audit.refusal("keyserver.delete", "key:" + fingerprint, ErrorType.BAD_REQUEST, "name the key by its fingerprint (40 or 64 hex digits)");
+        }
+        boolean deleted = store.delete(wanted);
+        if (block) {
+            store.block(wanted, by, reason == null || reason.isBlank() ? "(no reason given)" : reason.strip(), clock.instant());
+        }
+        if (!deleted && !block) {
+            throw audit.refusal("keyserver.delete", "key:" + wanted, ErrorType.NOT_FOUND, "no key " + wanted);
+        }
+        audit.record(block ? "keyserver.block" : "keyserver.delete", "key:" + wanted, Outcome.ALLOWED, (deleted ? "deleted" : "not stored") + (reason == null ? ""
+                : ": " + reason));
     }
 
     private static StoredKey record(PGPPublicKeyRing full, List<StoredKey.UserId> userIds, Instant uploadedAt, Instant now) {

@@ -25,13 +25,26 @@ public interface KeyserverStore {
     /** Inserts or replaces the key with its subkeys and user IDs, in one transaction. */
     void save(StoredKey key);
 
-    record Token(String keyFingerprint, String address) {
+    enum Purpose { PUBLISH, UNPUBLISH }
+
+    /** What a used token was for: publishing one key's user IDs for the address (key present), or unpublishing all of them. */
+    record Token(Purpose purpose, Optional<String> keyFingerprint, String address) {
     }
 
-    void insertToken(String tokenHash, String keyFingerprint, String address, Instant createdAt, Instant expiresAt);
+    void insertToken(String tokenHash, Purpose purpose, Optional<String> keyFingerprint, String address, Instant createdAt, Instant expiresAt);
 
-    /** Marks the token used if it is unused and unexpired at {@code now}; empty otherwise. */
-    Optional<Token> useToken(String tokenHash, Instant now);
+    /** Marks the token used if it is for {@code purpose}, unused and unexpired at {@code now}; empty otherwise. */
+    Optional<Token> useToken(String tokenHash, Purpose purpose, Instant now);
+
+    /** Every key with a user ID for the address, published or not. */
+    List<StoredKey> byAddress(String address);
+
+    /** Deletes the key; false if there was none. */
+    boolean delete(String fingerprint);
+
+    void block(String fingerprint, String by, String reason, Instant at);
+
+    boolean blocked(String fingerprint);
 
     /** Verification mails sent to the address since {@code since}. */
     int tokensSince(String address, Instant since);

@@ -37,13 +37,23 @@ CREATE TABLE keyserver_user_id (
 CREATE INDEX keyserver_user_id_address ON keyserver_user_id (address);
 CREATE INDEX keyserver_user_id_wkd ON keyserver_user_id (domain, wkd_hash);
 
--- Single-use verification tokens, stored as SHA-256 hashes.
+-- Single-use tokens mailed to an address, stored as SHA-256 hashes: PUBLISH (one key's user IDs for the address) or
+-- UNPUBLISH (every key's user IDs for the address; no key named).
 CREATE TABLE keyserver_token (
     token_hash      VARCHAR(64) PRIMARY KEY,
-    key_fingerprint VARCHAR(64) NOT NULL REFERENCES keyserver_key (fingerprint) ON DELETE CASCADE,
+    purpose         VARCHAR(10) NOT NULL,
+    key_fingerprint VARCHAR(64) REFERENCES keyserver_key (fingerprint) ON DELETE CASCADE,
     address         VARCHAR(320) NOT NULL,
     created_at      TIMESTAMP WITH TIME ZONE NOT NULL,
     expires_at      TIMESTAMP WITH TIME ZONE NOT NULL,
     used_at         TIMESTAMP WITH TIME ZONE
 );
 CREATE INDEX keyserver_token_address ON keyserver_token (address, created_at);
+
+-- Fingerprints an administrator blocked: never stored or served again.
+CREATE TABLE keyserver_blocked (
+    fingerprint  VARCHAR(64) PRIMARY KEY,
+    blocked_by   VARCHAR(320) NOT NULL,
+    blocked_at   TIMESTAMP WITH TIME ZONE NOT NULL,
+    reason       VARCHAR(1000) NOT NULL
+);

@@ -93,7 +93,7 @@ class HkpWithGpgTest {
     void theMachineReadableIndexIsWhatGpgParses() throws Exception {
         Gpg alice = new Gpg(work.resolve("alice"));
         String fingerprint = alice.generate("Alice Example: \"the first\" <alice@example.org>");
-        keyserver.upload(alice.export(fingerprint));
+        keyserver.upload(alice.export(fingerprint), "127.0.0.1");
         keyserver.verify(Outbox.verificationToken(dataDir, "alice@example.org"));
         HttpClient http = HttpClient.newHttpClient();
         String base = "http://127.0.0.1:" + listener.address().getPort();

@@ -174,28 +174,58 @@ public final class JdbcKeyserverStore implements KeyserverStore {
     }
 
     @Override
-    public void insertToken(String tokenHash, String keyFingerprint, String address, Instant createdAt, Instant expiresAt) {
-        jdbc.update("INSERT INTO keyserver_token (token_hash, key_fingerprint, address, created_at, expires_at) VALUES (?, ?, ?, ?, ?)", s -> {
+    public void insertToken(String tokenHash, Purpose purpose, Optional<String> keyFingerprint, String address, Instant createdAt, Instant expiresAt) {
+        jdbc.update("INSERT INTO keyserver_token (token_hash, purpose, key_fingerprint, address, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)", s -> {
             s.setString(1, tokenHash);
-            s.setString(2, keyFingerprint);
-            s.setString(3, address);
-            s.setObject(4, Jdbc.utc(createdAt));
-            s.setObject(5, Jdbc.utc(expiresAt));
+            s.setString(2, purpose.name());
+            s.setString(3, keyFingerprint.orElse(null));
+            s.setString(4, address);
+            s.setObject(5, Jdbc.utc(createdAt));
+            s.setObject(6, Jdbc.utc(expiresAt));
         });
     }
 
     @Override
-    public Optional<Token> useToken(String tokenHash, Instant now) {
-        int used = jdbc.update("UPDATE keyserver_token SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?", s -> {
+    public List<StoredKey> byAddress(String address) {
+        return withParts(jdbc.query("SELECT " + KEY_COLUMNS + " FROM keyserver_key k WHERE k.fingerprint IN (SELECT key_fingerprint FROM keyserver_user_id "
+                + "WHERE address = ?)", s -> s.setString(1, address), JdbcKeyserverStore::key));
+    }
+
+    @Override
+    public boolean delete(String fingerprint) {
+        return jdbc.update("DELETE FROM keyserver_key WHERE fingerprint = ?", s -> s.setString(1, fingerprint)) == 1;
+    }
+
+    @Override
+    public void block(String fingerprint, String by, String reason, Instant at) {
+        jdbc.update("INSERT INTO keyserver_blocked (fingerprint, blocked_by, blocked_at, reason) SELECT ?, ?, ?, ? WHERE NOT EXISTS "
+                + "(SELECT 1 FROM keyserver_blocked WHERE fingerprint = ?)", s -> {
+                    s.setString(1, fingerprint);
+                    s.setString(2, by);
+                    s.setObject(3, Jdbc.utc(at));
+                    s.setString(4, reason);
+                    s.setString(5, fingerprint);
+                });
+    }
+
+    @Override
+    public boolean blocked(String fingerprint) {
+        return !jdbc.query("SELECT 1 FROM keyserver_blocked WHERE fingerprint = ?", s -> s.setString(1, fingerprint), r -> r.getInt(1)).isEmpty();
+    }
+
+    @Override
+    public Optional<Token> useToken(String tokenHash, Purpose purpose, Instant now) {
+        int used = jdbc.update("UPDATE keyserver_token SET used_at = ? WHERE token_hash = ? AND purpose = ? AND used_at IS NULL AND expires_at > ?", s -> {
             s.setObject(1, Jdbc.utc(now));
             s.setString(2, tokenHash);
-            s.setObject(3, Jdbc.utc(now));
+            s.setString(3, purpose.name());
+            s.setObject(4, Jdbc.utc(now));
         });
         if (used != 1) {
             return Optional.empty();
         }
-        return jdbc.query("SELECT key_fingerprint, address FROM keyserver_token WHERE token_hash = ?", s -> s.setString(1, tokenHash),
-                r -> new Token(r.getString(1), r.getString(2))).stream().findFirst();
+        return jdbc.query("SELECT purpose, key_fingerprint, address FROM keyserver_token WHERE token_hash = ?", s -> s.setString(1, tokenHash),
+                r -> new Token(Purpose.valueOf(r.getString(1)), Optional.ofNullable(r.getString(2)), r.getString(3))).stream().findFirst();
     }
 
     @Override

@@ -38,7 +38,8 @@ public final class HkpListener implements AutoCloseable {
                 body = in.readNBytes(4 * KeyLimits.DEFAULT.maxBytes());
             }
             HkpProtocol.Answer answer = protocol.get().handle(exchange.getRequestMethod(), exchange.getRequestURI().getRawPath(),
-                    exchange.getRequestURI().getRawQuery(), exchange.getRequestHeaders().getFirst("Content-Type"), body);
+                    exchange.getRequestURI().getRawQuery(), exchange.getRequestHeaders().getFirst("Content-Type"), body,
+                    exchange.getRemoteAddress().getAddress().getHostAddress());
             exchange.getResponseHeaders().set("Content-Type", answer.contentType());
             boolean head = exchange.getRequestMethod().equals("HEAD");
             exchange.sendResponseHeaders(answer.status(), head ? -1 : answer.body().length);

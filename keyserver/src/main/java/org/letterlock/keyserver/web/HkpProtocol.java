@@ -39,8 +39,8 @@ public final class HkpProtocol {
         this.keyserver = keyserver;
     }
 
-    /** {@code path} starts at {@code /pks}; {@code rawQuery} is as received (percent-encoded). */
-    public Answer handle(String method, String path, String rawQuery, String contentType, byte[] body) {
+    /** {@code path} starts at {@code /pks}; {@code rawQuery} is as received (percent-encoded); {@code source} is the client's address. */
+    public Answer handle(String method, String path, String rawQuery, String contentType, byte[] body, String source) {
         try {
             if (path.equals("/pks/lookup")) {
                 if (!method.equals("GET") && !method.equals("HEAD")) {
@@ -52,7 +52,7 @@ public final class HkpProtocol {
                 if (!method.equals("POST")) {
                     return Answer.text(405, "use POST for /pks/add");
                 }
-                return add(contentType, body);
+                return add(contentType, body, source);
             }
             return Answer.text(404, "HKP serves /pks/lookup and /pks/add");
         } catch (LetterlockException e) {
@@ -136,7 +136,7 @@ public final class HkpProtocol {
         return out.toString();
     }
 
-    private Answer add(String contentType, byte[] body) {
+    private Answer add(String contentType, byte[] body, String source) {
         if (contentType == null || !contentType.toLowerCase(Locale.ROOT).startsWith("application/x-www-form-urlencoded")) {
             return Answer.text(415, "send keytext= as application/x-www-form-urlencoded");
         }
@@ -144,7 +144,7 @@ public final class HkpProtocol {
         if (keytext == null || keytext.isBlank()) {
             return Answer.text(400, "missing keytext=");
         }
-        List<Keyserver.Uploaded> uploaded = keyserver.upload(keytext.getBytes(StandardCharsets.UTF_8));
+        List<Keyserver.Uploaded> uploaded = keyserver.upload(keytext.getBytes(StandardCharsets.UTF_8), source);
         StringBuilder out = new StringBuilder();
         for (Keyserver.Uploaded key : uploaded) {
             out.append("key ").append(key.fingerprint()).append(": stored");

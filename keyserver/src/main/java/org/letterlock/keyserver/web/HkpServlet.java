@@ -25,7 +25,7 @@ public class HkpServlet extends HttpServlet {
         HkpProtocol.Answer answer;
         try {
             answer = runtime.hkp().handle(request.getMethod(), request.getRequestURI().substring(request.getContextPath().length()), request.getQueryString(),
-                    request.getContentType(), body);
+                    request.getContentType(), body, request.getRemoteAddr());
         } catch (LetterlockException e) {
             answer = HkpProtocol.Answer.text(e.type().status(), e.getMessage());
         }

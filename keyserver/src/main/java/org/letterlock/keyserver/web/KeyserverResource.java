@@ -9,17 +9,24 @@ import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.SecurityContext;
 import java.util.List;
+import java.util.Map;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import org.letterlock.keyserver.StoredKey;
 import org.letterlock.platform.error.ErrorType;
 import org.letterlock.platform.error.LetterlockException;
+import org.letterlock.platform.identity.Role;
+import org.letterlock.platform.web.Allow;
 import org.letterlock.platform.web.HtmlPages;
 import org.letterlock.platform.web.Public;
 
-/** The link mailed for each address of an uploaded key: it publishes that address's user IDs. */
+/** The links mailed to addresses (publish a key's user IDs, take an address off every key) and administrators' removal of keys. */
 @Path("keyserver")
 @RequestScoped
 @Produces(MediaType.APPLICATION_JSON)
@@ -28,6 +35,9 @@ public class KeyserverResource {
 
     @Inject
     KeyserverRuntime runtime;
+
+    @Context
+    SecurityContext security;
 
     public record Verification(String token) {
     }
@@ -65,9 +75,72 @@ public class KeyserverResource {
     @Public
     @Operation(summary = "Publish the user IDs of the token's address: {token}")
     public PublishedView verify(Verification request) {
+        return PublishedView.of(runtime.keyserver().verify(token(request)));
+    }
+
+    public record UnpublishRequest(String address) {
+    }
+
+    @POST
+    @Path("unpublish")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Public
+    @Operation(summary = "Mail the address a link that takes it off every published key: {address}; 202 whether or not a key names it")
+    public Response requestUnpublish(UnpublishRequest request) {
+        if (request == null || request.address() == null) {
+            throw new LetterlockException(ErrorType.BAD_REQUEST, "send {\"address\": ...}");
+        }
+        runtime.keyserver().requestUnpublish(request.address());
+        return Response.accepted(Map.of("detail", "if keys here name this address, a link to remove it was mailed to it")).build();
+    }
+
+    @GET
+    @Path("unpublish")
+    @Produces(MediaType.TEXT_HTML)
+    @Public
+    @Operation(summary = "The page the unpublish link opens: a button")
+    public String unpublishPage(@QueryParam("token") String token) {
+        return HtmlPages.confirmation("Remove your address", "unpublish", token, "Remove my address from the keyserver");
+    }
+
+    @POST
+    @Path("unpublish")
+    @Consumes(MediaType.APPLICATION_FORM_URLENCODED)
+    @Produces(MediaType.TEXT_HTML)
+    @Public
+    @Operation(summary = "Take the token's address off every key (form post from the page)")
+    public String unpublishForm(@FormParam("token") String token) {
+        int keys = runtime.keyserver().unpublish(token).size();
+        return HtmlPages.page("Address removed", "<p>Your address is no longer published on " + keys + " key" + (keys == 1 ? "" : "s") + ".</p>");
+    }
+
+    @POST
+    @Path("unpublish/confirm")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Public
+    @Operation(summary = "Take the token's address off every key: {token}")
+    public List<PublishedView> unpublish(Verification request) {
+        return runtime.keyserver().unpublish(token(request)).stream().map(PublishedView::of).toList();
+    }
+
+    public record Removal(String reason, Boolean block) {
+    }
+
+    @POST
+    @Path("keys/{fingerprint}/delete")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Allow({Role.CA_ADMIN})
+    @Operation(summary = "Delete a key (and with block: true, refuse its fingerprint from now on): {reason, block}")
+    public Response delete(@PathParam("fingerprint") String fingerprint, Removal removal) {
+        runtime.keyserver().delete(fingerprint, removal != null && Boolean.TRUE.equals(removal.block()), removal == null ? null : removal.reason(),
+                security.getUserPrincipal().getName());
+        return Response.noContent().build();
+    }
+
+    private static String token(Verification request) {
         if (request == null || request.token() == null) {
             throw new LetterlockException(ErrorType.BAD_REQUEST, "send {\"token\": ...}");
         }
-        return PublishedView.of(runtime.keyserver().verify(request.token()));
+        return request.token();
     }
 }

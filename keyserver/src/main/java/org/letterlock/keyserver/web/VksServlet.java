@@ -97,7 +97,7 @@ public class VksServlet extends HttpServlet {
             switch (path) {
                 case "/upload" -> {
                     String keytext = text(body, "keytext").orElseThrow(() -> new IllegalArgumentException("missing keytext"));
-                    List<Keyserver.Uploaded> uploaded = runtime.keyserver().upload(keytext.getBytes(StandardCharsets.UTF_8));
+                    List<Keyserver.Uploaded> uploaded = runtime.keyserver().upload(keytext.getBytes(StandardCharsets.UTF_8), request.getRemoteAddr());
                     if (uploaded.size() != 1) {
                         error(response, 400, "upload one key at a time");
                         return;

@@ -1,0 +1,167 @@
+package org.letterlock.keyserver;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.letterlock.keyserver.store.JdbcKeyserverStore;
+import org.letterlock.platform.audit.AuditRecord;
+import org.letterlock.platform.audit.Outcome;
+import org.letterlock.platform.config.LetterlockConfig;
+import org.letterlock.platform.error.ErrorType;
+import org.letterlock.platform.error.LetterlockException;
+import org.letterlock.platform.runtime.Letterlock;
+import org.letterlock.platform.store.MovableClock;
+import org.letterlock.platform.store.Outbox;
+
+/** The keyserver's rules on every database: publish by mailed token, unpublish by mailed token, merge, revocation, block, limits. */
+public abstract class KeyserverConformance {
+    @TempDir
+    Path dataDir;
+    @TempDir
+    Path work;
+
+    protected final MovableClock clock = new MovableClock();
+    protected Letterlock platform;
+    protected Keyserver keyserver;
+    private Gpg alice;
+    private String fingerprint;
+
+    protected abstract Map<String, String> database(Path dataDir);
+
+    @BeforeEach
+    void start() throws Exception {
+        Map<String, String> settings = new HashMap<>(database(dataDir));
+        settings.put("letterlock.data-dir", dataDir.toString());
+        settings.put("letterlock.vault.type", "memory");
+        platform = Letterlock.start(LetterlockConfig.load(key -> Optional.ofNullable(settings.get(key))), clock);
+        keyserver = new Keyserver(new JdbcKeyserverStore(platform.database().dataSource()), platform.mail(), platform.auditLog(), clock,
+                URI.create("http://keys.example.org"), KeyLimits.DEFAULT, Duration.ofHours(48));
+        alice = new Gpg(work.resolve("alice"));
+        fingerprint = alice.generate("Alice <alice@example.org>");
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        if (alice != null) {
+            alice.stop();
+        }
+        if (platform != null) {
+            platform.close();
+        }
+    }
+
+    private AuditRecord lastAudit(String action) {
+        List<AuditRecord> records = platform.auditLog().read(0, 100_000).stream().filter(r -> r.event().action().equals(action)).toList();
+        assertThat(records).as(action).isNotEmpty();
+        return records.get(records.size() - 1);
+    }
+
+    private static void assertRefused(Runnable call, ErrorType type, String message) {
+        assertThatThrownBy(call::run).isInstanceOfSatisfying(LetterlockException.class, e -> {
+            assertThat(e.type()).as(e.getMessage()).isEqualTo(type);
+            assertThat(e.getMessage()).contains(message);
+        });
+    }
+
+    @Test
+    void anAddressIsPublishedByItsTokenAndTakenOffByAnother() throws Exception {
+        List<Keyserver.Uploaded> uploaded = keyserver.upload(alice.export(fingerprint), "192.0.2.1");
+        assertThat(uploaded).singleElement().satisfies(u -> assertThat(u.userIds()).containsEntry("Alice <alice@example.org>", Keyserver.Status.PENDING));
+        assertThat(keyserver.byAddress("alice@example.org")).isEmpty();
+        assertThat(keyserver.byId(fingerprint)).singleElement().satisfies(k -> assertThat(k.publishedUserIds()).isEmpty());
+
+        String token = Outbox.verificationToken(dataDir, "alice@example.org");
+        keyserver.verify(token);
+        assertThat(keyserver.byAddress("Alice@Example.org")).singleElement().satisfies(k -> assertThat(k.publishedUserIds()).hasSize(1));
+        assertRefused(() -> keyserver.verify(token), ErrorType.NOT_FOUND, "unknown, used or expired");
+
+        clock.advance(Duration.ofMinutes(11));
+        assertThat(keyserver.requestUnpublish("alice@example.org")).isTrue();
+        String unpublish = Outbox.verificationToken(dataDir, "alice@example.org");
+        assertRefused(() -> keyserver.verify(unpublish), ErrorType.NOT_FOUND, "unknown, used or expired");
+        assertThat(keyserver.unpublish(unpublish)).hasSize(1);
+        assertThat(keyserver.byAddress("alice@example.org")).isEmpty();
+        assertThat(keyserver.byId(fingerprint)).singleElement().satisfies(k -> assertThat(k.publishedUserIds()).isEmpty());
+        assertThat(lastAudit("keyserver.unpublish").event().detail()).contains("alice@example.org");
+    }
+
+    @Test
+    void verificationMailIsRateLimitedPerAddress() throws Exception {
+        keyserver.upload(alice.export(fingerprint), "192.0.2.1");
+        keyserver.upload(alice.export(fingerprint), "192.0.2.1");
+        assertThat(Outbox.mailsTo(dataDir, "alice@example.org")).hasSize(1);
+        assertThat(lastAudit("keyserver.verify.mail").event().outcome()).isEqualTo(Outcome.DENIED);
+        clock.advance(Duration.ofMinutes(11));
+        keyserver.upload(alice.export(fingerprint), "192.0.2.1");
+        assertThat(Outbox.mailsTo(dataDir, "alice@example.org")).hasSize(2);
+    }
+
+    @Test
+    void uploadsPerSourceAreLimited() throws Exception {
+        byte[] key = alice.export(fingerprint);
+        for (int i = 0; i < Keyserver.UPLOADS_PER_HOUR; i++) {
+            keyserver.upload(key, "198.51.100.7");
+        }
+        assertRefused(() -> keyserver.upload(key, "198.51.100.7"), ErrorType.TOO_MANY_REQUESTS, "uploads from 198.51.100.7");
+        assertThat(keyserver.upload(key, "198.51.100.8")).hasSize(1);
+        clock.advance(Duration.ofMinutes(61));
+        assertThat(keyserver.upload(key, "198.51.100.7")).hasSize(1);
+    }
+
+    @Test
+    void aNewSubkeyIsMergedAndARevocationIsServed() throws Exception {
+        keyserver.upload(alice.export(fingerprint), "192.0.2.1");
+        keyserver.verify(Outbox.verificationToken(dataDir, "alice@example.org"));
+        alice.ok("--quick-add-key", fingerprint, "rsa2048", "encr", "0");
+        keyserver.upload(alice.export(fingerprint), "192.0.2.1");
+        StoredKey merged = keyserver.byId(fingerprint).get(0);
+        assertThat(merged.subkeys()).hasSize(2);
+        assertThat(merged.publishedUserIds()).hasSize(1);
+
+        Path revocation = work.resolve("alice").resolve("openpgp-revocs.d").resolve(fingerprint + ".rev");
+        String certificate = Files.readString(revocation).replace(":-----BEGIN PGP PUBLIC KEY BLOCK-----", "-----BEGIN PGP PUBLIC KEY BLOCK-----");
+        Files.writeString(work.resolve("revoke.asc"), certificate);
+        alice.ok("--import", work.resolve("revoke.asc").toString());
+        keyserver.upload(alice.export(fingerprint), "192.0.2.1");
+        StoredKey revoked = keyserver.byAddress("alice@example.org").get(0);
+        assertThat(revoked.revoked()).isTrue();
+        Gpg bob = new Gpg(work.resolve("bob"));
+        Files.write(work.resolve("served.pgp"), revoked.publishedKey());
+        bob.ok("--import", work.resolve("served.pgp").toString());
+        assertThat(bob.ok("--with-colons", "--list-keys", fingerprint).output().lines().filter(l -> l.startsWith("pub:")).findFirst().orElseThrow())
+                .startsWith("pub:r:");
+        bob.stop();
+    }
+
+    @Test
+    void aBlockedFingerprintIsDeletedAndNeverStoredAgain() throws Exception {
+        keyserver.upload(alice.export(fingerprint), "192.0.2.1");
+        keyserver.delete(fingerprint, true, "abuse report 17", "carl");
+        assertThat(keyserver.byId(fingerprint)).isEmpty();
+        byte[] key = alice.export(fingerprint);
+        assertRefused(() -> keyserver.upload(key, "192.0.2.1"), ErrorType.FORBIDDEN, "is blocked");
+        assertThat(lastAudit("keyserver.block").event().detail()).contains("abuse report 17");
+        assertRefused(() -> keyserver.delete("0x1234", false, null, "carl"), ErrorType.BAD_REQUEST, "fingerprint");
+        assertRefused(() -> keyserver.delete("0".repeat(40), false, null, "carl"), ErrorType.NOT_FOUND, "no key");
+    }
+
+    @Test
+    void lookupsRefuseShortKeyIdsAndShortSearches() {
+        assertRefused(() -> keyserver.byId("0x1234ABCD"), ErrorType.BAD_REQUEST, "short key IDs");
+        assertRefused(() -> keyserver.byId("not hex"), ErrorType.BAD_REQUEST, "not a fingerprint");
+        assertRefused(() -> keyserver.search("ab", 10), ErrorType.BAD_REQUEST, "at least 3 characters");
+        assertRefused(() -> keyserver.byWkd("example.org", "abc"), ErrorType.BAD_REQUEST, "z-base-32");
+    }
+}
