@@ -1,6 +1,10 @@
 package org.letterlock.deploy;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -8,6 +12,8 @@ import org.letterlock.ca.CertificateAuthority;
 import org.letterlock.ca.store.JdbcCertificateStore;
 import org.letterlock.escrow.Escrow;
 import org.letterlock.escrow.store.JdbcEscrowStore;
+import org.letterlock.keyserver.Keyserver;
+import org.letterlock.keyserver.web.KeyserverRuntime;
 import org.letterlock.platform.audit.AuditVerification;
 import org.letterlock.platform.audit.Outcome;
 import org.letterlock.platform.config.ConfigException;
@@ -40,8 +46,9 @@ public final class Cli {
 
     static int run(String[] args, PrintStream out, PrintStream err) {
         String command = String.join(" ", args);
-        if (!command.equals("init") && !command.equals("audit verify")) {
-            err.println("usage: letterlock-cli init | audit verify");
+        boolean keyImport = args.length == 3 && args[0].equals("keyserver") && args[1].equals("import");
+        if (!command.equals("init") && !command.equals("audit verify") && !keyImport) {
+            err.println("usage: letterlock-cli init | audit verify | keyserver import FILE");
             return USAGE;
         }
         try (Letterlock platform = Letterlock.start(LetterlockConfig.load(LetterlockConfig.systemLookup()))) {
@@ -58,6 +65,9 @@ public final class Cli {
                 platform.initialCredential().ifPresent(p -> out.println("admin login   " + p));
                 return OK;
             }
+            if (keyImport) {
+                return importKeys(platform, Path.of(args[2]), out, err);
+            }
             AuditVerification result = platform.auditVerifier().verify();
             platform.auditLog().record("audit.verify", "audit-log", Outcome.ALLOWED, result.intact() ? "intact" : "broken at " + result.firstBadSeq());
             if (result.intact()) {
@@ -70,12 +80,80 @@ public final class Cli {
         } catch (ConfigException e) {
             err.println("letterlock: " + e.getMessage());
             return BAD_CONFIG;
+        } catch (IOException e) {
+            err.println("letterlock: cannot read " + args[args.length - 1] + ": " + e.getMessage());
+            return USAGE;
         } catch (VaultException e) {
             err.println("letterlock: key vault: " + e.getMessage());
             return VAULT;
         } catch (LetterlockException e) {
             err.println("letterlock: " + e.getMessage());
             return UNAVAILABLE;
+        }
+    }
+
+    /** A dump of concatenated binary keys (an SKS dump, gpg --export) through the upload checks, with a progress line and a summary. */
+    private static int importKeys(Letterlock platform, Path dump, PrintStream out, PrintStream err) throws IOException {
+        Keyserver keyserver = KeyserverRuntime.create(platform);
+        long size = Files.size(dump);
+        long start = System.nanoTime();
+        Keyserver.ImportSummary summary;
+        try (InputStream in = new java.io.BufferedInputStream(Files.newInputStream(dump), 1 << 16)) {
+            CountingStream counted = new CountingStream(in);
+            summary = keyserver.importDump(counted, 1000, read -> err.printf("\r%s %,d keys, %.0f keys/s", bar(counted.count(), size), read,
+                    read / ((System.nanoTime() - start) / 1e9)));
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        err.printf("\r%s%n", bar(size, size));
+        out.printf("read %,d keys in %.1f s (%,.0f keys/s): %,d stored, %,d rejected; stripped %,d third-party certifications and %,d invalid signatures%n",
+                summary.read(), seconds, summary.read() / Math.max(seconds, 1e-9), summary.stored(), summary.rejected(), summary.thirdPartyStripped(),
+                summary.invalidStripped());
+        summary.rejections().forEach((reason, count) -> out.printf("  rejected %,d: %s%n", count, reason));
+        out.println("nothing is published by an import: owners publish their addresses by uploading their key or asking for a link");
+        return OK;
+    }
+
+    private static String bar(long done, long total) {
+        int width = 30;
+        int filled = total == 0 ? width : (int) Math.min(width, done * width / total);
+        return "[" + "#".repeat(filled) + " ".repeat(width - filled) + "] " + (total == 0 ? 100 : done * 100 / total) + "%";
+    }
+
+    /** Counts the bytes read, for the progress bar. */
+    private static final class CountingStream extends java.io.FilterInputStream {
+        private long count;
+
+        CountingStream(InputStream in) {
+            super(in);
+        }
+
+        long count() {
+            return count;
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = super.read();
+            if (b >= 0) {
+                count++;
+            }
+            return b;
+        }
+
+        @Override
+        public int read(byte[] buffer, int offset, int length) throws IOException {
+            int n = super.read(buffer, offset, length);
+            if (n > 0) {
+                count += n;
+            }
+            return n;
+        }
+
+        @Override
+        public long skip(long n) throws IOException {
+            long skipped = super.skip(n);
+            count += skipped;
+            return skipped;
         }
     }
 }

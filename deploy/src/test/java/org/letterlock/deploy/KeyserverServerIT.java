@@ -109,6 +109,25 @@ class KeyserverServerIT {
     }
 
     @Test
+    @Order(4)
+    void aDumpIsImportedFromTheCommandLineBesideTheRunningServer() throws Exception {
+        assertThat(gpg("henry", "--quick-gen-key", "Henry <henry@example.org>", "ed25519", "sign", "0").exit()).isZero();
+        String henry = gpg("henry", "--with-colons", "--list-keys", "henry@example.org").output().lines().filter(l -> l.startsWith("fpr:")).findFirst()
+                .orElseThrow().split(":")[9];
+        Path dump = work.resolve("dump.pgp");
+        Shell.Run exported = gpg("henry", "--output", dump.toString(), "--export", henry);
+        assertThat(exported.exit()).as(exported.output()).isZero();
+        Files.write(dump, Files.readAllBytes(work.resolve("wkd.pgp")), java.nio.file.StandardOpenOption.APPEND);
+        LauncherProcess.Result imported = server.launcher.run("keyserver", "import", dump.toString());
+        assertThat(imported.exitCode()).as(imported.output()).isZero();
+        assertThat(imported.output()).contains("read 2 keys").contains("2 stored, 0 rejected").contains("nothing is published by an import");
+        HttpResponse<String> served = server.call("GET", "/pks/lookup?op=get&options=mr&search=0x" + henry, null, null, null, null);
+        assertThat(served.statusCode()).isEqualTo(200);
+        assertThat(server.call("GET", "/vks/v1/by-email/henry@example.org", null, null, null, null).statusCode()).isEqualTo(404);
+        Shell.run(work, "gpgconf", "--homedir", work.resolve("henry").toString(), "--kill", "all");
+    }
+
+    @Test
     @Order(3)
     void badRequestsGetPreciseAnswers() throws Exception {
         String[][] cases = {

@@ -82,16 +82,60 @@ public final class Keyserver {
         }
         List<Uploaded> results = new ArrayList<>();
         for (PGPPublicKeyRing key : keys) {
-            results.add(store(key));
+            results.add(store(key, true));
         }
         return results;
     }
 
-    private Uploaded store(PGPPublicKeyRing uploaded) {
+    /** What a bulk import did. */
+    public record ImportSummary(long read, long stored, long rejected, long thirdPartyStripped, long invalidStripped, Map<String, Long> rejections) {
+    }
+
+    /**
+     * Imports a dump of concatenated binary keys through the same checks as an upload, without mailing anyone (nothing
+     * is published by an import). {@code progress} hears the count of keys read every {@code every} keys.
+     */
+    public ImportSummary importDump(java.io.InputStream dump, long every, java.util.function.LongConsumer progress) throws java.io.IOException {
+        KeyDumpReader reader = new KeyDumpReader(dump, limits.maxBytes());
+        long read = 0;
+        long stored = 0;
+        long thirdParty = 0;
+        long invalid = 0;
+        Map<String, Long> rejections = new java.util.TreeMap<>();
+        Optional<KeyDumpReader.Segment> segment;
+        while ((segment = reader.next()).isPresent()) {
+            read++;
+            String problem = segment.get().problem().orElse(null);
+            if (problem == null) {
+                try {
+                    Uploaded result = store(OpenPgpKeys.read(segment.get().key().orElseThrow(), limits).get(0), false);
+                    stored++;
+                    thirdParty += result.cleaned().thirdPartyCertifications();
+                    invalid += result.cleaned().invalidSignatures();
+                } catch (LetterlockException e) {
+                    problem = e.getMessage().replaceAll("[0-9A-F]{40,64}", "<fingerprint>");
+                }
+            }
+            if (problem != null) {
+                rejections.merge(problem, 1L, Long::sum);
+            }
+            if (read % every == 0) {
+                progress.accept(read);
+            }
+        }
+        ImportSummary summary = new ImportSummary(read, stored, read - stored, thirdParty, invalid, rejections);
+        audit.record("keyserver.import", "keys", Outcome.ALLOWED, read + " read, " + stored + " stored, " + summary.rejected() + " rejected, " + thirdParty
+                + " third-party certifications stripped");
+        return summary;
+    }
+
+    /** {@code interactive}: an upload, audited per key and mailing the owners; otherwise an import, summarised once. */
+    private Uploaded store(PGPPublicKeyRing uploaded, boolean interactive) {
         CleanedKey cleaned = OpenPgpKeys.clean(uploaded, limits);
         String fingerprint = OpenPgpKeys.fingerprint(cleaned.key().getPublicKey());
         if (store.blocked(fingerprint)) {
-            throw audit.refusal("keyserver.upload", "key:" + fingerprint, ErrorType.FORBIDDEN, "key " + fingerprint + " is blocked on this keyserver");
+            String refusal = "key " + fingerprint + " is blocked on this keyserver";
+            throw interactive ? audit.refusal("keyserver.upload", "key:" + fingerprint, ErrorType.FORBIDDEN, refusal) : new LetterlockException(ErrorType.FORBIDDEN, refusal);
         }
         Optional<StoredKey> existing = store.byFingerprint(fingerprint).filter(k -> k.fingerprint().equals(fingerprint));
         PGPPublicKeyRing merged = cleaned.key();
@@ -111,8 +155,10 @@ public final class Keyserver {
         Instant now = clock.instant();
         StoredKey stored = record(merged, userIds, existing.map(StoredKey::uploadedAt).orElse(now), now);
         store.save(stored);
-        audit.record("keyserver.upload", "key:" + fingerprint, Outcome.ALLOWED, (existing.isPresent() ? "merged" : "new") + ", " + userIds.size()
-                + " user IDs, stripped " + cleaned.thirdPartyCertifications() + " third-party and " + cleaned.invalidSignatures() + " invalid signatures");
+        if (interactive) {
+            audit.record("keyserver.upload", "key:" + fingerprint, Outcome.ALLOWED, (existing.isPresent() ? "merged" : "new") + ", " + userIds.size()
+                    + " user IDs, stripped " + cleaned.thirdPartyCertifications() + " third-party and " + cleaned.invalidSignatures() + " invalid signatures");
+        }
         Map<String, Status> statuses = new LinkedHashMap<>();
         for (StoredKey.UserId userId : userIds) {
             if (userId.published()) {
@@ -123,7 +169,9 @@ public final class Keyserver {
                 statuses.put(userId.text(), Status.PENDING);
             }
         }
-        userIds.stream().filter(u -> !u.published()).flatMap(u -> u.address().stream()).distinct().forEach(address -> requestVerification(fingerprint, address));
+        if (interactive) {
+            userIds.stream().filter(u -> !u.published()).flatMap(u -> u.address().stream()).distinct().forEach(address -> requestVerification(fingerprint, address));
+        }
         return new Uploaded(fingerprint, statuses, cleaned);
     }
 

@@ -157,6 +157,36 @@ public abstract class KeyserverConformance {
         assertRefused(() -> keyserver.delete("0".repeat(40), false, null, "carl"), ErrorType.NOT_FOUND, "no key");
     }
 
+    /** A dump: Alice, her secret key (never stored), Alice again padded past the size limit, and Bob. */
+    @Test
+    void aDumpIsImportedThroughTheUploadChecksAndPublishesNothing() throws Exception {
+        Gpg bob = new Gpg(work.resolve("bob"));
+        String bobs = bob.generate("Bob <bob@example.org>");
+        byte[] aliceKey = alice.export(fingerprint);
+        org.bouncycastle.openpgp.PGPSignature selfSignature = ((java.util.Iterator<org.bouncycastle.openpgp.PGPSignature>) OpenPgpKeys.read(aliceKey, KeyLimits.DEFAULT)
+                .get(0).getPublicKey().getSignaturesForID("Alice <alice@example.org>")).next();
+        java.io.ByteArrayOutputStream dump = new java.io.ByteArrayOutputStream();
+        dump.write(aliceKey);
+        dump.write(alice.ok("--export-secret-keys", fingerprint).stdout());
+        dump.write(aliceKey);
+        byte[] padding = selfSignature.getEncoded();
+        for (int written = 0; written <= KeyLimits.DEFAULT.maxBytes(); written += padding.length) {
+            dump.write(padding);
+        }
+        dump.write(bob.export(bobs));
+        bob.stop();
+        List<Long> progress = new java.util.ArrayList<>();
+        Keyserver.ImportSummary summary = keyserver.importDump(new java.io.ByteArrayInputStream(dump.toByteArray()), 1, progress::add);
+        assertThat(summary.read()).isEqualTo(4);
+        assertThat(summary.stored()).isEqualTo(2);
+        assertThat(summary.rejections()).containsOnlyKeys("packets before a public key packet (tag 5)", "larger than 1048576 bytes");
+        assertThat(progress).containsExactly(1L, 2L, 3L, 4L);
+        assertThat(keyserver.byId(bobs)).singleElement().satisfies(k -> assertThat(k.publishedUserIds()).isEmpty());
+        assertThat(keyserver.byAddress("alice@example.org")).isEmpty();
+        assertThat(Outbox.mailsTo(dataDir, "alice@example.org")).isEmpty();
+        assertThat(lastAudit("keyserver.import").event().detail()).startsWith("4 read, 2 stored, 2 rejected");
+    }
+
     @Test
     void lookupsRefuseShortKeyIdsAndShortSearches() {
         assertRefused(() -> keyserver.byId("0x1234ABCD"), ErrorType.BAD_REQUEST, "short key IDs");

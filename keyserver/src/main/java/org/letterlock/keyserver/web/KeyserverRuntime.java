@@ -32,9 +32,7 @@ public class KeyserverRuntime {
     void onPlatformStarted(@Observes PlatformStarted event) {
         Letterlock platform = event.platform();
         KeyserverSettings settings = platform.config().keyserver();
-        Keyserver started = new Keyserver(new JdbcKeyserverStore(platform.database().dataSource()), platform.mail(), platform.auditLog(), platform.clock(),
-                platform.config().publicUrl(), new KeyLimits(settings.maxKeyBytes(), settings.maxUserIds(), settings.maxSubkeys(), settings.maxUserAttributes(),
-                KeyLimits.DEFAULT.maxSelfSignatures()), platform.config().verificationTokenTtl());
+        Keyserver started = create(platform);
         keyserver = started;
         hkp = new HkpProtocol(started);
         if (settings.hkpPort() > 0) {
@@ -46,6 +44,14 @@ public class KeyserverRuntime {
                         + " (letterlock.keyserver.hkp.port; 0 turns it off): " + e.getMessage(), null);
             }
         }
+    }
+
+    /** The keyserver of a started platform, with its configured limits (the server's and the command line's). */
+    public static Keyserver create(Letterlock platform) {
+        KeyserverSettings settings = platform.config().keyserver();
+        return new Keyserver(new JdbcKeyserverStore(platform.database().dataSource()), platform.mail(), platform.auditLog(), platform.clock(),
+                platform.config().publicUrl(), new KeyLimits(settings.maxKeyBytes(), settings.maxUserIds(), settings.maxSubkeys(), settings.maxUserAttributes(),
+                KeyLimits.DEFAULT.maxSelfSignatures()), platform.config().verificationTokenTtl());
     }
 
     public Keyserver keyserver() {
