@@ -140,7 +140,8 @@ class ServerIT {
                 new Endpoint("POST", "/api/escrow/recoveries/no-such-id/approve", EnumSet.of(Role.RECOVERY_AGENT), "{}"),
                 new Endpoint("POST", "/api/escrow/recoveries/no-such-id/deny", EnumSet.of(Role.RECOVERY_AGENT), "{}"),
                 new Endpoint("POST", "/api/escrow/recoveries/no-such-id/download", EnumSet.of(Role.MAILBOX_OWNER, Role.RA_OFFICER, Role.RECOVERY_AGENT), "{}"),
-                new Endpoint("POST", "/api/keyserver/keys/" + "0".repeat(40) + "/delete", EnumSet.of(Role.CA_ADMIN), "{}"));
+                new Endpoint("POST", "/api/keyserver/keys/" + "0".repeat(40) + "/delete", EnumSet.of(Role.CA_ADMIN), "{}"),
+                new Endpoint("GET", "/api/keyserver/dane?domain=example.org", EnumSet.of(Role.CA_ADMIN, Role.AUDITOR), null));
     }
 
     @Test

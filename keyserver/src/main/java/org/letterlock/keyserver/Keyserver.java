@@ -304,6 +304,15 @@ public final class Keyserver {
         return store.byWkd(domain.toLowerCase(Locale.ROOT), hash);
     }
 
+    /** The OPENPGPKEY zone fragment (RFC 7929) of a domain's published addresses. */
+    public String daneZone(String domain) {
+        String wanted = domain == null ? "" : domain.trim().toLowerCase(Locale.ROOT);
+        if (!wanted.matches("([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}")) {
+            throw new LetterlockException(ErrorType.BAD_REQUEST, "name a DNS domain, e.g. ?domain=example.org");
+        }
+        return DaneRecords.zone(wanted, store.publishedInDomain(wanted));
+    }
+
     public List<StoredKey> search(String text, int limit) {
         String trimmed = text.trim();
         if (trimmed.length() < 3) {

@@ -16,6 +16,9 @@ public interface KeyserverStore {
     /** Keys with a published user ID for this (normalised) address. */
     List<StoredKey> byPublishedAddress(String address);
 
+    /** Keys with a published user ID in {@code domain}. */
+    List<StoredKey> publishedInDomain(String domain);
+
     /** Keys with a published user ID in {@code domain} whose local part has this WKD hash. */
     List<StoredKey> byWkd(String domain, String hash);
 

@@ -55,6 +55,12 @@ public final class JdbcKeyserverStore implements KeyserverStore {
     }
 
     @Override
+    public List<StoredKey> publishedInDomain(String domain) {
+        return withParts(jdbc.query("SELECT " + KEY_COLUMNS + " FROM keyserver_key k WHERE k.fingerprint IN (SELECT key_fingerprint FROM keyserver_user_id "
+                + "WHERE domain = ? AND published_at IS NOT NULL) ORDER BY k.fingerprint", s -> s.setString(1, domain), JdbcKeyserverStore::key));
+    }
+
+    @Override
     public List<StoredKey> byWkd(String domain, String hash) {
         return withParts(jdbc.query("SELECT " + KEY_COLUMNS + " FROM keyserver_key k WHERE k.fingerprint IN (SELECT key_fingerprint FROM keyserver_user_id "
                 + "WHERE domain = ? AND wkd_hash = ? AND published_at IS NOT NULL) ORDER BY k.updated_at DESC", s -> {

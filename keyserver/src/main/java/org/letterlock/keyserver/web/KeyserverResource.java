@@ -137,6 +137,15 @@ public class KeyserverResource {
         return Response.noContent().build();
     }
 
+    @GET
+    @Path("dane")
+    @Produces("text/dns")
+    @Allow({Role.CA_ADMIN, Role.AUDITOR})
+    @Operation(summary = "A zone-file fragment of OPENPGPKEY records (RFC 7929) for the published addresses of ?domain=")
+    public String dane(@QueryParam("domain") String domain) {
+        return runtime.keyserver().daneZone(domain);
+    }
+
     private static String token(Verification request) {
         if (request == null || request.token() == null) {
             throw new LetterlockException(ErrorType.BAD_REQUEST, "send {\"token\": ...}");
