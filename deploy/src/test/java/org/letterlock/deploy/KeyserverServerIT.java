@@ -101,9 +101,15 @@ class KeyserverServerIT {
         assertThat(fromWkd.output()).contains("imported: 1").contains(MAILBOX);
         assertThat(server.call("GET", "/.well-known/openpgpkey/example.org/policy", null, null, null, null).statusCode()).isEqualTo(200);
 
+        String ldap = "ldap://127.0.0.1:" + server.launcher.ldapPort;
+        Shell.Run fromLdap = gpg("ivan", "--keyserver", ldap + "/dc=example,dc=org", "--recv-keys", fingerprint);
+        assertThat(fromLdap.exit()).as(fromLdap.output()).isZero();
+        assertThat(fromLdap.output()).contains("imported: 1");
+        Shell.Run search = Shell.run(work, "ldapsearch", "-x", "-LLL", "-H", ldap, "-b", "dc=example,dc=org", "(gpgMailbox=" + MAILBOX + ")", "gpgFingerprint");
+        assertThat(search.output()).contains("gpgFingerprint: " + fingerprint);
         HttpResponse<String> index = server.call("GET", "/pks/lookup?op=index&options=mr&search=" + MAILBOX, null, null, null, null);
         assertThat(index.body()).startsWith("info:1:1").contains("pub:" + fingerprint);
-        for (String dir : new String[] {"erin", "frank", "grace", "dora"}) {
+        for (String dir : new String[] {"erin", "frank", "grace", "dora", "ivan"}) {
             Shell.run(work, "gpgconf", "--homedir", work.resolve(dir).toString(), "--kill", "all");
         }
     }

@@ -21,6 +21,7 @@ final class LauncherProcess {
     final Path dataDir;
     final int port;
     final int hkpPort;
+    final int ldapPort;
     final Map<String, String> environment = new HashMap<>();
 
     LauncherProcess(String name) throws IOException {
@@ -34,6 +35,8 @@ final class LauncherProcess {
         // Servers of different tests may overlap while one stops and the next starts: none takes the fixed 11371.
         this.hkpPort = freePort();
         environment.put("LETTERLOCK_KEYSERVER_HKP_PORT", Integer.toString(hkpPort));
+        this.ldapPort = freePort();
+        environment.put("LETTERLOCK_KEYSERVER_LDAP_PORT", Integer.toString(ldapPort));
         // The build that runs this test has just made the artefacts.
         environment.put("LETTERLOCK_NO_BUILD", "1");
     }

@@ -28,6 +28,7 @@ public class KeyserverRuntime {
     private volatile Keyserver keyserver;
     private volatile HkpProtocol hkp;
     private volatile HkpListener listener;
+    private volatile com.unboundid.ldap.listener.LDAPListener ldap;
 
     void onPlatformStarted(@Observes PlatformStarted event) {
         Letterlock platform = event.platform();
@@ -42,6 +43,15 @@ public class KeyserverRuntime {
             } catch (IOException e) {
                 platformRuntime.fail("keyserver: the HKP listener cannot listen on " + settings.hkpAddress() + ":" + settings.hkpPort()
                         + " (letterlock.keyserver.hkp.port; 0 turns it off): " + e.getMessage(), null);
+            }
+        }
+        if (settings.ldapPort() > 0) {
+            try {
+                ldap = LdapDirectory.start(java.net.InetAddress.getByName(settings.ldapAddress()), settings.ldapPort(), settings.ldapBase(), this::keyserver);
+                LOG.info("LDAP directory on " + settings.ldapAddress() + ":" + ldap.getListenPort() + " base " + settings.ldapBase());
+            } catch (IOException | com.unboundid.ldap.sdk.LDAPException e) {
+                platformRuntime.fail("keyserver: the LDAP listener cannot listen on " + settings.ldapAddress() + ":" + settings.ldapPort()
+                        + " with base " + settings.ldapBase() + " (letterlock.keyserver.ldap.*; port 0 turns it off): " + e.getMessage(), null);
             }
         }
     }
@@ -73,6 +83,11 @@ public class KeyserverRuntime {
         listener = null;
         if (running != null) {
             running.close();
+        }
+        com.unboundid.ldap.listener.LDAPListener directory = ldap;
+        ldap = null;
+        if (directory != null) {
+            directory.shutDown(true);
         }
     }
 }

@@ -4,8 +4,11 @@ package org.letterlock.platform.config;
  * The keyserver's settings (read and validated with the rest of the configuration).
  *
  * @param hkpPort            port of the HKP listener, 0 for none
+ * @param ldapPort           port of the LDAP listener, 0 for none
+ * @param ldapBase           base DN of the LDAP directory
  * @param maxKeyBytes        largest upload accepted
  * @param maxUserAttributes  photo IDs kept per key, 0 strips them
  */
-public record KeyserverSettings(int hkpPort, String hkpAddress, int maxKeyBytes, int maxUserIds, int maxSubkeys, int maxUserAttributes) {
+public record KeyserverSettings(int hkpPort, String hkpAddress, int ldapPort, String ldapAddress, String ldapBase, int maxKeyBytes, int maxUserIds, int maxSubkeys,
+                                int maxUserAttributes) {
 }

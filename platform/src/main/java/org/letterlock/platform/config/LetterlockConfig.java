@@ -92,6 +92,8 @@ public final class LetterlockConfig {
         ca = readCa(r, publicUrl);
         escrow = readEscrow(r);
         keyserver = new KeyserverSettings(r.integer(ConfigKey.KEYSERVER_HKP_PORT, 0, 65535), r.text(ConfigKey.KEYSERVER_HKP_ADDRESS).orElse("127.0.0.1"),
+                r.integer(ConfigKey.KEYSERVER_LDAP_PORT, 0, 65535), r.text(ConfigKey.KEYSERVER_LDAP_ADDRESS).orElse("127.0.0.1"),
+                r.text(ConfigKey.KEYSERVER_LDAP_BASE).orElse("dc=example,dc=org"),
                 r.integer(ConfigKey.KEYSERVER_MAX_KEY_BYTES, 1024, 64 * 1024 * 1024), r.integer(ConfigKey.KEYSERVER_MAX_USER_IDS, 1, 10_000),
                 r.integer(ConfigKey.KEYSERVER_MAX_SUBKEYS, 0, 10_000), r.integer(ConfigKey.KEYSERVER_MAX_USER_ATTRIBUTES, 0, 100));
         r.failIfProblems();

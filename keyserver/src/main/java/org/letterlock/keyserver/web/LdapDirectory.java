@@ -1,0 +1,306 @@
+package org.letterlock.keyserver.web;
+
+import com.unboundid.ldap.listener.LDAPListener;
+import com.unboundid.ldap.listener.LDAPListenerClientConnection;
+import com.unboundid.ldap.listener.LDAPListenerConfig;
+import com.unboundid.ldap.listener.LDAPListenerRequestHandler;
+import com.unboundid.ldap.protocol.AddRequestProtocolOp;
+import com.unboundid.ldap.protocol.BindRequestProtocolOp;
+import com.unboundid.ldap.protocol.BindResponseProtocolOp;
+import com.unboundid.ldap.protocol.CompareRequestProtocolOp;
+import com.unboundid.ldap.protocol.DeleteRequestProtocolOp;
+import com.unboundid.ldap.protocol.ExtendedRequestProtocolOp;
+import com.unboundid.ldap.protocol.ExtendedResponseProtocolOp;
+import com.unboundid.ldap.protocol.LDAPMessage;
+import com.unboundid.ldap.protocol.ModifyDNRequestProtocolOp;
+import com.unboundid.ldap.protocol.ModifyRequestProtocolOp;
+import com.unboundid.ldap.protocol.SearchRequestProtocolOp;
+import com.unboundid.ldap.protocol.SearchResultDoneProtocolOp;
+import com.unboundid.ldap.sdk.Attribute;
+import com.unboundid.ldap.sdk.Control;
+import com.unboundid.ldap.sdk.DN;
+import com.unboundid.ldap.sdk.Entry;
+import com.unboundid.ldap.sdk.Filter;
+import com.unboundid.ldap.sdk.LDAPException;
+import com.unboundid.ldap.sdk.ResultCode;
+import com.unboundid.ldap.sdk.SearchScope;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Supplier;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.letterlock.keyserver.KeyLimits;
+import org.letterlock.keyserver.Keyserver;
+import org.letterlock.keyserver.OpenPgpKeys;
+import org.letterlock.keyserver.StoredKey;
+import org.letterlock.platform.error.LetterlockException;
+
+/**
+ * A read-only LDAP directory of the published keys (UnboundID LDAP SDK listener), in the PGP keyserver schema that
+ * gpg's dirmngr reads: the root DSE names the base, {@code cn=PGPServerInfo,<base>} names the key space, and each key
+ * is {@code pgpCertID=<KEYID>,ou=PGP Keys,<base>} with {@code pgpKey} (armored), {@code pgpCertID}, {@code pgpKeyID},
+ * {@code pgpUserID}, {@code gpgFingerprint}, {@code gpgSubFingerprint}, {@code gpgMailbox}, {@code pgpRevoked}.
+ * Searches must name a key ID, fingerprint or address (an equality or substring in the filter); anonymous binds only.
+ */
+public final class LdapDirectory extends LDAPListenerRequestHandler {
+    private static final Logger LOG = Logger.getLogger(LdapDirectory.class.getName());
+    private static final DateTimeFormatter GENERALIZED = DateTimeFormatter.ofPattern("yyyyMMddHHmmss'Z'").withZone(ZoneOffset.UTC);
+    private static final List<String> KEY_ATTRIBUTES = List.of("pgpcertid", "pgpkeyid", "gpgfingerprint", "gpgsubfingerprint", "gpgmailbox", "pgpuserid", "mail");
+
+    private final Supplier<Keyserver> keyserver;
+    private final DN base;
+    private final DN keySpace;
+    private final DN serverInfo;
+    private final LDAPListenerClientConnection connection;
+
+    private LdapDirectory(Supplier<Keyserver> keyserver, DN base, LDAPListenerClientConnection connection) throws LDAPException {
+        this.keyserver = keyserver;
+        this.base = base;
+        this.keySpace = new DN("ou=PGP Keys," + base);
+        this.serverInfo = new DN("cn=PGPServerInfo," + base);
+        this.connection = connection;
+    }
+
+    /** Starts the listener on {@code address}:{@code port} (0 for any free port) with directory base {@code base} (e.g. {@code dc=example,dc=org}). */
+    public static LDAPListener start(InetAddress address, int port, String base, Supplier<Keyserver> keyserver) throws IOException, LDAPException {
+        LDAPListenerConfig config = new LDAPListenerConfig(port, new LdapDirectory(keyserver, new DN(base), null));
+        config.setListenAddress(address);
+        config.setMaxConnections(1024);
+        LDAPListener listener = new LDAPListener(config);
+        listener.startListening();
+        return listener;
+    }
+
+    @Override
+    public LDAPListenerRequestHandler newInstance(LDAPListenerClientConnection client) throws LDAPException {
+        return new LdapDirectory(keyserver, base, client);
+    }
+
+    @Override
+    public LDAPMessage processBindRequest(int messageID, BindRequestProtocolOp request, List<Control> controls) {
+        boolean anonymous = request.getCredentialsType() == BindRequestProtocolOp.CRED_TYPE_SIMPLE && request.getBindDN().isEmpty()
+                && (request.getSimplePassword() == null || request.getSimplePassword().getValueLength() == 0);
+        return new LDAPMessage(messageID, new BindResponseProtocolOp(anonymous ? ResultCode.SUCCESS_INT_VALUE : ResultCode.UNWILLING_TO_PERFORM_INT_VALUE, null,
+                anonymous ? null : "this directory is read-only and takes anonymous binds only", null, null));
+    }
+
+    @Override
+    public LDAPMessage processSearchRequest(int messageID, SearchRequestProtocolOp request, List<Control> controls) {
+        try {
+            DN searchBase = new DN(request.getBaseDN());
+            Filter filter = request.getFilter();
+            List<Entry> candidates;
+            if (searchBase.isNullDN() && request.getScope() == SearchScope.BASE) {
+                candidates = List.of(rootDse());
+            } else if (!searchBase.isNullDN() && !searchBase.equals(base) && !searchBase.isDescendantOf(base, false) && !base.isDescendantOf(searchBase, false)) {
+                return done(messageID, ResultCode.NO_SUCH_OBJECT, "this directory holds " + base + " only");
+            } else {
+                candidates = new ArrayList<>(List.of(serverInfoEntry()));
+                Optional<List<Entry>> keys = keyEntries(filter);
+                if (keys.isPresent()) {
+                    candidates.addAll(keys.get());
+                } else if (!filter.matchesEntry(serverInfoEntry())) {
+                    return done(messageID, ResultCode.UNWILLING_TO_PERFORM, "name a key ID, fingerprint or mail address in the filter; this directory is not listed whole");
+                }
+            }
+            return sendAll(messageID, request, candidates.stream().filter(e -> inScope(e, searchBase, request.getScope())).toList());
+        } catch (LDAPException e) {
+            return done(messageID, e.getResultCode(), e.getMessage());
+        } catch (LetterlockException e) {
+            return done(messageID, ResultCode.UNWILLING_TO_PERFORM, e.getMessage());
+        } catch (RuntimeException e) {
+            LOG.log(Level.SEVERE, "LDAP search failed", e);
+            return done(messageID, ResultCode.OTHER, "internal error; the server log has it");
+        }
+    }
+
+    private LDAPMessage sendAll(int messageID, SearchRequestProtocolOp request, List<Entry> entries) throws LDAPException {
+        int sent = 0;
+        for (Entry entry : entries) {
+            if (request.getFilter().matchesEntry(entry)) {
+                connection.sendSearchResultEntry(messageID, only(entry, request.getAttributes()));
+                sent++;
+                if (request.getSizeLimit() > 0 && sent >= request.getSizeLimit()) {
+                    return done(messageID, ResultCode.SIZE_LIMIT_EXCEEDED, null);
+                }
+            }
+        }
+        return done(messageID, ResultCode.SUCCESS, null);
+    }
+
+    private static boolean inScope(Entry entry, DN searchBase, SearchScope scope) {
+        try {
+            DN dn = entry.getParsedDN();
+            if (scope == SearchScope.BASE) {
+                return dn.equals(searchBase);
+            }
+            if (scope == SearchScope.ONE) {
+                return searchBase.equals(dn.getParent());
+            }
+            return searchBase.isNullDN() || dn.isDescendantOf(searchBase, true);
+        } catch (LDAPException e) {
+            return false;
+        }
+    }
+
+    /** The requested attributes only: none for "1.1", all for none named or "*"; names compared without options and case. */
+    private static Entry only(Entry entry, List<String> wanted) {
+        if (wanted.isEmpty() || wanted.contains("*")) {
+            return entry;
+        }
+        Entry reduced = new Entry(entry.getDN());
+        for (Attribute attribute : entry.getAttributes()) {
+            String name = attribute.getBaseName().toLowerCase(Locale.ROOT);
+            if (wanted.stream().anyMatch(w -> w.toLowerCase(Locale.ROOT).replaceAll(";.*", "").equals(name))) {
+                reduced.addAttribute(attribute);
+            }
+        }
+        return reduced;
+    }
+
+    private Entry rootDse() {
+        Entry entry = new Entry("");
+        entry.addAttribute("objectClass", "top");
+        entry.addAttribute("namingContexts", base.toString());
+        entry.addAttribute("supportedLDAPVersion", "3");
+        entry.addAttribute("vendorName", "Letterlock");
+        return entry;
+    }
+
+    private Entry serverInfoEntry() {
+        Entry entry = new Entry(serverInfo);
+        entry.addAttribute("objectClass", "top", "pgpServerInfo");
+        entry.addAttribute("cn", "PGPServerInfo");
+        entry.addAttribute("pgpBaseKeySpaceDN", keySpace.toString());
+        // dirmngr reads fingerprints (gpgFingerprint) only from a server that says it has GnuPG's version-2 schema.
+        entry.addAttribute("pgpSoftware", "GnuPG");
+        entry.addAttribute("pgpVersion", "2");
+        return entry;
+    }
+
+    /** The keys the filter's assertions name; empty when it names none (a whole-directory listing, which is refused). */
+    private Optional<List<Entry>> keyEntries(Filter filter) {
+        Map<String, StoredKey> found = new LinkedHashMap<>();
+        boolean named = collect(filter, found);
+        if (!named) {
+            return Optional.empty();
+        }
+        List<Entry> entries = new ArrayList<>();
+        for (StoredKey key : found.values()) {
+            entries.add(keyEntry(key));
+        }
+        return Optional.of(entries);
+    }
+
+    private boolean collect(Filter filter, Map<String, StoredKey> found) {
+        switch (filter.getFilterType()) {
+            case Filter.FILTER_TYPE_AND, Filter.FILTER_TYPE_OR -> {
+                boolean named = false;
+                for (Filter component : filter.getComponents()) {
+                    named |= collect(component, found);
+                }
+                return named;
+            }
+            case Filter.FILTER_TYPE_NOT -> {
+                return false;
+            }
+            case Filter.FILTER_TYPE_EQUALITY -> {
+                return lookup(filter.getAttributeName(), filter.getAssertionValue(), found);
+            }
+            case Filter.FILTER_TYPE_SUBSTRING -> {
+                String middle = String.join("", filter.getSubAnyStrings()) + (filter.getSubInitialString() == null ? "" : filter.getSubInitialString())
+                        + (filter.getSubFinalString() == null ? "" : filter.getSubFinalString());
+                return lookup(filter.getAttributeName(), middle, found);
+            }
+            default -> {
+                return false;
+            }
+        }
+    }
+
+    private boolean lookup(String attribute, String value, Map<String, StoredKey> found) {
+        String name = attribute.toLowerCase(Locale.ROOT);
+        if (!KEY_ATTRIBUTES.contains(name) || value == null || value.isBlank()) {
+            return false;
+        }
+        List<StoredKey> keys;
+        if (name.equals("pgpcertid") || name.equals("pgpkeyid") || name.equals("gpgfingerprint") || name.equals("gpgsubfingerprint")) {
+            String hex = value.trim().toUpperCase(Locale.ROOT);
+            keys = hex.matches("[0-9A-F]{8}") ? List.of() : keyserver.get().byId(hex);
+        } else {
+            Optional<String> address = OpenPgpKeys.address(value);
+            keys = address.isPresent() ? keyserver.get().byAddress(address.get()) : List.of();
+        }
+        keys.forEach(k -> found.putIfAbsent(k.fingerprint(), k));
+        return true;
+    }
+
+    private Entry keyEntry(StoredKey key) {
+        Entry entry = new Entry("pgpCertID=" + key.keyId() + "," + keySpace);
+        entry.addAttribute("objectClass", "top", "pgpKeyInfo");
+        entry.addAttribute("pgpCertID", key.keyId());
+        entry.addAttribute("pgpKeyID", key.keyId().substring(8));
+        entry.addAttribute("gpgFingerprint", key.fingerprint());
+        if (!key.subkeys().isEmpty()) {
+            entry.addAttribute("gpgSubFingerprint", key.subkeys().stream().map(StoredKey.Subkey::fingerprint).toArray(String[]::new));
+        }
+        List<String> userIds = key.publishedUserIds().stream().map(StoredKey.UserId::text).toList();
+        if (!userIds.isEmpty()) {
+            entry.addAttribute("pgpUserID", userIds.toArray(String[]::new));
+            entry.addAttribute("gpgMailbox", key.publishedUserIds().stream().flatMap(u -> u.address().stream()).distinct().toArray(String[]::new));
+        }
+        entry.addAttribute("pgpRevoked", key.revoked() ? "1" : "0");
+        entry.addAttribute("pgpDisabled", "0");
+        entry.addAttribute("pgpKeyCreateTime", GENERALIZED.format(key.keyCreatedAt()));
+        key.expiresAt().ifPresent(e -> entry.addAttribute("pgpKeyExpireTime", GENERALIZED.format(e)));
+        entry.addAttribute("pgpKeySize", String.format(Locale.ROOT, "%05d", key.bits()));
+        String armored = OpenPgpKeys.armored(List.of(OpenPgpKeys.read(key.publishedKey(), KeyLimits.DEFAULT).get(0)));
+        entry.addAttribute("pgpKey", armored);
+        entry.addAttribute("pgpKeyV2", armored);
+        return entry;
+    }
+
+    private static LDAPMessage done(int messageID, ResultCode code, String message) {
+        return new LDAPMessage(messageID, new SearchResultDoneProtocolOp(code.intValue(), null, message, null));
+    }
+
+    @Override
+    public LDAPMessage processAddRequest(int messageID, AddRequestProtocolOp request, List<Control> controls) {
+        return new LDAPMessage(messageID, new com.unboundid.ldap.protocol.AddResponseProtocolOp(ResultCode.UNWILLING_TO_PERFORM_INT_VALUE, null, "this directory is read-only", null));
+    }
+
+    @Override
+    public LDAPMessage processCompareRequest(int messageID, CompareRequestProtocolOp request, List<Control> controls) {
+        return new LDAPMessage(messageID, new com.unboundid.ldap.protocol.CompareResponseProtocolOp(ResultCode.UNWILLING_TO_PERFORM_INT_VALUE, null,
+                "compare is not offered; search instead", null));
+    }
+
+    @Override
+    public LDAPMessage processDeleteRequest(int messageID, DeleteRequestProtocolOp request, List<Control> controls) {
+        return new LDAPMessage(messageID, new com.unboundid.ldap.protocol.DeleteResponseProtocolOp(ResultCode.UNWILLING_TO_PERFORM_INT_VALUE, null, "this directory is read-only", null));
+    }
+
+    @Override
+    public LDAPMessage processExtendedRequest(int messageID, ExtendedRequestProtocolOp request, List<Control> controls) {
+        return new LDAPMessage(messageID, new ExtendedResponseProtocolOp(ResultCode.UNWILLING_TO_PERFORM_INT_VALUE, null, "no extended operations here (StartTLS is not offered yet)",
+                null, null, null));
+    }
+
+    @Override
+    public LDAPMessage processModifyRequest(int messageID, ModifyRequestProtocolOp request, List<Control> controls) {
+        return new LDAPMessage(messageID, new com.unboundid.ldap.protocol.ModifyResponseProtocolOp(ResultCode.UNWILLING_TO_PERFORM_INT_VALUE, null, "this directory is read-only", null));
+    }
+
+    @Override
+    public LDAPMessage processModifyDNRequest(int messageID, ModifyDNRequestProtocolOp request, List<Control> controls) {
+        return new LDAPMessage(messageID, new com.unboundid.ldap.protocol.ModifyDNResponseProtocolOp(ResultCode.UNWILLING_TO_PERFORM_INT_VALUE, null, "this directory is read-only", null));
+    }
+}

@@ -1,0 +1,127 @@
+package org.letterlock.keyserver;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.unboundid.ldap.listener.LDAPListener;
+import java.net.InetAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.letterlock.keyserver.store.JdbcKeyserverStore;
+import org.letterlock.keyserver.web.LdapDirectory;
+import org.letterlock.platform.config.LetterlockConfig;
+import org.letterlock.platform.runtime.Letterlock;
+import org.letterlock.platform.store.MovableClock;
+import org.letterlock.platform.store.Outbox;
+import org.letterlock.platform.store.TestDatabases;
+
+/** The LDAP directory as ldapsearch and gpg's dirmngr read it. */
+class LdapWithGpgTest {
+    @TempDir
+    Path dataDir;
+    @TempDir
+    Path work;
+
+    private final MovableClock clock = new MovableClock();
+    private Letterlock platform;
+    private Keyserver keyserver;
+    private LDAPListener listener;
+    private String url;
+
+    @BeforeEach
+    void start() throws Exception {
+        Map<String, String> settings = new HashMap<>(TestDatabases.h2(dataDir));
+        settings.put("letterlock.data-dir", dataDir.toString());
+        settings.put("letterlock.vault.type", "memory");
+        platform = Letterlock.start(LetterlockConfig.load(key -> Optional.ofNullable(settings.get(key))), clock);
+        keyserver = new Keyserver(new JdbcKeyserverStore(platform.database().dataSource()), platform.mail(), platform.auditLog(), clock,
+                URI.create("http://keys.example.org"), KeyLimits.DEFAULT, Duration.ofHours(48));
+        listener = LdapDirectory.start(InetAddress.getLoopbackAddress(), 0, "dc=example,dc=org", () -> keyserver);
+        url = "ldap://127.0.0.1:" + listener.getListenPort();
+    }
+
+    @AfterEach
+    void stop() {
+        if (listener != null) {
+            listener.shutDown(true);
+        }
+        if (platform != null) {
+            platform.close();
+        }
+    }
+
+    private record Run(int exit, String output) {
+    }
+
+    private Run ldapsearch(String... arguments) throws Exception {
+        List<String> command = new ArrayList<>(List.of("ldapsearch", "-x", "-LLL", "-H", url));
+        command.addAll(List.of(arguments));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        return new Run(process.exitValue(), output);
+    }
+
+    private String published(Gpg gpg, String userId, String address) throws Exception {
+        String fingerprint = gpg.generate(userId);
+        keyserver.upload(gpg.export(fingerprint), "127.0.0.1");
+        keyserver.verify(Outbox.verificationToken(dataDir, address));
+        return fingerprint;
+    }
+
+    @Test
+    void ldapsearchFindsKeysByTheFiltersGpgUsesAndRefusesTheRest() throws Exception {
+        Gpg alice = new Gpg(work.resolve("alice"));
+        String fingerprint = published(alice, "Alice <alice@example.org>", "alice@example.org");
+        String keyId = fingerprint.substring(24);
+
+        Run root = ldapsearch("-b", "", "-s", "base", "(objectClass=*)", "namingContexts");
+        assertThat(root.output()).contains("namingContexts: dc=example,dc=org");
+        Run info = ldapsearch("-b", "cn=PGPServerInfo,dc=example,dc=org", "-s", "base", "(objectClass=*)");
+        assertThat(info.output()).contains("pgpBaseKeySpaceDN: ou=PGP Keys,dc=example,dc=org");
+
+        Run byCertId = ldapsearch("-b", "ou=PGP Keys,dc=example,dc=org", "(pgpCertID=" + keyId + ")", "pgpKey", "pgpUserID");
+        assertThat(byCertId.exit()).as(byCertId.output()).isZero();
+        assertThat(byCertId.output()).contains("dn: pgpCertID=" + keyId + ",ou=PGP Keys,dc=example,dc=org").contains("pgpUserID: Alice <alice@example.org>")
+                .contains("pgpKey:");
+        Run byMailbox = ldapsearch("-b", "dc=example,dc=org", "(&(gpgMailbox=alice@example.org)(!(|(pgpRevoked=1)(pgpDisabled=1))))", "gpgFingerprint");
+        assertThat(byMailbox.output()).contains("gpgFingerprint: " + fingerprint);
+        Run bySubstring = ldapsearch("-b", "ou=PGP Keys,dc=example,dc=org", "(pgpUserID=*alice@example.org*)", "pgpCertID");
+        assertThat(bySubstring.output()).contains("pgpCertID: " + keyId);
+
+        Run everything = ldapsearch("-b", "ou=PGP Keys,dc=example,dc=org", "(objectClass=pgpKeyInfo)");
+        assertThat(everything.exit()).isEqualTo(53);
+        Run elsewhere = ldapsearch("-b", "dc=other,dc=net", "(mail=alice@example.org)");
+        assertThat(elsewhere.exit()).isEqualTo(32);
+        Run broken = ldapsearch("-b", "dc=example,dc=org", "(mail=alice@example.org");
+        assertThat(broken.exit()).isNotZero();
+        assertThat(ldapsearch("-b", "", "-s", "base", "(objectClass=*)").exit()).isZero();
+        alice.stop();
+    }
+
+    @Test
+    void gpgReceivesAKeyOverLdap() throws Exception {
+        Gpg alice = new Gpg(work.resolve("alice"));
+        String fingerprint = published(alice, "Alice <alice@example.org>", "alice@example.org");
+        alice.stop();
+        Gpg bob = new Gpg(work.resolve("bob"));
+        java.nio.file.Files.writeString(work.resolve("bob").resolve("dirmngr.conf"), "log-file " + work.resolve("dirmngr.log") + "\n");
+        Gpg.Run received = bob.run("--keyserver", url + "/dc=example,dc=org", "--recv-keys", fingerprint);
+        assertThat(received.exit()).as(received.output() + java.nio.file.Files.readString(work.resolve("dirmngr.log"))).isZero();
+        assertThat(received.output()).contains("imported: 1");
+        Gpg.Run byKeyId = bob.run("--keyserver", url + "/dc=example,dc=org", "--recv-keys", fingerprint.substring(24));
+        assertThat(byKeyId.exit()).as(byKeyId.output()).isZero();
+        bob.stop();
+    }
+}
