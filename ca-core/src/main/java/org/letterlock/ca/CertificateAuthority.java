@@ -64,7 +64,7 @@ import org.letterlock.vault.KeyUri;
  * The certificate authority: its issuers, issuance under profiles with the requester's right to each mailbox checked,
  * mailbox pairs, revocation, CRLs, OCSP and expiry notices. One instance per server; several servers share the store.
  */
-public final class CertificateAuthority implements MailboxCertificates, AutoCloseable {
+public final class CertificateAuthority implements MailboxCertificates, PublishedCertificates, AutoCloseable {
     private static final Logger LOG = Logger.getLogger(CertificateAuthority.class.getName());
     static final String ROOT_ID = "root";
     static final String ISSUING_CA_PROFILE = "issuing-ca";
@@ -621,6 +621,23 @@ public final class CertificateAuthority implements MailboxCertificates, AutoClos
     }
 
     // ---- reading
+
+    @Override
+    public List<IssuedCertificate> publishedFor(String mailbox) {
+        String address;
+        try {
+            address = MailAddress.normalise(mailbox);
+        } catch (LetterlockException e) {
+            return List.of();
+        }
+        if (identities.find(address).map(i -> !i.verified()).orElse(true)) {
+            return List.of();
+        }
+        Instant now = clock.instant();
+        Set<String> mailProfiles = Set.of(Profiles.MAILBOX_SIGNING.name(), Profiles.MAILBOX_ENCRYPTION.name(), Profiles.MAILBOX_MULTIPURPOSE.name());
+        return store.search(address, null, false, 100).stream().filter(c -> mailProfiles.contains(c.profile()) && c.notAfter().isAfter(now)
+                && !c.notBefore().isAfter(now)).sorted(java.util.Comparator.comparing(IssuedCertificate::notBefore).reversed()).toList();
+    }
 
     @Override
     public Optional<IssuedCertificate> find(BigInteger serial) {

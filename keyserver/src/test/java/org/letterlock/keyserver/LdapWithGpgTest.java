@@ -18,6 +18,12 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.letterlock.ca.CertificateAuthority;
+import org.letterlock.ca.IssueRequest;
+import org.letterlock.ca.IssuedCertificate;
+import org.letterlock.ca.Requester;
+import org.letterlock.ca.TestRequests;
+import org.letterlock.ca.store.JdbcCertificateStore;
 import org.letterlock.keyserver.store.JdbcKeyserverStore;
 import org.letterlock.keyserver.web.LdapDirectory;
 import org.letterlock.platform.config.LetterlockConfig;
@@ -37,6 +43,7 @@ class LdapWithGpgTest {
     private Letterlock platform;
     private Keyserver keyserver;
     private LDAPListener listener;
+    private CertificateAuthority ca;
     private String url;
 
     @BeforeEach
@@ -44,10 +51,12 @@ class LdapWithGpgTest {
         Map<String, String> settings = new HashMap<>(TestDatabases.h2(dataDir));
         settings.put("letterlock.data-dir", dataDir.toString());
         settings.put("letterlock.vault.type", "memory");
+        settings.put("letterlock.ca.url", "http://ca.example.org");
         platform = Letterlock.start(LetterlockConfig.load(key -> Optional.ofNullable(settings.get(key))), clock);
         keyserver = new Keyserver(new JdbcKeyserverStore(platform.database().dataSource()), platform.mail(), platform.auditLog(), clock,
                 URI.create("http://keys.example.org"), KeyLimits.DEFAULT, Duration.ofHours(48));
-        listener = LdapDirectory.start(InetAddress.getLoopbackAddress(), 0, "dc=example,dc=org", () -> keyserver);
+        ca = CertificateAuthority.start(platform, new JdbcCertificateStore(platform.database().dataSource()));
+        listener = LdapDirectory.start(InetAddress.getLoopbackAddress(), 0, "dc=example,dc=org", () -> keyserver, () -> ca);
         url = "ldap://127.0.0.1:" + listener.getListenPort();
     }
 
@@ -55,6 +64,9 @@ class LdapWithGpgTest {
     void stop() {
         if (listener != null) {
             listener.shutDown(true);
+        }
+        if (ca != null) {
+            ca.close();
         }
         if (platform != null) {
             platform.close();
@@ -108,6 +120,36 @@ class LdapWithGpgTest {
         assertThat(broken.exit()).isNotZero();
         assertThat(ldapsearch("-b", "", "-s", "base", "(objectClass=*)").exit()).isZero();
         alice.stop();
+    }
+
+    /** S/MIME certificates of a verified mailbox, as gpgsm and Outlook ask for them. */
+    @Test
+    void certificatesAreFoundByMailAsUserCertificate() throws Exception {
+        platform.identities().register("carol@example.org", "carol");
+        platform.identities().verify(Outbox.verificationToken(dataDir, "carol@example.org"));
+        java.security.KeyPair keys = TestRequests.rsa(2048);
+        IssuedCertificate issued = ca.issue(IssueRequest.mailbox("mailbox-encryption", TestRequests.csr(keys, "CN=x", List.of("carol@example.org")).getEncoded(),
+                "carol@example.org"), new Requester("carol", java.util.Set.of(org.letterlock.platform.identity.Role.MAILBOX_OWNER)));
+        Run found = ldapsearch("-b", "dc=example,dc=org", "(mail=carol@example.org)", "userCertificate;binary", "userSMIMECertificate;binary");
+        assertThat(found.exit()).as(found.output()).isZero();
+        assertThat(found.output()).contains("dn: mail=carol@example.org,ou=People,dc=example,dc=org").contains("userCertificate;binary:: ")
+                .contains("userSMIMECertificate;binary:: ");
+        String base64 = found.output().replace("\n ", "").lines().filter(l -> l.startsWith("userCertificate;binary:: ")).findFirst().orElseThrow()
+                .substring("userCertificate;binary:: ".length());
+        assertThat(java.util.Base64.getDecoder().decode(base64)).isEqualTo(issued.der());
+        assertThat(ldapsearch("-b", "dc=example,dc=org", "(mail=nobody@example.org)").output()).doesNotContain("dn:");
+
+        Path gpgsmHome = java.nio.file.Files.createDirectories(work.resolve("gpgsm"));
+        java.nio.file.Files.setPosixFilePermissions(gpgsmHome, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        java.nio.file.Files.writeString(gpgsmHome.resolve("dirmngr.conf"), "ldapserver 127.0.0.1:" + listener.getListenPort() + ":::dc=example,dc=org\n");
+        Process gpgsm = new ProcessBuilder("gpgsm", "--homedir", gpgsmHome.toString(), "--batch", "--with-colons", "--list-external-keys", "carol@example.org")
+                .redirectErrorStream(true).start();
+        String listed = new String(gpgsm.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(gpgsm.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        new ProcessBuilder("gpgconf", "--homedir", gpgsmHome.toString(), "--kill", "all").start().waitFor(30, TimeUnit.SECONDS);
+        assertThat(listed).as("gpgsm --list-external-keys").contains("carol@example.org").contains(issued.serialHex().toUpperCase(java.util.Locale.ROOT));
+        ca.revoke(issued.serial(), org.letterlock.ca.RevocationReason.KEY_COMPROMISE, false, new Requester("carl", java.util.Set.of(org.letterlock.platform.identity.Role.CA_ADMIN)));
+        assertThat(ldapsearch("-b", "dc=example,dc=org", "(mail=carol@example.org)").output()).doesNotContain("userCertificate");
     }
 
     @Test

@@ -25,6 +25,9 @@ public class KeyserverRuntime {
     @Inject
     PlatformRuntime platformRuntime;
 
+    @Inject
+    org.letterlock.ca.web.CaRuntime caRuntime;
+
     private volatile Keyserver keyserver;
     private volatile HkpProtocol hkp;
     private volatile HkpListener listener;
@@ -47,7 +50,8 @@ public class KeyserverRuntime {
         }
         if (settings.ldapPort() > 0) {
             try {
-                ldap = LdapDirectory.start(java.net.InetAddress.getByName(settings.ldapAddress()), settings.ldapPort(), settings.ldapBase(), this::keyserver);
+                ldap = LdapDirectory.start(java.net.InetAddress.getByName(settings.ldapAddress()), settings.ldapPort(), settings.ldapBase(), this::keyserver,
+                        caRuntime::ca);
                 LOG.info("LDAP directory on " + settings.ldapAddress() + ":" + ldap.getListenPort() + " base " + settings.ldapBase());
             } catch (IOException | com.unboundid.ldap.sdk.LDAPException e) {
                 platformRuntime.fail("keyserver: the LDAP listener cannot listen on " + settings.ldapAddress() + ":" + settings.ldapPort()

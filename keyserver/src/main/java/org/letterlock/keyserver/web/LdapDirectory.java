@@ -37,6 +37,11 @@ import java.util.Optional;
 import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import org.bouncycastle.cms.CMSAbsentContent;
+import org.bouncycastle.cms.CMSSignedDataGenerator;
+import org.bouncycastle.util.CollectionStore;
+import org.letterlock.ca.IssuedCertificate;
+import org.letterlock.ca.PublishedCertificates;
 import org.letterlock.keyserver.KeyLimits;
 import org.letterlock.keyserver.Keyserver;
 import org.letterlock.keyserver.OpenPgpKeys;
@@ -56,22 +61,28 @@ public final class LdapDirectory extends LDAPListenerRequestHandler {
     private static final List<String> KEY_ATTRIBUTES = List.of("pgpcertid", "pgpkeyid", "gpgfingerprint", "gpgsubfingerprint", "gpgmailbox", "pgpuserid", "mail");
 
     private final Supplier<Keyserver> keyserver;
+    private final Supplier<PublishedCertificates> certificates;
     private final DN base;
+    private final DN people;
     private final DN keySpace;
     private final DN serverInfo;
     private final LDAPListenerClientConnection connection;
 
-    private LdapDirectory(Supplier<Keyserver> keyserver, DN base, LDAPListenerClientConnection connection) throws LDAPException {
+    private LdapDirectory(Supplier<Keyserver> keyserver, Supplier<PublishedCertificates> certificates, DN base, LDAPListenerClientConnection connection)
+            throws LDAPException {
         this.keyserver = keyserver;
+        this.certificates = certificates;
         this.base = base;
+        this.people = new DN("ou=People," + base);
         this.keySpace = new DN("ou=PGP Keys," + base);
         this.serverInfo = new DN("cn=PGPServerInfo," + base);
         this.connection = connection;
     }
 
     /** Starts the listener on {@code address}:{@code port} (0 for any free port) with directory base {@code base} (e.g. {@code dc=example,dc=org}). */
-    public static LDAPListener start(InetAddress address, int port, String base, Supplier<Keyserver> keyserver) throws IOException, LDAPException {
-        LDAPListenerConfig config = new LDAPListenerConfig(port, new LdapDirectory(keyserver, new DN(base), null));
+    public static LDAPListener start(InetAddress address, int port, String base, Supplier<Keyserver> keyserver, Supplier<PublishedCertificates> certificates)
+            throws IOException, LDAPException {
+        LDAPListenerConfig config = new LDAPListenerConfig(port, new LdapDirectory(keyserver, certificates, new DN(base), null));
         config.setListenAddress(address);
         config.setMaxConnections(1024);
         LDAPListener listener = new LDAPListener(config);
@@ -81,7 +92,7 @@ public final class LdapDirectory extends LDAPListenerRequestHandler {
 
     @Override
     public LDAPListenerRequestHandler newInstance(LDAPListenerClientConnection client) throws LDAPException {
-        return new LdapDirectory(keyserver, base, client);
+        return new LdapDirectory(keyserver, certificates, base, client);
     }
 
     @Override
@@ -188,19 +199,26 @@ public final class LdapDirectory extends LDAPListenerRequestHandler {
 
     /** The keys the filter's assertions name; empty when it names none (a whole-directory listing, which is refused). */
     private Optional<List<Entry>> keyEntries(Filter filter) {
-        Map<String, StoredKey> found = new LinkedHashMap<>();
+        Found found = new Found();
         boolean named = collect(filter, found);
         if (!named) {
             return Optional.empty();
         }
         List<Entry> entries = new ArrayList<>();
-        for (StoredKey key : found.values()) {
+        for (StoredKey key : found.keys.values()) {
             entries.add(keyEntry(key));
         }
+        found.people.forEach((address, issued) -> entries.add(personEntry(address, issued)));
         return Optional.of(entries);
     }
 
-    private boolean collect(Filter filter, Map<String, StoredKey> found) {
+    /** What the filter's assertions named: OpenPGP keys, and mailboxes with S/MIME certificates. */
+    private static final class Found {
+        final Map<String, StoredKey> keys = new LinkedHashMap<>();
+        final Map<String, List<IssuedCertificate>> people = new LinkedHashMap<>();
+    }
+
+    private boolean collect(Filter filter, Found found) {
         switch (filter.getFilterType()) {
             case Filter.FILTER_TYPE_AND, Filter.FILTER_TYPE_OR -> {
                 boolean named = false;
@@ -226,7 +244,7 @@ public final class LdapDirectory extends LDAPListenerRequestHandler {
         }
     }
 
-    private boolean lookup(String attribute, String value, Map<String, StoredKey> found) {
+    private boolean lookup(String attribute, String value, Found found) {
         String name = attribute.toLowerCase(Locale.ROOT);
         if (!KEY_ATTRIBUTES.contains(name) || value == null || value.isBlank()) {
             return false;
@@ -238,9 +256,37 @@ public final class LdapDirectory extends LDAPListenerRequestHandler {
         } else {
             Optional<String> address = OpenPgpKeys.address(value);
             keys = address.isPresent() ? keyserver.get().byAddress(address.get()) : List.of();
+            if (address.isPresent() && name.equals("mail")) {
+                List<IssuedCertificate> issued = certificates.get().publishedFor(address.get());
+                if (!issued.isEmpty()) {
+                    found.people.putIfAbsent(address.get(), issued);
+                }
+            }
         }
-        keys.forEach(k -> found.putIfAbsent(k.fingerprint(), k));
+        keys.forEach(k -> found.keys.putIfAbsent(k.fingerprint(), k));
         return true;
+    }
+
+    /**
+     * A mailbox with its S/MIME certificates, as gpgsm, Thunderbird and Outlook look them up by {@code (mail=...)}:
+     * {@code userCertificate;binary} (each certificate) and {@code userSMIMECertificate;binary} (all of them as a
+     * certs-only PKCS#7, which Outlook reads first).
+     */
+    private Entry personEntry(String address, List<IssuedCertificate> issued) {
+        Entry entry = new Entry("mail=" + address + "," + people);
+        entry.addAttribute("objectClass", "top", "person", "organizationalPerson", "inetOrgPerson");
+        entry.addAttribute("cn", address);
+        entry.addAttribute("sn", address);
+        entry.addAttribute("mail", address);
+        entry.addAttribute(new Attribute("userCertificate;binary", issued.stream().map(IssuedCertificate::der).toArray(byte[][]::new)));
+        try {
+            CMSSignedDataGenerator certsOnly = new CMSSignedDataGenerator();
+            certsOnly.addCertificates(new CollectionStore<>(issued.stream().map(IssuedCertificate::holder).toList()));
+            entry.addAttribute(new Attribute("userSMIMECertificate;binary", certsOnly.generate(new CMSAbsentContent()).getEncoded()));
+        } catch (org.bouncycastle.cms.CMSException | IOException e) {
+            LOG.log(Level.WARNING, "cannot build userSMIMECertificate for " + address, e);
+        }
+        return entry;
     }
 
     private Entry keyEntry(StoredKey key) {
