@@ -82,7 +82,15 @@ public final class Keyserver {
         }
         List<Uploaded> results = new ArrayList<>();
         for (PGPPublicKeyRing key : keys) {
-            results.add(store(key, true));
+            try {
+                results.add(store(key, true));
+            } catch (LetterlockException e) {
+                throw e;
+            } catch (RuntimeException e) {
+                // Bouncy Castle read the packets but cannot work with them: the key's fault, not the server's.
+                throw audit.refusal("keyserver.upload", "key:" + OpenPgpKeys.fingerprint(key.getPublicKey()), ErrorType.BAD_REQUEST,
+                        "the key cannot be processed: " + e.getMessage());
+            }
         }
         return results;
     }
@@ -114,6 +122,8 @@ public final class Keyserver {
                     invalid += result.cleaned().invalidSignatures();
                 } catch (LetterlockException e) {
                     problem = e.getMessage().replaceAll("[0-9A-F]{40,64}", "<fingerprint>");
+                } catch (RuntimeException e) {
+                    problem = "the key cannot be processed: " + e.getClass().getSimpleName();
                 }
             }
             if (problem != null) {

@@ -33,6 +33,8 @@ public final class HkpProtocol {
         }
     }
 
+    private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(HkpProtocol.class.getName());
+
     private final Keyserver keyserver;
 
     public HkpProtocol(Keyserver keyserver) {
@@ -59,6 +61,9 @@ public final class HkpProtocol {
             return Answer.text(e.type().status(), e.getMessage());
         } catch (IllegalArgumentException e) {
             return Answer.text(400, "malformed request: " + e.getMessage());
+        } catch (RuntimeException e) {
+            LOG.log(java.util.logging.Level.SEVERE, "HKP request failed", e);
+            return Answer.text(500, "internal error; the server log has it");
         }
     }
 
