@@ -23,6 +23,8 @@ final class KeyDumpReader {
     private final InputStream in;
     private final int maxKeyBytes;
     private int pending = -1;
+    /** After a broken header the packet boundaries are lost: nothing more is read. */
+    private boolean lost;
 
     KeyDumpReader(InputStream in, int maxKeyBytes) {
         this.in = in;
@@ -31,6 +33,18 @@ final class KeyDumpReader {
 
     /** The next key, or empty at the end of the stream. */
     Optional<Segment> next() throws IOException {
+        if (lost) {
+            return Optional.empty();
+        }
+        try {
+            return read();
+        } catch (IOException e) {
+            lost = true;
+            return Optional.of(new Segment(Optional.empty(), Optional.of("the stream ends inside a packet header; nothing after it is read")));
+        }
+    }
+
+    private Optional<Segment> read() throws IOException {
         int first = pending >= 0 ? pending : in.read();
         pending = -1;
         if (first < 0) {
@@ -43,6 +57,7 @@ final class KeyDumpReader {
         boolean firstPacket = true;
         while (header >= 0) {
             if ((header & 0x80) == 0) {
+                lost = true;
                 return Optional.of(new Segment(Optional.empty(), Optional.of("not an OpenPGP packet header (0x" + Integer.toHexString(header)
                         + "); the rest of the stream is skipped")));
             }
@@ -60,12 +75,15 @@ final class KeyDumpReader {
             headerBytes.write(header);
             long length = newFormat ? newLength(headerBytes) : oldLength(header & 0x03, headerBytes);
             if (length < 0) {
-                return Optional.of(new Segment(Optional.empty(), Optional.of("a packet length OpenPGP keys never use (partial or indeterminate)")));
+                lost = true;
+                return Optional.of(new Segment(Optional.empty(), Optional.of("a packet length OpenPGP keys never use (partial or indeterminate); the rest of "
+                        + "the stream is skipped")));
             }
             if (!oversized && key.size() + headerBytes.size() + length <= maxKeyBytes) {
                 headerBytes.writeTo(key);
                 byte[] body = in.readNBytes((int) length);
                 if (body.length < length) {
+                    lost = true;
                     return Optional.of(new Segment(Optional.empty(), Optional.of("the stream ends inside a packet")));
                 }
                 key.write(body);

@@ -14,5 +14,5 @@ public record KeyLimits(int maxBytes, int maxUserIds, int maxSubkeys, int maxUse
 
     public static final KeyLimits DEFAULT = new KeyLimits(1024 * 1024, 100, 50, 0, 16);
     /** For re-reading what was stored after cleaning: it met the limits of its day. */
-    static final KeyLimits UNLIMITED = new KeyLimits(Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE);
+    public static final KeyLimits UNLIMITED = new KeyLimits(Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE);
 }

@@ -39,6 +39,9 @@ public final class Keyserver {
     /** And at most this many per address per day. */
     static final int MAILS_PER_DAY = 5;
     static final int UPLOADS_PER_HOUR = 60;
+    /** Requests that send mail (unpublish, request-verify) per client address an hour. */
+    static final int MAIL_REQUESTS_PER_HOUR = 20;
+    private static final int SAVE_ATTEMPTS = 3;
 
     private final KeyserverStore store;
     private final MailSender mail;
@@ -48,6 +51,7 @@ public final class Keyserver {
     private final KeyLimits limits;
     private final Duration tokenTtl;
     private final UploadLimiter uploads = new UploadLimiter(UPLOADS_PER_HOUR, Duration.ofHours(1));
+    private final UploadLimiter mailRequests = new UploadLimiter(MAIL_REQUESTS_PER_HOUR, Duration.ofHours(1));
 
     /** What an upload did to one key: its fingerprint, and per user ID whether it is published, waiting for mail, or without an address. */
     public record Uploaded(String fingerprint, Map<String, Status> userIds, CleanedKey cleaned) {
@@ -70,7 +74,7 @@ public final class Keyserver {
      * (rate-limited). {@code source} (the client's address) is limited to {@value #UPLOADS_PER_HOUR} uploads an hour.
      */
     public List<Uploaded> upload(byte[] data, String source) {
-        if (!uploads.allow(source, clock.instant())) {
+        if (!uploads.allow(UploadLimiter.sourceOf(source), clock.instant())) {
             throw audit.refusal("keyserver.upload", "source:" + source, ErrorType.TOO_MANY_REQUESTS, "more than " + UPLOADS_PER_HOUR
                     + " uploads from " + source + " in the last hour; try again later");
         }
@@ -147,24 +151,35 @@ public final class Keyserver {
             String refusal = "key " + fingerprint + " is blocked on this keyserver";
             throw interactive ? audit.refusal("keyserver.upload", "key:" + fingerprint, ErrorType.FORBIDDEN, refusal) : new LetterlockException(ErrorType.FORBIDDEN, refusal);
         }
-        Optional<StoredKey> existing = store.byFingerprint(fingerprint).filter(k -> k.fingerprint().equals(fingerprint));
-        PGPPublicKeyRing merged = cleaned.key();
-        if (existing.isPresent()) {
-            try {
-                PGPPublicKeyRing before = OpenPgpKeys.read(existing.get().fullKey(), KeyLimits.UNLIMITED).get(0);
-                merged = OpenPgpKeys.clean(PGPPublicKeyRing.join(before, cleaned.key(), true, true), limits).key();
-            } catch (PGPException | RuntimeException e) {
-                throw audit.refusal("keyserver.upload", "key:" + fingerprint, ErrorType.BAD_REQUEST, "the key cannot be merged with the stored one: " + e.getMessage());
+        Optional<StoredKey> existing;
+        List<StoredKey.UserId> userIds;
+        int attempt = 0;
+        do {
+            if (++attempt > SAVE_ATTEMPTS) {
+                throw new LetterlockException(ErrorType.CONFLICT, "key " + fingerprint + " changed while it was being stored; upload it again");
             }
-        }
-        Map<String, Optional<Instant>> confirmed = new LinkedHashMap<>();
-        existing.ifPresent(k -> k.userIds().forEach(u -> confirmed.put(u.text(), u.publishedAt())));
-        List<StoredKey.UserId> userIds = new ArrayList<>();
-        merged.getPublicKey().getUserIDs().forEachRemaining(text -> userIds.add(new StoredKey.UserId(text, OpenPgpKeys.address(text),
-                confirmed.getOrDefault(text, Optional.empty()))));
-        Instant now = clock.instant();
-        StoredKey stored = record(merged, userIds, existing.map(StoredKey::uploadedAt).orElse(now), now);
-        store.save(stored);
+            existing = store.byFingerprint(fingerprint).filter(k -> k.fingerprint().equals(fingerprint));
+            PGPPublicKeyRing merged = cleaned.key();
+            if (existing.isPresent()) {
+                try {
+                    PGPPublicKeyRing before = OpenPgpKeys.read(existing.get().fullKey(), KeyLimits.UNLIMITED).get(0);
+                    merged = OpenPgpKeys.clean(PGPPublicKeyRing.join(before, cleaned.key(), true, true), limits).key();
+                } catch (PGPException | RuntimeException e) {
+                    throw audit.refusal("keyserver.upload", "key:" + fingerprint, ErrorType.BAD_REQUEST, "the key cannot be merged with the stored one: " + e.getMessage());
+                }
+            }
+            Map<String, Optional<Instant>> confirmed = new LinkedHashMap<>();
+            existing.ifPresent(k -> k.userIds().forEach(u -> confirmed.put(u.text(), u.publishedAt())));
+            List<StoredKey.UserId> merging = new ArrayList<>();
+            merged.getPublicKey().getUserIDs().forEachRemaining(text -> merging.add(new StoredKey.UserId(text, OpenPgpKeys.address(text),
+                    confirmed.getOrDefault(text, Optional.empty()))));
+            userIds = merging;
+            Instant now = now();
+            StoredKey stored = record(merged, userIds, existing.map(StoredKey::uploadedAt).orElse(now), now);
+            if (store.save(stored, existing.map(StoredKey::updatedAt))) {
+                break;
+            }
+        } while (true);
         if (interactive) {
             audit.record("keyserver.upload", "key:" + fingerprint, Outcome.ALLOWED, (existing.isPresent() ? "merged" : "new") + ", " + userIds.size()
                     + " user IDs, stripped " + cleaned.thirdPartyCertifications() + " third-party and " + cleaned.invalidSignatures() + " invalid signatures");
@@ -193,17 +208,33 @@ public final class Keyserver {
     }
 
     /** Mails the owner of {@code address} a link that takes all their user IDs off the published keys (rate-limited like verification). */
-    public boolean requestUnpublish(String address) {
+    public boolean requestUnpublish(String address, String source) {
         String normalised = MailAddress.normalise(address);
+        requireMailBudget(source);
+        if (store.byAddress(normalised).isEmpty()) {
+            return false;
+        }
         return mailToken(KeyserverStore.Purpose.UNPUBLISH, Optional.empty(), normalised, "Remove your address from the keyserver",
                 "Someone asked to stop publishing OpenPGP keys under your address " + normalised + ".\nTo remove it from every key here, open this link",
                 "If this was not you, ignore this mail: nothing changes without it.", "/api/keyserver/unpublish");
     }
 
+    /** Requests that make the server send mail are limited per client, whatever address they name. */
+    public void requireMailBudget(String source) {
+        if (!mailRequests.allow(UploadLimiter.sourceOf(source), clock.instant())) {
+            throw audit.refusal("keyserver.mail.request", "source:" + source, ErrorType.TOO_MANY_REQUESTS, "more than " + MAIL_REQUESTS_PER_HOUR
+                    + " requests for mail from " + source + " in the last hour; try again later");
+        }
+    }
+
+    public KeyLimits limits() {
+        return limits;
+    }
+
     private boolean mailToken(KeyserverStore.Purpose purpose, Optional<String> fingerprint, String address, String subject, String text, String footer, String path) {
         Instant now = clock.instant();
         String action = purpose == KeyserverStore.Purpose.PUBLISH ? "keyserver.verify.mail" : "keyserver.unpublish.mail";
-        if (store.tokensSince(address, now.minus(MAIL_INTERVAL)) > 0 || store.tokensSince(address, now.minus(Duration.ofDays(1))) >= MAILS_PER_DAY) {
+        if (store.tokensSince(address, purpose, now.minus(MAIL_INTERVAL)) > 0 || store.tokensSince(address, purpose, now.minus(Duration.ofDays(1))) >= MAILS_PER_DAY) {
             audit.record(action, "mailbox:" + address, Outcome.DENIED, "rate limit: a mail went out to this address recently");
             return false;
         }
@@ -228,7 +259,7 @@ public final class Keyserver {
                 .orElseThrow(() -> audit.refusal("keyserver.verify", "token", ErrorType.NOT_FOUND, "this verification link is unknown, used or expired"));
         StoredKey key = used.keyFingerprint().flatMap(store::byFingerprint).orElseThrow(() -> new LetterlockException(ErrorType.GONE, "the key was deleted"));
         StoredKey published = republish(key, u -> u.address().equals(Optional.of(used.address())) && !u.published()
-                ? new StoredKey.UserId(u.text(), u.address(), Optional.of(now)) : u, now);
+                ? new StoredKey.UserId(u.text(), u.address(), Optional.of(now)) : u);
         audit.record("keyserver.verify", "key:" + key.fingerprint(), Outcome.ALLOWED, "published mailbox:" + used.address());
         return published;
     }
@@ -240,17 +271,32 @@ public final class Keyserver {
                 .orElseThrow(() -> audit.refusal("keyserver.unpublish", "token", ErrorType.NOT_FOUND, "this link is unknown, used or expired"));
         List<StoredKey> changed = new ArrayList<>();
         for (StoredKey key : store.byAddress(used.address())) {
-            changed.add(republish(key, u -> u.address().equals(Optional.of(used.address())) ? new StoredKey.UserId(u.text(), u.address(), Optional.empty()) : u, now));
+            changed.add(republish(key, u -> u.address().equals(Optional.of(used.address())) ? new StoredKey.UserId(u.text(), u.address(), Optional.empty()) : u));
             audit.record("keyserver.unpublish", "key:" + key.fingerprint(), Outcome.ALLOWED, "unpublished mailbox:" + used.address());
         }
         return changed;
     }
 
-    private StoredKey republish(StoredKey key, java.util.function.UnaryOperator<StoredKey.UserId> change, Instant now) {
-        List<StoredKey.UserId> userIds = key.userIds().stream().map(change).toList();
-        StoredKey updated = record(OpenPgpKeys.read(key.fullKey(), KeyLimits.UNLIMITED).get(0), userIds, key.uploadedAt(), now);
-        store.save(updated);
-        return updated;
+    /** Rewrites the key's user IDs with {@code change}, reading it again if another save came first. */
+    private StoredKey republish(StoredKey key, java.util.function.UnaryOperator<StoredKey.UserId> change) {
+        StoredKey current = key;
+        for (int attempt = 1; attempt <= SAVE_ATTEMPTS; attempt++) {
+            Instant now = now();
+            List<StoredKey.UserId> userIds = current.userIds().stream().map(change).toList();
+            StoredKey updated = record(OpenPgpKeys.read(current.fullKey(), KeyLimits.UNLIMITED).get(0), userIds, current.uploadedAt(), now);
+            if (store.save(updated, Optional.of(current.updatedAt()))) {
+                return updated;
+            }
+            String fingerprint = current.fingerprint();
+            current = store.byFingerprint(fingerprint).filter(k -> k.fingerprint().equals(fingerprint))
+                    .orElseThrow(() -> new LetterlockException(ErrorType.GONE, "key " + fingerprint + " was deleted"));
+        }
+        throw new LetterlockException(ErrorType.CONFLICT, "key " + key.fingerprint() + " keeps changing; try the link again");
+    }
+
+    /** Times kept at the database's precision, so a saved time compares equal when read back. */
+    private Instant now() {
+        return clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MICROS);
     }
 
     /** An administrator's removal; with {@code block}, the fingerprint can never be uploaded again. */
@@ -321,14 +367,6 @@ public final class Keyserver {
             throw new LetterlockException(ErrorType.BAD_REQUEST, "name a DNS domain, e.g. ?domain=example.org");
         }
         return DaneRecords.zone(wanted, store.publishedInDomain(wanted));
-    }
-
-    public List<StoredKey> search(String text, int limit) {
-        String trimmed = text.trim();
-        if (trimmed.length() < 3) {
-            throw new LetterlockException(ErrorType.BAD_REQUEST, "search for at least 3 characters");
-        }
-        return store.searchPublished(trimmed, limit);
     }
 
     public long count() {

@@ -22,11 +22,12 @@ public interface KeyserverStore {
     /** Keys with a published user ID in {@code domain} whose local part has this WKD hash. */
     List<StoredKey> byWkd(String domain, String hash);
 
-    /** Keys with a published user ID containing {@code text} (case-insensitive), at most {@code limit}. */
-    List<StoredKey> searchPublished(String text, int limit);
-
-    /** Inserts or replaces the key with its subkeys and user IDs, in one transaction. */
-    void save(StoredKey key);
+    /**
+     * Inserts the key (when {@code expectedUpdatedAt} is empty) or replaces it if it was last saved at
+     * {@code expectedUpdatedAt}, with its subkeys and user IDs, in one transaction; false (nothing written) when another
+     * save came first, so the caller reads again and redoes its change.
+     */
+    boolean save(StoredKey key, Optional<Instant> expectedUpdatedAt);
 
     enum Purpose { PUBLISH, UNPUBLISH }
 
@@ -49,8 +50,8 @@ public interface KeyserverStore {
 
     boolean blocked(String fingerprint);
 
-    /** Verification mails sent to the address since {@code since}. */
-    int tokensSince(String address, Instant since);
+    /** Mails of this purpose sent to the address since {@code since}. */
+    int tokensSince(String address, Purpose purpose, Instant since);
 
     long count();
 }

@@ -81,9 +81,16 @@ public final class OpenPgpKeys {
         return object.getClass().getSimpleName().replace("PGP", "").replaceAll("([a-z])([A-Z])", "$1 $2").toLowerCase(Locale.ROOT);
     }
 
+    /** Signature verifications one key may cost, whatever its size: the rest are dropped unverified. */
+    static final int MAX_VERIFICATIONS = 200;
+
     /** Keeps what the owner signed, within the limits. A key whose primary is revoked keeps its revocation and is still served. */
     public static CleanedKey clean(PGPPublicKeyRing ring, KeyLimits limits) {
         PGPPublicKey primary = ring.getPublicKey();
+        if (!sensible(primary)) {
+            throw new LetterlockException(ErrorType.BAD_REQUEST, "the primary key " + fingerprint(primary) + " has RSA parameters no implementation uses "
+                    + "(modulus over 8192 bits or exponent over 32 bits); such keys only make signature checks slow");
+        }
         Counts counts = new Counts();
         PGPPublicKey cleanPrimary = cleanPrimary(primary, limits, counts);
         List<PGPPublicKey> keys = new ArrayList<>();
@@ -92,7 +99,7 @@ public final class OpenPgpKeys {
         all.next();
         while (all.hasNext()) {
             PGPPublicKey subkey = all.next();
-            Optional<PGPPublicKey> bound = cleanSubkey(primary, subkey, limits, counts);
+            Optional<PGPPublicKey> bound = sensible(subkey) ? cleanSubkey(primary, subkey, limits, counts) : Optional.empty();
             if (bound.isPresent() && keys.size() - 1 < limits.maxSubkeys()) {
                 keys.add(bound.get());
             } else {
@@ -105,7 +112,16 @@ public final class OpenPgpKeys {
                 counts.droppedUserAttributes);
     }
 
+    /** RSA keys with a huge exponent or modulus make each verification cost seconds; nobody makes them honestly. */
+    private static boolean sensible(PGPPublicKey key) {
+        if (key.getPublicKeyPacket().getKey() instanceof org.bouncycastle.bcpg.RSAPublicBCPGKey rsa) {
+            return rsa.getModulus().bitLength() <= 8192 && rsa.getPublicExponent().bitLength() <= 32;
+        }
+        return true;
+    }
+
     private static final class Counts {
+        int verifications;
         int thirdParty;
         int invalid;
         int droppedUserIds;
@@ -120,7 +136,7 @@ public final class OpenPgpKeys {
             clean = PGPPublicKey.removeCertification(clean, signature);
         }
         for (PGPSignature signature : ownSignatures(list(primary.getKeySignatures()), primary, limits, counts)) {
-            if (verifies(signature, primary, s -> s.verifyCertification(primary))) {
+            if (verifies(signature, primary, counts, s -> s.verifyCertification(primary))) {
                 clean = PGPPublicKey.addCertification(clean, signature);
             } else {
                 counts.invalid++;
@@ -132,7 +148,7 @@ public final class OpenPgpKeys {
             clean = PGPPublicKey.removeCertification(clean, rawId);
             List<PGPSignature> valid = new ArrayList<>();
             for (PGPSignature signature : ownSignatures(signatures, primary, limits, counts)) {
-                if (verifies(signature, primary, s -> s.verifyCertification(rawId, primary))) {
+                if (verifies(signature, primary, counts, s -> s.verifyCertification(rawId, primary))) {
                     valid.add(signature);
                 } else {
                     counts.invalid++;
@@ -158,7 +174,7 @@ public final class OpenPgpKeys {
             }
             List<PGPSignature> valid = new ArrayList<>();
             for (PGPSignature signature : ownSignatures(signatures, primary, limits, counts)) {
-                if (verifies(signature, primary, s -> s.verifyCertification(attribute, primary))) {
+                if (verifies(signature, primary, counts, s -> s.verifyCertification(attribute, primary))) {
                     valid.add(signature);
                 } else {
                     counts.invalid++;
@@ -186,7 +202,8 @@ public final class OpenPgpKeys {
         for (PGPSignature signature : ownSignatures(signatures, primary, limits, counts)) {
             int type = signature.getSignatureType();
             boolean valid = (type == PGPSignature.SUBKEY_BINDING || type == PGPSignature.SUBKEY_REVOCATION)
-                    && verifies(signature, primary, s -> s.verifyCertification(primary, subkey));
+                    && verifies(signature, primary, counts, s -> s.verifyCertification(primary, subkey))
+                    && (type != PGPSignature.SUBKEY_BINDING || !signs(signature) || backSigned(signature, primary, subkey, counts));
             if (valid) {
                 clean = PGPPublicKey.addCertification(clean, signature);
                 bound |= type == PGPSignature.SUBKEY_BINDING;
@@ -195,6 +212,34 @@ public final class OpenPgpKeys {
             }
         }
         return bound ? Optional.of(clean) : Optional.empty();
+    }
+
+    private static boolean signs(PGPSignature binding) {
+        return binding.hasSubpackets() && (binding.getHashedSubPackets().getKeyFlags() & (0x01 | 0x02)) != 0;
+    }
+
+    /**
+     * A signing subkey must sign its own binding back (RFC 9580 5.2.1, primary key binding signature); without it,
+     * anyone could attach someone else's signing subkey to their key.
+     */
+    private static boolean backSigned(PGPSignature binding, PGPPublicKey primary, PGPPublicKey subkey, Counts counts) {
+        try {
+            for (PGPSignature embedded : binding.getHashedSubPackets().getEmbeddedSignatures()) {
+                if (embedded.getSignatureType() == PGPSignature.PRIMARYKEY_BINDING && verifies(embedded, subkey, counts, s -> s.verifyCertification(primary, subkey))) {
+                    return true;
+                }
+            }
+            if (binding.getUnhashedSubPackets() != null) {
+                for (PGPSignature embedded : binding.getUnhashedSubPackets().getEmbeddedSignatures()) {
+                    if (embedded.getSignatureType() == PGPSignature.PRIMARYKEY_BINDING && verifies(embedded, subkey, counts, s -> s.verifyCertification(primary, subkey))) {
+                        return true;
+                    }
+                }
+            }
+        } catch (PGPException | RuntimeException e) {
+            return false;
+        }
+        return false;
     }
 
     /**
@@ -230,7 +275,10 @@ public final class OpenPgpKeys {
         boolean verify(PGPSignature signature) throws PGPException;
     }
 
-    private static boolean verifies(PGPSignature signature, PGPPublicKey signer, Check check) {
+    private static boolean verifies(PGPSignature signature, PGPPublicKey signer, Counts counts, Check check) {
+        if (++counts.verifications > MAX_VERIFICATIONS) {
+            return false;
+        }
         try {
             signature.init(VERIFIERS, signer);
             return check.verify(signature);

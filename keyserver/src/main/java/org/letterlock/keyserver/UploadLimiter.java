@@ -18,6 +18,15 @@ final class UploadLimiter {
         this.window = window;
     }
 
+    /** The unit a client is counted by: its IPv4 address, or the /64 of its IPv6 address (one host gets a whole /64). */
+    static String sourceOf(String address) {
+        if (address == null || !address.contains(":")) {
+            return String.valueOf(address);
+        }
+        String[] groups = address.split(":", -1);
+        return groups.length >= 4 ? String.join(":", groups[0], groups[1], groups[2], groups[3]) + "::/64" : address;
+    }
+
     boolean allow(String source, Instant now) {
         Instant since = now.minus(window);
         if (events.size() > 100_000) {

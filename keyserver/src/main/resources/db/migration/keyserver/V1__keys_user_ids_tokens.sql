@@ -16,12 +16,15 @@ CREATE TABLE keyserver_key (
 );
 CREATE INDEX keyserver_key_key_id ON keyserver_key (key_id);
 
--- Subkeys, so a lookup by a subkey's ID or fingerprint finds its key.
+-- Subkeys, so a lookup by a subkey's ID or fingerprint finds its key. One subkey may be bound to several keys (an
+-- encryption subkey needs no back-signature), and must never block any of them.
 CREATE TABLE keyserver_subkey (
-    fingerprint     VARCHAR(64) PRIMARY KEY,
+    fingerprint     VARCHAR(64) NOT NULL,
     key_id          VARCHAR(16) NOT NULL,
-    key_fingerprint VARCHAR(64) NOT NULL REFERENCES keyserver_key (fingerprint) ON DELETE CASCADE
+    key_fingerprint VARCHAR(64) NOT NULL REFERENCES keyserver_key (fingerprint) ON DELETE CASCADE,
+    PRIMARY KEY (fingerprint, key_fingerprint)
 );
+CREATE INDEX keyserver_subkey_fingerprint ON keyserver_subkey (fingerprint);
 CREATE INDEX keyserver_subkey_key_id ON keyserver_subkey (key_id);
 
 -- The user IDs of a key; published once the mailbox confirmed the token mailed to it.

@@ -107,7 +107,7 @@ class HkpWithGpgTest {
         assertThat(get.headers().firstValue("Content-Type")).hasValue("application/pgp-keys");
         assertThat(get.body()).startsWith("-----BEGIN PGP PUBLIC KEY BLOCK-----");
         for (String[] bad : new String[][] {{"/pks/lookup?op=get&options=mr&search=0x1234ABCD", "400"}, {"/pks/lookup?op=get&search=", "400"},
-                {"/pks/lookup?op=stats&search=x@example.org", "501"}, {"/pks/lookup?op=get&options=mr&search=0x" + "0".repeat(40), "404"},
+                {"/pks/lookup?op=stats&search=x@example.org", "501"}, {"/pks/lookup?op=index&options=mr&search=alice", "400"}, {"/pks/lookup?op=get&options=mr&search=0x" + "0".repeat(40), "404"},
                 {"/pks/other", "404"}}) {
             HttpResponse<String> answer = http.send(HttpRequest.newBuilder(URI.create(base + bad[0])).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(answer.statusCode()).as(bad[0] + ": " + answer.body()).isEqualTo(Integer.parseInt(bad[1]));

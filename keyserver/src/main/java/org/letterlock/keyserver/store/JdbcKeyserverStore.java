@@ -30,13 +30,16 @@ public final class JdbcKeyserverStore implements KeyserverStore {
         this.jdbc = new Jdbc(dataSource);
     }
 
+    /** The primary key with this fingerprint if there is one, else the first key (by fingerprint) with such a subkey. */
     @Override
     public Optional<StoredKey> byFingerprint(String fingerprint) {
-        return withParts(jdbc.query("SELECT " + KEY_COLUMNS + " FROM keyserver_key k WHERE k.fingerprint = ? UNION ALL SELECT " + KEY_COLUMNS
-                + " FROM keyserver_key k JOIN keyserver_subkey s ON s.key_fingerprint = k.fingerprint WHERE s.fingerprint = ?", s -> {
-                    s.setString(1, fingerprint);
-                    s.setString(2, fingerprint);
-                }, JdbcKeyserverStore::key)).stream().findFirst();
+        List<StoredKey> primary = jdbc.query("SELECT " + KEY_COLUMNS + " FROM keyserver_key k WHERE k.fingerprint = ?", s -> s.setString(1, fingerprint),
+                JdbcKeyserverStore::key);
+        if (!primary.isEmpty()) {
+            return withParts(primary).stream().findFirst();
+        }
+        return withParts(jdbc.query("SELECT " + KEY_COLUMNS + " FROM keyserver_key k JOIN keyserver_subkey s ON s.key_fingerprint = k.fingerprint "
+                + "WHERE s.fingerprint = ? ORDER BY k.fingerprint LIMIT 1", s -> s.setString(1, fingerprint), JdbcKeyserverStore::key)).stream().findFirst();
     }
 
     @Override
@@ -67,14 +70,6 @@ public final class JdbcKeyserverStore implements KeyserverStore {
                     s.setString(1, domain);
                     s.setString(2, hash);
                 }, JdbcKeyserverStore::key));
-    }
-
-    @Override
-    public List<StoredKey> searchPublished(String text, int limit) {
-        String pattern = "%" + text.toLowerCase(Locale.ROOT).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%";
-        return withParts(jdbc.query("SELECT " + KEY_COLUMNS + " FROM keyserver_key k WHERE k.fingerprint IN (SELECT key_fingerprint FROM keyserver_user_id "
-                + "WHERE LOWER(user_id) LIKE ? ESCAPE '\\' AND published_at IS NOT NULL) ORDER BY k.updated_at DESC LIMIT " + limit,
-                s -> s.setString(1, pattern), JdbcKeyserverStore::key));
     }
 
     private static StoredKey key(ResultSet r) throws SQLException {
@@ -109,26 +104,35 @@ public final class JdbcKeyserverStore implements KeyserverStore {
     }
 
     @Override
-    public void save(StoredKey key) {
+    public boolean save(StoredKey key, Optional<Instant> expectedUpdatedAt) {
         try {
-            Transaction.run(jdbc.dataSource(), connection -> {
-                execute(connection, "DELETE FROM keyserver_subkey WHERE key_fingerprint = ?", key.fingerprint());
-                execute(connection, "DELETE FROM keyserver_user_id WHERE key_fingerprint = ?", key.fingerprint());
-                int updated;
-                try (PreparedStatement s = connection.prepareStatement("UPDATE keyserver_key SET key_id = ?, version = ?, algorithm = ?, bits = ?, key_created_at = ?, "
-                        + "expires_at = ?, revoked = ?, full_key = ?, published_key = ?, uploaded_at = ?, updated_at = ? WHERE fingerprint = ?")) {
-                    bindKey(s, key, 1);
-                    s.setString(12, key.fingerprint());
-                    updated = s.executeUpdate();
-                }
-                if (updated == 0) {
-                    try (PreparedStatement s = connection.prepareStatement("INSERT INTO keyserver_key (key_id, version, algorithm, bits, key_created_at, expires_at, "
-                            + "revoked, full_key, published_key, uploaded_at, updated_at, fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+            return Transaction.run(jdbc.dataSource(), connection -> {
+                if (expectedUpdatedAt.isPresent()) {
+                    try (PreparedStatement s = connection.prepareStatement("UPDATE keyserver_key SET key_id = ?, version = ?, algorithm = ?, bits = ?, key_created_at = ?, "
+                            + "expires_at = ?, revoked = ?, full_key = ?, published_key = ?, uploaded_at = ?, updated_at = ? WHERE fingerprint = ? AND updated_at = ?")) {
                         bindKey(s, key, 1);
                         s.setString(12, key.fingerprint());
-                        s.executeUpdate();
+                        s.setObject(13, Jdbc.utc(expectedUpdatedAt.get()));
+                        if (s.executeUpdate() != 1) {
+                            connection.rollback();
+                            return false;
+                        }
+                    }
+                } else {
+                    try (PreparedStatement s = connection.prepareStatement("INSERT INTO keyserver_key (key_id, version, algorithm, bits, key_created_at, expires_at, "
+                            + "revoked, full_key, published_key, uploaded_at, updated_at, fingerprint) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS "
+                            + "(SELECT 1 FROM keyserver_key WHERE fingerprint = ?)")) {
+                        bindKey(s, key, 1);
+                        s.setString(12, key.fingerprint());
+                        s.setString(13, key.fingerprint());
+                        if (s.executeUpdate() != 1) {
+                            connection.rollback();
+                            return false;
+                        }
                     }
                 }
+                execute(connection, "DELETE FROM keyserver_subkey WHERE key_fingerprint = ?", key.fingerprint());
+                execute(connection, "DELETE FROM keyserver_user_id WHERE key_fingerprint = ?", key.fingerprint());
                 try (PreparedStatement s = connection.prepareStatement("INSERT INTO keyserver_subkey (fingerprint, key_id, key_fingerprint) VALUES (?, ?, ?)")) {
                     for (StoredKey.Subkey subkey : key.subkeys()) {
                         s.setString(1, subkey.fingerprint());
@@ -151,7 +155,7 @@ public final class JdbcKeyserverStore implements KeyserverStore {
                     }
                     s.executeBatch();
                 }
-                return null;
+                return true;
             });
         } catch (SQLException e) {
             throw StorageFailure.of(e);
@@ -235,10 +239,11 @@ public final class JdbcKeyserverStore implements KeyserverStore {
     }
 
     @Override
-    public int tokensSince(String address, Instant since) {
-        return jdbc.query("SELECT COUNT(*) FROM keyserver_token WHERE address = ? AND created_at > ?", s -> {
+    public int tokensSince(String address, Purpose purpose, Instant since) {
+        return jdbc.query("SELECT COUNT(*) FROM keyserver_token WHERE address = ? AND purpose = ? AND created_at > ?", s -> {
             s.setString(1, address);
-            s.setObject(2, Jdbc.utc(since));
+            s.setString(2, purpose.name());
+            s.setObject(3, Jdbc.utc(since));
         }, r -> r.getInt(1)).get(0);
     }
 

@@ -9,7 +9,6 @@ import java.util.Map;
 import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
-import org.letterlock.keyserver.KeyLimits;
 import org.letterlock.platform.web.PortListener;
 
 /** HKP on its own port (11371 by default), where gpg's {@code hkp://host} goes. */
@@ -34,8 +33,7 @@ public final class HkpListener implements AutoCloseable {
         try (exchange) {
             byte[] body;
             try (InputStream in = exchange.getRequestBody()) {
-                // Form encoding roughly triples an armored key; anything longer is refused by the protocol's size check.
-                body = in.readNBytes(4 * KeyLimits.DEFAULT.maxBytes());
+                body = in.readNBytes(protocol.get().maxBodyBytes());
             }
             HkpProtocol.Answer answer = protocol.get().handle(exchange.getRequestMethod(), exchange.getRequestURI().getRawPath(),
                     exchange.getRequestURI().getRawQuery(), exchange.getRequestHeaders().getFirst("Content-Type"), body,

@@ -24,7 +24,6 @@ import org.letterlock.platform.error.LetterlockException;
 public final class HkpProtocol {
     static final String KEYS = "application/pgp-keys";
     static final String TEXT = "text/plain; charset=utf-8";
-    static final int MAX_INDEX = 100;
 
     /** An HTTP answer: status, content type, body. */
     public record Answer(int status, String contentType, byte[] body) {
@@ -81,7 +80,7 @@ public final class HkpProtocol {
                 if (found.isEmpty()) {
                     return Answer.text(404, "No results found");
                 }
-                List<PGPPublicKeyRing> keys = found.stream().map(k -> OpenPgpKeys.read(k.publishedKey(), KeyLimits.DEFAULT).get(0)).toList();
+                List<PGPPublicKeyRing> keys = found.stream().map(k -> OpenPgpKeys.read(k.publishedKey(), KeyLimits.UNLIMITED).get(0)).toList();
                 byte[] armored = OpenPgpKeys.armored(keys).getBytes(StandardCharsets.US_ASCII);
                 return machineReadable ? new Answer(200, KEYS, armored) : new Answer(200, "text/html; charset=utf-8", html(new String(armored, StandardCharsets.US_ASCII)));
             }
@@ -101,15 +100,24 @@ public final class HkpProtocol {
         }
     }
 
+    /**
+     * By 0x key ID or fingerprint, or by exact address. No free-text search: it would list other people's addresses
+     * three letters at a time (keys.openpgp.org made the same choice).
+     */
     private List<StoredKey> find(String search, boolean exact) {
         if (search.matches("(?i)0x[0-9a-f]+")) {
             return keyserver.byId(search);
         }
         Optional<String> address = OpenPgpKeys.address(search);
-        if (address.isPresent() && (exact || search.contains("@"))) {
+        if (address.isPresent()) {
             return keyserver.byAddress(address.get());
         }
-        return keyserver.search(search, MAX_INDEX);
+        throw new LetterlockException(org.letterlock.platform.error.ErrorType.BAD_REQUEST, "search by mail address, or by 0x fingerprint or key ID");
+    }
+
+    /** The largest request body worth reading: a form-encoded key at the configured size limit. */
+    public int maxBodyBytes() {
+        return 4 * keyserver.limits().maxBytes();
     }
 
     /** The machine-readable index: info, then pub and uid lines per key, as gpg parses them. */

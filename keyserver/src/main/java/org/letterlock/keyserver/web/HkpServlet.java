@@ -7,7 +7,6 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.io.InputStream;
-import org.letterlock.keyserver.KeyLimits;
 import org.letterlock.platform.error.LetterlockException;
 
 /** HKP at {@code /pks} on the HTTP port, answering as the dedicated listener does. */
@@ -20,7 +19,7 @@ public class HkpServlet extends HttpServlet {
     protected void service(HttpServletRequest request, HttpServletResponse response) throws IOException {
         byte[] body;
         try (InputStream in = request.getInputStream()) {
-            body = in.readNBytes(4 * KeyLimits.DEFAULT.maxBytes());
+            body = in.readNBytes(runtime.hkp().maxBodyBytes());
         }
         HkpProtocol.Answer answer;
         try {

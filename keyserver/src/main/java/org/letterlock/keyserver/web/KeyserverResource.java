@@ -86,11 +86,11 @@ public class KeyserverResource {
     @Consumes(MediaType.APPLICATION_JSON)
     @Public
     @Operation(summary = "Mail the address a link that takes it off every published key: {address}; 202 whether or not a key names it")
-    public Response requestUnpublish(UnpublishRequest request) {
+    public Response requestUnpublish(UnpublishRequest request, @Context jakarta.servlet.http.HttpServletRequest http) {
         if (request == null || request.address() == null) {
             throw new LetterlockException(ErrorType.BAD_REQUEST, "send {\"address\": ...}");
         }
-        runtime.keyserver().requestUnpublish(request.address());
+        runtime.keyserver().requestUnpublish(request.address(), http.getRemoteAddr());
         return Response.accepted(Map.of("detail", "if keys here name this address, a link to remove it was mailed to it")).build();
     }
 

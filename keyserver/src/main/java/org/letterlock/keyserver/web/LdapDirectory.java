@@ -22,6 +22,7 @@ import com.unboundid.ldap.sdk.DN;
 import com.unboundid.ldap.sdk.Entry;
 import com.unboundid.ldap.sdk.Filter;
 import com.unboundid.ldap.sdk.LDAPException;
+import com.unboundid.ldap.sdk.RDN;
 import com.unboundid.ldap.sdk.ResultCode;
 import com.unboundid.ldap.sdk.SearchScope;
 import java.io.IOException;
@@ -58,7 +59,10 @@ import org.letterlock.platform.error.LetterlockException;
 public final class LdapDirectory extends LDAPListenerRequestHandler {
     private static final Logger LOG = Logger.getLogger(LdapDirectory.class.getName());
     private static final DateTimeFormatter GENERALIZED = DateTimeFormatter.ofPattern("yyyyMMddHHmmss'Z'").withZone(ZoneOffset.UTC);
-    private static final List<String> KEY_ATTRIBUTES = List.of("pgpcertid", "pgpkeyid", "gpgfingerprint", "gpgsubfingerprint", "gpgmailbox", "pgpuserid", "mail");
+    private static final List<String> KEY_ATTRIBUTES = List.of("pgpcertid", "pgpkeyid", "pgpsubkeyid", "gpgfingerprint", "gpgsubfingerprint", "gpgmailbox",
+            "pgpuserid", "mail");
+    /** Assertions one filter may look up: each is a database query. */
+    private static final int MAX_LOOKUPS = 20;
 
     private final Supplier<Keyserver> keyserver;
     private final Supplier<PublishedCertificates> certificates;
@@ -216,6 +220,7 @@ public final class LdapDirectory extends LDAPListenerRequestHandler {
     private static final class Found {
         final Map<String, StoredKey> keys = new LinkedHashMap<>();
         final Map<String, List<IssuedCertificate>> people = new LinkedHashMap<>();
+        int lookups;
     }
 
     private boolean collect(Filter filter, Found found) {
@@ -234,7 +239,7 @@ public final class LdapDirectory extends LDAPListenerRequestHandler {
                 return lookup(filter.getAttributeName(), filter.getAssertionValue(), found);
             }
             case Filter.FILTER_TYPE_SUBSTRING -> {
-                String middle = String.join("", filter.getSubAnyStrings()) + (filter.getSubInitialString() == null ? "" : filter.getSubInitialString())
+                String middle = (filter.getSubInitialString() == null ? "" : filter.getSubInitialString()) + String.join("", filter.getSubAnyStrings())
                         + (filter.getSubFinalString() == null ? "" : filter.getSubFinalString());
                 return lookup(filter.getAttributeName(), middle, found);
             }
@@ -249,8 +254,12 @@ public final class LdapDirectory extends LDAPListenerRequestHandler {
         if (!KEY_ATTRIBUTES.contains(name) || value == null || value.isBlank()) {
             return false;
         }
+        if (++found.lookups > MAX_LOOKUPS) {
+            throw new LetterlockException(org.letterlock.platform.error.ErrorType.BAD_REQUEST, "a filter may name at most " + MAX_LOOKUPS
+                    + " keys or addresses");
+        }
         List<StoredKey> keys;
-        if (name.equals("pgpcertid") || name.equals("pgpkeyid") || name.equals("gpgfingerprint") || name.equals("gpgsubfingerprint")) {
+        if (name.equals("pgpcertid") || name.equals("pgpkeyid") || name.equals("pgpsubkeyid") || name.equals("gpgfingerprint") || name.equals("gpgsubfingerprint")) {
             String hex = value.trim().toUpperCase(Locale.ROOT);
             keys = hex.matches("[0-9A-F]{8}") ? List.of() : keyserver.get().byId(hex);
         } else {
@@ -273,7 +282,7 @@ public final class LdapDirectory extends LDAPListenerRequestHandler {
      * certs-only PKCS#7, which Outlook reads first).
      */
     private Entry personEntry(String address, List<IssuedCertificate> issued) {
-        Entry entry = new Entry("mail=" + address + "," + people);
+        Entry entry = new Entry(new DN(new RDN("mail", address), people));
         entry.addAttribute("objectClass", "top", "person", "organizationalPerson", "inetOrgPerson");
         entry.addAttribute("cn", address);
         entry.addAttribute("sn", address);
@@ -290,13 +299,14 @@ public final class LdapDirectory extends LDAPListenerRequestHandler {
     }
 
     private Entry keyEntry(StoredKey key) {
-        Entry entry = new Entry("pgpCertID=" + key.keyId() + "," + keySpace);
+        Entry entry = new Entry(new DN(new RDN("pgpCertID", key.keyId()), keySpace));
         entry.addAttribute("objectClass", "top", "pgpKeyInfo");
         entry.addAttribute("pgpCertID", key.keyId());
         entry.addAttribute("pgpKeyID", key.keyId().substring(8));
         entry.addAttribute("gpgFingerprint", key.fingerprint());
         if (!key.subkeys().isEmpty()) {
             entry.addAttribute("gpgSubFingerprint", key.subkeys().stream().map(StoredKey.Subkey::fingerprint).toArray(String[]::new));
+            entry.addAttribute("pgpSubKeyID", key.subkeys().stream().map(StoredKey.Subkey::keyId).toArray(String[]::new));
         }
         List<String> userIds = key.publishedUserIds().stream().map(StoredKey.UserId::text).toList();
         if (!userIds.isEmpty()) {
@@ -308,7 +318,7 @@ public final class LdapDirectory extends LDAPListenerRequestHandler {
         entry.addAttribute("pgpKeyCreateTime", GENERALIZED.format(key.keyCreatedAt()));
         key.expiresAt().ifPresent(e -> entry.addAttribute("pgpKeyExpireTime", GENERALIZED.format(e)));
         entry.addAttribute("pgpKeySize", String.format(Locale.ROOT, "%05d", key.bits()));
-        String armored = OpenPgpKeys.armored(List.of(OpenPgpKeys.read(key.publishedKey(), KeyLimits.DEFAULT).get(0)));
+        String armored = OpenPgpKeys.armored(List.of(OpenPgpKeys.read(key.publishedKey(), KeyLimits.UNLIMITED).get(0)));
         entry.addAttribute("pgpKey", armored);
         entry.addAttribute("pgpKeyV2", armored);
         return entry;

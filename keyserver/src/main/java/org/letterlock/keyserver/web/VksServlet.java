@@ -15,7 +15,6 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Locale;
@@ -60,7 +59,8 @@ public class VksServlet extends HttpServlet {
                 }
                 keys = runtime.keyserver().byId(keyId);
             } else if (path.startsWith("/by-email/")) {
-                keys = runtime.keyserver().byAddress(URLDecoder.decode(path.substring("/by-email/".length()), StandardCharsets.UTF_8));
+                // getPathInfo() is decoded already: a second decode would turn the '+' of alice+tag@ into a space.
+                keys = runtime.keyserver().byAddress(path.substring("/by-email/".length()));
             } else {
                 error(response, 404, "VKS serves /vks/v1/by-fingerprint/, /by-keyid/ and /by-email/");
                 return;
@@ -69,7 +69,7 @@ public class VksServlet extends HttpServlet {
                 error(response, 404, "No key found");
                 return;
             }
-            List<PGPPublicKeyRing> rings = keys.stream().map(k -> OpenPgpKeys.read(k.publishedKey(), KeyLimits.DEFAULT).get(0)).toList();
+            List<PGPPublicKeyRing> rings = keys.stream().map(k -> OpenPgpKeys.read(k.publishedKey(), KeyLimits.UNLIMITED).get(0)).toList();
             byte[] armored = OpenPgpKeys.armored(rings).getBytes(StandardCharsets.US_ASCII);
             response.setStatus(200);
             response.setContentType("application/pgp-keys");
@@ -87,7 +87,7 @@ public class VksServlet extends HttpServlet {
     protected void doPost(HttpServletRequest request, HttpServletResponse response) throws IOException {
         String path = request.getPathInfo() == null ? "" : request.getPathInfo();
         JsonObject body;
-        try (InputStream in = request.getInputStream(); JsonReader reader = Json.createReader(new ByteArrayInputStream(in.readNBytes(4 * KeyLimits.DEFAULT.maxBytes())))) {
+        try (InputStream in = request.getInputStream(); JsonReader reader = Json.createReader(new ByteArrayInputStream(in.readNBytes(4 * runtime.keyserver().limits().maxBytes())))) {
             body = reader.readObject();
         } catch (JsonException | IllegalStateException e) {
             error(response, 400, "send a JSON object");
@@ -97,15 +97,17 @@ public class VksServlet extends HttpServlet {
             switch (path) {
                 case "/upload" -> {
                     String keytext = text(body, "keytext").orElseThrow(() -> new IllegalArgumentException("missing keytext"));
-                    List<Keyserver.Uploaded> uploaded = runtime.keyserver().upload(keytext.getBytes(StandardCharsets.UTF_8), request.getRemoteAddr());
-                    if (uploaded.size() != 1) {
+                    byte[] keyBytes = keytext.getBytes(StandardCharsets.UTF_8);
+                    if (OpenPgpKeys.read(keyBytes, runtime.keyserver().limits()).size() != 1) {
                         error(response, 400, "upload one key at a time");
                         return;
                     }
+                    List<Keyserver.Uploaded> uploaded = runtime.keyserver().upload(keyBytes, request.getRemoteAddr());
                     json(response, status(uploaded.get(0).fingerprint(), uploaded.get(0).userIds()));
                 }
                 case "/request-verify" -> {
                     String token = text(body, "token").orElseThrow(() -> new IllegalArgumentException("missing token"));
+                    runtime.keyserver().requireMailBudget(request.getRemoteAddr());
                     StoredKey key = runtime.keyserver().byId(token).stream().findFirst().orElseThrow(() -> new IllegalArgumentException("unknown token"));
                     if (body.containsKey("addresses") && body.get("addresses").getValueType() == JsonValue.ValueType.ARRAY) {
                         for (JsonValue value : body.getJsonArray("addresses")) {
