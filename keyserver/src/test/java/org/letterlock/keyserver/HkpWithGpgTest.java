@@ -8,18 +8,12 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.HashMap;
-import java.util.Map;
-import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.letterlock.keyserver.store.JdbcKeyserverStore;
 import org.letterlock.keyserver.web.HkpListener;
 import org.letterlock.keyserver.web.HkpProtocol;
-import org.letterlock.platform.config.LetterlockConfig;
 import org.letterlock.platform.runtime.Letterlock;
 import org.letterlock.platform.store.MovableClock;
 import org.letterlock.platform.store.Outbox;
@@ -44,12 +38,8 @@ class HkpWithGpgTest {
 
     @BeforeEach
     void start() throws Exception {
-        Map<String, String> settings = new HashMap<>(TestDatabases.h2(dataDir));
-        settings.put("letterlock.data-dir", dataDir.toString());
-        settings.put("letterlock.vault.type", "memory");
-        platform = Letterlock.start(LetterlockConfig.load(key -> Optional.ofNullable(settings.get(key))), clock);
-        keyserver = new Keyserver(new JdbcKeyserverStore(platform.database().dataSource()), platform.mail(), platform.auditLog(), clock,
-                URI.create("http://keys.example.org"), KeyLimits.DEFAULT, Duration.ofHours(48));
+        platform = TestKeyservers.platform(TestDatabases.h2(dataDir), dataDir, clock);
+        keyserver = TestKeyservers.keyserver(platform, clock);
         HkpProtocol protocol = new HkpProtocol(keyserver);
         listener = HkpListener.start(new InetSocketAddress("127.0.0.1", 0), () -> protocol);
         hkp = "hkp://127.0.0.1:" + listener.address().getPort();

@@ -3,22 +3,17 @@ package org.letterlock.keyserver;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.letterlock.keyserver.store.JdbcKeyserverStore;
 import org.letterlock.platform.audit.AuditRecord;
 import org.letterlock.platform.audit.Outcome;
-import org.letterlock.platform.config.LetterlockConfig;
 import org.letterlock.platform.error.ErrorType;
 import org.letterlock.platform.error.LetterlockException;
 import org.letterlock.platform.runtime.Letterlock;
@@ -42,12 +37,8 @@ public abstract class KeyserverConformance {
 
     @BeforeEach
     void start() throws Exception {
-        Map<String, String> settings = new HashMap<>(database(dataDir));
-        settings.put("letterlock.data-dir", dataDir.toString());
-        settings.put("letterlock.vault.type", "memory");
-        platform = Letterlock.start(LetterlockConfig.load(key -> Optional.ofNullable(settings.get(key))), clock);
-        keyserver = new Keyserver(new JdbcKeyserverStore(platform.database().dataSource()), platform.mail(), platform.auditLog(), clock,
-                URI.create("http://keys.example.org"), KeyLimits.DEFAULT, Duration.ofHours(48));
+        platform = TestKeyservers.platform(database(dataDir), dataDir, clock);
+        keyserver = TestKeyservers.keyserver(platform, clock);
         alice = new Gpg(work.resolve("alice"));
         fingerprint = alice.generate("Alice <alice@example.org>");
     }

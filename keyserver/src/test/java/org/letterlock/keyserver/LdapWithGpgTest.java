@@ -4,15 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.unboundid.ldap.listener.LDAPListener;
 import java.net.InetAddress;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -24,9 +19,7 @@ import org.letterlock.ca.IssuedCertificate;
 import org.letterlock.ca.Requester;
 import org.letterlock.ca.TestRequests;
 import org.letterlock.ca.store.JdbcCertificateStore;
-import org.letterlock.keyserver.store.JdbcKeyserverStore;
 import org.letterlock.keyserver.web.LdapDirectory;
-import org.letterlock.platform.config.LetterlockConfig;
 import org.letterlock.platform.runtime.Letterlock;
 import org.letterlock.platform.store.MovableClock;
 import org.letterlock.platform.store.Outbox;
@@ -48,13 +41,8 @@ class LdapWithGpgTest {
 
     @BeforeEach
     void start() throws Exception {
-        Map<String, String> settings = new HashMap<>(TestDatabases.h2(dataDir));
-        settings.put("letterlock.data-dir", dataDir.toString());
-        settings.put("letterlock.vault.type", "memory");
-        settings.put("letterlock.ca.url", "http://ca.example.org");
-        platform = Letterlock.start(LetterlockConfig.load(key -> Optional.ofNullable(settings.get(key))), clock);
-        keyserver = new Keyserver(new JdbcKeyserverStore(platform.database().dataSource()), platform.mail(), platform.auditLog(), clock,
-                URI.create("http://keys.example.org"), KeyLimits.DEFAULT, Duration.ofHours(48));
+        platform = TestKeyservers.platform(TestDatabases.h2(dataDir), dataDir, clock);
+        keyserver = TestKeyservers.keyserver(platform, clock);
         ca = CertificateAuthority.start(platform, new JdbcCertificateStore(platform.database().dataSource()));
         listener = LdapDirectory.start(InetAddress.getLoopbackAddress(), 0, "dc=example,dc=org", () -> keyserver, () -> ca);
         url = "ldap://127.0.0.1:" + listener.getListenPort();
