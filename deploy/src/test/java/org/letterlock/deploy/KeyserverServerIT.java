@@ -133,6 +133,35 @@ class KeyserverServerIT {
         Shell.run(work, "gpgconf", "--homedir", work.resolve("henry").toString(), "--kill", "all");
     }
 
+    /** A keys.openpgp.org-style client: upload, the status per address, request-verify with the token, then by-fingerprint. */
+    @Test
+    @Order(5)
+    void aVksClientUploadsAndAsksForVerification() throws Exception {
+        assertThat(gpg("judy", "--quick-gen-key", "Judy <judy@example.org>", "ed25519", "sign", "0").exit()).isZero();
+        String judy = gpg("judy", "--with-colons", "--list-keys", "judy@example.org").output().lines().filter(l -> l.startsWith("fpr:")).findFirst()
+                .orElseThrow().split(":")[9];
+        String armored = gpg("judy", "--armor", "--export", judy).output();
+        HttpResponse<String> uploaded = server.call("POST", "/vks/v1/upload", null, null, "application/json", "{\"keytext\":" + Shell.json(armored) + "}");
+        assertThat(uploaded.statusCode()).as(uploaded.body()).isEqualTo(200);
+        assertThat(uploaded.body()).contains("\"key_fpr\":\"" + judy + "\"").contains("\"judy@example.org\":\"pending\"").contains("\"token\":");
+        String token = Shell.field(uploaded.body(), "token");
+        HttpResponse<String> requested = server.call("POST", "/vks/v1/request-verify", null, null, "application/json",
+                "{\"token\":\"" + token + "\",\"addresses\":[\"judy@example.org\"]}");
+        assertThat(requested.statusCode()).as(requested.body()).isEqualTo(200);
+        assertThat(requested.body()).contains("\"judy@example.org\":\"pending\"");
+        server.call("POST", "/api/keyserver/verify", null, null, "application/json", "{\"token\":\"" + server.newestToken("judy@example.org") + "\"}");
+        HttpResponse<String> served = server.call("GET", "/vks/v1/by-fingerprint/" + judy, null, null, null, null);
+        assertThat(served.statusCode()).isEqualTo(200);
+        Files.writeString(work.resolve("judy.asc"), served.body());
+        assertThat(gpg("kim", "--import", work.resolve("judy.asc").toString()).output()).contains("imported: 1").contains("judy@example.org");
+        HttpResponse<String> status = server.call("POST", "/vks/v1/request-verify", null, null, "application/json",
+                "{\"token\":\"" + token + "\",\"addresses\":[]}");
+        assertThat(status.body()).contains("\"judy@example.org\":\"published\"");
+        for (String dir : new String[] {"judy", "kim"}) {
+            Shell.run(work, "gpgconf", "--homedir", work.resolve(dir).toString(), "--kill", "all");
+        }
+    }
+
     @Test
     @Order(3)
     void badRequestsGetPreciseAnswers() throws Exception {

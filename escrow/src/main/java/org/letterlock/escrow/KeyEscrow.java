@@ -78,14 +78,6 @@ public final class KeyEscrow {
         this.keyPairs = new KeyPairSource(settings.keySpecs(), settings.rsaPool());
     }
 
-    public List<KeySpec> keySpecs() {
-        return settings.keySpecs();
-    }
-
-    int pooled(KeySpec spec) {
-        return keyPairs.pooled(spec);
-    }
-
     /**
      * Makes an encryption key pair for the mailbox, seals the private key to the recovery key, has the CA certify the
      * public key under mailbox-encryption (in {@code pairId}'s pair if given) and returns the one PKCS#12 the owner gets.

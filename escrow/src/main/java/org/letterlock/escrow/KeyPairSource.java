@@ -45,11 +45,6 @@ final class KeyPairSource implements AutoCloseable {
         return pooled != null ? pooled : generate(spec);
     }
 
-    int pooled(KeySpec spec) {
-        BlockingQueue<KeyPair> pool = pools.get(spec);
-        return pool == null ? 0 : pool.size();
-    }
-
     static KeyPair generate(KeySpec spec) {
         try {
             KeyPairGenerator generator = KeyPairGenerator.getInstance(spec.keyAlgorithm());

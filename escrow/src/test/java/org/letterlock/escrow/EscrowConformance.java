@@ -162,6 +162,16 @@ public abstract class EscrowConformance {
         return records.get(records.size() - 1);
     }
 
+    /** An edit made directly in the database, as an attacker with database access would; the rows changed. */
+    private int behindTheServersBack(String update, Object... values) throws Exception {
+        try (Connection connection = platform.database().dataSource().getConnection(); PreparedStatement s = connection.prepareStatement(update)) {
+            for (int i = 0; i < values.length; i++) {
+                s.setObject(i + 1, values[i]);
+            }
+            return s.executeUpdate();
+        }
+    }
+
     private static void assertRefused(Runnable call, ErrorType type, String message) {
         assertThatThrownBy(call::run).isInstanceOfSatisfying(LetterlockException.class, e -> {
             assertThat(e.type()).as(e.getMessage()).isEqualTo(type);
@@ -396,17 +406,9 @@ public abstract class EscrowConformance {
         generate(KeySpec.EC_P256, Pkcs12Format.MODERN);
         ArchivedKey original = escrow.keys().archives(aliceMailbox, alice).get(0);
         RecoveryRequest request = released(aliceMailbox, OFFICER);
-        try (Connection connection = platform.database().dataSource().getConnection(); PreparedStatement s = connection.prepareStatement(update)) {
-            if (bytes) {
-                byte[] sealed = original.sealed().clone();
-                sealed[sealed.length - 20] ^= 1;
-                s.setBytes(1, sealed);
-            } else {
-                s.setString(1, "mallory");
-            }
-            s.setString(2, aliceMailbox);
-            assertThat(s.executeUpdate()).isEqualTo(1);
-        }
+        byte[] sealed = original.sealed().clone();
+        sealed[sealed.length - 20] ^= 1;
+        assertThat(behindTheServersBack(update, bytes ? sealed : "mallory", aliceMailbox)).isEqualTo(1);
         assertRefused(() -> escrow.recovery().download(request.id(), Pkcs12Format.MODERN, Optional.empty(), OFFICER), ErrorType.CONFLICT, "failed its integrity check");
         assertThat(lastAudit("escrow.integrity").event().target()).isEqualTo("archive:" + original.id());
         assertThat(escrow.recovery().recovery(request.id(), OFFICER).state()).isEqualTo(RecoveryRequest.State.RELEASED);
@@ -424,10 +426,7 @@ public abstract class EscrowConformance {
     void aRecoveryRowEditedBehindTheServersBackDeliversNothing(String name, String update, boolean approved) throws Exception {
         generate(KeySpec.EC_P256, Pkcs12Format.MODERN);
         RecoveryRequest request = approved ? released(aliceMailbox, OFFICER) : escrow.recovery().request(aliceMailbox, "lost", OFFICER);
-        try (Connection connection = platform.database().dataSource().getConnection(); PreparedStatement s = connection.prepareStatement(update)) {
-            s.setString(1, request.id());
-            assertThat(s.executeUpdate()).isEqualTo(1);
-        }
+        assertThat(behindTheServersBack(update, request.id())).isEqualTo(1);
         Requester mallory = new Requester("mallory", Set.of(Role.RA_OFFICER));
         assertRefused(() -> escrow.recovery().download(request.id(), Pkcs12Format.MODERN, Optional.empty(), mallory), ErrorType.CONFLICT, "has no valid release");
         assertThat(lastAudit("escrow.integrity").event().target()).isEqualTo("recovery:" + request.id());
@@ -436,11 +435,7 @@ public abstract class EscrowConformance {
     @Test
     void aRecoveryKeyRowPointingAtAnotherCertificateIsNeverSealedTo() throws Exception {
         ClientKey other = clientKey("mailbox-encryption");
-        try (Connection connection = platform.database().dataSource().getConnection();
-             PreparedStatement s = connection.prepareStatement("UPDATE escrow_recovery_key SET certificate = ?")) {
-            s.setBytes(1, other.certificate().der());
-            assertThat(s.executeUpdate()).isEqualTo(1);
-        }
+        assertThat(behindTheServersBack("UPDATE escrow_recovery_key SET certificate = ?", other.certificate().der())).isEqualTo(1);
         RecoveryKeys reloaded = new RecoveryKeys(new JdbcEscrowStore(platform.database().dataSource()), platform.vault(), platform.auditLog(), ca, clock,
                 platform.config().vault().tokenLabel());
         assertThat(reloaded.all()).isEmpty();
@@ -455,12 +450,7 @@ public abstract class EscrowConformance {
         platform.identities().register(bobMailbox, bob.name());
         platform.identities().verify(Outbox.verificationToken(TOKEN_DATA, bobMailbox));
         escrow.keys().generate(bobMailbox, Optional.of(KeySpec.EC_P256), Optional.empty(), Pkcs12Format.MODERN, Optional.empty(), bob);
-        try (Connection connection = platform.database().dataSource().getConnection();
-             PreparedStatement s = connection.prepareStatement("UPDATE escrow_archive SET mailbox = ? WHERE mailbox = ?")) {
-            s.setString(1, bobMailbox);
-            s.setString(2, aliceMailbox);
-            s.executeUpdate();
-        }
+        assertThat(behindTheServersBack("UPDATE escrow_archive SET mailbox = ? WHERE mailbox = ?", bobMailbox, aliceMailbox)).isEqualTo(1);
         RecoveryRequest request = released(bobMailbox, OFFICER);
         assertRefused(() -> escrow.recovery().download(request.id(), Pkcs12Format.MODERN, Optional.empty(), OFFICER), ErrorType.CONFLICT, "failed its integrity check");
     }

@@ -368,8 +368,4 @@ public final class Keyserver {
         }
         return DaneRecords.zone(wanted, store.publishedInDomain(wanted));
     }
-
-    public long count() {
-        return store.count();
-    }
 }

@@ -52,6 +52,4 @@ public interface KeyserverStore {
 
     /** Mails of this purpose sent to the address since {@code since}. */
     int tokensSince(String address, Purpose purpose, Instant since);
-
-    long count();
 }

@@ -247,9 +247,4 @@ public final class JdbcKeyserverStore implements KeyserverStore {
         }, r -> r.getInt(1)).get(0);
     }
 
-    @Override
-    public long count() {
-        return jdbc.query("SELECT COUNT(*) FROM keyserver_key", s -> {
-        }, r -> r.getLong(1)).get(0);
-    }
 }
