@@ -1,5 +1,7 @@
 package org.letterlock.keyserver;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -7,12 +9,19 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Collections;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.LongConsumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.bouncycastle.openpgp.PGPException;
@@ -106,41 +115,155 @@ public final class Keyserver {
     /**
      * Imports a dump of concatenated binary keys through the same checks as an upload, without mailing anyone (nothing
      * is published by an import). {@code progress} hears the count of keys read every {@code every} keys.
+     *
+     * <p>Keys are read and checked on every core while the previous batch is written; each batch of new keys is one
+     * transaction (a commit per key would bound the import at a few hundred keys a second). Keys already stored, or
+     * repeated in the dump, are merged one at a time as an upload would be.
      */
-    public ImportSummary importDump(java.io.InputStream dump, long every, java.util.function.LongConsumer progress) throws java.io.IOException {
+    public ImportSummary importDump(InputStream dump, long every, LongConsumer progress) throws IOException {
         KeyDumpReader reader = new KeyDumpReader(dump, limits.maxBytes());
-        long read = 0;
-        long stored = 0;
-        long thirdParty = 0;
-        long invalid = 0;
-        Map<String, Long> rejections = new java.util.TreeMap<>();
+        ImportTally tally = new ImportTally(every, progress);
+        ExecutorService checkers = Executors.newFixedThreadPool(IMPORT_THREADS, r -> {
+            Thread thread = new Thread(r, "keyserver-import");
+            thread.setDaemon(true);
+            return thread;
+        });
+        try {
+            List<Future<ImportedKey>> batch = nextBatch(reader, checkers);
+            while (!batch.isEmpty()) {
+                List<Future<ImportedKey>> following = nextBatch(reader, checkers);
+                write(batch, tally);
+                batch = following;
+            }
+        } finally {
+            checkers.shutdownNow();
+        }
+        ImportSummary summary = tally.summary();
+        audit.record("keyserver.import", "keys", Outcome.ALLOWED, summary.read() + " read, " + summary.stored() + " stored, " + summary.rejected()
+                + " rejected, " + summary.thirdPartyStripped() + " third-party certifications stripped");
+        return summary;
+    }
+
+    static final int IMPORT_BATCH = 500;
+    private static final int IMPORT_THREADS = Math.max(1, Runtime.getRuntime().availableProcessors());
+
+    /** One key of a dump, checked: its row as it would be stored new, or why it is refused. */
+    private record ImportedKey(CleanedKey cleaned, StoredKey row, String problem) {
+        static ImportedKey refused(String problem) {
+            return new ImportedKey(null, null, problem.replaceAll("[0-9A-F]{40,64}", "<fingerprint>"));
+        }
+    }
+
+    private List<Future<ImportedKey>> nextBatch(KeyDumpReader reader, ExecutorService checkers) throws IOException {
+        List<Future<ImportedKey>> batch = new ArrayList<>(IMPORT_BATCH);
         Optional<KeyDumpReader.Segment> segment;
-        while ((segment = reader.next()).isPresent()) {
-            read++;
-            String problem = segment.get().problem().orElse(null);
-            if (problem == null) {
+        while (batch.size() < IMPORT_BATCH && (segment = reader.next()).isPresent()) {
+            KeyDumpReader.Segment read = segment.get();
+            batch.add(checkers.submit(() -> check(read)));
+        }
+        return batch;
+    }
+
+    private ImportedKey check(KeyDumpReader.Segment segment) {
+        if (segment.problem().isPresent()) {
+            return ImportedKey.refused(segment.problem().get());
+        }
+        try {
+            CleanedKey cleaned = OpenPgpKeys.clean(OpenPgpKeys.read(segment.key().orElseThrow(), limits).get(0), limits);
+            String fingerprint = OpenPgpKeys.fingerprint(cleaned.key().getPublicKey());
+            if (store.blocked(fingerprint)) {
+                return ImportedKey.refused("key " + fingerprint + " is blocked on this keyserver");
+            }
+            List<StoredKey.UserId> userIds = new ArrayList<>();
+            cleaned.key().getPublicKey().getUserIDs().forEachRemaining(text -> userIds.add(new StoredKey.UserId(text, OpenPgpKeys.address(text), Optional.empty())));
+            Instant now = now();
+            return new ImportedKey(cleaned, record(cleaned.key(), userIds, now, now), null);
+        } catch (LetterlockException e) {
+            return ImportedKey.refused(e.getMessage());
+        } catch (RuntimeException e) {
+            return ImportedKey.refused("the key cannot be processed: " + e.getClass().getSimpleName());
+        }
+    }
+
+    /** New keys in one transaction; the rest merged one by one, and the whole batch so when its transaction fails. */
+    private void write(List<Future<ImportedKey>> batch, ImportTally tally) {
+        List<ImportedKey> keys = new ArrayList<>(batch.size());
+        for (Future<ImportedKey> key : batch) {
+            keys.add(joined(key));
+        }
+        List<ImportedKey> checked = keys.stream().filter(k -> k.problem() == null).toList();
+        List<Boolean> inserted;
+        try {
+            inserted = store.insertNew(checked.stream().map(ImportedKey::row).toList());
+        } catch (LetterlockException e) {
+            LOG.log(Level.WARNING, "keyserver import: a batch of new keys could not be stored together; storing them one by one", e);
+            inserted = Collections.nCopies(checked.size(), false);
+        }
+        int next = 0;
+        for (ImportedKey key : keys) {
+            if (key.problem() != null) {
+                tally.refused(key.problem());
+            } else if (inserted.get(next++)) {
+                tally.stored(key.cleaned());
+            } else {
                 try {
-                    Uploaded result = store(OpenPgpKeys.read(segment.get().key().orElseThrow(), limits).get(0), false);
-                    stored++;
-                    thirdParty += result.cleaned().thirdPartyCertifications();
-                    invalid += result.cleaned().invalidSignatures();
+                    tally.stored(store(key.cleaned().key(), false).cleaned());
                 } catch (LetterlockException e) {
-                    problem = e.getMessage().replaceAll("[0-9A-F]{40,64}", "<fingerprint>");
+                    tally.refused(ImportedKey.refused(e.getMessage()).problem());
                 } catch (RuntimeException e) {
-                    problem = "the key cannot be processed: " + e.getClass().getSimpleName();
+                    tally.refused("the key cannot be processed: " + e.getClass().getSimpleName());
                 }
             }
-            if (problem != null) {
-                rejections.merge(problem, 1L, Long::sum);
-            }
-            if (read % every == 0) {
+        }
+    }
+
+    private static ImportedKey joined(Future<ImportedKey> key) {
+        try {
+            return key.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new LetterlockException(ErrorType.UNAVAILABLE, "the import was interrupted");
+        } catch (ExecutionException e) {
+            return ImportedKey.refused("the key cannot be processed: " + e.getCause().getClass().getSimpleName());
+        }
+    }
+
+    /** Counts what an import did, and tells the progress listener every {@code every} keys. */
+    private static final class ImportTally {
+        private final long every;
+        private final LongConsumer progress;
+        private final Map<String, Long> rejections = new TreeMap<>();
+        private long read;
+        private long stored;
+        private long thirdParty;
+        private long invalid;
+
+        ImportTally(long every, LongConsumer progress) {
+            this.every = every;
+            this.progress = progress;
+        }
+
+        void stored(CleanedKey cleaned) {
+            stored++;
+            thirdParty += cleaned.thirdPartyCertifications();
+            invalid += cleaned.invalidSignatures();
+            counted();
+        }
+
+        void refused(String problem) {
+            rejections.merge(problem, 1L, Long::sum);
+            counted();
+        }
+
+        private void counted() {
+            if (++read % every == 0) {
                 progress.accept(read);
             }
         }
-        ImportSummary summary = new ImportSummary(read, stored, read - stored, thirdParty, invalid, rejections);
-        audit.record("keyserver.import", "keys", Outcome.ALLOWED, read + " read, " + stored + " stored, " + summary.rejected() + " rejected, " + thirdParty
-                + " third-party certifications stripped");
-        return summary;
+
+        ImportSummary summary() {
+            return new ImportSummary(read, stored, read - stored, thirdParty, invalid, rejections);
+        }
     }
 
     /** {@code interactive}: an upload, audited per key and mailing the owners; otherwise an import, summarised once. */

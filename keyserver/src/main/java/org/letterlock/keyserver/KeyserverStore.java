@@ -29,6 +29,13 @@ public interface KeyserverStore {
      */
     boolean save(StoredKey key, Optional<Instant> expectedUpdatedAt);
 
+    /**
+     * Inserts, in one transaction, each key whose fingerprint is not stored yet, with its subkeys and user IDs: true at
+     * its place in the answer; false where the fingerprint was already there (or earlier in the list), nothing written
+     * for it.
+     */
+    List<Boolean> insertNew(List<StoredKey> keys);
+
     enum Purpose { PUBLISH, UNPUBLISH }
 
     /** What a used token was for: publishing one key's user IDs for the address (key present), or unpublishing all of them. */

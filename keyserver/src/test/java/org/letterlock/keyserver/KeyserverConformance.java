@@ -178,6 +178,35 @@ public abstract class KeyserverConformance {
         assertThat(lastAudit("keyserver.import").event().detail()).startsWith("4 read, 2 stored, 2 rejected");
     }
 
+    /**
+     * A key repeated in a dump (the second time with a user ID more) is merged as a second upload would be, and importing
+     * the dump again merges into what is stored, keeping a confirmed address published.
+     */
+    @Test
+    void repeatedKeysAreMergedAndAReimportKeepsWhatWasConfirmed() throws Exception {
+        Gpg bob = new Gpg(work.resolve("bob"));
+        String bobs = bob.generate("Bob <bob@example.org>");
+        java.io.ByteArrayOutputStream dump = new java.io.ByteArrayOutputStream();
+        dump.write(alice.export(fingerprint));
+        dump.write(bob.export(bobs));
+        bob.stop();
+        alice.ok("--quick-add-uid", fingerprint, "Alice Other <alice@other.example>");
+        dump.write(alice.export(fingerprint));
+
+        Keyserver.ImportSummary first = keyserver.importDump(new java.io.ByteArrayInputStream(dump.toByteArray()), 1000, read -> { });
+        assertThat(first.read()).isEqualTo(3);
+        assertThat(first.stored()).isEqualTo(3);
+        assertThat(keyserver.byId(fingerprint)).singleElement().satisfies(k -> assertThat(k.userIds()).extracting(StoredKey.UserId::text)
+                .containsExactlyInAnyOrder("Alice <alice@example.org>", "Alice Other <alice@other.example>"));
+
+        keyserver.upload(alice.export(fingerprint), "192.0.2.1");
+        keyserver.verify(Outbox.verificationToken(dataDir, "alice@example.org"));
+        Keyserver.ImportSummary again = keyserver.importDump(new java.io.ByteArrayInputStream(dump.toByteArray()), 1000, read -> { });
+        assertThat(again.stored()).isEqualTo(3);
+        assertThat(keyserver.byAddress("alice@example.org")).singleElement().satisfies(k -> assertThat(k.fingerprint()).isEqualTo(fingerprint));
+        assertThat(keyserver.byId(bobs)).hasSize(1);
+    }
+
     /** The OPENPGPKEY owner name is gpg's (export-dane), and the record's key imports into gpg with the address. */
     @Test
     void theDaneZoneHasGpgsOwnerNamesAndImportableKeys() throws Exception {

@@ -118,47 +118,101 @@ public final class JdbcKeyserverStore implements KeyserverStore {
                             return false;
                         }
                     }
-                } else {
-                    try (PreparedStatement s = connection.prepareStatement("INSERT INTO keyserver_key (key_id, version, algorithm, bits, key_created_at, expires_at, "
-                            + "revoked, full_key, published_key, uploaded_at, updated_at, fingerprint) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS "
-                            + "(SELECT 1 FROM keyserver_key WHERE fingerprint = ?)")) {
-                        bindKey(s, key, 1);
-                        s.setString(12, key.fingerprint());
-                        s.setString(13, key.fingerprint());
-                        if (s.executeUpdate() != 1) {
-                            connection.rollback();
-                            return false;
-                        }
-                    }
                 }
-                execute(connection, "DELETE FROM keyserver_subkey WHERE key_fingerprint = ?", key.fingerprint());
-                execute(connection, "DELETE FROM keyserver_user_id WHERE key_fingerprint = ?", key.fingerprint());
-                try (PreparedStatement s = connection.prepareStatement("INSERT INTO keyserver_subkey (fingerprint, key_id, key_fingerprint) VALUES (?, ?, ?)")) {
-                    for (StoredKey.Subkey subkey : key.subkeys()) {
-                        s.setString(1, subkey.fingerprint());
-                        s.setString(2, subkey.keyId());
-                        s.setString(3, key.fingerprint());
-                        s.addBatch();
+                try (KeyInserts inserts = new KeyInserts(connection)) {
+                    if (expectedUpdatedAt.isEmpty() && !inserts.keyRows(List.of(key)).get(0)) {
+                        connection.rollback();
+                        return false;
                     }
-                    s.executeBatch();
-                }
-                try (PreparedStatement s = connection.prepareStatement("INSERT INTO keyserver_user_id (key_fingerprint, user_id, address, domain, wkd_hash, published_at) "
-                        + "VALUES (?, ?, ?, ?, ?, ?)")) {
-                    for (StoredKey.UserId userId : key.userIds()) {
-                        s.setString(1, key.fingerprint());
-                        s.setString(2, userId.text());
-                        s.setString(3, userId.address().orElse(null));
-                        s.setString(4, userId.address().map(a -> a.substring(a.lastIndexOf('@') + 1)).orElse(null));
-                        s.setString(5, userId.address().map(a -> Wkd.hash(a.substring(0, a.lastIndexOf('@')))).orElse(null));
-                        s.setObject(6, userId.publishedAt().map(Jdbc::utc).orElse(null));
-                        s.addBatch();
-                    }
-                    s.executeBatch();
+                    execute(connection, "DELETE FROM keyserver_subkey WHERE key_fingerprint = ?", key.fingerprint());
+                    execute(connection, "DELETE FROM keyserver_user_id WHERE key_fingerprint = ?", key.fingerprint());
+                    inserts.parts(List.of(key));
                 }
                 return true;
             });
         } catch (SQLException e) {
             throw StorageFailure.of(e);
+        }
+    }
+
+    @Override
+    public List<Boolean> insertNew(List<StoredKey> keys) {
+        try {
+            return Transaction.run(jdbc.dataSource(), connection -> {
+                try (KeyInserts inserts = new KeyInserts(connection)) {
+                    List<Boolean> inserted = inserts.keyRows(keys);
+                    List<StoredKey> fresh = new ArrayList<>(keys.size());
+                    for (int i = 0; i < keys.size(); i++) {
+                        if (inserted.get(i)) {
+                            fresh.add(keys.get(i));
+                        }
+                    }
+                    inserts.parts(fresh);
+                    return inserted;
+                }
+            });
+        } catch (SQLException e) {
+            throw StorageFailure.of(e);
+        }
+    }
+
+    /** The statements that add a key: prepared once per transaction, however many keys it writes. */
+    private static final class KeyInserts implements AutoCloseable {
+        private final PreparedStatement keyRow;
+        private final PreparedStatement subkeyRows;
+        private final PreparedStatement userIdRows;
+
+        KeyInserts(Connection connection) throws SQLException {
+            keyRow = connection.prepareStatement("INSERT INTO keyserver_key (key_id, version, algorithm, bits, key_created_at, expires_at, "
+                    + "revoked, full_key, published_key, uploaded_at, updated_at, fingerprint) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS "
+                    + "(SELECT 1 FROM keyserver_key WHERE fingerprint = ?)");
+            subkeyRows = connection.prepareStatement("INSERT INTO keyserver_subkey (fingerprint, key_id, key_fingerprint) VALUES (?, ?, ?)");
+            userIdRows = connection.prepareStatement("INSERT INTO keyserver_user_id (key_fingerprint, user_id, address, domain, wkd_hash, published_at) "
+                    + "VALUES (?, ?, ?, ?, ?, ?)");
+        }
+
+        /**
+         * Each key's row, in order, unless a key with its fingerprint is stored already or earlier in the list (false:
+         * nothing written). One batch: one round trip to the database, however many keys.
+         */
+        List<Boolean> keyRows(List<StoredKey> keys) throws SQLException {
+            for (StoredKey key : keys) {
+                bindKey(keyRow, key, 1);
+                keyRow.setString(12, key.fingerprint());
+                keyRow.setString(13, key.fingerprint());
+                keyRow.addBatch();
+            }
+            return java.util.Arrays.stream(keyRow.executeBatch()).mapToObj(count -> count == 1).toList();
+        }
+
+        /** The rows of the keys' subkeys and user IDs. */
+        void parts(List<StoredKey> keys) throws SQLException {
+            for (StoredKey key : keys) {
+                for (StoredKey.Subkey subkey : key.subkeys()) {
+                    subkeyRows.setString(1, subkey.fingerprint());
+                    subkeyRows.setString(2, subkey.keyId());
+                    subkeyRows.setString(3, key.fingerprint());
+                    subkeyRows.addBatch();
+                }
+                for (StoredKey.UserId userId : key.userIds()) {
+                    userIdRows.setString(1, key.fingerprint());
+                    userIdRows.setString(2, userId.text());
+                    userIdRows.setString(3, userId.address().orElse(null));
+                    userIdRows.setString(4, userId.address().map(a -> a.substring(a.lastIndexOf('@') + 1)).orElse(null));
+                    userIdRows.setString(5, userId.address().map(a -> Wkd.hash(a.substring(0, a.lastIndexOf('@')))).orElse(null));
+                    userIdRows.setObject(6, userId.publishedAt().map(Jdbc::utc).orElse(null));
+                    userIdRows.addBatch();
+                }
+            }
+            subkeyRows.executeBatch();
+            userIdRows.executeBatch();
+        }
+
+        @Override
+        public void close() throws SQLException {
+            try (keyRow; subkeyRows; userIdRows) {
+                // closes all three, whichever fails
+            }
         }
     }
 
