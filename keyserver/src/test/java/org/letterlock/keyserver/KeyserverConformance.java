@@ -121,10 +121,7 @@ public abstract class KeyserverConformance {
         assertThat(merged.subkeys()).hasSize(2);
         assertThat(merged.publishedUserIds()).hasSize(1);
 
-        Path revocation = work.resolve("alice").resolve("openpgp-revocs.d").resolve(fingerprint + ".rev");
-        String certificate = Files.readString(revocation).replace(":-----BEGIN PGP PUBLIC KEY BLOCK-----", "-----BEGIN PGP PUBLIC KEY BLOCK-----");
-        Files.writeString(work.resolve("revoke.asc"), certificate);
-        alice.ok("--import", work.resolve("revoke.asc").toString());
+        alice.revoke(fingerprint);
         keyserver.upload(alice.export(fingerprint), "192.0.2.1");
         StoredKey revoked = keyserver.byAddress("alice@example.org").get(0);
         assertThat(revoked.revoked()).isTrue();
