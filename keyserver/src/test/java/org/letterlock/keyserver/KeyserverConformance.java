@@ -175,13 +175,16 @@ public abstract class KeyserverConformance {
         assertThat(lastAudit("keyserver.import").event().detail()).startsWith("4 read, 2 stored, 2 rejected");
     }
 
+    private static final java.util.function.Function<String, List<String>> NO_MAILBOXES = domain -> List.of();
+    private static final org.letterlock.ca.PublishedCertificates NO_CERTIFICATES = mailbox -> List.of();
+
     /** The OPENPGPKEY owner name is gpg's (export-dane), and the record's key imports into gpg with the address. */
     @Test
     void theDaneZoneHasGpgsOwnerNamesAndImportableKeys() throws Exception {
         alice.ok("--quick-add-uid", fingerprint, "Alice Other <alice@other.example>");
         keyserver.upload(alice.export(fingerprint), "192.0.2.1");
         keyserver.verify(Outbox.verificationToken(dataDir, "alice@example.org"));
-        String zone = keyserver.daneZone("example.org");
+        String zone = keyserver.daneZone("example.org", NO_MAILBOXES, NO_CERTIFICATES);
         String gpgZone = alice.ok("--export-options", "export-dane", "--export", "alice@example.org").output();
         String owner = gpgZone.lines().filter(l -> l.matches("[0-9a-f]{56} .*")).findFirst().orElseThrow().substring(0, 56);
         assertThat(zone).startsWith("$ORIGIN _openpgpkey.example.org.\n").contains(owner + " IN OPENPGPKEY ").doesNotContain("other.example");
@@ -191,8 +194,8 @@ public abstract class KeyserverConformance {
         String imported = bob.ok("--import", work.resolve("dane.pgp").toString()).output();
         assertThat(imported).contains("imported: 1").contains("alice@example.org").doesNotContain("other.example");
         bob.stop();
-        assertThat(keyserver.daneZone("other.example")).isEqualTo("$ORIGIN _openpgpkey.other.example.\n");
-        assertRefused(() -> keyserver.daneZone("not a domain"), ErrorType.BAD_REQUEST, "DNS domain");
+        assertThat(keyserver.daneZone("other.example", NO_MAILBOXES, NO_CERTIFICATES)).isEqualTo("$ORIGIN _openpgpkey.other.example.\n$ORIGIN _smimecert.other.example.\n");
+        assertRefused(() -> keyserver.daneZone("not a domain", NO_MAILBOXES, NO_CERTIFICATES), ErrorType.BAD_REQUEST, "DNS domain");
     }
 
     @Test
