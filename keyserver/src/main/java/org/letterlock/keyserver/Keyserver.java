@@ -21,12 +21,15 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.Function;
 import java.util.function.LongConsumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.bouncycastle.openpgp.PGPException;
 import org.bouncycastle.openpgp.PGPPublicKey;
 import org.bouncycastle.openpgp.PGPPublicKeyRing;
+import org.letterlock.ca.IssuedCertificate;
+import org.letterlock.ca.PublishedCertificates;
 import org.letterlock.platform.Sha256;
 import org.letterlock.platform.audit.AuditRecorder;
 import org.letterlock.platform.audit.Outcome;
@@ -483,12 +486,20 @@ public final class Keyserver {
         return store.byWkd(domain.toLowerCase(Locale.ROOT), hash);
     }
 
-    /** The OPENPGPKEY zone fragment (RFC 7929) of a domain's published addresses. */
-    public String daneZone(String domain) {
+    /**
+     * The DANE zone fragment of a domain: OPENPGPKEY records (RFC 7929) of its published addresses, SMIMEA records
+     * (RFC 8162) of the certificates the CA publishes for its verified mailboxes ({@code verifiedMailboxesIn} lists them
+     * for a domain; {@code certificates} answers only for verified mailboxes and only with valid certificates).
+     */
+    public String daneZone(String domain, Function<String, List<String>> verifiedMailboxesIn, PublishedCertificates certificates) {
         String wanted = domain == null ? "" : domain.trim().toLowerCase(Locale.ROOT);
         if (!wanted.matches("([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}")) {
             throw new LetterlockException(ErrorType.BAD_REQUEST, "name a DNS domain, e.g. ?domain=example.org");
         }
-        return DaneRecords.zone(wanted, store.publishedInDomain(wanted));
+        Map<String, List<IssuedCertificate>> published = new LinkedHashMap<>();
+        for (String mailbox : verifiedMailboxesIn.apply(wanted)) {
+            published.put(mailbox, certificates.publishedFor(mailbox));
+        }
+        return DaneRecords.zone(wanted, store.publishedInDomain(wanted), published);
     }
 }

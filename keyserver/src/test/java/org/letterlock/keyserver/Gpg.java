@@ -39,12 +39,25 @@ final class Gpg {
         return run;
     }
 
-    /** A new ed25519 key with an encryption subkey; returns its fingerprint. */
+    /** A new ed25519 key with a cv25519 encryption subkey; returns its fingerprint. */
     String generate(String userId) throws Exception {
-        ok("--quick-gen-key", userId, "ed25519", "sign", "0");
+        return generate(userId, "ed25519", "cv25519");
+    }
+
+    /** A new key of gpg's algorithm {@code primary} (e.g. rsa3072) with an encryption subkey of {@code encryption}; returns its fingerprint. */
+    String generate(String userId, String primary, String encryption) throws Exception {
+        ok("--quick-gen-key", userId, primary, "sign", "0");
         String fingerprint = fingerprint(userId);
-        ok("--quick-add-key", fingerprint, "cv25519", "encr", "0");
+        ok("--quick-add-key", fingerprint, encryption, "encr", "0");
         return fingerprint;
+    }
+
+    /** Revokes the key with the revocation certificate gpg stored when it made the key (it is kept with a ':' so it cannot be imported by accident). */
+    void revoke(String fingerprint) throws Exception {
+        Path certificate = home.resolve("openpgp-revocs.d").resolve(fingerprint + ".rev");
+        Path importable = home.resolve("revoke.asc");
+        Files.writeString(importable, Files.readString(certificate).replace(":-----BEGIN PGP PUBLIC KEY BLOCK-----", "-----BEGIN PGP PUBLIC KEY BLOCK-----"));
+        ok("--import", importable.toString());
     }
 
     String fingerprint(String userId) throws Exception {

@@ -121,10 +121,7 @@ public abstract class KeyserverConformance {
         assertThat(merged.subkeys()).hasSize(2);
         assertThat(merged.publishedUserIds()).hasSize(1);
 
-        Path revocation = work.resolve("alice").resolve("openpgp-revocs.d").resolve(fingerprint + ".rev");
-        String certificate = Files.readString(revocation).replace(":-----BEGIN PGP PUBLIC KEY BLOCK-----", "-----BEGIN PGP PUBLIC KEY BLOCK-----");
-        Files.writeString(work.resolve("revoke.asc"), certificate);
-        alice.ok("--import", work.resolve("revoke.asc").toString());
+        alice.revoke(fingerprint);
         keyserver.upload(alice.export(fingerprint), "192.0.2.1");
         StoredKey revoked = keyserver.byAddress("alice@example.org").get(0);
         assertThat(revoked.revoked()).isTrue();
@@ -207,13 +204,16 @@ public abstract class KeyserverConformance {
         assertThat(keyserver.byId(bobs)).hasSize(1);
     }
 
+    private static final java.util.function.Function<String, List<String>> NO_MAILBOXES = domain -> List.of();
+    private static final org.letterlock.ca.PublishedCertificates NO_CERTIFICATES = mailbox -> List.of();
+
     /** The OPENPGPKEY owner name is gpg's (export-dane), and the record's key imports into gpg with the address. */
     @Test
     void theDaneZoneHasGpgsOwnerNamesAndImportableKeys() throws Exception {
         alice.ok("--quick-add-uid", fingerprint, "Alice Other <alice@other.example>");
         keyserver.upload(alice.export(fingerprint), "192.0.2.1");
         keyserver.verify(Outbox.verificationToken(dataDir, "alice@example.org"));
-        String zone = keyserver.daneZone("example.org");
+        String zone = keyserver.daneZone("example.org", NO_MAILBOXES, NO_CERTIFICATES);
         String gpgZone = alice.ok("--export-options", "export-dane", "--export", "alice@example.org").output();
         String owner = gpgZone.lines().filter(l -> l.matches("[0-9a-f]{56} .*")).findFirst().orElseThrow().substring(0, 56);
         assertThat(zone).startsWith("$ORIGIN _openpgpkey.example.org.\n").contains(owner + " IN OPENPGPKEY ").doesNotContain("other.example");
@@ -223,8 +223,8 @@ public abstract class KeyserverConformance {
         String imported = bob.ok("--import", work.resolve("dane.pgp").toString()).output();
         assertThat(imported).contains("imported: 1").contains("alice@example.org").doesNotContain("other.example");
         bob.stop();
-        assertThat(keyserver.daneZone("other.example")).isEqualTo("$ORIGIN _openpgpkey.other.example.\n");
-        assertRefused(() -> keyserver.daneZone("not a domain"), ErrorType.BAD_REQUEST, "DNS domain");
+        assertThat(keyserver.daneZone("other.example", NO_MAILBOXES, NO_CERTIFICATES)).isEqualTo("$ORIGIN _openpgpkey.other.example.\n$ORIGIN _smimecert.other.example.\n");
+        assertRefused(() -> keyserver.daneZone("not a domain", NO_MAILBOXES, NO_CERTIFICATES), ErrorType.BAD_REQUEST, "DNS domain");
     }
 
     @Test

@@ -141,9 +141,9 @@ public class KeyserverResource {
     @Path("dane")
     @Produces("text/dns")
     @Allow({Role.CA_ADMIN, Role.AUDITOR})
-    @Operation(summary = "A zone-file fragment of OPENPGPKEY records (RFC 7929) for the published addresses of ?domain=")
+    @Operation(summary = "A zone-file fragment for ?domain=: OPENPGPKEY records (RFC 7929) of its published addresses, SMIMEA records (RFC 8162) of its verified mailboxes' valid certificates")
     public String dane(@QueryParam("domain") String domain) {
-        return runtime.keyserver().daneZone(domain);
+        return runtime.daneZone(domain);
     }
 
     private static String token(Verification request) {

@@ -76,6 +76,11 @@ public class KeyserverRuntime {
         return running;
     }
 
+    /** The DANE zone fragment of {@code domain}: OPENPGPKEY records of published keys, SMIMEA records of the CA's certificates for verified mailboxes. */
+    public String daneZone(String domain) {
+        return keyserver().daneZone(domain, platformRuntime.platform().identities()::verifiedIn, caRuntime.ca());
+    }
+
     public HkpProtocol hkp() {
         keyserver();
         return hkp;

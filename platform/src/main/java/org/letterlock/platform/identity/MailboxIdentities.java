@@ -11,7 +11,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import javax.sql.DataSource;
 import org.letterlock.platform.Sha256;
@@ -165,6 +168,24 @@ public final class MailboxIdentities {
         String mailbox = MailAddress.normalise(address);
         try (Connection connection = dataSource.getConnection()) {
             return find(connection, mailbox);
+        } catch (SQLException e) {
+            throw StorageFailure.of(e);
+        }
+    }
+
+    /** The verified mailboxes of {@code domain}, in address order: the addresses the organisation publishes certificates for there. */
+    public List<String> verifiedIn(String domain) {
+        String pattern = "%@" + domain.toLowerCase(Locale.ROOT).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_");
+        try (Connection connection = dataSource.getConnection();
+                PreparedStatement query = connection.prepareStatement("SELECT address FROM mailbox_identity WHERE verified_at IS NOT NULL AND address LIKE ? ESCAPE '\\' ORDER BY address")) {
+            query.setString(1, pattern);
+            List<String> addresses = new ArrayList<>();
+            try (ResultSet row = query.executeQuery()) {
+                while (row.next()) {
+                    addresses.add(row.getString(1));
+                }
+            }
+            return addresses;
         } catch (SQLException e) {
             throw StorageFailure.of(e);
         }

@@ -320,6 +320,19 @@ public abstract class PlatformStoreConformance {
                 .isInstanceOfSatisfying(LetterlockException.class, e -> assertThat(e.type()).isEqualTo(ErrorType.CONFLICT));
     }
 
+    /** Only verified mailboxes of exactly that domain: not its subdomains, not a domain that merely ends the same; '_' and '%' are no wildcards. */
+    @Test
+    void verifiedMailboxesAreListedByDomain() throws Exception {
+        for (String address : List.of("bob@example.org", "alice@example.org", "carol@sub.example.org", "dave@otherexample.org")) {
+            platform.identities().register(address, "someone");
+            platform.identities().verify(tokenFromOutbox(address));
+        }
+        platform.identities().register("frank@example.org", "frank");
+        assertThat(platform.identities().verifiedIn("Example.ORG")).containsExactly("alice@example.org", "bob@example.org");
+        assertThat(platform.identities().verifiedIn("example_org")).isEmpty();
+        assertThat(platform.identities().verifiedIn("example%")).isEmpty();
+    }
+
     static Stream<Arguments> badTokens() {
         return Stream.of(
                 Arguments.of("rejects/malformed", "short!", ErrorType.BAD_REQUEST),
