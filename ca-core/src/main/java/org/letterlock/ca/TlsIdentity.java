@@ -44,7 +44,6 @@ public final class TlsIdentity implements AutoCloseable {
     static final String KEY_OBJECT = "tls-listener";
     static final KeySpec KEY_SPEC = KeySpec.EC_P256;
     static final Duration VALIDITY = Duration.ofDays(90);
-    static final Duration RENEWAL = Duration.ofDays(30);
     /** How often the certificate is checked: a revocation, or an issuing CA that arrives late, is acted on within this. */
     static final Duration CHECK_INTERVAL = Duration.ofMinutes(10);
 
@@ -146,8 +145,13 @@ public final class TlsIdentity implements AutoCloseable {
         LOG.info("TLS certificate of Letterlock's listeners: serial " + next.serialHex() + " for " + hosts + ", valid until " + next.notAfter());
     }
 
+    /**
+     * Unrevoked, for the configured names, and with more than a third of its life left (30 of 90 days): measured on
+     * its own life, so a certificate cut short by an issuing CA near its end is not renewed again every check.
+     */
     private boolean good(IssuedCertificate certificate) {
-        return !certificate.revoked() && certificate.notAfter().isAfter(clock.instant().plus(RENEWAL)) && !certificate.notBefore().isAfter(clock.instant())
+        Duration life = Duration.between(certificate.notBefore(), certificate.notAfter());
+        return !certificate.revoked() && certificate.notAfter().isAfter(clock.instant().plus(life.dividedBy(3))) && !certificate.notBefore().isAfter(clock.instant())
                 && names(certificate.holder()).equals(spelledHosts);
     }
 
