@@ -81,6 +81,8 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
     static final Set<String> REQUESTABLE = Set.of(Profiles.MAILBOX_SIGNING.name(), Profiles.MAILBOX_ENCRYPTION.name(),
             Profiles.MAILBOX_MULTIPURPOSE.name(), Profiles.TLS_SERVER.name());
     private static final Set<String> PAIRED = Set.of(Profiles.MAILBOX_SIGNING.name(), Profiles.MAILBOX_ENCRYPTION.name());
+    /** Who requested the certificates the CA issues to itself. */
+    private static final String SYSTEM = "system";
     private static final DateTimeFormatter DAY = DateTimeFormatter.ofPattern("yyyy-MM-dd").withZone(ZoneOffset.UTC);
 
     private final CaSettings settings;
@@ -209,7 +211,7 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
     private void storeCaCertificate(String parentId, X509CertificateHolder certificate) {
         store.insertCertificate(new IssuedCertificate(certificate.getSerialNumber(), parentId, ISSUING_CA_PROFILE, Optional.empty(),
                 certificate.getSubject().toString(), certificate.getNotBefore().toInstant(), certificate.getNotAfter().toInstant(), Certificates.der(certificate),
-                Optional.empty(), "system", clock.instant(), Optional.empty()), Optional.empty());
+                Optional.empty(), SYSTEM, clock.instant(), Optional.empty()), Optional.empty());
     }
 
     /** Vault names carry the time and a random tag: a start that died after making a key never blocks the next one. */
@@ -270,7 +272,7 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
         Issuer signer = new Issuer(vault, issuer.requireKey(), issuer.requireCertificate(), policy(issuer.id()), clock);
         X509CertificateHolder certificate = signer.issue(Profiles.OCSP_SIGNING, publicKey, subject(BCStyle.CN, truncate("OCSP responder of " + commonName(issuer), 64)),
                 List.of(), Set.of(), Duration.ofDays(Profiles.OCSP_SIGNING.maxValidityDays()));
-        store.insertCertificate(fromHolder(certificate, issuer.id(), Profiles.OCSP_SIGNING.name(), Optional.empty(), Optional.empty(), "system"), Optional.empty());
+        store.insertCertificate(fromHolder(certificate, issuer.id(), Profiles.OCSP_SIGNING.name(), Optional.empty(), Optional.empty(), SYSTEM), Optional.empty());
         store.setOcspResponder(issuer.id(), key, certificate);
         audit.record("ca.ocsp-responder.create", "issuer:" + issuer.id(), Outcome.ALLOWED, "serial " + IssuedCertificate.hex(certificate.getSerialNumber()));
     }
@@ -607,16 +609,37 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
 
     @Override
     public IssuedCertificate issueRecoveryCertificate(SubjectPublicKeyInfo publicKey, String commonName) {
+        return issueToSystem(Profiles.KRA_TRANSPORT, publicKey, truncate(commonName, 64), List.of(), Duration.ofDays(Profiles.KRA_TRANSPORT.maxValidityDays()));
+    }
+
+    /**
+     * A tls-server certificate for Letterlock's own listeners, for host names and address literals: the CA issues it to
+     * itself, so the API's rule that hosts be fully qualified names does not apply (a listener on 127.0.0.1 is named so).
+     */
+    IssuedCertificate issueListenerCertificate(SubjectPublicKeyInfo publicKey, List<String> hosts, Duration validity) {
+        return issueToSystem(Profiles.TLS_SERVER, publicKey, hosts.get(0).length() <= 64 ? hosts.get(0) : null, hosts, validity);
+    }
+
+    /** The unrevoked tls-server certificates the CA issued to itself for {@code publicKey}, newest first. */
+    List<IssuedCertificate> listenerCertificates(SubjectPublicKeyInfo publicKey) {
+        byte[] key = Certificates.der(publicKey);
+        return store.search(null, Profiles.TLS_SERVER.name(), false, 1000).stream()
+                .filter(c -> c.requestedBy().equals(SYSTEM) && Arrays.equals(Certificates.der(c.holder().getSubjectPublicKeyInfo()), key))
+                .toList();
+    }
+
+    private IssuedCertificate issueToSystem(CertificateProfile profile, SubjectPublicKeyInfo publicKey, String commonName, List<String> names, Duration validity) {
         Active issuing = active;
         if (issuing == null) {
             throw new LetterlockException(ErrorType.UNAVAILABLE, "no issuing CA is active: the issuing CA waits for its certificate from the external root (docs/ca.md)");
         }
-        X509CertificateHolder certificate = issuing.issuer().issue(Profiles.KRA_TRANSPORT, publicKey, subject(BCStyle.CN, truncate(commonName, 64)), List.of(), Set.of(),
-                Duration.ofDays(Profiles.KRA_TRANSPORT.maxValidityDays()));
-        IssuedCertificate issued = fromHolder(certificate, issuing.record().id(), Profiles.KRA_TRANSPORT.name(), Optional.empty(), Optional.empty(), "system");
+        X509CertificateHolder certificate = issuing.issuer().issue(profile, publicKey, commonName == null ? NO_SUBJECT : subject(BCStyle.CN, commonName), names,
+                Set.of(), validity);
+        IssuedCertificate issued = fromHolder(certificate, issuing.record().id(), profile.name(), Optional.empty(), Optional.empty(), SYSTEM);
         store.insertCertificate(issued, Optional.empty());
         ocsp.presign(issuing.record(), issued);
-        audit.record("ca.issue", "certificate:" + issued.serialHex(), Outcome.ALLOWED, Profiles.KRA_TRANSPORT.id() + " " + commonName + " by " + issuing.record().id());
+        audit.record("ca.issue", "certificate:" + issued.serialHex(), Outcome.ALLOWED, profile.id() + " "
+                + (names.isEmpty() ? commonName : "hosts:" + String.join(",", names)) + " by " + issuing.record().id());
         return issued;
     }
 

@@ -33,7 +33,7 @@ public record CertificateProfile(
     public enum Names {
         /** rfc822Name entries only, at least one: mailbox certificates. */
         MAILBOXES,
-        /** dNSName entries only, at least one: mail host certificates. */
+        /** dNSName entries, and iPAddress entries for address literals; at least one: mail host and listener certificates. */
         HOSTS,
         /** no subjectAltName: service certificates named by their subject. */
         NONE

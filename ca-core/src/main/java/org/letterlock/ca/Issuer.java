@@ -34,6 +34,7 @@ import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.X509v3CertificateBuilder;
 import org.bouncycastle.cert.bc.BcX509ExtensionUtils;
 import org.bouncycastle.operator.ContentSigner;
+import org.bouncycastle.util.IPAddress;
 import org.letterlock.platform.error.ErrorType;
 import org.letterlock.platform.error.LetterlockException;
 import org.letterlock.vault.KeyUri;
@@ -147,8 +148,9 @@ public final class Issuer {
                     throw new LetterlockException(ErrorType.BAD_REQUEST, "profile " + profile.name() + " needs at least one "
                             + (profile.names() == CertificateProfile.Names.MAILBOXES ? "mailbox address" : "host name"));
                 }
-                int tag = profile.names() == CertificateProfile.Names.MAILBOXES ? GeneralName.rfc822Name : GeneralName.dNSName;
-                yield new GeneralNames(names.stream().map(n -> new GeneralName(tag, n)).toArray(GeneralName[]::new));
+                boolean mailboxes = profile.names() == CertificateProfile.Names.MAILBOXES;
+                yield new GeneralNames(names.stream().map(n -> new GeneralName(mailboxes ? GeneralName.rfc822Name
+                        : IPAddress.isValid(n) ? GeneralName.iPAddress : GeneralName.dNSName, n)).toArray(GeneralName[]::new));
             }
         };
     }

@@ -102,23 +102,24 @@ public final class ProfileCheck {
     private static void checkNames(Extensions extensions, CertificateProfile profile, List<String> problems) {
         GeneralNames names = GeneralNames.fromExtensions(extensions, Extension.subjectAlternativeName);
         GeneralName[] entries = names == null ? new GeneralName[0] : names.getNames();
-        int expected = switch (profile.names()) {
-            case MAILBOXES -> GeneralName.rfc822Name;
-            case HOSTS -> GeneralName.dNSName;
-            case NONE -> -1;
+        Set<Integer> allowed = switch (profile.names()) {
+            case MAILBOXES -> Set.of(GeneralName.rfc822Name);
+            case HOSTS -> Set.of(GeneralName.dNSName, GeneralName.iPAddress);
+            case NONE -> Set.of();
         };
-        if (expected < 0) {
+        if (allowed.isEmpty()) {
             if (entries.length > 0) {
                 problems.add("profile " + profile.id() + " carries no subjectAltName");
             }
             return;
         }
+        boolean mailboxes = profile.names() == CertificateProfile.Names.MAILBOXES;
         if (entries.length == 0) {
-            problems.add("subjectAltName must name at least one " + (expected == GeneralName.rfc822Name ? "mailbox" : "host"));
+            problems.add("subjectAltName must name at least one " + (mailboxes ? "mailbox" : "host"));
         }
         for (GeneralName entry : entries) {
-            if (entry.getTagNo() != expected) {
-                problems.add("subjectAltName may only hold " + (expected == GeneralName.rfc822Name ? "rfc822Name" : "dNSName") + " entries");
+            if (!allowed.contains(entry.getTagNo())) {
+                problems.add("subjectAltName may only hold " + (mailboxes ? "rfc822Name" : "dNSName and iPAddress") + " entries");
             }
         }
     }

@@ -31,7 +31,8 @@ public final class Profiles {
                     KeyFamily.EC, Set.of(KeyUse.DIGITAL_SIGNATURE, KeyUse.KEY_AGREEMENT)),
             Set.of(KeyUse.NON_REPUDIATION), List.of(KeyPurposeId.id_kp_emailProtection), Names.MAILBOXES, false, 825, Optional.of(SBR_MAILBOX_MULTIPURPOSE));
 
-    public static final CertificateProfile TLS_SERVER = new CertificateProfile("tls-server", 1,
+    /** Version 2 names address literals as iPAddress: Letterlock's own listeners are often reached at 127.0.0.1. */
+    public static final CertificateProfile TLS_SERVER = new CertificateProfile("tls-server", 2,
             Map.of(KeyFamily.RSA, Set.of(KeyUse.DIGITAL_SIGNATURE, KeyUse.KEY_ENCIPHERMENT), KeyFamily.EC, Set.of(KeyUse.DIGITAL_SIGNATURE)),
             Set.of(), List.of(KeyPurposeId.id_kp_serverAuth), Names.HOSTS, false, 398, Optional.empty());
 

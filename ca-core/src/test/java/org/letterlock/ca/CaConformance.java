@@ -497,4 +497,48 @@ public abstract class CaConformance {
         }
         throw new AssertionError("no audit record " + action);
     }
+
+    private Tools.Run verifyTlsServer(IssuedCertificate leaf, String check, String name) throws Exception {
+        return tools.openssl("verify", "-CAfile", tools.pem("root", root()).toString(), "-untrusted", tools.pem("issuing", issuing()).toString(),
+                "-purpose", "sslserver", "-attime", Long.toString(clock.instant().getEpochSecond()), check, name, tools.pem("tls-leaf", leaf.holder()).toString());
+    }
+
+    @Test
+    void tlsIdentityIsCertifiedForItsHostsAndRenewedBeforeItExpires() throws Exception {
+        List<String> hosts = List.of("keys.example.org", "127.0.0.1", "::1", "localhost");
+        String token = platform.config().vault().tokenLabel();
+        try (TlsIdentity identity = TlsIdentity.start(ca, platform.vault(), token, hosts, clock)) {
+            IssuedCertificate first = identity.certificate().orElseThrow();
+            assertThat(first.profile()).isEqualTo(Profiles.TLS_SERVER.name());
+            for (String[] check : new String[][] {{"-verify_hostname", "keys.example.org"}, {"-verify_hostname", "localhost"}, {"-verify_ip", "127.0.0.1"},
+                    {"-verify_ip", "::1"}}) {
+                Tools.Run run = verifyTlsServer(first, check[0], check[1]);
+                assertThat(run.exit()).as(String.join(" ", check) + ": " + run.output()).isZero();
+            }
+            assertThat(verifyTlsServer(first, "-verify_hostname", "other.example.org").exit()).isNotZero();
+            assertThat(verifyTlsServer(first, "-verify_ip", "127.0.0.2").exit()).isNotZero();
+
+            try (TlsIdentity restarted = TlsIdentity.start(ca, platform.vault(), token, hosts, clock)) {
+                assertThat(restarted.certificate().orElseThrow().serial()).as("a restart keeps the stored certificate").isEqualTo(first.serial());
+            }
+            clock.advance(TlsIdentity.VALIDITY.multipliedBy(2).dividedBy(3).minusDays(1));
+            identity.renewIfDue();
+            assertThat(identity.certificate().orElseThrow().serial()).isEqualTo(first.serial());
+            clock.advance(Duration.ofDays(2));
+            identity.renewIfDue();
+            IssuedCertificate renewed = identity.certificate().orElseThrow();
+            assertThat(renewed.serial()).isNotEqualTo(first.serial());
+            assertThat(renewed.notAfter()).isAfter(first.notAfter());
+            assertThat(Certificates.der(renewed.holder().getSubjectPublicKeyInfo())).as("the key stays").isEqualTo(Certificates.der(first.holder().getSubjectPublicKeyInfo()));
+
+            ca.revoke(renewed.serial(), RevocationReason.KEY_COMPROMISE, false, ADMIN);
+            identity.renewIfDue();
+            assertThat(identity.certificate().orElseThrow().serial()).as("a revoked certificate is replaced").isNotEqualTo(renewed.serial());
+        }
+        try (TlsIdentity renamed = TlsIdentity.start(ca, platform.vault(), token, List.of("ldap.example.org"), clock)) {
+            IssuedCertificate certificate = renamed.certificate().orElseThrow();
+            assertThat(verifyTlsServer(certificate, "-verify_hostname", "ldap.example.org").exit()).isZero();
+            assertThat(verifyTlsServer(certificate, "-verify_hostname", "keys.example.org").exit()).as("other host names, another certificate").isNotZero();
+        }
+    }
 }

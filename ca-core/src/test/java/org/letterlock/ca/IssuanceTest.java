@@ -154,7 +154,7 @@ class IssuanceTest {
 
         ProfileCheckingSigner guarded = new ProfileCheckingSigner(counting, Profiles.TLS_SERVER);
         guarded.getOutputStream().write(tbs.getEncoded());
-        assertThatThrownBy(guarded::getSignature).isInstanceOf(ProfileViolation.class).hasMessageContaining("tls-server/v1");
+        assertThatThrownBy(guarded::getSignature).isInstanceOf(ProfileViolation.class).hasMessageContaining("tls-server/v2");
         assertThat(signatures.get()).as("the issuing key was not used").isZero();
     }
 

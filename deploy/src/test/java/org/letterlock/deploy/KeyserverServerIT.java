@@ -2,6 +2,8 @@ package org.letterlock.deploy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,7 +19,8 @@ import org.junit.jupiter.api.TestMethodOrder;
 /**
  * The keyserver in the running server (PostgreSQL): gpg sends a key to the HKP port, the owner follows the mailed link
  * (the page, then its button's POST), and a fresh gpg receives it over HKP, VKS and WKD; bad requests get precise
- * answers.
+ * answers. The directory over LDAPS and StartTLS is checked by ldapsearch and openssl against the root the server
+ * publishes at /ca/root.crt.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -184,5 +187,55 @@ class KeyserverServerIT {
         HttpResponse<String> garbage = server.call("POST", "/vks/v1/upload", null, null, "application/json", "{\"keytext\":\"hello\"}");
         assertThat(garbage.statusCode()).isEqualTo(400);
         assertThat(garbage.body()).contains("\"error\"");
+    }
+
+    /**
+     * An administrator of another organisation trusts the root from /ca/root.crt and reaches the directory over LDAPS
+     * and StartTLS, the server's certificate verified (LDAPTLS_REQCERT=demand); trusting the machine's web CAs instead
+     * gets no connection.
+     */
+    @Test
+    @Order(6)
+    void theDirectoryIsServedOverLdapsAndStartTlsWithTheCaRoot() throws Exception {
+        String ldaps = "ldaps://127.0.0.1:" + server.launcher.ldapsPort;
+        assertThat(server.startOutput).contains("LDAPS             " + ldaps + "/dc=example,dc=org");
+        HttpResponse<byte[]> root = server.callBytes("GET", "/ca/root.crt", null, null, null, null, null);
+        assertThat(root.statusCode()).isEqualTo(200);
+        Files.write(work.resolve("root.der"), root.body());
+        Shell.Run converted = Shell.run(work, "openssl", "x509", "-inform", "DER", "-in", "root.der", "-out", "root.pem");
+        assertThat(converted.exit()).as(converted.output()).isZero();
+        Map<String, String> trustRoot = Map.of("LDAPTLS_CACERT", work.resolve("root.pem").toString(), "LDAPTLS_REQCERT", "demand", "HOME", work.toString());
+        Map<String, String> trustWebCas = Map.of("LDAPTLS_CACERT", "/etc/ssl/certs/ca-certificates.crt", "LDAPTLS_REQCERT", "demand", "HOME", work.toString());
+        String[] query = {"-b", "dc=example,dc=org", "(gpgMailbox=" + MAILBOX + ")", "gpgFingerprint"};
+
+        for (String[] transport : new String[][] {{"-H", ldaps}, {"-ZZ", "-H", "ldap://127.0.0.1:" + server.launcher.ldapPort}}) {
+            String[] command = java.util.stream.Stream.of(new String[] {"ldapsearch", "-x", "-LLL"}, transport, query).flatMap(java.util.Arrays::stream)
+                    .toArray(String[]::new);
+            Shell.Run found = Shell.run(work, trustRoot, command);
+            assertThat(found.exit()).as(String.join(" ", command) + ": " + found.output()).isZero();
+            assertThat(found.output()).contains("gpgFingerprint: " + fingerprint);
+            Shell.Run refused = Shell.run(work, trustWebCas, command);
+            assertThat(refused.exit()).as(refused.output()).isNotZero();
+            assertThat(refused.output()).doesNotContain("gpgFingerprint");
+        }
+        Shell.Run session = Shell.run(work, "openssl", "s_client", "-connect", "127.0.0.1:" + server.launcher.ldapsPort, "-verify_return_error",
+                "-verify_ip", "127.0.0.1", "-CAfile", "root.pem");
+        assertThat(session.exit()).as(session.output()).isZero();
+        assertThat(session.output()).contains("Verify return code: 0 (ok)");
+    }
+
+    /** A taken LDAPS port stops the start with one message that names the setting that moves it. */
+    @Test
+    @Order(7)
+    void aTakenLdapsPortStopsTheStartWithOneMessage() throws Exception {
+        LauncherProcess taken = new LauncherProcess("ldaps-port-taken");
+        try (ServerSocket occupied = new ServerSocket(taken.ldapsPort, 1, InetAddress.getLoopbackAddress())) {
+            LauncherProcess.Result start = taken.run("start");
+            assertThat(start.exitCode()).as(start.output()).isNotZero();
+            assertThat(start.output()).contains("Letterlock cannot start").contains("the LDAPS listener cannot listen on 127.0.0.1:" + taken.ldapsPort)
+                    .contains("letterlock.keyserver.ldaps.port");
+        } finally {
+            taken.stopQuietly();
+        }
     }
 }

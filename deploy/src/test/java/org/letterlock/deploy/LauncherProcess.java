@@ -22,6 +22,7 @@ final class LauncherProcess {
     final int port;
     final int hkpPort;
     final int ldapPort;
+    final int ldapsPort;
     final Map<String, String> environment = new HashMap<>();
 
     LauncherProcess(String name) throws IOException {
@@ -37,6 +38,8 @@ final class LauncherProcess {
         environment.put("LETTERLOCK_KEYSERVER_HKP_PORT", Integer.toString(hkpPort));
         this.ldapPort = freePort();
         environment.put("LETTERLOCK_KEYSERVER_LDAP_PORT", Integer.toString(ldapPort));
+        this.ldapsPort = freePort();
+        environment.put("LETTERLOCK_KEYSERVER_LDAPS_PORT", Integer.toString(ldapsPort));
         // The build that runs this test has just made the artefacts.
         environment.put("LETTERLOCK_NO_BUILD", "1");
     }

@@ -26,10 +26,13 @@ final class PostgresServer {
     final LauncherProcess launcher;
     final String pgUrl;
     final String adminPassword;
+    /** What {@code ./letterlock start} printed: where everything listens. */
+    final String startOutput;
     final HttpClient http = HttpClient.newHttpClient();
 
-    private PostgresServer(LauncherProcess launcher, String pgUrl, String adminPassword) {
+    private PostgresServer(LauncherProcess launcher, String pgUrl, String adminPassword, String startOutput) {
         this.launcher = launcher;
+        this.startOutput = startOutput;
         this.pgUrl = pgUrl;
         this.adminPassword = adminPassword;
     }
@@ -55,7 +58,7 @@ final class PostgresServer {
         assertThat(credential.get("username")).isEqualTo("admin");
         assertThat(Files.getPosixFilePermissions(launcher.dataDir.resolve("secrets/admin-credential")))
                 .containsExactlyInAnyOrder(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
-        return new PostgresServer(launcher, pgUrl, credential.get("password"));
+        return new PostgresServer(launcher, pgUrl, credential.get("password"), started.output());
     }
 
     static String required(String name) {

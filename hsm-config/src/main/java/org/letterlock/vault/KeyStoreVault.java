@@ -25,8 +25,11 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import javax.crypto.Cipher;
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.SSLContext;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
@@ -45,6 +48,14 @@ public final class KeyStoreVault implements KeyVault {
         void persist(KeyStore store);
 
         void close();
+
+        /**
+         * Lets JSSE use keys of {@code provider}: it looks for signature engines among the registered providers only,
+         * so a token's provider must be registered before a handshake signs with one of its keys. Software keys are
+         * usable by the JDK's own engines and need nothing.
+         */
+        default void offerToJsse(Provider provider) {
+        }
     }
 
     /** Raw RSA (NoPadding) is the signature operation under another name: a decrypter must never offer it. */
@@ -172,6 +183,29 @@ public final class KeyStoreVault implements KeyVault {
                 throw new VaultException(VaultException.Reason.BACKEND_FAILURE, "decryption with " + name + " failed: " + e.getMessage(), e);
             }
         });
+    }
+
+    @Override
+    public SSLContext tlsServerContext(KeyUri name, Supplier<List<X509Certificate>> chain) {
+        PublicKey publicKey = publicKey(name);
+        String keyType = switch (publicKey.getAlgorithm()) {
+            case "EC" -> "EC";
+            case "RSA" -> "RSA";
+            default -> throw new VaultException(VaultException.Reason.UNSUPPORTED,
+                    "TLS needs an EC or RSA key; " + name + " is " + publicKey.getAlgorithm());
+        };
+        VaultKeyManager keyManager = new VaultKeyManager(name, keyType, privateKey(name), publicKey, chain);
+        if (!chain.get().isEmpty() && keyManager.currentChain() == null) {
+            throw new VaultException(VaultException.Reason.INVALID_INPUT, "the certificate chain for " + name + " does not start with a certificate for that key");
+        }
+        backing.offerToJsse(provider);
+        try {
+            SSLContext context = SSLContext.getInstance("TLS");
+            context.init(new KeyManager[] {keyManager}, null, null);
+            return context;
+        } catch (GeneralSecurityException e) {
+            throw failure("make a TLS context for " + name, e);
+        }
     }
 
     @Override

@@ -1,8 +1,11 @@
 package org.letterlock.vault;
 
 import java.security.PublicKey;
+import java.security.cert.X509Certificate;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Supplier;
+import javax.net.ssl.SSLContext;
 import org.bouncycastle.operator.ContentSigner;
 
 /**
@@ -29,6 +32,15 @@ public interface KeyVault extends AutoCloseable {
 
     /** Decryption with the private key, for back-ends and keys that support it (RSA); empty otherwise. */
     Optional<KeyDecrypter> decrypter(KeyUri name);
+
+    /**
+     * A TLS server context that authenticates with the EC or RSA key {@code name} where it lives: JSSE signs each
+     * handshake through the back-end's provider and holds the key only as that provider's handle (on PKCS#11 a token
+     * object that cannot be exported). {@code chain} is asked at each handshake, so a renewed certificate is served at
+     * once; it starts with the key's own certificate. A chain for another key fails with INVALID_INPUT here and fails
+     * the handshake later; while it is empty, handshakes fail. Other key types are UNSUPPORTED.
+     */
+    SSLContext tlsServerContext(KeyUri name, Supplier<List<X509Certificate>> chain);
 
     VaultStatus status();
 

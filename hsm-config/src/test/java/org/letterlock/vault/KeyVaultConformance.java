@@ -3,19 +3,41 @@ package org.letterlock.vault;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.InputStream;
 import java.io.OutputStream;
+import java.math.BigInteger;
+import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
+import java.security.KeyStore;
 import java.security.PublicKey;
 import java.security.Signature;
+import java.security.cert.X509Certificate;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Date;
+import java.util.List;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import javax.crypto.Cipher;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLHandshakeException;
+import javax.net.ssl.SSLServerSocket;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManagerFactory;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.jce.provider.BouncyCastleProvider;
 import org.bouncycastle.operator.ContentSigner;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
@@ -177,5 +199,83 @@ public abstract class KeyVaultConformance {
         verifier.initVerify(key);
         verifier.update((byte) 1);
         assertThat(verifier.verify(signer.getSignature())).isTrue();
+    }
+
+    /**
+     * A real handshake: a JSSE server on the vault's TLS context, a JSSE client that trusts only the key's certificate.
+     * Without a chain nothing is served; with one, the client sees it and data crosses; after the chain changes, the
+     * next handshake serves the new one.
+     */
+    @ParameterizedTest(name = "tls/{0}/{1}")
+    @CsvSource({"EC_P256, TLSv1.3", "EC_P256, TLSv1.2", "RSA_2048, TLSv1.3", "RSA_2048, TLSv1.2"})
+    void servesATlsHandshakeWithTheVaultKey(KeySpec spec, String protocol) throws Exception {
+        KeyUri name = freshName("tls-" + spec.configName());
+        vault.createKey(name, spec);
+        X509Certificate first = selfSigned(name, "first.example.org");
+        AtomicReference<List<X509Certificate>> chain = new AtomicReference<>(List.of());
+        SSLContext server = vault.tlsServerContext(name, chain::get);
+        assertThatThrownBy(() -> handshake(server, protocol, first)).as("no certificate yet").isInstanceOf(SSLException.class);
+
+        chain.set(List.of(first));
+        assertThat(handshake(server, protocol, first)).isEqualTo(first);
+        X509Certificate renewed = selfSigned(name, "renewed.example.org");
+        chain.set(List.of(renewed));
+        assertThat(handshake(server, protocol, renewed)).as("the renewed certificate is served without a new context").isEqualTo(renewed);
+        assertThatThrownBy(() -> handshake(server, protocol, first)).as("a client that trusts only the old certificate").isInstanceOf(SSLHandshakeException.class);
+    }
+
+    @Test
+    void tlsContextRefusesAChainForAnotherKey() throws Exception {
+        KeyUri name = freshName("tls-mine");
+        vault.createKey(name, KeySpec.EC_P256);
+        KeyUri other = freshName("tls-other");
+        vault.createKey(other, KeySpec.EC_P256);
+        X509Certificate otherCertificate = selfSigned(other, "other.example.org");
+        assertThatThrownBy(() -> vault.tlsServerContext(name, () -> List.of(otherCertificate)))
+                .isInstanceOfSatisfying(VaultException.class, e -> assertThat(e.reason()).isEqualTo(VaultException.Reason.INVALID_INPUT));
+    }
+
+    private X509Certificate selfSigned(KeyUri name, String host) throws Exception {
+        X500Name subject = new X500Name("CN=" + host);
+        Instant now = Instant.now();
+        JcaX509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(subject, BigInteger.valueOf(now.toEpochMilli()).add(BigInteger.valueOf(host.hashCode() & 0xffff)),
+                Date.from(now.minus(1, ChronoUnit.HOURS)), Date.from(now.plus(1, ChronoUnit.DAYS)), subject, vault.publicKey(name));
+        return new JcaX509CertificateConverter().getCertificate(builder.build(vault.signer(name)));
+    }
+
+    /** Runs one handshake against {@code server} and returns the certificate the client was shown. */
+    private static X509Certificate handshake(SSLContext server, String protocol, X509Certificate trusted) throws Exception {
+        KeyStore trust = KeyStore.getInstance("PKCS12");
+        trust.load(null, null);
+        trust.setCertificateEntry("trusted", trusted);
+        TrustManagerFactory trustManagers = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        trustManagers.init(trust);
+        SSLContext client = SSLContext.getInstance("TLS");
+        client.init(null, trustManagers.getTrustManagers(), null);
+        try (SSLServerSocket listener = (SSLServerSocket) server.getServerSocketFactory().createServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            listener.setEnabledProtocols(new String[] {protocol});
+            CompletableFuture<Void> served = CompletableFuture.runAsync(() -> {
+                try (SSLSocket accepted = (SSLSocket) listener.accept()) {
+                    accepted.setSoTimeout(30_000);
+                    accepted.getOutputStream().write(accepted.getInputStream().read() + 1);
+                    accepted.getOutputStream().flush();
+                } catch (java.io.IOException e) {
+                    // The client reports what went wrong.
+                }
+            });
+            try (SSLSocket socket = (SSLSocket) client.getSocketFactory().createSocket(InetAddress.getLoopbackAddress(), listener.getLocalPort())) {
+                socket.setSoTimeout(30_000);
+                socket.setEnabledProtocols(new String[] {protocol});
+                socket.startHandshake();
+                assertThat(socket.getSession().getProtocol()).isEqualTo(protocol);
+                socket.getOutputStream().write(41);
+                socket.getOutputStream().flush();
+                InputStream in = socket.getInputStream();
+                assertThat(in.read()).isEqualTo(42);
+                return (X509Certificate) socket.getSession().getPeerCertificates()[0];
+            } finally {
+                served.get(30, TimeUnit.SECONDS);
+            }
+        }
     }
 }

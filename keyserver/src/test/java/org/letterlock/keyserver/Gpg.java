@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /** GnuPG in a scratch home: makes, signs, exports and imports keys the way users do. */
@@ -16,8 +17,15 @@ final class Gpg {
     }
 
     private final Path home;
+    private final Map<String, String> environment;
 
     Gpg(Path home) throws Exception {
+        this(home, Map.of());
+    }
+
+    /** With {@code environment} for gpg and the dirmngr it starts (such as OpenLDAP's LDAPTLS_CACERT). */
+    Gpg(Path home, Map<String, String> environment) throws Exception {
+        this.environment = Map.copyOf(environment);
         this.home = Files.createDirectories(home);
         Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwx------"));
         Files.writeString(home.resolve("gpg-agent.conf"), "allow-loopback-pinentry\n");
@@ -26,7 +34,9 @@ final class Gpg {
     Run run(String... arguments) throws Exception {
         List<String> command = new ArrayList<>(List.of("gpg", "--homedir", home.toString(), "--batch", "--yes", "--pinentry-mode", "loopback", "--passphrase", ""));
         command.addAll(List.of(arguments));
-        Process process = new ProcessBuilder(command).redirectError(home.resolve("stderr.txt").toFile()).start();
+        ProcessBuilder builder = new ProcessBuilder(command).redirectError(home.resolve("stderr.txt").toFile());
+        builder.environment().putAll(environment);
+        Process process = builder.start();
         process.getOutputStream().close();
         byte[] stdout = process.getInputStream().readAllBytes();
         assertThat(process.waitFor(120, TimeUnit.SECONDS)).as(String.join(" ", command)).isTrue();

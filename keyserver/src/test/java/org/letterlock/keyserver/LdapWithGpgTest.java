@@ -18,6 +18,7 @@ import org.letterlock.ca.IssueRequest;
 import org.letterlock.ca.IssuedCertificate;
 import org.letterlock.ca.Requester;
 import org.letterlock.ca.TestRequests;
+import org.letterlock.ca.TlsIdentity;
 import org.letterlock.ca.store.JdbcCertificateStore;
 import org.letterlock.keyserver.web.LdapDirectory;
 import org.letterlock.platform.runtime.Letterlock;
@@ -37,6 +38,7 @@ class LdapWithGpgTest {
     private Keyserver keyserver;
     private LDAPListener listener;
     private CertificateAuthority ca;
+    private TlsIdentity tls;
     private String url;
 
     @BeforeEach
@@ -44,7 +46,8 @@ class LdapWithGpgTest {
         platform = TestKeyservers.platform(TestDatabases.h2(dataDir), dataDir, clock);
         keyserver = TestKeyservers.keyserver(platform, clock);
         ca = CertificateAuthority.start(platform, new JdbcCertificateStore(platform.database().dataSource()));
-        listener = LdapDirectory.start(InetAddress.getLoopbackAddress(), 0, "dc=example,dc=org", () -> keyserver, () -> ca);
+        tls = TlsIdentity.start(ca, platform.vault(), platform.config().vault().tokenLabel(), List.of("127.0.0.1"), clock);
+        listener = LdapDirectory.start(LdapDirectory.Transport.LDAP, InetAddress.getLoopbackAddress(), 0, "dc=example,dc=org", tls.serverContext(), () -> keyserver, () -> ca);
         url = "ldap://127.0.0.1:" + listener.getListenPort();
     }
 
@@ -52,6 +55,9 @@ class LdapWithGpgTest {
     void stop() {
         if (listener != null) {
             listener.shutDown(true);
+        }
+        if (tls != null) {
+            tls.close();
         }
         if (ca != null) {
             ca.close();

@@ -12,6 +12,7 @@ import java.util.logging.Logger;
 import org.eclipse.microprofile.metrics.MetricRegistry;
 import org.eclipse.microprofile.metrics.annotation.RegistryScope;
 import org.letterlock.ca.CertificateAuthority;
+import org.letterlock.ca.TlsIdentity;
 import org.letterlock.ca.store.JdbcCertificateStore;
 import org.letterlock.platform.config.CaSettings;
 import org.letterlock.platform.error.ErrorType;
@@ -34,6 +35,7 @@ public class CaRuntime {
     MetricRegistry metrics;
 
     private volatile CertificateAuthority ca;
+    private volatile TlsIdentity tlsIdentity;
     private volatile OcspListener ocspListener;
 
     /** Before the modules built on the CA (escrow): observers of one event run in priority order. */
@@ -43,6 +45,8 @@ public class CaRuntime {
             ca = started;
             metrics.gauge("letterlock_ocsp_cached_responses", started.ocsp(), ocsp -> ocsp.cachedCount());
             LOG.info("CA started: issuers " + started.issuers().stream().map(i -> i.id() + " (" + i.state().name().toLowerCase() + ")").toList());
+            tlsIdentity = TlsIdentity.start(started, event.platform().vault(), event.platform().config().vault().tokenLabel(),
+                    event.platform().config().tlsHostNames(), event.platform().clock());
             CaSettings settings = event.platform().config().ca();
             if (settings.ocspPort() > 0) {
                 try {
@@ -69,8 +73,22 @@ public class CaRuntime {
         return running;
     }
 
+    /** The TLS identity of Letterlock's own listeners; a 503 problem while the CA is not started. */
+    public TlsIdentity tlsIdentity() {
+        TlsIdentity running = tlsIdentity;
+        if (running == null) {
+            throw new LetterlockException(ErrorType.UNAVAILABLE, "the TLS identity of Letterlock's listeners is not started");
+        }
+        return running;
+    }
+
     @PreDestroy
     void stop() {
+        TlsIdentity identity = tlsIdentity;
+        tlsIdentity = null;
+        if (identity != null) {
+            identity.close();
+        }
         OcspListener listener = ocspListener;
         ocspListener = null;
         if (listener != null) {

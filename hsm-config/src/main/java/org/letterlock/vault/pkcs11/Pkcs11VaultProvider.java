@@ -61,6 +61,11 @@ public final class Pkcs11VaultProvider implements KeyVaultProvider {
                 public void close() {
                     // No logout: PKCS#11 login state is shared by every session of the process on this token.
                 }
+
+                @Override
+                public void offerToJsse(Provider tokenProvider) {
+                    registerLast(tokenProvider);
+                }
             }, new VaultStatus(type(), description, true, false));
         } catch (IOException e) {
             if (causedBy(e, FailedLoginException.class) || String.valueOf(e.getMessage()).contains("CKR_PIN")) {
@@ -94,6 +99,19 @@ public final class Pkcs11VaultProvider implements KeyVaultProvider {
             throw new VaultException(VaultException.Reason.CONFIGURATION, "cannot load PKCS#11 module " + library + " (" + slotLine + "): "
                     + rootMessage(e) + "; check letterlock.vault.pkcs11.library and letterlock.vault.pkcs11.slot", e);
         }
+    }
+
+    /**
+     * Registered last, so JSSE's delayed provider selection asks it only for keys no other provider accepts: the
+     * token's key handles. A provider of the same name from an earlier open of this token is replaced, since its
+     * handles belong to the session it logged in with.
+     */
+    private static synchronized void registerLast(Provider provider) {
+        if (Security.getProvider(provider.getName()) == provider) {
+            return;
+        }
+        Security.removeProvider(provider.getName());
+        Security.addProvider(provider);
     }
 
     private static boolean causedBy(Throwable e, Class<? extends Throwable> type) {

@@ -4,9 +4,13 @@ import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
+import com.unboundid.ldap.listener.LDAPListener;
+import com.unboundid.ldap.sdk.LDAPException;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.logging.Logger;
+import javax.net.ssl.SSLContext;
 import org.letterlock.keyserver.KeyLimits;
 import org.letterlock.keyserver.Keyserver;
 import org.letterlock.keyserver.store.JdbcKeyserverStore;
@@ -17,7 +21,7 @@ import org.letterlock.platform.runtime.Letterlock;
 import org.letterlock.platform.web.PlatformRuntime;
 import org.letterlock.platform.web.PlatformStarted;
 
-/** Starts the keyserver and its HKP listener on the started platform; a listener that cannot bind stops the server with one message. */
+/** Starts the keyserver and its HKP, LDAP and LDAPS listeners on the started platform; a listener that cannot bind stops the server with one message. */
 @ApplicationScoped
 public class KeyserverRuntime {
     private static final Logger LOG = Logger.getLogger(KeyserverRuntime.class.getName());
@@ -31,7 +35,8 @@ public class KeyserverRuntime {
     private volatile Keyserver keyserver;
     private volatile HkpProtocol hkp;
     private volatile HkpListener listener;
-    private volatile com.unboundid.ldap.listener.LDAPListener ldap;
+    private volatile LDAPListener ldap;
+    private volatile LDAPListener ldaps;
 
     void onPlatformStarted(@Observes PlatformStarted event) {
         Letterlock platform = event.platform();
@@ -48,15 +53,28 @@ public class KeyserverRuntime {
                         + " (letterlock.keyserver.hkp.port; 0 turns it off): " + e.getMessage(), null);
             }
         }
-        if (settings.ldapPort() > 0) {
-            try {
-                ldap = LdapDirectory.start(java.net.InetAddress.getByName(settings.ldapAddress()), settings.ldapPort(), settings.ldapBase(), this::keyserver,
-                        caRuntime::ca);
-                LOG.info("LDAP directory on " + settings.ldapAddress() + ":" + ldap.getListenPort() + " base " + settings.ldapBase());
-            } catch (IOException | com.unboundid.ldap.sdk.LDAPException e) {
-                platformRuntime.fail("keyserver: the LDAP listener cannot listen on " + settings.ldapAddress() + ":" + settings.ldapPort()
-                        + " with base " + settings.ldapBase() + " (letterlock.keyserver.ldap.*; port 0 turns it off): " + e.getMessage(), null);
+        if (settings.ldapPort() > 0 || settings.ldapsPort() > 0) {
+            SSLContext tls = caRuntime.tlsIdentity().serverContext();
+            if (settings.ldapPort() > 0) {
+                ldap = startDirectory(LdapDirectory.Transport.LDAP, settings.ldapPort(), "letterlock.keyserver.ldap.*", settings, tls);
             }
+            if (settings.ldapsPort() > 0) {
+                ldaps = startDirectory(LdapDirectory.Transport.LDAPS, settings.ldapsPort(), "letterlock.keyserver.ldaps.port", settings, tls);
+            }
+        }
+    }
+
+    private LDAPListener startDirectory(LdapDirectory.Transport transport, int port, String keys, KeyserverSettings settings, SSLContext tls) {
+        try {
+            LDAPListener listener = LdapDirectory.start(transport, InetAddress.getByName(settings.ldapAddress()), port, settings.ldapBase(), tls, this::keyserver,
+                    caRuntime::ca);
+            LOG.info(transport + " directory on " + settings.ldapAddress() + ":" + listener.getListenPort() + " base " + settings.ldapBase()
+                    + (transport == LdapDirectory.Transport.LDAP ? " (StartTLS)" : ""));
+            return listener;
+        } catch (IOException | LDAPException e) {
+            platformRuntime.fail("keyserver: the " + transport + " listener cannot listen on " + settings.ldapAddress() + ":" + port
+                    + " with base " + settings.ldapBase() + " (" + keys + "; port 0 turns it off): " + e.getMessage(), null);
+            return null;
         }
     }
 
@@ -93,10 +111,12 @@ public class KeyserverRuntime {
         if (running != null) {
             running.close();
         }
-        com.unboundid.ldap.listener.LDAPListener directory = ldap;
-        ldap = null;
-        if (directory != null) {
-            directory.shutDown(true);
+        for (LDAPListener directory : new LDAPListener[] {ldap, ldaps}) {
+            if (directory != null) {
+                directory.shutDown(true);
+            }
         }
+        ldap = null;
+        ldaps = null;
     }
 }

@@ -4,6 +4,7 @@ import com.unboundid.ldap.listener.LDAPListener;
 import com.unboundid.ldap.listener.LDAPListenerClientConnection;
 import com.unboundid.ldap.listener.LDAPListenerConfig;
 import com.unboundid.ldap.listener.LDAPListenerRequestHandler;
+import com.unboundid.ldap.listener.StartTLSRequestHandler;
 import com.unboundid.ldap.protocol.AddRequestProtocolOp;
 import com.unboundid.ldap.protocol.BindRequestProtocolOp;
 import com.unboundid.ldap.protocol.BindResponseProtocolOp;
@@ -25,6 +26,7 @@ import com.unboundid.ldap.sdk.LDAPException;
 import com.unboundid.ldap.sdk.RDN;
 import com.unboundid.ldap.sdk.ResultCode;
 import com.unboundid.ldap.sdk.SearchScope;
+import com.unboundid.ldap.sdk.extensions.StartTLSExtendedRequest;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.time.ZoneOffset;
@@ -38,6 +40,7 @@ import java.util.Optional;
 import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import javax.net.ssl.SSLContext;
 import org.bouncycastle.cms.CMSAbsentContent;
 import org.bouncycastle.cms.CMSSignedDataGenerator;
 import org.bouncycastle.util.CollectionStore;
@@ -55,6 +58,7 @@ import org.letterlock.platform.error.LetterlockException;
  * is {@code pgpCertID=<KEYID>,ou=PGP Keys,<base>} with {@code pgpKey} (armored), {@code pgpCertID}, {@code pgpKeyID},
  * {@code pgpUserID}, {@code gpgFingerprint}, {@code gpgSubFingerprint}, {@code gpgMailbox}, {@code pgpRevoked}.
  * Searches must name a key ID, fingerprint or address (an equality or substring in the filter); anonymous binds only.
+ * The plain listener offers StartTLS, the LDAPS listener is TLS from the first byte; both with Letterlock's TLS identity.
  */
 public final class LdapDirectory extends LDAPListenerRequestHandler {
     private static final Logger LOG = Logger.getLogger(LdapDirectory.class.getName());
@@ -67,26 +71,49 @@ public final class LdapDirectory extends LDAPListenerRequestHandler {
     private final Supplier<Keyserver> keyserver;
     private final Supplier<PublishedCertificates> certificates;
     private final DN base;
+    /** Whether StartTLS is offered here (the plain listener), so the root DSE lists it. */
+    private final boolean offersStartTls;
     private final DN people;
     private final DN keySpace;
     private final DN serverInfo;
     private final LDAPListenerClientConnection connection;
 
-    private LdapDirectory(Supplier<Keyserver> keyserver, Supplier<PublishedCertificates> certificates, DN base, LDAPListenerClientConnection connection)
-            throws LDAPException {
+    private LdapDirectory(Supplier<Keyserver> keyserver, Supplier<PublishedCertificates> certificates, DN base, boolean offersStartTls,
+                          LDAPListenerClientConnection connection) throws LDAPException {
         this.keyserver = keyserver;
         this.certificates = certificates;
         this.base = base;
+        this.offersStartTls = offersStartTls;
         this.people = new DN("ou=People," + base);
         this.keySpace = new DN("ou=PGP Keys," + base);
         this.serverInfo = new DN("cn=PGPServerInfo," + base);
         this.connection = connection;
     }
 
-    /** Starts the listener on {@code address}:{@code port} (0 for any free port) with directory base {@code base} (e.g. {@code dc=example,dc=org}). */
-    public static LDAPListener start(InetAddress address, int port, String base, Supplier<Keyserver> keyserver, Supplier<PublishedCertificates> certificates)
-            throws IOException, LDAPException {
-        LDAPListenerConfig config = new LDAPListenerConfig(port, new LdapDirectory(keyserver, certificates, new DN(base), null));
+    /** How a listener carries LDAP. */
+    public enum Transport {
+        /** Plain LDAP that offers StartTLS. */
+        LDAP,
+        /** TLS from the first byte. */
+        LDAPS
+    }
+
+    /**
+     * Starts a listener on {@code address}:{@code port} (0 for any free port) with directory base {@code base} (e.g.
+     * {@code dc=example,dc=org}), its TLS (StartTLS or LDAPS, as {@code transport} says) with {@code tls}.
+     */
+    public static LDAPListener start(Transport transport, InetAddress address, int port, String base, SSLContext tls, Supplier<Keyserver> keyserver,
+                                     Supplier<PublishedCertificates> certificates) throws IOException, LDAPException {
+        LdapDirectory directory = new LdapDirectory(keyserver, certificates, new DN(base), transport == Transport.LDAP, null);
+        if (transport == Transport.LDAP) {
+            return listen(new LDAPListenerConfig(port, new StartTLSRequestHandler(tls.getSocketFactory(), directory)), address);
+        }
+        LDAPListenerConfig config = new LDAPListenerConfig(port, directory);
+        config.setServerSocketFactory(tls.getServerSocketFactory());
+        return listen(config, address);
+    }
+
+    private static LDAPListener listen(LDAPListenerConfig config, InetAddress address) throws IOException {
         config.setListenAddress(address);
         config.setMaxConnections(1024);
         LDAPListener listener = new LDAPListener(config);
@@ -96,7 +123,7 @@ public final class LdapDirectory extends LDAPListenerRequestHandler {
 
     @Override
     public LDAPListenerRequestHandler newInstance(LDAPListenerClientConnection client) throws LDAPException {
-        return new LdapDirectory(keyserver, certificates, base, client);
+        return new LdapDirectory(keyserver, certificates, base, offersStartTls, client);
     }
 
     @Override
@@ -187,6 +214,9 @@ public final class LdapDirectory extends LDAPListenerRequestHandler {
         entry.addAttribute("namingContexts", base.toString());
         entry.addAttribute("supportedLDAPVersion", "3");
         entry.addAttribute("vendorName", "Letterlock");
+        if (offersStartTls) {
+            entry.addAttribute("supportedExtension", StartTLSExtendedRequest.STARTTLS_REQUEST_OID);
+        }
         return entry;
     }
 
@@ -346,7 +376,7 @@ public final class LdapDirectory extends LDAPListenerRequestHandler {
 
     @Override
     public LDAPMessage processExtendedRequest(int messageID, ExtendedRequestProtocolOp request, List<Control> controls) {
-        return new LDAPMessage(messageID, new ExtendedResponseProtocolOp(ResultCode.UNWILLING_TO_PERFORM_INT_VALUE, null, "no extended operations here (StartTLS is not offered yet)",
+        return new LDAPMessage(messageID, new ExtendedResponseProtocolOp(ResultCode.UNWILLING_TO_PERFORM_INT_VALUE, null, "no extended operation here but StartTLS, on the plain LDAP port",
                 null, null, null));
     }
 

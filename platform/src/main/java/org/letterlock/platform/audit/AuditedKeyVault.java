@@ -2,10 +2,13 @@ package org.letterlock.platform.audit;
 
 import java.io.OutputStream;
 import java.security.PublicKey;
+import java.security.cert.X509Certificate;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+import javax.net.ssl.SSLContext;
 import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
 import org.bouncycastle.operator.ContentSigner;
 import org.letterlock.vault.KeyDecrypter;
@@ -122,6 +125,24 @@ public final class AuditedKeyVault implements KeyVault {
             decryptions.incrementAndGet();
             return plain;
         });
+    }
+
+    /**
+     * Recorded once, when a listener takes the key into service, not per handshake: anyone who can connect would
+     * otherwise write to the audit log at will (docs/decisions/008).
+     */
+    @Override
+    public SSLContext tlsServerContext(KeyUri name, Supplier<List<X509Certificate>> chain) {
+        SSLContext context;
+        try {
+            context = vault.tlsServerContext(name, chain);
+        } catch (RuntimeException e) {
+            audit.record("vault.tls-context", name.toString(), Outcome.FAILED, e.getMessage());
+            throw e;
+        }
+        audit.record("vault.tls-context", name.toString(), Outcome.ALLOWED, "TLS server key"
+                + chain.get().stream().findFirst().map(c -> " of certificate " + c.getSerialNumber().toString(16)).orElse(", no certificate yet"));
+        return context;
     }
 
     public long signatureCount() {

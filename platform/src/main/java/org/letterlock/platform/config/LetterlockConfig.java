@@ -11,6 +11,7 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.function.Function;
+import org.bouncycastle.util.IPAddress;
 import org.letterlock.vault.KeySpec;
 import org.letterlock.vault.KeyUri;
 import org.letterlock.vault.SecretSource;
@@ -41,6 +42,7 @@ public final class LetterlockConfig {
     private final boolean smtpStartTls;
     private final Duration verificationTokenTtl;
     private final String initialAdmin;
+    private final List<String> tlsHostNames;
     private final CaSettings ca;
     private final EscrowSettings escrow;
     private final KeyserverSettings keyserver;
@@ -89,14 +91,46 @@ public final class LetterlockConfig {
         }
         verificationTokenTtl = r.duration(ConfigKey.IDENTITY_TOKEN_TTL);
         initialAdmin = r.text(ConfigKey.ADMIN_INITIAL_NAME).orElse("admin");
+        tlsHostNames = readTlsHostNames(r, publicUrl);
         ca = readCa(r, publicUrl);
         escrow = readEscrow(r);
         keyserver = new KeyserverSettings(r.integer(ConfigKey.KEYSERVER_HKP_PORT, 0, 65535), r.text(ConfigKey.KEYSERVER_HKP_ADDRESS).orElse("127.0.0.1"),
                 r.integer(ConfigKey.KEYSERVER_LDAP_PORT, 0, 65535), r.text(ConfigKey.KEYSERVER_LDAP_ADDRESS).orElse("127.0.0.1"),
+                r.integer(ConfigKey.KEYSERVER_LDAPS_PORT, 0, 65535),
                 r.text(ConfigKey.KEYSERVER_LDAP_BASE).orElse("dc=example,dc=org"),
                 r.integer(ConfigKey.KEYSERVER_MAX_KEY_BYTES, 1024, 64 * 1024 * 1024), r.integer(ConfigKey.KEYSERVER_MAX_USER_IDS, 1, 10_000),
                 r.integer(ConfigKey.KEYSERVER_MAX_SUBKEYS, 0, 10_000), r.integer(ConfigKey.KEYSERVER_MAX_USER_ATTRIBUTES, 0, 100));
         r.failIfProblems();
+    }
+
+    /** A host name of one label or more, no wildcard. */
+    private static final java.util.regex.Pattern HOST_NAME = java.util.regex.Pattern.compile(
+            "[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*");
+
+    private static List<String> readTlsHostNames(Reader r, URI publicUrl) {
+        List<String> configured = r.list(ConfigKey.TLS_HOST_NAMES);
+        List<String> names = new ArrayList<>();
+        if (configured.isEmpty()) {
+            String host = publicUrl.getHost() == null ? "localhost" : publicUrl.getHost().replaceAll("^\\[|]$", "").toLowerCase(Locale.ROOT);
+            names.add(host);
+            // Clients on this machine name the loopback by address or as localhost.
+            if (host.equals("127.0.0.1") || host.equals("::1")) {
+                names.add("localhost");
+            }
+            return names;
+        }
+        for (String name : configured) {
+            String lower = name.toLowerCase(Locale.ROOT);
+            boolean valid = lower.matches("[0-9.]+") || lower.contains(":")
+                    ? IPAddress.isValid(lower)
+                    : HOST_NAME.matcher(lower).matches() && lower.length() <= 253;
+            if (!valid) {
+                r.problem(ConfigKey.TLS_HOST_NAMES, "must be host names or IP addresses separated by commas (no wildcards)", name);
+            } else if (!names.contains(lower)) {
+                names.add(lower);
+            }
+        }
+        return names;
     }
 
     private static EscrowSettings readEscrow(Reader r) {
@@ -265,6 +299,11 @@ public final class LetterlockConfig {
 
     public String initialAdmin() {
         return initialAdmin;
+    }
+
+    /** The names in the TLS certificate of Letterlock's own listeners, host names and IP address literals. */
+    public List<String> tlsHostNames() {
+        return tlsHostNames;
     }
 
     public CaSettings ca() {

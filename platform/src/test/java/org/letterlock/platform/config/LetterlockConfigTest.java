@@ -62,6 +62,10 @@ class LetterlockConfigTest {
             "letterlock.ca.expiry-notice-days   | 30,soon                    | whole numbers of days",
             "letterlock.vault.manage-softhsm    | yes                        | true or false",
             "letterlock.identity.token-ttl      | -5m                        | positive duration",
+            "letterlock.tls.host-names          | *.example.org              | host names or IP addresses",
+            "letterlock.tls.host-names          | 300.1.2.3                  | host names or IP addresses",
+            "letterlock.tls.host-names          | keys.example.org:1636      | host names or IP addresses",
+            "letterlock.keyserver.ldaps.port    | 70000                      | between 0 and 65535",
     })
     void refusesBadValuesNamingKeyAndReason(String key, String value, String reason) {
         assertThatThrownBy(() -> load(Map.of(key, value)))
@@ -86,6 +90,23 @@ class LetterlockConfigTest {
     void postgresqlNeedsAUser() {
         assertThatThrownBy(() -> load(Map.of("letterlock.db.url", "jdbc:postgresql://db/letterlock")))
                 .hasMessageContaining("letterlock.db.user");
+    }
+
+    @ParameterizedTest(name = "tls-host-names/{0}")
+    @CsvSource(delimiter = '|', value = {
+            "default public URL             |                                  | http://127.0.0.1:8080    | 127.0.0.1;localhost",
+            "public URL's host name         |                                  | https://keys.example.org | keys.example.org",
+            "IPv6 loopback public URL       |                                  | http://[::1]:8080        | ::1;localhost",
+            "configured, deduplicated       | Keys.Example.org, 192.0.2.7, keys.example.org, ::1 | http://127.0.0.1:8080 | keys.example.org;192.0.2.7;::1",
+    })
+    void readsTlsHostNames(String name, String configured, String publicUrl, String expected) {
+        Map<String, String> values = new HashMap<>();
+        values.put("letterlock.public-url", publicUrl);
+        values.put("letterlock.ca.url", "http://ca.example.org");
+        if (configured != null) {
+            values.put("letterlock.tls.host-names", configured);
+        }
+        assertThat(load(values).tlsHostNames()).containsExactly(expected.split(";"));
     }
 
     @ParameterizedTest(name = "duration/{0}")
