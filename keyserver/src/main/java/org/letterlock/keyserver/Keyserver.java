@@ -54,6 +54,10 @@ public final class Keyserver {
     /** Requests that send mail (unpublish, request-verify) per client address an hour. */
     static final int MAIL_REQUESTS_PER_HOUR = 20;
     private static final int SAVE_ATTEMPTS = 3;
+    /** Published keys kept in memory for lookups by fingerprint. */
+    static final int CACHED_KEYS = 200_000;
+    public static final int FOLLOW_SECONDS = 2;
+    private static final Duration CLOCK_MARGIN = Duration.ofSeconds(5);
 
     private final KeyserverStore store;
     private final MailSender mail;
@@ -64,6 +68,8 @@ public final class Keyserver {
     private final Duration tokenTtl;
     private final UploadLimiter uploads = new UploadLimiter(UPLOADS_PER_HOUR, Duration.ofHours(1));
     private final UploadLimiter mailRequests = new UploadLimiter(MAIL_REQUESTS_PER_HOUR, Duration.ofHours(1));
+    private final PublishedKeyCache published = new PublishedKeyCache(CACHED_KEYS);
+    private volatile Instant followedUntil;
 
     /** What an upload did to one key: its fingerprint, and per user ID whether it is published, waiting for mail, or without an address. */
     public record Uploaded(String fingerprint, Map<String, Status> userIds, CleanedKey cleaned) {
@@ -79,6 +85,7 @@ public final class Keyserver {
         this.publicUrl = publicUrl;
         this.limits = limits;
         this.tokenTtl = tokenTtl;
+        this.followedUntil = clock.instant();
     }
 
     /**
@@ -302,7 +309,7 @@ public final class Keyserver {
             userIds = merging;
             Instant now = now();
             StoredKey stored = record(merged, userIds, existing.map(StoredKey::uploadedAt).orElse(now), now);
-            if (store.save(stored, existing.map(StoredKey::updatedAt))) {
+            if (save(stored, existing.map(StoredKey::updatedAt))) {
                 break;
             }
         } while (true);
@@ -410,7 +417,7 @@ public final class Keyserver {
             Instant now = now();
             List<StoredKey.UserId> userIds = current.userIds().stream().map(change).toList();
             StoredKey updated = record(OpenPgpKeys.read(current.fullKey(), KeyLimits.UNLIMITED).get(0), userIds, current.uploadedAt(), now);
-            if (store.save(updated, Optional.of(current.updatedAt()))) {
+            if (save(updated, Optional.of(current.updatedAt()))) {
                 return updated;
             }
             String fingerprint = current.fingerprint();
@@ -431,7 +438,8 @@ public final class Keyserver {
         if (!wanted.matches("[0-9A-F]{40}|[0-9A-F]{64}")) {
             throw audit.refusal("keyserver.delete", "key:" + fingerprint, ErrorType.BAD_REQUEST, "name the key by its fingerprint (40 or 64 hex digits)");
         }
-        boolean deleted = store.delete(wanted);
+        boolean deleted = store.delete(wanted, now());
+        published.evict(List.of(wanted));
         if (block) {
             store.block(wanted, by, reason == null || reason.isBlank() ? "(no reason given)" : reason.strip(), clock.instant());
         }
@@ -440,6 +448,28 @@ public final class Keyserver {
         }
         audit.record(block ? "keyserver.block" : "keyserver.delete", "key:" + wanted, Outcome.ALLOWED, (deleted ? "deleted" : "not stored") + (reason == null ? ""
                 : ": " + reason));
+    }
+
+    /** {@link KeyserverStore#save}, and this node's copy of the published key dropped. */
+    private boolean save(StoredKey key, Optional<Instant> expectedUpdatedAt) {
+        boolean saved = store.save(key, expectedUpdatedAt);
+        if (saved) {
+            published.evict(List.of(key.fingerprint()));
+        }
+        return saved;
+    }
+
+    /**
+     * Drops this node's copies of keys that any node saved or deleted since the last call (with a margin for clocks
+     * that differ a little between nodes); the runtime calls it every {@value #FOLLOW_SECONDS} s.
+     */
+    public void followChanges() {
+        Instant now = clock.instant();
+        java.util.Set<String> changed = store.changedSince(followedUntil.minus(CLOCK_MARGIN));
+        if (!changed.isEmpty()) {
+            published.evict(changed);
+        }
+        followedUntil = now;
     }
 
     private static StoredKey record(PGPPublicKeyRing full, List<StoredKey.UserId> userIds, Instant uploadedAt, Instant now) {
@@ -458,6 +488,14 @@ public final class Keyserver {
     }
 
     // ---- lookups: the published view only
+
+    /**
+     * The published view (binary) of the key whose primary fingerprint (40 or 64 upper-case hex digits) this is, from
+     * memory when it was served lately; empty for anything else, a subkey's fingerprint included ({@link #byId} finds those).
+     */
+    public Optional<byte[]> publishedKey(String primaryFingerprint) {
+        return published.get(primaryFingerprint, store::publishedKey);
+    }
 
     /** By fingerprint (primary or subkey; 40 or 64 hex digits, optional 0x) or key ID (16 hex digits). */
     public List<StoredKey> byId(String id) {

@@ -10,6 +10,12 @@ public interface KeyserverStore {
     /** By the fingerprint of the primary key or of a subkey. */
     Optional<StoredKey> byFingerprint(String fingerprint);
 
+    /** The published view (binary) of the key whose primary fingerprint this is; one indexed read. */
+    Optional<byte[]> publishedKey(String primaryFingerprint);
+
+    /** Primary fingerprints of keys saved or deleted at or after {@code since}, by any node. */
+    java.util.Set<String> changedSince(Instant since);
+
     /** By the 64-bit key ID of the primary key or of a subkey. */
     List<StoredKey> byKeyId(String keyId);
 
@@ -50,8 +56,8 @@ public interface KeyserverStore {
     /** Every key with a user ID for the address, published or not. */
     List<StoredKey> byAddress(String address);
 
-    /** Deletes the key; false if there was none. */
-    boolean delete(String fingerprint);
+    /** Deletes the key, noting when (for the other nodes' caches); false if there was none. */
+    boolean delete(String fingerprint, Instant at);
 
     void block(String fingerprint, String by, String reason, Instant at);
 

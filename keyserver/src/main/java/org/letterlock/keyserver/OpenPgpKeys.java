@@ -336,11 +336,11 @@ public final class OpenPgpKeys {
         }
     }
 
-    public static String armored(List<PGPPublicKeyRing> keys) {
+    public static String armored(List<byte[]> binaryKeys) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try (ArmoredOutputStream armor = ArmoredOutputStream.builder().clearHeaders().build(out)) {
-            for (PGPPublicKeyRing key : keys) {
-                key.encode(new BCPGOutputStream(armor, PacketFormat.CURRENT));
+            for (byte[] key : binaryKeys) {
+                armor.write(key);
             }
         } catch (IOException e) {
             throw new IllegalStateException("cannot armor a key held in memory", e);

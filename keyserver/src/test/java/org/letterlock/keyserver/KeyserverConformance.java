@@ -207,6 +207,38 @@ public abstract class KeyserverConformance {
     private static final java.util.function.Function<String, List<String>> NO_MAILBOXES = domain -> List.of();
     private static final org.letterlock.ca.PublishedCertificates NO_CERTIFICATES = mailbox -> List.of();
 
+    /**
+     * A lookup by fingerprint is answered from memory: this node's own changes show at once, another node's once this
+     * one has followed the changes (the runtime does every few seconds), deletions included.
+     */
+    @Test
+    void keysServedFromMemoryFollowChangesOnEveryNode() throws Exception {
+        Keyserver otherNode = TestKeyservers.keyserver(platform, clock);
+        keyserver.upload(alice.export(fingerprint), "192.0.2.1");
+        assertThat(userIds(keyserver.publishedKey(fingerprint).orElseThrow())).isEmpty();
+        assertThat(userIds(otherNode.publishedKey(fingerprint).orElseThrow())).isEmpty();
+
+        clock.advance(Duration.ofSeconds(1));
+        keyserver.verify(Outbox.verificationToken(dataDir, "alice@example.org"));
+        assertThat(userIds(keyserver.publishedKey(fingerprint).orElseThrow())).containsExactly("Alice <alice@example.org>");
+        assertThat(userIds(otherNode.publishedKey(fingerprint).orElseThrow())).as("not followed yet").isEmpty();
+        otherNode.followChanges();
+        assertThat(userIds(otherNode.publishedKey(fingerprint).orElseThrow())).containsExactly("Alice <alice@example.org>");
+
+        clock.advance(Duration.ofSeconds(1));
+        keyserver.delete(fingerprint, false, "test", "admin");
+        assertThat(keyserver.publishedKey(fingerprint)).isEmpty();
+        otherNode.followChanges();
+        assertThat(otherNode.publishedKey(fingerprint)).isEmpty();
+        assertThat(keyserver.publishedKey(fingerprint.substring(0, 39) + "0")).isEmpty();
+    }
+
+    private static List<String> userIds(byte[] published) {
+        List<String> texts = new java.util.ArrayList<>();
+        OpenPgpKeys.read(published, KeyLimits.UNLIMITED).get(0).getPublicKey().getUserIDs().forEachRemaining(texts::add);
+        return texts;
+    }
+
     /** The OPENPGPKEY owner name is gpg's (export-dane), and the record's key imports into gpg with the address. */
     @Test
     void theDaneZoneHasGpgsOwnerNamesAndImportableKeys() throws Exception {

@@ -93,7 +93,7 @@ class OpenPgpKeysTest {
         byte[] armored = alice.ok("--armor", "--export", aliceFingerprint).stdout();
         assertThat(OpenPgpKeys.binary(OpenPgpKeys.read(armored, KeyLimits.DEFAULT).get(0)))
                 .isEqualTo(OpenPgpKeys.binary(OpenPgpKeys.read(binary, KeyLimits.DEFAULT).get(0)));
-        String rearmored = OpenPgpKeys.armored(OpenPgpKeys.read(binary, KeyLimits.DEFAULT));
+        String rearmored = OpenPgpKeys.armored(List.of(OpenPgpKeys.binary(OpenPgpKeys.read(binary, KeyLimits.DEFAULT).get(0))));
         assertThat(rearmored).startsWith("-----BEGIN PGP PUBLIC KEY BLOCK-----");
         assertThat(OpenPgpKeys.read(rearmored.getBytes(StandardCharsets.US_ASCII), KeyLimits.DEFAULT)).hasSize(1);
     }

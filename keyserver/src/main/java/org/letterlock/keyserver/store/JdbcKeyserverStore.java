@@ -256,8 +256,37 @@ public final class JdbcKeyserverStore implements KeyserverStore {
     }
 
     @Override
-    public boolean delete(String fingerprint) {
-        return jdbc.update("DELETE FROM keyserver_key WHERE fingerprint = ?", s -> s.setString(1, fingerprint)) == 1;
+    public boolean delete(String fingerprint, Instant at) {
+        try {
+            return Transaction.run(jdbc.dataSource(), connection -> {
+                try (PreparedStatement s = connection.prepareStatement("INSERT INTO keyserver_deleted (fingerprint, deleted_at) VALUES (?, ?)")) {
+                    s.setString(1, fingerprint);
+                    s.setObject(2, Jdbc.utc(at));
+                    s.executeUpdate();
+                }
+                try (PreparedStatement s = connection.prepareStatement("DELETE FROM keyserver_key WHERE fingerprint = ?")) {
+                    s.setString(1, fingerprint);
+                    return s.executeUpdate() == 1;
+                }
+            });
+        } catch (SQLException e) {
+            throw StorageFailure.of(e);
+        }
+    }
+
+    @Override
+    public Optional<byte[]> publishedKey(String primaryFingerprint) {
+        return jdbc.query("SELECT published_key FROM keyserver_key WHERE fingerprint = ?", s -> s.setString(1, primaryFingerprint), r -> r.getBytes(1))
+                .stream().findFirst();
+    }
+
+    @Override
+    public java.util.Set<String> changedSince(Instant since) {
+        return new java.util.HashSet<>(jdbc.query("SELECT fingerprint FROM keyserver_key WHERE updated_at >= ? UNION SELECT fingerprint FROM keyserver_deleted "
+                + "WHERE deleted_at >= ?", s -> {
+                    s.setObject(1, Jdbc.utc(since));
+                    s.setObject(2, Jdbc.utc(since));
+                }, r -> r.getString(1)));
     }
 
     @Override

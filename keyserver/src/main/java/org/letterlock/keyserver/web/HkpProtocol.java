@@ -8,8 +8,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import org.bouncycastle.openpgp.PGPPublicKeyRing;
-import org.letterlock.keyserver.KeyLimits;
 import org.letterlock.keyserver.Keyserver;
 import org.letterlock.keyserver.OpenPgpKeys;
 import org.letterlock.keyserver.StoredKey;
@@ -24,6 +22,7 @@ import org.letterlock.platform.error.LetterlockException;
 public final class HkpProtocol {
     static final String KEYS = "application/pgp-keys";
     static final String TEXT = "text/plain; charset=utf-8";
+    private static final java.util.regex.Pattern PRIMARY_FINGERPRINT = java.util.regex.Pattern.compile("(?i)0x([0-9a-f]{40}|[0-9a-f]{64})");
 
     /** An HTTP answer: status, content type, body. */
     public record Answer(int status, String contentType, byte[] body) {
@@ -74,15 +73,20 @@ public final class HkpProtocol {
         }
         boolean machineReadable = parameters.getOrDefault("options", "").contains("mr");
         boolean exact = "on".equalsIgnoreCase(parameters.get("exact"));
+        if (op.equals("get") && PRIMARY_FINGERPRINT.matcher(search.trim()).matches()) {
+            // gpg's --recv-keys: the one lookup worth answering from memory.
+            Optional<byte[]> published = keyserver.publishedKey(search.trim().substring(2).toUpperCase(java.util.Locale.ROOT));
+            if (published.isPresent()) {
+                return keys(List.of(published.get()), machineReadable);
+            }
+        }
         List<StoredKey> found = find(search.trim(), exact);
         switch (op) {
             case "get" -> {
                 if (found.isEmpty()) {
                     return Answer.text(404, "No results found");
                 }
-                List<PGPPublicKeyRing> keys = found.stream().map(k -> OpenPgpKeys.read(k.publishedKey(), KeyLimits.UNLIMITED).get(0)).toList();
-                byte[] armored = OpenPgpKeys.armored(keys).getBytes(StandardCharsets.US_ASCII);
-                return machineReadable ? new Answer(200, KEYS, armored) : new Answer(200, "text/html; charset=utf-8", html(new String(armored, StandardCharsets.US_ASCII)));
+                return keys(found.stream().map(StoredKey::publishedKey).toList(), machineReadable);
             }
             case "index", "vindex" -> {
                 if (found.isEmpty()) {
@@ -98,6 +102,11 @@ public final class HkpProtocol {
                 return Answer.text(501, "op=" + op + " is not implemented; use get, index or vindex");
             }
         }
+    }
+
+    private static Answer keys(List<byte[]> published, boolean machineReadable) {
+        byte[] armored = OpenPgpKeys.armored(published).getBytes(StandardCharsets.US_ASCII);
+        return machineReadable ? new Answer(200, KEYS, armored) : new Answer(200, "text/html; charset=utf-8", html(new String(armored, StandardCharsets.US_ASCII)));
     }
 
     /**

@@ -37,12 +37,25 @@ public class KeyserverRuntime {
     private volatile HkpListener listener;
     private volatile LDAPListener ldap;
     private volatile LDAPListener ldaps;
+    private volatile java.util.concurrent.ScheduledExecutorService follower;
 
     void onPlatformStarted(@Observes PlatformStarted event) {
         Letterlock platform = event.platform();
         KeyserverSettings settings = platform.config().keyserver();
         Keyserver started = create(platform);
         keyserver = started;
+        follower = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread thread = new Thread(r, "keyserver-follower");
+            thread.setDaemon(true);
+            return thread;
+        });
+        follower.scheduleWithFixedDelay(() -> {
+            try {
+                started.followChanges();
+            } catch (RuntimeException e) {
+                LOG.log(java.util.logging.Level.WARNING, "keyserver: cannot read which keys other nodes changed; trying again", e);
+            }
+        }, Keyserver.FOLLOW_SECONDS, Keyserver.FOLLOW_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
         hkp = new HkpProtocol(started);
         if (settings.hkpPort() > 0) {
             try {
@@ -106,6 +119,11 @@ public class KeyserverRuntime {
 
     @PreDestroy
     void stop() {
+        java.util.concurrent.ScheduledExecutorService following = follower;
+        follower = null;
+        if (following != null) {
+            following.shutdownNow();
+        }
         HkpListener running = listener;
         listener = null;
         if (running != null) {

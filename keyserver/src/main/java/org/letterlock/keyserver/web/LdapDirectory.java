@@ -46,7 +46,6 @@ import org.bouncycastle.cms.CMSSignedDataGenerator;
 import org.bouncycastle.util.CollectionStore;
 import org.letterlock.ca.IssuedCertificate;
 import org.letterlock.ca.PublishedCertificates;
-import org.letterlock.keyserver.KeyLimits;
 import org.letterlock.keyserver.Keyserver;
 import org.letterlock.keyserver.OpenPgpKeys;
 import org.letterlock.keyserver.StoredKey;
@@ -348,7 +347,7 @@ public final class LdapDirectory extends LDAPListenerRequestHandler {
         entry.addAttribute("pgpKeyCreateTime", GENERALIZED.format(key.keyCreatedAt()));
         key.expiresAt().ifPresent(e -> entry.addAttribute("pgpKeyExpireTime", GENERALIZED.format(e)));
         entry.addAttribute("pgpKeySize", String.format(Locale.ROOT, "%05d", key.bits()));
-        String armored = OpenPgpKeys.armored(List.of(OpenPgpKeys.read(key.publishedKey(), KeyLimits.UNLIMITED).get(0)));
+        String armored = OpenPgpKeys.armored(List.of(key.publishedKey()));
         entry.addAttribute("pgpKey", armored);
         entry.addAttribute("pgpKeyV2", armored);
         return entry;

@@ -20,8 +20,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import org.bouncycastle.openpgp.PGPPublicKeyRing;
-import org.letterlock.keyserver.KeyLimits;
 import org.letterlock.keyserver.Keyserver;
 import org.letterlock.keyserver.OpenPgpKeys;
 import org.letterlock.keyserver.StoredKey;
@@ -50,6 +48,11 @@ public class VksServlet extends HttpServlet {
                     error(response, 400, "a fingerprint is 40 or 64 upper-case hex digits, without 0x");
                     return;
                 }
+                Optional<byte[]> published = runtime.keyserver().publishedKey(fingerprint);
+                if (published.isPresent()) {
+                    armoredKeys(response, List.of(published.get()));
+                    return;
+                }
                 keys = runtime.keyserver().byId(fingerprint);
             } else if (path.startsWith("/by-keyid/")) {
                 String keyId = path.substring("/by-keyid/".length());
@@ -69,13 +72,7 @@ public class VksServlet extends HttpServlet {
                 error(response, 404, "No key found");
                 return;
             }
-            List<PGPPublicKeyRing> rings = keys.stream().map(k -> OpenPgpKeys.read(k.publishedKey(), KeyLimits.UNLIMITED).get(0)).toList();
-            byte[] armored = OpenPgpKeys.armored(rings).getBytes(StandardCharsets.US_ASCII);
-            response.setStatus(200);
-            response.setContentType("application/pgp-keys");
-            response.setHeader("Access-Control-Allow-Origin", "*");
-            response.setContentLength(armored.length);
-            response.getOutputStream().write(armored);
+            armoredKeys(response, keys.stream().map(StoredKey::publishedKey).toList());
         } catch (LetterlockException e) {
             error(response, e.type().status(), e.getMessage());
         } catch (IllegalArgumentException e) {
@@ -156,6 +153,15 @@ public class VksServlet extends HttpServlet {
         response.setContentType("application/json");
         response.setContentLength(bytes.length);
         response.getOutputStream().write(bytes);
+    }
+
+    private static void armoredKeys(HttpServletResponse response, List<byte[]> published) throws IOException {
+        byte[] armored = OpenPgpKeys.armored(published).getBytes(StandardCharsets.US_ASCII);
+        response.setStatus(200);
+        response.setContentType("application/pgp-keys");
+        response.setHeader("Access-Control-Allow-Origin", "*");
+        response.setContentLength(armored.length);
+        response.getOutputStream().write(armored);
     }
 
     private static void error(HttpServletResponse response, int status, String message) throws IOException {
