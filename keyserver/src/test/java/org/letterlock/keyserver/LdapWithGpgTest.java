@@ -113,6 +113,17 @@ class LdapWithGpgTest {
         Run broken = ldapsearch("-b", "dc=example,dc=org", "(mail=alice@example.org");
         assertThat(broken.exit()).isNotZero();
         assertThat(ldapsearch("-b", "", "-s", "base", "(objectClass=*)").exit()).isZero();
+
+        // A size limit is exceeded only when more entries match than the client allows, not when exactly that many do.
+        Gpg bob = new Gpg(work.resolve("bob"));
+        String second = published(bob, "Bob <bob@example.org>", "bob@example.org");
+        String aliceOrBob = "(|(gpgMailbox=alice@example.org)(gpgMailbox=bob@example.org))";
+        Run both = ldapsearch("-z", "2", "-b", "dc=example,dc=org", aliceOrBob, "gpgFingerprint");
+        assertThat(both.exit()).as(both.output()).isZero();
+        assertThat(both.output()).contains(fingerprint).contains(second);
+        assertThat(ldapsearch("-z", "1", "-b", "dc=example,dc=org", aliceOrBob, "gpgFingerprint").exit()).isEqualTo(4);
+        assertThat(ldapsearch("-z", "1", "-b", "dc=example,dc=org", "(gpgMailbox=alice@example.org)", "gpgFingerprint").exit()).isZero();
+        bob.stop();
         alice.stop();
     }
 

@@ -167,11 +167,12 @@ public final class LdapDirectory extends LDAPListenerRequestHandler {
         int sent = 0;
         for (Entry entry : entries) {
             if (request.getFilter().matchesEntry(entry)) {
-                connection.sendSearchResultEntry(messageID, only(entry, request.getAttributes()));
-                sent++;
+                // Exceeded only when one more entry matches than the client allowed (searchForEntry allows exactly 1).
                 if (request.getSizeLimit() > 0 && sent >= request.getSizeLimit()) {
                     return done(messageID, ResultCode.SIZE_LIMIT_EXCEEDED, null);
                 }
+                connection.sendSearchResultEntry(messageID, only(entry, request.getAttributes()));
+                sent++;
             }
         }
         return done(messageID, ResultCode.SUCCESS, null);
