@@ -103,6 +103,13 @@ public final class LetterlockServer {
         return processes.track(Long.parseLong(Files.readString(pidFile).strip())).orElse(null);
     }
 
+    /** Runs {@code ./letterlock <arguments>} on this server's data folder and configuration (e.g. the command line's import) and returns its output. */
+    public String launcher(List<String> arguments, Duration limit) throws IOException, InterruptedException {
+        List<String> command = new java.util.ArrayList<>(List.of(launcher(root).toString()));
+        command.addAll(arguments);
+        return processes.run(command, environment, limit);
+    }
+
     public int port() {
         return port;
     }

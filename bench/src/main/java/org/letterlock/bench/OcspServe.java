@@ -78,30 +78,6 @@ public final class OcspServe implements Benchmark {
         }
     }
 
-    /** A load measured by wrk: each run starts where the previous stopped in the request file. */
-    @FunctionalInterface
-    private interface WrkRun {
-        Wrk.Result run(int seconds, long start) throws Exception;
-    }
-
-    private static final class WrkLoad implements Meter.Timed {
-        final List<Wrk.Result> runs = new ArrayList<>();
-        private final WrkRun run;
-        private long sent;
-
-        WrkLoad(WrkRun run) {
-            this.run = run;
-        }
-
-        @Override
-        public Meter.Rate runFor(long nanos) throws Exception {
-            Wrk.Result result = run.run(Wrk.seconds(nanos), sent);
-            sent += result.requests();
-            runs.add(result);
-            return result.rate();
-        }
-    }
-
     @Override
     public String name() {
         return "ocsp-serve";
@@ -175,13 +151,13 @@ public final class OcspServe implements Benchmark {
                 PeerLoads peerLoads = peerLoads(processes, namespace, peers, script, facts);
                 nginx = peerLoads.nginx();
                 Map<String, Meter.Timed> loads = new LinkedHashMap<>(peerLoads.loads());
-                loads.put(LETTERLOCK_GET, new WrkLoad((seconds, start) -> Wrk.run(processes, List.of(),
+                loads.put(LETTERLOCK_GET, new Wrk.Load((seconds, start) -> Wrk.run(processes, List.of(),
                         Wrk.command(seconds, script, server.base(), "GET", "/ocsp/", "-", letterlockGets, start))));
-                loads.put(LETTERLOCK_NONCE, new WrkLoad((seconds, start) -> Wrk.run(processes, List.of(),
+                loads.put(LETTERLOCK_NONCE, new Wrk.Load((seconds, start) -> Wrk.run(processes, List.of(),
                         Wrk.command(seconds, script, server.base(), "POST", "/ocsp", "application/ocsp-request", letterlockPosts, start))));
-                loads.put(LISTENER_GET, new WrkLoad((seconds, start) -> Wrk.run(processes, List.of(),
+                loads.put(LISTENER_GET, new Wrk.Load((seconds, start) -> Wrk.run(processes, List.of(),
                         Wrk.command(seconds, script, listener, "GET", "/ocsp/", "-", letterlockGets, start))));
-                loads.put(LISTENER_NONCE, new WrkLoad((seconds, start) -> Wrk.run(processes, List.of(),
+                loads.put(LISTENER_NONCE, new Wrk.Load((seconds, start) -> Wrk.run(processes, List.of(),
                         Wrk.command(seconds, script, listener, "POST", "/ocsp", "application/ocsp-request", letterlockPosts, start))));
                 Meter.Load sign1 = VaultSign.vaultLoad(vault, VAULT_KEY, 1, options);
                 Meter.Load sign2 = VaultSign.vaultLoad(vault, VAULT_KEY, 2, options);
@@ -263,7 +239,7 @@ public final class OcspServe implements Benchmark {
             processes.stopWithChildren(responder.toHandle(), OcspPeers.GRACE);
             facts.put(label, "the readiness probe (openssl ocsp -reqin, POST) was answered: " + Ocsp.Checked.summary(List.of(
                     Ocsp.check(Files.readAllBytes(peers.dir().resolve("probe-response.der")), peers.ids().get(0), Ocsp.Status.GOOD, null, peers.ca()))));
-            loads.put(label, new WrkLoad((seconds, start) -> {
+            loads.put(label, new Wrk.Load((seconds, start) -> {
                 Process running = OcspPeers.startResponder(processes, namespace, peers.dir(), count, peers.probe(), responderLog);
                 try {
                     return Wrk.run(processes, enter, Wrk.command(seconds, script, responderUrl, "GET", "/", "-", peers.gets(), start));
@@ -272,14 +248,14 @@ public final class OcspServe implements Benchmark {
                 }
             }));
         }
-        loads.put(NGINX, new WrkLoad((seconds, start) -> Wrk.run(processes, List.of(),
+        loads.put(NGINX, new Wrk.Load((seconds, start) -> Wrk.run(processes, List.of(),
                 Wrk.command(seconds, script, "http://127.0.0.1:" + nginxPort, "GET", "/", "-", peers.gets(), start))));
         return new PeerLoads(loads, nginx);
     }
 
     /**
      * Warms each load up, then measures them interleaved in the given order; returns the rows in the table's order.
-     * HTTP loads are {@link WrkLoad}s (their warm-up runs are dropped); the others sign with the vault.
+     * HTTP loads are {@link Wrk.Load}s (their warm-up runs are dropped); the others sign with the vault.
      */
     static List<Row> measure(List<String> order, Map<String, Meter.Timed> byLabel, int certificates, Options options, Map<String, String> facts) throws Exception {
         List<Meter.Timed> loads = order.stream().map(byLabel::get).toList();
@@ -289,7 +265,7 @@ public final class OcspServe implements Benchmark {
                 Meter.Rate rate = loads.get(i).runFor(options.warmUp().toNanos());
                 progress(options, "warm-up", order.get(i), rate.perSecond(), loads.get(i));
             }
-            loads.stream().filter(WrkLoad.class::isInstance).forEach(load -> ((WrkLoad) load).runs.clear());
+            loads.stream().filter(Wrk.Load.class::isInstance).forEach(load -> ((Wrk.Load) load).runs.clear());
         }
         options.progress().println("  measuring, interleaved in slices of about " + SLICE.toSeconds() + " s; load average " + Machine.loadAverage());
         List<Meter.Measurement> measured = Meter.interleavedTimed(loads, Duration.ZERO, options.measure(), SLICE);
@@ -297,7 +273,7 @@ public final class OcspServe implements Benchmark {
         List<Row> rows = new ArrayList<>();
         for (int i = 0; i < order.size(); i++) {
             String label = order.get(i);
-            rows.add(loads.get(i) instanceof WrkLoad load ? Row.http(label, request(label, certificates), Wrk.Result.combine(load.runs))
+            rows.add(loads.get(i) instanceof Wrk.Load load ? Row.http(label, request(label, certificates), Wrk.Result.combine(load.runs))
                     : new Row(label, "signatures, " + VAULT_KEY.configName() + " key on the bench token", null, measured.get(i).perSecond()));
             progress(options, "measured", label, rows.get(i).rate(), loads.get(i));
         }
@@ -308,7 +284,7 @@ public final class OcspServe implements Benchmark {
 
     private static void progress(Options options, String phase, String label, double rate, Meter.Timed timed) {
         String wrk = "";
-        if (timed instanceof WrkLoad load && !load.runs.isEmpty()) {
+        if (timed instanceof Wrk.Load load && !load.runs.isEmpty()) {
             Wrk.Result all = Wrk.Result.combine(load.runs);
             wrk = String.format(Locale.ROOT, ", p99 %.2f ms", all.latency(99)) + (all.failed() ? ", ERRORS: " + all.errors() : "");
         }

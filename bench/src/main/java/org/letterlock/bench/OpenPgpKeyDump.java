@@ -59,10 +59,14 @@ public final class OpenPgpKeyDump {
         return "user" + index + "@" + DOMAIN;
     }
 
-    /** The dump of {@code count} keys in {@code dir}, made (on every core) if it is not there yet. */
-    static Dump ensure(Path dir, int count, java.io.PrintStream progress) throws IOException, InterruptedException {
-        Path keys = dir.resolve("keys-" + count + ".pgp");
-        Path fingerprints = dir.resolve("keys-" + count + ".fpr");
+    /**
+     * The dump of the {@code count} keys numbered from {@code first} on (user{@code first}@example.org, ...) in
+     * {@code dir}, made (on every core) if it is not there yet.
+     */
+    static Dump ensure(Path dir, int first, int count, java.io.PrintStream progress) throws IOException, InterruptedException {
+        String name = "keys-" + first + "-" + (first + count);
+        Path keys = dir.resolve(name + ".pgp");
+        Path fingerprints = dir.resolve(name + ".fpr");
         Dump dump = new Dump(keys, fingerprints, count);
         if (Files.exists(keys) && Files.exists(fingerprints)) {
             return dump;
@@ -78,12 +82,12 @@ public final class OpenPgpKeyDump {
              OutputStream fprOut = new BufferedOutputStream(Files.newOutputStream(fingerprintsPart))) {
             // Chunks are made in parallel and written in order, a window of a few chunks ahead.
             List<Future<List<Key>>> pending = new ArrayList<>();
-            int next = 0;
+            int next = first;
             int written = 0;
             while (written < count) {
-                while (next < count && pending.size() < threads * 4) {
+                while (next < first + count && pending.size() < threads * 4) {
                     int from = next;
-                    int to = Math.min(count, next + CHUNK);
+                    int to = Math.min(first + count, next + CHUNK);
                     pending.add(pool.submit(() -> chunk(from, to)));
                     next = to;
                 }

@@ -53,7 +53,17 @@ public final class Processes implements AutoCloseable {
      * with the output when it exits with other than 0 or runs longer than {@code limit}.
      */
     public String run(List<String> command, Duration limit) throws IOException, InterruptedException {
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        return run(command, null, limit);
+    }
+
+    /** {@link #run(List, Duration)} with exactly this environment (null: this process's). */
+    public String run(List<String> command, Map<String, String> environment, Duration limit) throws IOException, InterruptedException {
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        if (environment != null) {
+            builder.environment().clear();
+            builder.environment().putAll(environment);
+        }
+        Process process = builder.start();
         remember(process.toHandle());
         try {
             java.util.concurrent.CompletableFuture<byte[]> output = java.util.concurrent.CompletableFuture.supplyAsync(() -> {

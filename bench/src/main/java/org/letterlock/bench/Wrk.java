@@ -164,6 +164,31 @@ public final class Wrk {
         }
     }
 
+    /** One run of wrk for a load: {@code seconds} long, from line {@code start} of its request file. */
+    @FunctionalInterface
+    public interface Run {
+        Result run(int seconds, long start) throws Exception;
+    }
+
+    /** A load measured by wrk: each run starts where the previous stopped in the request file. */
+    public static final class Load implements Meter.Timed {
+        final List<Result> runs = new ArrayList<>();
+        private final Run run;
+        private long sent;
+
+        Load(Run run) {
+            this.run = run;
+        }
+
+        @Override
+        public Meter.Rate runFor(long nanos) throws Exception {
+            Result result = run.run(seconds(nanos), sent);
+            sent += result.requests();
+            runs.add(result);
+            return result.rate();
+        }
+    }
+
     private static final Pattern TOTAL = Pattern.compile("(?m)^\\s*(\\d+) requests in ([\\d.]+)(us|ms|s|m|h),");
     private static final Pattern PERCENTILE = Pattern.compile("(?m)^\\s*(\\d+)%\\s+([\\d.]+)(us|ms|s|m|h)\\s*$");
     private static final Pattern SOCKET_ERRORS = Pattern.compile("(?m)^\\s*Socket errors: connect (\\d+), read (\\d+), write (\\d+), timeout (\\d+)\\s*$");
