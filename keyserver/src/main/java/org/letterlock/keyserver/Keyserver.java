@@ -490,11 +490,13 @@ public final class Keyserver {
     // ---- lookups: the published view only
 
     /**
-     * The published view (binary) of the key whose primary fingerprint (40 or 64 upper-case hex digits) this is, from
-     * memory when it was served lately; empty for anything else, a subkey's fingerprint included ({@link #byId} finds those).
+     * The published view of the key whose primary fingerprint (40 or 64 upper-case hex digits) this is, ASCII-armored as
+     * lookups serve it, from memory when it was served lately; empty for anything else, a subkey's fingerprint included
+     * ({@link #byId} finds those).
      */
-    public Optional<byte[]> publishedKey(String primaryFingerprint) {
-        return published.get(primaryFingerprint, store::publishedKey);
+    public Optional<byte[]> armoredKey(String primaryFingerprint) {
+        return published.get(primaryFingerprint, fingerprint -> store.publishedKey(fingerprint)
+                .map(binary -> OpenPgpKeys.armored(List.of(binary)).getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
     }
 
     /** By fingerprint (primary or subkey; 40 or 64 hex digits, optional 0x) or key ID (16 hex digits). */

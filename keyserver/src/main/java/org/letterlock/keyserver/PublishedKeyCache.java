@@ -8,8 +8,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
 /**
- * Published keys by primary fingerprint, as lately served: a lookup by fingerprint (HKP op=get, VKS) is answered from
- * memory. Bounded: when full, arbitrary entries make room. A key changed while it was being read is not kept: every
+ * Published keys by primary fingerprint, armored as lately served: a lookup by fingerprint (HKP op=get, VKS) is
+ * answered from memory. Bounded: when full, arbitrary entries make room. A key changed while it was being read is not kept: every
  * eviction moves a generation on, and a value read before it is dropped instead of cached.
  */
 final class PublishedKeyCache {

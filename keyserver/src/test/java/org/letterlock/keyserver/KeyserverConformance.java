@@ -215,27 +215,27 @@ public abstract class KeyserverConformance {
     void keysServedFromMemoryFollowChangesOnEveryNode() throws Exception {
         Keyserver otherNode = TestKeyservers.keyserver(platform, clock);
         keyserver.upload(alice.export(fingerprint), "192.0.2.1");
-        assertThat(userIds(keyserver.publishedKey(fingerprint).orElseThrow())).isEmpty();
-        assertThat(userIds(otherNode.publishedKey(fingerprint).orElseThrow())).isEmpty();
+        assertThat(userIds(keyserver.armoredKey(fingerprint).orElseThrow())).isEmpty();
+        assertThat(userIds(otherNode.armoredKey(fingerprint).orElseThrow())).isEmpty();
 
         clock.advance(Duration.ofSeconds(1));
         keyserver.verify(Outbox.verificationToken(dataDir, "alice@example.org"));
-        assertThat(userIds(keyserver.publishedKey(fingerprint).orElseThrow())).containsExactly("Alice <alice@example.org>");
-        assertThat(userIds(otherNode.publishedKey(fingerprint).orElseThrow())).as("not followed yet").isEmpty();
+        assertThat(userIds(keyserver.armoredKey(fingerprint).orElseThrow())).containsExactly("Alice <alice@example.org>");
+        assertThat(userIds(otherNode.armoredKey(fingerprint).orElseThrow())).as("not followed yet").isEmpty();
         otherNode.followChanges();
-        assertThat(userIds(otherNode.publishedKey(fingerprint).orElseThrow())).containsExactly("Alice <alice@example.org>");
+        assertThat(userIds(otherNode.armoredKey(fingerprint).orElseThrow())).containsExactly("Alice <alice@example.org>");
 
         clock.advance(Duration.ofSeconds(1));
         keyserver.delete(fingerprint, false, "test", "admin");
-        assertThat(keyserver.publishedKey(fingerprint)).isEmpty();
+        assertThat(keyserver.armoredKey(fingerprint)).isEmpty();
         otherNode.followChanges();
-        assertThat(otherNode.publishedKey(fingerprint)).isEmpty();
-        assertThat(keyserver.publishedKey(fingerprint.substring(0, 39) + "0")).isEmpty();
+        assertThat(otherNode.armoredKey(fingerprint)).isEmpty();
+        assertThat(keyserver.armoredKey(fingerprint.substring(0, 39) + "0")).isEmpty();
     }
 
-    private static List<String> userIds(byte[] published) {
+    private static List<String> userIds(byte[] armored) {
         List<String> texts = new java.util.ArrayList<>();
-        OpenPgpKeys.read(published, KeyLimits.UNLIMITED).get(0).getPublicKey().getUserIDs().forEachRemaining(texts::add);
+        OpenPgpKeys.read(armored, KeyLimits.UNLIMITED).get(0).getPublicKey().getUserIDs().forEachRemaining(texts::add);
         return texts;
     }
 

@@ -75,9 +75,9 @@ public final class HkpProtocol {
         boolean exact = "on".equalsIgnoreCase(parameters.get("exact"));
         if (op.equals("get") && PRIMARY_FINGERPRINT.matcher(search.trim()).matches()) {
             // gpg's --recv-keys: the one lookup worth answering from memory.
-            Optional<byte[]> published = keyserver.publishedKey(search.trim().substring(2).toUpperCase(java.util.Locale.ROOT));
-            if (published.isPresent()) {
-                return keys(List.of(published.get()), machineReadable);
+            Optional<byte[]> armored = keyserver.armoredKey(search.trim().substring(2).toUpperCase(java.util.Locale.ROOT));
+            if (armored.isPresent()) {
+                return armoredAnswer(armored.get(), machineReadable);
             }
         }
         List<StoredKey> found = find(search.trim(), exact);
@@ -105,7 +105,10 @@ public final class HkpProtocol {
     }
 
     private static Answer keys(List<byte[]> published, boolean machineReadable) {
-        byte[] armored = OpenPgpKeys.armored(published).getBytes(StandardCharsets.US_ASCII);
+        return armoredAnswer(OpenPgpKeys.armored(published).getBytes(StandardCharsets.US_ASCII), machineReadable);
+    }
+
+    private static Answer armoredAnswer(byte[] armored, boolean machineReadable) {
         return machineReadable ? new Answer(200, KEYS, armored) : new Answer(200, "text/html; charset=utf-8", html(new String(armored, StandardCharsets.US_ASCII)));
     }
 

@@ -41,9 +41,6 @@ import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import javax.net.ssl.SSLContext;
-import org.bouncycastle.cms.CMSAbsentContent;
-import org.bouncycastle.cms.CMSSignedDataGenerator;
-import org.bouncycastle.util.CollectionStore;
 import org.letterlock.ca.IssuedCertificate;
 import org.letterlock.ca.PublishedCertificates;
 import org.letterlock.keyserver.Keyserver;
@@ -76,9 +73,10 @@ public final class LdapDirectory extends LDAPListenerRequestHandler {
     private final DN keySpace;
     private final DN serverInfo;
     private final LDAPListenerClientConnection connection;
+    private final CertsOnlyBundles bundles;
 
     private LdapDirectory(Supplier<Keyserver> keyserver, Supplier<PublishedCertificates> certificates, DN base, boolean offersStartTls,
-                          LDAPListenerClientConnection connection) throws LDAPException {
+                          CertsOnlyBundles bundles, LDAPListenerClientConnection connection) throws LDAPException {
         this.keyserver = keyserver;
         this.certificates = certificates;
         this.base = base;
@@ -87,6 +85,7 @@ public final class LdapDirectory extends LDAPListenerRequestHandler {
         this.keySpace = new DN("ou=PGP Keys," + base);
         this.serverInfo = new DN("cn=PGPServerInfo," + base);
         this.connection = connection;
+        this.bundles = bundles;
     }
 
     /** How a listener carries LDAP. */
@@ -103,7 +102,8 @@ public final class LdapDirectory extends LDAPListenerRequestHandler {
      */
     public static LDAPListener start(Transport transport, InetAddress address, int port, String base, SSLContext tls, Supplier<Keyserver> keyserver,
                                      Supplier<PublishedCertificates> certificates) throws IOException, LDAPException {
-        LdapDirectory directory = new LdapDirectory(keyserver, certificates, new DN(base), transport == Transport.LDAP, null);
+        LdapDirectory directory = new LdapDirectory(keyserver, certificates, new DN(base), transport == Transport.LDAP, new CertsOnlyBundles(),
+                null);
         if (transport == Transport.LDAP) {
             return listen(new LDAPListenerConfig(port, new StartTLSRequestHandler(tls.getSocketFactory(), directory)), address);
         }
@@ -122,7 +122,7 @@ public final class LdapDirectory extends LDAPListenerRequestHandler {
 
     @Override
     public LDAPListenerRequestHandler newInstance(LDAPListenerClientConnection client) throws LDAPException {
-        return new LdapDirectory(keyserver, certificates, base, offersStartTls, client);
+        return new LdapDirectory(keyserver, certificates, base, offersStartTls, bundles, client);
     }
 
     @Override
@@ -198,10 +198,11 @@ public final class LdapDirectory extends LDAPListenerRequestHandler {
         if (wanted.isEmpty() || wanted.contains("*")) {
             return entry;
         }
+        java.util.Set<String> names = new java.util.HashSet<>();
+        wanted.forEach(w -> names.add(w.toLowerCase(Locale.ROOT).replaceAll(";.*", "")));
         Entry reduced = new Entry(entry.getDN());
         for (Attribute attribute : entry.getAttributes()) {
-            String name = attribute.getBaseName().toLowerCase(Locale.ROOT);
-            if (wanted.stream().anyMatch(w -> w.toLowerCase(Locale.ROOT).replaceAll(";.*", "").equals(name))) {
+            if (names.contains(attribute.getBaseName().toLowerCase(Locale.ROOT))) {
                 reduced.addAttribute(attribute);
             }
         }
@@ -294,7 +295,8 @@ public final class LdapDirectory extends LDAPListenerRequestHandler {
             keys = hex.matches("[0-9A-F]{8}") ? List.of() : keyserver.get().byId(hex);
         } else {
             Optional<String> address = OpenPgpKeys.address(value);
-            keys = address.isPresent() ? keyserver.get().byAddress(address.get()) : List.of();
+            // OpenPGP key entries carry no mail attribute: (mail=...) finds mailboxes only.
+            keys = address.isPresent() && !name.equals("mail") ? keyserver.get().byAddress(address.get()) : List.of();
             if (address.isPresent() && name.equals("mail")) {
                 List<IssuedCertificate> issued = certificates.get().publishedFor(address.get());
                 if (!issued.isEmpty()) {
@@ -318,13 +320,7 @@ public final class LdapDirectory extends LDAPListenerRequestHandler {
         entry.addAttribute("sn", address);
         entry.addAttribute("mail", address);
         entry.addAttribute(new Attribute("userCertificate;binary", issued.stream().map(IssuedCertificate::der).toArray(byte[][]::new)));
-        try {
-            CMSSignedDataGenerator certsOnly = new CMSSignedDataGenerator();
-            certsOnly.addCertificates(new CollectionStore<>(issued.stream().map(IssuedCertificate::holder).toList()));
-            entry.addAttribute(new Attribute("userSMIMECertificate;binary", certsOnly.generate(new CMSAbsentContent()).getEncoded()));
-        } catch (org.bouncycastle.cms.CMSException | IOException e) {
-            LOG.log(Level.WARNING, "cannot build userSMIMECertificate for " + address, e);
-        }
+        bundles.of(address, issued).ifPresent(bundle -> entry.addAttribute(new Attribute("userSMIMECertificate;binary", bundle)));
         return entry;
     }
 

@@ -48,9 +48,9 @@ public class VksServlet extends HttpServlet {
                     error(response, 400, "a fingerprint is 40 or 64 upper-case hex digits, without 0x");
                     return;
                 }
-                Optional<byte[]> published = runtime.keyserver().publishedKey(fingerprint);
-                if (published.isPresent()) {
-                    armoredKeys(response, List.of(published.get()));
+                Optional<byte[]> armored = runtime.keyserver().armoredKey(fingerprint);
+                if (armored.isPresent()) {
+                    armoredKeys(response, armored.get());
                     return;
                 }
                 keys = runtime.keyserver().byId(fingerprint);
@@ -72,7 +72,7 @@ public class VksServlet extends HttpServlet {
                 error(response, 404, "No key found");
                 return;
             }
-            armoredKeys(response, keys.stream().map(StoredKey::publishedKey).toList());
+            armoredKeys(response, OpenPgpKeys.armored(keys.stream().map(StoredKey::publishedKey).toList()).getBytes(StandardCharsets.US_ASCII));
         } catch (LetterlockException e) {
             error(response, e.type().status(), e.getMessage());
         } catch (IllegalArgumentException e) {
@@ -155,8 +155,7 @@ public class VksServlet extends HttpServlet {
         response.getOutputStream().write(bytes);
     }
 
-    private static void armoredKeys(HttpServletResponse response, List<byte[]> published) throws IOException {
-        byte[] armored = OpenPgpKeys.armored(published).getBytes(StandardCharsets.US_ASCII);
+    private static void armoredKeys(HttpServletResponse response, byte[] armored) throws IOException {
         response.setStatus(200);
         response.setContentType("application/pgp-keys");
         response.setHeader("Access-Control-Allow-Origin", "*");
