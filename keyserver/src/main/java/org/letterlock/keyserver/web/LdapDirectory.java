@@ -199,7 +199,10 @@ public final class LdapDirectory extends LDAPListenerRequestHandler {
             return entry;
         }
         java.util.Set<String> names = new java.util.HashSet<>();
-        wanted.forEach(w -> names.add(w.toLowerCase(Locale.ROOT).replaceAll(";.*", "")));
+        wanted.forEach(w -> {
+            int options = w.indexOf(';');
+            names.add((options < 0 ? w : w.substring(0, options)).toLowerCase(Locale.ROOT));
+        });
         Entry reduced = new Entry(entry.getDN());
         for (Attribute attribute : entry.getAttributes()) {
             if (names.contains(attribute.getBaseName().toLowerCase(Locale.ROOT))) {
