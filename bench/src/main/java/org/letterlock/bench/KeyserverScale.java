@@ -17,7 +17,8 @@ import java.util.Random;
  * fresh PostgreSQL schema, filled with {@code ./letterlock keyserver import} in three steps (to 10,000, 100,000 and
  * 1,000,000 keys); after each, wrk on the HKP port asks by fingerprint: hot (a sample of the stored keys, answered from
  * memory after their first lookup) and cold (keys never asked before, each once: the database's index at that size).
- * The store only grows, so the phases cannot be interleaved: the load average around each is reported.
+ * After each import the keyserver's tables are vacuumed and analysed, as autovacuum would have done in a store that
+ * grew over time. The store only grows, so the phases cannot be interleaved: the load average around each is reported.
  */
 public final class KeyserverScale implements Benchmark {
     static final List<Integer> SIZES = List.of(10_000, 100_000, 1_000_000);
@@ -25,6 +26,7 @@ public final class KeyserverScale implements Benchmark {
     static final int HOT = 5_000;
     static final int COLD = 4_000;
     static final double TOLERANCE = 0.20;
+    static final List<String> KEYSERVER_TABLES = List.of("keyserver_key", "keyserver_subkey", "keyserver_user_id");
     /**
      * wrk's duration for the cold run: its threads stop when they have sent their keys, but wrk still reports the whole
      * duration, so the cold run gives a latency, not a rate. Long enough for the 4,000 database reads at a few thousand a
@@ -91,6 +93,10 @@ public final class KeyserverScale implements Benchmark {
                     for (int i = 0; i < steps.size(); i++) {
                         OpenPgpKeyDump.Dump step = steps.get(i);
                         KeyserverServe.Import imported = KeyserverServe.importKeys(server, step, options);
+                        // Measured in steady state, as a store that grew over months would be: the bulk load vacuumed and its statistics taken.
+                        for (String table : KEYSERVER_TABLES) {
+                            statement.execute("VACUUM ANALYZE " + schema + "." + table);
+                        }
                         String before = Machine.loadAverage();
                         List<String> fingerprints = step.readFingerprints();
                         List<String> shuffled = new ArrayList<>(fingerprints);
@@ -151,9 +157,12 @@ public final class KeyserverScale implements Benchmark {
         return result.failed() ? "ERRORS: " + result.errors() : String.format(Locale.ROOT, "%.2f ms", result.latency(99));
     }
 
-    /** Every cold key must have been answered once (wrk stops each thread at the end of its share). */
+    /**
+     * Every cold key answered once: wrk stops a thread at the end of its share, and the requests its connections still
+     * had in flight then go uncounted, at most one per connection.
+     */
     static boolean coldComplete(Wrk.Result cold) {
-        return !cold.failed() && cold.requests() >= COLD;
+        return !cold.failed() && cold.requests() >= COLD - Wrk.CONNECTIONS;
     }
 
     static String verdict(Wrk.Result phase, Wrk.Result small, boolean isSmall) {

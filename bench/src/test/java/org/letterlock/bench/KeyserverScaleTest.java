@@ -18,7 +18,7 @@ class KeyserverScaleTest {
         Results results = KeyserverScale.results(List.of(
                 new KeyserverScale.Phase(10_000, imported, run(200_000, 5.0), run(KeyserverScale.COLD, 10.0), "1", "1"),
                 new KeyserverScale.Phase(100_000, imported, run(200_000, 5.5), run(KeyserverScale.COLD, 13.0), "1", "1"),
-                new KeyserverScale.Phase(1_000_000, imported, run(200_000, 6.5), run(KeyserverScale.COLD - 1, 11.0), "1", "1")), new java.util.LinkedHashMap<>());
+                new KeyserverScale.Phase(1_000_000, imported, run(200_000, 6.5), run(KeyserverScale.COLD - Wrk.CONNECTIONS - 1, 11.0), "1", "1")), new java.util.LinkedHashMap<>());
         assertThat(results.rows().get(0).get(4)).isEqualTo("baseline");
         assertThat(results.rows().get(1).get(4)).isEqualTo("1.10x: within 20%");
         assertThat(results.rows().get(1).get(7)).isEqualTo("1.30x: NOT within 20%");

@@ -65,6 +65,8 @@ import org.letterlock.vault.KeyUri;
  * mailbox pairs, revocation, CRLs, OCSP and expiry notices. One instance per server; several servers share the store.
  */
 public final class CertificateAuthority implements MailboxCertificates, PublishedCertificates, AutoCloseable {
+    /** How long another node's issuance, or a mailbox confirmed or removed, may take to reach this node's directory. */
+    static final Duration PUBLISHED_TTL = Duration.ofSeconds(10);
     private static final Logger LOG = Logger.getLogger(CertificateAuthority.class.getName());
     static final String ROOT_ID = "root";
     static final String ISSUING_CA_PROFILE = "issuing-ca";
@@ -96,6 +98,8 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
     private final CaUrls urls;
     private final CrlPublisher crls;
     private final OcspResponder ocsp;
+    /** What the directory and the DANE export publish per mailbox, as lately read (see {@link PublishedMailboxes}). */
+    private final PublishedMailboxes published = new PublishedMailboxes(PUBLISHED_TTL);
     private final ScheduledExecutorService scheduler;
     private final ExecutorService ocspRefresher;
     private final Set<String> crlsDue = ConcurrentHashMap.newKeySet();
@@ -500,6 +504,7 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
         } catch (LetterlockException e) {
             throw e.type() == ErrorType.CONFLICT ? refuse("ca.issue", target, e.type(), e.getMessage()) : e;
         }
+        mailbox.ifPresent(published::forget);
         ocsp.presign(issuing.record(), issued, signers);
         audit.record("ca.issue", "certificate:" + issued.serialHex(), Outcome.ALLOWED, profile.id() + " " + target
                 + pairId.map(p -> " pair " + p).orElse("") + " by " + issuing.record().id());
@@ -653,13 +658,18 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
         } catch (LetterlockException e) {
             return List.of();
         }
+        Instant now = clock.instant();
+        return published.get(address, now, this::publishable).stream().filter(c -> c.notAfter().isAfter(now) && !c.notBefore().isAfter(now))
+                .sorted(java.util.Comparator.comparing(IssuedCertificate::notBefore).reversed()).toList();
+    }
+
+    /** The mailbox's unrevoked certificates of the mail profiles, if it is verified; whether they are valid now is asked at each read. */
+    private List<IssuedCertificate> publishable(String address) {
         if (identities.find(address).map(i -> !i.verified()).orElse(true)) {
             return List.of();
         }
-        Instant now = clock.instant();
         Set<String> mailProfiles = Set.of(Profiles.MAILBOX_SIGNING.name(), Profiles.MAILBOX_ENCRYPTION.name(), Profiles.MAILBOX_MULTIPURPOSE.name());
-        return store.search(address, null, false, 100).stream().filter(c -> mailProfiles.contains(c.profile()) && c.notAfter().isAfter(now)
-                && !c.notBefore().isAfter(now)).sorted(java.util.Comparator.comparing(IssuedCertificate::notBefore).reversed()).toList();
+        return store.search(address, null, false, 100).stream().filter(c -> mailProfiles.contains(c.profile())).toList();
     }
 
     @Override
@@ -754,6 +764,7 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
             if (store.revoke(target.serial(), now, reason, requester.name())) {
                 crlsDue.add(target.issuerId());
                 ocsp.forget(target.issuerId(), target.serial());
+                target.mailbox().ifPresent(published::forget);
                 audit.record("ca.revoke", "certificate:" + target.serialHex(), Outcome.ALLOWED, reason.rfcName()
                         + target.mailbox().map(m -> " mailbox:" + m).orElse("") + target.pairId().map(p -> " pair " + p).orElse(""));
                 revoked.add(store.certificate(target.serial()).orElseThrow());
@@ -860,6 +871,7 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
         // "revoked" are left alone, so seeing a revocation again costs nothing.
         for (CertificateStore.RecentRevocation revocation : store.revokedSince(revocationsSeenUntil.minus(REVOCATION_OVERLAP))) {
             ocsp.forgetUnlessRevoked(revocation.issuerId(), revocation.serial());
+            published.forgetCertificate(revocation.serial());
         }
         revocationsSeenUntil = until;
     }

@@ -407,18 +407,23 @@ public abstract class CaConformance {
         assertThat(issue("mailbox-signing", TestRequests.ec("secp256r1"), "lee@example.org", OFFICER).issuerId()).isEqualTo("issuing-2");
     }
 
-    /** Two CAs on one store and one vault, as two nodes of a cluster: each learns the other's revocations and rollovers. */
+    /** Two CAs on one store and one vault, as two nodes of a cluster: each learns the other's revocations (OCSP and the published certificates) and rollovers. */
     @Test
     void aSecondNodeFollowsRevocationsAndRollovers() throws Exception {
         try (CertificateAuthority other = CertificateAuthority.start(platform, new JdbcCertificateStore(platform.database().dataSource()))) {
             assertThat(other.issuers()).extracting(IssuerRecord::id).containsExactly("root", "issuing-1");
+            verifiedMailbox("max@example.org", "max");
             IssuedCertificate leaf = issue("mailbox-signing", TestRequests.ec("secp256r1"), "max@example.org", OFFICER);
             byte[] request = request(OcspResponder.certificateId(issuing(), leaf.serial()));
             assertThat(((BasicOCSPResp) new OCSPResp(other.ocsp().respond(request).der()).getResponseObject()).getResponses()[0].getCertStatus()).isNull();
+            assertThat(ca.publishedFor("max@example.org")).extracting(IssuedCertificate::serial).containsExactly(leaf.serial());
+            assertThat(other.publishedFor("Max@Example.org")).extracting(IssuedCertificate::serial).containsExactly(leaf.serial());
 
             ca.revoke(leaf.serial(), RevocationReason.KEY_COMPROMISE, false, OFFICER);
+            assertThat(ca.publishedFor("max@example.org")).as("this node publishes a revocation at once").isEmpty();
             awaitTrue(() -> ((BasicOCSPResp) new OCSPResp(other.ocsp().respond(request).der()).getResponseObject()).getResponses()[0]
                     .getCertStatus() instanceof RevokedStatus, "the other node answers revoked");
+            awaitTrue(() -> other.publishedFor("max@example.org").isEmpty(), "the other node stops publishing the revoked certificate");
 
             ca.rollover(ADMIN);
             awaitTrue(() -> other.issuer("issuing-2").map(i -> i.state() == IssuerRecord.State.ACTIVE).orElse(false), "the other node sees issuing-2");
