@@ -2,7 +2,6 @@ package org.letterlock.keyserver;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -12,12 +11,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.letterlock.keyserver.web.HkpListener;
-import org.letterlock.keyserver.web.HkpProtocol;
 import org.letterlock.platform.runtime.Letterlock;
 import org.letterlock.platform.store.MovableClock;
 import org.letterlock.platform.store.Outbox;
-import org.letterlock.platform.store.TestDatabases;
 
 /**
  * gpg talking HKP to the keyserver's own port: --send-keys stores the key and mails its owner, nothing is found by
@@ -31,27 +27,23 @@ class HkpWithGpgTest {
     Path work;
 
     private final MovableClock clock = new MovableClock();
+    private TestKeyservers.WithHkp server;
     private Letterlock platform;
     private Keyserver keyserver;
-    private HkpListener listener;
     private String hkp;
 
     @BeforeEach
     void start() throws Exception {
-        platform = TestKeyservers.platform(TestDatabases.h2(dataDir), dataDir, clock);
-        keyserver = TestKeyservers.keyserver(platform, clock);
-        HkpProtocol protocol = new HkpProtocol(keyserver);
-        listener = HkpListener.start(new InetSocketAddress("127.0.0.1", 0), () -> protocol);
-        hkp = "hkp://127.0.0.1:" + listener.address().getPort();
+        server = new TestKeyservers.WithHkp(dataDir, clock);
+        platform = server.platform;
+        keyserver = server.keyserver;
+        hkp = server.hkp;
     }
 
     @AfterEach
     void stop() {
-        if (listener != null) {
-            listener.close();
-        }
-        if (platform != null) {
-            platform.close();
+        if (server != null) {
+            server.close();
         }
     }
 
@@ -86,7 +78,7 @@ class HkpWithGpgTest {
         keyserver.upload(alice.export(fingerprint), "127.0.0.1");
         keyserver.verify(Outbox.verificationToken(dataDir, "alice@example.org"));
         HttpClient http = HttpClient.newHttpClient();
-        String base = "http://127.0.0.1:" + listener.address().getPort();
+        String base = "http://127.0.0.1:" + server.listener.address().getPort();
         HttpResponse<String> index = http.send(HttpRequest.newBuilder(URI.create(base + "/pks/lookup?op=index&options=mr&fingerprint=on&search=alice%40example.org"))
                 .build(), HttpResponse.BodyHandlers.ofString());
         assertThat(index.statusCode()).isEqualTo(200);

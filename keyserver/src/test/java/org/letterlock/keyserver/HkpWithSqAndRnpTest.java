@@ -2,7 +2,6 @@ package org.letterlock.keyserver;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -23,12 +22,9 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.letterlock.ca.Tools;
-import org.letterlock.keyserver.web.HkpListener;
-import org.letterlock.keyserver.web.HkpProtocol;
 import org.letterlock.platform.runtime.Letterlock;
 import org.letterlock.platform.store.MovableClock;
 import org.letterlock.platform.store.Outbox;
-import org.letterlock.platform.store.TestDatabases;
 
 /**
  * Sequoia's sq (0.27) and rnp (0.16) taking keys from the HKP port: sq with its own keyserver client, rnp (which has
@@ -45,9 +41,9 @@ class HkpWithSqAndRnpTest {
     Path work;
 
     private final MovableClock clock = new MovableClock();
+    private TestKeyservers.WithHkp server;
     private Letterlock platform;
     private Keyserver keyserver;
-    private HkpListener listener;
     private String hkp;
     private Tools tools;
     /** rnp's home (a fresh keyring; rnp does not make it itself). */
@@ -55,11 +51,10 @@ class HkpWithSqAndRnpTest {
 
     @BeforeEach
     void start() throws Exception {
-        platform = TestKeyservers.platform(TestDatabases.h2(dataDir), dataDir, clock);
-        keyserver = TestKeyservers.keyserver(platform, clock);
-        HkpProtocol protocol = new HkpProtocol(keyserver);
-        listener = HkpListener.start(new InetSocketAddress("127.0.0.1", 0), () -> protocol);
-        hkp = "hkp://127.0.0.1:" + listener.address().getPort();
+        server = new TestKeyservers.WithHkp(dataDir, clock);
+        platform = server.platform;
+        keyserver = server.keyserver;
+        hkp = server.hkp;
         tools = new Tools(work);
         Files.writeString(work.resolve("message.txt"), MESSAGE);
         rnpHome = Files.createDirectories(work.resolve("rnp")).toString();
@@ -67,11 +62,8 @@ class HkpWithSqAndRnpTest {
 
     @AfterEach
     void stop() {
-        if (listener != null) {
-            listener.close();
-        }
-        if (platform != null) {
-            platform.close();
+        if (server != null) {
+            server.close();
         }
     }
 
@@ -165,7 +157,7 @@ class HkpWithSqAndRnpTest {
 
     /** What gpg and sq ask the HKP port for: {@code op=get&options=mr&search=0x<FPR>}. */
     private byte[] hkpGet(String fingerprint) throws Exception {
-        HttpResponse<byte[]> answer = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + listener.address().getPort()
+        HttpResponse<byte[]> answer = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.listener.address().getPort()
                 + "/pks/lookup?op=get&options=mr&search=0x" + fingerprint)).build(), HttpResponse.BodyHandlers.ofByteArray());
         assertThat(answer.statusCode()).isEqualTo(200);
         return answer.body();
