@@ -180,10 +180,6 @@ public final class Keyserver {
         }
         try {
             CleanedKey cleaned = OpenPgpKeys.clean(OpenPgpKeys.read(segment.key().orElseThrow(), limits).get(0), limits);
-            String fingerprint = OpenPgpKeys.fingerprint(cleaned.key().getPublicKey());
-            if (store.blocked(fingerprint)) {
-                return ImportedKey.refused("key " + fingerprint + " is blocked on this keyserver");
-            }
             List<StoredKey.UserId> userIds = new ArrayList<>();
             cleaned.key().getPublicKey().getUserIDs().forEachRemaining(text -> userIds.add(new StoredKey.UserId(text, OpenPgpKeys.address(text), Optional.empty())));
             Instant now = now();
@@ -195,7 +191,10 @@ public final class Keyserver {
         }
     }
 
-    /** New keys in one transaction; the rest merged one by one, and the whole batch so when its transaction fails. */
+    /**
+     * New keys in one transaction; the rest (stored already, repeated, or blocked: the store refuses those rows, and the
+     * upload path says why) one by one, and the whole batch so when its transaction fails.
+     */
     private void write(List<Future<ImportedKey>> batch, ImportTally tally) {
         List<ImportedKey> keys = new ArrayList<>(batch.size());
         for (Future<ImportedKey> key : batch) {

@@ -37,8 +37,8 @@ public interface KeyserverStore {
 
     /**
      * Inserts, in one transaction, each key whose fingerprint is not stored yet, with its subkeys and user IDs: true at
-     * its place in the answer; false where the fingerprint was already there (or earlier in the list), nothing written
-     * for it.
+     * its place in the answer; false where the fingerprint was already there (or earlier in the list) or is blocked,
+     * nothing written for it.
      */
     List<Boolean> insertNew(List<StoredKey> keys);
 

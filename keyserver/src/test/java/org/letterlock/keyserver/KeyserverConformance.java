@@ -140,6 +140,10 @@ public abstract class KeyserverConformance {
         assertThat(keyserver.byId(fingerprint)).isEmpty();
         byte[] key = alice.export(fingerprint);
         assertRefused(() -> keyserver.upload(key, "192.0.2.1"), ErrorType.FORBIDDEN, "is blocked");
+        Keyserver.ImportSummary imported = keyserver.importDump(new java.io.ByteArrayInputStream(key), 1000, read -> { });
+        assertThat(imported.stored()).isZero();
+        assertThat(imported.rejections()).containsOnlyKeys("key <fingerprint> is blocked on this keyserver");
+        assertThat(keyserver.byId(fingerprint)).isEmpty();
         assertThat(lastAudit("keyserver.block").event().detail()).contains("abuse report 17");
         assertRefused(() -> keyserver.delete("0x1234", false, null, "carl"), ErrorType.BAD_REQUEST, "fingerprint");
         assertRefused(() -> keyserver.delete("0".repeat(40), false, null, "carl"), ErrorType.NOT_FOUND, "no key");

@@ -165,21 +165,22 @@ public final class JdbcKeyserverStore implements KeyserverStore {
         KeyInserts(Connection connection) throws SQLException {
             keyRow = connection.prepareStatement("INSERT INTO keyserver_key (key_id, version, algorithm, bits, key_created_at, expires_at, "
                     + "revoked, full_key, published_key, uploaded_at, updated_at, fingerprint) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS "
-                    + "(SELECT 1 FROM keyserver_key WHERE fingerprint = ?)");
+                    + "(SELECT 1 FROM keyserver_key WHERE fingerprint = ?) AND NOT EXISTS (SELECT 1 FROM keyserver_blocked WHERE fingerprint = ?)");
             subkeyRows = connection.prepareStatement("INSERT INTO keyserver_subkey (fingerprint, key_id, key_fingerprint) VALUES (?, ?, ?)");
             userIdRows = connection.prepareStatement("INSERT INTO keyserver_user_id (key_fingerprint, user_id, address, domain, wkd_hash, published_at) "
                     + "VALUES (?, ?, ?, ?, ?, ?)");
         }
 
         /**
-         * Each key's row, in order, unless a key with its fingerprint is stored already or earlier in the list (false:
-         * nothing written). One batch: one round trip to the database, however many keys.
+         * Each key's row, in order, unless a key with its fingerprint is stored already or earlier in the list, or the
+         * fingerprint is blocked (false: nothing written; a block made meanwhile by another node holds too). One batch: one round trip to the database, however many keys.
          */
         List<Boolean> keyRows(List<StoredKey> keys) throws SQLException {
             for (StoredKey key : keys) {
                 bindKey(keyRow, key, 1);
                 keyRow.setString(12, key.fingerprint());
                 keyRow.setString(13, key.fingerprint());
+                keyRow.setString(14, key.fingerprint());
                 keyRow.addBatch();
             }
             return java.util.Arrays.stream(keyRow.executeBatch()).mapToObj(count -> count == 1).toList();
