@@ -57,8 +57,10 @@ public final class SmimeEncryption implements EntityEncryption {
     @Override
     public OutputStream open(OutputStream out) throws IOException {
         List<RecipientInfoGenerator> recipientInfos = recipients.stream().map(Recipient::infoGenerator).toList();
+        // folded: on one line the field has up to 85 characters, past RFC 5322's 78
         MimeOutput.header(out,
-                "Content-Type: application/pkcs7-mime; smime-type=" + cipher.smimeType() + "; name=\"smime.p7m\"",
+                "Content-Type: application/pkcs7-mime; smime-type=" + cipher.smimeType() + ";",
+                "\tname=\"smime.p7m\"",
                 "Content-Transfer-Encoding: base64",
                 "Content-Disposition: attachment; filename=\"smime.p7m\"");
         OutputStream body = MimeOutput.base64Body(out);

@@ -2,10 +2,12 @@ package org.letterlock.mail.smime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.KeyPair;
+import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -20,9 +22,11 @@ import org.letterlock.ca.Profiles;
 import org.letterlock.ca.TestRequests;
 import org.letterlock.ca.Tools;
 import org.letterlock.mail.smime.TestCertificates.Holder;
+import org.letterlock.mail.smime.TestCertificates.Organisation;
+import org.letterlock.vault.KeySpec;
 
 /**
- * What gpgsm 2.2 (GnuPG's S/MIME tool, as in Debian 12 and Kleopatra of that age) makes of the gateway's messages.
+ * What gpgsm 2.2 (GnuPG's S/MIME tool, as in Debian 12) makes of the gateway's messages. It verifies the signatures.
  * It reads neither AES-GCM nor password recipients, and, pinned here, neither RSAES-OAEP nor ECDH: each refusal is
  * shown beside a message OpenSSL makes for the same key, so the limit is gpgsm's and not the set-up's.
  */
@@ -92,6 +96,27 @@ class GpgsmInteropTest {
         Tools.Run alsoRefused = gpgsmDecrypt(opensslEncrypt(certificate, "ecdh"), dir.resolve("control.out"));
         assertThat(alsoRefused.exit()).as(alsoRefused.output()).isNotZero();
         assertThat(alsoRefused.output()).contains("decrypting session key failed: Invalid session key");
+    }
+
+    @Test
+    void theDetachedSignatureVerifiesToTheTrustedRoot() throws Exception {
+        Organisation organisation = certificates.organisation(KeySpec.EC_P256, "postmaster@example.org");
+        byte[] signed = SmimeSignatureTest.sign(SmimeSignature.by(organisation.signers(), List.of(organisation.certificate(), certificates.issuing())),
+                SmimeEncryptionTest.ENTITY);
+        Path signature = Files.write(dir.resolve("smime.p7s"), SmimeSignatureTest.signatureDer(signed));
+        Path content = Files.write(dir.resolve("entity.txt"), SmimeEncryptionTest.ENTITY);
+        String rootFingerprint = HexFormat.ofDelimiter(":").withUpperCase().formatHex(MessageDigest.getInstance("SHA-1").digest(certificates.root().getEncoded()));
+        Files.writeString(home.resolve("trustlist.txt"), rootFingerprint + " S relax\n");
+
+        Tools.Run run = gpgsm("--disable-crl-checks", "--status-fd", "1", "--verify", signature.toString(), content.toString());
+        assertSucceeds(run);
+        assertThat(run.output()).contains("[GNUPG:] GOODSIG", "[GNUPG:] TRUST_FULLY", "Good signature from \"/CN=postmaster@example.org\"");
+
+        Path changed = Files.write(dir.resolve("changed.txt"), new String(SmimeEncryptionTest.ENTITY, StandardCharsets.UTF_8)
+                .replace("Köln", "Bonn").getBytes(StandardCharsets.UTF_8));
+        Tools.Run bad = gpgsm("--disable-crl-checks", "--status-fd", "1", "--verify", signature.toString(), changed.toString());
+        assertThat(bad.exit()).isNotZero();
+        assertThat(bad.output()).contains("[GNUPG:] BADSIG");
     }
 
     /**

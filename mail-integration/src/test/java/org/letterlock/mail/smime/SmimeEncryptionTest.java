@@ -157,12 +157,14 @@ class SmimeEncryptionTest {
         String text = out.toString(StandardCharsets.US_ASCII);
 
         assertThat(out.closed).isFalse();
-        assertThat(text).startsWith("Content-Type: application/pkcs7-mime; smime-type=" + cipher.smimeType() + "; name=\"smime.p7m\"\r\n"
+        assertThat(text).startsWith("Content-Type: application/pkcs7-mime; smime-type=" + cipher.smimeType() + ";\r\n"
+                + "\tname=\"smime.p7m\"\r\n"
                 + "Content-Transfer-Encoding: base64\r\n"
                 + "Content-Disposition: attachment; filename=\"smime.p7m\"\r\n"
                 + "\r\n");
         assertThat(text).endsWith("\r\n").doesNotContain("\r\n\r\n\r\n");
         assertThat(text.replace("\r\n", "")).doesNotContain("\r", "\n");
+        assertThat(text.split("\r\n")).allSatisfy(line -> assertThat(line).hasSizeLessThanOrEqualTo(76));
         String body = text.substring(text.indexOf("\r\n\r\n") + 4);
         assertThat(body.split("\r\n")).allSatisfy(line -> assertThat(line).hasSizeBetween(1, 76).matches("[A-Za-z0-9+/=]+"));
         assertThat(body.split("\r\n")[0]).hasSize(76);
@@ -212,7 +214,7 @@ class SmimeEncryptionTest {
         Path message = encryptToFile("password", SmimeEncryption.toPassword(password));
         Arrays.fill(password, '\0');
 
-        assertThat(Files.readString(message)).startsWith("Content-Type: application/pkcs7-mime; smime-type=enveloped-data;");
+        assertThat(Files.readString(message)).startsWith("Content-Type: application/pkcs7-mime; smime-type=enveloped-data;\r\n");
         Path clear = dir.resolve("password.out");
         Tools.Run right = tools.openssl("cms", "-decrypt", "-in", message.toString(), "-pwri_password", "correct horse battery staple", "-out", clear.toString());
         assertThat(right.exit()).as(right.output()).isZero();

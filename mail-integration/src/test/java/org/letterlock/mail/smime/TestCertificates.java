@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.PrivateKey;
+import java.security.PublicKey;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
@@ -16,6 +17,7 @@ import java.time.Instant;
 import java.util.Date;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Supplier;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.KeyUsage;
@@ -24,12 +26,14 @@ import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
+import org.bouncycastle.operator.ContentSigner;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.letterlock.ca.CaUrls;
 import org.letterlock.ca.CertificateProfile;
 import org.letterlock.ca.IssuancePolicy;
 import org.letterlock.ca.Issuer;
 import org.letterlock.ca.IssuerHierarchy;
+import org.letterlock.ca.Profiles;
 import org.letterlock.ca.TestRequests;
 import org.letterlock.vault.KeySpec;
 import org.letterlock.vault.KeyUri;
@@ -68,6 +72,18 @@ final class TestCertificates implements AutoCloseable {
         X509CertificateHolder certificate = issuer.issue(profile, SubjectPublicKeyInfo.getInstance(keys.getPublic().getEncoded()),
                 new X500Name("CN=" + mailbox), List.of(mailbox), Set.of(), Duration.ofDays(365));
         return new Holder(x509(certificate), keys.getPrivate());
+    }
+
+    /** A key the organisation signs with, made in the vault as the gateway's is, and its mailbox-signing certificate. */
+    record Organisation(X509Certificate certificate, Supplier<ContentSigner> signers) {
+    }
+
+    Organisation organisation(KeySpec spec, String mailbox) {
+        KeyUri key = KeyUri.of("letterlock", "organisation-" + spec.configName());
+        PublicKey publicKey = vault.createKey(key, spec);
+        X509CertificateHolder certificate = issuer.issue(Profiles.MAILBOX_SIGNING, SubjectPublicKeyInfo.getInstance(publicKey.getEncoded()),
+                new X500Name("CN=" + mailbox), List.of(mailbox), Set.of(), Duration.ofDays(365));
+        return new Organisation(x509(certificate), () -> vault.signer(key));
     }
 
     /** A TLS server certificate for {@code host}. */
