@@ -162,7 +162,7 @@ class PgpMimeEncryptionTest {
         assertThat(packets.seipd().getVersion()).isEqualTo(SymmetricEncIntegrityPacket.VERSION_2);
         assertThat(packets.seipd().getCipherAlgorithm()).isEqualTo(SymmetricKeyAlgorithmTags.AES_256);
         assertThat(packets.seipd().getAeadAlgorithm()).isEqualTo(AEADAlgorithmTags.OCB);
-        assertThat(packets.seipd().getChunkSize()).isEqualTo(12);
+        assertThat(packets.seipd().getChunkSize()).as("octet 12: chunks of 256 KiB").isEqualTo(12);
         assertThat(message).as("no armor checksum for an RFC 9580 reader").doesNotContainPattern("(?m)^=");
 
         OpenPGPMessageInputStream decrypted = new BcOpenPGPApi().decryptAndOrVerifyMessage().addDecryptionKey(seipdV2Key)
@@ -196,6 +196,25 @@ class PgpMimeEncryptionTest {
             Decryption decryption = tools.decrypt(Tool.GPG, key, encryptedPart(entity));
             assertThat(decryption.output()).as(key.name()).contains("[GNUPG:] DECRYPTION_OKAY");
             assertThat(decryption.cleartext()).as(key.name()).isEqualTo(ENTITY);
+        }
+    }
+
+    /** A v6 key (RFC 9580), which no tool here reads: alone it gets SEIPD v2; beside a gpg key, a v3 PKESK in a SEIPD v1 message. */
+    @Test
+    void aV6KeyGetsSeipdV2AloneAndSeipdV1BesideAGpgKeyAndReadsBoth() throws Exception {
+        OpenPGPKey v6Key = new BcOpenPGPApi().generateKey(6).ed25519x25519Key("Viktor <viktor@example.org>").build();
+        PGPPublicKeyRing v6Certificate = (PGPPublicKeyRing) v6Key.toCertificate().getPGPKeyRing();
+        Map<List<PGPPublicKeyRing>, Integer> seipdVersions = Map.of(
+                List.of(v6Certificate), SymmetricEncIntegrityPacket.VERSION_2,
+                List.of(v6Certificate, KEYS.get(Maker.GPG_FUTURE_DEFAULT).certificate()), SymmetricEncIntegrityPacket.VERSION_1);
+
+        for (Map.Entry<List<PGPPublicKeyRing>, Integer> recipients : seipdVersions.entrySet()) {
+            String message = encryptedPartText(encrypt(PgpMimeEncryption.forKeys(recipients.getKey(), Instant.now()), ENTITY));
+            assertThat(MessagePackets.read(message).seipd().getVersion()).as(recipients.getKey().size() + " recipients").isEqualTo(recipients.getValue());
+            OpenPGPMessageInputStream decrypted = new BcOpenPGPApi().decryptAndOrVerifyMessage().addDecryptionKey(v6Key)
+                    .process(new ByteArrayInputStream(message.getBytes(US_ASCII)));
+            assertThat(decrypted.readAllBytes()).isEqualTo(ENTITY);
+            decrypted.close();
         }
     }
 
@@ -351,7 +370,7 @@ class PgpMimeEncryptionTest {
         assertThat(decryption.cleartext()).isEqualTo(ENTITY);
     }
 
-    static byte[] encrypt(EntityEncryption encryption, byte[] entity) throws Exception {
+    private static byte[] encrypt(EntityEncryption encryption, byte[] entity) throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try (OutputStream cleartext = encryption.open(out)) {
             cleartext.write(entity);
