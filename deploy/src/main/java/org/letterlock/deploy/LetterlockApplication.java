@@ -7,6 +7,7 @@ import org.eclipse.microprofile.openapi.annotations.OpenAPIDefinition;
 import org.letterlock.ca.web.CaResource;
 import org.letterlock.escrow.web.EscrowResource;
 import org.letterlock.keyserver.web.KeyserverResource;
+import org.letterlock.mail.web.GatewayResource;
 import org.eclipse.microprofile.openapi.annotations.info.Info;
 import org.letterlock.platform.web.AdminAuthentication;
 import org.letterlock.platform.web.AdminResource;
@@ -34,6 +35,7 @@ public class LetterlockApplication extends Application {
                 OpenMetricsResource.class,
                 CaResource.class,
                 EscrowResource.class,
-                KeyserverResource.class);
+                KeyserverResource.class,
+                GatewayResource.class);
     }
 }

@@ -25,6 +25,8 @@ import org.letterlock.ca.store.JdbcCertificateStore;
 import org.letterlock.mail.delivery.Delivery;
 import org.letterlock.mail.delivery.Encryptions;
 import org.letterlock.mail.delivery.Routes;
+import org.letterlock.mail.policy.PassphraseBook;
+import org.letterlock.mail.policy.PolicyBook;
 import org.letterlock.mail.policy.RecipientPolicy;
 import org.letterlock.mail.queue.Spool;
 import org.letterlock.mail.smtp.SmtpReceiver;
@@ -51,6 +53,8 @@ final class GatewayFixture implements AutoCloseable {
     final TlsIdentity identity;
     final Path work;
     final Keyserver keyserver;
+    final PolicyBook policies;
+    final PassphraseBook passphrases;
     Spool spool;
     Delivery delivery;
     SmtpReceiver receiver;
@@ -64,6 +68,8 @@ final class GatewayFixture implements AutoCloseable {
         platform = Letterlock.start(LetterlockConfig.load(key -> Optional.ofNullable(settings.get(key))), clock);
         ca = CertificateAuthority.start(platform, new JdbcCertificateStore(platform.database().dataSource()));
         keyserver = KeyserverRuntime.create(platform);
+        policies = new PolicyBook(platform.database().dataSource(), platform.auditLog(), clock);
+        passphrases = new PassphraseBook(platform.database().dataSource(), platform.vault(), platform.config().vault().tokenLabel(), platform.auditLog(), clock);
         identity = TlsIdentity.start(ca, platform.vault(), platform.config().vault().tokenLabel(), List.of("127.0.0.1", "localhost"), clock);
     }
 
@@ -89,7 +95,7 @@ final class GatewayFixture implements AutoCloseable {
     void startGateway(GatewaySettings settings) throws Exception {
         spool = Spool.open(settings.spool());
         List<X509Certificate> trusted = List.of(new JcaX509CertificateConverter().getCertificate(ca.issuer("root").orElseThrow().requireCertificate()));
-        delivery = new Delivery(spool, new RecipientPolicy(new Routes(settings), ca, RecipientPolicy.publishedKeys(keyserver), clock), new Encryptions(settings.smimeGcm(), clock),
+        delivery = new Delivery(spool, new RecipientPolicy(new Routes(settings), policies, passphrases, ca, RecipientPolicy.publishedKeys(keyserver), clock), new Encryptions(settings.smimeGcm(), clock),
                 org.letterlock.mail.delivery.HopTrust.verifying(trusted), org.letterlock.mail.delivery.HopTrust.anyCertificate(), platform.auditLog(), clock,
                 new Delivery.Settings(settings.hostName(), settings.deliveryWorkers(), settings.maxQueueTime(), settings.policyHeader(), Duration.ofSeconds(20)));
         spool.recover().forEach(delivery::submit);

@@ -14,7 +14,7 @@ import java.util.stream.Stream;
 
 /**
  * A private Postfix instance on loopback, the gateway's real next hop in tests: it takes mail for example.org into
- * one Maildir (each copy marked with Delivered-To) and refuses to relay anything else (554 5.7.1), with STARTTLS when
+ * and partner.test (a stand-in for another provider) into one Maildir (each copy marked with Delivered-To) and refuses to relay anything else (554 5.7.1), with STARTTLS when
  * given a certificate. Started with {@code postfix -c DIR start} under {@code script}, which is how Postfix tells a
  * start failure when it has no syslog to write to.
  */
@@ -58,7 +58,7 @@ public final class PostfixHop implements AutoCloseable {
         List<String> main = new ArrayList<>(List.of(
                 "compatibility_level = 3.6", "queue_directory = " + queue, "data_directory = " + data, "mail_owner = postfix",
                 "inet_interfaces = 127.0.0.1", "inet_protocols = ipv4", "mynetworks = 192.0.2.1/32", "mydestination =", "myhostname = next-hop.test",
-                "virtual_mailbox_domains = example.org", "virtual_mailbox_base = " + mail, "virtual_mailbox_maps = static:maildir/",
+                "virtual_mailbox_domains = example.org, partner.test", "virtual_mailbox_base = " + mail, "virtual_mailbox_maps = static:maildir/",
                 "virtual_uid_maps = static:" + uid, "virtual_gid_maps = static:" + gid, "alias_maps =", "alias_database =",
                 "maillog_file = " + dir.resolve("maillog"), "maillog_file_prefixes = " + dir, "disable_dns_lookups = yes", "smtp_dns_support_level = disabled",
                 "smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination"));

@@ -58,6 +58,38 @@ final class Bounces {
         });
     }
 
+    /** Tells the sender that delivery to {@code recipient} is held and why (RFC 3464 Action: delayed); the message stays queued. */
+    static Envelope queueDelayNotice(Spool spool, Envelope original, String recipient, String reason, String hostName, Clock clock) throws IOException {
+        String boundary = "=_letterlock_delay_" + original.id();
+        String date = DateTimeFormatter.RFC_1123_DATE_TIME.format(clock.instant().atOffset(ZoneOffset.UTC));
+        return spool.enqueue("", List.of(original.sender()), clock.instant(), out -> {
+            String text = "From: Mail Delivery System <MAILER-DAEMON@" + hostName + ">\r\n"
+                    + "To: <" + original.sender() + ">\r\n"
+                    + "Subject: Delivery held: action needed\r\n"
+                    + "Date: " + date + "\r\n"
+                    + "Message-ID: <" + original.id() + "." + Math.abs(recipient.hashCode()) + ".held@" + hostName + ">\r\n"
+                    + "Auto-Submitted: auto-replied\r\n"
+                    + "MIME-Version: 1.0\r\n"
+                    + "Content-Type: multipart/report; report-type=delivery-status; boundary=\"" + boundary + "\"\r\n\r\n"
+                    + "--" + boundary + "\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+                    + "This is the mail gateway at " + hostName + ".\r\n\r\n"
+                    + "Your message to <" + recipient + "> is held and has not been sent:\r\n    " + reason + "\r\n\r\n"
+                    + "It is sent as soon as the recipient has a key or you set a passphrase for them\r\n"
+                    + "(PUT /api/gateway/passphrases), and returned to you if neither happens in time.\r\n"
+                    + "\r\n--" + boundary + "\r\nContent-Type: message/delivery-status\r\n\r\n"
+                    + "Reporting-MTA: dns; " + hostName + "\r\n"
+                    + "X-Letterlock-Queue-ID: " + original.id() + "\r\n\r\n"
+                    + "Final-Recipient: rfc822; " + recipient + "\r\n"
+                    + "Action: delayed\r\n"
+                    + "Status: 4.7.0\r\n"
+                    + "Diagnostic-Code: smtp; " + reason.replaceAll("[\r\n]+", " ") + "\r\n"
+                    + "\r\n--" + boundary + "\r\nContent-Type: text/rfc822-headers\r\n\r\n";
+            out.write(text.getBytes(StandardCharsets.UTF_8));
+            writeOriginalHeaders(spool, original.id(), out);
+            out.write(("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.US_ASCII));
+        });
+    }
+
     /** The enhanced status code of a reply, or the class's generic one. */
     static String status(String reply) {
         Matcher m = ENHANCED.matcher(reply);

@@ -4,16 +4,19 @@ import java.security.cert.X509Certificate;
 import java.util.List;
 import java.util.Locale;
 import org.bouncycastle.openpgp.PGPPublicKeyRing;
+import org.letterlock.mail.policy.RecipientRule;
 
 /**
- * What the gateway does with one recipient's copy of a message, and why. The reason names no content: it is logged,
- * audited and written into the delivered copy.
+ * What the gateway does with one recipient's copy of a message, and why. The reason names no content and no secret:
+ * it is logged, audited and written into the delivered copy.
  *
  * @param certificates the recipient's encryption certificates (S/MIME), else empty
  * @param openPgpKeys  the recipient's OpenPGP keys (PGP/MIME), else empty
+ * @param passphrase   the passphrase (PASSWORD), else null; wiped once the copy is written
  * @param reason       the policy level that decided and what key resolution found
  */
-public record Decision(Action action, Route route, List<X509Certificate> certificates, List<PGPPublicKeyRing> openPgpKeys, String reason) {
+public record Decision(Action action, Route route, List<X509Certificate> certificates, List<PGPPublicKeyRing> openPgpKeys, char[] passphrase,
+                       RecipientRule.PasswordFormat passwordFormat, String reason) {
 
     public Decision {
         certificates = List.copyOf(certificates);
@@ -21,7 +24,24 @@ public record Decision(Action action, Route route, List<X509Certificate> certifi
     }
 
     public static Decision clear(Route route, String reason) {
-        return new Decision(Action.CLEAR, route, List.of(), List.of(), reason);
+        return new Decision(Action.CLEAR, route, List.of(), List.of(), null, null, reason);
+    }
+
+    public static Decision smime(Route route, List<X509Certificate> certificates, String reason) {
+        return new Decision(Action.SMIME, route, certificates, List.of(), null, null, reason);
+    }
+
+    public static Decision pgp(Route route, List<PGPPublicKeyRing> keys, String reason) {
+        return new Decision(Action.PGP, route, List.of(), keys, null, null, reason);
+    }
+
+    public static Decision password(Route route, char[] passphrase, RecipientRule.PasswordFormat format, String reason) {
+        return new Decision(Action.PASSWORD, route, List.of(), List.of(), passphrase, format, reason);
+    }
+
+    /** Not sent now: {@code HOLD} waits (the sender is told), {@code REJECT} returns the message. */
+    public static Decision withheld(Action action, Route route, String reason) {
+        return new Decision(action, route, List.of(), List.of(), null, null, reason);
     }
 
     /** The actions policy can take for a recipient. */
@@ -30,8 +50,12 @@ public record Decision(Action action, Route route, List<X509Certificate> certifi
         SMIME,
         /** PGP/MIME to the recipient's OpenPGP key. */
         PGP,
+        /** Under the passphrase set for the recipient, with a clear notice on how to open it. */
+        PASSWORD,
         /** As it is, over the TLS the route requires (also mail its sender already encrypted). */
         CLEAR,
+        /** Kept in the queue and retried; the sender is told once. */
+        HOLD,
         /** Returned to the sender. */
         REJECT;
 
@@ -42,6 +66,6 @@ public record Decision(Action action, Route route, List<X509Certificate> certifi
 
     /** The header value recorded in the delivered copy. */
     public String headerValue() {
-        return action.label() + "; route=" + route.name() + "; " + reason;
+        return action.label() + (passwordFormat == null ? "" : " (" + passwordFormat.name().toLowerCase(Locale.ROOT) + ")") + "; route=" + route.name() + "; " + reason;
     }
 }

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.DelayQueue;
 import java.util.concurrent.Delayed;
@@ -122,14 +123,20 @@ public final class Delivery implements AutoCloseable {
         Envelope current = envelope;
         for (String recipient : dueNow) {
             Decision decision = decider.decide(envelope, headers, recipient);
-            if (decision.action() == Decision.Action.REJECT) {
-                current = current.with(List.of(recipient), r -> r.failed("550 5.7.1 " + decision.reason()));
-                record(envelope, recipient, decision, null, new Reply(550, "5.7.1 " + decision.reason()));
-                continue;
+            switch (decision.action()) {
+                case REJECT -> {
+                    Reply reply = new Reply(550, "5.7.1 " + decision.reason());
+                    current = current.with(List.of(recipient), r -> r.failed(reply.toString()));
+                    record(envelope, recipient, decision, null, reply);
+                }
+                case HOLD -> current = hold(current, recipient, decision);
+                default -> {
+                    GroupKey key = new GroupKey(decision.route(), decision.action(), decision.reason(),
+                            decision.action() == Decision.Action.PASSWORD ? recipient : "");
+                    groups.computeIfAbsent(key, k -> new ArrayList<>()).add(decision);
+                    groupRecipients.computeIfAbsent(key, k -> new ArrayList<>()).add(recipient);
+                }
             }
-            GroupKey key = new GroupKey(decision.route(), decision.action(), decision.reason());
-            groups.computeIfAbsent(key, k -> new ArrayList<>()).add(decision);
-            groupRecipients.computeIfAbsent(key, k -> new ArrayList<>()).add(recipient);
         }
         for (Map.Entry<GroupKey, List<Decision>> group : groups.entrySet()) {
             current = deliverGroup(current, headers, group.getKey(), group.getValue(), groupRecipients.get(group.getKey()));
@@ -181,6 +188,23 @@ public final class Delivery implements AutoCloseable {
             updated = apply(updated, reply.address(), reply.reply());
         }
         return updated;
+    }
+
+    /** A held recipient waits like a deferred one; the first time, the sender is told why (a "delayed" notice, RFC 3464). */
+    private Envelope hold(Envelope envelope, String recipient, Decision decision) throws IOException {
+        Reply reply = new Reply(450, "4.7.0 held: " + decision.reason());
+        record(envelope, recipient, decision, null, reply);
+        boolean first = envelope.recipients().stream().anyMatch(r -> r.address().equals(recipient) && r.attempts() == 0);
+        Envelope updated = apply(envelope, recipient, reply);
+        if (first && !envelope.sender().isEmpty() && updated.pending().stream().anyMatch(r -> r.address().equals(recipient))) {
+            submit(Bounces.queueDelayNotice(spool, envelope, recipient, reply.toString(), settings.hostName(), clock));
+        }
+        return updated;
+    }
+
+    /** Makes every queued message due now: after a change that may let held mail go (a passphrase or a key set). */
+    public void retryAll() {
+        queued.values().forEach(this::submit);
     }
 
     private Envelope deferAll(Envelope envelope, List<String> recipients, List<Decision> decisions, SmtpClient client, Reply reply) {
@@ -243,17 +267,30 @@ public final class Delivery implements AutoCloseable {
                     in.transferTo(out);
                 }
             };
-            case SMIME -> protectedCopy(envelope, headers, encryptions.smime(decisions.stream().flatMap(d -> d.certificates().stream()).toList()), added);
-            case PGP -> protectedCopy(envelope, headers, encryptions.pgp(decisions.stream().flatMap(d -> d.openPgpKeys().stream()).toList()), added);
-            case REJECT -> throw new IllegalStateException("rejected recipients are never sent");
+            case SMIME -> protectedCopy(envelope, headers, encryptions.smime(decisions.stream().flatMap(d -> d.certificates().stream()).toList()), added,
+                    Optional.empty());
+            case PGP -> protectedCopy(envelope, headers, encryptions.pgp(decisions.stream().flatMap(d -> d.openPgpKeys().stream()).toList()), added,
+                    Optional.empty());
+            case PASSWORD -> passwordCopy(envelope, headers, decisions.get(0), added);
+            case HOLD, REJECT -> throw new IllegalStateException(key.action() + " copies are never sent");
         };
     }
 
-    private SmtpClient.MessageBody protectedCopy(Envelope envelope, HeaderSection headers, org.letterlock.mail.message.EntityEncryption encryption, List<String> added) {
+    private SmtpClient.MessageBody passwordCopy(Envelope envelope, HeaderSection headers, Decision decision, List<String> added) {
+        try {
+            return protectedCopy(envelope, headers, encryptions.password(decision.passwordFormat(), decision.passphrase()), added,
+                    Optional.of(PasswordNotice.text(envelope.sender(), decision.passwordFormat())));
+        } finally {
+            java.util.Arrays.fill(decision.passphrase(), '\0');
+        }
+    }
+
+    private SmtpClient.MessageBody protectedCopy(Envelope envelope, HeaderSection headers, org.letterlock.mail.message.EntityEncryption encryption, List<String> added,
+                                                 Optional<String> notice) {
         return out -> {
             try (InputStream in = new BufferedInputStream(spool.open(envelope.id()), 64 * 1024)) {
                 HeaderSection.read(in, Integer.MAX_VALUE);
-                ProtectedMessage.write(headers, in, encryption, added, out);
+                ProtectedMessage.write(headers, in, encryption, added, notice, out);
             }
         };
     }
@@ -285,7 +322,8 @@ public final class Delivery implements AutoCloseable {
         hops.close();
     }
 
-    private record GroupKey(Route route, Decision.Action action, String reason) {
+    /** Copies that can be one transaction: same route, action and reason; a passphrase copy is its recipient's own. */
+    private record GroupKey(Route route, Decision.Action action, String reason, String ownRecipient) {
     }
 
     /** A message due at a time of the delivery's clock. */

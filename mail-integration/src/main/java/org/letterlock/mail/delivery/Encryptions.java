@@ -6,6 +6,7 @@ import java.util.List;
 import org.bouncycastle.openpgp.PGPPublicKeyRing;
 import org.letterlock.mail.message.EntityEncryption;
 import org.letterlock.mail.pgp.PgpMimeEncryption;
+import org.letterlock.mail.policy.RecipientRule;
 import org.letterlock.mail.smime.ContentCipher;
 import org.letterlock.mail.smime.SmimeEncryption;
 
@@ -26,5 +27,13 @@ public final class Encryptions {
 
     EntityEncryption pgp(List<PGPPublicKeyRing> recipients) {
         return PgpMimeEncryption.forKeys(recipients, clock.instant());
+    }
+
+    /** Under a passphrase; the caller may wipe {@code passphrase} once this returns. */
+    EntityEncryption password(RecipientRule.PasswordFormat format, char[] passphrase) {
+        return switch (format) {
+            case CMS -> SmimeEncryption.toPassword(passphrase);
+            case OPENPGP -> PgpMimeEncryption.forPassphrase(passphrase);
+        };
     }
 }

@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -37,9 +38,11 @@ public final class ProtectedMessage {
     /**
      * Writes the protected message: {@code added} fields first (each a complete line), the trace and outer fields,
      * then the encrypted payload made of the original header section and {@code body} (positioned just after the
-     * original header section).
+     * original header section). With a {@code notice}, the outer message is multipart/mixed: the notice in clear
+     * text, then the encrypted entity (for recipients whose mail program cannot open it by itself).
      */
-    public static void write(HeaderSection headers, InputStream body, EntityEncryption encryption, List<String> added, OutputStream out) throws IOException {
+    public static void write(HeaderSection headers, InputStream body, EntityEncryption encryption, List<String> added, Optional<String> notice,
+                             OutputStream out) throws IOException {
         for (String field : added) {
             ascii(out, field + "\r\n");
         }
@@ -56,6 +59,12 @@ public final class ProtectedMessage {
         ascii(out, "Subject: " + OBSCURED_SUBJECT + "\r\n");
         hpOuter.append("HP-Outer: Subject: ").append(OBSCURED_SUBJECT).append("\r\n");
         ascii(out, "MIME-Version: 1.0\r\n");
+        String boundary = "=_letterlock_" + java.util.HexFormat.of().formatHex(randomBytes());
+        if (notice.isPresent()) {
+            ascii(out, "Content-Type: multipart/mixed; boundary=\"" + boundary + "\"\r\n\r\n--" + boundary + "\r\n"
+                    + "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n" + notice.get().replaceAll("\r?\n", "\r\n")
+                    + "\r\n--" + boundary + "\r\n");
+        }
         try (OutputStream payload = encryption.open(out)) {
             ascii(payload, "Content-Type: " + withHeaderProtection(headers.value("Content-Type").orElse("text/plain; charset=us-ascii")) + "\r\n");
             for (HeaderSection.Field field : headers.fields()) {
@@ -68,6 +77,15 @@ public final class ProtectedMessage {
             ascii(payload, "\r\n");
             body.transferTo(payload);
         }
+        if (notice.isPresent()) {
+            ascii(out, "\r\n--" + boundary + "--\r\n");
+        }
+    }
+
+    private static byte[] randomBytes() {
+        byte[] bytes = new byte[12];
+        new java.security.SecureRandom().nextBytes(bytes);
+        return bytes;
     }
 
     /** The Content-Type value with {@code hp="cipher"} added (replacing any hp the sender put there). */

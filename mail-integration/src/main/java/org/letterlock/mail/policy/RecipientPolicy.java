@@ -24,23 +24,27 @@ import org.letterlock.mail.message.ProtectedMessage;
 import org.letterlock.mail.queue.Envelope;
 
 /**
- * The organisation's default policy: encrypt to the recipient's key when Letterlock has one (an S/MIME certificate
- * from the CA first, else an OpenPGP key the keyserver publishes), else send in clear over
- * the TLS the route requires; mail its sender already encrypted passes as it is. S/MIME keys come from the CA's
- * published certificates and are picked by RFC 8551's rule for separate certificates: the key-management certificate
- * (newest first), else a multipurpose one.
+ * Decides each recipient's copy from the most specific rule (mailbox, domain, organisation) and the keys Letterlock
+ * holds: S/MIME certificates from the CA's published certificates, picked by RFC 8551's rule for separate
+ * certificates (the key-management certificate, newest first, else a multipurpose one), and OpenPGP keys the
+ * keyserver publishes with a usable encryption subkey. Mail its sender already encrypted passes as it is.
  */
 public final class RecipientPolicy implements Decider {
     private static final List<String> ENCRYPTION_PROFILES = List.of("mailbox-encryption", "mailbox-multipurpose");
 
     private final Routes routes;
+    private final PolicyBook rules;
+    private final PassphraseBook passphrases;
     private final PublishedCertificates certificates;
     private final Function<String, List<PGPPublicKeyRing>> openPgpKeys;
     private final Clock clock;
 
     /** @param openPgpKeys the OpenPGP keys published for an address (the keyserver's published view) */
-    public RecipientPolicy(Routes routes, PublishedCertificates certificates, Function<String, List<PGPPublicKeyRing>> openPgpKeys, Clock clock) {
+    public RecipientPolicy(Routes routes, PolicyBook rules, PassphraseBook passphrases, PublishedCertificates certificates,
+                           Function<String, List<PGPPublicKeyRing>> openPgpKeys, Clock clock) {
         this.routes = routes;
+        this.rules = rules;
+        this.passphrases = passphrases;
         this.certificates = certificates;
         this.openPgpKeys = openPgpKeys;
         this.clock = clock;
@@ -56,20 +60,52 @@ public final class RecipientPolicy implements Decider {
     @Override
     public Decision decide(Envelope envelope, HeaderSection headers, String recipient) {
         Route route = routes.of(recipient);
+        RecipientRule rule = rules.ruleFor(recipient);
+        String level = "policy=" + rule.level();
         if (ProtectedMessage.alreadyEncrypted(headers)) {
-            return Decision.clear(route, "policy=organisation; already encrypted by its sender");
+            return Decision.clear(route, level + "; already encrypted by its sender");
         }
-        Optional<X509Certificate> certificate = encryptionCertificate(recipient);
-        if (certificate.isPresent()) {
-            return new Decision(Decision.Action.SMIME, route, List.of(certificate.get()), List.of(), "policy=organisation; key=letterlock-ca");
+        switch (rule.encryption()) {
+            case NONE:
+                return Decision.clear(route, level + "; encryption=none");
+            case PASSWORD:
+                return password(envelope, recipient, route, rule, level);
+            default:
+                break;
         }
-        List<PGPPublicKeyRing> usable = openPgpKeys.apply(recipient).stream()
-                .filter(key -> !PgpRecipientKeys.encryptionSubkeys(key, clock.instant()).isEmpty())
-                .toList();
-        if (!usable.isEmpty()) {
-            return new Decision(Decision.Action.PGP, route, List.of(), usable, "policy=organisation; key=letterlock-keyserver");
+        if (rule.encryption() != RecipientRule.Encryption.PGP) {
+            Optional<X509Certificate> certificate = encryptionCertificate(recipient);
+            if (certificate.isPresent()) {
+                return Decision.smime(route, List.of(certificate.get()), level + "; key=letterlock-ca");
+            }
         }
-        return Decision.clear(route, "policy=organisation; no key for the recipient");
+        if (rule.encryption() != RecipientRule.Encryption.SMIME) {
+            List<PGPPublicKeyRing> usable = openPgpKeys.apply(recipient).stream()
+                    .filter(key -> !PgpRecipientKeys.encryptionSubkeys(key, clock.instant()).isEmpty())
+                    .toList();
+            if (!usable.isEmpty()) {
+                return Decision.pgp(route, usable, level + "; key=letterlock-keyserver");
+            }
+        }
+        String noKey = level + "; no " + (rule.encryption() == RecipientRule.Encryption.ANY ? "" : label(rule.encryption()) + " ") + "key for the recipient";
+        return switch (rule.withoutKey()) {
+            case CLEAR -> Decision.clear(route, noKey);
+            case PASSWORD -> password(envelope, recipient, route, rule, noKey);
+            case HOLD -> Decision.withheld(Decision.Action.HOLD, route, noKey + "; held until one is published");
+            case REJECT -> Decision.withheld(Decision.Action.REJECT, route, noKey + "; policy rejects mail without encryption");
+        };
+    }
+
+    private Decision password(Envelope envelope, String recipient, Route route, RecipientRule rule, String reason) {
+        Optional<char[]> passphrase = passphrases.find(envelope.sender(), recipient);
+        if (passphrase.isEmpty()) {
+            return Decision.withheld(Decision.Action.HOLD, route, reason + "; no passphrase set for the recipient; held until the sender sets one");
+        }
+        return Decision.password(route, passphrase.get(), rule.passwordFormat(), reason + "; passphrase");
+    }
+
+    private static String label(Enum<?> value) {
+        return value.name().toLowerCase(java.util.Locale.ROOT);
     }
 
     /** The certificate to encrypt to: valid now, key-management before multipurpose, newest first. */

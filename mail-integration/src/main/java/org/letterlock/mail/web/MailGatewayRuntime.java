@@ -1,4 +1,4 @@
-package org.letterlock.mail.runtime;
+package org.letterlock.mail.web;
 
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -23,7 +23,11 @@ import org.letterlock.mail.delivery.Delivery;
 import org.letterlock.mail.delivery.Encryptions;
 import org.letterlock.mail.delivery.HopTrust;
 import org.letterlock.mail.delivery.Routes;
+import org.letterlock.mail.policy.PassphraseBook;
+import org.letterlock.mail.policy.PolicyBook;
 import org.letterlock.mail.policy.RecipientPolicy;
+import org.letterlock.platform.error.ErrorType;
+import org.letterlock.platform.error.LetterlockException;
 import org.letterlock.mail.queue.Envelope;
 import org.letterlock.mail.queue.Spool;
 import org.letterlock.mail.smtp.SmtpReceiver;
@@ -53,6 +57,9 @@ public class MailGatewayRuntime {
     KeyserverRuntime keyserverRuntime;
 
     private volatile Delivery delivery;
+    private volatile Spool spool;
+    private volatile PolicyBook policies;
+    private volatile PassphraseBook passphrases;
     private volatile SmtpReceiver receiver;
 
     void onPlatformStarted(@Observes PlatformStarted event) {
@@ -63,10 +70,13 @@ public class MailGatewayRuntime {
             return;
         }
         try {
-            Spool spool = Spool.open(settings.spool());
+            spool = Spool.open(settings.spool());
             List<Envelope> recovered = spool.recover();
             CertificateAuthority ca = caRuntime.ca();
-            Delivery started = new Delivery(spool, new RecipientPolicy(new Routes(settings), ca,
+            policies = new PolicyBook(platform.database().dataSource(), platform.auditLog(), platform.clock());
+            passphrases = new PassphraseBook(platform.database().dataSource(), platform.vault(), platform.config().vault().tokenLabel(), platform.auditLog(),
+                    platform.clock());
+            Delivery started = new Delivery(spool, new RecipientPolicy(new Routes(settings), policies, passphrases, ca,
                     address -> RecipientPolicy.publishedKeys(keyserverRuntime.keyserver()).apply(address), platform.clock()), new Encryptions(settings.smimeGcm(), platform.clock()),
                     HopTrust.verifying(caCertificates(ca)), HopTrust.anyCertificate(), platform.auditLog(), platform.clock(),
                     new Delivery.Settings(settings.hostName(), settings.deliveryWorkers(), settings.maxQueueTime(), settings.policyHeader(), HOP_TIMEOUT));
@@ -97,10 +107,28 @@ public class MailGatewayRuntime {
         return certificates;
     }
 
-    /** Messages waiting in the queue, 0 when the gateway is off. */
-    public int queueSize() {
-        Delivery running = delivery;
-        return running == null ? 0 : running.queueSize();
+    public PolicyBook policies() {
+        return running(policies);
+    }
+
+    public PassphraseBook passphrases() {
+        return running(passphrases);
+    }
+
+    public Spool spool() {
+        return running(spool);
+    }
+
+    /** Lets held mail go at once: after a passphrase is set. */
+    public void retryAll() {
+        running(delivery).retryAll();
+    }
+
+    private static <T> T running(T part) {
+        if (part == null) {
+            throw new LetterlockException(ErrorType.UNAVAILABLE, "the SMTP gateway is not running (letterlock.gateway.smtp.port=0, or it failed to start)");
+        }
+        return part;
     }
 
     @PreDestroy

@@ -1,0 +1,157 @@
+package org.letterlock.mail.policy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.letterlock.platform.config.LetterlockConfig;
+import org.letterlock.platform.error.ErrorType;
+import org.letterlock.platform.error.LetterlockException;
+import org.letterlock.platform.runtime.Letterlock;
+import org.letterlock.platform.store.MovableClock;
+
+/**
+ * Recipient rules and sealed passphrases on one database back-end: the most specific level wins, changes reach
+ * another node within the refresh, bad values are refused, a sealed passphrase opens only in its own row. The vault
+ * is a real SoftHSM2 token.
+ */
+abstract class PolicyConformance {
+    static final Path TOKEN_DATA = Path.of(System.getProperty("letterlock.test.softhsm-data", "target/softhsm-data")).toAbsolutePath();
+
+    @TempDir
+    Path dataDir;
+
+    protected final MovableClock clock = new MovableClock();
+    private Letterlock platform;
+    private PolicyBook policies;
+    private PassphraseBook passphrases;
+
+    protected abstract Map<String, String> database(Path dataDir);
+
+    @BeforeEach
+    void start() {
+        Map<String, String> settings = new HashMap<>(database(dataDir));
+        settings.put("letterlock.data-dir", TOKEN_DATA.toString());
+        settings.put("letterlock.vault.type", "pkcs11");
+        settings.put("letterlock.ca.url", "http://ca.example.org");
+        platform = Letterlock.start(LetterlockConfig.load(key -> Optional.ofNullable(settings.get(key))), clock);
+        policies = new PolicyBook(platform.database().dataSource(), platform.auditLog(), clock);
+        passphrases = new PassphraseBook(platform.database().dataSource(), platform.vault(), platform.config().vault().tokenLabel(), platform.auditLog(), clock);
+    }
+
+    @AfterEach
+    void stop() {
+        if (platform != null) {
+            platform.close();
+        }
+    }
+
+    @Test
+    void withoutRulesTheBuiltInDefaultEncryptsWhenItCanAndSendsTheRestInClear() {
+        RecipientRule rule = policies.ruleFor("bob@example.org");
+        assertThat(rule.scope()).isEqualTo("*");
+        assertThat(rule.encryption()).isEqualTo(RecipientRule.Encryption.ANY);
+        assertThat(rule.withoutKey()).isEqualTo(RecipientRule.WithoutKey.CLEAR);
+    }
+
+    @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource({"bob@example.org, bob@example.org", "Carol@Example.ORG, example.org", "dave@sub.example.org, *", "erin@other.test, *"})
+    void theMostSpecificLevelWins(String recipient, String expectedScope) {
+        policies.set("*", "any", "hold", "cms", "admin");
+        policies.set("example.org", "smime", "reject", "cms", "admin");
+        policies.set("bob@example.org", "password", "password", "openpgp", "admin");
+
+        assertThat(policies.ruleFor(recipient).scope()).isEqualTo(expectedScope);
+    }
+
+    @Test
+    void aRuleIsReplacedAndRemovedAndTheAuditLogSaysBy() {
+        policies.set("example.org", "smime", "hold", null, "rita");
+        RecipientRule replaced = policies.set("example.org", "pgp", null, null, "admin");
+        assertThat(replaced.encryption()).isEqualTo(RecipientRule.Encryption.PGP);
+        assertThat(replaced.withoutKey()).isEqualTo(RecipientRule.WithoutKey.CLEAR);
+        assertThat(policies.list()).extracting(RecipientRule::scope).containsExactly("example.org");
+
+        assertThat(policies.remove("EXAMPLE.org")).isTrue();
+        assertThat(policies.remove("example.org")).isFalse();
+        assertThat(policies.ruleFor("x@example.org").scope()).isEqualTo("*");
+        assertThat(platform.auditLog().read(0, 1000)).filteredOn(r -> r.target().equals("policy:example.org")).extracting(r -> r.action() + " by " + r.actor())
+                .containsExactly("gateway.policy.set by system", "gateway.policy.set by system", "gateway.policy.remove by system");
+    }
+
+    @Test
+    void anotherNodeSeesAChangeWithinTheRefresh() {
+        PolicyBook otherNode = new PolicyBook(platform.database().dataSource(), platform.auditLog(), clock);
+        assertThat(otherNode.ruleFor("x@example.org").scope()).isEqualTo("*");
+
+        policies.set("example.org", "none", "clear", "cms", "admin");
+
+        assertThat(otherNode.ruleFor("x@example.org").scope()).as("still the snapshot it read").isEqualTo("*");
+        clock.advance(PolicyBook.REFRESH.plus(Duration.ofSeconds(1)));
+        assertThat(otherNode.ruleFor("x@example.org").scope()).isEqualTo("example.org");
+    }
+
+    @ParameterizedTest(name = "{0} {1} {2} {3}")
+    @CsvSource({"'', any, clear, cms, scope", "bob@@example.org, any, clear, cms, mailbox", "example.org, maybe, clear, cms, encryption",
+            "example.org, any, drop, cms, withoutKey", "example.org, any, clear, zip, passwordFormat", "[192.0.2.1], any, clear, cms, scope"})
+    void badValuesAreRefusedByName(String scope, String encryption, String withoutKey, String format, String named) {
+        assertThatThrownBy(() -> policies.set(scope, encryption, withoutKey, format, "admin")).isInstanceOfSatisfying(LetterlockException.class, e -> {
+            assertThat(e.type()).isEqualTo(ErrorType.BAD_REQUEST);
+            assertThat(e.getMessage()).contains(named);
+        });
+        assertThat(policies.list()).isEmpty();
+    }
+
+    @Test
+    void aSendersOwnPassphraseWinsOverTheDomainsAndTheOrganisations() {
+        passphrases.set("*", "partner.test", "organisation-wide".toCharArray(), "admin");
+        passphrases.set("alice@example.org", "partner.test", "alice for the domain".toCharArray(), "alice");
+        passphrases.set("alice@example.org", "ceo@partner.test", "alice for the ceo".toCharArray(), "alice");
+
+        assertThat(passphrases.find("alice@example.org", "ceo@partner.test")).hasValueSatisfying(p -> assertThat(new String(p)).isEqualTo("alice for the ceo"));
+        assertThat(passphrases.find("alice@example.org", "cfo@partner.test")).hasValueSatisfying(p -> assertThat(new String(p)).isEqualTo("alice for the domain"));
+        assertThat(passphrases.find("bob@example.org", "cfo@partner.test")).hasValueSatisfying(p -> assertThat(new String(p)).isEqualTo("organisation-wide"));
+        assertThat(passphrases.find("bob@example.org", "x@elsewhere.test")).isEmpty();
+
+        assertThat(passphrases.remove("alice@example.org", "ceo@partner.test")).isTrue();
+        assertThat(passphrases.find("alice@example.org", "ceo@partner.test")).hasValueSatisfying(p -> assertThat(new String(p)).isEqualTo("alice for the domain"));
+    }
+
+    @Test
+    void theDatabaseHoldsNoPassphraseAndASealedValueMovedToAnotherRowDoesNotOpen() throws Exception {
+        passphrases.set("alice@example.org", "partner.test", "correct horse battery".toCharArray(), "alice");
+        passphrases.set("bob@example.org", "partner.test", "another passphrase".toCharArray(), "bob");
+        try (var connection = platform.database().dataSource().getConnection(); var statement = connection.createStatement()) {
+            try (var rows = statement.executeQuery("SELECT sealed FROM gateway_passphrase")) {
+                while (rows.next()) {
+                    assertThat(new String(rows.getBytes(1), java.nio.charset.StandardCharsets.ISO_8859_1)).doesNotContain("horse", "another");
+                }
+            }
+            statement.executeUpdate("UPDATE gateway_passphrase SET sealed = (SELECT sealed FROM gateway_passphrase WHERE sender = 'alice@example.org') "
+                    + "WHERE sender = 'bob@example.org'");
+        }
+
+        assertThatThrownBy(() -> passphrases.find("bob@example.org", "x@partner.test")).isInstanceOfSatisfying(LetterlockException.class,
+                e -> assertThat(e.type()).isEqualTo(ErrorType.CONFLICT));
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {"alice@example.org | partner.test | short | at least 8", "* | * | long enough | not for everyone",
+            "not-an-address | partner.test | long enough | sender"})
+    void badPassphrasesAreRefused(String sender, String recipient, String passphrase, String message) {
+        assertThatThrownBy(() -> passphrases.set(sender, recipient, passphrase.toCharArray(), "x")).isInstanceOfSatisfying(LetterlockException.class, e -> {
+            assertThat(e.type()).isEqualTo(ErrorType.BAD_REQUEST);
+            assertThat(e.getMessage()).contains(message);
+        });
+    }
+}
