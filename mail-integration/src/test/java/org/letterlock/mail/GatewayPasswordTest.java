@@ -110,7 +110,7 @@ class GatewayPasswordTest {
         assertThat(run(null, "gpg", "--homedir", gnupg.toString(), "--batch", "--pinentry-mode", "loopback", "--passphrase", PASSPHRASE, "--decrypt",
                 armored.toString())).contains("Subject: pgp contract", "the contract is attached");
         run(null, "gpgconf", "--homedir", gnupg.toString(), "--kill", "all");
-        assertThat(run(null, "rnp", "--homedir", work.resolve("rnp").toString(), "--password", PASSPHRASE, "--decrypt", armored.toString(), "--output", "-"))
+        assertThat(run(null, "rnp", "--homedir", Files.createDirectories(work.resolve("rnp")).toString(), "--password", PASSPHRASE, "--decrypt", armored.toString(), "--output", "-"))
                 .contains("Subject: pgp contract");
     }
 
@@ -121,7 +121,8 @@ class GatewayPasswordTest {
         send("pete@partner.test", "held contract");
 
         String notice = Files.readString(hop.awaitDelivered(1, WAIT).get(0));
-        assertThat(notice).contains("Delivered-To: alice@example.org", "Subject: Delivery held: action needed", "Action: delayed", "Status: 4.7.0",
+        assertThat(notice).contains("X-Letterlock-Policy: clear; route=next-hop; policy=organisation; no key for the recipient; no passphrase set for the recipient; not held,",
+                "Delivered-To: alice@example.org", "Subject: Delivery held: action needed", "Action: delayed", "Status: 4.7.0",
                 "Final-Recipient: rfc822; pete@partner.test", "no passphrase set for the recipient");
         List<Envelope> queued = gateway.spool.list();
         assertThat(queued).hasSize(1);

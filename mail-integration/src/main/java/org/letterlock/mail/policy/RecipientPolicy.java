@@ -59,6 +59,15 @@ public final class RecipientPolicy implements Decider {
 
     @Override
     public Decision decide(Envelope envelope, HeaderSection headers, String recipient) {
+        Decision decision = ruled(envelope, headers, recipient);
+        if (decision.action() == Decision.Action.HOLD && envelope.sender().isEmpty()) {
+            // Nobody could be told a notice is held, and a notice is only useful now.
+            return Decision.clear(decision.route(), decision.reason().replace("held until", "not held, as delivery notices never are, though policy holds mail until"));
+        }
+        return decision;
+    }
+
+    private Decision ruled(Envelope envelope, HeaderSection headers, String recipient) {
         Route route = routes.of(recipient);
         RecipientRule rule = rules.ruleFor(recipient);
         String level = "policy=" + rule.level();

@@ -85,7 +85,7 @@ abstract class PolicyConformance {
         assertThat(policies.remove("EXAMPLE.org")).isTrue();
         assertThat(policies.remove("example.org")).isFalse();
         assertThat(policies.ruleFor("x@example.org").scope()).isEqualTo("*");
-        assertThat(platform.auditLog().read(0, 1000)).filteredOn(r -> r.target().equals("policy:example.org")).extracting(r -> r.action() + " by " + r.actor())
+        assertThat(platform.auditLog().read(0, 1000)).filteredOn(r -> r.event().target().equals("policy:example.org")).extracting(r -> r.event().action() + " by " + r.event().actor())
                 .containsExactly("gateway.policy.set by system", "gateway.policy.set by system", "gateway.policy.remove by system");
     }
 
