@@ -74,8 +74,9 @@ public final class MailRelay implements Benchmark {
      * @param acceptSeconds    smtp-source's run: from its start to its exit after the last 250
      * @param firstToLast      from the sink counting the round's first message to counting its last
      * @param lastAfterAccept  from smtp-source's exit to the sink counting the last message (the relay's queue draining)
+     * @param cpuSeconds       CPU time the relay's processes used from the round's start to its last message ({@link ProcessCpu})
      */
-    record Round(String relay, int messages, double acceptSeconds, double firstToLast, double lastAfterAccept) {
+    record Round(String relay, int messages, double acceptSeconds, double firstToLast, double lastAfterAccept, double cpuSeconds) {
         double endToEnd() {
             return firstToLast <= 0 ? 0 : (messages - 1) / firstToLast;
         }
@@ -103,6 +104,11 @@ public final class MailRelay implements Benchmark {
 
         double lastAfterAccept() {
             return rounds.stream().mapToDouble(Round::lastAfterAccept).average().orElse(0);
+        }
+
+        /** The relay's CPU milliseconds per message. */
+        double cpuMillisPerMessage() {
+            return messages() == 0 ? 0 : rounds.stream().mapToDouble(Round::cpuSeconds).sum() * 1000 / messages();
         }
     }
 
@@ -136,6 +142,7 @@ public final class MailRelay implements Benchmark {
             Map<String, Integer> ports = new LinkedHashMap<>();
             ports.put(POSTFIX, postfixPort);
             ports.put(GATEWAY, gatewayPort);
+            Map<String, ProcessHandle> roots = Map.of(POSTFIX, postfix.master(), GATEWAY, server.process());
             int total = 2 * (warmUp + ROUNDS * perRound);
             PostfixPeers.Sink sink = PostfixPeers.Sink.start(sinkPort, total + 1_000, processes);
             facts.put("sink", "`" + PostfixPeers.text(PostfixPeers.Sink.command(sinkPort)) + "`");
@@ -143,12 +150,12 @@ public final class MailRelay implements Benchmark {
             if (warmUp > 0) {
                 for (String relay : ports.keySet()) {
                     options.progress().printf(Locale.ROOT, "  warm-up: %,d messages through %s ...%n", warmUp, relay);
-                    round(relay, ports.get(relay), warmUp, sink, processes);
+                    round(relay, ports.get(relay), roots.get(relay), warmUp, sink, processes);
                 }
             }
             facts.put("load average before the rounds", Machine.loadAverage());
             for (String relay : order(List.copyOf(ports.keySet()), ROUNDS)) {
-                Round round = round(relay, ports.get(relay), perRound, sink, processes);
+                Round round = round(relay, ports.get(relay), roots.get(relay), perRound, sink, processes);
                 rounds.add(round);
                 options.progress().printf(Locale.ROOT, "  %-20s %,d messages: %s/s end to end, %s/s accepted, last arrival %.1f s after the last 250%n", relay,
                         round.messages(), Results.rate(round.endToEnd()), Results.rate(round.accepted()), round.lastAfterAccept());
@@ -165,8 +172,9 @@ public final class MailRelay implements Benchmark {
         return results(rounds, checks, facts);
     }
 
-    private static Round round(String relay, int port, int messages, PostfixPeers.Sink sink, Processes processes) throws Exception {
+    private static Round round(String relay, int port, ProcessHandle root, int messages, PostfixPeers.Sink sink, Processes processes) throws Exception {
         long before = sink.count();
+        double cpu = ProcessCpu.seconds(root);
         long start = System.nanoTime();
         processes.run(PostfixPeers.smtpSource(port, messages, SESSIONS, BYTES), Duration.ofMinutes(30));
         long accepted = System.nanoTime();
@@ -174,9 +182,10 @@ public final class MailRelay implements Benchmark {
             throw new IllegalStateException(String.format(Locale.ROOT, "%s: smtp-source had its %,d messages accepted, but the sink counted only %,d of them "
                     + "and nothing more for %d s", relay, messages, sink.count() - before, STALL.toSeconds()));
         }
+        double used = ProcessCpu.seconds(root) - cpu;
         long first = sink.stamp(before + 1);
         long last = sink.stamp(before + messages);
-        return new Round(relay, messages, (accepted - start) / 1e9, (last - first) / 1e9, (last - accepted) / 1e9);
+        return new Round(relay, messages, (accepted - start) / 1e9, (last - first) / 1e9, (last - accepted) / 1e9, used);
     }
 
     /** A few messages with ids of their own through each relay into the bench's sink, each checked. */
@@ -234,7 +243,8 @@ public final class MailRelay implements Benchmark {
                 vs = String.format(Locale.ROOT, "%.2fx (target %.1fx): %s", ratio, TARGET, ratio >= TARGET ? "met" : "NOT met");
             }
             rows.add(List.of(total.relay(), Integer.toString(total.rounds().size()), String.format(Locale.ROOT, "%,d", total.messages()),
-                    Results.rate(total.endToEnd()), Results.rate(total.accepted()), String.format(Locale.ROOT, "%.1f s", total.lastAfterAccept()), vs,
+                    Results.rate(total.endToEnd()), Results.rate(total.accepted()), String.format(Locale.ROOT, "%.1f s", total.lastAfterAccept()),
+                    String.format(Locale.ROOT, "%.2f ms", total.cpuMillisPerMessage()), vs,
                     checkText(total.relay(), checked)));
         }
         List<String> notes = new ArrayList<>();
@@ -249,10 +259,13 @@ public final class MailRelay implements Benchmark {
         facts.forEach((key, value) -> notes.add(key + ": " + value));
         notes.add("End to end: the round's messages minus one over the time from the sink counting its first message to counting its last (smtp-sink -c's "
                 + "counter, read as it prints); accepted: messages over smtp-source's run, which ends with the last 250. Postfix runs ANCHORS.md's relay "
-                + "configuration with its defaults (in_flow_delay, 20 connections to the next hop), its logging going nowhere (no syslog here).");
+                + "configuration with its defaults (in_flow_delay, 20 connections to the next hop), its logging going nowhere (no syslog here). Relay CPU: "
+                + "user and system time of the relay's processes (Postfix: the master, its children and the children it reaped; Letterlock: the server's "
+                + "java process) over the round, from /proc; smtp-source and smtp-sink share the same 2 cores.");
         notes.add("smtp-source opens a connection per message, says HELO, and sends a From/To/Date/Message-Id header without MIME fields, then -l bytes of "
                 + "'X' lines; the checked messages come from the bench's own client (EHLO, MIME header, 50 KB body of numbered lines).");
-        return new Results(List.of("relay", "rounds", "messages", "end to end/s", "accepted/s", "last arrival after last 250", "vs Postfix (end to end)",
+        return new Results(List.of("relay", "rounds", "messages", "end to end/s", "accepted/s", "last arrival after last 250", "relay CPU per message",
+                "vs Postfix (end to end)",
                 "what arrived"), rows, notes);
     }
 

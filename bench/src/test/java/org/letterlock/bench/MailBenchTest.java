@@ -35,6 +35,12 @@ class MailBenchTest {
     }
 
     @Test
+    void cpuTimesAreReadFromProcStat() {
+        assertThat(ProcessCpu.ticks("4242 (java thread) S 1 4242 4242 0 -1 4194560 1000 0 0 0 150 50 7 3 20 0 30 0 100 0 0")).isEqualTo(210);
+        assertThat(ProcessCpu.seconds(ProcessHandle.current())).isPositive();
+    }
+
+    @Test
     void smtpSinksCounterLinesGiveTheMessageCount() {
         assertThat(PostfixPeers.messages("sess=3 quit=3 mesg=12")).isEqualTo(12);
         assertThat(PostfixPeers.messages("sess=0 quit=0 mesg=0")).isZero();
@@ -53,19 +59,20 @@ class MailBenchTest {
 
     @Test
     void relayRatesAreCountedFromFirstToLastArrivalAndOverTheLoadsRun() {
-        MailRelay.Round round = new MailRelay.Round(MailRelay.POSTFIX, 1_001, 2.0, 2.5, 0.7);
+        MailRelay.Round round = new MailRelay.Round(MailRelay.POSTFIX, 1_001, 2.0, 2.5, 0.7, 1.0);
         assertThat(round.endToEnd()).isEqualTo(400.0);
         assertThat(round.accepted()).isEqualTo(500.5);
-        MailRelay.Total total = new MailRelay.Total(MailRelay.POSTFIX, List.of(round, new MailRelay.Round(MailRelay.POSTFIX, 1_001, 3.0, 2.5, 0.3)));
+        MailRelay.Total total = new MailRelay.Total(MailRelay.POSTFIX, List.of(round, new MailRelay.Round(MailRelay.POSTFIX, 1_001, 3.0, 2.5, 0.3, 1.002)));
         assertThat(total.endToEnd()).isEqualTo(400.0);
         assertThat(total.accepted()).isEqualTo(2_002 / 5.0);
         assertThat(total.lastAfterAccept()).isEqualTo(0.5);
+        assertThat(total.cpuMillisPerMessage()).isCloseTo(1.0, org.assertj.core.api.Assertions.within(1e-9));
     }
 
     @Test
     void theRelayTableComparesTheGatewayWithPostfixAndSaysWhatArrived() {
-        List<MailRelay.Round> rounds = List.of(new MailRelay.Round(MailRelay.POSTFIX, 3_001, 5, 6, 1), new MailRelay.Round(MailRelay.GATEWAY, 3_001, 6, 7.5, 1.5),
-                new MailRelay.Round(MailRelay.GATEWAY, 3_001, 6, 7.5, 1.5), new MailRelay.Round(MailRelay.POSTFIX, 3_001, 5, 6, 1));
+        List<MailRelay.Round> rounds = List.of(new MailRelay.Round(MailRelay.POSTFIX, 3_001, 5, 6, 1, 3), new MailRelay.Round(MailRelay.GATEWAY, 3_001, 6, 7.5, 1.5, 9),
+                new MailRelay.Round(MailRelay.GATEWAY, 3_001, 6, 7.5, 1.5, 9), new MailRelay.Round(MailRelay.POSTFIX, 3_001, 5, 6, 1, 3));
         MailGateway.Check encrypted = new MailGateway.Check(true, true, true, "text/plain", "authEnveloped-data", 70_000, "");
         MailGateway.Check clear = new MailGateway.Check(false, false, true, "text/plain", "", 52_000, "");
         Map<String, List<MailGateway.Check>> checks = new LinkedHashMap<>();
@@ -73,10 +80,12 @@ class MailBenchTest {
         checks.put(MailRelay.GATEWAY, List.of(encrypted, encrypted, encrypted));
         Results results = MailRelay.results(rounds, checks, new LinkedHashMap<>(Map.of("postfix", "3.7.11")));
         assertThat(results.rows()).hasSize(2);
-        assertThat(results.rows().get(0)).containsExactly("Postfix", "2", "6,002", "500", "600", "1.0 s", "peer", "3 checked: in clear, body intact");
+        assertThat(results.rows().get(0)).containsExactly("Postfix", "2", "6,002", "500", "600", "1.0 s", "1.00 ms", "peer",
+                "3 checked: in clear, body intact");
         assertThat(results.rows().get(1).get(3)).isEqualTo("400");
-        assertThat(results.rows().get(1).get(6)).isEqualTo("0.80x (target 1.0x): NOT met");
-        assertThat(results.rows().get(1).get(7)).startsWith("3 checked: S/MIME authEnveloped-data, opened");
+        assertThat(results.rows().get(1).get(6)).isEqualTo("3.00 ms");
+        assertThat(results.rows().get(1).get(7)).isEqualTo("0.80x (target 1.0x): NOT met");
+        assertThat(results.rows().get(1).get(8)).startsWith("3 checked: S/MIME authEnveloped-data, opened");
         assertThat(results.notes().get(0)).isEqualTo("Postfix rounds (end to end / accepted per second): 500 / 600, 500 / 600");
         assertThat(MailRelay.checkText(MailRelay.GATEWAY, List.of(encrypted, clear))).contains("2 of 3 checked: NOT ENCRYPTED");
         assertThat(MailRelay.checkText(MailRelay.GATEWAY, List.of())).startsWith("NOT CHECKED");
