@@ -23,6 +23,7 @@ final class LauncherProcess {
     final int hkpPort;
     final int ldapPort;
     final int ldapsPort;
+    final int smtpPort;
     final Map<String, String> environment = new HashMap<>();
 
     LauncherProcess(String name) throws IOException {
@@ -40,6 +41,8 @@ final class LauncherProcess {
         environment.put("LETTERLOCK_KEYSERVER_LDAP_PORT", Integer.toString(ldapPort));
         this.ldapsPort = freePort();
         environment.put("LETTERLOCK_KEYSERVER_LDAPS_PORT", Integer.toString(ldapsPort));
+        this.smtpPort = freePort();
+        environment.put("LETTERLOCK_GATEWAY_SMTP_PORT", Integer.toString(smtpPort));
         // The build that runs this test has just made the artefacts.
         environment.put("LETTERLOCK_NO_BUILD", "1");
     }

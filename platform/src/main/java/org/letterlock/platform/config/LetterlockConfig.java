@@ -46,6 +46,7 @@ public final class LetterlockConfig {
     private final CaSettings ca;
     private final EscrowSettings escrow;
     private final KeyserverSettings keyserver;
+    private final GatewaySettings gateway;
 
     private LetterlockConfig(Reader r) {
         dataDir = r.path(ConfigKey.DATA_DIR);
@@ -100,6 +101,7 @@ public final class LetterlockConfig {
                 r.text(ConfigKey.KEYSERVER_LDAP_BASE).orElse("dc=example,dc=org"),
                 r.integer(ConfigKey.KEYSERVER_MAX_KEY_BYTES, 1024, 64 * 1024 * 1024), r.integer(ConfigKey.KEYSERVER_MAX_USER_IDS, 1, 10_000),
                 r.integer(ConfigKey.KEYSERVER_MAX_SUBKEYS, 0, 10_000), r.integer(ConfigKey.KEYSERVER_MAX_USER_ATTRIBUTES, 0, 100));
+        gateway = readGateway(r, dataDir, tlsHostNames);
         r.failIfProblems();
     }
 
@@ -131,6 +133,49 @@ public final class LetterlockConfig {
             }
         }
         return names;
+    }
+
+    private static GatewaySettings readGateway(Reader r, Path dataDir, List<String> tlsHostNames) {
+        List<String> domains = new ArrayList<>();
+        for (String domain : r.list(ConfigKey.GATEWAY_LOCAL_DOMAINS)) {
+            String lower = domain.toLowerCase(Locale.ROOT);
+            if (!HOST_NAME.matcher(lower).matches()) {
+                r.problem(ConfigKey.GATEWAY_LOCAL_DOMAINS, "must be domain names separated by commas", domain);
+            } else if (!domains.contains(lower)) {
+                domains.add(lower);
+            }
+        }
+        Optional<GatewaySettings.HostPort> lmtp = r.text(ConfigKey.GATEWAY_LMTP).map(v -> hostPort(r, ConfigKey.GATEWAY_LMTP, v));
+        if (lmtp.isEmpty() && !domains.isEmpty()) {
+            r.problem(ConfigKey.GATEWAY_LMTP, "is required when letterlock.gateway.local-domains names domains (their mail is stored over LMTP)", null);
+        }
+        String policyHeader = r.text(ConfigKey.GATEWAY_POLICY_HEADER).orElse("");
+        if (!policyHeader.isEmpty() && !policyHeader.matches("[A-Za-z][A-Za-z0-9-]{0,75}")) {
+            r.problem(ConfigKey.GATEWAY_POLICY_HEADER, "must be a header field name (letters, digits, hyphens)", policyHeader);
+        }
+        String tls = r.choice(ConfigKey.GATEWAY_NEXT_HOP_TLS, "verify", "required", "none");
+        String lmtpTls = r.choice(ConfigKey.GATEWAY_LMTP_TLS, "verify", "required", "none");
+        return new GatewaySettings(r.integer(ConfigKey.GATEWAY_SMTP_PORT, 0, 65535), r.text(ConfigKey.GATEWAY_SMTP_ADDRESS).orElse("127.0.0.1"),
+                r.text(ConfigKey.GATEWAY_HOST_NAME).orElse(tlsHostNames.get(0)),
+                r.integer(ConfigKey.GATEWAY_MAX_MESSAGE_BYTES, 64 * 1024, Integer.MAX_VALUE), r.integer(ConfigKey.GATEWAY_MAX_RECIPIENTS, 1, 10_000),
+                hostPort(r, ConfigKey.GATEWAY_NEXT_HOP, r.text(ConfigKey.GATEWAY_NEXT_HOP).orElse("")),
+                GatewaySettings.NextHopTls.valueOf(tls.toUpperCase(Locale.ROOT)), lmtp,
+                GatewaySettings.NextHopTls.valueOf(lmtpTls.toUpperCase(Locale.ROOT)), List.copyOf(domains),
+                r.text(ConfigKey.GATEWAY_SPOOL).isPresent() ? r.path(ConfigKey.GATEWAY_SPOOL) : dataDir.resolve("spool"),
+                r.integer(ConfigKey.GATEWAY_DELIVERY_WORKERS, 1, 1000), r.duration(ConfigKey.GATEWAY_MAX_QUEUE_TIME),
+                r.choice(ConfigKey.GATEWAY_SMIME_CONTENT_ENCRYPTION, "aes256-gcm", "aes256-cbc").equals("aes256-gcm"), policyHeader);
+    }
+
+    private static GatewaySettings.HostPort hostPort(Reader r, ConfigKey key, String value) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\[([0-9a-fA-F:.]+)]:(\\d{1,5})|([^:\\s\\[\\]]+):(\\d{1,5})").matcher(value.trim());
+        if (m.matches()) {
+            int port = Integer.parseInt(m.group(2) != null ? m.group(2) : m.group(4));
+            if (port >= 1 && port <= 65535) {
+                return new GatewaySettings.HostPort(m.group(1) != null ? m.group(1) : m.group(3), port);
+            }
+        }
+        r.problem(key, "must be host:port (or [IPv6]:port)", value);
+        return new GatewaySettings.HostPort("127.0.0.1", 25);
     }
 
     private static EscrowSettings readEscrow(Reader r) {
@@ -312,6 +357,10 @@ public final class LetterlockConfig {
 
     public EscrowSettings escrow() {
         return escrow;
+    }
+
+    public GatewaySettings gateway() {
+        return gateway;
     }
 
     public KeyserverSettings keyserver() {

@@ -1,0 +1,314 @@
+package org.letterlock.mail.delivery;
+
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.DelayQueue;
+import java.util.concurrent.Delayed;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.letterlock.mail.message.HeaderSection;
+import org.letterlock.mail.message.ProtectedMessage;
+import org.letterlock.mail.queue.Envelope;
+import org.letterlock.mail.queue.Spool;
+import org.letterlock.mail.smtp.Reply;
+import org.letterlock.mail.smtp.SmtpClient;
+import org.letterlock.platform.audit.AuditEvent;
+import org.letterlock.platform.audit.AuditRecorder;
+import org.letterlock.platform.audit.Outcome;
+import org.letterlock.platform.error.LetterlockException;
+
+/**
+ * Delivers what the spool holds: for each due recipient a decision (policy and keys), one transaction per route and
+ * decision (so a message to several recipients is encrypted once to all their keys), the hop's reply per recipient,
+ * retries with backoff for temporary failures and a bounce to the sender for permanent ones. A message leaves the
+ * spool only when every recipient is delivered or bounced.
+ */
+public final class Delivery implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(Delivery.class.getName());
+    static final Duration FIRST_RETRY = Duration.ofMinutes(1);
+    static final Duration LONGEST_RETRY = Duration.ofHours(1);
+
+    /**
+     * @param policyHeader header naming the decision in each delivered copy, empty for none
+     */
+    public record Settings(String hostName, int workers, Duration maxQueueTime, String policyHeader, Duration hopTimeout) {
+    }
+
+    private final Spool spool;
+    private final Decider decider;
+    private final Encryptions encryptions;
+    private final HopConnections hops;
+    private final AuditRecorder audit;
+    private final Clock clock;
+    private final Settings settings;
+    private final Map<String, Envelope> queued = new ConcurrentHashMap<>();
+    private final DelayQueue<Due> due = new DelayQueue<>();
+    private final ExecutorService workers;
+    private volatile boolean running = true;
+
+    public Delivery(Spool spool, Decider decider, Encryptions encryptions, javax.net.ssl.SSLContext verifying, javax.net.ssl.SSLContext anyCertificate,
+                    AuditRecorder audit, Clock clock, Settings settings) {
+        this.spool = spool;
+        this.decider = decider;
+        this.encryptions = encryptions;
+        this.hops = new HopConnections(verifying, anyCertificate, settings.hostName(), settings.hopTimeout(), settings.workers());
+        this.audit = audit;
+        this.clock = clock;
+        this.settings = settings;
+        this.workers = Executors.newFixedThreadPool(settings.workers(), runnable -> {
+            Thread thread = new Thread(runnable, "letterlock-delivery");
+            thread.setDaemon(true);
+            return thread;
+        });
+        for (int i = 0; i < settings.workers(); i++) {
+            workers.execute(this::work);
+        }
+    }
+
+    /** Queues a message just accepted, or found in the spool at start, for delivery now. */
+    public void submit(Envelope envelope) {
+        Envelope now = envelope.dueAt(clock.instant());
+        queued.put(now.id(), now);
+        due.add(new Due(now.id(), now.nextAttempt()));
+    }
+
+    /** Messages in the queue. */
+    public int queueSize() {
+        return queued.size();
+    }
+
+    private void work() {
+        while (running) {
+            Due next;
+            try {
+                next = due.take();
+            } catch (InterruptedException e) {
+                return;
+            }
+            Envelope envelope = queued.get(next.id());
+            if (envelope == null) {
+                continue;
+            }
+            try {
+                attempt(envelope);
+            } catch (RuntimeException | IOException e) {
+                // The spool keeps the message: try it again later rather than lose it.
+                LOG.log(Level.SEVERE, "delivery: message " + envelope.id() + " failed unexpectedly; retrying in " + FIRST_RETRY.toSeconds() + " s", e);
+                due.add(new Due(envelope.id(), clock.instant().plus(FIRST_RETRY)));
+            }
+        }
+    }
+
+    /** One delivery attempt for the recipients of {@code envelope} that are due. */
+    void attempt(Envelope envelope) throws IOException {
+        Instant now = clock.instant();
+        List<String> dueNow = envelope.pending().stream().filter(r -> !r.nextAttempt().isAfter(now)).map(Envelope.Recipient::address).toList();
+        HeaderSection headers = readHeaders(envelope.id());
+        Map<GroupKey, List<Decision>> groups = new LinkedHashMap<>();
+        Map<GroupKey, List<String>> groupRecipients = new LinkedHashMap<>();
+        Envelope current = envelope;
+        for (String recipient : dueNow) {
+            Decision decision = decider.decide(envelope, headers, recipient);
+            if (decision.action() == Decision.Action.REJECT) {
+                current = current.with(List.of(recipient), r -> r.failed("550 5.7.1 " + decision.reason()));
+                record(envelope, recipient, decision, null, new Reply(550, "5.7.1 " + decision.reason()));
+                continue;
+            }
+            GroupKey key = new GroupKey(decision.route(), decision.action(), decision.reason());
+            groups.computeIfAbsent(key, k -> new ArrayList<>()).add(decision);
+            groupRecipients.computeIfAbsent(key, k -> new ArrayList<>()).add(recipient);
+        }
+        for (Map.Entry<GroupKey, List<Decision>> group : groups.entrySet()) {
+            current = deliverGroup(current, headers, group.getKey(), group.getValue(), groupRecipients.get(group.getKey()));
+        }
+        finish(current);
+    }
+
+    private Envelope deliverGroup(Envelope envelope, HeaderSection headers, GroupKey key, List<Decision> decisions, List<String> recipients) {
+        SmtpClient.MessageBody body;
+        try {
+            body = copyFor(envelope, headers, key, decisions);
+        } catch (LetterlockException e) {
+            // A key that cannot be used is the recipient's problem to fix, not a reason to send in clear.
+            Reply reply = new Reply(550, "5.7.1 cannot encrypt to the recipient's key: " + e.detail());
+            recipients.forEach(r -> record(envelope, r, decisions.get(recipients.indexOf(r)), null, reply));
+            return envelope.with(recipients, r -> r.failed(reply.toString()));
+        }
+        Route route = key.route();
+        List<SmtpClient.RecipientReply> replies;
+        SmtpClient client = null;
+        try {
+            client = hops.reuse(route);
+            if (client != null) {
+                try {
+                    replies = client.send(envelope.sender(), recipients, body);
+                } catch (IOException stale) {
+                    // A kept connection the hop has since closed: nothing was accepted on it; try a new one.
+                    client.close();
+                    client = hops.connect(route);
+                    replies = client.send(envelope.sender(), recipients, body);
+                }
+            } else {
+                client = hops.connect(route);
+                replies = client.send(envelope.sender(), recipients, body);
+            }
+            hops.release(route, client);
+        } catch (SmtpClient.HopRefused refused) {
+            return deferAll(envelope, recipients, decisions, client, refused.reply());
+        } catch (IOException e) {
+            if (client != null) {
+                client.close();
+            }
+            return deferAll(envelope, recipients, decisions, client, Reply.local(451, "4.4.2 " + route.name() + " " + route.hop() + ": " + e.getMessage()));
+        }
+        Envelope updated = envelope;
+        for (SmtpClient.RecipientReply reply : replies) {
+            Decision decision = decisions.get(recipients.indexOf(reply.address()));
+            record(envelope, reply.address(), decision, client, reply.reply());
+            updated = apply(updated, reply.address(), reply.reply());
+        }
+        return updated;
+    }
+
+    private Envelope deferAll(Envelope envelope, List<String> recipients, List<Decision> decisions, SmtpClient client, Reply reply) {
+        Envelope updated = envelope;
+        for (int i = 0; i < recipients.size(); i++) {
+            record(envelope, recipients.get(i), decisions.get(i), client, reply);
+            updated = apply(updated, recipients.get(i), reply);
+        }
+        return updated;
+    }
+
+    private Envelope apply(Envelope envelope, String recipient, Reply reply) {
+        if (reply.positive()) {
+            return envelope.with(List.of(recipient), r -> r.delivered(reply.toString()));
+        }
+        if (!reply.transientFailure()) {
+            return envelope.with(List.of(recipient), r -> r.failed(reply.toString()));
+        }
+        Instant now = clock.instant();
+        if (now.isAfter(envelope.received().plus(settings.maxQueueTime()))) {
+            return envelope.with(List.of(recipient), r -> r.failed("554 5.4.7 not delivered within " + settings.maxQueueTime().toHours() + " h; last reply: " + reply));
+        }
+        return envelope.with(List.of(recipient), r -> r.deferred(reply.toString(), now.plus(backoff(r.attempts() + 1))));
+    }
+
+    /** 1, 2, 4, ... minutes, at most an hour. */
+    static Duration backoff(int attempts) {
+        Duration delay = FIRST_RETRY.multipliedBy(1L << Math.min(attempts - 1, 20));
+        return delay.compareTo(LONGEST_RETRY) > 0 ? LONGEST_RETRY : delay;
+    }
+
+    private void finish(Envelope envelope) throws IOException {
+        if (!envelope.done()) {
+            spool.update(envelope);
+            queued.put(envelope.id(), envelope);
+            due.add(new Due(envelope.id(), envelope.nextAttempt()));
+            return;
+        }
+        List<Envelope.Recipient> failed = envelope.recipients().stream().filter(r -> r.status() == Envelope.Status.FAILED).toList();
+        if (!failed.isEmpty() && !envelope.sender().isEmpty()) {
+            Envelope bounce = Bounces.queue(spool, envelope, failed, settings.hostName(), clock);
+            submit(bounce);
+        } else if (!failed.isEmpty()) {
+            LOG.warning("delivery: bounce " + envelope.id() + " could not be delivered to " + failed.stream().map(Envelope.Recipient::address).toList()
+                    + "; dropped, as bounces are never bounced (RFC 5321 6.1)");
+        }
+        spool.remove(envelope.id());
+        queued.remove(envelope.id());
+    }
+
+    /** How the group's copy is written: the spooled bytes as they are, or protected and encrypted to the group's keys. */
+    private SmtpClient.MessageBody copyFor(Envelope envelope, HeaderSection headers, GroupKey key, List<Decision> decisions) {
+        List<String> added = settings.policyHeader().isEmpty() ? List.of() : List.of(settings.policyHeader() + ": " + decisions.get(0).headerValue());
+        return switch (key.action()) {
+            case CLEAR -> out -> {
+                for (String field : added) {
+                    out.write((field + "\r\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                }
+                try (InputStream in = spool.open(envelope.id())) {
+                    in.transferTo(out);
+                }
+            };
+            case SMIME -> protectedCopy(envelope, headers, encryptions.smime(decisions.stream().flatMap(d -> d.certificates().stream()).toList()), added);
+            case PGP, REJECT -> throw new IllegalStateException(key.action() + " copies are not made yet: the policy never decides so");
+        };
+    }
+
+    private SmtpClient.MessageBody protectedCopy(Envelope envelope, HeaderSection headers, org.letterlock.mail.message.EntityEncryption encryption, List<String> added) {
+        return out -> {
+            try (InputStream in = new BufferedInputStream(spool.open(envelope.id()), 64 * 1024)) {
+                HeaderSection.read(in, Integer.MAX_VALUE);
+                ProtectedMessage.write(headers, in, encryption, added, out);
+            }
+        };
+    }
+
+    private HeaderSection readHeaders(String id) throws IOException {
+        try (InputStream in = new BufferedInputStream(spool.open(id), 64 * 1024)) {
+            return HeaderSection.read(in, 2 * 1024 * 1024);
+        }
+    }
+
+    private void record(Envelope envelope, String recipient, Decision decision, SmtpClient client, Reply reply) {
+        String detail = "message " + envelope.id() + ": " + decision.headerValue() + "; tls " + (client == null ? "none" : client.tls()) + "; reply " + reply;
+        Outcome outcome = reply.positive() ? Outcome.ALLOWED : Outcome.FAILED;
+        audit.recordAsync(new AuditEvent("gateway", "gateway.deliver", "mailbox:" + recipient, outcome, detail));
+        if (!reply.positive()) {
+            LOG.info("delivery: " + recipient + " " + detail);
+        }
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        workers.shutdownNow();
+        try {
+            workers.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        hops.close();
+    }
+
+    private record GroupKey(Route route, Decision.Action action, String reason) {
+    }
+
+    /** A message due at a time of the delivery's clock. */
+    private final class Due implements Delayed {
+        private final String id;
+        private final Instant at;
+
+        Due(String id, Instant at) {
+            this.id = id;
+            this.at = at;
+        }
+
+        String id() {
+            return id;
+        }
+
+        @Override
+        public long getDelay(TimeUnit unit) {
+            return unit.convert(Duration.between(clock.instant(), at).toNanos(), TimeUnit.NANOSECONDS);
+        }
+
+        @Override
+        public int compareTo(Delayed other) {
+            return at.compareTo(((Due) other).at);
+        }
+    }
+}

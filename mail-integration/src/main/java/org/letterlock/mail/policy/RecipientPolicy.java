@@ -1,0 +1,69 @@
+package org.letterlock.mail.policy;
+
+import java.security.cert.CertificateException;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.letterlock.ca.IssuedCertificate;
+import org.letterlock.ca.PublishedCertificates;
+import org.letterlock.mail.delivery.Decider;
+import org.letterlock.mail.delivery.Decision;
+import org.letterlock.mail.delivery.Route;
+import org.letterlock.mail.delivery.Routes;
+import org.letterlock.mail.message.HeaderSection;
+import org.letterlock.mail.message.ProtectedMessage;
+import org.letterlock.mail.queue.Envelope;
+
+/**
+ * The organisation's default policy: encrypt to the recipient's key when Letterlock has one, else send in clear over
+ * the TLS the route requires; mail its sender already encrypted passes as it is. S/MIME keys come from the CA's
+ * published certificates and are picked by RFC 8551's rule for separate certificates: the key-management certificate
+ * (newest first), else a multipurpose one.
+ */
+public final class RecipientPolicy implements Decider {
+    private static final List<String> ENCRYPTION_PROFILES = List.of("mailbox-encryption", "mailbox-multipurpose");
+
+    private final Routes routes;
+    private final PublishedCertificates certificates;
+    private final Clock clock;
+
+    public RecipientPolicy(Routes routes, PublishedCertificates certificates, Clock clock) {
+        this.routes = routes;
+        this.certificates = certificates;
+        this.clock = clock;
+    }
+
+    @Override
+    public Decision decide(Envelope envelope, HeaderSection headers, String recipient) {
+        Route route = routes.of(recipient);
+        if (ProtectedMessage.alreadyEncrypted(headers)) {
+            return Decision.clear(route, "policy=organisation; already encrypted by its sender");
+        }
+        Optional<X509Certificate> certificate = encryptionCertificate(recipient);
+        if (certificate.isPresent()) {
+            return new Decision(Decision.Action.SMIME, route, List.of(certificate.get()), List.of(), "policy=organisation; key=letterlock-ca");
+        }
+        return Decision.clear(route, "policy=organisation; no key for the recipient");
+    }
+
+    /** The certificate to encrypt to: valid now, key-management before multipurpose, newest first. */
+    Optional<X509Certificate> encryptionCertificate(String recipient) {
+        Instant now = clock.instant();
+        return certificates.publishedFor(recipient).stream()
+                .filter(c -> ENCRYPTION_PROFILES.contains(c.profile()) && !c.revoked() && c.notBefore().isBefore(now) && c.notAfter().isAfter(now))
+                .min(Comparator.comparingInt((IssuedCertificate c) -> ENCRYPTION_PROFILES.indexOf(c.profile())).thenComparing(IssuedCertificate::notBefore, Comparator.reverseOrder()))
+                .map(RecipientPolicy::x509);
+    }
+
+    private static X509Certificate x509(IssuedCertificate certificate) {
+        try {
+            return new JcaX509CertificateConverter().getCertificate(certificate.holder());
+        } catch (CertificateException e) {
+            throw new IllegalStateException("the CA's stored certificate " + certificate.serialHex() + " does not parse", e);
+        }
+    }
+}

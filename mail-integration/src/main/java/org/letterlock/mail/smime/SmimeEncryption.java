@@ -1,0 +1,96 @@
+package org.letterlock.mail.smime;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.security.cert.X509Certificate;
+import java.util.Collection;
+import java.util.List;
+import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.cms.CMSAlgorithm;
+import org.bouncycastle.cms.CMSAuthEnvelopedDataStreamGenerator;
+import org.bouncycastle.cms.CMSEnvelopedDataStreamGenerator;
+import org.bouncycastle.cms.CMSException;
+import org.bouncycastle.cms.RecipientInfoGenerator;
+import org.bouncycastle.cms.jcajce.JceCMSContentEncryptorBuilder;
+import org.bouncycastle.operator.OutputAEADEncryptor;
+import org.letterlock.mail.message.EntityEncryption;
+import org.letterlock.platform.error.ErrorType;
+import org.letterlock.platform.error.LetterlockException;
+
+/**
+ * S/MIME encryption (RFC 8551 3.3) of one MIME entity into an {@code application/pkcs7-mime} entity: CMS
+ * AuthEnvelopedData with AES-256-GCM or EnvelopedData with AES-256-CBC, for recipients' certificates or for a password.
+ * The CMS structure is streamed with indefinite lengths and base64-encoded as it is made, so a message of any size
+ * passes through a few kilobytes of buffers. Immutable: one encryption can serve several messages, also at once.
+ */
+public final class SmimeEncryption implements EntityEncryption {
+    private final ContentCipher cipher;
+    private final List<Recipient> recipients;
+
+    private SmimeEncryption(ContentCipher cipher, List<Recipient> recipients) {
+        this.cipher = cipher;
+        this.recipients = recipients;
+    }
+
+    /**
+     * Encryption for the holders of {@code certificates} (RSA of at least 2048 bits, EC P-256/P-384/P-521), each of
+     * which can decrypt the one encrypted entity. A certificate whose key cannot be used is refused with BAD_REQUEST
+     * naming it; the caller has already checked that each is valid and not revoked.
+     */
+    public static SmimeEncryption toCertificates(Collection<X509Certificate> certificates, ContentCipher cipher) {
+        if (certificates.isEmpty()) {
+            throw new LetterlockException(ErrorType.BAD_REQUEST, "S/MIME encryption needs at least one recipient certificate");
+        }
+        return new SmimeEncryption(cipher, certificates.stream().map(CertificateRecipients::of).toList());
+    }
+
+    /**
+     * Encryption for whoever knows {@code password} (RFC 3211 password recipient), with AES-256-CBC: OpenSSL
+     * ({@code openssl cms -decrypt -pwri_password}) reads it, gpgsm 2.2 does not. The key is derived
+     * here (PBKDF2-HMAC-SHA256, {@value PasswordRecipient#ITERATIONS} iterations); the caller may clear
+     * {@code password} as soon as this returns.
+     */
+    public static SmimeEncryption toPassword(char[] password) {
+        return new SmimeEncryption(ContentCipher.AES256_CBC, List.of(PasswordRecipient.derive(password)));
+    }
+
+    @Override
+    public OutputStream open(OutputStream out) throws IOException {
+        List<RecipientInfoGenerator> recipientInfos = recipients.stream().map(Recipient::infoGenerator).toList();
+        // folded: on one line the field has up to 85 characters, past RFC 5322's 78
+        MimeOutput.header(out,
+                "Content-Type: application/pkcs7-mime; smime-type=" + cipher.smimeType() + ";",
+                "\tname=\"smime.p7m\"",
+                "Content-Transfer-Encoding: base64",
+                "Content-Disposition: attachment; filename=\"smime.p7m\"");
+        OutputStream body = MimeOutput.base64Body(out);
+        OutputStream content = openCms(body, recipientInfos);
+        return MimeOutput.finishing(content, () -> {
+            content.close();
+            body.close();
+        });
+    }
+
+    private OutputStream openCms(OutputStream body, List<RecipientInfoGenerator> recipientInfos) throws IOException {
+        try {
+            return switch (cipher) {
+                case AES256_GCM -> {
+                    CMSAuthEnvelopedDataStreamGenerator generator = new CMSAuthEnvelopedDataStreamGenerator();
+                    recipientInfos.forEach(generator::addRecipientInfoGenerator);
+                    yield generator.open(body, (OutputAEADEncryptor) contentEncryptor(CMSAlgorithm.AES256_GCM).build());
+                }
+                case AES256_CBC -> {
+                    CMSEnvelopedDataStreamGenerator generator = new CMSEnvelopedDataStreamGenerator();
+                    recipientInfos.forEach(generator::addRecipientInfoGenerator);
+                    yield generator.open(body, contentEncryptor(CMSAlgorithm.AES256_CBC).build());
+                }
+            };
+        } catch (CMSException e) {
+            throw new IllegalStateException("cannot start the CMS encryption: " + e.getMessage(), e);
+        }
+    }
+
+    private static JceCMSContentEncryptorBuilder contentEncryptor(ASN1ObjectIdentifier algorithm) {
+        return new JceCMSContentEncryptorBuilder(algorithm).setProvider(BouncyCastle.PROVIDER);
+    }
+}

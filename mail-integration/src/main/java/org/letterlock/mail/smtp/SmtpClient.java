@@ -1,0 +1,289 @@
+package org.letterlock.mail.smtp;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.TreeSet;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import org.letterlock.platform.config.GatewaySettings;
+
+/**
+ * One SMTP or LMTP connection to a hop (RFC 5321, RFC 2033), kept open across transactions. It tells each recipient's
+ * fate from the hop's own replies: SMTP answers the data once for all accepted recipients, LMTP once per recipient.
+ */
+public final class SmtpClient implements AutoCloseable {
+    /** Longest reply line and most reply lines read: a hop that sends more is broken or hostile. */
+    private static final int MAX_REPLY_LINE = 4096;
+    private static final int MAX_REPLY_LINES = 100;
+
+    public enum Protocol {
+        SMTP, LMTP
+    }
+
+    /** How the connection is protected, for the delivery record. */
+    public record TlsOutcome(boolean encrypted, boolean verified, String protocol, String cipherSuite) {
+        @Override
+        public String toString() {
+            return encrypted ? protocol + " " + cipherSuite + (verified ? " verified" : " unverified") : "none";
+        }
+    }
+
+    /** A hop that cannot take mail as policy requires; {@code reply} is what the recipients are told. */
+    public static final class HopRefused extends IOException {
+        private final transient Reply reply;
+
+        HopRefused(Reply reply) {
+            super(reply.toString());
+            this.reply = reply;
+        }
+
+        public Reply reply() {
+            return reply;
+        }
+    }
+
+    /** A recipient and the hop's answer for it. */
+    public record RecipientReply(String address, Reply reply) {
+    }
+
+    private final Protocol protocol;
+    private Socket socket;
+    private InputStream in;
+    private OutputStream out;
+    private Set<String> extensions = Set.of();
+    private TlsOutcome tls = new TlsOutcome(false, false, "", "");
+    private boolean usable = true;
+
+    private SmtpClient(Protocol protocol) {
+        this.protocol = protocol;
+    }
+
+    /**
+     * Connects, greets and starts TLS as {@code tlsMode} requires: VERIFY checks the certificate with
+     * {@code verifying} for the host dialled; REQUIRED takes any certificate; NONE never starts TLS.
+     */
+    public static SmtpClient connect(GatewaySettings.HostPort hop, Protocol protocol, GatewaySettings.NextHopTls tlsMode, SSLContext verifying, SSLContext anyCertificate,
+                                     String heloName, Duration timeout) throws IOException {
+        SmtpClient client = new SmtpClient(protocol);
+        boolean done = false;
+        try {
+            client.socket = new Socket();
+            client.socket.connect(new InetSocketAddress(hop.host(), hop.port()), (int) timeout.toMillis());
+            client.socket.setSoTimeout((int) timeout.toMillis());
+            client.socket.setTcpNoDelay(true);
+            client.streams();
+            Reply greeting = client.read();
+            if (greeting.code() != 220) {
+                throw new HopRefused(new Reply(greeting.code() >= 500 ? 554 : 421, "4.4.2 " + hop + " greeted with " + greeting));
+            }
+            client.hello(heloName);
+            if (tlsMode != GatewaySettings.NextHopTls.NONE) {
+                if (!client.extensions.contains("STARTTLS")) {
+                    throw new HopRefused(Reply.local(421, "4.7.4 " + hop + " does not offer STARTTLS, which letterlock.gateway.next-hop.tls=" + tlsMode.name().toLowerCase(Locale.ROOT) + " requires"));
+                }
+                Reply ready = client.command("STARTTLS");
+                if (ready.code() != 220) {
+                    throw new HopRefused(Reply.local(421, "4.7.4 " + hop + " refused STARTTLS: " + ready));
+                }
+                client.startTls(hop, tlsMode == GatewaySettings.NextHopTls.VERIFY ? verifying : anyCertificate, tlsMode == GatewaySettings.NextHopTls.VERIFY);
+                client.hello(heloName);
+            }
+            done = true;
+            return client;
+        } catch (javax.net.ssl.SSLException e) {
+            throw new HopRefused(Reply.local(421, "4.7.5 TLS with " + hop + " failed: " + e.getMessage()));
+        } finally {
+            if (!done) {
+                client.abandon();
+            }
+        }
+    }
+
+    private void streams() throws IOException {
+        in = new BufferedInputStream(socket.getInputStream(), 8192);
+        out = new BufferedOutputStream(socket.getOutputStream(), 64 * 1024);
+    }
+
+    private void hello(String heloName) throws IOException {
+        Reply reply = command((protocol == Protocol.LMTP ? "LHLO " : "EHLO ") + heloName);
+        if (reply.code() != 250) {
+            throw new HopRefused(new Reply(421, "4.4.2 the hop refused " + (protocol == Protocol.LMTP ? "LHLO" : "EHLO") + ": " + reply));
+        }
+        Set<String> offered = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
+        String[] lines = reply.text().split("\n");
+        for (int i = 1; i < lines.length; i++) {
+            offered.add(lines[i].trim().split(" ")[0]);
+        }
+        extensions = offered;
+    }
+
+    private void startTls(GatewaySettings.HostPort hop, SSLContext context, boolean verify) throws IOException {
+        SSLSocket secured = (SSLSocket) context.getSocketFactory().createSocket(socket, hop.host(), hop.port(), true);
+        SSLParameters parameters = secured.getSSLParameters();
+        if (verify) {
+            // Checks the certificate names the host dialled, as a browser would (RFC 6125).
+            parameters.setEndpointIdentificationAlgorithm("HTTPS");
+        }
+        secured.setSSLParameters(parameters);
+        secured.setUseClientMode(true);
+        secured.startHandshake();
+        socket = secured;
+        streams();
+        tls = new TlsOutcome(true, verify, secured.getSession().getProtocol(), secured.getSession().getCipherSuite());
+    }
+
+    public TlsOutcome tls() {
+        return tls;
+    }
+
+    /** Whether the connection may carry another transaction. */
+    public boolean usable() {
+        return usable && !socket.isClosed();
+    }
+
+    /**
+     * Runs one transaction: MAIL, RCPT for each recipient, and the data from {@code body} if any recipient was
+     * accepted. Returns one reply per recipient. An I/O failure mid-way throws: the hop acknowledged nothing, so
+     * nothing was delivered.
+     */
+    public List<RecipientReply> send(String sender, List<String> recipients, MessageBody body) throws IOException {
+        try {
+            Reply mail = command("MAIL FROM:<" + sender + ">" + (extensions.contains("8BITMIME") ? " BODY=8BITMIME" : ""));
+            if (!mail.positive()) {
+                reset();
+                return recipients.stream().map(r -> new RecipientReply(r, mail)).toList();
+            }
+            List<RecipientReply> replies = new ArrayList<>();
+            List<String> accepted = new ArrayList<>();
+            for (String recipient : recipients) {
+                Reply rcpt = command("RCPT TO:<" + recipient + ">");
+                if (rcpt.positive()) {
+                    accepted.add(recipient);
+                } else {
+                    replies.add(new RecipientReply(recipient, rcpt));
+                }
+            }
+            if (accepted.isEmpty()) {
+                reset();
+                return replies;
+            }
+            Reply data = command("DATA");
+            if (data.code() != 354) {
+                reset();
+                accepted.forEach(r -> replies.add(new RecipientReply(r, data)));
+                return replies;
+            }
+            DotStuffing stuffed = new DotStuffing(out);
+            body.writeTo(stuffed);
+            stuffed.finish();
+            if (protocol == Protocol.LMTP) {
+                for (String recipient : accepted) {
+                    replies.add(new RecipientReply(recipient, read()));
+                }
+            } else {
+                Reply done = read();
+                accepted.forEach(r -> replies.add(new RecipientReply(r, done)));
+            }
+            return replies;
+        } catch (IOException | RuntimeException e) {
+            usable = false;
+            throw e;
+        }
+    }
+
+    /** Writes one copy of the message. */
+    @FunctionalInterface
+    public interface MessageBody {
+        void writeTo(OutputStream out) throws IOException;
+    }
+
+    private void reset() throws IOException {
+        if (!command("RSET").positive()) {
+            usable = false;
+        }
+    }
+
+    private Reply command(String line) throws IOException {
+        out.write(line.getBytes(StandardCharsets.UTF_8));
+        out.write('\r');
+        out.write('\n');
+        out.flush();
+        return read();
+    }
+
+    private Reply read() throws IOException {
+        StringBuilder text = new StringBuilder();
+        for (int lines = 0; lines < MAX_REPLY_LINES; lines++) {
+            String line = readLine();
+            if (line.length() < 3 || !line.substring(0, 3).chars().allMatch(Character::isDigit) || line.length() > 3 && line.charAt(3) != ' ' && line.charAt(3) != '-') {
+                usable = false;
+                throw new IOException("the hop sent a malformed reply: " + printable(line));
+            }
+            if (!text.isEmpty()) {
+                text.append('\n');
+            }
+            text.append(line.length() > 4 ? line.substring(4) : "");
+            if (line.length() == 3 || line.charAt(3) == ' ') {
+                return new Reply(Integer.parseInt(line.substring(0, 3)), text.toString());
+            }
+        }
+        usable = false;
+        throw new IOException("the hop sent a reply of more than " + MAX_REPLY_LINES + " lines");
+    }
+
+    private String readLine() throws IOException {
+        StringBuilder line = new StringBuilder();
+        for (int c; (c = in.read()) != -1; ) {
+            if (c == '\n') {
+                int end = line.length() > 0 && line.charAt(line.length() - 1) == '\r' ? line.length() - 1 : line.length();
+                return line.substring(0, end);
+            }
+            if (line.length() >= MAX_REPLY_LINE) {
+                throw new IOException("the hop sent a reply line longer than " + MAX_REPLY_LINE + " characters");
+            }
+            line.append((char) c);
+        }
+        throw new IOException("the hop closed the connection");
+    }
+
+    private static String printable(String line) {
+        String cleaned = line.replaceAll("[^\\x20-\\x7e]", "?");
+        return cleaned.length() > 200 ? cleaned.substring(0, 200) + "..." : cleaned;
+    }
+
+    /** Says QUIT and closes. */
+    @Override
+    public void close() {
+        if (usable && socket != null && !socket.isClosed()) {
+            try {
+                command("QUIT");
+            } catch (IOException e) {
+                // The hop is going away either way.
+            }
+        }
+        abandon();
+    }
+
+    private void abandon() {
+        usable = false;
+        if (socket != null) {
+            try {
+                socket.close();
+            } catch (IOException e) {
+                // Nothing left to do with a socket that cannot close.
+            }
+        }
+    }
+}

@@ -1,0 +1,113 @@
+package org.letterlock.mail;
+
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.letterlock.ca.CertificateAuthority;
+import org.letterlock.ca.Certificates;
+import org.letterlock.ca.LoopbackHostCertificates;
+import org.letterlock.ca.IssuedCertificate;
+import org.letterlock.ca.Requester;
+import org.letterlock.ca.TestRequests;
+import org.letterlock.ca.TlsIdentity;
+import org.letterlock.ca.store.JdbcCertificateStore;
+import org.letterlock.mail.delivery.Delivery;
+import org.letterlock.mail.delivery.Encryptions;
+import org.letterlock.mail.delivery.Routes;
+import org.letterlock.mail.policy.RecipientPolicy;
+import org.letterlock.mail.queue.Spool;
+import org.letterlock.mail.smtp.SmtpReceiver;
+import org.letterlock.platform.config.GatewaySettings;
+import org.letterlock.platform.config.LetterlockConfig;
+import org.letterlock.platform.identity.Role;
+import org.letterlock.platform.runtime.Letterlock;
+import org.letterlock.platform.store.MovableClock;
+import org.letterlock.platform.store.TestDatabases;
+
+/**
+ * A gateway as the server wires it, on a real platform (H2, SoftHSM2 token, the CA and its TLS identity), in front of
+ * a next hop: spool, delivery with the organisation policy, and the SMTP listener with STARTTLS.
+ */
+final class GatewayFixture implements AutoCloseable {
+    /** One token store per test JVM: SoftHSM2 reads SOFTHSM2_CONF once, when SunPKCS11 loads it (see the surefire configuration). */
+    static final Path TOKEN_DATA = Path.of(System.getProperty("letterlock.test.softhsm-data", "target/softhsm-data")).toAbsolutePath();
+    static final Requester OFFICER = new Requester("rita", Set.of(Role.RA_OFFICER));
+
+    final MovableClock clock = new MovableClock();
+    final Letterlock platform;
+    final CertificateAuthority ca;
+    final TlsIdentity identity;
+    final Path work;
+    Spool spool;
+    Delivery delivery;
+    SmtpReceiver receiver;
+
+    GatewayFixture(Path work) throws Exception {
+        this.work = work;
+        Map<String, String> settings = new HashMap<>(TestDatabases.h2(Files.createDirectories(work.resolve("db"))));
+        settings.put("letterlock.data-dir", TOKEN_DATA.toString());
+        settings.put("letterlock.vault.type", "pkcs11");
+        settings.put("letterlock.ca.url", "http://ca.example.org");
+        platform = Letterlock.start(LetterlockConfig.load(key -> Optional.ofNullable(settings.get(key))), clock);
+        ca = CertificateAuthority.start(platform, new JdbcCertificateStore(platform.database().dataSource()));
+        identity = TlsIdentity.start(ca, platform.vault(), platform.config().vault().tokenLabel(), List.of("127.0.0.1", "localhost"), clock);
+    }
+
+    /** A certificate chain and key file for a hop on loopback (localhost, 127.0.0.1), issued by this CA, as Postfix and Dovecot read them. */
+    Path[] hopCertificate(String name) throws Exception {
+        KeyPair keys = TestRequests.ec("secp256r1");
+        IssuedCertificate issued = LoopbackHostCertificates.issue(ca, keys.getPublic());
+        Path chain = Files.writeString(work.resolve(name + "-chain.pem"), Certificates.pem(issued.holder()) + Certificates.pem(ca.issuer(issued.issuerId()).orElseThrow().requireCertificate()));
+        Path key = Files.writeString(work.resolve(name + ".key"), Certificates.pem("PRIVATE KEY", keys.getPrivate().getEncoded()));
+        return new Path[] {chain, key};
+    }
+
+    Path rootPem() throws Exception {
+        return Files.writeString(work.resolve("root.pem"), Certificates.pem(ca.issuer("root").orElseThrow().requireCertificate()));
+    }
+
+    GatewaySettings settings(int nextHopPort, GatewaySettings.NextHopTls tls, long maxBytes) {
+        return new GatewaySettings(0, "127.0.0.1", "gateway.example.org", maxBytes, 100, new GatewaySettings.HostPort("localhost", nextHopPort), tls,
+                Optional.empty(), GatewaySettings.NextHopTls.VERIFY, List.of(), work.resolve("spool"), 4, Duration.ofDays(5), false, "X-Letterlock-Policy");
+    }
+
+    /** Starts (or restarts, on the same spool) delivery and the listener. */
+    void startGateway(GatewaySettings settings) throws Exception {
+        spool = Spool.open(settings.spool());
+        List<X509Certificate> trusted = List.of(new JcaX509CertificateConverter().getCertificate(ca.issuer("root").orElseThrow().requireCertificate()));
+        delivery = new Delivery(spool, new RecipientPolicy(new Routes(settings), ca, clock), new Encryptions(settings.smimeGcm(), clock),
+                org.letterlock.mail.delivery.HopTrust.verifying(trusted), org.letterlock.mail.delivery.HopTrust.anyCertificate(), platform.auditLog(), clock,
+                new Delivery.Settings(settings.hostName(), settings.deliveryWorkers(), settings.maxQueueTime(), settings.policyHeader(), Duration.ofSeconds(20)));
+        spool.recover().forEach(delivery::submit);
+        receiver = SmtpReceiver.start(new SmtpReceiver.Settings(InetAddress.getLoopbackAddress(), 0, settings.hostName(), identity.serverContext(),
+                settings.maxMessageBytes(), settings.maxRecipients()), spool, delivery::submit, clock);
+    }
+
+    void stopGateway() {
+        if (receiver != null) {
+            receiver.close();
+            receiver = null;
+        }
+        if (delivery != null) {
+            delivery.close();
+            delivery = null;
+        }
+    }
+
+    @Override
+    public void close() {
+        stopGateway();
+        identity.close();
+        ca.close();
+        platform.close();
+    }
+}

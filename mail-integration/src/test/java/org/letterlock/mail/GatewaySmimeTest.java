@@ -1,0 +1,157 @@
+package org.letterlock.mail;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.letterlock.ca.Certificates;
+import org.letterlock.ca.IssueRequest;
+import org.letterlock.ca.IssuedCertificate;
+import org.letterlock.ca.Requester;
+import org.letterlock.ca.TestRequests;
+import org.letterlock.platform.config.GatewaySettings;
+import org.letterlock.platform.identity.Role;
+import org.letterlock.platform.store.Outbox;
+
+/**
+ * Mail to recipients with certificates from Letterlock's CA leaves S/MIME-encrypted with its header fields protected
+ * (RFC 9788), once for all recipients on the same route, and opens with each recipient's key in openssl cms; a
+ * recipient without a certificate in the same message gets its own clear copy.
+ */
+class GatewaySmimeTest {
+    private static final Duration WAIT = Duration.ofSeconds(30);
+
+    @TempDir
+    Path work;
+
+    private GatewayFixture gateway;
+    private PostfixHop hop;
+
+    @BeforeEach
+    void start() throws Exception {
+        gateway = new GatewayFixture(work);
+        hop = PostfixHop.start(Path.of("/tmp/ll-postfix-" + UUID.randomUUID().toString().substring(0, 8)), Optional.of(gateway.hopCertificate("hop")));
+        gateway.startGateway(gateway.settings(hop.port(), GatewaySettings.NextHopTls.VERIFY, 10_000_000));
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        if (hop != null) {
+            hop.close();
+        }
+        if (gateway != null) {
+            gateway.close();
+        }
+    }
+
+    /** A verified mailbox with an encryption certificate for {@code keys}; returns the certificate and key files openssl reads. */
+    private Path[] recipient(String mailbox, KeyPair keys) throws Exception {
+        gateway.platform.identities().register(mailbox, mailbox.substring(0, mailbox.indexOf('@')));
+        gateway.platform.identities().verify(Outbox.verificationToken(GatewayFixture.TOKEN_DATA, mailbox));
+        IssuedCertificate issued = gateway.ca.issue(IssueRequest.mailbox("mailbox-encryption", TestRequests.csr(keys, "CN=x", List.of(mailbox)).getEncoded(), mailbox),
+                new Requester("rita", Set.of(Role.RA_OFFICER)));
+        String name = mailbox.substring(0, mailbox.indexOf('@'));
+        return new Path[] {Files.writeString(work.resolve(name + ".pem"), Certificates.pem(issued.holder())),
+                Files.writeString(work.resolve(name + ".key"), Certificates.pem("PRIVATE KEY", keys.getPrivate().getEncoded()))};
+    }
+
+    private static String unique(String name) {
+        return name + "-" + UUID.randomUUID().toString().substring(0, 8) + "@example.org";
+    }
+
+    private void swaks(String to, String subject, String body) throws Exception {
+        Process process = new ProcessBuilder("swaks", "--from", "alice@example.org", "--to", to, "--server", "127.0.0.1:" + gateway.receiver.port(), "--tls",
+                "--header", "Subject: " + subject, "--body", body).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes());
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(process.exitValue()).as(output).isZero();
+    }
+
+    private String decrypt(Path copy, Path[] recipient) throws Exception {
+        Process process = new ProcessBuilder("openssl", "cms", "-decrypt", "-in", copy.toString(), "-recip", recipient[0].toString(), "-inkey", recipient[1].toString())
+                .redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes());
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(process.exitValue()).as(output).isZero();
+        return output;
+    }
+
+    @Test
+    void oneMessageToTwoRecipientsIsEncryptedOnceToBothKeysWithItsSubjectProtected() throws Exception {
+        String carol = unique("carol");
+        String dave = unique("dave");
+        Path[] carolKey = recipient(carol, TestRequests.ec("secp256r1"));
+        Path[] daveKey = recipient(dave, TestRequests.rsa(2048));
+
+        swaks(carol + "," + dave, "board minutes", "the numbers are in");
+
+        List<Path> copies = hop.awaitDelivered(2, WAIT);
+        String first = Files.readString(copies.get(0));
+        String second = Files.readString(copies.get(1));
+        assertThat(first.substring(first.indexOf("Content-Type: application/pkcs7-mime")))
+                .as("one encryption for both recipients: the copies differ only in Postfix's own lines")
+                .isEqualTo(second.substring(second.indexOf("Content-Type: application/pkcs7-mime")));
+        for (String copy : List.of(first, second)) {
+            assertThat(copy).contains("Subject: [...]", "smime-type=enveloped-data", "X-Letterlock-Policy: smime; route=next-hop; policy=organisation; key=letterlock-ca")
+                    .doesNotContain("board minutes", "the numbers are in");
+        }
+        for (Path[] key : List.of(carolKey, daveKey)) {
+            String opened = decrypt(copies.get(0), key);
+            assertThat(opened).contains("hp=\"cipher\"", "Subject: board minutes", "HP-Outer: Subject: [...]", "the numbers are in");
+        }
+    }
+
+    @Test
+    void aRecipientWithoutACertificateGetsAClearCopyOfItsOwn() throws Exception {
+        String carol = unique("carol");
+        Path[] carolKey = recipient(carol, TestRequests.ec("secp384r1"));
+        String bob = unique("bob");
+
+        swaks(carol + "," + bob, "lunch", "at noon");
+
+        List<Path> copies = hop.awaitDelivered(2, WAIT);
+        String forCarol = null;
+        String forBob = null;
+        for (Path copy : copies) {
+            String text = Files.readString(copy);
+            if (text.contains("Delivered-To: " + carol)) {
+                forCarol = text;
+            } else if (text.contains("Delivered-To: " + bob)) {
+                forBob = text;
+            }
+        }
+        assertThat(forBob).contains("Subject: lunch", "at noon", "X-Letterlock-Policy: clear; route=next-hop; policy=organisation; no key for the recipient");
+        assertThat(forCarol).contains("Subject: [...]").doesNotContain("at noon");
+        Path carolCopy = Files.writeString(work.resolve("carol.eml"), forCarol);
+        assertThat(decrypt(carolCopy, carolKey)).contains("Subject: lunch", "at noon");
+    }
+
+    @Test
+    void mailItsSenderAlreadyEncryptedPassesAsItIs() throws Exception {
+        String carol = unique("carol");
+        recipient(carol, TestRequests.ec("secp256r1"));
+        Path already = Files.writeString(work.resolve("already.eml"), "From: alice@example.org\r\nTo: " + carol + "\r\nSubject: sealed by its sender\r\n"
+                + "MIME-Version: 1.0\r\nContent-Type: application/pkcs7-mime; smime-type=enveloped-data; name=smime.p7m\r\nContent-Transfer-Encoding: base64\r\n\r\nMIAGCSqGSIb3DQEHA6CAMIACAQAxggE=\r\n");
+        Process process = new ProcessBuilder("swaks", "--from", "alice@example.org", "--to", carol, "--server", "127.0.0.1:" + gateway.receiver.port(), "--tls",
+                "--data", already.toString()).redirectErrorStream(true).start();
+        process.getInputStream().readAllBytes();
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+
+        String copy = Files.readString(hop.awaitDelivered(1, WAIT).get(0));
+        assertThat(copy).contains("Subject: sealed by its sender", "MIAGCSqGSIb3DQEHA6CAMIACAQAxggE=",
+                "X-Letterlock-Policy: clear; route=next-hop; policy=organisation; already encrypted by its sender");
+        assertThat(new ArrayList<>(List.of(copy.split("application/pkcs7-mime", -1)))).hasSize(2);
+    }
+}

@@ -1,0 +1,40 @@
+package org.letterlock.platform.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The SMTP gateway's settings (read and validated with the rest of the configuration).
+ *
+ * @param smtpPort        port of the SMTP listener, 0 for no gateway
+ * @param nextHop         where mail leaves over SMTP
+ * @param nextHopTls      how the next hop's TLS is checked
+ * @param lmtp            the mailbox store's LMTP listener, if mail for local domains is stored through it
+ * @param lmtpTls         how the mailbox store's TLS is checked
+ * @param localDomains    lower-case domains whose mail goes to {@code lmtp}
+ * @param smimeGcm        S/MIME content is encrypted with AES-256-GCM (AuthEnvelopedData) rather than AES-256-CBC
+ * @param policyHeader    header naming each recipient's decision in delivered mail, empty for none
+ */
+public record GatewaySettings(int smtpPort, String smtpAddress, String hostName, long maxMessageBytes, int maxRecipients, HostPort nextHop, NextHopTls nextHopTls,
+                              Optional<HostPort> lmtp, NextHopTls lmtpTls, List<String> localDomains, Path spool, int deliveryWorkers, Duration maxQueueTime, boolean smimeGcm, String policyHeader) {
+
+    /** How a hop's TLS is required and checked. */
+    public enum NextHopTls {
+        /** STARTTLS required; the certificate must chain to Letterlock's CA or a CA the JDK trusts, for the host dialled. */
+        VERIFY,
+        /** STARTTLS required, certificate not checked (a hop on the same machine with a self-made certificate). */
+        REQUIRED,
+        /** No TLS: only for a hop on loopback that offers none. */
+        NONE
+    }
+
+    /** A host and port, as given in configuration. */
+    public record HostPort(String host, int port) {
+        @Override
+        public String toString() {
+            return host.contains(":") ? "[" + host + "]:" + port : host + ":" + port;
+        }
+    }
+}
