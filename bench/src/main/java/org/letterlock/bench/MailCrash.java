@@ -280,7 +280,7 @@ public final class MailCrash implements Benchmark {
                     String.format(Locale.ROOT, "%,d", t.arrivedUnacked()), String.format(Locale.ROOT, "%,d", run.client().cut()),
                     String.format(Locale.ROOT, "%.1f s", run.restartSeconds()), String.format(Locale.ROOT, "%.1f s", run.drainSeconds()), verdict));
             notes.add(String.format(Locale.ROOT, "%s: killed %s when the client had %,d 250s and the sink %,d messages; the client: %,d transactions, %,d "
-                            + "broken connections, %,d 4xx, %,d 5xx, %,d never answered within %d min%s; %,d of %,d arrivals S/MIME encrypted%s%s", run.relay(),
+                            + "connections refused or broken (each try during the restart counts), %,d 4xx, %,d 5xx, %,d never answered within %d min%s; %,d of %,d arrivals S/MIME encrypted%s%s", run.relay(),
                     run.killed(), run.ackedAtKill(), run.arrivedAtKill(), run.client().attempts(), run.client().broken(), run.client().transients(),
                     run.client().rejected(), run.client().unsettled(), CLIENT_LIMIT.toMinutes(), run.client().firstProblem().isEmpty() ? ""
                             : " (first problem: " + run.client().firstProblem() + ")", t.encrypted(), t.arrivals(),
