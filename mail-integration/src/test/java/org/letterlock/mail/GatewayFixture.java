@@ -12,6 +12,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.letterlock.keyserver.Keyserver;
+import org.letterlock.keyserver.web.KeyserverRuntime;
 import org.letterlock.ca.CertificateAuthority;
 import org.letterlock.ca.Certificates;
 import org.letterlock.ca.LoopbackHostCertificates;
@@ -34,7 +36,8 @@ import org.letterlock.platform.store.MovableClock;
 import org.letterlock.platform.store.TestDatabases;
 
 /**
- * A gateway as the server wires it, on a real platform (H2, SoftHSM2 token, the CA and its TLS identity), in front of
+ * A gateway as the server wires it, on a real platform (H2, SoftHSM2 token, the CA and its TLS identity, the
+ * keyserver), in front of
  * a next hop: spool, delivery with the organisation policy, and the SMTP listener with STARTTLS.
  */
 final class GatewayFixture implements AutoCloseable {
@@ -47,6 +50,7 @@ final class GatewayFixture implements AutoCloseable {
     final CertificateAuthority ca;
     final TlsIdentity identity;
     final Path work;
+    final Keyserver keyserver;
     Spool spool;
     Delivery delivery;
     SmtpReceiver receiver;
@@ -59,6 +63,7 @@ final class GatewayFixture implements AutoCloseable {
         settings.put("letterlock.ca.url", "http://ca.example.org");
         platform = Letterlock.start(LetterlockConfig.load(key -> Optional.ofNullable(settings.get(key))), clock);
         ca = CertificateAuthority.start(platform, new JdbcCertificateStore(platform.database().dataSource()));
+        keyserver = KeyserverRuntime.create(platform);
         identity = TlsIdentity.start(ca, platform.vault(), platform.config().vault().tokenLabel(), List.of("127.0.0.1", "localhost"), clock);
     }
 
@@ -84,7 +89,7 @@ final class GatewayFixture implements AutoCloseable {
     void startGateway(GatewaySettings settings) throws Exception {
         spool = Spool.open(settings.spool());
         List<X509Certificate> trusted = List.of(new JcaX509CertificateConverter().getCertificate(ca.issuer("root").orElseThrow().requireCertificate()));
-        delivery = new Delivery(spool, new RecipientPolicy(new Routes(settings), ca, clock), new Encryptions(settings.smimeGcm(), clock),
+        delivery = new Delivery(spool, new RecipientPolicy(new Routes(settings), ca, RecipientPolicy.publishedKeys(keyserver), clock), new Encryptions(settings.smimeGcm(), clock),
                 org.letterlock.mail.delivery.HopTrust.verifying(trusted), org.letterlock.mail.delivery.HopTrust.anyCertificate(), platform.auditLog(), clock,
                 new Delivery.Settings(settings.hostName(), settings.deliveryWorkers(), settings.maxQueueTime(), settings.policyHeader(), Duration.ofSeconds(20)));
         spool.recover().forEach(delivery::submit);

@@ -244,7 +244,8 @@ public final class Delivery implements AutoCloseable {
                 }
             };
             case SMIME -> protectedCopy(envelope, headers, encryptions.smime(decisions.stream().flatMap(d -> d.certificates().stream()).toList()), added);
-            case PGP, REJECT -> throw new IllegalStateException(key.action() + " copies are not made yet: the policy never decides so");
+            case PGP -> protectedCopy(envelope, headers, encryptions.pgp(decisions.stream().flatMap(d -> d.openPgpKeys().stream()).toList()), added);
+            case REJECT -> throw new IllegalStateException("rejected recipients are never sent");
         };
     }
 

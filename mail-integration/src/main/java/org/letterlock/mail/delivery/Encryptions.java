@@ -3,7 +3,9 @@ package org.letterlock.mail.delivery;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.util.List;
+import org.bouncycastle.openpgp.PGPPublicKeyRing;
 import org.letterlock.mail.message.EntityEncryption;
+import org.letterlock.mail.pgp.PgpMimeEncryption;
 import org.letterlock.mail.smime.ContentCipher;
 import org.letterlock.mail.smime.SmimeEncryption;
 
@@ -20,5 +22,9 @@ public final class Encryptions {
 
     EntityEncryption smime(List<X509Certificate> recipients) {
         return SmimeEncryption.toCertificates(recipients, smimeCipher);
+    }
+
+    EntityEncryption pgp(List<PGPPublicKeyRing> recipients) {
+        return PgpMimeEncryption.forKeys(recipients, clock.instant());
     }
 }

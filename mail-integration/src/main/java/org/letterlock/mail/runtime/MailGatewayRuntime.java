@@ -18,6 +18,7 @@ import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.letterlock.ca.CertificateAuthority;
 import org.letterlock.ca.IssuerRecord;
 import org.letterlock.ca.web.CaRuntime;
+import org.letterlock.keyserver.web.KeyserverRuntime;
 import org.letterlock.mail.delivery.Delivery;
 import org.letterlock.mail.delivery.Encryptions;
 import org.letterlock.mail.delivery.HopTrust;
@@ -48,6 +49,9 @@ public class MailGatewayRuntime {
     @Inject
     CaRuntime caRuntime;
 
+    @Inject
+    KeyserverRuntime keyserverRuntime;
+
     private volatile Delivery delivery;
     private volatile SmtpReceiver receiver;
 
@@ -62,7 +66,8 @@ public class MailGatewayRuntime {
             Spool spool = Spool.open(settings.spool());
             List<Envelope> recovered = spool.recover();
             CertificateAuthority ca = caRuntime.ca();
-            Delivery started = new Delivery(spool, new RecipientPolicy(new Routes(settings), ca, platform.clock()), new Encryptions(settings.smimeGcm(), platform.clock()),
+            Delivery started = new Delivery(spool, new RecipientPolicy(new Routes(settings), ca,
+                    address -> RecipientPolicy.publishedKeys(keyserverRuntime.keyserver()).apply(address), platform.clock()), new Encryptions(settings.smimeGcm(), platform.clock()),
                     HopTrust.verifying(caCertificates(ca)), HopTrust.anyCertificate(), platform.auditLog(), platform.clock(),
                     new Delivery.Settings(settings.hostName(), settings.deliveryWorkers(), settings.maxQueueTime(), settings.policyHeader(), HOP_TIMEOUT));
             delivery = started;
