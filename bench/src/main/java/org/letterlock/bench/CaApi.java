@@ -40,11 +40,20 @@ final class CaApi {
 
     /** The JSON body of an issuance: profile, mailbox and the PEM PKCS#10 request. */
     static String issueBody(String mailbox, String csrPem) {
-        return "{\"profile\":" + Json.quote(PROFILE) + ",\"mailbox\":" + Json.quote(mailbox) + ",\"csr\":" + Json.quote(csrPem) + "}";
+        return issueBody(PROFILE, mailbox, csrPem);
+    }
+
+    /** The same with another mailbox profile, e.g. {@code mailbox-encryption}. */
+    static String issueBody(String profile, String mailbox, String csrPem) {
+        return "{\"profile\":" + Json.quote(profile) + ",\"mailbox\":" + Json.quote(mailbox) + ",\"csr\":" + Json.quote(csrPem) + "}";
     }
 
     Issued issue(String mailbox, String csrPem) throws IOException, InterruptedException {
-        String body = issueBody(mailbox, csrPem);
+        return issue(PROFILE, mailbox, csrPem);
+    }
+
+    Issued issue(String profile, String mailbox, String csrPem) throws IOException, InterruptedException {
+        String body = issueBody(profile, mailbox, csrPem);
         HttpResponse<String> response = server.call("POST", "/api/ca/certificates", officer, "application/json", body);
         LetterlockServer.expect(response, "POST", "/api/ca/certificates", body, 201);
         return issued(response.body());
