@@ -66,15 +66,15 @@ public enum ConfigKey {
     GATEWAY_MAX_MESSAGE_BYTES("letterlock.gateway.max-message-bytes", "36700160", "Largest message taken (SIZE in EHLO); larger ones get 552."),
     GATEWAY_MAX_RECIPIENTS("letterlock.gateway.max-recipients", "100", "Recipients taken per message; more get 452 (the client sends them in another transaction)."),
     GATEWAY_NEXT_HOP("letterlock.gateway.next-hop", "127.0.0.1:10025", "host:port that mail leaves to over SMTP (Postfix's re-injection listener when the gateway is a content filter)."),
-    GATEWAY_NEXT_HOP_TLS("letterlock.gateway.next-hop.tls", "verify", "TLS to the next hop: verify (STARTTLS required, certificate checked against Letterlock's CA and the JDK's), required (STARTTLS, any certificate), none (for a loopback hop without STARTTLS)."),
+    GATEWAY_NEXT_HOP_TLS("letterlock.gateway.next-hop.tls", null, "TLS to the next hop: verify (STARTTLS required, certificate checked against Letterlock's CA and the JDK's for the host dialled), required (STARTTLS, any certificate), none (no TLS). Default: verify, or required for a loopback address (nobody can listen in there, and the CA issues no certificate for 127.0.0.1)."),
     GATEWAY_LMTP("letterlock.gateway.lmtp", null, "host:port of the mailbox store's LMTP listener (Dovecot); mail for letterlock.gateway.local-domains goes there, encrypted to its owner. Unset: all mail goes to the next hop."),
-    GATEWAY_LMTP_TLS("letterlock.gateway.lmtp.tls", "verify", "TLS to the mailbox store, as letterlock.gateway.next-hop.tls."),
+    GATEWAY_LMTP_TLS("letterlock.gateway.lmtp.tls", null, "TLS to the mailbox store, as letterlock.gateway.next-hop.tls (the same default)."),
     GATEWAY_LOCAL_DOMAINS("letterlock.gateway.local-domains", null, "Domains whose mailboxes are stored here (comma separated): delivered over LMTP and encrypted at rest."),
     GATEWAY_SPOOL("letterlock.gateway.spool", null, "Folder of the mail queue; default <data-dir>/spool. Keep it on a local disk that honours fsync."),
     GATEWAY_DELIVERY_WORKERS("letterlock.gateway.delivery-workers", "16", "Messages delivered at once."),
     GATEWAY_MAX_QUEUE_TIME("letterlock.gateway.max-queue-time", "5d", "How long a message that cannot be delivered is retried before it is returned to its sender."),
     GATEWAY_SMIME_CONTENT_ENCRYPTION("letterlock.gateway.smime.content-encryption", "aes256-cbc", "S/MIME content encryption: aes256-gcm (AuthEnvelopedData, authenticated; Thunderbird 102+, Outlook 365, OpenSSL, gpgsm 2.4) or aes256-cbc (EnvelopedData, what every client reads, gpgsm 2.2 included)."),
-    GATEWAY_POLICY_HEADER("letterlock.gateway.policy-header", "X-Letterlock-Policy", "Header that records the decision taken for each recipient in the delivered copy; empty: none.");
+    GATEWAY_POLICY_HEADER("letterlock.gateway.policy-header", "X-Letterlock-Policy", "Header that records the decision taken for each recipient in the delivered copy; none: no header.");
 
     private final String key;
     private final String defaultValue;

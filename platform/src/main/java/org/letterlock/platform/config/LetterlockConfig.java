@@ -147,23 +147,32 @@ public final class LetterlockConfig {
         }
         Optional<GatewaySettings.HostPort> lmtp = r.text(ConfigKey.GATEWAY_LMTP).map(v -> hostPort(r, ConfigKey.GATEWAY_LMTP, v));
         if (lmtp.isEmpty() && !domains.isEmpty()) {
-            r.problem(ConfigKey.GATEWAY_LMTP, "is required when letterlock.gateway.local-domains names domains (their mail is stored over LMTP)", null);
+            r.problem(ConfigKey.GATEWAY_LOCAL_DOMAINS, "names domains but letterlock.gateway.lmtp is not set (their mail is stored over LMTP)", null);
         }
-        String policyHeader = r.text(ConfigKey.GATEWAY_POLICY_HEADER).orElse("");
+        String policyHeader = r.text(ConfigKey.GATEWAY_POLICY_HEADER).filter(v -> !v.equalsIgnoreCase("none")).orElse("");
         if (!policyHeader.isEmpty() && !policyHeader.matches("[A-Za-z][A-Za-z0-9-]{0,75}")) {
             r.problem(ConfigKey.GATEWAY_POLICY_HEADER, "must be a header field name (letters, digits, hyphens)", policyHeader);
         }
-        String tls = r.choice(ConfigKey.GATEWAY_NEXT_HOP_TLS, "verify", "required", "none");
-        String lmtpTls = r.choice(ConfigKey.GATEWAY_LMTP_TLS, "verify", "required", "none");
+        GatewaySettings.HostPort nextHop = hostPort(r, ConfigKey.GATEWAY_NEXT_HOP, r.text(ConfigKey.GATEWAY_NEXT_HOP).orElse(""));
         return new GatewaySettings(r.integer(ConfigKey.GATEWAY_SMTP_PORT, 0, 65535), r.text(ConfigKey.GATEWAY_SMTP_ADDRESS).orElse("127.0.0.1"),
-                r.text(ConfigKey.GATEWAY_HOST_NAME).orElse(tlsHostNames.get(0)),
+                r.text(ConfigKey.GATEWAY_HOST_NAME).orElse(tlsHostNames.isEmpty() ? "localhost" : tlsHostNames.get(0)),
                 r.integer(ConfigKey.GATEWAY_MAX_MESSAGE_BYTES, 64 * 1024, Integer.MAX_VALUE), r.integer(ConfigKey.GATEWAY_MAX_RECIPIENTS, 1, 10_000),
-                hostPort(r, ConfigKey.GATEWAY_NEXT_HOP, r.text(ConfigKey.GATEWAY_NEXT_HOP).orElse("")),
-                GatewaySettings.NextHopTls.valueOf(tls.toUpperCase(Locale.ROOT)), lmtp,
-                GatewaySettings.NextHopTls.valueOf(lmtpTls.toUpperCase(Locale.ROOT)), List.copyOf(domains),
+                nextHop, hopTls(r, ConfigKey.GATEWAY_NEXT_HOP_TLS, nextHop), lmtp,
+                hopTls(r, ConfigKey.GATEWAY_LMTP_TLS, lmtp.orElse(nextHop)), List.copyOf(domains),
                 r.text(ConfigKey.GATEWAY_SPOOL).isPresent() ? r.path(ConfigKey.GATEWAY_SPOOL) : dataDir.resolve("spool"),
                 r.integer(ConfigKey.GATEWAY_DELIVERY_WORKERS, 1, 1000), r.duration(ConfigKey.GATEWAY_MAX_QUEUE_TIME),
                 r.choice(ConfigKey.GATEWAY_SMIME_CONTENT_ENCRYPTION, "aes256-gcm", "aes256-cbc").equals("aes256-gcm"), policyHeader);
+    }
+
+    /** As configured; else verify, or required for a loopback hop (see the key's description). */
+    private static GatewaySettings.NextHopTls hopTls(Reader r, ConfigKey key, GatewaySettings.HostPort hop) {
+        if (r.text(key).isEmpty()) {
+            boolean loopback = hop.host().equals("localhost") || hop.host().startsWith("127.") || hop.host().equals("::1");
+            return loopback ? GatewaySettings.NextHopTls.REQUIRED : GatewaySettings.NextHopTls.VERIFY;
+        }
+        String value = r.choice(key, "verify", "required", "none");
+        return List.of("verify", "required", "none").contains(value) ? GatewaySettings.NextHopTls.valueOf(value.toUpperCase(Locale.ROOT))
+                : GatewaySettings.NextHopTls.VERIFY;
     }
 
     private static GatewaySettings.HostPort hostPort(Reader r, ConfigKey key, String value) {

@@ -29,6 +29,29 @@ class LetterlockConfigTest {
         assertThat(config.mailTransport()).isEqualTo("file");
     }
 
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource({"127.0.0.1:10025, REQUIRED", "localhost:10025, REQUIRED", "[::1]:10025, REQUIRED", "mx.example.org:25, VERIFY", "192.0.2.7:25, VERIFY"})
+    void theNextHopIsVerifiedUnlessItIsOnLoopback(String nextHop, GatewaySettings.NextHopTls expected) {
+        GatewaySettings gateway = load(Map.of("letterlock.gateway.next-hop", nextHop)).gateway();
+        assertThat(gateway.nextHopTls()).isEqualTo(expected);
+        assertThat(gateway.nextHop().toString()).isEqualTo(nextHop);
+    }
+
+    @Test
+    void theGatewaySettingsAsConfigured() {
+        GatewaySettings gateway = load(Map.of("letterlock.data-dir", "/tmp/ll-data", "letterlock.gateway.next-hop", "mx.example.org:10025",
+                "letterlock.gateway.next-hop.tls", "none", "letterlock.gateway.lmtp", "127.0.0.1:24", "letterlock.gateway.local-domains", "Example.ORG, example.net",
+                "letterlock.gateway.smime.content-encryption", "aes256-gcm", "letterlock.gateway.policy-header", "none")).gateway();
+        assertThat(gateway.smtpPort()).isEqualTo(2525);
+        assertThat(gateway.nextHopTls()).isEqualTo(GatewaySettings.NextHopTls.NONE);
+        assertThat(gateway.lmtp()).contains(new GatewaySettings.HostPort("127.0.0.1", 24));
+        assertThat(gateway.lmtpTls()).isEqualTo(GatewaySettings.NextHopTls.REQUIRED);
+        assertThat(gateway.localDomains()).containsExactly("example.org", "example.net");
+        assertThat(gateway.spool()).isEqualTo(java.nio.file.Path.of("/tmp/ll-data/spool"));
+        assertThat(gateway.smimeGcm()).isTrue();
+        assertThat(gateway.policyHeader()).isEmpty();
+    }
+
     @Test
     void anHsmOfItsOwnIsNotManaged() {
         LetterlockConfig config = load(Map.of("letterlock.vault.pkcs11.library", "/opt/hsm/lib/libcs_pkcs11.so", "letterlock.vault.pkcs11.slot", "3"));
@@ -66,6 +89,13 @@ class LetterlockConfigTest {
             "letterlock.tls.host-names          | 300.1.2.3                  | host names or IP addresses",
             "letterlock.tls.host-names          | keys.example.org:1636      | host names or IP addresses",
             "letterlock.keyserver.ldaps.port    | 70000                      | between 0 and 65535",
+            "letterlock.gateway.next-hop        | mx.example.org             | host:port",
+            "letterlock.gateway.next-hop        | mx.example.org:99999       | host:port",
+            "letterlock.gateway.next-hop.tls    | maybe                      | must be one of",
+            "letterlock.gateway.local-domains   | example.org                | letterlock.gateway.lmtp is not set",
+            "letterlock.gateway.policy-header   | X Policy                   | header field name",
+            "letterlock.gateway.smime.content-encryption | aes128-ecb        | must be one of",
+            "letterlock.gateway.max-message-bytes | 1000                     | between 65536",
     })
     void refusesBadValuesNamingKeyAndReason(String key, String value, String reason) {
         assertThatThrownBy(() -> load(Map.of(key, value)))
