@@ -29,15 +29,48 @@ public final class PostfixHop implements AutoCloseable {
 
     /** Starts it in {@code dir} (absolute and short: Postfix's socket paths are limited), with TLS if {@code tls} holds a chain and key file. */
     public static PostfixHop start(Path dir, Optional<Path[]> tls) throws Exception {
-        int port;
+        return startOnPort(dir, tls, freePort());
+    }
+
+    public static int freePort() throws IOException {
         try (ServerSocket probe = new ServerSocket(0)) {
-            port = probe.getLocalPort();
+            return probe.getLocalPort();
         }
-        return startOnPort(dir, tls, port);
     }
 
     /** Starts it on a given port: a hop that comes back where it was. */
     public static PostfixHop startOnPort(Path dir, Optional<Path[]> tls, int port) throws Exception {
+        return start(dir, tls, port, List.of());
+    }
+
+    /**
+     * Starts it with the gateway in its path as docs/mail-gateway.md tells an admin to: mail submitted on
+     * {@code entryPort} goes through the content filter at {@code gatewayPort} and comes back on {@code port}, the
+     * re-injection listener, which delivers it.
+     */
+    public static PostfixHop startAround(Path dir, Path[] tls, int entryPort, int gatewayPort, int port) throws Exception {
+        return start(dir, Optional.of(tls), port, List.of(
+                "127.0.0.1:" + entryPort + " inet n - n - - smtpd",
+                "    -o content_filter=letterlock:[127.0.0.1]:" + gatewayPort,
+                "letterlock unix - - n - 16 smtp",
+                "    -o smtp_data_done_timeout=1200",
+                "    -o smtp_tls_security_level=encrypt",
+                "    -o disable_dns_lookups=yes",
+                "    -o max_use=100",
+                "    -o smtp_tls_loglevel=1",
+                "127.0.0.1:" + port + " inet n - n - - smtpd",
+                "    -o content_filter=",
+                "    -o receive_override_options=no_unknown_recipient_checks,no_header_body_checks,no_milters,no_address_mappings",
+                "    -o smtpd_helo_restrictions=",
+                "    -o smtpd_client_restrictions=",
+                "    -o smtpd_sender_restrictions=",
+                "    -o smtpd_relay_restrictions=",
+                "    -o smtpd_recipient_restrictions=permit_mynetworks,reject",
+                "    -o mynetworks=127.0.0.0/8",
+                "    -o smtpd_tls_security_level=may"));
+    }
+
+    private static PostfixHop start(Path dir, Optional<Path[]> tls, int port, List<String> filterServices) throws Exception {
         Path conf = Files.createDirectories(dir.resolve("conf"));
         Path queue = Files.createDirectories(dir.resolve("queue"));
         Path data = Files.createDirectories(dir.resolve("data"));
@@ -47,14 +80,15 @@ public final class PostfixHop implements AutoCloseable {
         Files.setOwner(mail, postfix);
         String uid = run("id", "-u", "postfix").strip();
         String gid = run("id", "-g", "postfix").strip();
-        Files.writeString(conf.resolve("master.cf"), String.join("\n",
-                "127.0.0.1:" + port + " inet n - n - - smtpd",
+        List<String> services = new ArrayList<>(filterServices.isEmpty() ? List.of("127.0.0.1:" + port + " inet n - n - - smtpd") : filterServices);
+        services.addAll(List.of(
                 "cleanup unix n - n - 0 cleanup", "qmgr unix n - n 300 1 qmgr", "rewrite unix - - n - - trivial-rewrite",
                 "bounce unix - - n - 0 bounce", "defer unix - - n - 0 bounce", "trace unix - - n - 0 bounce", "verify unix - - n - 1 verify",
                 "flush unix n - n 1000? 0 flush", "proxymap unix - - n - - proxymap", "smtp unix - - n - - smtp", "relay unix - - n - - smtp",
                 "error unix - - n - - error", "retry unix - - n - - error", "discard unix - - n - - discard", "virtual unix - n n - - virtual",
                 "anvil unix - - n - 1 anvil", "scache unix - - n - 1 scache", "showq unix n - n - - showq", "tlsmgr unix - - n 1000? 1 tlsmgr",
                 "postlog unix-dgram n - n - 1 postlogd", ""));
+        Files.writeString(conf.resolve("master.cf"), String.join("\n", services));
         List<String> main = new ArrayList<>(List.of(
                 "compatibility_level = 3.6", "queue_directory = " + queue, "data_directory = " + data, "mail_owner = postfix",
                 "inet_interfaces = 127.0.0.1", "inet_protocols = ipv4", "mynetworks = 192.0.2.1/32", "mydestination =", "myhostname = next-hop.test",
