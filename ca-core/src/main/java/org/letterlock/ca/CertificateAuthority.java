@@ -625,6 +625,23 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
         return issueToSystem(Profiles.TLS_SERVER, publicKey, hosts.get(0).length() <= 64 ? hosts.get(0) : null, hosts, validity);
     }
 
+    /**
+     * A mailbox-signing certificate for a key Letterlock itself holds (the mail gateway's organisation signature) and
+     * an address of the organisation: the newest unrevoked one the CA issued to itself for that key and address with
+     * more than a third of its life left, else a new one valid for {@code validity}.
+     */
+    public synchronized IssuedCertificate systemSigningCertificate(SubjectPublicKeyInfo publicKey, String address, Duration validity) {
+        String mailbox = MailAddress.normalise(address);
+        byte[] key = Certificates.der(publicKey);
+        Instant now = clock.instant();
+        return store.search(null, Profiles.MAILBOX_SIGNING.name(), false, 1000).stream()
+                .filter(c -> c.requestedBy().equals(SYSTEM) && Arrays.equals(Certificates.der(c.holder().getSubjectPublicKeyInfo()), key)
+                        && c.subject().contains(mailbox) && c.notBefore().isBefore(now)
+                        && Duration.between(now, c.notAfter()).compareTo(Duration.between(c.notBefore(), c.notAfter()).dividedBy(3)) > 0)
+                .max(java.util.Comparator.comparing(IssuedCertificate::notBefore))
+                .orElseGet(() -> issueToSystem(Profiles.MAILBOX_SIGNING, publicKey, mailbox, List.of(mailbox), validity));
+    }
+
     /** The unrevoked tls-server certificates the CA issued to itself for {@code publicKey}, newest first. */
     List<IssuedCertificate> listenerCertificates(SubjectPublicKeyInfo publicKey) {
         byte[] key = Certificates.der(publicKey);

@@ -24,6 +24,7 @@ import org.letterlock.ca.TlsIdentity;
 import org.letterlock.ca.store.JdbcCertificateStore;
 import org.letterlock.mail.delivery.Delivery;
 import org.letterlock.mail.delivery.Encryptions;
+import org.letterlock.mail.delivery.OrganisationSignature;
 import org.letterlock.mail.delivery.Routes;
 import org.letterlock.mail.policy.PassphraseBook;
 import org.letterlock.mail.policy.PolicyBook;
@@ -87,15 +88,24 @@ final class GatewayFixture implements AutoCloseable {
     }
 
     GatewaySettings settings(int nextHopPort, GatewaySettings.NextHopTls tls, long maxBytes) {
+        return settings(nextHopPort, tls, maxBytes, Optional.empty());
+    }
+
+    /** With the organisation signing as {@code signingAddress}. */
+    GatewaySettings settings(int nextHopPort, GatewaySettings.NextHopTls tls, long maxBytes, Optional<String> signingAddress) {
         return new GatewaySettings(0, "127.0.0.1", "gateway.example.org", maxBytes, 100, new GatewaySettings.HostPort("localhost", nextHopPort), tls,
-                Optional.empty(), GatewaySettings.NextHopTls.VERIFY, List.of(), work.resolve("spool"), 4, Duration.ofDays(5), false, "X-Letterlock-Policy");
+                Optional.empty(), GatewaySettings.NextHopTls.VERIFY, List.of(), work.resolve("spool"), 4, Duration.ofDays(5), false, signingAddress,
+                "X-Letterlock-Policy");
     }
 
     /** Starts (or restarts, on the same spool) delivery and the listener. */
     void startGateway(GatewaySettings settings) throws Exception {
         spool = Spool.open(settings.spool());
         List<X509Certificate> trusted = List.of(new JcaX509CertificateConverter().getCertificate(ca.issuer("root").orElseThrow().requireCertificate()));
-        delivery = new Delivery(spool, new RecipientPolicy(new Routes(settings), policies, passphrases, ca, RecipientPolicy.publishedKeys(keyserver), clock), new Encryptions(settings.smimeGcm(), clock),
+        Optional<OrganisationSignature> signature = settings.signingAddress()
+                .map(address -> new OrganisationSignature(ca, platform.vault(), platform.config().vault().tokenLabel(), address, clock));
+        delivery = new Delivery(spool, new RecipientPolicy(new Routes(settings), policies, passphrases, ca, RecipientPolicy.publishedKeys(keyserver),
+                signature.isPresent(), clock), new Encryptions(settings.smimeGcm(), signature, clock),
                 org.letterlock.mail.delivery.HopTrust.verifying(trusted), org.letterlock.mail.delivery.HopTrust.anyCertificate(), platform.auditLog(), clock,
                 new Delivery.Settings(settings.hostName(), settings.deliveryWorkers(), settings.maxQueueTime(), settings.policyHeader(), Duration.ofSeconds(20)));
         spool.recover().forEach(delivery::submit);

@@ -139,6 +139,42 @@ class GatewaySmimeTest {
     }
 
     @Test
+    void aRuleWithSigningSignsAsTheOrganisationInsideTheEncryption() throws Exception {
+        gateway.stopGateway();
+        gateway.startGateway(gateway.settings(hop.port(), GatewaySettings.NextHopTls.VERIFY, 10_000_000, Optional.of("postmaster@example.org")));
+        String carol = unique("carol");
+        Path[] carolKey = recipient(carol, TestRequests.ec("secp256r1"));
+        gateway.policies.set("example.org", "smime", "clear", "cms", true, "admin");
+
+        swaks(carol, "signed minutes", "signed and sealed");
+
+        Path copy = hop.awaitDelivered(1, WAIT).get(0);
+        assertThat(Files.readString(copy)).contains("X-Letterlock-Policy: smime, signed; route=next-hop; policy=domain; key=letterlock-ca");
+        Path opened = Files.writeString(work.resolve("opened.eml"), decrypt(copy, carolKey));
+        assertThat(Files.readString(opened)).contains("multipart/signed", "Subject: signed minutes", "signed and sealed");
+        Path signer = work.resolve("signer.pem");
+        Process verify = new ProcessBuilder("openssl", "cms", "-verify", "-in", opened.toString(), "-CAfile", gateway.rootPem().toString(), "-purpose", "smimesign",
+                "-signer", signer.toString()).redirectErrorStream(true).start();
+        String verified = new String(verify.getInputStream().readAllBytes());
+        assertThat(verify.waitFor()).as(verified).isZero();
+        assertThat(verified).contains("Subject: signed minutes", "signed and sealed");
+        Process email = new ProcessBuilder("openssl", "x509", "-in", signer.toString(), "-noout", "-email").redirectErrorStream(true).start();
+        assertThat(new String(email.getInputStream().readAllBytes()).strip()).isEqualTo("postmaster@example.org");
+    }
+
+    @Test
+    void aRuleWithSigningWithoutAnOrganisationAddressEncryptsAndSaysWhyItDidNotSign() throws Exception {
+        String carol = unique("carol");
+        recipient(carol, TestRequests.ec("secp256r1"));
+        gateway.policies.set(carol, "any", "clear", "cms", true, "admin");
+
+        swaks(carol, "unsigned", "body");
+
+        assertThat(Files.readString(hop.awaitDelivered(1, WAIT).get(0)))
+                .contains("X-Letterlock-Policy: smime; route=next-hop; policy=mailbox; key=letterlock-ca; not signed: letterlock.gateway.signing.address is not set");
+    }
+
+    @Test
     void mailItsSenderAlreadyEncryptedPassesAsItIs() throws Exception {
         String carol = unique("carol");
         recipient(carol, TestRequests.ec("secp256r1"));

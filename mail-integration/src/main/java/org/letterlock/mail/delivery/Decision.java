@@ -13,10 +13,11 @@ import org.letterlock.mail.policy.RecipientRule;
  * @param certificates the recipient's encryption certificates (S/MIME), else empty
  * @param openPgpKeys  the recipient's OpenPGP keys (PGP/MIME), else empty
  * @param passphrase   the passphrase (PASSWORD), else null; wiped once the copy is written
+ * @param signed       an S/MIME copy is signed with the organisation's certificate inside the encryption
  * @param reason       the policy level that decided and what key resolution found
  */
 public record Decision(Action action, Route route, List<X509Certificate> certificates, List<PGPPublicKeyRing> openPgpKeys, char[] passphrase,
-                       RecipientRule.PasswordFormat passwordFormat, String reason) {
+                       RecipientRule.PasswordFormat passwordFormat, boolean signed, String reason) {
 
     public Decision {
         certificates = List.copyOf(certificates);
@@ -24,24 +25,24 @@ public record Decision(Action action, Route route, List<X509Certificate> certifi
     }
 
     public static Decision clear(Route route, String reason) {
-        return new Decision(Action.CLEAR, route, List.of(), List.of(), null, null, reason);
+        return new Decision(Action.CLEAR, route, List.of(), List.of(), null, null, false, reason);
     }
 
-    public static Decision smime(Route route, List<X509Certificate> certificates, String reason) {
-        return new Decision(Action.SMIME, route, certificates, List.of(), null, null, reason);
+    public static Decision smime(Route route, List<X509Certificate> certificates, boolean signed, String reason) {
+        return new Decision(Action.SMIME, route, certificates, List.of(), null, null, signed, reason);
     }
 
     public static Decision pgp(Route route, List<PGPPublicKeyRing> keys, String reason) {
-        return new Decision(Action.PGP, route, List.of(), keys, null, null, reason);
+        return new Decision(Action.PGP, route, List.of(), keys, null, null, false, reason);
     }
 
     public static Decision password(Route route, char[] passphrase, RecipientRule.PasswordFormat format, String reason) {
-        return new Decision(Action.PASSWORD, route, List.of(), List.of(), passphrase, format, reason);
+        return new Decision(Action.PASSWORD, route, List.of(), List.of(), passphrase, format, false, reason);
     }
 
     /** Not sent now: {@code HOLD} waits (the sender is told), {@code REJECT} returns the message. */
     public static Decision withheld(Action action, Route route, String reason) {
-        return new Decision(action, route, List.of(), List.of(), null, null, reason);
+        return new Decision(action, route, List.of(), List.of(), null, null, false, reason);
     }
 
     /** The actions policy can take for a recipient. */
@@ -66,6 +67,7 @@ public record Decision(Action action, Route route, List<X509Certificate> certifi
 
     /** The header value recorded in the delivered copy. */
     public String headerValue() {
-        return action.label() + (passwordFormat == null ? "" : " (" + passwordFormat.name().toLowerCase(Locale.ROOT) + ")") + "; route=" + route.name() + "; " + reason;
+        return action.label() + (passwordFormat == null ? "" : " (" + passwordFormat.name().toLowerCase(Locale.ROOT) + ")") + (signed ? ", signed" : "")
+                + "; route=" + route.name() + "; " + reason;
     }
 }

@@ -131,7 +131,7 @@ public final class Delivery implements AutoCloseable {
                 }
                 case HOLD -> current = hold(current, recipient, decision);
                 default -> {
-                    GroupKey key = new GroupKey(decision.route(), decision.action(), decision.reason(),
+                    GroupKey key = new GroupKey(decision.route(), decision.action(), decision.reason(), decision.signed(),
                             decision.action() == Decision.Action.PASSWORD ? recipient : "");
                     groups.computeIfAbsent(key, k -> new ArrayList<>()).add(decision);
                     groupRecipients.computeIfAbsent(key, k -> new ArrayList<>()).add(recipient);
@@ -267,7 +267,7 @@ public final class Delivery implements AutoCloseable {
                     in.transferTo(out);
                 }
             };
-            case SMIME -> protectedCopy(envelope, headers, encryptions.smime(decisions.stream().flatMap(d -> d.certificates().stream()).toList()), added,
+            case SMIME -> protectedCopy(envelope, headers, encryptions.smime(decisions.stream().flatMap(d -> d.certificates().stream()).toList(), key.signed()), added,
                     Optional.empty());
             case PGP -> protectedCopy(envelope, headers, encryptions.pgp(decisions.stream().flatMap(d -> d.openPgpKeys().stream()).toList()), added,
                     Optional.empty());
@@ -323,7 +323,7 @@ public final class Delivery implements AutoCloseable {
     }
 
     /** Copies that can be one transaction: same route, action and reason; a passphrase copy is its recipient's own. */
-    private record GroupKey(Route route, Decision.Action action, String reason, String ownRecipient) {
+    private record GroupKey(Route route, Decision.Action action, String reason, boolean signed, String ownRecipient) {
     }
 
     /** A message due at a time of the delivery's clock. */

@@ -37,16 +37,21 @@ public final class RecipientPolicy implements Decider {
     private final PassphraseBook passphrases;
     private final PublishedCertificates certificates;
     private final Function<String, List<PGPPublicKeyRing>> openPgpKeys;
+    private final boolean canSign;
     private final Clock clock;
 
-    /** @param openPgpKeys the OpenPGP keys published for an address (the keyserver's published view) */
+    /**
+     * @param openPgpKeys the OpenPGP keys published for an address (the keyserver's published view)
+     * @param canSign     the gateway has an organisation signature (rules asking for signing are honoured)
+     */
     public RecipientPolicy(Routes routes, PolicyBook rules, PassphraseBook passphrases, PublishedCertificates certificates,
-                           Function<String, List<PGPPublicKeyRing>> openPgpKeys, Clock clock) {
+                           Function<String, List<PGPPublicKeyRing>> openPgpKeys, boolean canSign, Clock clock) {
         this.routes = routes;
         this.rules = rules;
         this.passphrases = passphrases;
         this.certificates = certificates;
         this.openPgpKeys = openPgpKeys;
+        this.canSign = canSign;
         this.clock = clock;
     }
 
@@ -85,7 +90,9 @@ public final class RecipientPolicy implements Decider {
         if (rule.encryption() != RecipientRule.Encryption.PGP) {
             Optional<X509Certificate> certificate = encryptionCertificate(recipient);
             if (certificate.isPresent()) {
-                return Decision.smime(route, List.of(certificate.get()), level + "; key=letterlock-ca");
+                boolean signed = rule.sign() && canSign;
+                return Decision.smime(route, List.of(certificate.get()), signed, level + "; key=letterlock-ca"
+                        + (rule.sign() && !canSign ? "; not signed: letterlock.gateway.signing.address is not set" : ""));
             }
         }
         if (rule.encryption() != RecipientRule.Encryption.SMIME) {

@@ -12,13 +12,15 @@ import org.letterlock.platform.error.LetterlockException;
  * @param encryption     which encryption the recipient gets
  * @param withoutKey     what happens when the encryption needs a key the recipient does not have
  * @param passwordFormat the format of passphrase-encrypted mail
+ * @param sign           S/MIME copies are signed with the organisation's certificate, inside the encryption
  */
-public record RecipientRule(String scope, Encryption encryption, WithoutKey withoutKey, PasswordFormat passwordFormat, Instant updatedAt, String updatedBy) {
+public record RecipientRule(String scope, Encryption encryption, WithoutKey withoutKey, PasswordFormat passwordFormat, boolean sign, Instant updatedAt,
+                            String updatedBy) {
     public static final String ORGANISATION = "*";
 
     /** Until an admin sets one: encrypt to the recipient's key when there is one, else clear over the TLS the route requires. */
     public static RecipientRule organisationDefault() {
-        return new RecipientRule(ORGANISATION, Encryption.ANY, WithoutKey.CLEAR, PasswordFormat.CMS, Instant.EPOCH, "built-in");
+        return new RecipientRule(ORGANISATION, Encryption.ANY, WithoutKey.CLEAR, PasswordFormat.CMS, false, Instant.EPOCH, "built-in");
     }
 
     public enum Encryption {

@@ -46,14 +46,14 @@ public class GatewayResource {
     @Context
     SecurityContext security;
 
-    public record Rule(String scope, String level, String encryption, String withoutKey, String passwordFormat, Instant updatedAt, String updatedBy) {
+    public record Rule(String scope, String level, String encryption, String withoutKey, String passwordFormat, boolean sign, Instant updatedAt, String updatedBy) {
         static Rule of(RecipientRule rule) {
-            return new Rule(rule.scope(), rule.level(), label(rule.encryption()), label(rule.withoutKey()), label(rule.passwordFormat()), rule.updatedAt(),
+            return new Rule(rule.scope(), rule.level(), label(rule.encryption()), label(rule.withoutKey()), label(rule.passwordFormat()), rule.sign(), rule.updatedAt(),
                     rule.updatedBy());
         }
     }
 
-    public record RuleChange(String encryption, String withoutKey, String passwordFormat) {
+    public record RuleChange(String encryption, String withoutKey, String passwordFormat, Boolean sign) {
     }
 
     public record Passphrase(String sender, String recipient, String passphrase) {
@@ -92,12 +92,13 @@ public class GatewayResource {
     @Path("policies/{scope}")
     @Consumes(MediaType.APPLICATION_JSON)
     @Allow({Role.CA_ADMIN})
-    @Operation(summary = "Set the rule of a scope: {encryption: any|smime|pgp|password|none, withoutKey: clear|password|hold|reject, passwordFormat: cms|openpgp}")
+    @Operation(summary = "Set the rule of a scope: {encryption: any|smime|pgp|password|none, withoutKey: clear|password|hold|reject, passwordFormat: cms|openpgp, sign: true to sign S/MIME copies with the organisation's certificate}")
     public Rule setPolicy(@PathParam("scope") String scope, RuleChange change) {
         if (change == null || change.encryption() == null) {
             throw new LetterlockException(ErrorType.BAD_REQUEST, "send {\"encryption\": ..., \"withoutKey\": ..., \"passwordFormat\": ...}");
         }
-        return Rule.of(runtime.policies().set(scope, change.encryption(), change.withoutKey(), change.passwordFormat(), security.getUserPrincipal().getName()));
+        return Rule.of(runtime.policies().set(scope, change.encryption(), change.withoutKey(), change.passwordFormat(), Boolean.TRUE.equals(change.sign()),
+                security.getUserPrincipal().getName()));
     }
 
     @DELETE

@@ -12,6 +12,7 @@ import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.logging.Logger;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
@@ -22,6 +23,7 @@ import org.letterlock.keyserver.web.KeyserverRuntime;
 import org.letterlock.mail.delivery.Delivery;
 import org.letterlock.mail.delivery.Encryptions;
 import org.letterlock.mail.delivery.HopTrust;
+import org.letterlock.mail.delivery.OrganisationSignature;
 import org.letterlock.mail.delivery.Routes;
 import org.letterlock.mail.policy.PassphraseBook;
 import org.letterlock.mail.policy.PolicyBook;
@@ -76,8 +78,11 @@ public class MailGatewayRuntime {
             policies = new PolicyBook(platform.database().dataSource(), platform.auditLog(), platform.clock());
             passphrases = new PassphraseBook(platform.database().dataSource(), platform.vault(), platform.config().vault().tokenLabel(), platform.auditLog(),
                     platform.clock());
+            Optional<OrganisationSignature> signature = settings.signingAddress().map(address -> new OrganisationSignature(ca, platform.vault(),
+                    platform.config().vault().tokenLabel(), address, platform.clock()));
             Delivery started = new Delivery(spool, new RecipientPolicy(new Routes(settings), policies, passphrases, ca,
-                    address -> RecipientPolicy.publishedKeys(keyserverRuntime.keyserver()).apply(address), platform.clock()), new Encryptions(settings.smimeGcm(), platform.clock()),
+                    address -> RecipientPolicy.publishedKeys(keyserverRuntime.keyserver()).apply(address), signature.isPresent(), platform.clock()),
+                    new Encryptions(settings.smimeGcm(), signature, platform.clock()),
                     HopTrust.verifying(caCertificates(ca)), HopTrust.anyCertificate(), platform.auditLog(), platform.clock(),
                     new Delivery.Settings(settings.hostName(), settings.deliveryWorkers(), settings.maxQueueTime(), settings.policyHeader(), HOP_TIMEOUT));
             delivery = started;

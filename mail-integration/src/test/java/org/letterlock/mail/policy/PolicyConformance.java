@@ -67,19 +67,20 @@ abstract class PolicyConformance {
     @ParameterizedTest(name = "{0} -> {1}")
     @CsvSource({"bob@example.org, bob@example.org", "Carol@Example.ORG, example.org", "dave@sub.example.org, *", "erin@other.test, *"})
     void theMostSpecificLevelWins(String recipient, String expectedScope) {
-        policies.set("*", "any", "hold", "cms", "admin");
-        policies.set("example.org", "smime", "reject", "cms", "admin");
-        policies.set("bob@example.org", "password", "password", "openpgp", "admin");
+        policies.set("*", "any", "hold", "cms", false, "admin");
+        policies.set("example.org", "smime", "reject", "cms", false, "admin");
+        policies.set("bob@example.org", "password", "password", "openpgp", false, "admin");
 
         assertThat(policies.ruleFor(recipient).scope()).isEqualTo(expectedScope);
     }
 
     @Test
     void aRuleIsReplacedAndRemovedAndTheAuditLogSaysBy() {
-        policies.set("example.org", "smime", "hold", null, "rita");
-        RecipientRule replaced = policies.set("example.org", "pgp", null, null, "admin");
+        policies.set("example.org", "smime", "hold", null, false, "rita");
+        RecipientRule replaced = policies.set("example.org", "pgp", null, null, true, "admin");
         assertThat(replaced.encryption()).isEqualTo(RecipientRule.Encryption.PGP);
         assertThat(replaced.withoutKey()).isEqualTo(RecipientRule.WithoutKey.CLEAR);
+        assertThat(policies.ruleFor("x@example.org").sign()).isTrue();
         assertThat(policies.list()).extracting(RecipientRule::scope).containsExactly("example.org");
 
         assertThat(policies.remove("EXAMPLE.org")).isTrue();
@@ -94,7 +95,7 @@ abstract class PolicyConformance {
         PolicyBook otherNode = new PolicyBook(platform.database().dataSource(), platform.auditLog(), clock);
         assertThat(otherNode.ruleFor("x@example.org").scope()).isEqualTo("*");
 
-        policies.set("example.org", "none", "clear", "cms", "admin");
+        policies.set("example.org", "none", "clear", "cms", false, "admin");
 
         assertThat(otherNode.ruleFor("x@example.org").scope()).as("still the snapshot it read").isEqualTo("*");
         clock.advance(PolicyBook.REFRESH.plus(Duration.ofSeconds(1)));
@@ -105,7 +106,7 @@ abstract class PolicyConformance {
     @CsvSource({"'', any, clear, cms, scope", "bob@@example.org, any, clear, cms, mailbox", "example.org, maybe, clear, cms, encryption",
             "example.org, any, drop, cms, withoutKey", "example.org, any, clear, zip, passwordFormat", "[192.0.2.1], any, clear, cms, scope"})
     void badValuesAreRefusedByName(String scope, String encryption, String withoutKey, String format, String named) {
-        assertThatThrownBy(() -> policies.set(scope, encryption, withoutKey, format, "admin")).isInstanceOfSatisfying(LetterlockException.class, e -> {
+        assertThatThrownBy(() -> policies.set(scope, encryption, withoutKey, format, false, "admin")).isInstanceOfSatisfying(LetterlockException.class, e -> {
             assertThat(e.type()).isEqualTo(ErrorType.BAD_REQUEST);
             assertThat(e.getMessage()).contains(named);
         });

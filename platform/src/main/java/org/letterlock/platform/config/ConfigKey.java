@@ -74,6 +74,7 @@ public enum ConfigKey {
     GATEWAY_DELIVERY_WORKERS("letterlock.gateway.delivery-workers", "16", "Messages delivered at once."),
     GATEWAY_MAX_QUEUE_TIME("letterlock.gateway.max-queue-time", "5d", "How long a message that cannot be delivered is retried before it is returned to its sender."),
     GATEWAY_SMIME_CONTENT_ENCRYPTION("letterlock.gateway.smime.content-encryption", "aes256-cbc", "S/MIME content encryption: aes256-gcm (AuthEnvelopedData, authenticated; Thunderbird 102+, Outlook 365, OpenSSL, gpgsm 2.4) or aes256-cbc (EnvelopedData, what every client reads, gpgsm 2.2 included)."),
+    GATEWAY_SIGNING_ADDRESS("letterlock.gateway.signing.address", null, "The organisation's address S/MIME copies are signed as, when a rule asks for signing: its key (EC P-256) is made in the vault and its mailbox-signing certificate issued by Letterlock's CA. Unset: no signing."),
     GATEWAY_POLICY_HEADER("letterlock.gateway.policy-header", "X-Letterlock-Policy", "Header that records the decision taken for each recipient in the delivered copy; none: no header.");
 
     private final String key;

@@ -15,10 +15,12 @@ import java.util.Optional;
  * @param lmtpTls         how the mailbox store's TLS is checked
  * @param localDomains    lower-case domains whose mail goes to {@code lmtp}
  * @param smimeGcm        S/MIME content is encrypted with AES-256-GCM (AuthEnvelopedData) rather than AES-256-CBC
+ * @param signingAddress  the organisation address S/MIME copies are signed as when a rule asks, if any
  * @param policyHeader    header naming each recipient's decision in delivered mail, empty for none
  */
 public record GatewaySettings(int smtpPort, String smtpAddress, String hostName, long maxMessageBytes, int maxRecipients, HostPort nextHop, NextHopTls nextHopTls,
-                              Optional<HostPort> lmtp, NextHopTls lmtpTls, List<String> localDomains, Path spool, int deliveryWorkers, Duration maxQueueTime, boolean smimeGcm, String policyHeader) {
+                              Optional<HostPort> lmtp, NextHopTls lmtpTls, List<String> localDomains, Path spool, int deliveryWorkers, Duration maxQueueTime, boolean smimeGcm, Optional<String> signingAddress,
+                              String policyHeader) {
 
     /** How a hop's TLS is required and checked. */
     public enum NextHopTls {

@@ -149,6 +149,10 @@ public final class LetterlockConfig {
         if (lmtp.isEmpty() && !domains.isEmpty()) {
             r.problem(ConfigKey.GATEWAY_LOCAL_DOMAINS, "names domains but letterlock.gateway.lmtp is not set (their mail is stored over LMTP)", null);
         }
+        Optional<String> signingAddress = r.text(ConfigKey.GATEWAY_SIGNING_ADDRESS);
+        if (signingAddress.isPresent() && !signingAddress.get().matches("[^@\\s]+@[^@\\s]+")) {
+            r.problem(ConfigKey.GATEWAY_SIGNING_ADDRESS, "must be a mail address", signingAddress.get());
+        }
         String policyHeader = r.text(ConfigKey.GATEWAY_POLICY_HEADER).filter(v -> !v.equalsIgnoreCase("none")).orElse("");
         if (!policyHeader.isEmpty() && !policyHeader.matches("[A-Za-z][A-Za-z0-9-]{0,75}")) {
             r.problem(ConfigKey.GATEWAY_POLICY_HEADER, "must be a header field name (letters, digits, hyphens)", policyHeader);
@@ -161,7 +165,7 @@ public final class LetterlockConfig {
                 hopTls(r, ConfigKey.GATEWAY_LMTP_TLS, lmtp.orElse(nextHop)), List.copyOf(domains),
                 r.text(ConfigKey.GATEWAY_SPOOL).isPresent() ? r.path(ConfigKey.GATEWAY_SPOOL) : dataDir.resolve("spool"),
                 r.integer(ConfigKey.GATEWAY_DELIVERY_WORKERS, 1, 1000), r.duration(ConfigKey.GATEWAY_MAX_QUEUE_TIME),
-                r.choice(ConfigKey.GATEWAY_SMIME_CONTENT_ENCRYPTION, "aes256-gcm", "aes256-cbc").equals("aes256-gcm"), policyHeader);
+                r.choice(ConfigKey.GATEWAY_SMIME_CONTENT_ENCRYPTION, "aes256-gcm", "aes256-cbc").equals("aes256-gcm"), signingAddress, policyHeader);
     }
 
     /** As configured; else verify, or required for a loopback hop (see the key's description). */
