@@ -25,6 +25,8 @@ import org.letterlock.ca.store.JdbcCertificateStore;
 import org.letterlock.mail.delivery.Delivery;
 import org.letterlock.mail.delivery.Encryptions;
 import org.letterlock.mail.delivery.OrganisationSignature;
+import org.letterlock.mail.keys.ExternalKeys;
+import org.letterlock.mail.keys.LookupCache;
 import org.letterlock.mail.delivery.Routes;
 import org.letterlock.mail.policy.PassphraseBook;
 import org.letterlock.mail.policy.PolicyBook;
@@ -56,6 +58,8 @@ final class GatewayFixture implements AutoCloseable {
     final Keyserver keyserver;
     final PolicyBook policies;
     final PassphraseBook passphrases;
+    /** Where rules with external sources look keys up; none unless a test sets its own. */
+    ExternalKeys externalKeys;
     Spool spool;
     Delivery delivery;
     SmtpReceiver receiver;
@@ -71,6 +75,7 @@ final class GatewayFixture implements AutoCloseable {
         keyserver = KeyserverRuntime.create(platform);
         policies = new PolicyBook(platform.database().dataSource(), platform.auditLog(), clock);
         passphrases = new PassphraseBook(platform.database().dataSource(), platform.vault(), platform.config().vault().tokenLabel(), platform.auditLog(), clock);
+        externalKeys = new ExternalKeys(List.of(), new LookupCache(LookupCache.Lifetimes.DEFAULT), clock);
         identity = TlsIdentity.start(ca, platform.vault(), platform.config().vault().tokenLabel(), List.of("127.0.0.1", "localhost"), clock);
     }
 
@@ -95,7 +100,7 @@ final class GatewayFixture implements AutoCloseable {
     GatewaySettings settings(int nextHopPort, GatewaySettings.NextHopTls tls, long maxBytes, Optional<String> signingAddress) {
         return new GatewaySettings(0, "127.0.0.1", "gateway.example.org", maxBytes, 100, new GatewaySettings.HostPort("localhost", nextHopPort), tls,
                 Optional.empty(), GatewaySettings.NextHopTls.VERIFY, List.of(), work.resolve("spool"), 4, Duration.ofDays(5), false, signingAddress,
-                "X-Letterlock-Policy");
+                List.of(), List.of(), Optional.empty(), "X-Letterlock-Policy");
     }
 
     /** Starts (or restarts, on the same spool) delivery and the listener. */
@@ -105,7 +110,7 @@ final class GatewayFixture implements AutoCloseable {
         Optional<OrganisationSignature> signature = settings.signingAddress()
                 .map(address -> new OrganisationSignature(ca, platform.vault(), platform.config().vault().tokenLabel(), address, clock));
         delivery = new Delivery(spool, new RecipientPolicy(new Routes(settings), policies, passphrases, ca, RecipientPolicy.publishedKeys(keyserver),
-                signature.isPresent(), clock), new Encryptions(settings.smimeGcm(), signature, clock),
+                externalKeys, signature.isPresent(), clock), new Encryptions(settings.smimeGcm(), signature, clock),
                 org.letterlock.mail.delivery.HopTrust.verifying(trusted), org.letterlock.mail.delivery.HopTrust.anyCertificate(), platform.auditLog(), clock,
                 new Delivery.Settings(settings.hostName(), settings.deliveryWorkers(), settings.maxQueueTime(), settings.policyHeader(), Duration.ofSeconds(20)));
         spool.recover().forEach(delivery::submit);

@@ -79,7 +79,7 @@ class GatewayPasswordTest {
 
     @Test
     void cmsPasswordRecipientsOpenWithOpensslAndOnlyWithThePassphrase() throws Exception {
-        gateway.policies.set("partner.test", "any", "password", "cms", false, "admin");
+        gateway.policies.set("partner.test", "any", "password", "cms", false, null, "admin");
         gateway.passphrases.set("alice@example.org", "partner.test", PASSPHRASE.toCharArray(), "alice");
 
         send("paul@partner.test", "contract draft");
@@ -97,7 +97,7 @@ class GatewayPasswordTest {
 
     @Test
     void openPgpPassphraseMailOpensWithGpgAndRnp() throws Exception {
-        gateway.policies.set("paula@partner.test", "password", null, "openpgp", false, "admin");
+        gateway.policies.set("paula@partner.test", "password", null, "openpgp", false, null, "admin");
         gateway.passphrases.set("*", "paula@partner.test", PASSPHRASE.toCharArray(), "admin");
 
         send("paula@partner.test", "pgp contract");
@@ -116,7 +116,7 @@ class GatewayPasswordTest {
 
     @Test
     void withoutAPassphraseTheMailIsHeldTheSenderToldAndItLeavesOnceOneIsSet() throws Exception {
-        gateway.policies.set("*", "any", "password", "cms", false, "admin");
+        gateway.policies.set("*", "any", "password", "cms", false, null, "admin");
 
         send("pete@partner.test", "held contract");
 
@@ -139,7 +139,7 @@ class GatewayPasswordTest {
 
     @Test
     void aPolicyThatRejectsMailWithoutEncryptionReturnsIt() throws Exception {
-        gateway.policies.set("partner.test", "smime", "reject", "cms", false, "admin");
+        gateway.policies.set("partner.test", "smime", "reject", "cms", false, null, "admin");
 
         send("quinn@partner.test", "must be encrypted");
 

@@ -144,7 +144,7 @@ class GatewaySmimeTest {
         gateway.startGateway(gateway.settings(hop.port(), GatewaySettings.NextHopTls.VERIFY, 10_000_000, Optional.of("postmaster@example.org")));
         String carol = unique("carol");
         Path[] carolKey = recipient(carol, TestRequests.ec("secp256r1"));
-        gateway.policies.set("example.org", "smime", "clear", "cms", true, "admin");
+        gateway.policies.set("example.org", "smime", "clear", "cms", true, null, "admin");
 
         swaks(carol, "signed minutes", "signed and sealed");
 
@@ -166,7 +166,7 @@ class GatewaySmimeTest {
     void aRuleWithSigningWithoutAnOrganisationAddressEncryptsAndSaysWhyItDidNotSign() throws Exception {
         String carol = unique("carol");
         recipient(carol, TestRequests.ec("secp256r1"));
-        gateway.policies.set(carol, "any", "clear", "cms", true, "admin");
+        gateway.policies.set(carol, "any", "clear", "cms", true, null, "admin");
 
         swaks(carol, "unsigned", "body");
 

@@ -40,7 +40,7 @@ public record Decision(Action action, Route route, List<X509Certificate> certifi
         return new Decision(Action.PASSWORD, route, List.of(), List.of(), passphrase, format, false, reason);
     }
 
-    /** Not sent now: {@code HOLD} waits (the sender is told), {@code REJECT} returns the message. */
+    /** Not sent now: {@code HOLD} waits (the sender is told), {@code DEFER} waits, {@code REJECT} returns the message. */
     public static Decision withheld(Action action, Route route, String reason) {
         return new Decision(action, route, List.of(), List.of(), null, null, false, reason);
     }
@@ -57,6 +57,8 @@ public record Decision(Action action, Route route, List<X509Certificate> certifi
         CLEAR,
         /** Kept in the queue and retried; the sender is told once. */
         HOLD,
+        /** Retried later without telling anyone: a key may exist but could not be looked up now. */
+        DEFER,
         /** Returned to the sender. */
         REJECT;
 

@@ -130,6 +130,11 @@ public final class Delivery implements AutoCloseable {
                     record(envelope, recipient, decision, null, reply);
                 }
                 case HOLD -> current = hold(current, recipient, decision);
+                case DEFER -> {
+                    Reply reply = new Reply(451, "4.4.3 " + decision.reason());
+                    record(envelope, recipient, decision, null, reply);
+                    current = apply(current, recipient, reply);
+                }
                 default -> {
                     GroupKey key = new GroupKey(decision.route(), decision.action(), decision.reason(), decision.signed(),
                             decision.action() == Decision.Action.PASSWORD ? recipient : "");
@@ -272,7 +277,7 @@ public final class Delivery implements AutoCloseable {
             case PGP -> protectedCopy(envelope, headers, encryptions.pgp(decisions.stream().flatMap(d -> d.openPgpKeys().stream()).toList()), added,
                     Optional.empty());
             case PASSWORD -> passwordCopy(envelope, headers, decisions.get(0), added);
-            case HOLD, REJECT -> throw new IllegalStateException(key.action() + " copies are never sent");
+            case HOLD, DEFER, REJECT -> throw new IllegalStateException(key.action() + " copies are never sent");
         };
     }
 

@@ -55,26 +55,26 @@ public final class PolicyBook {
     }
 
     /** Sets the rule of a scope (created or replaced), audited. */
-    public RecipientRule set(String scopeValue, String encryption, String withoutKey, String passwordFormat, boolean sign, String by) {
+    public RecipientRule set(String scopeValue, String encryption, String withoutKey, String passwordFormat, boolean sign, String externalSources, String by) {
         String scope = RecipientRule.scopeOf(scopeValue);
         RecipientRule rule = new RecipientRule(scope, RecipientRule.parse(RecipientRule.Encryption.class, encryption, "encryption"),
                 RecipientRule.parse(RecipientRule.WithoutKey.class, withoutKey == null ? "clear" : withoutKey, "withoutKey"),
                 RecipientRule.parse(RecipientRule.PasswordFormat.class, passwordFormat == null ? "cms" : passwordFormat, "passwordFormat"),
-                sign, clock.instant(), by);
+                sign, RecipientRule.sources(externalSources), clock.instant(), by);
         try (Connection connection = jdbc.dataSource().getConnection()) {
             connection.setAutoCommit(false);
             int changed;
             try (PreparedStatement update = connection.prepareStatement(
-                    "UPDATE gateway_policy SET encryption = ?, without_key = ?, password_format = ?, updated_at = ?, updated_by = ?, sign = ? WHERE scope = ?")) {
+                    "UPDATE gateway_policy SET encryption = ?, without_key = ?, password_format = ?, updated_at = ?, updated_by = ?, sign = ?, external_sources = ? WHERE scope = ?")) {
                 bind(update, rule);
-                update.setString(7, scope);
+                update.setString(8, scope);
                 changed = update.executeUpdate();
             }
             if (changed == 0) {
                 try (PreparedStatement insert = connection.prepareStatement(
-                        "INSERT INTO gateway_policy (encryption, without_key, password_format, updated_at, updated_by, sign, scope) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+                        "INSERT INTO gateway_policy (encryption, without_key, password_format, updated_at, updated_by, sign, external_sources, scope) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
                     bind(insert, rule);
-                    insert.setString(7, scope);
+                    insert.setString(8, scope);
                     insert.executeUpdate();
                 }
             }
@@ -84,7 +84,8 @@ public final class PolicyBook {
         }
         snapshot = null;
         audit.record("gateway.policy.set", "policy:" + scope, Outcome.ALLOWED, "encryption " + label(rule.encryption()) + ", without key " + label(rule.withoutKey())
-                + ", password format " + label(rule.passwordFormat()) + (rule.sign() ? ", signed" : ""));
+                + ", password format " + label(rule.passwordFormat()) + (rule.sign() ? ", signed" : "")
+                + (rule.externalSources().isEmpty() ? "" : ", external keys from " + RecipientRule.sourcesLabel(rule.externalSources())));
         return rule;
     }
 
@@ -106,6 +107,7 @@ public final class PolicyBook {
         statement.setObject(4, Jdbc.utc(rule.updatedAt()));
         statement.setString(5, rule.updatedBy());
         statement.setBoolean(6, rule.sign());
+        statement.setString(7, RecipientRule.sourcesLabel(rule.externalSources()));
     }
 
     static String label(Enum<?> value) {
@@ -118,11 +120,11 @@ public final class PolicyBook {
         if (held != null && held.readAt().plus(REFRESH).isAfter(now)) {
             return held.rules();
         }
-        Map<String, RecipientRule> rules = jdbc.query("SELECT scope, encryption, without_key, password_format, sign, updated_at, updated_by FROM gateway_policy", s -> {
+        Map<String, RecipientRule> rules = jdbc.query("SELECT scope, encryption, without_key, password_format, sign, external_sources, updated_at, updated_by FROM gateway_policy", s -> {
         }, row -> new RecipientRule(row.getString(1), RecipientRule.parse(RecipientRule.Encryption.class, row.getString(2), "encryption"),
                 RecipientRule.parse(RecipientRule.WithoutKey.class, row.getString(3), "without_key"),
-                RecipientRule.parse(RecipientRule.PasswordFormat.class, row.getString(4), "password_format"), row.getBoolean(5), Jdbc.instant(row, 6),
-                row.getString(7)))
+                RecipientRule.parse(RecipientRule.PasswordFormat.class, row.getString(4), "password_format"), row.getBoolean(5), RecipientRule.sources(row.getString(6)),
+                Jdbc.instant(row, 7), row.getString(8)))
                 .stream().collect(Collectors.toUnmodifiableMap(RecipientRule::scope, Function.identity()));
         snapshot = new Snapshot(rules, now);
         return rules;

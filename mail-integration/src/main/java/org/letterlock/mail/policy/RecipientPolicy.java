@@ -12,6 +12,12 @@ import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.openpgp.PGPPublicKeyRing;
 import org.letterlock.keyserver.Keyserver;
 import org.letterlock.keyserver.OpenPgpKeys;
+import java.util.EnumSet;
+import java.util.Set;
+import org.letterlock.mail.keys.ExternalKeys;
+import org.letterlock.mail.keys.Lookup;
+import org.letterlock.mail.keys.Resolution;
+import org.letterlock.mail.keys.Source;
 import org.letterlock.mail.pgp.PgpRecipientKeys;
 import org.letterlock.ca.IssuedCertificate;
 import org.letterlock.ca.PublishedCertificates;
@@ -37,20 +43,23 @@ public final class RecipientPolicy implements Decider {
     private final PassphraseBook passphrases;
     private final PublishedCertificates certificates;
     private final Function<String, List<PGPPublicKeyRing>> openPgpKeys;
+    private final ExternalKeys externalKeys;
     private final boolean canSign;
     private final Clock clock;
 
     /**
      * @param openPgpKeys the OpenPGP keys published for an address (the keyserver's published view)
+     * @param externalKeys where keys are looked up outside, for rules that allow it
      * @param canSign     the gateway has an organisation signature (rules asking for signing are honoured)
      */
     public RecipientPolicy(Routes routes, PolicyBook rules, PassphraseBook passphrases, PublishedCertificates certificates,
-                           Function<String, List<PGPPublicKeyRing>> openPgpKeys, boolean canSign, Clock clock) {
+                           Function<String, List<PGPPublicKeyRing>> openPgpKeys, ExternalKeys externalKeys, boolean canSign, Clock clock) {
         this.routes = routes;
         this.rules = rules;
         this.passphrases = passphrases;
         this.certificates = certificates;
         this.openPgpKeys = openPgpKeys;
+        this.externalKeys = externalKeys;
         this.canSign = canSign;
         this.clock = clock;
     }
@@ -103,6 +112,31 @@ public final class RecipientPolicy implements Decider {
                 return Decision.pgp(route, usable, level + "; key=letterlock-keyserver");
             }
         }
+        Set<Source> allowed = EnumSet.noneOf(Source.class);
+        allowed.addAll(rule.externalSources());
+        if (rule.encryption() == RecipientRule.Encryption.SMIME) {
+            allowed.retainAll(Set.of(Source.PARTNER_LDAP));
+        } else if (rule.encryption() == RecipientRule.Encryption.PGP) {
+            allowed.removeAll(Set.of(Source.PARTNER_LDAP));
+        }
+        if (!allowed.isEmpty()) {
+            Resolution resolution = externalKeys.resolve(recipient, allowed);
+            switch (resolution.outcome()) {
+                case FOUND: {
+                    Lookup found = resolution.found().orElseThrow();
+                    String provenance = level + "; key=" + found.source().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-') + " " + origin(found.location());
+                    if (!found.certificates().isEmpty()) {
+                        boolean signed = rule.sign() && canSign;
+                        return Decision.smime(route, found.certificates(), signed, provenance);
+                    }
+                    return Decision.pgp(route, found.openPgpKeys(), provenance);
+                }
+                case TEMPORARY_FAILURE:
+                    return Decision.withheld(Decision.Action.DEFER, route, level + "; key lookup failed for now (" + resolution.summary() + "); retried, never sent in clear");
+                default:
+                    break;
+            }
+        }
         String noKey = level + "; no " + (rule.encryption() == RecipientRule.Encryption.ANY ? "" : label(rule.encryption()) + " ") + "key for the recipient";
         return switch (rule.withoutKey()) {
             case CLEAR -> Decision.clear(route, noKey);
@@ -118,6 +152,16 @@ public final class RecipientPolicy implements Decider {
             return Decision.withheld(Decision.Action.HOLD, route, reason + "; no passphrase set for the recipient; held until the sender sets one");
         }
         return Decision.password(route, passphrase.get(), rule.passwordFormat(), reason + "; passphrase");
+    }
+
+    /** Where a key came from, without the path: a lookup URL names the recipient, and the reason goes into every copy (and a Bcc must stay hidden). */
+    private static String origin(String location) {
+        try {
+            java.net.URI uri = java.net.URI.create(location);
+            return uri.getScheme() + "://" + uri.getRawAuthority();
+        } catch (IllegalArgumentException e) {
+            return "(unparsable location)";
+        }
     }
 
     private static String label(Enum<?> value) {

@@ -1,7 +1,10 @@
 package org.letterlock.mail.policy;
 
 import java.time.Instant;
+import java.util.EnumSet;
 import java.util.Locale;
+import java.util.Set;
+import org.letterlock.mail.keys.Source;
 import org.letterlock.mail.smtp.MailboxSyntax;
 import org.letterlock.platform.error.ErrorType;
 import org.letterlock.platform.error.LetterlockException;
@@ -13,14 +16,19 @@ import org.letterlock.platform.error.LetterlockException;
  * @param withoutKey     what happens when the encryption needs a key the recipient does not have
  * @param passwordFormat the format of passphrase-encrypted mail
  * @param sign           S/MIME copies are signed with the organisation's certificate, inside the encryption
+ * @param externalSources where a key may be looked up outside Letterlock when it holds none
  */
-public record RecipientRule(String scope, Encryption encryption, WithoutKey withoutKey, PasswordFormat passwordFormat, boolean sign, Instant updatedAt,
-                            String updatedBy) {
+public record RecipientRule(String scope, Encryption encryption, WithoutKey withoutKey, PasswordFormat passwordFormat, boolean sign,
+                            Set<Source> externalSources, Instant updatedAt, String updatedBy) {
+
+    public RecipientRule {
+        externalSources = externalSources.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(externalSources));
+    }
     public static final String ORGANISATION = "*";
 
     /** Until an admin sets one: encrypt to the recipient's key when there is one, else clear over the TLS the route requires. */
     public static RecipientRule organisationDefault() {
-        return new RecipientRule(ORGANISATION, Encryption.ANY, WithoutKey.CLEAR, PasswordFormat.CMS, false, Instant.EPOCH, "built-in");
+        return new RecipientRule(ORGANISATION, Encryption.ANY, WithoutKey.CLEAR, PasswordFormat.CMS, false, Set.of(), Instant.EPOCH, "built-in");
     }
 
     public enum Encryption {
@@ -76,6 +84,21 @@ public record RecipientRule(String scope, Encryption encryption, WithoutKey with
             throw new LetterlockException(ErrorType.BAD_REQUEST, "a scope is '*', a domain or a mailbox address; got '" + trimmed + "'");
         }
         return domain;
+    }
+
+    /** {@code partner-ldap,wkd,hkp} as stored and given in the API; blank for none. */
+    static Set<Source> sources(String value) {
+        Set<Source> sources = EnumSet.noneOf(Source.class);
+        for (String name : (value == null ? "" : value).split(",")) {
+            if (!name.isBlank()) {
+                sources.add(parse(Source.class, name.trim().replace('-', '_'), "externalSources"));
+            }
+        }
+        return sources;
+    }
+
+    static String sourcesLabel(Set<Source> sources) {
+        return sources.stream().sorted().map(s -> s.name().toLowerCase(Locale.ROOT).replace('_', '-')).collect(java.util.stream.Collectors.joining(","));
     }
 
     static <E extends Enum<E>> E parse(Class<E> type, String value, String field) {

@@ -46,14 +46,16 @@ public class GatewayResource {
     @Context
     SecurityContext security;
 
-    public record Rule(String scope, String level, String encryption, String withoutKey, String passwordFormat, boolean sign, Instant updatedAt, String updatedBy) {
+    public record Rule(String scope, String level, String encryption, String withoutKey, String passwordFormat, boolean sign, String externalSources, Instant updatedAt,
+                       String updatedBy) {
         static Rule of(RecipientRule rule) {
-            return new Rule(rule.scope(), rule.level(), label(rule.encryption()), label(rule.withoutKey()), label(rule.passwordFormat()), rule.sign(), rule.updatedAt(),
+            return new Rule(rule.scope(), rule.level(), label(rule.encryption()), label(rule.withoutKey()), label(rule.passwordFormat()), rule.sign(),
+                    rule.externalSources().stream().map(s -> s.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-')).sorted().collect(java.util.stream.Collectors.joining(",")), rule.updatedAt(),
                     rule.updatedBy());
         }
     }
 
-    public record RuleChange(String encryption, String withoutKey, String passwordFormat, Boolean sign) {
+    public record RuleChange(String encryption, String withoutKey, String passwordFormat, Boolean sign, String externalSources) {
     }
 
     public record Passphrase(String sender, String recipient, String passphrase) {
@@ -92,12 +94,12 @@ public class GatewayResource {
     @Path("policies/{scope}")
     @Consumes(MediaType.APPLICATION_JSON)
     @Allow({Role.CA_ADMIN})
-    @Operation(summary = "Set the rule of a scope: {encryption: any|smime|pgp|password|none, withoutKey: clear|password|hold|reject, passwordFormat: cms|openpgp, sign: true to sign S/MIME copies with the organisation's certificate}")
+    @Operation(summary = "Set the rule of a scope: {encryption: any|smime|pgp|password|none, withoutKey: clear|password|hold|reject, passwordFormat: cms|openpgp, sign: true to sign S/MIME copies with the organisation's certificate, externalSources: partner-ldap,wkd,hkp to look keys up outside}")
     public Rule setPolicy(@PathParam("scope") String scope, RuleChange change) {
         if (change == null || change.encryption() == null) {
             throw new LetterlockException(ErrorType.BAD_REQUEST, "send {\"encryption\": ..., \"withoutKey\": ..., \"passwordFormat\": ...}");
         }
-        return Rule.of(runtime.policies().set(scope, change.encryption(), change.withoutKey(), change.passwordFormat(), Boolean.TRUE.equals(change.sign()),
+        return Rule.of(runtime.policies().set(scope, change.encryption(), change.withoutKey(), change.passwordFormat(), Boolean.TRUE.equals(change.sign()), change.externalSources(),
                 security.getUserPrincipal().getName()));
     }
 

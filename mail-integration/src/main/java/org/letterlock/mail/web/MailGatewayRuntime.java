@@ -80,10 +80,12 @@ public class MailGatewayRuntime {
                     platform.clock());
             Optional<OrganisationSignature> signature = settings.signingAddress().map(address -> new OrganisationSignature(ca, platform.vault(),
                     platform.config().vault().tokenLabel(), address, platform.clock()));
+            javax.net.ssl.SSLContext verifying = HopTrust.verifying(caCertificates(ca));
             Delivery started = new Delivery(spool, new RecipientPolicy(new Routes(settings), policies, passphrases, ca,
-                    address -> RecipientPolicy.publishedKeys(keyserverRuntime.keyserver()).apply(address), signature.isPresent(), platform.clock()),
+                    address -> RecipientPolicy.publishedKeys(keyserverRuntime.keyserver()).apply(address),
+                    ExternalKeySources.from(settings, verifying, platform.clock()), signature.isPresent(), platform.clock()),
                     new Encryptions(settings.smimeGcm(), signature, platform.clock()),
-                    HopTrust.verifying(caCertificates(ca)), HopTrust.anyCertificate(), platform.auditLog(), platform.clock(),
+                    verifying, HopTrust.anyCertificate(), platform.auditLog(), platform.clock(),
                     new Delivery.Settings(settings.hostName(), settings.deliveryWorkers(), settings.maxQueueTime(), settings.policyHeader(), HOP_TIMEOUT));
             delivery = started;
             recovered.forEach(started::submit);

@@ -67,17 +67,27 @@ abstract class PolicyConformance {
     @ParameterizedTest(name = "{0} -> {1}")
     @CsvSource({"bob@example.org, bob@example.org", "Carol@Example.ORG, example.org", "dave@sub.example.org, *", "erin@other.test, *"})
     void theMostSpecificLevelWins(String recipient, String expectedScope) {
-        policies.set("*", "any", "hold", "cms", false, "admin");
-        policies.set("example.org", "smime", "reject", "cms", false, "admin");
-        policies.set("bob@example.org", "password", "password", "openpgp", false, "admin");
+        policies.set("*", "any", "hold", "cms", false, null, "admin");
+        policies.set("example.org", "smime", "reject", "cms", false, null, "admin");
+        policies.set("bob@example.org", "password", "password", "openpgp", false, null, "admin");
 
         assertThat(policies.ruleFor(recipient).scope()).isEqualTo(expectedScope);
     }
 
     @Test
+    void externalSourcesAreReadBackAndUnknownOnesRefused() {
+        policies.set("partner.test", "any", "hold", null, false, "partner-ldap,wkd", "admin");
+        assertThat(policies.ruleFor("x@partner.test").externalSources()).containsExactlyInAnyOrder(org.letterlock.mail.keys.Source.PARTNER_LDAP,
+                org.letterlock.mail.keys.Source.WKD);
+        assertThatThrownBy(() -> policies.set("partner.test", "any", "hold", null, false, "dns", "admin")).isInstanceOfSatisfying(LetterlockException.class,
+                e -> assertThat(e.getMessage()).contains("externalSources"));
+    }
+
+    @Test
     void aRuleIsReplacedAndRemovedAndTheAuditLogSaysBy() {
-        policies.set("example.org", "smime", "hold", null, false, "rita");
-        RecipientRule replaced = policies.set("example.org", "pgp", null, null, true, "admin");
+        policies.set("example.org", "smime", "hold", null, false, null, "rita");
+        RecipientRule replaced = policies.set("example.org", "pgp", null, null, true, "hkp, WKD", "admin");
+        assertThat(replaced.externalSources()).containsExactlyInAnyOrder(org.letterlock.mail.keys.Source.HKP, org.letterlock.mail.keys.Source.WKD);
         assertThat(replaced.encryption()).isEqualTo(RecipientRule.Encryption.PGP);
         assertThat(replaced.withoutKey()).isEqualTo(RecipientRule.WithoutKey.CLEAR);
         assertThat(policies.ruleFor("x@example.org").sign()).isTrue();
@@ -95,7 +105,7 @@ abstract class PolicyConformance {
         PolicyBook otherNode = new PolicyBook(platform.database().dataSource(), platform.auditLog(), clock);
         assertThat(otherNode.ruleFor("x@example.org").scope()).isEqualTo("*");
 
-        policies.set("example.org", "none", "clear", "cms", false, "admin");
+        policies.set("example.org", "none", "clear", "cms", false, null, "admin");
 
         assertThat(otherNode.ruleFor("x@example.org").scope()).as("still the snapshot it read").isEqualTo("*");
         clock.advance(PolicyBook.REFRESH.plus(Duration.ofSeconds(1)));
@@ -106,7 +116,7 @@ abstract class PolicyConformance {
     @CsvSource({"'', any, clear, cms, scope", "bob@@example.org, any, clear, cms, mailbox", "example.org, maybe, clear, cms, encryption",
             "example.org, any, drop, cms, withoutKey", "example.org, any, clear, zip, passwordFormat", "[192.0.2.1], any, clear, cms, scope"})
     void badValuesAreRefusedByName(String scope, String encryption, String withoutKey, String format, String named) {
-        assertThatThrownBy(() -> policies.set(scope, encryption, withoutKey, format, false, "admin")).isInstanceOfSatisfying(LetterlockException.class, e -> {
+        assertThatThrownBy(() -> policies.set(scope, encryption, withoutKey, format, false, null, "admin")).isInstanceOfSatisfying(LetterlockException.class, e -> {
             assertThat(e.type()).isEqualTo(ErrorType.BAD_REQUEST);
             assertThat(e.getMessage()).contains(named);
         });

@@ -75,6 +75,9 @@ public enum ConfigKey {
     GATEWAY_MAX_QUEUE_TIME("letterlock.gateway.max-queue-time", "5d", "How long a message that cannot be delivered is retried before it is returned to its sender."),
     GATEWAY_SMIME_CONTENT_ENCRYPTION("letterlock.gateway.smime.content-encryption", "aes256-cbc", "S/MIME content encryption: aes256-gcm (AuthEnvelopedData, authenticated; Thunderbird 102+, Outlook 365, OpenSSL, gpgsm 2.4) or aes256-cbc (EnvelopedData, what every client reads, gpgsm 2.2 included)."),
     GATEWAY_SIGNING_ADDRESS("letterlock.gateway.signing.address", null, "The organisation's address S/MIME copies are signed as, when a rule asks for signing: its key (EC P-256) is made in the vault and its mailbox-signing certificate issued by Letterlock's CA. Unset: no signing."),
+    GATEWAY_HKP_SERVERS("letterlock.gateway.hkp-servers", null, "HKP(S) keyservers (URLs, comma separated) rules with external source hkp may look recipients' OpenPGP keys up on."),
+    GATEWAY_PARTNER_DIRECTORIES("letterlock.gateway.partner-directories", null, "Partner organisations' LDAP directories, 'domain=ldaps://host:port/base-dn' separated by semicolons; rules with external source partner-ldap look S/MIME certificates up there."),
+    GATEWAY_PARTNER_CAS("letterlock.gateway.partner-cas", null, "PEM file of the partner CA certificates that partner directories' certificates must chain to (required with partner directories)."),
     GATEWAY_POLICY_HEADER("letterlock.gateway.policy-header", "X-Letterlock-Policy", "Header that records the decision taken for each recipient in the delivered copy; none: no header.");
 
     private final String key;

@@ -16,11 +16,14 @@ import java.util.Optional;
  * @param localDomains    lower-case domains whose mail goes to {@code lmtp}
  * @param smimeGcm        S/MIME content is encrypted with AES-256-GCM (AuthEnvelopedData) rather than AES-256-CBC
  * @param signingAddress  the organisation address S/MIME copies are signed as when a rule asks, if any
+ * @param hkpServers      keyservers external HKP lookups ask
+ * @param partnerDirectories partner LDAP directories as {@code domain=ldap(s)://host:port/base-dn}
+ * @param partnerCas      PEM file of the partner CA certificates partner directories' certificates must chain to
  * @param policyHeader    header naming each recipient's decision in delivered mail, empty for none
  */
 public record GatewaySettings(int smtpPort, String smtpAddress, String hostName, long maxMessageBytes, int maxRecipients, HostPort nextHop, NextHopTls nextHopTls,
                               Optional<HostPort> lmtp, NextHopTls lmtpTls, List<String> localDomains, Path spool, int deliveryWorkers, Duration maxQueueTime, boolean smimeGcm, Optional<String> signingAddress,
-                              String policyHeader) {
+                              List<java.net.URI> hkpServers, List<String> partnerDirectories, Optional<Path> partnerCas, String policyHeader) {
 
     /** How a hop's TLS is required and checked. */
     public enum NextHopTls {

@@ -153,6 +153,16 @@ public final class LetterlockConfig {
         if (signingAddress.isPresent() && !signingAddress.get().matches("[^@\\s]+@[^@\\s]+")) {
             r.problem(ConfigKey.GATEWAY_SIGNING_ADDRESS, "must be a mail address", signingAddress.get());
         }
+        List<String> partnerDirectories = r.text(ConfigKey.GATEWAY_PARTNER_DIRECTORIES).map(v -> List.of(v.split(";"))).orElse(List.of()).stream()
+                .map(String::trim).filter(v -> !v.isEmpty()).toList();
+        for (String directory : partnerDirectories) {
+            if (!directory.matches("(?i)[a-z0-9.-]+=ldaps?://[^/\\s]+/\\S.*")) {
+                r.problem(ConfigKey.GATEWAY_PARTNER_DIRECTORIES, "must be 'domain=ldaps://host:port/base-dn' entries separated by semicolons", directory);
+            }
+        }
+        if (!partnerDirectories.isEmpty() && r.text(ConfigKey.GATEWAY_PARTNER_CAS).isEmpty()) {
+            r.problem(ConfigKey.GATEWAY_PARTNER_DIRECTORIES, "needs letterlock.gateway.partner-cas: the partner CA certificates their certificates must chain to", null);
+        }
         String policyHeader = r.text(ConfigKey.GATEWAY_POLICY_HEADER).filter(v -> !v.equalsIgnoreCase("none")).orElse("");
         if (!policyHeader.isEmpty() && !policyHeader.matches("[A-Za-z][A-Za-z0-9-]{0,75}")) {
             r.problem(ConfigKey.GATEWAY_POLICY_HEADER, "must be a header field name (letters, digits, hyphens)", policyHeader);
@@ -165,7 +175,25 @@ public final class LetterlockConfig {
                 hopTls(r, ConfigKey.GATEWAY_LMTP_TLS, lmtp.orElse(nextHop)), List.copyOf(domains),
                 r.text(ConfigKey.GATEWAY_SPOOL).isPresent() ? r.path(ConfigKey.GATEWAY_SPOOL) : dataDir.resolve("spool"),
                 r.integer(ConfigKey.GATEWAY_DELIVERY_WORKERS, 1, 1000), r.duration(ConfigKey.GATEWAY_MAX_QUEUE_TIME),
-                r.choice(ConfigKey.GATEWAY_SMIME_CONTENT_ENCRYPTION, "aes256-gcm", "aes256-cbc").equals("aes256-gcm"), signingAddress, policyHeader);
+                r.choice(ConfigKey.GATEWAY_SMIME_CONTENT_ENCRYPTION, "aes256-gcm", "aes256-cbc").equals("aes256-gcm"), signingAddress,
+                hkpServers(r), partnerDirectories, r.text(ConfigKey.GATEWAY_PARTNER_CAS).isPresent() ? Optional.of(r.path(ConfigKey.GATEWAY_PARTNER_CAS)) : Optional.empty(),
+                policyHeader);
+    }
+
+    private static List<URI> hkpServers(Reader r) {
+        List<URI> servers = new ArrayList<>();
+        for (String value : r.list(ConfigKey.GATEWAY_HKP_SERVERS)) {
+            try {
+                URI uri = new URI(value);
+                if (!List.of("hkp", "hkps", "http", "https").contains(String.valueOf(uri.getScheme()).toLowerCase(Locale.ROOT)) || uri.getHost() == null) {
+                    throw new java.net.URISyntaxException(value, "not an hkp, hkps, http or https URL");
+                }
+                servers.add(uri);
+            } catch (java.net.URISyntaxException e) {
+                r.problem(ConfigKey.GATEWAY_HKP_SERVERS, "must be hkps://host[:port] URLs separated by commas", value);
+            }
+        }
+        return List.copyOf(servers);
     }
 
     /** As configured; else verify, or required for a loopback hop (see the key's description). */
