@@ -63,8 +63,10 @@ public final class HeaderSection {
         ByteArrayOutputStream current = null;
         String currentName = null;
         int total = 0;
+        // Room to go back over one line of up to maxBytes; maxBytes + 1 would overflow (to no room at all) for Integer.MAX_VALUE.
+        int markLimit = maxBytes == Integer.MAX_VALUE ? maxBytes : maxBytes + 1;
         while (true) {
-            in.mark(maxBytes + 1);
+            in.mark(markLimit);
             byte[] line = readLine(in, maxBytes - total);
             if (line == null) {
                 break;

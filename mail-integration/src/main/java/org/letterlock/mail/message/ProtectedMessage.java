@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * Writes a message with its content encrypted and its header fields protected as RFC 9788 describes: the encrypted
@@ -23,6 +24,7 @@ public final class ProtectedMessage {
     /** Trace fields: they belong to the transport, stay outside and are not protected. */
     private static final Set<String> TRACE = Set.of("received", "return-path", "arc-seal", "arc-message-signature", "arc-authentication-results",
             "authentication-results", "dkim-signature");
+    private static final Pattern HP_PARAMETER = Pattern.compile("\\s*hp\\s*=.*", Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
 
     private ProtectedMessage() {
     }
@@ -50,9 +52,9 @@ public final class ProtectedMessage {
         for (HeaderSection.Field field : headers.fields()) {
             String name = field.name().toLowerCase(java.util.Locale.ROOT);
             if (TRACE.contains(name)) {
-                out.write(field.raw());
+                writeField(out, field);
             } else if (OUTER.contains(name)) {
-                out.write(field.raw());
+                writeField(out, field);
                 hpOuter.append("HP-Outer: ").append(field.name()).append(": ").append(field.value()).append("\r\n");
             }
         }
@@ -70,7 +72,7 @@ public final class ProtectedMessage {
             for (HeaderSection.Field field : headers.fields()) {
                 String name = field.name().toLowerCase(java.util.Locale.ROOT);
                 if (!TRACE.contains(name) && !name.equals("content-type") && !name.equals("mime-version")) {
-                    payload.write(field.raw());
+                    writeField(payload, field);
                 }
             }
             payload.write(hpOuter.toString().getBytes(StandardCharsets.UTF_8));
@@ -88,10 +90,47 @@ public final class ProtectedMessage {
         return bytes;
     }
 
-    /** The Content-Type value with {@code hp="cipher"} added (replacing any hp the sender put there). */
+    /**
+     * The Content-Type value with {@code hp="cipher"} added, in place of any hp parameter the sender wrote. A semicolon
+     * inside a quoted string (a boundary, a file name) does not start a parameter (RFC 2045 5.1), so none is cut there.
+     */
     static String withHeaderProtection(String contentType) {
-        String cleaned = contentType.replaceAll("(?i);\\s*hp\\s*=\\s*(\"[^\"]*\"|[^;\\s]*)", "");
-        return cleaned + "; hp=\"cipher\"";
+        StringBuilder kept = new StringBuilder();
+        int start = 0;
+        boolean quoted = false;
+        for (int i = 0; i < contentType.length(); i++) {
+            char c = contentType.charAt(i);
+            if (quoted && c == '\\') {
+                i++;
+            } else if (c == '"') {
+                quoted = !quoted;
+            } else if (c == ';' && !quoted) {
+                keepUnlessHp(kept, contentType.substring(start, i), start == 0);
+                start = i + 1;
+            }
+        }
+        keepUnlessHp(kept, contentType.substring(start), start == 0);
+        return kept + "; hp=\"cipher\"";
+    }
+
+    private static void keepUnlessHp(StringBuilder kept, String part, boolean mediaType) {
+        if (mediaType) {
+            kept.append(part);
+        } else if (!HP_PARAMETER.matcher(part).matches()) {
+            kept.append(';').append(part);
+        }
+    }
+
+    /**
+     * Writes a field as it came, with CRLF added when it is the last line of a message that ends without one (BDAT can
+     * deliver such a message): else the next field written would run on in it.
+     */
+    private static void writeField(OutputStream out, HeaderSection.Field field) throws IOException {
+        byte[] raw = field.raw();
+        out.write(raw);
+        if (raw[raw.length - 1] != '\n') {
+            ascii(out, "\r\n");
+        }
     }
 
     private static void ascii(OutputStream out, String text) throws IOException {

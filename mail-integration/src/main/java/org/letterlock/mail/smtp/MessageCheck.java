@@ -45,7 +45,10 @@ final class MessageCheck {
         }
         for (int i = 0; i < length && inHeader; i++) {
             byte b = bytes[i];
-            headerBytes++;
+            // Checked at each byte, not once a chunk: a blank line later in the same chunk must not let an oversized header through.
+            if (++headerBytes > SmtpReceiver.MAX_HEADER_BYTES) {
+                throw new Refused(552, "5.3.4 Header section too big (at most " + SmtpReceiver.MAX_HEADER_BYTES + " bytes)");
+            }
             if (b == '\n') {
                 if (column == 0 || column == 1 && lastWasCr) {
                     inHeader = false;
@@ -62,9 +65,6 @@ final class MessageCheck {
                 column++;
             }
             lastWasCr = b == '\r';
-        }
-        if (inHeader && headerBytes > SmtpReceiver.MAX_HEADER_BYTES) {
-            throw new Refused(552, "5.3.4 Header section too big (at most " + SmtpReceiver.MAX_HEADER_BYTES + " bytes)");
         }
     }
 }

@@ -156,10 +156,16 @@ public final class SmtpClient implements AutoCloseable {
     /**
      * Runs one transaction: MAIL, RCPT for each recipient, and the data from {@code body} if any recipient was
      * accepted. Returns one reply per recipient. An I/O failure mid-way throws: the hop acknowledged nothing, so
-     * nothing was delivered.
+     * nothing was delivered. A copy with 8-bit content for a hop that does not offer 8BITMIME is not sent: each
+     * recipient gets 554 5.6.3.
      */
     public List<RecipientReply> send(String sender, List<String> recipients, MessageBody body) throws IOException {
         try {
+            if (!extensions.contains("8BITMIME") && eightBit(body)) {
+                // RFC 6152 3: no 8-bit data to a server that does not offer 8BITMIME. The gateway does not convert to 7-bit.
+                Reply refused = Reply.local(554, "5.6.3 the hop does not offer 8BITMIME and the message has 8-bit content, which the gateway does not convert");
+                return recipients.stream().map(r -> new RecipientReply(r, refused)).toList();
+            }
             Reply mail = command("MAIL FROM:<" + sender + ">" + (extensions.contains("8BITMIME") ? " BODY=8BITMIME" : ""));
             if (!mail.positive()) {
                 reset();
@@ -201,6 +207,25 @@ public final class SmtpClient implements AutoCloseable {
             usable = false;
             throw e;
         }
+    }
+
+    /** Whether the copy has a byte outside US-ASCII: it is written once to a stream that only looks. */
+    private static boolean eightBit(MessageBody body) throws IOException {
+        boolean[] found = {false};
+        body.writeTo(new OutputStream() {
+            @Override
+            public void write(int b) {
+                found[0] |= (b & 0x80) != 0;
+            }
+
+            @Override
+            public void write(byte[] bytes, int offset, int length) {
+                for (int i = offset; i < offset + length && !found[0]; i++) {
+                    found[0] = bytes[i] < 0;
+                }
+            }
+        });
+        return found[0];
     }
 
     /** Writes one copy of the message. */

@@ -13,6 +13,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -35,6 +36,8 @@ public final class SmtpReceiver implements AutoCloseable {
     static final int MAX_HOPS = 50;
     /** Largest header section taken: enough for any real mail, small enough that a header flood cannot tie up a worker. */
     static final int MAX_HEADER_BYTES = 1024 * 1024;
+
+    private static final String CANNOT_STORE = "4.3.1 The gateway cannot store the message now; try again later";
 
     private final SMTPServer server;
 
@@ -59,6 +62,7 @@ public final class SmtpReceiver implements AutoCloseable {
                 .insertReceivedHeaders(false)
                 .messageHandlerFactory(context -> new Transaction(context, settings, spool, queued, clock))
                 .build();
+        server.getCommandHandler().addCommand(new BdatCommand());
         server.start();
         return new SmtpReceiver(server);
     }
@@ -72,7 +76,19 @@ public final class SmtpReceiver implements AutoCloseable {
         server.stop();
     }
 
-    /** One mail transaction (MAIL, RCPT..., DATA) of a session. */
+    /** A failure reading the client's data, told apart from the spool's own. */
+    private static final class ClientData extends IOException {
+        ClientData(IOException cause) {
+            super(cause);
+        }
+
+        @Override
+        public synchronized IOException getCause() {
+            return (IOException) super.getCause();
+        }
+    }
+
+    /** One mail transaction (MAIL, RCPT..., DATA or BDAT) of a session. */
     private static final class Transaction implements MessageHandler {
         private static final DateTimeFormatter RFC_5322_DATE = DateTimeFormatter.ofPattern("EEE, d MMM yyyy HH:mm:ss Z", Locale.ROOT);
 
@@ -111,29 +127,62 @@ public final class SmtpReceiver implements AutoCloseable {
         @Override
         public String data(InputStream data) throws RejectException, IOException {
             try (Spool.Reception reception = spool.receive()) {
-                MessageCheck check = new MessageCheck(settings.maxMessageBytes());
-                try (OutputStream out = reception.body()) {
-                    out.write(receivedLine(reception.id()).getBytes(StandardCharsets.US_ASCII));
-                    byte[] buffer = new byte[64 * 1024];
-                    for (int n; (n = data.read(buffer)) > 0; ) {
-                        check.scan(buffer, n);
-                        out.write(buffer, 0, n);
+                Optional<RejectException> refusal = store(data, reception);
+                if (refusal.isPresent()) {
+                    // The rest is still the message: left unread, SubEthaSMTP would run its lines as commands (RFC 5321 4.1.1.4 answers after the end).
+                    data.transferTo(OutputStream.nullOutputStream());
+                    // The end of the data ends the transaction whatever the answer (RFC 5321 4.1.1.4); SubEthaSMTP 7.1.7 ends it only after a 250.
+                    if (context instanceof Session session) {
+                        session.resetMailTransaction();
                     }
-                } catch (MessageCheck.Refused refused) {
-                    throw new RejectException(refused.code(), refused.getMessage());
-                } catch (IOException e) {
-                    LOG.log(Level.SEVERE, "smtp: cannot write message " + reception.id() + " to the spool; answered 452", e);
-                    throw new RejectException(452, "4.3.1 The gateway cannot store the message now; try again later");
+                    throw refusal.get();
                 }
                 Envelope envelope;
                 try {
                     envelope = reception.accept(sender, recipients, client(), false, clock.instant());
                 } catch (IOException e) {
                     LOG.log(Level.SEVERE, "smtp: cannot sync message " + reception.id() + " to the spool; answered 452", e);
-                    throw new RejectException(452, "4.3.1 The gateway cannot store the message now; try again later");
+                    throw new RejectException(452, CANNOT_STORE);
                 }
                 queued.accept(envelope);
                 return "2.0.0 Ok: queued as " + envelope.id();
+            }
+        }
+
+        /**
+         * Streams the data into the spool, checking it as it goes. Returns the refusal when a limit is broken or the spool
+         * cannot write, with the rest of the data unread. A failure to read the data (the client hung up) is thrown: it is
+         * the client's, not the spool's, and nobody is left to answer.
+         */
+        private Optional<RejectException> store(InputStream data, Spool.Reception reception) throws IOException {
+            MessageCheck check = new MessageCheck(settings.maxMessageBytes());
+            OutputStream out = reception.body();
+            byte[] buffer = new byte[64 * 1024];
+            byte[] received = receivedLine(reception.id()).getBytes(StandardCharsets.US_ASCII);
+            try {
+                out.write(received);
+                for (int n; (n = read(data, buffer)) > 0; ) {
+                    check.scan(buffer, n);
+                    out.write(buffer, 0, n);
+                }
+                out.close();
+                return Optional.empty();
+            } catch (MessageCheck.Refused refused) {
+                return Optional.of(new RejectException(refused.code(), refused.getMessage()));
+            } catch (ClientData failed) {
+                LOG.info("smtp: the data of message " + reception.id() + " broke off (" + failed.getCause() + "); nothing was kept");
+                throw failed.getCause();
+            } catch (IOException e) {
+                LOG.log(Level.SEVERE, "smtp: cannot write message " + reception.id() + " to the spool; answered 452", e);
+                return Optional.of(new RejectException(452, CANNOT_STORE));
+            }
+        }
+
+        private static int read(InputStream data, byte[] buffer) throws ClientData {
+            try {
+                return data.read(buffer);
+            } catch (IOException e) {
+                throw new ClientData(e);
             }
         }
 

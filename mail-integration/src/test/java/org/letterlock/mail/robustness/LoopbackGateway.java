@@ -1,0 +1,117 @@
+package org.letterlock.mail.robustness;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.Stream;
+import org.letterlock.mail.delivery.Decision;
+import org.letterlock.mail.delivery.Delivery;
+import org.letterlock.mail.delivery.Encryptions;
+import org.letterlock.mail.delivery.HopTrust;
+import org.letterlock.mail.delivery.Route;
+import org.letterlock.mail.queue.Envelope;
+import org.letterlock.mail.queue.Spool;
+import org.letterlock.mail.smtp.SmtpClient;
+import org.letterlock.mail.smtp.SmtpReceiver;
+import org.letterlock.platform.audit.AuditEvent;
+import org.letterlock.platform.audit.AuditRecord;
+import org.letterlock.platform.audit.AuditRecorder;
+import org.letterlock.platform.config.GatewaySettings;
+import org.letterlock.platform.store.MovableClock;
+
+/**
+ * The gateway's listener and spool, and its delivery when there is a next hop, wired as the server wires them but
+ * without the platform: a self-signed TLS certificate made here instead of the CA's, every recipient sent in clear to
+ * the one next hop (keys and policy play no part in these tests), audit events kept in a list. It starts in a moment,
+ * where {@code GatewayFixture} starts a token and a CA.
+ */
+final class LoopbackGateway implements AutoCloseable {
+    static final String HOST_NAME = "gateway.example.org";
+    static final int MAX_RECIPIENTS = 100;
+
+    final MovableClock clock = new MovableClock();
+    final Path spoolRoot;
+    final Spool spool;
+    /** What the listener answered 250 for, in order. */
+    final List<Envelope> accepted = new CopyOnWriteArrayList<>();
+    final List<AuditEvent> audit = new CopyOnWriteArrayList<>();
+    final Delivery delivery;
+    final SmtpReceiver receiver;
+
+    private LoopbackGateway(Path spoolRoot, long maxMessageBytes, GatewaySettings.HostPort nextHop) throws Exception {
+        this.spoolRoot = spoolRoot;
+        this.spool = Spool.open(spoolRoot);
+        if (nextHop == null) {
+            delivery = null;
+        } else {
+            Route route = new Route("next-hop", nextHop, SmtpClient.Protocol.SMTP, GatewaySettings.NextHopTls.NONE);
+            delivery = new Delivery(spool, (envelope, headers, recipient) -> Decision.clear(route, "no key for the recipient"), new Encryptions(true, clock),
+                    HopTrust.verifying(List.of()), HopTrust.anyCertificate(), new ListedAudit(), clock,
+                    new Delivery.Settings(HOST_NAME, 1, Duration.ofDays(5), "", Duration.ofSeconds(20)));
+        }
+        receiver = SmtpReceiver.start(new SmtpReceiver.Settings(InetAddress.getLoopbackAddress(), 0, HOST_NAME, SelfSigned.make("CN=localhost").serverContext(),
+                maxMessageBytes, MAX_RECIPIENTS), spool, envelope -> {
+                    accepted.add(envelope);
+                    if (delivery != null) {
+                        delivery.submit(envelope);
+                    }
+                }, clock);
+    }
+
+    /** A listener whose accepted mail stays in the spool. */
+    static LoopbackGateway receiving(Path spoolRoot, long maxMessageBytes) throws Exception {
+        return new LoopbackGateway(spoolRoot, maxMessageBytes, null);
+    }
+
+    /** A listener and delivery to a next hop on loopback, without TLS. */
+    static LoopbackGateway relayingTo(Path spoolRoot, int nextHopPort) throws Exception {
+        return new LoopbackGateway(spoolRoot, 10_000_000, new GatewaySettings.HostPort("127.0.0.1", nextHopPort));
+    }
+
+    int port() {
+        return receiver.port();
+    }
+
+    /** Files in the spool's incoming folder: messages being received, or left behind by one that was not. */
+    List<Path> incoming() throws IOException {
+        try (Stream<Path> files = Files.list(spoolRoot.resolve("incoming"))) {
+            return files.toList();
+        }
+    }
+
+    /** Waits (a deadline, not a measurement) until the incoming folder is empty, as it is once a session has let go of a refused message. */
+    void awaitNothingIncoming() throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (!incoming().isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+    }
+
+    @Override
+    public void close() {
+        receiver.close();
+        if (delivery != null) {
+            delivery.close();
+        }
+    }
+
+    /** The audit log as a list. */
+    private final class ListedAudit implements AuditRecorder {
+        @Override
+        public AuditRecord record(AuditEvent event) {
+            audit.add(event);
+            return null;
+        }
+
+        @Override
+        public CompletableFuture<AuditRecord> recordAsync(AuditEvent event) {
+            audit.add(event);
+            return CompletableFuture.completedFuture(null);
+        }
+    }
+}
