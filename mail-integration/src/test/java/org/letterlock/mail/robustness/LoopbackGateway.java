@@ -50,7 +50,7 @@ final class LoopbackGateway implements AutoCloseable {
             delivery = null;
         } else {
             Route route = new Route("next-hop", nextHop, SmtpClient.Protocol.SMTP, GatewaySettings.NextHopTls.NONE);
-            delivery = new Delivery(spool, (envelope, headers, recipient) -> Decision.clear(route, "no key for the recipient"), new Encryptions(true, clock),
+            delivery = new Delivery(spool, (envelope, headers, recipient) -> Decision.clear(route, "no key for the recipient"), new Encryptions(true, java.util.Optional.empty(), clock),
                     HopTrust.verifying(List.of()), HopTrust.anyCertificate(), new ListedAudit(), clock,
                     new Delivery.Settings(HOST_NAME, 1, Duration.ofDays(5), "", Duration.ofSeconds(20)));
         }
