@@ -70,6 +70,8 @@ final class GatewayFixture implements AutoCloseable {
         settings.put("letterlock.data-dir", TOKEN_DATA.toString());
         settings.put("letterlock.vault.type", "pkcs11");
         settings.put("letterlock.ca.url", "http://ca.example.org");
+        // Escrow, where a test starts it, makes keys when asked rather than filling a pool of RSA keys in the background.
+        settings.put("letterlock.escrow.rsa-pool", "0");
         platform = Letterlock.start(LetterlockConfig.load(key -> Optional.ofNullable(settings.get(key))), clock);
         ca = CertificateAuthority.start(platform, new JdbcCertificateStore(platform.database().dataSource()));
         keyserver = KeyserverRuntime.create(platform);
@@ -101,6 +103,15 @@ final class GatewayFixture implements AutoCloseable {
         return new GatewaySettings(0, "127.0.0.1", "gateway.example.org", maxBytes, 100, new GatewaySettings.HostPort("localhost", nextHopPort), tls,
                 Optional.empty(), GatewaySettings.NextHopTls.VERIFY, List.of(), work.resolve("spool"), 4, Duration.ofDays(5), false, signingAddress,
                 List.of(), List.of(), Optional.empty(), "X-Letterlock-Policy");
+    }
+
+    /** As {@link #settings}, with example.org's mailboxes stored through the LMTP listener on {@code lmtpPort} (STARTTLS, certificate checked). */
+    GatewaySettings storingLocalMail(int nextHopPort, int lmtpPort) {
+        GatewaySettings base = settings(nextHopPort, GatewaySettings.NextHopTls.VERIFY, 10_000_000);
+        return new GatewaySettings(base.smtpPort(), base.smtpAddress(), base.hostName(), base.maxMessageBytes(), base.maxRecipients(), base.nextHop(), base.nextHopTls(),
+                Optional.of(new GatewaySettings.HostPort("localhost", lmtpPort)), GatewaySettings.NextHopTls.VERIFY, List.of("example.org"), base.spool(),
+                base.deliveryWorkers(), base.maxQueueTime(), base.smimeGcm(), base.signingAddress(), base.hkpServers(), base.partnerDirectories(), base.partnerCas(),
+                base.policyHeader());
     }
 
     /** Starts (or restarts, on the same spool) delivery and the listener. */

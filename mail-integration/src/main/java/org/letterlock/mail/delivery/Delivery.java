@@ -137,7 +137,7 @@ public final class Delivery implements AutoCloseable {
                 }
                 default -> {
                     GroupKey key = new GroupKey(decision.route(), decision.action(), decision.reason(), decision.signed(),
-                            decision.action() == Decision.Action.PASSWORD ? recipient : "");
+                            decision.action() == Decision.Action.PASSWORD || decision.route().protocol() == SmtpClient.Protocol.LMTP ? recipient : "");
                     groups.computeIfAbsent(key, k -> new ArrayList<>()).add(decision);
                     groupRecipients.computeIfAbsent(key, k -> new ArrayList<>()).add(recipient);
                 }
@@ -327,7 +327,10 @@ public final class Delivery implements AutoCloseable {
         hops.close();
     }
 
-    /** Copies that can be one transaction: same route, action and reason; a passphrase copy is its recipient's own. */
+    /**
+     * Copies that can be one transaction: same route, action and reason. A passphrase copy is its recipient's own, and
+     * so is a stored copy: encrypted to its owner alone, so a mailbox never shows whom else (a Bcc) the message went to.
+     */
     private record GroupKey(Route route, Decision.Action action, String reason, boolean signed, String ownRecipient) {
     }
 

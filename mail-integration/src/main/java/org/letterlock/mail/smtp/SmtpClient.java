@@ -195,8 +195,18 @@ public final class SmtpClient implements AutoCloseable {
             body.writeTo(stuffed);
             stuffed.finish();
             if (protocol == Protocol.LMTP) {
-                for (String recipient : accepted) {
-                    replies.add(new RecipientReply(recipient, read()));
+                for (int i = 0; i < accepted.size(); i++) {
+                    Reply reply;
+                    try {
+                        reply = read();
+                    } catch (IOException e) {
+                        // The answers read are final (those copies are stored); only the unanswered recipients may be tried again.
+                        usable = false;
+                        Reply unknown = Reply.local(451, "4.4.2 the mailbox store closed the connection before it answered for this recipient: " + e.getMessage());
+                        accepted.subList(i, accepted.size()).forEach(r -> replies.add(new RecipientReply(r, unknown)));
+                        break;
+                    }
+                    replies.add(new RecipientReply(accepted.get(i), reply));
                 }
             } else {
                 Reply done = read();
