@@ -256,6 +256,19 @@ class MailGatewayServerIT {
         assertThat(ownerPolicy.statusCode()).isEqualTo(403);
         assertThat(ownerPolicy.headers().firstValue("Content-Type")).hasValue("application/problem+json");
 
+        // An owner chooses the format of their own mailbox's mail, and nothing else.
+        HttpResponse<String> ownFormat = server.call("PUT", "/api/gateway/policies/" + CAROL, OWNER, OWNER + PASSWORD, "application/json", "{\"encryption\":\"pgp\"}");
+        assertThat(ownFormat.statusCode()).as(ownFormat.body()).isEqualTo(200);
+        assertThat(ownFormat.body()).contains("\"scope\":\"" + CAROL + "\"", "\"level\":\"mailbox\"", "\"encryption\":\"pgp\"", "\"withoutKey\":\"clear\"");
+        HttpResponse<String> ownClear = server.call("PUT", "/api/gateway/policies/" + CAROL, OWNER, OWNER + PASSWORD, "application/json", "{\"encryption\":\"none\"}");
+        assertThat(ownClear.statusCode()).as(ownClear.body()).isEqualTo(403);
+        assertThat(ownClear.body()).contains("any, smime or pgp");
+        HttpResponse<String> othersFormat = server.call("PUT", "/api/gateway/policies/dave@example.org", OWNER, OWNER + PASSWORD, "application/json",
+                "{\"encryption\":\"pgp\"}");
+        assertThat(othersFormat.statusCode()).as(othersFormat.body()).isEqualTo(403);
+        HttpResponse<String> ownReset = server.call("DELETE", "/api/gateway/policies/" + CAROL, OWNER, OWNER + PASSWORD, null, null);
+        assertThat(ownReset.statusCode()).as(ownReset.body()).isEqualTo(204);
+
         assertThat(asAdmin("GET", "/api/gateway/policies", null).body()).isEqualTo(before).contains("\"scope\":\"partner.test\"", "\"encryption\":\"any\"");
     }
 
@@ -270,7 +283,11 @@ class MailGatewayServerIT {
         for (String recipient : List.of(CAROL, "bob@partner.test")) {
             assertThat(records).as(recipient).anySatisfy(r -> assertThat(r).contains("\"action\":\"gateway.deliver\"", "\"target\":\"mailbox:" + recipient + "\""));
         }
-        assertThat(records).filteredOn(r -> r.contains("\"action\":\"gateway.policy.set\"")).hasSize(1);
+        assertThat(records).as("the owner's refusal for another's mailbox is audited too")
+                .anySatisfy(r -> assertThat(r).contains("\"action\":\"gateway.policy.set\"", "\"outcome\":\"DENIED\"", "dave@example.org is not a mailbox of"));
+        assertThat(records).filteredOn(r -> r.contains("\"action\":\"gateway.policy.set\"") && r.contains("\"outcome\":\"ALLOWED\"")).hasSize(2)
+                .anySatisfy(r -> assertThat(r).contains("\"actor\":\"" + OWNER + "\"", "\"target\":\"policy:" + CAROL + "\""));
+        assertThat(records).anySatisfy(r -> assertThat(r).contains("\"action\":\"gateway.policy.remove\"", "\"actor\":\"" + OWNER + "\""));
         assertThat(records).filteredOn(r -> r.contains("\"action\":\"gateway.passphrase.set\"")).hasSize(2)
                 .anySatisfy(r -> assertThat(r).contains("\"actor\":\"" + OWNER + "\"", "\"target\":\"passphrase:" + CAROL + "->partner.test\""));
         assertThat(records).noneSatisfy(r -> assertThat(r).contains("guessable"));

@@ -46,6 +46,8 @@ public class GatewayResource {
     @Context
     SecurityContext security;
 
+    private static final java.util.Set<String> OWNER_FORMATS = java.util.Set.of("any", "smime", "pgp");
+
     public record Rule(String scope, String level, String encryption, String withoutKey, String passwordFormat, boolean sign, String externalSources, Instant updatedAt,
                        String updatedBy) {
         static Rule of(RecipientRule rule) {
@@ -93,21 +95,51 @@ public class GatewayResource {
     @PUT
     @Path("policies/{scope}")
     @Consumes(MediaType.APPLICATION_JSON)
-    @Allow({Role.CA_ADMIN})
-    @Operation(summary = "Set the rule of a scope: {encryption: any|smime|pgp|password|none, withoutKey: clear|password|hold|reject, passwordFormat: cms|openpgp, sign: true to sign S/MIME copies with the organisation's certificate, externalSources: partner-ldap,wkd,hkp to look keys up outside}")
+    @Allow({Role.CA_ADMIN, Role.MAILBOX_OWNER})
+    @Operation(summary = "Set the rule of a scope: {encryption: any|smime|pgp|password|none, withoutKey: clear|password|hold|reject, passwordFormat: cms|openpgp, "
+            + "sign: true to sign S/MIME copies with the organisation's certificate, externalSources: partner-ldap,wkd,hkp to look keys up outside}; "
+            + "a mailbox owner chooses only the format of their own verified mailbox's mail (encryption any|smime|pgp), the rest stays as it applies now")
     public Rule setPolicy(@PathParam("scope") String scope, RuleChange change) {
         if (change == null || change.encryption() == null) {
             throw new LetterlockException(ErrorType.BAD_REQUEST, "send {\"encryption\": ..., \"withoutKey\": ..., \"passwordFormat\": ...}");
         }
-        return Rule.of(runtime.policies().set(scope, change.encryption(), change.withoutKey(), change.passwordFormat(), Boolean.TRUE.equals(change.sign()), change.externalSources(),
-                security.getUserPrincipal().getName()));
+        String by = security.getUserPrincipal().getName();
+        Requester requester = Requesters.of(security);
+        if (requester.has(Role.CA_ADMIN)) {
+            return Rule.of(runtime.policies().set(scope, change.encryption(), change.withoutKey(), change.passwordFormat(), Boolean.TRUE.equals(change.sign()),
+                    change.externalSources(), by));
+        }
+        String mailbox = ownMailbox(requester, scope, "gateway.policy.set");
+        if (!OWNER_FORMATS.contains(change.encryption().trim().toLowerCase(java.util.Locale.ROOT))) {
+            throw new LetterlockException(ErrorType.FORBIDDEN, "a mailbox owner chooses the format of their own mail (encryption any, smime or pgp); "
+                    + "the rest of a rule is an admin's (role ca-admin)");
+        }
+        // The owner picks the format only: what happens without a key, signing and outside lookups stay as they apply now.
+        RecipientRule now = runtime.policies().ruleFor(mailbox);
+        return Rule.of(runtime.policies().set(mailbox, change.encryption(), label(now.withoutKey()), label(now.passwordFormat()), now.sign(),
+                now.externalSources().stream().map(s -> s.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-')).collect(java.util.stream.Collectors.joining(",")),
+                by));
+    }
+
+    /** A mailbox owner acts on their own verified mailbox only; domains and the organisation are an admin's. */
+    private String ownMailbox(Requester requester, String scope, String action) {
+        String mailbox = RecipientRule.scopeOf(scope);
+        if (!mailbox.contains("@")) {
+            throw new LetterlockException(ErrorType.FORBIDDEN, "the rule of a domain or of the organisation needs role ca-admin");
+        }
+        caRuntime.ca().authorizeMailbox(requester, mailbox, action);
+        return mailbox;
     }
 
     @DELETE
     @Path("policies/{scope}")
-    @Allow({Role.CA_ADMIN})
-    @Operation(summary = "Remove a scope's rule, so it inherits the next level's")
+    @Allow({Role.CA_ADMIN, Role.MAILBOX_OWNER})
+    @Operation(summary = "Remove a scope's rule, so it inherits the next level's (a mailbox owner: their own mailbox's)")
     public Response removePolicy(@PathParam("scope") String scope) {
+        Requester requester = Requesters.of(security);
+        if (!requester.has(Role.CA_ADMIN)) {
+            ownMailbox(requester, scope, "gateway.policy.remove");
+        }
         if (!runtime.policies().remove(scope)) {
             throw new LetterlockException(ErrorType.NOT_FOUND, "no rule is set for '" + scope + "'");
         }
