@@ -166,16 +166,16 @@ public final class Delivery implements AutoCloseable {
             client = hops.reuse(route);
             if (client != null) {
                 try {
-                    replies = client.send(envelope.sender(), recipients, body);
+                    replies = client.send(envelope.sender(), envelope.requireTls(), recipients, body);
                 } catch (IOException stale) {
                     // A kept connection the hop has since closed: nothing was accepted on it; try a new one.
                     client.close();
                     client = hops.connect(route);
-                    replies = client.send(envelope.sender(), recipients, body);
+                    replies = client.send(envelope.sender(), envelope.requireTls(), recipients, body);
                 }
             } else {
                 client = hops.connect(route);
-                replies = client.send(envelope.sender(), recipients, body);
+                replies = client.send(envelope.sender(), envelope.requireTls(), recipients, body);
             }
             hops.release(route, client);
         } catch (SmtpClient.HopRefused refused) {

@@ -160,13 +160,28 @@ public final class SmtpClient implements AutoCloseable {
      * recipient gets 554 5.6.3.
      */
     public List<RecipientReply> send(String sender, List<String> recipients, MessageBody body) throws IOException {
+        return send(sender, false, recipients, body);
+    }
+
+    /**
+     * As {@link #send(String, List, MessageBody)}, for a message whose sender asked for REQUIRETLS (RFC 8689): it goes
+     * only over TLS with a verified certificate, and to an SMTP hop only if the hop offers REQUIRETLS too (the flag is
+     * passed on); otherwise each recipient gets 550 5.7.30, as the RFC asks, rather than a weaker hop.
+     */
+    public List<RecipientReply> send(String sender, boolean requireTls, List<String> recipients, MessageBody body) throws IOException {
+        if (requireTls && (!tls.verified() || protocol == Protocol.SMTP && !extensions.contains("REQUIRETLS"))) {
+            Reply refused = Reply.local(550, "5.7.30 REQUIRETLS: " + (!tls.verified() ? "the connection to the hop is not TLS with a verified certificate"
+                    : "the hop does not offer REQUIRETLS"));
+            return recipients.stream().map(r -> new RecipientReply(r, refused)).toList();
+        }
         try {
             if (!extensions.contains("8BITMIME") && eightBit(body)) {
                 // RFC 6152 3: no 8-bit data to a server that does not offer 8BITMIME. The gateway does not convert to 7-bit.
                 Reply refused = Reply.local(554, "5.6.3 the hop does not offer 8BITMIME and the message has 8-bit content, which the gateway does not convert");
                 return recipients.stream().map(r -> new RecipientReply(r, refused)).toList();
             }
-            Reply mail = command("MAIL FROM:<" + sender + ">" + (extensions.contains("8BITMIME") ? " BODY=8BITMIME" : ""));
+            Reply mail = command("MAIL FROM:<" + sender + ">" + (extensions.contains("8BITMIME") ? " BODY=8BITMIME" : "")
+                    + (requireTls && protocol == Protocol.SMTP ? " REQUIRETLS" : ""));
             if (!mail.positive()) {
                 reset();
                 return recipients.stream().map(r -> new RecipientReply(r, mail)).toList();

@@ -63,6 +63,8 @@ public final class SmtpReceiver implements AutoCloseable {
                 .messageHandlerFactory(context -> new Transaction(context, settings, spool, queued, clock))
                 .build();
         server.getCommandHandler().addCommand(new BdatCommand());
+        server.getCommandHandler().addCommand(new RequireTls.Ehlo());
+        server.getCommandHandler().addCommand(new RequireTls.Mail());
         server.start();
         return new SmtpReceiver(server);
     }
@@ -99,6 +101,7 @@ public final class SmtpReceiver implements AutoCloseable {
         private final Clock clock;
         private final List<String> recipients = new ArrayList<>();
         private String sender = "";
+        private boolean requireTls;
 
         Transaction(MessageContext context, Settings settings, Spool spool, Consumer<Envelope> queued, Clock clock) {
             this.context = context;
@@ -114,6 +117,7 @@ public final class SmtpReceiver implements AutoCloseable {
                 throw new RejectException(553, "5.1.7 The sender address <" + printable(from) + "> is not a valid mailbox");
             }
             sender = from;
+            requireTls = RequireTls.requested();
         }
 
         @Override
@@ -139,7 +143,7 @@ public final class SmtpReceiver implements AutoCloseable {
                 }
                 Envelope envelope;
                 try {
-                    envelope = reception.accept(sender, recipients, client(), false, clock.instant());
+                    envelope = reception.accept(sender, recipients, client(), requireTls, clock.instant());
                 } catch (IOException e) {
                     LOG.log(Level.SEVERE, "smtp: cannot sync message " + reception.id() + " to the spool; answered 452", e);
                     throw new RejectException(452, CANNOT_STORE);
