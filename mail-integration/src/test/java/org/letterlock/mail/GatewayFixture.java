@@ -60,6 +60,8 @@ final class GatewayFixture implements AutoCloseable {
     final PassphraseBook passphrases;
     /** Where rules with external sources look keys up; none unless a test sets its own. */
     ExternalKeys externalKeys;
+    /** The Postfix next hop, when started with {@link #beforePostfix}. */
+    PostfixHop hop;
     Spool spool;
     Delivery delivery;
     SmtpReceiver receiver;
@@ -114,6 +116,19 @@ final class GatewayFixture implements AutoCloseable {
                 base.policyHeader());
     }
 
+    /** A gateway in front of a private Postfix next hop (STARTTLS with a certificate from this CA, verified), both started. */
+    static GatewayFixture beforePostfix(Path work) throws Exception {
+        GatewayFixture fixture = new GatewayFixture(work);
+        try {
+            fixture.hop = PostfixHop.start(Path.of("/tmp/ll-postfix-" + java.util.UUID.randomUUID().toString().substring(0, 8)), Optional.of(fixture.hopCertificate("hop")));
+            fixture.startGateway(fixture.settings(fixture.hop.port(), GatewaySettings.NextHopTls.VERIFY, 10_000_000));
+            return fixture;
+        } catch (Exception | Error e) {
+            fixture.close();
+            throw e;
+        }
+    }
+
     /** Starts (or restarts, on the same spool) delivery and the listener. */
     void startGateway(GatewaySettings settings) throws Exception {
         spool = Spool.open(settings.spool());
@@ -143,6 +158,13 @@ final class GatewayFixture implements AutoCloseable {
     @Override
     public void close() {
         stopGateway();
+        if (hop != null) {
+            try {
+                hop.close();
+            } catch (Exception e) {
+                throw new IllegalStateException("the Postfix next hop did not stop", e);
+            }
+        }
         identity.close();
         ca.close();
         platform.close();

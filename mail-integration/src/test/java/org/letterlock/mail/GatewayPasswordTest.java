@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -15,7 +14,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.letterlock.mail.queue.Envelope;
-import org.letterlock.platform.config.GatewaySettings;
 
 /**
  * Mail to another provider's recipient who has no key, under the policy's rules: encrypted under the passphrase the
@@ -35,16 +33,12 @@ class GatewayPasswordTest {
 
     @BeforeEach
     void start() throws Exception {
-        gateway = new GatewayFixture(work);
-        hop = PostfixHop.start(Path.of("/tmp/ll-postfix-" + UUID.randomUUID().toString().substring(0, 8)), Optional.of(gateway.hopCertificate("hop")));
-        gateway.startGateway(gateway.settings(hop.port(), GatewaySettings.NextHopTls.VERIFY, 10_000_000));
+        gateway = GatewayFixture.beforePostfix(work);
+        hop = gateway.hop;
     }
 
     @AfterEach
-    void stop() throws Exception {
-        if (hop != null) {
-            hop.close();
-        }
+    void stop() {
         if (gateway != null) {
             gateway.close();
         }

@@ -6,15 +6,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.util.List;
-import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.letterlock.platform.config.GatewaySettings;
 import org.letterlock.platform.store.Outbox;
 
 /**
@@ -33,18 +30,14 @@ class GatewayPgpTest {
 
     @BeforeEach
     void start() throws Exception {
-        gateway = new GatewayFixture(work);
-        hop = PostfixHop.start(Path.of("/tmp/ll-postfix-" + UUID.randomUUID().toString().substring(0, 8)), Optional.of(gateway.hopCertificate("hop")));
-        gateway.startGateway(gateway.settings(hop.port(), GatewaySettings.NextHopTls.VERIFY, 10_000_000));
+        gateway = GatewayFixture.beforePostfix(work);
+        hop = gateway.hop;
         gnupgHome = Files.createDirectories(work.resolve("gnupg"), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     }
 
     @AfterEach
     void stop() throws Exception {
         run("gpgconf", "--homedir", gnupgHome.toString(), "--kill", "all");
-        if (hop != null) {
-            hop.close();
-        }
         if (gateway != null) {
             gateway.close();
         }

@@ -12,15 +12,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
-import java.util.UUID;
 import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.letterlock.mail.delivery.HopTrust;
-import org.letterlock.platform.config.GatewaySettings;
 
 /**
  * REQUIRETLS (RFC 8689): offered only under TLS and refused in clear; a message that asks for it never takes a
@@ -35,16 +32,12 @@ class GatewayRequireTlsTest {
 
     @BeforeEach
     void start() throws Exception {
-        gateway = new GatewayFixture(work);
-        hop = PostfixHop.start(Path.of("/tmp/ll-postfix-" + UUID.randomUUID().toString().substring(0, 8)), Optional.of(gateway.hopCertificate("hop")));
-        gateway.startGateway(gateway.settings(hop.port(), GatewaySettings.NextHopTls.VERIFY, 10_000_000));
+        gateway = GatewayFixture.beforePostfix(work);
+        hop = gateway.hop;
     }
 
     @AfterEach
-    void stop() throws Exception {
-        if (hop != null) {
-            hop.close();
-        }
+    void stop() {
         if (gateway != null) {
             gateway.close();
         }

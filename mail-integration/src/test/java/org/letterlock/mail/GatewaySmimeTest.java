@@ -41,16 +41,12 @@ class GatewaySmimeTest {
 
     @BeforeEach
     void start() throws Exception {
-        gateway = new GatewayFixture(work);
-        hop = PostfixHop.start(Path.of("/tmp/ll-postfix-" + UUID.randomUUID().toString().substring(0, 8)), Optional.of(gateway.hopCertificate("hop")));
-        gateway.startGateway(gateway.settings(hop.port(), GatewaySettings.NextHopTls.VERIFY, 10_000_000));
+        gateway = GatewayFixture.beforePostfix(work);
+        hop = gateway.hop;
     }
 
     @AfterEach
-    void stop() throws Exception {
-        if (hop != null) {
-            hop.close();
-        }
+    void stop() {
         if (gateway != null) {
             gateway.close();
         }
