@@ -294,7 +294,8 @@ public final class Delivery implements AutoCloseable {
                                                  Optional<String> notice) {
         return out -> {
             try (InputStream in = new BufferedInputStream(spool.open(envelope.id()), 64 * 1024)) {
-                HeaderSection.read(in, Integer.MAX_VALUE);
+                // The section was parsed once, for the decision; here its bytes are only stepped over.
+                in.skipNBytes(headers.length());
                 ProtectedMessage.write(headers, in, encryption, added, notice, out);
             }
         };

@@ -33,8 +33,16 @@ public final class HeaderSection {
         }
     }
 
-    private HeaderSection(List<Field> fields) {
+    private final long length;
+
+    private HeaderSection(List<Field> fields, long length) {
         this.fields = List.copyOf(fields);
+        this.length = length;
+    }
+
+    /** Bytes the section took in the stream it was read from, its ending blank line included: where the body starts. */
+    public long length() {
+        return length;
     }
 
     public List<Field> fields() {
@@ -83,6 +91,7 @@ public final class HeaderSection {
             int colon = nameEnd(line);
             if (colon < 0) {
                 in.reset();
+                total -= line.length;
                 break;
             }
             if (current != null) {
@@ -95,7 +104,7 @@ public final class HeaderSection {
         if (current != null) {
             fields.add(new Field(currentName, current.toByteArray()));
         }
-        return new HeaderSection(fields);
+        return new HeaderSection(fields, total);
     }
 
     /** The position of the colon ending a field name of printable ASCII, or -1 when the line is not a field. */

@@ -8,7 +8,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
@@ -83,8 +82,8 @@ public final class PolicyBook {
             throw StorageFailure.of(e);
         }
         snapshot = null;
-        audit.record("gateway.policy.set", "policy:" + scope, Outcome.ALLOWED, "encryption " + label(rule.encryption()) + ", without key " + label(rule.withoutKey())
-                + ", password format " + label(rule.passwordFormat()) + (rule.sign() ? ", signed" : "")
+        audit.record("gateway.policy.set", "policy:" + scope, Outcome.ALLOWED, "encryption " + RecipientRule.label(rule.encryption()) + ", without key " + RecipientRule.label(rule.withoutKey())
+                + ", password format " + RecipientRule.label(rule.passwordFormat()) + (rule.sign() ? ", signed" : "")
                 + (rule.externalSources().isEmpty() ? "" : ", external keys from " + RecipientRule.sourcesLabel(rule.externalSources())));
         return rule;
     }
@@ -101,17 +100,13 @@ public final class PolicyBook {
     }
 
     private static void bind(PreparedStatement statement, RecipientRule rule) throws SQLException {
-        statement.setString(1, label(rule.encryption()));
-        statement.setString(2, label(rule.withoutKey()));
-        statement.setString(3, label(rule.passwordFormat()));
+        statement.setString(1, RecipientRule.label(rule.encryption()));
+        statement.setString(2, RecipientRule.label(rule.withoutKey()));
+        statement.setString(3, RecipientRule.label(rule.passwordFormat()));
         statement.setObject(4, Jdbc.utc(rule.updatedAt()));
         statement.setString(5, rule.updatedBy());
         statement.setBoolean(6, rule.sign());
         statement.setString(7, RecipientRule.sourcesLabel(rule.externalSources()));
-    }
-
-    static String label(Enum<?> value) {
-        return value.name().toLowerCase(Locale.ROOT);
     }
 
     private Map<String, RecipientRule> current() {

@@ -124,7 +124,7 @@ public final class RecipientPolicy implements Decider {
             switch (resolution.outcome()) {
                 case FOUND: {
                     Lookup found = resolution.found().orElseThrow();
-                    String provenance = level + "; key=" + found.source().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-') + " " + origin(found.location());
+                    String provenance = level + "; key=" + RecipientRule.label(found.source()) + " " + origin(found.location());
                     if (!found.certificates().isEmpty()) {
                         boolean signed = rule.sign() && canSign;
                         return Decision.smime(route, found.certificates(), signed, provenance);
@@ -137,7 +137,7 @@ public final class RecipientPolicy implements Decider {
                     break;
             }
         }
-        String noKey = level + "; no " + (rule.encryption() == RecipientRule.Encryption.ANY ? "" : label(rule.encryption()) + " ") + "key for the recipient";
+        String noKey = level + "; no " + (rule.encryption() == RecipientRule.Encryption.ANY ? "" : RecipientRule.label(rule.encryption()) + " ") + "key for the recipient";
         return switch (rule.withoutKey()) {
             case CLEAR -> Decision.clear(route, noKey);
             case PASSWORD -> password(envelope, recipient, route, rule, noKey);
@@ -164,9 +164,6 @@ public final class RecipientPolicy implements Decider {
         }
     }
 
-    private static String label(Enum<?> value) {
-        return value.name().toLowerCase(java.util.Locale.ROOT);
-    }
 
     /** The certificate to encrypt to: valid now, key-management before multipurpose, newest first. */
     Optional<X509Certificate> encryptionCertificate(String recipient) {

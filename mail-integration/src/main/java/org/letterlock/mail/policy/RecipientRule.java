@@ -97,8 +97,13 @@ public record RecipientRule(String scope, Encryption encryption, WithoutKey with
         return sources;
     }
 
-    static String sourcesLabel(Set<Source> sources) {
-        return sources.stream().sorted().map(s -> s.name().toLowerCase(Locale.ROOT).replace('_', '-')).collect(java.util.stream.Collectors.joining(","));
+    public static String sourcesLabel(Set<Source> sources) {
+        return sources.stream().sorted().map(RecipientRule::label).collect(java.util.stream.Collectors.joining(","));
+    }
+
+    /** A setting as the API and the database spell it: lower case, hyphens ({@code partner-ldap}). */
+    public static String label(Enum<?> value) {
+        return value.name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
 
     static <E extends Enum<E>> E parse(Class<E> type, String value, String field) {

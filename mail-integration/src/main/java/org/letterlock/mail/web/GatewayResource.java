@@ -51,8 +51,8 @@ public class GatewayResource {
     public record Rule(String scope, String level, String encryption, String withoutKey, String passwordFormat, boolean sign, String externalSources, Instant updatedAt,
                        String updatedBy) {
         static Rule of(RecipientRule rule) {
-            return new Rule(rule.scope(), rule.level(), label(rule.encryption()), label(rule.withoutKey()), label(rule.passwordFormat()), rule.sign(),
-                    rule.externalSources().stream().map(s -> s.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-')).sorted().collect(java.util.stream.Collectors.joining(",")), rule.updatedAt(),
+            return new Rule(rule.scope(), rule.level(), RecipientRule.label(rule.encryption()), RecipientRule.label(rule.withoutKey()), RecipientRule.label(rule.passwordFormat()), rule.sign(),
+                    RecipientRule.sourcesLabel(rule.externalSources()), rule.updatedAt(),
                     rule.updatedBy());
         }
     }
@@ -69,7 +69,7 @@ public class GatewayResource {
     public record QueuedMessage(String id, Instant received, String sender, List<QueuedRecipient> recipients) {
         static QueuedMessage of(Envelope envelope) {
             return new QueuedMessage(envelope.id(), envelope.received(), envelope.sender(), envelope.recipients().stream()
-                    .map(r -> new QueuedRecipient(r.address(), label(r.status()), r.attempts(), r.nextAttempt(), r.lastReply())).toList());
+                    .map(r -> new QueuedRecipient(r.address(), RecipientRule.label(r.status()), r.attempts(), r.nextAttempt(), r.lastReply())).toList());
         }
     }
 
@@ -116,8 +116,8 @@ public class GatewayResource {
         }
         // The owner picks the format only: what happens without a key, signing and outside lookups stay as they apply now.
         RecipientRule now = runtime.policies().ruleFor(mailbox);
-        return Rule.of(runtime.policies().set(mailbox, change.encryption(), label(now.withoutKey()), label(now.passwordFormat()), now.sign(),
-                now.externalSources().stream().map(s -> s.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-')).collect(java.util.stream.Collectors.joining(",")),
+        return Rule.of(runtime.policies().set(mailbox, change.encryption(), RecipientRule.label(now.withoutKey()), RecipientRule.label(now.passwordFormat()), now.sign(),
+                RecipientRule.sourcesLabel(now.externalSources()),
                 by));
     }
 
@@ -197,9 +197,5 @@ public class GatewayResource {
             throw new LetterlockException(ErrorType.FORBIDDEN, "a passphrase for every sender ('*') needs role ca-admin");
         }
         caRuntime.ca().authorizeMailbox(requester, sender.trim(), action);
-    }
-
-    private static String label(Enum<?> value) {
-        return value.name().toLowerCase(java.util.Locale.ROOT);
     }
 }

@@ -23,6 +23,7 @@ class HeaderSectionTest {
         assertThat(headers.value("From")).contains("Jörg <j@example.org>");
         assertThat(headers.mediaType()).isEqualTo("text/plain");
         assertThat(new String(in.readAllBytes(), StandardCharsets.US_ASCII)).isEqualTo("the body\r\n");
+        assertThat(headers.length()).as("where the body starts").isEqualTo(head.getBytes(StandardCharsets.UTF_8).length + 2);
     }
 
     @Test
@@ -32,6 +33,7 @@ class HeaderSectionTest {
         HeaderSection headers = HeaderSection.read(in, 10_000);
 
         assertThat(headers.fields()).hasSize(1);
+        assertThat(headers.length()).as("the line that is no field belongs to the body").isEqualTo("Subject: x\r\n".length());
         assertThat(new String(in.readAllBytes(), StandardCharsets.US_ASCII)).isEqualTo("this is not a header\r\nmore\r\n");
     }
 
