@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -25,6 +26,7 @@ import org.subethamail.smtp.MessageHandler;
 import org.subethamail.smtp.RejectException;
 import org.subethamail.smtp.server.SMTPServer;
 import org.subethamail.smtp.server.Session;
+import org.subethamail.smtp.server.SessionHandler;
 
 /**
  * The gateway's SMTP listener: takes mail (STARTTLS offered with Letterlock's TLS certificate), streams each message
@@ -40,9 +42,11 @@ public final class SmtpReceiver implements AutoCloseable {
     private static final String CANNOT_STORE = "4.3.1 The gateway cannot store the message now; try again later";
 
     private final SMTPServer server;
+    private final OpenSessions sessions;
 
-    private SmtpReceiver(SMTPServer server) {
+    private SmtpReceiver(SMTPServer server, OpenSessions sessions) {
         this.server = server;
+        this.sessions = sessions;
     }
 
     /** What the listener needs to know; {@code queued} hears of each accepted message. */
@@ -50,6 +54,7 @@ public final class SmtpReceiver implements AutoCloseable {
     }
 
     public static SmtpReceiver start(Settings settings, Spool spool, Consumer<Envelope> queued, Clock clock) {
+        OpenSessions sessions = new OpenSessions();
         SMTPServer server = SMTPServer.port(settings.port())
                 .bindAddress(settings.address())
                 .hostName(settings.hostName())
@@ -61,12 +66,21 @@ public final class SmtpReceiver implements AutoCloseable {
                 .connectionTimeout(5, java.util.concurrent.TimeUnit.MINUTES)
                 .insertReceivedHeaders(false)
                 .messageHandlerFactory(context -> new Transaction(context, settings, spool, queued, clock))
+                .sessionHandler(sessions)
                 .build();
         server.getCommandHandler().addCommand(new BdatCommand());
         server.getCommandHandler().addCommand(new RequireTls.Ehlo());
         server.getCommandHandler().addCommand(new RequireTls.Mail());
         server.start();
-        return new SmtpReceiver(server);
+        return new SmtpReceiver(server, sessions);
+    }
+
+    /**
+     * Sessions connected now. A session counts until SubEthaSMTP has finished with it, after its transaction has kept or
+     * let go of its message, so zero means no message is half received.
+     */
+    public int openSessions() {
+        return sessions.count.get();
     }
 
     public int port() {
@@ -76,6 +90,21 @@ public final class SmtpReceiver implements AutoCloseable {
     @Override
     public void close() {
         server.stop();
+    }
+
+    private static final class OpenSessions implements SessionHandler {
+        private final AtomicInteger count = new AtomicInteger();
+
+        @Override
+        public SessionAcceptance accept(Session session) {
+            count.incrementAndGet();
+            return SessionAcceptance.success();
+        }
+
+        @Override
+        public void onSessionEnd(Session session) {
+            count.decrementAndGet();
+        }
     }
 
     /** A failure reading the client's data, told apart from the spool's own. */

@@ -84,10 +84,13 @@ final class LoopbackGateway implements AutoCloseable {
         }
     }
 
-    /** Waits (a deadline, not a measurement) until the incoming folder is empty, as it is once a session has let go of a refused message. */
-    void awaitNothingIncoming() throws Exception {
+    /**
+     * Waits (a deadline, not a measurement) until the listener has finished every session, so that a message it was
+     * receiving has been kept or let go of. The client's hang-up is not enough: the listener may not have read it yet.
+     */
+    void awaitSessionsEnded() throws Exception {
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (!incoming().isEmpty() && System.nanoTime() < deadline) {
+        while (receiver.openSessions() > 0 && System.nanoTime() < deadline) {
             Thread.sleep(50);
         }
     }

@@ -132,7 +132,7 @@ class SmtpCommandAbuseTest {
         for (Envelope envelope : gateway.accepted) {
             assertThat(bodyOf(envelope)).isEqualTo(MESSAGE);
         }
-        gateway.awaitNothingIncoming();
+        gateway.awaitSessionsEnded();
         assertThat(gateway.incoming()).isEmpty();
     }
 
@@ -171,7 +171,7 @@ class SmtpCommandAbuseTest {
             client.send("Subject: cut short\r\n\r\nThe first half of a message");
         }
 
-        gateway.awaitNothingIncoming();
+        gateway.awaitSessionsEnded();
         assertThat(gateway.incoming()).isEmpty();
         assertThat(gateway.spool.list()).isEmpty();
         assertThat(gateway.accepted).isEmpty();
@@ -186,7 +186,7 @@ class SmtpCommandAbuseTest {
             client.send("BDAT 1000 LAST\r\nSubject: cut short\r\n\r\nThe first half of a message");
         }
 
-        gateway.awaitNothingIncoming();
+        gateway.awaitSessionsEnded();
         assertThat(gateway.incoming()).isEmpty();
         assertThat(gateway.spool.list()).as("a chunk cut short is no message").isEmpty();
         assertThat(gateway.accepted).isEmpty();
