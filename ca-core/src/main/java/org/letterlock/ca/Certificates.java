@@ -30,6 +30,15 @@ public final class Certificates {
     }
 
     /** The DER of a certificate this process holds: a failure is a fault of ours, not the caller's. */
+    /** The JCA form of a certificate, for TLS and the JDK's path checks. */
+    public static java.security.cert.X509Certificate x509(X509CertificateHolder certificate) {
+        try {
+            return new org.bouncycastle.cert.jcajce.JcaX509CertificateConverter().getCertificate(certificate);
+        } catch (java.security.cert.CertificateException e) {
+            throw new IllegalArgumentException("not a certificate the JDK reads: " + e.getMessage(), e);
+        }
+    }
+
     public static byte[] der(X509CertificateHolder certificate) {
         return der((org.bouncycastle.util.Encodable) certificate);
     }

@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.X509TrustManager;
 import org.bouncycastle.asn1.ASN1OctetString;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.GeneralName;
@@ -108,6 +109,14 @@ public final class TlsIdentity implements AutoCloseable {
     /** The TLS server context of the listeners; it always serves the current certificate. */
     public SSLContext serverContext() {
         return context;
+    }
+
+    /**
+     * A TLS server context on the same key and certificate that asks clients for a certificate and judges it with
+     * {@code clientTrust} (enrollment's re-enrollment over TLS client authentication).
+     */
+    public SSLContext serverContext(X509TrustManager clientTrust) {
+        return vault.tlsServerContext(key, () -> chain, Optional.of(clientTrust));
     }
 
     /** The certificate served now, if the CA could issue one. */

@@ -8,6 +8,7 @@ import org.letterlock.ca.web.CaResource;
 import org.letterlock.escrow.web.EscrowResource;
 import org.letterlock.keyserver.web.KeyserverResource;
 import org.letterlock.mail.web.GatewayResource;
+import org.letterlock.enroll.web.EnrollResource;
 import org.eclipse.microprofile.openapi.annotations.info.Info;
 import org.letterlock.platform.web.AdminAuthentication;
 import org.letterlock.platform.web.AdminResource;
@@ -36,6 +37,7 @@ public class LetterlockApplication extends Application {
                 CaResource.class,
                 EscrowResource.class,
                 KeyserverResource.class,
-                GatewayResource.class);
+                GatewayResource.class,
+                EnrollResource.class);
     }
 }

@@ -24,6 +24,7 @@ final class LauncherProcess {
     final int ldapPort;
     final int ldapsPort;
     final int smtpPort;
+    final int enrollPort;
     final Map<String, String> environment = new HashMap<>();
 
     LauncherProcess(String name) throws IOException {
@@ -43,6 +44,8 @@ final class LauncherProcess {
         environment.put("LETTERLOCK_KEYSERVER_LDAPS_PORT", Integer.toString(ldapsPort));
         this.smtpPort = freePort();
         environment.put("LETTERLOCK_GATEWAY_SMTP_PORT", Integer.toString(smtpPort));
+        this.enrollPort = freePort();
+        environment.put("LETTERLOCK_ENROLL_PORT", Integer.toString(enrollPort));
         // The build that runs this test has just made the artefacts.
         environment.put("LETTERLOCK_NO_BUILD", "1");
     }

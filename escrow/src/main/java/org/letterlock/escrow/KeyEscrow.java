@@ -78,12 +78,27 @@ public final class KeyEscrow {
         this.keyPairs = new KeyPairSource(settings.keySpecs(), settings.rsaPool());
     }
 
+    /** A key escrow made and archived, with its certificate: the private key goes to its owner once, in whatever form the protocol asks. */
+    public record ArchivedKeyPair(IssuedCertificate certificate, ArchivedKey archive, PrivateKeyInfo privateKey) {
+    }
+
     /**
      * Makes an encryption key pair for the mailbox, seals the private key to the recovery key, has the CA certify the
      * public key under mailbox-encryption (in {@code pairId}'s pair if given) and returns the one PKCS#12 the owner gets.
      */
     public GeneratedKey generate(String mailbox, Optional<KeySpec> requestedSpec, Optional<char[]> passphrase, Pkcs12Format format, Optional<String> pairId,
                                  Requester requester) {
+        char[] chosen = Passphrases.chosenOrGenerated(passphrase);
+        ArchivedKeyPair made = generateArchived(mailbox, requestedSpec, pairId, requester);
+        byte[] pkcs12 = Pkcs12Files.build(List.of(entry(made.privateKey(), made.certificate())), chosen, format);
+        return new GeneratedKey(made.certificate(), made.archive(), pkcs12, format, passphrase.isPresent() ? Optional.empty() : Optional.of(chosen));
+    }
+
+    /**
+     * As {@link #generate}, handing back the private key itself for protocols that deliver it in their own envelope
+     * (EST server-side key generation, CMP central key generation).
+     */
+    public ArchivedKeyPair generateArchived(String mailbox, Optional<KeySpec> requestedSpec, Optional<String> pairId, Requester requester) {
         String address = normalise(mailbox, "escrow.generate");
         ca.authorizeMailbox(requester, address, "escrow.generate");
         KeySpec spec = requestedSpec.orElse(settings.keySpecs().get(0));
@@ -91,7 +106,6 @@ public final class KeyEscrow {
             throw refuse("escrow.generate", "mailbox:" + address, ErrorType.BAD_REQUEST, "key spec " + spec.configName() + " is not allowed here; allowed: "
                     + settings.keySpecs().stream().map(KeySpec::configName).toList());
         }
-        char[] chosen = Passphrases.chosenOrGenerated(passphrase);
         KeyPair keys = keyPairs.next(spec);
         PrivateKeyInfo privateKey = PrivateKeyInfo.getInstance(keys.getPrivate().getEncoded());
         SubjectPublicKeyInfo publicKey = SubjectPublicKeyInfo.getInstance(keys.getPublic().getEncoded());
@@ -100,8 +114,7 @@ public final class KeyEscrow {
         IssuedCertificate certificate = ca.issue(new IssueRequest(Profiles.MAILBOX_ENCRYPTION.name(), Optional.empty(), Optional.of(publicKey), Optional.of(address),
                 List.of(), pairId, OptionalInt.empty(), false), requester);
         ArchivedKey archive = archive(address, certificate, recoveryKey, ArchivedKey.Origin.SERVER, spec.configName(), publicKey, sealed, requester, "escrow.generate");
-        byte[] pkcs12 = Pkcs12Files.build(List.of(entry(privateKey, certificate)), chosen, format);
-        return new GeneratedKey(certificate, archive, pkcs12, format, passphrase.isPresent() ? Optional.empty() : Optional.of(chosen));
+        return new ArchivedKeyPair(certificate, archive, privateKey);
     }
 
     /**

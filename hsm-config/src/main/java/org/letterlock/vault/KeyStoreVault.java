@@ -30,6 +30,7 @@ import java.util.regex.Pattern;
 import javax.crypto.Cipher;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.X509TrustManager;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
@@ -186,7 +187,7 @@ public final class KeyStoreVault implements KeyVault {
     }
 
     @Override
-    public SSLContext tlsServerContext(KeyUri name, Supplier<List<X509Certificate>> chain) {
+    public SSLContext tlsServerContext(KeyUri name, Supplier<List<X509Certificate>> chain, Optional<X509TrustManager> clientTrust) {
         PublicKey publicKey = publicKey(name);
         String keyType = switch (publicKey.getAlgorithm()) {
             case "EC" -> "EC";
@@ -201,7 +202,7 @@ public final class KeyStoreVault implements KeyVault {
         backing.offerToJsse(provider);
         try {
             SSLContext context = SSLContext.getInstance("TLS");
-            context.init(new KeyManager[] {keyManager}, null, null);
+            context.init(new KeyManager[] {keyManager}, clientTrust.map(trust -> new javax.net.ssl.TrustManager[] {trust}).orElse(null), null);
             return context;
         } catch (GeneralSecurityException e) {
             throw failure("make a TLS context for " + name, e);

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.X509TrustManager;
 import org.bouncycastle.operator.ContentSigner;
 
 /**
@@ -40,7 +41,12 @@ public interface KeyVault extends AutoCloseable {
      * once; it starts with the key's own certificate. A chain for another key fails with INVALID_INPUT here and fails
      * the handshake later; while it is empty, handshakes fail. Other key types are UNSUPPORTED.
      */
-    SSLContext tlsServerContext(KeyUri name, Supplier<List<X509Certificate>> chain);
+    default SSLContext tlsServerContext(KeyUri name, Supplier<List<X509Certificate>> chain) {
+        return tlsServerContext(name, chain, Optional.empty());
+    }
+
+    /** As {@link #tlsServerContext(KeyUri, Supplier)}, judging the certificates clients present with {@code clientTrust}. */
+    SSLContext tlsServerContext(KeyUri name, Supplier<List<X509Certificate>> chain, Optional<X509TrustManager> clientTrust);
 
     VaultStatus status();
 

@@ -9,6 +9,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.X509TrustManager;
 import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
 import org.bouncycastle.operator.ContentSigner;
 import org.letterlock.vault.KeyDecrypter;
@@ -132,10 +133,10 @@ public final class AuditedKeyVault implements KeyVault {
      * otherwise write to the audit log at will (docs/decisions/008).
      */
     @Override
-    public SSLContext tlsServerContext(KeyUri name, Supplier<List<X509Certificate>> chain) {
+    public SSLContext tlsServerContext(KeyUri name, Supplier<List<X509Certificate>> chain, Optional<X509TrustManager> clientTrust) {
         SSLContext context;
         try {
-            context = vault.tlsServerContext(name, chain);
+            context = vault.tlsServerContext(name, chain, clientTrust);
         } catch (RuntimeException e) {
             audit.record("vault.tls-context", name.toString(), Outcome.FAILED, e.getMessage());
             throw e;

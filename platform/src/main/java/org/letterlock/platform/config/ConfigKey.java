@@ -78,7 +78,13 @@ public enum ConfigKey {
     GATEWAY_HKP_SERVERS("letterlock.gateway.hkp-servers", null, "HKP(S) keyservers (URLs, comma separated) rules with external source hkp may look recipients' OpenPGP keys up on."),
     GATEWAY_PARTNER_DIRECTORIES("letterlock.gateway.partner-directories", null, "Partner organisations' LDAP directories, 'domain=ldaps://host:port/base-dn' separated by semicolons; rules with external source partner-ldap look S/MIME certificates up there."),
     GATEWAY_PARTNER_CAS("letterlock.gateway.partner-cas", null, "PEM file of the partner CA certificates that partner directories' certificates must chain to (required with partner directories)."),
-    GATEWAY_POLICY_HEADER("letterlock.gateway.policy-header", "X-Letterlock-Policy", "Header that records the decision taken for each recipient in the delivered copy; none: no header.");
+    GATEWAY_POLICY_HEADER("letterlock.gateway.policy-header", "X-Letterlock-Policy", "Header that records the decision taken for each recipient in the delivered copy; none: no header."),
+    ENROLL_PORT("letterlock.enroll.port", "8443", "Port of the enrollment listener (HTTPS with Letterlock's TLS certificate): EST, ACME, CMP and their discovery document; 0: none."),
+    ENROLL_ADDRESS("letterlock.enroll.address", "127.0.0.1", "Address the enrollment listener binds to."),
+    ENROLL_URL("letterlock.enroll.url", null, "Base URL mail clients reach the enrollment listener at (in the discovery document and mailed instructions); default https://<first TLS host name>:<port>."),
+    ENROLL_SECRET_TTL("letterlock.enroll.secret-ttl", "72h", "How long an enrollment secret stays valid before it is used."),
+    ENROLL_SECRET_MAILS_PER_HOUR("letterlock.enroll.secret-mails-per-hour", "3", "Enrollment secrets mailed to one mailbox per hour at most; more requests are refused (429)."),
+    ENROLL_SECRET_ATTEMPTS("letterlock.enroll.secret-attempts", "5", "Wrong secrets tried against one mailbox before its open secrets are spent and a new one must be asked for.");
 
     private final String key;
     private final String defaultValue;

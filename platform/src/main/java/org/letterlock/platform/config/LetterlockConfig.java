@@ -47,6 +47,7 @@ public final class LetterlockConfig {
     private final EscrowSettings escrow;
     private final KeyserverSettings keyserver;
     private final GatewaySettings gateway;
+    private final EnrollSettings enroll;
 
     private LetterlockConfig(Reader r) {
         dataDir = r.path(ConfigKey.DATA_DIR);
@@ -102,7 +103,20 @@ public final class LetterlockConfig {
                 r.integer(ConfigKey.KEYSERVER_MAX_KEY_BYTES, 1024, 64 * 1024 * 1024), r.integer(ConfigKey.KEYSERVER_MAX_USER_IDS, 1, 10_000),
                 r.integer(ConfigKey.KEYSERVER_MAX_SUBKEYS, 0, 10_000), r.integer(ConfigKey.KEYSERVER_MAX_USER_ATTRIBUTES, 0, 100));
         gateway = readGateway(r, dataDir, tlsHostNames);
+        enroll = readEnroll(r, tlsHostNames);
         r.failIfProblems();
+    }
+
+    private static EnrollSettings readEnroll(Reader r, List<String> tlsHostNames) {
+        int port = r.integer(ConfigKey.ENROLL_PORT, 0, 65535);
+        String host = tlsHostNames.isEmpty() ? "localhost" : tlsHostNames.get(0);
+        URI url = r.text(ConfigKey.ENROLL_URL).isPresent() ? r.url(ConfigKey.ENROLL_URL)
+                : URI.create("https://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port);
+        if (!"https".equals(url.getScheme())) {
+            r.problem(ConfigKey.ENROLL_URL, "must be an https:// URL: EST, ACME and CMP clients enroll over TLS", url.toString());
+        }
+        return new EnrollSettings(port, r.text(ConfigKey.ENROLL_ADDRESS).orElse("127.0.0.1"), URI.create(url.toString().replaceAll("/+$", "")),
+                r.duration(ConfigKey.ENROLL_SECRET_TTL), r.integer(ConfigKey.ENROLL_SECRET_MAILS_PER_HOUR, 1, 1000), r.integer(ConfigKey.ENROLL_SECRET_ATTEMPTS, 1, 100));
     }
 
     /** A host name of one label or more, no wildcard. */
@@ -406,6 +420,10 @@ public final class LetterlockConfig {
 
     public KeyserverSettings keyserver() {
         return keyserver;
+    }
+
+    public EnrollSettings enroll() {
+        return enroll;
     }
 
     /** Reads typed values and collects problems instead of stopping at the first. */

@@ -2,12 +2,17 @@ package org.letterlock.platform.web;
 
 import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsParameters;
+import com.sun.net.httpserver.HttpsServer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
 
 /**
  * A protocol on a port of its own, served by the JDK's HTTP server ({@code com.sun.net.httpserver}) rather than the
@@ -15,6 +20,15 @@ import java.util.concurrent.atomic.AtomicInteger;
  * request machinery (OCSP).
  */
 public final class PortListener implements AutoCloseable {
+    static {
+        // Read once, when the JDK's server classes load: set before the first server is made.
+        // Without TCP_NODELAY the JDK server's keep-alive answers wait for the client's delayed ACK (40 ms each).
+        System.setProperty("sun.net.httpserver.nodelay", "true");
+        // A client that sends a request slowly (or never finishes it) is cut off instead of holding a worker.
+        System.setProperty("sun.net.httpserver.maxReqTime", "10");
+        System.setProperty("sun.net.httpserver.maxRspTime", "10");
+    }
+
     private final HttpServer server;
     private final ExecutorService workers;
 
@@ -25,12 +39,28 @@ public final class PortListener implements AutoCloseable {
 
     /** Binds {@code address} and serves each context path with its handler on worker threads named {@code letterlock-<name>-N}. */
     public static PortListener start(InetSocketAddress address, String name, Map<String, HttpHandler> contexts) throws IOException {
-        // Without TCP_NODELAY the JDK server's keep-alive answers wait for the client's delayed ACK (40 ms each).
-        System.setProperty("sun.net.httpserver.nodelay", "true");
-        // A client that sends a request slowly (or never finishes it) is cut off instead of holding a worker.
-        System.setProperty("sun.net.httpserver.maxReqTime", "10");
-        System.setProperty("sun.net.httpserver.maxRspTime", "10");
-        HttpServer server = HttpServer.create(address, 1024);
+        return serve(HttpServer.create(address, 1024), name, contexts);
+    }
+
+    /**
+     * As {@link #start}, over TLS with {@code tls}; with {@code wantClientCertificate} clients are asked for a
+     * certificate (and may send none), which handlers read from the exchange's SSL session.
+     */
+    public static PortListener startTls(InetSocketAddress address, String name, Map<String, HttpHandler> contexts, SSLContext tls, boolean wantClientCertificate)
+            throws IOException {
+        HttpsServer server = HttpsServer.create(address, 1024);
+        server.setHttpsConfigurator(new HttpsConfigurator(tls) {
+            @Override
+            public void configure(HttpsParameters parameters) {
+                SSLParameters ssl = tls.getDefaultSSLParameters();
+                ssl.setWantClientAuth(wantClientCertificate);
+                parameters.setSSLParameters(ssl);
+            }
+        });
+        return serve(server, name, contexts);
+    }
+
+    private static PortListener serve(HttpServer server, String name, Map<String, HttpHandler> contexts) {
         AtomicInteger count = new AtomicInteger();
         // Enough workers to cover answers that wait on the database, few enough that answers from memory are not slowed
         // by switching between them: on 2 cores, 16 workers served HKP at 1.8x SKS, 8 at 2.07x (docs/benchmarks.md).

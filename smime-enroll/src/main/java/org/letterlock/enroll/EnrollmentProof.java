@@ -1,0 +1,9 @@
+package org.letterlock.enroll;
+
+/**
+ * How a protocol established that its client holds {@code mailbox}: the method (an enrollment secret over EST or
+ * CMP, an RFC 8823 challenge reply, a current certificate over TLS) and a reference to the proof (the secret's id,
+ * the ACME authorization, the certificate's serial). It names the requester in the CA's audit records.
+ */
+public record EnrollmentProof(String mailbox, String method, String reference) {
+}

@@ -1,0 +1,245 @@
+package org.letterlock.enroll;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import javax.sql.DataSource;
+import org.letterlock.platform.audit.AuditRecorder;
+import org.letterlock.platform.audit.Outcome;
+import org.letterlock.platform.error.ErrorType;
+import org.letterlock.platform.error.LetterlockException;
+import org.letterlock.platform.identity.MailAddress;
+import org.letterlock.platform.identity.MailboxIdentities;
+import org.letterlock.platform.identity.MailboxIdentity;
+import org.letterlock.platform.mail.MailSender;
+import org.letterlock.platform.secret.VaultSeal;
+import org.letterlock.platform.store.Jdbc;
+
+/**
+ * One-time enrollment secrets, the proof of mailbox ownership for EST and CMP: an ra-officer makes one and hands it
+ * over, or anyone asks for one to be mailed to a verified mailbox, which only its holder reads. A secret is spent by
+ * its first successful use, expires unused, and every open secret of a mailbox is spent once too many wrong ones have
+ * been tried against it. Each step is audited; the secret itself never is.
+ */
+public final class EnrollmentSecrets {
+    /** 20 characters of 32 (100 bits), in groups of four: typed by a person from a mail, never guessed online. */
+    private static final char[] ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789".toCharArray();
+    private static final int SECRET_CHARS = 20;
+    private static final Duration MAIL_WINDOW = Duration.ofHours(1);
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final Jdbc jdbc;
+    private final VaultSeal seal;
+    private final MailboxIdentities identities;
+    private final MailSender mail;
+    private final AuditRecorder audit;
+    private final Clock clock;
+    private final Settings settings;
+
+    /**
+     * @param ttl             lifetime of an unused secret
+     * @param mailsPerHour    secrets mailed to one mailbox per hour at most
+     * @param attempts        wrong secrets tried against one mailbox before its open secrets are spent
+     * @param instructions    what the mail says beside the secret: where and how to enroll
+     */
+    public record Settings(Duration ttl, int mailsPerHour, int attempts, String instructions) {
+    }
+
+    /** A secret just made: shown to its holder once. */
+    public record NewSecret(String id, String mailbox, char[] secret, Instant expiresAt) {
+    }
+
+    /** An open secret of a mailbox, opened for a protocol that needs the secret itself (CMP's MAC). */
+    public record OpenSecret(String id, String mailbox, char[] secret) {
+    }
+
+    public EnrollmentSecrets(DataSource dataSource, VaultSeal seal, MailboxIdentities identities, MailSender mail, AuditRecorder audit, Clock clock, Settings settings) {
+        this.jdbc = new Jdbc(dataSource);
+        this.seal = seal;
+        this.identities = identities;
+        this.mail = mail;
+        this.audit = audit;
+        this.clock = clock;
+        this.settings = settings;
+    }
+
+    /** A secret an ra-officer ({@code officer}) hands to the mailbox's holder. */
+    public NewSecret issue(String mailboxValue, String officer) {
+        String mailbox = address(mailboxValue);
+        NewSecret made = store(mailbox, "officer", officer);
+        audit.record("enroll.secret.issue", "mailbox:" + mailbox, Outcome.ALLOWED, "secret " + made.id() + " for the officer to hand over, valid until " + made.expiresAt());
+        return made;
+    }
+
+    /**
+     * Mails a secret to {@code mailbox} if it is a verified mailbox here. Returns whether one was sent; callers answer
+     * the same either way, so nobody learns which addresses exist. Too many requests for one mailbox are refused.
+     */
+    public boolean mail(String mailboxValue) {
+        String mailbox = address(mailboxValue);
+        Optional<MailboxIdentity> identity = identities.find(mailbox);
+        if (identity.isEmpty() || !identity.get().verified()) {
+            audit.record("enroll.secret.mail", "mailbox:" + mailbox, Outcome.DENIED, "not a verified mailbox here; nothing sent");
+            return false;
+        }
+        Instant since = clock.instant().minus(MAIL_WINDOW);
+        long recent = jdbc.query("SELECT COUNT(*) FROM enroll_secret WHERE mailbox = ? AND origin = 'mail' AND created_at > ?", s -> {
+            s.setString(1, mailbox);
+            s.setObject(2, Jdbc.utc(since));
+        }, row -> row.getLong(1)).get(0);
+        if (recent >= settings.mailsPerHour()) {
+            throw audit.refusal("enroll.secret.mail", "mailbox:" + mailbox, ErrorType.TOO_MANY_REQUESTS,
+                    settings.mailsPerHour() + " enrollment secrets were mailed to this mailbox within the hour; use one of them or try again later");
+        }
+        NewSecret made = store(mailbox, "mail", "mailbox holder");
+        try {
+            mail.send(mailbox, "Your certificate enrollment secret", """
+                    Someone (we hope you) asked for a secret to enroll S/MIME certificates for %s.
+
+                    Enrollment secret: %s
+
+                    It works once and expires at %s. %s
+
+                    If you did not ask for it, ignore this mail: the secret is useless without access to your mailbox.
+                    """.formatted(mailbox, new String(made.secret()), made.expiresAt(), settings.instructions()));
+        } finally {
+            Arrays.fill(made.secret(), '\0');
+        }
+        audit.record("enroll.secret.mail", "mailbox:" + mailbox, Outcome.ALLOWED, "secret " + made.id() + " mailed, valid until " + made.expiresAt());
+        return true;
+    }
+
+    /**
+     * Spends the open secret of {@code mailbox} that {@code presented} is, for {@code protocol}. A wrong secret counts
+     * against the mailbox and is refused (UNAUTHORIZED) with one message whatever was wrong, so the answer tells an
+     * attacker nothing.
+     */
+    public String redeem(String mailboxValue, char[] presented, String protocol) {
+        String mailbox = address(mailboxValue);
+        byte[] digest = digest(presented);
+        Instant now = clock.instant();
+        List<String> matching = jdbc.query("SELECT id, digest FROM enroll_secret WHERE mailbox = ? AND used_at IS NULL AND expires_at > ? AND failures < ?", s -> {
+            s.setString(1, mailbox);
+            s.setObject(2, Jdbc.utc(now));
+            s.setInt(3, settings.attempts());
+        }, row -> MessageDigest.isEqual(row.getBytes(2), digest) ? row.getString(1) : null).stream().filter(id -> id != null).toList();
+        if (matching.isEmpty()) {
+            throw failed(mailbox, protocol);
+        }
+        return spend(mailbox, matching.get(0), protocol);
+    }
+
+    /** The open secrets of {@code mailbox}, opened: for a protocol that checks a MAC keyed by the secret and then calls {@link #spend} or {@link #failed}. */
+    public List<OpenSecret> open(String mailboxValue) {
+        String mailbox = address(mailboxValue);
+        Instant now = clock.instant();
+        List<OpenSecret> open = new ArrayList<>();
+        jdbc.query("SELECT id, sealed FROM enroll_secret WHERE mailbox = ? AND used_at IS NULL AND expires_at > ? AND failures < ? ORDER BY created_at DESC", s -> {
+            s.setString(1, mailbox);
+            s.setObject(2, Jdbc.utc(now));
+            s.setInt(3, settings.attempts());
+        }, row -> new Object[] {row.getString(1), row.getBytes(2)}).forEach(row -> {
+            String id = (String) row[0];
+            byte[] plain = seal.open((byte[]) row[1], associatedData(id, mailbox), "enrollment secret " + id);
+            open.add(new OpenSecret(id, mailbox, new String(plain, StandardCharsets.UTF_8).toCharArray()));
+            Arrays.fill(plain, (byte) 0);
+        });
+        return open;
+    }
+
+    /** Spends secret {@code id} of {@code mailbox}; refused when another request spent it first. Returns the id. */
+    public String spend(String mailbox, String id, String protocol) {
+        int spent = jdbc.update("UPDATE enroll_secret SET used_at = ?, used_by = ? WHERE id = ? AND mailbox = ? AND used_at IS NULL", s -> {
+            s.setObject(1, Jdbc.utc(clock.instant()));
+            s.setString(2, protocol);
+            s.setString(3, id);
+            s.setString(4, mailbox);
+        });
+        if (spent == 0) {
+            throw audit.refusal("enroll.secret.use", "mailbox:" + mailbox, ErrorType.UNAUTHORIZED, "the enrollment secret was used already");
+        }
+        audit.record("enroll.secret.use", "mailbox:" + mailbox, Outcome.ALLOWED, "secret " + id + " spent by " + protocol);
+        return id;
+    }
+
+    /** Counts a wrong secret against {@code mailbox}, audits it and returns the error to throw. */
+    public LetterlockException failed(String mailbox, String protocol) {
+        jdbc.update("UPDATE enroll_secret SET failures = failures + 1 WHERE mailbox = ? AND used_at IS NULL", s -> s.setString(1, mailbox));
+        return audit.refusal("enroll.secret.use", "mailbox:" + mailbox, ErrorType.UNAUTHORIZED,
+                "no open enrollment secret of " + mailbox + " matches (" + protocol + "); ask for a new one if it expired, was used or was mistyped "
+                        + settings.attempts() + " times");
+    }
+
+    private NewSecret store(String mailbox, String origin, String by) {
+        String id = HexFormat.of().formatHex(randomBytes(16));
+        char[] secret = newSecret();
+        Instant now = clock.instant();
+        Instant expires = now.plus(settings.ttl());
+        byte[] plain = new String(secret).getBytes(StandardCharsets.UTF_8);
+        byte[] sealed = seal.seal(plain, associatedData(id, mailbox));
+        Arrays.fill(plain, (byte) 0);
+        jdbc.update("INSERT INTO enroll_secret (id, mailbox, digest, sealed, origin, created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", s -> {
+            s.setString(1, id);
+            s.setString(2, mailbox);
+            s.setBytes(3, digest(secret));
+            s.setBytes(4, sealed);
+            s.setString(5, origin);
+            s.setString(6, by);
+            s.setObject(7, Jdbc.utc(now));
+            s.setObject(8, Jdbc.utc(expires));
+        });
+        return new NewSecret(id, mailbox, secret, expires);
+    }
+
+    /** The form people type: groups of four, any case, with or without the hyphens. */
+    static String canonical(char[] presented) {
+        StringBuilder canonical = new StringBuilder(presented.length);
+        for (char c : presented) {
+            if (c != '-' && c != ' ') {
+                canonical.append(Character.toUpperCase(c));
+            }
+        }
+        return canonical.toString();
+    }
+
+    private static byte[] digest(char[] secret) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(canonical(secret).getBytes(StandardCharsets.UTF_8));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static char[] newSecret() {
+        StringBuilder secret = new StringBuilder();
+        for (int i = 0; i < SECRET_CHARS; i++) {
+            if (i > 0 && i % 4 == 0) {
+                secret.append('-');
+            }
+            secret.append(ALPHABET[RANDOM.nextInt(ALPHABET.length)]);
+        }
+        return secret.toString().toCharArray();
+    }
+
+    private static byte[] randomBytes(int n) {
+        byte[] bytes = new byte[n];
+        RANDOM.nextBytes(bytes);
+        return bytes;
+    }
+
+    private static byte[] associatedData(String id, String mailbox) {
+        return (id + "\n" + mailbox).getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static String address(String value) {
+        return MailAddress.normalise(value);
+    }
+}

@@ -1,0 +1,88 @@
+package org.letterlock.enroll;
+
+import java.security.cert.CertificateEncodingException;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.letterlock.ca.CertificateAuthority;
+import org.letterlock.ca.IssueRequest;
+import org.letterlock.ca.IssuedCertificate;
+import org.letterlock.ca.IssuerRecord;
+import org.letterlock.ca.Profiles;
+import org.letterlock.ca.Requester;
+import org.letterlock.escrow.KeyEscrow;
+import org.letterlock.platform.error.ErrorType;
+import org.letterlock.platform.error.LetterlockException;
+import org.letterlock.platform.identity.Role;
+import org.letterlock.vault.KeySpec;
+
+/**
+ * What every enrollment protocol asks of the CA and escrow, once the protocol has established who enrolls: a signing
+ * certificate for a key the client made (the key never comes here), and an encryption key made and archived by escrow.
+ * The protocols prove mailbox ownership their own way ({@link EnrollmentProof}) and then act for that mailbox alone,
+ * as an ra-officer would after checking it; the CA still checks that a CSR names no other address.
+ */
+public final class MailboxEnrollment {
+    private final CertificateAuthority ca;
+    private final KeyEscrow escrow;
+    private final Clock clock;
+
+    public MailboxEnrollment(CertificateAuthority ca, KeyEscrow escrow, Clock clock) {
+        this.ca = ca;
+        this.escrow = escrow;
+        this.clock = clock;
+    }
+
+    /** A mailbox-signing certificate for the key in {@code csr}, starting a new signing + encryption pair. */
+    public IssuedCertificate signingCertificate(byte[] csr, EnrollmentProof proof) {
+        return ca.issue(IssueRequest.mailbox(Profiles.MAILBOX_SIGNING.name(), csr, proof.mailbox()), requester(proof));
+    }
+
+    /** A mailbox-signing certificate for {@code csr} in an existing pair (re-enrollment). */
+    public IssuedCertificate signingCertificate(byte[] csr, String pairId, EnrollmentProof proof) {
+        return ca.issue(IssueRequest.mailbox(Profiles.MAILBOX_SIGNING.name(), csr, proof.mailbox()).inPair(pairId), requester(proof));
+    }
+
+    /** An encryption key made and archived by escrow, certified in {@code pairId}'s pair when given; its private key goes to the client once. */
+    public KeyEscrow.ArchivedKeyPair encryptionKey(Optional<String> pairId, Optional<KeySpec> spec, EnrollmentProof proof) {
+        return escrow.generateArchived(proof.mailbox(), spec, pairId, requester(proof));
+    }
+
+    /**
+     * The certificate a client authenticated with over TLS, if it is one this CA issued for a mailbox and it is neither
+     * revoked nor expired. The TLS handshake proved the client holds its key.
+     */
+    public Optional<IssuedCertificate> current(X509Certificate presented) {
+        Optional<IssuedCertificate> issued = ca.find(presented.getSerialNumber());
+        if (issued.isEmpty() || issued.get().revoked() || issued.get().mailbox().isEmpty() || issued.get().notAfter().isBefore(clock.instant())
+                || issued.get().notBefore().isAfter(clock.instant())) {
+            return Optional.empty();
+        }
+        try {
+            return Arrays.equals(issued.get().der(), presented.getEncoded()) ? issued : Optional.empty();
+        } catch (CertificateEncodingException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** The active issuing CA's chain, issuing CA first and the root last: what clients install (EST cacerts, CMP caPubs). */
+    public List<X509CertificateHolder> caCertificates() {
+        IssuerRecord issuing = ca.issuers().stream().filter(i -> i.kind() == IssuerRecord.Kind.ISSUING && i.state() == IssuerRecord.State.ACTIVE)
+                .reduce((first, second) -> second)
+                .orElseThrow(() -> new LetterlockException(ErrorType.UNAVAILABLE, "no issuing CA is active: it waits for its certificate from the external root"));
+        return ca.chain(issuing.id());
+    }
+
+    public CertificateAuthority ca() {
+        return ca;
+    }
+
+    /** The CA acts for the proven mailbox only: the request names it, and the CA refuses a CSR naming any other. */
+    private static Requester requester(EnrollmentProof proof) {
+        return new Requester("enroll/" + proof.method() + "/" + proof.reference(), Set.of(Role.RA_OFFICER));
+    }
+}
