@@ -12,6 +12,7 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.letterlock.ca.TlsIdentity;
 import org.letterlock.enroll.EnrollmentServices;
+import org.letterlock.platform.audit.Actor;
 import org.letterlock.platform.error.LetterlockException;
 import org.letterlock.platform.web.PortListener;
 
@@ -59,6 +60,8 @@ public final class EnrollListener implements AutoCloseable {
     public static HttpHandler guarded(Handler handler) {
         return raw -> {
             EnrollExchange exchange = new EnrollExchange(raw);
+            // Until a protocol knows who authenticated, its audit records name the client's address.
+            Actor.set("enroll-client " + raw.getRemoteAddress().getAddress().getHostAddress());
             try {
                 handler.handle(exchange);
             } catch (EnrollExchange.TooLarge e) {
@@ -74,6 +77,7 @@ public final class EnrollListener implements AutoCloseable {
                 LOG.log(Level.SEVERE, "enroll: " + exchange.method() + " " + exchange.path() + " failed (reference " + reference + ")", e);
                 exchange.respondText(500, "internal error; reference " + reference);
             } finally {
+                Actor.clear();
                 raw.close();
             }
         };
