@@ -99,7 +99,7 @@ public final class EnrollCommand implements Callable<Integer> {
         command.setOut(out);
         command.setErr(err);
         command.setExecutionExceptionHandler((e, line, parsed) -> {
-            err.println("letterlock-enroll: " + e.getMessage());
+            err.println("letterlock-enroll: " + describe(e));
             return 1;
         });
         return command.execute(args);
@@ -227,6 +227,20 @@ public final class EnrollCommand implements Callable<Integer> {
             throw new IOException(file + " is empty");
         }
         return lines.get(0).strip().toCharArray();
+    }
+
+    /** One line a person can act on, never a stack trace. */
+    static String describe(Throwable failure) {
+        if (failure instanceof java.nio.file.NoSuchFileException missing) {
+            return "no such file: " + missing.getFile();
+        }
+        if (failure instanceof java.net.ConnectException || failure instanceof java.net.http.HttpConnectTimeoutException) {
+            return "cannot reach the server (" + (failure.getMessage() == null ? failure.getClass().getSimpleName() : failure.getMessage()) + "); check --server";
+        }
+        if (failure instanceof javax.net.ssl.SSLHandshakeException handshake) {
+            return "the server's TLS certificate is not trusted (" + handshake.getMessage() + "); give --trust with Letterlock's root or --ca-fingerprint";
+        }
+        return failure.getMessage() == null ? failure.toString() : failure.getMessage();
     }
 
     private static List<X509Certificate> withChain(X509Certificate leaf, List<X509Certificate> chain) {
