@@ -20,14 +20,6 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.atomic.LongAdder;
-import java.util.function.IntFunction;
-import java.util.stream.IntStream;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 
@@ -43,7 +35,6 @@ public final class EnrollBench implements Benchmark {
     static final double EST_TARGET = 1_500;
     static final Duration SLICE = Duration.ofSeconds(2);
     static final int INITIAL_REQUESTS = 3_000;
-    static final double ASSUMED_RATE = 1_000;
 
     @Override
     public String name() {
@@ -55,10 +46,6 @@ public final class EnrollBench implements Benchmark {
         return "Enrollments/s over the HTTPS enrollment listener (EST simpleenroll with a one-time secret, EC P-256 CSRs, " + CLIENTS + " client threads, "
                 + "keep-alive) next to the CA's issuance over the REST API on the same server, interleaved; PostgreSQL and SoftHSM2; certificate rows "
                 + "checked against the answers.";
-    }
-
-    /** One request ready to send: its headers and body. */
-    record Prepared(Map<String, String> headers, byte[] body) {
     }
 
     @Override
@@ -98,25 +85,18 @@ public final class EnrollBench implements Benchmark {
     private Results measure(LetterlockServer server, URI enroll, Connection database, String schema, Map<String, String> settings, Options options) throws Exception {
         CaApi ca = CaApi.asNewOfficer(server, "bench-ra");
         HttpClient tls = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).sslContext(trusting(server)).connectTimeout(Duration.ofSeconds(5)).build();
-        HttpClient plain = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
-        AtomicInteger mailboxes = new AtomicInteger();
-        Pool est = new Pool("EST requests (a secret made through POST /api/enroll/secrets and an EC P-256 CSR per mailbox)", options, i -> {
-            String mailbox = "est-" + mailboxes.incrementAndGet() + "@example.org";
+        CaIssue.CsrPool<CaIssue.PostLoad.Prepared> est = new CaIssue.CsrPool<>("est", options, mailbox -> {
             String secret = secret(server, ca.officer(), mailbox);
             String pem = Ocsp.csr(Ocsp.ecP256(), mailbox);
             String base64 = pem.replaceAll("-----[^-]+-----", "").strip();
-            return new Prepared(Map.of("Content-Type", "application/pkcs10", "Content-Transfer-Encoding", "base64", "Authorization",
+            return new CaIssue.PostLoad.Prepared(Map.of("Content-Type", "application/pkcs10", "Content-Transfer-Encoding", "base64", "Authorization",
                     "Basic " + Base64.getEncoder().encodeToString((mailbox + ":" + secret).getBytes(StandardCharsets.UTF_8))), base64.getBytes(StandardCharsets.US_ASCII));
-        });
-        Pool rest = new Pool("REST issuance bodies (EC P-256 CSR per mailbox)", options, i -> {
-            String mailbox = "rest-" + mailboxes.incrementAndGet() + "@example.org";
-            return new Prepared(Map.of("Content-Type", "application/json", "Accept", "application/json", "Authorization", ca.officer().basic()),
-                    CaApi.issueBody(mailbox, Ocsp.csr(Ocsp.ecP256(), mailbox)).getBytes(StandardCharsets.UTF_8));
-        });
+        }, "EST requests (a secret made through POST /api/enroll/secrets and an EC P-256 CSR per mailbox)");
+        CaIssue.CsrPool<String> rest = CaIssue.CsrPool.issuance("rest", options);
         est.topUp(INITIAL_REQUESTS);
         rest.topUp(INITIAL_REQUESTS);
-        Load estLoad = new Load("est", tls, URI.create(enroll + "/.well-known/est/simpleenroll"), 200, est);
-        Load restLoad = new Load("rest", plain, URI.create(server.base() + "/api/ca/certificates"), 201, rest);
+        CaIssue.PostLoad estLoad = new CaIssue.PostLoad("est", tls, URI.create(enroll + "/.well-known/est/simpleenroll"), 200, est, est::take);
+        CaIssue.PostLoad restLoad = new CaIssue.PostLoad("rest", URI.create(server.base() + "/api/ca/certificates"), ca.officer().basic(), rest, null);
         // One enrollment checked by hand before timing: a base64 PKCS#7 certs-only answer holding one certificate for the mailbox.
         checkOne(tls, enroll, est.take());
         long rowsBefore = CaIssue.count(database, schema, "count(*)");
@@ -129,25 +109,24 @@ public final class EnrollBench implements Benchmark {
         }
         List<Meter.Measurement> measured = Meter.interleavedTimed(loads, Duration.ZERO, options.measure(), SLICE);
         long rowsAdded = CaIssue.count(database, schema, "count(*)") - rowsBefore;
-        long answered = estLoad.done.get() + restLoad.done.get();
+        long answered = estLoad.created.get() + restLoad.created.get();
         boolean databaseOk = rowsAdded == answered;
         double estRate = measured.get(0).perSecond();
         double restRate = measured.get(1).perSecond();
         List<List<String>> rows = new ArrayList<>();
-        for (Load load : List.of(estLoad, restLoad)) {
-            double rate = load == estLoad ? estRate : restRate;
-            rows.add(List.of(load == estLoad ? "EST simpleenroll (HTTPS, enrollment secret)" : "REST issuance (HTTP, ra-officer; reference)",
-                    load.errors().isEmpty() ? Results.rate(rate) : "FAILED (errors)", rate == 0 ? Results.NONE : String.format(Locale.ROOT, "%.1f", CLIENTS * 1000 / rate),
-                    load.errors().isEmpty() ? "none" : load.errors().toString(), load.pool.inline.get() == 0 ? "0" : Long.toString(load.pool.inline.get())));
-        }
+        rows.add(row("EST simpleenroll (HTTPS, enrollment secret)", estLoad, estRate, est.inline.get()));
+        rows.add(row("REST issuance (HTTP, ra-officer; reference)", restLoad, restRate, rest.inline.get()));
         List<String> notes = new ArrayList<>();
         notes.add(String.format(Locale.ROOT, "EST simpleenroll: target >= %,.0f enrollments/s: %s, %s/s, %s of the REST issuance rate in the same run (%s/s).",
                 EST_TARGET, estRate >= EST_TARGET && estLoad.errors().isEmpty() ? "met" : "NOT MET", Results.rate(estRate), Results.percent(estRate / restRate),
                 Results.rate(restRate)));
         notes.add(String.format(Locale.ROOT, "Database check: %,d certificate rows added during the loads, %,d successful answers (warm-up included): %s.",
                 rowsAdded, answered, databaseOk ? "ok" : "MISMATCH"));
-        estLoad.firstError().ifPresent(e -> notes.add("EST: the first failed request: " + e));
-        restLoad.firstError().ifPresent(e -> notes.add("REST: the first failed request: " + e));
+        for (CaIssue.PostLoad load : List.of(estLoad, restLoad)) {
+            if (!load.firstError.get().isEmpty()) {
+                notes.add("The first failed request: " + load.firstError.get());
+            }
+        }
         notes.add("Load generator: Java HttpClient (HTTP/1.1, keep-alive), " + CLIENTS + " threads per load, each sending its next pre-made request and "
                 + "waiting for the answer; a slice ends when every answer is in. EST: POST " + enroll + "/.well-known/est/simpleenroll, body the base64 "
                 + "PKCS#10 (application/pkcs10), HTTP Basic mailbox:secret, TLS trusting only Letterlock's root; only 200 counts. REST: POST "
@@ -160,8 +139,15 @@ public final class EnrollBench implements Benchmark {
         return new Results(List.of("path", "enrollments/s", "mean ms per request", "errors", "made inline"), rows, notes);
     }
 
-    private static void checkOne(HttpClient tls, URI enroll, Prepared request) throws Exception {
-        HttpResponse<String> response = send(tls, URI.create(enroll + "/.well-known/est/simpleenroll"), request);
+    private static List<String> row(String path, CaIssue.PostLoad load, double rate, long inline) {
+        return List.of(path, load.errors().isEmpty() ? Results.rate(rate) : "FAILED (errors)", rate == 0 ? Results.NONE : String.format(Locale.ROOT, "%.1f", CLIENTS * 1000 / rate),
+                load.errors().isEmpty() ? "none" : load.errors().toString(), Long.toString(inline));
+    }
+
+    private static void checkOne(HttpClient tls, URI enroll, CaIssue.PostLoad.Prepared request) throws Exception {
+        HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(enroll + "/.well-known/est/simpleenroll")).POST(HttpRequest.BodyPublishers.ofByteArray(request.body()));
+        request.headers().forEach(builder::header);
+        HttpResponse<String> response = tls.send(builder.build(), HttpResponse.BodyHandlers.ofString());
         if (response.statusCode() != 200 || !response.headers().firstValue("Content-Type").orElse("").startsWith("application/pkcs7-mime")) {
             throw new IllegalStateException("EST simpleenroll answered " + response.statusCode() + " " + response.headers().firstValue("Content-Type").orElse("")
                     + ": " + Json.abbreviate(response.body()));
@@ -199,104 +185,5 @@ public final class EnrollBench implements Benchmark {
         SSLContext context = SSLContext.getInstance("TLS");
         context.init(null, factory.getTrustManagers(), null);
         return context;
-    }
-
-    private static HttpResponse<String> send(HttpClient client, URI uri, Prepared request) throws IOException, InterruptedException {
-        HttpRequest.Builder builder = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(60)).POST(HttpRequest.BodyPublishers.ofByteArray(request.body()));
-        request.headers().forEach(builder::header);
-        return client.send(builder.build(), HttpResponse.BodyHandlers.ofString());
-    }
-
-    /** Requests made ahead, one per enrollment; one that finds none left is made on the spot and counted. */
-    static final class Pool {
-        final AtomicLong inline = new AtomicLong();
-        private final List<Prepared> made = new ArrayList<>();
-        private final AtomicInteger next = new AtomicInteger();
-        private final String what;
-        private final Options options;
-        private final IntFunction<Prepared> maker;
-
-        Pool(String what, Options options, IntFunction<Prepared> maker) {
-            this.what = what;
-            this.options = options;
-            this.maker = maker;
-        }
-
-        Prepared take() {
-            int index = next.getAndIncrement();
-            if (index < made.size()) {
-                return made.get(index);
-            }
-            inline.incrementAndGet();
-            return maker.apply(index);
-        }
-
-        /** Between slices only: makes requests until {@code unused} are waiting. */
-        void topUp(int unused) {
-            int missing = next.get() + unused - made.size();
-            if (missing <= 0) {
-                return;
-            }
-            long start = System.nanoTime();
-            made.addAll(IntStream.range(0, missing).parallel().mapToObj(maker).toList());
-            options.progress().printf(Locale.ROOT, "  made %,d %s in %.1f s (outside the timed slices)%n", missing, what, (System.nanoTime() - start) / 1e9);
-        }
-    }
-
-    /** {@link #CLIENTS} threads posting pre-made requests and waiting for each answer; only {@code expected} counts. */
-    static final class Load implements Meter.Timed {
-        final AtomicLong done = new AtomicLong();
-        final Pool pool;
-        double bestRate;
-        private final Map<Integer, LongAdder> errors = new ConcurrentHashMap<>();
-        private final AtomicReference<String> firstError = new AtomicReference<>("");
-        private final Meter.Load load;
-
-        Load(String label, HttpClient client, URI uri, int expected, Pool pool) {
-            this.pool = pool;
-            List<Meter.Operation> threads = new ArrayList<>();
-            for (int t = 0; t < CLIENTS; t++) {
-                threads.add(() -> {
-                    try {
-                        HttpResponse<String> response = send(client, uri, pool.take());
-                        if (response.statusCode() == expected) {
-                            done.incrementAndGet();
-                        } else {
-                            error(response.statusCode(), "POST " + uri + " answered " + response.statusCode() + ": " + Json.abbreviate(response.body()));
-                        }
-                    } catch (IOException e) {
-                        error(-1, "POST " + uri + " failed: " + e);
-                    }
-                });
-            }
-            load = new Meter.Load(label, threads);
-        }
-
-        private void error(int status, String what) {
-            errors.computeIfAbsent(status, s -> new LongAdder()).increment();
-            firstError.compareAndSet("", what);
-        }
-
-        Map<Integer, Long> errors() {
-            Map<Integer, Long> counts = new TreeMap<>();
-            errors.forEach((status, count) -> counts.put(status, count.sum()));
-            return counts;
-        }
-
-        java.util.Optional<String> firstError() {
-            return firstError.get().isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(firstError.get());
-        }
-
-        @Override
-        public Meter.Rate runFor(long nanos) throws Exception {
-            double expectedRate = bestRate > 0 ? 2 * bestRate : ASSUMED_RATE;
-            pool.topUp((int) Math.min(Integer.MAX_VALUE - 1, Math.ceil(expectedRate * nanos / 1e9) + CLIENTS));
-            long before = done.get();
-            Meter.Rate all = Meter.runFor(load, nanos);
-            long succeeded = done.get() - before;
-            double rate = succeeded * 1e9 / all.nanos();
-            bestRate = Math.max(bestRate, rate);
-            return new Meter.Rate(succeeded, all.nanos(), rate, all.cpuNanos());
-        }
     }
 }
