@@ -33,6 +33,9 @@ public final class EnrollListener implements AutoCloseable {
 
     public static EnrollListener start(InetSocketAddress address, EnrollmentServices services, TlsIdentity tls) throws IOException {
         Map<String, HttpHandler> contexts = new LinkedHashMap<>();
+        // Paths are prefixes and the longest wins: "/" answers what no protocol serves.
+        contexts.put("/", guarded(exchange -> exchange.respondText(404, "nothing at " + exchange.path() + "; the endpoints are listed at "
+                + services.baseUrl() + EnrollmentServices.DISCOVERY_PATH)));
         contexts.put(EnrollmentServices.DISCOVERY_PATH, guarded(exchange -> discovery(exchange, services)));
         contexts.put(EnrollmentServices.SECRETS_PATH, guarded(exchange -> mailSecret(exchange, services)));
         AnyClientCertificate clients = new AnyClientCertificate(services.mailboxes()::caCertificates);
