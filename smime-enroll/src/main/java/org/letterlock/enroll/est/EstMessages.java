@@ -15,9 +15,9 @@ import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.DERSequence;
 import org.bouncycastle.asn1.DERSet;
 import org.bouncycastle.asn1.DLSet;
-import org.bouncycastle.asn1.DERTaggedObject;
+import org.bouncycastle.asn1.DLSequence;
+import org.bouncycastle.asn1.DLTaggedObject;
 import org.bouncycastle.asn1.cms.CMSObjectIdentifiers;
-import org.bouncycastle.asn1.cms.ContentInfo;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
 import org.bouncycastle.asn1.x509.Certificate;
 import org.bouncycastle.asn1.x509.Extension;
@@ -71,10 +71,11 @@ final class EstMessages {
         signedData.add(new ASN1Integer(1));
         signedData.add(new DERSet());
         signedData.add(new DERSequence(CMSObjectIdentifiers.data));
-        signedData.add(new DERTaggedObject(false, 0, new DLSet(certs)));
+        signedData.add(new DLTaggedObject(false, 0, new DLSet(certs)));
         signedData.add(new DERSet());
         try {
-            return base64(new ContentInfo(CMSObjectIdentifiers.signedData, new DERSequence(signedData)).getEncoded(ASN1Encoding.DL));
+            return base64(new DLSequence(new ASN1Encodable[] {CMSObjectIdentifiers.signedData, new DLTaggedObject(true, 0, new DLSequence(signedData))})
+                    .getEncoded(ASN1Encoding.DL));
         } catch (IOException e) {
             throw new IllegalStateException("cannot encode a certs-only response", e);
         }
