@@ -100,8 +100,15 @@ public final class EstEndpoint implements EnrollListener.Handler {
                         + OPERATIONS);
             }
         } catch (LetterlockException e) {
+            // A refusal may come before the body is read; unread, it would make the close reset the refusal away.
+            exchange.discardBody();
             if (e.type() == ErrorType.UNAUTHORIZED) {
                 exchange.setHeader("WWW-Authenticate", CHALLENGE);
+                if (exchange.header("Authorization").isEmpty() && exchange.clientCertificate().isEmpty()) {
+                    // The challenge of HTTP authentication's first round: empty, as Bouncy Castle's EST client closes it unread and fails on a body.
+                    exchange.respond(401, "", new byte[0]);
+                    return;
+                }
             }
             throw e;
         }
@@ -283,6 +290,7 @@ public final class EstEndpoint implements EnrollListener.Handler {
         }
         String message = operation + " takes " + method + ", not " + exchange.method();
         services.audit().record("enroll.est." + operation, "est:" + exchange.path(), Outcome.FAILED, message);
+        exchange.discardBody();
         exchange.setHeader("Allow", method);
         exchange.respondText(405, message);
         return false;
