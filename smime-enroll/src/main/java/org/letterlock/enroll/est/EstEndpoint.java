@@ -57,6 +57,10 @@ public final class EstEndpoint implements EnrollListener.Handler {
     private record Client(String mailbox, Optional<IssuedCertificate> certificate, Optional<char[]> secret) {
     }
 
+    /** A CSR as sent (for the CA, which checks it whole) and as parsed here (for the checks that come before a secret is spent). */
+    private record Csr(byte[] der, PKCS10CertificationRequest parsed) {
+    }
+
     public EstEndpoint(EnrollmentServices services) {
         this.services = services;
     }
@@ -117,9 +121,9 @@ public final class EstEndpoint implements EnrollListener.Handler {
     /** RFC 7030 4.2.1: a signing certificate for the client's key, starting a new pair. */
     private void simpleEnroll(EnrollExchange exchange) throws IOException {
         Client client = client(exchange, "simpleenroll");
-        byte[] csr = request(exchange, "simpleenroll", client.mailbox());
-        requireOnlyMailbox(EstMessages.csr(csr), client.mailbox(), "simpleenroll");
-        IssuedCertificate issued = services.mailboxes().signingCertificate(csr, prove(client, "simpleenroll"));
+        Csr csr = request(exchange, "simpleenroll", client.mailbox());
+        requireOnlyMailbox(csr.parsed(), client.mailbox(), "simpleenroll");
+        IssuedCertificate issued = services.mailboxes().signingCertificate(csr.der(), prove(client, "simpleenroll"));
         respondBase64(exchange, EstMessages.CERTS_ONLY, EstMessages.certsOnly(List.of(issued.der())));
     }
 
@@ -136,8 +140,8 @@ public final class EstEndpoint implements EnrollListener.Handler {
             throw refuse("simplereenroll", target, ErrorType.FORBIDDEN, "certificate " + current.serialHex() + " is a " + current.profile()
                     + " certificate; re-enroll with the current mailbox-signing certificate");
         }
-        byte[] der = request(exchange, "simplereenroll", client.mailbox());
-        PKCS10CertificationRequest csr = EstMessages.csr(der);
+        Csr request = request(exchange, "simplereenroll", client.mailbox());
+        PKCS10CertificationRequest csr = request.parsed();
         if (!csr.getSubject().equals(current.holder().getSubject())) {
             throw refuse("simplereenroll", target, ErrorType.BAD_REQUEST, "the CSR's subject '" + csr.getSubject() + "' is not the current certificate's '"
                     + current.holder().getSubject() + "' (RFC 7030 4.2.2: re-enrollment keeps subject and subjectAltName)");
@@ -147,7 +151,7 @@ public final class EstEndpoint implements EnrollListener.Handler {
             throw refuse("simplereenroll", target, ErrorType.BAD_REQUEST, "the CSR's subjectAltName " + names + " is not the current certificate's [rfc822Name:"
                     + client.mailbox() + "] (RFC 7030 4.2.2: re-enrollment keeps subject and subjectAltName)");
         }
-        IssuedCertificate issued = services.mailboxes().renewedSigningCertificate(der, current.pairId().get(), prove(client, "simplereenroll"));
+        IssuedCertificate issued = services.mailboxes().renewedSigningCertificate(request.der(), current.pairId().get(), prove(client, "simplereenroll"));
         respondBase64(exchange, EstMessages.CERTS_ONLY, EstMessages.certsOnly(List.of(issued.der())));
     }
 
@@ -159,7 +163,7 @@ public final class EstEndpoint implements EnrollListener.Handler {
     private void serverKeyGen(EnrollExchange exchange) throws IOException {
         Client client = client(exchange, "serverkeygen");
         String target = "mailbox:" + client.mailbox();
-        PKCS10CertificationRequest csr = EstMessages.csr(request(exchange, "serverkeygen", client.mailbox()));
+        PKCS10CertificationRequest csr = request(exchange, "serverkeygen", client.mailbox()).parsed();
         requireOnlyMailbox(csr, client.mailbox(), "serverkeygen");
         if (EstMessages.hasAttribute(csr, DECRYPT_KEY_ID) || EstMessages.hasAttribute(csr, ASYMMETRIC_DECRYPT_KEY_ID)) {
             throw refuse("serverkeygen", target, ErrorType.BAD_REQUEST, "this server returns server-generated keys over TLS only (application/pkcs8), "
@@ -219,14 +223,15 @@ public final class EstEndpoint implements EnrollListener.Handler {
         }
     }
 
-    /** The request's DER, once its media type is the one RFC 7030 names. */
-    private byte[] request(EnrollExchange exchange, String operation, String mailbox) throws IOException {
+    /** The request's CSR, once its media type is the one RFC 7030 names and it parses. */
+    private Csr request(EnrollExchange exchange, String operation, String mailbox) throws IOException {
         if (!exchange.contentType().equals(EstMessages.PKCS10)) {
             throw refuse(operation, "mailbox:" + mailbox, ErrorType.UNSUPPORTED_MEDIA_TYPE, "send the CSR as " + EstMessages.PKCS10 + " (base64), not '"
                     + exchange.header("Content-Type").orElse("no Content-Type") + "'");
         }
         try {
-            return EstMessages.der(exchange.body(EstMessages.MAX_REQUEST_BYTES));
+            byte[] der = EstMessages.der(exchange.body(EstMessages.MAX_REQUEST_BYTES));
+            return new Csr(der, EstMessages.csr(der));
         } catch (EnrollExchange.TooLarge e) {
             services.audit().record("enroll.est." + operation, "mailbox:" + mailbox, Outcome.FAILED, e.getMessage());
             throw e;

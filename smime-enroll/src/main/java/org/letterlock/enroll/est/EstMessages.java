@@ -46,7 +46,8 @@ final class EstMessages {
     static final int MAX_REQUEST_BYTES = 96 * 1024;
 
     private static final Base64.Encoder BASE64 = Base64.getMimeEncoder(64, new byte[] {'\r', '\n'});
-    private static final Base64.Decoder DECODER = Base64.getMimeDecoder();
+    /** Strict: the MIME decoder would skip any character outside the alphabet and decode text into nonsense. */
+    private static final Base64.Decoder DECODER = Base64.getDecoder();
 
     private EstMessages() {
     }
@@ -133,7 +134,7 @@ final class EstMessages {
             text = text.substring(start + 1, end);
         }
         try {
-            byte[] der = DECODER.decode(text.strip());
+            byte[] der = DECODER.decode(withoutWhiteSpace(text));
             if (der.length == 0) {
                 throw bad("the request body holds no base64 data");
             }
@@ -141,6 +142,17 @@ final class EstMessages {
         } catch (IllegalArgumentException e) {
             throw bad("the request body is not base64: " + e.getMessage());
         }
+    }
+
+    private static String withoutWhiteSpace(String text) {
+        StringBuilder kept = new StringBuilder(text.length());
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (!Character.isWhitespace(c)) {
+                kept.append(c);
+            }
+        }
+        return kept.toString();
     }
 
     /** Parses a PKCS#10 request without checking its signature: the CA checks that when it issues. */
