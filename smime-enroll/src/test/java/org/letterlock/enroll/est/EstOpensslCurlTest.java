@@ -101,6 +101,8 @@ class EstOpensslCurlTest {
         assertThat(encryptionRecord.profile()).isEqualTo(Profiles.MAILBOX_ENCRYPTION.name());
         assertThat(encryptionRecord.pairId()).as("the pair of the authenticating certificate").isEqualTo(signingRecord.pairId());
         assertThat(fixture.escrow.keys().archives(mailbox, OFFICER)).anyMatch(a -> a.certificateSerial().equals(encryptionRecord.serial()));
+        assertThat(curl(dir, "-o", "/dev/null", "-w", "%{http_code}", "--cert", "sign.pem", "--key", "sign.key", "-H", "Content-Type: application/pkcs10",
+                "--data-binary", "@hint.b64", est + "/serverkeygen")).as("one encryption key per pair").isEqualTo("409");
 
         // What a mail client imports: both keys with their certificates as PKCS#12, which openssl reads back.
         run(dir, "openssl", "pkcs12", "-export", "-inkey", "enc.key", "-in", "enc.pem", "-certfile", chain.toString(), "-passout", "pass:import", "-out", "enc.p12");
