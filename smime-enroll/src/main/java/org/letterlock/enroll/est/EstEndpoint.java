@@ -179,9 +179,16 @@ public final class EstEndpoint implements EnrollListener.Handler {
         } catch (IOException e) {
             throw new IllegalStateException("cannot encode the generated key", e);
         }
-        byte[] body = EstMessages.serverKey(EstMessages.PKCS8, EstMessages.base64(key), EstMessages.certsOnly(List.of(made.certificate().der())));
-        Arrays.fill(key, (byte) 0);
-        exchange.respond(200, EstMessages.MULTIPART, body);
+        byte[] keyBase64 = EstMessages.base64(key);
+        byte[] body = EstMessages.serverKey(EstMessages.PKCS8, keyBase64, EstMessages.certsOnly(List.of(made.certificate().der())));
+        try {
+            exchange.respond(200, EstMessages.MULTIPART, body);
+        } finally {
+            // The key goes to the client once: the copies made here do not wait for the garbage collector.
+            Arrays.fill(key, (byte) 0);
+            Arrays.fill(keyBase64, (byte) 0);
+            Arrays.fill(body, (byte) 0);
+        }
     }
 
     /**

@@ -155,11 +155,15 @@ final class EstMessages {
         return kept.toString();
     }
 
-    /** Parses a PKCS#10 request without checking its signature: the CA checks that when it issues. */
+    /**
+     * Parses a PKCS#10 request without checking its signature: the CA checks that when it issues. Subject and
+     * attributes are read here, so that a malformed one is refused now and not met later as a parse failure.
+     */
     static PKCS10CertificationRequest csr(byte[] der) {
         try {
             PKCS10CertificationRequest csr = new PKCS10CertificationRequest(der);
-            csr.getSubjectPublicKeyInfo().getAlgorithm();
+            csr.getSubject().getRDNs();
+            csr.getAttributes();
             return csr;
         } catch (IOException | RuntimeException e) {
             throw bad("not a PKCS#10 certificate request: the DER structure does not parse");
