@@ -16,6 +16,7 @@ import java.util.Set;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.X509TrustManager;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
+import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.ExtensionsGenerator;
@@ -30,6 +31,7 @@ import org.bouncycastle.est.jcajce.JcaHttpAuthBuilder;
 import org.bouncycastle.est.jcajce.JcaJceUtils;
 import org.bouncycastle.est.jcajce.JsseESTServiceBuilder;
 import org.bouncycastle.jce.provider.BouncyCastleProvider;
+import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.bouncycastle.pkcs.PKCS10CertificationRequest;
 import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
@@ -39,9 +41,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.letterlock.ca.Certificates;
 import org.letterlock.ca.IssuedCertificate;
+import org.letterlock.ca.Requester;
 import org.letterlock.enroll.EnrollFixture;
+import org.letterlock.platform.identity.Role;
 
-/** EST as Bouncy Castle's EST client (org.bouncycastle.est) speaks it: cacerts, csrattrs, enrollment with HTTP Basic, re-enrollment over TLS client authentication. */
+/**
+ * EST as Bouncy Castle's EST client (org.bouncycastle.est) speaks it: cacerts, csrattrs, enrollment with HTTP Basic,
+ * re-enrollment over TLS client authentication, server-side key generation (its own multipart reader).
+ */
 class EstBouncyCastleClientTest {
     @TempDir
     static Path work;
@@ -98,6 +105,28 @@ class EstBouncyCastleClientTest {
         assertThat(renewed.getSubject()).isEqualTo(certificate.getSubject());
         assertThat(renewed.getSubjectPublicKeyInfo().getEncoded()).isEqualTo(second.getPublic().getEncoded());
         assertThat(fixture.ca.find(renewed.getSerialNumber()).orElseThrow().mailbox()).contains(mailbox);
+    }
+
+    @Test
+    void serverkeygenGivesTheEscrowedKeyWithItsCertificate() throws Exception {
+        String mailbox = EnrollFixture.newMailbox("bc-keygen");
+        KeyPair hint = p256();
+        EnrollmentResponse made = service(null).simpleEnrollWithServersideCreation(csr(mailbox, hint),
+                new JcaHttpAuthBuilder(mailbox, fixture.officerSecret(mailbox).toCharArray()).build());
+        X509CertificateHolder certificate = ESTService.storeToArray(made.getStore())[0];
+        PrivateKeyInfo key = made.getPrivateKeyInfo();
+
+        assertThat(certificate.getSubjectPublicKeyInfo().getEncoded()).as("the key escrow made, not the CSR's").isNotEqualTo(hint.getPublic().getEncoded());
+        java.security.PrivateKey privateKey = new JcaPEMKeyConverter().getPrivateKey(key);
+        java.security.Signature signer = java.security.Signature.getInstance("SHA256withECDSA");
+        signer.initSign(privateKey);
+        signer.update(new byte[] {1, 2, 3});
+        java.security.Signature verifier = java.security.Signature.getInstance("SHA256withECDSA");
+        verifier.initVerify(Certificates.x509(certificate).getPublicKey());
+        verifier.update(new byte[] {1, 2, 3});
+        assertThat(verifier.verify(signer.sign())).as("the private key belongs to the certificate").isTrue();
+        assertThat(fixture.escrow.keys().archives(mailbox, new Requester("rita", Set.of(Role.RA_OFFICER))))
+                .anyMatch(a -> a.certificateSerial().equals(certificate.getSerialNumber()));
     }
 
     @Test
