@@ -21,6 +21,7 @@ import org.letterlock.enroll.EnrollmentServices;
 import org.letterlock.enroll.web.EnrollExchange;
 import org.letterlock.enroll.web.EnrollListener;
 import org.letterlock.escrow.KeyEscrow;
+import org.letterlock.platform.audit.Actor;
 import org.letterlock.platform.audit.Outcome;
 import org.letterlock.platform.error.ErrorType;
 import org.letterlock.platform.error.LetterlockException;
@@ -217,17 +218,24 @@ public final class EstEndpoint implements EnrollListener.Handler {
         return new Client(mailbox, Optional.empty(), Optional.of(basic.get().password()));
     }
 
-    /** Spends the client's secret (or takes its certificate) as the proof the CA and escrow record. */
+    /**
+     * Spends the client's secret (or takes its certificate) as the proof the CA and escrow record; from here on the
+     * audit records of the request name the proven mailbox holder instead of the client's address.
+     */
     private EnrollmentProof prove(Client client, String operation) {
+        EnrollmentProof proof;
         if (client.certificate().isPresent()) {
-            return new EnrollmentProof(client.mailbox(), "est-tls", client.certificate().get().serialHex());
+            proof = new EnrollmentProof(client.mailbox(), "est-tls", client.certificate().get().serialHex());
+        } else {
+            char[] secret = client.secret().orElseThrow();
+            try {
+                proof = new EnrollmentProof(client.mailbox(), "est-secret", services.secrets().redeem(client.mailbox(), secret, "est/" + operation));
+            } finally {
+                Arrays.fill(secret, '\0');
+            }
         }
-        char[] secret = client.secret().orElseThrow();
-        try {
-            return new EnrollmentProof(client.mailbox(), "est-secret", services.secrets().redeem(client.mailbox(), secret, "est/" + operation));
-        } finally {
-            Arrays.fill(secret, '\0');
-        }
+        Actor.set(proof.mailbox() + " enroll/" + proof.method() + "/" + proof.reference());
+        return proof;
     }
 
     /** The request's CSR, once its media type is the one RFC 7030 names and it parses. */

@@ -83,6 +83,9 @@ class EstOpensslCurlTest {
         assertThat(run(dir, "openssl", "x509", "-in", "sign.pem", "-noout", "-pubkey")).isEqualTo(run(dir, "openssl", "pkey", "-in", "sign.key", "-pubout"));
         IssuedCertificate signingRecord = issued(signing);
         assertThat(signingRecord.profile()).isEqualTo(Profiles.MAILBOX_SIGNING.name());
+        assertThat(fixture.platform.auditLog().read(0, Integer.MAX_VALUE)).as("the issuance names the proven mailbox holder")
+                .anyMatch(r -> r.event().action().equals("ca.issue") && r.event().target().equals("certificate:" + signingRecord.serialHex())
+                        && r.event().actor().startsWith(mailbox + " enroll/est-secret/"));
         assertThat(curl(dir, "-o", "/dev/null", "-w", "%{http_code}", "-u", mailbox + ":" + secret, "-H", "Content-Type: application/pkcs10",
                 "--data-binary", "@sign.b64", est + "/simpleenroll")).as("the secret works once").isEqualTo("401");
 
