@@ -107,6 +107,11 @@ class EstOpensslCurlTest {
         assertThat(curl(dir, "-o", "/dev/null", "-w", "%{http_code}", "--cert", "sign.pem", "--key", "sign.key", "-H", "Content-Type: application/pkcs10",
                 "--data-binary", "@hint.b64", est + "/serverkeygen")).as("one encryption key per pair").isEqualTo("409");
 
+        Files.writeString(dir.resolve("note.txt"), "Subject: lunch\r\n\r\nat noon by the river\r\n");
+        run(dir, "openssl", "cms", "-encrypt", "-aes-256-cbc", "-in", "note.txt", "-out", "note.p7m", "enc.pem");
+        assertThat(run(dir, "openssl", "cms", "-decrypt", "-in", "note.p7m", "-recip", "enc.pem", "-inkey", "enc.key")).as("ECDH to the EC encryption key")
+                .contains("at noon by the river");
+
         // What a mail client imports: both keys with their certificates as PKCS#12, which openssl reads back.
         run(dir, "openssl", "pkcs12", "-export", "-inkey", "enc.key", "-in", "enc.pem", "-certfile", chain.toString(), "-passout", "pass:import", "-out", "enc.p12");
         assertThat(run(dir, "openssl", "pkcs12", "-in", "enc.p12", "-passin", "pass:import", "-nodes", "-nokeys", "-clcerts")).contains("subject=CN = " + mailbox);
