@@ -62,7 +62,11 @@ public final class EnrollCommand implements Callable<Integer> {
     Path secretFile;
 
     @Option(names = "--key-type", defaultValue = "ec-p256", description = "Signing key made here: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
-    SigningKeyType keyType;
+    KeyType keyType;
+
+    @Option(names = "--encryption-key-type", defaultValue = "rsa-3072",
+            description = "Encryption key the server makes: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}, which every mail client reads; the server may allow fewer).")
+    KeyType encryptionKeyType;
 
     @Option(names = "--out", description = "Folder for the files (default ~/.letterlock/ADDRESS).")
     Path out;
@@ -126,7 +130,7 @@ public final class EnrollCommand implements Callable<Integer> {
         X509Certificate signing = est.simpleEnroll(csr, address, secret);
         log.println("signing certificate " + signing.getSerialNumber().toString(16) + " valid until " + signing.getNotAfter().toInstant());
         List<X509Certificate> chain = est.caCertificates();
-        EstClient.ServerKey encryption = est.serverKeyGen(csr, signingKey.getPrivate(), withChain(signing, chain));
+        EstClient.ServerKey encryption = est.serverKeyGen(encryptionRequest(), signingKey.getPrivate(), withChain(signing, chain));
         log.println("encryption certificate " + encryption.certificate().getSerialNumber().toString(16) + " (key made and archived by the server)");
         report(files, files.write(signingKey.getPrivate(), signing, List.of(encryption), chain, passphrase), chain, passphrase);
         return 0;
@@ -145,12 +149,20 @@ public final class EnrollCommand implements Callable<Integer> {
         byte[] csr = SigningRequests.forMailbox(signingKey, address);
         X509Certificate signing = est.simpleReenroll(csr, stored.signingKey(), withChain(stored.signing(), chain));
         log.println("renewed: signing certificate " + signing.getSerialNumber().toString(16) + " valid until " + signing.getNotAfter().toInstant());
-        EstClient.ServerKey encryption = est.serverKeyGen(csr, signingKey.getPrivate(), withChain(signing, chain));
+        EstClient.ServerKey encryption = est.serverKeyGen(encryptionRequest(), signingKey.getPrivate(), withChain(signing, chain));
         log.println("encryption certificate " + encryption.certificate().getSerialNumber().toString(16) + "; earlier encryption keys are kept to read older mail");
         List<EstClient.ServerKey> encryptionKeys = new ArrayList<>(List.of(encryption));
         encryptionKeys.addAll(stored.encryption());
         report(files, files.write(signingKey.getPrivate(), signing, encryptionKeys, chain, passphrase), chain, passphrase);
         return 0;
+    }
+
+    /**
+     * The serverkeygen request: the server makes the key and ignores this one's (RFC 7030 4.4.1), taking only its type,
+     * so it is made here for the request and thrown away.
+     */
+    private byte[] encryptionRequest() throws IOException, GeneralSecurityException {
+        return SigningRequests.forMailbox(encryptionKeyType.generate(), address);
     }
 
     private void report(MailClientFiles files, List<Pkcs12Writer.KeyEntry> keys, List<X509Certificate> chain, char[] passphrase) throws IOException {

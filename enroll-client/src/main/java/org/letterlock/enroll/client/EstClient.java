@@ -77,11 +77,10 @@ final class EstClient {
         PrivateKey privateKey = null;
         X509Certificate certificate = null;
         for (MultipartMixed.Part part : MultipartMixed.parse(type, response.body())) {
-            byte[] content = Base64.getMimeDecoder().decode(part.body());
             if (part.contentType().startsWith("application/pkcs8")) {
-                privateKey = privateKey(content);
+                privateKey = privateKey(Base64.getMimeDecoder().decode(part.body()));
             } else if (part.contentType().startsWith("application/pkcs7-mime")) {
-                certificate = single("serverkeygen", content);
+                certificate = single("serverkeygen", part.body().getBytes(StandardCharsets.US_ASCII));
             }
         }
         if (privateKey == null || certificate == null) {

@@ -78,10 +78,10 @@ class Pkcs12WriterTest {
     }
 
     private Path write(Pkcs12Writer.Format format, int from, int to) throws Exception {
-        KeyPair ca = SigningKeyType.EC_P256.generate();
+        KeyPair ca = KeyType.EC_P256.generate();
         X509Certificate root = certificate("CN=Test Root", ca, ca);
-        KeyPair signing = SigningKeyType.EC_P256.generate();
-        KeyPair encryption = SigningKeyType.RSA_3072.generate();
+        KeyPair signing = KeyType.EC_P256.generate();
+        KeyPair encryption = KeyType.RSA_3072.generate();
         List<Pkcs12Writer.KeyEntry> entries = new ArrayList<>();
         entries.add(new Pkcs12Writer.KeyEntry("bob@example.org signing", signing.getPrivate(), certificate("CN=bob@example.org", signing, ca)));
         entries.add(new Pkcs12Writer.KeyEntry("bob@example.org encryption", encryption.getPrivate(), certificate("CN=bob@example.org", encryption, ca)));

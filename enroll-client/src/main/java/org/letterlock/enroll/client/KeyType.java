@@ -5,13 +5,13 @@ import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.spec.ECGenParameterSpec;
 
-/** The signing keys letterlock-enroll makes; the names are the ones Letterlock's configuration uses. */
-enum SigningKeyType {
+/** The keys letterlock-enroll makes or asks for; the names are the ones Letterlock's configuration uses. */
+enum KeyType {
     EC_P256("ec-p256"), EC_P384("ec-p384"), RSA_3072("rsa-3072");
 
     private final String label;
 
-    SigningKeyType(String label) {
+    KeyType(String label) {
         this.label = label;
     }
 
