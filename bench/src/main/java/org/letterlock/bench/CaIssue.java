@@ -317,6 +317,7 @@ public final class CaIssue implements Benchmark {
         final AtomicLong created = new AtomicLong();
         final AtomicReference<String> firstError = new AtomicReference<>("");
         double bestRate;
+        private double assumedRate = ASSUMED_RATE;
         private final Map<Integer, LongAdder> errors = new ConcurrentHashMap<>();
         private final CsrPool<?> pool;
         private final Meter.Load load;
@@ -352,6 +353,12 @@ public final class CaIssue implements Benchmark {
             load = new Meter.Load(label, threads);
         }
 
+        /** The rate the pool is sized for until one has been measured, for loads whose requests are dear to make. */
+        PostLoad assuming(double rate) {
+            assumedRate = rate;
+            return this;
+        }
+
         private static Map<String, String> jsonHeaders(String authorization) {
             Map<String, String> headers = new LinkedHashMap<>(Map.of("Content-Type", "application/json", "Accept", "application/json"));
             if (authorization != null) {
@@ -374,7 +381,7 @@ public final class CaIssue implements Benchmark {
         @Override
         public Meter.Rate runFor(long nanos) throws Exception {
             if (pool != null) {
-                double expected = (bestRate > 0 ? 2 * bestRate : ASSUMED_RATE) * nanos / 1e9;
+                double expected = (bestRate > 0 ? 2 * bestRate : assumedRate) * nanos / 1e9;
                 pool.topUp((int) Math.min(Integer.MAX_VALUE - 1, Math.ceil(expected) + CLIENTS));
             }
             long before = created.get();
