@@ -141,6 +141,9 @@ class EstRefusalsTest {
             assertThat(response.headers().firstValue("Content-Type")).contains("text/plain; charset=utf-8");
         }
         assertThat(issued(mailbox)).as("nothing issued").isEqualTo(issuedBefore);
+        if (credential.equals("secret")) {
+            assertThat(fixture.services.secrets().open(mailbox)).as("a refused request leaves the secret to try again with").isNotEmpty();
+        }
         List<AuditRecord> audited = fixture.platform.auditLog().read(auditedBefore, 1000);
         assertThat(audited).as("the refusal is audited").anyMatch(r -> r.event().outcome() != Outcome.ALLOWED && !r.event().action().startsWith("enroll.secret.issue"));
     }
