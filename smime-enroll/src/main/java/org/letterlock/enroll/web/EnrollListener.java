@@ -34,6 +34,7 @@ public final class EnrollListener implements AutoCloseable {
         Map<String, HttpHandler> contexts = new LinkedHashMap<>();
         contexts.put(EnrollmentServices.DISCOVERY_PATH, guarded(exchange -> discovery(exchange, services)));
         contexts.put(EnrollmentServices.SECRETS_PATH, guarded(exchange -> mailSecret(exchange, services)));
+        contexts.put(EnrollmentServices.ACME_PATH, guarded(org.letterlock.enroll.acme.AcmeEndpoint.start(services)));
         AnyClientCertificate clients = new AnyClientCertificate(services.mailboxes()::caCertificates);
         return new EnrollListener(PortListener.startTls(address, "enroll", contexts, tls.serverContext(clients), true));
     }
