@@ -101,7 +101,7 @@ public final class ReplyReceiver implements AutoCloseable {
                 throw new RejectException(552, "5.3.4 a reply is at most " + MAX_MESSAGE_BYTES + " bytes");
             }
             try {
-                return "250 " + replies.accept(raw);
+                return replies.accept(raw);
             } catch (ChallengeReplies.Refused refused) {
                 throw new RejectException(550, refused.status() + " " + refused.getMessage());
             }
