@@ -7,21 +7,22 @@ import jakarta.mail.MessagingException;
 import java.io.StringWriter;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.nio.charset.StandardCharsets;
+import java.util.stream.Stream;
 import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.letterlock.enroll.EnrollFixture;
 import org.shredzone.acme4j.Account;
@@ -103,7 +104,7 @@ class AcmeEnrollmentTest {
         byte[] reply = mail.reply(mailbox, mail.response(challenge.getJSON().get("token").asString(), key.getPublic()),
                 AcmeTestServer.dkimPass(AcmeTestServer.domain(mailbox)));
         Path replyFile = Files.write(work.resolve("reply-" + algorithm + ".eml"), reply);
-        String swaks = run("swaks", "--server", "127.0.0.1:" + server.replies.port(), "-tls", "--from", mailbox, "--to", AcmeTestServer.CHALLENGE_FROM,
+        String swaks = AcmeTestServer.run("swaks", "--server", "127.0.0.1:" + server.replies.port(), "-tls", "--from", mailbox, "--to", AcmeTestServer.CHALLENGE_FROM,
                 "--data", "@" + replyFile);
         assertThat(swaks).contains("<~  250 2.6.0 reply for order ");
 
@@ -111,7 +112,7 @@ class AcmeEnrollmentTest {
         assertThat(order.waitUntilReady(Duration.ofSeconds(10))).isEqualTo(Status.READY);
         Path keyFile = work.resolve("signing-" + algorithm + ".key");
         Path csr = work.resolve("signing-" + algorithm + ".csr");
-        run("openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", keyFile.toString(), "-subj", "/CN=Ada",
+        AcmeTestServer.run("openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", keyFile.toString(), "-subj", "/CN=Ada",
                 "-addext", "subjectAltName=email:" + mailbox, "-outform", "DER", "-out", csr.toString());
         order.execute(Files.readAllBytes(csr));
         assertThat(order.waitForCompletion(Duration.ofSeconds(10))).isEqualTo(Status.VALID);
@@ -122,10 +123,11 @@ class AcmeEnrollmentTest {
         certificate.writeCertificate(chain);
         Path chainFile = Files.writeString(work.resolve("chain-" + algorithm + ".pem"), chain.toString());
         Path leaf = Files.writeString(work.resolve("leaf-" + algorithm + ".pem"), chain.toString().substring(0, chain.toString().indexOf("-----END CERTIFICATE-----") + 25) + "\n");
-        assertThat(run("openssl", "verify", "-purpose", "smimesign", "-CAfile", server.fixture.rootPem().toString(), "-untrusted", chainFile.toString(),
+        assertThat(AcmeTestServer.run("openssl", "verify", "-purpose", "smimesign", "-CAfile", server.fixture.rootPem().toString(), "-untrusted", chainFile.toString(),
                 leaf.toString())).contains(": OK");
-        assertThat(run("openssl", "x509", "-in", leaf.toString(), "-noout", "-ext", "subjectAltName")).contains("email:" + mailbox);
+        assertThat(AcmeTestServer.run("openssl", "x509", "-in", leaf.toString(), "-noout", "-ext", "subjectAltName")).contains("email:" + mailbox);
         assertThat(certificate.getCertificate().getPublicKey().getEncoded()).isEqualTo(publicKeyDer(keyFile));
+        assertThat(server.issued(mailbox)).isEqualTo(1);
     }
 
     @Test
@@ -156,14 +158,14 @@ class AcmeEnrollmentTest {
         KeyPair key = accountKey("ES256");
         Order order = readyOrder(key, mailbox);
         Path csr = work.resolve("other.csr");
-        run("openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", work.resolve("other.key").toString(),
+        AcmeTestServer.run("openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", work.resolve("other.key").toString(),
                 "-subj", "/CN=Otto", "-addext", "subjectAltName=email:" + other, "-outform", "DER", "-out", csr.toString());
-        long issuedBefore = issued(other) + issued(mailbox);
+        long issuedBefore = server.issued(other) + server.issued(mailbox);
 
         assertThatThrownBy(() -> order.execute(Files.readAllBytes(csr))).isInstanceOf(AcmeServerException.class)
                 .hasMessageContaining("must name exactly " + mailbox)
                 .satisfies(e -> assertThat(((AcmeServerException) e).getProblem().getType().toString()).isEqualTo("urn:ietf:params:acme:error:badCSR"));
-        assertThat(issued(other) + issued(mailbox)).isEqualTo(issuedBefore);
+        assertThat(server.issued(other) + server.issued(mailbox)).isEqualTo(issuedBefore);
         order.update();
         assertThat(order.getStatus()).as("ready for a better CSR").isEqualTo(Status.READY);
         assertThat(server.fixture.platform.auditLog().read(0, 1_000_000)).anyMatch(r -> r.event().action().equals("enroll.acme.finalize")
@@ -176,12 +178,87 @@ class AcmeEnrollmentTest {
         server.fixture.verifiedMailbox(mailbox, "wim");
         Order order = readyOrder(accountKey("ES256"), mailbox);
         Path csr = work.resolve("weak.csr");
-        run("openssl", "req", "-new", "-newkey", "rsa:1024", "-nodes", "-keyout", work.resolve("weak.key").toString(), "-subj", "/CN=Wim",
+        AcmeTestServer.run("openssl", "req", "-new", "-newkey", "rsa:1024", "-nodes", "-keyout", work.resolve("weak.key").toString(), "-subj", "/CN=Wim",
                 "-addext", "subjectAltName=email:" + mailbox, "-outform", "DER", "-out", csr.toString());
 
         assertThatThrownBy(() -> order.execute(Files.readAllBytes(csr))).isInstanceOf(AcmeServerException.class)
                 .satisfies(e -> assertThat(((AcmeServerException) e).getProblem().getType().toString()).isEqualTo("urn:ietf:params:acme:error:badCSR"));
-        assertThat(issued(mailbox)).isZero();
+        assertThat(server.issued(mailbox)).isZero();
+    }
+
+    /** A reply a mail client (or someone else) sends, given the challenge, the mailbox and the account key. */
+    interface ReplyMaker {
+        byte[] make(AcmeTestServer.ChallengeMail mail, String mailbox, String response) throws Exception;
+    }
+
+    static Stream<Arguments> badReplies() {
+        return Stream.of(
+                badReply("rejects/reply-with-wrong-token", "does not match the challenge", Status.INVALID,
+                        (mail, mailbox, response) -> mail.reply(mailbox, response.substring(1) + "A", AcmeTestServer.dkimPass(AcmeTestServer.domain(mailbox)))),
+                badReply("rejects/reply-from-wrong-sender", "the reply is from", Status.PENDING,
+                        (mail, mailbox, response) -> mail.reply("mallory@example.org", response, AcmeTestServer.dkimPass("example.org"))),
+                badReply("rejects/reply-unauthenticated", "not authenticated", Status.PENDING,
+                        (mail, mailbox, response) -> mail.reply(mailbox, response, null)),
+                badReply("rejects/reply-authenticated-by-an-untrusted-mta", "not authenticated", Status.PENDING,
+                        (mail, mailbox, response) -> mail.reply(mailbox, response, "mx.evil.example; dkim=pass header.d=" + AcmeTestServer.domain(mailbox))),
+                badReply("rejects/reply-with-dkim-for-another-domain", "not authenticated", Status.PENDING,
+                        (mail, mailbox, response) -> mail.reply(mailbox, response, AcmeTestServer.dkimPass("evil.example"))),
+                badReply("rejects/reply-with-dkim-fail", "not authenticated", Status.PENDING,
+                        (mail, mailbox, response) -> mail.reply(mailbox, response, AcmeTestServer.MTA + "; dkim=fail header.d=" + AcmeTestServer.domain(mailbox))),
+                badReply("rejects/reply-to-an-unknown-challenge", "no ACME challenge has the token", Status.PENDING,
+                        (mail, mailbox, response) -> new String(mail.reply(mailbox, response, AcmeTestServer.dkimPass(AcmeTestServer.domain(mailbox))),
+                                StandardCharsets.US_ASCII).replace("ACME: " + mail.tokenPart1(), "ACME: " + mail.tokenPart1().substring(1) + "x")
+                                .getBytes(StandardCharsets.US_ASCII)),
+                badReply("rejects/reply-without-response", "no -----BEGIN ACME RESPONSE-----", Status.PENDING,
+                        (mail, mailbox, response) -> new String(mail.reply(mailbox, response, AcmeTestServer.dkimPass(AcmeTestServer.domain(mailbox))),
+                                StandardCharsets.US_ASCII).replace("BEGIN ACME RESPONSE", "BEGIN RESPONSE").getBytes(StandardCharsets.US_ASCII)));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("badReplies")
+    void badRepliesAreRefusedAuditedAndValidateNothing(String name, String message, Status challengeAfter, ReplyMaker maker) throws Exception {
+        String mailbox = EnrollFixture.newMailbox("reply");
+        server.fixture.verifiedMailbox(mailbox, "rob");
+        KeyPair key = accountKey("ES256");
+        Order order = new AccountBuilder().agreeToTermsOfService().useKeyPair(key).create(session()).newOrder().identifier(new Identifier("email", mailbox))
+                .create();
+        Challenge challenge = order.getAuthorizations().get(0).getChallenges().get(0);
+        challenge.trigger();
+        AcmeTestServer.ChallengeMail mail = AcmeTestServer.challengeMail(mailbox);
+        byte[] reply = maker.make(mail, mailbox, mail.response(challenge.getJSON().get("token").asString(), key.getPublic()));
+
+        assertThatThrownBy(() -> server.sendReply(reply)).isInstanceOf(MessagingException.class)
+                .satisfies(e -> assertThat(smtpRefusal((MessagingException) e)).startsWith("550 5.").contains(message));
+        challenge.update();
+        assertThat(challenge.getStatus()).isEqualTo(challengeAfter == Status.INVALID ? Status.INVALID : Status.PROCESSING);
+        assertThat(server.fixture.platform.auditLog().read(0, 1_000_000)).anyMatch(r -> r.event().action().equals("enroll.acme.reply")
+                && r.event().detail().contains(message));
+        assertThatThrownBy(() -> order.execute(Files.readAllBytes(csrFor(mailbox)))).isInstanceOf(AcmeServerException.class);
+        assertThat(server.issued(mailbox)).isZero();
+    }
+
+    private static Arguments badReply(String name, String message, Status challengeAfter, ReplyMaker maker) {
+        return Arguments.of(name, message, challengeAfter, maker);
+    }
+
+    /** The SMTP answer inside Jakarta Mail's exception chain. */
+    private static String smtpRefusal(MessagingException e) {
+        for (Exception next = e; next != null; next = next instanceof MessagingException m ? m.getNextException() : null) {
+            if (next instanceof org.eclipse.angus.mail.smtp.SMTPSendFailedException failed) {
+                return failed.getMessage().trim();
+            }
+            if (next instanceof org.eclipse.angus.mail.smtp.SMTPAddressFailedException failed) {
+                return failed.getMessage().trim();
+            }
+        }
+        return e.toString();
+    }
+
+    private static Path csrFor(String mailbox) throws Exception {
+        Path csr = work.resolve(mailbox + ".csr");
+        AcmeTestServer.run("openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+                work.resolve(mailbox + ".key").toString(), "-subj", "/CN=Rob", "-addext", "subjectAltName=email:" + mailbox, "-outform", "DER", "-out", csr.toString());
+        return csr;
     }
 
     private Order readyOrder(KeyPair key, String mailbox) throws Exception {
@@ -196,22 +273,10 @@ class AcmeEnrollmentTest {
         return order;
     }
 
-    static long issued(String mailbox) {
-        return server.fixture.platform.auditLog().read(0, 1_000_000).stream()
-                .filter(r -> r.event().action().equals("ca.issue") && r.event().target().contains(mailbox)).count();
-    }
-
     private static byte[] publicKeyDer(Path keyFile) throws Exception {
         Path der = keyFile.resolveSibling(keyFile.getFileName() + ".pub.der");
-        run("openssl", "pkey", "-in", keyFile.toString(), "-pubout", "-outform", "DER", "-out", der.toString());
+        AcmeTestServer.run("openssl", "pkey", "-in", keyFile.toString(), "-pubout", "-outform", "DER", "-out", der.toString());
         return Files.readAllBytes(der);
     }
 
-    static String run(String... command) throws Exception {
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(process.exitValue()).as(String.join(" ", command) + "\n" + out).isZero();
-        return out;
-    }
 }

@@ -16,9 +16,9 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import java.util.concurrent.TimeUnit;
 import org.letterlock.enroll.EnrollFixture;
+import org.letterlock.platform.audit.Outcome;
 import org.letterlock.platform.store.Outbox;
 import org.shredzone.acme4j.toolbox.JoseUtils;
 
@@ -127,12 +127,24 @@ final class AcmeTestServer implements AutoCloseable {
         Transport.send(message, new InternetAddress[] {new InternetAddress(CHALLENGE_FROM)});
     }
 
-    static String match(String text, String regex) {
-        Matcher m = Pattern.compile(regex).matcher(text);
-        if (!m.find()) {
-            throw new AssertionError("no " + regex + " in " + text);
+    /** Certificates the CA issued for {@code mailbox}, by its audit records. */
+    long issued(String mailbox) {
+        return fixture.platform.auditLog().read(0, 1_000_000).stream()
+                .filter(r -> r.event().action().equals("ca.issue") && r.event().outcome() == Outcome.ALLOWED && r.event().detail().contains(mailbox)).count();
+    }
+
+    /** Runs a tool to its end and returns what it printed; it must succeed. */
+    static String run(String... command) throws Exception {
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!process.waitFor(60, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            throw new AssertionError(String.join(" ", command) + " did not finish");
         }
-        return m.group(1);
+        if (process.exitValue() != 0) {
+            throw new AssertionError(String.join(" ", command) + " failed:\n" + out);
+        }
+        return out;
     }
 
     @Override
