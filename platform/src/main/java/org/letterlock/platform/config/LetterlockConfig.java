@@ -123,7 +123,8 @@ public final class LetterlockConfig {
 
     private static AcmeEnrollSettings readEnrollAcme(Reader r, String mailFrom) {
         String from = r.text(ConfigKey.ENROLL_ACME_FROM).orElse(mailFrom);
-        if (!from.matches("[^@\\s]+@[^@\\s]+")) {
+        // The default is letterlock.mail.from, whose own check reports it.
+        if (r.text(ConfigKey.ENROLL_ACME_FROM).isPresent() && !from.matches("[^@\\s]+@[^@\\s]+")) {
             r.problem(ConfigKey.ENROLL_ACME_FROM, "must be a mail address", from);
         }
         return new AcmeEnrollSettings(from, r.integer(ConfigKey.ENROLL_ACME_REPLY_PORT, 0, 65535), r.text(ConfigKey.ENROLL_ACME_REPLY_ADDRESS).orElse("127.0.0.1"),
