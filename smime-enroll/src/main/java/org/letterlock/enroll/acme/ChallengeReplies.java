@@ -17,6 +17,8 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.letterlock.platform.audit.Actor;
+import org.letterlock.platform.audit.AuditEvent;
 import org.letterlock.platform.audit.AuditRecorder;
 import org.letterlock.platform.audit.Outcome;
 import org.letterlock.platform.identity.MailAddress;
@@ -98,7 +100,9 @@ final class ChallengeReplies {
             throw refused(target, "5.7.1", "the ACME response in the reply does not match the challenge of order " + order.id());
         }
         orders.replyVerified(order);
-        audit.record("enroll.acme.reply", target, Outcome.ALLOWED, "authenticated reply for order " + order.id() + " verified");
+        // Durable before the 250, committed with other replies' records in one batch.
+        audit.recordAsync(new AuditEvent(Actor.current(), "enroll.acme.reply", target, Outcome.ALLOWED, "authenticated reply for order " + order.id() + " verified"))
+                .join();
         return "2.6.0 reply for order " + order.id() + " verified";
     }
 

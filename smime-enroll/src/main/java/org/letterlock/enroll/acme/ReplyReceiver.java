@@ -11,7 +11,6 @@ import javax.net.ssl.SSLContext;
 import org.letterlock.enroll.EnrollmentServices;
 import org.letterlock.platform.config.AcmeEnrollSettings;
 import org.letterlock.platform.store.Jdbc;
-import org.subethamail.smtp.MessageContext;
 import org.subethamail.smtp.MessageHandler;
 import org.subethamail.smtp.RejectException;
 import org.subethamail.smtp.server.SMTPServer;
@@ -56,7 +55,7 @@ public final class ReplyReceiver implements AutoCloseable {
                 .maxRecipients(1)
                 .connectionTimeout(1, TimeUnit.MINUTES)
                 .insertReceivedHeaders(false)
-                .messageHandlerFactory(context -> new Reply(context, replies, challengeAddress))
+                .messageHandlerFactory(context -> new Reply(replies, challengeAddress))
                 .build();
         server.start();
         LOG.info("ACME reply receiver on smtp://" + settings.replyAddress() + ":" + server.getPortAllocated() + " for " + settings.from());
@@ -77,7 +76,7 @@ public final class ReplyReceiver implements AutoCloseable {
         private final ChallengeReplies replies;
         private final String challengeAddress;
 
-        Reply(MessageContext context, ChallengeReplies replies, String challengeAddress) {
+        Reply(ChallengeReplies replies, String challengeAddress) {
             this.replies = replies;
             this.challengeAddress = challengeAddress;
         }
