@@ -15,6 +15,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -22,6 +23,8 @@ import org.bouncycastle.cert.X509CertificateHolder;
 import org.letterlock.ca.CertificationRequest;
 import org.letterlock.ca.Certificates;
 import org.letterlock.ca.IssuedCertificate;
+import org.letterlock.ca.Requester;
+import org.letterlock.ca.RevocationReason;
 import org.letterlock.enroll.EnrollmentProof;
 import org.letterlock.enroll.EnrollmentServices;
 import org.letterlock.enroll.web.EnrollExchange;
@@ -33,6 +36,7 @@ import org.letterlock.platform.error.ErrorType;
 import org.letterlock.platform.error.LetterlockException;
 import org.letterlock.platform.identity.MailAddress;
 import org.letterlock.platform.identity.MailboxIdentities;
+import org.letterlock.platform.identity.Role;
 import org.letterlock.platform.store.Jdbc;
 
 /**
@@ -63,7 +67,7 @@ public final class AcmeEndpoint implements EnrollListener.Handler {
         this.nonces = new Nonces(services.clock(), orders.settings().nonceTtl());
         this.base = services.baseUrl() + EnrollmentServices.ACME_PATH;
         this.directory = AcmeJson.object().add("newNonce", base + "/new-nonce").add("newAccount", base + "/new-account").add("newOrder", base + "/new-order")
-                .add("meta", AcmeJson.object().add("website", services.baseUrl().toString()).add("externalAccountRequired", false))
+                .add("revokeCert", base + "/revoke-cert").add("meta", AcmeJson.object().add("website", services.baseUrl().toString()).add("externalAccountRequired", false))
                 .build().toString().getBytes(StandardCharsets.UTF_8);
     }
 
@@ -120,6 +124,10 @@ public final class AcmeEndpoint implements EnrollListener.Handler {
             newAccount(exchange, request);
             return;
         }
+        if (resource.equals("/revoke-cert")) {
+            revoke(exchange, request);
+            return;
+        }
         AcmeOrders.Account account = authenticate(request);
         switch (resource) {
             case "/new-order" -> newOrder(exchange, request, account);
@@ -156,7 +164,7 @@ public final class AcmeEndpoint implements EnrollListener.Handler {
 
     private AcmeOrders.Account authenticate(SignedRequest request) {
         if (request.kid().isEmpty()) {
-            throw AcmeProblem.malformed("requests other than newAccount carry the account URL as kid, not jwk");
+            throw AcmeProblem.malformed("requests other than newAccount and revokeCert carry the account URL as kid, not jwk");
         }
         String kid = request.kid().get();
         String prefix = base + "/account/";
@@ -192,6 +200,66 @@ public final class AcmeEndpoint implements EnrollListener.Handler {
             current = orders.updateAccount(account, contact(payload).orElse(account.contact()), deactivate);
         }
         respondJson(exchange, 200, accountJson(current));
+    }
+
+    /**
+     * RFC 8555 section 7.6: signed by the account that ordered the certificate ({@code kid}), or by the certificate's own
+     * key ({@code jwk}), which proves its holder wants it revoked.
+     */
+    private void revoke(EnrollExchange exchange, SignedRequest request) throws IOException {
+        JsonObject payload;
+        String who;
+        if (request.jwk().isPresent()) {
+            AccountKey key = AccountKey.of(request.jwk().get());
+            key.verify(request.alg(), request.signingInput(), request.signature());
+            payload = request.payloadObject();
+            IssuedCertificate issued = revocable(payload);
+            byte[] certified = issued.holder().getSubjectPublicKeyInfo().getPublicKeyData().getBytes();
+            byte[] signer = org.bouncycastle.asn1.x509.SubjectPublicKeyInfo.getInstance(key.key().getEncoded()).getPublicKeyData().getBytes();
+            if (!java.util.Arrays.equals(certified, signer)) {
+                throw AcmeProblem.unauthorized("the request is signed neither by the certificate's key nor by the account that ordered it");
+            }
+            who = "certificate-key";
+            revokeIssued(exchange, issued, payload, who);
+            return;
+        }
+        AcmeOrders.Account account = authenticate(request);
+        payload = request.payloadObject();
+        IssuedCertificate issued = revocable(payload);
+        if (!orders.orderedCertificate(account.id(), issued.serial())) {
+            throw AcmeProblem.unauthorized("the request is signed neither by the certificate's key nor by the account that ordered it");
+        }
+        revokeIssued(exchange, issued, payload, "account " + account.id());
+    }
+
+    private IssuedCertificate revocable(JsonObject payload) {
+        JsonValue certificate = payload.get("certificate");
+        if (!(certificate instanceof JsonString text)) {
+            throw AcmeProblem.malformed("revokeCert takes {\"certificate\": \"<base64url DER>\", \"reason\": <code>}");
+        }
+        BigInteger serial;
+        try {
+            serial = Certificates.holder(BASE64URL.decode(text.getString())).getSerialNumber();
+        } catch (RuntimeException e) {
+            throw AcmeProblem.malformed("the certificate is not base64url DER of an X.509 certificate");
+        }
+        return services.mailboxes().ca().find(serial).filter(found -> found.mailbox().isPresent())
+                .orElseThrow(() -> AcmeProblem.unauthorized("this CA issued no mailbox certificate with serial " + serial.toString(16)));
+    }
+
+    private void revokeIssued(EnrollExchange exchange, IssuedCertificate issued, JsonObject payload, String who) throws IOException {
+        if (issued.revoked()) {
+            throw new AcmeProblem("alreadyRevoked", 400, "certificate " + issued.serialHex() + " was revoked already");
+        }
+        RevocationReason reason;
+        try {
+            reason = RevocationReason.parse(Integer.toString(payload.getInt("reason", 0)));
+        } catch (LetterlockException | ClassCastException e) {
+            throw new AcmeProblem("badRevocationReason", 400, "reason must be one of the RFC 5280 codes 0-5 or 9");
+        }
+        services.mailboxes().ca().revoke(issued.serial(), reason, false, new Requester("enroll/acme-revoke/" + who, Set.of(Role.RA_OFFICER)));
+        exchange.setHeader("Replay-Nonce", nonces.next());
+        exchange.respond(200, "", new byte[0]);
     }
 
     private void newOrder(EnrollExchange exchange, SignedRequest request, AcmeOrders.Account account) throws IOException {

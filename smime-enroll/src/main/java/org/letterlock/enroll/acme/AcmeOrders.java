@@ -184,6 +184,14 @@ final class AcmeOrders {
         return jdbc.query("SELECT id FROM acme_order WHERE account_id = ? ORDER BY created_at DESC LIMIT 1000", s -> s.setString(1, accountId), row -> row.getString(1));
     }
 
+    /** Whether {@code accountId} ordered the certificate with {@code serial}. */
+    boolean orderedCertificate(String accountId, BigInteger serial) {
+        return !jdbc.query("SELECT 1 FROM acme_order WHERE account_id = ? AND serial = ?", s -> {
+            s.setString(1, accountId);
+            s.setString(2, serial.toString(16));
+        }, row -> 1).isEmpty();
+    }
+
     /** The client responded to the challenge (RFC 8555 section 7.5.1): processing, or valid at once if the reply is in. */
     void respond(Order order) {
         jdbc.update("UPDATE acme_order SET challenge_status = 'processing' WHERE id = ? AND challenge_status = 'pending'", s -> s.setString(1, order.id()));

@@ -16,6 +16,9 @@ import java.time.Duration;
 import java.nio.charset.StandardCharsets;
 import java.util.stream.Stream;
 import javax.net.ssl.SSLContext;
+import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
+import org.bouncycastle.openssl.PEMParser;
+import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -29,6 +32,7 @@ import org.shredzone.acme4j.Account;
 import org.shredzone.acme4j.AccountBuilder;
 import org.shredzone.acme4j.Identifier;
 import org.shredzone.acme4j.Order;
+import org.shredzone.acme4j.RevocationReason;
 import org.shredzone.acme4j.Session;
 import org.shredzone.acme4j.Status;
 import org.shredzone.acme4j.challenge.Challenge;
@@ -100,6 +104,7 @@ class AcmeEnrollmentTest {
         AcmeTestServer.ChallengeMail mail = AcmeTestServer.challengeMail(mailbox);
         assertThat(mail.header("Auto-Submitted")).isEqualTo("auto-generated; type=acme");
         assertThat(mail.mail().getFrom()[0].toString()).isEqualTo(AcmeTestServer.CHALLENGE_FROM);
+        assertThat(mail.messageId()).matches("<[A-Za-z0-9_.-]+@ca\\.example\\.org>");
         assertThat(mail.tokenPart1()).matches("[A-Za-z0-9_-]{22,}").isNotEqualTo(challenge.getJSON().get("token").asString());
         byte[] reply = mail.reply(mailbox, mail.response(challenge.getJSON().get("token").asString(), key.getPublic()),
                 AcmeTestServer.dkimPass(AcmeTestServer.domain(mailbox)));
@@ -128,6 +133,15 @@ class AcmeEnrollmentTest {
         assertThat(AcmeTestServer.run("openssl", "x509", "-in", leaf.toString(), "-noout", "-ext", "subjectAltName")).contains("email:" + mailbox);
         assertThat(certificate.getCertificate().getPublicKey().getEncoded()).isEqualTo(publicKeyDer(keyFile));
         assertThat(server.issued(mailbox)).isEqualTo(1);
+
+        // Revoked by the account that ordered it (kid), or by the holder of the certificate's key (jwk).
+        if (algorithm.equals("ES256")) {
+            certificate.revoke();
+        } else {
+            org.shredzone.acme4j.Certificate.revoke(session(), new KeyPair(certificate.getCertificate().getPublicKey(), privateKey(keyFile)),
+                    certificate.getCertificate(), RevocationReason.KEY_COMPROMISE);
+        }
+        assertThat(server.fixture.ca.find(certificate.getCertificate().getSerialNumber()).orElseThrow().revoked()).isTrue();
     }
 
     @Test
@@ -271,6 +285,12 @@ class AcmeEnrollmentTest {
                 AcmeTestServer.dkimPass(AcmeTestServer.domain(mailbox))));
         assertThat(order.waitUntilReady(Duration.ofSeconds(10))).isEqualTo(Status.READY);
         return order;
+    }
+
+    private static java.security.PrivateKey privateKey(Path keyFile) throws Exception {
+        try (PEMParser pem = new PEMParser(Files.newBufferedReader(keyFile))) {
+            return new JcaPEMKeyConverter().getPrivateKey(PrivateKeyInfo.getInstance(pem.readObject()));
+        }
     }
 
     private static byte[] publicKeyDer(Path keyFile) throws Exception {

@@ -81,7 +81,7 @@ class AcmeRequestsTest {
         String nonce = AcmeTestServer.run("curl", "-sS", "--fail", "-I", "--cacert", server.fixture.rootPem().toString(), base + "/new-nonce");
 
         assertThat(directory).contains("\"newNonce\":\"" + base + "/new-nonce\"", "\"newAccount\":\"" + base + "/new-account\"",
-                "\"newOrder\":\"" + base + "/new-order\"");
+                "\"newOrder\":\"" + base + "/new-order\"", "\"revokeCert\":\"" + base + "/revoke-cert\"");
         assertThat(nonce).containsIgnoringCase("replay-nonce: ").containsIgnoringCase("cache-control: no-store");
     }
 
@@ -135,6 +135,9 @@ class AcmeRequestsTest {
                     return client.post(order.substring(base.length()), "", other, "ES256", otherKid);
                 }),
                 bad("rejects/es256-accounts-kid-signed-with-eddsa", 400, "badSignatureAlgorithm", () -> client.post("/new-order", newOrder(mailbox), edKey, "EdDSA", otherAccount)),
+                bad("rejects/revoking-a-certificate-this-ca-did-not-issue", 403, "unauthorized", () -> client.post("/revoke-cert",
+                        "{\"certificate\":\"" + java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(server.fixture.ca.issuer("root").orElseThrow()
+                                .requireCertificate().getEncoded()) + "\"}", edKey, "EdDSA", account)),
                 bad("rejects/order-read-with-a-payload", 400, "malformed", () -> client.post(order.substring(base.length()), "{}", edKey, "EdDSA", account)));
     }
 
