@@ -12,9 +12,10 @@ import org.letterlock.vault.KeyUri;
 
 /**
  * What the enrollment protocols share: the CA and escrow behind {@link MailboxEnrollment}, the enrollment secrets,
- * the audit log and the clock, and the base URL clients reach the enrollment listener at.
+ * the audit log and the clock, and the base URL clients reach the enrollment listener at; and the platform, for a
+ * protocol with state or mail of its own (ACME's tables, challenge mails and settings).
  */
-public record EnrollmentServices(MailboxEnrollment mailboxes, EnrollmentSecrets secrets, AuditRecorder audit, Clock clock, URI baseUrl) {
+public record EnrollmentServices(MailboxEnrollment mailboxes, EnrollmentSecrets secrets, AuditRecorder audit, Clock clock, URI baseUrl, Letterlock platform) {
     /** The vault key enrollment secrets are sealed to. */
     public static final String SECRET_KEY_OBJECT = "enroll-secrets";
 
@@ -32,6 +33,6 @@ public record EnrollmentServices(MailboxEnrollment mailboxes, EnrollmentSecrets 
                 + DISCOVERY_PATH + " lists the endpoints).";
         EnrollmentSecrets secrets = new EnrollmentSecrets(platform.database().dataSource(), seal, platform.identities(), platform.mail(), platform.auditLog(),
                 platform.clock(), new EnrollmentSecrets.Settings(settings.secretTtl(), settings.secretMailsPerHour(), settings.secretAttempts(), instructions));
-        return new EnrollmentServices(new MailboxEnrollment(ca, escrow, platform.clock()), secrets, platform.auditLog(), platform.clock(), settings.url());
+        return new EnrollmentServices(new MailboxEnrollment(ca, escrow, platform.clock()), secrets, platform.auditLog(), platform.clock(), settings.url(), platform);
     }
 }

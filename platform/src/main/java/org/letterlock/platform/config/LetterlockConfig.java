@@ -48,6 +48,7 @@ public final class LetterlockConfig {
     private final KeyserverSettings keyserver;
     private final GatewaySettings gateway;
     private final EnrollSettings enroll;
+    private final AcmeEnrollSettings enrollAcme;
 
     private LetterlockConfig(Reader r) {
         dataDir = r.path(ConfigKey.DATA_DIR);
@@ -104,6 +105,7 @@ public final class LetterlockConfig {
                 r.integer(ConfigKey.KEYSERVER_MAX_SUBKEYS, 0, 10_000), r.integer(ConfigKey.KEYSERVER_MAX_USER_ATTRIBUTES, 0, 100));
         gateway = readGateway(r, dataDir, tlsHostNames);
         enroll = readEnroll(r, tlsHostNames);
+        enrollAcme = readEnrollAcme(r, mailFrom);
         r.failIfProblems();
     }
 
@@ -117,6 +119,16 @@ public final class LetterlockConfig {
         }
         return new EnrollSettings(port, r.text(ConfigKey.ENROLL_ADDRESS).orElse("127.0.0.1"), URI.create(url.toString().replaceAll("/+$", "")),
                 r.duration(ConfigKey.ENROLL_SECRET_TTL), r.integer(ConfigKey.ENROLL_SECRET_MAILS_PER_HOUR, 1, 1000), r.integer(ConfigKey.ENROLL_SECRET_ATTEMPTS, 1, 100));
+    }
+
+    private static AcmeEnrollSettings readEnrollAcme(Reader r, String mailFrom) {
+        String from = r.text(ConfigKey.ENROLL_ACME_FROM).orElse(mailFrom);
+        // The default is letterlock.mail.from, whose own check reports it.
+        if (r.text(ConfigKey.ENROLL_ACME_FROM).isPresent() && !from.matches("[^@\\s]+@[^@\\s]+")) {
+            r.problem(ConfigKey.ENROLL_ACME_FROM, "must be a mail address", from);
+        }
+        return new AcmeEnrollSettings(from, r.integer(ConfigKey.ENROLL_ACME_REPLY_PORT, 0, 65535), r.text(ConfigKey.ENROLL_ACME_REPLY_ADDRESS).orElse("127.0.0.1"),
+                r.list(ConfigKey.ENROLL_ACME_TRUSTED_AUTHSERV_IDS), r.duration(ConfigKey.ENROLL_ACME_NONCE_TTL), r.duration(ConfigKey.ENROLL_ACME_ORDER_TTL));
     }
 
     /** A host name of one label or more, no wildcard. */
@@ -424,6 +436,10 @@ public final class LetterlockConfig {
 
     public EnrollSettings enroll() {
         return enroll;
+    }
+
+    public AcmeEnrollSettings enrollAcme() {
+        return enrollAcme;
     }
 
     /** Reads typed values and collects problems instead of stopping at the first. */

@@ -7,6 +7,7 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
 import org.letterlock.platform.error.ErrorType;
@@ -24,13 +25,13 @@ public final class FileMailSender implements MailSender {
     }
 
     @Override
-    public void send(String to, String subject, String body) {
+    public void send(String to, String subject, String body, Map<String, String> headers) {
         try {
             Files.createDirectories(outbox);
             String name = System.currentTimeMillis() + "-" + UUID.randomUUID();
             Path partial = outbox.resolve(name + ".tmp");
             try (OutputStream out = Files.newOutputStream(partial)) {
-                Messages.build(session, from, to, subject, body).writeTo(out);
+                Messages.build(session, from, to, subject, body, headers).writeTo(out);
             }
             Files.move(partial, outbox.resolve(name + ".eml"), StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException | MessagingException e) {

@@ -1,7 +1,17 @@
 package org.letterlock.platform.mail;
 
-/** Sends one plain-text mail Letterlock writes itself (verification links, notices). */
+import java.util.Map;
+
+/** Sends one plain-text mail Letterlock writes itself (verification links, notices, ACME challenges). */
 public interface MailSender {
 
-    void send(String to, String subject, String body);
+    default void send(String to, String subject, String body) {
+        send(to, subject, body, Map.of());
+    }
+
+    /**
+     * With extra header fields, which replace the sender's own of the same name: a protocol that must name its own
+     * From, Message-ID or Auto-Submitted (the ACME email challenge, RFC 8823) sets them here.
+     */
+    void send(String to, String subject, String body, Map<String, String> headers);
 }

@@ -7,6 +7,7 @@ import jakarta.mail.internet.InternetAddress;
 import jakarta.mail.internet.MimeMessage;
 import java.nio.charset.StandardCharsets;
 import java.util.Date;
+import java.util.Map;
 import java.util.Properties;
 
 /** Builds the RFC 5322 message both transports send. */
@@ -14,13 +15,24 @@ final class Messages {
     private Messages() {
     }
 
-    static MimeMessage build(Session session, String from, String to, String subject, String body) throws MessagingException {
-        MimeMessage message = new MimeMessage(session);
+    static MimeMessage build(Session session, String from, String to, String subject, String body, Map<String, String> headers) throws MessagingException {
+        MimeMessage message = new MimeMessage(session) {
+            @Override
+            protected void updateMessageID() throws MessagingException {
+                // A caller's Message-ID is kept: replies are matched to it.
+                if (getHeader("Message-ID") == null) {
+                    super.updateMessageID();
+                }
+            }
+        };
         message.setFrom(new InternetAddress(from));
         message.setRecipients(Message.RecipientType.TO, InternetAddress.parse(to, true));
         message.setSubject(subject, StandardCharsets.UTF_8.name());
         message.setSentDate(new Date());
         message.setText(body, StandardCharsets.UTF_8.name());
+        for (Map.Entry<String, String> header : headers.entrySet()) {
+            message.setHeader(header.getKey(), header.getValue());
+        }
         message.saveChanges();
         return message;
     }

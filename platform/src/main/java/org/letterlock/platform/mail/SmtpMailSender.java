@@ -3,6 +3,7 @@ package org.letterlock.platform.mail;
 import jakarta.mail.MessagingException;
 import jakarta.mail.Session;
 import jakarta.mail.Transport;
+import java.util.Map;
 import java.util.Properties;
 import org.letterlock.platform.error.ErrorType;
 import org.letterlock.platform.error.LetterlockException;
@@ -28,9 +29,9 @@ public final class SmtpMailSender implements MailSender {
     }
 
     @Override
-    public void send(String to, String subject, String body) {
+    public void send(String to, String subject, String body, Map<String, String> headers) {
         try {
-            Transport.send(Messages.build(session, from, to, subject, body));
+            Transport.send(Messages.build(session, from, to, subject, body, headers));
         } catch (MessagingException e) {
             throw new LetterlockException(ErrorType.UNAVAILABLE, "the SMTP relay " + relay + " did not take the mail: " + e.getMessage(), e);
         }

@@ -12,6 +12,7 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.letterlock.ca.TlsIdentity;
 import org.letterlock.enroll.EnrollmentServices;
+import org.letterlock.enroll.acme.AcmeEndpoint;
 import org.letterlock.enroll.est.EstEndpoint;
 import org.letterlock.platform.audit.Actor;
 import org.letterlock.platform.error.LetterlockException;
@@ -40,6 +41,7 @@ public final class EnrollListener implements AutoCloseable {
         contexts.put(EnrollmentServices.DISCOVERY_PATH, guarded(exchange -> discovery(exchange, services)));
         contexts.put(EnrollmentServices.SECRETS_PATH, guarded(exchange -> mailSecret(exchange, services)));
         contexts.put(EnrollmentServices.EST_PATH, guarded(new EstEndpoint(services)));
+        contexts.put(EnrollmentServices.ACME_PATH, guarded(AcmeEndpoint.start(services)));
         AnyClientCertificate clients = new AnyClientCertificate(services.mailboxes()::caCertificates);
         return new EnrollListener(PortListener.startTls(address, "enroll", contexts, tls.serverContext(clients), true));
     }

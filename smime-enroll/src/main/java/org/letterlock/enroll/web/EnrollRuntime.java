@@ -7,9 +7,11 @@ import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.Optional;
 import java.util.logging.Logger;
 import org.letterlock.ca.web.CaRuntime;
 import org.letterlock.enroll.EnrollmentServices;
+import org.letterlock.enroll.acme.ReplyReceiver;
 import org.letterlock.escrow.web.EscrowRuntime;
 import org.letterlock.platform.config.EnrollSettings;
 import org.letterlock.platform.error.ErrorType;
@@ -34,6 +36,7 @@ public class EnrollRuntime {
 
     private volatile EnrollmentServices services;
     private volatile EnrollListener listener;
+    private volatile Optional<ReplyReceiver> acmeReplies = Optional.empty();
 
     /** After escrow, whose keys enrollment hands out. */
     void onPlatformStarted(@Observes @Priority(CaRuntime.ORDER + 200) PlatformStarted event) {
@@ -52,9 +55,11 @@ public class EnrollRuntime {
         try {
             listener = EnrollListener.start(new InetSocketAddress(settings.address(), settings.port()), services, caRuntime.tlsIdentity());
             LOG.info("enrollment listener (EST, ACME, CMP) on https://" + settings.address() + ":" + listener.address().getPort() + ", reached as " + settings.url());
+            acmeReplies = ReplyReceiver.start(services, caRuntime.tlsIdentity().serverContext());
         } catch (IOException e) {
             platformRuntime.fail("enrollment: the listener cannot listen on " + settings.address() + ":" + settings.port()
-                    + " (letterlock.enroll.port; 0 turns it off): " + e.getMessage(), null);
+                    + " (letterlock.enroll.port; 0 turns it off) or the ACME reply receiver on " + platform.config().enrollAcme().replyAddress() + ":"
+                    + platform.config().enrollAcme().replyPort() + " (letterlock.enroll.acme.reply-port; 0 turns it off): " + e.getMessage(), null);
         }
     }
 
@@ -68,6 +73,8 @@ public class EnrollRuntime {
 
     @PreDestroy
     void stop() {
+        acmeReplies.ifPresent(ReplyReceiver::close);
+        acmeReplies = Optional.empty();
         EnrollListener running = listener;
         listener = null;
         if (running != null) {

@@ -1,0 +1,20 @@
+package org.letterlock.platform.config;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Settings of ACME enrollment with the email-reply-00 challenge (RFC 8823).
+ *
+ * @param from                 address challenge mails come from and replies are sent to
+ * @param replyPort            port of the SMTP receiver for replies, 0 for none
+ * @param replyAddress         address that receiver binds to
+ * @param trustedAuthservIds   authserv-ids whose Authentication-Results header authenticates a reply
+ * @param nonceTtl             lifetime of a Replay-Nonce
+ * @param orderTtl             lifetime of an order and its challenge
+ */
+public record AcmeEnrollSettings(String from, int replyPort, String replyAddress, List<String> trustedAuthservIds, Duration nonceTtl, Duration orderTtl) {
+    public AcmeEnrollSettings {
+        trustedAuthservIds = List.copyOf(trustedAuthservIds);
+    }
+}

@@ -1,0 +1,500 @@
+package org.letterlock.enroll.acme;
+
+import jakarta.json.JsonArray;
+import jakarta.json.JsonObject;
+import jakarta.json.JsonObjectBuilder;
+import jakarta.json.JsonString;
+import jakarta.json.JsonValue;
+import java.io.IOException;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.letterlock.ca.CertificationRequest;
+import org.letterlock.ca.Certificates;
+import org.letterlock.ca.IssuedCertificate;
+import org.letterlock.ca.Requester;
+import org.letterlock.ca.RevocationReason;
+import org.letterlock.enroll.EnrollmentProof;
+import org.letterlock.enroll.EnrollmentServices;
+import org.letterlock.enroll.web.EnrollExchange;
+import org.letterlock.enroll.web.EnrollListener;
+import org.letterlock.platform.audit.Actor;
+import org.letterlock.platform.audit.AuditEvent;
+import org.letterlock.platform.audit.Outcome;
+import org.letterlock.platform.error.ErrorType;
+import org.letterlock.platform.error.LetterlockException;
+import org.letterlock.platform.identity.MailAddress;
+import org.letterlock.platform.identity.MailboxIdentities;
+import org.letterlock.platform.identity.Role;
+import org.letterlock.platform.store.Jdbc;
+
+/**
+ * The ACME server (RFC 8555) at {@code /acme} of the enrollment listener, for {@code email} identifiers with the
+ * email-reply-00 challenge (RFC 8823). Every POST is a JWS checked here: a nonce this node made and nobody spent, the
+ * {@code url} header equal to the request's URL, {@code jwk} for newAccount and {@code kid} otherwise, and the
+ * signature of an ES256, RS256 or EdDSA key. Refusals are ACME problem documents, audited.
+ */
+public final class AcmeEndpoint implements EnrollListener.Handler {
+    private static final Logger LOG = Logger.getLogger(AcmeEndpoint.class.getName());
+    private static final int MAX_BODY = 64 * 1024;
+    private static final String JOSE = "application/jose+json";
+    private static final Base64.Decoder BASE64URL = Base64.getUrlDecoder();
+
+    private final EnrollmentServices services;
+    private final AcmeOrders orders;
+    private final MailboxIdentities identities;
+    private final Nonces nonces;
+    private final String base;
+    private final byte[] directory;
+    /** Issuer id -> its chain without the root, in PEM: made once per issuer. */
+    private final Map<String, String> chains = new ConcurrentHashMap<>();
+
+    AcmeEndpoint(EnrollmentServices services, AcmeOrders orders, MailboxIdentities identities) {
+        this.services = services;
+        this.orders = orders;
+        this.identities = identities;
+        this.nonces = new Nonces(services.clock(), orders.settings().nonceTtl());
+        this.base = services.baseUrl() + EnrollmentServices.ACME_PATH;
+        this.directory = AcmeJson.object().add("newNonce", base + "/new-nonce").add("newAccount", base + "/new-account").add("newOrder", base + "/new-order")
+                .add("revokeCert", base + "/revoke-cert").add("meta", AcmeJson.object().add("website", services.baseUrl().toString()).add("externalAccountRequired", false))
+                .build().toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** The endpoint over the platform's database, mail and mailbox identities. */
+    public static AcmeEndpoint start(EnrollmentServices services) {
+        var platform = services.platform();
+        return new AcmeEndpoint(services, new AcmeOrders(new Jdbc(platform.database().dataSource()), platform.mail(), services.audit(), services.clock(),
+                platform.config().enrollAcme()), platform.identities());
+    }
+
+    @Override
+    public void handle(EnrollExchange exchange) throws IOException {
+        String path = exchange.path().substring(EnrollmentServices.ACME_PATH.length());
+        exchange.setHeader("Link", "<" + base + "/directory>;rel=\"index\"");
+        try {
+            switch (path) {
+                case "/directory" -> {
+                    requireMethod(exchange, "GET", "HEAD");
+                    exchange.respond(200, "application/json", directory);
+                }
+                case "/new-nonce" -> {
+                    requireMethod(exchange, "GET", "HEAD");
+                    exchange.setHeader("Replay-Nonce", nonces.next());
+                    exchange.respond(exchange.method().equals("HEAD") ? 200 : 204, "", new byte[0]);
+                }
+                default -> post(exchange, path);
+            }
+        } catch (AcmeProblem problem) {
+            refuse(exchange, path, problem);
+        } catch (EnrollExchange.TooLarge e) {
+            exchange.discardBody();
+            refuse(exchange, path, AcmeProblem.malformed(e.getMessage()));
+        } catch (LetterlockException e) {
+            refuse(exchange, path, problem(e));
+        }
+    }
+
+    private void post(EnrollExchange exchange, String path) throws IOException {
+        requireMethod(exchange, "POST");
+        if (!exchange.contentType().equals(JOSE)) {
+            throw new AcmeProblem("malformed", 415, "requests must be " + JOSE + ", not " + (exchange.contentType().isEmpty() ? "untyped" : exchange.contentType()));
+        }
+        SignedRequest request = SignedRequest.parse(exchange.body(MAX_BODY));
+        if (!nonces.spend(request.nonce())) {
+            throw new AcmeProblem("badNonce", 400, "the nonce is unknown here, used already or expired; retry with the Replay-Nonce of this answer");
+        }
+        if (!request.url().equals(base + path)) {
+            throw AcmeProblem.unauthorized("the JWS url header " + request.url() + " is not the URL this request went to");
+        }
+        int slash = path.indexOf('/', 1);
+        String resource = slash < 0 ? path : path.substring(0, slash);
+        String id = slash < 0 ? "" : path.substring(slash + 1);
+        if (resource.equals("/new-account")) {
+            newAccount(exchange, request);
+            return;
+        }
+        if (resource.equals("/revoke-cert")) {
+            revoke(exchange, request);
+            return;
+        }
+        AcmeOrders.Account account = authenticate(request);
+        switch (resource) {
+            case "/new-order" -> newOrder(exchange, request, account);
+            case "/account" -> account(exchange, request, account, id);
+            case "/order" -> respondJson(exchange, 200, orderJson(owned(account, id, request)));
+            case "/authz" -> authorization(exchange, request, account, id);
+            case "/chall" -> challenge(exchange, request, account, id);
+            case "/finalize" -> finalizeOrder(exchange, request, account, id);
+            case "/cert" -> certificate(exchange, request, account, id);
+            default -> throw new AcmeProblem("malformed", 404, "no ACME resource at " + path);
+        }
+    }
+
+    private void newAccount(EnrollExchange exchange, SignedRequest request) throws IOException {
+        if (request.jwk().isEmpty()) {
+            throw AcmeProblem.malformed("newAccount requests carry the account key as jwk, not kid");
+        }
+        AccountKey key = AccountKey.of(request.jwk().get());
+        key.verify(request.alg(), request.signingInput(), request.signature());
+        JsonObject payload = request.payloadObject();
+        Optional<AcmeOrders.Account> existing = orders.accountByThumbprint(key.thumbprint());
+        if (existing.isPresent()) {
+            exchange.setHeader("Location", base + "/account/" + existing.get().id());
+            respondJson(exchange, 200, accountJson(existing.get()));
+            return;
+        }
+        if (payload.getBoolean("onlyReturnExisting", false)) {
+            throw new AcmeProblem("accountDoesNotExist", 400, "no account has this key");
+        }
+        Map.Entry<AcmeOrders.Account, Boolean> made = orders.createAccount(key, contact(payload).orElse(null));
+        exchange.setHeader("Location", base + "/account/" + made.getKey().id());
+        respondJson(exchange, made.getValue() ? 201 : 200, accountJson(made.getKey()));
+    }
+
+    private AcmeOrders.Account authenticate(SignedRequest request) {
+        if (request.kid().isEmpty()) {
+            throw AcmeProblem.malformed("requests other than newAccount and revokeCert carry the account URL as kid, not jwk");
+        }
+        String kid = request.kid().get();
+        String prefix = base + "/account/";
+        Optional<AcmeOrders.Account> account = kid.startsWith(prefix) ? orders.account(kid.substring(prefix.length())) : Optional.empty();
+        if (account.isEmpty()) {
+            throw new AcmeProblem("accountDoesNotExist", 400, "no account at " + kid);
+        }
+        account.get().key().verify(request.alg(), request.signingInput(), request.signature());
+        if (!account.get().valid()) {
+            throw AcmeProblem.unauthorized("the account is " + account.get().status());
+        }
+        return account.get();
+    }
+
+    private void account(EnrollExchange exchange, SignedRequest request, AcmeOrders.Account account, String id) throws IOException {
+        if (id.equals(account.id() + "/orders")) {
+            requirePostAsGet(request);
+            var list = AcmeJson.array();
+            orders.orderIds(account.id()).forEach(order -> list.add(base + "/order/" + order));
+            respondJson(exchange, 200, AcmeJson.object().add("orders", list).build());
+            return;
+        }
+        if (!id.equals(account.id())) {
+            throw AcmeProblem.unauthorized("the request is signed by another account's key");
+        }
+        AcmeOrders.Account current = account;
+        if (!request.postAsGet()) {
+            JsonObject payload = request.payloadObject();
+            boolean deactivate = payload.containsKey("status");
+            if (deactivate && !"deactivated".equals(payload.getString("status", ""))) {
+                throw AcmeProblem.malformed("an account's status can only be set to deactivated");
+            }
+            current = orders.updateAccount(account, contact(payload).orElse(account.contact()), deactivate);
+        }
+        respondJson(exchange, 200, accountJson(current));
+    }
+
+    /**
+     * RFC 8555 section 7.6: signed by the account that ordered the certificate ({@code kid}), or by the certificate's own
+     * key ({@code jwk}), which proves its holder wants it revoked.
+     */
+    private void revoke(EnrollExchange exchange, SignedRequest request) throws IOException {
+        JsonObject payload;
+        String who;
+        if (request.jwk().isPresent()) {
+            AccountKey key = AccountKey.of(request.jwk().get());
+            key.verify(request.alg(), request.signingInput(), request.signature());
+            payload = request.payloadObject();
+            IssuedCertificate issued = revocable(payload);
+            byte[] certified = issued.holder().getSubjectPublicKeyInfo().getPublicKeyData().getBytes();
+            byte[] signer = org.bouncycastle.asn1.x509.SubjectPublicKeyInfo.getInstance(key.key().getEncoded()).getPublicKeyData().getBytes();
+            if (!java.util.Arrays.equals(certified, signer)) {
+                throw AcmeProblem.unauthorized("the request is signed neither by the certificate's key nor by the account that ordered it");
+            }
+            who = "certificate-key";
+            revokeIssued(exchange, issued, payload, who);
+            return;
+        }
+        AcmeOrders.Account account = authenticate(request);
+        payload = request.payloadObject();
+        IssuedCertificate issued = revocable(payload);
+        if (!orders.orderedCertificate(account.id(), issued.serial())) {
+            throw AcmeProblem.unauthorized("the request is signed neither by the certificate's key nor by the account that ordered it");
+        }
+        revokeIssued(exchange, issued, payload, "account " + account.id());
+    }
+
+    private IssuedCertificate revocable(JsonObject payload) {
+        JsonValue certificate = payload.get("certificate");
+        if (!(certificate instanceof JsonString text)) {
+            throw AcmeProblem.malformed("revokeCert takes {\"certificate\": \"<base64url DER>\", \"reason\": <code>}");
+        }
+        BigInteger serial;
+        try {
+            serial = Certificates.holder(BASE64URL.decode(text.getString())).getSerialNumber();
+        } catch (RuntimeException e) {
+            throw AcmeProblem.malformed("the certificate is not base64url DER of an X.509 certificate");
+        }
+        return services.mailboxes().ca().find(serial).filter(found -> found.mailbox().isPresent())
+                .orElseThrow(() -> AcmeProblem.unauthorized("this CA issued no mailbox certificate with serial " + serial.toString(16)));
+    }
+
+    private void revokeIssued(EnrollExchange exchange, IssuedCertificate issued, JsonObject payload, String who) throws IOException {
+        if (issued.revoked()) {
+            throw new AcmeProblem("alreadyRevoked", 400, "certificate " + issued.serialHex() + " was revoked already");
+        }
+        RevocationReason reason;
+        try {
+            reason = RevocationReason.parse(Integer.toString(payload.getInt("reason", 0)));
+        } catch (LetterlockException | ClassCastException e) {
+            throw new AcmeProblem("badRevocationReason", 400, "reason must be one of the RFC 5280 codes 0-5 or 9");
+        }
+        services.mailboxes().ca().revoke(issued.serial(), reason, false, new Requester("enroll/acme-revoke/" + who, Set.of(Role.RA_OFFICER)));
+        exchange.setHeader("Replay-Nonce", nonces.next());
+        exchange.respond(200, "", new byte[0]);
+    }
+
+    private void newOrder(EnrollExchange exchange, SignedRequest request, AcmeOrders.Account account) throws IOException {
+        JsonObject payload = request.payloadObject();
+        if (payload.containsKey("notBefore") || payload.containsKey("notAfter")) {
+            throw AcmeProblem.malformed("notBefore and notAfter are not supported: the certificate profile sets the validity");
+        }
+        JsonValue identifiers = payload.get("identifiers");
+        if (!(identifiers instanceof JsonArray list) || list.size() != 1 || !(list.get(0) instanceof JsonObject identifier)) {
+            throw AcmeProblem.malformed("an order names exactly one identifier: {\"identifiers\": [{\"type\": \"email\", \"value\": \"<address>\"}]}");
+        }
+        String type = identifier.getString("type", "");
+        if (!type.equals("email")) {
+            throw new AcmeProblem("unsupportedIdentifier", 400, "only email identifiers (RFC 8823) are issued here, not " + (type.isEmpty() ? "untyped ones" : type));
+        }
+        String mailbox;
+        try {
+            mailbox = MailAddress.normalise(identifier.getString("value", null));
+        } catch (LetterlockException | ClassCastException e) {
+            throw new AcmeProblem("rejectedIdentifier", 400, e instanceof LetterlockException bad ? bad.getMessage() : "the identifier's value is not a string");
+        }
+        if (identities.find(mailbox).isEmpty()) {
+            throw new AcmeProblem("rejectedIdentifier", 400, mailbox + " is not a mailbox registered here");
+        }
+        AcmeOrders.Order order = orders.newOrder(account, mailbox);
+        services.audit().recordAsync(new AuditEvent(Actor.current(), "enroll.acme.order",
+                "mailbox:" + mailbox, Outcome.ALLOWED, "order " + order.id() + " by account " + account.id() + "; challenge mailed as " + order.messageId()));
+        exchange.setHeader("Location", base + "/order/" + order.id());
+        respondJson(exchange, 201, orderJson(order));
+    }
+
+    private void authorization(EnrollExchange exchange, SignedRequest request, AcmeOrders.Account account, String id) throws IOException {
+        AcmeOrders.Order order = owned(account, id, null);
+        if (!request.postAsGet()) {
+            if (!"deactivated".equals(request.payloadObject().getString("status", ""))) {
+                throw AcmeProblem.malformed("an authorization's status can only be set to deactivated");
+            }
+            orders.deactivate(order);
+            order = owned(account, id, null);
+        }
+        respondJson(exchange, 200, authorizationJson(order));
+    }
+
+    private void challenge(EnrollExchange exchange, SignedRequest request, AcmeOrders.Account account, String id) throws IOException {
+        AcmeOrders.Order order = owned(account, id, null);
+        if (!request.postAsGet()) {
+            request.payloadObject();
+            if (order.expired(services.clock().instant())) {
+                throw AcmeProblem.malformed("the challenge expired at " + order.expiresAt());
+            }
+            orders.respond(order);
+            order = owned(account, id, null);
+        }
+        exchange.addHeader("Link", "<" + base + "/authz/" + id + ">;rel=\"up\"");
+        respondJson(exchange, 200, challengeJson(order));
+    }
+
+    private void finalizeOrder(EnrollExchange exchange, SignedRequest request, AcmeOrders.Account account, String id) throws IOException {
+        AcmeOrders.Order order = owned(account, id, null);
+        JsonValue csrValue = request.payloadObject().get("csr");
+        if (!(csrValue instanceof JsonString csrText)) {
+            throw AcmeProblem.malformed("finalize takes {\"csr\": \"<base64url DER PKCS#10>\"}");
+        }
+        byte[] csr;
+        try {
+            csr = BASE64URL.decode(csrText.getString());
+        } catch (IllegalArgumentException e) {
+            throw new AcmeProblem("badCSR", 400, "the csr is not base64url: " + e.getMessage());
+        }
+        List<String> named;
+        try {
+            CertificationRequest parsed = CertificationRequest.read(csr);
+            named = new ArrayList<>(parsed.mailboxes());
+            named.addAll(parsed.hosts());
+        } catch (LetterlockException e) {
+            throw new AcmeProblem("badCSR", 400, e.getMessage());
+        }
+        if (!named.equals(List.of(order.mailbox()))) {
+            throw new AcmeProblem("badCSR", 400, "the CSR must name exactly " + order.mailbox() + " as its subjectAltName, and it names " + named);
+        }
+        if (!orders.startFinalizing(order)) {
+            throw new AcmeProblem("orderNotReady", 403, "the order is " + order.orderStatus(services.clock().instant())
+                    + (order.status().equals("pending") ? ": its email challenge is not yet valid" : ""));
+        }
+        IssuedCertificate issued;
+        try {
+            issued = services.mailboxes().signingCertificate(csr, new EnrollmentProof(order.mailbox(), "acme-email-reply", order.id()));
+        } catch (LetterlockException e) {
+            orders.finalizeRefused(order);
+            throw e.type() == ErrorType.BAD_REQUEST || e.type() == ErrorType.FORBIDDEN ? new AcmeProblem("badCSR", 400, e.getMessage()) : e;
+        } catch (RuntimeException e) {
+            orders.finalizeRefused(order);
+            throw e;
+        }
+        orders.finalized(order, issued.serial());
+        exchange.setHeader("Location", base + "/order/" + id);
+        respondJson(exchange, 200, orderJson(owned(account, id, null)));
+    }
+
+    private void certificate(EnrollExchange exchange, SignedRequest request, AcmeOrders.Account account, String id) throws IOException {
+        AcmeOrders.Order order = owned(account, id, request);
+        if (order.serial().isEmpty()) {
+            throw new AcmeProblem("malformed", 404, "the order has no certificate yet");
+        }
+        IssuedCertificate issued = services.mailboxes().ca().find(new BigInteger(order.serial().get(), 16))
+                .orElseThrow(() -> new AcmeProblem("serverInternal", 500, "the order's certificate is missing from the store"));
+        String pem = Certificates.pem("CERTIFICATE", issued.der()) + chains.computeIfAbsent(issued.issuerId(), this::chainPem);
+        exchange.setHeader("Replay-Nonce", nonces.next());
+        exchange.respond(200, "application/pem-certificate-chain", pem.getBytes(StandardCharsets.US_ASCII));
+    }
+
+    /** The issuing CAs above a certificate, without the self-signed root the client already trusts. */
+    private String chainPem(String issuerId) {
+        StringBuilder pem = new StringBuilder();
+        for (X509CertificateHolder certificate : services.mailboxes().ca().chain(issuerId)) {
+            if (!certificate.getSubject().equals(certificate.getIssuer())) {
+                pem.append(Certificates.pem(certificate));
+            }
+        }
+        return pem.toString();
+    }
+
+    /** The order {@code id} if {@code account} made it; with {@code postAsGet}, the request must be POST-as-GET. */
+    private AcmeOrders.Order owned(AcmeOrders.Account account, String id, SignedRequest postAsGet) {
+        if (postAsGet != null) {
+            requirePostAsGet(postAsGet);
+        }
+        AcmeOrders.Order order = orders.order(id).orElseThrow(() -> new AcmeProblem("malformed", 404, "no such order, authorization or challenge: " + id));
+        if (!order.accountId().equals(account.id())) {
+            throw AcmeProblem.unauthorized("the resource belongs to another account");
+        }
+        return order;
+    }
+
+    private JsonObject accountJson(AcmeOrders.Account account) {
+        JsonObjectBuilder json = AcmeJson.object().add("status", account.status()).add("orders", base + "/account/" + account.id() + "/orders");
+        if (account.contact() != null) {
+            var contacts = AcmeJson.array();
+            for (String contact : account.contact().split(",")) {
+                contacts.add(contact);
+            }
+            json.add("contact", contacts);
+        }
+        return json.build();
+    }
+
+    private JsonObject orderJson(AcmeOrders.Order order) {
+        Instant now = services.clock().instant();
+        JsonObjectBuilder json = AcmeJson.object().add("status", order.orderStatus(now)).add("expires", timestamp(order.expiresAt()))
+                .add("identifiers", AcmeJson.array().add(identifier(order)))
+                .add("authorizations", AcmeJson.array().add(base + "/authz/" + order.id()))
+                .add("finalize", base + "/finalize/" + order.id());
+        if (order.serial().isPresent()) {
+            json.add("certificate", base + "/cert/" + order.id());
+        }
+        order.error().ifPresent(error -> json.add("error", AcmeJson.parse(error.getBytes(StandardCharsets.UTF_8), "the stored error")));
+        return json.build();
+    }
+
+    private JsonObject authorizationJson(AcmeOrders.Order order) {
+        return AcmeJson.object().add("identifier", identifier(order)).add("status", order.authzStatus(services.clock().instant()))
+                .add("expires", timestamp(order.expiresAt())).add("challenges", AcmeJson.array().add(challengeJson(order))).build();
+    }
+
+    private JsonObject challengeJson(AcmeOrders.Order order) {
+        JsonObjectBuilder json = AcmeJson.object().add("type", "email-reply-00").add("url", base + "/chall/" + order.id())
+                .add("status", order.challengeStatus()).add("from", orders.settings().from()).add("token", order.tokenPart2());
+        order.validatedAt().ifPresent(at -> json.add("validated", timestamp(at)));
+        order.error().ifPresent(error -> json.add("error", AcmeJson.parse(error.getBytes(StandardCharsets.UTF_8), "the stored error")));
+        return json.build();
+    }
+
+    private static JsonObjectBuilder identifier(AcmeOrders.Order order) {
+        return AcmeJson.object().add("type", "email").add("value", order.mailbox());
+    }
+
+    private static String timestamp(Instant at) {
+        return at.truncatedTo(ChronoUnit.SECONDS).toString();
+    }
+
+    private static Optional<String> contact(JsonObject payload) {
+        JsonValue contact = payload.get("contact");
+        if (contact == null) {
+            return Optional.empty();
+        }
+        if (!(contact instanceof JsonArray list)) {
+            throw new AcmeProblem("invalidContact", 400, "contact must be an array of mailto: URLs");
+        }
+        List<String> contacts = new ArrayList<>();
+        for (JsonValue value : list) {
+            if (!(value instanceof JsonString text) || !text.getString().startsWith("mailto:") || text.getString().contains(",")) {
+                throw new AcmeProblem("unsupportedContact", 400, "only mailto: contacts with one address each are taken");
+            }
+            contacts.add(text.getString());
+        }
+        return contacts.isEmpty() ? Optional.empty() : Optional.of(String.join(",", contacts));
+    }
+
+    private static void requirePostAsGet(SignedRequest request) {
+        if (!request.postAsGet()) {
+            throw AcmeProblem.malformed("this resource is read with POST-as-GET: an empty payload");
+        }
+    }
+
+    private static void requireMethod(EnrollExchange exchange, String... allowed) {
+        for (String method : allowed) {
+            if (exchange.method().equals(method)) {
+                return;
+            }
+        }
+        exchange.setHeader("Allow", String.join(", ", allowed));
+        throw new AcmeProblem("malformed", 405, "use " + String.join(" or ", allowed) + " here");
+    }
+
+    private void respondJson(EnrollExchange exchange, int status, JsonObject json) throws IOException {
+        exchange.setHeader("Replay-Nonce", nonces.next());
+        exchange.respond(status, "application/json", json.toString().getBytes(StandardCharsets.UTF_8));
+    }
+
+    private void refuse(EnrollExchange exchange, String path, AcmeProblem problem) throws IOException {
+        String resource = path.length() > 1 ? path.substring(1).split("/", 2)[0] : "";
+        services.audit().record("enroll.acme." + (resource.isEmpty() ? "request" : resource), "acme:" + path, problem.status() == 403 ? Outcome.DENIED : Outcome.FAILED, problem.type() + ": " + problem.getMessage());
+        exchange.setHeader("Replay-Nonce", nonces.next());
+        exchange.respond(problem.status(), "application/problem+json", problem.json().getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static AcmeProblem problem(LetterlockException e) {
+        return switch (e.type()) {
+            case BAD_REQUEST -> AcmeProblem.malformed(e.getMessage());
+            case UNAUTHORIZED, FORBIDDEN -> AcmeProblem.unauthorized(e.getMessage());
+            case TOO_MANY_REQUESTS -> new AcmeProblem("rateLimited", 429, e.getMessage());
+            default -> {
+                LOG.log(Level.WARNING, "acme: " + e.getMessage(), e);
+                yield new AcmeProblem("serverInternal", e.type().status(), e.getMessage());
+            }
+        };
+    }
+}

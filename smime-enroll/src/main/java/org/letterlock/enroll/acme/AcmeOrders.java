@@ -1,0 +1,289 @@
+package org.letterlock.enroll.acme;
+
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import org.letterlock.platform.audit.Actor;
+import org.letterlock.platform.audit.AuditEvent;
+import org.letterlock.platform.audit.AuditRecorder;
+import org.letterlock.platform.audit.Outcome;
+import org.letterlock.platform.config.AcmeEnrollSettings;
+import org.letterlock.platform.error.LetterlockException;
+import org.letterlock.platform.mail.MailSender;
+import org.letterlock.platform.store.Jdbc;
+
+/**
+ * ACME accounts and orders in their tables, and the email-reply-00 challenge's state: the challenge mail goes out when
+ * the order is made; the challenge turns valid once the client has responded to it (POST to its URL) and an
+ * authenticated reply with the right key authorization digest has arrived, in either order.
+ */
+final class AcmeOrders {
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private static final Base64.Encoder BASE64URL = Base64.getUrlEncoder().withoutPadding();
+    /** Accounts kept parsed; past this many the cache starts over rather than grow without bound. */
+    private static final int MAX_CACHED_ACCOUNTS = 50_000;
+    private static final String ORDER_COLUMNS = "o.id, o.account_id, o.mailbox, o.status, o.authz_status, o.challenge_status, o.token_part1, o.token_part2, "
+            + "o.message_id, o.reply_verified, o.validated_at, o.error, o.serial, o.created_at, o.expires_at, a.thumbprint";
+
+    private final Jdbc jdbc;
+    private final MailSender mail;
+    private final AuditRecorder audit;
+    private final Clock clock;
+    private final AcmeEnrollSettings settings;
+    private final ConcurrentHashMap<String, Account> accounts = new ConcurrentHashMap<>();
+
+    AcmeOrders(Jdbc jdbc, MailSender mail, AuditRecorder audit, Clock clock, AcmeEnrollSettings settings) {
+        this.jdbc = jdbc;
+        this.mail = mail;
+        this.audit = audit;
+        this.clock = clock;
+        this.settings = settings;
+    }
+
+    record Account(String id, AccountKey key, String status, String contact) {
+        boolean valid() {
+            return status.equals("valid");
+        }
+    }
+
+    /** One order with its authorization and challenge; statuses as stored, {@link #orderStatus} etc. as a client sees them now. */
+    record Order(String id, String accountId, String mailbox, String status, String authzStatus, String challengeStatus, String tokenPart1,
+                 String tokenPart2, String messageId, boolean replyVerified, Optional<Instant> validatedAt, Optional<String> error,
+                 Optional<String> serial, Instant createdAt, Instant expiresAt, String accountThumbprint) {
+
+        boolean expired(Instant now) {
+            return !now.isBefore(expiresAt);
+        }
+
+        String orderStatus(Instant now) {
+            return expired(now) && !status.equals("valid") ? "invalid" : status;
+        }
+
+        String authzStatus(Instant now) {
+            return expired(now) && authzStatus.equals("pending") ? "expired" : authzStatus;
+        }
+
+        /** RFC 8823 section 3: base64url(SHA-256(token-part1 || token-part2 "." thumbprint)), what the reply must carry. */
+        String expectedResponse() {
+            try {
+                return BASE64URL.encodeToString(MessageDigest.getInstance("SHA-256")
+                        .digest((tokenPart1 + tokenPart2 + "." + accountThumbprint).getBytes(StandardCharsets.US_ASCII)));
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
+    Optional<Account> account(String id) {
+        Account cached = accounts.get(id);
+        if (cached != null) {
+            return Optional.of(cached);
+        }
+        List<Account> found = jdbc.query("SELECT id, jwk, status, contact FROM acme_account WHERE id = ?", s -> s.setString(1, id), AcmeOrders::account);
+        found.forEach(this::remember);
+        return found.stream().findFirst();
+    }
+
+    Optional<Account> accountByThumbprint(String thumbprint) {
+        return jdbc.query("SELECT id, jwk, status, contact FROM acme_account WHERE thumbprint = ?", s -> s.setString(1, thumbprint), AcmeOrders::account)
+                .stream().findFirst();
+    }
+
+    /** The account of {@code key}, made now if there is none; the boolean says whether it was made. */
+    Map.Entry<Account, Boolean> createAccount(AccountKey key, String contact) {
+        String id = randomId();
+        try {
+            jdbc.update("INSERT INTO acme_account (id, thumbprint, jwk, contact, status, created_at) VALUES (?, ?, ?, ?, 'valid', ?)", s -> {
+                s.setString(1, id);
+                s.setString(2, key.thumbprint());
+                s.setString(3, key.jwk());
+                s.setString(4, contact);
+                s.setObject(5, Jdbc.utc(clock.instant()));
+            });
+        } catch (LetterlockException e) {
+            // Another request made the account for this key first.
+            Optional<Account> existing = accountByThumbprint(key.thumbprint());
+            if (existing.isPresent()) {
+                return Map.entry(existing.get(), false);
+            }
+            throw e;
+        }
+        Account account = new Account(id, key, "valid", contact);
+        remember(account);
+        audit.recordAsync(new AuditEvent(Actor.current(), "enroll.acme.account", "acme-account:" + id,
+                Outcome.ALLOWED, key.algorithm() + " key " + key.thumbprint() + (contact == null ? "" : ", contact " + contact)));
+        return Map.entry(account, true);
+    }
+
+    Account updateAccount(Account account, String contact, boolean deactivate) {
+        String status = deactivate ? "deactivated" : account.status();
+        jdbc.update("UPDATE acme_account SET contact = ?, status = ? WHERE id = ?", s -> {
+            s.setString(1, contact);
+            s.setString(2, status);
+            s.setString(3, account.id());
+        });
+        Account updated = new Account(account.id(), account.key(), status, contact);
+        accounts.put(updated.id(), updated);
+        if (deactivate) {
+            audit.record("enroll.acme.account", "acme-account:" + account.id(), Outcome.ALLOWED, "deactivated by its holder");
+        }
+        return updated;
+    }
+
+    /** Makes an order for {@code mailbox} and mails its challenge there. */
+    Order newOrder(Account account, String mailbox) {
+        Instant now = clock.instant();
+        String id = randomId();
+        String tokenPart1 = randomToken();
+        String tokenPart2 = randomToken();
+        String messageId = "<" + id + "." + tokenPart2 + "@" + settings.from().substring(settings.from().lastIndexOf('@') + 1) + ">";
+        Instant expires = now.plus(settings.orderTtl());
+        jdbc.update("INSERT INTO acme_order (id, account_id, mailbox, status, authz_status, challenge_status, token_part1, token_part2, message_id, created_at, "
+                + "expires_at) VALUES (?, ?, ?, 'pending', 'pending', 'pending', ?, ?, ?, ?, ?)", s -> {
+            s.setString(1, id);
+            s.setString(2, account.id());
+            s.setString(3, mailbox);
+            s.setString(4, tokenPart1);
+            s.setString(5, tokenPart2);
+            s.setString(6, messageId);
+            s.setObject(7, Jdbc.utc(now));
+            s.setObject(8, Jdbc.utc(expires));
+        });
+        mail.send(mailbox, "ACME: " + tokenPart1, """
+                This message proves to the certificate authority that you hold %s.
+
+                Your mail program should answer it on its own. If it does not, ignore this message: no certificate is
+                issued unless an authenticated reply with the right response reaches us before %s.
+                """.formatted(mailbox, expires), Map.of("From", settings.from(), "Message-ID", messageId, "Auto-Submitted", "auto-generated; type=acme"));
+        return new Order(id, account.id(), mailbox, "pending", "pending", "pending", tokenPart1, tokenPart2, messageId, false, Optional.empty(),
+                Optional.empty(), Optional.empty(), now, expires, account.key().thumbprint());
+    }
+
+    Optional<Order> order(String id) {
+        return jdbc.query("SELECT " + ORDER_COLUMNS + " FROM acme_order o JOIN acme_account a ON a.id = o.account_id WHERE o.id = ?",
+                s -> s.setString(1, id), AcmeOrders::order).stream().findFirst();
+    }
+
+    Optional<Order> orderByTokenPart1(String tokenPart1) {
+        return jdbc.query("SELECT " + ORDER_COLUMNS + " FROM acme_order o JOIN acme_account a ON a.id = o.account_id WHERE o.token_part1 = ?",
+                s -> s.setString(1, tokenPart1), AcmeOrders::order).stream().findFirst();
+    }
+
+    List<String> orderIds(String accountId) {
+        return jdbc.query("SELECT id FROM acme_order WHERE account_id = ? ORDER BY created_at DESC LIMIT 1000", s -> s.setString(1, accountId), row -> row.getString(1));
+    }
+
+    /** Whether {@code accountId} ordered the certificate with {@code serial}. */
+    boolean orderedCertificate(String accountId, BigInteger serial) {
+        return !jdbc.query("SELECT 1 FROM acme_order WHERE account_id = ? AND serial = ?", s -> {
+            s.setString(1, accountId);
+            s.setString(2, serial.toString(16));
+        }, row -> 1).isEmpty();
+    }
+
+    /** The client responded to the challenge (RFC 8555 section 7.5.1): processing, or valid at once if the reply is in. */
+    void respond(Order order) {
+        jdbc.update("UPDATE acme_order SET challenge_status = 'processing' WHERE id = ? AND challenge_status = 'pending'", s -> s.setString(1, order.id()));
+        completeIfBoth(order.id());
+    }
+
+    /** An authenticated reply with the right response arrived for {@code order}. */
+    void replyVerified(Order order) {
+        jdbc.update("UPDATE acme_order SET reply_verified = TRUE WHERE id = ? AND challenge_status IN ('pending', 'processing')", s -> s.setString(1, order.id()));
+        completeIfBoth(order.id());
+    }
+
+    private void completeIfBoth(String id) {
+        jdbc.update("UPDATE acme_order SET challenge_status = 'valid', authz_status = 'valid', status = 'ready', validated_at = ? "
+                + "WHERE id = ? AND challenge_status = 'processing' AND reply_verified AND status = 'pending' AND expires_at > ?", s -> {
+            s.setObject(1, Jdbc.utc(clock.instant()));
+            s.setString(2, id);
+            s.setObject(3, Jdbc.utc(clock.instant()));
+        });
+    }
+
+    /** The challenge failed: it, its authorization and the order are invalid, with {@code problem} as the challenge's error. */
+    void invalidate(Order order, AcmeProblem problem) {
+        jdbc.update("UPDATE acme_order SET challenge_status = 'invalid', authz_status = 'invalid', status = 'invalid', error = ? "
+                + "WHERE id = ? AND challenge_status IN ('pending', 'processing')", s -> {
+            s.setString(1, problem.json());
+            s.setString(2, order.id());
+        });
+    }
+
+    /** The holder gave up the authorization (RFC 8555 section 7.5.2). */
+    void deactivate(Order order) {
+        jdbc.update("UPDATE acme_order SET authz_status = 'deactivated', status = 'invalid' WHERE id = ? AND authz_status IN ('pending', 'valid')",
+                s -> s.setString(1, order.id()));
+    }
+
+    /** Takes the ready order for finalization; false when another request took it or it is not ready. */
+    boolean startFinalizing(Order order) {
+        return jdbc.update("UPDATE acme_order SET status = 'processing' WHERE id = ? AND status = 'ready' AND expires_at > ?", s -> {
+            s.setString(1, order.id());
+            s.setObject(2, Jdbc.utc(clock.instant()));
+        }) == 1;
+    }
+
+    void finalized(Order order, BigInteger serial) {
+        jdbc.update("UPDATE acme_order SET status = 'valid', serial = ? WHERE id = ?", s -> {
+            s.setString(1, serial.toString(16));
+            s.setString(2, order.id());
+        });
+    }
+
+    /** Finalization refused the CSR: the order is ready again for a better one. */
+    void finalizeRefused(Order order) {
+        jdbc.update("UPDATE acme_order SET status = 'ready' WHERE id = ? AND status = 'processing'", s -> s.setString(1, order.id()));
+    }
+
+    AcmeEnrollSettings settings() {
+        return settings;
+    }
+
+    Clock clock() {
+        return clock;
+    }
+
+    private void remember(Account account) {
+        if (accounts.size() >= MAX_CACHED_ACCOUNTS) {
+            accounts.clear();
+        }
+        accounts.put(account.id(), account);
+    }
+
+    private static Account account(ResultSet row) throws SQLException {
+        AccountKey key = AccountKey.of(AcmeJson.parse(row.getString(2).getBytes(StandardCharsets.UTF_8), "the stored JWK"));
+        return new Account(row.getString(1), key, row.getString(3), row.getString(4));
+    }
+
+    private static Order order(ResultSet row) throws SQLException {
+        return new Order(row.getString(1), row.getString(2), row.getString(3), row.getString(4), row.getString(5), row.getString(6), row.getString(7),
+                row.getString(8), row.getString(9), row.getBoolean(10), Optional.ofNullable(Jdbc.instant(row, 11)), Optional.ofNullable(row.getString(12)),
+                Optional.ofNullable(row.getString(13)), Jdbc.instant(row, 14), Jdbc.instant(row, 15), row.getString(16));
+    }
+
+    private static String randomId() {
+        byte[] bytes = new byte[12];
+        RANDOM.nextBytes(bytes);
+        return BASE64URL.encodeToString(bytes);
+    }
+
+    /** 128 bits, base64url: RFC 8823 asks at least that much entropy of each token part. */
+    private static String randomToken() {
+        byte[] bytes = new byte[16];
+        RANDOM.nextBytes(bytes);
+        return BASE64URL.encodeToString(bytes);
+    }
+}

@@ -1,0 +1,302 @@
+package org.letterlock.enroll.acme;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import jakarta.mail.MessagingException;
+import java.io.StringWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.spec.ECGenParameterSpec;
+import java.time.Duration;
+import java.nio.charset.StandardCharsets;
+import java.util.stream.Stream;
+import javax.net.ssl.SSLContext;
+import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
+import org.bouncycastle.openssl.PEMParser;
+import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.letterlock.enroll.EnrollFixture;
+import org.shredzone.acme4j.Account;
+import org.shredzone.acme4j.AccountBuilder;
+import org.shredzone.acme4j.Identifier;
+import org.shredzone.acme4j.Order;
+import org.shredzone.acme4j.RevocationReason;
+import org.shredzone.acme4j.Session;
+import org.shredzone.acme4j.Status;
+import org.shredzone.acme4j.challenge.Challenge;
+import org.shredzone.acme4j.connector.HttpConnector;
+import org.shredzone.acme4j.connector.NetworkSettings;
+import org.shredzone.acme4j.exception.AcmeServerException;
+import org.shredzone.acme4j.provider.GenericAcmeProvider;
+
+/**
+ * The whole ACME flow as acme4j-client runs it, with the test answering the RFC 8823 challenge mail as a mail client
+ * would (acme4j has no email-reply-00 support), swaks handing the reply to the receiver, openssl making the CSR and
+ * verifying the certificate for S/MIME signing.
+ */
+class AcmeEnrollmentTest {
+    @TempDir
+    static Path work;
+    static AcmeTestServer server;
+
+    @BeforeAll
+    static void start() throws Exception {
+        server = new AcmeTestServer(work);
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    /** acme4j's generic provider with a client that trusts the fixture's root. */
+    static Session session() throws Exception {
+        SSLContext tls = server.fixture.clientTls();
+        return new Session(URI.create(server.directory()), new GenericAcmeProvider() {
+            @Override
+            protected HttpConnector createHttpConnector(NetworkSettings settings) {
+                return new HttpConnector(settings) {
+                    @Override
+                    public HttpClient.Builder createClientBuilder() {
+                        return super.createClientBuilder().sslContext(tls);
+                    }
+                };
+            }
+        });
+    }
+
+    static KeyPair accountKey(String algorithm) throws Exception {
+        KeyPairGenerator generator = KeyPairGenerator.getInstance(algorithm.equals("ES256") ? "EC" : "RSA");
+        if (algorithm.equals("ES256")) {
+            generator.initialize(new ECGenParameterSpec("secp256r1"));
+        } else {
+            generator.initialize(2048);
+        }
+        return generator.generateKeyPair();
+    }
+
+    @ParameterizedTest(name = "issues/{0}-account")
+    @ValueSource(strings = {"ES256", "RS256"})
+    void aMailClientEnrollsASigningCertificate(String algorithm) throws Exception {
+        String mailbox = EnrollFixture.newMailbox("acme-" + algorithm.toLowerCase());
+        server.fixture.verifiedMailbox(mailbox, "ada");
+        KeyPair key = accountKey(algorithm);
+        Account account = new AccountBuilder().agreeToTermsOfService().addEmail(mailbox).useKeyPair(key).create(session());
+
+        Order order = account.newOrder().identifier(new Identifier("email", mailbox)).create();
+        Challenge challenge = order.getAuthorizations().get(0).getChallenges().get(0);
+        assertThat(challenge.getType()).isEqualTo("email-reply-00");
+        assertThat(challenge.getJSON().get("from").asString()).isEqualTo(AcmeTestServer.CHALLENGE_FROM);
+        challenge.trigger();
+
+        AcmeTestServer.ChallengeMail mail = AcmeTestServer.challengeMail(mailbox);
+        assertThat(mail.header("Auto-Submitted")).isEqualTo("auto-generated; type=acme");
+        assertThat(mail.mail().getFrom()[0].toString()).isEqualTo(AcmeTestServer.CHALLENGE_FROM);
+        assertThat(mail.messageId()).matches("<[A-Za-z0-9_.-]+@ca\\.example\\.org>");
+        assertThat(mail.tokenPart1()).matches("[A-Za-z0-9_-]{22,}").isNotEqualTo(challenge.getJSON().get("token").asString());
+        byte[] reply = mail.reply(mailbox, mail.response(challenge.getJSON().get("token").asString(), key.getPublic()),
+                AcmeTestServer.dkimPass(AcmeTestServer.domain(mailbox)));
+        Path replyFile = Files.write(work.resolve("reply-" + algorithm + ".eml"), reply);
+        String swaks = AcmeTestServer.run("swaks", "--server", "127.0.0.1:" + server.replies.port(), "-tls", "--from", mailbox, "--to", AcmeTestServer.CHALLENGE_FROM,
+                "--data", "@" + replyFile);
+        assertThat(swaks).contains("<~  250 2.6.0 reply for order ");
+
+        assertThat(challenge.waitForCompletion(Duration.ofSeconds(10))).isEqualTo(Status.VALID);
+        assertThat(order.waitUntilReady(Duration.ofSeconds(10))).isEqualTo(Status.READY);
+        Path keyFile = work.resolve("signing-" + algorithm + ".key");
+        Path csr = work.resolve("signing-" + algorithm + ".csr");
+        AcmeTestServer.run("openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", keyFile.toString(), "-subj", "/CN=Ada",
+                "-addext", "subjectAltName=email:" + mailbox, "-outform", "DER", "-out", csr.toString());
+        order.execute(Files.readAllBytes(csr));
+        assertThat(order.waitForCompletion(Duration.ofSeconds(10))).isEqualTo(Status.VALID);
+
+        org.shredzone.acme4j.Certificate certificate = order.getCertificate();
+        certificate.download();
+        StringWriter chain = new StringWriter();
+        certificate.writeCertificate(chain);
+        Path chainFile = Files.writeString(work.resolve("chain-" + algorithm + ".pem"), chain.toString());
+        Path leaf = Files.writeString(work.resolve("leaf-" + algorithm + ".pem"), chain.toString().substring(0, chain.toString().indexOf("-----END CERTIFICATE-----") + 25) + "\n");
+        assertThat(AcmeTestServer.run("openssl", "verify", "-purpose", "smimesign", "-CAfile", server.fixture.rootPem().toString(), "-untrusted", chainFile.toString(),
+                leaf.toString())).contains(": OK");
+        assertThat(AcmeTestServer.run("openssl", "x509", "-in", leaf.toString(), "-noout", "-ext", "subjectAltName")).contains("email:" + mailbox);
+        assertThat(certificate.getCertificate().getPublicKey().getEncoded()).isEqualTo(publicKeyDer(keyFile));
+        assertThat(server.issued(mailbox)).isEqualTo(1);
+
+        // Revoked by the account that ordered it (kid), or by the holder of the certificate's key (jwk).
+        if (algorithm.equals("ES256")) {
+            certificate.revoke();
+        } else {
+            org.shredzone.acme4j.Certificate.revoke(session(), new KeyPair(certificate.getCertificate().getPublicKey(), privateKey(keyFile)),
+                    certificate.getCertificate(), RevocationReason.KEY_COMPROMISE);
+        }
+        assertThat(server.fixture.ca.find(certificate.getCertificate().getSerialNumber()).orElseThrow().revoked()).isTrue();
+    }
+
+    @Test
+    void theReplyMayArriveBeforeTheClientRespondsToTheChallenge() throws Exception {
+        String mailbox = EnrollFixture.newMailbox("early");
+        server.fixture.verifiedMailbox(mailbox, "eve");
+        KeyPair key = accountKey("ES256");
+        Order order = new AccountBuilder().agreeToTermsOfService().useKeyPair(key).create(session()).newOrder().identifier(new Identifier("email", mailbox))
+                .create();
+        Challenge challenge = order.getAuthorizations().get(0).getChallenges().get(0);
+        AcmeTestServer.ChallengeMail mail = AcmeTestServer.challengeMail(mailbox);
+        server.sendReply(mail.reply(mailbox, mail.response(challenge.getJSON().get("token").asString(), key.getPublic()),
+                AcmeTestServer.dkimPass(AcmeTestServer.domain(mailbox))));
+        challenge.update();
+        assertThat(challenge.getStatus()).as("valid only once the client responds").isEqualTo(Status.PENDING);
+
+        challenge.trigger();
+
+        assertThat(challenge.getStatus()).isEqualTo(Status.VALID);
+    }
+
+    @Test
+    void rejectsCsrForAnotherMailboxAndIssuesNothing() throws Exception {
+        String mailbox = EnrollFixture.newMailbox("own");
+        String other = EnrollFixture.newMailbox("other");
+        server.fixture.verifiedMailbox(mailbox, "olga");
+        server.fixture.verifiedMailbox(other, "otto");
+        KeyPair key = accountKey("ES256");
+        Order order = readyOrder(key, mailbox);
+        Path csr = work.resolve("other.csr");
+        AcmeTestServer.run("openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", work.resolve("other.key").toString(),
+                "-subj", "/CN=Otto", "-addext", "subjectAltName=email:" + other, "-outform", "DER", "-out", csr.toString());
+        long issuedBefore = server.issued(other) + server.issued(mailbox);
+
+        assertThatThrownBy(() -> order.execute(Files.readAllBytes(csr))).isInstanceOf(AcmeServerException.class)
+                .hasMessageContaining("must name exactly " + mailbox)
+                .satisfies(e -> assertThat(((AcmeServerException) e).getProblem().getType().toString()).isEqualTo("urn:ietf:params:acme:error:badCSR"));
+        assertThat(server.issued(other) + server.issued(mailbox)).isEqualTo(issuedBefore);
+        order.update();
+        assertThat(order.getStatus()).as("ready for a better CSR").isEqualTo(Status.READY);
+        assertThat(server.fixture.platform.auditLog().read(0, 1_000_000)).anyMatch(r -> r.event().action().equals("enroll.acme.finalize")
+                && r.event().detail().contains("badCSR"));
+    }
+
+    @Test
+    void rejectsAnRsaCsrKeyTooShortForTheProfile() throws Exception {
+        String mailbox = EnrollFixture.newMailbox("weak");
+        server.fixture.verifiedMailbox(mailbox, "wim");
+        Order order = readyOrder(accountKey("ES256"), mailbox);
+        Path csr = work.resolve("weak.csr");
+        AcmeTestServer.run("openssl", "req", "-new", "-newkey", "rsa:1024", "-nodes", "-keyout", work.resolve("weak.key").toString(), "-subj", "/CN=Wim",
+                "-addext", "subjectAltName=email:" + mailbox, "-outform", "DER", "-out", csr.toString());
+
+        assertThatThrownBy(() -> order.execute(Files.readAllBytes(csr))).isInstanceOf(AcmeServerException.class)
+                .satisfies(e -> assertThat(((AcmeServerException) e).getProblem().getType().toString()).isEqualTo("urn:ietf:params:acme:error:badCSR"));
+        assertThat(server.issued(mailbox)).isZero();
+    }
+
+    /** A reply a mail client (or someone else) sends, given the challenge, the mailbox and the account key. */
+    interface ReplyMaker {
+        byte[] make(AcmeTestServer.ChallengeMail mail, String mailbox, String response) throws Exception;
+    }
+
+    static Stream<Arguments> badReplies() {
+        return Stream.of(
+                badReply("rejects/reply-with-wrong-token", "does not match the challenge", Status.INVALID,
+                        (mail, mailbox, response) -> mail.reply(mailbox, response.substring(1) + "A", AcmeTestServer.dkimPass(AcmeTestServer.domain(mailbox)))),
+                badReply("rejects/reply-from-wrong-sender", "the reply is from", Status.PENDING,
+                        (mail, mailbox, response) -> mail.reply("mallory@example.org", response, AcmeTestServer.dkimPass("example.org"))),
+                badReply("rejects/reply-unauthenticated", "not authenticated", Status.PENDING,
+                        (mail, mailbox, response) -> mail.reply(mailbox, response, null)),
+                badReply("rejects/reply-authenticated-by-an-untrusted-mta", "not authenticated", Status.PENDING,
+                        (mail, mailbox, response) -> mail.reply(mailbox, response, "mx.evil.example; dkim=pass header.d=" + AcmeTestServer.domain(mailbox))),
+                badReply("rejects/reply-with-dkim-for-another-domain", "not authenticated", Status.PENDING,
+                        (mail, mailbox, response) -> mail.reply(mailbox, response, AcmeTestServer.dkimPass("evil.example"))),
+                badReply("rejects/reply-with-dkim-fail", "not authenticated", Status.PENDING,
+                        (mail, mailbox, response) -> mail.reply(mailbox, response, AcmeTestServer.MTA + "; dkim=fail header.d=" + AcmeTestServer.domain(mailbox))),
+                badReply("rejects/reply-to-an-unknown-challenge", "no ACME challenge has the token", Status.PENDING,
+                        (mail, mailbox, response) -> new String(mail.reply(mailbox, response, AcmeTestServer.dkimPass(AcmeTestServer.domain(mailbox))),
+                                StandardCharsets.US_ASCII).replace("ACME: " + mail.tokenPart1(), "ACME: " + mail.tokenPart1().substring(1) + "x")
+                                .getBytes(StandardCharsets.US_ASCII)),
+                badReply("rejects/reply-without-response", "no -----BEGIN ACME RESPONSE-----", Status.PENDING,
+                        (mail, mailbox, response) -> new String(mail.reply(mailbox, response, AcmeTestServer.dkimPass(AcmeTestServer.domain(mailbox))),
+                                StandardCharsets.US_ASCII).replace("BEGIN ACME RESPONSE", "BEGIN RESPONSE").getBytes(StandardCharsets.US_ASCII)));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("badReplies")
+    void badRepliesAreRefusedAuditedAndValidateNothing(String name, String message, Status challengeAfter, ReplyMaker maker) throws Exception {
+        String mailbox = EnrollFixture.newMailbox("reply");
+        server.fixture.verifiedMailbox(mailbox, "rob");
+        KeyPair key = accountKey("ES256");
+        Order order = new AccountBuilder().agreeToTermsOfService().useKeyPair(key).create(session()).newOrder().identifier(new Identifier("email", mailbox))
+                .create();
+        Challenge challenge = order.getAuthorizations().get(0).getChallenges().get(0);
+        challenge.trigger();
+        AcmeTestServer.ChallengeMail mail = AcmeTestServer.challengeMail(mailbox);
+        byte[] reply = maker.make(mail, mailbox, mail.response(challenge.getJSON().get("token").asString(), key.getPublic()));
+
+        assertThatThrownBy(() -> server.sendReply(reply)).isInstanceOf(MessagingException.class)
+                .satisfies(e -> assertThat(smtpRefusal((MessagingException) e)).startsWith("550 5.").contains(message));
+        challenge.update();
+        assertThat(challenge.getStatus()).isEqualTo(challengeAfter == Status.INVALID ? Status.INVALID : Status.PROCESSING);
+        assertThat(server.fixture.platform.auditLog().read(0, 1_000_000)).anyMatch(r -> r.event().action().equals("enroll.acme.reply")
+                && r.event().detail().contains(message));
+        assertThatThrownBy(() -> order.execute(Files.readAllBytes(csrFor(mailbox)))).isInstanceOf(AcmeServerException.class);
+        assertThat(server.issued(mailbox)).isZero();
+    }
+
+    private static Arguments badReply(String name, String message, Status challengeAfter, ReplyMaker maker) {
+        return Arguments.of(name, message, challengeAfter, maker);
+    }
+
+    /** The SMTP answer inside Jakarta Mail's exception chain. */
+    private static String smtpRefusal(MessagingException e) {
+        for (Exception next = e; next != null; next = next instanceof MessagingException m ? m.getNextException() : null) {
+            if (next instanceof org.eclipse.angus.mail.smtp.SMTPSendFailedException failed) {
+                return failed.getMessage().trim();
+            }
+            if (next instanceof org.eclipse.angus.mail.smtp.SMTPAddressFailedException failed) {
+                return failed.getMessage().trim();
+            }
+        }
+        return e.toString();
+    }
+
+    private static Path csrFor(String mailbox) throws Exception {
+        Path csr = work.resolve(mailbox + ".csr");
+        AcmeTestServer.run("openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+                work.resolve(mailbox + ".key").toString(), "-subj", "/CN=Rob", "-addext", "subjectAltName=email:" + mailbox, "-outform", "DER", "-out", csr.toString());
+        return csr;
+    }
+
+    private Order readyOrder(KeyPair key, String mailbox) throws Exception {
+        Order order = new AccountBuilder().agreeToTermsOfService().useKeyPair(key).create(session()).newOrder().identifier(new Identifier("email", mailbox))
+                .create();
+        Challenge challenge = order.getAuthorizations().get(0).getChallenges().get(0);
+        challenge.trigger();
+        AcmeTestServer.ChallengeMail mail = AcmeTestServer.challengeMail(mailbox);
+        server.sendReply(mail.reply(mailbox, mail.response(challenge.getJSON().get("token").asString(), key.getPublic()),
+                AcmeTestServer.dkimPass(AcmeTestServer.domain(mailbox))));
+        assertThat(order.waitUntilReady(Duration.ofSeconds(10))).isEqualTo(Status.READY);
+        return order;
+    }
+
+    private static java.security.PrivateKey privateKey(Path keyFile) throws Exception {
+        try (PEMParser pem = new PEMParser(Files.newBufferedReader(keyFile))) {
+            return new JcaPEMKeyConverter().getPrivateKey(PrivateKeyInfo.getInstance(pem.readObject()));
+        }
+    }
+
+    private static byte[] publicKeyDer(Path keyFile) throws Exception {
+        Path der = keyFile.resolveSibling(keyFile.getFileName() + ".pub.der");
+        AcmeTestServer.run("openssl", "pkey", "-in", keyFile.toString(), "-pubout", "-outform", "DER", "-out", der.toString());
+        return Files.readAllBytes(der);
+    }
+
+}
