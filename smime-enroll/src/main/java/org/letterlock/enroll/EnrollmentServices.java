@@ -2,6 +2,7 @@ package org.letterlock.enroll;
 
 import java.net.URI;
 import java.time.Clock;
+import javax.sql.DataSource;
 import org.letterlock.ca.CertificateAuthority;
 import org.letterlock.escrow.KeyEscrow;
 import org.letterlock.platform.audit.AuditRecorder;
@@ -12,9 +13,10 @@ import org.letterlock.vault.KeyUri;
 
 /**
  * What the enrollment protocols share: the CA and escrow behind {@link MailboxEnrollment}, the enrollment secrets,
- * the audit log and the clock, and the base URL clients reach the enrollment listener at.
+ * the audit log and the clock, the base URL clients reach the enrollment listener at, and the database the protocols
+ * keep their own state in (each in its own migration).
  */
-public record EnrollmentServices(MailboxEnrollment mailboxes, EnrollmentSecrets secrets, AuditRecorder audit, Clock clock, URI baseUrl) {
+public record EnrollmentServices(MailboxEnrollment mailboxes, EnrollmentSecrets secrets, AuditRecorder audit, Clock clock, URI baseUrl, DataSource database) {
     /** The vault key enrollment secrets are sealed to. */
     public static final String SECRET_KEY_OBJECT = "enroll-secrets";
 
@@ -32,6 +34,7 @@ public record EnrollmentServices(MailboxEnrollment mailboxes, EnrollmentSecrets 
                 + DISCOVERY_PATH + " lists the endpoints).";
         EnrollmentSecrets secrets = new EnrollmentSecrets(platform.database().dataSource(), seal, platform.identities(), platform.mail(), platform.auditLog(),
                 platform.clock(), new EnrollmentSecrets.Settings(settings.secretTtl(), settings.secretMailsPerHour(), settings.secretAttempts(), instructions));
-        return new EnrollmentServices(new MailboxEnrollment(ca, escrow, platform.clock()), secrets, platform.auditLog(), platform.clock(), settings.url());
+        return new EnrollmentServices(new MailboxEnrollment(ca, escrow, platform.clock()), secrets, platform.auditLog(), platform.clock(), settings.url(),
+                platform.database().dataSource());
     }
 }

@@ -12,6 +12,7 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.letterlock.ca.TlsIdentity;
 import org.letterlock.enroll.EnrollmentServices;
+import org.letterlock.enroll.cmp.CmpEndpoint;
 import org.letterlock.platform.error.LetterlockException;
 import org.letterlock.platform.web.PortListener;
 
@@ -34,6 +35,7 @@ public final class EnrollListener implements AutoCloseable {
         Map<String, HttpHandler> contexts = new LinkedHashMap<>();
         contexts.put(EnrollmentServices.DISCOVERY_PATH, guarded(exchange -> discovery(exchange, services)));
         contexts.put(EnrollmentServices.SECRETS_PATH, guarded(exchange -> mailSecret(exchange, services)));
+        contexts.put(EnrollmentServices.CMP_PATH, guarded(new CmpEndpoint(services, tls)::handle));
         AnyClientCertificate clients = new AnyClientCertificate(services.mailboxes()::caCertificates);
         return new EnrollListener(PortListener.startTls(address, "enroll", contexts, tls.serverContext(clients), true));
     }
