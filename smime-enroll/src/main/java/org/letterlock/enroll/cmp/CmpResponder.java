@@ -672,10 +672,11 @@ public final class CmpResponder {
                         .get(new AlgorithmIdentifier(PASSWORD_BASED_MAC, fresh), sender.secret().orElseThrow())).toASN1Structure();
             }
             chain.keyId().ifPresent(builder::setSenderKID);
-            if (isCertificateReply(body.getType())) {
-                caChain().forEach(builder::addCMPCertificate);
-            }
+            // The protection certificate first (RFC 9483 3.3), then what else a client needs to chain it and a new certificate.
             chain.holders().forEach(builder::addCMPCertificate);
+            if (isCertificateReply(body.getType())) {
+                caChain().stream().filter(c -> !chain.holders().contains(c)).forEach(builder::addCMPCertificate);
+            }
             return builder.build(identity.signer()).toASN1Structure();
         } catch (CMPException | OperatorCreationException e) {
             throw new IllegalStateException("protecting a CMP answer failed", e);
