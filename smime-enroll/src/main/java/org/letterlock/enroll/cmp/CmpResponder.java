@@ -118,6 +118,9 @@ public final class CmpResponder {
     private static final List<AlgorithmIdentifier> ENCRYPTION_KEY_TYPES = List.of(new AlgorithmIdentifier(X9ObjectIdentifiers.id_ecPublicKey,
             SECObjectIdentifiers.secp256r1), new AlgorithmIdentifier(PKCSObjectIdentifiers.rsaEncryption, DERNull.INSTANCE));
 
+    /** PKIFailureInfo bits by their RFC 4210 names, for the audit log. */
+    private static final Map<Integer, String> FAILURE_NAMES = failureNames();
+
     private final EnrollmentServices services;
     private final EnrollmentSecrets secrets;
     private final TlsIdentity identity;
@@ -433,7 +436,8 @@ public final class CmpResponder {
         Map<Integer, CertResponse> responses = new LinkedHashMap<>();
         Map<Integer, BigInteger> awaiting = new LinkedHashMap<>();
         try {
-            sender.secretId().filter(id -> sender.protection() == CmpTransactions.Protection.MAC).ifPresent(id -> spendSecret(header, mailbox, id));
+            // The transaction row names the secret already (it was opened with the sender), for the certConf's MAC.
+            sender.secretId().ifPresent(id -> secrets.spend(mailbox, id, PROTOCOL));
             Optional<String> pairId = Optional.empty();
             for (Planned step : plan.stream().sorted((a, b) -> Boolean.compare(a.publicKey().isEmpty(), b.publicKey().isEmpty())).toList()) {
                 IssuedCertificate certificate;
@@ -466,11 +470,6 @@ public final class CmpResponder {
         return new PKIBody(replyType, new CertRepMessage(caPubs, ordered.toArray(CertResponse[]::new)));
     }
 
-    private void spendSecret(PKIHeader header, String mailbox, String secretId) {
-        secrets.spend(mailbox, secretId, PROTOCOL);
-        transactions.spentSecret(transactionId(header), secretId);
-    }
-
     private EncryptedKey deliver(CmpSender sender, KeyEscrow.ArchivedKeyPair generated) {
         ServerChain chain = serverChain();
         ContentSigner signer = identity.signer();
@@ -489,9 +488,7 @@ public final class CmpResponder {
             throw new CmpFailure(PKIFailureInfo.badDataFormat, "the PKCS#10 request does not encode");
         }
         openTransaction(header, sender);
-        if (sender.protection() == CmpTransactions.Protection.MAC) {
-            spendSecret(header, mailbox, sender.secretId().orElseThrow());
-        }
+        sender.secretId().ifPresent(id -> secrets.spend(mailbox, id, PROTOCOL));
         IssuedCertificate certificate = services.mailboxes().signingCertificate(csr, sender.proof());
         // RFC 9480 2.9 (cmp2021): a p10cr's answer has certReqId -1; cmp2000 clients (OpenSSL 3.0) look for 0.
         int certReqId = header.getPvno().intValueExact() == PKIHeader.CMP_2021 ? -1 : 0;
@@ -705,16 +702,21 @@ public final class CmpResponder {
     }
 
     private static String failName(int bit) {
+        return FAILURE_NAMES.getOrDefault(bit, "failure");
+    }
+
+    private static Map<Integer, String> failureNames() {
+        Map<Integer, String> names = new java.util.HashMap<>();
         for (java.lang.reflect.Field field : PKIFailureInfo.class.getFields()) {
-            try {
-                if (Character.isLowerCase(field.getName().charAt(0)) && field.getInt(null) == bit) {
-                    return field.getName();
+            if (Character.isLowerCase(field.getName().charAt(0)) && field.getType() == int.class) {
+                try {
+                    names.put(field.getInt(null), field.getName());
+                } catch (IllegalAccessException e) {
+                    throw new IllegalStateException(e);
                 }
-            } catch (IllegalAccessException e) {
-                // Public constants are readable.
             }
         }
-        return "failure";
+        return Map.copyOf(names);
     }
 
     private static String target(CmpSender sender, PKIHeader header) {

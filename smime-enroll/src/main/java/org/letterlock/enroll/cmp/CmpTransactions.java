@@ -69,14 +69,6 @@ final class CmpTransactions {
         }
     }
 
-    /** Records the secret a MAC-protected transaction spent once it is known (the MAC was checked after the id was taken). */
-    void spentSecret(String id, String secretId) {
-        jdbc.update("UPDATE cmp_transaction SET secret_id = ? WHERE id = ?", s -> {
-            s.setString(1, secretId);
-            s.setString(2, id);
-        });
-    }
-
     /** Ends the transaction, or leaves it waiting for certConf of {@code awaiting} (certReqId to serial). */
     void issued(String id, Map<Integer, BigInteger> awaiting) {
         String certificates = awaiting.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue().toString(16)).collect(Collectors.joining(","));
