@@ -60,8 +60,13 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.letterlock.ca.Certificates;
 import org.letterlock.ca.IssuedCertificate;
 import org.letterlock.ca.Requester;
+import org.letterlock.ca.Tools;
+import org.letterlock.escrow.KeyRecovery;
+import org.letterlock.escrow.Pkcs12Format;
+import org.letterlock.escrow.RecoveryRequest;
 import org.letterlock.enroll.EnrollFixture;
 import org.letterlock.platform.identity.Role;
 import org.letterlock.platform.store.Jdbc;
@@ -110,6 +115,41 @@ class CmpJavaClientTest {
         assertThat(enrolled.caPubs()).containsExactly(root);
         assertThat(fixture.escrow.keys().archives(mailbox, AUDITOR)).anyMatch(a -> a.certificateSerial().equals(encryption.serial()));
         assertThat(state(enrolled.transactionId())).isEqualTo("done");
+    }
+
+    /** The promise for the encryption key: made and archived by escrow, so a copy recovered under two approvals opens what was encrypted to it. */
+    @Test
+    void theCentrallyGeneratedKeyOpensMailAndSoDoesItsRecoveredCopy() throws Exception {
+        Requester officer = new Requester("rita", Set.of(Role.RA_OFFICER));
+        List<Requester> agents = List.of(new Requester("ann", Set.of(Role.RECOVERY_AGENT)), new Requester("ben", Set.of(Role.RECOVERY_AGENT)),
+                new Requester("cid", Set.of(Role.RECOVERY_AGENT)));
+        for (Requester agent : agents) {
+            fixture.platform.admins().create(agent.name(), agent.roles(), Optional.empty());
+        }
+        String mailbox = EnrollFixture.newMailbox("escrowed");
+        CmpClient.Enrollment enrolled = client.enroll(PKIBody.TYPE_INIT_REQ, new CmpClient.Secret(mailbox, fixture.officerSecret(mailbox).toCharArray()), mailbox,
+                ecKey(), true, true, null);
+        Tools tools = new Tools(work);
+        Path certificate = tools.pem("escrowed-encryption", enrolled.encryption().orElseThrow());
+        Path message = tools.write("message.txt", "Subject: payroll\n\nthe figures are attached\n".getBytes());
+        Tools.Run encrypted = tools.openssl("cms", "-encrypt", "-aes256", "-in", message.toString(), "-out", "message.p7m", certificate.toString());
+        assertThat(encrypted.exit()).as(encrypted.output()).isZero();
+
+        Path deliveredKey = tools.write("delivered.key", Certificates.pem("PRIVATE KEY", enrolled.encryptionKey().orElseThrow().getEncoded()).getBytes());
+        assertThat(tools.openssl("cms", "-decrypt", "-in", "message.p7m", "-recip", certificate.toString(), "-inkey", deliveredKey.toString()).output())
+                .contains("the figures are attached");
+
+        RecoveryRequest request = fixture.escrow.recovery().request(mailbox, "the mailbox's owner left", officer);
+        fixture.escrow.recovery().approve(request.id(), Optional.empty(), agents.get(0));
+        fixture.escrow.recovery().approve(request.id(), Optional.empty(), agents.get(1));
+        KeyRecovery.RecoveredKeys recovered = fixture.escrow.recovery().download(request.id(), Pkcs12Format.MODERN, Optional.empty(), officer);
+        Path p12 = tools.write("recovered.p12", recovered.pkcs12());
+        Tools.Run opened = tools.openssl("pkcs12", "-in", p12.toString(), "-passin", "pass:" + new String(recovered.passphrase()), "-nocerts", "-nodes",
+                "-out", "recovered.key");
+        assertThat(opened.exit()).as(opened.output()).isZero();
+
+        assertThat(tools.openssl("cms", "-decrypt", "-in", "message.p7m", "-recip", certificate.toString(), "-inkey", "recovered.key").output())
+                .contains("the figures are attached");
     }
 
     @Test
