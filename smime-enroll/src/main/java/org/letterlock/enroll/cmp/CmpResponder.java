@@ -18,7 +18,6 @@ import org.bouncycastle.asn1.ASN1Encodable;
 import org.bouncycastle.asn1.ASN1Integer;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.ASN1OctetString;
-import org.bouncycastle.asn1.ASN1Sequence;
 import org.bouncycastle.asn1.DERNull;
 import org.bouncycastle.asn1.DERSequence;
 import org.bouncycastle.asn1.cmp.CMPCertificate;
@@ -35,7 +34,6 @@ import org.bouncycastle.asn1.cmp.GenRepContent;
 import org.bouncycastle.asn1.cmp.InfoTypeAndValue;
 import org.bouncycastle.asn1.cmp.PBMParameter;
 import org.bouncycastle.asn1.cmp.PKIBody;
-import org.bouncycastle.asn1.cmp.PKIConfirmContent;
 import org.bouncycastle.asn1.cmp.PKIFailureInfo;
 import org.bouncycastle.asn1.cmp.PKIFreeText;
 import org.bouncycastle.asn1.cmp.PKIHeader;
@@ -48,9 +46,9 @@ import org.bouncycastle.asn1.cmp.RevReqContent;
 import org.bouncycastle.asn1.crmf.CertId;
 import org.bouncycastle.asn1.crmf.CertReqMessages;
 import org.bouncycastle.asn1.crmf.CertReqMsg;
+import org.bouncycastle.asn1.crmf.CRMFObjectIdentifiers;
 import org.bouncycastle.asn1.crmf.CertTemplate;
 import org.bouncycastle.asn1.crmf.EncryptedKey;
-import org.bouncycastle.asn1.nist.NISTObjectIdentifiers;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
 import org.bouncycastle.asn1.sec.SECObjectIdentifiers;
 import org.bouncycastle.asn1.x500.X500Name;
@@ -171,9 +169,8 @@ public final class CmpResponder {
     // ---- the header and its protection
 
     private void checkHeader(PKIHeader header) {
-        int pvno = header.getPvno().intValueExact();
-        if (pvno != PKIHeader.CMP_2000 && pvno != PKIHeader.CMP_2021) {
-            throw new CmpFailure(PKIFailureInfo.unsupportedVersion, "pvno " + pvno + " is not supported; use 2 (cmp2000) or 3 (cmp2021)");
+        if (!supportedVersion(header)) {
+            throw new CmpFailure(PKIFailureInfo.unsupportedVersion, "pvno " + header.getPvno().getValue() + " is not supported; use 2 (cmp2000) or 3 (cmp2021)");
         }
         ASN1OctetString transaction = header.getTransactionID();
         if (transaction == null || transaction.getOctets().length < NONCE_BYTES || transaction.getOctets().length > 64) {
@@ -356,6 +353,22 @@ public final class CmpResponder {
         if (keyUpdate && sender.certificate().map(c -> !c.profile().equals("mailbox-signing")).orElse(true)) {
             throw new CmpFailure(PKIFailureInfo.badCertTemplate, "kur updates a mailbox-signing certificate; this one is " + sender.certificate().map(IssuedCertificate::profile).orElse("none"));
         }
+        if (keyUpdate) {
+            BigInteger updated = sender.certificate().orElseThrow().serial();
+            for (CertReqMsg message : messages) {
+                CertificateRequestMessage update = new CertificateRequestMessage(message);
+                if (update.hasControl(CRMFObjectIdentifiers.id_regCtrl_oldCertID)
+                        && !CertId.getInstance(update.getControl(CRMFObjectIdentifiers.id_regCtrl_oldCertID).getValue()).getSerialNumber().hasValue(updated)) {
+                    throw new CmpFailure(PKIFailureInfo.badCertId, "the oldCertID control names another certificate than the one the kur is signed with");
+                }
+            }
+        }
+        if (sender.protection() == CmpTransactions.Protection.SIGNATURE && plan.stream().anyMatch(p -> p.publicKey().isEmpty())) {
+            ASN1ObjectIdentifier keyType = sender.holder().orElseThrow().getSubjectPublicKeyInfo().getAlgorithm().getAlgorithm();
+            if (!keyType.equals(PKCSObjectIdentifiers.rsaEncryption) && !keyType.equals(X9ObjectIdentifiers.id_ecPublicKey)) {
+                throw new CmpFailure(PKIFailureInfo.badAlg, "a centrally generated key is delivered to the protecting certificate's key, which must be RSA or EC");
+            }
+        }
         openTransaction(header, sender);
         return issue(header, sender, mailbox, plan, replyType);
     }
@@ -444,12 +457,14 @@ public final class CmpResponder {
                 Optional<EncryptedKey> privateKey = Optional.empty();
                 if (step.publicKey().isPresent()) {
                     certificate = services.mailboxes().signingCertificate(step.publicKey().get(), pairId, proof);
+                    issued.add(certificate);
                 } else {
                     KeyEscrow.ArchivedKeyPair generated = services.mailboxes().encryptionKey(pairId, step.spec(), proof);
                     certificate = generated.certificate();
+                    // Listed before the delivery: should enveloping fail, this certificate is revoked with the rest.
+                    issued.add(certificate);
                     privateKey = Optional.of(deliver(sender, generated));
                 }
-                issued.add(certificate);
                 pairId = pairId.or(certificate::pairId);
                 awaiting.put(step.certReqId(), certificate.serial());
                 responses.put(step.certReqId(), new CertResponse(new ASN1Integer(step.certReqId()), new PKIStatusInfo(PKIStatus.granted),
@@ -632,6 +647,10 @@ public final class CmpResponder {
         }
     }
 
+    private static boolean supportedVersion(PKIHeader header) {
+        return header.getPvno().hasValue(PKIHeader.CMP_2000) || header.getPvno().hasValue(PKIHeader.CMP_2021);
+    }
+
     private static boolean implicitConfirm(PKIHeader header) {
         return header.getGeneralInfo() != null && Arrays.stream(header.getGeneralInfo()).anyMatch(i -> i.getInfoType().equals(CMPObjectIdentifiers.it_implicitConfirm));
     }
@@ -692,7 +711,7 @@ public final class CmpResponder {
                 failName(failure.failInfo()) + ": " + failure.getMessage());
         PKIStatusInfo status = new PKIStatusInfo(PKIStatus.rejection, new PKIFreeText(failure.getMessage()), new PKIFailureInfo(failure.failInfo()));
         PKIBody body = new PKIBody(PKIBody.TYPE_ERROR, new ErrorMsgContent(status));
-        PKIHeader header = request.filter(h -> h.getTransactionID() != null && h.getPvno().intValueExact() >= 2 && h.getPvno().intValueExact() <= 3)
+        PKIHeader header = request.filter(h -> h.getTransactionID() != null && supportedVersion(h))
                 .orElseGet(() -> new PKIHeader(PKIHeader.CMP_2000, PKIHeader.NULL_NAME, PKIHeader.NULL_NAME));
         if (header.getTransactionID() == null) {
             header = new org.bouncycastle.asn1.cmp.PKIHeaderBuilder(PKIHeader.CMP_2000, PKIHeader.NULL_NAME, PKIHeader.NULL_NAME).setTransactionID(nonce()).build();

@@ -263,7 +263,18 @@ class CmpJavaClientTest {
                         new PKIBody(PKIBody.TYPE_CERT_CONFIRM, confirmation(new CertStatus(new byte[32], BigInteger.ZERO))), false).getEncoded()),
                 bad("rejects/unoffered-body-type", PKIFailureInfo.badRequest, (m, s) -> client.protect(s, CmpClient.randomBytes(16),
                         new PKIBody(PKIBody.TYPE_CROSS_CERT_REQ, new CertReqMessages(client.signingRequest(0, m, ecKey()))), false).getEncoded()),
-                bad("rejects/pbm-iterations-too-many", PKIFailureInfo.badAlg, (m, s) -> macWithIterations(m, s, 1_000_000))
+                bad("rejects/pbm-iterations-too-many", PKIFailureInfo.badAlg, (m, s) -> macWithIterations(m, s, 1_000_000)),
+                bad("rejects/signer-unknown-here", PKIFailureInfo.signerNotTrusted, (m, s) -> kur(selfSigned(m, ecKey()), m, Optional.empty())),
+                bad("rejects/tampered-signature", PKIFailureInfo.badMessageCheck, (m, s) -> tampered(kur(enrolledSigner(m, s, ecKey()), m, Optional.empty()))),
+                bad("rejects/rr-of-another-mailboxs-certificate", PKIFailureInfo.notAuthorized, (m, s) -> client.protect(enrolledSigner(m, s, ecKey()),
+                        CmpClient.randomBytes(16), client.revocationBody(othersCertificate(), 1), false).getEncoded()),
+                bad("rejects/kur-naming-another-certificate", PKIFailureInfo.badCertId, (m, s) -> kur(enrolledSigner(m, s, ecKey()), m,
+                        Optional.of(othersCertificate()))),
+                bad("rejects/central-key-to-a-key-that-cannot-decrypt", PKIFailureInfo.badAlg, (m, s) -> {
+                    CmpClient.Signer signer = enrolledSigner(m, s, ed25519Key());
+                    return client.protect(signer, CmpClient.randomBytes(16), new PKIBody(PKIBody.TYPE_KEY_UPDATE_REQ, new CertReqMessages(
+                            client.centralKeyRequest(0, m, Optional.empty()))), false).getEncoded();
+                })
         );
     }
 
@@ -276,9 +287,11 @@ class CmpJavaClientTest {
     void badInputIsACmpErrorAuditedWithNothingIssued(BadRequest request, int failInfo) throws Exception {
         String mailbox = EnrollFixture.newMailbox("bad");
         CmpClient.Secret secret = new CmpClient.Secret(mailbox, fixture.officerSecret(mailbox).toCharArray());
+        byte[] body = request.build(mailbox, secret);
         long auditedBefore = lastAudit();
+        int certificatesBefore = fixture.ca.search(mailbox, null, null, 100, AUDITOR).size();
 
-        HttpResponse<byte[]> response = client.post(request.build(mailbox, secret));
+        HttpResponse<byte[]> response = client.post(body);
 
         assertThat(response.statusCode()).isEqualTo(200);
         assertThat(response.headers().firstValue("Content-Type")).contains(CmpClient.MEDIA_TYPE);
@@ -291,7 +304,7 @@ class CmpJavaClientTest {
         assertThat(answer.getProtection()).as("errors are protected: signed, or MACed under the sender's secret").isNotNull();
         assertThat(fixture.platform.auditLog().read(auditedBefore, 1000)).anyMatch(r -> r.event().action().equals("enroll.cmp")
                 && r.event().detail().contains(status.getStatusString().getStringAtUTF8(0).getString()));
-        assertThat(fixture.ca.search(mailbox, null, null, 10, AUDITOR)).isEmpty();
+        assertThat(fixture.ca.search(mailbox, null, null, 100, AUDITOR)).hasSize(certificatesBefore).noneMatch(IssuedCertificate::revoked);
         assertThat(fixture.ca.search("ceo@example.org", null, null, 10, AUDITOR)).isEmpty();
     }
 
@@ -366,6 +379,45 @@ class CmpJavaClientTest {
         return client.protect(secret, CmpClient.randomBytes(16), new PKIBody(PKIBody.TYPE_INIT_REQ, new CertReqMessages(requests)), false).getEncoded();
     }
 
+    /** A signing certificate of {@code mailbox}, enrolled under its secret with implicit confirmation. */
+    private static CmpClient.Signer enrolledSigner(String mailbox, CmpClient.Secret secret, KeyPair key) throws Exception {
+        return new CmpClient.Signer(client.enroll(PKIBody.TYPE_INIT_REQ, secret, mailbox, key, false, true, null).signing(), key.getPrivate());
+    }
+
+    private static X509CertificateHolder othersCertificate() throws Exception {
+        String other = EnrollFixture.newMailbox("other");
+        return enrolledSigner(other, new CmpClient.Secret(other, fixture.officerSecret(other).toCharArray()), ecKey()).certificate();
+    }
+
+    /** A kur for a new key, with an oldCertID control naming {@code old} when given (inside the proof of possession, as RFC 4211 signs it). */
+    private static byte[] kur(CmpClient.Signer signer, String mailbox, Optional<X509CertificateHolder> old) throws Exception {
+        KeyPair key = ecKey();
+        org.bouncycastle.cert.crmf.CertificateRequestMessageBuilder request = new org.bouncycastle.cert.crmf.CertificateRequestMessageBuilder(BigInteger.ZERO)
+                .setSubject(new X500Name("CN=" + mailbox)).setPublicKey(org.bouncycastle.asn1.x509.SubjectPublicKeyInfo.getInstance(key.getPublic().getEncoded()));
+        if (old.isPresent()) {
+            request.addControl(new org.bouncycastle.cert.crmf.OldCertIDControl(new org.bouncycastle.asn1.crmf.CertId(new GeneralName(old.get().getIssuer()),
+                    old.get().getSerialNumber())));
+        }
+        request.setProofOfPossessionSigningKeySigner(CmpClient.signer(key.getPrivate()));
+        return client.protect(signer, CmpClient.randomBytes(16), new PKIBody(PKIBody.TYPE_KEY_UPDATE_REQ, new CertReqMessages(request.build().toASN1Structure())),
+                false).getEncoded();
+    }
+
+    private static CmpClient.Signer selfSigned(String mailbox, KeyPair key) throws Exception {
+        X509CertificateHolder certificate = new org.bouncycastle.cert.X509v3CertificateBuilder(new X500Name("CN=" + mailbox), BigInteger.valueOf(7),
+                java.util.Date.from(Instant.now().minus(Duration.ofDays(1))), java.util.Date.from(Instant.now().plus(Duration.ofDays(1))), new X500Name("CN=" + mailbox),
+                org.bouncycastle.asn1.x509.SubjectPublicKeyInfo.getInstance(key.getPublic().getEncoded())).build(CmpClient.signer(key.getPrivate()));
+        return new CmpClient.Signer(certificate, key.getPrivate());
+    }
+
+    /** The message with one bit of its protection flipped. */
+    private static byte[] tampered(byte[] encoded) throws Exception {
+        PKIMessage message = PKIMessage.getInstance(encoded);
+        byte[] protection = message.getProtection().getBytes();
+        protection[protection.length / 2] ^= 1;
+        return new PKIMessage(message.getHeader(), message.getBody(), new org.bouncycastle.asn1.DERBitString(protection), message.getExtraCerts()).getEncoded();
+    }
+
     private static PKIHeader header(String mailbox, int pvno, Instant time) {
         return CmpClient.header(pvno, new GeneralName(new X500Name("CN=" + mailbox)), CmpClient.randomBytes(16), CmpClient.randomBytes(16), time);
     }
@@ -405,6 +457,10 @@ class CmpJavaClientTest {
         KeyPairGenerator generator = KeyPairGenerator.getInstance("EC", BC);
         generator.initialize(new ECGenParameterSpec("secp256r1"));
         return generator.generateKeyPair();
+    }
+
+    private static KeyPair ed25519Key() throws Exception {
+        return KeyPairGenerator.getInstance("Ed25519", BC).generateKeyPair();
     }
 
     private static KeyPair rsaKey(int bits) throws Exception {
