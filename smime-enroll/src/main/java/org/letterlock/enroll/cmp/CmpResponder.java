@@ -665,7 +665,9 @@ public final class CmpResponder {
         ServerChain chain = serverChain();
         boolean mac = sender.protection() == CmpTransactions.Protection.MAC;
         GeneralName from = new GeneralName(mac ? caChain().get(0).getSubject() : chain.holders().get(0).getSubject());
-        ProtectedPKIMessageBuilder builder = new ProtectedPKIMessageBuilder(request.getPvno().intValueExact(), from, request.getSender())
+        // RFC 9480 2.2: an answer carrying EnvelopedData (a centrally generated key) is cmp2021 whatever the request was.
+        int pvno = carriesEnvelopedKey(body) ? PKIHeader.CMP_2021 : request.getPvno().intValueExact();
+        ProtectedPKIMessageBuilder builder = new ProtectedPKIMessageBuilder(pvno, from, request.getSender())
                 .setTransactionID(request.getTransactionID().getOctets())
                 .setSenderNonce(nonce())
                 .setMessageTime(Date.from(services.clock().instant()))
@@ -697,6 +699,11 @@ public final class CmpResponder {
         } catch (CMPException | OperatorCreationException e) {
             throw new IllegalStateException("protecting a CMP answer failed", e);
         }
+    }
+
+    private static boolean carriesEnvelopedKey(PKIBody body) {
+        return isCertificateReply(body.getType()) && Arrays.stream(CertRepMessage.getInstance(body.getContent()).getResponse())
+                .anyMatch(r -> r.getCertifiedKeyPair() != null && r.getCertifiedKeyPair().getPrivateKey() != null);
     }
 
     private static boolean isCertificateReply(int type) {

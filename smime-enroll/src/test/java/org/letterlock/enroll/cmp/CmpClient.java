@@ -144,6 +144,9 @@ public final class CmpClient {
         Optional<X509CertificateHolder> encryption = responses.length > 1 ? Optional.of(certificate(responses[1])) : Optional.empty();
         Optional<PrivateKeyInfo> encryptionKey = Optional.empty();
         if (responses.length > 1) {
+            if (!answer.getHeader().getPvno().hasValue(PKIHeader.CMP_2021)) {
+                throw new IOException("an answer carrying EnvelopedData is cmp2021 (RFC 9480 2.2), this one has pvno " + answer.getHeader().getPvno());
+            }
             EncryptedKey sealed = responses[1].getCertifiedKeyPair().getPrivateKey();
             Recipient recipient = credential instanceof Secret secret ? new JcePasswordEnvelopedRecipient(secret.secret()).setProvider(BC)
                     : recipientFor(decryptionKeyForSigner);
