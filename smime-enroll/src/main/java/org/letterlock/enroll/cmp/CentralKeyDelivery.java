@@ -52,7 +52,8 @@ final class CentralKeyDelivery {
 
     static EncryptedKey underSecret(PrivateKeyInfo key, char[] secret, ContentSigner signer, X509CertificateHolder signerCertificate) {
         RecipientInfoGenerator recipient = new JcePasswordRecipientInfoGenerator(CMSAlgorithm.AES256_CBC, secret).setProvider(BC)
-                .setPasswordConversionScheme(PasswordRecipient.PKCS5_SCHEME2_UTF8).setSaltAndIterationCount(salt(), PWRI_ITERATIONS);
+                .setPasswordConversionScheme(PasswordRecipient.PKCS5_SCHEME2_UTF8).setPRF(PasswordRecipient.PRF.HMacSHA256)
+                .setSaltAndIterationCount(salt(), PWRI_ITERATIONS);
         return envelope(key, recipient, signer, signerCertificate);
     }
 
