@@ -14,6 +14,8 @@ public final class CmpEndpoint {
     static final String MEDIA_TYPE = "application/pkixcmp";
     /** A PKIMessage with two certificate requests and extraCerts stays far below this. */
     static final int MAX_MESSAGE_BYTES = 64 * 1024;
+    /** {@code /cmp/<label>} (RFC 9483 6.1): one path segment, as CMP clients append a CA or profile name. */
+    private static final java.util.regex.Pattern LABEL = java.util.regex.Pattern.compile("/[A-Za-z0-9._-]{1,64}/?");
 
     private final CmpResponder responder;
 
@@ -24,7 +26,7 @@ public final class CmpEndpoint {
     public void handle(EnrollExchange exchange) throws IOException {
         String path = exchange.path();
         String label = path.length() > EnrollmentServices.CMP_PATH.length() ? path.substring(EnrollmentServices.CMP_PATH.length()) : "";
-        if (!label.isEmpty() && !label.matches("/[A-Za-z0-9._-]{1,64}/?")) {
+        if (!label.isEmpty() && !LABEL.matcher(label).matches()) {
             exchange.respondText(404, "CMP is served at " + EnrollmentServices.CMP_PATH + " (or " + EnrollmentServices.CMP_PATH + "/<label>)");
             return;
         }

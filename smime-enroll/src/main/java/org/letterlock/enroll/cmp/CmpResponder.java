@@ -233,7 +233,7 @@ public final class CmpResponder {
         }
         if (message.getBody().getType() == PKIBody.TYPE_CERT_CONFIRM) {
             CmpTransactions.Transaction transaction = transactions.find(transactionId(message.getHeader()))
-                    .filter(t -> t.protection() == CmpTransactions.Protection.MAC && t.mailbox().equals(Optional.of(mailbox)) && t.secretId().isPresent())
+                    .filter(t -> t.protection() == CmpSender.Protection.MAC && t.mailbox().equals(mailbox) && t.secretId().isPresent())
                     .orElseThrow(() -> new CmpFailure(PKIFailureInfo.badRequest, "no MAC-protected enrollment of " + mailbox + " waits for confirmation in this transaction"));
             char[] secret = secrets.reopen(mailbox, transaction.secretId().get(), PROTOCOL, CmpTransactions.KEPT)
                     .orElseThrow(() -> new CmpFailure(PKIFailureInfo.badRequest, "the enrollment this transaction confirms is too old"));
@@ -307,7 +307,7 @@ public final class CmpResponder {
             case PKIBody.TYPE_P10_CERT_REQ -> enrollPkcs10(header, sender, body);
             case PKIBody.TYPE_REVOCATION_REQ -> revoke(header, sender, RevReqContent.getInstance(body.getContent()));
             case PKIBody.TYPE_CERT_CONFIRM -> confirm(header, sender, CertConfirmContent.getInstance(body.getContent()));
-            case PKIBody.TYPE_GEN_MSG -> generalMessage(header, sender, GenMsgContent.getInstance(body.getContent()));
+            case PKIBody.TYPE_GEN_MSG -> generalMessage(GenMsgContent.getInstance(body.getContent()));
             case PKIBody.TYPE_POLL_REQ -> {
                 String id = transactionId(header);
                 throw new CmpFailure(PKIFailureInfo.badRequest, transactions.find(id).isPresent()
@@ -316,7 +316,7 @@ public final class CmpResponder {
             }
             case PKIBody.TYPE_ERROR -> {
                 ErrorMsgContent error = ErrorMsgContent.getInstance(body.getContent());
-                transactions.find(transactionId(header)).filter(t -> t.mailbox().equals(sender.mailbox()))
+                transactions.find(transactionId(header)).filter(t -> sender.mailbox().equals(Optional.of(t.mailbox())))
                         .ifPresent(t -> transactions.finish(t.id(), t.state()));
                 services.audit().record("enroll.cmp.error", target(sender, header), Outcome.FAILED, "the client ended the transaction: " + text(error.getPKIStatusInfo()));
                 yield new PKIBody(PKIBody.TYPE_CONFIRM, DERNull.INSTANCE);
@@ -333,7 +333,7 @@ public final class CmpResponder {
      */
     private PKIBody enroll(PKIHeader header, CmpSender sender, CertReqMessages request, int replyType, boolean keyUpdate) {
         String mailbox = sender.requireMailbox();
-        if (keyUpdate && sender.protection() != CmpTransactions.Protection.SIGNATURE) {
+        if (keyUpdate && sender.protection() != CmpSender.Protection.SIGNATURE) {
             throw new CmpFailure(PKIFailureInfo.notAuthorized, "kur is signed with the certificate it updates (RFC 9483 4.1.3); enroll with ir under an enrollment secret instead");
         }
         CertReqMsg[] messages = request.toCertReqMsgArray();
@@ -363,7 +363,7 @@ public final class CmpResponder {
                 }
             }
         }
-        if (sender.protection() == CmpTransactions.Protection.SIGNATURE && plan.stream().anyMatch(p -> p.publicKey().isEmpty())) {
+        if (sender.protection() == CmpSender.Protection.SIGNATURE && plan.stream().anyMatch(p -> p.publicKey().isEmpty())) {
             ASN1ObjectIdentifier keyType = sender.holder().orElseThrow().getSubjectPublicKeyInfo().getAlgorithm().getAlgorithm();
             if (!keyType.equals(PKCSObjectIdentifiers.rsaEncryption) && !keyType.equals(X9ObjectIdentifiers.id_ecPublicKey)) {
                 throw new CmpFailure(PKIFailureInfo.badAlg, "a centrally generated key is delivered to the protecting certificate's key, which must be RSA or EC");
@@ -480,7 +480,7 @@ public final class CmpResponder {
         transactions.issued(transactionId(header), implicit ? Map.of() : awaiting);
         List<CertResponse> ordered = plan.stream().map(p -> responses.get(p.certReqId())).toList();
         // RFC 9483 4.1.1: after a MAC-protected ir the client learns its trust anchor from caPubs.
-        CMPCertificate[] caPubs = sender.protection() == CmpTransactions.Protection.MAC && replyType == PKIBody.TYPE_INIT_REP
+        CMPCertificate[] caPubs = sender.protection() == CmpSender.Protection.MAC && replyType == PKIBody.TYPE_INIT_REP
                 ? new CMPCertificate[] {new CMPCertificate(root().toASN1Structure())} : null;
         return new PKIBody(replyType, new CertRepMessage(caPubs, ordered.toArray(CertResponse[]::new)));
     }
@@ -488,7 +488,7 @@ public final class CmpResponder {
     private EncryptedKey deliver(CmpSender sender, KeyEscrow.ArchivedKeyPair generated) {
         ServerChain chain = serverChain();
         ContentSigner signer = identity.signer();
-        return sender.protection() == CmpTransactions.Protection.MAC
+        return sender.protection() == CmpSender.Protection.MAC
                 ? CentralKeyDelivery.underSecret(generated.privateKey(), sender.secret().orElseThrow(), signer, chain.holders().get(0))
                 : CentralKeyDelivery.toCertificate(generated.privateKey(), sender.holder().orElseThrow(), signer, chain.holders().get(0));
     }
@@ -515,7 +515,7 @@ public final class CmpResponder {
 
     /** rr: revokes certificates of the signer's own mailbox (RFC 9483 4.2), each with the RFC 5280 reason it gives. */
     private PKIBody revoke(PKIHeader header, CmpSender sender, RevReqContent request) {
-        if (sender.protection() != CmpTransactions.Protection.SIGNATURE) {
+        if (sender.protection() != CmpSender.Protection.SIGNATURE) {
             throw new CmpFailure(PKIFailureInfo.notAuthorized, "rr is signed with a current certificate of the mailbox (RFC 9483 4.2)");
         }
         String mailbox = sender.requireMailbox();
@@ -570,7 +570,7 @@ public final class CmpResponder {
         String id = transactionId(header);
         CmpTransactions.Transaction transaction = transactions.find(id)
                 .orElseThrow(() -> new CmpFailure(PKIFailureInfo.badRequest, "no transaction " + id + " waits for confirmation here"));
-        if (!transaction.mailbox().equals(sender.mailbox()) || transaction.protection() != sender.protection()) {
+        if (!sender.mailbox().equals(Optional.of(transaction.mailbox())) || transaction.protection() != sender.protection()) {
             throw new CmpFailure(PKIFailureInfo.notAuthorized, "the certConf is not protected like the enrollment it confirms");
         }
         if (!transaction.state().equals("confirm")) {
@@ -621,9 +621,9 @@ public final class CmpResponder {
     }
 
     /** genm: CA certificates (id-it-caCerts, RFC 9483 4.3.1) and the key types offered; no ITAV asks for all of them, unknown ones are left out (RFC 4210 5.3.19). */
-    private PKIBody generalMessage(PKIHeader header, CmpSender sender, GenMsgContent content) {
-        openTransaction(header, sender);
-        transactions.issued(transactionId(header), Map.of());
+    private PKIBody generalMessage(GenMsgContent content) {
+        // No transaction row: genm reads public information, so a repeated one does no harm, and anyone may send it
+        // unauthenticated, so it must not be able to write to the database.
         InfoTypeAndValue[] asked = content.toInfoTypeAndValueArray();
         List<ASN1ObjectIdentifier> types = asked.length == 0 ? List.of(CMPObjectIdentifiers.id_it_caCerts, CMPObjectIdentifiers.it_signKeyPairTypes,
                 CMPObjectIdentifiers.it_encKeyPairTypes) : Arrays.stream(asked).map(InfoTypeAndValue::getInfoType).toList();
@@ -642,7 +642,7 @@ public final class CmpResponder {
 
     private void openTransaction(PKIHeader header, CmpSender sender) {
         String id = transactionId(header);
-        if (!transactions.open(id, sender.mailbox(), sender.protection(), sender.secretId())) {
+        if (!transactions.open(id, sender.requireMailbox(), sender.protection(), sender.secretId())) {
             throw new CmpFailure(PKIFailureInfo.transactionIdInUse, "transaction id " + id + " was used before; start each transaction with a fresh random id");
         }
     }
@@ -663,7 +663,7 @@ public final class CmpResponder {
      */
     private PKIMessage protect(PKIHeader request, CmpSender sender, PKIBody body, List<InfoTypeAndValue> generalInfo) {
         ServerChain chain = serverChain();
-        boolean mac = sender.protection() == CmpTransactions.Protection.MAC;
+        boolean mac = sender.protection() == CmpSender.Protection.MAC;
         GeneralName from = new GeneralName(mac ? caChain().get(0).getSubject() : chain.holders().get(0).getSubject());
         // RFC 9480 2.2: an answer carrying EnvelopedData (a centrally generated key) is cmp2021 whatever the request was.
         int pvno = carriesEnvelopedKey(body) ? PKIHeader.CMP_2021 : request.getPvno().intValueExact();
@@ -723,7 +723,7 @@ public final class CmpResponder {
         if (header.getTransactionID() == null) {
             header = new org.bouncycastle.asn1.cmp.PKIHeaderBuilder(PKIHeader.CMP_2000, PKIHeader.NULL_NAME, PKIHeader.NULL_NAME).setTransactionID(nonce()).build();
         }
-        CmpSender protectAs = sender.protection() == CmpTransactions.Protection.MAC ? sender : CmpSender.unprotected();
+        CmpSender protectAs = sender.protection() == CmpSender.Protection.MAC ? sender : CmpSender.unprotected();
         return encode(protect(header, protectAs, body, List.of()));
     }
 

@@ -10,19 +10,23 @@ import org.letterlock.enroll.EnrollmentProof;
  * ({@code secret} is the form that matched, to protect the answer with), or by a signature of a current certificate.
  * Unprotected senders (genm asking for CA certificates) have no mailbox.
  */
-record CmpSender(Optional<String> mailbox, CmpTransactions.Protection protection, Optional<String> secretId, Optional<char[]> secret,
+record CmpSender(Optional<String> mailbox, Protection protection, Optional<String> secretId, Optional<char[]> secret,
                  Optional<IssuedCertificate> certificate, Optional<X509CertificateHolder> holder) {
 
+    enum Protection {
+        MAC, SIGNATURE, NONE
+    }
+
     static CmpSender unprotected() {
-        return new CmpSender(Optional.empty(), CmpTransactions.Protection.NONE, Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
+        return new CmpSender(Optional.empty(), Protection.NONE, Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
     }
 
     static CmpSender byMac(String mailbox, String secretId, char[] secret) {
-        return new CmpSender(Optional.of(mailbox), CmpTransactions.Protection.MAC, Optional.of(secretId), Optional.of(secret), Optional.empty(), Optional.empty());
+        return new CmpSender(Optional.of(mailbox), Protection.MAC, Optional.of(secretId), Optional.of(secret), Optional.empty(), Optional.empty());
     }
 
     static CmpSender bySignature(IssuedCertificate certificate, X509CertificateHolder holder) {
-        return new CmpSender(certificate.mailbox(), CmpTransactions.Protection.SIGNATURE, Optional.empty(), Optional.empty(), Optional.of(certificate),
+        return new CmpSender(certificate.mailbox(), Protection.SIGNATURE, Optional.empty(), Optional.empty(), Optional.of(certificate),
                 Optional.of(holder));
     }
 

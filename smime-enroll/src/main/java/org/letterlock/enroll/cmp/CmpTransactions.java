@@ -25,12 +25,8 @@ final class CmpTransactions {
     /** Expired rows are dropped by the request that finds the last purge this long ago. */
     private static final Duration PURGE_INTERVAL = Duration.ofMinutes(10);
 
-    enum Protection {
-        MAC, SIGNATURE, NONE
-    }
-
     /** A transaction as it was opened, with the certificates (by certReqId) that wait for confirmation. */
-    record Transaction(String id, Optional<String> mailbox, Protection protection, Optional<String> secretId, String state,
+    record Transaction(String id, String mailbox, CmpSender.Protection protection, Optional<String> secretId, String state,
                        Map<Integer, BigInteger> awaiting) {
     }
 
@@ -46,14 +42,14 @@ final class CmpTransactions {
     }
 
     /** Opens transaction {@code id}; false when the id was taken (by a replay or a client reusing it). */
-    boolean open(String id, Optional<String> mailbox, Protection protection, Optional<String> secretId) {
+    boolean open(String id, String mailbox, CmpSender.Protection protection, Optional<String> secretId) {
         Instant now = clock.instant();
         purgeIfDue(now);
         try (Connection connection = dataSource.getConnection();
              PreparedStatement insert = connection.prepareStatement("INSERT INTO cmp_transaction (id, mailbox, protection, secret_id, state, created_at, expires_at)"
                      + " VALUES (?, ?, ?, ?, 'open', ?, ?)")) {
             insert.setString(1, id);
-            insert.setString(2, mailbox.orElse(null));
+            insert.setString(2, mailbox);
             insert.setString(3, protection.name().toLowerCase(java.util.Locale.ROOT));
             insert.setString(4, secretId.orElse(null));
             insert.setObject(5, Jdbc.utc(now));
@@ -92,8 +88,8 @@ final class CmpTransactions {
         return jdbc.query("SELECT id, mailbox, protection, secret_id, state, certificates FROM cmp_transaction WHERE id = ? AND expires_at > ?", s -> {
             s.setString(1, id);
             s.setObject(2, Jdbc.utc(now));
-        }, row -> new Transaction(row.getString(1), Optional.ofNullable(row.getString(2)),
-                Protection.valueOf(row.getString(3).toUpperCase(java.util.Locale.ROOT)), Optional.ofNullable(row.getString(4)), row.getString(5),
+        }, row -> new Transaction(row.getString(1), row.getString(2),
+                CmpSender.Protection.valueOf(row.getString(3).toUpperCase(java.util.Locale.ROOT)), Optional.ofNullable(row.getString(4)), row.getString(5),
                 awaiting(row.getString(6)))).stream().findFirst();
     }
 
