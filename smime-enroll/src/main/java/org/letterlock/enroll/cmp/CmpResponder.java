@@ -87,6 +87,7 @@ import org.letterlock.enroll.EnrollmentProof;
 import org.letterlock.enroll.EnrollmentSecrets;
 import org.letterlock.enroll.EnrollmentServices;
 import org.letterlock.escrow.KeyEscrow;
+import org.letterlock.platform.audit.Actor;
 import org.letterlock.platform.audit.Outcome;
 import org.letterlock.platform.error.LetterlockException;
 import org.letterlock.vault.KeySpec;
@@ -146,8 +147,6 @@ public final class CmpResponder {
         PKIMessage message;
         try {
             message = PKIMessage.getInstance(request);
-            message.getHeader().getSender();
-            message.getBody().getType();
         } catch (RuntimeException e) {
             return refuse(Optional.empty(), CmpSender.unprotected(), new CmpFailure(PKIFailureInfo.badDataFormat, "the body is not a DER PKIMessage (RFC 4210 5.1)"));
         }
@@ -155,7 +154,12 @@ public final class CmpResponder {
         try {
             checkHeader(message.getHeader());
             sender = authenticate(message);
-            return encode(protect(message.getHeader(), sender, answer(message, sender), List.of()));
+            if (sender.protection() != CmpSender.Protection.NONE) {
+                // From here on the audit names the mailbox holder and the proof, not the client's address.
+                EnrollmentProof proof = sender.proof();
+                Actor.set(proof.mailbox() + " enroll/" + proof.method() + "/" + proof.reference());
+            }
+            return encode(protect(message.getHeader(), sender, answer(message, sender)));
         } catch (CmpFailure failure) {
             return refuse(Optional.of(message.getHeader()), sender, failure);
         } catch (LetterlockException e) {
@@ -658,10 +662,11 @@ public final class CmpResponder {
     // ---- the answer and its protection
 
     /**
-     * Protects the answer as the request was: a MAC under the same secret for a MAC-protected request (RFC 9483 4.1.5
-     * lets a MAC-based enrollment be answered so), else signed with this server's key and certificate chain.
+     * Protects the answer as the request was: a MAC under the same secret for a MAC-protected request (a client
+     * enrolling with a shared secret may have no trust anchor yet to check a signature with; RFC 9483 4.1.5), else
+     * signed with this server's key and certificate chain.
      */
-    private PKIMessage protect(PKIHeader request, CmpSender sender, PKIBody body, List<InfoTypeAndValue> generalInfo) {
+    private PKIMessage protect(PKIHeader request, CmpSender sender, PKIBody body) {
         ServerChain chain = serverChain();
         boolean mac = sender.protection() == CmpSender.Protection.MAC;
         GeneralName from = new GeneralName(mac ? caChain().get(0).getSubject() : chain.holders().get(0).getSubject());
@@ -678,7 +683,6 @@ public final class CmpResponder {
         if (body.getType() != PKIBody.TYPE_ERROR && implicitConfirm(request) && isCertificateReply(body.getType())) {
             builder.addGeneralInfo(new InfoTypeAndValue(CMPObjectIdentifiers.it_implicitConfirm, DERNull.INSTANCE));
         }
-        generalInfo.forEach(builder::addGeneralInfo);
         try {
             if (mac) {
                 if (request.getSenderKID() != null) {
@@ -724,7 +728,7 @@ public final class CmpResponder {
             header = new org.bouncycastle.asn1.cmp.PKIHeaderBuilder(PKIHeader.CMP_2000, PKIHeader.NULL_NAME, PKIHeader.NULL_NAME).setTransactionID(nonce()).build();
         }
         CmpSender protectAs = sender.protection() == CmpSender.Protection.MAC ? sender : CmpSender.unprotected();
-        return encode(protect(header, protectAs, body, List.of()));
+        return encode(protect(header, protectAs, body));
     }
 
     private static String failName(int bit) {
