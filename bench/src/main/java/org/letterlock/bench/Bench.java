@@ -22,7 +22,7 @@ import java.util.regex.Pattern;
  */
 public final class Bench {
     /** Every benchmark, by name. Add new ones here. */
-    static final List<Benchmark> BENCHMARKS = List.of(new VaultSign(), new AuditAppend(), new Startup(), new OcspServe(), new CaIssue(), new CrlSign(), new CaScale(), new EscrowBench(), new KeyserverServe(), new KeyserverScale(), new MailRelay(), new MailCrash(), new MailLarge());
+    static final List<Benchmark> BENCHMARKS = List.of(new VaultSign(), new AuditAppend(), new Startup(), new OcspServe(), new CaIssue(), new CrlSign(), new CaScale(), new EscrowBench(), new KeyserverServe(), new KeyserverScale(), new MailRelay(), new MailCrash(), new MailLarge(), new EnrollBench());
 
     static final Duration DEFAULT_MEASURE = Duration.ofSeconds(5);
     static final Duration DEFAULT_WARM_UP = Duration.ofSeconds(2);

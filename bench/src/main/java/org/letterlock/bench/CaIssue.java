@@ -5,6 +5,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -195,7 +196,7 @@ public final class CaIssue implements Benchmark {
                     + " has a key of algorithm " + issuerKey);
         }
 
-        CsrPool pool = CsrPool.issuance(key.configName(), options);
+        CsrPool<String> pool = CsrPool.issuance(key.configName(), options);
         pool.topUp(INITIAL_CSRS);
         PostLoad issue = new PostLoad("issue", URI.create(server.base() + "/api/ca/certificates"), ca.officer().basic(), pool, null);
         // The client's ceiling: the same client and threads posting a body of the same size to nginx, which answers 201 at once.
@@ -252,29 +253,29 @@ public final class CaIssue implements Benchmark {
      * Distinct request bodies, one per request, each for a mailbox of its own (for issuance: with a fresh EC P-256 key).
      * They are made outside the timed slices; a request that finds none left makes its own (counted in {@link #inline}).
      */
-    static final class CsrPool {
+    static final class CsrPool<T> {
         final AtomicLong inline = new AtomicLong();
-        private final List<String> bodies = new ArrayList<>();
+        private final List<T> bodies = new ArrayList<>();
         private final AtomicInteger next = new AtomicInteger();
         private final AtomicInteger mailboxes = new AtomicInteger();
         private final String prefix;
         private final Options options;
-        private final java.util.function.Function<String, String> bodyFor;
+        private final java.util.function.Function<String, T> bodyFor;
         private final String what;
 
         /** Issuance bodies: a mailbox-signing request with a fresh EC P-256 key per mailbox. */
-        static CsrPool issuance(String prefix, Options options) {
-            return new CsrPool(prefix, options, m -> CaApi.issueBody(m, Ocsp.csr(Ocsp.ecP256(), m)), "EC P-256 CSRs for distinct mailboxes");
+        static CsrPool<String> issuance(String prefix, Options options) {
+            return new CsrPool<>(prefix, options, m -> CaApi.issueBody(m, Ocsp.csr(Ocsp.ecP256(), m)), "EC P-256 CSRs for distinct mailboxes");
         }
 
-        CsrPool(String prefix, Options options, java.util.function.Function<String, String> bodyFor, String what) {
+        CsrPool(String prefix, Options options, java.util.function.Function<String, T> bodyFor, String what) {
             this.prefix = prefix;
             this.options = options;
             this.bodyFor = bodyFor;
             this.what = what;
         }
 
-        String take() {
+        T take() {
             int index = next.getAndIncrement();
             if (index < bodies.size()) {
                 return bodies.get(index);
@@ -283,7 +284,7 @@ public final class CaIssue implements Benchmark {
             return body();
         }
 
-        private String body() {
+        private T body() {
             return bodyFor.apply(prefix + "-" + mailboxes.incrementAndGet() + "@example.org");
         }
 
@@ -307,31 +308,41 @@ public final class CaIssue implements Benchmark {
      * the best rate seen ({@link #ASSUMED_RATE} before any).
      */
     static final class PostLoad implements Meter.Timed {
+        private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+
+        /** One request ready to send: its headers and body. */
+        record Prepared(Map<String, String> headers, byte[] body) {
+        }
+
         final AtomicLong created = new AtomicLong();
         final AtomicReference<String> firstError = new AtomicReference<>("");
         double bestRate;
+        private double assumedRate = ASSUMED_RATE;
         private final Map<Integer, LongAdder> errors = new ConcurrentHashMap<>();
-        private final CsrPool pool;
+        private final CsrPool<?> pool;
         private final Meter.Load load;
 
-        PostLoad(String label, URI uri, String authorization, CsrPool pool, String fixedBody) {
+        /** JSON bodies from {@code pool} (or the one {@code fixedBody}) posted over plain HTTP with {@code authorization}; only 201 counts. */
+        PostLoad(String label, URI uri, String authorization, CsrPool<String> pool, String fixedBody) {
+            this(label, HTTP, uri, 201, pool, () -> new Prepared(jsonHeaders(authorization), (pool == null ? fixedBody : pool.take()).getBytes(StandardCharsets.UTF_8)));
+        }
+
+        /** Requests from {@code next} (made ahead in {@code pool}, when given) posted with {@code client}; only {@code expected} counts. */
+        PostLoad(String label, HttpClient client, URI uri, int expected, CsrPool<?> pool, java.util.function.Supplier<Prepared> next) {
             this.pool = pool;
-            HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
             List<Meter.Operation> threads = new ArrayList<>();
             for (int t = 0; t < CLIENTS; t++) {
                 threads.add(() -> {
-                    String body = pool == null ? fixedBody : pool.take();
-                    HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(60)).header("Content-Type", "application/json")
-                            .header("Accept", "application/json").POST(HttpRequest.BodyPublishers.ofString(body));
-                    if (authorization != null) {
-                        request.header("Authorization", authorization);
-                    }
+                    Prepared prepared = next.get();
+                    HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(60)).POST(HttpRequest.BodyPublishers.ofByteArray(prepared.body()));
+                    prepared.headers().forEach(request::header);
+                    String shown = Json.abbreviate(new String(prepared.body(), StandardCharsets.UTF_8));
                     try {
                         HttpResponse<String> response = client.send(request.build(), HttpResponse.BodyHandlers.ofString());
-                        if (response.statusCode() == 201) {
+                        if (response.statusCode() == expected) {
                             created.incrementAndGet();
                         } else {
-                            error(response.statusCode(), "POST " + uri + " " + Json.abbreviate(body) + " answered " + response.statusCode() + " "
+                            error(response.statusCode(), "POST " + uri + " " + shown + " answered " + response.statusCode() + " "
                                     + response.headers().firstValue("Content-Type").orElse("") + ": " + Json.abbreviate(response.body()));
                         }
                     } catch (IOException e) {
@@ -340,6 +351,20 @@ public final class CaIssue implements Benchmark {
                 });
             }
             load = new Meter.Load(label, threads);
+        }
+
+        /** The rate the pool is sized for until one has been measured, for loads whose requests are dear to make. */
+        PostLoad assuming(double rate) {
+            assumedRate = rate;
+            return this;
+        }
+
+        private static Map<String, String> jsonHeaders(String authorization) {
+            Map<String, String> headers = new LinkedHashMap<>(Map.of("Content-Type", "application/json", "Accept", "application/json"));
+            if (authorization != null) {
+                headers.put("Authorization", authorization);
+            }
+            return headers;
         }
 
         private void error(int status, String what) {
@@ -356,7 +381,7 @@ public final class CaIssue implements Benchmark {
         @Override
         public Meter.Rate runFor(long nanos) throws Exception {
             if (pool != null) {
-                double expected = (bestRate > 0 ? 2 * bestRate : ASSUMED_RATE) * nanos / 1e9;
+                double expected = (bestRate > 0 ? 2 * bestRate : assumedRate) * nanos / 1e9;
                 pool.topUp((int) Math.min(Integer.MAX_VALUE - 1, Math.ceil(expected) + CLIENTS));
             }
             long before = created.get();

@@ -173,7 +173,7 @@ public final class CaScale implements Benchmark {
         facts.put("insert " + PHASE_SMALL, String.format(Locale.ROOT, "%,d rows in %.1f s", fill, took / 1e9));
         analyze(database, facts, PHASE_SMALL);
         int uncachedSerials = (int) Math.max(100, fill - UNCACHED_CHECKS - UNCACHED_WARM_UP);
-        CaIssue.CsrPool firstPool = CaIssue.CsrPool.issuance("scale-" + PHASE_SMALL.toLowerCase(Locale.ROOT), options);
+        CaIssue.CsrPool<String> firstPool = CaIssue.CsrPool.issuance("scale-" + PHASE_SMALL.toLowerCase(Locale.ROOT), options);
         firstPool.topUp(CaIssue.INITIAL_CSRS);
         phases.add(phase(PHASE_SMALL, server, ca, listener, database, schema, issuer, base, script, cachedGets, uncachedSerials, firstPool, processes, options, facts));
 
@@ -186,7 +186,7 @@ public final class CaScale implements Benchmark {
         inserted += fill;
         facts.put("insert " + PHASE_LARGE, String.format(Locale.ROOT, "%,d rows in %.1f s (%,.0f rows/s)", fill, took / 1e9, fill * 1e9 / took));
         analyze(database, facts, PHASE_LARGE);
-        CaIssue.CsrPool secondPool = CaIssue.CsrPool.issuance("scale-" + PHASE_LARGE.toLowerCase(Locale.ROOT), options);
+        CaIssue.CsrPool<String> secondPool = CaIssue.CsrPool.issuance("scale-" + PHASE_LARGE.toLowerCase(Locale.ROOT), options);
         secondPool.topUp(CaIssue.INITIAL_CSRS);
         phases.add(phase(PHASE_LARGE, server, ca, listener, database, schema, issuer, base, script, cachedGets, uncachedSerials, secondPool, processes, options, facts));
         facts.put("explain", explain(database, issued.get(0).serialHex()));
@@ -201,7 +201,7 @@ public final class CaScale implements Benchmark {
     }
 
     private Phase phase(String name, LetterlockServer server, CaApi ca, String listener, Connection database, String schema, X509CertificateHolder issuer,
-                        Path base, Path script, Path cachedGets, int uncachedSerials, CaIssue.CsrPool pool, Processes processes, Options options,
+                        Path base, Path script, Path cachedGets, int uncachedSerials, CaIssue.CsrPool<String> pool, Processes processes, Options options,
                         Map<String, String> facts) throws Exception {
         String loadBefore = Machine.loadAverage();
         long storeAtOcsp = CaIssue.count(database, schema, "count(*)");

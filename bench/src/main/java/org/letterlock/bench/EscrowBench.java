@@ -119,8 +119,8 @@ public final class EscrowBench implements Benchmark {
             server.json("POST", "/api/escrow/keys", ca.officer(), escrowBody("single-" + prefix + "-" + i + "@example.org", spec), 201);
             single.add((System.nanoTime() - start) / 1e6);
         }
-        CaIssue.CsrPool escrowBodies = new CaIssue.CsrPool(prefix, options, m -> escrowBody(m, spec), "escrow request bodies");
-        CaIssue.CsrPool caBodies = CaIssue.CsrPool.issuance("ca-" + prefix, options);
+        CaIssue.CsrPool<String> escrowBodies = new CaIssue.CsrPool<>(prefix, options, m -> escrowBody(m, spec), "escrow request bodies");
+        CaIssue.CsrPool<String> caBodies = CaIssue.CsrPool.issuance("ca-" + prefix, options);
         caBodies.topUp(CaIssue.INITIAL_CSRS);
         CaIssue.PostLoad escrow = new CaIssue.PostLoad("escrow", URI.create(server.base() + "/api/escrow/keys"), ca.officer().basic(), escrowBodies, null);
         CaIssue.PostLoad issue = new CaIssue.PostLoad("issue", URI.create(server.base() + "/api/ca/certificates"), ca.officer().basic(), caBodies, null);

@@ -64,11 +64,7 @@ class MailGatewayServerIT {
                     "{\"name\":\"" + account[0] + "\",\"roles\":[\"" + account[1] + "\"],\"password\":\"" + account[0] + PASSWORD + "\"}");
             assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
         }
-        HttpResponse<byte[]> root = server.callBytes("GET", "/ca/root.crt", null, null, null, null, null);
-        assertThat(root.statusCode()).isEqualTo(200);
-        Files.write(work.resolve("root.der"), root.body());
-        Shell.Run converted = Shell.run(work, "openssl", "x509", "-inform", "DER", "-in", "root.der", "-out", "root.pem");
-        assertThat(converted.exit()).as(converted.output()).isZero();
+        server.rootPem(work);
     }
 
     @AfterAll

@@ -104,6 +104,16 @@ final class PostgresServer {
     }
 
     /** Confirms a mailbox with the token of the newest verification mail to it in the server's outbox. */
+    /** The root certificate the server publishes at /ca/root.crt, written to {@code folder}/root.pem for the tools. */
+    java.nio.file.Path rootPem(java.nio.file.Path folder) throws Exception {
+        HttpResponse<byte[]> root = callBytes("GET", "/ca/root.crt", null, null, null, null, null);
+        assertThat(root.statusCode()).isEqualTo(200);
+        java.nio.file.Files.write(folder.resolve("root.der"), root.body());
+        Shell.Run converted = Shell.run(folder, "openssl", "x509", "-inform", "DER", "-in", "root.der", "-out", "root.pem");
+        assertThat(converted.exit()).as(converted.output()).isZero();
+        return folder.resolve("root.pem");
+    }
+
     void verifyMailbox(String address) throws Exception {
         HttpResponse<String> verified = call("POST", "/api/identities/verify", null, null, "application/json", "{\"token\":\"" + newestToken(address) + "\"}");
         assertThat(verified.statusCode()).as(verified.body()).isEqualTo(200);

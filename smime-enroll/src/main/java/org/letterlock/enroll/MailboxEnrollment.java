@@ -65,6 +65,14 @@ public final class MailboxEnrollment {
         return ca.revoke(serial, reason, false, requester(proof));
     }
 
+    /**
+     * A new signing certificate for the mailbox of {@code pairId} (re-enrollment with the pair's current certificate).
+     * A pair holds one certificate per profile, so the CA renews it as a new pair; the new certificate names it.
+     */
+    public IssuedCertificate renewedSigningCertificate(byte[] csr, String pairId, EnrollmentProof proof) {
+        return ca.renewPair(pairId, csr, Optional.empty(), requester(proof)).get(0);
+    }
+
     /** An encryption key made and archived by escrow, certified in {@code pairId}'s pair when given; its private key goes to the client once. */
     public KeyEscrow.ArchivedKeyPair encryptionKey(Optional<String> pairId, Optional<KeySpec> spec, EnrollmentProof proof) {
         return escrow.generateArchived(proof.mailbox(), spec, pairId, requester(proof));

@@ -68,6 +68,7 @@ class EnrollListenerTest {
             "rejects/not-an-address            | POST | /secrets                           | application/x-www-form-urlencoded | mailbox=nope    | 400",
             "rejects/bad-encoding              | POST | /secrets                           | application/x-www-form-urlencoded | mailbox=%zz     | 400",
             "rejects/post-on-discovery         | POST | /.well-known/letterlock-enrollment | application/json                  | {}              | 405",
+            "rejects/unknown-path              | GET  | /nothing/here                      |                                   |                 | 404",
     })
     void badRequestsGetAPreciseStatus(String name, String method, String path, String type, String body, int status) throws Exception {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(fixture.url() + path));

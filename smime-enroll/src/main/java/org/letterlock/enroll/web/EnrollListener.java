@@ -13,6 +13,8 @@ import java.util.logging.Logger;
 import org.letterlock.ca.TlsIdentity;
 import org.letterlock.enroll.EnrollmentServices;
 import org.letterlock.enroll.cmp.CmpEndpoint;
+import org.letterlock.enroll.est.EstEndpoint;
+import org.letterlock.platform.audit.Actor;
 import org.letterlock.platform.error.LetterlockException;
 import org.letterlock.platform.web.PortListener;
 
@@ -33,9 +35,13 @@ public final class EnrollListener implements AutoCloseable {
 
     public static EnrollListener start(InetSocketAddress address, EnrollmentServices services, TlsIdentity tls) throws IOException {
         Map<String, HttpHandler> contexts = new LinkedHashMap<>();
+        // Paths are prefixes and the longest wins: "/" answers what no protocol serves.
+        contexts.put("/", guarded(exchange -> exchange.respondText(404, "nothing at " + exchange.path() + "; the endpoints are listed at "
+                + services.baseUrl() + EnrollmentServices.DISCOVERY_PATH)));
         contexts.put(EnrollmentServices.DISCOVERY_PATH, guarded(exchange -> discovery(exchange, services)));
         contexts.put(EnrollmentServices.SECRETS_PATH, guarded(exchange -> mailSecret(exchange, services)));
         contexts.put(EnrollmentServices.CMP_PATH, guarded(new CmpEndpoint(services, tls)::handle));
+        contexts.put(EnrollmentServices.EST_PATH, guarded(new EstEndpoint(services)));
         AnyClientCertificate clients = new AnyClientCertificate(services.mailboxes()::caCertificates);
         return new EnrollListener(PortListener.startTls(address, "enroll", contexts, tls.serverContext(clients), true));
     }
@@ -61,6 +67,8 @@ public final class EnrollListener implements AutoCloseable {
     public static HttpHandler guarded(Handler handler) {
         return raw -> {
             EnrollExchange exchange = new EnrollExchange(raw);
+            // Until a protocol knows who authenticated, its audit records name the client's address.
+            Actor.set("enroll-client " + raw.getRemoteAddress().getAddress().getHostAddress());
             try {
                 handler.handle(exchange);
             } catch (EnrollExchange.TooLarge e) {
@@ -76,6 +84,7 @@ public final class EnrollListener implements AutoCloseable {
                 LOG.log(Level.SEVERE, "enroll: " + exchange.method() + " " + exchange.path() + " failed (reference " + reference + ")", e);
                 exchange.respondText(500, "internal error; reference " + reference);
             } finally {
+                Actor.clear();
                 raw.close();
             }
         };

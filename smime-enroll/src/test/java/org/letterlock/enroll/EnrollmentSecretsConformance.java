@@ -5,30 +5,39 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 import org.letterlock.platform.error.ErrorType;
 import org.letterlock.platform.error.LetterlockException;
 
-/** Enrollment secrets on a real platform: single use, expiry, wrong tries, mailing only to verified mailboxes and only so often. */
-class EnrollmentSecretsTest {
-    @TempDir
-    static Path work;
-    static EnrollFixture fixture;
+/**
+ * Enrollment secrets on a real platform: single use, expiry, wrong tries, mailing only to verified mailboxes and only
+ * so often. Run on every store: H2 ({@link H2EnrollmentSecretsTest}) and PostgreSQL ({@link PostgresEnrollmentSecretsTest}).
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+abstract class EnrollmentSecretsConformance {
+    EnrollFixture fixture;
+
+    /** The database settings of the store under test (none: the fixture's H2 file). */
+    protected abstract Map<String, String> database();
 
     @BeforeAll
-    static void start() throws Exception {
-        fixture = new EnrollFixture(work);
+    void start(@TempDir Path work) throws Exception {
+        fixture = new EnrollFixture(work, database());
     }
 
     @AfterAll
-    static void stop() {
-        fixture.close();
+    void stop() {
+        if (fixture != null) {
+            fixture.close();
+        }
     }
 
-    private static EnrollmentSecrets secrets() {
+    private EnrollmentSecrets secrets() {
         return fixture.services.secrets();
     }
 

@@ -1,0 +1,195 @@
+package org.letterlock.bench;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+
+/**
+ * Enrollments per second through the enrollment listener (HTTPS, Letterlock's TLS certificate, keep-alive), each for a
+ * mailbox of its own with a fresh EC P-256 key: EST simpleenroll authenticated by a one-time enrollment secret. In the
+ * same run and on the same server, interleaved: the CA's own issuance over the REST API (POST /api/ca/certificates as an
+ * ra-officer), which is the same certificate without the protocol, so the ratio shows what enrollment adds. Target
+ * (issue #7): EST simpleenroll over HTTPS, P-256, at least 1,500 enrollments/s.
+ */
+public final class EnrollBench implements Benchmark {
+    static final int CLIENTS = 16;
+    static final double EST_TARGET = 1_500;
+    static final Duration SLICE = Duration.ofSeconds(2);
+    /** Requests made before the first slice: a 2 s slice at the CA's REST rate (about 300/s) needs 600; secrets cost a REST call each. */
+    static final int INITIAL_REQUESTS = 1_000;
+    /** The enrollment rate EST requests are made ahead for until one has been measured: the CA's REST rate is about 300/s. */
+    static final double ASSUMED_RATE = 500;
+
+    @Override
+    public String name() {
+        return "enroll";
+    }
+
+    @Override
+    public String summary() {
+        return "Enrollments/s over the HTTPS enrollment listener (EST simpleenroll with a one-time secret, EC P-256 CSRs, " + CLIENTS + " client threads, "
+                + "keep-alive) next to the CA's issuance over the REST API on the same server, interleaved; PostgreSQL and SoftHSM2; certificate rows "
+                + "checked against the answers.";
+    }
+
+    @Override
+    public Results run(Options options) throws Exception {
+        Map<String, String> postgres = AuditAppend.postgresEnvironment(name(), System.getenv());
+        Map<String, String> settings = AuditAppend.postgresSettings(postgres);
+        Path base = options.dataDir().resolve("enroll");
+        AuditAppend.deleteTree(base);
+        Files.createDirectories(base);
+        LetterlockServer.ensureArtefacts(options.root(), options);
+        String schema = CaIssue.randomSchema();
+        try (Processes processes = new Processes("enroll");
+             Connection database = DriverManager.getConnection(postgres.get(AuditAppend.PG_URL), postgres.get(AuditAppend.PG_USER), postgres.get(AuditAppend.PG_PASSWORD));
+             Statement statement = database.createStatement()) {
+            statement.execute("CREATE SCHEMA " + schema);
+            try {
+                Map<String, String> config = CaIssue.serverDatabase(postgres, schema);
+                int enrollPort = Processes.freePort();
+                config.put("LETTERLOCK_ENROLL_PORT", Integer.toString(enrollPort));
+                config.put("LETTERLOCK_KEYSERVER_HKP_PORT", "0");
+                config.put("LETTERLOCK_KEYSERVER_LDAP_PORT", "0");
+                config.put("LETTERLOCK_KEYSERVER_LDAPS_PORT", "0");
+                config.put("LETTERLOCK_GATEWAY_SMTP_PORT", "0");
+                options.progress().println("starting Letterlock on PostgreSQL schema " + schema + " (dropped at the end), SoftHSM2 in " + base.resolve("letterlock") + " ...");
+                LetterlockServer server = LetterlockServer.start(options.root(), base.resolve("letterlock"), config, processes);
+                try {
+                    return measure(server, URI.create("https://127.0.0.1:" + enrollPort), database, schema, settings, options);
+                } finally {
+                    server.stop();
+                }
+            } finally {
+                statement.execute("DROP SCHEMA " + schema + " CASCADE");
+            }
+        }
+    }
+
+    private Results measure(LetterlockServer server, URI enroll, Connection database, String schema, Map<String, String> settings, Options options) throws Exception {
+        CaApi ca = CaApi.asNewOfficer(server, "bench-ra");
+        HttpClient tls = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).sslContext(trusting(server)).connectTimeout(Duration.ofSeconds(5)).build();
+        CaIssue.CsrPool<CaIssue.PostLoad.Prepared> est = new CaIssue.CsrPool<>("est", options, mailbox -> {
+            String secret = secret(server, ca.officer(), mailbox);
+            String pem = Ocsp.csr(Ocsp.ecP256(), mailbox);
+            String base64 = pem.replaceAll("-----[^-]+-----", "").strip();
+            return new CaIssue.PostLoad.Prepared(Map.of("Content-Type", "application/pkcs10", "Content-Transfer-Encoding", "base64", "Authorization",
+                    "Basic " + Base64.getEncoder().encodeToString((mailbox + ":" + secret).getBytes(StandardCharsets.UTF_8))), base64.getBytes(StandardCharsets.US_ASCII));
+        }, "EST requests (a secret made through POST /api/enroll/secrets and an EC P-256 CSR per mailbox)");
+        CaIssue.CsrPool<String> rest = CaIssue.CsrPool.issuance("rest", options);
+        est.topUp(INITIAL_REQUESTS);
+        rest.topUp(INITIAL_REQUESTS);
+        CaIssue.PostLoad estLoad = new CaIssue.PostLoad("est", tls, URI.create(enroll + "/.well-known/est/simpleenroll"), 200, est, est::take).assuming(ASSUMED_RATE);
+        CaIssue.PostLoad restLoad = new CaIssue.PostLoad("rest", URI.create(server.base() + "/api/ca/certificates"), ca.officer().basic(), rest, null);
+        // One enrollment checked by hand before timing: a base64 PKCS#7 certs-only answer holding one certificate for the mailbox.
+        checkOne(tls, enroll, est.take());
+        long rowsBefore = CaIssue.count(database, schema, "count(*)");
+        List<Meter.Timed> loads = List.of(estLoad, restLoad);
+        if (!options.warmUp().isZero()) {
+            // In slices, so that each load's pool is topped up for the rate it has shown rather than for the rate assumed before the first.
+            for (Meter.Timed load : loads) {
+                for (long left = options.warmUp().toNanos(); left > 0; left -= SLICE.toNanos()) {
+                    load.runFor(Math.min(left, SLICE.toNanos()));
+                }
+            }
+            options.progress().printf(Locale.ROOT, "  warm-up: EST %s/s, REST %s/s%n", Results.rate(estLoad.bestRate), Results.rate(restLoad.bestRate));
+        }
+        List<Meter.Measurement> measured = Meter.interleavedTimed(loads, Duration.ZERO, options.measure(), SLICE);
+        long rowsAdded = CaIssue.count(database, schema, "count(*)") - rowsBefore;
+        long answered = estLoad.created.get() + restLoad.created.get();
+        boolean databaseOk = rowsAdded == answered;
+        double estRate = measured.get(0).perSecond();
+        double restRate = measured.get(1).perSecond();
+        List<List<String>> rows = new ArrayList<>();
+        rows.add(row("EST simpleenroll (HTTPS, enrollment secret)", estLoad, estRate, est.inline.get()));
+        rows.add(row("REST issuance (HTTP, ra-officer; reference)", restLoad, restRate, rest.inline.get()));
+        List<String> notes = new ArrayList<>();
+        notes.add(String.format(Locale.ROOT, "EST simpleenroll: target >= %,.0f enrollments/s: %s, %s/s, %s of the REST issuance rate in the same run (%s/s).",
+                EST_TARGET, estRate >= EST_TARGET && estLoad.errors().isEmpty() ? "met" : "NOT MET", Results.rate(estRate), Results.percent(estRate / restRate),
+                Results.rate(restRate)));
+        notes.add(String.format(Locale.ROOT, "Database check: %,d certificate rows added during the loads, %,d successful answers (warm-up included): %s.",
+                rowsAdded, answered, databaseOk ? "ok" : "MISMATCH"));
+        for (CaIssue.PostLoad load : List.of(estLoad, restLoad)) {
+            if (!load.firstError.get().isEmpty()) {
+                notes.add("The first failed request: " + load.firstError.get());
+            }
+        }
+        notes.add("Load generator: Java HttpClient (HTTP/1.1, keep-alive), " + CLIENTS + " threads per load, each sending its next pre-made request and "
+                + "waiting for the answer; a slice ends when every answer is in. EST: POST " + enroll + "/.well-known/est/simpleenroll, body the base64 "
+                + "PKCS#10 (application/pkcs10), HTTP Basic mailbox:secret, TLS trusting only Letterlock's root; only 200 counts. REST: POST "
+                + "/api/ca/certificates with the JSON body {profile, mailbox, csr}; only 201 counts. Each request is for a mailbox of its own with a "
+                + "fresh EC P-256 key; secrets and CSRs are made outside the timed slices (column 'made inline' counts those made inside them).");
+        notes.add("Server: `./letterlock start` on a fresh data folder with the SoftHSM2 token in it, PostgreSQL " + settings.getOrDefault("server_version", "?")
+                + " on a fresh schema (synchronous_commit=" + settings.getOrDefault("synchronous_commit", "?") + "), the issuing CA's key EC P-256 (default). "
+                + "Warm-up " + Bench.seconds(options.warmUp()) + " s per load, then interleaved slices of about " + SLICE.toSeconds() + " s for "
+                + Bench.seconds(options.measure()) + " s per load.");
+        return new Results(List.of("path", "enrollments/s", "mean ms per request", "errors", "made inline"), rows, notes);
+    }
+
+    private static List<String> row(String path, CaIssue.PostLoad load, double rate, long inline) {
+        return List.of(path, load.errors().isEmpty() ? Results.rate(rate) : "FAILED (errors)", rate == 0 ? Results.NONE : String.format(Locale.ROOT, "%.1f", CLIENTS * 1000 / rate),
+                load.errors().isEmpty() ? "none" : load.errors().toString(), Long.toString(inline));
+    }
+
+    private static void checkOne(HttpClient tls, URI enroll, CaIssue.PostLoad.Prepared request) throws Exception {
+        HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(enroll + "/.well-known/est/simpleenroll")).POST(HttpRequest.BodyPublishers.ofByteArray(request.body()));
+        request.headers().forEach(builder::header);
+        HttpResponse<String> response = tls.send(builder.build(), HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() != 200 || !response.headers().firstValue("Content-Type").orElse("").startsWith("application/pkcs7-mime")) {
+            throw new IllegalStateException("EST simpleenroll answered " + response.statusCode() + " " + response.headers().firstValue("Content-Type").orElse("")
+                    + ": " + Json.abbreviate(response.body()));
+        }
+        int certificates = CertificateFactory.getInstance("X.509").generateCertificates(new ByteArrayInputStream(pkcs7(response.body()))).size();
+        if (certificates != 1) {
+            throw new IllegalStateException("EST simpleenroll answered a certs-only structure with " + certificates + " certificates, not the one issued");
+        }
+    }
+
+    private static byte[] pkcs7(String base64) {
+        return Base64.getMimeDecoder().decode(base64.strip());
+    }
+
+    private static String secret(LetterlockServer server, LetterlockServer.Credential officer, String mailbox) {
+        try {
+            Map<String, Object> made = server.json("POST", "/api/enroll/secrets", officer, "{\"mailbox\":" + Json.quote(mailbox) + "}", 201);
+            return Json.string(made, "secret");
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot make an enrollment secret: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted");
+        }
+    }
+
+    private static SSLContext trusting(LetterlockServer server) throws Exception {
+        HttpResponse<byte[]> root = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(server.base() + "/ca/root.crt")).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        KeyStore trust = KeyStore.getInstance("PKCS12");
+        trust.load(null, null);
+        trust.setCertificateEntry("root", CertificateFactory.getInstance("X.509").generateCertificate(new ByteArrayInputStream(root.body())));
+        TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        factory.init(trust);
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(null, factory.getTrustManagers(), null);
+        return context;
+    }
+}

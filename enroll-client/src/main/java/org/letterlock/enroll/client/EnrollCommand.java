@@ -1,0 +1,263 @@
+package org.letterlock.enroll.client;
+
+import java.io.Console;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509TrustManager;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * letterlock-enroll: gets a person's S/MIME certificates from Letterlock and hands them to their mail client. The
+ * signing key is made here and never leaves this machine; the encryption key is made by the server, which archives
+ * it for recovery, and comes back over TLS authenticated by the new signing certificate.
+ */
+@Command(name = "letterlock-enroll", mixinStandardHelpOptions = true, version = "letterlock-enroll 0.1",
+        description = {"Enrolls S/MIME certificates for ADDRESS from Letterlock over EST (RFC 7030): a signing certificate for a key made here,",
+                "and an encryption key made and archived by the server. Writes PKCS#12 files (modern and legacy) and PEM certificates,",
+                "and imports them into a Thunderbird/NSS profile and gpgsm on request. Run it again from a timer with --renew-within to renew."},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:enrolled, renewed, or nothing due", "1:the server refused or could not be reached", "2:wrong usage"})
+public final class EnrollCommand implements Callable<Integer> {
+    @Parameters(paramLabel = "ADDRESS", description = "Your mail address, as registered with Letterlock.")
+    String address;
+
+    @Option(names = "--server", required = true, defaultValue = "${env:LETTERLOCK_ENROLL_SERVER}",
+            description = "Base URL of Letterlock's enrollment listener, e.g. https://mail.example.org:8443 (env LETTERLOCK_ENROLL_SERVER).")
+    URI server;
+
+    @Option(names = "--trust", description = "PEM file with Letterlock's root certificate (from your administrator, or /ca/root.crt).")
+    Path trust;
+
+    @Option(names = "--ca-fingerprint", description = "SHA-256 fingerprint of Letterlock's root certificate, as your administrator published it.")
+    String fingerprint;
+
+    @Option(names = "--mail-secret", description = "Ask the server to mail an enrollment secret to ADDRESS first, then prompt for it.")
+    boolean mailSecret;
+
+    @Option(names = "--secret-file", description = "File whose first line is the enrollment secret (else env LETTERLOCK_ENROLL_SECRET, else a prompt).")
+    Path secretFile;
+
+    @Option(names = "--key-type", defaultValue = "ec-p256", description = "Signing key made here: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
+    KeyType keyType;
+
+    @Option(names = "--encryption-key-type", defaultValue = "rsa-3072",
+            description = "Encryption key the server makes: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}, which every mail client reads; the server may allow fewer).")
+    KeyType encryptionKeyType;
+
+    @Option(names = "--out", description = "Folder for the files (default ~/.letterlock/ADDRESS).")
+    Path out;
+
+    @Option(names = "--passphrase-file", description = "File whose first line protects the PKCS#12 files (else a prompt; without a terminal one is generated and printed).")
+    Path passphraseFile;
+
+    @Option(names = "--import-nss", paramLabel = "PROFILE", description = "Import into this Thunderbird/NSS profile folder with pk12util, and trust the root for mail.")
+    Path nssProfile;
+
+    @Option(names = "--import-gpgsm", description = "Import into gpgsm (GNUPGHOME as set), from the legacy PKCS#12.")
+    boolean importGpgsm;
+
+    @Option(names = "--renew-within", paramLabel = "DAYS", description = "Renew the certificates in --out if the signing certificate expires within DAYS; do nothing otherwise.")
+    Integer renewWithin;
+
+    private final PrintWriter log;
+
+    public EnrollCommand() {
+        this(new PrintWriter(System.out, true));
+    }
+
+    EnrollCommand(PrintWriter log) {
+        this.log = log;
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
+    }
+
+    /** Runs the command with its output and errors going to the given writers; returns the exit code. */
+    static int run(PrintWriter out, PrintWriter err, String... args) {
+        CommandLine command = new CommandLine(new EnrollCommand(out));
+        command.setOut(out);
+        command.setErr(err);
+        command.setExecutionExceptionHandler((e, line, parsed) -> {
+            err.println("letterlock-enroll: " + describe(e));
+            return 1;
+        });
+        return command.execute(args);
+    }
+
+    @Override
+    public Integer call() throws IOException, GeneralSecurityException {
+        address = address.trim().toLowerCase(Locale.ROOT);
+        Path folder = out != null ? out : Path.of(System.getProperty("user.home"), ".letterlock", address);
+        X509TrustManager trusted = trust != null ? TrustAnchor.fromPem(trust)
+                : fingerprint != null ? TrustAnchor.fromFingerprint(server, fingerprint) : TrustAnchor.system();
+        EstClient est = new EstClient(URI.create(server.toString().replaceAll("/+$", "") + "/.well-known/est"), trusted);
+        MailClientFiles files = new MailClientFiles(folder, address);
+        if (renewWithin != null) {
+            return renew(est, files);
+        }
+        if (mailSecret) {
+            askForSecret(trusted);
+        }
+        char[] secret = secret();
+        char[] passphrase = passphrase();
+        KeyPair signingKey = keyType.generate();
+        byte[] csr = SigningRequests.forMailbox(signingKey, address);
+        X509Certificate signing = est.simpleEnroll(csr, address, secret);
+        log.println("signing certificate " + signing.getSerialNumber().toString(16) + " valid until " + signing.getNotAfter().toInstant());
+        List<X509Certificate> chain = est.caCertificates();
+        EstClient.ServerKey encryption = est.serverKeyGen(encryptionRequest(), signingKey.getPrivate(), withChain(signing, chain));
+        log.println("encryption certificate " + encryption.certificate().getSerialNumber().toString(16) + " (key made and archived by the server)");
+        report(files, files.write(signingKey.getPrivate(), signing, List.of(encryption), chain, passphrase), chain, passphrase);
+        return 0;
+    }
+
+    private int renew(EstClient est, MailClientFiles files) throws IOException, GeneralSecurityException {
+        char[] passphrase = passphrase();
+        MailClientFiles.Stored stored = files.read(passphrase);
+        Instant due = Instant.now().plus(Duration.ofDays(renewWithin));
+        if (stored.signing().getNotAfter().toInstant().isAfter(due)) {
+            log.println("nothing to do: the signing certificate is valid until " + stored.signing().getNotAfter().toInstant() + ", beyond " + renewWithin + " days");
+            return 0;
+        }
+        List<X509Certificate> chain = est.caCertificates();
+        KeyPair signingKey = keyType.generate();
+        byte[] csr = SigningRequests.forMailbox(signingKey, address);
+        X509Certificate signing = est.simpleReenroll(csr, stored.signingKey(), withChain(stored.signing(), chain));
+        log.println("renewed: signing certificate " + signing.getSerialNumber().toString(16) + " valid until " + signing.getNotAfter().toInstant());
+        EstClient.ServerKey encryption = est.serverKeyGen(encryptionRequest(), signingKey.getPrivate(), withChain(signing, chain));
+        log.println("encryption certificate " + encryption.certificate().getSerialNumber().toString(16) + "; earlier encryption keys are kept to read older mail");
+        List<EstClient.ServerKey> encryptionKeys = new ArrayList<>(List.of(encryption));
+        encryptionKeys.addAll(stored.encryption());
+        report(files, files.write(signingKey.getPrivate(), signing, encryptionKeys, chain, passphrase), chain, passphrase);
+        return 0;
+    }
+
+    /**
+     * The serverkeygen request: the server makes the key and ignores this one's (RFC 7030 4.4.1), taking only its type,
+     * so it is made here for the request and thrown away.
+     */
+    private byte[] encryptionRequest() throws IOException, GeneralSecurityException {
+        return SigningRequests.forMailbox(encryptionKeyType.generate(), address);
+    }
+
+    private void report(MailClientFiles files, List<Pkcs12Writer.KeyEntry> keys, List<X509Certificate> chain, char[] passphrase) throws IOException {
+        log.println("wrote " + files.modern() + " (Thunderbird, Outlook 365, Apple Mail), " + files.legacy() + " (gpgsm 2.2, older Outlook), "
+                + files.folder().resolve("ca-chain.pem") + " and the certificates as PEM");
+        if (nssProfile != null) {
+            MailClientImports.intoNss(nssProfile, files.modern(), chain.get(chain.size() - 1), passphrase, log);
+        }
+        if (importGpgsm) {
+            MailClientImports.intoGpgsm(keys, chain, passphrase, files.folder(), log);
+        }
+    }
+
+    private void askForSecret(X509TrustManager trusted) throws IOException, GeneralSecurityException {
+        SSLContext tls = SSLContext.getInstance("TLS");
+        tls.init(null, new TrustManager[] {trusted}, null);
+        HttpRequest request = HttpRequest.newBuilder(URI.create(server.toString().replaceAll("/+$", "") + "/secrets"))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString("mailbox=" + URLEncoder.encode(address, StandardCharsets.UTF_8))).build();
+        HttpResponse<String> response;
+        try {
+            response = HttpClient.newBuilder().sslContext(tls).build().send(request, HttpResponse.BodyHandlers.ofString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted");
+        }
+        if (response.statusCode() != 202) {
+            throw new IOException("asking for a mailed secret was refused (HTTP " + response.statusCode() + "): " + response.body().strip());
+        }
+        log.println(response.body().strip() + " Read it there.");
+    }
+
+    private char[] secret() throws IOException {
+        if (secretFile != null) {
+            return firstLine(secretFile);
+        }
+        String fromEnvironment = System.getenv("LETTERLOCK_ENROLL_SECRET");
+        if (fromEnvironment != null && !fromEnvironment.isBlank()) {
+            return fromEnvironment.trim().toCharArray();
+        }
+        Console console = System.console();
+        if (console == null) {
+            throw new IOException("no enrollment secret: give --secret-file or LETTERLOCK_ENROLL_SECRET (there is no terminal to ask on)");
+        }
+        return console.readPassword("Enrollment secret for %s: ", address);
+    }
+
+    private char[] passphrase() throws IOException {
+        if (passphraseFile != null) {
+            return firstLine(passphraseFile);
+        }
+        Console console = System.console();
+        if (console != null) {
+            char[] first = console.readPassword("Passphrase for the PKCS#12 files: ");
+            char[] again = console.readPassword("The same again: ");
+            if (!java.util.Arrays.equals(first, again)) {
+                throw new IOException("the passphrases differ");
+            }
+            return first;
+        }
+        if (renewWithin != null) {
+            throw new IOException("renewing needs the passphrase of the PKCS#12 file: give --passphrase-file");
+        }
+        byte[] random = new byte[15];
+        new SecureRandom().nextBytes(random);
+        char[] generated = Base64.getUrlEncoder().withoutPadding().encodeToString(random).toCharArray();
+        log.println("passphrase of the PKCS#12 files (keep it; it is shown once): " + new String(generated));
+        return generated;
+    }
+
+    private static char[] firstLine(Path file) throws IOException {
+        List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        if (lines.isEmpty() || lines.get(0).isBlank()) {
+            throw new IOException(file + " is empty");
+        }
+        return lines.get(0).strip().toCharArray();
+    }
+
+    /** One line a person can act on, never a stack trace. */
+    static String describe(Throwable failure) {
+        if (failure instanceof java.nio.file.NoSuchFileException missing) {
+            return "no such file: " + missing.getFile();
+        }
+        if (failure instanceof java.net.ConnectException || failure instanceof java.net.http.HttpConnectTimeoutException) {
+            return "cannot reach the server (" + (failure.getMessage() == null ? failure.getClass().getSimpleName() : failure.getMessage()) + "); check --server";
+        }
+        if (failure instanceof javax.net.ssl.SSLHandshakeException handshake) {
+            return "the server's TLS certificate is not trusted (" + handshake.getMessage() + "); give --trust with Letterlock's root or --ca-fingerprint";
+        }
+        return failure.getMessage() == null ? failure.toString() : failure.getMessage();
+    }
+
+    private static List<X509Certificate> withChain(X509Certificate leaf, List<X509Certificate> chain) {
+        List<X509Certificate> all = new ArrayList<>(List.of(leaf));
+        all.addAll(chain);
+        return all;
+    }
+}

@@ -1,0 +1,35 @@
+package org.letterlock.enroll.client;
+
+import java.io.IOException;
+import java.security.KeyPair;
+import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x500.X500NameBuilder;
+import org.bouncycastle.asn1.x500.style.BCStyle;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.ExtensionsGenerator;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
+
+/** The PKCS#10 request for a mailbox: the address as rfc822Name (and common name when it fits), signed by the key it certifies. */
+final class SigningRequests {
+    private SigningRequests() {
+    }
+
+    static byte[] forMailbox(KeyPair keys, String address) throws IOException {
+        X500Name subject = address.length() <= 64 ? new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.CN, address).build() : new X500Name(new org.bouncycastle.asn1.x500.RDN[0]);
+        ExtensionsGenerator extensions = new ExtensionsGenerator();
+        extensions.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(new GeneralName(GeneralName.rfc822Name, address)));
+        String algorithm = keys.getPublic().getAlgorithm().equals("RSA") ? "SHA256withRSA" : "SHA256withECDSA";
+        try {
+            return new JcaPKCS10CertificationRequestBuilder(subject, keys.getPublic())
+                    .addAttribute(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest, extensions.generate())
+                    .build(new JcaContentSignerBuilder(algorithm).build(keys.getPrivate())).getEncoded();
+        } catch (OperatorCreationException e) {
+            throw new IOException("cannot sign the certificate request: " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,170 @@
+package org.letterlock.enroll.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayInputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.math.BigInteger;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.MessageDigest;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.letterlock.ca.IssuedCertificate;
+import org.letterlock.enroll.EnrollFixture;
+
+/**
+ * letterlock-enroll against a real enrollment server (CA, escrow and the EST listener on SoftHSM2): what it leaves is
+ * checked by OpenSSL and NSS, the two certificates form one pair on the server, and the escrowed key opens mail.
+ */
+class EnrollCommandTest {
+    @TempDir
+    static Path work;
+    static EnrollFixture fixture;
+    static Path root;
+
+    @BeforeAll
+    static void start() throws Exception {
+        fixture = new EnrollFixture(work);
+        root = fixture.rootPem();
+    }
+
+    @AfterAll
+    static void stop() {
+        fixture.close();
+    }
+
+    record Outcome(int exit, String out, String err) {
+    }
+
+    private static Outcome enroll(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int exit = EnrollCommand.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
+        return new Outcome(exit, out.toString(), err.toString());
+    }
+
+    private static List<String> common(String mailbox, Path folder, Path secret) throws Exception {
+        Path passphrase = Files.writeString(work.resolve("passphrase-" + mailbox), "correct horse battery\n");
+        return new ArrayList<>(List.of(mailbox, "--server", fixture.url().toString(), "--trust", root.toString(), "--secret-file", secret.toString(),
+                "--passphrase-file", passphrase.toString(), "--out", folder.toString()));
+    }
+
+    @Test
+    void enrollsAPairWhoseFilesOpensslAndThunderbirdRead() throws Exception {
+        String mailbox = EnrollFixture.newMailbox("carol");
+        Path folder = work.resolve(mailbox);
+        Path secret = Files.writeString(work.resolve("secret-" + mailbox), fixture.officerSecret(mailbox) + "\n");
+        Path profile = Files.createDirectories(work.resolve("profile-" + mailbox));
+        Pkcs12WriterTest.run(List.of("certutil", "-N", "-d", "sql:" + profile, "--empty-password"), Map.of());
+        List<String> args = common(mailbox, folder, secret);
+        args.addAll(List.of("--import-nss", profile.toString()));
+
+        Outcome outcome = enroll(args.toArray(String[]::new));
+
+        assertThat(outcome.exit()).as(outcome.out() + outcome.err()).isZero();
+        Path signing = folder.resolve(mailbox + "-signing.pem");
+        Path encryption = folder.resolve(mailbox + "-encryption.pem");
+        Path chain = folder.resolve("ca-chain.pem");
+        assertThat(Pkcs12WriterTest.run(List.of("openssl", "verify", "-purpose", "smimesign", "-CAfile", chain.toString(), signing.toString()), Map.of())).contains(": OK");
+        assertThat(Pkcs12WriterTest.run(List.of("openssl", "verify", "-purpose", "smimeencrypt", "-CAfile", chain.toString(), encryption.toString()), Map.of())).contains(": OK");
+        IssuedCertificate signingIssued = fixture.ca.find(serial(signing)).orElseThrow();
+        IssuedCertificate encryptionIssued = fixture.ca.find(serial(encryption)).orElseThrow();
+        assertThat(signingIssued.profile()).isEqualTo("mailbox-signing");
+        assertThat(encryptionIssued.profile()).isEqualTo("mailbox-encryption");
+        assertThat(encryptionIssued.pairId()).isPresent().isEqualTo(signingIssued.pairId());
+        assertThat(fixture.escrow.keys().archives(mailbox, new org.letterlock.ca.Requester("rita", java.util.Set.of(org.letterlock.platform.identity.Role.RA_OFFICER))).stream().map(a -> a.certificateSerial()))
+                .as("the encryption key is archived").contains(encryptionIssued.serial());
+        assertThat(Pkcs12WriterTest.run(List.of("certutil", "-K", "-d", "sql:" + profile), Map.of())).contains(mailbox + " signing", mailbox + " encryption");
+
+        // Mail encrypted to the new certificate by OpenSSL opens with the key in the modern PKCS#12.
+        Path message = Files.writeString(work.resolve("message-" + mailbox), "Subject: hello\r\n\r\nfor carol\r\n");
+        Path encrypted = work.resolve("encrypted-" + mailbox);
+        Pkcs12WriterTest.run(List.of("openssl", "cms", "-encrypt", "-aes-256-cbc", "-in", message.toString(), "-out", encrypted.toString(), encryption.toString()), Map.of());
+        KeyStore store = KeyStore.getInstance("PKCS12");
+        store.load(new ByteArrayInputStream(Files.readAllBytes(folder.resolve(mailbox + ".p12"))), "correct horse battery".toCharArray());
+        String alias = Collections.list(store.aliases()).stream().filter(a -> a.startsWith(mailbox + " encryption")).findFirst().orElseThrow();
+        Path key = Files.writeString(work.resolve("key-" + mailbox + ".pem"), "-----BEGIN PRIVATE KEY-----\n"
+                + java.util.Base64.getMimeEncoder().encodeToString(store.getKey(alias, "correct horse battery".toCharArray()).getEncoded()) + "\n-----END PRIVATE KEY-----\n");
+        assertThat(Pkcs12WriterTest.run(List.of("openssl", "cms", "-decrypt", "-in", encrypted.toString(), "-recip", encryption.toString(), "-inkey", key.toString()),
+                Map.of())).contains("for carol");
+    }
+
+    @Test
+    void renewsFromATimerOnlyWhenDueAndKeepsTheEarlierEncryptionKey() throws Exception {
+        String mailbox = EnrollFixture.newMailbox("dave");
+        Path folder = work.resolve(mailbox);
+        Path secret = Files.writeString(work.resolve("secret-" + mailbox), fixture.officerSecret(mailbox) + "\n");
+        assertThat(enroll(common(mailbox, folder, secret).toArray(String[]::new)).exit()).isZero();
+        BigInteger firstSigning = serial(folder.resolve(mailbox + "-signing.pem"));
+
+        List<String> notDue = common(mailbox, folder, secret);
+        notDue.addAll(List.of("--renew-within", "30"));
+        Outcome nothing = enroll(notDue.toArray(String[]::new));
+        assertThat(nothing.exit()).isZero();
+        assertThat(nothing.out()).contains("nothing to do");
+
+        List<String> due = common(mailbox, folder, secret);
+        due.addAll(List.of("--renew-within", "10000"));
+        Outcome renewed = enroll(due.toArray(String[]::new));
+        assertThat(renewed.exit()).as(renewed.out() + renewed.err()).isZero();
+        BigInteger secondSigning = serial(folder.resolve(mailbox + "-signing.pem"));
+        assertThat(secondSigning).isNotEqualTo(firstSigning);
+        // Re-enrollment renews the pair: the new signing and encryption certificates form the next one.
+        BigInteger secondEncryption = serial(folder.resolve(mailbox + "-encryption.pem"));
+        assertThat(fixture.ca.find(secondEncryption).orElseThrow().pairId()).isPresent().isEqualTo(fixture.ca.find(secondSigning).orElseThrow().pairId());
+        KeyStore store = KeyStore.getInstance("PKCS12");
+        store.load(new ByteArrayInputStream(Files.readAllBytes(folder.resolve(mailbox + ".p12"))), "correct horse battery".toCharArray());
+        assertThat(Collections.list(store.aliases()).stream().filter(alias -> alias.startsWith(mailbox + " encryption"))).hasSize(2);
+    }
+
+    @Test
+    void aWrongSecretIsRefusedWithTheServersReasonAndLeavesNoFiles() throws Exception {
+        String mailbox = EnrollFixture.newMailbox("erin");
+        fixture.officerSecret(mailbox);
+        Path folder = work.resolve(mailbox);
+        Path secret = Files.writeString(work.resolve("secret-" + mailbox), "AAAA-BBBB-CCCC-DDDD-EEEE\n");
+
+        Outcome outcome = enroll(common(mailbox, folder, secret).toArray(String[]::new));
+
+        assertThat(outcome.exit()).isEqualTo(1);
+        assertThat(outcome.err()).contains("simpleenroll refused (HTTP 401)");
+        assertThat(folder).doesNotExist();
+    }
+
+    @Test
+    void theRootCanBeTrustedByItsPublishedFingerprintAndAWrongOneStopsEverything() throws Exception {
+        String mailbox = EnrollFixture.newMailbox("fay");
+        Path folder = work.resolve(mailbox);
+        Path secret = Files.writeString(work.resolve("secret-" + mailbox), fixture.officerSecret(mailbox) + "\n");
+        X509Certificate rootCertificate = (X509Certificate) java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(Files.newInputStream(root));
+        String fingerprint = HexFormat.ofDelimiter(":").withUpperCase().formatHex(MessageDigest.getInstance("SHA-256").digest(rootCertificate.getEncoded()));
+
+        List<String> wrong = common(mailbox, folder, secret);
+        wrong.set(wrong.indexOf("--trust"), "--ca-fingerprint");
+        wrong.set(wrong.indexOf(root.toString()), "00" + fingerprint.substring(2));
+        Outcome refused = enroll(wrong.toArray(String[]::new));
+        assertThat(refused.exit()).isEqualTo(1);
+        assertThat(refused.err()).contains("does not contain the certificate with fingerprint");
+
+        List<String> right = common(mailbox, folder, secret);
+        right.set(right.indexOf("--trust"), "--ca-fingerprint");
+        right.set(right.indexOf(root.toString()), fingerprint);
+        Outcome enrolled = enroll(right.toArray(String[]::new));
+        assertThat(enrolled.exit()).as(enrolled.out() + enrolled.err()).isZero();
+    }
+
+    private static BigInteger serial(Path pem) throws Exception {
+        return ((X509Certificate) java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(Files.newInputStream(pem))).getSerialNumber();
+    }
+}
