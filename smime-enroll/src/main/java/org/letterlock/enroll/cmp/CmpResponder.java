@@ -2,13 +2,11 @@ package org.letterlock.enroll.cmp;
 
 import java.io.IOException;
 import java.math.BigInteger;
-import java.security.SecureRandom;
 import java.security.cert.CertificateException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Date;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -59,7 +57,6 @@ import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.asn1.x509.KeyUsage;
-import org.bouncycastle.asn1.x509.SubjectKeyIdentifier;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.asn1.x9.X9ObjectIdentifiers;
 import org.bouncycastle.asn1.edec.EdECObjectIdentifiers;
@@ -67,14 +64,12 @@ import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.cmp.CMPException;
 import org.bouncycastle.cert.cmp.GeneralPKIMessage;
 import org.bouncycastle.cert.cmp.ProtectedPKIMessage;
-import org.bouncycastle.cert.cmp.ProtectedPKIMessageBuilder;
 import org.bouncycastle.cert.crmf.CRMFException;
 import org.bouncycastle.cert.crmf.CertificateRequestMessage;
 import org.bouncycastle.cert.crmf.PKMACBuilder;
 import org.bouncycastle.cert.crmf.jcajce.JcePKMACValuesCalculator;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.jce.provider.BouncyCastleProvider;
-import org.bouncycastle.operator.ContentSigner;
 import org.bouncycastle.operator.DefaultDigestAlgorithmIdentifierFinder;
 import org.bouncycastle.operator.DigestCalculator;
 import org.bouncycastle.operator.OperatorCreationException;
@@ -106,10 +101,8 @@ public final class CmpResponder {
     /** Bounds the work an attacker can ask for with one MAC (RFC 4210 5.1.3.1 leaves the count to the sender). */
     static final int MAX_PBM_ITERATIONS = 100_000;
     static final int MIN_PBM_ITERATIONS = 100;
-    private static final int NONCE_BYTES = 16;
     private static final ASN1ObjectIdentifier PASSWORD_BASED_MAC = CMPObjectIdentifiers.passwordBasedMac;
     private static final BouncyCastleProvider BC = new BouncyCastleProvider();
-    private static final SecureRandom RANDOM = new SecureRandom();
     /** What genm's signKeyPairTypes and encKeyPairTypes (RFC 4210 5.3.19.2-3) offer: what the CA's mailbox profiles and escrow take. */
     private static final List<AlgorithmIdentifier> SIGNING_KEY_TYPES = List.of(new AlgorithmIdentifier(X9ObjectIdentifiers.id_ecPublicKey,
             SECObjectIdentifiers.secp256r1), new AlgorithmIdentifier(X9ObjectIdentifiers.id_ecPublicKey, SECObjectIdentifiers.secp384r1),
@@ -122,24 +115,14 @@ public final class CmpResponder {
 
     private final EnrollmentServices services;
     private final EnrollmentSecrets secrets;
-    private final TlsIdentity identity;
     private final CmpTransactions transactions;
-    private volatile ServerChain serverChain = new ServerChain(List.of(), List.of(), Optional.empty());
-    private volatile CaChain caChain = new CaChain(List.of(), Instant.EPOCH);
-
-    /** The protection certificate chain, converted once per renewal of the listener's certificate. */
-    private record ServerChain(List<java.security.cert.X509Certificate> source, List<X509CertificateHolder> holders, Optional<byte[]> keyId) {
-    }
-
-    /** The issuing CA chain, read again once a minute so that a rollover shows without a read per request. */
-    private record CaChain(List<X509CertificateHolder> holders, Instant readAt) {
-    }
+    private final CmpProtection protection;
 
     public CmpResponder(EnrollmentServices services, TlsIdentity identity) {
         this.services = services;
         this.secrets = services.secrets();
-        this.identity = identity;
         this.transactions = new CmpTransactions(services.database(), services.clock());
+        this.protection = new CmpProtection(services, identity);
     }
 
     /** The answer to one request; CMP-level problems are answered as error messages, never thrown. */
@@ -159,7 +142,7 @@ public final class CmpResponder {
                 EnrollmentProof proof = sender.proof();
                 Actor.set(proof.mailbox() + " enroll/" + proof.method() + "/" + proof.reference());
             }
-            return encode(protect(message.getHeader(), sender, answer(message, sender)));
+            return encode(protection.protect(message.getHeader(), sender, answer(message, sender)));
         } catch (CmpFailure failure) {
             return refuse(Optional.of(message.getHeader()), sender, failure);
         } catch (LetterlockException e) {
@@ -177,10 +160,10 @@ public final class CmpResponder {
             throw new CmpFailure(PKIFailureInfo.unsupportedVersion, "pvno " + header.getPvno().getValue() + " is not supported; use 2 (cmp2000) or 3 (cmp2021)");
         }
         ASN1OctetString transaction = header.getTransactionID();
-        if (transaction == null || transaction.getOctets().length < NONCE_BYTES || transaction.getOctets().length > 64) {
+        if (transaction == null || transaction.getOctets().length < CmpProtection.NONCE_BYTES || transaction.getOctets().length > 64) {
             throw new CmpFailure(PKIFailureInfo.badRequest, "the transactionID must be present and 16 to 64 bytes (RFC 9483 3.1)");
         }
-        if (header.getSenderNonce() == null || header.getSenderNonce().getOctets().length < NONCE_BYTES) {
+        if (header.getSenderNonce() == null || header.getSenderNonce().getOctets().length < CmpProtection.NONCE_BYTES) {
             throw new CmpFailure(PKIFailureInfo.badSenderNonce, "the senderNonce must be present and at least 16 bytes (RFC 9483 3.1)");
         }
         if (header.getMessageTime() != null) {
@@ -480,21 +463,19 @@ public final class CmpResponder {
             }
             throw e;
         }
-        boolean implicit = implicitConfirm(header);
+        boolean implicit = CmpProtection.implicitConfirm(header);
         transactions.issued(transactionId(header), implicit ? Map.of() : awaiting);
         List<CertResponse> ordered = plan.stream().map(p -> responses.get(p.certReqId())).toList();
         // RFC 9483 4.1.1: after a MAC-protected ir the client learns its trust anchor from caPubs.
         CMPCertificate[] caPubs = sender.protection() == CmpSender.Protection.MAC && replyType == PKIBody.TYPE_INIT_REP
-                ? new CMPCertificate[] {new CMPCertificate(root().toASN1Structure())} : null;
+                ? new CMPCertificate[] {new CMPCertificate(protection.root().toASN1Structure())} : null;
         return new PKIBody(replyType, new CertRepMessage(caPubs, ordered.toArray(CertResponse[]::new)));
     }
 
     private EncryptedKey deliver(CmpSender sender, KeyEscrow.ArchivedKeyPair generated) {
-        ServerChain chain = serverChain();
-        ContentSigner signer = identity.signer();
         return sender.protection() == CmpSender.Protection.MAC
-                ? CentralKeyDelivery.underSecret(generated.privateKey(), sender.secret().orElseThrow(), signer, chain.holders().get(0))
-                : CentralKeyDelivery.toCertificate(generated.privateKey(), sender.holder().orElseThrow(), signer, chain.holders().get(0));
+                ? CentralKeyDelivery.underSecret(generated.privateKey(), sender.secret().orElseThrow(), protection.signer(), protection.certificate())
+                : CentralKeyDelivery.toCertificate(generated.privateKey(), sender.holder().orElseThrow(), protection.signer(), protection.certificate());
     }
 
     /** p10cr: a PKCS#10 request for the signing key; the CA checks its signature and names. */
@@ -511,7 +492,7 @@ public final class CmpResponder {
         IssuedCertificate certificate = services.mailboxes().signingCertificate(csr, sender.proof());
         // RFC 9480 2.9 (cmp2021): a p10cr's answer has certReqId -1; cmp2000 clients (OpenSSL 3.0) look for 0.
         int certReqId = header.getPvno().intValueExact() == PKIHeader.CMP_2021 ? -1 : 0;
-        transactions.issued(transactionId(header), implicitConfirm(header) ? Map.of() : Map.of(certReqId, certificate.serial()));
+        transactions.issued(transactionId(header), CmpProtection.implicitConfirm(header) ? Map.of() : Map.of(certReqId, certificate.serial()));
         CertResponse response = new CertResponse(new ASN1Integer(certReqId), new PKIStatusInfo(PKIStatus.granted),
                 new CertifiedKeyPair(new CertOrEncCert(new CMPCertificate(certificate.holder().toASN1Structure()))), null);
         return new PKIBody(PKIBody.TYPE_CERT_REP, new CertRepMessage(null, new CertResponse[] {response}));
@@ -634,7 +615,7 @@ public final class CmpResponder {
         List<InfoTypeAndValue> answers = new ArrayList<>();
         for (ASN1ObjectIdentifier type : types) {
             if (type.equals(CMPObjectIdentifiers.id_it_caCerts)) {
-                answers.add(new InfoTypeAndValue(type, new DERSequence(caChain().stream().map(c -> new CMPCertificate(c.toASN1Structure())).toArray(ASN1Encodable[]::new))));
+                answers.add(new InfoTypeAndValue(type, new DERSequence(protection.caChain().stream().map(c -> new CMPCertificate(c.toASN1Structure())).toArray(ASN1Encodable[]::new))));
             } else if (type.equals(CMPObjectIdentifiers.it_signKeyPairTypes)) {
                 answers.add(new InfoTypeAndValue(type, new DERSequence(SIGNING_KEY_TYPES.toArray(ASN1Encodable[]::new))));
             } else if (type.equals(CMPObjectIdentifiers.it_encKeyPairTypes)) {
@@ -655,65 +636,6 @@ public final class CmpResponder {
         return header.getPvno().hasValue(PKIHeader.CMP_2000) || header.getPvno().hasValue(PKIHeader.CMP_2021);
     }
 
-    private static boolean implicitConfirm(PKIHeader header) {
-        return header.getGeneralInfo() != null && Arrays.stream(header.getGeneralInfo()).anyMatch(i -> i.getInfoType().equals(CMPObjectIdentifiers.it_implicitConfirm));
-    }
-
-    // ---- the answer and its protection
-
-    /**
-     * Protects the answer as the request was: a MAC under the same secret for a MAC-protected request (a client
-     * enrolling with a shared secret may have no trust anchor yet to check a signature with; RFC 9483 4.1.5), else
-     * signed with this server's key and certificate chain.
-     */
-    private PKIMessage protect(PKIHeader request, CmpSender sender, PKIBody body) {
-        ServerChain chain = serverChain();
-        boolean mac = sender.protection() == CmpSender.Protection.MAC;
-        GeneralName from = new GeneralName(mac ? caChain().get(0).getSubject() : chain.holders().get(0).getSubject());
-        // RFC 9480 2.2: an answer carrying EnvelopedData (a centrally generated key) is cmp2021 whatever the request was.
-        int pvno = carriesEnvelopedKey(body) ? PKIHeader.CMP_2021 : request.getPvno().intValueExact();
-        ProtectedPKIMessageBuilder builder = new ProtectedPKIMessageBuilder(pvno, from, request.getSender())
-                .setTransactionID(request.getTransactionID().getOctets())
-                .setSenderNonce(nonce())
-                .setMessageTime(Date.from(services.clock().instant()))
-                .setBody(body);
-        if (request.getSenderNonce() != null) {
-            builder.setRecipNonce(request.getSenderNonce().getOctets());
-        }
-        if (body.getType() != PKIBody.TYPE_ERROR && implicitConfirm(request) && isCertificateReply(body.getType())) {
-            builder.addGeneralInfo(new InfoTypeAndValue(CMPObjectIdentifiers.it_implicitConfirm, DERNull.INSTANCE));
-        }
-        try {
-            if (mac) {
-                if (request.getSenderKID() != null) {
-                    builder.setSenderKID(request.getSenderKID().getOctets());
-                }
-                PBMParameter asked = PBMParameter.getInstance(request.getProtectionAlg().getParameters());
-                PBMParameter fresh = new PBMParameter(nonce(), asked.getOwf(), asked.getIterationCount().intValueExact(), asked.getMac());
-                return builder.build(new PKMACBuilder(new JcePKMACValuesCalculator().setProvider(BC), MAX_PBM_ITERATIONS)
-                        .get(new AlgorithmIdentifier(PASSWORD_BASED_MAC, fresh), sender.secret().orElseThrow())).toASN1Structure();
-            }
-            chain.keyId().ifPresent(builder::setSenderKID);
-            // The protection certificate first (RFC 9483 3.3), then what else a client needs to chain it and a new certificate.
-            chain.holders().forEach(builder::addCMPCertificate);
-            if (isCertificateReply(body.getType())) {
-                caChain().stream().filter(c -> !chain.holders().contains(c)).forEach(builder::addCMPCertificate);
-            }
-            return builder.build(identity.signer()).toASN1Structure();
-        } catch (CMPException | OperatorCreationException e) {
-            throw new IllegalStateException("protecting a CMP answer failed", e);
-        }
-    }
-
-    private static boolean carriesEnvelopedKey(PKIBody body) {
-        return isCertificateReply(body.getType()) && Arrays.stream(CertRepMessage.getInstance(body.getContent()).getResponse())
-                .anyMatch(r -> r.getCertifiedKeyPair() != null && r.getCertifiedKeyPair().getPrivateKey() != null);
-    }
-
-    private static boolean isCertificateReply(int type) {
-        return type == PKIBody.TYPE_INIT_REP || type == PKIBody.TYPE_CERT_REP || type == PKIBody.TYPE_KEY_UPDATE_REP;
-    }
-
     /** The error message for a refusal, audited. Protected like an answer when the sender was authenticated, else signed. */
     private byte[] refuse(Optional<PKIHeader> request, CmpSender sender, CmpFailure failure) {
         boolean denied = failure.failInfo() == PKIFailureInfo.badMessageCheck || failure.failInfo() == PKIFailureInfo.notAuthorized
@@ -725,10 +647,10 @@ public final class CmpResponder {
         PKIHeader header = request.filter(h -> h.getTransactionID() != null && supportedVersion(h))
                 .orElseGet(() -> new PKIHeader(PKIHeader.CMP_2000, PKIHeader.NULL_NAME, PKIHeader.NULL_NAME));
         if (header.getTransactionID() == null) {
-            header = new org.bouncycastle.asn1.cmp.PKIHeaderBuilder(PKIHeader.CMP_2000, PKIHeader.NULL_NAME, PKIHeader.NULL_NAME).setTransactionID(nonce()).build();
+            header = new org.bouncycastle.asn1.cmp.PKIHeaderBuilder(PKIHeader.CMP_2000, PKIHeader.NULL_NAME, PKIHeader.NULL_NAME).setTransactionID(CmpProtection.nonce()).build();
         }
         CmpSender protectAs = sender.protection() == CmpSender.Protection.MAC ? sender : CmpSender.unprotected();
-        return encode(protect(header, protectAs, body));
+        return encode(protection.protect(header, protectAs, body));
     }
 
     private static String failName(int bit) {
@@ -770,50 +692,6 @@ public final class CmpResponder {
 
     private static String hexes(java.util.Collection<BigInteger> serials) {
         return serials.stream().map(IssuedCertificate::hex).toList().toString();
-    }
-
-    private ServerChain serverChain() {
-        List<java.security.cert.X509Certificate> now = identity.chain();
-        ServerChain known = serverChain;
-        if (known.source() == now) {
-            if (now.isEmpty()) {
-                throw new CmpFailure(PKIFailureInfo.systemUnavail, "the server has no certificate yet: the issuing CA waits for its certificate");
-            }
-            return known;
-        }
-        List<X509CertificateHolder> holders = new ArrayList<>();
-        for (java.security.cert.X509Certificate certificate : now) {
-            try {
-                holders.add(new X509CertificateHolder(certificate.getEncoded()));
-            } catch (IOException | java.security.cert.CertificateEncodingException e) {
-                throw new IllegalStateException("the listener's certificate does not encode", e);
-            }
-        }
-        Optional<byte[]> keyId = holders.isEmpty() ? Optional.empty()
-                : Optional.ofNullable(SubjectKeyIdentifier.fromExtensions(holders.get(0).getExtensions())).map(SubjectKeyIdentifier::getKeyIdentifier);
-        serverChain = new ServerChain(now, List.copyOf(holders), keyId);
-        return serverChain();
-    }
-
-    private List<X509CertificateHolder> caChain() {
-        CaChain known = caChain;
-        Instant now = services.clock().instant();
-        if (!known.holders().isEmpty() && known.readAt().plus(Duration.ofMinutes(1)).isAfter(now)) {
-            return known.holders();
-        }
-        caChain = new CaChain(services.mailboxes().caCertificates(), now);
-        return caChain.holders();
-    }
-
-    private X509CertificateHolder root() {
-        List<X509CertificateHolder> chain = caChain();
-        return chain.get(chain.size() - 1);
-    }
-
-    private static byte[] nonce() {
-        byte[] nonce = new byte[NONCE_BYTES];
-        RANDOM.nextBytes(nonce);
-        return nonce;
     }
 
     private static byte[] encode(PKIMessage message) {
