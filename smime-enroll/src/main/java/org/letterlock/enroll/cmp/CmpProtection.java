@@ -34,8 +34,8 @@ import org.letterlock.enroll.EnrollmentServices;
 
 /**
  * How the server protects what it answers, and the certificates it hands out with it: a MAC under the requester's
- * secret, or a signature with the enrollment listener's key (in the vault) and its certificate chain. Both chains are
- * converted once and kept until the listener's certificate or the issuing CA changes.
+ * secret, or a signature with the enrollment listener's key (in the vault) and its certificate chain. The listener's
+ * chain is converted once per renewal, the issuing CA's read again once a minute; no request reads either itself.
  */
 final class CmpProtection {
     /** 128 bits, as RFC 9483 3.1 asks of transactionID and senderNonce. */
