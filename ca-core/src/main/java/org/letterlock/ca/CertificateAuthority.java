@@ -447,6 +447,12 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
         } else {
             publicKey = request.publicKey().orElseThrow(() -> refuse("ca.issue", "profile:" + profile.name(), ErrorType.BAD_REQUEST,
                     "send a PKCS#10 certificate request (csr)"));
+            // A key handed over without a CSR (escrow's, or one a protocol proved possession of itself, as CMP's CRMF) meets the same rules.
+            try {
+                CertificationRequest.checkKey(publicKey);
+            } catch (LetterlockException e) {
+                throw refuse("ca.issue", "profile:" + profile.name(), e.type(), e.getMessage());
+            }
         }
         String target;
         List<String> names;

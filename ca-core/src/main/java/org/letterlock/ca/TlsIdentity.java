@@ -26,6 +26,7 @@ import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.operator.ContentSigner;
 import org.bouncycastle.util.IPAddress;
 import org.letterlock.platform.error.LetterlockException;
 import org.letterlock.vault.KeySpec;
@@ -117,6 +118,19 @@ public final class TlsIdentity implements AutoCloseable {
      */
     public SSLContext serverContext(X509TrustManager clientTrust) {
         return vault.tlsServerContext(key, () -> chain, Optional.of(clientTrust));
+    }
+
+    /**
+     * A signer on the listener key, for a protocol on these listeners that signs its own messages as this server (CMP's
+     * protected responses): clients already trust the name they checked in the handshake. The key never leaves the vault.
+     */
+    public ContentSigner signer() {
+        return vault.signer(key);
+    }
+
+    /** The certificate served now and its chain up to the root; empty while the CA cannot issue one. */
+    public List<X509Certificate> chain() {
+        return chain;
     }
 
     /** The certificate served now, if the CA could issue one. */

@@ -168,7 +168,16 @@ public abstract class CaConformance {
                 Arguments.of("too long", (Function<CaConformance, Runnable>) t -> () -> t.ca.issue(new IssueRequest("mailbox-signing", Optional.of(t.csrQuietly()), Optional.empty(), Optional.of("alice@example.org"), List.of(), Optional.empty(), OptionalInt.of(900), false), OFFICER), ErrorType.BAD_REQUEST, "validity must be 1 to 825"),
                 Arguments.of("garbage CSR", (Function<CaConformance, Runnable>) t -> () -> t.ca.issue(IssueRequest.mailbox("mailbox-signing", new byte[] {0x30, 0x03, 1, 2, 3}, "alice@example.org"), OFFICER), ErrorType.BAD_REQUEST, "PKCS#10"),
                 Arguments.of("wildcard host", (Function<CaConformance, Runnable>) t -> () -> t.ca.issue(new IssueRequest("tls-server", Optional.of(t.csrQuietly()), Optional.empty(), Optional.empty(), List.of("*.example.org"), Optional.empty(), OptionalInt.empty(), false), OFFICER), ErrorType.BAD_REQUEST, "not a"),
+                Arguments.of("handed-over key too weak", (Function<CaConformance, Runnable>) t -> () -> t.ca.issue(new IssueRequest("mailbox-signing", Optional.empty(), Optional.of(rsa1024()), Optional.of("alice@example.org"), List.of(), Optional.empty(), OptionalInt.empty(), false), OFFICER), ErrorType.BAD_REQUEST, "RSA keys must have 2048"),
                 Arguments.of("unknown pair", (Function<CaConformance, Runnable>) t -> () -> t.ca.issue(IssueRequest.mailbox("mailbox-encryption", t.csrQuietly(), "alice@example.org").inPair("no-such-pair"), OFFICER), ErrorType.NOT_FOUND, "no pair"));
+    }
+
+    private static SubjectPublicKeyInfo rsa1024() {
+        try {
+            return SubjectPublicKeyInfo.getInstance(TestRequests.rsa(1024).getPublic().getEncoded());
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private byte[] csrQuietly() {

@@ -155,6 +155,25 @@ public final class EnrollmentSecrets {
         return open;
     }
 
+    /**
+     * Secret {@code id} of {@code mailbox} opened again if {@code protocol} spent it no longer than {@code within} ago:
+     * CMP protects the confirmation of an enrollment with the secret that paid for it (RFC 9483 4.1.1).
+     */
+    public Optional<char[]> reopen(String mailbox, String id, String protocol, Duration within) {
+        Instant since = clock.instant().minus(within);
+        return jdbc.query("SELECT sealed FROM enroll_secret WHERE id = ? AND mailbox = ? AND used_by = ? AND used_at > ?", s -> {
+            s.setString(1, id);
+            s.setString(2, mailbox);
+            s.setString(3, protocol);
+            s.setObject(4, Jdbc.utc(since));
+        }, row -> row.getBytes(1)).stream().findFirst().map(sealed -> {
+            byte[] plain = seal.open(sealed, associatedData(id, mailbox), "enrollment secret " + id);
+            char[] secret = new String(plain, StandardCharsets.UTF_8).toCharArray();
+            Arrays.fill(plain, (byte) 0);
+            return secret;
+        });
+    }
+
     /** Spends secret {@code id} of {@code mailbox}; refused when another request spent it first. Returns the id. */
     public String spend(String mailbox, String id, String protocol) {
         int spent = jdbc.update("UPDATE enroll_secret SET used_at = ?, used_by = ? WHERE id = ? AND mailbox = ? AND used_at IS NULL", s -> {

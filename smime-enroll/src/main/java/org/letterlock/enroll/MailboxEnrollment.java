@@ -1,12 +1,15 @@
 package org.letterlock.enroll;
 
+import java.math.BigInteger;
 import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.letterlock.ca.CertificateAuthority;
 import org.letterlock.ca.IssueRequest;
@@ -14,6 +17,7 @@ import org.letterlock.ca.IssuedCertificate;
 import org.letterlock.ca.IssuerRecord;
 import org.letterlock.ca.Profiles;
 import org.letterlock.ca.Requester;
+import org.letterlock.ca.RevocationReason;
 import org.letterlock.escrow.KeyEscrow;
 import org.letterlock.platform.error.ErrorType;
 import org.letterlock.platform.error.LetterlockException;
@@ -45,6 +49,20 @@ public final class MailboxEnrollment {
     /** A mailbox-signing certificate for {@code csr} in an existing pair (re-enrollment). */
     public IssuedCertificate signingCertificate(byte[] csr, String pairId, EnrollmentProof proof) {
         return ca.issue(IssueRequest.mailbox(Profiles.MAILBOX_SIGNING.name(), csr, proof.mailbox()).inPair(pairId), requester(proof));
+    }
+
+    /**
+     * A mailbox-signing certificate for a public key whose possession the protocol checked itself (a CRMF request's
+     * signature proof of possession, RFC 4211 4.1), in {@code pairId}'s pair when given.
+     */
+    public IssuedCertificate signingCertificate(SubjectPublicKeyInfo publicKey, Optional<String> pairId, EnrollmentProof proof) {
+        return ca.issue(new IssueRequest(Profiles.MAILBOX_SIGNING.name(), Optional.empty(), Optional.of(publicKey), Optional.of(proof.mailbox()), List.of(),
+                pairId, OptionalInt.empty(), false), requester(proof));
+    }
+
+    /** Revokes a certificate of the proven mailbox (the CA refuses any other mailbox's). */
+    public List<IssuedCertificate> revoke(BigInteger serial, RevocationReason reason, EnrollmentProof proof) {
+        return ca.revoke(serial, reason, false, requester(proof));
     }
 
     /**

@@ -13,6 +13,7 @@ import java.util.logging.Logger;
 import org.letterlock.ca.TlsIdentity;
 import org.letterlock.enroll.EnrollmentServices;
 import org.letterlock.enroll.acme.AcmeEndpoint;
+import org.letterlock.enroll.cmp.CmpEndpoint;
 import org.letterlock.enroll.est.EstEndpoint;
 import org.letterlock.platform.audit.Actor;
 import org.letterlock.platform.error.LetterlockException;
@@ -40,6 +41,7 @@ public final class EnrollListener implements AutoCloseable {
                 + services.baseUrl() + EnrollmentServices.DISCOVERY_PATH)));
         contexts.put(EnrollmentServices.DISCOVERY_PATH, guarded(exchange -> discovery(exchange, services)));
         contexts.put(EnrollmentServices.SECRETS_PATH, guarded(exchange -> mailSecret(exchange, services)));
+        contexts.put(EnrollmentServices.CMP_PATH, guarded(new CmpEndpoint(services, tls)::handle));
         contexts.put(EnrollmentServices.EST_PATH, guarded(new EstEndpoint(services)));
         contexts.put(EnrollmentServices.ACME_PATH, guarded(AcmeEndpoint.start(services)));
         AnyClientCertificate clients = new AnyClientCertificate(services.mailboxes()::caCertificates);
