@@ -22,6 +22,7 @@ import java.util.Locale;
 import java.util.Map;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
+import org.letterlock.enroll.cmp.CmpClient;
 
 /**
  * Enrollments per second through the enrollment listener (HTTPS, Letterlock's TLS certificate, keep-alive), each for a
@@ -33,6 +34,7 @@ import javax.net.ssl.TrustManagerFactory;
 public final class EnrollBench implements Benchmark {
     static final int CLIENTS = 16;
     static final double EST_TARGET = 1_500;
+    static final double CMP_TARGET = 1_000;
     static final Duration SLICE = Duration.ofSeconds(2);
     /** Requests made before the first slice: a 2 s slice at the CA's REST rate (about 300/s) needs 600; secrets cost a REST call each. */
     static final int INITIAL_REQUESTS = 1_000;
@@ -46,7 +48,7 @@ public final class EnrollBench implements Benchmark {
 
     @Override
     public String summary() {
-        return "Enrollments/s over the HTTPS enrollment listener (EST simpleenroll with a one-time secret, EC P-256 CSRs, " + CLIENTS + " client threads, "
+        return "Enrollments/s over the HTTPS enrollment listener (EST simpleenroll and CMP ir, each with a one-time secret and an EC P-256 key, " + CLIENTS + " client threads per load, "
                 + "keep-alive) next to the CA's issuance over the REST API on the same server, interleaved; PostgreSQL and SoftHSM2; certificate rows "
                 + "checked against the answers.";
     }
@@ -98,12 +100,19 @@ public final class EnrollBench implements Benchmark {
         CaIssue.CsrPool<String> rest = CaIssue.CsrPool.issuance("rest", options);
         est.topUp(INITIAL_REQUESTS);
         rest.topUp(INITIAL_REQUESTS);
+        CaIssue.CsrPool<CmpRequest> cmp = new CaIssue.CsrPool<>("cmp", options, mailbox -> new CmpRequest(mailbox, secret(server, ca.officer(), mailbox), Ocsp.ecP256()),
+                "CMP requests (a secret made through POST /api/enroll/secrets and an EC P-256 key per mailbox)");
+        cmp.topUp(INITIAL_REQUESTS);
+        CmpLoad cmpLoad = new CmpLoad(new CmpClient(URI.create(enroll + "/cmp"), trusting(server), root(server)), cmp);
         CaIssue.PostLoad estLoad = new CaIssue.PostLoad("est", tls, URI.create(enroll + "/.well-known/est/simpleenroll"), 200, est, est::take).assuming(ASSUMED_RATE);
         CaIssue.PostLoad restLoad = new CaIssue.PostLoad("rest", URI.create(server.base() + "/api/ca/certificates"), ca.officer().basic(), rest, null);
         // One enrollment checked by hand before timing: a base64 PKCS#7 certs-only answer holding one certificate for the mailbox.
         checkOne(tls, enroll, est.take());
         long rowsBefore = CaIssue.count(database, schema, "count(*)");
-        List<Meter.Timed> loads = List.of(estLoad, restLoad);
+        // One CMP enrollment checked before timing: an ir under the secret answered with a certificate for the mailbox.
+        CmpRequest probe = cmp.take();
+        cmpLoad.enroll(probe);
+        List<Meter.Timed> loads = List.of(estLoad, cmpLoad, restLoad);
         if (!options.warmUp().isZero()) {
             // In slices, so that each load's pool is topped up for the rate it has shown rather than for the rate assumed before the first.
             for (Meter.Timed load : loads) {
@@ -115,17 +124,26 @@ public final class EnrollBench implements Benchmark {
         }
         List<Meter.Measurement> measured = Meter.interleavedTimed(loads, Duration.ZERO, options.measure(), SLICE);
         long rowsAdded = CaIssue.count(database, schema, "count(*)") - rowsBefore;
-        long answered = estLoad.created.get() + restLoad.created.get();
+        long answered = estLoad.created.get() + cmpLoad.done.get() + 1 + restLoad.created.get();
         boolean databaseOk = rowsAdded == answered;
         double estRate = measured.get(0).perSecond();
-        double restRate = measured.get(1).perSecond();
+        double cmpRate = measured.get(1).perSecond();
+        double restRate = measured.get(2).perSecond();
         List<List<String>> rows = new ArrayList<>();
         rows.add(row("EST simpleenroll (HTTPS, enrollment secret)", estLoad, estRate, est.inline.get()));
+        rows.add(List.of("CMP ir (HTTPS, MAC under the secret, implicit confirm)", cmpLoad.errors.isEmpty() ? Results.rate(cmpRate) : "FAILED (errors)",
+                cmpRate == 0 ? Results.NONE : String.format(Locale.ROOT, "%.1f", CLIENTS * 1000 / cmpRate), cmpLoad.errors.isEmpty() ? "none" : cmpLoad.errors.size() + "",
+                Long.toString(cmp.inline.get())));
         rows.add(row("REST issuance (HTTP, ra-officer; reference)", restLoad, restRate, rest.inline.get()));
         List<String> notes = new ArrayList<>();
         notes.add(String.format(Locale.ROOT, "EST simpleenroll: target >= %,.0f enrollments/s: %s, %s/s, %s of the REST issuance rate in the same run (%s/s).",
                 EST_TARGET, estRate >= EST_TARGET && estLoad.errors().isEmpty() ? "met" : "NOT MET", Results.rate(estRate), Results.percent(estRate / restRate),
                 Results.rate(restRate)));
+        notes.add(String.format(Locale.ROOT, "CMP ir (MAC-protected): target >= %,.0f/s: %s, %s/s, %s of the REST issuance rate in the same run.",
+                CMP_TARGET, cmpRate >= CMP_TARGET && cmpLoad.errors.isEmpty() ? "met" : "NOT MET", Results.rate(cmpRate), Results.percent(cmpRate / restRate)));
+        if (!cmpLoad.errors.isEmpty()) {
+            notes.add("CMP: " + cmpLoad.errors.size() + " failed enrollments; the first: " + cmpLoad.errors.get(0));
+        }
         notes.add(String.format(Locale.ROOT, "Database check: %,d certificate rows added during the loads, %,d successful answers (warm-up included): %s.",
                 rowsAdded, answered, databaseOk ? "ok" : "MISMATCH"));
         for (CaIssue.PostLoad load : List.of(estLoad, restLoad)) {
@@ -143,6 +161,63 @@ public final class EnrollBench implements Benchmark {
                 + "Warm-up " + Bench.seconds(options.warmUp()) + " s per load, then interleaved slices of about " + SLICE.toSeconds() + " s for "
                 + Bench.seconds(options.measure()) + " s per load.");
         return new Results(List.of("path", "enrollments/s", "mean ms per request", "errors", "made inline"), rows, notes);
+    }
+
+    /** One CMP enrollment to make: a mailbox, its one-time secret and the signing key the client made. */
+    record CmpRequest(String mailbox, String secret, java.security.KeyPair key) {
+    }
+
+    /** {@link #CLIENTS} threads each running a whole ir (MAC under the secret, implicitConfirm asked for) with smime-enroll's CMP test client. */
+    static final class CmpLoad implements Meter.Timed {
+        final java.util.concurrent.atomic.AtomicLong done = new java.util.concurrent.atomic.AtomicLong();
+        final List<String> errors = java.util.Collections.synchronizedList(new ArrayList<>());
+        double bestRate;
+        private final CmpClient client;
+        private final CaIssue.CsrPool<CmpRequest> pool;
+        private final Meter.Load load;
+
+        CmpLoad(CmpClient client, CaIssue.CsrPool<CmpRequest> pool) {
+            this.client = client;
+            this.pool = pool;
+            List<Meter.Operation> threads = new ArrayList<>();
+            for (int t = 0; t < CLIENTS; t++) {
+                threads.add(() -> {
+                    try {
+                        enroll(pool.take());
+                        done.incrementAndGet();
+                    } catch (Exception e) {
+                        errors.add(e.toString());
+                    }
+                });
+            }
+            load = new Meter.Load("cmp", threads);
+        }
+
+        void enroll(CmpRequest request) throws Exception {
+            CmpClient.Enrollment enrolled = client.enroll(org.bouncycastle.asn1.cmp.PKIBody.TYPE_INIT_REQ, new CmpClient.Secret(request.mailbox(), request.secret().toCharArray()),
+                    request.mailbox(), request.key(), false, true, null);
+            if (!enrolled.signing().getSubject().toString().contains(request.mailbox())) {
+                throw new IllegalStateException("CMP answered a certificate for " + enrolled.signing().getSubject() + ", not " + request.mailbox());
+            }
+        }
+
+        @Override
+        public Meter.Rate runFor(long nanos) throws Exception {
+            double expected = bestRate > 0 ? 2 * bestRate : ASSUMED_RATE;
+            pool.topUp((int) Math.ceil(expected * nanos / 1e9) + CLIENTS);
+            long before = done.get();
+            Meter.Rate all = Meter.runFor(load, nanos);
+            long succeeded = done.get() - before;
+            double rate = succeeded * 1e9 / all.nanos();
+            bestRate = Math.max(bestRate, rate);
+            return new Meter.Rate(succeeded, all.nanos(), rate, all.cpuNanos());
+        }
+    }
+
+    private static org.bouncycastle.cert.X509CertificateHolder root(LetterlockServer server) throws Exception {
+        HttpResponse<byte[]> root = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(server.base() + "/ca/root.crt")).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        return new org.bouncycastle.cert.X509CertificateHolder(root.body());
     }
 
     private static List<String> row(String path, CaIssue.PostLoad load, double rate, long inline) {
@@ -181,11 +256,9 @@ public final class EnrollBench implements Benchmark {
     }
 
     private static SSLContext trusting(LetterlockServer server) throws Exception {
-        HttpResponse<byte[]> root = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(server.base() + "/ca/root.crt")).build(),
-                HttpResponse.BodyHandlers.ofByteArray());
         KeyStore trust = KeyStore.getInstance("PKCS12");
         trust.load(null, null);
-        trust.setCertificateEntry("root", CertificateFactory.getInstance("X.509").generateCertificate(new ByteArrayInputStream(root.body())));
+        trust.setCertificateEntry("root", CertificateFactory.getInstance("X.509").generateCertificate(new ByteArrayInputStream(root(server).getEncoded())));
         TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
         factory.init(trust);
         SSLContext context = SSLContext.getInstance("TLS");

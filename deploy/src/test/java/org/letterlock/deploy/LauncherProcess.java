@@ -46,6 +46,7 @@ final class LauncherProcess {
         environment.put("LETTERLOCK_GATEWAY_SMTP_PORT", Integer.toString(smtpPort));
         this.enrollPort = freePort();
         environment.put("LETTERLOCK_ENROLL_PORT", Integer.toString(enrollPort));
+        environment.put("LETTERLOCK_ENROLL_ACME_REPLY_PORT", Integer.toString(freePort()));
         // The build that runs this test has just made the artefacts.
         environment.put("LETTERLOCK_NO_BUILD", "1");
     }
