@@ -153,7 +153,9 @@ public final class EnrollBench implements Benchmark {
         }
         notes.add("Load generator: Java HttpClient (HTTP/1.1, keep-alive), " + CLIENTS + " threads per load, each sending its next pre-made request and "
                 + "waiting for the answer; a slice ends when every answer is in. EST: POST " + enroll + "/.well-known/est/simpleenroll, body the base64 "
-                + "PKCS#10 (application/pkcs10), HTTP Basic mailbox:secret, TLS trusting only Letterlock's root; only 200 counts. REST: POST "
+                + "PKCS#10 (application/pkcs10), HTTP Basic mailbox:secret, TLS trusting only Letterlock's root; only 200 counts. CMP: smime-enroll's Bouncy Castle client (CmpClient) "
+                + "posting an ir (one CertReqMsg, POPO by signature) MAC-protected under the mailbox's secret (PasswordBasedMac), implicitConfirm asked "
+                + "for, the answer's MAC checked and its certificate read; a whole exchange counts once. REST: POST "
                 + "/api/ca/certificates with the JSON body {profile, mailbox, csr}; only 201 counts. Each request is for a mailbox of its own with a "
                 + "fresh EC P-256 key; secrets and CSRs are made outside the timed slices (column 'made inline' counts those made inside them).");
         notes.add("Server: `./letterlock start` on a fresh data folder with the SoftHSM2 token in it, PostgreSQL " + settings.getOrDefault("server_version", "?")
