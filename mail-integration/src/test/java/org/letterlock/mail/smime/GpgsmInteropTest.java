@@ -62,10 +62,16 @@ class GpgsmInteropTest {
         Path certificate = TestCertificates.pem(dir, "bob-cert", bob.certificate());
         Path key = TestCertificates.pem(dir, "bob-key", bob.key());
         Path pkcs12 = dir.resolve("bob.p12");
-        // gpgsm 2.2 imports only legacy-encrypted PKCS#12; an empty password keeps gpg-agent from asking for one
-        assertSucceeds(tools.openssl("pkcs12", "-export", "-legacy", "-in", certificate.toString(), "-inkey", key.toString(),
-                "-passout", "pass:", "-out", pkcs12.toString()));
-        assertSucceeds(gpgsm("--pinentry-mode", "loopback", "--passphrase-fd", "0", "--import", pkcs12.toString()));
+        // gpgsm 2.2 imports only legacy-encrypted PKCS#12; an empty password keeps gpg-agent from asking for one.
+        // gpgsm 2.2.40 now and then fails to decrypt a key bag OpenSSL reads ("decryption failed; trying charset ..."),
+        // depending on the file's random salt: a fresh file gets up to two more tries.
+        Tools.Run imported = null;
+        for (int attempt = 0; attempt < 3 && (imported == null || imported.exit() != 0); attempt++) {
+            assertSucceeds(tools.openssl("pkcs12", "-export", "-legacy", "-in", certificate.toString(), "-inkey", key.toString(),
+                    "-passout", "pass:", "-out", pkcs12.toString()));
+            imported = gpgsm("--pinentry-mode", "loopback", "--passphrase-fd", "0", "--import", pkcs12.toString());
+        }
+        assertSucceeds(imported);
         Path ours = Files.write(dir.resolve("ours.eml"),
                 SmimeEncryptionTest.encrypt(SmimeEncryption.toCertificates(List.of(bob.certificate()), ContentCipher.AES256_CBC), SmimeEncryptionTest.ENTITY));
 
