@@ -20,7 +20,8 @@ import org.junit.jupiter.api.TestMethodOrder;
  * Enrollment in the running server (PostgreSQL, SoftHSM2 keys), as the issue's "done when" asks: an ra-officer makes an
  * enrollment secret through the REST API, and the letterlock-enroll jar, run as a user would on their machine, enrolls
  * a signing and an escrowed encryption certificate over the enrollment listener, trusting only the root the server
- * publishes. OpenSSL checks what it wrote; the audit log holds every step.
+ * publishes. OpenSSL checks what it wrote; openssl cmp enrolls under another secret, its transaction kept in PostgreSQL; the
+ * audit log holds every step.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -109,6 +110,31 @@ class EnrollServerIT {
 
     @Test
     @Order(4)
+    void opensslCmpEnrollsUnderASecretWithItsTransactionKeptInPostgresql() throws Exception {
+        String mailbox = "heidi@example.org";
+        HttpResponse<String> made = server.call("POST", "/api/enroll/secrets", OFFICER, PASSWORD, "application/json", "{\"mailbox\":\"" + mailbox + "\"}");
+        assertThat(made.statusCode()).as(made.body()).isEqualTo(201);
+        Matcher value = Pattern.compile("\"secret\":\"([A-Z2-9-]+)\"").matcher(made.body());
+        assertThat(value.find()).isTrue();
+        assertThat(Shell.run(work, "openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "heidi.key").exit()).isZero();
+        assertThat(Shell.run(work, "openssl", "req", "-new", "-key", "heidi.key", "-subj", "/CN=" + mailbox, "-addext", "subjectAltName=email:" + mailbox,
+                "-out", "heidi.csr").exit()).isZero();
+
+        Shell.Run ir = Shell.run(work, "openssl", "cmp", "-server", "127.0.0.1:" + server.launcher.enrollPort, "-path", "cmp", "-tls_used", "-tls_trusted",
+                "root.pem", "-tls_host", "127.0.0.1", "-cmd", "ir", "-secret", "pass:" + value.group(1), "-ref", mailbox, "-csr", "heidi.csr",
+                "-newkey", "heidi.key", "-certout", "heidi.pem", "-recipient", "/CN=Letterlock");
+
+        assertThat(ir.exit()).as(ir.output()).isZero();
+        assertThat(Shell.run(work, "openssl", "verify", "-purpose", "smimesign", "-CAfile", "root.pem", "-untrusted", "grace/ca-chain.pem", "heidi.pem").output())
+                .contains(": OK");
+        try (var c = server.database(); var s = c.createStatement(); var rows = s.executeQuery("SELECT count(*) FROM cmp_transaction")) {
+            rows.next();
+            assertThat(rows.getLong(1)).as("the ir's transaction, kept for replays").isPositive();
+        }
+    }
+
+    @Test
+    @Order(5)
     void theAuditLogHoldsEachStepWithoutTheSecret() throws Exception {
         String audit;
         try (var c = server.database(); var s = c.createStatement(); var rows = s.executeQuery("SELECT actor || ' ' || action || ' ' || target || ' ' || detail FROM audit_record")) {
