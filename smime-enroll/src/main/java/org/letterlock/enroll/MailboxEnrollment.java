@@ -46,11 +46,6 @@ public final class MailboxEnrollment {
         return ca.issue(IssueRequest.mailbox(Profiles.MAILBOX_SIGNING.name(), csr, proof.mailbox()), requester(proof));
     }
 
-    /** A mailbox-signing certificate for {@code csr} in an existing pair (re-enrollment). */
-    public IssuedCertificate signingCertificate(byte[] csr, String pairId, EnrollmentProof proof) {
-        return ca.issue(IssueRequest.mailbox(Profiles.MAILBOX_SIGNING.name(), csr, proof.mailbox()).inPair(pairId), requester(proof));
-    }
-
     /**
      * A mailbox-signing certificate for a public key whose possession the protocol checked itself (a CRMF request's
      * signature proof of possession, RFC 4211 4.1), in {@code pairId}'s pair when given.
