@@ -295,7 +295,7 @@ public final class KeyserverServe implements Benchmark {
     private List<Searches> measureLdap(LetterlockServer server, int ldapPort, Connection admin, String schema, Path base, Processes processes, Options options,
                                        Map<String, String> facts) throws Exception {
         options.progress().printf(Locale.ROOT, "  %,d verified mailboxes (rows) and a mailbox-signing certificate each through the API ...%n", MAILBOXES);
-        verifiedMailboxes(admin, schema);
+        verifiedMailboxes(admin, schema, java.util.stream.IntStream.range(0, MAILBOXES).mapToObj(OpenPgpKeyDump::address).toList());
         issueCertificates(server);
         options.progress().println("  reading Letterlock's " + MAILBOXES + " mailbox entries into LDIF and loading slapd ...");
         Path ldif = base.resolve("mailboxes.ldif");
@@ -343,17 +343,19 @@ public final class KeyserverServe implements Benchmark {
     }
 
     /** The mailboxes' identities, verified, as rows: the mailed confirmation is not what is measured. */
-    private static void verifiedMailboxes(Connection admin, String schema) throws Exception {
+    static void verifiedMailboxes(Connection admin, String schema, Iterable<String> addresses) {
         OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
         try (PreparedStatement insert = admin.prepareStatement("INSERT INTO " + schema + ".mailbox_identity (address, owner, created_at, verified_at) VALUES (?, ?, ?, ?)")) {
-            for (int i = 0; i < MAILBOXES; i++) {
-                insert.setString(1, OpenPgpKeyDump.address(i));
-                insert.setString(2, OpenPgpKeyDump.address(i));
+            for (String address : addresses) {
+                insert.setString(1, address);
+                insert.setString(2, address);
                 insert.setObject(3, now);
                 insert.setObject(4, now);
                 insert.addBatch();
             }
             insert.executeBatch();
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException("cannot register the mailboxes: " + e.getMessage(), e);
         }
     }
 

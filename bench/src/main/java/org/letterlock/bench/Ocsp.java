@@ -191,12 +191,28 @@ public final class Ocsp {
     /** A PEM PKCS#10 request for a mailbox: subject CN=mailbox, the mailbox as rfc822Name in an extensionRequest, signed by the key. */
     static String csr(KeyPair key, String mailbox) {
         try {
+            return pem(request(key, mailbox));
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot write a CSR for " + mailbox + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The same request as {@link #csr}, DER encoded. */
+    static byte[] certificationRequest(KeyPair key, String mailbox) {
+        try {
+            return request(key, mailbox).getEncoded();
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot encode a CSR for " + mailbox + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static PKCS10CertificationRequest request(KeyPair key, String mailbox) {
+        try {
             JcaPKCS10CertificationRequestBuilder builder = new JcaPKCS10CertificationRequestBuilder(new X500Name("CN=" + mailbox), key.getPublic());
             builder.addAttribute(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest, new Extensions(new Extension(Extension.subjectAlternativeName, false,
                     new GeneralNames(new GeneralName(GeneralName.rfc822Name, mailbox)).getEncoded())));
             ContentSigner signer = new JcaContentSignerBuilder("SHA256withECDSA").setProvider(PROVIDER).build(key.getPrivate());
-            PKCS10CertificationRequest csr = builder.build(signer);
-            return pem(csr);
+            return builder.build(signer);
         } catch (Exception e) {
             throw new IllegalStateException("cannot make a CSR for " + mailbox + ": " + e.getMessage(), e);
         }

@@ -41,8 +41,9 @@ final class SmtpSink implements AutoCloseable {
      * @param started      {@link System#nanoTime()} when the DATA command came
      * @param nanos        {@link System#nanoTime()} when the final dot was read
      * @param saved        where the message was kept, or null
+     * @param fields       the outer header's fields, names in lower case (first occurrence of each)
      */
-    record Arrival(String messageId, String envelopeFrom, String contentType, long bytes, long started, long nanos, Path saved) {
+    record Arrival(String messageId, String envelopeFrom, String contentType, long bytes, long started, long nanos, Path saved, Map<String, String> fields) {
 
         /**
          * The id the benchmark counts by: the outer Message-ID when it is one of the benchmark's, else the envelope
@@ -92,6 +93,7 @@ final class SmtpSink implements AutoCloseable {
     private final AtomicLong sessions = new AtomicLong();
     private final AtomicLong queued = new AtomicLong();
     private volatile boolean closed;
+    private volatile java.util.function.Consumer<Arrival> listener = arrival -> { };
 
     private SmtpSink(ServerSocket server, Settings settings) {
         this.server = server;
@@ -147,7 +149,13 @@ final class SmtpSink implements AutoCloseable {
         }
     }
 
+    /** Also hands each arrival to {@code listener}, on the connection's thread, before the message's 250. */
+    void onArrival(java.util.function.Consumer<Arrival> listener) {
+        this.listener = listener;
+    }
+
     private void arrived(Arrival arrival) {
+        listener.accept(arrival);
         synchronized (arrivals) {
             arrivals.add(arrival);
             arrivals.notifyAll();
@@ -339,7 +347,7 @@ final class SmtpSink implements AutoCloseable {
         }
         long nanos = System.nanoTime();
         Map<String, String> fields = Smtp.headerFields(pendingHeader != null ? pendingHeader : header);
-        return new Arrival(bare(fields.get("message-id")), from, fields.get("content-type"), bytes, started, nanos, keptPath);
+        return new Arrival(bare(fields.get("message-id")), from, fields.get("content-type"), bytes, started, nanos, keptPath, fields);
     }
 
     static String bare(String messageId) {

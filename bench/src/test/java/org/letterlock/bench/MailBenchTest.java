@@ -93,14 +93,14 @@ class MailBenchTest {
 
     static SmtpSink.Arrival arrival(String run, int index, boolean encrypted) {
         String id = Smtp.messageId(run, index);
-        return new SmtpSink.Arrival(id, id, encrypted ? "application/pkcs7-mime; smime-type=authEnveloped-data" : "text/plain", 60_000, 0, 1, null);
+        return new SmtpSink.Arrival(id, id, encrypted ? "application/pkcs7-mime; smime-type=authEnveloped-data" : "text/plain", 60_000, 0, 1, null, java.util.Map.of());
     }
 
     @Test
     void aCrashIsTalliedByMessageId() {
         Set<String> acked = Set.of(Smtp.messageId("gw", 0), Smtp.messageId("gw", 1), Smtp.messageId("gw", 2), Smtp.messageId("gw", 3));
         List<SmtpSink.Arrival> arrivals = new ArrayList<>(List.of(arrival("gw", 0, true), arrival("gw", 1, true), arrival("gw", 1, true), arrival("gw", 4, true)));
-        arrivals.add(new SmtpSink.Arrival("other@gateway.test", Smtp.messageId("gw", 2), "application/pkcs7-mime", 1, 0, 1, null));
+        arrivals.add(new SmtpSink.Arrival("other@gateway.test", Smtp.messageId("gw", 2), "application/pkcs7-mime", 1, 0, 1, null, java.util.Map.of()));
         MailCrash.Tally tally = MailCrash.Tally.of(acked, arrivals);
         assertThat(tally.acked()).isEqualTo(4);
         assertThat(tally.arrivals()).isEqualTo(5);

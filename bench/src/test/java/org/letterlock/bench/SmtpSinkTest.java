@@ -54,6 +54,8 @@ class SmtpSinkTest {
         assertThat(arrival.envelopeFrom()).isEqualTo("bench-gw-7@source.test");
         assertThat(arrival.id()).isEqualTo("bench-gw-7@source.test");
         assertThat(arrival.encrypted()).isTrue();
+        assertThat(arrival.fields()).containsEntry("message-id", "<bench-gw-7@source.test>")
+                .containsEntry("content-type", "application/pkcs7-mime; smime-type=authEnveloped-data").hasSize(2);
         assertThat(arrival.nanos()).isGreaterThanOrEqualTo(arrival.started());
         String unstuffed = MESSAGE.replace("\r\n..a line", "\r\n.a line");
         assertThat(arrival.bytes()).isEqualTo(unstuffed.length());
@@ -70,9 +72,9 @@ class SmtpSinkTest {
 
     @Test
     void messagesAreCountedByTheirBenchIdFromTheHeaderOrTheEnvelope() {
-        SmtpSink.Arrival plain = new SmtpSink.Arrival("bench-pf-1@source.test", "bench-pf-1@source.test", "text/plain", 10, 0, 1, null);
-        SmtpSink.Arrival renamed = new SmtpSink.Arrival("new-id@gateway.test", "bench-gw-2@source.test", null, 10, 0, 1, null);
-        SmtpSink.Arrival foreign = new SmtpSink.Arrival(null, "sender@source.test", null, 10, 0, 1, null);
+        SmtpSink.Arrival plain = new SmtpSink.Arrival("bench-pf-1@source.test", "bench-pf-1@source.test", "text/plain", 10, 0, 1, null, java.util.Map.of());
+        SmtpSink.Arrival renamed = new SmtpSink.Arrival("new-id@gateway.test", "bench-gw-2@source.test", null, 10, 0, 1, null, java.util.Map.of());
+        SmtpSink.Arrival foreign = new SmtpSink.Arrival(null, "sender@source.test", null, 10, 0, 1, null, java.util.Map.of());
         assertThat(plain.id()).isEqualTo("bench-pf-1@source.test");
         assertThat(renamed.id()).isEqualTo("bench-gw-2@source.test");
         assertThat(foreign.id()).isEqualTo("sender@source.test");
