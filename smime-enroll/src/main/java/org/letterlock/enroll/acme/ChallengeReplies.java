@@ -6,6 +6,7 @@ import jakarta.mail.MessagingException;
 import jakarta.mail.Multipart;
 import jakarta.mail.Session;
 import jakarta.mail.internet.InternetAddress;
+import jakarta.mail.internet.MimeBodyPart;
 import jakarta.mail.internet.MimeMessage;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -17,6 +18,8 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.letterlock.ca.IssuedCertificate;
+import org.letterlock.enroll.MailboxEnrollment;
 import org.letterlock.platform.audit.Actor;
 import org.letterlock.platform.audit.AuditEvent;
 import org.letterlock.platform.audit.AuditRecorder;
@@ -26,8 +29,10 @@ import org.letterlock.platform.identity.MailAddress;
 /**
  * Judges a reply to an ACME challenge mail (RFC 8823 section 3.2): its Subject names the challenge by token-part1
  * ("ACME: " after any "Re:"), its From is the mailbox the challenge went to, it is authenticated, and its body holds the
- * key authorization digest between the ACME RESPONSE lines. Authenticated means the organisation's own MTA, named by a
- * configured authserv-id, put an Authentication-Results header (RFC 8601) on it with dkim=pass for the From domain.
+ * key authorization digest between the ACME RESPONSE lines. Authenticated means one of the two ways RFC 8823 names: DKIM,
+ * as the organisation's own MTA, named by a configured authserv-id, reports it in an Authentication-Results header (RFC
+ * 8601) with dkim=pass for the From domain; or an S/MIME signature by one of this CA's current signing certificates for
+ * the From mailbox, in which case the response must be inside the signed part.
  */
 final class ChallengeReplies {
     private static final Pattern SUBJECT = Pattern.compile("^(?:\\s*re\\s*:\\s*)*ACME:\\s*([A-Za-z0-9_-]+)\\s*$", Pattern.CASE_INSENSITIVE);
@@ -38,10 +43,12 @@ final class ChallengeReplies {
     private final AcmeOrders orders;
     private final AuditRecorder audit;
     private final List<String> trustedAuthservIds;
+    private final MailboxEnrollment mailboxes;
 
-    ChallengeReplies(AcmeOrders orders, AuditRecorder audit) {
+    ChallengeReplies(AcmeOrders orders, AuditRecorder audit, MailboxEnrollment mailboxes) {
         this.orders = orders;
         this.audit = audit;
+        this.mailboxes = mailboxes;
         this.trustedAuthservIds = orders.settings().trustedAuthservIds().stream().map(id -> id.toLowerCase(Locale.ROOT)).toList();
     }
 
@@ -86,13 +93,17 @@ final class ChallengeReplies {
         if (!from.equals(order.mailbox())) {
             throw refused(target, "5.7.1", "the reply is from " + from + ", the challenge went to " + order.mailbox());
         }
-        if (!authenticated(message, from.substring(from.indexOf('@') + 1))) {
+        Optional<MimeBodyPart> signed = SignedReply.content(raw, message, certificate -> mailboxes.current(certificate)
+                .flatMap(IssuedCertificate::mailbox).filter(from::equals).isPresent());
+        boolean dkim = authenticated(message, from.substring(from.indexOf('@') + 1));
+        if (signed.isEmpty() && !dkim) {
             throw refused(target, "5.7.1", "the reply is not authenticated: no Authentication-Results from a trusted authserv-id "
-                    + trustedAuthservIds + " with dkim=pass for " + from.substring(from.indexOf('@') + 1));
+                    + trustedAuthservIds + " with dkim=pass for " + from.substring(from.indexOf('@') + 1)
+                    + ", and no S/MIME signature by a current certificate of this CA for " + from);
         }
-        Optional<String> response = response(message);
+        Optional<String> response = signed.isPresent() ? response(signed.get()) : response(message);
         if (response.isEmpty()) {
-            throw refused(target, "5.6.0", "the reply has no -----BEGIN ACME RESPONSE----- block in a text/plain part");
+            throw refused(target, "5.6.0", "the reply has no -----BEGIN ACME RESPONSE----- block in a text/plain part" + (signed.isPresent() && !dkim ? " of its signed content" : ""));
         }
         if (!MessageDigest.isEqual(response.get().getBytes(StandardCharsets.US_ASCII), order.expectedResponse().getBytes(StandardCharsets.US_ASCII))) {
             // The holder of the mailbox answered wrongly: the challenge fails, as RFC 8555 section 7.5.1 has it.
@@ -101,7 +112,8 @@ final class ChallengeReplies {
         }
         orders.replyVerified(order);
         // Durable before the 250, committed with other replies' records in one batch.
-        audit.recordAsync(new AuditEvent(Actor.current(), "enroll.acme.reply", target, Outcome.ALLOWED, "authenticated reply for order " + order.id() + " verified"))
+        audit.recordAsync(new AuditEvent(Actor.current(), "enroll.acme.reply", target, Outcome.ALLOWED, "reply for order " + order.id() + " verified, authenticated by "
+                + (signed.isPresent() ? "its S/MIME signature" : "DKIM (Authentication-Results)")))
                 .join();
         return "2.6.0 reply for order " + order.id() + " verified";
     }
@@ -158,7 +170,7 @@ final class ChallengeReplies {
         return false;
     }
 
-    private static Optional<String> response(MimeMessage message) {
+    private static Optional<String> response(jakarta.mail.Part message) {
         try {
             Optional<String> text = plainText(message.getContent(), message.isMimeType("text/plain"));
             if (text.isEmpty()) {

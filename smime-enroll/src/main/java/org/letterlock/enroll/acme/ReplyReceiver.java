@@ -40,10 +40,10 @@ public final class ReplyReceiver implements AutoCloseable {
             return Optional.empty();
         }
         if (settings.trustedAuthservIds().isEmpty()) {
-            LOG.warning("letterlock.enroll.acme.trusted-authserv-ids is empty: no ACME reply can be authenticated");
+            LOG.warning("letterlock.enroll.acme.trusted-authserv-ids is empty: only ACME replies signed with a current S/MIME certificate of this CA can be authenticated");
         }
         ChallengeReplies replies = new ChallengeReplies(new AcmeOrders(new Jdbc(platform.database().dataSource()), platform.mail(), services.audit(),
-                services.clock(), settings), services.audit());
+                services.clock(), settings), services.audit(), services.mailboxes());
         String challengeAddress = settings.from().toLowerCase(Locale.ROOT);
         SMTPServer server = SMTPServer.port(settings.replyPort())
                 .bindAddress(InetAddress.getByName(settings.replyAddress()))

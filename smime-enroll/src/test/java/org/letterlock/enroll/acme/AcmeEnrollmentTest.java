@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import jakarta.mail.MessagingException;
 import java.io.StringWriter;
-import java.net.URI;
-import java.net.http.HttpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
@@ -15,7 +13,6 @@ import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
 import java.nio.charset.StandardCharsets;
 import java.util.stream.Stream;
-import javax.net.ssl.SSLContext;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.openssl.PEMParser;
 import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
@@ -36,10 +33,7 @@ import org.shredzone.acme4j.RevocationReason;
 import org.shredzone.acme4j.Session;
 import org.shredzone.acme4j.Status;
 import org.shredzone.acme4j.challenge.Challenge;
-import org.shredzone.acme4j.connector.HttpConnector;
-import org.shredzone.acme4j.connector.NetworkSettings;
 import org.shredzone.acme4j.exception.AcmeServerException;
-import org.shredzone.acme4j.provider.GenericAcmeProvider;
 
 /**
  * The whole ACME flow as acme4j-client runs it, with the test answering the RFC 8823 challenge mail as a mail client
@@ -61,20 +55,8 @@ class AcmeEnrollmentTest {
         server.close();
     }
 
-    /** acme4j's generic provider with a client that trusts the fixture's root. */
     static Session session() throws Exception {
-        SSLContext tls = server.fixture.clientTls();
-        return new Session(URI.create(server.directory()), new GenericAcmeProvider() {
-            @Override
-            protected HttpConnector createHttpConnector(NetworkSettings settings) {
-                return new HttpConnector(settings) {
-                    @Override
-                    public HttpClient.Builder createClientBuilder() {
-                        return super.createClientBuilder().sslContext(tls);
-                    }
-                };
-            }
-        });
+        return server.acmeSession();
     }
 
     static KeyPair accountKey(String algorithm) throws Exception {

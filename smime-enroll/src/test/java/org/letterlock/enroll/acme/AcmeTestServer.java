@@ -48,6 +48,22 @@ final class AcmeTestServer implements AutoCloseable {
         return fixture.url() + "/acme/directory";
     }
 
+    /** acme4j's generic provider with a client that trusts the fixture's root. */
+    org.shredzone.acme4j.Session acmeSession() throws Exception {
+        javax.net.ssl.SSLContext tls = fixture.clientTls();
+        return new org.shredzone.acme4j.Session(java.net.URI.create(directory()), new org.shredzone.acme4j.provider.GenericAcmeProvider() {
+            @Override
+            protected org.shredzone.acme4j.connector.HttpConnector createHttpConnector(org.shredzone.acme4j.connector.NetworkSettings settings) {
+                return new org.shredzone.acme4j.connector.HttpConnector(settings) {
+                    @Override
+                    public java.net.http.HttpClient.Builder createClientBuilder() {
+                        return super.createClientBuilder().sslContext(tls);
+                    }
+                };
+            }
+        });
+    }
+
     /** The challenge mail sent to {@code mailbox}, the newest one, as its recipient reads it. */
     static ChallengeMail challengeMail(String mailbox) throws Exception {
         List<String> mails = Outbox.mailsTo(EnrollFixture.TOKEN_DATA, mailbox);

@@ -1,0 +1,133 @@
+package org.letterlock.enroll.acme;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.letterlock.ca.IssuedCertificate;
+import org.letterlock.ca.RevocationReason;
+import org.letterlock.enroll.EnrollFixture;
+import org.letterlock.enroll.EnrollmentProof;
+import org.shredzone.acme4j.AccountBuilder;
+import org.shredzone.acme4j.Identifier;
+import org.shredzone.acme4j.Order;
+import org.shredzone.acme4j.Status;
+import org.shredzone.acme4j.challenge.Challenge;
+
+/**
+ * Replies authenticated by an S/MIME signature instead of the MTA's DKIM verdict (RFC 8823 allows either): signed by
+ * `openssl cms -sign` as a mail client would, with no Authentication-Results header, handed over raw by swaks so that
+ * nothing on the way re-encodes the signed part.
+ */
+class AcmeSignedReplyTest {
+    @TempDir
+    static Path work;
+    static AcmeTestServer server;
+
+    @BeforeAll
+    static void start() throws Exception {
+        server = new AcmeTestServer(work);
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    /** How the case's signer comes to be, and what happens to the signed reply before it is sent. */
+    enum Signer { CURRENT, OTHER_MAILBOX, REVOKED, SELF_SIGNED }
+
+    static Stream<Arguments> cases() {
+        return Stream.of(
+                Arguments.of("accepts/signed-by-the-mailbox-current-certificate", Signer.CURRENT, false, "<~  250 2.6.0 reply for order"),
+                Arguments.of("rejects/signed-by-another-mailbox-certificate", Signer.OTHER_MAILBOX, false, "<~* 550 5.7.1"),
+                Arguments.of("rejects/signed-by-a-revoked-certificate", Signer.REVOKED, false, "<~* 550 5.7.1"),
+                Arguments.of("rejects/signed-by-a-self-signed-certificate", Signer.SELF_SIGNED, false, "<~* 550 5.7.1"),
+                Arguments.of("rejects/signed-content-altered-after-signing", Signer.CURRENT, true, "<~* 550 5.7.1"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void aSignedReplyCountsOnlyWithACurrentCertificateOfTheMailbox(String name, Signer signer, boolean altered, String answer) throws Exception {
+        String mailbox = EnrollFixture.newMailbox("signed");
+        server.fixture.verifiedMailbox(mailbox, "sid");
+        Path dir = Files.createDirectories(work.resolve(mailbox));
+        Path key = dir.resolve("signing.key");
+        Path certificate = dir.resolve("signing.pem");
+        certify(signer, mailbox, key, certificate);
+
+        KeyPair accountKey = AcmeEnrollmentTest.accountKey("ES256");
+        Order order = new AccountBuilder().agreeToTermsOfService().useKeyPair(accountKey).create(server.acmeSession()).newOrder()
+                .identifier(new Identifier("email", mailbox)).create();
+        Challenge challenge = order.getAuthorizations().get(0).getChallenges().get(0);
+        challenge.trigger();
+        AcmeTestServer.ChallengeMail mail = AcmeTestServer.challengeMail(mailbox);
+        Path body = Files.writeString(dir.resolve("body.txt"), "-----BEGIN ACME RESPONSE-----\r\n"
+                + mail.response(challenge.getJSON().get("token").asString(), accountKey.getPublic()) + "\r\n-----END ACME RESPONSE-----\r\n");
+        String signed = AcmeTestServer.run("openssl", "cms", "-sign", "-signer", certificate.toString(), "-inkey", key.toString(), "-text", "-crlfeol",
+                "-in", body.toString());
+        if (altered) {
+            signed = signed.replace("-----BEGIN ACME RESPONSE-----", "-----BEGIN ACME RESPONSE-----\r\n");
+        }
+        Path reply = Files.writeString(dir.resolve("reply.eml"), "From: " + mailbox + "\r\nTo: " + AcmeTestServer.CHALLENGE_FROM + "\r\nSubject: Re: ACME: "
+                + mail.tokenPart1() + "\r\nIn-Reply-To: " + mail.messageId() + "\r\n" + signed, StandardCharsets.ISO_8859_1);
+
+        String swaks = swaks(mailbox, reply);
+
+        assertThat(swaks).contains(answer);
+        if (answer.contains(" 250 ")) {
+            assertThat(challenge.waitForCompletion(Duration.ofSeconds(10))).isEqualTo(Status.VALID);
+            assertThat(server.fixture.platform.auditLog().read(0, 1_000_000)).anyMatch(r -> r.event().action().equals("enroll.acme.reply")
+                    && r.event().target().equals("mailbox:" + mailbox) && r.event().detail().contains("authenticated by its S/MIME signature"));
+        } else {
+            assertThat(swaks).contains("not authenticated");
+            challenge.update();
+            assertThat(challenge.getStatus()).isEqualTo(Status.PROCESSING);
+        }
+    }
+
+    /** Makes the key and a certificate for it as the case wants it. */
+    private static void certify(Signer signer, String mailbox, Path key, Path certificate) throws Exception {
+        if (signer == Signer.SELF_SIGNED) {
+            AcmeTestServer.run("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key.toString(),
+                    "-subj", "/CN=" + mailbox, "-addext", "subjectAltName=email:" + mailbox, "-addext", "keyUsage=critical,digitalSignature",
+                    "-days", "30", "-out", certificate.toString());
+            return;
+        }
+        String named = signer == Signer.OTHER_MAILBOX ? EnrollFixture.newMailbox("someone-else") : mailbox;
+        if (signer == Signer.OTHER_MAILBOX) {
+            server.fixture.verifiedMailbox(named, "someone");
+        }
+        Path csr = key.resolveSibling("signing.csr");
+        AcmeTestServer.run("openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key.toString(),
+                "-subj", "/CN=Sid", "-addext", "subjectAltName=email:" + named, "-outform", "DER", "-out", csr.toString());
+        EnrollmentProof proof = new EnrollmentProof(named, "test", "signed-reply");
+        IssuedCertificate issued = server.fixture.services.mailboxes().signingCertificate(Files.readAllBytes(csr), proof);
+        if (signer == Signer.REVOKED) {
+            server.fixture.services.mailboxes().revoke(issued.serial(), RevocationReason.KEY_COMPROMISE, proof);
+        }
+        Files.writeString(certificate, "-----BEGIN CERTIFICATE-----\n" + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(issued.der())
+                + "\n-----END CERTIFICATE-----\n");
+    }
+
+    /** swaks's transcript, whatever the SMTP answer: the reply is sent as written, over STARTTLS. */
+    private static String swaks(String mailbox, Path reply) throws Exception {
+        Process process = new ProcessBuilder("swaks", "--server", "127.0.0.1:" + server.replies.port(), "-tls", "--from", mailbox, "--to", AcmeTestServer.CHALLENGE_FROM,
+                "--data", "@" + reply).redirectErrorStream(true).start();
+        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("swaks finished").isTrue();
+        return out;
+    }
+}
