@@ -26,6 +26,20 @@ class CertificationRequestTest {
         assertThat(CertificationRequest.read(pem.getBytes(StandardCharsets.US_ASCII)).publicKey()).isEqualTo(fromDer.publicKey());
     }
 
+    @Test
+    void aRequestReadAgainIsNotCheckedAgainButAnAlteredCopyIs() throws Exception {
+        byte[] der = TestRequests.csr(TestRequests.ec("secp256r1"), "CN=Twice", List.of("twice@example.org")).getEncoded();
+        CertificationRequest first = CertificationRequest.read(der);
+
+        assertThat(CertificationRequest.read(der.clone())).isSameAs(first);
+        byte[] altered = der.clone();
+        altered[altered.length - 5] ^= 0x01;
+        for (int i = 0; i < 2; i++) {
+            assertThatThrownBy(() -> CertificationRequest.read(altered)).hasMessageContaining("proof of possession");
+        }
+        assertThat(CertificationRequest.read(der)).isSameAs(first);
+    }
+
     private static byte[] bytes(Callable supplier) {
         try {
             return supplier.call();
