@@ -48,8 +48,8 @@ public record CertificationRequest(SubjectPublicKeyInfo publicKey, X500Name subj
 
     /**
      * Requests that passed lately, by the SHA-256 of their bytes: an enrollment protocol reads a request before it spends
-     * the client's secret and the CA reads it again to issue, and the signature check (about a quarter of an issuance's CPU in the profile in docs/benchmarks.md) is
-     * then done once. Only passes are kept, and the same bytes always give the same answer.
+     * the client's secret and the CA reads it again to issue, and the signature check (about a quarter of an issuance's
+     * CPU in the profile in docs/benchmarks.md) is then done once. Only passes are kept; the same bytes always pass.
      */
     private static final Map<String, CertificationRequest> PASSED = Collections.synchronizedMap(new LinkedHashMap<>(64, 0.75f, true) {
         @Override
