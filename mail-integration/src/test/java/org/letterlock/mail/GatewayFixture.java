@@ -24,10 +24,12 @@ import org.letterlock.ca.TlsIdentity;
 import org.letterlock.ca.store.JdbcCertificateStore;
 import org.letterlock.mail.delivery.Delivery;
 import org.letterlock.mail.delivery.Encryptions;
+import org.letterlock.mail.delivery.KnownCapabilities;
 import org.letterlock.mail.delivery.OrganisationSignature;
 import org.letterlock.mail.keys.ExternalKeys;
 import org.letterlock.mail.keys.LookupCache;
 import org.letterlock.mail.delivery.Routes;
+import org.letterlock.mail.policy.CapabilityStore;
 import org.letterlock.mail.policy.PassphraseBook;
 import org.letterlock.mail.policy.PolicyBook;
 import org.letterlock.mail.policy.RecipientPolicy;
@@ -58,6 +60,7 @@ final class GatewayFixture implements AutoCloseable {
     final Keyserver keyserver;
     final PolicyBook policies;
     final PassphraseBook passphrases;
+    final CapabilityStore capabilities;
     /** Where rules with external sources look keys up; none unless a test sets its own. */
     ExternalKeys externalKeys;
     /** The Postfix next hop, when started with {@link #beforePostfix}. */
@@ -79,6 +82,7 @@ final class GatewayFixture implements AutoCloseable {
         keyserver = KeyserverRuntime.create(platform);
         policies = new PolicyBook(platform.database().dataSource(), platform.auditLog(), clock);
         passphrases = new PassphraseBook(platform.database().dataSource(), platform.vault(), platform.config().vault().tokenLabel(), platform.auditLog(), clock);
+        capabilities = new CapabilityStore(platform.database().dataSource());
         externalKeys = new ExternalKeys(List.of(), new LookupCache(LookupCache.Lifetimes.DEFAULT), clock);
         identity = TlsIdentity.start(ca, platform.vault(), platform.config().vault().tokenLabel(), List.of("127.0.0.1", "localhost"), clock);
     }
@@ -103,7 +107,7 @@ final class GatewayFixture implements AutoCloseable {
     /** With the organisation signing as {@code signingAddress}. */
     GatewaySettings settings(int nextHopPort, GatewaySettings.NextHopTls tls, long maxBytes, Optional<String> signingAddress) {
         return new GatewaySettings(0, "127.0.0.1", "gateway.example.org", maxBytes, 100, new GatewaySettings.HostPort("localhost", nextHopPort), tls,
-                Optional.empty(), GatewaySettings.NextHopTls.VERIFY, List.of(), work.resolve("spool"), 4, Duration.ofDays(5), false, signingAddress,
+                Optional.empty(), GatewaySettings.NextHopTls.VERIFY, List.of(), work.resolve("spool"), 4, Duration.ofDays(5), GatewaySettings.SmimeContent.CAPABILITIES, signingAddress,
                 List.of(), List.of(), Optional.empty(), "X-Letterlock-Policy");
     }
 
@@ -112,7 +116,7 @@ final class GatewayFixture implements AutoCloseable {
         GatewaySettings base = settings(nextHopPort, GatewaySettings.NextHopTls.VERIFY, 10_000_000);
         return new GatewaySettings(base.smtpPort(), base.smtpAddress(), base.hostName(), base.maxMessageBytes(), base.maxRecipients(), base.nextHop(), base.nextHopTls(),
                 Optional.of(new GatewaySettings.HostPort("localhost", lmtpPort)), GatewaySettings.NextHopTls.VERIFY, List.of("example.org"), base.spool(),
-                base.deliveryWorkers(), base.maxQueueTime(), base.smimeGcm(), base.signingAddress(), base.hkpServers(), base.partnerDirectories(), base.partnerCas(),
+                base.deliveryWorkers(), base.maxQueueTime(), base.smimeContent(), base.signingAddress(), base.hkpServers(), base.partnerDirectories(), base.partnerCas(),
                 base.policyHeader());
     }
 
@@ -136,7 +140,8 @@ final class GatewayFixture implements AutoCloseable {
         Optional<OrganisationSignature> signature = settings.signingAddress()
                 .map(address -> new OrganisationSignature(ca, platform.vault(), platform.config().vault().tokenLabel(), address, clock));
         delivery = new Delivery(spool, new RecipientPolicy(new Routes(settings), policies, passphrases, ca, RecipientPolicy.publishedKeys(keyserver),
-                externalKeys, signature.isPresent(), clock), new Encryptions(settings.smimeGcm(), signature, clock),
+                externalKeys, signature.isPresent(), clock), new Encryptions(settings.smimeContent(), new KnownCapabilities(capabilities, trusted, platform.auditLog(), clock),
+                signature, clock),
                 org.letterlock.mail.delivery.HopTrust.verifying(trusted), org.letterlock.mail.delivery.HopTrust.anyCertificate(), platform.auditLog(), clock,
                 new Delivery.Settings(settings.hostName(), settings.deliveryWorkers(), settings.maxQueueTime(), settings.policyHeader(), Duration.ofSeconds(20)));
         spool.recover().forEach(delivery::submit);

@@ -201,7 +201,8 @@ public final class LetterlockConfig {
                 hopTls(r, ConfigKey.GATEWAY_LMTP_TLS, lmtp.orElse(nextHop)), List.copyOf(domains),
                 r.text(ConfigKey.GATEWAY_SPOOL).isPresent() ? r.path(ConfigKey.GATEWAY_SPOOL) : dataDir.resolve("spool"),
                 r.integer(ConfigKey.GATEWAY_DELIVERY_WORKERS, 1, 1000), r.duration(ConfigKey.GATEWAY_MAX_QUEUE_TIME),
-                r.choice(ConfigKey.GATEWAY_SMIME_CONTENT_ENCRYPTION, "aes256-gcm", "aes256-cbc").equals("aes256-gcm"), signingAddress,
+                GatewaySettings.SmimeContent.valueOf(r.choice(ConfigKey.GATEWAY_SMIME_CONTENT_ENCRYPTION, "capabilities", "aes256-cbc", "aes256-gcm")
+                        .replace('-', '_').toUpperCase(Locale.ROOT)), signingAddress,
                 hkpServers(r), partnerDirectories, r.text(ConfigKey.GATEWAY_PARTNER_CAS).isPresent() ? Optional.of(r.path(ConfigKey.GATEWAY_PARTNER_CAS)) : Optional.empty(),
                 policyHeader);
     }
