@@ -17,6 +17,7 @@ import org.letterlock.keyserver.web.KeyserverRuntime;
 import org.letterlock.ca.CertificateAuthority;
 import org.letterlock.ca.Certificates;
 import org.letterlock.ca.LoopbackHostCertificates;
+import org.letterlock.ca.IssueRequest;
 import org.letterlock.ca.IssuedCertificate;
 import org.letterlock.ca.Requester;
 import org.letterlock.ca.TestRequests;
@@ -40,6 +41,7 @@ import org.letterlock.platform.config.LetterlockConfig;
 import org.letterlock.platform.identity.Role;
 import org.letterlock.platform.runtime.Letterlock;
 import org.letterlock.platform.store.MovableClock;
+import org.letterlock.platform.store.Outbox;
 import org.letterlock.platform.store.TestDatabases;
 
 /**
@@ -96,6 +98,16 @@ final class GatewayFixture implements AutoCloseable {
         return new Path[] {chain, key};
     }
 
+    /** A verified mailbox with a certificate under {@code profile} for {@code keys}; returns the certificate and key files the tools read. */
+    Path[] mailbox(String mailbox, String profile, KeyPair keys) throws Exception {
+        platform.identities().register(mailbox, mailbox.substring(0, mailbox.indexOf('@')));
+        platform.identities().verify(Outbox.verificationToken(TOKEN_DATA, mailbox));
+        IssuedCertificate issued = ca.issue(IssueRequest.mailbox(profile, TestRequests.csr(keys, "CN=x", List.of(mailbox)).getEncoded(), mailbox), OFFICER);
+        String name = mailbox.substring(0, mailbox.indexOf('@')) + "-" + profile;
+        return new Path[] {Files.writeString(work.resolve(name + ".pem"), Certificates.pem(issued.holder())),
+                Files.writeString(work.resolve(name + ".key"), Certificates.pem("PRIVATE KEY", keys.getPrivate().getEncoded()))};
+    }
+
     Path rootPem() throws Exception {
         return Files.writeString(work.resolve("root.pem"), Certificates.pem(ca.issuer("root").orElseThrow().requireCertificate()));
     }
@@ -140,13 +152,25 @@ final class GatewayFixture implements AutoCloseable {
         Optional<OrganisationSignature> signature = settings.signingAddress()
                 .map(address -> new OrganisationSignature(ca, platform.vault(), platform.config().vault().tokenLabel(), address, clock));
         delivery = new Delivery(spool, new RecipientPolicy(new Routes(settings), policies, passphrases, ca, RecipientPolicy.publishedKeys(keyserver),
-                externalKeys, signature.isPresent(), clock), new Encryptions(settings.smimeContent(), new KnownCapabilities(capabilities, trusted, platform.auditLog(), clock),
+                externalKeys, signature.isPresent(), clock), new Encryptions(settings.smimeContent(), new KnownCapabilities(capabilities, caCertificates(), platform.auditLog(), clock),
                 signature, clock),
                 org.letterlock.mail.delivery.HopTrust.verifying(trusted), org.letterlock.mail.delivery.HopTrust.anyCertificate(), platform.auditLog(), clock,
                 new Delivery.Settings(settings.hostName(), settings.deliveryWorkers(), settings.maxQueueTime(), settings.policyHeader(), Duration.ofSeconds(20)));
         spool.recover().forEach(delivery::submit);
         receiver = SmtpReceiver.start(new SmtpReceiver.Settings(InetAddress.getLoopbackAddress(), 0, settings.hostName(), identity.serverContext(),
                 settings.maxMessageBytes(), settings.maxRecipients()), spool, delivery::submit, clock);
+    }
+
+    /** Every certificate of this CA's hierarchy, which signed mail's signer certificates may chain to (as the server has them). */
+    List<X509Certificate> caCertificates() throws Exception {
+        JcaX509CertificateConverter converter = new JcaX509CertificateConverter();
+        List<X509Certificate> certificates = new java.util.ArrayList<>();
+        for (org.letterlock.ca.IssuerRecord issuer : ca.issuers()) {
+            if (issuer.certificate().isPresent()) {
+                certificates.add(converter.getCertificate(issuer.certificate().get()));
+            }
+        }
+        return certificates;
     }
 
     void stopGateway() {
