@@ -6,41 +6,28 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
-import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import org.bouncycastle.asn1.ASN1EncodableVector;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
-import org.bouncycastle.asn1.DERSet;
-import org.bouncycastle.asn1.cms.Attribute;
-import org.bouncycastle.asn1.cms.AttributeTable;
-import org.bouncycastle.asn1.cms.CMSAttributes;
-import org.bouncycastle.asn1.cms.Time;
 import org.bouncycastle.asn1.nist.NISTObjectIdentifiers;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
-import org.bouncycastle.cert.jcajce.JcaCertStore;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
-import org.bouncycastle.cms.CMSProcessableByteArray;
-import org.bouncycastle.cms.CMSSignedDataGenerator;
-import org.bouncycastle.cms.DefaultSignedAttributeTableGenerator;
-import org.bouncycastle.cms.jcajce.JcaSignerInfoGeneratorBuilder;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
-import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.letterlock.ca.TestRequests;
 import org.letterlock.mail.smime.GpgsmHome;
-import org.letterlock.mail.smime.SmimeCapabilities;
+import org.letterlock.mail.smime.SignedMessages;
 
 /**
  * S/MIME capabilities learned from signed mail through the gateway choose what the next mail to the signer uses:
@@ -50,7 +37,6 @@ import org.letterlock.mail.smime.SmimeCapabilities;
  */
 class GatewayCapabilitiesTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
-    private static final String PART = "Content-Type: text/plain; charset=us-ascii\r\n\r\nwhat I read, signed\r\n";
 
     @TempDir
     Path work;
@@ -86,8 +72,8 @@ class GatewayCapabilitiesTest {
             assertThat(before).contains("content=aes256-cbc; rsa=oaep; capabilities=unknown");
             assertThat(gpgsm.decrypt(der(before), work.resolve("before.out")).output()).contains("error getting encrypted session key");
 
-            Path part = Files.writeString(work.resolve("part.txt"), PART);
-            send(signedMail(bob, gpgsm.detachSign(bob, part)));
+            Path part = Files.writeString(work.resolve("part.txt"), SignedMessages.PART);
+            send(SignedMessages.multipartSigned(bob, gpgsm.detachSign(bob, part)));
             assertThat(gateway.capabilities.find(bob, certificate(bobFiles[0]).getIssuerX500Principal().getName())).isPresent();
 
             String after = send(bob, "after");
@@ -107,13 +93,13 @@ class GatewayCapabilitiesTest {
         String dave = unique("dave");
         KeyPair daveKeys = TestRequests.rsa(2048);
         Path[] daveFiles = gateway.mailbox(dave, "mailbox-multipurpose", daveKeys);
-        Path part = Files.writeString(work.resolve("part.txt"), PART);
+        Path part = Files.writeString(work.resolve("part.txt"), SignedMessages.PART);
 
         // OpenSSL 3.0 announces AES-CBC and older ciphers, no GCM and no key transport.
         Path opensslSignature = work.resolve("openssl.p7s");
         run("openssl", "cms", "-sign", "-binary", "-in", part.toString(), "-signer", daveFiles[0].toString(), "-inkey", daveFiles[1].toString(),
                 "-outform", "DER", "-out", opensslSignature.toString());
-        send(signedMail(dave, Files.readAllBytes(opensslSignature)));
+        send(SignedMessages.multipartSigned(dave, Files.readAllBytes(opensslSignature)));
         String toDave = send(dave, "to dave");
         assertThat(toDave).contains("content=aes256-cbc; rsa=pkcs1v15; capabilities=signed-mail");
         assertThat(decrypt(toDave, daveFiles)).contains("the body of to dave");
@@ -121,7 +107,7 @@ class GatewayCapabilitiesTest {
         // Signing times ahead of the clock, within its skew: the certificates were issued a moment ago.
         Instant signed = gateway.clock.instant().plusSeconds(120);
         X509Certificate carolCertificate = certificate(carolFiles[0]);
-        send(signedMail(carol, sign(carolCertificate, carolKeys.getPrivate(), signed,
+        send(SignedMessages.multipartSigned(carol, SignedMessages.detachedSignature(carolCertificate, carolKeys.getPrivate(), Optional.of(signed),
                 NISTObjectIdentifiers.id_aes256_GCM, NISTObjectIdentifiers.id_aes256_CBC, PKCSObjectIdentifiers.id_RSAES_OAEP)));
         String toCarol = send(carol, "to carol");
         assertThat(toCarol).contains("content=aes256-gcm; rsa=oaep; capabilities=signed-mail", "smime-type=authEnveloped-data");
@@ -129,13 +115,13 @@ class GatewayCapabilitiesTest {
 
         // Downgrade attempts, each announcing only AES-128-CBC for carol: older, tampered, self-signed, signed by dave.
         ASN1ObjectIdentifier weak = NISTObjectIdentifiers.id_aes128_CBC;
-        send(signedMail(carol, sign(carolCertificate, carolKeys.getPrivate(), signed.minusSeconds(60), weak)));
-        send(new String(signedMail(carol, sign(carolCertificate, carolKeys.getPrivate(), signed.plusSeconds(60), weak)), StandardCharsets.US_ASCII)
+        send(SignedMessages.multipartSigned(carol, SignedMessages.detachedSignature(carolCertificate, carolKeys.getPrivate(), Optional.of(signed.minusSeconds(60)), weak)));
+        send(new String(SignedMessages.multipartSigned(carol, SignedMessages.detachedSignature(carolCertificate, carolKeys.getPrivate(), Optional.of(signed.plusSeconds(60)), weak)), StandardCharsets.US_ASCII)
                 .replace("what I read, signed", "what I read, changed").getBytes(StandardCharsets.US_ASCII));
         KeyPair forgerKeys = TestRequests.rsa(2048);
         X509Certificate forged = selfSigned(forgerKeys, carol);
-        send(signedMail(carol, sign(forged, forgerKeys.getPrivate(), signed.plusSeconds(60), weak)));
-        send(signedMail(carol, sign(certificate(daveFiles[0]), daveKeys.getPrivate(), signed.plusSeconds(60), weak)));
+        send(SignedMessages.multipartSigned(carol, SignedMessages.detachedSignature(forged, forgerKeys.getPrivate(), Optional.of(signed.plusSeconds(60)), weak)));
+        send(SignedMessages.multipartSigned(carol, SignedMessages.detachedSignature(certificate(daveFiles[0]), daveKeys.getPrivate(), Optional.of(signed.plusSeconds(60)), weak)));
         assertThat(gateway.capabilities.find(carol, carolCertificate.getIssuerX500Principal().getName()).orElseThrow().capabilities().readsAes256Gcm()).isTrue();
         assertThat(refusals(4)).anyMatch(r -> r.contains("not newer than what is stored")).anyMatch(r -> r.contains("message-digest attribute value does not match"))
                 .anyMatch(r -> r.contains("does not chain to a trusted CA")).anyMatch(r -> r.contains("does not name the From address"));
@@ -185,31 +171,6 @@ class GatewayCapabilitiesTest {
         }
         seen.addAll(fresh);
         return Files.readString(fresh.get(0));
-    }
-
-    /** multipart/signed (RFC 8551 3.5.3) with {@link #PART} and a detached signature over it. */
-    private static byte[] signedMail(String from, byte[] signature) {
-        String boundary = "signed-" + UUID.randomUUID();
-        return ("From: " + from + "\r\nTo: erin@partner.test\r\nSubject: signed\r\nMIME-Version: 1.0\r\n"
-                + "Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; micalg=sha-256; boundary=\"" + boundary + "\"\r\n\r\n"
-                + "--" + boundary + "\r\n" + PART + "\r\n--" + boundary + "\r\n"
-                + "Content-Type: application/pkcs7-signature; name=smime.p7s\r\nContent-Transfer-Encoding: base64\r\n\r\n"
-                + Base64.getMimeEncoder(76, "\r\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(signature) + "\r\n--" + boundary + "--\r\n")
-                .getBytes(StandardCharsets.US_ASCII);
-    }
-
-    /** A detached signature over {@link #PART} announcing {@code capabilities}, signed at {@code signingTime}, as a modern client makes it. */
-    private static byte[] sign(X509Certificate signer, PrivateKey key, Instant signingTime, ASN1ObjectIdentifier... capabilities) throws Exception {
-        ASN1EncodableVector attributes = new ASN1EncodableVector();
-        attributes.add(new Attribute(CMSAttributes.signingTime, new DERSet(new Time(java.util.Date.from(signingTime)))));
-        attributes.add(new Attribute(SmimeCapabilities.OID, new DERSet(org.bouncycastle.asn1.ASN1Sequence.getInstance(
-                new SmimeCapabilities(List.of(capabilities)).encoded()))));
-        CMSSignedDataGenerator generator = new CMSSignedDataGenerator();
-        generator.addSignerInfoGenerator(new JcaSignerInfoGeneratorBuilder(new JcaDigestCalculatorProviderBuilder().setProvider(TestRequests.BC).build())
-                .setSignedAttributeGenerator(new DefaultSignedAttributeTableGenerator(new AttributeTable(attributes)))
-                .build(new JcaContentSignerBuilder("SHA256withRSA").setProvider(TestRequests.BC).build(key), signer));
-        generator.addCertificates(new JcaCertStore(List.of(signer)));
-        return generator.generate(new CMSProcessableByteArray(PART.getBytes(StandardCharsets.US_ASCII)), false).getEncoded();
     }
 
     private static X509Certificate selfSigned(KeyPair keys, String mailbox) throws Exception {

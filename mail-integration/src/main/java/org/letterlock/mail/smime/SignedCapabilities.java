@@ -96,36 +96,47 @@ public final class SignedCapabilities {
             return Optional.empty();
         }
         try {
-            CMSSignedDataParser parser = headers.mediaType().equals("multipart/signed") ? detached(headers, message) : encapsulated(headers, message);
-            SignerInformation signer = parser.getSignerInfos().getSigners().stream().findFirst()
-                    .orElseThrow(() -> ignored("the signature has no signer"));
-            @SuppressWarnings("unchecked")
-            Collection<X509CertificateHolder> carried = parser.getCertificates().getMatches(null);
-            X509CertificateHolder signerHolder = carried.stream().filter(c -> signer.getSID().match(c)).findFirst()
-                    .orElseThrow(() -> ignored("the signature does not carry its signer's certificate"));
-            X509Certificate signerCertificate = new JcaX509CertificateConverter().getCertificate(signerHolder);
-            if (!signer.verify(new JcaSimpleSignerInfoVerifierBuilder().setProvider(BouncyCastle.PROVIDER).build(signerCertificate))) {
-                throw ignored("the signature does not verify");
+            if (headers.mediaType().equals("multipart/signed")) {
+                return announcement(detached(headers, message), headers, trusted, now);
             }
-            AttributeTable attributes = signer.getSignedAttributes();
-            Attribute capabilities = attributes == null ? null : attributes.get(SmimeCapabilities.OID);
-            if (capabilities == null) {
-                return Optional.empty();
+            // The parser reads certificates and signer infos from the stream after the content: it stays open until then.
+            try (InputStream in = new java.io.BufferedInputStream(message.open(), 64 * 1024)) {
+                in.skipNBytes(headers.length());
+                return announcement(encapsulated(in), headers, trusted, now);
             }
-            Attribute signingTime = attributes.get(CMSAttributes.signingTime);
-            if (signingTime == null) {
-                throw ignored("the signature has no signingTime, so its capabilities cannot be ordered against earlier ones (RFC 8551 2.7.1)");
-            }
-            String from = fromAddress(headers);
-            if (!addresses(signerCertificate).contains(from)) {
-                throw ignored("the signer certificate " + signerCertificate.getSubjectX500Principal().getName() + " does not name the From address");
-            }
-            checkChain(signerCertificate, carried, trusted, now);
-            return Optional.of(new Announcement(from, signerCertificate, SmimeCapabilities.of(ASN1Sequence.getInstance(capabilities.getAttrValues().getObjectAt(0))),
-                    Time.getInstance(signingTime.getAttrValues().getObjectAt(0)).getDate().toInstant()));
         } catch (CMSException | OperatorCreationException | CertificateException | IllegalArgumentException | IllegalStateException e) {
             throw ignored("the signature does not parse or verify: " + e.getMessage());
         }
+    }
+
+    private static Optional<Announcement> announcement(CMSSignedDataParser parser, HeaderSection headers, Collection<X509Certificate> trusted, Instant now)
+            throws CMSException, OperatorCreationException, CertificateException {
+        SignerInformation signer = parser.getSignerInfos().getSigners().stream().findFirst()
+                .orElseThrow(() -> ignored("the signature has no signer"));
+        @SuppressWarnings("unchecked")
+        Collection<X509CertificateHolder> carried = parser.getCertificates().getMatches(null);
+        X509CertificateHolder signerHolder = carried.stream().filter(c -> signer.getSID().match(c)).findFirst()
+                .orElseThrow(() -> ignored("the signature does not carry its signer's certificate"));
+        X509Certificate signerCertificate = new JcaX509CertificateConverter().getCertificate(signerHolder);
+        if (!signer.verify(new JcaSimpleSignerInfoVerifierBuilder().setProvider(BouncyCastle.PROVIDER).build(signerCertificate))) {
+            throw ignored("the signature does not verify");
+        }
+        AttributeTable attributes = signer.getSignedAttributes();
+        Attribute capabilities = attributes == null ? null : attributes.get(SmimeCapabilities.OID);
+        if (capabilities == null) {
+            return Optional.empty();
+        }
+        Attribute signingTime = attributes.get(CMSAttributes.signingTime);
+        if (signingTime == null) {
+            throw ignored("the signature has no signingTime, so its capabilities cannot be ordered against earlier ones (RFC 8551 2.7.1)");
+        }
+        String from = fromAddress(headers);
+        if (!addresses(signerCertificate).contains(from)) {
+            throw ignored("the signer certificate " + signerCertificate.getSubjectX500Principal().getName() + " does not name the From address");
+        }
+        checkChain(signerCertificate, carried, trusted, now);
+        return Optional.of(new Announcement(from, signerCertificate, SmimeCapabilities.of(ASN1Sequence.getInstance(capabilities.getAttrValues().getObjectAt(0))),
+                Time.getInstance(signingTime.getAttrValues().getObjectAt(0)).getDate().toInstant()));
     }
 
     /** {@code multipart/signed}: the signature part is read first, then the signed part is streamed through its digests. */
@@ -186,17 +197,13 @@ public final class SignedCapabilities {
     }
 
     /** {@code application/pkcs7-mime; smime-type=signed-data}: the signed content is inside, streamed through its digests. */
-    private static CMSSignedDataParser encapsulated(HeaderSection headers, MessageSource message) throws IOException, CMSException, OperatorCreationException {
-        InputStream in = new java.io.BufferedInputStream(message.open(), 64 * 1024);
-        in.skipNBytes(headers.length());
-        CMSSignedDataParser parser = new CMSSignedDataParser(digests(), Base64.getMimeDecoder().wrap(in));
+    private static CMSSignedDataParser encapsulated(InputStream body) throws IOException, CMSException, OperatorCreationException {
+        CMSSignedDataParser parser = new CMSSignedDataParser(digests(), Base64.getMimeDecoder().wrap(body));
         CMSTypedStream content = parser.getSignedContent();
         if (content == null) {
-            in.close();
             throw ignored("its signed-data carries no content");
         }
         content.drain();
-        in.close();
         return parser;
     }
 
