@@ -1,9 +1,11 @@
 package org.letterlock.mail.smime;
 
+import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.cert.CertPathBuilder;
@@ -16,9 +18,11 @@ import java.security.cert.X509CertSelector;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.Collection;
 import java.util.Date;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -42,6 +46,7 @@ import org.bouncycastle.cms.CMSSignedDataParser;
 import org.bouncycastle.cms.CMSTypedStream;
 import org.bouncycastle.cms.SignerInformation;
 import org.bouncycastle.cms.jcajce.JcaSimpleSignerInfoVerifierBuilder;
+import org.bouncycastle.operator.DigestCalculatorProvider;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
 import org.letterlock.mail.message.HeaderSection;
@@ -100,7 +105,7 @@ public final class SignedCapabilities {
                 return announcement(detached(headers, message), headers, trusted, now);
             }
             // The parser reads certificates and signer infos from the stream after the content: it stays open until then.
-            try (InputStream in = new java.io.BufferedInputStream(message.open(), 64 * 1024)) {
+            try (InputStream in = new BufferedInputStream(message.open(), 64 * 1024)) {
                 in.skipNBytes(headers.length());
                 return announcement(encapsulated(in), headers, trusted, now);
             }
@@ -149,7 +154,7 @@ public final class SignedCapabilities {
         long signedStart = -1;
         long signedEnd = -1;
         ByteArrayOutputStream signature = new ByteArrayOutputStream();
-        try (InputStream in = new java.io.BufferedInputStream(message.open(), 64 * 1024)) {
+        try (InputStream in = new BufferedInputStream(message.open(), 64 * 1024)) {
             in.skipNBytes(headers.length());
             long position = headers.length();
             int delimiters = 0;
@@ -191,7 +196,7 @@ public final class SignedCapabilities {
         signed.skipNBytes(signedStart);
         CMSSignedDataParser parser = new CMSSignedDataParser(digests(), new CMSTypedStream(new Bounded(signed, signedEnd - signedStart)), der);
         try (InputStream content = parser.getSignedContent().getContentStream()) {
-            content.transferTo(java.io.OutputStream.nullOutputStream());
+            content.transferTo(OutputStream.nullOutputStream());
         }
         return parser;
     }
@@ -207,7 +212,7 @@ public final class SignedCapabilities {
         return parser;
     }
 
-    private static org.bouncycastle.operator.DigestCalculatorProvider digests() throws OperatorCreationException {
+    private static DigestCalculatorProvider digests() throws OperatorCreationException {
         return new JcaDigestCalculatorProviderBuilder().setProvider(BouncyCastle.PROVIDER).build();
     }
 
@@ -244,7 +249,7 @@ public final class SignedCapabilities {
 
     /** The mailboxes a certificate names: rfc822Name subject alternative names and, as older certificates do, emailAddress in the subject. */
     public static Set<String> addresses(X509Certificate certificate) {
-        Set<String> addresses = new java.util.HashSet<>();
+        Set<String> addresses = new HashSet<>();
         try {
             Collection<List<?>> names = certificate.getSubjectAlternativeNames();
             if (names != null) {
@@ -293,12 +298,12 @@ public final class SignedCapabilities {
         while (end > 0 && (line[end - 1] == '\n' || line[end - 1] == '\r' || line[end - 1] == ' ' || line[end - 1] == '\t')) {
             end--;
         }
-        return java.util.Arrays.copyOf(line, end);
+        return Arrays.copyOf(line, end);
     }
 
     /** The delimiter line or the close delimiter ({@code --boundary--}, RFC 2046 5.1.1). */
     private static boolean isDelimiter(byte[] line, byte[] delimiter) {
-        boolean prefix = line.length >= delimiter.length && java.util.Arrays.equals(line, 0, delimiter.length, delimiter, 0, delimiter.length);
+        boolean prefix = line.length >= delimiter.length && Arrays.equals(line, 0, delimiter.length, delimiter, 0, delimiter.length);
         return prefix && (line.length == delimiter.length || line.length == delimiter.length + 2 && line[delimiter.length] == '-' && line[delimiter.length + 1] == '-');
     }
 
@@ -307,7 +312,7 @@ public final class SignedCapabilities {
         private long remaining;
 
         Bounded(InputStream in, long remaining) {
-            super(new java.io.BufferedInputStream(in, 64 * 1024));
+            super(new BufferedInputStream(in, 64 * 1024));
             this.remaining = remaining;
         }
 

@@ -4,10 +4,13 @@ import java.io.IOException;
 import java.security.cert.X509Certificate;
 import java.util.List;
 import java.util.Optional;
+import java.util.stream.StreamSupport;
+import org.bouncycastle.asn1.ASN1EncodableVector;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.ASN1OctetString;
 import org.bouncycastle.asn1.ASN1Primitive;
 import org.bouncycastle.asn1.ASN1Sequence;
+import org.bouncycastle.asn1.DERSequence;
 import org.bouncycastle.asn1.nist.NISTObjectIdentifiers;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
 import org.bouncycastle.asn1.smime.SMIMECapability;
@@ -39,7 +42,7 @@ public record SmimeCapabilities(List<ASN1ObjectIdentifier> algorithms) {
     }
 
     static SmimeCapabilities of(ASN1Sequence sequence) {
-        return new SmimeCapabilities(java.util.stream.StreamSupport.stream(sequence.spliterator(), false)
+        return new SmimeCapabilities(StreamSupport.stream(sequence.spliterator(), false)
                 .map(entry -> SMIMECapability.getInstance(entry).getCapabilityID()).toList());
     }
 
@@ -55,9 +58,9 @@ public record SmimeCapabilities(List<ASN1ObjectIdentifier> algorithms) {
     /** The DER encoding, as stored. */
     public byte[] encoded() {
         try {
-            org.bouncycastle.asn1.ASN1EncodableVector entries = new org.bouncycastle.asn1.ASN1EncodableVector();
+            ASN1EncodableVector entries = new ASN1EncodableVector();
             algorithms.forEach(algorithm -> entries.add(new SMIMECapability(algorithm, null)));
-            return new org.bouncycastle.asn1.DERSequence(entries).getEncoded();
+            return new DERSequence(entries).getEncoded();
         } catch (IOException e) {
             throw new IllegalStateException("an SMIMECapabilities sequence does not encode", e);
         }
