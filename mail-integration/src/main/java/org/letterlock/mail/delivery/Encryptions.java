@@ -36,7 +36,7 @@ public final class Encryptions {
         this.clock = clock;
     }
 
-    /** Records what the sender of a signed message announced it reads (see {@link KnownCapabilities}). */
+    /** What recipients' S/MIME clients are known to read, and what learns it from signed mail. */
     KnownCapabilities capabilities() {
         return capabilities;
     }
