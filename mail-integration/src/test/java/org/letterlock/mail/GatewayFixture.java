@@ -17,6 +17,7 @@ import org.letterlock.keyserver.web.KeyserverRuntime;
 import org.letterlock.ca.CertificateAuthority;
 import org.letterlock.ca.Certificates;
 import org.letterlock.ca.LoopbackHostCertificates;
+import org.letterlock.ca.IssueRequest;
 import org.letterlock.ca.IssuedCertificate;
 import org.letterlock.ca.Requester;
 import org.letterlock.ca.TestRequests;
@@ -24,10 +25,12 @@ import org.letterlock.ca.TlsIdentity;
 import org.letterlock.ca.store.JdbcCertificateStore;
 import org.letterlock.mail.delivery.Delivery;
 import org.letterlock.mail.delivery.Encryptions;
+import org.letterlock.mail.delivery.KnownCapabilities;
 import org.letterlock.mail.delivery.OrganisationSignature;
 import org.letterlock.mail.keys.ExternalKeys;
 import org.letterlock.mail.keys.LookupCache;
 import org.letterlock.mail.delivery.Routes;
+import org.letterlock.mail.policy.CapabilityStore;
 import org.letterlock.mail.policy.PassphraseBook;
 import org.letterlock.mail.policy.PolicyBook;
 import org.letterlock.mail.policy.RecipientPolicy;
@@ -38,6 +41,7 @@ import org.letterlock.platform.config.LetterlockConfig;
 import org.letterlock.platform.identity.Role;
 import org.letterlock.platform.runtime.Letterlock;
 import org.letterlock.platform.store.MovableClock;
+import org.letterlock.platform.store.Outbox;
 import org.letterlock.platform.store.TestDatabases;
 
 /**
@@ -58,6 +62,7 @@ final class GatewayFixture implements AutoCloseable {
     final Keyserver keyserver;
     final PolicyBook policies;
     final PassphraseBook passphrases;
+    final CapabilityStore capabilities;
     /** Where rules with external sources look keys up; none unless a test sets its own. */
     ExternalKeys externalKeys;
     /** The Postfix next hop, when started with {@link #beforePostfix}. */
@@ -79,6 +84,7 @@ final class GatewayFixture implements AutoCloseable {
         keyserver = KeyserverRuntime.create(platform);
         policies = new PolicyBook(platform.database().dataSource(), platform.auditLog(), clock);
         passphrases = new PassphraseBook(platform.database().dataSource(), platform.vault(), platform.config().vault().tokenLabel(), platform.auditLog(), clock);
+        capabilities = new CapabilityStore(platform.database().dataSource());
         externalKeys = new ExternalKeys(List.of(), new LookupCache(LookupCache.Lifetimes.DEFAULT), clock);
         identity = TlsIdentity.start(ca, platform.vault(), platform.config().vault().tokenLabel(), List.of("127.0.0.1", "localhost"), clock);
     }
@@ -92,6 +98,16 @@ final class GatewayFixture implements AutoCloseable {
         return new Path[] {chain, key};
     }
 
+    /** A verified mailbox with a certificate under {@code profile} for {@code keys}; returns the certificate and key files the tools read. */
+    Path[] mailbox(String mailbox, String profile, KeyPair keys) throws Exception {
+        platform.identities().register(mailbox, mailbox.substring(0, mailbox.indexOf('@')));
+        platform.identities().verify(Outbox.verificationToken(TOKEN_DATA, mailbox));
+        IssuedCertificate issued = ca.issue(IssueRequest.mailbox(profile, TestRequests.csr(keys, "CN=x", List.of(mailbox)).getEncoded(), mailbox), OFFICER);
+        String name = mailbox.substring(0, mailbox.indexOf('@')) + "-" + profile;
+        return new Path[] {Files.writeString(work.resolve(name + ".pem"), Certificates.pem(issued.holder())),
+                Files.writeString(work.resolve(name + ".key"), Certificates.pem("PRIVATE KEY", keys.getPrivate().getEncoded()))};
+    }
+
     Path rootPem() throws Exception {
         return Files.writeString(work.resolve("root.pem"), Certificates.pem(ca.issuer("root").orElseThrow().requireCertificate()));
     }
@@ -103,7 +119,7 @@ final class GatewayFixture implements AutoCloseable {
     /** With the organisation signing as {@code signingAddress}. */
     GatewaySettings settings(int nextHopPort, GatewaySettings.NextHopTls tls, long maxBytes, Optional<String> signingAddress) {
         return new GatewaySettings(0, "127.0.0.1", "gateway.example.org", maxBytes, 100, new GatewaySettings.HostPort("localhost", nextHopPort), tls,
-                Optional.empty(), GatewaySettings.NextHopTls.VERIFY, List.of(), work.resolve("spool"), 4, Duration.ofDays(5), false, signingAddress,
+                Optional.empty(), GatewaySettings.NextHopTls.VERIFY, List.of(), work.resolve("spool"), 4, Duration.ofDays(5), GatewaySettings.SmimeContent.CAPABILITIES, signingAddress,
                 List.of(), List.of(), Optional.empty(), "X-Letterlock-Policy");
     }
 
@@ -112,7 +128,7 @@ final class GatewayFixture implements AutoCloseable {
         GatewaySettings base = settings(nextHopPort, GatewaySettings.NextHopTls.VERIFY, 10_000_000);
         return new GatewaySettings(base.smtpPort(), base.smtpAddress(), base.hostName(), base.maxMessageBytes(), base.maxRecipients(), base.nextHop(), base.nextHopTls(),
                 Optional.of(new GatewaySettings.HostPort("localhost", lmtpPort)), GatewaySettings.NextHopTls.VERIFY, List.of("example.org"), base.spool(),
-                base.deliveryWorkers(), base.maxQueueTime(), base.smimeGcm(), base.signingAddress(), base.hkpServers(), base.partnerDirectories(), base.partnerCas(),
+                base.deliveryWorkers(), base.maxQueueTime(), base.smimeContent(), base.signingAddress(), base.hkpServers(), base.partnerDirectories(), base.partnerCas(),
                 base.policyHeader());
     }
 
@@ -136,12 +152,25 @@ final class GatewayFixture implements AutoCloseable {
         Optional<OrganisationSignature> signature = settings.signingAddress()
                 .map(address -> new OrganisationSignature(ca, platform.vault(), platform.config().vault().tokenLabel(), address, clock));
         delivery = new Delivery(spool, new RecipientPolicy(new Routes(settings), policies, passphrases, ca, RecipientPolicy.publishedKeys(keyserver),
-                externalKeys, signature.isPresent(), clock), new Encryptions(settings.smimeGcm(), signature, clock),
+                externalKeys, signature.isPresent(), clock), new Encryptions(settings.smimeContent(), new KnownCapabilities(capabilities, caCertificates(), platform.auditLog(), clock),
+                signature, clock),
                 org.letterlock.mail.delivery.HopTrust.verifying(trusted), org.letterlock.mail.delivery.HopTrust.anyCertificate(), platform.auditLog(), clock,
                 new Delivery.Settings(settings.hostName(), settings.deliveryWorkers(), settings.maxQueueTime(), settings.policyHeader(), Duration.ofSeconds(20)));
         spool.recover().forEach(delivery::submit);
         receiver = SmtpReceiver.start(new SmtpReceiver.Settings(InetAddress.getLoopbackAddress(), 0, settings.hostName(), identity.serverContext(),
                 settings.maxMessageBytes(), settings.maxRecipients()), spool, delivery::submit, clock);
+    }
+
+    /** Every certificate of this CA's hierarchy, which signed mail's signer certificates may chain to (as the server has them). */
+    List<X509Certificate> caCertificates() throws Exception {
+        JcaX509CertificateConverter converter = new JcaX509CertificateConverter();
+        List<X509Certificate> certificates = new java.util.ArrayList<>();
+        for (org.letterlock.ca.IssuerRecord issuer : ca.issuers()) {
+            if (issuer.certificate().isPresent()) {
+                certificates.add(converter.getCertificate(issuer.certificate().get()));
+            }
+        }
+        return certificates;
     }
 
     void stopGateway() {

@@ -9,21 +9,14 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.letterlock.ca.Certificates;
-import org.letterlock.ca.IssueRequest;
-import org.letterlock.ca.IssuedCertificate;
-import org.letterlock.ca.Requester;
 import org.letterlock.ca.TestRequests;
 import org.letterlock.platform.config.GatewaySettings;
-import org.letterlock.platform.identity.Role;
-import org.letterlock.platform.store.Outbox;
 
 /**
  * Mail to recipients with certificates from Letterlock's CA leaves S/MIME-encrypted with its header fields protected
@@ -54,13 +47,7 @@ class GatewaySmimeTest {
 
     /** A verified mailbox with an encryption certificate for {@code keys}; returns the certificate and key files openssl reads. */
     private Path[] recipient(String mailbox, KeyPair keys) throws Exception {
-        gateway.platform.identities().register(mailbox, mailbox.substring(0, mailbox.indexOf('@')));
-        gateway.platform.identities().verify(Outbox.verificationToken(GatewayFixture.TOKEN_DATA, mailbox));
-        IssuedCertificate issued = gateway.ca.issue(IssueRequest.mailbox("mailbox-encryption", TestRequests.csr(keys, "CN=x", List.of(mailbox)).getEncoded(), mailbox),
-                new Requester("rita", Set.of(Role.RA_OFFICER)));
-        String name = mailbox.substring(0, mailbox.indexOf('@'));
-        return new Path[] {Files.writeString(work.resolve(name + ".pem"), Certificates.pem(issued.holder())),
-                Files.writeString(work.resolve(name + ".key"), Certificates.pem("PRIVATE KEY", keys.getPrivate().getEncoded()))};
+        return gateway.mailbox(mailbox, "mailbox-encryption", keys);
     }
 
     private static String unique(String name) {

@@ -45,6 +45,11 @@ public record Decision(Action action, Route route, List<X509Certificate> certifi
         return new Decision(action, route, List.of(), List.of(), null, null, false, reason);
     }
 
+    /** This decision with {@code note} (how it was carried out) added to its reason. */
+    public Decision noting(String note) {
+        return new Decision(action, route, certificates, openPgpKeys, passphrase, passwordFormat, signed, reason + "; " + note);
+    }
+
     /** The actions policy can take for a recipient. */
     public enum Action {
         /** S/MIME to the recipient's certificate. */

@@ -24,6 +24,7 @@ import org.letterlock.mail.message.HeaderSection;
 import org.letterlock.mail.message.ProtectedMessage;
 import org.letterlock.mail.queue.Envelope;
 import org.letterlock.mail.queue.Spool;
+import org.letterlock.mail.smime.SmimeChoice;
 import org.letterlock.mail.smtp.Reply;
 import org.letterlock.mail.smtp.SmtpClient;
 import org.letterlock.platform.audit.AuditEvent;
@@ -118,6 +119,10 @@ public final class Delivery implements AutoCloseable {
         Instant now = clock.instant();
         List<String> dueNow = envelope.pending().stream().filter(r -> !r.nextAttempt().isAfter(now)).map(Envelope.Recipient::address).toList();
         HeaderSection headers = readHeaders(envelope.id());
+        if (envelope.recipients().stream().allMatch(r -> r.attempts() == 0)) {
+            // Once per message: what its signature announces applies to mail to its sender from now on.
+            encryptions.capabilities().learnFrom(envelope, headers, () -> spool.open(envelope.id()));
+        }
         Map<GroupKey, List<Decision>> groups = new LinkedHashMap<>();
         Map<GroupKey, List<String>> groupRecipients = new LinkedHashMap<>();
         Envelope current = envelope;
@@ -149,10 +154,13 @@ public final class Delivery implements AutoCloseable {
         finish(current);
     }
 
-    private Envelope deliverGroup(Envelope envelope, HeaderSection headers, GroupKey key, List<Decision> decisions, List<String> recipients) {
+    private Envelope deliverGroup(Envelope envelope, HeaderSection headers, GroupKey key, List<Decision> decided, List<String> recipients) {
+        // Outside the try below: a store that cannot be read now means "retry", not "cannot encrypt to this key".
+        Optional<SmimeChoice> smimeChoice = key.action() == Decision.Action.SMIME ? Optional.of(encryptions.smimeChoice(recipients, decided)) : Optional.empty();
+        List<Decision> decisions = smimeChoice.map(choice -> decided.stream().map(d -> d.noting(choice.summary())).toList()).orElse(decided);
         SmtpClient.MessageBody body;
         try {
-            body = copyFor(envelope, headers, key, decisions);
+            body = copyFor(envelope, headers, key, decisions, smimeChoice);
         } catch (LetterlockException e) {
             // A key that cannot be used is the recipient's problem to fix, not a reason to send in clear.
             Reply reply = new Reply(550, "5.7.1 cannot encrypt to the recipient's key: " + e.detail());
@@ -261,7 +269,7 @@ public final class Delivery implements AutoCloseable {
     }
 
     /** How the group's copy is written: the spooled bytes as they are, or protected and encrypted to the group's keys. */
-    private SmtpClient.MessageBody copyFor(Envelope envelope, HeaderSection headers, GroupKey key, List<Decision> decisions) {
+    private SmtpClient.MessageBody copyFor(Envelope envelope, HeaderSection headers, GroupKey key, List<Decision> decisions, Optional<SmimeChoice> smimeChoice) {
         List<String> added = settings.policyHeader().isEmpty() ? List.of() : List.of(settings.policyHeader() + ": " + decisions.get(0).headerValue());
         return switch (key.action()) {
             case CLEAR -> out -> {
@@ -272,8 +280,7 @@ public final class Delivery implements AutoCloseable {
                     in.transferTo(out);
                 }
             };
-            case SMIME -> protectedCopy(envelope, headers, encryptions.smime(decisions.stream().flatMap(d -> d.certificates().stream()).toList(), key.signed()), added,
-                    Optional.empty());
+            case SMIME -> protectedCopy(envelope, headers, encryptions.smime(smimeChoice.orElseThrow(), key.signed()), added, Optional.empty());
             case PGP -> protectedCopy(envelope, headers, encryptions.pgp(decisions.stream().flatMap(d -> d.openPgpKeys().stream()).toList()), added,
                     Optional.empty());
             case PASSWORD -> passwordCopy(envelope, headers, decisions.get(0), added);

@@ -5,34 +5,55 @@ import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.Optional;
 import java.util.List;
 import org.bouncycastle.openpgp.PGPPublicKeyRing;
 import org.letterlock.mail.message.EntityEncryption;
 import org.letterlock.mail.pgp.PgpMimeEncryption;
 import org.letterlock.mail.policy.RecipientRule;
-import org.letterlock.mail.smime.ContentCipher;
+import org.letterlock.mail.smime.SmimeChoice;
 import org.letterlock.mail.smime.SmimeEncryption;
 import org.letterlock.mail.smime.SmimeSignature;
+import org.letterlock.platform.config.GatewaySettings.SmimeContent;
 
 /** The encryption of one copy for all recipients of a group, in the format the group's decision names. */
 public final class Encryptions {
-    private final ContentCipher smimeCipher;
+    private final SmimeContent smimeContent;
+    private final KnownCapabilities capabilities;
     private final Optional<OrganisationSignature> organisationSignature;
     private final Clock clock;
 
     /**
-     * @param smimeGcm              S/MIME content in AES-256-GCM AuthEnvelopedData, else AES-256-CBC EnvelopedData (letterlock.gateway.smime.content-encryption)
+     * @param smimeContent          how S/MIME content encryption is chosen (letterlock.gateway.smime.content-encryption)
+     * @param capabilities          what recipients' S/MIME clients are known to read
      * @param organisationSignature what signed S/MIME copies are signed with, if the gateway has it
      */
-    public Encryptions(boolean smimeGcm, Optional<OrganisationSignature> organisationSignature, Clock clock) {
-        this.smimeCipher = smimeGcm ? ContentCipher.AES256_GCM : ContentCipher.AES256_CBC;
+    public Encryptions(SmimeContent smimeContent, KnownCapabilities capabilities, Optional<OrganisationSignature> organisationSignature, Clock clock) {
+        this.smimeContent = smimeContent;
+        this.capabilities = capabilities;
         this.organisationSignature = organisationSignature;
         this.clock = clock;
     }
 
-    EntityEncryption smime(List<X509Certificate> recipients, boolean signed) {
-        EntityEncryption encryption = SmimeEncryption.toCertificates(recipients, smimeCipher);
+    /** What recipients' S/MIME clients are known to read, and what learns it from signed mail. */
+    KnownCapabilities capabilities() {
+        return capabilities;
+    }
+
+    /** What one S/MIME copy to {@code recipients} (each with its decision's certificates) uses: what all of them read. */
+    SmimeChoice smimeChoice(List<String> recipients, List<Decision> decisions) {
+        List<SmimeChoice.KnownRecipient> known = new ArrayList<>();
+        for (int i = 0; i < recipients.size(); i++) {
+            for (X509Certificate certificate : decisions.get(i).certificates()) {
+                known.add(capabilities.of(recipients.get(i), certificate));
+            }
+        }
+        return SmimeChoice.of(smimeContent, known);
+    }
+
+    EntityEncryption smime(SmimeChoice choice, boolean signed) {
+        EntityEncryption encryption = choice.encryption();
         if (!signed) {
             return encryption;
         }

@@ -2,7 +2,7 @@ package org.letterlock.mail.policy;
 
 import org.letterlock.platform.store.SchemaModule;
 
-/** The gateway's tables: recipient policies and sealed passphrases. The queue itself lives in the spool folder. */
+/** The gateway's tables: recipient policies, sealed passphrases and S/MIME capabilities learned from signed mail. The queue itself lives in the spool folder. */
 public final class GatewaySchema implements SchemaModule {
 
     @Override

@@ -29,7 +29,7 @@ import org.letterlock.platform.error.LetterlockException;
 
 /**
  * Recipients by certificate (RFC 8551 2.3). RSA keys get the content key by RSAES-OAEP with SHA-256 and MGF1-SHA-256
- * (RFC 4055); EC keys by ephemeral-static ECDH, dhSinglePass-stdDH-sha256kdf-scheme with AES-256 key wrap (RFC 5753),
+ * (RFC 4055), or by PKCS#1 v1.5 for clients that read nothing else; EC keys by ephemeral-static ECDH, dhSinglePass-stdDH-sha256kdf-scheme with AES-256 key wrap (RFC 5753),
  * with a fresh ephemeral key for every message.
  */
 final class CertificateRecipients {
@@ -55,7 +55,7 @@ final class CertificateRecipients {
      * S/MIME encryption: the key type or size, a keyUsage without the bit the key needs, an extendedKeyUsage without
      * emailProtection. Validity and revocation are for whoever chose the certificate.
      */
-    static Recipient of(X509Certificate certificate) {
+    static Recipient of(X509Certificate certificate, RsaKeyTransport rsaKeyTransport) {
         SubjectPublicKeyInfo key = subjectKey(certificate);
         KeyFamily family = KeyFamily.of(key);
         if (family == KeyFamily.RSA) {
@@ -67,7 +67,7 @@ final class CertificateRecipients {
                 throw refused(certificate, "its keyUsage does not allow keyEncipherment, which an RSA recipient key needs");
             }
             checkPurpose(certificate);
-            return new KeyTransport(certificate);
+            return new KeyTransport(certificate, rsaKeyTransport);
         }
         if (family == KeyFamily.EC) {
             ASN1ObjectIdentifier curve = key.getAlgorithm().getParameters() instanceof ASN1ObjectIdentifier named ? named : null;
@@ -129,11 +129,14 @@ final class CertificateRecipients {
                 + " (serial " + certificate.getSerialNumber().toString(16) + ") cannot be an S/MIME encryption recipient: " + reason);
     }
 
-    private record KeyTransport(X509Certificate certificate) implements Recipient {
+    private record KeyTransport(X509Certificate certificate, RsaKeyTransport transport) implements Recipient {
         @Override
         public RecipientInfoGenerator infoGenerator() {
             try {
-                return new JceKeyTransRecipientInfoGenerator(certificate, RSAES_OAEP_SHA256).setProvider(BouncyCastle.PROVIDER);
+                JceKeyTransRecipientInfoGenerator generator = transport == RsaKeyTransport.RSAES_OAEP
+                        ? new JceKeyTransRecipientInfoGenerator(certificate, RSAES_OAEP_SHA256)
+                        : new JceKeyTransRecipientInfoGenerator(certificate);
+                return generator.setProvider(BouncyCastle.PROVIDER);
             } catch (CertificateException e) {
                 throw new IllegalStateException("a checked recipient certificate does not encode", e);
             }

@@ -38,10 +38,19 @@ public final class SmimeEncryption implements EntityEncryption {
      * naming it; the caller has already checked that each is valid and not revoked.
      */
     public static SmimeEncryption toCertificates(Collection<X509Certificate> certificates, ContentCipher cipher) {
-        if (certificates.isEmpty()) {
+        return toRecipients(certificates.stream().map(c -> new RecipientCertificate(c, RsaKeyTransport.RSAES_OAEP)).toList(), cipher);
+    }
+
+    /** As {@link #toCertificates}, with the RSA key transport chosen for each recipient (what its client reads). */
+    public static SmimeEncryption toRecipients(List<RecipientCertificate> recipients, ContentCipher cipher) {
+        if (recipients.isEmpty()) {
             throw new LetterlockException(ErrorType.BAD_REQUEST, "S/MIME encryption needs at least one recipient certificate");
         }
-        return new SmimeEncryption(cipher, certificates.stream().map(CertificateRecipients::of).toList());
+        return new SmimeEncryption(cipher, recipients.stream().map(r -> CertificateRecipients.of(r.certificate(), r.rsaKeyTransport())).toList());
+    }
+
+    /** A recipient's certificate and, should its key be RSA, how the content key is encrypted to it. */
+    public record RecipientCertificate(X509Certificate certificate, RsaKeyTransport rsaKeyTransport) {
     }
 
     /**

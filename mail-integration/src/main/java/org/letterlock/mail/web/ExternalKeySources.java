@@ -55,7 +55,11 @@ final class ExternalKeySources {
         return new PartnerLdap.Directory(entry.substring(0, equals).trim(), URI.create(url.getScheme() + "://" + url.getRawAuthority()), baseDn);
     }
 
-    private static List<X509Certificate> partnerCas(GatewaySettings settings) {
+    /** The partner CA certificates of letterlock.gateway.partner-cas, none when it is not set. */
+    static List<X509Certificate> partnerCas(GatewaySettings settings) {
+        if (settings.partnerCas().isEmpty()) {
+            return List.of();
+        }
         try (InputStream in = Files.newInputStream(settings.partnerCas().orElseThrow())) {
             List<X509Certificate> certificates = new ArrayList<>();
             for (Certificate certificate : CertificateFactory.getInstance("X.509").generateCertificates(in)) {

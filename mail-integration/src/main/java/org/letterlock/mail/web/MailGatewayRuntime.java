@@ -23,8 +23,10 @@ import org.letterlock.keyserver.web.KeyserverRuntime;
 import org.letterlock.mail.delivery.Delivery;
 import org.letterlock.mail.delivery.Encryptions;
 import org.letterlock.mail.delivery.HopTrust;
+import org.letterlock.mail.delivery.KnownCapabilities;
 import org.letterlock.mail.delivery.OrganisationSignature;
 import org.letterlock.mail.delivery.Routes;
+import org.letterlock.mail.policy.CapabilityStore;
 import org.letterlock.mail.policy.PassphraseBook;
 import org.letterlock.mail.policy.PolicyBook;
 import org.letterlock.mail.policy.RecipientPolicy;
@@ -81,10 +83,14 @@ public class MailGatewayRuntime {
             Optional<OrganisationSignature> signature = settings.signingAddress().map(address -> new OrganisationSignature(ca, platform.vault(),
                     platform.config().vault().tokenLabel(), address, platform.clock()));
             javax.net.ssl.SSLContext verifying = HopTrust.verifying(caCertificates(ca));
+            // Signed mail announces capabilities only under a certificate from Letterlock's CA or a partner CA.
+            List<X509Certificate> trusted = new ArrayList<>(caCertificates(ca));
+            trusted.addAll(ExternalKeySources.partnerCas(settings));
             Delivery started = new Delivery(spool, new RecipientPolicy(new Routes(settings), policies, passphrases, ca,
                     address -> RecipientPolicy.publishedKeys(keyserverRuntime.keyserver()).apply(address),
                     ExternalKeySources.from(settings, verifying, platform.clock()), signature.isPresent(), platform.clock()),
-                    new Encryptions(settings.smimeGcm(), signature, platform.clock()),
+                    new Encryptions(settings.smimeContent(), new KnownCapabilities(new CapabilityStore(platform.database().dataSource()), trusted,
+                            platform.auditLog(), platform.clock()), signature, platform.clock()),
                     verifying, HopTrust.anyCertificate(), platform.auditLog(), platform.clock(),
                     new Delivery.Settings(settings.hostName(), settings.deliveryWorkers(), settings.maxQueueTime(), settings.policyHeader(), HOP_TIMEOUT));
             delivery = started;

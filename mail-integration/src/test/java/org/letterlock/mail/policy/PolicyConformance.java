@@ -8,6 +8,10 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.time.Instant;
+import java.util.List;
+import org.bouncycastle.asn1.nist.NISTObjectIdentifiers;
+import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -19,9 +23,10 @@ import org.letterlock.platform.error.ErrorType;
 import org.letterlock.platform.error.LetterlockException;
 import org.letterlock.platform.runtime.Letterlock;
 import org.letterlock.platform.store.MovableClock;
+import org.letterlock.mail.smime.SmimeCapabilities;
 
 /**
- * Recipient rules and sealed passphrases on one database back-end: the most specific level wins, changes reach
+ * Recipient rules, sealed passphrases and learned S/MIME capabilities on one database back-end: the most specific level wins, changes reach
  * another node within the refresh, bad values are refused, a sealed passphrase opens only in its own row. The vault
  * is a real SoftHSM2 token.
  */
@@ -164,5 +169,24 @@ abstract class PolicyConformance {
             assertThat(e.type()).isEqualTo(ErrorType.BAD_REQUEST);
             assertThat(e.getMessage()).contains(message);
         });
+    }
+
+    @Test
+    void learnedCapabilitiesAreReplacedOnlyByANewerSigningTimePerAddressAndIssuer() {
+        CapabilityStore store = new CapabilityStore(platform.database().dataSource());
+        String issuer = "CN=Letterlock Issuing CA,O=Letterlock";
+        Instant signed = Instant.parse("2026-11-01T10:00:00Z");
+        SmimeCapabilities gcm = new SmimeCapabilities(List.of(NISTObjectIdentifiers.id_aes256_GCM, PKCSObjectIdentifiers.id_RSAES_OAEP));
+        SmimeCapabilities cbc = new SmimeCapabilities(List.of(NISTObjectIdentifiers.id_aes128_CBC));
+        assertThat(store.find("bob@example.org", issuer)).isEmpty();
+
+        assertThat(store.record("Bob@Example.org", issuer, gcm, signed, "aa", clock.instant())).isTrue();
+        assertThat(store.record("bob@example.org", issuer, cbc, signed.minusSeconds(1), "bb", clock.instant())).as("older").isFalse();
+        assertThat(store.record("bob@example.org", issuer, cbc, signed, "bb", clock.instant())).as("as old").isFalse();
+        assertThat(store.find("bob@example.org", issuer)).contains(new CapabilityStore.Learned(gcm, signed));
+        assertThat(store.find("bob@example.org", "CN=Partner CA")).as("another issuer's certificates").isEmpty();
+
+        assertThat(store.record("bob@example.org", issuer, cbc, signed.plusSeconds(1), "bb", clock.instant())).as("newer").isTrue();
+        assertThat(store.find("BOB@example.org", issuer)).contains(new CapabilityStore.Learned(cbc, signed.plusSeconds(1)));
     }
 }

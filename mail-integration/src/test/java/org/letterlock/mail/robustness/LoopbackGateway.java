@@ -23,6 +23,8 @@ import org.letterlock.platform.audit.AuditRecord;
 import org.letterlock.platform.audit.AuditRecorder;
 import org.letterlock.platform.config.GatewaySettings;
 import org.letterlock.platform.store.MovableClock;
+import org.letterlock.mail.delivery.KnownCapabilities;
+import org.letterlock.mail.policy.CapabilityStore;
 
 /**
  * The gateway's listener and spool, and its delivery when there is a next hop, wired as the server wires them but
@@ -50,7 +52,10 @@ final class LoopbackGateway implements AutoCloseable {
             delivery = null;
         } else {
             Route route = new Route("next-hop", nextHop, SmtpClient.Protocol.SMTP, GatewaySettings.NextHopTls.NONE);
-            delivery = new Delivery(spool, (envelope, headers, recipient) -> Decision.clear(route, "no key for the recipient"), new Encryptions(true, java.util.Optional.empty(), clock),
+            // No database: capabilities trust no CA, so no signature is ever recorded, and no copy is S/MIME, so none is looked up.
+            KnownCapabilities noCapabilities = new KnownCapabilities(new CapabilityStore(null), List.of(), new ListedAudit(), clock);
+            delivery = new Delivery(spool, (envelope, headers, recipient) -> Decision.clear(route, "no key for the recipient"),
+                    new Encryptions(GatewaySettings.SmimeContent.CAPABILITIES, noCapabilities, java.util.Optional.empty(), clock),
                     HopTrust.verifying(List.of()), HopTrust.anyCertificate(), new ListedAudit(), clock,
                     new Delivery.Settings(HOST_NAME, 1, Duration.ofDays(5), "", Duration.ofSeconds(20)));
         }

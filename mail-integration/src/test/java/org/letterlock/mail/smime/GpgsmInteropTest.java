@@ -5,13 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.KeyPair;
-import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Map;
 import org.bouncycastle.jce.interfaces.ECPrivateKey;
 import org.bouncycastle.jce.interfaces.ECPublicKey;
 import org.junit.jupiter.api.AfterEach;
@@ -38,22 +35,20 @@ class GpgsmInteropTest {
 
     private TestCertificates certificates;
     private Tools tools;
-    private Map<String, String> gnupg;
+    private GpgsmHome gpgsm;
 
     @BeforeEach
     void start() throws Exception {
         certificates = new TestCertificates();
         tools = new Tools(dir);
-        Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwx------"));
-        Files.writeString(home.resolve("gpg-agent.conf"), "allow-loopback-pinentry\n");
-        gnupg = Map.of("GNUPGHOME", home.toString());
-        assertSucceeds(gpgsm("--import", TestCertificates.pem(dir, "chain", certificates.issuing(), certificates.root()).toString()));
+        gpgsm = new GpgsmHome(home, dir);
+        gpgsm.trust(certificates.root(), certificates.issuing());
     }
 
     @AfterEach
     void stop() throws Exception {
         certificates.close();
-        tools.run(gnupg, "gpgconf", "--kill", "all");
+        gpgsm.close();
     }
 
     @Test
@@ -61,17 +56,7 @@ class GpgsmInteropTest {
         Holder bob = certificates.mailbox(Profiles.MAILBOX_ENCRYPTION, TestRequests.rsa(2048), "bob@example.org");
         Path certificate = TestCertificates.pem(dir, "bob-cert", bob.certificate());
         Path key = TestCertificates.pem(dir, "bob-key", bob.key());
-        Path pkcs12 = dir.resolve("bob.p12");
-        // gpgsm 2.2 imports only legacy-encrypted PKCS#12; an empty password keeps gpg-agent from asking for one.
-        // gpgsm 2.2.40 now and then fails to decrypt a key bag OpenSSL reads ("decryption failed; trying charset ..."),
-        // depending on the file's random salt: a fresh file gets up to two more tries.
-        Tools.Run imported = null;
-        for (int attempt = 0; attempt < 3 && (imported == null || imported.exit() != 0); attempt++) {
-            assertSucceeds(tools.openssl("pkcs12", "-export", "-legacy", "-in", certificate.toString(), "-inkey", key.toString(),
-                    "-passout", "pass:", "-out", pkcs12.toString()));
-            imported = gpgsm("--pinentry-mode", "loopback", "--passphrase-fd", "0", "--import", pkcs12.toString());
-        }
-        assertSucceeds(imported);
+        gpgsm.importRsa(certificate, key);
         Path ours = Files.write(dir.resolve("ours.eml"),
                 SmimeEncryptionTest.encrypt(SmimeEncryption.toCertificates(List.of(bob.certificate()), ContentCipher.AES256_CBC), SmimeEncryptionTest.ENTITY));
 
@@ -111,8 +96,6 @@ class GpgsmInteropTest {
                 SmimeEncryptionTest.ENTITY);
         Path signature = Files.write(dir.resolve("smime.p7s"), SmimeSignatureTest.signatureDer(signed));
         Path content = Files.write(dir.resolve("entity.txt"), SmimeEncryptionTest.ENTITY);
-        String rootFingerprint = HexFormat.ofDelimiter(":").withUpperCase().formatHex(MessageDigest.getInstance("SHA-1").digest(certificates.root().getEncoded()));
-        Files.writeString(home.resolve("trustlist.txt"), rootFingerprint + " S relax\n");
 
         Tools.Run run = gpgsm("--disable-crl-checks", "--status-fd", "1", "--verify", signature.toString(), content.toString());
         assertSucceeds(run);
@@ -153,13 +136,11 @@ class GpgsmInteropTest {
     }
 
     private Tools.Run gpgsmDecrypt(Path message, Path clear) throws Exception {
-        return gpgsm("--pinentry-mode", "loopback", "--disable-crl-checks", "--output", clear.toString(), "--decrypt", message.toString());
+        return gpgsm.decrypt(message, clear);
     }
 
     private Tools.Run gpgsm(String... arguments) throws Exception {
-        List<String> command = new ArrayList<>(List.of("gpgsm", "--batch", "--disable-dirmngr"));
-        command.addAll(List.of(arguments));
-        return tools.run(gnupg, command.toArray(String[]::new));
+        return gpgsm.gpgsm(arguments);
     }
 
     private static void assertSucceeds(Tools.Run run) {

@@ -14,7 +14,7 @@ import java.util.Optional;
  * @param lmtp            the mailbox store's LMTP listener, if mail for local domains is stored through it
  * @param lmtpTls         how the mailbox store's TLS is checked
  * @param localDomains    lower-case domains whose mail goes to {@code lmtp}
- * @param smimeGcm        S/MIME content is encrypted with AES-256-GCM (AuthEnvelopedData) rather than AES-256-CBC
+ * @param smimeContent    how S/MIME content encryption is chosen: from what the recipients announce, or always one cipher
  * @param signingAddress  the organisation address S/MIME copies are signed as when a rule asks, if any
  * @param hkpServers      keyservers external HKP lookups ask
  * @param partnerDirectories partner LDAP directories as {@code domain=ldap(s)://host:port/base-dn}
@@ -22,7 +22,7 @@ import java.util.Optional;
  * @param policyHeader    header naming each recipient's decision in delivered mail, empty for none
  */
 public record GatewaySettings(int smtpPort, String smtpAddress, String hostName, long maxMessageBytes, int maxRecipients, HostPort nextHop, NextHopTls nextHopTls,
-                              Optional<HostPort> lmtp, NextHopTls lmtpTls, List<String> localDomains, Path spool, int deliveryWorkers, Duration maxQueueTime, boolean smimeGcm, Optional<String> signingAddress,
+                              Optional<HostPort> lmtp, NextHopTls lmtpTls, List<String> localDomains, Path spool, int deliveryWorkers, Duration maxQueueTime, SmimeContent smimeContent, Optional<String> signingAddress,
                               List<java.net.URI> hkpServers, List<String> partnerDirectories, Optional<Path> partnerCas, String policyHeader) {
 
     /** How a hop's TLS is required and checked. */
@@ -33,6 +33,16 @@ public record GatewaySettings(int smtpPort, String smtpAddress, String hostName,
         REQUIRED,
         /** No TLS: only for a hop on loopback that offers none. */
         NONE
+    }
+
+    /** How S/MIME content is encrypted ({@code letterlock.gateway.smime.content-encryption}). */
+    public enum SmimeContent {
+        /** AES-256-GCM when every recipient is known to read it (RFC 8551 2.7), else AES-256-CBC. */
+        CAPABILITIES,
+        /** Always AES-256-CBC EnvelopedData. */
+        AES256_CBC,
+        /** Always AES-256-GCM AuthEnvelopedData. */
+        AES256_GCM
     }
 
     /** A host and port, as given in configuration. */

@@ -201,7 +201,7 @@ public final class LetterlockConfig {
                 hopTls(r, ConfigKey.GATEWAY_LMTP_TLS, lmtp.orElse(nextHop)), List.copyOf(domains),
                 r.text(ConfigKey.GATEWAY_SPOOL).isPresent() ? r.path(ConfigKey.GATEWAY_SPOOL) : dataDir.resolve("spool"),
                 r.integer(ConfigKey.GATEWAY_DELIVERY_WORKERS, 1, 1000), r.duration(ConfigKey.GATEWAY_MAX_QUEUE_TIME),
-                r.choice(ConfigKey.GATEWAY_SMIME_CONTENT_ENCRYPTION, "aes256-gcm", "aes256-cbc").equals("aes256-gcm"), signingAddress,
+                smimeContent(r), signingAddress,
                 hkpServers(r), partnerDirectories, r.text(ConfigKey.GATEWAY_PARTNER_CAS).isPresent() ? Optional.of(r.path(ConfigKey.GATEWAY_PARTNER_CAS)) : Optional.empty(),
                 policyHeader);
     }
@@ -231,6 +231,15 @@ public final class LetterlockConfig {
         String value = r.choice(key, "verify", "required", "none");
         return List.of("verify", "required", "none").contains(value) ? GatewaySettings.NextHopTls.valueOf(value.toUpperCase(Locale.ROOT))
                 : GatewaySettings.NextHopTls.VERIFY;
+    }
+
+    /** {@code aes256-cbc} and {@code aes256-gcm}, the values before {@code capabilities}, keep meaning one cipher always. */
+    private static GatewaySettings.SmimeContent smimeContent(Reader r) {
+        return switch (r.choice(ConfigKey.GATEWAY_SMIME_CONTENT_ENCRYPTION, "capabilities", "aes256-cbc", "aes256-gcm")) {
+            case "aes256-cbc" -> GatewaySettings.SmimeContent.AES256_CBC;
+            case "aes256-gcm" -> GatewaySettings.SmimeContent.AES256_GCM;
+            default -> GatewaySettings.SmimeContent.CAPABILITIES; // also for a bad value, which is already a problem reported
+        };
     }
 
     private static GatewaySettings.HostPort hostPort(Reader r, ConfigKey key, String value) {

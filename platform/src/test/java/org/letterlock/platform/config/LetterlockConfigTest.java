@@ -48,8 +48,15 @@ class LetterlockConfigTest {
         assertThat(gateway.lmtpTls()).isEqualTo(GatewaySettings.NextHopTls.REQUIRED);
         assertThat(gateway.localDomains()).containsExactly("example.org", "example.net");
         assertThat(gateway.spool()).isEqualTo(java.nio.file.Path.of("/tmp/ll-data/spool"));
-        assertThat(gateway.smimeGcm()).isTrue();
+        assertThat(gateway.smimeContent()).isEqualTo(GatewaySettings.SmimeContent.AES256_GCM);
         assertThat(gateway.policyHeader()).isEmpty();
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource({"'', CAPABILITIES", "capabilities, CAPABILITIES", "aes256-cbc, AES256_CBC", "aes256-gcm, AES256_GCM"})
+    void smimeContentEncryptionKeepsItsEarlierValuesAndDefaultsToCapabilities(String value, GatewaySettings.SmimeContent expected) {
+        Map<String, String> settings = value.isEmpty() ? Map.of() : Map.of("letterlock.gateway.smime.content-encryption", value);
+        assertThat(load(settings).gateway().smimeContent()).isEqualTo(expected);
     }
 
     @Test
