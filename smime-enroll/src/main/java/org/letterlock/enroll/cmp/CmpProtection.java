@@ -118,9 +118,9 @@ final class CmpProtection {
         return header.getGeneralInfo() != null && Arrays.stream(header.getGeneralInfo()).anyMatch(i -> i.getInfoType().equals(CMPObjectIdentifiers.it_implicitConfirm));
     }
 
-    /** The certificate the server signs as (the listener's), for the key packages of centrally generated keys. */
-    X509CertificateHolder certificate() {
-        return serverChain().holders().get(0);
+    /** The certificate the server signs as (the listener's) and its chain, for the key packages of centrally generated keys. */
+    List<X509CertificateHolder> chain() {
+        return serverChain().holders();
     }
 
     /** A signer on the listener's key in the vault. */

@@ -80,6 +80,7 @@ import org.letterlock.ca.RevocationReason;
 import org.letterlock.ca.TlsIdentity;
 import org.letterlock.enroll.EnrollmentProof;
 import org.letterlock.enroll.EnrollmentSecrets;
+import org.letterlock.enroll.KeyPackageEnvelope;
 import org.letterlock.enroll.EnrollmentServices;
 import org.letterlock.escrow.KeyEscrow;
 import org.letterlock.platform.audit.Actor;
@@ -473,9 +474,14 @@ public final class CmpResponder {
     }
 
     private EncryptedKey deliver(CmpSender sender, KeyEscrow.ArchivedKeyPair generated) {
-        return sender.protection() == CmpSender.Protection.MAC
-                ? CentralKeyDelivery.underSecret(generated.privateKey(), sender.secret().orElseThrow(), protection.signer(), protection.certificate())
-                : CentralKeyDelivery.toCertificate(generated.privateKey(), sender.holder().orElseThrow(), protection.signer(), protection.certificate());
+        try {
+            return new EncryptedKey(sender.protection() == CmpSender.Protection.MAC
+                    ? KeyPackageEnvelope.underPassword(generated.privateKey(), sender.secret().orElseThrow(), protection.signer(), protection.chain())
+                    : KeyPackageEnvelope.toCertificate(generated.privateKey(), sender.holder().orElseThrow(), Optional.empty(), KeyPackageEnvelope.Ciphers.DEFAULT,
+                            protection.signer(), protection.chain()));
+        } catch (LetterlockException e) {
+            throw new CmpFailure(PKIFailureInfo.badAlg, e.getMessage());
+        }
     }
 
     /** p10cr: a PKCS#10 request for the signing key; the CA checks its signature and names. */

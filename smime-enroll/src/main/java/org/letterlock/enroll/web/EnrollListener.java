@@ -42,7 +42,7 @@ public final class EnrollListener implements AutoCloseable {
         contexts.put(EnrollmentServices.DISCOVERY_PATH, guarded(exchange -> discovery(exchange, services)));
         contexts.put(EnrollmentServices.SECRETS_PATH, guarded(exchange -> mailSecret(exchange, services)));
         contexts.put(EnrollmentServices.CMP_PATH, guarded(new CmpEndpoint(services, tls)::handle));
-        contexts.put(EnrollmentServices.EST_PATH, guarded(new EstEndpoint(services)));
+        contexts.put(EnrollmentServices.EST_PATH, guarded(new EstEndpoint(services, tls)));
         contexts.put(EnrollmentServices.ACME_PATH, guarded(AcmeEndpoint.start(services)));
         AnyClientCertificate clients = new AnyClientCertificate(services.mailboxes()::caCertificates);
         return new EnrollListener(PortListener.startTls(address, "enroll", contexts, tls.serverContext(clients), true));
