@@ -64,9 +64,10 @@ final class CmpProtection {
     /**
      * Protects the answer as the request was: a MAC under the same secret for a MAC-protected request (a client
      * enrolling with a shared secret may have no trust anchor yet to check a signature with; RFC 9483 4.1.5), else
-     * signed with this server's key and certificate chain.
+     * signed with this server's key and certificate chain. {@code senderNonce} is fresh; a certificate answer's is
+     * kept with its transaction for the certConf's recipNonce.
      */
-    PKIMessage protect(PKIHeader request, CmpSender sender, PKIBody body) {
+    PKIMessage protect(PKIHeader request, CmpSender sender, PKIBody body, byte[] senderNonce) {
         ServerChain chain = serverChain();
         boolean mac = sender.protection() == CmpSender.Protection.MAC;
         GeneralName from = new GeneralName(mac ? caChain().get(0).getSubject() : chain.holders().get(0).getSubject());
@@ -74,7 +75,7 @@ final class CmpProtection {
         int pvno = carriesEnvelopedKey(body) ? PKIHeader.CMP_2021 : request.getPvno().intValueExact();
         ProtectedPKIMessageBuilder builder = new ProtectedPKIMessageBuilder(pvno, from, request.getSender())
                 .setTransactionID(request.getTransactionID().getOctets())
-                .setSenderNonce(nonce())
+                .setSenderNonce(senderNonce)
                 .setMessageTime(Date.from(services.clock().instant()))
                 .setBody(body);
         if (request.getSenderNonce() != null) {

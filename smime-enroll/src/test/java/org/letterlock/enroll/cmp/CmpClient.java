@@ -164,7 +164,8 @@ public final class CmpClient {
             confirmation.addAcceptedCertificate(signing, BigInteger.ZERO);
             encryption.ifPresent(e -> confirmation.addAcceptedCertificate(e, BigInteger.ONE));
             PKIMessage confirmed = send(protect(credential, transaction,
-                    new PKIBody(PKIBody.TYPE_CERT_CONFIRM, confirmation.build(new JcaDigestCalculatorProviderBuilder().setProvider(BC).build()).toASN1Structure()), false));
+                    new PKIBody(PKIBody.TYPE_CERT_CONFIRM, confirmation.build(new JcaDigestCalculatorProviderBuilder().setProvider(BC).build()).toASN1Structure()), false,
+                    answer.getHeader().getSenderNonce().getOctets()));
             requireBody(confirmed, PKIBody.TYPE_CONFIRM);
         }
         return new Enrollment(transaction, signing, encryption, encryptionKey, caPubs, implicit);
@@ -216,6 +217,11 @@ public final class CmpClient {
 
     /** A request protected by {@code credential}: the mailbox as senderKID for a MAC, the certificate first in extraCerts for a signature. */
     public PKIMessage protect(Credential credential, byte[] transactionId, PKIBody body, boolean implicitConfirm) throws Exception {
+        return protect(credential, transactionId, body, implicitConfirm, null);
+    }
+
+    /** As above, answering a message of the server: {@code recipNonce} repeats its senderNonce (RFC 4210 5.1.1), as a certConf must. */
+    public PKIMessage protect(Credential credential, byte[] transactionId, PKIBody body, boolean implicitConfirm, byte[] recipNonce) throws Exception {
         ProtectedPKIMessageBuilder builder;
         if (credential instanceof Secret secret) {
             secrets.put(secret.mailbox(), secret.secret());
@@ -227,6 +233,9 @@ public final class CmpClient {
                     .addCMPCertificate(signer.certificate());
         }
         builder.setTransactionID(transactionId).setSenderNonce(randomBytes(16)).setMessageTime(new Date()).setBody(body);
+        if (recipNonce != null) {
+            builder.setRecipNonce(recipNonce);
+        }
         if (implicitConfirm) {
             builder.addGeneralInfo(new InfoTypeAndValue(CMPObjectIdentifiers.it_implicitConfirm, DERNull.INSTANCE));
         }

@@ -182,12 +182,12 @@ class CmpJavaClientTest {
 
         PKIMessage answer = client.send(client.protect(secret, transaction, new PKIBody(PKIBody.TYPE_CERT_CONFIRM, confirmation(
                 new CertStatus(sha256(issued.getEncoded()), BigInteger.ZERO, new PKIStatusInfo(PKIStatus.rejection), new AlgorithmIdentifier(NISTObjectIdentifiers.id_sha256)))),
-                false));
+                false, ip.getHeader().getSenderNonce().getOctets()));
 
         assertThat(answer.getBody().getType()).isEqualTo(PKIBody.TYPE_CONFIRM);
         assertThat(fixture.ca.find(issued.getSerialNumber()).orElseThrow().revoked()).isTrue();
         assertThatThrownBy(() -> client.send(client.protect(secret, transaction, new PKIBody(PKIBody.TYPE_CERT_CONFIRM, confirmation(
-                new CertStatus(sha256(issued.getEncoded()), BigInteger.ZERO))), false)))
+                new CertStatus(sha256(issued.getEncoded()), BigInteger.ZERO))), false, ip.getHeader().getSenderNonce().getOctets())))
                 .isInstanceOfSatisfying(CmpClient.CmpError.class, e -> assertThat(e.failInfo()).isEqualTo(PKIFailureInfo.certConfirmed));
     }
 
