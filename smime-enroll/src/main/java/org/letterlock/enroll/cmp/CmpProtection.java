@@ -13,19 +13,14 @@ import org.bouncycastle.asn1.DERNull;
 import org.bouncycastle.asn1.cmp.CMPObjectIdentifiers;
 import org.bouncycastle.asn1.cmp.CertRepMessage;
 import org.bouncycastle.asn1.cmp.InfoTypeAndValue;
-import org.bouncycastle.asn1.cmp.PBMParameter;
 import org.bouncycastle.asn1.cmp.PKIBody;
 import org.bouncycastle.asn1.cmp.PKIHeader;
 import org.bouncycastle.asn1.cmp.PKIMessage;
-import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
 import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.SubjectKeyIdentifier;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.cmp.CMPException;
 import org.bouncycastle.cert.cmp.ProtectedPKIMessageBuilder;
-import org.bouncycastle.cert.crmf.PKMACBuilder;
-import org.bouncycastle.cert.crmf.jcajce.JcePKMACValuesCalculator;
-import org.bouncycastle.jce.provider.BouncyCastleProvider;
 import org.bouncycastle.asn1.cmp.PKIFailureInfo;
 import org.bouncycastle.operator.ContentSigner;
 import org.bouncycastle.operator.OperatorCreationException;
@@ -40,7 +35,6 @@ import org.letterlock.enroll.EnrollmentServices;
 final class CmpProtection {
     /** 128 bits, as RFC 9483 3.1 asks of transactionID and senderNonce. */
     static final int NONCE_BYTES = 16;
-    private static final BouncyCastleProvider BC = new BouncyCastleProvider();
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final EnrollmentServices services;
@@ -89,10 +83,7 @@ final class CmpProtection {
                 if (request.getSenderKID() != null) {
                     builder.setSenderKID(request.getSenderKID().getOctets());
                 }
-                PBMParameter asked = PBMParameter.getInstance(request.getProtectionAlg().getParameters());
-                PBMParameter fresh = new PBMParameter(nonce(), asked.getOwf(), asked.getIterationCount().intValueExact(), asked.getMac());
-                return builder.build(new PKMACBuilder(new JcePKMACValuesCalculator().setProvider(BC), CmpResponder.MAX_PBM_ITERATIONS)
-                        .get(new AlgorithmIdentifier(CMPObjectIdentifiers.passwordBasedMac, fresh), sender.secret().orElseThrow())).toASN1Structure();
+                return builder.build(CmpMac.forAnswer(request.getProtectionAlg(), sender.secret().orElseThrow())).toASN1Structure();
             }
             chain.keyId().ifPresent(builder::setSenderKID);
             // The protection certificate first (RFC 9483 3.3), then what else a client needs to chain it and a new certificate.

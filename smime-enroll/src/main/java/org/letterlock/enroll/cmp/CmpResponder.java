@@ -30,7 +30,6 @@ import org.bouncycastle.asn1.cmp.ErrorMsgContent;
 import org.bouncycastle.asn1.cmp.GenMsgContent;
 import org.bouncycastle.asn1.cmp.GenRepContent;
 import org.bouncycastle.asn1.cmp.InfoTypeAndValue;
-import org.bouncycastle.asn1.cmp.PBMParameter;
 import org.bouncycastle.asn1.cmp.PKIBody;
 import org.bouncycastle.asn1.cmp.PKIFailureInfo;
 import org.bouncycastle.asn1.cmp.PKIFreeText;
@@ -66,13 +65,12 @@ import org.bouncycastle.cert.cmp.GeneralPKIMessage;
 import org.bouncycastle.cert.cmp.ProtectedPKIMessage;
 import org.bouncycastle.cert.crmf.CRMFException;
 import org.bouncycastle.cert.crmf.CertificateRequestMessage;
-import org.bouncycastle.cert.crmf.PKMACBuilder;
-import org.bouncycastle.cert.crmf.jcajce.JcePKMACValuesCalculator;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.jce.provider.BouncyCastleProvider;
 import org.bouncycastle.operator.DefaultDigestAlgorithmIdentifierFinder;
 import org.bouncycastle.operator.DigestCalculator;
 import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.PBEMacCalculatorProvider;
 import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
 import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
 import org.letterlock.ca.IssuedCertificate;
@@ -99,10 +97,6 @@ public final class CmpResponder {
     static final String PROTOCOL = "cmp";
     /** How far a request's messageTime may be from ours (RFC 9483 3.5: the time must be checked within a window). */
     static final Duration TIME_WINDOW = Duration.ofMinutes(5);
-    /** Bounds the work an attacker can ask for with one MAC (RFC 4210 5.1.3.1 leaves the count to the sender). */
-    static final int MAX_PBM_ITERATIONS = 100_000;
-    static final int MIN_PBM_ITERATIONS = 100;
-    private static final ASN1ObjectIdentifier PASSWORD_BASED_MAC = CMPObjectIdentifiers.passwordBasedMac;
     private static final BouncyCastleProvider BC = new BouncyCastleProvider();
     /** What genm's signKeyPairTypes and encKeyPairTypes (RFC 4210 5.3.19.2-3) offer: what the CA's mailbox profiles and escrow take. */
     private static final List<AlgorithmIdentifier> SIGNING_KEY_TYPES = List.of(new AlgorithmIdentifier(X9ObjectIdentifiers.id_ecPublicKey,
@@ -201,20 +195,11 @@ public final class CmpResponder {
             throw new CmpFailure(PKIFailureInfo.badMessageCheck, "the request is not protected; protect it with a MAC under the enrollment secret or with a current certificate");
         }
         ProtectedPKIMessage protectedMessage = new ProtectedPKIMessage(new GeneralPKIMessage(message));
-        return algorithm.getAlgorithm().equals(PASSWORD_BASED_MAC) ? byMac(message, protectedMessage) : bySignature(protectedMessage);
+        return CmpMac.isMac(algorithm) ? byMac(message, protectedMessage) : bySignature(protectedMessage);
     }
 
     private CmpSender byMac(PKIMessage message, ProtectedPKIMessage protectedMessage) {
-        PBMParameter parameters;
-        try {
-            parameters = PBMParameter.getInstance(message.getHeader().getProtectionAlg().getParameters());
-        } catch (RuntimeException e) {
-            throw new CmpFailure(PKIFailureInfo.badAlg, "the PasswordBasedMac parameters do not parse (RFC 4210 5.1.3.1)");
-        }
-        int iterations = parameters.getIterationCount().intValueExact();
-        if (iterations < MIN_PBM_ITERATIONS || iterations > MAX_PBM_ITERATIONS) {
-            throw new CmpFailure(PKIFailureInfo.badAlg, "the PasswordBasedMac iteration count must be " + MIN_PBM_ITERATIONS + " to " + MAX_PBM_ITERATIONS + ", not " + iterations);
-        }
+        PBEMacCalculatorProvider verifier = CmpMac.verifier(message.getHeader().getProtectionAlg());
         ASN1OctetString kid = message.getHeader().getSenderKID();
         if (kid == null) {
             throw new CmpFailure(PKIFailureInfo.badMessageCheck, "a MAC-protected request names its mailbox in senderKID (the address, UTF-8)");
@@ -231,11 +216,11 @@ public final class CmpResponder {
                     .orElseThrow(() -> new CmpFailure(PKIFailureInfo.badRequest, "no MAC-protected enrollment of " + mailbox + " waits for confirmation in this transaction"));
             char[] secret = secrets.reopen(mailbox, transaction.secretId().get(), PROTOCOL, CmpTransactions.KEPT)
                     .orElseThrow(() -> new CmpFailure(PKIFailureInfo.badRequest, "the enrollment this transaction confirms is too old"));
-            return matching(protectedMessage, secret).map(form -> CmpSender.byMac(mailbox, transaction.secretId().get(), form))
+            return matching(protectedMessage, verifier, secret).map(form -> CmpSender.byMac(mailbox, transaction.secretId().get(), form))
                     .orElseThrow(() -> new CmpFailure(PKIFailureInfo.badMessageCheck, "the MAC of the certConf does not verify under the secret of the enrollment"));
         }
         for (EnrollmentSecrets.OpenSecret open : secrets.open(mailbox)) {
-            Optional<char[]> form = matching(protectedMessage, open.secret());
+            Optional<char[]> form = matching(protectedMessage, verifier, open.secret());
             if (form.isPresent()) {
                 return CmpSender.byMac(mailbox, open.id(), form.get());
             }
@@ -244,11 +229,11 @@ public final class CmpResponder {
     }
 
     /** The form of {@code secret} the MAC was made with: as printed (with hyphens) or as typed without them. */
-    private static Optional<char[]> matching(ProtectedPKIMessage message, char[] secret) {
+    private static Optional<char[]> matching(ProtectedPKIMessage message, PBEMacCalculatorProvider verifier, char[] secret) {
         char[] bare = new String(secret).replace("-", "").toCharArray();
         for (char[] form : List.of(secret, bare)) {
             try {
-                if (message.verify(new PKMACBuilder(new JcePKMACValuesCalculator().setProvider(BC), MAX_PBM_ITERATIONS), form)) {
+                if (message.verify(verifier, form)) {
                     return Optional.of(form);
                 }
             } catch (CMPException | RuntimeException e) {
