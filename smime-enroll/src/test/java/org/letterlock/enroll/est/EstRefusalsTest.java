@@ -2,7 +2,6 @@ package org.letterlock.enroll.est;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.math.BigInteger;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -10,12 +9,8 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.KeyPair;
-import java.security.KeyPairGenerator;
 import java.security.KeyStore;
 import java.security.cert.X509Certificate;
-import java.security.spec.AlgorithmParameterSpec;
-import java.security.spec.ECGenParameterSpec;
-import java.security.spec.RSAKeyGenParameterSpec;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
@@ -292,17 +287,11 @@ class EstRefusalsTest {
     }
 
     private static KeyPair ec(String curve) throws Exception {
-        return keyPair("EC", new ECGenParameterSpec(curve));
+        return EstCsrs.ec(curve);
     }
 
     private static KeyPair rsa(int bits) throws Exception {
-        return keyPair("RSA", new RSAKeyGenParameterSpec(bits, BigInteger.valueOf(65537)));
-    }
-
-    private static KeyPair keyPair(String algorithm, AlgorithmParameterSpec spec) throws Exception {
-        KeyPairGenerator generator = KeyPairGenerator.getInstance(algorithm);
-        generator.initialize(spec);
-        return generator.generateKeyPair();
+        return EstCsrs.rsa(bits);
     }
 
     private static byte[] randomBytes(Random random, int n) {
