@@ -4,6 +4,7 @@ import java.math.BigInteger;
 import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
@@ -31,6 +32,9 @@ import org.letterlock.vault.KeySpec;
  * as an ra-officer would after checking it; the CA still checks that a CSR names no other address.
  */
 public final class MailboxEnrollment {
+    /** Reads the certificates of a mailbox its holder has proven, as an ra-officer would look them up. */
+    private static final Requester LOOKUP = new Requester("enroll", Set.of(Role.RA_OFFICER));
+
     private final CertificateAuthority ca;
     private final KeyEscrow escrow;
     private final Clock clock;
@@ -88,6 +92,12 @@ public final class MailboxEnrollment {
         } catch (CertificateEncodingException e) {
             return Optional.empty();
         }
+    }
+
+    /** The mailbox's certificates that are neither revoked nor expired nor not yet valid (for EST to find the one a client names). */
+    public List<IssuedCertificate> currentCertificates(String mailbox) {
+        Instant now = clock.instant();
+        return ca.search(mailbox, null, false, 1000, LOOKUP).stream().filter(c -> !c.notAfter().isBefore(now) && !c.notBefore().isAfter(now)).toList();
     }
 
     /** The active issuing CA's chain, issuing CA first and the root last: what clients install (EST cacerts, CMP caPubs). */

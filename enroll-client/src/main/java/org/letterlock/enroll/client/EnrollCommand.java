@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManager;
@@ -130,7 +131,7 @@ public final class EnrollCommand implements Callable<Integer> {
         X509Certificate signing = est.simpleEnroll(csr, address, secret);
         log.println("signing certificate " + signing.getSerialNumber().toString(16) + " valid until " + signing.getNotAfter().toInstant());
         List<X509Certificate> chain = est.caCertificates();
-        EstClient.ServerKey encryption = est.serverKeyGen(encryptionRequest(), signingKey.getPrivate(), withChain(signing, chain));
+        EstClient.ServerKey encryption = est.serverKeyGen(encryptionRequest(Optional.empty()), signingKey.getPrivate(), withChain(signing, chain), Optional.empty());
         log.println("encryption certificate " + encryption.certificate().getSerialNumber().toString(16) + " (key made and archived by the server)");
         report(files, files.write(signingKey.getPrivate(), signing, List.of(encryption), chain, passphrase), chain, passphrase);
         return 0;
@@ -149,8 +150,13 @@ public final class EnrollCommand implements Callable<Integer> {
         byte[] csr = SigningRequests.forMailbox(signingKey, address);
         X509Certificate signing = est.simpleReenroll(csr, stored.signingKey(), withChain(stored.signing(), chain));
         log.println("renewed: signing certificate " + signing.getSerialNumber().toString(16) + " valid until " + signing.getNotAfter().toInstant());
-        EstClient.ServerKey encryption = est.serverKeyGen(encryptionRequest(), signingKey.getPrivate(), withChain(signing, chain));
-        log.println("encryption certificate " + encryption.certificate().getSerialNumber().toString(16) + "; earlier encryption keys are kept to read older mail");
+        // The newest current encryption key we hold can receive the next one: encrypted to it on top of TLS (RFC 7030 4.4.2).
+        Optional<EstClient.ServerKey> encryptTo = stored.encryption().stream().filter(k -> k.certificate().getNotAfter().toInstant().isAfter(Instant.now()))
+                .max(java.util.Comparator.comparing(k -> k.certificate().getNotBefore()));
+        EstClient.ServerKey encryption = est.serverKeyGen(encryptionRequest(encryptTo), signingKey.getPrivate(), withChain(signing, chain), encryptTo);
+        log.println("encryption certificate " + encryption.certificate().getSerialNumber().toString(16)
+                + encryptTo.map(k -> ", its key encrypted to encryption certificate " + k.certificate().getSerialNumber().toString(16)).orElse("")
+                + "; earlier encryption keys are kept to read older mail");
         List<EstClient.ServerKey> encryptionKeys = new ArrayList<>(List.of(encryption));
         encryptionKeys.addAll(stored.encryption());
         report(files, files.write(signingKey.getPrivate(), signing, encryptionKeys, chain, passphrase), chain, passphrase);
@@ -159,10 +165,11 @@ public final class EnrollCommand implements Callable<Integer> {
 
     /**
      * The serverkeygen request: the server makes the key and ignores this one's (RFC 7030 4.4.1), taking only its type,
-     * so it is made here for the request and thrown away.
+     * so it is made here for the request and thrown away. With {@code encryptTo} it names that encryption certificate
+     * for the key to come encrypted to (AsymmetricDecryptKeyIdentifier, RFC 7030 4.4.1.2).
      */
-    private byte[] encryptionRequest() throws IOException, GeneralSecurityException {
-        return SigningRequests.forMailbox(encryptionKeyType.generate(), address);
+    private byte[] encryptionRequest(Optional<EstClient.ServerKey> encryptTo) throws IOException, GeneralSecurityException {
+        return SigningRequests.forMailbox(encryptionKeyType.generate(), address, encryptTo.map(k -> SigningRequests.subjectKeyId(k.certificate())));
     }
 
     private void report(MailClientFiles files, List<Pkcs12Writer.KeyEntry> keys, List<X509Certificate> chain, char[] passphrase) throws IOException {

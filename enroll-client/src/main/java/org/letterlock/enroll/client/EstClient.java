@@ -70,21 +70,29 @@ final class EstClient {
         return single("simplereenroll", response.body());
     }
 
-    /** Has the server make (and escrow) an encryption key in the pair of the authenticating certificate. */
-    ServerKey serverKeyGen(byte[] csr, PrivateKey key, List<X509Certificate> chain) throws IOException {
+    /**
+     * Has the server make (and escrow) an encryption key in the pair of the authenticating certificate. With
+     * {@code encryptedTo} the CSR named that encryption certificate (AsymmetricDecryptKeyIdentifier) and the key comes
+     * encrypted to it as well as by TLS (RFC 7030 4.4.2), which is opened here with its key.
+     */
+    ServerKey serverKeyGen(byte[] csr, PrivateKey key, List<X509Certificate> chain, java.util.Optional<ServerKey> encryptedTo) throws IOException {
         HttpResponse<byte[]> response = send("serverkeygen", post("serverkeygen", csr), client(new Credential(key, chain)));
         String type = response.headers().firstValue("Content-Type").orElse("");
         PrivateKey privateKey = null;
         X509Certificate certificate = null;
         for (MultipartMixed.Part part : MultipartMixed.parse(type, response.body())) {
-            if (part.contentType().startsWith("application/pkcs8")) {
-                privateKey = privateKey(Base64.getMimeDecoder().decode(part.body()));
-            } else if (part.contentType().startsWith("application/pkcs7-mime")) {
+            byte[] der = Base64.getMimeDecoder().decode(part.body());
+            if (part.contentType().startsWith("application/pkcs8") && encryptedTo.isEmpty()) {
+                privateKey = privateKey(der);
+            } else if (part.contentType().contains("smime-type=server-generated-key") && encryptedTo.isPresent()) {
+                privateKey = privateKey(KeyPackage.open(der, encryptedTo.get().privateKey(), trust));
+            } else if (part.contentType().startsWith("application/pkcs7-mime") && !part.contentType().contains("server-generated-key")) {
                 certificate = single("serverkeygen", part.body().getBytes(StandardCharsets.US_ASCII));
             }
         }
         if (privateKey == null || certificate == null) {
-            throw new IOException("serverkeygen: the answer lacks the application/pkcs8 key or the certificate part");
+            throw new IOException("serverkeygen: the answer lacks the " + (encryptedTo.isPresent() ? "encrypted (server-generated-key)" : "application/pkcs8")
+                    + " key or the certificate part");
         }
         return new ServerKey(privateKey, certificate);
     }

@@ -19,15 +19,35 @@ final class SigningRequests {
     private SigningRequests() {
     }
 
+    /** id-aa-asymmDecryptKeyID (RFC 7030 4.4.1.2): the key the server is to encrypt a generated key to, by subject key identifier. */
+    static final org.bouncycastle.asn1.ASN1ObjectIdentifier ASYMMETRIC_DECRYPT_KEY_ID = PKCSObjectIdentifiers.id_aa.branch("54");
+
     static byte[] forMailbox(KeyPair keys, String address) throws IOException {
+        return forMailbox(keys, address, java.util.Optional.empty());
+    }
+
+    /** The subject key identifier of {@code certificate} (the CA sets it on every certificate). */
+    static byte[] subjectKeyId(java.security.cert.X509Certificate certificate) {
+        byte[] extension = certificate.getExtensionValue(Extension.subjectKeyIdentifier.getId());
+        if (extension == null) {
+            throw new IllegalArgumentException("certificate " + certificate.getSerialNumber().toString(16) + " has no subject key identifier");
+        }
+        return org.bouncycastle.asn1.ASN1OctetString.getInstance(org.bouncycastle.asn1.ASN1OctetString.getInstance(extension).getOctets()).getOctets();
+    }
+
+    /** As above, asking with {@code decryptKeyId} for a server-generated key encrypted to that key. */
+    static byte[] forMailbox(KeyPair keys, String address, java.util.Optional<byte[]> decryptKeyId) throws IOException {
         X500Name subject = address.length() <= 64 ? new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.CN, address).build() : new X500Name(new org.bouncycastle.asn1.x500.RDN[0]);
         ExtensionsGenerator extensions = new ExtensionsGenerator();
         extensions.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(new GeneralName(GeneralName.rfc822Name, address)));
         String algorithm = keys.getPublic().getAlgorithm().equals("RSA") ? "SHA256withRSA" : "SHA256withECDSA";
         try {
-            return new JcaPKCS10CertificationRequestBuilder(subject, keys.getPublic())
-                    .addAttribute(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest, extensions.generate())
-                    .build(new JcaContentSignerBuilder(algorithm).build(keys.getPrivate())).getEncoded();
+            org.bouncycastle.pkcs.PKCS10CertificationRequestBuilder request = new JcaPKCS10CertificationRequestBuilder(subject, keys.getPublic())
+                    .addAttribute(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest, extensions.generate());
+            if (decryptKeyId.isPresent()) {
+                request.addAttribute(ASYMMETRIC_DECRYPT_KEY_ID, new org.bouncycastle.asn1.DEROctetString(decryptKeyId.get()));
+            }
+            return request.build(new JcaContentSignerBuilder(algorithm).build(keys.getPrivate())).getEncoded();
         } catch (OperatorCreationException e) {
             throw new IOException("cannot sign the certificate request: " + e.getMessage(), e);
         }

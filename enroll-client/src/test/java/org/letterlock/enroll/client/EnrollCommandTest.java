@@ -107,6 +107,7 @@ class EnrollCommandTest {
         Path secret = Files.writeString(work.resolve("secret-" + mailbox), fixture.officerSecret(mailbox) + "\n");
         assertThat(enroll(common(mailbox, folder, secret).toArray(String[]::new)).exit()).isZero();
         BigInteger firstSigning = serial(folder.resolve(mailbox + "-signing.pem"));
+        BigInteger firstEncryption = serial(folder.resolve(mailbox + "-encryption.pem"));
 
         List<String> notDue = common(mailbox, folder, secret);
         notDue.addAll(List.of("--renew-within", "30"));
@@ -118,6 +119,8 @@ class EnrollCommandTest {
         due.addAll(List.of("--renew-within", "10000"));
         Outcome renewed = enroll(due.toArray(String[]::new));
         assertThat(renewed.exit()).as(renewed.out() + renewed.err()).isZero();
+        assertThat(renewed.out()).as("the new key came encrypted to the current encryption certificate (RFC 7030 4.4.2) and opened with its key")
+                .contains("its key encrypted to encryption certificate " + firstEncryption.toString(16));
         BigInteger secondSigning = serial(folder.resolve(mailbox + "-signing.pem"));
         assertThat(secondSigning).isNotEqualTo(firstSigning);
         // Re-enrollment renews the pair: the new signing and encryption certificates form the next one.

@@ -10,7 +10,7 @@ import org.letterlock.enroll.web.EnrollExchange;
  * 200 with a PKIMessage, errors included. Only what is wrong at the HTTP level (method, media type, size, path) gets an
  * HTTP status of its own.
  */
-public final class CmpEndpoint {
+public final class CmpEndpoint implements AutoCloseable {
     static final String MEDIA_TYPE = "application/pkixcmp";
     /** A PKIMessage with two certificate requests and extraCerts stays far below this. */
     static final int MAX_MESSAGE_BYTES = 64 * 1024;
@@ -18,9 +18,20 @@ public final class CmpEndpoint {
     private static final java.util.regex.Pattern LABEL = java.util.regex.Pattern.compile("/[A-Za-z0-9._-]{1,64}/?");
 
     private final CmpResponder responder;
+    private final AutoCloseable unconfirmedSweep;
 
     public CmpEndpoint(EnrollmentServices services, TlsIdentity identity) {
         this.responder = new CmpResponder(services, identity);
+        this.unconfirmedSweep = responder.startUnconfirmedSweep();
+    }
+
+    @Override
+    public void close() {
+        try {
+            unconfirmedSweep.close();
+        } catch (Exception e) {
+            throw new IllegalStateException("stopping the unconfirmed-certificate sweep failed", e);
+        }
     }
 
     public void handle(EnrollExchange exchange) throws IOException {

@@ -13,19 +13,14 @@ import org.bouncycastle.asn1.DERNull;
 import org.bouncycastle.asn1.cmp.CMPObjectIdentifiers;
 import org.bouncycastle.asn1.cmp.CertRepMessage;
 import org.bouncycastle.asn1.cmp.InfoTypeAndValue;
-import org.bouncycastle.asn1.cmp.PBMParameter;
 import org.bouncycastle.asn1.cmp.PKIBody;
 import org.bouncycastle.asn1.cmp.PKIHeader;
 import org.bouncycastle.asn1.cmp.PKIMessage;
-import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
 import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.SubjectKeyIdentifier;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.cmp.CMPException;
 import org.bouncycastle.cert.cmp.ProtectedPKIMessageBuilder;
-import org.bouncycastle.cert.crmf.PKMACBuilder;
-import org.bouncycastle.cert.crmf.jcajce.JcePKMACValuesCalculator;
-import org.bouncycastle.jce.provider.BouncyCastleProvider;
 import org.bouncycastle.asn1.cmp.PKIFailureInfo;
 import org.bouncycastle.operator.ContentSigner;
 import org.bouncycastle.operator.OperatorCreationException;
@@ -40,7 +35,6 @@ import org.letterlock.enroll.EnrollmentServices;
 final class CmpProtection {
     /** 128 bits, as RFC 9483 3.1 asks of transactionID and senderNonce. */
     static final int NONCE_BYTES = 16;
-    private static final BouncyCastleProvider BC = new BouncyCastleProvider();
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final EnrollmentServices services;
@@ -64,9 +58,10 @@ final class CmpProtection {
     /**
      * Protects the answer as the request was: a MAC under the same secret for a MAC-protected request (a client
      * enrolling with a shared secret may have no trust anchor yet to check a signature with; RFC 9483 4.1.5), else
-     * signed with this server's key and certificate chain.
+     * signed with this server's key and certificate chain. {@code senderNonce} is fresh; a certificate answer's is
+     * kept with its transaction for the certConf's recipNonce.
      */
-    PKIMessage protect(PKIHeader request, CmpSender sender, PKIBody body) {
+    PKIMessage protect(PKIHeader request, CmpSender sender, PKIBody body, byte[] senderNonce) {
         ServerChain chain = serverChain();
         boolean mac = sender.protection() == CmpSender.Protection.MAC;
         GeneralName from = new GeneralName(mac ? caChain().get(0).getSubject() : chain.holders().get(0).getSubject());
@@ -74,7 +69,7 @@ final class CmpProtection {
         int pvno = carriesEnvelopedKey(body) ? PKIHeader.CMP_2021 : request.getPvno().intValueExact();
         ProtectedPKIMessageBuilder builder = new ProtectedPKIMessageBuilder(pvno, from, request.getSender())
                 .setTransactionID(request.getTransactionID().getOctets())
-                .setSenderNonce(nonce())
+                .setSenderNonce(senderNonce)
                 .setMessageTime(Date.from(services.clock().instant()))
                 .setBody(body);
         if (request.getSenderNonce() != null) {
@@ -88,10 +83,7 @@ final class CmpProtection {
                 if (request.getSenderKID() != null) {
                     builder.setSenderKID(request.getSenderKID().getOctets());
                 }
-                PBMParameter asked = PBMParameter.getInstance(request.getProtectionAlg().getParameters());
-                PBMParameter fresh = new PBMParameter(nonce(), asked.getOwf(), asked.getIterationCount().intValueExact(), asked.getMac());
-                return builder.build(new PKMACBuilder(new JcePKMACValuesCalculator().setProvider(BC), CmpResponder.MAX_PBM_ITERATIONS)
-                        .get(new AlgorithmIdentifier(CMPObjectIdentifiers.passwordBasedMac, fresh), sender.secret().orElseThrow())).toASN1Structure();
+                return builder.build(CmpMac.forAnswer(request.getProtectionAlg(), sender.secret().orElseThrow())).toASN1Structure();
             }
             chain.keyId().ifPresent(builder::setSenderKID);
             // The protection certificate first (RFC 9483 3.3), then what else a client needs to chain it and a new certificate.
@@ -118,9 +110,9 @@ final class CmpProtection {
         return header.getGeneralInfo() != null && Arrays.stream(header.getGeneralInfo()).anyMatch(i -> i.getInfoType().equals(CMPObjectIdentifiers.it_implicitConfirm));
     }
 
-    /** The certificate the server signs as (the listener's), for the key packages of centrally generated keys. */
-    X509CertificateHolder certificate() {
-        return serverChain().holders().get(0);
+    /** The certificate the server signs as (the listener's) and its chain, for the key packages of centrally generated keys. */
+    List<X509CertificateHolder> chain() {
+        return serverChain().holders();
     }
 
     /** A signer on the listener's key in the vault. */

@@ -30,7 +30,6 @@ import org.bouncycastle.asn1.cmp.ErrorMsgContent;
 import org.bouncycastle.asn1.cmp.GenMsgContent;
 import org.bouncycastle.asn1.cmp.GenRepContent;
 import org.bouncycastle.asn1.cmp.InfoTypeAndValue;
-import org.bouncycastle.asn1.cmp.PBMParameter;
 import org.bouncycastle.asn1.cmp.PKIBody;
 import org.bouncycastle.asn1.cmp.PKIFailureInfo;
 import org.bouncycastle.asn1.cmp.PKIFreeText;
@@ -66,13 +65,12 @@ import org.bouncycastle.cert.cmp.GeneralPKIMessage;
 import org.bouncycastle.cert.cmp.ProtectedPKIMessage;
 import org.bouncycastle.cert.crmf.CRMFException;
 import org.bouncycastle.cert.crmf.CertificateRequestMessage;
-import org.bouncycastle.cert.crmf.PKMACBuilder;
-import org.bouncycastle.cert.crmf.jcajce.JcePKMACValuesCalculator;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.jce.provider.BouncyCastleProvider;
 import org.bouncycastle.operator.DefaultDigestAlgorithmIdentifierFinder;
 import org.bouncycastle.operator.DigestCalculator;
 import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.PBEMacCalculatorProvider;
 import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
 import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
 import org.letterlock.ca.IssuedCertificate;
@@ -80,6 +78,7 @@ import org.letterlock.ca.RevocationReason;
 import org.letterlock.ca.TlsIdentity;
 import org.letterlock.enroll.EnrollmentProof;
 import org.letterlock.enroll.EnrollmentSecrets;
+import org.letterlock.enroll.KeyPackageEnvelope;
 import org.letterlock.enroll.EnrollmentServices;
 import org.letterlock.escrow.KeyEscrow;
 import org.letterlock.platform.audit.Actor;
@@ -98,10 +97,6 @@ public final class CmpResponder {
     static final String PROTOCOL = "cmp";
     /** How far a request's messageTime may be from ours (RFC 9483 3.5: the time must be checked within a window). */
     static final Duration TIME_WINDOW = Duration.ofMinutes(5);
-    /** Bounds the work an attacker can ask for with one MAC (RFC 4210 5.1.3.1 leaves the count to the sender). */
-    static final int MAX_PBM_ITERATIONS = 100_000;
-    static final int MIN_PBM_ITERATIONS = 100;
-    private static final ASN1ObjectIdentifier PASSWORD_BASED_MAC = CMPObjectIdentifiers.passwordBasedMac;
     private static final BouncyCastleProvider BC = new BouncyCastleProvider();
     /** What genm's signKeyPairTypes and encKeyPairTypes (RFC 4210 5.3.19.2-3) offer: what the CA's mailbox profiles and escrow take. */
     private static final List<AlgorithmIdentifier> SIGNING_KEY_TYPES = List.of(new AlgorithmIdentifier(X9ObjectIdentifiers.id_ecPublicKey,
@@ -125,6 +120,11 @@ public final class CmpResponder {
         this.protection = new CmpProtection(services, identity);
     }
 
+    /** Starts the sweep that revokes what clients never confirmed; close the handle with the listener. */
+    AutoCloseable startUnconfirmedSweep() {
+        return new UnconfirmedCertificates(services, transactions).schedule();
+    }
+
     /** The answer to one request; CMP-level problems are answered as error messages, never thrown. */
     public byte[] respond(byte[] request) {
         PKIMessage message;
@@ -142,7 +142,8 @@ public final class CmpResponder {
                 EnrollmentProof proof = sender.proof();
                 Actor.set(proof.mailbox() + " enroll/" + proof.method() + "/" + proof.reference());
             }
-            return encode(protection.protect(message.getHeader(), sender, answer(message, sender)));
+            byte[] senderNonce = CmpProtection.nonce();
+            return encode(protection.protect(message.getHeader(), sender, answer(message, sender, senderNonce), senderNonce));
         } catch (CmpFailure failure) {
             return refuse(Optional.of(message.getHeader()), sender, failure);
         } catch (LetterlockException e) {
@@ -194,20 +195,11 @@ public final class CmpResponder {
             throw new CmpFailure(PKIFailureInfo.badMessageCheck, "the request is not protected; protect it with a MAC under the enrollment secret or with a current certificate");
         }
         ProtectedPKIMessage protectedMessage = new ProtectedPKIMessage(new GeneralPKIMessage(message));
-        return algorithm.getAlgorithm().equals(PASSWORD_BASED_MAC) ? byMac(message, protectedMessage) : bySignature(protectedMessage);
+        return CmpMac.isMac(algorithm) ? byMac(message, protectedMessage) : bySignature(protectedMessage);
     }
 
     private CmpSender byMac(PKIMessage message, ProtectedPKIMessage protectedMessage) {
-        PBMParameter parameters;
-        try {
-            parameters = PBMParameter.getInstance(message.getHeader().getProtectionAlg().getParameters());
-        } catch (RuntimeException e) {
-            throw new CmpFailure(PKIFailureInfo.badAlg, "the PasswordBasedMac parameters do not parse (RFC 4210 5.1.3.1)");
-        }
-        int iterations = parameters.getIterationCount().intValueExact();
-        if (iterations < MIN_PBM_ITERATIONS || iterations > MAX_PBM_ITERATIONS) {
-            throw new CmpFailure(PKIFailureInfo.badAlg, "the PasswordBasedMac iteration count must be " + MIN_PBM_ITERATIONS + " to " + MAX_PBM_ITERATIONS + ", not " + iterations);
-        }
+        PBEMacCalculatorProvider verifier = CmpMac.verifier(message.getHeader().getProtectionAlg());
         ASN1OctetString kid = message.getHeader().getSenderKID();
         if (kid == null) {
             throw new CmpFailure(PKIFailureInfo.badMessageCheck, "a MAC-protected request names its mailbox in senderKID (the address, UTF-8)");
@@ -224,11 +216,11 @@ public final class CmpResponder {
                     .orElseThrow(() -> new CmpFailure(PKIFailureInfo.badRequest, "no MAC-protected enrollment of " + mailbox + " waits for confirmation in this transaction"));
             char[] secret = secrets.reopen(mailbox, transaction.secretId().get(), PROTOCOL, CmpTransactions.KEPT)
                     .orElseThrow(() -> new CmpFailure(PKIFailureInfo.badRequest, "the enrollment this transaction confirms is too old"));
-            return matching(protectedMessage, secret).map(form -> CmpSender.byMac(mailbox, transaction.secretId().get(), form))
+            return matching(protectedMessage, verifier, secret).map(form -> CmpSender.byMac(mailbox, transaction.secretId().get(), form))
                     .orElseThrow(() -> new CmpFailure(PKIFailureInfo.badMessageCheck, "the MAC of the certConf does not verify under the secret of the enrollment"));
         }
         for (EnrollmentSecrets.OpenSecret open : secrets.open(mailbox)) {
-            Optional<char[]> form = matching(protectedMessage, open.secret());
+            Optional<char[]> form = matching(protectedMessage, verifier, open.secret());
             if (form.isPresent()) {
                 return CmpSender.byMac(mailbox, open.id(), form.get());
             }
@@ -237,11 +229,11 @@ public final class CmpResponder {
     }
 
     /** The form of {@code secret} the MAC was made with: as printed (with hyphens) or as typed without them. */
-    private static Optional<char[]> matching(ProtectedPKIMessage message, char[] secret) {
+    private static Optional<char[]> matching(ProtectedPKIMessage message, PBEMacCalculatorProvider verifier, char[] secret) {
         char[] bare = new String(secret).replace("-", "").toCharArray();
         for (char[] form : List.of(secret, bare)) {
             try {
-                if (message.verify(new PKMACBuilder(new JcePKMACValuesCalculator().setProvider(BC), MAX_PBM_ITERATIONS), form)) {
+                if (message.verify(verifier, form)) {
                     return Optional.of(form);
                 }
             } catch (CMPException | RuntimeException e) {
@@ -284,15 +276,16 @@ public final class CmpResponder {
 
     // ---- the bodies
 
-    private PKIBody answer(PKIMessage message, CmpSender sender) {
+    /** The answer's body; {@code senderNonce} is the one the answer will carry, kept with a transaction that awaits certConf. */
+    private PKIBody answer(PKIMessage message, CmpSender sender, byte[] senderNonce) {
         PKIHeader header = message.getHeader();
         PKIBody body = message.getBody();
         return switch (body.getType()) {
-            case PKIBody.TYPE_INIT_REQ -> enroll(header, sender, CertReqMessages.getInstance(body.getContent()), PKIBody.TYPE_INIT_REP, false);
-            case PKIBody.TYPE_CERT_REQ -> enroll(header, sender, CertReqMessages.getInstance(body.getContent()), PKIBody.TYPE_CERT_REP, false);
-            case PKIBody.TYPE_KEY_UPDATE_REQ -> enroll(header, sender, CertReqMessages.getInstance(body.getContent()), PKIBody.TYPE_KEY_UPDATE_REP, true);
-            case PKIBody.TYPE_P10_CERT_REQ -> enrollPkcs10(header, sender, body);
-            case PKIBody.TYPE_REVOCATION_REQ -> revoke(header, sender, RevReqContent.getInstance(body.getContent()));
+            case PKIBody.TYPE_INIT_REQ -> enroll(header, sender, CertReqMessages.getInstance(body.getContent()), PKIBody.TYPE_INIT_REP, false, senderNonce);
+            case PKIBody.TYPE_CERT_REQ -> enroll(header, sender, CertReqMessages.getInstance(body.getContent()), PKIBody.TYPE_CERT_REP, false, senderNonce);
+            case PKIBody.TYPE_KEY_UPDATE_REQ -> enroll(header, sender, CertReqMessages.getInstance(body.getContent()), PKIBody.TYPE_KEY_UPDATE_REP, true, senderNonce);
+            case PKIBody.TYPE_P10_CERT_REQ -> enrollPkcs10(header, sender, body, senderNonce);
+            case PKIBody.TYPE_REVOCATION_REQ -> revoke(header, sender, RevReqContent.getInstance(body.getContent()), senderNonce);
             case PKIBody.TYPE_CERT_CONFIRM -> confirm(header, sender, CertConfirmContent.getInstance(body.getContent()));
             case PKIBody.TYPE_GEN_MSG -> generalMessage(GenMsgContent.getInstance(body.getContent()));
             case PKIBody.TYPE_POLL_REQ -> {
@@ -318,7 +311,7 @@ public final class CmpResponder {
      * request for a centrally generated encryption key (no key, or an algorithm with an empty key, and no POPO). All
      * land in one new pair: the CA keeps one signing certificate per pair, so a kur renews the pair into a new one.
      */
-    private PKIBody enroll(PKIHeader header, CmpSender sender, CertReqMessages request, int replyType, boolean keyUpdate) {
+    private PKIBody enroll(PKIHeader header, CmpSender sender, CertReqMessages request, int replyType, boolean keyUpdate, byte[] senderNonce) {
         String mailbox = sender.requireMailbox();
         if (keyUpdate && sender.protection() != CmpSender.Protection.SIGNATURE) {
             throw new CmpFailure(PKIFailureInfo.notAuthorized, "kur is signed with the certificate it updates (RFC 9483 4.1.3); enroll with ir under an enrollment secret instead");
@@ -357,7 +350,7 @@ public final class CmpResponder {
             }
         }
         openTransaction(header, sender);
-        return issue(header, sender, mailbox, plan, replyType);
+        return issue(header, sender, mailbox, plan, replyType, senderNonce);
     }
 
     /** One CertReqMsg checked before anything is issued: its id, its key (empty: generate centrally) and the key type wanted. */
@@ -430,7 +423,7 @@ public final class CmpResponder {
      * Issues what was planned, signing key first so that a generated encryption key joins its pair. Should a later
      * step fail, what this request issued is revoked again: a refused request leaves no usable certificate.
      */
-    private PKIBody issue(PKIHeader header, CmpSender sender, String mailbox, List<Planned> plan, int replyType) {
+    private PKIBody issue(PKIHeader header, CmpSender sender, String mailbox, List<Planned> plan, int replyType, byte[] senderNonce) {
         EnrollmentProof proof = sender.proof();
         List<IssuedCertificate> issued = new ArrayList<>();
         Map<Integer, CertResponse> responses = new LinkedHashMap<>();
@@ -464,7 +457,7 @@ public final class CmpResponder {
             throw e;
         }
         boolean implicit = CmpProtection.implicitConfirm(header);
-        transactions.issued(transactionId(header), implicit ? Map.of() : awaiting);
+        transactions.issued(transactionId(header), implicit ? Map.of() : awaiting, senderNonce);
         List<CertResponse> ordered = plan.stream().map(p -> responses.get(p.certReqId())).toList();
         // RFC 9483 4.1.1: after a MAC-protected ir the client learns its trust anchor from caPubs.
         CMPCertificate[] caPubs = sender.protection() == CmpSender.Protection.MAC && replyType == PKIBody.TYPE_INIT_REP
@@ -473,13 +466,18 @@ public final class CmpResponder {
     }
 
     private EncryptedKey deliver(CmpSender sender, KeyEscrow.ArchivedKeyPair generated) {
-        return sender.protection() == CmpSender.Protection.MAC
-                ? CentralKeyDelivery.underSecret(generated.privateKey(), sender.secret().orElseThrow(), protection.signer(), protection.certificate())
-                : CentralKeyDelivery.toCertificate(generated.privateKey(), sender.holder().orElseThrow(), protection.signer(), protection.certificate());
+        try {
+            return new EncryptedKey(sender.protection() == CmpSender.Protection.MAC
+                    ? KeyPackageEnvelope.underPassword(generated.privateKey(), sender.secret().orElseThrow(), protection.signer(), protection.chain())
+                    : KeyPackageEnvelope.toCertificate(generated.privateKey(), sender.holder().orElseThrow(), Optional.empty(), KeyPackageEnvelope.Ciphers.DEFAULT,
+                            protection.signer(), protection.chain()));
+        } catch (LetterlockException e) {
+            throw new CmpFailure(PKIFailureInfo.badAlg, e.getMessage());
+        }
     }
 
     /** p10cr: a PKCS#10 request for the signing key; the CA checks its signature and names. */
-    private PKIBody enrollPkcs10(PKIHeader header, CmpSender sender, PKIBody body) {
+    private PKIBody enrollPkcs10(PKIHeader header, CmpSender sender, PKIBody body, byte[] senderNonce) {
         String mailbox = sender.requireMailbox();
         byte[] csr;
         try {
@@ -492,14 +490,14 @@ public final class CmpResponder {
         IssuedCertificate certificate = services.mailboxes().signingCertificate(csr, sender.proof());
         // RFC 9480 2.9 (cmp2021): a p10cr's answer has certReqId -1; cmp2000 clients (OpenSSL 3.0) look for 0.
         int certReqId = header.getPvno().intValueExact() == PKIHeader.CMP_2021 ? -1 : 0;
-        transactions.issued(transactionId(header), CmpProtection.implicitConfirm(header) ? Map.of() : Map.of(certReqId, certificate.serial()));
+        transactions.issued(transactionId(header), CmpProtection.implicitConfirm(header) ? Map.of() : Map.of(certReqId, certificate.serial()), senderNonce);
         CertResponse response = new CertResponse(new ASN1Integer(certReqId), new PKIStatusInfo(PKIStatus.granted),
                 new CertifiedKeyPair(new CertOrEncCert(new CMPCertificate(certificate.holder().toASN1Structure()))), null);
         return new PKIBody(PKIBody.TYPE_CERT_REP, new CertRepMessage(null, new CertResponse[] {response}));
     }
 
     /** rr: revokes certificates of the signer's own mailbox (RFC 9483 4.2), each with the RFC 5280 reason it gives. */
-    private PKIBody revoke(PKIHeader header, CmpSender sender, RevReqContent request) {
+    private PKIBody revoke(PKIHeader header, CmpSender sender, RevReqContent request, byte[] senderNonce) {
         if (sender.protection() != CmpSender.Protection.SIGNATURE) {
             throw new CmpFailure(PKIFailureInfo.notAuthorized, "rr is signed with a current certificate of the mailbox (RFC 9483 4.2)");
         }
@@ -527,7 +525,7 @@ public final class CmpResponder {
         RevocationReason reason = reason(details[0]);
         openTransaction(header, sender);
         services.mailboxes().revoke(serial, reason, sender.proof());
-        transactions.issued(transactionId(header), Map.of());
+        transactions.issued(transactionId(header), Map.of(), senderNonce);
         CertId id = new CertId(new GeneralName(target.holder().getIssuer()), serial);
         return new PKIBody(PKIBody.TYPE_REVOCATION_REP, new RevRepContentBuilder().add(new PKIStatusInfo(PKIStatus.granted), id).build());
     }
@@ -558,8 +556,20 @@ public final class CmpResponder {
         if (!sender.mailbox().equals(Optional.of(transaction.mailbox())) || transaction.protection() != sender.protection()) {
             throw new CmpFailure(PKIFailureInfo.notAuthorized, "the certConf is not protected like the enrollment it confirms");
         }
+        if (transaction.state().equals("unconfirmed") || (transaction.state().equals("confirm")
+                && transaction.confirmBy().map(end -> end.isBefore(services.clock().instant())).orElse(false))) {
+            throw new CmpFailure(PKIFailureInfo.badRequest, "transaction " + id + " waited " + CmpTransactions.CONFIRM_WINDOW.toMinutes()
+                    + " minutes for certConf; its certificates are revoked (or about to be): enroll again");
+        }
         if (!transaction.state().equals("confirm")) {
             throw new CmpFailure(PKIFailureInfo.certConfirmed, "transaction " + id + " has nothing left to confirm");
+        }
+        // RFC 4210 5.1.1, RFC 9483 3.5: the certConf answers our ip/cp/kup, whose senderNonce it repeats as recipNonce.
+        String recipNonce = header.getRecipNonce() == null ? "" : HexFormat.of().formatHex(header.getRecipNonce().getOctets());
+        if (!transaction.answerNonce().map(recipNonce::equals).orElse(false)) {
+            throw new CmpFailure(PKIFailureInfo.badRecipientNonce, header.getRecipNonce() == null
+                    ? "the certConf carries no recipNonce; repeat the senderNonce of the certificate answer (RFC 4210 5.1.1)"
+                    : "the certConf's recipNonce is not the senderNonce of the certificate answer it confirms (RFC 4210 5.1.1)");
         }
         CertStatus[] statuses = content.toCertStatusArray();
         if (statuses.length != transaction.awaiting().size()) {
@@ -650,7 +660,7 @@ public final class CmpResponder {
             header = new org.bouncycastle.asn1.cmp.PKIHeaderBuilder(PKIHeader.CMP_2000, PKIHeader.NULL_NAME, PKIHeader.NULL_NAME).setTransactionID(CmpProtection.nonce()).build();
         }
         CmpSender protectAs = sender.protection() == CmpSender.Protection.MAC ? sender : CmpSender.unprotected();
-        return encode(protection.protect(header, protectAs, body));
+        return encode(protection.protect(header, protectAs, body, CmpProtection.nonce()));
     }
 
     private static String failName(int bit) {

@@ -13,6 +13,12 @@ import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.asn1.x9.X9ObjectIdentifiers;
 import org.bouncycastle.asn1.edec.EdECObjectIdentifiers;
 import org.bouncycastle.pkcs.PKCS10CertificationRequest;
+import org.bouncycastle.asn1.ASN1Encoding;
+import org.bouncycastle.asn1.cms.CMSObjectIdentifiers;
+import org.bouncycastle.asn1.cms.ContentInfo;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.letterlock.ca.TlsIdentity;
+import org.letterlock.enroll.KeyPackageEnvelope;
 import org.letterlock.ca.IssuedCertificate;
 import org.letterlock.ca.IssuerRecord;
 import org.letterlock.ca.Profiles;
@@ -42,11 +48,10 @@ public final class EstEndpoint implements EnrollListener.Handler {
     public static final List<String> LABELS = List.of("smime");
     public static final List<String> OPERATIONS = List.of("cacerts", "simpleenroll", "simplereenroll", "serverkeygen", "csrattrs");
     private static final String CHALLENGE = "Basic realm=\"Letterlock enrollment\", charset=\"UTF-8\"";
-    /** RFC 7030 4.4.1.1 and 4.4.1.2: the client asks for the server-generated key encrypted to a key it names. */
-    private static final ASN1ObjectIdentifier DECRYPT_KEY_ID = PKCSObjectIdentifiers.id_aa.branch("37");
-    private static final ASN1ObjectIdentifier ASYMMETRIC_DECRYPT_KEY_ID = PKCSObjectIdentifiers.id_aa.branch("54");
 
     private final EnrollmentServices services;
+    /** Signs the key packages of encrypted server-generated keys, as the generator (RFC 7030 4.4.2): the listener's key in the vault. */
+    private final TlsIdentity identity;
     private final byte[] csrAttributes = EstMessages.csrAttributes();
     private volatile CaCertificates caCertificates = new CaCertificates(List.of(), new byte[0]);
 
@@ -62,8 +67,9 @@ public final class EstEndpoint implements EnrollListener.Handler {
     private record Csr(byte[] der, PKCS10CertificationRequest parsed) {
     }
 
-    public EstEndpoint(EnrollmentServices services) {
+    public EstEndpoint(EnrollmentServices services, TlsIdentity identity) {
         this.services = services;
+        this.identity = identity;
     }
 
     @Override
@@ -159,29 +165,42 @@ public final class EstEndpoint implements EnrollListener.Handler {
     /**
      * RFC 7030 4.4: escrow makes the encryption key, archives it and has it certified, in the pair of the
      * authenticating certificate when the client uses one; the CSR's key only says which kind of key is wanted. The
-     * private key goes back once, protected by TLS.
+     * private key goes back once: protected by TLS (application/pkcs8), or on top of that encrypted to the current
+     * encryption certificate the CSR names with AsymmetricDecryptKeyIdentifier (application/pkcs7-mime;
+     * smime-type=server-generated-key, see {@link KeyEncryptionRequest}).
      */
     private void serverKeyGen(EnrollExchange exchange) throws IOException {
         Client client = client(exchange, "serverkeygen");
         String target = "mailbox:" + client.mailbox();
         PKCS10CertificationRequest csr = request(exchange, "serverkeygen", client.mailbox()).parsed();
         requireOnlyMailbox(csr, client.mailbox(), "serverkeygen");
-        if (EstMessages.hasAttribute(csr, DECRYPT_KEY_ID) || EstMessages.hasAttribute(csr, ASYMMETRIC_DECRYPT_KEY_ID)) {
-            throw refuse("serverkeygen", target, ErrorType.BAD_REQUEST, "this server returns server-generated keys over TLS only (application/pkcs8), "
-                    + "not encrypted to a key named by DecryptKeyIdentifier or AsymmetricDecryptKeyIdentifier: leave the attribute out");
+        Optional<KeyEncryptionRequest> encryption;
+        try {
+            encryption = KeyEncryptionRequest.of(csr, client.mailbox(), services.mailboxes().currentCertificates(client.mailbox()));
+        } catch (LetterlockException e) {
+            throw refuse("serverkeygen", target, e.type(), e.getMessage());
         }
         KeySpec spec = keySpec(csr.getSubjectPublicKeyInfo()).orElseThrow(() -> refuse("serverkeygen", target, ErrorType.BAD_REQUEST,
                 "the CSR's key names no kind of key escrow makes; use an EC P-256 or P-384 key or an RSA key of 2048, 3072 or 4096 bits to say which is wanted"));
         KeyEscrow.ArchivedKeyPair made = services.mailboxes().encryptionKey(client.certificate().flatMap(IssuedCertificate::pairId), Optional.of(spec),
                 prove(client, "serverkeygen"));
         byte[] key;
+        String keyType;
         try {
-            key = made.privateKey().getEncoded();
+            if (encryption.isPresent()) {
+                KeyEncryptionRequest to = encryption.get();
+                key = new ContentInfo(CMSObjectIdentifiers.envelopedData, KeyPackageEnvelope.toCertificate(made.privateKey(), to.recipient().holder(),
+                        Optional.of(to.keyId()), to.ciphers(), identity.signer(), signerChain())).getEncoded(ASN1Encoding.DER);
+                keyType = EstMessages.SERVER_GENERATED_KEY;
+            } else {
+                key = made.privateKey().getEncoded();
+                keyType = EstMessages.PKCS8;
+            }
         } catch (IOException e) {
             throw new IllegalStateException("cannot encode the generated key", e);
         }
         byte[] keyBase64 = EstMessages.base64(key);
-        byte[] body = EstMessages.serverKey(EstMessages.PKCS8, keyBase64, EstMessages.certsOnly(List.of(made.certificate().der())));
+        byte[] body = EstMessages.serverKey(keyType, keyBase64, EstMessages.certsOnly(List.of(made.certificate().der())));
         try {
             exchange.respond(200, EstMessages.MULTIPART, body);
         } finally {
@@ -190,6 +209,23 @@ public final class EstEndpoint implements EnrollListener.Handler {
             Arrays.fill(keyBase64, (byte) 0);
             Arrays.fill(body, (byte) 0);
         }
+    }
+
+    /** The listener's certificate and its chain: the listener's key signs key packages, as it signs CMP's. */
+    private List<X509CertificateHolder> signerChain() {
+        List<X509Certificate> chain = identity.chain();
+        if (chain.isEmpty()) {
+            throw new LetterlockException(ErrorType.UNAVAILABLE, "the server has no certificate yet to sign the key package with: the issuing CA waits for its certificate");
+        }
+        List<X509CertificateHolder> holders = new java.util.ArrayList<>();
+        for (X509Certificate certificate : chain) {
+            try {
+                holders.add(new X509CertificateHolder(certificate.getEncoded()));
+            } catch (IOException | java.security.cert.CertificateEncodingException e) {
+                throw new IllegalStateException("the listener's certificate does not encode", e);
+            }
+        }
+        return holders;
     }
 
     /**

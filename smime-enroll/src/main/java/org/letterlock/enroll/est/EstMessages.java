@@ -39,6 +39,8 @@ final class EstMessages {
     static final String CERTS_ONLY = "application/pkcs7-mime; smime-type=certs-only";
     static final String CSR_ATTRS = "application/csrattrs";
     static final String PKCS8 = "application/pkcs8";
+    /** The key part of an encrypted server-generated key (RFC 7030 4.4.2): EnvelopedData around the signed key package. */
+    static final String SERVER_GENERATED_KEY = "application/pkcs7-mime; smime-type=server-generated-key";
     /** base64 never holds a hyphen, so this boundary cannot occur inside a part: one fixed boundary serves every response. */
     static final String BOUNDARY = "letterlock-est-part";
     static final String MULTIPART = "multipart/mixed; boundary=" + BOUNDARY;

@@ -29,9 +29,11 @@ public final class EnrollListener implements AutoCloseable {
     private static final int MAX_FORM_BYTES = 4096;
 
     private final PortListener listener;
+    private final CmpEndpoint cmp;
 
-    private EnrollListener(PortListener listener) {
+    private EnrollListener(PortListener listener, CmpEndpoint cmp) {
         this.listener = listener;
+        this.cmp = cmp;
     }
 
     public static EnrollListener start(InetSocketAddress address, EnrollmentServices services, TlsIdentity tls) throws IOException {
@@ -41,11 +43,17 @@ public final class EnrollListener implements AutoCloseable {
                 + services.baseUrl() + EnrollmentServices.DISCOVERY_PATH)));
         contexts.put(EnrollmentServices.DISCOVERY_PATH, guarded(exchange -> discovery(exchange, services)));
         contexts.put(EnrollmentServices.SECRETS_PATH, guarded(exchange -> mailSecret(exchange, services)));
-        contexts.put(EnrollmentServices.CMP_PATH, guarded(new CmpEndpoint(services, tls)::handle));
-        contexts.put(EnrollmentServices.EST_PATH, guarded(new EstEndpoint(services)));
+        CmpEndpoint cmp = new CmpEndpoint(services, tls);
+        contexts.put(EnrollmentServices.CMP_PATH, guarded(cmp::handle));
+        contexts.put(EnrollmentServices.EST_PATH, guarded(new EstEndpoint(services, tls)));
         contexts.put(EnrollmentServices.ACME_PATH, guarded(AcmeEndpoint.start(services)));
         AnyClientCertificate clients = new AnyClientCertificate(services.mailboxes()::caCertificates);
-        return new EnrollListener(PortListener.startTls(address, "enroll", contexts, tls.serverContext(clients), true));
+        try {
+            return new EnrollListener(PortListener.startTls(address, "enroll", contexts, tls.serverContext(clients), true), cmp);
+        } catch (IOException | RuntimeException e) {
+            cmp.close();
+            throw e;
+        }
     }
 
     public InetSocketAddress address() {
@@ -55,6 +63,7 @@ public final class EnrollListener implements AutoCloseable {
     @Override
     public void close() {
         listener.close();
+        cmp.close();
     }
 
     /** What a handler of this listener does with one request. */

@@ -54,6 +54,8 @@ import org.bouncycastle.cert.cmp.ProtectedPKIMessage;
 import org.bouncycastle.cert.cmp.ProtectedPKIMessageBuilder;
 import org.bouncycastle.cert.crmf.CertificateRequestMessageBuilder;
 import org.bouncycastle.cert.crmf.PKMACBuilder;
+import org.bouncycastle.pkcs.jcajce.JcePBMac1CalculatorBuilder;
+import org.bouncycastle.pkcs.jcajce.JcePBMac1CalculatorProviderBuilder;
 import org.bouncycastle.cert.crmf.jcajce.JcePKMACValuesCalculator;
 import org.bouncycastle.cms.CMSEnvelopedData;
 import org.bouncycastle.cms.CMSSignedData;
@@ -91,7 +93,11 @@ public final class CmpClient {
     public sealed interface Credential permits Secret, Signer {
     }
 
-    public record Secret(String mailbox, char[] secret) implements Credential {
+    /** A MAC under the secret: PasswordBasedMac (RFC 4210 5.1.3.1), or with {@code pbmac1} PBMAC1 (RFC 9481 6.1.2: PBKDF2-HMAC-SHA256, HMAC-SHA256). */
+    public record Secret(String mailbox, char[] secret, boolean pbmac1) implements Credential {
+        public Secret(String mailbox, char[] secret) {
+            this(mailbox, secret, false);
+        }
     }
 
     public record Signer(X509CertificateHolder certificate, PrivateKey key) implements Credential {
@@ -164,7 +170,8 @@ public final class CmpClient {
             confirmation.addAcceptedCertificate(signing, BigInteger.ZERO);
             encryption.ifPresent(e -> confirmation.addAcceptedCertificate(e, BigInteger.ONE));
             PKIMessage confirmed = send(protect(credential, transaction,
-                    new PKIBody(PKIBody.TYPE_CERT_CONFIRM, confirmation.build(new JcaDigestCalculatorProviderBuilder().setProvider(BC).build()).toASN1Structure()), false));
+                    new PKIBody(PKIBody.TYPE_CERT_CONFIRM, confirmation.build(new JcaDigestCalculatorProviderBuilder().setProvider(BC).build()).toASN1Structure()), false,
+                    answer.getHeader().getSenderNonce().getOctets()));
             requireBody(confirmed, PKIBody.TYPE_CONFIRM);
         }
         return new Enrollment(transaction, signing, encryption, encryptionKey, caPubs, implicit);
@@ -216,6 +223,11 @@ public final class CmpClient {
 
     /** A request protected by {@code credential}: the mailbox as senderKID for a MAC, the certificate first in extraCerts for a signature. */
     public PKIMessage protect(Credential credential, byte[] transactionId, PKIBody body, boolean implicitConfirm) throws Exception {
+        return protect(credential, transactionId, body, implicitConfirm, null);
+    }
+
+    /** As above, answering a message of the server: {@code recipNonce} repeats its senderNonce (RFC 4210 5.1.1), as a certConf must. */
+    public PKIMessage protect(Credential credential, byte[] transactionId, PKIBody body, boolean implicitConfirm, byte[] recipNonce) throws Exception {
         ProtectedPKIMessageBuilder builder;
         if (credential instanceof Secret secret) {
             secrets.put(secret.mailbox(), secret.secret());
@@ -227,11 +239,17 @@ public final class CmpClient {
                     .addCMPCertificate(signer.certificate());
         }
         builder.setTransactionID(transactionId).setSenderNonce(randomBytes(16)).setMessageTime(new Date()).setBody(body);
+        if (recipNonce != null) {
+            builder.setRecipNonce(recipNonce);
+        }
         if (implicitConfirm) {
             builder.addGeneralInfo(new InfoTypeAndValue(CMPObjectIdentifiers.it_implicitConfirm, DERNull.INSTANCE));
         }
         if (credential instanceof Secret secret) {
-            return builder.build(new PKMACBuilder(new JcePKMACValuesCalculator().setProvider(BC)).setIterationCount(1000).build(secret.secret())).toASN1Structure();
+            return builder.build(secret.pbmac1()
+                    ? new JcePBMac1CalculatorBuilder("HmacSHA256", 256).setPrf(JcePBMac1CalculatorBuilder.PRF_SHA256).setIterationCount(10_000).setProvider(BC)
+                            .build(secret.secret())
+                    : new PKMACBuilder(new JcePKMACValuesCalculator().setProvider(BC)).setIterationCount(1000).build(secret.secret())).toASN1Structure();
         }
         return builder.build(signer(((Signer) credential).key())).toASN1Structure();
     }
@@ -263,9 +281,11 @@ public final class CmpClient {
         if (answer.getProtection() == null) {
             throw new IOException("the answer is not protected");
         }
-        if (protectedAnswer.hasPasswordBasedMacProtection()) {
+        boolean pbmac1 = answer.getHeader().getProtectionAlg().getAlgorithm().equals(org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.id_PBMAC1);
+        if (protectedAnswer.hasPasswordBasedMacProtection() || pbmac1) {
             char[] secret = secretOf(request).orElseThrow(() -> new IOException("a MAC-protected answer to a request without a secret"));
-            if (!protectedAnswer.verify(new PKMACBuilder(new JcePKMACValuesCalculator().setProvider(BC)), secret)) {
+            if (!protectedAnswer.verify(pbmac1 ? new JcePBMac1CalculatorProviderBuilder().setProvider(BC).build()
+                    : new PKMACBuilder(new JcePKMACValuesCalculator().setProvider(BC)), secret)) {
                 throw new IOException("the answer's MAC does not verify");
             }
         } else {

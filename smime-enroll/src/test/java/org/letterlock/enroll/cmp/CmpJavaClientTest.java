@@ -170,6 +170,20 @@ class CmpJavaClientTest {
         assertThat(belongTogether(renewed.encryptionKey().orElseThrow(), renewed.encryption().get())).isTrue();
     }
 
+    /** RFC 9481 6.1.2: PBMAC1 in place of PasswordBasedMac, for the ir, the answer (with its central key under the secret) and the certConf. */
+    @Test
+    void irUnderPbmac1IsAnsweredUnderPbmac1AndConfirmed() throws Exception {
+        String mailbox = EnrollFixture.newMailbox("pbmac1");
+        CmpClient.Secret secret = new CmpClient.Secret(mailbox, fixture.officerSecret(mailbox).toCharArray(), true);
+
+        CmpClient.Enrollment enrolled = client.enroll(PKIBody.TYPE_INIT_REQ, secret, mailbox, ecKey(), true, false, null);
+
+        assertThat(fixture.ca.find(enrolled.signing().getSerialNumber()).orElseThrow().mailbox()).contains(mailbox);
+        assertThat(belongTogether(enrolled.encryptionKey().orElseThrow(), enrolled.encryption().orElseThrow())).isTrue();
+        assertThat(fixture.platform.auditLog().read(0, 1_000_000)).as("the PBMAC1-protected certConf confirmed both")
+                .anyMatch(r -> r.event().action().equals("enroll.cmp.confirm") && r.event().target().equals("mailbox:" + mailbox));
+    }
+
     @Test
     void aCertificateTheClientRejectsInCertConfIsRevoked() throws Exception {
         String mailbox = EnrollFixture.newMailbox("rejects");
@@ -182,12 +196,12 @@ class CmpJavaClientTest {
 
         PKIMessage answer = client.send(client.protect(secret, transaction, new PKIBody(PKIBody.TYPE_CERT_CONFIRM, confirmation(
                 new CertStatus(sha256(issued.getEncoded()), BigInteger.ZERO, new PKIStatusInfo(PKIStatus.rejection), new AlgorithmIdentifier(NISTObjectIdentifiers.id_sha256)))),
-                false));
+                false, ip.getHeader().getSenderNonce().getOctets()));
 
         assertThat(answer.getBody().getType()).isEqualTo(PKIBody.TYPE_CONFIRM);
         assertThat(fixture.ca.find(issued.getSerialNumber()).orElseThrow().revoked()).isTrue();
         assertThatThrownBy(() -> client.send(client.protect(secret, transaction, new PKIBody(PKIBody.TYPE_CERT_CONFIRM, confirmation(
-                new CertStatus(sha256(issued.getEncoded()), BigInteger.ZERO))), false)))
+                new CertStatus(sha256(issued.getEncoded()), BigInteger.ZERO))), false, ip.getHeader().getSenderNonce().getOctets())))
                 .isInstanceOfSatisfying(CmpClient.CmpError.class, e -> assertThat(e.failInfo()).isEqualTo(PKIFailureInfo.certConfirmed));
     }
 
@@ -264,6 +278,10 @@ class CmpJavaClientTest {
                 bad("rejects/unoffered-body-type", PKIFailureInfo.badRequest, (m, s) -> client.protect(s, CmpClient.randomBytes(16),
                         new PKIBody(PKIBody.TYPE_CROSS_CERT_REQ, new CertReqMessages(client.signingRequest(0, m, ecKey()))), false).getEncoded()),
                 bad("rejects/pbm-iterations-too-many", PKIFailureInfo.badAlg, (m, s) -> macWithIterations(m, s, 1_000_000)),
+                bad("rejects/pbmac1-iterations-too-few", PKIFailureInfo.badAlg, (m, s) -> pbmac1Over(m, s, org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.id_hmacWithSHA256, 10)),
+                bad("rejects/pbmac1-with-hmac-sha1", PKIFailureInfo.badAlg, (m, s) -> pbmac1Over(m, s, org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.id_hmacWithSHA1, 10_000)),
+                bad("rejects/pbmac1-under-a-wrong-secret", PKIFailureInfo.badMessageCheck, (m, s) -> pbmac1Over(m, new CmpClient.Secret(m, "AAAA-BBBB-CCCC-DDDD-EEEE".toCharArray()),
+                        org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.id_hmacWithSHA256, 10_000)),
                 bad("rejects/signer-unknown-here", PKIFailureInfo.signerNotTrusted, (m, s) -> kur(selfSigned(m, ecKey()), m, Optional.empty())),
                 bad("rejects/tampered-signature", PKIFailureInfo.badMessageCheck, (m, s) -> tampered(kur(enrolledSigner(m, s, ecKey()), m, Optional.empty()))),
                 bad("rejects/rr-of-another-mailboxs-certificate", PKIFailureInfo.notAuthorized, (m, s) -> client.protect(enrolledSigner(m, s, ecKey()),
@@ -436,11 +454,25 @@ class CmpJavaClientTest {
         org.bouncycastle.asn1.cmp.PBMParameter parameters = new org.bouncycastle.asn1.cmp.PBMParameter(CmpClient.randomBytes(16),
                 new AlgorithmIdentifier(NISTObjectIdentifiers.id_sha256), iterations, new AlgorithmIdentifier(org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.id_hmacWithSHA256));
         AlgorithmIdentifier algorithm = new AlgorithmIdentifier(CMPObjectIdentifiers.passwordBasedMac, parameters);
+        return macOver(mailbox, pvno, time, body, algorithm, new org.bouncycastle.cert.crmf.PKMACBuilder(new org.bouncycastle.cert.crmf.jcajce.JcePKMACValuesCalculator()
+                .setProvider(BC), 10_000_000).get(algorithm, secret.secret()));
+    }
+
+    /** An ir under PBMAC1 (RFC 9481 6.1.2) with PBKDF2-HMAC-SHA256 and the MAC {@code hmac}. */
+    private static byte[] pbmac1Over(String mailbox, CmpClient.Secret secret, org.bouncycastle.asn1.ASN1ObjectIdentifier hmac, int iterations) throws Exception {
+        org.bouncycastle.asn1.pkcs.PBMAC1Params parameters = new org.bouncycastle.asn1.pkcs.PBMAC1Params(new AlgorithmIdentifier(
+                org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.id_PBKDF2, new org.bouncycastle.asn1.pkcs.PBKDF2Params(CmpClient.randomBytes(16), iterations, 32,
+                org.bouncycastle.pkcs.jcajce.JcePBMac1CalculatorBuilder.PRF_SHA256)), new AlgorithmIdentifier(hmac, org.bouncycastle.asn1.DERNull.INSTANCE));
+        AlgorithmIdentifier algorithm = new AlgorithmIdentifier(org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.id_PBMAC1, parameters);
+        return macOver(mailbox, PKIHeader.CMP_2000, Instant.now(), new PKIBody(PKIBody.TYPE_INIT_REQ, new CertReqMessages(client.signingRequest(0, mailbox, ecKey()))),
+                algorithm, new org.bouncycastle.pkcs.jcajce.JcePBMac1CalculatorProviderBuilder().setProvider(BC).build().get(algorithm, secret.secret()));
+    }
+
+    private static byte[] macOver(String mailbox, int pvno, Instant time, PKIBody body, AlgorithmIdentifier algorithm, org.bouncycastle.operator.MacCalculator mac)
+            throws Exception {
         PKIHeader header = new org.bouncycastle.asn1.cmp.PKIHeaderBuilder(pvno, new GeneralName(new X500Name("CN=" + mailbox)), new GeneralName(new X500Name("CN=Letterlock")))
                 .setTransactionID(CmpClient.randomBytes(16)).setSenderNonce(CmpClient.randomBytes(16)).setSenderKID(mailbox.getBytes())
                 .setMessageTime(new org.bouncycastle.asn1.ASN1GeneralizedTime(java.util.Date.from(time))).setProtectionAlg(algorithm).build();
-        org.bouncycastle.operator.MacCalculator mac = new org.bouncycastle.cert.crmf.PKMACBuilder(new org.bouncycastle.cert.crmf.jcajce.JcePKMACValuesCalculator()
-                .setProvider(BC), 10_000_000).get(algorithm, secret.secret());
         try (var out = mac.getOutputStream()) {
             out.write(new DERSequence(new org.bouncycastle.asn1.ASN1Encodable[] {header, body}).getEncoded());
         }

@@ -12,12 +12,21 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.HexFormat;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.bouncycastle.asn1.cms.CMSObjectIdentifiers;
+import org.bouncycastle.asn1.cms.ContentInfo;
+import org.bouncycastle.asn1.cms.SignedData;
+import org.bouncycastle.asn1.x509.SubjectKeyIdentifier;
 import org.letterlock.ca.IssuedCertificate;
 import org.letterlock.ca.Profiles;
 import org.letterlock.ca.Requester;
@@ -140,17 +149,7 @@ class EstOpensslCurlTest {
         Files.writeString(dir.resolve("message.txt"), "Subject: quarterly figures\r\n\r\nthe figures are in the blue folder\r\n");
         run(dir, "openssl", "cms", "-encrypt", "-aes-256-cbc", "-in", "message.txt", "-out", "message.p7m", "enc.pem");
 
-        List<Requester> agents = List.of(new Requester("ann", Set.of(Role.RECOVERY_AGENT)), new Requester("ben", Set.of(Role.RECOVERY_AGENT)),
-                new Requester("cid", Set.of(Role.RECOVERY_AGENT)));
-        for (Requester agent : agents) {
-            fixture.platform.admins().create(agent.name(), agent.roles(), Optional.empty());
-        }
-        RecoveryRequest request = fixture.escrow.recovery().request(mailbox, "the mailbox holder left; the mailbox must stay readable", OFFICER);
-        fixture.escrow.recovery().approve(request.id(), Optional.empty(), agents.get(0));
-        fixture.escrow.recovery().approve(request.id(), Optional.empty(), agents.get(1));
-        KeyRecovery.RecoveredKeys recovered = fixture.escrow.recovery().download(request.id(), Pkcs12Format.MODERN, Optional.empty(), OFFICER);
-        Files.write(dir.resolve("recovered.p12"), recovered.pkcs12());
-        run(dir, "openssl", "pkcs12", "-in", "recovered.p12", "-passin", "pass:" + new String(recovered.passphrase()), "-nocerts", "-nodes", "-out", "recovered.key");
+        recoverKeys(dir, mailbox, "recovered.key");
 
         assertThat(run(dir, "openssl", "cms", "-decrypt", "-in", "message.p7m", "-recip", "enc.pem", "-inkey", "recovered.key"))
                 .contains("the figures are in the blue folder");
@@ -158,11 +157,91 @@ class EstOpensslCurlTest {
                 .as("and with the copy the client got").contains("the figures are in the blue folder");
     }
 
+    /**
+     * RFC 7030 4.4.1.2 / 4.4.2: a client holding an encryption certificate asks for the next key encrypted to it. What
+     * comes back is EnvelopedData (to the certificate's key, named by its subject key identifier) around SignedData
+     * (by the enrollment listener, chaining to the root) around an AsymmetricKeyPackage: openssl opens, verifies and
+     * reads each layer, and the key inside is the one escrow archived.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"rsa-key-transport, rsa, rsa_keygen_bits:3072", "ec-key-agreement, ec, ec_paramgen_curve:P-256"})
+    void anEncryptedServerKeyOpensWithTheCurrentEncryptionKeyAndIsTheKeyEscrowArchived(String name, String algorithm, String keyOption) throws Exception {
+        Path dir = Files.createTempDirectory(work, "encrypted-" + name);
+        String mailbox = EnrollFixture.newMailbox("encrypted");
+        csr(dir, mailbox, "first", algorithm, "-pkeyopt", keyOption);
+        serverKeyGen(dir, "current", "-u", mailbox + ":" + fixture.officerSecret(mailbox), "-H", "Content-Type: application/pkcs10", "--data-binary", "@first.der");
+        byte[] keyId = SubjectKeyIdentifier.fromExtensions(issued(dir.resolve("current.pem")).holder().getExtensions())
+                .getKeyIdentifier();
+        Files.write(dir.resolve("asks-encrypted.der"), EstCsrs.asking(mailbox, algorithm.equals("rsa") ? EstCsrs.rsa(3072) : EstCsrs.ec("secp256r1"),
+                KeyEncryptionRequest.ASYMMETRIC_DECRYPT_KEY_ID, keyId));
+
+        Part keyPart = serverKeyGenParts(dir, "next", "-u", mailbox + ":" + fixture.officerSecret(mailbox), "-H", "Content-Type: application/pkcs10",
+                "--data-binary", "@asks-encrypted.der");
+        assertThat(keyPart.contentType()).isEqualTo("application/pkcs7-mime; smime-type=server-generated-key");
+        Files.write(dir.resolve("next.p7m"), keyPart.der());
+
+        assertThat(run(dir, "openssl", "cms", "-cmsout", "-print", "-inform", "DER", "-in", "next.p7m")).contains("contentType: pkcs7-envelopedData")
+                .contains(name.startsWith("rsa") ? "d.ktri" : "d.kari").contains(HexFormat.ofDelimiter(" ").formatHex(keyId, 0, 4)).contains("aes-256-cbc");
+        run(dir, "openssl", "cms", "-decrypt", "-inform", "DER", "-in", "next.p7m", "-recip", "current.pem", "-inkey", "current.key", "-binary", "-out", "signed.der");
+        // The enveloped content is the SignedData itself (content type id-signedData): openssl verifies it as a ContentInfo.
+        Files.write(dir.resolve("signed.p7"), new ContentInfo(CMSObjectIdentifiers.signedData, SignedData.getInstance(Files.readAllBytes(dir.resolve("signed.der"))))
+                .getEncoded());
+        assertThat(run(dir, "openssl", "cms", "-cmsout", "-print", "-inform", "DER", "-in", "signed.p7")).contains("eContentType: undefined (2.16.840.1.101.2.1.2.78.5)");
+        // The signer is the enrollment listener's certificate (EKU serverAuth, as for CMP's key packages), its chain in the
+        // SignedData: verified against the root alone, for any purpose.
+        run(dir, "openssl", "cms", "-verify", "-inform", "DER", "-in", "signed.p7", "-CAfile", fixture.rootPem().toString(), "-purpose", "any", "-binary",
+                "-out", "key-package.der");
+        String structure = run(dir, "openssl", "asn1parse", "-inform", "DER", "-in", "key-package.der", "-i");
+        String firstKey = structure.lines().skip(1).findFirst().orElseThrow();
+        Matcher header = Pattern.compile("^\\s*(\\d+):d=1\\s+hl=(\\d+) l=\\s*(\\d+) cons:\\s+SEQUENCE").matcher(firstKey);
+        assertThat(header.find()).as("one OneAsymmetricKey in the package:%n%s", structure).isTrue();
+        assertThat(structure.lines().filter(l -> l.contains(":d=1 ")).count()).as("exactly one key").isEqualTo(1);
+        run(dir, "openssl", "asn1parse", "-inform", "DER", "-in", "key-package.der", "-offset", header.group(1), "-length",
+                Integer.toString(Integer.parseInt(header.group(2)) + Integer.parseInt(header.group(3))), "-noout", "-out", "one-key.der");
+        run(dir, "openssl", "pkey", "-inform", "DER", "-in", "one-key.der", "-out", "next.key");
+
+        assertThat(run(dir, "openssl", "pkey", "-in", "next.key", "-pubout")).isEqualTo(run(dir, "openssl", "x509", "-in", "next.pem", "-noout", "-pubkey"))
+                .isNotEqualTo(run(dir, "openssl", "x509", "-in", "current.pem", "-noout", "-pubkey"));
+        recoverKeys(dir, mailbox, "recovered.key");
+        assertThat(Files.readString(dir.resolve("recovered.key"))).as("escrow archived the delivered key (and the first one)")
+                .contains(Files.readString(dir.resolve("next.key"))).contains(Files.readString(dir.resolve("current.key")));
+    }
+
+    /** Escrow's recovery of every key of {@code mailbox} under two of three approvals, the keys written as PEM to {@code out}. */
+    private static void recoverKeys(Path dir, String mailbox, String out) throws Exception {
+        List<Requester> agents = List.of(new Requester("ann", Set.of(Role.RECOVERY_AGENT)), new Requester("ben", Set.of(Role.RECOVERY_AGENT)),
+                new Requester("cid", Set.of(Role.RECOVERY_AGENT)));
+        for (Requester agent : agents) {
+            if (fixture.platform.admins().find(agent.name()).isEmpty()) {
+                fixture.platform.admins().create(agent.name(), agent.roles(), Optional.empty());
+            }
+        }
+        RecoveryRequest request = fixture.escrow.recovery().request(mailbox, "the mailbox holder left; the mailbox must stay readable", OFFICER);
+        fixture.escrow.recovery().approve(request.id(), Optional.empty(), agents.get(0));
+        fixture.escrow.recovery().approve(request.id(), Optional.empty(), agents.get(1));
+        KeyRecovery.RecoveredKeys recovered = fixture.escrow.recovery().download(request.id(), Pkcs12Format.MODERN, Optional.empty(), OFFICER);
+        Files.write(dir.resolve(out + ".p12"), recovered.pkcs12());
+        run(dir, "openssl", "pkcs12", "-in", out + ".p12", "-passin", "pass:" + new String(recovered.passphrase()), "-nocerts", "-nodes", "-out", out);
+    }
+
     /** The key and certificate of a serverkeygen response, written to {@code <name>.key} and {@code <name>.pem}. */
     private record ServerKey(Path key, Path certificate) {
     }
 
     private static ServerKey serverKeyGen(Path dir, String name, String... curlArguments) throws Exception {
+        Part key = serverKeyGenParts(dir, name, curlArguments);
+        assertThat(key.contentType()).isEqualTo("application/pkcs8");
+        Files.write(dir.resolve(name + ".key.der"), key.der());
+        run(dir, "openssl", "pkey", "-inform", "DER", "-in", name + ".key.der", "-out", name + ".key");
+        return new ServerKey(dir.resolve(name + ".key"), dir.resolve(name + ".pem"));
+    }
+
+    /** A MIME part as received: its Content-Type and its decoded body. */
+    private record Part(String contentType, byte[] der) {
+    }
+
+    /** POSTs to serverkeygen and splits the multipart answer: the certificate goes to {@code <name>.pem}, the key part is returned. */
+    private static Part serverKeyGenParts(Path dir, String name, String... curlArguments) throws Exception {
         List<String> arguments = new ArrayList<>(List.of("--fail", "-D", name + ".headers"));
         arguments.addAll(List.of(curlArguments));
         arguments.add(est + "/serverkeygen");
@@ -175,13 +254,10 @@ class EstOpensslCurlTest {
         assertThat(parts.getCount()).isEqualTo(2);
         BodyPart keyPart = parts.getBodyPart(0);
         BodyPart certificatePart = parts.getBodyPart(1);
-        assertThat(keyPart.getContentType()).isEqualTo("application/pkcs8");
         assertThat(certificatePart.getContentType()).isEqualTo("application/pkcs7-mime; smime-type=certs-only");
-        Files.write(dir.resolve(name + ".key.der"), keyPart.getInputStream().readAllBytes());
         Files.write(dir.resolve(name + ".p7.der"), certificatePart.getInputStream().readAllBytes());
-        run(dir, "openssl", "pkey", "-inform", "DER", "-in", name + ".key.der", "-out", name + ".key");
         run(dir, "openssl", "pkcs7", "-inform", "DER", "-in", name + ".p7.der", "-print_certs", "-out", name + ".pem");
-        return new ServerKey(dir.resolve(name + ".key"), dir.resolve(name + ".pem"));
+        return new Part(keyPart.getContentType(), keyPart.getInputStream().readAllBytes());
     }
 
     /** openssl's key and CSR {@code <name>.key} / {@code <name>.der} with the mailbox as subject and subjectAltName. */

@@ -2,7 +2,6 @@ package org.letterlock.enroll.est;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.math.BigInteger;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -10,12 +9,8 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.KeyPair;
-import java.security.KeyPairGenerator;
 import java.security.KeyStore;
 import java.security.cert.X509Certificate;
-import java.security.spec.AlgorithmParameterSpec;
-import java.security.spec.ECGenParameterSpec;
-import java.security.spec.RSAKeyGenParameterSpec;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
@@ -24,7 +19,13 @@ import java.util.Set;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
-import org.bouncycastle.asn1.DEROctetString;
+import org.bouncycastle.asn1.DERUTF8String;
+import org.bouncycastle.asn1.smime.SMIMECapabilities;
+import org.bouncycastle.asn1.smime.SMIMECapability;
+import org.bouncycastle.asn1.smime.SMIMECapabilityVector;
+import org.bouncycastle.asn1.x509.SubjectKeyIdentifier;
+import org.letterlock.vault.KeySpec;
+import java.util.Optional;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.Extension;
@@ -64,6 +65,7 @@ class EstRefusalsTest {
     static HttpClient current;
     static HttpClient revoked;
     static String holder;
+    static IssuedCertificate holderCertificate;
 
     @BeforeAll
     static void start() throws Exception {
@@ -99,7 +101,12 @@ class EstRefusalsTest {
             "rejects/reenroll-for-another-mailbox          | POST   | simplereenroll            | current-tls  | application/pkcs10 | csr-other        | 400    | is not the current certificate's",
             "rejects/serverkeygen-for-another-mailbox      | POST   | serverkeygen              | secret       | application/pkcs10 | csr-other        | 400    | but the credentials are for",
             "rejects/serverkeygen-key-kind-not-made        | POST   | serverkeygen              | secret       | application/pkcs10 | csr-p521         | 400    | names no kind of key escrow makes",
-            "rejects/serverkeygen-encrypted-key-asked-for  | POST   | serverkeygen              | secret       | application/pkcs10 | csr-decrypt-id   | 400    | over TLS only",
+            "rejects/serverkeygen-symmetric-key-id         | POST   | serverkeygen              | secret       | application/pkcs10 | csr-symmetric-id | 400    | this server shares none with clients",
+            "rejects/serverkeygen-unknown-key-id           | POST   | serverkeygen              | secret       | application/pkcs10 | csr-unknown-id   | 400    | no current certificate of",
+            "rejects/serverkeygen-key-id-of-revoked-cert   | POST   | serverkeygen              | secret       | application/pkcs10 | csr-revoked-id   | 400    | no current certificate of",
+            "rejects/serverkeygen-key-id-of-signing-cert   | POST   | serverkeygen              | current-tls  | application/pkcs10 | csr-signing-id   | 400    | is not for key management: its keyUsage lacks keyAgreement",
+            "rejects/serverkeygen-key-id-not-octets        | POST   | serverkeygen              | secret       | application/pkcs10 | csr-id-not-octets| 400    | must occur once with one OCTET STRING",
+            "rejects/serverkeygen-no-cipher-offered        | POST   | serverkeygen              | secret       | application/pkcs10 | csr-des-only     | 400    | list no content-encryption algorithm offered here",
             "rejects/get-on-simpleenroll                   | GET    | simpleenroll              | secret       | ''                 | empty            | 405    | simpleenroll takes POST",
             "rejects/post-on-cacerts                       | POST   | cacerts                   | none         | application/pkcs10 | csr              | 405    | cacerts takes GET",
             "rejects/unknown-label                         | GET    | tls/cacerts               | none         | ''                 | empty            | 404    | the labels are [smime]",
@@ -110,6 +117,7 @@ class EstRefusalsTest {
                                                       String message) throws Exception {
         String mailbox = credential.equals("current-tls") ? holder : EnrollFixture.newMailbox("refused");
         String secret = fixture.officerSecret(mailbox);
+        byte[] content = body(body, mailbox);
         long auditedBefore = lastAuditSeq();
         int issuedBefore = issued(mailbox);
 
@@ -123,7 +131,6 @@ class EstRefusalsTest {
         if (!type.isEmpty()) {
             request.header("Content-Type", type);
         }
-        byte[] content = body(body, mailbox);
         request.method(method, method.equals("GET") ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(content));
         HttpClient client = switch (credential) {
             case "current-tls" -> current;
@@ -197,10 +204,21 @@ class EstRefusalsTest {
             }
             case "csr-rsa1024" -> base64(csr(mailbox, mailbox, "CN=" + mailbox, rsa(1024)));
             case "csr-p521" -> base64(csr(mailbox, mailbox, "CN=" + mailbox, ec("secp521r1")));
-            case "csr-decrypt-id" -> {
-                KeyPair keys = ec("secp256r1");
-                yield base64(request(mailbox, "CN=" + mailbox, keys).addAttribute(PKCSObjectIdentifiers.id_aa.branch("54"), new DEROctetString(new byte[20]))
-                        .build(new JcaContentSignerBuilder("SHA256withECDSA").build(keys.getPrivate())).getEncoded());
+            case "csr-symmetric-id" -> base64(EstCsrs.asking(mailbox, ec("secp256r1"), KeyEncryptionRequest.DECRYPT_KEY_ID, new byte[16]));
+            case "csr-unknown-id" -> base64(EstCsrs.asking(mailbox, ec("secp256r1"), KeyEncryptionRequest.ASYMMETRIC_DECRYPT_KEY_ID, new byte[20]));
+            case "csr-revoked-id" -> {
+                IssuedCertificate encryption = fixture.services.mailboxes().encryptionKey(Optional.empty(), Optional.of(KeySpec.EC_P256),
+                        new EnrollmentProof(mailbox, "test", "fixture")).certificate();
+                fixture.ca.revoke(encryption.serial(), RevocationReason.SUPERSEDED, false, OFFICER);
+                yield base64(EstCsrs.asking(mailbox, ec("secp256r1"), KeyEncryptionRequest.ASYMMETRIC_DECRYPT_KEY_ID, subjectKeyId(encryption)));
+            }
+            case "csr-signing-id" -> base64(EstCsrs.asking(mailbox, ec("secp256r1"), KeyEncryptionRequest.ASYMMETRIC_DECRYPT_KEY_ID, subjectKeyId(holderCertificate)));
+            case "csr-id-not-octets" -> base64(EstCsrs.asking(mailbox, ec("secp256r1"), KeyEncryptionRequest.ASYMMETRIC_DECRYPT_KEY_ID, new DERUTF8String("my key")));
+            case "csr-des-only" -> {
+                SMIMECapabilityVector capabilities = new SMIMECapabilityVector();
+                capabilities.addCapability(SMIMECapability.dES_EDE3_CBC);
+                yield base64(EstCsrs.asking(mailbox, ec("secp256r1"), KeyEncryptionRequest.ASYMMETRIC_DECRYPT_KEY_ID, new byte[20],
+                        PKCSObjectIdentifiers.pkcs_9_at_smimeCapabilities, new SMIMECapabilities(new org.bouncycastle.asn1.DERSequence(capabilities.toASN1EncodableVector()))));
             }
             case "empty" -> new byte[0];
             case "not-base64" -> "%%% this is not base64 %%%".getBytes(StandardCharsets.US_ASCII);
@@ -229,6 +247,8 @@ class EstRefusalsTest {
                 new EnrollmentProof(mailbox, "test", "fixture"));
         if (revoke) {
             fixture.ca.revoke(certificate.serial(), RevocationReason.KEY_COMPROMISE, false, OFFICER);
+        } else {
+            holderCertificate = certificate;
         }
         KeyStore store = KeyStore.getInstance("PKCS12");
         store.load(null, null);
@@ -243,6 +263,10 @@ class EstRefusalsTest {
         SSLContext context = SSLContext.getInstance("TLS");
         context.init(keyManagers.getKeyManagers(), trustManagers.getTrustManagers(), null);
         return context;
+    }
+
+    private static byte[] subjectKeyId(IssuedCertificate certificate) {
+        return SubjectKeyIdentifier.fromExtensions(certificate.holder().getExtensions()).getKeyIdentifier();
     }
 
     private static int issued(String mailbox) {
@@ -263,17 +287,11 @@ class EstRefusalsTest {
     }
 
     private static KeyPair ec(String curve) throws Exception {
-        return keyPair("EC", new ECGenParameterSpec(curve));
+        return EstCsrs.ec(curve);
     }
 
     private static KeyPair rsa(int bits) throws Exception {
-        return keyPair("RSA", new RSAKeyGenParameterSpec(bits, BigInteger.valueOf(65537)));
-    }
-
-    private static KeyPair keyPair(String algorithm, AlgorithmParameterSpec spec) throws Exception {
-        KeyPairGenerator generator = KeyPairGenerator.getInstance(algorithm);
-        generator.initialize(spec);
-        return generator.generateKeyPair();
+        return EstCsrs.rsa(bits);
     }
 
     private static byte[] randomBytes(Random random, int n) {

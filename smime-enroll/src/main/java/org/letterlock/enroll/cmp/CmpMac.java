@@ -1,0 +1,115 @@
+package org.letterlock.enroll.cmp;
+
+import java.security.SecureRandom;
+import java.util.Set;
+import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.cmp.CMPObjectIdentifiers;
+import org.bouncycastle.asn1.cmp.PBMParameter;
+import org.bouncycastle.asn1.cmp.PKIFailureInfo;
+import org.bouncycastle.asn1.pkcs.PBKDF2Params;
+import org.bouncycastle.asn1.pkcs.PBMAC1Params;
+import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
+import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
+import org.bouncycastle.cert.crmf.PKMACBuilder;
+import org.bouncycastle.cert.crmf.jcajce.JcePKMACValuesCalculator;
+import org.bouncycastle.jce.provider.BouncyCastleProvider;
+import org.bouncycastle.operator.MacCalculator;
+import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.PBEMacCalculatorProvider;
+import org.bouncycastle.pkcs.jcajce.JcePBMac1CalculatorBuilder;
+import org.bouncycastle.pkcs.jcajce.JcePBMac1CalculatorProviderBuilder;
+
+/**
+ * The MAC protections a request under a shared secret may use (RFC 9481 6.1): PasswordBasedMac (RFC 4210 5.1.3.1) and
+ * PBMAC1 (RFC 9481 6.1.2, RFC 8018: PBKDF2 and an HMAC). The answer is protected the same way, with a fresh salt.
+ * Iteration counts are bounded both ways: too few guard nothing, too many let one request cost the server seconds.
+ */
+final class CmpMac {
+    static final int MAX_ITERATIONS = 100_000;
+    static final int MIN_ITERATIONS = 100;
+    /** RFC 9481 6.1.2: PBMAC1 with HMAC-SHA256/384/512 (and PBKDF2 with an HMAC-SHA2 PRF, checked by Bouncy Castle). */
+    private static final Set<ASN1ObjectIdentifier> PBMAC1_MACS = Set.of(PKCSObjectIdentifiers.id_hmacWithSHA256, PKCSObjectIdentifiers.id_hmacWithSHA384,
+            PKCSObjectIdentifiers.id_hmacWithSHA512);
+    private static final BouncyCastleProvider BC = new BouncyCastleProvider();
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private CmpMac() {
+    }
+
+    /** Whether {@code algorithm} is a MAC protection (as opposed to a signature). */
+    static boolean isMac(AlgorithmIdentifier algorithm) {
+        return algorithm.getAlgorithm().equals(CMPObjectIdentifiers.passwordBasedMac) || algorithm.getAlgorithm().equals(PKCSObjectIdentifiers.id_PBMAC1);
+    }
+
+    /** What checks a request's MAC, once its parameters are readable and within bounds (else badAlg). */
+    static PBEMacCalculatorProvider verifier(AlgorithmIdentifier algorithm) {
+        if (algorithm.getAlgorithm().equals(CMPObjectIdentifiers.passwordBasedMac)) {
+            requireIterations(passwordBasedMac(algorithm).getIterationCount().intValueExact(), "PasswordBasedMac");
+            return new PKMACBuilder(new JcePKMACValuesCalculator().setProvider(BC), MAX_ITERATIONS);
+        }
+        PBMAC1Params parameters = pbmac1(algorithm);
+        requireIterations(pbkdf2(parameters).getIterationCount().intValueExact(), "PBMAC1's PBKDF2");
+        return new JcePBMac1CalculatorProviderBuilder().setProvider(BC).build();
+    }
+
+    /** The MAC of an answer to a request protected with {@code requestAlgorithm}: the same scheme and parameters, a fresh salt. */
+    static MacCalculator forAnswer(AlgorithmIdentifier requestAlgorithm, char[] secret) throws OperatorCreationException {
+        byte[] salt = new byte[16];
+        RANDOM.nextBytes(salt);
+        if (requestAlgorithm.getAlgorithm().equals(CMPObjectIdentifiers.passwordBasedMac)) {
+            PBMParameter asked = passwordBasedMac(requestAlgorithm);
+            PBMParameter fresh = new PBMParameter(salt, asked.getOwf(), asked.getIterationCount().intValueExact(), asked.getMac());
+            return new PKMACBuilder(new JcePKMACValuesCalculator().setProvider(BC), MAX_ITERATIONS)
+                    .get(new AlgorithmIdentifier(CMPObjectIdentifiers.passwordBasedMac, fresh), secret);
+        }
+        PBMAC1Params asked = pbmac1(requestAlgorithm);
+        PBKDF2Params kdf = pbkdf2(asked);
+        PBKDF2Params freshKdf = new PBKDF2Params(salt, kdf.getIterationCount().intValueExact(), kdf.getKeyLength().intValueExact(), kdf.getPrf());
+        return new JcePBMac1CalculatorBuilder(new PBMAC1Params(new AlgorithmIdentifier(PKCSObjectIdentifiers.id_PBKDF2, freshKdf), asked.getMessageAuthScheme()))
+                .setProvider(BC).build(secret);
+    }
+
+    private static PBMParameter passwordBasedMac(AlgorithmIdentifier algorithm) {
+        try {
+            return PBMParameter.getInstance(algorithm.getParameters());
+        } catch (RuntimeException e) {
+            throw new CmpFailure(PKIFailureInfo.badAlg, "the PasswordBasedMac parameters do not parse (RFC 4210 5.1.3.1)");
+        }
+    }
+
+    private static PBMAC1Params pbmac1(AlgorithmIdentifier algorithm) {
+        PBMAC1Params parameters;
+        try {
+            parameters = PBMAC1Params.getInstance(algorithm.getParameters());
+        } catch (RuntimeException e) {
+            throw new CmpFailure(PKIFailureInfo.badAlg, "the PBMAC1 parameters do not parse (RFC 8018 A.5)");
+        }
+        if (!PBMAC1_MACS.contains(parameters.getMessageAuthScheme().getAlgorithm())) {
+            throw new CmpFailure(PKIFailureInfo.badAlg, "PBMAC1 with " + parameters.getMessageAuthScheme().getAlgorithm()
+                    + " is not offered; use hmacWithSHA256, hmacWithSHA384 or hmacWithSHA512 (RFC 9481 6.1.2)");
+        }
+        return parameters;
+    }
+
+    private static PBKDF2Params pbkdf2(PBMAC1Params parameters) {
+        if (!parameters.getKeyDerivationFunc().getAlgorithm().equals(PKCSObjectIdentifiers.id_PBKDF2)) {
+            throw new CmpFailure(PKIFailureInfo.badAlg, "PBMAC1's key derivation must be PBKDF2 (RFC 9481 6.1.2), not " + parameters.getKeyDerivationFunc().getAlgorithm());
+        }
+        PBKDF2Params kdf;
+        try {
+            kdf = PBKDF2Params.getInstance(parameters.getKeyDerivationFunc().getParameters());
+        } catch (RuntimeException e) {
+            throw new CmpFailure(PKIFailureInfo.badAlg, "the PBKDF2 parameters do not parse (RFC 8018 A.2)");
+        }
+        if (kdf.getKeyLength() == null) {
+            throw new CmpFailure(PKIFailureInfo.badAlg, "PBMAC1's PBKDF2 parameters must give the keyLength (RFC 9481 6.1.2)");
+        }
+        return kdf;
+    }
+
+    private static void requireIterations(int iterations, String scheme) {
+        if (iterations < MIN_ITERATIONS || iterations > MAX_ITERATIONS) {
+            throw new CmpFailure(PKIFailureInfo.badAlg, "the " + scheme + " iteration count must be " + MIN_ITERATIONS + " to " + MAX_ITERATIONS + ", not " + iterations);
+        }
+    }
+}
