@@ -51,8 +51,8 @@ final class LoopbackGateway implements AutoCloseable {
         } else {
             Route route = new Route("next-hop", nextHop, SmtpClient.Protocol.SMTP, GatewaySettings.NextHopTls.NONE);
             delivery = new Delivery(spool, (envelope, headers, recipient) -> Decision.clear(route, "no key for the recipient"), new Encryptions(true, java.util.Optional.empty(), clock),
-                    HopTrust.verifying(List.of()), HopTrust.anyCertificate(), new ListedAudit(), clock,
-                    new Delivery.Settings(HOST_NAME, 1, Duration.ofDays(5), "", Duration.ofSeconds(20)));
+                    HopTrust.verifying(List.of()), HopTrust.anyCertificate(), java.util.Optional.empty(), new ListedAudit(), clock,
+                    new Delivery.Settings(HOST_NAME, 1, Duration.ofDays(5), "", Duration.ofSeconds(20), true));
         }
         receiver = SmtpReceiver.start(new SmtpReceiver.Settings(InetAddress.getLoopbackAddress(), 0, HOST_NAME, SelfSigned.make("CN=localhost").serverContext(),
                 maxMessageBytes, MAX_RECIPIENTS), spool, envelope -> {
