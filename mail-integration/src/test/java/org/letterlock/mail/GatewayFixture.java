@@ -117,6 +117,14 @@ final class GatewayFixture implements AutoCloseable {
                 base.policyHeader(), base.direct(), base.honourTlsRequiredNo());
     }
 
+    /** As {@link #settings}, delivering straight to the recipient domains' MX hosts (next-hop=mx). */
+    GatewaySettings deliveringDirect(GatewaySettings.DirectDelivery direct) {
+        GatewaySettings base = settings(0, GatewaySettings.NextHopTls.VERIFY, 10_000_000);
+        return new GatewaySettings(base.smtpPort(), base.smtpAddress(), base.hostName(), base.maxMessageBytes(), base.maxRecipients(), base.nextHop(), base.nextHopTls(),
+                base.lmtp(), base.lmtpTls(), base.localDomains(), base.spool(), base.deliveryWorkers(), base.maxQueueTime(), base.smimeGcm(), base.signingAddress(),
+                base.hkpServers(), base.partnerDirectories(), base.partnerCas(), base.policyHeader(), Optional.of(direct), base.honourTlsRequiredNo());
+    }
+
     /** A gateway in front of a private Postfix next hop (STARTTLS with a certificate from this CA, verified), both started. */
     static GatewayFixture beforePostfix(Path work) throws Exception {
         GatewayFixture fixture = new GatewayFixture(work);
