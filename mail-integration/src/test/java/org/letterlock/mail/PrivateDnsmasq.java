@@ -14,7 +14,7 @@ import javax.naming.directory.InitialDirContext;
  * A real DNS server for the tests: dnsmasq as a child process on a free loopback port, answering only from the
  * records it is given (no upstream, no hosts file), and NXDOMAIN for other names under {@code .test}.
  */
-final class PrivateDnsmasq implements AutoCloseable {
+public final class PrivateDnsmasq implements AutoCloseable {
     private final Process process;
     private final int port;
     private final Path log;
@@ -26,7 +26,7 @@ final class PrivateDnsmasq implements AutoCloseable {
     }
 
     /** Starts it on {@code port} with {@code records} as dnsmasq options ({@code --mx-host=...}, {@code --txt-record=...}, ...). */
-    static PrivateDnsmasq start(Path work, int port, List<String> records) throws Exception {
+    public static PrivateDnsmasq start(Path work, int port, List<String> records) throws Exception {
         Path log = Files.createTempFile(work, "dnsmasq", ".log");
         List<String> command = new ArrayList<>(List.of("dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts", "--port=" + port,
                 "--listen-address=127.0.0.1", "--bind-interfaces", "--local=/test/", "--pid-file=", "--user=" + System.getProperty("user.name"),
@@ -61,11 +61,11 @@ final class PrivateDnsmasq implements AutoCloseable {
         }
     }
 
-    int port() {
+    public int port() {
         return port;
     }
 
-    String log() throws Exception {
+    public String log() throws Exception {
         return Files.readString(log);
     }
 
