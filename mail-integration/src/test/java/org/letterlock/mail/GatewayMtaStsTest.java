@@ -284,6 +284,45 @@ class GatewayMtaStsTest {
         assertThat(bounce).contains("Delivered-To: alice@example.org", "Final-Recipient: rfc822; carol@nullmx.test", "Status: 5.1.10", "null MX");
     }
 
+    /** A message sent with REQUIRETLS (RFC 8689) over a TLS session with the gateway. */
+    private void sendRequiringTls(String to, String subject) throws Exception {
+        try (SmtpSession session = new SmtpSession(gateway.receiver.port())) {
+            session.say("EHLO client.example.org");
+            session.startTls();
+            session.say("EHLO client.example.org");
+            assertThat(session.say("MAIL FROM:<alice@example.org> REQUIRETLS").get(0)).startsWith("250");
+            assertThat(session.say("RCPT TO:<" + to + ">").get(0)).startsWith("250");
+            assertThat(session.say("DATA").get(0)).startsWith("354");
+            assertThat(session.say("Subject: " + subject + "\r\n\r\nonly over verified TLS\r\n.").get(0)).startsWith("250");
+            session.say("QUIT");
+        }
+    }
+
+    @Test
+    void requireTlsWithoutAPolicyToAuthenticateTheMxIsReturned() throws Exception {
+        dns("mx.partner.test", Optional.empty());
+        startGateway();
+
+        sendRequiringTls("bob@partner.test", "unauthenticated MX");
+
+        String bounce = Files.readString(mx.awaitDelivered(1, WAIT).get(0));
+        assertThat(bounce).contains("Delivered-To: alice@example.org", "Final-Recipient: rfc822; bob@partner.test", "Status: 5.7.30",
+                "the MX hosts of partner.test cannot be authenticated");
+    }
+
+    @Test
+    void requireTlsUnderAnEnforcePolicyStillNeedsAnMxThatOffersRequireTls() throws Exception {
+        dns("mx.partner.test", Optional.of("enforce5"));
+        startGateway();
+
+        sendRequiringTls("bob@partner.test", "verified but not REQUIRETLS");
+
+        String bounce = Files.readString(mx.awaitDelivered(1, WAIT).get(0));
+        assertThat(bounce).contains("Delivered-To: alice@example.org", "Final-Recipient: rfc822; bob@partner.test", "Status: 5.7.30",
+                "REQUIRETLS: the hop does not offer REQUIRETLS");
+        assertThat(deliveryRecord("bob@partner.test", 1)).contains("verified (mta-sts enforce id enforce5 fetched)");
+    }
+
     @Test
     void tlsRequiredNoLetsMailPastAnEnforcePolicyItCannotMeetAndSaysSo() throws Exception {
         policy.set("version: STSv1\nmode: enforce\nmx: mx2.partner.test\nmax_age: 86400\n");
