@@ -1,14 +1,15 @@
 package org.letterlock.mail.delivery;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.List;
-import java.util.Optional;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import javax.net.ssl.SSLContext;
 import org.letterlock.mail.smtp.SmtpClient;
 import org.letterlock.platform.config.GatewaySettings;
@@ -73,8 +74,7 @@ final class HopConnections implements AutoCloseable {
             demands.add(new SmtpClient.TlsDemand(SmtpClient.TlsLevel.OPPORTUNISTIC, anyCertificate, relaxed));
             demands.add(new SmtpClient.TlsDemand(SmtpClient.TlsLevel.NONE, anyCertificate, relaxed + ", in clear"));
         }
-        java.net.InetSocketAddress address = new java.net.InetSocketAddress(route.hop().host(), route.hop().port());
-        return SmtpClient.connect(address, route.hop().host(), route.protocol(), demands, heloName, timeout);
+        return SmtpClient.connect(new InetSocketAddress(route.hop().host(), route.hop().port()), route.hop().host(), route.protocol(), demands, heloName, timeout);
     }
 
     /** Keeps the connection for the next transaction if it can carry one, else closes it. */

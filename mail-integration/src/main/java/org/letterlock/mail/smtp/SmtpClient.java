@@ -123,7 +123,8 @@ public final class SmtpClient implements AutoCloseable {
      */
     public static SmtpClient connect(GatewaySettings.HostPort hop, Protocol protocol, GatewaySettings.NextHopTls tlsMode, SSLContext verifying, SSLContext anyCertificate,
                                      String heloName, Duration timeout) throws IOException {
-        return connect(new InetSocketAddress(hop.host(), hop.port()), hop.host(), protocol, List.of(TlsDemand.of(tlsMode, "letterlock.gateway.next-hop.tls", verifying, anyCertificate)), heloName, timeout);
+        return connect(new InetSocketAddress(hop.host(), hop.port()), hop.host(), protocol,
+                List.of(TlsDemand.of(tlsMode, "letterlock.gateway.next-hop.tls", verifying, anyCertificate)), heloName, timeout);
     }
 
     /**
@@ -153,7 +154,7 @@ public final class SmtpClient implements AutoCloseable {
 
     private static SmtpClient connect(InetSocketAddress address, String host, Protocol protocol, TlsDemand demand, String heloName, Duration timeout) throws IOException {
         SmtpClient client = new SmtpClient(protocol);
-        String hop = host + ":" + address.getPort();
+        String hop = new GatewaySettings.HostPort(host, address.getPort()).toString();
         boolean done = false;
         try {
             client.socket = new Socket();
