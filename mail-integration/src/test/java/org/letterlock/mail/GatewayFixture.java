@@ -24,6 +24,7 @@ import org.letterlock.ca.TestRequests;
 import org.letterlock.ca.TlsIdentity;
 import org.letterlock.ca.store.JdbcCertificateStore;
 import org.letterlock.mail.delivery.Delivery;
+import org.letterlock.mail.delivery.DirectDelivery;
 import org.letterlock.mail.delivery.Encryptions;
 import org.letterlock.mail.delivery.KnownCapabilities;
 import org.letterlock.mail.delivery.OrganisationSignature;
@@ -120,7 +121,7 @@ final class GatewayFixture implements AutoCloseable {
     GatewaySettings settings(int nextHopPort, GatewaySettings.NextHopTls tls, long maxBytes, Optional<String> signingAddress) {
         return new GatewaySettings(0, "127.0.0.1", "gateway.example.org", maxBytes, 100, new GatewaySettings.HostPort("localhost", nextHopPort), tls,
                 Optional.empty(), GatewaySettings.NextHopTls.VERIFY, List.of(), work.resolve("spool"), 4, Duration.ofDays(5), GatewaySettings.SmimeContent.CAPABILITIES, signingAddress,
-                List.of(), List.of(), Optional.empty(), "X-Letterlock-Policy");
+                List.of(), List.of(), Optional.empty(), "X-Letterlock-Policy", Optional.empty(), true);
     }
 
     /** As {@link #settings}, with example.org's mailboxes stored through the LMTP listener on {@code lmtpPort} (STARTTLS, certificate checked). */
@@ -129,7 +130,15 @@ final class GatewayFixture implements AutoCloseable {
         return new GatewaySettings(base.smtpPort(), base.smtpAddress(), base.hostName(), base.maxMessageBytes(), base.maxRecipients(), base.nextHop(), base.nextHopTls(),
                 Optional.of(new GatewaySettings.HostPort("localhost", lmtpPort)), GatewaySettings.NextHopTls.VERIFY, List.of("example.org"), base.spool(),
                 base.deliveryWorkers(), base.maxQueueTime(), base.smimeContent(), base.signingAddress(), base.hkpServers(), base.partnerDirectories(), base.partnerCas(),
-                base.policyHeader());
+                base.policyHeader(), base.direct(), base.honourTlsRequiredNo());
+    }
+
+    /** As {@link #settings}, delivering straight to the recipient domains' MX hosts (next-hop=mx). */
+    GatewaySettings deliveringDirect(GatewaySettings.DirectDelivery direct) {
+        GatewaySettings base = settings(0, GatewaySettings.NextHopTls.VERIFY, 10_000_000);
+        return new GatewaySettings(base.smtpPort(), base.smtpAddress(), base.hostName(), base.maxMessageBytes(), base.maxRecipients(), base.nextHop(), base.nextHopTls(),
+                base.lmtp(), base.lmtpTls(), base.localDomains(), base.spool(), base.deliveryWorkers(), base.maxQueueTime(), base.smimeContent(), base.signingAddress(),
+                base.hkpServers(), base.partnerDirectories(), base.partnerCas(), base.policyHeader(), Optional.of(direct), base.honourTlsRequiredNo());
     }
 
     /** A gateway in front of a private Postfix next hop (STARTTLS with a certificate from this CA, verified), both started. */
@@ -154,8 +163,10 @@ final class GatewayFixture implements AutoCloseable {
         delivery = new Delivery(spool, new RecipientPolicy(new Routes(settings), policies, passphrases, ca, RecipientPolicy.publishedKeys(keyserver),
                 externalKeys, signature.isPresent(), clock), new Encryptions(settings.smimeContent(), new KnownCapabilities(capabilities, caCertificates(), platform.auditLog(), clock),
                 signature, clock),
-                org.letterlock.mail.delivery.HopTrust.verifying(trusted), org.letterlock.mail.delivery.HopTrust.anyCertificate(), platform.auditLog(), clock,
-                new Delivery.Settings(settings.hostName(), settings.deliveryWorkers(), settings.maxQueueTime(), settings.policyHeader(), Duration.ofSeconds(20)));
+                org.letterlock.mail.delivery.HopTrust.verifying(trusted), org.letterlock.mail.delivery.HopTrust.anyCertificate(),
+                settings.direct().map(direct -> DirectDelivery.start(direct, settings.hostName(), Duration.ofSeconds(20), clock)), platform.auditLog(), clock,
+                new Delivery.Settings(settings.hostName(), settings.deliveryWorkers(), settings.maxQueueTime(), settings.policyHeader(), Duration.ofSeconds(20),
+                        settings.honourTlsRequiredNo()));
         spool.recover().forEach(delivery::submit);
         receiver = SmtpReceiver.start(new SmtpReceiver.Settings(InetAddress.getLoopbackAddress(), 0, settings.hostName(), identity.serverContext(),
                 settings.maxMessageBytes(), settings.maxRecipients()), spool, delivery::submit, clock);

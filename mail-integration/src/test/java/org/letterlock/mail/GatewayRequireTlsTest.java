@@ -2,22 +2,14 @@ package org.letterlock.mail;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.letterlock.mail.delivery.HopTrust;
 
 /**
  * REQUIRETLS (RFC 8689): offered only under TLS and refused in clear; a message that asks for it never takes a
@@ -43,56 +35,9 @@ class GatewayRequireTlsTest {
         }
     }
 
-    /** One SMTP session, line by line: a client that can say what swaks cannot (MAIL FROM with REQUIRETLS). */
-    private static final class Session implements AutoCloseable {
-        private Socket socket;
-        private BufferedReader in;
-        private OutputStream out;
-
-        Session(int port) throws Exception {
-            socket = new Socket("127.0.0.1", port);
-            streams();
-            reply();
-        }
-
-        private void streams() throws Exception {
-            in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII));
-            out = socket.getOutputStream();
-        }
-
-        List<String> say(String line) throws Exception {
-            out.write((line + "\r\n").getBytes(StandardCharsets.US_ASCII));
-            out.flush();
-            return reply();
-        }
-
-        private List<String> reply() throws Exception {
-            List<String> lines = new ArrayList<>();
-            String line;
-            do {
-                line = in.readLine();
-                lines.add(line);
-            } while (line != null && line.length() > 3 && line.charAt(3) == '-');
-            return lines;
-        }
-
-        void startTls() throws Exception {
-            assertThat(say("STARTTLS").get(0)).startsWith("220");
-            SSLSocket secured = (SSLSocket) HopTrust.anyCertificate().getSocketFactory().createSocket(socket, "localhost", socket.getPort(), true);
-            secured.startHandshake();
-            socket = secured;
-            streams();
-        }
-
-        @Override
-        public void close() throws Exception {
-            socket.close();
-        }
-    }
-
     @Test
     void requireTlsIsOfferedOnlyUnderTlsAndAMessageAskingForItNeverTakesAHopWithoutIt() throws Exception {
-        try (Session session = new Session(gateway.receiver.port())) {
+        try (SmtpSession session = new SmtpSession(gateway.receiver.port())) {
             List<String> clear = session.say("EHLO client.example.org");
             assertThat(clear).anySatisfy(l -> assertThat(l).contains("STARTTLS")).noneSatisfy(l -> assertThat(l).contains("REQUIRETLS"));
             assertThat(session.say("MAIL FROM:<alice@example.org> REQUIRETLS").get(0)).startsWith("530 5.7.10");

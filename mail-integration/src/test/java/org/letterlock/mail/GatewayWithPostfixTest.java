@@ -113,6 +113,28 @@ class GatewayWithPostfixTest {
     }
 
     @Test
+    void tlsRequiredNoLetsAnEncryptedCopyPastAHopWithoutStartTlsButNotAClearOne() throws Exception {
+        PostfixHop hop = postfix(Optional.empty());
+        gateway.startGateway(gateway.settings(hop.port(), GatewaySettings.NextHopTls.REQUIRED, 10_000_000));
+        gateway.policies.set("partner.test", "password", null, "cms", false, null, "admin");
+        gateway.passphrases.set("alice@example.org", "partner.test", "a phrase the two of them agreed".toCharArray(), "alice");
+
+        assertThat(swaks("alice@example.org", "pat@partner.test", "--header", "Subject: sealed anyway", "--add-header", "TLS-Required: No").exit()).isZero();
+
+        String copy = Files.readString(hop.awaitDelivered(1, WAIT).get(0));
+        assertThat(copy).contains("Delivered-To: pat@partner.test", "X-Letterlock-Policy: password (cms)", "TLS-Required: No");
+        assertThat(gateway.platform.auditLog().read(0, 10_000)).anySatisfy(r -> assertThat(r.event().detail()).contains(
+                "tls none (letterlock.gateway.next-hop.tls=required relaxed by TLS-Required: No; opportunistic after letterlock.gateway.next-hop.tls=required failed: "
+                        + "4.7.4 localhost:" + hop.port() + " does not offer STARTTLS"));
+        awaitEmptySpool();
+
+        assertThat(swaks("alice@example.org", "bob@example.org", "--header", "Subject: in clear", "--add-header", "TLS-Required: No").exit()).isZero();
+
+        assertThat(awaitAttempt().recipients().get(0).lastReply()).startsWith("421 4.7.4 localhost:" + hop.port() + " does not offer STARTTLS");
+        assertThat(hop.delivered()).hasSize(1);
+    }
+
+    @Test
     void mailAcceptedWhileTheHopIsDownIsDeliveredAfterARestartOfTheGateway() throws Exception {
         Path[] certificate = gateway.hopCertificate("localhost");
         PostfixHop down = postfix(Optional.of(certificate));

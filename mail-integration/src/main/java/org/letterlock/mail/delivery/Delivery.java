@@ -45,8 +45,9 @@ public final class Delivery implements AutoCloseable {
 
     /**
      * @param policyHeader header naming the decision in each delivered copy, empty for none
+     * @param honourTlsRequiredNo a {@code TLS-Required: No} header field relaxes transport TLS policy (RFC 8689 5)
      */
-    public record Settings(String hostName, int workers, Duration maxQueueTime, String policyHeader, Duration hopTimeout) {
+    public record Settings(String hostName, int workers, Duration maxQueueTime, String policyHeader, Duration hopTimeout, boolean honourTlsRequiredNo) {
     }
 
     private final Spool spool;
@@ -61,12 +62,17 @@ public final class Delivery implements AutoCloseable {
     private final ExecutorService workers;
     private volatile boolean running = true;
 
+    /**
+     * @param verifying      checks configured hops' certificates
+     * @param anyCertificate for hops whose certificate is not checked
+     * @param direct         dials recipient domains' MX hosts, when mail is delivered directly
+     */
     public Delivery(Spool spool, Decider decider, Encryptions encryptions, javax.net.ssl.SSLContext verifying, javax.net.ssl.SSLContext anyCertificate,
-                    AuditRecorder audit, Clock clock, Settings settings) {
+                    Optional<DirectDelivery> direct, AuditRecorder audit, Clock clock, Settings settings) {
         this.spool = spool;
         this.decider = decider;
         this.encryptions = encryptions;
-        this.hops = new HopConnections(verifying, anyCertificate, settings.hostName(), settings.hopTimeout(), settings.workers());
+        this.hops = new HopConnections(verifying, anyCertificate, direct, settings.hostName(), settings.hopTimeout(), settings.workers());
         this.audit = audit;
         this.clock = clock;
         this.settings = settings;
@@ -126,6 +132,7 @@ public final class Delivery implements AutoCloseable {
         Map<GroupKey, List<Decision>> groups = new LinkedHashMap<>();
         Map<GroupKey, List<String>> groupRecipients = new LinkedHashMap<>();
         Envelope current = envelope;
+        Route.SenderTls senderTls = Routes.askedBy(envelope, headers, settings.honourTlsRequiredNo());
         for (String recipient : dueNow) {
             Decision decision = decider.decide(envelope, headers, recipient);
             switch (decision.action()) {
@@ -141,7 +148,7 @@ public final class Delivery implements AutoCloseable {
                     current = apply(current, recipient, reply);
                 }
                 default -> {
-                    GroupKey key = new GroupKey(decision.route(), decision.action(), decision.reason(), decision.signed(),
+                    GroupKey key = new GroupKey(Routes.forSender(decision.route(), decision.action(), senderTls), decision.action(), decision.reason(), decision.signed(),
                             decision.action() == Decision.Action.PASSWORD || decision.route().protocol() == SmtpClient.Protocol.LMTP ? recipient : "");
                     groups.computeIfAbsent(key, k -> new ArrayList<>()).add(decision);
                     groupRecipients.computeIfAbsent(key, k -> new ArrayList<>()).add(recipient);

@@ -1,13 +1,18 @@
 package org.letterlock.mail.delivery;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import javax.net.ssl.SSLContext;
 import org.letterlock.mail.smtp.SmtpClient;
+import org.letterlock.platform.config.GatewaySettings;
 
 /**
  * Open connections to the hops, kept for the next transaction as an MTA's connection cache does: a TLS handshake per
@@ -22,14 +27,16 @@ final class HopConnections implements AutoCloseable {
 
     private final SSLContext verifying;
     private final SSLContext anyCertificate;
+    private final Optional<DirectDelivery> direct;
     private final String heloName;
     private final Duration timeout;
     private final int maxIdlePerRoute;
     private final Map<Route, Deque<Idle>> idle = new HashMap<>();
 
-    HopConnections(SSLContext verifying, SSLContext anyCertificate, String heloName, Duration timeout, int maxIdlePerRoute) {
+    HopConnections(SSLContext verifying, SSLContext anyCertificate, Optional<DirectDelivery> direct, String heloName, Duration timeout, int maxIdlePerRoute) {
         this.verifying = verifying;
         this.anyCertificate = anyCertificate;
+        this.direct = direct;
         this.heloName = heloName;
         this.timeout = timeout;
         this.maxIdlePerRoute = maxIdlePerRoute;
@@ -51,8 +58,23 @@ final class HopConnections implements AutoCloseable {
         return null;
     }
 
+    /**
+     * A new connection. A configured hop is dialled as its TLS mode says; for a message with {@code TLS-Required: No}
+     * a hop whose TLS fails is dialled again with opportunistic TLS, and the connection's TLS outcome says so.
+     */
     SmtpClient connect(Route route) throws IOException {
-        return SmtpClient.connect(route.hop(), route.protocol(), route.tls(), verifying, anyCertificate, heloName, timeout);
+        if (route.direct()) {
+            return direct.orElseThrow(() -> new IllegalStateException("an MX route without direct delivery configured")).connect(route);
+        }
+        String setting = route.protocol() == SmtpClient.Protocol.LMTP ? "letterlock.gateway.lmtp.tls" : "letterlock.gateway.next-hop.tls";
+        SmtpClient.TlsDemand configured = SmtpClient.TlsDemand.of(route.tls(), setting, verifying, anyCertificate);
+        List<SmtpClient.TlsDemand> demands = new ArrayList<>(List.of(configured));
+        if (route.sender() == Route.SenderTls.TLS_OPTIONAL && route.tls() != GatewaySettings.NextHopTls.NONE) {
+            String relaxed = configured.policy() + " relaxed by TLS-Required: No; opportunistic";
+            demands.add(new SmtpClient.TlsDemand(SmtpClient.TlsLevel.OPPORTUNISTIC, anyCertificate, relaxed));
+            demands.add(new SmtpClient.TlsDemand(SmtpClient.TlsLevel.NONE, anyCertificate, relaxed + ", in clear"));
+        }
+        return SmtpClient.connect(new InetSocketAddress(route.hop().host(), route.hop().port()), route.hop().host(), route.protocol(), demands, heloName, timeout);
     }
 
     /** Keeps the connection for the next transaction if it can carry one, else closes it. */

@@ -18,9 +18,12 @@ import java.util.regex.Pattern;
 public final class ProtectedMessage {
     /** Neutral outer Subject (RFC 9788 section 4.2.1's default obscured value). */
     public static final String OBSCURED_SUBJECT = "[...]";
-    /** Fields copied to the outside: what MTAs and clients need to route, list and thread the message before it is opened. */
+    /**
+     * Fields copied to the outside: what MTAs and clients need to route, list and thread the message before it is
+     * opened, and TLS-Required, which every later MTA on the path is to read (RFC 8689 5).
+     */
     private static final Set<String> OUTER = Set.of("from", "to", "cc", "date", "message-id", "in-reply-to", "references", "reply-to", "mail-followup-to",
-            "sender", "auto-submitted", "list-id", "list-unsubscribe", "list-post", "precedence");
+            "sender", "auto-submitted", "list-id", "list-unsubscribe", "list-post", "precedence", "tls-required");
     /** Trace fields: they belong to the transport, stay outside and are not protected. */
     private static final Set<String> TRACE = Set.of("received", "return-path", "arc-seal", "arc-message-signature", "arc-authentication-results",
             "authentication-results", "dkim-signature");

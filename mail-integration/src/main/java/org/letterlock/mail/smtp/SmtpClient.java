@@ -32,25 +32,72 @@ public final class SmtpClient implements AutoCloseable {
         SMTP, LMTP
     }
 
-    /** How the connection is protected, for the delivery record. */
-    public record TlsOutcome(boolean encrypted, boolean verified, String protocol, String cipherSuite) {
+    /**
+     * How the connection is protected, for the delivery record.
+     *
+     * @param policy the TLS policy that applied, and what it had to give up, for the record
+     */
+    public record TlsOutcome(boolean encrypted, boolean verified, String protocol, String cipherSuite, String policy) {
         @Override
         public String toString() {
-            return encrypted ? protocol + " " + cipherSuite + (verified ? " verified" : " unverified") : "none";
+            return (encrypted ? protocol + " " + cipherSuite + (verified ? " verified" : " unverified") : "none") + (policy.isEmpty() ? "" : " (" + policy + ")");
         }
     }
 
-    /** A hop that cannot take mail as policy requires; {@code reply} is what the recipients are told. */
+    /** How much TLS a connection must have. */
+    public enum TlsLevel {
+        /** STARTTLS, with a certificate that chains to a trusted CA and names the host dialled (RFC 6125). */
+        VERIFIED,
+        /** STARTTLS, any certificate. */
+        ENCRYPTED,
+        /** STARTTLS when the hop offers it, any certificate; in clear otherwise (RFC 7435). */
+        OPPORTUNISTIC,
+        /** Never STARTTLS. */
+        NONE
+    }
+
+    /**
+     * What TLS a connection asks of the hop.
+     *
+     * @param context the client context: one that verifies for {@code VERIFIED}, one that takes any certificate otherwise
+     * @param policy  which rule asks for it ({@code letterlock.gateway.next-hop.tls=verify}, {@code mta-sts enforce}), for replies and the record
+     */
+    public record TlsDemand(TlsLevel level, SSLContext context, String policy) {
+        /** What a hop's configured mode asks; {@code setting} names the configuration key that set it. */
+        public static TlsDemand of(GatewaySettings.NextHopTls mode, String setting, SSLContext verifying, SSLContext anyCertificate) {
+            String policy = setting + "=" + mode.name().toLowerCase(Locale.ROOT);
+            return switch (mode) {
+                case VERIFY -> new TlsDemand(TlsLevel.VERIFIED, verifying, policy);
+                case REQUIRED -> new TlsDemand(TlsLevel.ENCRYPTED, anyCertificate, policy);
+                case NONE -> new TlsDemand(TlsLevel.NONE, anyCertificate, policy);
+            };
+        }
+    }
+
+    /**
+     * A hop that cannot take mail as policy requires; {@code reply} is what the recipients are told.
+     * {@code tls} says TLS was what failed (not offered, refused, or a certificate that did not verify).
+     */
     public static final class HopRefused extends IOException {
         private final transient Reply reply;
+        private final boolean tls;
 
-        HopRefused(Reply reply) {
+        public HopRefused(Reply reply) {
+            this(reply, false);
+        }
+
+        HopRefused(Reply reply, boolean tls) {
             super(reply.toString());
             this.reply = reply;
+            this.tls = tls;
         }
 
         public Reply reply() {
             return reply;
+        }
+
+        public boolean tls() {
+            return tls;
         }
     }
 
@@ -63,7 +110,7 @@ public final class SmtpClient implements AutoCloseable {
     private InputStream in;
     private OutputStream out;
     private Set<String> extensions = Set.of();
-    private TlsOutcome tls = new TlsOutcome(false, false, "", "");
+    private TlsOutcome tls = new TlsOutcome(false, false, "", "", "");
     private boolean usable = true;
 
     private SmtpClient(Protocol protocol) {
@@ -76,11 +123,42 @@ public final class SmtpClient implements AutoCloseable {
      */
     public static SmtpClient connect(GatewaySettings.HostPort hop, Protocol protocol, GatewaySettings.NextHopTls tlsMode, SSLContext verifying, SSLContext anyCertificate,
                                      String heloName, Duration timeout) throws IOException {
+        return connect(new InetSocketAddress(hop.host(), hop.port()), hop.host(), protocol,
+                List.of(TlsDemand.of(tlsMode, "letterlock.gateway.next-hop.tls", verifying, anyCertificate)), heloName, timeout);
+    }
+
+    /**
+     * Connects to {@code address}, greets and starts TLS as the first of {@code demands} asks, for the host name
+     * {@code host} (what the certificate must name). When TLS is what fails, the connection is made again with the
+     * next demand, and the outcome's policy says what was given up; the last demand's failure is thrown.
+     */
+    public static SmtpClient connect(InetSocketAddress address, String host, Protocol protocol, List<TlsDemand> demands, String heloName, Duration timeout)
+            throws IOException {
+        List<String> givenUp = new ArrayList<>();
+        for (int i = 0; ; i++) {
+            try {
+                SmtpClient client = connect(address, host, protocol, demands.get(i), heloName, timeout);
+                if (!givenUp.isEmpty()) {
+                    client.tls = new TlsOutcome(client.tls.encrypted(), client.tls.verified(), client.tls.protocol(), client.tls.cipherSuite(),
+                            client.tls.policy() + " after " + String.join("; ", givenUp));
+                }
+                return client;
+            } catch (HopRefused refused) {
+                if (!refused.tls() || i == demands.size() - 1) {
+                    throw refused;
+                }
+                givenUp.add(demands.get(i).policy() + " failed: " + refused.reply().text());
+            }
+        }
+    }
+
+    private static SmtpClient connect(InetSocketAddress address, String host, Protocol protocol, TlsDemand demand, String heloName, Duration timeout) throws IOException {
         SmtpClient client = new SmtpClient(protocol);
+        String hop = new GatewaySettings.HostPort(host, address.getPort()).toString();
         boolean done = false;
         try {
             client.socket = new Socket();
-            client.socket.connect(new InetSocketAddress(hop.host(), hop.port()), (int) timeout.toMillis());
+            client.socket.connect(address, (int) timeout.toMillis());
             client.socket.setSoTimeout((int) timeout.toMillis());
             client.socket.setTcpNoDelay(true);
             client.streams();
@@ -89,21 +167,23 @@ public final class SmtpClient implements AutoCloseable {
                 throw new HopRefused(new Reply(greeting.code() >= 500 ? 554 : 421, "4.4.2 " + hop + " greeted with " + greeting));
             }
             client.hello(heloName);
-            if (tlsMode != GatewaySettings.NextHopTls.NONE) {
-                if (!client.extensions.contains("STARTTLS")) {
-                    throw new HopRefused(Reply.local(421, "4.7.4 " + hop + " does not offer STARTTLS, which letterlock.gateway.next-hop.tls=" + tlsMode.name().toLowerCase(Locale.ROOT) + " requires"));
-                }
+            boolean offered = client.extensions.contains("STARTTLS");
+            if (!offered && demand.level() != TlsLevel.NONE && demand.level() != TlsLevel.OPPORTUNISTIC) {
+                throw new HopRefused(Reply.local(421, "4.7.4 " + hop + " does not offer STARTTLS, which " + demand.policy() + " requires"), true);
+            }
+            if (offered && demand.level() != TlsLevel.NONE) {
                 Reply ready = client.command("STARTTLS");
                 if (ready.code() != 220) {
-                    throw new HopRefused(Reply.local(421, "4.7.4 " + hop + " refused STARTTLS: " + ready));
+                    throw new HopRefused(Reply.local(421, "4.7.4 " + hop + " refused STARTTLS: " + ready), true);
                 }
-                client.startTls(hop, tlsMode == GatewaySettings.NextHopTls.VERIFY ? verifying : anyCertificate, tlsMode == GatewaySettings.NextHopTls.VERIFY);
+                client.startTls(host, address.getPort(), demand.context(), demand.level() == TlsLevel.VERIFIED);
                 client.hello(heloName);
             }
+            client.tls = new TlsOutcome(client.tls.encrypted(), client.tls.verified(), client.tls.protocol(), client.tls.cipherSuite(), demand.policy());
             done = true;
             return client;
         } catch (javax.net.ssl.SSLException e) {
-            throw new HopRefused(Reply.local(421, "4.7.5 TLS with " + hop + " failed: " + e.getMessage()));
+            throw new HopRefused(Reply.local(421, "4.7.5 TLS with " + hop + " failed: " + e.getMessage()), true);
         } finally {
             if (!done) {
                 client.abandon();
@@ -129,8 +209,8 @@ public final class SmtpClient implements AutoCloseable {
         extensions = offered;
     }
 
-    private void startTls(GatewaySettings.HostPort hop, SSLContext context, boolean verify) throws IOException {
-        SSLSocket secured = (SSLSocket) context.getSocketFactory().createSocket(socket, hop.host(), hop.port(), true);
+    private void startTls(String host, int port, SSLContext context, boolean verify) throws IOException {
+        SSLSocket secured = (SSLSocket) context.getSocketFactory().createSocket(socket, host, port, true);
         SSLParameters parameters = secured.getSSLParameters();
         if (verify) {
             // Checks the certificate names the host dialled, as a browser would (RFC 6125).
@@ -141,7 +221,7 @@ public final class SmtpClient implements AutoCloseable {
         secured.startHandshake();
         socket = secured;
         streams();
-        tls = new TlsOutcome(true, verify, secured.getSession().getProtocol(), secured.getSession().getCipherSuite());
+        tls = new TlsOutcome(true, verify, secured.getSession().getProtocol(), secured.getSession().getCipherSuite(), "");
     }
 
     public TlsOutcome tls() {

@@ -21,6 +21,7 @@ import org.letterlock.ca.IssuerRecord;
 import org.letterlock.ca.web.CaRuntime;
 import org.letterlock.keyserver.web.KeyserverRuntime;
 import org.letterlock.mail.delivery.Delivery;
+import org.letterlock.mail.delivery.DirectDelivery;
 import org.letterlock.mail.delivery.Encryptions;
 import org.letterlock.mail.delivery.HopTrust;
 import org.letterlock.mail.delivery.KnownCapabilities;
@@ -91,8 +92,9 @@ public class MailGatewayRuntime {
                     ExternalKeySources.from(settings, verifying, platform.clock()), signature.isPresent(), platform.clock()),
                     new Encryptions(settings.smimeContent(), new KnownCapabilities(new CapabilityStore(platform.database().dataSource()), trusted,
                             platform.auditLog(), platform.clock()), signature, platform.clock()),
-                    verifying, HopTrust.anyCertificate(), platform.auditLog(), platform.clock(),
-                    new Delivery.Settings(settings.hostName(), settings.deliveryWorkers(), settings.maxQueueTime(), settings.policyHeader(), HOP_TIMEOUT));
+                    verifying, HopTrust.anyCertificate(), settings.direct().map(direct -> DirectDelivery.start(direct, settings.hostName(), HOP_TIMEOUT, platform.clock())),
+                    platform.auditLog(), platform.clock(), new Delivery.Settings(settings.hostName(), settings.deliveryWorkers(), settings.maxQueueTime(),
+                    settings.policyHeader(), HOP_TIMEOUT, settings.honourTlsRequiredNo()));
             delivery = started;
             recovered.forEach(started::submit);
             if (!recovered.isEmpty()) {

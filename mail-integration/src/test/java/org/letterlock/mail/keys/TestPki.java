@@ -32,12 +32,12 @@ import org.letterlock.ca.TestRequests;
  * A small CA of the tests' own, made with Bouncy Castle: TLS certificates for the loopback peers (nginx, slapd) under
  * their real names, and S/MIME certificates of an organisation the gateway does not trust.
  */
-final class TestPki {
+public final class TestPki {
     private static final AtomicLong SERIALS = new AtomicLong(System.currentTimeMillis());
 
     /** A certificate with its private key, and how to hand both to a server that reads PEM files. */
-    record Issued(X509Certificate certificate, PrivateKey key) {
-        Path[] writePem(Path dir, String name) throws Exception {
+    public record Issued(X509Certificate certificate, PrivateKey key) {
+        public Path[] writePem(Path dir, String name) throws Exception {
             Path certificateFile = Files.writeString(dir.resolve(name + ".pem"), pem(certificate));
             Path keyFile = Files.writeString(dir.resolve(name + ".key"), Certificates.pem("PRIVATE KEY", key.getEncoded()));
             return new Path[] {certificateFile, keyFile};
@@ -46,9 +46,9 @@ final class TestPki {
 
     private final X500Name name;
     private final KeyPair keys;
-    final X509Certificate root;
+    public final X509Certificate root;
 
-    TestPki(String commonName) throws Exception {
+    public TestPki(String commonName) throws Exception {
         this.name = new X500Name("CN=" + commonName);
         this.keys = TestRequests.ec("secp256r1");
         Instant now = Instant.now();
@@ -59,7 +59,7 @@ final class TestPki {
     }
 
     /** A TLS server certificate for {@code hosts} (DNS names). */
-    Issued server(String... hosts) throws Exception {
+    public Issued server(String... hosts) throws Exception {
         KeyPair subject = TestRequests.ec("secp256r1");
         Instant now = Instant.now();
         X509v3CertificateBuilder builder = builder(new X500Name("CN=" + hosts[0]), subject, now.minus(Duration.ofHours(1)), now.plus(Duration.ofDays(2)));
@@ -99,7 +99,7 @@ final class TestPki {
         return context;
     }
 
-    static String pem(X509Certificate certificate) throws Exception {
+    public static String pem(X509Certificate certificate) throws Exception {
         return Certificates.pem("CERTIFICATE", certificate.getEncoded());
     }
 

@@ -56,8 +56,8 @@ final class LoopbackGateway implements AutoCloseable {
             KnownCapabilities noCapabilities = new KnownCapabilities(new CapabilityStore(null), List.of(), new ListedAudit(), clock);
             delivery = new Delivery(spool, (envelope, headers, recipient) -> Decision.clear(route, "no key for the recipient"),
                     new Encryptions(GatewaySettings.SmimeContent.CAPABILITIES, noCapabilities, java.util.Optional.empty(), clock),
-                    HopTrust.verifying(List.of()), HopTrust.anyCertificate(), new ListedAudit(), clock,
-                    new Delivery.Settings(HOST_NAME, 1, Duration.ofDays(5), "", Duration.ofSeconds(20)));
+                    HopTrust.verifying(List.of()), HopTrust.anyCertificate(), java.util.Optional.empty(), new ListedAudit(), clock,
+                    new Delivery.Settings(HOST_NAME, 1, Duration.ofDays(5), "", Duration.ofSeconds(20), true));
         }
         receiver = SmtpReceiver.start(new SmtpReceiver.Settings(InetAddress.getLoopbackAddress(), 0, HOST_NAME, SelfSigned.make("CN=localhost").serverContext(),
                 maxMessageBytes, MAX_RECIPIENTS), spool, envelope -> {

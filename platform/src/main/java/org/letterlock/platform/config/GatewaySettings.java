@@ -20,10 +20,28 @@ import java.util.Optional;
  * @param partnerDirectories partner LDAP directories as {@code domain=ldap(s)://host:port/base-dn}
  * @param partnerCas      PEM file of the partner CA certificates partner directories' certificates must chain to
  * @param policyHeader    header naming each recipient's decision in delivered mail, empty for none
+ * @param direct          present when mail leaves straight to the recipient domains' MX hosts ({@code next-hop=mx});
+ *                        {@code nextHop} and {@code nextHopTls} are then unused
+ * @param honourTlsRequiredNo a {@code TLS-Required: No} header field (RFC 8689 5) relaxes transport TLS policy
  */
 public record GatewaySettings(int smtpPort, String smtpAddress, String hostName, long maxMessageBytes, int maxRecipients, HostPort nextHop, NextHopTls nextHopTls,
                               Optional<HostPort> lmtp, NextHopTls lmtpTls, List<String> localDomains, Path spool, int deliveryWorkers, Duration maxQueueTime, SmimeContent smimeContent, Optional<String> signingAddress,
-                              List<java.net.URI> hkpServers, List<String> partnerDirectories, Optional<Path> partnerCas, String policyHeader) {
+                              List<java.net.URI> hkpServers, List<String> partnerDirectories, Optional<Path> partnerCas, String policyHeader,
+                              Optional<DirectDelivery> direct, boolean honourTlsRequiredNo) {
+
+    /**
+     * Delivery straight to the recipient domains' MX hosts.
+     *
+     * @param dnsServers  the DNS servers asked, empty for the system's
+     * @param mtaStsTrust PEM file of CA certificates trusted for MTA-STS besides the JDK's, if any
+     * @param mxPort      25; another port only in tests, which run a private MTA as the MX (no configuration key sets it)
+     * @param policyPort  443, where MTA-STS policies are fetched; another port only in tests (no configuration key sets it)
+     */
+    public record DirectDelivery(List<HostPort> dnsServers, Optional<Path> mtaStsTrust, int mxPort, int policyPort) {
+        public static DirectDelivery of(List<HostPort> dnsServers, Optional<Path> mtaStsTrust) {
+            return new DirectDelivery(dnsServers, mtaStsTrust, 25, 443);
+        }
+    }
 
     /** How a hop's TLS is required and checked. */
     public enum NextHopTls {

@@ -193,7 +193,21 @@ public final class LetterlockConfig {
         if (!policyHeader.isEmpty() && !policyHeader.matches("[A-Za-z][A-Za-z0-9-]{0,75}")) {
             r.problem(ConfigKey.GATEWAY_POLICY_HEADER, "must be a header field name (letters, digits, hyphens)", policyHeader);
         }
-        GatewaySettings.HostPort nextHop = hostPort(r, ConfigKey.GATEWAY_NEXT_HOP, r.text(ConfigKey.GATEWAY_NEXT_HOP).orElse(""));
+        boolean directToMx = r.text(ConfigKey.GATEWAY_NEXT_HOP).filter(v -> v.equalsIgnoreCase("mx")).isPresent();
+        GatewaySettings.HostPort nextHop = hostPort(r, ConfigKey.GATEWAY_NEXT_HOP, directToMx ? ConfigKey.GATEWAY_NEXT_HOP.defaultValue() : r.text(ConfigKey.GATEWAY_NEXT_HOP).orElse(""));
+        if (directToMx && r.text(ConfigKey.GATEWAY_NEXT_HOP_TLS).isPresent()) {
+            r.problem(ConfigKey.GATEWAY_NEXT_HOP_TLS, "does not apply to next-hop=mx, where MTA-STS decides (remove it)", r.text(ConfigKey.GATEWAY_NEXT_HOP_TLS).get());
+        }
+        List<GatewaySettings.HostPort> dnsServers = new ArrayList<>();
+        for (String server : r.list(ConfigKey.GATEWAY_DNS_SERVERS)) {
+            // A server without a port is asked on 53; a bare IPv6 address gets its brackets.
+            String withPort = server.matches("\\[.*]:\\d+|[^:]+:\\d+") ? server : (server.contains(":") && !server.startsWith("[") ? "[" + server + "]" : server) + ":53";
+            dnsServers.add(hostPort(r, ConfigKey.GATEWAY_DNS_SERVERS, withPort));
+        }
+        if (!directToMx && !dnsServers.isEmpty()) {
+            r.problem(ConfigKey.GATEWAY_DNS_SERVERS, "is only used with letterlock.gateway.next-hop=mx", null);
+        }
+        Optional<Path> mtaStsTrust = r.text(ConfigKey.GATEWAY_MTA_STS_TRUST).isPresent() ? Optional.of(r.path(ConfigKey.GATEWAY_MTA_STS_TRUST)) : Optional.empty();
         return new GatewaySettings(r.integer(ConfigKey.GATEWAY_SMTP_PORT, 0, 65535), r.text(ConfigKey.GATEWAY_SMTP_ADDRESS).orElse("127.0.0.1"),
                 r.text(ConfigKey.GATEWAY_HOST_NAME).orElse(tlsHostNames.isEmpty() ? "localhost" : tlsHostNames.get(0)),
                 r.integer(ConfigKey.GATEWAY_MAX_MESSAGE_BYTES, 64 * 1024, Integer.MAX_VALUE), r.integer(ConfigKey.GATEWAY_MAX_RECIPIENTS, 1, 10_000),
@@ -203,7 +217,8 @@ public final class LetterlockConfig {
                 r.integer(ConfigKey.GATEWAY_DELIVERY_WORKERS, 1, 1000), r.duration(ConfigKey.GATEWAY_MAX_QUEUE_TIME),
                 smimeContent(r), signingAddress,
                 hkpServers(r), partnerDirectories, r.text(ConfigKey.GATEWAY_PARTNER_CAS).isPresent() ? Optional.of(r.path(ConfigKey.GATEWAY_PARTNER_CAS)) : Optional.empty(),
-                policyHeader);
+                policyHeader, directToMx ? Optional.of(GatewaySettings.DirectDelivery.of(List.copyOf(dnsServers), mtaStsTrust)) : Optional.empty(),
+                r.bool(ConfigKey.GATEWAY_HONOUR_TLS_REQUIRED_NO));
     }
 
     private static List<URI> hkpServers(Reader r) {

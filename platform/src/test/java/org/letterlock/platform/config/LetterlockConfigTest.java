@@ -60,6 +60,33 @@ class LetterlockConfigTest {
     }
 
     @Test
+    void nextHopMxDeliversDirectlyThroughTheConfiguredDnsServers() {
+        GatewaySettings gateway = load(Map.of("letterlock.gateway.next-hop", "MX", "letterlock.gateway.dns-servers", "10.0.0.53, 10.0.1.53:5353, 2001:db8::53, [2001:db8::54]:53",
+                "letterlock.gateway.mta-sts.trust", "/etc/letterlock/extra-cas.pem", "letterlock.gateway.honour-tls-required-no", "false")).gateway();
+        assertThat(gateway.direct()).isPresent();
+        assertThat(gateway.direct().get().dnsServers()).extracting(GatewaySettings.HostPort::toString)
+                .containsExactly("10.0.0.53:53", "10.0.1.53:5353", "[2001:db8::53]:53", "[2001:db8::54]:53");
+        assertThat(gateway.direct().get().mtaStsTrust()).contains(java.nio.file.Path.of("/etc/letterlock/extra-cas.pem"));
+        assertThat(gateway.direct().get().mxPort()).isEqualTo(25);
+        assertThat(gateway.direct().get().policyPort()).isEqualTo(443);
+        assertThat(gateway.honourTlsRequiredNo()).isFalse();
+    }
+
+    @Test
+    void byDefaultMailGoesToTheNextHopAndTlsRequiredNoIsHonoured() {
+        GatewaySettings gateway = load(Map.of()).gateway();
+        assertThat(gateway.direct()).isEmpty();
+        assertThat(gateway.nextHop().toString()).isEqualTo("127.0.0.1:10025");
+        assertThat(gateway.honourTlsRequiredNo()).isTrue();
+    }
+
+    @Test
+    void nextHopTlsDoesNotApplyToDirectDelivery() {
+        assertThatThrownBy(() -> load(Map.of("letterlock.gateway.next-hop", "mx", "letterlock.gateway.next-hop.tls", "verify")))
+                .hasMessageContaining("letterlock.gateway.next-hop.tls").hasMessageContaining("does not apply to next-hop=mx");
+    }
+
+    @Test
     void anHsmOfItsOwnIsNotManaged() {
         LetterlockConfig config = load(Map.of("letterlock.vault.pkcs11.library", "/opt/hsm/lib/libcs_pkcs11.so", "letterlock.vault.pkcs11.slot", "3"));
         assertThat(config.vault().manageSoftHsm()).isFalse();
@@ -105,6 +132,8 @@ class LetterlockConfigTest {
             "letterlock.gateway.policy-header   | X Policy                   | header field name",
             "letterlock.gateway.smime.content-encryption | aes128-ecb        | must be one of",
             "letterlock.gateway.max-message-bytes | 1000                     | between 65536",
+            "letterlock.gateway.dns-servers     | 10.0.0.53                  | only used with letterlock.gateway.next-hop=mx",
+            "letterlock.gateway.honour-tls-required-no | sometimes           | true or false",
     })
     void refusesBadValuesNamingKeyAndReason(String key, String value, String reason) {
         assertThatThrownBy(() -> load(Map.of(key, value)))
