@@ -1,5 +1,6 @@
 package org.letterlock.enroll.cmp;
 
+import java.math.BigInteger;
 import java.security.SecureRandom;
 import java.util.Set;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
@@ -23,12 +24,17 @@ import org.bouncycastle.pkcs.jcajce.JcePBMac1CalculatorProviderBuilder;
  * The MAC protections a request under a shared secret may use (RFC 9481 6.1): PasswordBasedMac (RFC 4210 5.1.3.1) and
  * PBMAC1 (RFC 9481 6.1.2, RFC 8018: PBKDF2 and an HMAC). The answer is protected the same way, with a fresh salt.
  * Iteration counts are bounded both ways: too few guard nothing, too many let one request cost the server seconds.
+ * PBKDF2's work is the iteration count times the blocks of the derived key, so PBMAC1's keyLength is bounded as well,
+ * and both are checked before any key is derived, that is before the request is authenticated.
  */
 final class CmpMac {
     static final int MAX_ITERATIONS = 100_000;
     static final int MIN_ITERATIONS = 100;
-    /** RFC 9481 6.1.2: PBMAC1 with HMAC-SHA256/384/512 (and PBKDF2 with an HMAC-SHA2 PRF, checked by Bouncy Castle). */
-    private static final Set<ASN1ObjectIdentifier> PBMAC1_MACS = Set.of(PKCSObjectIdentifiers.id_hmacWithSHA256, PKCSObjectIdentifiers.id_hmacWithSHA384,
+    /** PBMAC1's derived key: at least 128 bits, at most one HMAC-SHA512 block (more adds PBKDF2 work and no strength). */
+    static final int MIN_KEY_LENGTH = 16;
+    static final int MAX_KEY_LENGTH = 64;
+    /** RFC 9481 6.1.2: PBMAC1 with HMAC-SHA256/384/512, and PBKDF2 with one of them as PRF. */
+    private static final Set<ASN1ObjectIdentifier> HMAC_SHA2 = Set.of(PKCSObjectIdentifiers.id_hmacWithSHA256, PKCSObjectIdentifiers.id_hmacWithSHA384,
             PKCSObjectIdentifiers.id_hmacWithSHA512);
     private static final BouncyCastleProvider BC = new BouncyCastleProvider();
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -84,7 +90,7 @@ final class CmpMac {
         } catch (RuntimeException e) {
             throw new CmpFailure(PKIFailureInfo.badAlg, "the PBMAC1 parameters do not parse (RFC 8018 A.5)");
         }
-        if (!PBMAC1_MACS.contains(parameters.getMessageAuthScheme().getAlgorithm())) {
+        if (!HMAC_SHA2.contains(parameters.getMessageAuthScheme().getAlgorithm())) {
             throw new CmpFailure(PKIFailureInfo.badAlg, "PBMAC1 with " + parameters.getMessageAuthScheme().getAlgorithm()
                     + " is not offered; use hmacWithSHA256, hmacWithSHA384 or hmacWithSHA512 (RFC 9481 6.1.2)");
         }
@@ -103,6 +109,15 @@ final class CmpMac {
         }
         if (kdf.getKeyLength() == null) {
             throw new CmpFailure(PKIFailureInfo.badAlg, "PBMAC1's PBKDF2 parameters must give the keyLength (RFC 9481 6.1.2)");
+        }
+        if (kdf.getKeyLength().compareTo(BigInteger.valueOf(MIN_KEY_LENGTH)) < 0 || kdf.getKeyLength().compareTo(BigInteger.valueOf(MAX_KEY_LENGTH)) > 0) {
+            throw new CmpFailure(PKIFailureInfo.badAlg, "PBMAC1's PBKDF2 keyLength must be " + MIN_KEY_LENGTH + " to " + MAX_KEY_LENGTH + " bytes, not "
+                    + kdf.getKeyLength());
+        }
+        // An absent PRF means HMAC-SHA1 (RFC 8018 A.2), which RFC 9481 6.1.2 does not list.
+        if (kdf.isDefaultPrf() || !HMAC_SHA2.contains(kdf.getPrf().getAlgorithm())) {
+            throw new CmpFailure(PKIFailureInfo.badAlg, "PBMAC1's PBKDF2 PRF must be hmacWithSHA256, hmacWithSHA384 or hmacWithSHA512 (RFC 9481 6.1.2), not "
+                    + (kdf.isDefaultPrf() ? "the default hmacWithSHA1" : kdf.getPrf().getAlgorithm()));
         }
         return kdf;
     }

@@ -280,6 +280,17 @@ class CmpJavaClientTest {
                 bad("rejects/pbm-iterations-too-many", PKIFailureInfo.badAlg, (m, s) -> macWithIterations(m, s, 1_000_000)),
                 bad("rejects/pbmac1-iterations-too-few", PKIFailureInfo.badAlg, (m, s) -> pbmac1Over(m, s, org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.id_hmacWithSHA256, 10)),
                 bad("rejects/pbmac1-with-hmac-sha1", PKIFailureInfo.badAlg, (m, s) -> pbmac1Over(m, s, org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.id_hmacWithSHA1, 10_000)),
+                bad("rejects/pbmac1-keylength-too-long", PKIFailureInfo.badAlg, (m, s) -> pbmac1Unchecked(m, new org.bouncycastle.asn1.pkcs.PBKDF2Params(
+                        CmpClient.randomBytes(16), 100_000, 1 << 30, org.bouncycastle.pkcs.jcajce.JcePBMac1CalculatorBuilder.PRF_SHA256))),
+                bad("rejects/pbmac1-keylength-above-one-sha512-block", PKIFailureInfo.badAlg, (m, s) -> pbmac1Unchecked(m, new org.bouncycastle.asn1.pkcs.PBKDF2Params(
+                        CmpClient.randomBytes(16), 10_000, 65, org.bouncycastle.pkcs.jcajce.JcePBMac1CalculatorBuilder.PRF_SHA256))),
+                bad("rejects/pbmac1-keylength-too-short", PKIFailureInfo.badAlg, (m, s) -> pbmac1Unchecked(m, new org.bouncycastle.asn1.pkcs.PBKDF2Params(
+                        CmpClient.randomBytes(16), 10_000, 8, org.bouncycastle.pkcs.jcajce.JcePBMac1CalculatorBuilder.PRF_SHA256))),
+                bad("rejects/pbmac1-with-default-sha1-prf", PKIFailureInfo.badAlg, (m, s) -> pbmac1Unchecked(m, new org.bouncycastle.asn1.pkcs.PBKDF2Params(
+                        CmpClient.randomBytes(16), 10_000, 32))),
+                bad("rejects/pbmac1-with-sha1-prf", PKIFailureInfo.badAlg, (m, s) -> pbmac1Unchecked(m, new org.bouncycastle.asn1.pkcs.PBKDF2Params(
+                        CmpClient.randomBytes(16), 10_000, 32, new AlgorithmIdentifier(org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.id_hmacWithSHA1,
+                        org.bouncycastle.asn1.DERNull.INSTANCE)))),
                 bad("rejects/pbmac1-under-a-wrong-secret", PKIFailureInfo.badMessageCheck, (m, s) -> pbmac1Over(m, new CmpClient.Secret(m, "AAAA-BBBB-CCCC-DDDD-EEEE".toCharArray()),
                         org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.id_hmacWithSHA256, 10_000)),
                 bad("rejects/signer-unknown-here", PKIFailureInfo.signerNotTrusted, (m, s) -> kur(selfSigned(m, ecKey()), m, Optional.empty())),
@@ -466,6 +477,41 @@ class CmpJavaClientTest {
         AlgorithmIdentifier algorithm = new AlgorithmIdentifier(org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.id_PBMAC1, parameters);
         return macOver(mailbox, PKIHeader.CMP_2000, Instant.now(), new PKIBody(PKIBody.TYPE_INIT_REQ, new CertReqMessages(client.signingRequest(0, mailbox, ecKey()))),
                 algorithm, new org.bouncycastle.pkcs.jcajce.JcePBMac1CalculatorProviderBuilder().setProvider(BC).build().get(algorithm, secret.secret()));
+    }
+
+    /**
+     * An ir under PBMAC1 with PBKDF2 parameters {@code kdf} and HMAC-SHA256, its MAC left zero: parameters the server
+     * must refuse before it derives a key (deriving it here would cost what the refusal saves the server).
+     */
+    private static byte[] pbmac1Unchecked(String mailbox, org.bouncycastle.asn1.pkcs.PBKDF2Params kdf) throws Exception {
+        AlgorithmIdentifier algorithm = new AlgorithmIdentifier(org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.id_PBMAC1, new org.bouncycastle.asn1.pkcs.PBMAC1Params(
+                new AlgorithmIdentifier(org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.id_PBKDF2, kdf),
+                new AlgorithmIdentifier(org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.id_hmacWithSHA256, org.bouncycastle.asn1.DERNull.INSTANCE)));
+        org.bouncycastle.operator.MacCalculator zero = new org.bouncycastle.operator.MacCalculator() {
+            private final java.io.ByteArrayOutputStream ignored = new java.io.ByteArrayOutputStream();
+
+            @Override
+            public AlgorithmIdentifier getAlgorithmIdentifier() {
+                return algorithm;
+            }
+
+            @Override
+            public java.io.OutputStream getOutputStream() {
+                return ignored;
+            }
+
+            @Override
+            public byte[] getMac() {
+                return new byte[32];
+            }
+
+            @Override
+            public org.bouncycastle.operator.GenericKey getKey() {
+                return new org.bouncycastle.operator.GenericKey(new byte[32]);
+            }
+        };
+        return macOver(mailbox, PKIHeader.CMP_2000, Instant.now(), new PKIBody(PKIBody.TYPE_INIT_REQ, new CertReqMessages(client.signingRequest(0, mailbox, ecKey()))),
+                algorithm, zero);
     }
 
     private static byte[] macOver(String mailbox, int pvno, Instant time, PKIBody body, AlgorithmIdentifier algorithm, org.bouncycastle.operator.MacCalculator mac)
