@@ -136,4 +136,37 @@ abstract class CmpConfirmationConformance {
         assertThatThrownBy(() -> confirm(neverConfirmed, neverConfirmed.answerNonce())).as("a certConf after the sweep")
                 .isInstanceOfSatisfying(CmpClient.CmpError.class, e -> assertThat(e.getMessage()).contains("its certificates are revoked"));
     }
+
+    /** RFC 9483 4.1.1 holds even when the CA fails: a revocation that failed is retried by the next sweep, not forgotten. */
+    @Test
+    void aRevocationThatFailedIsRetriedByTheNextSweep() throws Exception {
+        Issued unconfirmed = issue("retried", false);
+        String serial = IssuedCertificate.hex(unconfirmed.certificate().getSerialNumber());
+        UnconfirmedCertificates sweep = new UnconfirmedCertificates(fixture.services, new CmpTransactions(fixture.platform.database().dataSource(), fixture.clock));
+        fixture.clock.advance(CmpTransactions.CONFIRM_WINDOW.plusMinutes(1));
+        try {
+            // The store refuses to revoke this one certificate, as a database that fails for a while would.
+            sql("ALTER TABLE ca_certificate ADD CONSTRAINT refuse_revoking_" + serial + " CHECK (revoked_at IS NULL OR serial <> '" + serial + "')");
+            try {
+                sweep.sweep();
+            } finally {
+                sql("ALTER TABLE ca_certificate DROP CONSTRAINT refuse_revoking_" + serial);
+            }
+            assertThat(stored(unconfirmed.certificate()).revoked()).as("the store refused the revocation").isFalse();
+
+            sweep.sweep();
+        } finally {
+            fixture.clock.advance(CmpTransactions.CONFIRM_WINDOW.plusMinutes(1).negated());
+        }
+        assertThat(stored(unconfirmed.certificate()).revocation()).as("revoked by the next sweep")
+                .hasValueSatisfying(r -> assertThat(r.reason()).isEqualTo(RevocationReason.CESSATION_OF_OPERATION));
+        assertThat(fixture.platform.auditLog().read(0, 1_000_000)).filteredOn(r -> r.event().action().equals("enroll.cmp.unconfirmed")
+                && r.event().detail().contains(serial)).hasSize(1);
+    }
+
+    private void sql(String statement) throws Exception {
+        try (var connection = fixture.platform.database().dataSource().getConnection(); var sql = connection.createStatement()) {
+            sql.execute(statement);
+        }
+    }
 }
