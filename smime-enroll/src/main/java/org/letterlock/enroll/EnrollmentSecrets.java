@@ -123,6 +123,15 @@ public final class EnrollmentSecrets {
      * attacker nothing.
      */
     public String redeem(String mailboxValue, char[] presented, String protocol) {
+        return spend(address(mailboxValue), check(mailboxValue, presented, protocol), protocol);
+    }
+
+    /**
+     * The id of the open secret of {@code mailbox} that {@code presented} is, not spent: a protocol authenticates the
+     * client with it before it looks anything up for the mailbox, and spends it with {@link #spend} once the request
+     * passed its checks. A wrong secret counts and is refused as in {@link #redeem}.
+     */
+    public String check(String mailboxValue, char[] presented, String protocol) {
         String mailbox = address(mailboxValue);
         byte[] digest = digest(presented);
         Instant now = clock.instant();
@@ -134,7 +143,7 @@ public final class EnrollmentSecrets {
         if (matching.isEmpty()) {
             throw failed(mailbox, protocol);
         }
-        return spend(mailbox, matching.get(0), protocol);
+        return matching.get(0);
     }
 
     /** The open secrets of {@code mailbox}, opened: for a protocol that checks a MAC keyed by the secret and then calls {@link #spend} or {@link #failed}. */

@@ -59,8 +59,8 @@ public final class EstEndpoint implements EnrollListener.Handler {
     private record CaCertificates(List<IssuerRecord> issuers, byte[] body) {
     }
 
-    /** Who asks: the mailbox, and the current certificate or the enrollment secret that is to prove it. */
-    private record Client(String mailbox, Optional<IssuedCertificate> certificate, Optional<char[]> secret) {
+    /** Who asks: the mailbox, and the current certificate or the (checked, not yet spent) enrollment secret that proves it. */
+    private record Client(String mailbox, Optional<IssuedCertificate> certificate, Optional<String> secretId) {
     }
 
     /** A CSR as sent (for the CA, which checks it whole) and as parsed here (for the checks that come before a secret is spent). */
@@ -230,7 +230,7 @@ public final class EstEndpoint implements EnrollListener.Handler {
 
     /**
      * The client as its credentials name it. A current certificate of this CA over TLS wins (nothing is spent); else
-     * HTTP Basic names the mailbox, whose secret is spent only once the request has passed its own checks.
+     * HTTP Basic names the mailbox and its secret, checked here and spent only once the request has passed its own checks.
      */
     private Client client(EnrollExchange exchange, String operation) {
         Optional<X509Certificate> presented = exchange.clientCertificate();
@@ -251,7 +251,13 @@ public final class EstEndpoint implements EnrollListener.Handler {
         } catch (LetterlockException e) {
             throw refuse(operation, "est:" + exchange.path(), ErrorType.UNAUTHORIZED, "the HTTP Basic user must be your mailbox address: " + e.getMessage());
         }
-        return new Client(mailbox, Optional.empty(), Optional.of(basic.get().password()));
+        // Checked before anything is looked up for the mailbox, so that an unauthenticated caller learns nothing of its certificates.
+        char[] secret = basic.get().password();
+        try {
+            return new Client(mailbox, Optional.empty(), Optional.of(services.secrets().check(mailbox, secret, "est/" + operation)));
+        } finally {
+            Arrays.fill(secret, '\0');
+        }
     }
 
     /**
@@ -259,17 +265,9 @@ public final class EstEndpoint implements EnrollListener.Handler {
      * audit records of the request name the proven mailbox holder instead of the client's address.
      */
     private EnrollmentProof prove(Client client, String operation) {
-        EnrollmentProof proof;
-        if (client.certificate().isPresent()) {
-            proof = new EnrollmentProof(client.mailbox(), "est-tls", client.certificate().get().serialHex());
-        } else {
-            char[] secret = client.secret().orElseThrow();
-            try {
-                proof = new EnrollmentProof(client.mailbox(), "est-secret", services.secrets().redeem(client.mailbox(), secret, "est/" + operation));
-            } finally {
-                Arrays.fill(secret, '\0');
-            }
-        }
+        EnrollmentProof proof = client.certificate().isPresent()
+                ? new EnrollmentProof(client.mailbox(), "est-tls", client.certificate().get().serialHex())
+                : new EnrollmentProof(client.mailbox(), "est-secret", services.secrets().spend(client.mailbox(), client.secretId().orElseThrow(), "est/" + operation));
         Actor.set(proof.mailbox() + " enroll/" + proof.method() + "/" + proof.reference());
         return proof;
     }

@@ -105,6 +105,8 @@ class EstRefusalsTest {
             "rejects/serverkeygen-unknown-key-id           | POST   | serverkeygen              | secret       | application/pkcs10 | csr-unknown-id   | 400    | no current certificate of",
             "rejects/serverkeygen-key-id-of-revoked-cert   | POST   | serverkeygen              | secret       | application/pkcs10 | csr-revoked-id   | 400    | no current certificate of",
             "rejects/serverkeygen-key-id-of-signing-cert   | POST   | serverkeygen              | current-tls  | application/pkcs10 | csr-signing-id   | 400    | is not for key management: its keyUsage lacks keyAgreement",
+            "rejects/serverkeygen-key-id-of-own-signing-cert| POST  | serverkeygen              | secret       | application/pkcs10 | csr-own-signing-id| 400   | is not for key management: its keyUsage lacks keyAgreement",
+            "rejects/serverkeygen-wrong-secret-naming-a-cert| POST  | serverkeygen              | wrong-secret | application/pkcs10 | csr-own-signing-id| 401   | no open enrollment secret",
             "rejects/serverkeygen-key-id-not-octets        | POST   | serverkeygen              | secret       | application/pkcs10 | csr-id-not-octets| 400    | must occur once with one OCTET STRING",
             "rejects/serverkeygen-no-cipher-offered        | POST   | serverkeygen              | secret       | application/pkcs10 | csr-des-only     | 400    | list no content-encryption algorithm offered here",
             "rejects/get-on-simpleenroll                   | GET    | simpleenroll              | secret       | ''                 | empty            | 405    | simpleenroll takes POST",
@@ -142,6 +144,8 @@ class EstRefusalsTest {
         assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
         assertThat(response.body()).contains(message).doesNotContain("Exception");
         if (status == 401) {
+            assertThat(fixture.ca.search(mailbox, null, null, 1000, OFFICER)).as("an unauthenticated caller learns nothing of the mailbox's certificates")
+                    .allSatisfy(c -> assertThat(response.body()).doesNotContain(c.serialHex()).doesNotContain(c.profile()));
             assertThat(response.headers().firstValue("WWW-Authenticate")).hasValueSatisfying(v -> assertThat(v).startsWith("Basic realm="));
         }
         if (!response.body().isEmpty()) {
@@ -211,6 +215,11 @@ class EstRefusalsTest {
                         new EnrollmentProof(mailbox, "test", "fixture")).certificate();
                 fixture.ca.revoke(encryption.serial(), RevocationReason.SUPERSEDED, false, OFFICER);
                 yield base64(EstCsrs.asking(mailbox, ec("secp256r1"), KeyEncryptionRequest.ASYMMETRIC_DECRYPT_KEY_ID, subjectKeyId(encryption)));
+            }
+            case "csr-own-signing-id" -> {
+                IssuedCertificate signing = fixture.services.mailboxes().signingCertificate(csr(mailbox, mailbox, "CN=" + mailbox, ec("secp256r1")),
+                        new EnrollmentProof(mailbox, "test", "fixture"));
+                yield base64(EstCsrs.asking(mailbox, ec("secp256r1"), KeyEncryptionRequest.ASYMMETRIC_DECRYPT_KEY_ID, subjectKeyId(signing)));
             }
             case "csr-signing-id" -> base64(EstCsrs.asking(mailbox, ec("secp256r1"), KeyEncryptionRequest.ASYMMETRIC_DECRYPT_KEY_ID, subjectKeyId(holderCertificate)));
             case "csr-id-not-octets" -> base64(EstCsrs.asking(mailbox, ec("secp256r1"), KeyEncryptionRequest.ASYMMETRIC_DECRYPT_KEY_ID, new DERUTF8String("my key")));
