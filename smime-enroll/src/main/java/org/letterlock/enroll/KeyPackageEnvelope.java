@@ -80,6 +80,14 @@ public final class KeyPackageEnvelope {
      */
     public static EnvelopedData toCertificate(PrivateKeyInfo key, X509CertificateHolder recipient, Optional<byte[]> keyId, Ciphers ciphers, ContentSigner signer,
                                               List<X509CertificateHolder> signerChain) {
+        return envelope(key, recipient(recipient, keyId, ciphers), ciphers, signer, signerChain);
+    }
+
+    /**
+     * What envelopes a key to {@code recipient} as {@link #toCertificate} does, for one key: built before the key is
+     * made, it refuses (bad request) a recipient that cannot receive it while nothing is spent or made yet.
+     */
+    public static RecipientInfoGenerator recipient(X509CertificateHolder recipient, Optional<byte[]> keyId, Ciphers ciphers) {
         java.security.cert.X509Certificate certificate;
         try {
             certificate = new JcaX509CertificateConverter().getCertificate(recipient);
@@ -88,11 +96,11 @@ public final class KeyPackageEnvelope {
         }
         PublicKey publicKey = certificate.getPublicKey();
         try {
-            RecipientInfoGenerator generator;
             if (publicKey instanceof RSAPublicKey) {
-                generator = (keyId.isPresent() ? new JceKeyTransRecipientInfoGenerator(keyId.get(), publicKey) : new JceKeyTransRecipientInfoGenerator(certificate))
+                return (keyId.isPresent() ? new JceKeyTransRecipientInfoGenerator(keyId.get(), publicKey) : new JceKeyTransRecipientInfoGenerator(certificate))
                         .setProvider(BC);
-            } else if (publicKey instanceof ECPublicKey) {
+            }
+            if (publicKey instanceof ECPublicKey) {
                 // Ephemeral-static ECDH (RFC 5753): a fresh sender key per delivery, on the recipient's named curve (so that
                 // originatorKey names the curve rather than spelling out its parameters).
                 KeyPairGenerator ephemeralGenerator = KeyPairGenerator.getInstance("EC", BC);
@@ -100,20 +108,19 @@ public final class KeyPackageEnvelope {
                 KeyPair ephemeral = ephemeralGenerator.generateKeyPair();
                 JceKeyAgreeRecipientInfoGenerator agreement = new JceKeyAgreeRecipientInfoGenerator(CMSAlgorithm.ECDH_SHA256KDF, ephemeral.getPrivate(),
                         ephemeral.getPublic(), ciphers.keyWrap()).setProvider(BC);
-                generator = keyId.isPresent() ? agreement.addRecipient(keyId.get(), publicKey) : agreement.addRecipient(certificate);
-            } else {
-                throw new LetterlockException(ErrorType.BAD_REQUEST, "a server-generated key is delivered to an RSA or EC key; the "
-                        + publicKey.getAlgorithm() + " key of certificate " + recipient.getSerialNumber().toString(16) + " cannot decrypt");
+                return keyId.isPresent() ? agreement.addRecipient(keyId.get(), publicKey) : agreement.addRecipient(certificate);
             }
-            return envelope(key, generator, ciphers, signer, signerChain);
+            throw new LetterlockException(ErrorType.BAD_REQUEST, "a server-generated key is delivered to an RSA or EC key; the "
+                    + publicKey.getAlgorithm() + " key of certificate " + recipient.getSerialNumber().toString(16) + " cannot decrypt");
         } catch (GeneralSecurityException e) {
             throw new LetterlockException(ErrorType.BAD_REQUEST, "the key of certificate " + recipient.getSerialNumber().toString(16)
                     + " cannot receive the generated key: " + e.getMessage());
         }
     }
 
-    private static EnvelopedData envelope(PrivateKeyInfo key, RecipientInfoGenerator recipient, Ciphers ciphers, ContentSigner signer,
-                                          List<X509CertificateHolder> signerChain) {
+    /** Enveloped with {@code recipient} (from {@link #recipient}, used for this one key). */
+    public static EnvelopedData envelope(PrivateKeyInfo key, RecipientInfoGenerator recipient, Ciphers ciphers, ContentSigner signer,
+                                         List<X509CertificateHolder> signerChain) {
         try {
             CMSSignedDataGenerator signed = new CMSSignedDataGenerator();
             signed.addSignerInfoGenerator(new SignerInfoGeneratorBuilder(new JcaDigestCalculatorProviderBuilder().setProvider(BC).build())

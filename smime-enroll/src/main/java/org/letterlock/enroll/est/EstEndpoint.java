@@ -17,11 +17,13 @@ import org.bouncycastle.asn1.ASN1Encoding;
 import org.bouncycastle.asn1.cms.CMSObjectIdentifiers;
 import org.bouncycastle.asn1.cms.ContentInfo;
 import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cms.RecipientInfoGenerator;
 import org.letterlock.ca.TlsIdentity;
 import org.letterlock.enroll.KeyPackageEnvelope;
 import org.letterlock.ca.IssuedCertificate;
 import org.letterlock.ca.IssuerRecord;
 import org.letterlock.ca.Profiles;
+import org.letterlock.ca.RevocationReason;
 import org.letterlock.enroll.EnrollmentProof;
 import org.letterlock.enroll.EnrollmentServices;
 import org.letterlock.enroll.web.EnrollExchange;
@@ -61,6 +63,10 @@ public final class EstEndpoint implements EnrollListener.Handler {
 
     /** Who asks: the mailbox, and the current certificate or the (checked, not yet spent) enrollment secret that proves it. */
     private record Client(String mailbox, Optional<IssuedCertificate> certificate, Optional<String> secretId) {
+    }
+
+    /** An encrypted key's recipient as the CSR names it, its RecipientInfo generator and the chain of the key package's signer. */
+    private record KeyDelivery(RecipientInfoGenerator recipient, KeyPackageEnvelope.Ciphers ciphers, List<X509CertificateHolder> signerChain) {
     }
 
     /** A CSR as sent (for the CA, which checks it whole) and as parsed here (for the checks that come before a secret is spent). */
@@ -182,22 +188,30 @@ public final class EstEndpoint implements EnrollListener.Handler {
         }
         KeySpec spec = keySpec(csr.getSubjectPublicKeyInfo()).orElseThrow(() -> refuse("serverkeygen", target, ErrorType.BAD_REQUEST,
                 "the CSR's key names no kind of key escrow makes; use an EC P-256 or P-384 key or an RSA key of 2048, 3072 or 4096 bits to say which is wanted"));
-        KeyEscrow.ArchivedKeyPair made = services.mailboxes().encryptionKey(client.certificate().flatMap(IssuedCertificate::pairId), Optional.of(spec),
-                prove(client, "serverkeygen"));
-        byte[] key;
-        String keyType;
+        // What the encrypted key needs, made ready before the secret is spent and the key made, so that a refusal costs nothing.
+        Optional<KeyDelivery> delivery;
         try {
-            if (encryption.isPresent()) {
-                KeyEncryptionRequest to = encryption.get();
-                key = new ContentInfo(CMSObjectIdentifiers.envelopedData, KeyPackageEnvelope.toCertificate(made.privateKey(), to.recipient().holder(),
-                        Optional.of(to.keyId()), to.ciphers(), identity.signer(), signerChain())).getEncoded(ASN1Encoding.DER);
-                keyType = EstMessages.SERVER_GENERATED_KEY;
-            } else {
-                key = made.privateKey().getEncoded();
-                keyType = EstMessages.PKCS8;
+            delivery = encryption.map(to -> new KeyDelivery(KeyPackageEnvelope.recipient(to.recipient().holder(), Optional.of(to.keyId()), to.ciphers()),
+                    to.ciphers(), signerChain()));
+        } catch (LetterlockException e) {
+            throw refuse("serverkeygen", target, e.type(), e.getMessage());
+        }
+        EnrollmentProof proof = prove(client, "serverkeygen");
+        KeyEscrow.ArchivedKeyPair made = services.mailboxes().encryptionKey(client.certificate().flatMap(IssuedCertificate::pairId), Optional.of(spec), proof);
+        String keyType = delivery.isPresent() ? EstMessages.SERVER_GENERATED_KEY : EstMessages.PKCS8;
+        byte[] key;
+        try {
+            key = keyBytes(made, delivery);
+        } catch (RuntimeException e) {
+            // The client never gets this key, so its certificate must not stay valid (as CMP's issue() revokes what a failed request made).
+            try {
+                services.mailboxes().revoke(made.certificate().serial(), RevocationReason.CESSATION_OF_OPERATION, proof);
+                services.audit().record("enroll.est.serverkeygen", target, Outcome.FAILED, "the generated key could not be delivered, so certificate "
+                        + made.certificate().serialHex() + " is revoked again: " + e.getMessage());
+            } catch (RuntimeException revocation) {
+                e.addSuppressed(revocation);
             }
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot encode the generated key", e);
+            throw e;
         }
         byte[] keyBase64 = EstMessages.base64(key);
         byte[] body = EstMessages.serverKey(keyType, keyBase64, EstMessages.certsOnly(List.of(made.certificate().der())));
@@ -208,6 +222,20 @@ public final class EstEndpoint implements EnrollListener.Handler {
             Arrays.fill(key, (byte) 0);
             Arrays.fill(keyBase64, (byte) 0);
             Arrays.fill(body, (byte) 0);
+        }
+    }
+
+    /** The DER of the generated private key: enveloped and signed as {@code delivery} says, else PKCS#8 as it is. */
+    private byte[] keyBytes(KeyEscrow.ArchivedKeyPair made, Optional<KeyDelivery> delivery) {
+        try {
+            if (delivery.isEmpty()) {
+                return made.privateKey().getEncoded();
+            }
+            KeyDelivery to = delivery.get();
+            return new ContentInfo(CMSObjectIdentifiers.envelopedData, KeyPackageEnvelope.envelope(made.privateKey(), to.recipient(), to.ciphers(), identity.signer(),
+                    to.signerChain())).getEncoded(ASN1Encoding.DER);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot encode the generated key", e);
         }
     }
 
