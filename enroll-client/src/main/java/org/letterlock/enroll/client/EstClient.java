@@ -85,7 +85,7 @@ final class EstClient {
             if (part.contentType().startsWith("application/pkcs8") && encryptedTo.isEmpty()) {
                 privateKey = privateKey(der);
             } else if (part.contentType().contains("smime-type=server-generated-key") && encryptedTo.isPresent()) {
-                privateKey = privateKey(KeyPackage.open(der, encryptedTo.get().privateKey(), trust));
+                privateKey = privateKey(KeyPackage.open(der, encryptedTo.get().privateKey(), server(response), trust));
             } else if (part.contentType().startsWith("application/pkcs7-mime") && !part.contentType().contains("server-generated-key")) {
                 certificate = single("serverkeygen", part.body().getBytes(StandardCharsets.US_ASCII));
             }
@@ -95,6 +95,17 @@ final class EstClient {
                     + " key or the certificate part");
         }
         return new ServerKey(privateKey, certificate);
+    }
+
+    /** The TLS server certificate {@code response} came over. */
+    private static X509Certificate server(HttpResponse<?> response) throws IOException {
+        java.security.cert.Certificate[] peer;
+        try {
+            peer = response.sslSession().orElseThrow(() -> new IOException("serverkeygen: the answer did not come over TLS")).getPeerCertificates();
+        } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
+            throw new IOException("serverkeygen: the TLS server did not present a certificate", e);
+        }
+        return (X509Certificate) peer[0];
     }
 
     private record Credential(PrivateKey key, List<X509Certificate> chain) {

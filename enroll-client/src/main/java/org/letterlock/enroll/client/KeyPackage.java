@@ -5,6 +5,7 @@ import java.security.PrivateKey;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import javax.net.ssl.X509TrustManager;
@@ -29,8 +30,9 @@ import org.bouncycastle.operator.OperatorCreationException;
 
 /**
  * Opens an encrypted server-generated key (RFC 7030 4.4.2): EnvelopedData to our encryption key, around SignedData by
- * the server (its certificate chain inside, checked against the trust the TLS connection uses), around an
- * AsymmetricKeyPackage (RFC 5958) holding the one key.
+ * the server, around an AsymmetricKeyPackage (RFC 5958) holding the one key. The server signs key packages with its
+ * TLS listener key, so the signer must hold the public key of the TLS server certificate the answer came over (the
+ * EST server we checked the host name of); its chain from the SignedData must also be one the TLS trust accepts.
  */
 final class KeyPackage {
     private static final ASN1ObjectIdentifier ASYMMETRIC_KEY_PACKAGE = new ASN1ObjectIdentifier("2.16.840.1.101.2.1.2.78.5");
@@ -39,8 +41,11 @@ final class KeyPackage {
     private KeyPackage() {
     }
 
-    /** The PKCS#8 (OneAsymmetricKey v1) DER of the key inside {@code envelopedData} (a ContentInfo). */
-    static byte[] open(byte[] envelopedData, PrivateKey decryptionKey, X509TrustManager trust) throws IOException {
+    /**
+     * The PKCS#8 (OneAsymmetricKey v1) DER of the key inside {@code envelopedData} (a ContentInfo), signed by the key
+     * of {@code server}, the TLS server certificate the answer came over.
+     */
+    static byte[] open(byte[] envelopedData, PrivateKey decryptionKey, X509Certificate server, X509TrustManager trust) throws IOException {
         try {
             Collection<RecipientInformation> recipients = new CMSEnvelopedData(envelopedData).getRecipientInfos().getRecipients();
             if (recipients.size() != 1) {
@@ -53,7 +58,7 @@ final class KeyPackage {
             if (!signed.getSignedContentTypeOID().equals(ASYMMETRIC_KEY_PACKAGE.getId())) {
                 throw new IOException("serverkeygen: the signed content is " + signed.getSignedContentTypeOID() + ", not an AsymmetricKeyPackage");
             }
-            requireSignedByTheServer(signed, trust);
+            requireSignedByTheServer(signed, server, trust);
             ASN1Sequence keys = ASN1Sequence.getInstance(signed.getSignedContent().getContent());
             if (keys.size() != 1) {
                 throw new IOException("serverkeygen: the key package holds " + keys.size() + " keys, not one");
@@ -64,8 +69,11 @@ final class KeyPackage {
         }
     }
 
-    /** One signer, whose signature verifies and whose chain (from the SignedData) the TLS trust accepts, as it accepts the server. */
-    private static void requireSignedByTheServer(CMSSignedData signed, X509TrustManager trust) throws IOException, CMSException {
+    /**
+     * One signer, whose signature verifies, whose key is the TLS server's (a certificate renewed since keeps the key),
+     * and whose chain (from the SignedData) the TLS trust accepts.
+     */
+    private static void requireSignedByTheServer(CMSSignedData signed, X509Certificate server, X509TrustManager trust) throws IOException, CMSException {
         Collection<SignerInformation> signers = signed.getSignerInfos().getSigners();
         if (signers.size() != 1) {
             throw new IOException("serverkeygen: the key package has " + signers.size() + " signers, not one");
@@ -80,9 +88,14 @@ final class KeyPackage {
             if (!signer.verify(new JcaSimpleSignerInfoVerifierBuilder().setProvider(BC).build(signerCertificate))) {
                 throw new IOException("serverkeygen: the key package's signature does not verify");
             }
-            List<X509Certificate> chain = new ArrayList<>();
             JcaX509CertificateConverter converter = new JcaX509CertificateConverter();
-            chain.add(converter.getCertificate(signerCertificate));
+            X509Certificate signerX509 = converter.getCertificate(signerCertificate);
+            if (!Arrays.equals(signerX509.getPublicKey().getEncoded(), server.getPublicKey().getEncoded())) {
+                throw new IOException("serverkeygen: the key package is signed by " + signerX509.getSubjectX500Principal().getName() + ", not by the key of the TLS server "
+                        + server.getSubjectX500Principal().getName() + " that sent it");
+            }
+            List<X509Certificate> chain = new ArrayList<>();
+            chain.add(signerX509);
             for (X509CertificateHolder other : signed.getCertificates().getMatches(null)) {
                 if (!other.equals(signerCertificate)) {
                     chain.add(converter.getCertificate(other));
