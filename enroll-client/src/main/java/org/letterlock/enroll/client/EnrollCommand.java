@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
+import java.security.PrivateKey;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
@@ -131,36 +132,82 @@ public final class EnrollCommand implements Callable<Integer> {
         X509Certificate signing = est.simpleEnroll(csr, address, secret);
         log.println("signing certificate " + signing.getSerialNumber().toString(16) + " valid until " + signing.getNotAfter().toInstant());
         List<X509Certificate> chain = est.caCertificates();
-        EstClient.ServerKey encryption = est.serverKeyGen(encryptionRequest(Optional.empty()), signingKey.getPrivate(), withChain(signing, chain), Optional.empty());
+        EstClient.ServerKey encryption = est.serverKeyGen(encryptionRequest(Optional.empty()), signingKey.getPrivate(), withChain(signing, chain), Optional.empty()).key();
         log.println("encryption certificate " + encryption.certificate().getSerialNumber().toString(16) + " (key made and archived by the server)");
         report(files, files.write(signingKey.getPrivate(), signing, List.of(encryption), chain, passphrase), chain, passphrase);
         return 0;
     }
 
+    /**
+     * Renews what expires within {@code renewWithin} days: the signing certificate (with a new key, which renews the
+     * pair) and then the encryption key in the pair of the current signing certificate. The new signing key exists
+     * nowhere else, so it is written before the encryption key is asked for: should that fail, the next run finds the
+     * signing certificate current and asks for the encryption key alone once the newest one held is due.
+     */
     private int renew(EstClient est, MailClientFiles files) throws IOException, GeneralSecurityException {
         char[] passphrase = passphrase();
         MailClientFiles.Stored stored = files.read(passphrase);
         Instant due = Instant.now().plus(Duration.ofDays(renewWithin));
-        if (stored.signing().getNotAfter().toInstant().isAfter(due)) {
-            log.println("nothing to do: the signing certificate is valid until " + stored.signing().getNotAfter().toInstant() + ", beyond " + renewWithin + " days");
+        boolean signingDue = !stored.signing().getNotAfter().toInstant().isAfter(due);
+        boolean encryptionDue = stored.encryption().isEmpty() || !stored.encryption().get(0).certificate().getNotAfter().toInstant().isAfter(due);
+        if (!signingDue && !encryptionDue) {
+            log.println("nothing to do: the signing certificate is valid until " + stored.signing().getNotAfter().toInstant() + " and the encryption certificate until "
+                    + stored.encryption().get(0).certificate().getNotAfter().toInstant() + ", beyond " + renewWithin + " days");
             return 0;
         }
         List<X509Certificate> chain = est.caCertificates();
-        KeyPair signingKey = keyType.generate();
-        byte[] csr = SigningRequests.forMailbox(signingKey, address);
-        X509Certificate signing = est.simpleReenroll(csr, stored.signingKey(), withChain(stored.signing(), chain));
-        log.println("renewed: signing certificate " + signing.getSerialNumber().toString(16) + " valid until " + signing.getNotAfter().toInstant());
-        // The newest current encryption key we hold can receive the next one: encrypted to it on top of TLS (RFC 7030 4.4.2).
-        Optional<EstClient.ServerKey> encryptTo = stored.encryption().stream().filter(k -> k.certificate().getNotAfter().toInstant().isAfter(Instant.now()))
-                .max(java.util.Comparator.comparing(k -> k.certificate().getNotBefore()));
-        EstClient.ServerKey encryption = est.serverKeyGen(encryptionRequest(encryptTo), signingKey.getPrivate(), withChain(signing, chain), encryptTo);
-        log.println("encryption certificate " + encryption.certificate().getSerialNumber().toString(16)
-                + encryptTo.map(k -> ", its key encrypted to encryption certificate " + k.certificate().getSerialNumber().toString(16)).orElse("")
-                + "; earlier encryption keys are kept to read older mail");
+        PrivateKey signingKey = stored.signingKey();
+        X509Certificate signing = stored.signing();
+        if (signingDue) {
+            KeyPair renewedKey = keyType.generate();
+            signing = est.simpleReenroll(SigningRequests.forMailbox(renewedKey, address), stored.signingKey(), withChain(stored.signing(), chain));
+            signingKey = renewedKey.getPrivate();
+            log.println("renewed: signing certificate " + signing.getSerialNumber().toString(16) + " valid until " + signing.getNotAfter().toInstant());
+            files.write(signingKey, signing, stored.encryption(), chain, passphrase);
+        }
+        EstClient.ServerKey encryption;
+        try {
+            encryption = encryptionKey(est, signingKey, withChain(signing, chain), stored.encryption());
+        } catch (IOException e) {
+            if (!signingDue) {
+                throw e;
+            }
+            throw new IOException(e.getMessage() + " (the renewed signing key and certificate are written to " + files.modern()
+                    + "; the encryption key is asked for again once the newest one held expires within " + renewWithin + " days)", e);
+        }
         List<EstClient.ServerKey> encryptionKeys = new ArrayList<>(List.of(encryption));
         encryptionKeys.addAll(stored.encryption());
-        report(files, files.write(signingKey.getPrivate(), signing, encryptionKeys, chain, passphrase), chain, passphrase);
+        report(files, files.write(signingKey, signing, encryptionKeys, chain, passphrase), chain, passphrase);
         return 0;
+    }
+
+    /**
+     * A new encryption key from serverkeygen, asked for encrypted to the newest current encryption key we hold (RFC
+     * 7030 4.4.2); one the server no longer takes (revoked since, say) is passed over for the next, and without any
+     * the key comes over TLS only.
+     */
+    private EstClient.ServerKey encryptionKey(EstClient est, PrivateKey signingKey, List<X509Certificate> signingChain, List<EstClient.ServerKey> held)
+            throws IOException, GeneralSecurityException {
+        Instant now = Instant.now();
+        for (EstClient.ServerKey candidate : held.stream().filter(k -> k.certificate().getNotAfter().toInstant().isAfter(now)).toList()) {
+            String serial = candidate.certificate().getSerialNumber().toString(16);
+            try {
+                EstClient.GeneratedKey generated = est.serverKeyGen(encryptionRequest(Optional.of(candidate)), signingKey, signingChain, Optional.of(candidate));
+                log.println("encryption certificate " + generated.key().certificate().getSerialNumber().toString(16) + (generated.encrypted()
+                        ? ", its key encrypted to encryption certificate " + serial : ", its key over TLS only (the server did not encrypt it to " + serial + ")")
+                        + "; earlier encryption keys are kept to read older mail");
+                return generated.key();
+            } catch (EstClient.Refused e) {
+                if (!e.refusesKeyIdentifier()) {
+                    throw e;
+                }
+                log.println("the server does not take encryption certificate " + serial + " to encrypt the new key to (" + e.getMessage() + "); trying the next");
+            }
+        }
+        EstClient.ServerKey generated = est.serverKeyGen(encryptionRequest(Optional.empty()), signingKey, signingChain, Optional.empty()).key();
+        log.println("encryption certificate " + generated.certificate().getSerialNumber().toString(16) + " (its key over TLS only); earlier encryption keys "
+                + "are kept to read older mail");
+        return generated;
     }
 
     /**

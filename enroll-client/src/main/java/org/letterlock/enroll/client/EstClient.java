@@ -47,9 +47,21 @@ final class EstClient {
 
     /** A failure the server answered, with its status and message. */
     static final class Refused extends IOException {
+        private final int status;
+
         Refused(String operation, int status, String message) {
             super(operation + " refused (HTTP " + status + "): " + message.strip());
+            this.status = status;
         }
+
+        /** Whether the server refused the encryption certificate a serverkeygen CSR named (RFC 7030 4.4.1.2), before it made a key. */
+        boolean refusesKeyIdentifier() {
+            return status == 400 && getMessage().contains("AsymmetricDecryptKeyIdentifier");
+        }
+    }
+
+    /** A key serverkeygen made, and whether it came encrypted to the encryption key asked for or over TLS only (a server that ignores the request). */
+    record GeneratedKey(ServerKey key, boolean encrypted) {
     }
 
     List<X509Certificate> caCertificates() throws IOException {
@@ -73,28 +85,31 @@ final class EstClient {
     /**
      * Has the server make (and escrow) an encryption key in the pair of the authenticating certificate. With
      * {@code encryptedTo} the CSR named that encryption certificate (AsymmetricDecryptKeyIdentifier) and the key comes
-     * encrypted to it as well as by TLS (RFC 7030 4.4.2), which is opened here with its key.
+     * encrypted to it as well as by TLS (RFC 7030 4.4.2), which is opened here with its key; a server that does not
+     * encrypt answers application/pkcs8, which is taken as it is.
      */
-    ServerKey serverKeyGen(byte[] csr, PrivateKey key, List<X509Certificate> chain, java.util.Optional<ServerKey> encryptedTo) throws IOException {
+    GeneratedKey serverKeyGen(byte[] csr, PrivateKey key, List<X509Certificate> chain, java.util.Optional<ServerKey> encryptedTo) throws IOException {
         HttpResponse<byte[]> response = send("serverkeygen", post("serverkeygen", csr), client(new Credential(key, chain)));
         String type = response.headers().firstValue("Content-Type").orElse("");
         PrivateKey privateKey = null;
+        boolean encrypted = false;
         X509Certificate certificate = null;
         for (MultipartMixed.Part part : MultipartMixed.parse(type, response.body())) {
             byte[] der = Base64.getMimeDecoder().decode(part.body());
-            if (part.contentType().startsWith("application/pkcs8") && encryptedTo.isEmpty()) {
+            if (part.contentType().startsWith("application/pkcs8")) {
                 privateKey = privateKey(der);
             } else if (part.contentType().contains("smime-type=server-generated-key") && encryptedTo.isPresent()) {
                 privateKey = privateKey(KeyPackage.open(der, encryptedTo.get().privateKey(), server(response), trust));
+                encrypted = true;
             } else if (part.contentType().startsWith("application/pkcs7-mime") && !part.contentType().contains("server-generated-key")) {
                 certificate = single("serverkeygen", part.body().getBytes(StandardCharsets.US_ASCII));
             }
         }
         if (privateKey == null || certificate == null) {
-            throw new IOException("serverkeygen: the answer lacks the " + (encryptedTo.isPresent() ? "encrypted (server-generated-key)" : "application/pkcs8")
+            throw new IOException("serverkeygen: the answer lacks the " + (encryptedTo.isPresent() ? "encrypted (server-generated-key) or application/pkcs8" : "application/pkcs8")
                     + " key or the certificate part");
         }
-        return new ServerKey(privateKey, certificate);
+        return new GeneratedKey(new ServerKey(privateKey, certificate), encrypted);
     }
 
     /** The TLS server certificate {@code response} came over. */

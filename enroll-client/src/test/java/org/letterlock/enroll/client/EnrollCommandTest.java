@@ -28,6 +28,7 @@ import org.letterlock.enroll.EnrollFixture;
  * checked by OpenSSL and NSS, the two certificates form one pair on the server, and the escrowed key opens mail.
  */
 class EnrollCommandTest {
+    private static final org.letterlock.ca.Requester OFFICER = new org.letterlock.ca.Requester("rita", java.util.Set.of(org.letterlock.platform.identity.Role.RA_OFFICER));
     @TempDir
     static Path work;
     static EnrollFixture fixture;
@@ -129,6 +130,71 @@ class EnrollCommandTest {
         KeyStore store = KeyStore.getInstance("PKCS12");
         store.load(new ByteArrayInputStream(Files.readAllBytes(folder.resolve(mailbox + ".p12"))), "correct horse battery".toCharArray());
         assertThat(Collections.list(store.aliases()).stream().filter(alias -> alias.startsWith(mailbox + " encryption"))).hasSize(2);
+    }
+
+    /** The encryption certificate the renewal would encrypt the new key to was revoked: the server refuses it, the client asks again without. */
+    @Test
+    void aRenewalPassesOverAnEncryptionCertificateTheServerNoLongerTakes() throws Exception {
+        String mailbox = EnrollFixture.newMailbox("gus");
+        Path folder = work.resolve(mailbox);
+        Path secret = Files.writeString(work.resolve("secret-" + mailbox), fixture.officerSecret(mailbox) + "\n");
+        assertThat(enroll(common(mailbox, folder, secret).toArray(String[]::new)).exit()).isZero();
+        BigInteger firstSigning = serial(folder.resolve(mailbox + "-signing.pem"));
+        BigInteger firstEncryption = serial(folder.resolve(mailbox + "-encryption.pem"));
+        fixture.ca.revoke(firstEncryption, org.letterlock.ca.RevocationReason.SUPERSEDED, false, OFFICER);
+
+        List<String> due = common(mailbox, folder, secret);
+        due.addAll(List.of("--renew-within", "10000"));
+        Outcome renewed = enroll(due.toArray(String[]::new));
+
+        assertThat(renewed.exit()).as(renewed.out() + renewed.err()).isZero();
+        assertThat(renewed.out()).contains("does not take encryption certificate " + firstEncryption.toString(16), "its key over TLS only");
+        BigInteger secondSigning = serial(folder.resolve(mailbox + "-signing.pem"));
+        BigInteger secondEncryption = serial(folder.resolve(mailbox + "-encryption.pem"));
+        assertThat(secondSigning).isNotEqualTo(firstSigning);
+        assertThat(fixture.ca.find(secondEncryption).orElseThrow().pairId()).isPresent().isEqualTo(fixture.ca.find(secondSigning).orElseThrow().pairId());
+        assertSigningKeyMatches(folder, mailbox, secondSigning);
+    }
+
+    /** The renewed signing key exists only here: a serverkeygen that fails after simplereenroll must not lose it. */
+    @Test
+    void aRefusedServerkeygenStillLeavesTheRenewedSigningKeyWritten() throws Exception {
+        String mailbox = EnrollFixture.newMailbox("hal");
+        Path folder = work.resolve(mailbox);
+        Path secret = Files.writeString(work.resolve("secret-" + mailbox), fixture.officerSecret(mailbox) + "\n");
+        assertThat(enroll(common(mailbox, folder, secret).toArray(String[]::new)).exit()).isZero();
+        BigInteger firstSigning = serial(folder.resolve(mailbox + "-signing.pem"));
+        BigInteger firstEncryption = serial(folder.resolve(mailbox + "-encryption.pem"));
+
+        // Escrow here makes rsa-3072 and ec-p256 keys only (letterlock.escrow.key-specs): serverkeygen refuses the request after simplereenroll.
+        List<String> due = common(mailbox, folder, secret);
+        due.addAll(List.of("--renew-within", "10000", "--encryption-key-type", "ec-p384"));
+        Outcome refused = enroll(due.toArray(String[]::new));
+
+        assertThat(refused.exit()).isEqualTo(1);
+        assertThat(refused.err()).contains("serverkeygen refused (HTTP 400)", "the renewed signing key and certificate are written");
+        BigInteger secondSigning = serial(folder.resolve(mailbox + "-signing.pem"));
+        assertThat(secondSigning).as("the renewed signing certificate is the one written").isNotEqualTo(firstSigning)
+                .isEqualTo(fixture.ca.search(mailbox, "mailbox-signing", false, 10, OFFICER).stream().map(IssuedCertificate::serial).filter(s -> !s.equals(firstSigning))
+                        .reduce((a, b) -> { throw new AssertionError("more than one renewed signing certificate"); }).orElseThrow());
+        assertSigningKeyMatches(folder, mailbox, secondSigning);
+        assertThat(serial(folder.resolve(mailbox + "-encryption.pem"))).as("the encryption key held is kept").isEqualTo(firstEncryption);
+    }
+
+    /** The modern PKCS#12 holds the signing certificate {@code serial} with the private key of its public key. */
+    private static void assertSigningKeyMatches(Path folder, String mailbox, BigInteger serial) throws Exception {
+        KeyStore store = KeyStore.getInstance("PKCS12");
+        store.load(new ByteArrayInputStream(Files.readAllBytes(folder.resolve(mailbox + ".p12"))), "correct horse battery".toCharArray());
+        X509Certificate certificate = (X509Certificate) store.getCertificate(mailbox + " signing");
+        assertThat(certificate.getSerialNumber()).isEqualTo(serial);
+        java.security.Signature signer = java.security.Signature.getInstance("SHA256withECDSA");
+        signer.initSign((java.security.PrivateKey) store.getKey(mailbox + " signing", "correct horse battery".toCharArray()));
+        signer.update(new byte[] {1, 2, 3});
+        byte[] signature = signer.sign();
+        java.security.Signature verifier = java.security.Signature.getInstance("SHA256withECDSA");
+        verifier.initVerify(certificate.getPublicKey());
+        verifier.update(new byte[] {1, 2, 3});
+        assertThat(verifier.verify(signature)).as("the signing key is the renewed certificate's").isTrue();
     }
 
     @Test
