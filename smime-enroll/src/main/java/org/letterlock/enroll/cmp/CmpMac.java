@@ -50,11 +50,11 @@ final class CmpMac {
     /** What checks a request's MAC, once its parameters are readable and within bounds (else badAlg). */
     static PBEMacCalculatorProvider verifier(AlgorithmIdentifier algorithm) {
         if (algorithm.getAlgorithm().equals(CMPObjectIdentifiers.passwordBasedMac)) {
-            requireIterations(passwordBasedMac(algorithm).getIterationCount().intValueExact(), "PasswordBasedMac");
+            requireIterations(passwordBasedMac(algorithm).getIterationCount().getValue(), "PasswordBasedMac");
             return new PKMACBuilder(new JcePKMACValuesCalculator().setProvider(BC), MAX_ITERATIONS);
         }
         PBMAC1Params parameters = pbmac1(algorithm);
-        requireIterations(pbkdf2(parameters).getIterationCount().intValueExact(), "PBMAC1's PBKDF2");
+        requireIterations(pbkdf2(parameters).getIterationCount(), "PBMAC1's PBKDF2");
         return new JcePBMac1CalculatorProviderBuilder().setProvider(BC).build();
     }
 
@@ -122,8 +122,9 @@ final class CmpMac {
         return kdf;
     }
 
-    private static void requireIterations(int iterations, String scheme) {
-        if (iterations < MIN_ITERATIONS || iterations > MAX_ITERATIONS) {
+    /** A BigInteger, since the count is the client's: one past an int must be refused, not overflow. */
+    private static void requireIterations(BigInteger iterations, String scheme) {
+        if (iterations.compareTo(BigInteger.valueOf(MIN_ITERATIONS)) < 0 || iterations.compareTo(BigInteger.valueOf(MAX_ITERATIONS)) > 0) {
             throw new CmpFailure(PKIFailureInfo.badAlg, "the " + scheme + " iteration count must be " + MIN_ITERATIONS + " to " + MAX_ITERATIONS + ", not " + iterations);
         }
     }

@@ -286,6 +286,10 @@ class CmpJavaClientTest {
                         CmpClient.randomBytes(16), 10_000, 65, org.bouncycastle.pkcs.jcajce.JcePBMac1CalculatorBuilder.PRF_SHA256))),
                 bad("rejects/pbmac1-keylength-too-short", PKIFailureInfo.badAlg, (m, s) -> pbmac1Unchecked(m, new org.bouncycastle.asn1.pkcs.PBKDF2Params(
                         CmpClient.randomBytes(16), 10_000, 8, org.bouncycastle.pkcs.jcajce.JcePBMac1CalculatorBuilder.PRF_SHA256))),
+                bad("rejects/pbmac1-iteration-count-past-an-int", PKIFailureInfo.badAlg, (m, s) -> pbmac1Unchecked(m, org.bouncycastle.asn1.pkcs.PBKDF2Params.getInstance(
+                        new org.bouncycastle.asn1.DERSequence(new org.bouncycastle.asn1.ASN1Encodable[] {new org.bouncycastle.asn1.DEROctetString(CmpClient.randomBytes(16)),
+                                new org.bouncycastle.asn1.ASN1Integer(1L << 40), new org.bouncycastle.asn1.ASN1Integer(32),
+                                org.bouncycastle.pkcs.jcajce.JcePBMac1CalculatorBuilder.PRF_SHA256})))),
                 bad("rejects/pbmac1-with-default-sha1-prf", PKIFailureInfo.badAlg, (m, s) -> pbmac1Unchecked(m, new org.bouncycastle.asn1.pkcs.PBKDF2Params(
                         CmpClient.randomBytes(16), 10_000, 32))),
                 bad("rejects/pbmac1-with-sha1-prf", PKIFailureInfo.badAlg, (m, s) -> pbmac1Unchecked(m, new org.bouncycastle.asn1.pkcs.PBKDF2Params(
