@@ -113,7 +113,14 @@ public final class DirectDelivery {
                 demands.add(new TlsDemand(TlsLevel.OPPORTUNISTIC, anyCertificate, opportunistic));
                 demands.add(new TlsDemand(TlsLevel.NONE, anyCertificate, opportunistic + ", in clear"));
             }
-            List<InetAddress> addresses = dns.addresses(host);
+            List<InetAddress> addresses;
+            try {
+                addresses = dns.addresses(host);
+            } catch (SmtpClient.HopRefused failed) {
+                // One MX host's address lookup failing (SERVFAIL, a timeout) is no reason not to try the next one.
+                refusals.add(failed.reply().text());
+                continue;
+            }
             if (addresses.isEmpty()) {
                 refusals.add(host + " has no address");
             }

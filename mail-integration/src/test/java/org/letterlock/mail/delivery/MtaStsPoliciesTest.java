@@ -81,7 +81,8 @@ class MtaStsPoliciesTest {
         }
     }
 
-    private static SSLContext serving(TestPki.Issued certificate, TestPki issuer) throws Exception {
+    /** A server-side TLS context with {@code certificate} and its issuer's root. */
+    static SSLContext serving(TestPki.Issued certificate, TestPki issuer) throws Exception {
         KeyStore keys = KeyStore.getInstance("PKCS12");
         keys.load(null, null);
         keys.setKeyEntry("server", certificate.key(), new char[0], new Certificate[] {certificate.certificate(), issuer.root});
