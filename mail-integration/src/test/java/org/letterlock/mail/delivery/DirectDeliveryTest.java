@@ -1,6 +1,7 @@
 package org.letterlock.mail.delivery;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
@@ -93,5 +94,35 @@ class DirectDeliveryTest {
             client.close();
         }
         assertThat(first.mailCommands).containsExactly("MAIL FROM:<alice@example.org>");
+    }
+
+    @Test
+    void requireTlsMailPassesAVerifiedMxWithoutRequireTlsForOneThatOffersIt() throws Exception {
+        SmtpClient client = direct.connect(requiringTls());
+        try {
+            assertThat(client.tls().verified()).isTrue();
+            client.send("alice@example.org", true, List.of("bob@rtls.test"), out -> out.write("Subject: x\r\n\r\nx\r\n".getBytes(StandardCharsets.US_ASCII)));
+        } finally {
+            client.close();
+        }
+        assertThat(first.mailCommands).isEmpty();
+        assertThat(second.mailCommands).containsExactly("MAIL FROM:<alice@example.org> REQUIRETLS");
+    }
+
+    @Test
+    void requireTlsMailIsReturnedWhenEveryMxWasReachedAndNoneOffersIt() {
+        second.requireTls = false;
+        assertThatThrownBy(() -> direct.connect(requiringTls())).isInstanceOfSatisfying(SmtpClient.HopRefused.class, refused -> {
+            assertThat(refused.reply().code()).isEqualTo(550);
+            assertThat(refused.reply().text()).startsWith("5.7.30 REQUIRETLS: no MX host of rtls.test offers REQUIRETLS (mta-sts enforce id r1")
+                    .contains("mx1.rtls.test [127.0.0.1] does not offer REQUIRETLS", "mx2.rtls.test [127.0.0.2] does not offer REQUIRETLS");
+        });
+        assertThat(first.mailCommands).isEmpty();
+        assertThat(second.mailCommands).isEmpty();
+    }
+
+    private static Route requiringTls() {
+        return new Route("mx", new GatewaySettings.HostPort("rtls.test", first.port()), SmtpClient.Protocol.SMTP, GatewaySettings.NextHopTls.VERIFY, true,
+                Route.SenderTls.REQUIRE_TLS);
     }
 }
