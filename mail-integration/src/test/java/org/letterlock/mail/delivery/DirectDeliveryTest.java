@@ -37,6 +37,7 @@ class DirectDeliveryTest {
     private static HttpsServer policyServer;
     private static ScriptedMx first;
     private static ScriptedMx second;
+    private static MxLookup lookup;
     private static DirectDelivery direct;
 
     @BeforeAll
@@ -47,6 +48,9 @@ class DirectDeliveryTest {
         dns = PrivateDnsmasq.start(work, PostfixHop.freePort(), List.of(
                 "--mx-host=lookupfails.test,mx1.servfail.example,10", "--mx-host=lookupfails.test,mx.lookupfails.test,20",
                 "--server=/servfail.example/127.0.0.1#" + PostfixHop.freePort(), "--host-record=mx.lookupfails.test,127.0.0.1",
+                // mx.aaaafails.example has an A record here; its AAAA lookup goes to a server that is not there.
+                "--mx-host=aaaafails.test,mx.aaaafails.example,10", "--server=/aaaafails.example/127.0.0.1#" + PostfixHop.freePort(),
+                "--host-record=mx.aaaafails.example,127.0.0.1",
                 "--mx-host=rtls.test,mx1.rtls.test,10", "--mx-host=rtls.test,mx2.rtls.test,20",
                 "--host-record=mx1.rtls.test,127.0.0.1", "--host-record=mx2.rtls.test,127.0.0.2",
                 "--host-record=mta-sts.rtls.test,127.0.0.1", "--txt-record=_mta-sts.rtls.test,v=STSv1; id=r1"));
@@ -60,7 +64,7 @@ class DirectDeliveryTest {
             exchange.close();
         });
         policyServer.start();
-        MxLookup lookup = new MxLookup(List.of(new GatewaySettings.HostPort("127.0.0.1", dns.port())), Duration.ofSeconds(4), new Random());
+        lookup = new MxLookup(List.of(new GatewaySettings.HostPort("127.0.0.1", dns.port())), Duration.ofSeconds(4), new Random());
         var webPki = HopTrust.verifying(List.of(ca.root));
         direct = new DirectDelivery(lookup, new MtaStsPolicies(lookup, webPki, policyServer.getAddress().getPort(), Duration.ofSeconds(4), new MovableClock()), webPki,
                 HopTrust.anyCertificate(), "gateway.example.org", Duration.ofSeconds(10));
@@ -90,6 +94,18 @@ class DirectDeliveryTest {
         SmtpClient client = direct.connect(Route.mx("lookupfails.test", first.port()));
         try {
             client.send("alice@example.org", false, List.of("bob@lookupfails.test"), out -> out.write("Subject: x\r\n\r\nx\r\n".getBytes(StandardCharsets.US_ASCII)));
+        } finally {
+            client.close();
+        }
+        assertThat(first.mailCommands).containsExactly("MAIL FROM:<alice@example.org>");
+    }
+
+    @Test
+    void anMxHostWhoseAaaaLookupFailsIsDialledAtItsIpv4Address() throws Exception {
+        assertThatThrownBy(() -> lookup.lookup("mx.aaaafails.example", "AAAA")).as("the AAAA lookup fails").isInstanceOf(SmtpClient.HopRefused.class);
+        SmtpClient client = direct.connect(Route.mx("aaaafails.test", first.port()));
+        try {
+            client.send("alice@example.org", false, List.of("bob@aaaafails.test"), out -> out.write("Subject: x\r\n\r\nx\r\n".getBytes(StandardCharsets.US_ASCII)));
         } finally {
             client.close();
         }
