@@ -26,6 +26,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.letterlock.ca.TestRequests;
+import org.letterlock.mail.queue.Envelope;
 import org.letterlock.mail.smime.GpgsmHome;
 import org.letterlock.mail.smime.SignedMessages;
 
@@ -133,6 +134,90 @@ class GatewayCapabilitiesTest {
         assertThat(decrypt(both, daveFiles)).contains("the body of to both");
         String cms = run("openssl", "cms", "-cmsout", "-print", "-in", Files.writeString(work.resolve("both.eml"), both).toString());
         assertThat(cms).contains("rsaesOaep", "rsaEncryption");
+    }
+
+    /**
+     * While the capability store cannot be read or written: a signed message still goes out (once), and of a message to
+     * a clear and an S/MIME recipient the clear copy goes at once and only the S/MIME copy waits, counted as an attempt,
+     * until the store is back. No copy is sent twice.
+     */
+    @Test
+    void aCapabilityStoreThatFailsDefersOnlyTheSmimeCopyAndNoCopyGoesTwice() throws Exception {
+        String carol = unique("carol");
+        KeyPair carolKeys = TestRequests.rsa(2048);
+        Path[] carolFiles = gateway.mailbox(carol, "mailbox-multipurpose", carolKeys);
+        capabilityTable("gateway_smime_capabilities", "gateway_smime_capabilities_away");
+
+        send(SignedMessages.multipartSigned(carol, SignedMessages.detachedSignature(certificate(carolFiles[0]), carolKeys.getPrivate(),
+                Optional.of(gateway.clock.instant().plusSeconds(60)), NISTObjectIdentifiers.id_aes256_GCM)));
+        assertThat(audited(org.letterlock.platform.audit.Outcome.FAILED)).anyMatch(r -> r.startsWith("not learned: the database is not available"));
+
+        Path message = Files.writeString(work.resolve("both.eml"), "From: alice@example.org\r\nTo: erin@partner.test, " + carol
+                + "\r\nSubject: to both\r\nMIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\nthe body\r\n");
+        run("swaks", "--from", "alice@example.org", "--to", "erin@partner.test," + carol, "--server", "127.0.0.1:" + gateway.receiver.port(), "--tls",
+                "--data", message.toString());
+        Envelope.Recipient waiting = awaitAttempted(carol);
+        assertThat(waiting.status()).isEqualTo(Envelope.Status.PENDING);
+        assertThat(waiting.attempts()).isEqualTo(1);
+        assertThat(waiting.lastReply()).startsWith("451 4.3.0 the recipients' S/MIME capabilities could not be read: the database is not available");
+        assertThat(copiesOf("to both", carol)).hasSize(1).allMatch(c -> c.contains("Delivered-To: erin@partner.test"));
+
+        capabilityTable("gateway_smime_capabilities_away", "gateway_smime_capabilities");
+        gateway.delivery.retryAll();
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (copiesOf("to both", carol).size() < 2 && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        Thread.sleep(2_000); // time for a copy that should not come
+        List<String> copies = copiesOf("to both", carol);
+        assertThat(copies).hasSize(2);
+        assertThat(copies).filteredOn(c -> c.contains("Delivered-To: erin@partner.test")).hasSize(1);
+        assertThat(copies).filteredOn(c -> c.contains("Delivered-To: " + carol)).singleElement().asString().contains("smime-type=");
+    }
+
+    private void capabilityTable(String from, String to) throws Exception {
+        try (var connection = gateway.platform.database().dataSource().getConnection(); var statement = connection.createStatement()) {
+            statement.execute("ALTER TABLE " + from + " RENAME TO " + to);
+        }
+    }
+
+    /** {@code recipient} of the one queued message, once it has been attempted. */
+    private Envelope.Recipient awaitAttempted(String recipient) throws Exception {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (System.nanoTime() < deadline) {
+            Optional<Envelope.Recipient> attempted = gateway.spool.list().stream().flatMap(e -> e.recipients().stream())
+                    .filter(r -> r.address().equals(recipient) && r.attempts() > 0).findFirst();
+            if (attempted.isPresent()) {
+                return attempted.get();
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("no attempt to deliver to " + recipient + " within " + WAIT.toSeconds() + " s");
+    }
+
+    /** What the hop got of the message with {@code subject} in clear, and (its Subject protected) what went to {@code encryptedTo}. */
+    private List<String> copiesOf(String subject, String encryptedTo) throws Exception {
+        List<String> copies = new ArrayList<>();
+        for (Path copy : hop.delivered()) {
+            String text = Files.readString(copy);
+            if (text.contains("Subject: " + subject) || text.contains("Delivered-To: " + encryptedTo)) {
+                copies.add(text);
+            }
+        }
+        return copies;
+    }
+
+    /** The audited details of capability learning with {@code outcome}, once there is one (the audit is written in the background). */
+    private List<String> audited(org.letterlock.platform.audit.Outcome outcome) throws Exception {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        List<String> found;
+        do {
+            Thread.sleep(100);
+            found = gateway.platform.auditLog().read(0, 100_000).stream().map(org.letterlock.platform.audit.AuditRecord::event)
+                    .filter(e -> e.action().equals("gateway.smime-capabilities") && e.outcome() == outcome)
+                    .map(org.letterlock.platform.audit.AuditEvent::detail).toList();
+        } while (found.isEmpty() && System.nanoTime() < deadline);
+        return found;
     }
 
     /** The audited reasons why announcements changed nothing, once there are {@code count} (the audit is written in the background). */

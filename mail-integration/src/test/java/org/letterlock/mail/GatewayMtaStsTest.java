@@ -319,8 +319,8 @@ class GatewayMtaStsTest {
 
         String bounce = Files.readString(mx.awaitDelivered(1, WAIT).get(0));
         assertThat(bounce).contains("Delivered-To: alice@example.org", "Final-Recipient: rfc822; bob@partner.test", "Status: 5.7.30",
-                "REQUIRETLS: the hop does not offer REQUIRETLS");
-        assertThat(deliveryRecord("bob@partner.test", 1)).contains("verified (mta-sts enforce id enforce5 fetched)");
+                "REQUIRETLS: no MX host of partner.test offers REQUIRETLS");
+        assertThat(deliveryRecord("bob@partner.test", 1)).contains("mx.partner.test [127.0.0.1] does not offer REQUIRETLS", "verified (mta-sts enforce id enforce5 fetched)");
     }
 
     @Test

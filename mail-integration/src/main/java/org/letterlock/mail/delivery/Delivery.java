@@ -162,8 +162,16 @@ public final class Delivery implements AutoCloseable {
     }
 
     private Envelope deliverGroup(Envelope envelope, HeaderSection headers, GroupKey key, List<Decision> decided, List<String> recipients) {
-        // Outside the try below: a store that cannot be read now means "retry", not "cannot encrypt to this key".
-        Optional<SmimeChoice> smimeChoice = key.action() == Decision.Action.SMIME ? Optional.of(encryptions.smimeChoice(recipients, decided)) : Optional.empty();
+        Optional<SmimeChoice> smimeChoice;
+        try {
+            smimeChoice = key.action() == Decision.Action.SMIME ? Optional.of(encryptions.smimeChoice(recipients, decided)) : Optional.empty();
+        } catch (RuntimeException e) {
+            // A store that cannot be read now means "retry this group" (counted, so max-queue-time applies), not "cannot
+            // encrypt to this key"; the other groups go on, so none already delivered is sent again.
+            LOG.log(Level.WARNING, "delivery: the S/MIME capabilities for message " + envelope.id() + " could not be read", e);
+            return deferAll(envelope, recipients, decided, null, Reply.local(451, "4.3.0 the recipients' S/MIME capabilities could not be read: "
+                    + (e instanceof LetterlockException l ? l.detail() : e.toString())));
+        }
         List<Decision> decisions = smimeChoice.map(choice -> decided.stream().map(d -> d.noting(choice.summary())).toList()).orElse(decided);
         SmtpClient.MessageBody body;
         try {

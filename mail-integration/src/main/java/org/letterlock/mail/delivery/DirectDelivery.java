@@ -32,8 +32,9 @@ import org.letterlock.platform.error.LetterlockException;
  * policy names, then opportunistic TLS, and what was not met is recorded;</li>
  * <li>none or no policy: opportunistic STARTTLS (any certificate), in clear if the hop offers none or its TLS
  * fails;</li>
- * <li>REQUIRETLS: as enforce for a policy in either mode; without a policy the MX hosts cannot be authenticated
- * and the message is returned (5.7.30, RFC 8689 4.2.1).</li>
+ * <li>REQUIRETLS: as enforce for a policy in either mode, and only to a host that offers REQUIRETLS (the next is tried
+ * when one does not); without a policy the MX hosts cannot be authenticated and the message is returned (5.7.30, RFC
+ * 8689 4.2.1), as it is when every host was reached and none offers REQUIRETLS.</li>
  * </ul>
  */
 public final class DirectDelivery {
@@ -97,6 +98,10 @@ public final class DirectDelivery {
         }
         String relaxedBy = policy.isEmpty() ? "" : policy.get().mode() == MtaStsPolicy.Mode.TESTING ? "testing mode" : "relaxed by TLS-Required: No";
         List<String> refusals = new ArrayList<>();
+        // A REQUIRETLS message is returned only when every host it could go to was reached and lacks REQUIRETLS; a
+        // host that could not be reached or whose TLS failed now may take it on a later attempt.
+        boolean withoutRequireTls = false;
+        boolean mayTakeItLater = false;
         for (String host : hosts) {
             boolean listed = policy.map(p -> p.matches(host)).orElse(false);
             if (strict && !listed) {
@@ -113,19 +118,41 @@ public final class DirectDelivery {
                 demands.add(new TlsDemand(TlsLevel.OPPORTUNISTIC, anyCertificate, opportunistic));
                 demands.add(new TlsDemand(TlsLevel.NONE, anyCertificate, opportunistic + ", in clear"));
             }
-            List<InetAddress> addresses = dns.addresses(host);
+            List<InetAddress> addresses;
+            try {
+                addresses = dns.addresses(host);
+            } catch (SmtpClient.HopRefused failed) {
+                // One MX host's address lookup failing (SERVFAIL, a timeout) is no reason not to try the next one.
+                refusals.add(failed.reply().text());
+                mayTakeItLater = true;
+                continue;
+            }
             if (addresses.isEmpty()) {
                 refusals.add(host + " has no address");
             }
             for (InetAddress address : addresses) {
                 try {
-                    return SmtpClient.connect(new InetSocketAddress(address, route.hop().port()), host, SmtpClient.Protocol.SMTP, demands, heloName, timeout);
+                    SmtpClient client = SmtpClient.connect(new InetSocketAddress(address, route.hop().port()), host, SmtpClient.Protocol.SMTP, demands, heloName, timeout);
+                    if (requireTls && !client.offers("REQUIRETLS")) {
+                        // RFC 8689 4.2.1: the check is per server; another MX host of the domain may offer it.
+                        client.close();
+                        refusals.add(host + " [" + address.getHostAddress() + "] does not offer REQUIRETLS (tls " + client.tls() + ")");
+                        withoutRequireTls = true;
+                        continue;
+                    }
+                    return client;
                 } catch (SmtpClient.HopRefused refused) {
                     refusals.add(refused.reply().text());
+                    mayTakeItLater = true;
                 } catch (IOException e) {
                     refusals.add(host + " [" + address.getHostAddress() + "]: " + e.getMessage());
+                    mayTakeItLater = true;
                 }
             }
+        }
+        if (withoutRequireTls && !mayTakeItLater) {
+            throw new SmtpClient.HopRefused(Reply.local(550, "5.7.30 REQUIRETLS: no MX host of " + domain + " offers REQUIRETLS (" + found.note() + "): "
+                    + String.join("; ", refusals)));
         }
         String status = strict ? "4.7.5" : "4.4.1";
         throw new SmtpClient.HopRefused(Reply.local(451, status + " no MX host of " + domain + " took the message (" + found.note() + "): " + String.join("; ", refusals)));

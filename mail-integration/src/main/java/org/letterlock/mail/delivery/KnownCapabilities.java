@@ -11,6 +11,7 @@ import java.time.Instant;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.letterlock.mail.message.HeaderSection;
 import org.letterlock.mail.policy.CapabilityStore;
@@ -52,8 +53,21 @@ public final class KnownCapabilities {
         this.clock = clock;
     }
 
-    /** Records what the sender of an S/MIME-signed message announced, if its signature counts; anything else changes nothing. */
-    void learnFrom(Envelope envelope, HeaderSection headers, SignedCapabilities.MessageSource message) throws IOException {
+    /**
+     * Records what the sender of an S/MIME-signed message announced, if its signature counts; anything else changes
+     * nothing. Never throws: learning is a side matter of delivery, and a failure here (a store that cannot be written,
+     * a signature the parser chokes on) must not stop or repeat the message's delivery. It is logged and audited.
+     */
+    void learnFrom(Envelope envelope, HeaderSection headers, SignedCapabilities.MessageSource message) {
+        try {
+            learn(envelope, headers, message);
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.WARNING, "S/MIME capabilities: message " + envelope.id() + " could not be learned from", e);
+            record(envelope, "not learned: " + (e instanceof LetterlockException l ? l.detail() : e.toString()), Outcome.FAILED);
+        }
+    }
+
+    private void learn(Envelope envelope, HeaderSection headers, SignedCapabilities.MessageSource message) throws IOException {
         if (!SignedCapabilities.signed(headers)) {
             return;
         }

@@ -128,7 +128,10 @@ final class MtaStsPolicies {
                     out.write(("GET /.well-known/mta-sts.txt HTTP/1.0\r\nHost: " + host + (port == 443 ? "" : ":" + port)
                             + "\r\nUser-Agent: Letterlock-MTA-STS\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
                     out.flush();
-                    return response(tls.getInputStream(), host);
+                    String policy = response(tls.getInputStream(), host);
+                    // The body is complete: hang up at once rather than wait out the timeout for the close of a server that keeps the connection open.
+                    plain.close();
+                    return policy;
                 }
             } catch (IOException e) {
                 last = e;
@@ -168,7 +171,8 @@ final class MtaStsPolicies {
         if (length > MAX_POLICY_BYTES) {
             throw new IOException(host + " sent a policy of " + length + " bytes, more than " + MAX_POLICY_BYTES);
         }
-        byte[] body = in.readNBytes(MAX_POLICY_BYTES + 1);
+        // With a Content-Length the body ends there, whether or not the server closes the connection (RFC 9112 6.3).
+        byte[] body = in.readNBytes(length >= 0 ? (int) length : MAX_POLICY_BYTES + 1);
         if (body.length > MAX_POLICY_BYTES) {
             throw new IOException(host + " sent a policy of more than " + MAX_POLICY_BYTES + " bytes");
         }

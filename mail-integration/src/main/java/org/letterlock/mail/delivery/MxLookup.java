@@ -79,17 +79,34 @@ final class MxLookup {
         return List.copyOf(ordered);
     }
 
-    /** The IPv4 and IPv6 addresses of {@code host}; empty when it has none. */
+    /**
+     * The IPv4 and IPv6 addresses of {@code host}; empty when it has none. When one of the two lookups fails, the
+     * other's addresses are still returned; only when both fail (or one fails and the other finds none) is it a failure.
+     */
     List<InetAddress> addresses(String host) throws SmtpClient.HopRefused {
         List<InetAddress> found = new ArrayList<>();
+        SmtpClient.HopRefused failed = null;
         for (String type : List.of("A", "AAAA")) {
-            for (String literal : lookup(host, type).values()) {
-                try {
-                    // A literal address: getByName parses it and asks no resolver.
-                    found.add(InetAddress.getByName(literal.trim()));
-                } catch (java.net.UnknownHostException e) {
-                    throw new SmtpClient.HopRefused(Reply.local(451, "4.4.3 DNS gave " + host + " an address that is none: " + literal));
-                }
+            try {
+                found.addAll(addresses(host, type));
+            } catch (SmtpClient.HopRefused e) {
+                failed = e;
+            }
+        }
+        if (found.isEmpty() && failed != null) {
+            throw failed;
+        }
+        return found;
+    }
+
+    private List<InetAddress> addresses(String host, String type) throws SmtpClient.HopRefused {
+        List<InetAddress> found = new ArrayList<>();
+        for (String literal : lookup(host, type).values()) {
+            try {
+                // A literal address: getByName parses it and asks no resolver.
+                found.add(InetAddress.getByName(literal.trim()));
+            } catch (java.net.UnknownHostException e) {
+                throw new SmtpClient.HopRefused(Reply.local(451, "4.4.3 DNS gave " + host + " an address that is none: " + literal));
             }
         }
         return found;

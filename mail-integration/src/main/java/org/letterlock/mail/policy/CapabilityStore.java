@@ -35,18 +35,8 @@ public final class CapabilityStore {
         String mailbox = address.toLowerCase(Locale.ROOT);
         try (Connection connection = jdbc.dataSource().getConnection()) {
             connection.setAutoCommit(true);
-            try (PreparedStatement update = connection.prepareStatement("UPDATE gateway_smime_capabilities SET capabilities = ?, signing_time = ?, signer_sha256 = ?,"
-                    + " recorded_at = ? WHERE address = ? AND issuer = ? AND signing_time < ?")) {
-                update.setBytes(1, capabilities.encoded());
-                update.setObject(2, Jdbc.utc(signingTime));
-                update.setString(3, signerSha256);
-                update.setObject(4, Jdbc.utc(now));
-                update.setString(5, mailbox);
-                update.setString(6, issuer);
-                update.setObject(7, Jdbc.utc(signingTime));
-                if (update.executeUpdate() > 0) {
-                    return true;
-                }
+            if (replaceOlder(connection, mailbox, issuer, capabilities, signingTime, signerSha256, now)) {
+                return true;
             }
             try (PreparedStatement insert = connection.prepareStatement("INSERT INTO gateway_smime_capabilities"
                     + " (address, issuer, capabilities, signing_time, signer_sha256, recorded_at) VALUES (?, ?, ?, ?, ?, ?)")) {
@@ -59,13 +49,29 @@ public final class CapabilityStore {
                 insert.executeUpdate();
                 return true;
             } catch (SQLException e) {
-                if (UNIQUE_VIOLATION.equals(e.getSQLState())) {
-                    return false; // a row as new or newer is there
+                if (!UNIQUE_VIOLATION.equals(e.getSQLState())) {
+                    throw e;
                 }
-                throw e;
             }
+            // Another node inserted the first row between our UPDATE and INSERT: ours still wins if it is newer.
+            return replaceOlder(connection, mailbox, issuer, capabilities, signingTime, signerSha256, now);
         } catch (SQLException e) {
             throw StorageFailure.of(e);
+        }
+    }
+
+    private static boolean replaceOlder(Connection connection, String mailbox, String issuer, SmimeCapabilities capabilities, Instant signingTime,
+                                        String signerSha256, Instant now) throws SQLException {
+        try (PreparedStatement update = connection.prepareStatement("UPDATE gateway_smime_capabilities SET capabilities = ?, signing_time = ?, signer_sha256 = ?,"
+                + " recorded_at = ? WHERE address = ? AND issuer = ? AND signing_time < ?")) {
+            update.setBytes(1, capabilities.encoded());
+            update.setObject(2, Jdbc.utc(signingTime));
+            update.setString(3, signerSha256);
+            update.setObject(4, Jdbc.utc(now));
+            update.setString(5, mailbox);
+            update.setString(6, issuer);
+            update.setObject(7, Jdbc.utc(signingTime));
+            return update.executeUpdate() > 0;
         }
     }
 

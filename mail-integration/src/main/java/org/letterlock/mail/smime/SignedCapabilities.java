@@ -192,13 +192,15 @@ public final class SignedCapabilities {
             throw ignored("its multipart/signed body does not have a signed part and a signature part");
         }
         byte[] der = Base64.getMimeDecoder().decode(signature.toByteArray());
-        InputStream signed = message.open();
-        signed.skipNBytes(signedStart);
-        CMSSignedDataParser parser = new CMSSignedDataParser(digests(), new CMSTypedStream(new Bounded(signed, signedEnd - signedStart)), der);
-        try (InputStream content = parser.getSignedContent().getContentStream()) {
-            content.transferTo(OutputStream.nullOutputStream());
+        // The signer infos come from the signature bytes, so the signed part is read to its end and closed here, even when the signature is malformed.
+        try (InputStream signed = message.open()) {
+            signed.skipNBytes(signedStart);
+            CMSSignedDataParser parser = new CMSSignedDataParser(digests(), new CMSTypedStream(new Bounded(signed, signedEnd - signedStart)), der);
+            try (InputStream content = parser.getSignedContent().getContentStream()) {
+                content.transferTo(OutputStream.nullOutputStream());
+            }
+            return parser;
         }
-        return parser;
     }
 
     /** {@code application/pkcs7-mime; smime-type=signed-data}: the signed content is inside, streamed through its digests. */

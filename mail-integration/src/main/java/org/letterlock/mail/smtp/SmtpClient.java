@@ -224,6 +224,11 @@ public final class SmtpClient implements AutoCloseable {
         tls = new TlsOutcome(true, verify, secured.getSession().getProtocol(), secured.getSession().getCipherSuite(), "");
     }
 
+    /** Whether the hop named {@code extension} (as {@code REQUIRETLS}) in its last EHLO or LHLO reply. */
+    public boolean offers(String extension) {
+        return extensions.contains(extension);
+    }
+
     public TlsOutcome tls() {
         return tls;
     }

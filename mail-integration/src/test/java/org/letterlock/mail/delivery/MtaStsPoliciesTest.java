@@ -4,7 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
+import java.io.OutputStream;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyStore;
 import java.security.cert.Certificate;
@@ -12,10 +15,12 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLServerSocket;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -76,7 +81,8 @@ class MtaStsPoliciesTest {
         }
     }
 
-    private MtaStsPolicies policies(TestPki.Issued certificate, TestPki issuer, Answer answer) throws Exception {
+    /** A server-side TLS context with {@code certificate} and its issuer's root. */
+    static SSLContext serving(TestPki.Issued certificate, TestPki issuer) throws Exception {
         KeyStore keys = KeyStore.getInstance("PKCS12");
         keys.load(null, null);
         keys.setKeyEntry("server", certificate.key(), new char[0], new Certificate[] {certificate.certificate(), issuer.root});
@@ -84,8 +90,12 @@ class MtaStsPoliciesTest {
         managers.init(keys, new char[0]);
         SSLContext context = SSLContext.getInstance("TLS");
         context.init(managers.getKeyManagers(), null, null);
+        return context;
+    }
+
+    private MtaStsPolicies policies(TestPki.Issued certificate, TestPki issuer, Answer answer) throws Exception {
         server = HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        server.setHttpsConfigurator(new HttpsConfigurator(context));
+        server.setHttpsConfigurator(new HttpsConfigurator(serving(certificate, issuer)));
         server.createContext("/.well-known/mta-sts.txt", exchange -> {
             fetches.incrementAndGet();
             byte[] body = answer.body().getBytes(StandardCharsets.UTF_8);
@@ -154,5 +164,36 @@ class MtaStsPoliciesTest {
         MtaStsPolicies.Found expired = policies.of("partner.test");
         assertThat(expired.policy()).isEmpty();
         assertThat(expired.note()).startsWith("no mta-sts policy: policy of partner.test not fetched");
+    }
+    /** A server that ignores {@code Connection: close}: the body ends at its Content-Length, not when the server hangs up. */
+    @Test
+    void aPolicyIsReadToItsContentLengthFromAServerThatKeepsTheConnectionOpen() throws Exception {
+        byte[] policy = POLICY.getBytes(StandardCharsets.US_ASCII);
+        CountDownLatch done = new CountDownLatch(1);
+        try (SSLServerSocket listener = (SSLServerSocket) serving(ca.server("mta-sts.partner.test"), ca).getServerSocketFactory()
+                .createServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            Thread keepsOpen = new Thread(() -> {
+                try (Socket connection = listener.accept()) {
+                    connection.getInputStream().read(new byte[4096]);
+                    OutputStream out = connection.getOutputStream();
+                    out.write(("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " + policy.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                    out.write(policy);
+                    out.flush();
+                    done.await();
+                } catch (Exception e) {
+                    // the test's assertions report what went wrong
+                }
+            });
+            keepsOpen.start();
+            MtaStsPolicies policies = new MtaStsPolicies(lookup, trusting, listener.getLocalPort(), Duration.ofSeconds(4), clock);
+
+            long started = System.nanoTime();
+            MtaStsPolicies.Found found = policies.of("partner.test");
+
+            assertThat(found.note()).isEqualTo("mta-sts enforce id one fetched");
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).as("well within the 4 s read timeout").isLessThan(Duration.ofSeconds(3));
+            done.countDown();
+            keepsOpen.join();
+        }
     }
 }

@@ -3,7 +3,14 @@ package org.letterlock.mail.policy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.util.concurrent.atomic.AtomicBoolean;
+import javax.sql.DataSource;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -188,5 +195,50 @@ abstract class PolicyConformance {
 
         assertThat(store.record("bob@example.org", issuer, cbc, signed.plusSeconds(1), "bb", clock.instant())).as("newer").isTrue();
         assertThat(store.find("BOB@example.org", issuer)).contains(new CapabilityStore.Learned(cbc, signed.plusSeconds(1)));
+    }
+    /** Two nodes learn bob's first capabilities at once: both UPDATEs match nothing, the other node's INSERT lands first. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"ours newer, 1, true", "ours older, -1, false", "same time, 0, false"})
+    void aConcurrentFirstRecordKeepsTheNewerOne(String name, long oursLaterBySeconds, boolean oursKept) {
+        String issuer = "CN=Letterlock Issuing CA,O=Letterlock";
+        Instant theirsSigned = Instant.parse("2026-11-01T10:00:00Z");
+        Instant oursSigned = theirsSigned.plusSeconds(oursLaterBySeconds);
+        SmimeCapabilities theirs = new SmimeCapabilities(List.of(NISTObjectIdentifiers.id_aes128_CBC));
+        SmimeCapabilities ours = new SmimeCapabilities(List.of(NISTObjectIdentifiers.id_aes256_GCM));
+        DataSource shared = platform.database().dataSource();
+        CapabilityStore otherNode = new CapabilityStore(shared);
+        CapabilityStore store = new CapabilityStore(beforeFirstInsert(shared, () -> assertThat(otherNode.record("bob@example.org", issuer, theirs, theirsSigned, "bb",
+                clock.instant())).isTrue()));
+
+        assertThat(store.record("bob@example.org", issuer, ours, oursSigned, "aa", clock.instant())).isEqualTo(oursKept);
+
+        assertThat(store.find("bob@example.org", issuer)).contains(oursKept ? new CapabilityStore.Learned(ours, oursSigned)
+                : new CapabilityStore.Learned(theirs, theirsSigned));
+    }
+
+    /** The data source, except that {@code competitor} runs once, just before the first INSERT into the capability table. */
+    private static DataSource beforeFirstInsert(DataSource dataSource, Runnable competitor) {
+        AtomicBoolean ran = new AtomicBoolean();
+        InvocationHandler connections = (proxy, method, args) -> {
+            Object result = invoke(dataSource, method, args);
+            if (!(result instanceof Connection connection)) {
+                return result;
+            }
+            return Proxy.newProxyInstance(PolicyConformance.class.getClassLoader(), new Class<?>[] {Connection.class}, (p, m, a) -> {
+                if (m.getName().equals("prepareStatement") && a[0].toString().startsWith("INSERT INTO gateway_smime_capabilities") && ran.compareAndSet(false, true)) {
+                    competitor.run();
+                }
+                return invoke(connection, m, a);
+            });
+        };
+        return (DataSource) Proxy.newProxyInstance(PolicyConformance.class.getClassLoader(), new Class<?>[] {DataSource.class}, connections);
+    }
+
+    private static Object invoke(Object target, Method method, Object[] args) throws Throwable {
+        try {
+            return method.invoke(target, args);
+        } catch (InvocationTargetException e) {
+            throw e.getCause();
+        }
     }
 }

@@ -4,13 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayInputStream;
+import java.io.FilterInputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 import org.bouncycastle.asn1.nist.NISTObjectIdentifiers;
 import org.junit.jupiter.api.AfterAll;
@@ -69,6 +72,8 @@ class SignedCapabilitiesTest {
                         "message-digest attribute value does not match"),
                 Arguments.of("refused/no-boundary", replace(SignedMessages.multipartSigned("bob@example.org", good), "\tboundary=", "\tnoboundary="),
                         "has no boundary"),
+                Arguments.of("refused/malformed-signature", SignedMessages.multipartSigned("bob@example.org", new byte[] {0x30, 0x03, 0x02, 0x01, 0x01}),
+                        "the signature does not parse or verify"),
                 Arguments.of("refused/no-signature-part", replace(SignedMessages.multipartSigned("bob@example.org", good), "Content-Transfer-Encoding: base64\r\n\r\n",
                         "Content-Transfer-Encoding: base64\r\nX-Broken: yes\r\n"), "does not have a signed part and a signature part"));
     }
@@ -120,9 +125,24 @@ class SignedCapabilitiesTest {
         assertThat(read(announcingNothing, trusted())).isEmpty();
     }
 
+    /** Reads {@code message} as the gateway does, from a spool whose every opened stream must be closed again, whatever the outcome. */
     private static Optional<SignedCapabilities.Announcement> read(byte[] message, List<java.security.cert.X509Certificate> trusted) throws Exception {
         HeaderSection headers = HeaderSection.read(new ByteArrayInputStream(message), 1 << 20);
-        return SignedCapabilities.read(headers, () -> new ByteArrayInputStream(message), trusted, Instant.now());
+        List<AtomicBoolean> closed = new ArrayList<>();
+        try {
+            return SignedCapabilities.read(headers, () -> {
+                AtomicBoolean thisClosed = new AtomicBoolean();
+                closed.add(thisClosed);
+                return new FilterInputStream(new ByteArrayInputStream(message)) {
+                    @Override
+                    public void close() {
+                        thisClosed.set(true);
+                    }
+                };
+            }, trusted, Instant.now());
+        } finally {
+            assertThat(closed).as("spool streams closed").allMatch(AtomicBoolean::get);
+        }
     }
 
     /** The CA hierarchy, as the gateway trusts its own CA's. */
