@@ -156,7 +156,15 @@ public final class Delivery implements AutoCloseable {
             }
         }
         for (Map.Entry<GroupKey, List<Decision>> group : groups.entrySet()) {
-            current = deliverGroup(current, headers, group.getKey(), group.getValue(), groupRecipients.get(group.getKey()));
+            List<String> recipients = groupRecipients.get(group.getKey());
+            try {
+                current = deliverGroup(current, headers, group.getKey(), group.getValue(), recipients);
+            } catch (RuntimeException e) {
+                // Only this group waits (counted, so max-queue-time applies): retrying the whole message would send the
+                // groups already handed over a second time.
+                LOG.log(Level.SEVERE, "delivery: a copy of message " + envelope.id() + " failed unexpectedly", e);
+                current = deferAll(current, recipients, group.getValue(), null, Reply.local(451, "4.3.0 the copy failed unexpectedly: " + e));
+            }
         }
         finish(current);
     }
