@@ -21,8 +21,6 @@ import org.bouncycastle.asn1.nist.NISTObjectIdentifiers;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.letterlock.ca.TestRequests;
@@ -36,30 +34,13 @@ import org.letterlock.mail.smime.SignedMessages;
  * OAEP gets AuthEnvelopedData; forged, untrusted, mismatched and older announcements change nothing; several
  * recipients get what all read, each RSA recipient its own key transport.
  */
-class GatewayCapabilitiesTest {
+class GatewayCapabilitiesTest extends GatewayBeforePostfixTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
 
     @TempDir
-    Path work;
-    @TempDir
     Path gnupgHome;
 
-    private GatewayFixture gateway;
-    private PostfixHop hop;
     private final Set<Path> seen = new HashSet<>();
-
-    @BeforeEach
-    void start() throws Exception {
-        gateway = GatewayFixture.beforePostfix(work);
-        hop = gateway.hop;
-    }
-
-    @AfterEach
-    void stop() {
-        if (gateway != null) {
-            gateway.close();
-        }
-    }
 
     @Test
     void afterAGpgsmUserSignedAMailTheNextOneToThemIsWhatGpgsm22Decrypts() throws Exception {

@@ -9,10 +9,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.letterlock.mail.queue.Envelope;
 
 /**
@@ -21,28 +18,9 @@ import org.letterlock.mail.queue.Envelope;
  * notice; held (and the sender told) while no passphrase exists, then sent once one is set; rejected when the policy
  * says so.
  */
-class GatewayPasswordTest {
+class GatewayPasswordTest extends GatewayBeforePostfixTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
     private static final String PASSPHRASE = "correct horse battery staple";
-
-    @TempDir
-    Path work;
-
-    private GatewayFixture gateway;
-    private PostfixHop hop;
-
-    @BeforeEach
-    void start() throws Exception {
-        gateway = GatewayFixture.beforePostfix(work);
-        hop = gateway.hop;
-    }
-
-    @AfterEach
-    void stop() {
-        if (gateway != null) {
-            gateway.close();
-        }
-    }
 
     private String run(Path input, String... command) throws Exception {
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);

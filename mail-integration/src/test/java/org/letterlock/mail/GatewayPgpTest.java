@@ -11,36 +11,25 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.letterlock.platform.store.Outbox;
 
 /**
  * Mail to a recipient whose OpenPGP key the keyserver publishes (made by gpg, uploaded, its address confirmed) leaves
  * as PGP/MIME with its header fields protected, and gpg opens it; a key whose address was never confirmed is not used.
  */
-class GatewayPgpTest {
+class GatewayPgpTest extends GatewayBeforePostfixTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
 
-    @TempDir
-    Path work;
-
-    private GatewayFixture gateway;
-    private PostfixHop hop;
     private Path gnupgHome;
 
     @BeforeEach
-    void start() throws Exception {
-        gateway = GatewayFixture.beforePostfix(work);
-        hop = gateway.hop;
+    void makeGnupgHome() throws Exception {
         gnupgHome = Files.createDirectories(work.resolve("gnupg"), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     }
 
     @AfterEach
-    void stop() throws Exception {
+    void stopGpgAgent() throws Exception {
         run("gpgconf", "--homedir", gnupgHome.toString(), "--kill", "all");
-        if (gateway != null) {
-            gateway.close();
-        }
     }
 
     private String run(String... command) throws Exception {

@@ -3,37 +3,15 @@ package org.letterlock.mail;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * REQUIRETLS (RFC 8689): offered only under TLS and refused in clear; a message that asks for it never takes a
  * weaker hop: Postfix 3.7, the next hop here, does not offer REQUIRETLS, so the sender gets it back with 5.7.30.
  */
-class GatewayRequireTlsTest {
-    @TempDir
-    Path work;
-
-    private GatewayFixture gateway;
-    private PostfixHop hop;
-
-    @BeforeEach
-    void start() throws Exception {
-        gateway = GatewayFixture.beforePostfix(work);
-        hop = gateway.hop;
-    }
-
-    @AfterEach
-    void stop() {
-        if (gateway != null) {
-            gateway.close();
-        }
-    }
+class GatewayRequireTlsTest extends GatewayBeforePostfixTest {
 
     @Test
     void requireTlsIsOfferedOnlyUnderTlsAndAMessageAskingForItNeverTakesAHopWithoutIt() throws Exception {

@@ -11,10 +11,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.letterlock.ca.TestRequests;
 import org.letterlock.platform.config.GatewaySettings;
 
@@ -23,27 +20,8 @@ import org.letterlock.platform.config.GatewaySettings;
  * (RFC 9788), once for all recipients on the same route, and opens with each recipient's key in openssl cms; a
  * recipient without a certificate in the same message gets its own clear copy.
  */
-class GatewaySmimeTest {
+class GatewaySmimeTest extends GatewayBeforePostfixTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
-
-    @TempDir
-    Path work;
-
-    private GatewayFixture gateway;
-    private PostfixHop hop;
-
-    @BeforeEach
-    void start() throws Exception {
-        gateway = GatewayFixture.beforePostfix(work);
-        hop = gateway.hop;
-    }
-
-    @AfterEach
-    void stop() {
-        if (gateway != null) {
-            gateway.close();
-        }
-    }
 
     /** A verified mailbox with an encryption certificate for {@code keys}; returns the certificate and key files openssl reads. */
     private Path[] recipient(String mailbox, KeyPair keys) throws Exception {
