@@ -6,14 +6,12 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -52,18 +50,18 @@ class GatewayExternalKeysTest {
     private PostfixHop hop;
     private Letterlock partnerPlatform;
     private HkpListener partnerHkp;
-    private Path gnupg;
+    private GnupgHome gnupg;
 
     @BeforeEach
     void start() throws Exception {
         gateway = new GatewayFixture(work);
         hop = PostfixHop.start(Path.of("/tmp/ll-postfix-" + UUID.randomUUID().toString().substring(0, 8)), Optional.of(gateway.hopCertificate("hop")));
-        gnupg = Files.createDirectories(work.resolve("gnupg"), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        gnupg = new GnupgHome(work.resolve("gnupg"));
     }
 
     @AfterEach
     void stop() throws Exception {
-        run("gpgconf", "--homedir", gnupg.toString(), "--kill", "all");
+        gnupg.close();
         if (partnerHkp != null) {
             partnerHkp.close();
         }
@@ -78,21 +76,6 @@ class GatewayExternalKeysTest {
         }
     }
 
-    private String run(String... command) throws Exception {
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String output = new String(process.getInputStream().readAllBytes());
-        assertThat(process.waitFor(120, TimeUnit.SECONDS)).isTrue();
-        assertThat(process.exitValue()).as(String.join(" ", command) + "\n" + output).isZero();
-        return output;
-    }
-
-    private String gpg(String... arguments) throws Exception {
-        String[] command = new String[arguments.length + 6];
-        System.arraycopy(new String[] {"gpg", "--homedir", gnupg.toString(), "--batch", "--pinentry-mode", "loopback"}, 0, command, 0, 6);
-        System.arraycopy(arguments, 0, command, 6, arguments.length);
-        return run(command);
-    }
-
     /** The partner's keyserver, on a platform of its own, holding {@code address}'s gpg key with the address confirmed; its HKP URL. */
     private URI partnerKeyserverWith(String address) throws Exception {
         MovableClock partnerClock = new MovableClock();
@@ -105,9 +88,9 @@ class GatewayExternalKeysTest {
         Keyserver keyserver = KeyserverRuntime.create(partnerPlatform);
         HkpProtocol protocol = new HkpProtocol(keyserver);
         partnerHkp = HkpListener.start(new InetSocketAddress("127.0.0.1", 0), () -> protocol);
-        gpg("--passphrase", "", "--quick-gen-key", "Paula <" + address + ">", "future-default", "default", "0");
+        gnupg.gpg("--passphrase", "", "--quick-gen-key", "Paula <" + address + ">", "future-default", "default", "0");
         Path exported = work.resolve("paula.pgp");
-        gpg("--output", exported.toString(), "--export", address);
+        gnupg.gpg("--output", exported.toString(), "--export", address);
         partnerClock.advance(Duration.ofMinutes(1));
         gateway.clock.advance(Duration.ofMinutes(1));
         keyserver.upload(Files.readAllBytes(exported), "127.0.0.1");
@@ -124,7 +107,7 @@ class GatewayExternalKeysTest {
     }
 
     private void send(String to) throws Exception {
-        run("swaks", "--from", "alice@example.org", "--to", to, "--server", "127.0.0.1:" + gateway.receiver.port(), "--tls", "--header", "Subject: proposal",
+        GnupgHome.run("swaks", "--from", "alice@example.org", "--to", to, "--server", "127.0.0.1:" + gateway.receiver.port(), "--tls", "--header", "Subject: proposal",
                 "--body", "terms inside");
     }
 
@@ -141,7 +124,7 @@ class GatewayExternalKeysTest {
                 .doesNotContain("terms inside");
         Path armored = Files.writeString(work.resolve("part.asc"), copy.substring(copy.indexOf("-----BEGIN PGP MESSAGE-----"),
                 copy.indexOf("-----END PGP MESSAGE-----") + "-----END PGP MESSAGE-----".length()) + "\n");
-        assertThat(gpg("--decrypt", armored.toString())).contains("Subject: proposal", "terms inside");
+        assertThat(gnupg.gpg("--decrypt", armored.toString())).contains("Subject: proposal", "terms inside");
     }
 
     @Test

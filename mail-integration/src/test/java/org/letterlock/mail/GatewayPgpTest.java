@@ -4,10 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -20,40 +18,25 @@ import org.letterlock.platform.store.Outbox;
 class GatewayPgpTest extends GatewayBeforePostfixTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
 
-    private Path gnupgHome;
+    private GnupgHome gnupg;
 
     @BeforeEach
     void makeGnupgHome() throws Exception {
-        gnupgHome = Files.createDirectories(work.resolve("gnupg"), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        gnupg = new GnupgHome(work.resolve("gnupg"));
     }
 
     @AfterEach
     void stopGpgAgent() throws Exception {
-        run("gpgconf", "--homedir", gnupgHome.toString(), "--kill", "all");
-    }
-
-    private String run(String... command) throws Exception {
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String output = new String(process.getInputStream().readAllBytes());
-        assertThat(process.waitFor(120, TimeUnit.SECONDS)).isTrue();
-        assertThat(process.exitValue()).as(String.join(" ", command) + "\n" + output).isZero();
-        return output;
-    }
-
-    private String gpg(String... arguments) throws Exception {
-        String[] command = new String[arguments.length + 6];
-        System.arraycopy(new String[] {"gpg", "--homedir", gnupgHome.toString(), "--batch", "--pinentry-mode", "loopback"}, 0, command, 0, 6);
-        System.arraycopy(arguments, 0, command, 6, arguments.length);
-        return run(command);
+        gnupg.close();
     }
 
     /** A gpg key for {@code address}, uploaded to the keyserver; its address confirmed when {@code confirm}. */
     private void keyFor(String address, boolean confirm) throws Exception {
-        gpg("--passphrase", "", "--quick-gen-key", "Erin <" + address + ">", "future-default", "default", "0");
+        gnupg.gpg("--passphrase", "", "--quick-gen-key", "Erin <" + address + ">", "future-default", "default", "0");
         // The gateway's clock stands still from the fixture's start: move it past the key's creation.
         gateway.clock.advance(Duration.ofMinutes(1));
         Path exported = work.resolve(address + ".asc");
-        gpg("--armor", "--output", exported.toString(), "--export", address);
+        gnupg.gpg("--armor", "--output", exported.toString(), "--export", address);
         gateway.keyserver.upload(Files.readAllBytes(exported), "test");
         gateway.keyserver.requestVerification(gateway.keyserver.byId(fingerprint(address)).get(0).fingerprint(), address);
         if (confirm) {
@@ -62,11 +45,11 @@ class GatewayPgpTest extends GatewayBeforePostfixTest {
     }
 
     private String fingerprint(String address) throws Exception {
-        return gpg("--with-colons", "--list-keys", address).lines().filter(l -> l.startsWith("fpr:")).findFirst().orElseThrow().split(":")[9];
+        return gnupg.gpg("--with-colons", "--list-keys", address).lines().filter(l -> l.startsWith("fpr:")).findFirst().orElseThrow().split(":")[9];
     }
 
     private void swaks(String to, String subject, String body) throws Exception {
-        run("swaks", "--from", "alice@example.org", "--to", to, "--server", "127.0.0.1:" + gateway.receiver.port(), "--tls", "--header", "Subject: " + subject,
+        GnupgHome.run("swaks", "--from", "alice@example.org", "--to", to, "--server", "127.0.0.1:" + gateway.receiver.port(), "--tls", "--header", "Subject: " + subject,
                 "--body", body);
     }
 
@@ -84,7 +67,7 @@ class GatewayPgpTest extends GatewayBeforePostfixTest {
                 .doesNotContain("travel plans", "meet at the station");
         String armored = text.substring(text.indexOf("-----BEGIN PGP MESSAGE-----"), text.indexOf("-----END PGP MESSAGE-----") + "-----END PGP MESSAGE-----".length());
         Path part = Files.writeString(work.resolve("part2.asc"), armored);
-        String opened = gpg("--status-fd", "1", "--decrypt", part.toString());
+        String opened = gnupg.gpg("--status-fd", "1", "--decrypt", part.toString());
         assertThat(opened).contains("DECRYPTION_OKAY", "hp=\"cipher\"", "Subject: travel plans", "HP-Outer: Subject: [...]", "meet at the station");
     }
 

@@ -55,6 +55,18 @@ class EnrollCommandTest {
         return new Outcome(exit, out.toString(), err.toString());
     }
 
+    /** A mailbox enrolled once with an officer's secret, and the serials of its first pair. */
+    private record Enrolled(String mailbox, Path folder, Path secret, BigInteger signing, BigInteger encryption) {
+    }
+
+    private Enrolled enrolledOnce(String name) throws Exception {
+        String mailbox = EnrollFixture.newMailbox(name);
+        Path folder = work.resolve(mailbox);
+        Path secret = Files.writeString(work.resolve("secret-" + mailbox), fixture.officerSecret(mailbox) + "\n");
+        assertThat(enroll(common(mailbox, folder, secret).toArray(String[]::new)).exit()).isZero();
+        return new Enrolled(mailbox, folder, secret, serial(folder.resolve(mailbox + "-signing.pem")), serial(folder.resolve(mailbox + "-encryption.pem")));
+    }
+
     private static List<String> common(String mailbox, Path folder, Path secret) throws Exception {
         Path passphrase = Files.writeString(work.resolve("passphrase-" + mailbox), "correct horse battery\n");
         return new ArrayList<>(List.of(mailbox, "--server", fixture.url().toString(), "--trust", root.toString(), "--secret-file", secret.toString(),
@@ -103,12 +115,12 @@ class EnrollCommandTest {
 
     @Test
     void renewsFromATimerOnlyWhenDueAndKeepsTheEarlierEncryptionKey() throws Exception {
-        String mailbox = EnrollFixture.newMailbox("dave");
-        Path folder = work.resolve(mailbox);
-        Path secret = Files.writeString(work.resolve("secret-" + mailbox), fixture.officerSecret(mailbox) + "\n");
-        assertThat(enroll(common(mailbox, folder, secret).toArray(String[]::new)).exit()).isZero();
-        BigInteger firstSigning = serial(folder.resolve(mailbox + "-signing.pem"));
-        BigInteger firstEncryption = serial(folder.resolve(mailbox + "-encryption.pem"));
+        Enrolled first = enrolledOnce("dave");
+        String mailbox = first.mailbox();
+        Path folder = first.folder();
+        Path secret = first.secret();
+        BigInteger firstSigning = first.signing();
+        BigInteger firstEncryption = first.encryption();
 
         List<String> notDue = common(mailbox, folder, secret);
         notDue.addAll(List.of("--renew-within", "30"));
@@ -135,12 +147,12 @@ class EnrollCommandTest {
     /** The encryption certificate the renewal would encrypt the new key to was revoked: the server refuses it, the client asks again without. */
     @Test
     void aRenewalPassesOverAnEncryptionCertificateTheServerNoLongerTakes() throws Exception {
-        String mailbox = EnrollFixture.newMailbox("gus");
-        Path folder = work.resolve(mailbox);
-        Path secret = Files.writeString(work.resolve("secret-" + mailbox), fixture.officerSecret(mailbox) + "\n");
-        assertThat(enroll(common(mailbox, folder, secret).toArray(String[]::new)).exit()).isZero();
-        BigInteger firstSigning = serial(folder.resolve(mailbox + "-signing.pem"));
-        BigInteger firstEncryption = serial(folder.resolve(mailbox + "-encryption.pem"));
+        Enrolled first = enrolledOnce("gus");
+        String mailbox = first.mailbox();
+        Path folder = first.folder();
+        Path secret = first.secret();
+        BigInteger firstSigning = first.signing();
+        BigInteger firstEncryption = first.encryption();
         fixture.ca.revoke(firstEncryption, org.letterlock.ca.RevocationReason.SUPERSEDED, false, OFFICER);
 
         List<String> due = common(mailbox, folder, secret);
@@ -159,12 +171,12 @@ class EnrollCommandTest {
     /** The renewed signing key exists only here: a serverkeygen that fails after simplereenroll must not lose it. */
     @Test
     void aRefusedServerkeygenStillLeavesTheRenewedSigningKeyWritten() throws Exception {
-        String mailbox = EnrollFixture.newMailbox("hal");
-        Path folder = work.resolve(mailbox);
-        Path secret = Files.writeString(work.resolve("secret-" + mailbox), fixture.officerSecret(mailbox) + "\n");
-        assertThat(enroll(common(mailbox, folder, secret).toArray(String[]::new)).exit()).isZero();
-        BigInteger firstSigning = serial(folder.resolve(mailbox + "-signing.pem"));
-        BigInteger firstEncryption = serial(folder.resolve(mailbox + "-encryption.pem"));
+        Enrolled first = enrolledOnce("hal");
+        String mailbox = first.mailbox();
+        Path folder = first.folder();
+        Path secret = first.secret();
+        BigInteger firstSigning = first.signing();
+        BigInteger firstEncryption = first.encryption();
 
         // Escrow here makes rsa-3072 and ec-p256 keys only (letterlock.escrow.key-specs): serverkeygen refuses the request after simplereenroll.
         List<String> due = common(mailbox, folder, secret);
