@@ -5,6 +5,7 @@ import java.math.BigInteger;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.Date;
 import java.util.HashMap;
 import java.util.HexFormat;
@@ -88,6 +89,31 @@ public final class OcspResponder {
     private record CacheKey(String issuerId, BigInteger serial, ASN1ObjectIdentifier hash) {
     }
 
+    /** What a request without a nonce, for one CertID of an issuer served here, names: read once per distinct request. */
+    private record PlainRequest(ResponderKey responder, CertificateID id, CacheKey key) {
+    }
+
+    /** A request's DER as a map key: equal when the bytes are. */
+    private static final class RequestBytes {
+        private final byte[] der;
+        private final int hash;
+
+        RequestBytes(byte[] der) {
+            this.der = der;
+            this.hash = Arrays.hashCode(der);
+        }
+
+        @Override
+        public boolean equals(Object other) {
+            return other instanceof RequestBytes that && hash == that.hash && Arrays.equals(der, that.der);
+        }
+
+        @Override
+        public int hashCode() {
+            return hash;
+        }
+    }
+
     /** @param revoked the answer says "revoked": a revocation seen again need not drop it */
     private record Cached(byte[] der, Instant thisUpdate, Instant nextUpdate, Instant refreshAt, boolean revoked) {
     }
@@ -100,6 +126,8 @@ public final class OcspResponder {
     private final ConcurrentHashMap<CacheKey, Cached> cache = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<CacheKey, Cached> unknown = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<CacheKey, Boolean> refreshing = new ConcurrentHashMap<>();
+    /** Plain requests already read, so a repeated one skips the ASN.1 parse: relying parties ask the same few bytes again and again. */
+    private final ConcurrentHashMap<RequestBytes, PlainRequest> plainRequests = new ConcurrentHashMap<>();
     /** Answers signed for one request (nonce, several CertIDs, not cached yet): bounded, so a flood gets tryLater, not the HSM. */
     private final Semaphore signing;
     /** (hash algorithm, issuerNameHash, issuerKeyHash) in hex, to the issuer: how a CertID names its CA. */
@@ -142,7 +170,47 @@ public final class OcspResponder {
             }
         }
         responders = Map.copyOf(byHash);
+        plainRequests.clear();
         cache.clear();
+    }
+
+    /**
+     * The answer to a plain request (one CertID, no nonce) when memory holds it, without signing, storage or waiting;
+     * empty for every other request, which {@link #respond} answers. Lets a listener answer on its network thread and
+     * hand only the rest to threads that may wait.
+     */
+    public Optional<Answer> respondFromMemory(byte[] request) {
+        if (request == null || request.length == 0 || request.length > MAX_REQUEST_BYTES) {
+            return Optional.empty();
+        }
+        RequestBytes bytes = new RequestBytes(request);
+        PlainRequest plain = plainRequests.get(bytes);
+        if (plain == null) {
+            plain = readPlain(request);
+            if (plain == null) {
+                return Optional.empty();
+            }
+            if (plainRequests.size() >= MAX_UNKNOWN) {
+                plainRequests.clear();
+            }
+            plainRequests.put(bytes, plain);
+        }
+        return Optional.ofNullable(fromMemory(plain.responder(), plain.id(), plain.key(), clock.instant()));
+    }
+
+    private PlainRequest readPlain(byte[] request) {
+        try {
+            OCSPReq parsed = new OCSPReq(request);
+            Req[] requests = parsed.getRequestList();
+            if (requests.length != 1 || nonce(parsed).isPresent()) {
+                return null;
+            }
+            CertificateID id = requests[0].getCertID();
+            ResponderKey responder = responders.get(issuerHashKey(id));
+            return responder == null ? null : new PlainRequest(responder, id, new CacheKey(responder.issuer().id(), id.getSerialNumber(), id.getHashAlgOID()));
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
     }
 
     /** Answers a DER OCSPRequest. Never throws for bad input: that is a malformedRequest response. */
@@ -253,6 +321,34 @@ public final class OcspResponder {
     private Answer cached(ResponderKey responder, CertificateID id) {
         CacheKey key = new CacheKey(responder.issuer().id(), id.getSerialNumber(), id.getHashAlgOID());
         Instant now = clock.instant();
+        Answer remembered = fromMemory(responder, id, key, now);
+        if (remembered != null) {
+            return remembered;
+        }
+        if (!acquireSigning()) {
+            return tryLater("too many requests to sign at once");
+        }
+        Optional<IssuedCertificate> known;
+        Cached signed;
+        try {
+            known = find(responder, id);
+            signed = signOne(responder, id, known, now, vault::signer);
+        } finally {
+            signing.release();
+        }
+        if (known.isPresent()) {
+            put(key, signed);
+        } else {
+            if (unknown.size() >= MAX_UNKNOWN) {
+                unknown.clear();
+            }
+            unknown.put(key, signed);
+        }
+        return new Answer(signed.der(), Optional.of(signed.thisUpdate()), Optional.of(signed.nextUpdate()), known.isPresent() ? "signed and cached" : "unknown serial");
+    }
+
+    /** The cached answer for {@code key}, starting its refresh when due; null when memory has none that is fresh. */
+    private Answer fromMemory(ResponderKey responder, CertificateID id, CacheKey key, Instant now) {
         Cached hit = cache.get(key);
         if (hit != null && hit.nextUpdate().isAfter(now)) {
             if (!hit.refreshAt().isAfter(now) && refreshing.putIfAbsent(key, Boolean.TRUE) == null) {
@@ -275,26 +371,7 @@ public final class OcspResponder {
         if (unknownHit != null && unknownHit.refreshAt().isAfter(now)) {
             return new Answer(unknownHit.der(), Optional.of(unknownHit.thisUpdate()), Optional.of(unknownHit.nextUpdate()), "unknown, cached");
         }
-        if (!acquireSigning()) {
-            return tryLater("too many requests to sign at once");
-        }
-        Optional<IssuedCertificate> known;
-        Cached signed;
-        try {
-            known = find(responder, id);
-            signed = signOne(responder, id, known, now, vault::signer);
-        } finally {
-            signing.release();
-        }
-        if (known.isPresent()) {
-            put(key, signed);
-        } else {
-            if (unknown.size() >= MAX_UNKNOWN) {
-                unknown.clear();
-            }
-            unknown.put(key, signed);
-        }
-        return new Answer(signed.der(), Optional.of(signed.thisUpdate()), Optional.of(signed.nextUpdate()), known.isPresent() ? "signed and cached" : "unknown serial");
+        return null;
     }
 
     private boolean acquireSigning() {

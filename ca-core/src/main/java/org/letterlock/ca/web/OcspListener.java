@@ -1,89 +1,553 @@
 package org.letterlock.ca.web;
 
-import com.sun.net.httpserver.HttpExchange;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.CancelledKeyException;
+import java.nio.channels.ClosedSelectorException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayDeque;
+import java.util.Arrays;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.letterlock.ca.OcspResponder;
-import org.letterlock.platform.web.PortListener;
 
 /**
- * OCSP on a port of its own, served by the JDK's HTTP server ({@code com.sun.net.httpserver}) rather than the servlet
- * container: the same answers as {@code /ocsp} on the main port at about twice the rate, because an OCSP request
- * needs none of the container's request machinery. Only {@code GET /ocsp/<request>} and {@code POST /ocsp}; anything
- * else is a 404, 405 or 415 with a one-line reason.
+ * OCSP on a port of its own (decision 012): a small HTTP/1.1 server on NIO that answers cached responses on its
+ * network threads, from bytes prepared once per response and second, and hands requests that must be signed or looked
+ * up (nonce, uncached serial) to a pool of signing threads. Only {@code GET /ocsp/<request>} and {@code POST /ocsp}; any
+ * other request gets a 4xx with a one-line reason. Keep-alive and pipelining as HTTP/1.1 asks; a request must arrive
+ * within {@link #REQUEST_MILLIS} (else 408), an idle connection is closed after {@link #IDLE_MILLIS}.
  */
 public final class OcspListener implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(OcspListener.class.getName());
+    static final int MAX_HEAD = 8 * 1024;
+    static final int MAX_CONNECTIONS = 4096;
+    static final long REQUEST_MILLIS = 10_000;
+    static final long IDLE_MILLIS = 60_000;
+    private static final long SWEEP_MILLIS = 1000;
+    /** Requests that wait for a signature at most; beyond it clients get tryLater at once instead of a growing queue. */
+    private static final int MAX_WAITING = 1024;
+    /** Room for a whole request: the longest head and the largest body. */
+    private static final int MAX_BUFFER = MAX_HEAD + OcspResponder.MAX_REQUEST_BYTES;
+    /** Prepared heads kept at most; the responder caches at most 100,000 answers. */
+    private static final int MAX_PREPARED_HEADS = 200_000;
+    private static final DateTimeFormatter HTTP_DATE = DateTimeFormatter.RFC_1123_DATE_TIME.withZone(ZoneOffset.UTC);
+    private static final byte[] CONTINUE = ascii("HTTP/1.1 100 Continue\r\n\r\n");
 
-    private final PortListener listener;
+    /** An answer as the connection writes it: the status line and fields (without Content-Length), and the body. */
+    record Reply(byte[] head, byte[] body, boolean close) {
+    }
 
-    private OcspListener(PortListener listener) {
-        this.listener = listener;
+    /** A prepared head of a cacheable answer, valid within one second (its max-age and Date count seconds). */
+    private record PreparedHead(long second, byte[] head) {
+    }
+
+    private final ServerSocketChannel server;
+    private final Supplier<OcspResponder> responder;
+    private final Loop[] loops;
+    private final ThreadPoolExecutor signers;
+    private final AtomicInteger connections = new AtomicInteger();
+    private final AtomicInteger nextLoop = new AtomicInteger();
+    private final long requestMillis;
+    private final long idleMillis;
+    /** Keyed by the identity of a response's DER: a re-signed response is a new array and gets a new head. */
+    private final Map<byte[], PreparedHead> preparedHeads = new ConcurrentHashMap<>();
+    private volatile boolean open = true;
+
+    private OcspListener(ServerSocketChannel server, Supplier<OcspResponder> responder, int loopCount, long requestMillis, long idleMillis) throws IOException {
+        this.server = server;
+        this.responder = responder;
+        this.requestMillis = requestMillis;
+        this.idleMillis = idleMillis;
+        AtomicInteger signerCount = new AtomicInteger();
+        this.signers = new ThreadPoolExecutor(32, 32, 60, TimeUnit.SECONDS, new ArrayBlockingQueue<>(MAX_WAITING), runnable -> {
+            Thread thread = new Thread(runnable, "letterlock-ocsp-sign-" + signerCount.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        });
+        this.loops = new Loop[loopCount];
+        for (int i = 0; i < loopCount; i++) {
+            loops[i] = new Loop(i);
+        }
+        server.configureBlocking(false);
+        server.register(loops[0].selector, SelectionKey.OP_ACCEPT);
+        for (Loop loop : loops) {
+            loop.thread.start();
+        }
     }
 
     /** Binds and starts; {@code responder} is asked per request so a listener outlives nothing it serves. */
     public static OcspListener start(InetSocketAddress address, Supplier<OcspResponder> responder) throws IOException {
-        return new OcspListener(PortListener.start(address, "ocsp", Map.of("/ocsp", exchange -> handle(exchange, responder))));
+        return start(address, responder, REQUEST_MILLIS, IDLE_MILLIS);
+    }
+
+    /** As above, with the time a request may take to arrive and an idle connection may stay open. */
+    static OcspListener start(InetSocketAddress address, Supplier<OcspResponder> responder, long requestMillis, long idleMillis) throws IOException {
+        ServerSocketChannel server = ServerSocketChannel.open();
+        try {
+            server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+            server.bind(address, 1024);
+            return new OcspListener(server, responder, Math.max(1, Runtime.getRuntime().availableProcessors()), requestMillis, idleMillis);
+        } catch (IOException | RuntimeException e) {
+            server.close();
+            throw e;
+        }
     }
 
     public InetSocketAddress address() {
-        return listener.address();
-    }
-
-    private static void handle(HttpExchange exchange, Supplier<OcspResponder> responder) throws IOException {
-        try (exchange) {
-            String method = exchange.getRequestMethod();
-            if (method.equals("GET")) {
-                OcspResponder.Answer answer = OcspHttp.getRequest(exchange.getRequestURI().getRawPath()).map(der -> responder.get().respond(der))
-                        .orElseGet(() -> OcspResponder.malformed("not base64"));
-                send(exchange, answer, true);
-            } else if (method.equals("POST")) {
-                if (!OcspHttp.isRequestType(exchange.getRequestHeaders().getFirst("Content-Type"))) {
-                    text(exchange, 415, "send an OCSP request as Content-Type: " + OcspHttp.REQUEST_TYPE);
-                    return;
-                }
-                byte[] der;
-                try (InputStream body = exchange.getRequestBody()) {
-                    der = body.readNBytes(OcspResponder.MAX_REQUEST_BYTES + 1);
-                }
-                send(exchange, responder.get().respond(der), false);
-            } else {
-                exchange.getResponseHeaders().set("Allow", "GET, POST");
-                text(exchange, 405, "OCSP takes GET /ocsp/<request> and POST /ocsp");
-            }
-        } catch (RuntimeException e) {
-            LOG.log(Level.SEVERE, "OCSP listener failed on a request", e);
-        }
-    }
-
-    private static void send(HttpExchange exchange, OcspResponder.Answer answer, boolean cacheable) throws IOException {
-        for (Map.Entry<String, String> header : OcspHttp.headers(answer, cacheable).entrySet()) {
-            exchange.getResponseHeaders().set(header.getKey(), header.getValue());
-        }
-        exchange.sendResponseHeaders(200, answer.der().length);
-        try (OutputStream out = exchange.getResponseBody()) {
-            out.write(answer.der());
-        }
-    }
-
-    private static void text(HttpExchange exchange, int status, String message) throws IOException {
-        byte[] body = (message + "\n").getBytes(StandardCharsets.UTF_8);
-        exchange.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
-        exchange.sendResponseHeaders(status, body.length);
-        try (OutputStream out = exchange.getResponseBody()) {
-            out.write(body);
+        try {
+            return (InetSocketAddress) server.getLocalAddress();
+        } catch (IOException e) {
+            throw new IllegalStateException("the OCSP listener's socket is closed", e);
         }
     }
 
     @Override
     public void close() {
-        listener.close();
+        open = false;
+        for (Loop loop : loops) {
+            loop.selector.wakeup();
+        }
+        for (Loop loop : loops) {
+            try {
+                loop.thread.join(5000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        try {
+            server.close();
+        } catch (IOException e) {
+            LOG.log(Level.FINE, "closing the OCSP listener's socket", e);
+        }
+        signers.shutdownNow();
+    }
+
+    /** Routes one complete request: answered now when memory has the answer, else on a signing thread. */
+    private CompletableFuture<Reply> handle(HttpRequestHead head, byte[] body) {
+        if (!head.path().equals("/ocsp") && !head.path().startsWith("/ocsp/")) {
+            return CompletableFuture.completedFuture(text(404, "Not Found", "OCSP is at GET /ocsp/<request> and POST /ocsp"));
+        }
+        byte[] der;
+        boolean cacheable;
+        switch (head.method()) {
+            case "GET" -> {
+                Optional<byte[]> request = OcspHttp.getRequest(head.path());
+                if (request.isEmpty()) {
+                    return CompletableFuture.completedFuture(answer(OcspResponder.malformed("not base64"), false));
+                }
+                der = request.get();
+                cacheable = true;
+            }
+            case "POST" -> {
+                if (!OcspHttp.isRequestType(head.contentType())) {
+                    return CompletableFuture.completedFuture(text(415, "Unsupported Media Type", "send an OCSP request as Content-Type: " + OcspHttp.REQUEST_TYPE));
+                }
+                der = body;
+                cacheable = false;
+            }
+            default -> {
+                return CompletableFuture.completedFuture(new Reply(head(405, "Method Not Allowed", "Content-Type: text/plain; charset=utf-8\r\nAllow: GET, POST\r\n"),
+                        ascii("OCSP takes GET /ocsp/<request> and POST /ocsp\n"), false));
+            }
+        }
+        OcspResponder current = responder.get();
+        Optional<OcspResponder.Answer> fromMemory = current.respondFromMemory(der);
+        if (fromMemory.isPresent()) {
+            return CompletableFuture.completedFuture(answer(fromMemory.get(), cacheable));
+        }
+        try {
+            return CompletableFuture.supplyAsync(() -> answer(current.respond(der), cacheable), signers);
+        } catch (RejectedExecutionException e) {
+            return CompletableFuture.completedFuture(answer(OcspResponder.tryLater("too many requests waiting to be signed"), false));
+        }
+    }
+
+    private Reply answer(OcspResponder.Answer answer, boolean cacheable) {
+        if (!cacheable || answer.nextUpdate().isEmpty()) {
+            return new Reply(head(200, "OK", fields(OcspHttp.headers(answer, false))), answer.der(), false);
+        }
+        long second = System.currentTimeMillis() / 1000;
+        PreparedHead prepared = preparedHeads.get(answer.der());
+        if (prepared == null || prepared.second() != second) {
+            if (preparedHeads.size() >= MAX_PREPARED_HEADS) {
+                preparedHeads.clear();
+            }
+            prepared = new PreparedHead(second, head(200, "OK", fields(OcspHttp.headers(answer, true))));
+            preparedHeads.put(answer.der(), prepared);
+        }
+        return new Reply(prepared.head(), answer.der(), false);
+    }
+
+    private static Reply text(int status, String reason, String message) {
+        return new Reply(head(status, reason, "Content-Type: text/plain; charset=utf-8\r\n"), ascii(message + "\n"), false);
+    }
+
+    private static String fields(Map<String, String> headers) {
+        StringBuilder fields = new StringBuilder(256);
+        headers.forEach((name, value) -> fields.append(name).append(": ").append(value).append("\r\n"));
+        return fields.toString();
+    }
+
+    private static byte[] head(int status, String reason, String fields) {
+        return ascii("HTTP/1.1 " + status + " " + reason + "\r\nDate: " + HTTP_DATE.format(Instant.now()) + "\r\n" + fields);
+    }
+
+    private static byte[] ascii(String s) {
+        return s.getBytes(StandardCharsets.ISO_8859_1);
+    }
+
+    /** A network thread: its own selector, the connections given to it, and tasks other threads hand it. */
+    private final class Loop implements Runnable {
+        final Selector selector;
+        final Thread thread;
+        final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+        private long lastSweep = System.currentTimeMillis();
+
+        Loop(int index) throws IOException {
+            selector = Selector.open();
+            thread = new Thread(this, "letterlock-ocsp-" + (index + 1));
+            thread.setDaemon(true);
+        }
+
+        void execute(Runnable task) {
+            tasks.add(task);
+            selector.wakeup();
+        }
+
+        @Override
+        public void run() {
+            try {
+                while (open) {
+                    selector.select(Math.min(SWEEP_MILLIS, requestMillis / 2));
+                    for (Runnable task; (task = tasks.poll()) != null; ) {
+                        task.run();
+                    }
+                    var selected = selector.selectedKeys().iterator();
+                    while (selected.hasNext()) {
+                        SelectionKey key = selected.next();
+                        selected.remove();
+                        if (!key.isValid()) {
+                            continue;
+                        }
+                        if (key.isAcceptable()) {
+                            accept();
+                        } else if (key.attachment() instanceof Connection connection) {
+                            connection.ready(key);
+                        }
+                    }
+                    long now = System.currentTimeMillis();
+                    if (now - lastSweep >= Math.min(SWEEP_MILLIS, requestMillis / 2)) {
+                        lastSweep = now;
+                        sweep(now);
+                    }
+                }
+            } catch (IOException | ClosedSelectorException e) {
+                if (open) {
+                    LOG.log(Level.SEVERE, "the OCSP listener's network thread stopped", e);
+                }
+            } catch (RuntimeException | Error e) {
+                LOG.log(Level.SEVERE, "the OCSP listener's network thread failed", e);
+                throw e;
+            } finally {
+                for (SelectionKey key : selector.keys()) {
+                    if (key.attachment() instanceof Connection connection) {
+                        connection.close();
+                    }
+                }
+                try {
+                    selector.close();
+                } catch (IOException e) {
+                    LOG.log(Level.FINE, "closing a selector", e);
+                }
+            }
+        }
+
+        private void accept() {
+            while (true) {
+                SocketChannel channel;
+                try {
+                    channel = server.accept();
+                } catch (IOException e) {
+                    LOG.log(Level.WARNING, "accepting an OCSP connection failed: " + e.getMessage());
+                    return;
+                }
+                if (channel == null) {
+                    return;
+                }
+                if (connections.incrementAndGet() > MAX_CONNECTIONS) {
+                    connections.decrementAndGet();
+                    quietly(channel);
+                    continue;
+                }
+                Loop loop = loops[Math.floorMod(nextLoop.getAndIncrement(), loops.length)];
+                loop.execute(() -> loop.register(channel));
+            }
+        }
+
+        private void register(SocketChannel channel) {
+            try {
+                channel.configureBlocking(false);
+                channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                Connection connection = new Connection(this, channel);
+                connection.key = channel.register(selector, SelectionKey.OP_READ, connection);
+            } catch (IOException e) {
+                connections.decrementAndGet();
+                quietly(channel);
+            }
+        }
+
+        private void sweep(long now) {
+            for (SelectionKey key : selector.keys()) {
+                if (key.attachment() instanceof Connection connection) {
+                    connection.checkTimeouts(now);
+                }
+            }
+        }
+    }
+
+    /**
+     * One client connection, touched only by its loop's thread. Requests are answered in order: while one waits for a
+     * signing thread, the connection reads nothing more, so a pipelining client cannot queue unbounded work.
+     */
+    private final class Connection {
+        private final Loop loop;
+        private final SocketChannel channel;
+        private SelectionKey key;
+        private byte[] in = new byte[2048];
+        private int filled;
+        private final ArrayDeque<ByteBuffer> out = new ArrayDeque<>();
+        private boolean waiting;
+        private boolean closeWhenWritten;
+        private boolean continueSent;
+        private boolean closed;
+        private long lastActivity = System.currentTimeMillis();
+        /** When the first byte of the request being read came; 0 between requests. */
+        private long requestStarted;
+
+        Connection(Loop loop, SocketChannel channel) {
+            this.loop = loop;
+            this.channel = channel;
+        }
+
+        void ready(SelectionKey selected) {
+            try {
+                if (selected.isValid() && selected.isWritable()) {
+                    flush();
+                }
+                if (!closed && selected.isValid() && selected.isReadable()) {
+                    read();
+                }
+            } catch (IOException | CancelledKeyException e) {
+                close();
+            } catch (RuntimeException e) {
+                LOG.log(Level.SEVERE, "OCSP listener failed on a connection", e);
+                close();
+            }
+        }
+
+        private void read() throws IOException {
+            if (filled == in.length) {
+                if (in.length >= MAX_BUFFER) {
+                    // Only blank lines before a request can fill the buffer without completing a head.
+                    send(text(431, reason(431), "request head over " + MAX_HEAD + " bytes"), true);
+                    return;
+                }
+                in = Arrays.copyOf(in, Math.min(2 * in.length, MAX_BUFFER));
+            }
+            int count = channel.read(ByteBuffer.wrap(in, filled, in.length - filled));
+            if (count < 0) {
+                if (waiting || !out.isEmpty()) {
+                    // Half-closed by the client: the answers it asked for still go out, then the connection closes.
+                    closeWhenWritten = true;
+                    key.interestOps(key.interestOps() & ~SelectionKey.OP_READ);
+                } else {
+                    close();
+                }
+                return;
+            }
+            lastActivity = System.currentTimeMillis();
+            if (filled == 0 && count > 0) {
+                requestStarted = lastActivity;
+            }
+            filled += count;
+            serveBuffered();
+        }
+
+        /** Serves the complete requests in the buffer, in order, until one must wait for a signing thread. */
+        private void serveBuffered() throws IOException {
+            while (!waiting && !closeWhenWritten && filled > 0) {
+                HttpRequestHead head;
+                try {
+                    head = HttpRequestHead.read(in, filled, MAX_HEAD, OcspResponder.MAX_REQUEST_BYTES);
+                } catch (HttpRequestHead.Refused refused) {
+                    send(text(refused.status(), reason(refused.status()), refused.getMessage()), true);
+                    return;
+                }
+                if (head == null) {
+                    return;
+                }
+                int total = head.length() + head.contentLength();
+                if (filled < total) {
+                    if (in.length < total) {
+                        in = Arrays.copyOf(in, total);
+                    }
+                    if (head.expectContinue() && !continueSent) {
+                        continueSent = true;
+                        write(ByteBuffer.wrap(CONTINUE));
+                    }
+                    return;
+                }
+                byte[] body = Arrays.copyOfRange(in, head.length(), total);
+                System.arraycopy(in, total, in, 0, filled - total);
+                filled -= total;
+                continueSent = false;
+                requestStarted = filled > 0 ? System.currentTimeMillis() : 0;
+                CompletableFuture<Reply> reply;
+                try {
+                    reply = handle(head, body);
+                } catch (RuntimeException e) {
+                    LOG.log(Level.SEVERE, "OCSP listener failed on a request", e);
+                    send(text(500, reason(500), "the OCSP responder failed; the server log has the details"), true);
+                    return;
+                }
+                if (reply.isDone()) {
+                    send(reply.join(), !head.keepAlive(), head.http10() && head.keepAlive());
+                } else {
+                    waiting = true;
+                    key.interestOps(key.interestOps() & ~SelectionKey.OP_READ);
+                    reply.whenComplete((answer, failure) -> loop.execute(() -> answered(head, answer, failure)));
+                }
+            }
+        }
+
+        private void answered(HttpRequestHead head, Reply answer, Throwable failure) {
+            waiting = false;
+            if (closed) {
+                return;
+            }
+            try {
+                if (failure != null) {
+                    LOG.log(Level.SEVERE, "OCSP listener failed on a request", failure);
+                    send(text(500, reason(500), "the OCSP responder failed; the server log has the details"), true);
+                    return;
+                }
+                send(answer, !head.keepAlive(), head.http10() && head.keepAlive());
+                if (!closeWhenWritten) {
+                    key.interestOps(key.interestOps() | SelectionKey.OP_READ);
+                    serveBuffered();
+                }
+            } catch (IOException | CancelledKeyException e) {
+                close();
+            }
+        }
+
+        private void send(Reply reply, boolean close) throws IOException {
+            send(reply, close, false);
+        }
+
+        private void send(Reply reply, boolean close, boolean keepAliveField) throws IOException {
+            String length = "Content-Length: " + reply.body().length + "\r\n" + (close ? "Connection: close\r\n" : keepAliveField ? "Connection: keep-alive\r\n" : "") + "\r\n";
+            byte[] tail = length.getBytes(StandardCharsets.ISO_8859_1);
+            ByteBuffer whole = ByteBuffer.allocate(reply.head().length + tail.length + reply.body().length);
+            whole.put(reply.head()).put(tail).put(reply.body()).flip();
+            if (close || reply.close()) {
+                closeWhenWritten = true;
+                key.interestOps(key.interestOps() & ~SelectionKey.OP_READ);
+            }
+            write(whole);
+        }
+
+        private void write(ByteBuffer buffer) throws IOException {
+            out.add(buffer);
+            flush();
+        }
+
+        private void flush() throws IOException {
+            while (!out.isEmpty()) {
+                ByteBuffer next = out.peek();
+                channel.write(next);
+                if (next.hasRemaining()) {
+                    key.interestOps(key.interestOps() | SelectionKey.OP_WRITE);
+                    return;
+                }
+                out.poll();
+                lastActivity = System.currentTimeMillis();
+            }
+            key.interestOps(key.interestOps() & ~SelectionKey.OP_WRITE);
+            if (closeWhenWritten && !waiting) {
+                close();
+            }
+        }
+
+        void checkTimeouts(long now) {
+            if (waiting) {
+                return;
+            }
+            try {
+                if (!out.isEmpty() && now - lastActivity > requestMillis) {
+                    close();
+                } else if (requestStarted > 0 && now - requestStarted > requestMillis) {
+                    send(text(408, reason(408), "the request did not arrive within " + requestMillis + " ms"), true);
+                } else if (filled == 0 && out.isEmpty() && now - lastActivity > idleMillis) {
+                    close();
+                }
+            } catch (IOException | CancelledKeyException e) {
+                close();
+            }
+        }
+
+        void close() {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            connections.decrementAndGet();
+            if (key != null) {
+                key.cancel();
+            }
+            quietly(channel);
+        }
+    }
+
+    private static String reason(int status) {
+        return switch (status) {
+            case 400 -> "Bad Request";
+            case 408 -> "Request Timeout";
+            case 411 -> "Length Required";
+            case 413 -> "Content Too Large";
+            case 417 -> "Expectation Failed";
+            case 431 -> "Request Header Fields Too Large";
+            case 505 -> "HTTP Version Not Supported";
+            default -> "Internal Server Error";
+        };
+    }
+
+    private static void quietly(SocketChannel channel) {
+        try {
+            channel.close();
+        } catch (IOException e) {
+            LOG.log(Level.FINE, "closing an OCSP connection", e);
+        }
     }
 }

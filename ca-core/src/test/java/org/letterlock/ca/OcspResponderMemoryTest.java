@@ -1,0 +1,49 @@
+package org.letterlock.ca;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.math.BigInteger;
+import org.bouncycastle.cert.ocsp.BasicOCSPResp;
+import org.bouncycastle.cert.ocsp.CertificateStatus;
+import org.bouncycastle.cert.ocsp.OCSPResp;
+import org.bouncycastle.cert.ocsp.UnknownStatus;
+import org.junit.jupiter.api.Test;
+
+/** What the responder answers from memory alone (the network thread's path) and what it leaves to {@code respond}. */
+class OcspResponderMemoryTest {
+
+    @Test
+    void answersOnlyPlainRequestsWhoseAnswerIsCachedAndFresh() throws Exception {
+        try (OcspFixture fixture = new OcspFixture()) {
+            OcspResponder ocsp = fixture.responder();
+            byte[] plain = fixture.plainRequest(OcspFixture.KNOWN);
+
+            assertThat(ocsp.respondFromMemory(plain)).as("not signed yet").isEmpty();
+            ocsp.presign(fixture.issuer(), fixture.known());
+            OcspResponder.Answer cached = ocsp.respondFromMemory(plain).orElseThrow();
+            assertThat(cached.outcome()).isEqualTo("cached");
+            assertThat(((BasicOCSPResp) new OCSPResp(cached.der()).getResponseObject()).getResponses()[0].getCertStatus()).isEqualTo(CertificateStatus.GOOD);
+            assertThat(ocsp.respond(plain).der()).as("the same bytes either way").isEqualTo(cached.der());
+
+            assertThat(ocsp.respondFromMemory(fixture.nonceRequest(OcspFixture.KNOWN, new byte[16]))).as("a nonce is signed per request").isEmpty();
+            assertThat(ocsp.respondFromMemory(new byte[] {0x30, 0x03, 0x02, 0x01, 0x01})).as("not an OCSP request").isEmpty();
+            assertThat(ocsp.respondFromMemory(new byte[0])).isEmpty();
+
+            // A revocation drops the cached answer: the remembered parse of the request must not bring it back.
+            ocsp.forget("root", OcspFixture.KNOWN);
+            assertThat(ocsp.respondFromMemory(plain)).isEmpty();
+
+            byte[] unknown = fixture.plainRequest(BigInteger.valueOf(99));
+            assertThat(ocsp.respondFromMemory(unknown)).isEmpty();
+            ocsp.respond(unknown);
+            OcspResponder.Answer unknownCached = ocsp.respondFromMemory(unknown).orElseThrow();
+            assertThat(((BasicOCSPResp) new OCSPResp(unknownCached.der()).getResponseObject()).getResponses()[0].getCertStatus()).isInstanceOf(UnknownStatus.class);
+
+            // New issuers (a rollover) clear what was remembered: the old issuer's answers are not served from memory.
+            ocsp.presign(fixture.issuer(), fixture.known());
+            assertThat(ocsp.respondFromMemory(plain)).isPresent();
+            ocsp.useIssuers(java.util.List.of());
+            assertThat(ocsp.respondFromMemory(plain)).isEmpty();
+        }
+    }
+}
