@@ -17,7 +17,7 @@ import javax.net.ssl.SSLParameters;
 /**
  * A protocol on a port of its own, served by the JDK's HTTP server ({@code com.sun.net.httpserver}) rather than the
  * servlet container: for protocols whose clients expect a fixed port (HKP 11371) or that need none of the container's
- * request machinery (OCSP).
+ * request machinery (the enrollment protocols over TLS).
  */
 public final class PortListener implements AutoCloseable {
     static {
