@@ -67,6 +67,8 @@ public final class OcspResponder {
     /** A request with more than this many CertIDs is refused: each one costs a lookup. */
     static final int MAX_REQUESTS = 20;
     public static final int MAX_REQUEST_BYTES = 10 * 1024;
+    /** A plain request is about 80 bytes (SHA-1 CertID) to 110 (SHA-256); larger ones are answered but not remembered. */
+    static final int MAX_REMEMBERED_BYTES = 256;
     /** CertID hash algorithms answered: SHA-1 (what RFC 5019 clients send) and SHA-256. */
     private static final List<ASN1ObjectIdentifier> HASHES = List.of(OIWObjectIdentifiers.idSHA1, NISTObjectIdentifiers.id_sha256);
 
@@ -126,12 +128,17 @@ public final class OcspResponder {
     private final ConcurrentHashMap<CacheKey, Cached> cache = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<CacheKey, Cached> unknown = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<CacheKey, Boolean> refreshing = new ConcurrentHashMap<>();
-    /** Plain requests already read, so a repeated one skips the ASN.1 parse: relying parties ask the same few bytes again and again. */
-    private final ConcurrentHashMap<RequestBytes, PlainRequest> plainRequests = new ConcurrentHashMap<>();
     /** Answers signed for one request (nonce, several CertIDs, not cached yet): bounded, so a flood gets tryLater, not the HSM. */
     private final Semaphore signing;
-    /** (hash algorithm, issuerNameHash, issuerKeyHash) in hex, to the issuer: how a CertID names its CA. */
-    private volatile Map<String, ResponderKey> responders = Map.of();
+    /**
+     * The issuers answered for, keyed by (hash algorithm, issuerNameHash, issuerKeyHash) in hex, how a CertID names its
+     * CA; and the plain requests already read against them, so a repeated one skips the ASN.1 parse (relying parties
+     * ask the same few bytes again and again). Swapped as one, so a parse made against old issuers lands in the old map.
+     */
+    private record Serving(Map<String, ResponderKey> responders, ConcurrentHashMap<RequestBytes, PlainRequest> plainRequests) {
+    }
+
+    private volatile Serving serving = new Serving(Map.of(), new ConcurrentHashMap<>());
 
     public OcspResponder(KeyVault vault, StatusLookup lookup, Duration validity, Clock clock, Executor refresher) {
         this(vault, lookup, validity, clock, refresher, MAX_SIGNING_AT_ONCE);
@@ -169,9 +176,9 @@ public final class OcspResponder {
                 byHash.put(issuerHashKey(hash, issuer.certificate().get()), key);
             }
         }
-        responders = Map.copyOf(byHash);
-        plainRequests.clear();
+        serving = new Serving(Map.copyOf(byHash), new ConcurrentHashMap<>());
         cache.clear();
+        unknown.clear();
     }
 
     /**
@@ -183,22 +190,25 @@ public final class OcspResponder {
         if (request == null || request.length == 0 || request.length > MAX_REQUEST_BYTES) {
             return Optional.empty();
         }
+        Serving now = serving;
         RequestBytes bytes = new RequestBytes(request);
-        PlainRequest plain = plainRequests.get(bytes);
+        PlainRequest plain = now.plainRequests().get(bytes);
         if (plain == null) {
-            plain = readPlain(request);
+            plain = readPlain(request, now.responders());
             if (plain == null) {
                 return Optional.empty();
             }
-            if (plainRequests.size() >= MAX_UNKNOWN) {
-                plainRequests.clear();
+            if (request.length <= MAX_REMEMBERED_BYTES) {
+                if (now.plainRequests().size() >= MAX_UNKNOWN) {
+                    now.plainRequests().clear();
+                }
+                now.plainRequests().put(bytes, plain);
             }
-            plainRequests.put(bytes, plain);
         }
         return Optional.ofNullable(fromMemory(plain.responder(), plain.id(), plain.key(), clock.instant()));
     }
 
-    private PlainRequest readPlain(byte[] request) {
+    private static PlainRequest readPlain(byte[] request, Map<String, ResponderKey> responders) {
         try {
             OCSPReq parsed = new OCSPReq(request);
             Req[] requests = parsed.getRequestList();
@@ -240,7 +250,7 @@ public final class OcspResponder {
         }
         ResponderKey responder = null;
         for (Req single : requests) {
-            ResponderKey match = responders.get(issuerHashKey(single.getCertID()));
+            ResponderKey match = serving.responders().get(issuerHashKey(single.getCertID()));
             if (match == null || responder != null && match != responder) {
                 return new Answer(UNAUTHORIZED, Optional.empty(), Optional.empty(), "unauthorized: issuer not served here");
             }
@@ -282,14 +292,14 @@ public final class OcspResponder {
 
     /** As above, signing through {@code signers} (an audited vault's deferred signer, say). */
     public void presign(IssuerRecord issuer, IssuedCertificate certificate, Function<KeyUri, ContentSigner> signers) {
-        ResponderKey responder = responders.get(issuerHashKey(OIWObjectIdentifiers.idSHA1, issuer.requireCertificate()));
+        ResponderKey responder = serving.responders().get(issuerHashKey(OIWObjectIdentifiers.idSHA1, issuer.requireCertificate()));
         if (responder == null || !certificate.issuerId().equals(issuer.id())) {
             return;
         }
         BigInteger serial = certificate.serial();
         forget(issuer.id(), serial);
         CertificateID id = certificateId(issuer.requireCertificate(), serial);
-        put(new CacheKey(issuer.id(), serial, OIWObjectIdentifiers.idSHA1), signOne(responder, id, Optional.of(certificate), clock.instant(), signers));
+        put(new CacheKey(issuer.id(), serial, OIWObjectIdentifiers.idSHA1), signOne(responder, id, Optional.of(certificate), clock.instant(), signers), responder);
     }
 
     /** Drops the cached responses of a serial (every CertID hash): a revocation is answered as such from now on. */
@@ -337,12 +347,15 @@ public final class OcspResponder {
             signing.release();
         }
         if (known.isPresent()) {
-            put(key, signed);
+            put(key, signed, responder);
         } else {
             if (unknown.size() >= MAX_UNKNOWN) {
                 unknown.clear();
             }
             unknown.put(key, signed);
+            if (!stillServed(responder)) {
+                unknown.remove(key, signed);
+            }
         }
         return new Answer(signed.der(), Optional.of(signed.thisUpdate()), Optional.of(signed.nextUpdate()), known.isPresent() ? "signed and cached" : "unknown serial");
     }
@@ -355,7 +368,9 @@ public final class OcspResponder {
                 try {
                     refresher.execute(() -> {
                         try {
-                            put(key, signOne(responder, id));
+                            if (stillServed(responder)) {
+                                put(key, signOne(responder, id), responder);
+                            }
                         } finally {
                             refreshing.remove(key);
                         }
@@ -423,6 +438,21 @@ public final class OcspResponder {
         } catch (OCSPException | IOException e) {
             throw new IllegalStateException("cannot sign an OCSP response: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Caches an answer signed by {@code responder}, unless new issuers replaced it meanwhile: {@link #useIssuers} swaps
+     * the issuers before it clears the caches, so an answer put after that clear is seen here and taken out again.
+     */
+    private void put(CacheKey key, Cached value, ResponderKey responder) {
+        put(key, value);
+        if (!stillServed(responder)) {
+            cache.remove(key, value);
+        }
+    }
+
+    private boolean stillServed(ResponderKey responder) {
+        return serving.responders().containsValue(responder);
     }
 
     private void put(CacheKey key, Cached value) {

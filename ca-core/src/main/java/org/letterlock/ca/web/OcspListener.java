@@ -49,8 +49,10 @@ public final class OcspListener implements AutoCloseable {
     private static final int MAX_WAITING = 1024;
     /** Room for a whole request: the longest head and the largest body. */
     private static final int MAX_BUFFER = MAX_HEAD + OcspResponder.MAX_REQUEST_BYTES;
-    /** Prepared heads kept at most; the responder caches at most 100,000 answers. */
-    private static final int MAX_PREPARED_HEADS = 200_000;
+    /** How long a refused or finished connection may take to send what it still had in flight before it is closed. */
+    private static final long LINGER_MILLIS = 2000;
+    /** How long accepting pauses after it failed (out of file descriptors, say), instead of spinning on a ready socket. */
+    private static final long ACCEPT_PAUSE_MILLIS = 100;
     private static final DateTimeFormatter HTTP_DATE = DateTimeFormatter.RFC_1123_DATE_TIME.withZone(ZoneOffset.UTC);
     private static final byte[] CONTINUE = ascii("HTTP/1.1 100 Continue\r\n\r\n");
 
@@ -58,8 +60,11 @@ public final class OcspListener implements AutoCloseable {
     record Reply(byte[] head, byte[] body, boolean close) {
     }
 
-    /** A prepared head of a cacheable answer, valid within one second (its max-age and Date count seconds). */
-    private record PreparedHead(long second, byte[] head) {
+    /**
+     * The heads of cacheable answers prepared in one second (their Date and max-age count seconds), keyed by the
+     * identity of the response's DER; replaced when the second changes, so it holds only what that second served.
+     */
+    private record HeadsOfSecond(long second, Map<byte[], byte[]> heads) {
     }
 
     private final ServerSocketChannel server;
@@ -70,8 +75,8 @@ public final class OcspListener implements AutoCloseable {
     private final AtomicInteger nextLoop = new AtomicInteger();
     private final long requestMillis;
     private final long idleMillis;
-    /** Keyed by the identity of a response's DER: a re-signed response is a new array and gets a new head. */
-    private final Map<byte[], PreparedHead> preparedHeads = new ConcurrentHashMap<>();
+    private volatile HeadsOfSecond preparedHeads = new HeadsOfSecond(0, new ConcurrentHashMap<>());
+    private SelectionKey acceptKey;
     private volatile boolean open = true;
 
     private OcspListener(ServerSocketChannel server, Supplier<OcspResponder> responder, int loopCount, long requestMillis, long idleMillis) throws IOException {
@@ -90,7 +95,7 @@ public final class OcspListener implements AutoCloseable {
             loops[i] = new Loop(i);
         }
         server.configureBlocking(false);
-        server.register(loops[0].selector, SelectionKey.OP_ACCEPT);
+        acceptKey = server.register(loops[0].selector, SelectionKey.OP_ACCEPT);
         for (Loop loop : loops) {
             loop.thread.start();
         }
@@ -167,8 +172,9 @@ public final class OcspListener implements AutoCloseable {
                 cacheable = false;
             }
             default -> {
+                // A HEAD client reads no body: the connection closes after this one rather than be misread.
                 return CompletableFuture.completedFuture(new Reply(head(405, "Method Not Allowed", "Content-Type: text/plain; charset=utf-8\r\nAllow: GET, POST\r\n"),
-                        ascii("OCSP takes GET /ocsp/<request> and POST /ocsp\n"), false));
+                        ascii("OCSP takes GET /ocsp/<request> and POST /ocsp\n"), head.method().equals("HEAD")));
             }
         }
         OcspResponder current = responder.get();
@@ -188,15 +194,13 @@ public final class OcspListener implements AutoCloseable {
             return new Reply(head(200, "OK", fields(OcspHttp.headers(answer, false))), answer.der(), false);
         }
         long second = System.currentTimeMillis() / 1000;
-        PreparedHead prepared = preparedHeads.get(answer.der());
-        if (prepared == null || prepared.second() != second) {
-            if (preparedHeads.size() >= MAX_PREPARED_HEADS) {
-                preparedHeads.clear();
-            }
-            prepared = new PreparedHead(second, head(200, "OK", fields(OcspHttp.headers(answer, true))));
-            preparedHeads.put(answer.der(), prepared);
+        HeadsOfSecond current = preparedHeads;
+        if (current.second() != second) {
+            current = new HeadsOfSecond(second, new ConcurrentHashMap<>());
+            preparedHeads = current;
         }
-        return new Reply(prepared.head(), answer.der(), false);
+        byte[] prepared = current.heads().computeIfAbsent(answer.der(), der -> head(200, "OK", fields(OcspHttp.headers(answer, true))));
+        return new Reply(prepared, answer.der(), false);
     }
 
     private static Reply text(int status, String reason, String message) {
@@ -223,6 +227,7 @@ public final class OcspListener implements AutoCloseable {
         final Thread thread;
         final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
         private long lastSweep = System.currentTimeMillis();
+        private long acceptPausedUntil;
 
         Loop(int index) throws IOException {
             selector = Selector.open();
@@ -239,7 +244,7 @@ public final class OcspListener implements AutoCloseable {
         public void run() {
             try {
                 while (open) {
-                    selector.select(Math.min(SWEEP_MILLIS, requestMillis / 2));
+                    selector.select(acceptPausedUntil > 0 ? ACCEPT_PAUSE_MILLIS : Math.min(SWEEP_MILLIS, requestMillis / 2));
                     for (Runnable task; (task = tasks.poll()) != null; ) {
                         task.run();
                     }
@@ -257,6 +262,10 @@ public final class OcspListener implements AutoCloseable {
                         }
                     }
                     long now = System.currentTimeMillis();
+                    if (acceptPausedUntil > 0 && now >= acceptPausedUntil) {
+                        acceptPausedUntil = 0;
+                        acceptKey.interestOps(SelectionKey.OP_ACCEPT);
+                    }
                     if (now - lastSweep >= Math.min(SWEEP_MILLIS, requestMillis / 2)) {
                         lastSweep = now;
                         sweep(now);
@@ -289,7 +298,9 @@ public final class OcspListener implements AutoCloseable {
                 try {
                     channel = server.accept();
                 } catch (IOException e) {
-                    LOG.log(Level.WARNING, "accepting an OCSP connection failed: " + e.getMessage());
+                    LOG.log(Level.WARNING, "accepting an OCSP connection failed, pausing " + ACCEPT_PAUSE_MILLIS + " ms: " + e.getMessage());
+                    acceptKey.interestOps(0);
+                    acceptPausedUntil = System.currentTimeMillis() + ACCEPT_PAUSE_MILLIS;
                     return;
                 }
                 if (channel == null) {
@@ -327,8 +338,9 @@ public final class OcspListener implements AutoCloseable {
     }
 
     /**
-     * One client connection, touched only by its loop's thread. Requests are answered in order: while one waits for a
-     * signing thread, the connection reads nothing more, so a pipelining client cannot queue unbounded work.
+     * One client connection, touched only by its loop's thread. Requests are answered in order, one at a time: while
+     * an answer waits for a signing thread or for the client to read it, the connection reads nothing more, so neither
+     * a pipelining client nor one that never reads can queue unbounded work or memory.
      */
     private final class Connection {
         private final Loop loop;
@@ -336,14 +348,19 @@ public final class OcspListener implements AutoCloseable {
         private SelectionKey key;
         private byte[] in = new byte[2048];
         private int filled;
+        /** The head of the request whose body is still arriving: read once, not again per packet. */
+        private HttpRequestHead pendingHead;
         private final ArrayDeque<ByteBuffer> out = new ArrayDeque<>();
         private boolean waiting;
         private boolean closeWhenWritten;
         private boolean continueSent;
+        /** Output shut down after the last answer; input is read and dropped until the client closes or the linger ends. */
+        private long lingeringSince;
         private boolean closed;
         private long lastActivity = System.currentTimeMillis();
-        /** When the first byte of the request being read came; 0 between requests. */
-        private long requestStarted;
+        private long lastWriteProgress;
+        /** When the request being read began (for the first, when the connection was accepted); 0 between requests. */
+        private long requestStarted = lastActivity;
 
         Connection(Loop loop, SocketChannel channel) {
             this.loop = loop;
@@ -354,6 +371,7 @@ public final class OcspListener implements AutoCloseable {
             try {
                 if (selected.isValid() && selected.isWritable()) {
                     flush();
+                    serveBuffered();
                 }
                 if (!closed && selected.isValid() && selected.isReadable()) {
                     read();
@@ -367,6 +385,12 @@ public final class OcspListener implements AutoCloseable {
         }
 
         private void read() throws IOException {
+            if (lingeringSince > 0) {
+                if (channel.read(ByteBuffer.wrap(in)) < 0) {
+                    close();
+                }
+                return;
+            }
             if (filled == in.length) {
                 if (in.length >= MAX_BUFFER) {
                     // Only blank lines before a request can fill the buffer without completing a head.
@@ -380,35 +404,38 @@ public final class OcspListener implements AutoCloseable {
                 if (waiting || !out.isEmpty()) {
                     // Half-closed by the client: the answers it asked for still go out, then the connection closes.
                     closeWhenWritten = true;
-                    key.interestOps(key.interestOps() & ~SelectionKey.OP_READ);
+                    interest();
                 } else {
                     close();
                 }
                 return;
             }
             lastActivity = System.currentTimeMillis();
-            if (filled == 0 && count > 0) {
+            if (filled == 0 && count > 0 && requestStarted == 0) {
                 requestStarted = lastActivity;
             }
             filled += count;
             serveBuffered();
         }
 
-        /** Serves the complete requests in the buffer, in order, until one must wait for a signing thread. */
+        /** Serves the complete requests in the buffer, in order, while each answer goes out at once. */
         private void serveBuffered() throws IOException {
-            while (!waiting && !closeWhenWritten && filled > 0) {
-                HttpRequestHead head;
-                try {
-                    head = HttpRequestHead.read(in, filled, MAX_HEAD, OcspResponder.MAX_REQUEST_BYTES);
-                } catch (HttpRequestHead.Refused refused) {
-                    send(text(refused.status(), reason(refused.status()), refused.getMessage()), true);
-                    return;
-                }
+            while (!waiting && !closeWhenWritten && out.isEmpty() && filled > 0) {
+                HttpRequestHead head = pendingHead;
                 if (head == null) {
-                    return;
+                    try {
+                        head = HttpRequestHead.read(in, filled, MAX_HEAD, OcspResponder.MAX_REQUEST_BYTES);
+                    } catch (HttpRequestHead.Refused refused) {
+                        send(text(refused.status(), reason(refused.status()), refused.getMessage()), true);
+                        return;
+                    }
+                    if (head == null) {
+                        return;
+                    }
                 }
                 int total = head.length() + head.contentLength();
                 if (filled < total) {
+                    pendingHead = head;
                     if (in.length < total) {
                         in = Arrays.copyOf(in, total);
                     }
@@ -418,6 +445,7 @@ public final class OcspListener implements AutoCloseable {
                     }
                     return;
                 }
+                pendingHead = null;
                 byte[] body = Arrays.copyOfRange(in, head.length(), total);
                 System.arraycopy(in, total, in, 0, filled - total);
                 filled -= total;
@@ -435,8 +463,9 @@ public final class OcspListener implements AutoCloseable {
                     send(reply.join(), !head.keepAlive(), head.http10() && head.keepAlive());
                 } else {
                     waiting = true;
-                    key.interestOps(key.interestOps() & ~SelectionKey.OP_READ);
-                    reply.whenComplete((answer, failure) -> loop.execute(() -> answered(head, answer, failure)));
+                    interest();
+                    HttpRequestHead asked = head;
+                    reply.whenComplete((answer, failure) -> loop.execute(() -> answered(asked, answer, failure)));
                 }
             }
         }
@@ -453,10 +482,7 @@ public final class OcspListener implements AutoCloseable {
                     return;
                 }
                 send(answer, !head.keepAlive(), head.http10() && head.keepAlive());
-                if (!closeWhenWritten) {
-                    key.interestOps(key.interestOps() | SelectionKey.OP_READ);
-                    serveBuffered();
-                }
+                serveBuffered();
             } catch (IOException | CancelledKeyException e) {
                 close();
             }
@@ -467,18 +493,19 @@ public final class OcspListener implements AutoCloseable {
         }
 
         private void send(Reply reply, boolean close, boolean keepAliveField) throws IOException {
-            String length = "Content-Length: " + reply.body().length + "\r\n" + (close ? "Connection: close\r\n" : keepAliveField ? "Connection: keep-alive\r\n" : "") + "\r\n";
+            boolean closing = close || reply.close();
+            String length = "Content-Length: " + reply.body().length + "\r\n" + (closing ? "Connection: close\r\n" : keepAliveField ? "Connection: keep-alive\r\n" : "") + "\r\n";
             byte[] tail = length.getBytes(StandardCharsets.ISO_8859_1);
             ByteBuffer whole = ByteBuffer.allocate(reply.head().length + tail.length + reply.body().length);
             whole.put(reply.head()).put(tail).put(reply.body()).flip();
-            if (close || reply.close()) {
-                closeWhenWritten = true;
-                key.interestOps(key.interestOps() & ~SelectionKey.OP_READ);
-            }
+            closeWhenWritten |= closing;
             write(whole);
         }
 
         private void write(ByteBuffer buffer) throws IOException {
+            if (out.isEmpty()) {
+                lastWriteProgress = System.currentTimeMillis();
+            }
             out.add(buffer);
             flush();
         }
@@ -486,30 +513,54 @@ public final class OcspListener implements AutoCloseable {
         private void flush() throws IOException {
             while (!out.isEmpty()) {
                 ByteBuffer next = out.peek();
-                channel.write(next);
+                if (channel.write(next) > 0) {
+                    lastWriteProgress = System.currentTimeMillis();
+                }
                 if (next.hasRemaining()) {
-                    key.interestOps(key.interestOps() | SelectionKey.OP_WRITE);
-                    return;
+                    break;
                 }
                 out.poll();
-                lastActivity = System.currentTimeMillis();
             }
-            key.interestOps(key.interestOps() & ~SelectionKey.OP_WRITE);
-            if (closeWhenWritten && !waiting) {
-                close();
+            if (out.isEmpty() && closeWhenWritten && !waiting && lingeringSince == 0) {
+                linger();
+                return;
             }
+            interest();
+        }
+
+        /**
+         * Shuts output down and drops what the client still sends until it closes: closing at once with unread input
+         * would make the kernel send a reset, and the client could lose the answer (a 413 or 431, say) before reading it.
+         */
+        private void linger() throws IOException {
+            lingeringSince = System.currentTimeMillis();
+            channel.shutdownOutput();
+            interest();
+        }
+
+        /** Reads only when the next request can be served (or input is drained); writes while answers are queued. */
+        private void interest() {
+            int ops = out.isEmpty() ? 0 : SelectionKey.OP_WRITE;
+            if (lingeringSince > 0 || !waiting && !closeWhenWritten && out.isEmpty()) {
+                ops |= SelectionKey.OP_READ;
+            }
+            key.interestOps(ops);
         }
 
         void checkTimeouts(long now) {
-            if (waiting) {
-                return;
-            }
             try {
-                if (!out.isEmpty() && now - lastActivity > requestMillis) {
-                    close();
-                } else if (requestStarted > 0 && now - requestStarted > requestMillis) {
+                if (lingeringSince > 0) {
+                    if (now - lingeringSince > LINGER_MILLIS) {
+                        close();
+                    }
+                } else if (!out.isEmpty()) {
+                    if (now - lastWriteProgress > requestMillis) {
+                        close();
+                    }
+                } else if (!waiting && !closeWhenWritten && requestStarted > 0 && now - requestStarted > requestMillis) {
+                    requestStarted = 0;
                     send(text(408, reason(408), "the request did not arrive within " + requestMillis + " ms"), true);
-                } else if (filled == 0 && out.isEmpty() && now - lastActivity > idleMillis) {
+                } else if (!waiting && filled == 0 && now - lastActivity > idleMillis) {
                     close();
                 }
             } catch (IOException | CancelledKeyException e) {

@@ -48,6 +48,7 @@ class HttpRequestHeadTest {
                 Arguments.of("GET /ocsp HTTP/1.1\r\nHost x\r\n\r\n", 400, "header field"),
                 Arguments.of("GET /ocsp HTTP/1.1\r\nHost : x\r\n\r\n", 400, "header field"),
                 Arguments.of("GET /ocsp HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n", 400, "folded"),
+                Arguments.of("GET /ocsp HTTP/1.1\r\nHost: x\rContent-Length: 5\r\n\r\n", 400, "bare CR"),
                 Arguments.of("POST /ocsp HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n", 400, "Content-Length"),
                 Arguments.of("POST /ocsp HTTP/1.1\r\nContent-Length: -3\r\n\r\n", 400, "Content-Length"),
                 Arguments.of("POST /ocsp HTTP/1.1\r\nContent-Length: 12345678901\r\n\r\n", 400, "Content-Length"),

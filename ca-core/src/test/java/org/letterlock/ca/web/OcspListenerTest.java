@@ -2,6 +2,7 @@ package org.letterlock.ca.web;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -12,11 +13,13 @@ import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.bouncycastle.asn1.ocsp.OCSPObjectIdentifiers;
 import org.bouncycastle.cert.ocsp.BasicOCSPResp;
@@ -117,9 +120,12 @@ class OcspListenerTest {
                 Arguments.of("GET /ocsp HTTP/3\r\n\r\n", 505, "HTTP/1.1", false),
                 Arguments.of("GET /index.html HTTP/1.1\r\n\r\n", 404, "GET /ocsp/<request>", true),
                 Arguments.of("DELETE /ocsp HTTP/1.1\r\n\r\n", 405, "GET /ocsp/<request>", true),
+                Arguments.of("HEAD /ocsp HTTP/1.1\r\n\r\n", 405, "GET /ocsp/<request>", false),
                 Arguments.of("POST /ocsp HTTP/1.1\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n\r\nabc", 415, "application/ocsp-request", true),
                 Arguments.of("POST /ocsp HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", 411, "Content-Length", false),
                 Arguments.of("POST /ocsp HTTP/1.1\r\nContent-Length: 99999\r\n\r\n", 413, "10240", false),
+                // The body the server will not read must not turn its answer into a reset.
+                Arguments.of("POST /ocsp HTTP/1.1\r\nContent-Length: 99999\r\n\r\n" + "x".repeat(99999), 413, "10240", false),
                 Arguments.of("POST /ocsp HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd", 400, "Content-Length", false),
                 Arguments.of("GET /ocsp HTTP/1.1\r\nX: " + "a".repeat(9000) + "\r\n\r\n", 431, "8192", false),
                 Arguments.of("\r\n".repeat(10000), 431, "8192", false));
@@ -185,7 +191,7 @@ class OcspListenerTest {
 
     @Test
     void aRequestThatDoesNotArriveInTimeGets408AndAnIdleConnectionIsClosed() throws Exception {
-        try (Socket slow = connect(); Socket idle = connect()) {
+        try (Socket slow = connect(); Socket idle = connect(); Socket silent = connect()) {
             slow.getOutputStream().write(ascii("GET " + getPath + " HTTP/1.1\r\nHost: x\r\n"));
             idle.getOutputStream().write(ascii("GET " + getPath + " HTTP/1.1\r\n\r\n"));
             assertThat(read(idle.getInputStream()).status()).isEqualTo(200);
@@ -193,8 +199,42 @@ class OcspListenerTest {
             Answer timedOut = read(slow.getInputStream());
             assertThat(timedOut.status()).isEqualTo(408);
             assertThat(slow.getInputStream().read()).isEqualTo(-1);
+            assertThat(read(silent.getInputStream()).status()).as("a connection that never sends a byte").isEqualTo(408);
             assertThat(idle.getInputStream().read()).as("idle connection closed").isEqualTo(-1);
             assertThat((System.nanoTime() - started) / 1_000_000).isLessThan(9000);
+        }
+    }
+
+    @Test
+    void aClientThatDoesNotReadItsAnswersIsNotReadFromEither() throws Exception {
+        // Requests padded to 4 KB, so the socket buffers on both sides hold a few thousand of them at most.
+        int requests = 20_000;
+        byte[] one = ascii("GET " + getPath + " HTTP/1.1\r\nX-Padding: " + "p".repeat(4000) + "\r\n\r\n");
+        // A listener of its own: the shared one drops a client that reads nothing for 1.5 s, before this test looks.
+        try (OcspListener patient = OcspListener.start(new InetSocketAddress("127.0.0.1", 0), () -> responder, 30_000, 30_000);
+             Socket socket = new Socket("127.0.0.1", patient.address().getPort())) {
+            socket.setSoTimeout(10_000);
+            AtomicInteger sent = new AtomicInteger();
+            Thread writer = new Thread(() -> {
+                try {
+                    for (int i = 0; i < requests; i++) {
+                        socket.getOutputStream().write(one);
+                        sent.incrementAndGet();
+                    }
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            writer.start();
+            Thread.sleep(2000);
+            // Answers queue up to the socket buffers only; then the server stops reading, so the client's writes block.
+            assertThat(sent.get()).as("requests written while nobody read the answers").isLessThan(requests / 2);
+            InputStream in = new BufferedInputStream(socket.getInputStream());
+            for (int i = 0; i < requests; i++) {
+                assertThat(read(in).status()).isEqualTo(200);
+            }
+            writer.join(10_000);
+            assertThat(sent.get()).isEqualTo(requests);
         }
     }
 
