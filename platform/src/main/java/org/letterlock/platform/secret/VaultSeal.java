@@ -30,7 +30,7 @@ public final class VaultSeal {
     /** SunPKCS11 decrypts RSA PKCS#1 v1.5 only (see escrow's KeySealer); the sealed data key is never shown to anyone, so no padding oracle is exposed. */
     private static final String KEY_TRANSPORT = "RSA/ECB/PKCS1Padding";
     /** Appended to the seal's name for its secret key: {@code enroll-secrets} seals with {@code enroll-secrets-aes}. */
-    static final String SECRET_KEY_SUFFIX = "-aes";
+    private static final String SECRET_KEY_SUFFIX = "-aes";
 
     private final KeyVault vault;
     private final KeyUri rsaKey;
