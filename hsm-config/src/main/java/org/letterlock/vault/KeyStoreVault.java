@@ -1,6 +1,7 @@
 package org.letterlock.vault;
 
 import java.math.BigInteger;
+import java.nio.ByteBuffer;
 import java.security.GeneralSecurityException;
 import java.security.InvalidAlgorithmParameterException;
 import java.security.Key;
@@ -11,7 +12,9 @@ import java.security.KeyStoreException;
 import java.security.NoSuchAlgorithmException;
 import java.security.PrivateKey;
 import java.security.Provider;
+import java.security.ProviderException;
 import java.security.PublicKey;
+import java.security.SecureRandom;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.security.interfaces.ECPublicKey;
@@ -19,6 +22,7 @@ import java.security.interfaces.RSAPrivateKey;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Date;
 import java.util.List;
@@ -27,7 +31,11 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
+import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
+import javax.crypto.KeyGenerator;
+import javax.crypto.SecretKey;
+import javax.crypto.spec.GCMParameterSpec;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.X509TrustManager;
@@ -39,7 +47,8 @@ import org.bouncycastle.operator.ContentSigner;
 /**
  * A vault over a JCA {@link KeyStore}: the PKCS#11 key store of SunPKCS11, or a BCFKS key store in memory or in a file.
  * Every back-end needs a certificate beside each private key to store it, so a self-signed holder certificate
- * (subject CN = the object name) is made with the key; it only names the key and is never published.
+ * (subject CN = the object name) is made with the key; it only names the key and is never published. Secret (AES) keys
+ * are secret key entries of the same store, protected as its private keys are.
  */
 public final class KeyStoreVault implements KeyVault {
 
@@ -61,6 +70,7 @@ public final class KeyStoreVault implements KeyVault {
 
     /** Raw RSA (NoPadding) is the signature operation under another name: a decrypter must never offer it. */
     private static final Pattern PADDED_RSA = Pattern.compile("RSA/(ECB|NONE)/(OAEP[A-Za-z0-9-]*|PKCS1Padding)", Pattern.CASE_INSENSITIVE);
+    private static final SecureRandom NONCES = new SecureRandom();
 
     private final String tokenLabel;
     private final KeyStore store;
@@ -68,7 +78,8 @@ public final class KeyStoreVault implements KeyVault {
     private final char[] entryPassword;
     private final Backing backing;
     private final VaultStatus status;
-    private final ConcurrentMap<String, PrivateKey> privateKeys = new ConcurrentHashMap<>();
+    /** Private and secret keys as the provider hands them out: on a token, handles to objects that stay there. */
+    private final ConcurrentMap<String, Key> loadedKeys = new ConcurrentHashMap<>();
     private final ConcurrentMap<String, PublicKey> publicKeys = new ConcurrentHashMap<>();
 
     /**
@@ -98,15 +109,35 @@ public final class KeyStoreVault implements KeyVault {
         } catch (GeneralSecurityException e) {
             throw new VaultException(VaultException.Reason.BACKEND_FAILURE, "could not store key " + name + " on " + status.description() + ": " + e.getMessage(), e);
         }
-        privateKeys.put(alias, pair.getPrivate());
+        loadedKeys.put(alias, pair.getPrivate());
         publicKeys.put(alias, pair.getPublic());
         return pair.getPublic();
+    }
+
+    /**
+     * On a token the key is generated as a sensitive, non-extractable session object (the provider's generate template)
+     * and the key store copies it into a token object labelled with the alias (C_CopyObject keeps both attributes), so
+     * it is found again by name after a restart; the session object goes with its session.
+     */
+    @Override
+    public synchronized void createSecretKey(KeyUri name) {
+        String alias = aliasOf(name);
+        if (contains(name)) {
+            throw new VaultException(VaultException.Reason.KEY_EXISTS, "key " + name + " exists already; choose another object name");
+        }
+        SecretKey key = generateAes256();
+        try {
+            store.setKeyEntry(alias, key, entryPassword, null);
+            backing.persist(store);
+        } catch (GeneralSecurityException e) {
+            throw new VaultException(VaultException.Reason.BACKEND_FAILURE, "could not store key " + name + " on " + status.description() + ": " + e.getMessage(), e);
+        }
     }
 
     @Override
     public boolean contains(KeyUri name) {
         String alias = aliasOf(name);
-        if (privateKeys.containsKey(alias)) {
+        if (loadedKeys.containsKey(alias)) {
             return true;
         }
         try {
@@ -121,9 +152,12 @@ public final class KeyStoreVault implements KeyVault {
         String alias = aliasOf(name);
         return publicKeys.computeIfAbsent(alias, a -> {
             try {
-                Certificate certificate = store.getCertificate(a);
-                if (certificate == null || !store.isKeyEntry(a)) {
+                if (!store.isKeyEntry(a)) {
                     throw notFound(name);
+                }
+                Certificate certificate = store.getCertificate(a);
+                if (certificate == null) {
+                    throw secretKeyCannot(name, "has no public key");
                 }
                 return certificate.getPublicKey();
             } catch (KeyStoreException e) {
@@ -160,8 +194,8 @@ public final class KeyStoreVault implements KeyVault {
 
     @Override
     public Optional<KeyDecrypter> decrypter(KeyUri name) {
-        PrivateKey key = privateKey(name);
-        if (!"RSA".equals(key.getAlgorithm()) && !(key instanceof RSAPrivateKey)) {
+        Key key = storedKey(name);
+        if (!(key instanceof PrivateKey) || !"RSA".equals(key.getAlgorithm()) && !(key instanceof RSAPrivateKey)) {
             return Optional.empty();
         }
         return Optional.of((transformation, ciphertext) -> {
@@ -178,12 +212,66 @@ public final class KeyStoreVault implements KeyVault {
             try {
                 cipher.init(Cipher.DECRYPT_MODE, key);
                 return cipher.doFinal(ciphertext);
-            } catch (javax.crypto.BadPaddingException | javax.crypto.IllegalBlockSizeException e) {
+            } catch (javax.crypto.BadPaddingException | javax.crypto.IllegalBlockSizeException | org.bouncycastle.crypto.DataLengthException e) {
+                // Bouncy Castle reports a ciphertext not below the modulus with an unchecked DataLengthException.
                 throw new VaultException(VaultException.Reason.INVALID_INPUT, "decryption with " + name + " refused the ciphertext: " + e.getMessage(), e);
             } catch (GeneralSecurityException e) {
                 throw new VaultException(VaultException.Reason.BACKEND_FAILURE, "decryption with " + name + " failed: " + e.getMessage(), e);
             }
         });
+    }
+
+    @Override
+    public Optional<SecretKeyCipher> secretKeyCipher(KeyUri name) {
+        return storedKey(name) instanceof SecretKey key ? Optional.of(new GcmCipher(name, key)) : Optional.empty();
+    }
+
+    /** AES-GCM with a stored secret key, run by the vault's provider: on a token, CKM_AES_GCM on the token itself. */
+    private final class GcmCipher implements SecretKeyCipher {
+        private final KeyUri name;
+        private final SecretKey key;
+
+        GcmCipher(KeyUri name, SecretKey key) {
+            this.name = name;
+            this.key = key;
+        }
+
+        @Override
+        public byte[] encrypt(byte[] plain, byte[] associatedData) {
+            byte[] nonce = new byte[NONCE_BYTES];
+            NONCES.nextBytes(nonce);
+            byte[] ciphertext = run(Cipher.ENCRYPT_MODE, nonce, associatedData, plain, 0, plain.length);
+            return ByteBuffer.allocate(NONCE_BYTES + ciphertext.length).put(nonce).put(ciphertext).array();
+        }
+
+        @Override
+        public byte[] decrypt(byte[] nonceAndCiphertext, byte[] associatedData) {
+            if (nonceAndCiphertext.length < NONCE_BYTES + TAG_BYTES) {
+                throw new VaultException(VaultException.Reason.INVALID_INPUT, "a ciphertext for " + name + " has a " + NONCE_BYTES + "-byte nonce and a "
+                        + TAG_BYTES + "-byte tag at least; this one is " + nonceAndCiphertext.length + " bytes");
+            }
+            byte[] nonce = Arrays.copyOf(nonceAndCiphertext, NONCE_BYTES);
+            return run(Cipher.DECRYPT_MODE, nonce, associatedData, nonceAndCiphertext, NONCE_BYTES, nonceAndCiphertext.length - NONCE_BYTES);
+        }
+
+        private byte[] run(int mode, byte[] nonce, byte[] associatedData, byte[] input, int offset, int length) {
+            Cipher cipher;
+            try {
+                cipher = Cipher.getInstance(TRANSFORMATION, provider);
+            } catch (GeneralSecurityException e) {
+                throw new VaultException(VaultException.Reason.UNSUPPORTED, status.type() + " vault (" + status.description() + ") cannot run " + TRANSFORMATION, e);
+            }
+            try {
+                cipher.init(mode, key, new GCMParameterSpec(TAG_BYTES * 8, nonce));
+                cipher.updateAAD(associatedData);
+                return cipher.doFinal(input, offset, length);
+            } catch (AEADBadTagException e) {
+                throw new VaultException(VaultException.Reason.INVALID_INPUT,
+                        "the ciphertext does not authenticate under " + name + ": it was altered, or the associated data differs", e);
+            } catch (GeneralSecurityException | ProviderException e) {
+                throw new VaultException(VaultException.Reason.BACKEND_FAILURE, TRANSFORMATION + " with " + name + " failed: " + e.getMessage(), e);
+            }
+        }
     }
 
     @Override
@@ -216,7 +304,7 @@ public final class KeyStoreVault implements KeyVault {
 
     @Override
     public void close() {
-        privateKeys.clear();
+        loadedKeys.clear();
         backing.close();
     }
 
@@ -232,18 +320,37 @@ public final class KeyStoreVault implements KeyVault {
     }
 
     private PrivateKey privateKey(KeyUri name) {
+        if (storedKey(name) instanceof PrivateKey key) {
+            return key;
+        }
+        throw secretKeyCannot(name, "has no private key to sign or decrypt with");
+    }
+
+    private Key storedKey(KeyUri name) {
         String alias = aliasOf(name);
-        return privateKeys.computeIfAbsent(alias, a -> {
+        return loadedKeys.computeIfAbsent(alias, a -> {
             try {
                 Key key = store.getKey(a, entryPassword);
-                if (!(key instanceof PrivateKey privateKey)) {
+                if (!(key instanceof PrivateKey || key instanceof SecretKey)) {
                     throw notFound(name);
                 }
-                return privateKey;
+                return key;
             } catch (GeneralSecurityException e) {
                 throw failure("load " + name, e);
             }
         });
+    }
+
+    private SecretKey generateAes256() {
+        try {
+            KeyGenerator generator = KeyGenerator.getInstance("AES", provider);
+            generator.init(256);
+            return generator.generateKey();
+        } catch (NoSuchAlgorithmException e) {
+            throw new VaultException(VaultException.Reason.UNSUPPORTED, "the " + status.type() + " vault (" + status.description() + ") cannot make AES keys", e);
+        } catch (RuntimeException e) {
+            throw new VaultException(VaultException.Reason.BACKEND_FAILURE, "making an AES-256 key failed on " + status.description() + ": " + e.getMessage(), e);
+        }
     }
 
     private KeyPair generate(KeySpec spec) {
@@ -280,6 +387,10 @@ public final class KeyStoreVault implements KeyVault {
     private VaultException notFound(KeyUri name) {
         return new VaultException(VaultException.Reason.KEY_NOT_FOUND,
                 "no key " + name + " on " + status.description() + "; create it first or check the object name in configuration");
+    }
+
+    private static VaultException secretKeyCannot(KeyUri name, String what) {
+        return new VaultException(VaultException.Reason.UNSUPPORTED, "key " + name + " is a secret key and " + what + "; it only encrypts and decrypts (secretKeyCipher)");
     }
 
     private VaultException failure(String what, Exception e) {

@@ -10,19 +10,27 @@ import javax.net.ssl.X509TrustManager;
 import org.bouncycastle.operator.ContentSigner;
 
 /**
- * Key custody. Hands out public keys, signers and (where the back-end can) decrypters; never private key bytes.
- * Implementations are thread-safe.
+ * Key custody. Hands out public keys, signers, (where the back-end can) decrypters, and ciphers over secret keys;
+ * never private or secret key bytes. Implementations are thread-safe.
  */
 public interface KeyVault extends AutoCloseable {
 
     /** Makes a new key pair on the back-end, named {@code name}; private keys are non-extractable where the back-end can enforce it. */
     PublicKey createKey(KeyUri name, KeySpec spec);
 
+    /**
+     * Makes a new AES-256 key on the back-end, named {@code name}, used through {@link #secretKeyCipher}. Its bytes
+     * never leave the back-end: on a token it is sensitive and non-extractable, and no method here returns it.
+     */
+    void createSecretKey(KeyUri name);
+
+    /** Whether a key pair or a secret key of that name exists. */
     boolean contains(KeyUri name);
 
+    /** The public key of a key pair; a secret key has none ({@link VaultException.Reason#UNSUPPORTED}). */
     PublicKey publicKey(KeyUri name);
 
-    /** The names of all keys this vault holds. */
+    /** The names of all keys this vault holds, key pairs and secret keys. */
     List<KeyUri> keys();
 
     /** A signer with the key's default algorithm (see {@link KeySpec#signatureAlgorithm()}). */
@@ -33,6 +41,9 @@ public interface KeyVault extends AutoCloseable {
 
     /** Decryption with the private key, for back-ends and keys that support it (RSA); empty otherwise. */
     Optional<KeyDecrypter> decrypter(KeyUri name);
+
+    /** Authenticated encryption with the secret key {@code name}; empty for a key pair. */
+    Optional<SecretKeyCipher> secretKeyCipher(KeyUri name);
 
     /**
      * A TLS server context that authenticates with the EC or RSA key {@code name} where it lives: JSSE signs each

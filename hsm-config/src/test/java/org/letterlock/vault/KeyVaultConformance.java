@@ -14,6 +14,7 @@ import java.security.Signature;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.Arrays;
 import java.util.Date;
 import java.util.List;
 import java.util.Set;
@@ -32,6 +33,7 @@ import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.jce.provider.BouncyCastleProvider;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.bouncycastle.operator.ContentSigner;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -39,6 +41,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The behaviour every vault back-end must have. Each back-end's test extends this and says how to open (and reopen) it.
@@ -168,6 +171,10 @@ public abstract class KeyVaultConformance {
         assertThatThrownBy(() -> vault.decrypter(rsa).orElseThrow().decrypt("RSA/ECB/NoPadding", ciphertext))
                 .as("raw RSA would be a signing oracle")
                 .isInstanceOfSatisfying(VaultException.class, e -> assertThat(e.reason()).isEqualTo(VaultException.Reason.UNSUPPORTED));
+        byte[] notBelowTheModulus = new byte[ciphertext.length];
+        Arrays.fill(notBelowTheModulus, (byte) 0xff);
+        assertThatThrownBy(() -> vault.decrypter(rsa).orElseThrow().decrypt("RSA/ECB/PKCS1Padding", notBelowTheModulus))
+                .isInstanceOfSatisfying(VaultException.class, e -> assertThat(e.reason()).isEqualTo(VaultException.Reason.INVALID_INPUT));
 
         KeyUri ec = freshName("decrypt-ec");
         vault.createKey(ec, KeySpec.EC_P256);
@@ -199,6 +206,101 @@ public abstract class KeyVaultConformance {
         verifier.initVerify(key);
         verifier.update((byte) 1);
         assertThat(verifier.verify(signer.getSignature())).isTrue();
+    }
+
+    private static final byte[] SECRET = "ABCD-EFGH-JKLM-NPQR-STUV".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] ROW = "row-1\nalice@example.org".getBytes(StandardCharsets.UTF_8);
+
+    @Test
+    void secretKeyEncryptsAndDecryptsBoundToTheAssociatedData() {
+        KeyUri name = freshName("aes");
+        vault.createSecretKey(name);
+        assertThat(vault.contains(name)).isTrue();
+        assertThat(vault.keys()).contains(name);
+
+        SecretKeyCipher cipher = vault.secretKeyCipher(name).orElseThrow();
+        byte[] first = cipher.encrypt(SECRET, ROW);
+        byte[] second = cipher.encrypt(SECRET, ROW);
+        assertThat(first).hasSize(SecretKeyCipher.NONCE_BYTES + SECRET.length + SecretKeyCipher.TAG_BYTES);
+        assertThat(Arrays.copyOf(second, SecretKeyCipher.NONCE_BYTES)).as("a fresh nonce each time").isNotEqualTo(Arrays.copyOf(first, SecretKeyCipher.NONCE_BYTES));
+        assertThat(cipher.decrypt(first, ROW)).isEqualTo(SECRET);
+        assertThat(vault.secretKeyCipher(name).orElseThrow().decrypt(second, ROW)).isEqualTo(SECRET);
+        assertThat(cipher.decrypt(cipher.encrypt(new byte[0], new byte[0]), new byte[0])).isEmpty();
+    }
+
+    /** Each case changes one thing about a good ciphertext or the key that opens it; none opens. */
+    @ParameterizedTest(name = "refuses/{0}")
+    @ValueSource(strings = {"other-associated-data", "altered-nonce", "altered-ciphertext", "altered-tag", "truncated", "shorter-than-nonce-and-tag", "other-key"})
+    void secretKeyRefusesWhatItDidNotEncrypt(String change) {
+        KeyUri name = freshName("aes-refuses");
+        vault.createSecretKey(name);
+        SecretKeyCipher cipher = vault.secretKeyCipher(name).orElseThrow();
+        byte[] good = cipher.encrypt(SECRET, ROW);
+        byte[] presented = good.clone();
+        byte[] associatedData = ROW;
+        SecretKeyCipher opener = cipher;
+        switch (change) {
+            case "other-associated-data" -> associatedData = "row-2\nalice@example.org".getBytes(StandardCharsets.UTF_8);
+            case "altered-nonce" -> presented[0] ^= 1;
+            case "altered-ciphertext" -> presented[SecretKeyCipher.NONCE_BYTES] ^= 1;
+            case "altered-tag" -> presented[presented.length - 1] ^= 1;
+            case "truncated" -> presented = Arrays.copyOf(good, good.length - 1);
+            case "shorter-than-nonce-and-tag" -> presented = Arrays.copyOf(good, SecretKeyCipher.NONCE_BYTES + SecretKeyCipher.TAG_BYTES - 1);
+            case "other-key" -> {
+                KeyUri other = freshName("aes-other");
+                vault.createSecretKey(other);
+                opener = vault.secretKeyCipher(other).orElseThrow();
+            }
+            default -> throw new IllegalArgumentException(change);
+        }
+        SecretKeyCipher openWith = opener;
+        byte[] ciphertext = presented;
+        byte[] boundTo = associatedData;
+        assertThatThrownBy(() -> openWith.decrypt(ciphertext, boundTo))
+                .isInstanceOfSatisfying(VaultException.class, e -> assertThat(e.reason()).isEqualTo(VaultException.Reason.INVALID_INPUT))
+                .hasMessageContaining(openWith == cipher ? name.toString() : "");
+        assertThat(cipher.decrypt(good, ROW)).as("a refusal leaves the key usable").isEqualTo(SECRET);
+    }
+
+    /** The key's bytes have no way out: everything that would use it as a key pair refuses, and no name is taken twice. */
+    @Test
+    void secretKeyIsUsedOnlyThroughItsCipher() {
+        KeyUri name = freshName("aes-custody");
+        vault.createSecretKey(name);
+        List<ThrowingCallable> uses = List.of(() -> vault.publicKey(name), () -> vault.signer(name), () -> vault.signer(name, "SHA256withECDSA"),
+                () -> vault.tlsServerContext(name, () -> List.of()));
+        for (ThrowingCallable use : uses) {
+            assertThatThrownBy(use).isInstanceOfSatisfying(VaultException.class, e -> assertThat(e.reason()).isEqualTo(VaultException.Reason.UNSUPPORTED))
+                    .hasMessageContaining("is a secret key");
+        }
+        assertThat(vault.decrypter(name)).isEmpty();
+        assertThatThrownBy(() -> vault.createSecretKey(name))
+                .isInstanceOfSatisfying(VaultException.class, e -> assertThat(e.reason()).isEqualTo(VaultException.Reason.KEY_EXISTS));
+        assertThatThrownBy(() -> vault.createKey(name, KeySpec.EC_P256))
+                .isInstanceOfSatisfying(VaultException.class, e -> assertThat(e.reason()).isEqualTo(VaultException.Reason.KEY_EXISTS));
+
+        KeyUri pair = freshName("aes-not-a-pair");
+        vault.createKey(pair, KeySpec.RSA_2048);
+        assertThat(vault.secretKeyCipher(pair)).as("a key pair has no secret key cipher").isEmpty();
+        KeyUri absent = freshName("aes-absent");
+        assertThatThrownBy(() -> vault.secretKeyCipher(absent))
+                .isInstanceOfSatisfying(VaultException.class, e -> assertThat(e.reason()).isEqualTo(VaultException.Reason.KEY_NOT_FOUND))
+                .hasMessageContaining(absent.toString());
+    }
+
+    @Test
+    void secretKeysSurviveReopening() {
+        KeyUri name = freshName("aes-durable");
+        vault.createSecretKey(name);
+        byte[] sealed = vault.secretKeyCipher(name).orElseThrow().encrypt(SECRET, ROW);
+        vault.close();
+        vault = open();
+        if (!persistent()) {
+            assertThat(vault.contains(name)).isFalse();
+            return;
+        }
+        assertThat(vault.keys()).contains(name);
+        assertThat(vault.secretKeyCipher(name).orElseThrow().decrypt(sealed, ROW)).isEqualTo(SECRET);
     }
 
     /**

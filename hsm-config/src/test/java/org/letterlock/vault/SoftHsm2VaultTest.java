@@ -53,20 +53,46 @@ class SoftHsm2VaultTest extends KeyVaultConformance {
     void privateKeysAreSensitiveAndNeverExtractableOnTheToken() throws Exception {
         KeyUri name = freshName("custody");
         vault.createKey(name, KeySpec.EC_P256);
-        String pin = Files.readAllLines(PIN_FILE).get(0);
-        ProcessBuilder builder = new ProcessBuilder("pkcs11-tool", "--module", VaultSettings.SOFTHSM2_LIBRARY.toString(),
-                "--token-label", TOKEN, "--login", "--pin", pin, "-O", "--type", "privkey")
-                .redirectErrorStream(true);
-        builder.environment().put("SOFTHSM2_CONF", SoftHsmToken.configFile(DATA_DIR).toString());
-        Process process = builder.start();
-        String listing = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
-        assertThat(process.exitValue()).as(listing).isZero();
+        String listing = tokenObjects("privkey");
         assertThat(listing).contains("Private Key Object").contains(hex(name.object()));
         // Every private key on the token, whatever its type (EC and RSA keys of the other tests), not only this one.
         List<String> access = listing.lines().filter(l -> l.trim().startsWith("Access:")).toList();
         assertThat(access).hasSizeGreaterThan(0).allSatisfy(line ->
                 assertThat(line).contains("sensitive").contains("never extractable").doesNotContainPattern("(?<!never )extractable"));
+    }
+
+    @Test
+    void secretKeysAreSensitiveNeverExtractableAndOnlyEncryptAndDecrypt() throws Exception {
+        KeyUri name = freshName("custody-aes");
+        vault.createSecretKey(name);
+        String listing = tokenObjects("secrkey");
+        assertThat(listing).contains("Secret Key Object; AES length 32").contains("label:      " + name.object());
+        // Every secret key on the token, each a labelled token object: the session key it was copied from is gone.
+        List<String> objects = listing.lines().filter(l -> l.startsWith("Secret Key Object")).toList();
+        assertThat(listing.lines().filter(l -> l.trim().startsWith("label:"))).hasSameSizeAs(objects);
+        assertThat(listing.lines().filter(l -> l.trim().startsWith("Access:"))).hasSameSizeAs(objects).allSatisfy(line ->
+                assertThat(line).contains("sensitive").contains("never extractable").doesNotContainPattern("(?<!never )extractable"));
+        assertThat(listing.lines().filter(l -> l.trim().startsWith("Usage:")).map(String::trim)).hasSameSizeAs(objects)
+                .allSatisfy(line -> assertThat(line).isEqualTo("Usage:      encrypt, decrypt"));
+    }
+
+    /**
+     * What pkcs11-tool, another process logged in to the token, lists of its objects of {@code type}. Its warnings go
+     * apart: it warns on stderr for each secret key whose value it may not read, which would split the listing's lines.
+     */
+    private static String tokenObjects(String type) throws IOException, InterruptedException {
+        String pin = Files.readAllLines(PIN_FILE).get(0);
+        Path warnings = Files.createTempFile(DATA_DIR, "pkcs11-tool", ".err");
+        ProcessBuilder builder = new ProcessBuilder("pkcs11-tool", "--module", VaultSettings.SOFTHSM2_LIBRARY.toString(),
+                "--token-label", TOKEN, "--login", "--pin", pin, "-O", "--type", type)
+                .redirectError(warnings.toFile());
+        builder.environment().put("SOFTHSM2_CONF", SoftHsmToken.configFile(DATA_DIR).toString());
+        Process process = builder.start();
+        String listing = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(process.exitValue()).as(listing + Files.readString(warnings)).isZero();
+        Files.delete(warnings);
+        return listing;
     }
 
     /** SunPKCS11 keys the key's CKA_ID to its alias. */

@@ -19,7 +19,8 @@ import org.letterlock.vault.VaultStatus;
 
 /**
  * Keys on a PKCS#11 token through SunPKCS11: SoftHSM2 in the data folder by default, any module by path in production.
- * Private keys are generated on the token as sensitive and non-extractable.
+ * Private and secret keys are generated on the token as sensitive and non-extractable; secret keys encrypt and
+ * decrypt there (CKM_AES_GCM) and do nothing else.
  */
 public final class Pkcs11VaultProvider implements KeyVaultProvider {
 
@@ -92,6 +93,19 @@ public final class Pkcs11VaultProvider implements KeyVaultProvider {
                 "}",
                 "attributes(generate, CKO_PUBLIC_KEY, *) = {",
                 "  CKA_TOKEN = true",
+                "}",
+                // A session object: the key store copies it into a labelled token object (KeyStoreVault.createSecretKey).
+                // Encryption only: no wrapping, so the key cannot bring other keys onto the token or take them off.
+                "attributes(generate, CKO_SECRET_KEY, CKK_AES) = {",
+                "  CKA_TOKEN = false",
+                "  CKA_SENSITIVE = true",
+                "  CKA_EXTRACTABLE = false",
+                "  CKA_ENCRYPT = true",
+                "  CKA_DECRYPT = true",
+                "  CKA_WRAP = false",
+                "  CKA_UNWRAP = false",
+                "  CKA_SIGN = false",
+                "  CKA_VERIFY = false",
                 "}");
         try {
             return Security.getProvider("SunPKCS11").configure("--" + config);

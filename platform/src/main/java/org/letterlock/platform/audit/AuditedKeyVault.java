@@ -16,14 +16,22 @@ import org.letterlock.vault.KeyDecrypter;
 import org.letterlock.vault.KeySpec;
 import org.letterlock.vault.KeyUri;
 import org.letterlock.vault.KeyVault;
+import org.letterlock.vault.SecretKeyCipher;
 import org.letterlock.vault.VaultStatus;
 
-/** The vault every module gets: each key creation, signature and decryption lands in the audit log before its result is handed out. */
+/**
+ * The vault every module gets: each key creation, signature, encryption and decryption lands in the audit log before
+ * its result is handed out.
+ */
 public final class AuditedKeyVault implements KeyVault {
+    /** How the audit log names the secret keys {@link KeyVault#createSecretKey} makes, beside {@link KeySpec#configName()}. */
+    private static final String SECRET_KEY_SPEC = "aes-256";
+
     private final KeyVault vault;
     private final AuditRecorder audit;
     private final AtomicLong signatures = new AtomicLong();
     private final AtomicLong decryptions = new AtomicLong();
+    private final AtomicLong encryptions = new AtomicLong();
 
     public AuditedKeyVault(KeyVault vault, AuditRecorder audit) {
         this.vault = vault;
@@ -41,6 +49,17 @@ public final class AuditedKeyVault implements KeyVault {
         }
         audit.record("vault.create-key", name.toString(), Outcome.ALLOWED, spec.configName());
         return key;
+    }
+
+    @Override
+    public void createSecretKey(KeyUri name) {
+        try {
+            vault.createSecretKey(name);
+        } catch (RuntimeException e) {
+            audit.record("vault.create-key", name.toString(), Outcome.FAILED, SECRET_KEY_SPEC + ": " + e.getMessage());
+            throw e;
+        }
+        audit.record("vault.create-key", name.toString(), Outcome.ALLOWED, SECRET_KEY_SPEC);
     }
 
     @Override
@@ -128,6 +147,37 @@ public final class AuditedKeyVault implements KeyVault {
         });
     }
 
+    @Override
+    public Optional<SecretKeyCipher> secretKeyCipher(KeyUri name) {
+        return vault.secretKeyCipher(name).map(cipher -> new SecretKeyCipher() {
+            @Override
+            public byte[] encrypt(byte[] plain, byte[] associatedData) {
+                byte[] sealed = recorded("vault.encrypt", () -> cipher.encrypt(plain, associatedData));
+                encryptions.incrementAndGet();
+                return sealed;
+            }
+
+            @Override
+            public byte[] decrypt(byte[] nonceAndCiphertext, byte[] associatedData) {
+                byte[] plain = recorded("vault.decrypt", () -> cipher.decrypt(nonceAndCiphertext, associatedData));
+                decryptions.incrementAndGet();
+                return plain;
+            }
+
+            private byte[] recorded(String action, Supplier<byte[]> use) {
+                byte[] result;
+                try {
+                    result = use.get();
+                } catch (RuntimeException e) {
+                    audit.record(action, name.toString(), Outcome.FAILED, TRANSFORMATION + ": " + e.getMessage());
+                    throw e;
+                }
+                audit.record(action, name.toString(), Outcome.ALLOWED, TRANSFORMATION);
+                return result;
+            }
+        });
+    }
+
     /**
      * Recorded once, when a listener takes the key into service, not per handshake: anyone who can connect would
      * otherwise write to the audit log at will (docs/decisions/008).
@@ -150,8 +200,13 @@ public final class AuditedKeyVault implements KeyVault {
         return signatures.get();
     }
 
+    /** RSA decryptions and secret-key decryptions alike. */
     public long decryptionCount() {
         return decryptions.get();
+    }
+
+    public long encryptionCount() {
+        return encryptions.get();
     }
 
     @Override

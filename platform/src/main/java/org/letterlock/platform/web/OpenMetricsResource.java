@@ -34,6 +34,7 @@ public class OpenMetricsResource {
             gauge(out, "letterlock_audit_queue_depth", "Audit records waiting for the writer.", platform.auditLog().queuedCount());
             counter(out, "letterlock_vault_signatures", "Signatures made with vault keys, each audited.", platform.vault().signatureCount());
             counter(out, "letterlock_vault_decryptions", "Decryptions with vault keys, each audited.", platform.vault().decryptionCount());
+            counter(out, "letterlock_vault_encryptions", "Encryptions with vault secret keys, each audited.", platform.vault().encryptionCount());
             gauge(out, "letterlock_vault_ready", "1 when the key vault is logged in.", platform.vault().status().ready() ? 1 : 0);
         }
         gauge(out, "letterlock_up", "1 when the platform started.", runtime.started() ? 1 : 0);
