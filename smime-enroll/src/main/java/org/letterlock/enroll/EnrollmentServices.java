@@ -16,7 +16,7 @@ import org.letterlock.vault.KeyUri;
  * protocol with state or mail of its own (ACME's tables, challenge mails and settings).
  */
 public record EnrollmentServices(MailboxEnrollment mailboxes, EnrollmentSecrets secrets, AuditRecorder audit, Clock clock, URI baseUrl, Letterlock platform) {
-    /** The seal of enrollment secrets: vault key {@code enroll-secrets-aes}, and {@code enroll-secrets} for values sealed before it (docs/decisions/012). */
+    /** The seal of enrollment secrets: vault key {@code enroll-secrets-aes}, and {@code enroll-secrets} for values sealed before it (docs/decisions/013). */
     public static final String SECRET_KEY_OBJECT = "enroll-secrets";
 
     /** Paths on the enrollment listener. */

@@ -20,7 +20,7 @@ import org.letterlock.vault.VaultException;
  * value to its row.
  * <p>
  * Values sealed before that (format 1) hold a fresh data key encrypted to an RSA key in the vault; they still open, at
- * the cost of one RSA decryption each (docs/decisions/012).
+ * the cost of one RSA decryption each (docs/decisions/013).
  */
 public final class VaultSeal {
     /** Format 1: RSA-wrapped data key, nonce, GCM ciphertext under the data key. Read only. */
