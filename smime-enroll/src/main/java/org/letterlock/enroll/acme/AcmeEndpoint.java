@@ -215,8 +215,7 @@ public final class AcmeEndpoint implements EnrollListener.Handler {
             payload = request.payloadObject();
             IssuedCertificate issued = revocable(payload);
             byte[] certified = issued.holder().getSubjectPublicKeyInfo().getPublicKeyData().getBytes();
-            byte[] signer = org.bouncycastle.asn1.x509.SubjectPublicKeyInfo.getInstance(key.key().getEncoded()).getPublicKeyData().getBytes();
-            if (!java.util.Arrays.equals(certified, signer)) {
+            if (!java.util.Arrays.equals(certified, key.publicKeyData())) {
                 throw AcmeProblem.unauthorized("the request is signed neither by the certificate's key nor by the account that ordered it");
             }
             who = "certificate-key";
