@@ -54,6 +54,10 @@ final class AcmeOrders {
         }
     }
 
+    /** An order with the account that made it, as both are stored now. */
+    record OwnedOrder(Account account, Order order) {
+    }
+
     /** One order with its authorization and challenge; statuses as stored, {@link #orderStatus} etc. as a client sees them now. */
     record Order(String id, String accountId, String mailbox, String status, String authzStatus, String challengeStatus, String tokenPart1,
                  String tokenPart2, String messageId, boolean replyVerified, Optional<Instant> validatedAt, Optional<String> error,
@@ -168,6 +172,13 @@ final class AcmeOrders {
     Optional<Order> order(String id) {
         return jdbc.query("SELECT " + ORDER_COLUMNS + " FROM acme_order o JOIN acme_account a ON a.id = o.account_id WHERE o.id = ?",
                 s -> s.setString(1, id), AcmeOrders::order).stream().findFirst();
+    }
+
+    /** The order {@code id} and its account in one read, for a request that names both. */
+    Optional<OwnedOrder> orderWithAccount(String id) {
+        return jdbc.query("SELECT " + ORDER_COLUMNS + ", a.jwk, a.status, a.contact FROM acme_order o JOIN acme_account a ON a.id = o.account_id WHERE o.id = ?",
+                s -> s.setString(1, id), row -> new OwnedOrder(new Account(row.getString(2), keys.of(row.getString(2), row.getString(17)), row.getString(18),
+                        row.getString(19)), order(row))).stream().findFirst();
     }
 
     Optional<Order> orderByTokenPart1(String tokenPart1) {
