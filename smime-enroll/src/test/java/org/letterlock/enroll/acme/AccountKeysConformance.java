@@ -7,8 +7,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.KeyPair;
-import java.security.KeyPairGenerator;
-import java.security.spec.ECGenParameterSpec;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.util.Map;
@@ -75,11 +73,11 @@ abstract class AccountKeysConformance {
         return Stream.of(
                 row(resource, "verifies/" + alg + "-again-with-its-kept-key", alg, 200, "", (s, h) -> s.read(h, h.key())),
                 row(resource, "rollover/" + alg + "-old-key-fails-at-once", alg, 400, "malformed", (s, h) -> {
-                    s.storeKey(h, s.newKey(alg));
+                    s.storeKey(h, AcmeTestServer.accountKeyPair(alg));
                     return s.read(h, h.key());
                 }),
                 row(resource, "rollover/" + alg + "-new-key-verifies-at-once", alg, 200, "", (s, h) -> {
-                    KeyPair next = s.newKey(alg);
+                    KeyPair next = AcmeTestServer.accountKeyPair(alg);
                     s.storeKey(h, next);
                     return s.read(h, next);
                 }),
@@ -121,7 +119,7 @@ abstract class AccountKeysConformance {
     }
 
     private Holder warmedUp(String alg, boolean readsAnOrder) throws Exception {
-        KeyPair key = newKey(alg);
+        KeyPair key = AcmeTestServer.accountKeyPair(alg);
         HttpResponse<String> created = client.post("/new-account", "{}", key, alg, null);
         assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
         String kid = created.headers().firstValue("Location").orElseThrow();
@@ -162,21 +160,5 @@ abstract class AccountKeysConformance {
             }
             assertThat(update.executeUpdate()).isEqualTo(1);
         }
-    }
-
-    private KeyPair newKey(String alg) throws Exception {
-        return switch (alg) {
-            case "ES256" -> {
-                KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
-                generator.initialize(new ECGenParameterSpec("secp256r1"));
-                yield generator.generateKeyPair();
-            }
-            case "RS256" -> {
-                KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
-                generator.initialize(2048);
-                yield generator.generateKeyPair();
-            }
-            default -> KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
-        };
     }
 }
