@@ -11,10 +11,7 @@ import java.util.Map;
  * kept here; it is read with the JWK for every request.
  */
 final class AccountKeys {
-    /**
-     * An ES256 key with what Bouncy Castle precomputed on its point takes about 7 KB of heap: some 30 MB for this many,
-     * against the 50,000 whole accounts kept before, which could outgrow the server's 512 MB heap.
-     */
+    /** An ES256 key with what Bouncy Castle precomputed on its point takes about 7 KB: some 30 MB of a 512 MB heap. */
     static final int CAPACITY = 4_096;
 
     private record Kept(String storedJwk, AccountKey key) {
