@@ -128,16 +128,26 @@ public final class AcmeEndpoint implements EnrollListener.Handler {
             revoke(exchange, request);
             return;
         }
-        AcmeOrders.Account account = authenticate(request);
         switch (resource) {
-            case "/new-order" -> newOrder(exchange, request, account);
-            case "/account" -> account(exchange, request, account, id);
-            case "/order" -> respondJson(exchange, 200, orderJson(owned(account, id, request)));
-            case "/authz" -> authorization(exchange, request, account, id);
-            case "/chall" -> challenge(exchange, request, account, id);
-            case "/finalize" -> finalizeOrder(exchange, request, account, id);
-            case "/cert" -> certificate(exchange, request, account, id);
-            default -> throw new AcmeProblem("malformed", 404, "no ACME resource at " + path);
+            case "/new-order" -> newOrder(exchange, request, authenticate(request));
+            case "/account" -> account(exchange, request, authenticate(request), id);
+            case "/order", "/authz", "/chall", "/finalize", "/cert" -> {
+                AcmeOrders.OwnedOrder ownedOrder = authenticatedOrder(request, id);
+                switch (resource) {
+                    case "/order" -> {
+                        requirePostAsGet(request);
+                        respondJson(exchange, 200, orderJson(ownedOrder.order()));
+                    }
+                    case "/authz" -> authorization(exchange, request, ownedOrder);
+                    case "/chall" -> challenge(exchange, request, ownedOrder);
+                    case "/finalize" -> finalizeOrder(exchange, request, ownedOrder);
+                    default -> certificate(exchange, request, ownedOrder.order());
+                }
+            }
+            default -> {
+                authenticate(request);
+                throw new AcmeProblem("malformed", 404, "no ACME resource at " + path);
+            }
         }
     }
 
@@ -172,11 +182,31 @@ public final class AcmeEndpoint implements EnrollListener.Handler {
         if (account.isEmpty()) {
             throw new AcmeProblem("accountDoesNotExist", 400, "no account at " + kid);
         }
-        account.get().key().verify(request.alg(), request.signingInput(), request.signature());
-        if (!account.get().valid()) {
-            throw AcmeProblem.unauthorized("the account is " + account.get().status());
+        return signedBy(request, account.get());
+    }
+
+    /**
+     * The order {@code id} of the account that signed {@code request}: order and account in one read when the kid names
+     * the order's account, as it does for every request of a well-behaved client; otherwise the account alone is read,
+     * so any refusal is the one every other request gets.
+     */
+    private AcmeOrders.OwnedOrder authenticatedOrder(SignedRequest request, String id) {
+        Optional<AcmeOrders.OwnedOrder> found = orders.orderWithAccount(id);
+        if (found.isPresent() && request.kid().equals(Optional.of(base + "/account/" + found.get().account().id()))) {
+            signedBy(request, found.get().account());
+            return found.get();
         }
-        return account.get();
+        AcmeOrders.Account account = authenticate(request);
+        return new AcmeOrders.OwnedOrder(account, owned(account, id));
+    }
+
+    /** {@code account}, once its key verified {@code request} and it is valid. */
+    private static AcmeOrders.Account signedBy(SignedRequest request, AcmeOrders.Account account) {
+        account.key().verify(request.alg(), request.signingInput(), request.signature());
+        if (!account.valid()) {
+            throw AcmeProblem.unauthorized("the account is " + account.status());
+        }
+        return account;
     }
 
     private void account(EnrollExchange exchange, SignedRequest request, AcmeOrders.Account account, String id) throws IOException {
@@ -215,8 +245,7 @@ public final class AcmeEndpoint implements EnrollListener.Handler {
             payload = request.payloadObject();
             IssuedCertificate issued = revocable(payload);
             byte[] certified = issued.holder().getSubjectPublicKeyInfo().getPublicKeyData().getBytes();
-            byte[] signer = org.bouncycastle.asn1.x509.SubjectPublicKeyInfo.getInstance(key.key().getEncoded()).getPublicKeyData().getBytes();
-            if (!java.util.Arrays.equals(certified, signer)) {
+            if (!java.util.Arrays.equals(certified, key.publicKeyData())) {
                 throw AcmeProblem.unauthorized("the request is signed neither by the certificate's key nor by the account that ordered it");
             }
             who = "certificate-key";
@@ -291,34 +320,34 @@ public final class AcmeEndpoint implements EnrollListener.Handler {
         respondJson(exchange, 201, orderJson(order));
     }
 
-    private void authorization(EnrollExchange exchange, SignedRequest request, AcmeOrders.Account account, String id) throws IOException {
-        AcmeOrders.Order order = owned(account, id, null);
+    private void authorization(EnrollExchange exchange, SignedRequest request, AcmeOrders.OwnedOrder ownedOrder) throws IOException {
+        AcmeOrders.Order order = ownedOrder.order();
         if (!request.postAsGet()) {
             if (!"deactivated".equals(request.payloadObject().getString("status", ""))) {
                 throw AcmeProblem.malformed("an authorization's status can only be set to deactivated");
             }
             orders.deactivate(order);
-            order = owned(account, id, null);
+            order = owned(ownedOrder.account(), order.id());
         }
         respondJson(exchange, 200, authorizationJson(order));
     }
 
-    private void challenge(EnrollExchange exchange, SignedRequest request, AcmeOrders.Account account, String id) throws IOException {
-        AcmeOrders.Order order = owned(account, id, null);
+    private void challenge(EnrollExchange exchange, SignedRequest request, AcmeOrders.OwnedOrder ownedOrder) throws IOException {
+        AcmeOrders.Order order = ownedOrder.order();
         if (!request.postAsGet()) {
             request.payloadObject();
             if (order.expired(services.clock().instant())) {
                 throw AcmeProblem.malformed("the challenge expired at " + order.expiresAt());
             }
             orders.respond(order);
-            order = owned(account, id, null);
+            order = owned(ownedOrder.account(), order.id());
         }
-        exchange.addHeader("Link", "<" + base + "/authz/" + id + ">;rel=\"up\"");
+        exchange.addHeader("Link", "<" + base + "/authz/" + order.id() + ">;rel=\"up\"");
         respondJson(exchange, 200, challengeJson(order));
     }
 
-    private void finalizeOrder(EnrollExchange exchange, SignedRequest request, AcmeOrders.Account account, String id) throws IOException {
-        AcmeOrders.Order order = owned(account, id, null);
+    private void finalizeOrder(EnrollExchange exchange, SignedRequest request, AcmeOrders.OwnedOrder ownedOrder) throws IOException {
+        AcmeOrders.Order order = ownedOrder.order();
         JsonValue csrValue = request.payloadObject().get("csr");
         if (!(csrValue instanceof JsonString csrText)) {
             throw AcmeProblem.malformed("finalize takes {\"csr\": \"<base64url DER PKCS#10>\"}");
@@ -355,12 +384,12 @@ public final class AcmeEndpoint implements EnrollListener.Handler {
             throw e;
         }
         orders.finalized(order, issued.serial());
-        exchange.setHeader("Location", base + "/order/" + id);
-        respondJson(exchange, 200, orderJson(owned(account, id, null)));
+        exchange.setHeader("Location", base + "/order/" + order.id());
+        respondJson(exchange, 200, orderJson(owned(ownedOrder.account(), order.id())));
     }
 
-    private void certificate(EnrollExchange exchange, SignedRequest request, AcmeOrders.Account account, String id) throws IOException {
-        AcmeOrders.Order order = owned(account, id, request);
+    private void certificate(EnrollExchange exchange, SignedRequest request, AcmeOrders.Order order) throws IOException {
+        requirePostAsGet(request);
         if (order.serial().isEmpty()) {
             throw new AcmeProblem("malformed", 404, "the order has no certificate yet");
         }
@@ -382,11 +411,8 @@ public final class AcmeEndpoint implements EnrollListener.Handler {
         return pem.toString();
     }
 
-    /** The order {@code id} if {@code account} made it; with {@code postAsGet}, the request must be POST-as-GET. */
-    private AcmeOrders.Order owned(AcmeOrders.Account account, String id, SignedRequest postAsGet) {
-        if (postAsGet != null) {
-            requirePostAsGet(postAsGet);
-        }
+    /** The order {@code id} if {@code account} made it. */
+    private AcmeOrders.Order owned(AcmeOrders.Account account, String id) {
         AcmeOrders.Order order = orders.order(id).orElseThrow(() -> new AcmeProblem("malformed", 404, "no such order, authorization or challenge: " + id));
         if (!order.accountId().equals(account.id())) {
             throw AcmeProblem.unauthorized("the resource belongs to another account");

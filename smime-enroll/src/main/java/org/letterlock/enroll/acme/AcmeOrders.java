@@ -13,7 +13,6 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 import org.letterlock.platform.audit.Actor;
 import org.letterlock.platform.audit.AuditEvent;
 import org.letterlock.platform.audit.AuditRecorder;
@@ -31,8 +30,6 @@ import org.letterlock.platform.store.Jdbc;
 final class AcmeOrders {
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final Base64.Encoder BASE64URL = Base64.getUrlEncoder().withoutPadding();
-    /** Accounts kept parsed; past this many the cache starts over rather than grow without bound. */
-    private static final int MAX_CACHED_ACCOUNTS = 50_000;
     private static final String ORDER_COLUMNS = "o.id, o.account_id, o.mailbox, o.status, o.authz_status, o.challenge_status, o.token_part1, o.token_part2, "
             + "o.message_id, o.reply_verified, o.validated_at, o.error, o.serial, o.created_at, o.expires_at, a.thumbprint";
 
@@ -41,7 +38,7 @@ final class AcmeOrders {
     private final AuditRecorder audit;
     private final Clock clock;
     private final AcmeEnrollSettings settings;
-    private final ConcurrentHashMap<String, Account> accounts = new ConcurrentHashMap<>();
+    private final AccountKeys keys = new AccountKeys(AccountKeys.CAPACITY);
 
     AcmeOrders(Jdbc jdbc, MailSender mail, AuditRecorder audit, Clock clock, AcmeEnrollSettings settings) {
         this.jdbc = jdbc;
@@ -55,6 +52,10 @@ final class AcmeOrders {
         boolean valid() {
             return status.equals("valid");
         }
+    }
+
+    /** An order with the account that made it, as both are stored now. */
+    record OwnedOrder(Account account, Order order) {
     }
 
     /** One order with its authorization and challenge; statuses as stored, {@link #orderStatus} etc. as a client sees them now. */
@@ -85,18 +86,16 @@ final class AcmeOrders {
         }
     }
 
+    /**
+     * The account as stored now, read for every request: its status and key may have changed on another node. Only the
+     * decoding of its key is saved ({@link AccountKeys}).
+     */
     Optional<Account> account(String id) {
-        Account cached = accounts.get(id);
-        if (cached != null) {
-            return Optional.of(cached);
-        }
-        List<Account> found = jdbc.query("SELECT id, jwk, status, contact FROM acme_account WHERE id = ?", s -> s.setString(1, id), AcmeOrders::account);
-        found.forEach(this::remember);
-        return found.stream().findFirst();
+        return jdbc.query("SELECT id, jwk, status, contact FROM acme_account WHERE id = ?", s -> s.setString(1, id), this::account).stream().findFirst();
     }
 
     Optional<Account> accountByThumbprint(String thumbprint) {
-        return jdbc.query("SELECT id, jwk, status, contact FROM acme_account WHERE thumbprint = ?", s -> s.setString(1, thumbprint), AcmeOrders::account)
+        return jdbc.query("SELECT id, jwk, status, contact FROM acme_account WHERE thumbprint = ?", s -> s.setString(1, thumbprint), this::account)
                 .stream().findFirst();
     }
 
@@ -120,7 +119,7 @@ final class AcmeOrders {
             throw e;
         }
         Account account = new Account(id, key, "valid", contact);
-        remember(account);
+        keys.keep(id, key);
         audit.recordAsync(new AuditEvent(Actor.current(), "enroll.acme.account", "acme-account:" + id,
                 Outcome.ALLOWED, key.algorithm() + " key " + key.thumbprint() + (contact == null ? "" : ", contact " + contact)));
         return Map.entry(account, true);
@@ -134,8 +133,8 @@ final class AcmeOrders {
             s.setString(3, account.id());
         });
         Account updated = new Account(account.id(), account.key(), status, contact);
-        accounts.put(updated.id(), updated);
         if (deactivate) {
+            keys.forget(account.id());
             audit.record("enroll.acme.account", "acme-account:" + account.id(), Outcome.ALLOWED, "deactivated by its holder");
         }
         return updated;
@@ -173,6 +172,13 @@ final class AcmeOrders {
     Optional<Order> order(String id) {
         return jdbc.query("SELECT " + ORDER_COLUMNS + " FROM acme_order o JOIN acme_account a ON a.id = o.account_id WHERE o.id = ?",
                 s -> s.setString(1, id), AcmeOrders::order).stream().findFirst();
+    }
+
+    /** The order {@code id} and its account in one read, for a request that names both. */
+    Optional<OwnedOrder> orderWithAccount(String id) {
+        return jdbc.query("SELECT " + ORDER_COLUMNS + ", a.jwk, a.status, a.contact FROM acme_order o JOIN acme_account a ON a.id = o.account_id WHERE o.id = ?",
+                s -> s.setString(1, id), row -> new OwnedOrder(new Account(row.getString(2), keys.of(row.getString(2), row.getString(17)), row.getString(18),
+                        row.getString(19)), order(row))).stream().findFirst();
     }
 
     Optional<Order> orderByTokenPart1(String tokenPart1) {
@@ -256,16 +262,8 @@ final class AcmeOrders {
         return clock;
     }
 
-    private void remember(Account account) {
-        if (accounts.size() >= MAX_CACHED_ACCOUNTS) {
-            accounts.clear();
-        }
-        accounts.put(account.id(), account);
-    }
-
-    private static Account account(ResultSet row) throws SQLException {
-        AccountKey key = AccountKey.of(AcmeJson.parse(row.getString(2).getBytes(StandardCharsets.UTF_8), "the stored JWK"));
-        return new Account(row.getString(1), key, row.getString(3), row.getString(4));
+    private Account account(ResultSet row) throws SQLException {
+        return new Account(row.getString(1), keys.of(row.getString(1), row.getString(2)), row.getString(3), row.getString(4));
     }
 
     private static Order order(ResultSet row) throws SQLException {

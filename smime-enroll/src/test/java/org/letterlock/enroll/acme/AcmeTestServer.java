@@ -10,8 +10,11 @@ import java.io.ByteArrayOutputStream;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
 import java.security.MessageDigest;
 import java.security.PublicKey;
+import java.security.spec.ECGenParameterSpec;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -147,6 +150,24 @@ final class AcmeTestServer implements AutoCloseable {
     long issued(String mailbox) {
         return fixture.platform.auditLog().read(0, 1_000_000).stream()
                 .filter(r -> r.event().action().equals("ca.issue") && r.event().outcome() == Outcome.ALLOWED && r.event().detail().contains(mailbox)).count();
+    }
+
+    /** A fresh account key for JWS algorithm {@code alg}: ES256 (P-256), RS256 (2048 bits) or EdDSA (Ed25519). */
+    static KeyPair accountKeyPair(String alg) throws Exception {
+        return switch (alg) {
+            case "ES256" -> {
+                KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
+                generator.initialize(new ECGenParameterSpec("secp256r1"));
+                yield generator.generateKeyPair();
+            }
+            case "RS256" -> {
+                KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
+                generator.initialize(2048);
+                yield generator.generateKeyPair();
+            }
+            case "EdDSA" -> KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
+            default -> throw new IllegalArgumentException("no account keys for " + alg);
+        };
     }
 
     /** Runs a tool to its end and returns what it printed; it must succeed. */
