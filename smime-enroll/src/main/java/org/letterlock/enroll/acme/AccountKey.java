@@ -39,7 +39,7 @@ final class AccountKey {
      * One P-256 domain for every ES256 key. Bouncy Castle keeps what it precomputes for a scalar multiplication on the
      * point: on the generator, shared by all accounts, and on each account's point, so a key kept decoded
      * ({@link AccountKeys}) verifies in about half the time once it has been used a few times
-     * (docs/decisions/012-acme-account-keys.md).
+     * (docs/decisions/014-acme-account-keys.md).
      */
     private static final ECDomainParameters P256 = new ECNamedDomainParameters(SECObjectIdentifiers.secp256r1, CustomNamedCurves.getByOID(SECObjectIdentifiers.secp256r1));
     private static final Base64.Decoder BASE64URL = Base64.getUrlDecoder();
