@@ -117,7 +117,10 @@ public final class OcspResponder {
     }
 
     /** @param revoked the answer says "revoked": a revocation seen again need not drop it */
-    private record Cached(byte[] der, Instant thisUpdate, Instant nextUpdate, Instant refreshAt, boolean revoked) {
+    private record Cached(byte[] der, Instant thisUpdate, Instant nextUpdate, Instant refreshAt, CertificateStatus status) {
+        boolean revoked() {
+            return status instanceof RevokedStatus;
+        }
     }
 
     private final KeyVault vault;
@@ -410,13 +413,23 @@ public final class OcspResponder {
         BasicOCSPRespBuilder builder = new BasicOCSPRespBuilder(responder.responderId());
         Instant thisUpdate = now.minusSeconds(60);
         Instant nextUpdate = now.plus(validity);
-        builder.addResponse(id, status(known), Date.from(thisUpdate), Date.from(nextUpdate), null);
-        return new Cached(sign(builder, responder, now, signers), thisUpdate, nextUpdate, now.plus(validity.dividedBy(2)),
-                known.map(IssuedCertificate::revoked).orElse(false));
+        CertificateStatus status = status(known);
+        builder.addResponse(id, status, Date.from(thisUpdate), Date.from(nextUpdate), null);
+        return new Cached(sign(builder, responder, now, signers), thisUpdate, nextUpdate, now.plus(validity.dividedBy(2)), status);
     }
 
+    /**
+     * The status as a fresh cached answer gives it (a revocation drops that answer at once, so it is as current as the
+     * cached GET answers), else as the store gives it: a nonce for a certificate already asked about costs no lookup.
+     */
     private void addStatus(BasicOCSPRespBuilder builder, ResponderKey responder, CertificateID id, Instant now) {
-        builder.addResponse(id, status(find(responder, id)), Date.from(now.minusSeconds(60)), Date.from(now.plus(validity)), null);
+        CacheKey key = new CacheKey(responder.issuer().id(), id.getSerialNumber(), id.getHashAlgOID());
+        Cached known = cache.get(key);
+        Cached unknownHit = unknown.get(key);
+        CertificateStatus status = known != null && known.nextUpdate().isAfter(now) ? known.status()
+                : unknownHit != null && unknownHit.refreshAt().isAfter(now) ? unknownHit.status()
+                : status(find(responder, id));
+        builder.addResponse(id, status, Date.from(now.minusSeconds(60)), Date.from(now.plus(validity)), null);
     }
 
     private static CertificateStatus status(Optional<IssuedCertificate> known) {

@@ -8,6 +8,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.bouncycastle.asn1.DEROctetString;
 import org.bouncycastle.asn1.ocsp.OCSPObjectIdentifiers;
 import org.bouncycastle.asn1.x500.X500Name;
@@ -34,6 +35,7 @@ public final class OcspFixture implements AutoCloseable {
     private final X509CertificateHolder root;
     private final IssuerRecord issuer;
     private final IssuedCertificate known;
+    private final AtomicInteger lookups = new AtomicInteger();
 
     public OcspFixture() {
         vault = KeyVaults.open(VaultSettings.memory("letterlock"));
@@ -52,14 +54,21 @@ public final class OcspFixture implements AutoCloseable {
 
     /** A responder answering for the root, signing on at most {@code signingAtOnce} threads. */
     public OcspResponder responder(int signingAtOnce) {
-        OcspResponder responder = new OcspResponder(vault, serial -> serial.equals(KNOWN) ? Optional.of(known) : Optional.empty(), Duration.ofHours(1),
-                Clock.systemUTC(), Runnable::run, signingAtOnce);
+        OcspResponder responder = new OcspResponder(vault, serial -> {
+            lookups.incrementAndGet();
+            return serial.equals(KNOWN) ? Optional.of(known) : Optional.empty();
+        }, Duration.ofHours(1), Clock.systemUTC(), Runnable::run, signingAtOnce);
         responder.useIssuers(List.of(issuer));
         return responder;
     }
 
     public OcspResponder responder() {
         return responder(OcspResponder.MAX_SIGNING_AT_ONCE);
+    }
+
+    /** How often the responders asked the store for a serial's status. */
+    public int lookups() {
+        return lookups.get();
     }
 
     public IssuerRecord issuer() {

@@ -13,6 +13,24 @@ import org.junit.jupiter.api.Test;
 class OcspResponderMemoryTest {
 
     @Test
+    void aNonceAnswerTakesTheStatusOfAFreshCachedAnswerAndAsksTheStoreOtherwise() throws Exception {
+        try (OcspFixture fixture = new OcspFixture()) {
+            OcspResponder ocsp = fixture.responder();
+            byte[] nonce = fixture.nonceRequest(OcspFixture.KNOWN, new byte[16]);
+            ocsp.respond(nonce);
+            assertThat(fixture.lookups()).as("nothing cached yet").isEqualTo(1);
+            ocsp.presign(fixture.issuer(), fixture.known());
+            OCSPResp answer = new OCSPResp(ocsp.respond(nonce).der());
+            assertThat(((BasicOCSPResp) answer.getResponseObject()).getResponses()[0].getCertStatus()).isEqualTo(CertificateStatus.GOOD);
+            assertThat(fixture.lookups()).as("status from the cached answer").isEqualTo(1);
+            // A revocation drops the cached answer: the next nonce asks the store again.
+            ocsp.forget("root", OcspFixture.KNOWN);
+            ocsp.respond(nonce);
+            assertThat(fixture.lookups()).isEqualTo(2);
+        }
+    }
+
+    @Test
     void answersOnlyPlainRequestsWhoseAnswerIsCachedAndFresh() throws Exception {
         try (OcspFixture fixture = new OcspFixture()) {
             OcspResponder ocsp = fixture.responder();
