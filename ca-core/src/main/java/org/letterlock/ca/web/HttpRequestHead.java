@@ -50,12 +50,13 @@ record HttpRequestHead(String method, String path, boolean http10, int contentLe
             return null;
         }
         // The head ends in an empty line; split drops the trailing empty strings it leaves.
-        String text = new String(bytes, start, headEnd - start, StandardCharsets.ISO_8859_1);
-        if (text.replace("\r\n", "\n").indexOf('\r') >= 0) {
-            // RFC 9112 2.2: a bare CR could end a line for a proxy in front and not here, and the two would read different requests.
-            throw new Refused(400, "bare CR in the request head");
+        for (int i = start; i < headEnd; i++) {
+            if (bytes[i] == '\r' && bytes[i + 1] != '\n') {
+                // RFC 9112 2.2: a bare CR could end a line for a proxy in front and not here, and the two would read different requests.
+                throw new Refused(400, "bare CR in the request head");
+            }
         }
-        String[] lines = LINE_END.split(text);
+        String[] lines = LINE_END.split(new String(bytes, start, headEnd - start, StandardCharsets.ISO_8859_1));
         String[] requestLine = lines[0].split(" ", -1);
         if (requestLine.length != 3 || !isToken(requestLine[0]) || requestLine[1].isEmpty()) {
             throw new Refused(400, "malformed request line");
