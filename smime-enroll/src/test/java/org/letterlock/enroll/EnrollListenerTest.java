@@ -2,13 +2,24 @@ package org.letterlock.enroll;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -88,6 +99,118 @@ class EnrollListenerTest {
         HttpResponse<String> response = post("/secrets", "application/x-www-form-urlencoded", "mailbox=" + "a".repeat(100_000));
 
         assertThat(response.statusCode()).isEqualTo(413);
+    }
+
+    /**
+     * A refusal sent before the body has arrived must still leave the connection ready for the next request. The JDK
+     * server reads an unread body only after the answer has gone out. A client that sends its next request as soon as
+     * it has the answer and has sent the body may then deliver the body's TLS record and the next request's in one
+     * segment; that late read decrypts the first and leaves the second where nothing looks again, so the client got no
+     * answer until the idle close (30 s). The answer now waits for the body.
+     */
+    @Test
+    void aRequestRefusedBeforeItsBodyArrivedKeepsTheConnectionUsable() throws Exception {
+        HeldWrites held = new HeldWrites();
+        Socket tcp = new Socket("127.0.0.1", fixture.url().getPort()) {
+            @Override
+            public OutputStream getOutputStream() throws IOException {
+                return held.over(super.getOutputStream());
+            }
+        };
+        try (SSLSocket socket = (SSLSocket) fixture.clientTls().getSocketFactory().createSocket(tcp, "127.0.0.1", fixture.url().getPort(), true)) {
+            socket.startHandshake();
+            OutputStream out = socket.getOutputStream();
+            BlockingQueue<String> answers = new LinkedBlockingQueue<>();
+            Thread reader = new Thread(() -> {
+                try (InputStream in = new BufferedInputStream(socket.getInputStream())) {
+                    while (true) {
+                        answers.add(readAnswer(in));
+                    }
+                } catch (Exception | AssertionError e) {
+                    answers.add("closed: " + e);
+                }
+            });
+            reader.setDaemon(true);
+            reader.start();
+            byte[] next = ("POST /secrets HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 7\r\n\r\nother=1")
+                    .getBytes(StandardCharsets.US_ASCII);
+
+            out.write(("POST /secrets HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            held.hold();
+            out.write("{}".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            String refused = answers.poll(1, TimeUnit.SECONDS);
+            if (refused != null) {
+                // Answered before the body was sent: the next request leaves in one segment with the body.
+                out.write(next);
+                out.flush();
+                held.release();
+            } else {
+                held.release();
+                refused = answers.poll(10, TimeUnit.SECONDS);
+                out.write(next);
+                out.flush();
+            }
+
+            assertThat(refused).as("the refused request").startsWith("HTTP/1.1 415");
+            assertThat(answers.poll(10, TimeUnit.SECONDS)).as("the next request on the connection").startsWith("HTTP/1.1 400");
+        }
+    }
+
+    /** A socket's output that can hold what is written and send it later in one write. */
+    private static final class HeldWrites {
+        private final ByteArrayOutputStream held = new ByteArrayOutputStream();
+        private OutputStream target;
+        private boolean holding;
+
+        synchronized OutputStream over(OutputStream socket) {
+            if (target == null) {
+                target = socket;
+            }
+            return new OutputStream() {
+                @Override
+                public void write(int b) throws IOException {
+                    write(new byte[] {(byte) b}, 0, 1);
+                }
+
+                @Override
+                public void write(byte[] bytes, int offset, int length) throws IOException {
+                    synchronized (HeldWrites.this) {
+                        if (holding) {
+                            held.write(bytes, offset, length);
+                        } else {
+                            target.write(bytes, offset, length);
+                        }
+                    }
+                }
+            };
+        }
+
+        synchronized void hold() {
+            holding = true;
+        }
+
+        synchronized void release() throws IOException {
+            holding = false;
+            target.write(held.toByteArray());
+            target.flush();
+        }
+    }
+
+    /** One answer's head and body off a keep-alive connection; a read timeout fails the test. */
+    private static String readAnswer(InputStream in) throws Exception {
+        StringBuilder head = new StringBuilder();
+        while (!head.toString().endsWith("\r\n\r\n")) {
+            int b = in.read();
+            assertThat(b).as("answer so far: %s", head).isNotNegative();
+            head.append((char) b);
+        }
+        Matcher length = Pattern.compile("(?im)^content-length:\\s*(\\d+)").matcher(head);
+        assertThat(length.find()).as(head.toString()).isTrue();
+        in.readNBytes(Integer.parseInt(length.group(1)));
+        return head.toString();
     }
 
     private static HttpResponse<String> post(String path, String type, String body) throws Exception {

@@ -98,7 +98,6 @@ public final class AcmeEndpoint implements EnrollListener.Handler {
         } catch (AcmeProblem problem) {
             refuse(exchange, path, problem);
         } catch (EnrollExchange.TooLarge e) {
-            exchange.discardBody();
             refuse(exchange, path, AcmeProblem.malformed(e.getMessage()));
         } catch (LetterlockException e) {
             refuse(exchange, path, problem(e));

@@ -47,7 +47,6 @@ public final class CmpEndpoint implements AutoCloseable {
             return;
         }
         if (!exchange.contentType().equals(MEDIA_TYPE)) {
-            exchange.discardBody();
             exchange.respondText(415, "send the PKIMessage as " + MEDIA_TYPE + " (RFC 6712 3.4), not '" + exchange.contentType() + "'");
             return;
         }

@@ -117,8 +117,6 @@ public final class EstEndpoint implements EnrollListener.Handler {
                         + OPERATIONS);
             }
         } catch (LetterlockException e) {
-            // A refusal may come before the body is read; unread, it would make the close reset the refusal away.
-            exchange.discardBody();
             if (e.type() == ErrorType.UNAUTHORIZED) {
                 exchange.setHeader("WWW-Authenticate", CHALLENGE);
                 if (exchange.header("Authorization").isEmpty() && exchange.clientCertificate().isEmpty()) {
@@ -374,7 +372,6 @@ public final class EstEndpoint implements EnrollListener.Handler {
         }
         String message = operation + " takes " + method + ", not " + exchange.method();
         services.audit().record("enroll.est." + operation, "est:" + exchange.path(), Outcome.FAILED, message);
-        exchange.discardBody();
         exchange.setHeader("Allow", method);
         exchange.respondText(405, message);
         return false;

@@ -67,19 +67,24 @@ public final class EnrollExchange {
     }
 
     /**
-     * Reads and drops what is left of a refused body (up to 16 MiB), so that closing the connection does not reset it
-     * before the client has read the refusal.
+     * Reads and drops what is left of the request body (up to 16 MiB); true when it ended. The JDK server drains an
+     * unread body only after the answer has gone out: by then a keep-alive client may have sent its next request, and
+     * the drain pulls that request's bytes off the connection, where nothing reads them again (the client sees the
+     * connection close 30 s later). A body that does not end here means the connection cannot be reused.
      */
-    public void discardBody() {
+    private boolean discardBody() {
         // Read, not skip: the JDK server's body stream passes skip() to the connection, past the body's end.
         byte[] buffer = new byte[64 * 1024];
         try (InputStream in = exchange.getRequestBody()) {
             long left = 16L * 1024 * 1024;
-            for (int n; left > 0 && (n = in.read(buffer)) > 0; ) {
+            int n = 0;
+            while (left > 0 && (n = in.read(buffer)) >= 0) {
                 left -= n;
             }
+            return n < 0;
         } catch (IOException e) {
             // The client went away or sent less than it announced: nothing is left to protect.
+            return false;
         }
     }
 
@@ -122,6 +127,9 @@ public final class EnrollExchange {
 
     /** Answers {@code status} with {@code body} of {@code contentType} (none for an empty body) and closes the exchange. */
     public void respond(int status, String contentType, byte[] body) throws IOException {
+        if (!discardBody()) {
+            exchange.getResponseHeaders().set("Connection", "close");
+        }
         if (body.length > 0) {
             exchange.getResponseHeaders().set("Content-Type", contentType);
         }

@@ -83,7 +83,6 @@ public final class EnrollListener implements AutoCloseable {
             try {
                 handler.handle(exchange);
             } catch (EnrollExchange.TooLarge e) {
-                exchange.discardBody();
                 exchange.respondText(413, e.getMessage());
             } catch (LetterlockException e) {
                 exchange.respondText(e.type().status(), e.getMessage());
