@@ -67,7 +67,7 @@ public final class AcmeEndpoint implements EnrollListener.Handler {
         this.nonces = new Nonces(services.clock(), orders.settings().nonceTtl());
         this.base = services.baseUrl() + EnrollmentServices.ACME_PATH;
         this.directory = AcmeJson.object().add("newNonce", base + "/new-nonce").add("newAccount", base + "/new-account").add("newOrder", base + "/new-order")
-                .add("revokeCert", base + "/revoke-cert").add("meta", AcmeJson.object().add("website", services.baseUrl().toString()).add("externalAccountRequired", false))
+                .add("revokeCert", base + "/revoke-cert").add("keyChange", base + "/key-change").add("meta", AcmeJson.object().add("website", services.baseUrl().toString()).add("externalAccountRequired", false))
                 .build().toString().getBytes(StandardCharsets.UTF_8);
     }
 
@@ -130,6 +130,7 @@ public final class AcmeEndpoint implements EnrollListener.Handler {
         switch (resource) {
             case "/new-order" -> newOrder(exchange, request, authenticate(request));
             case "/account" -> account(exchange, request, authenticate(request), id);
+            case "/key-change" -> keyChange(exchange, request, authenticate(request));
             case "/order", "/authz", "/chall", "/finalize", "/cert" -> {
                 AcmeOrders.OwnedOrder ownedOrder = authenticatedOrder(request, id);
                 switch (resource) {
@@ -229,6 +230,45 @@ public final class AcmeEndpoint implements EnrollListener.Handler {
             current = orders.updateAccount(account, contact(payload).orElse(account.contact()), deactivate);
         }
         respondJson(exchange, 200, accountJson(current));
+    }
+
+    /**
+     * RFC 8555 section 7.3.5: the outer JWS signed by the account's key, its payload a JWS signed by the new key for the
+     * same URL, naming the account and its current key.
+     */
+    private void keyChange(EnrollExchange exchange, SignedRequest request, AcmeOrders.Account account) throws IOException {
+        SignedRequest inner = SignedRequest.parseKeyChange(request.payload());
+        if (!inner.url().equals(request.url())) {
+            throw AcmeProblem.malformed("the inner JWS url header " + inner.url() + " is not the outer one, " + request.url());
+        }
+        AccountKey newKey = AccountKey.of(inner.jwk().orElseThrow());
+        newKey.verify(inner.alg(), inner.signingInput(), inner.signature());
+        JsonObject change = inner.payloadObject();
+        String accountUrl = base + "/account/" + account.id();
+        if (!(change.get("account") instanceof JsonString named) || !named.getString().equals(accountUrl)) {
+            throw AcmeProblem.malformed("the key change must name the account it changes, " + accountUrl + ", as \"account\"");
+        }
+        if (!(change.get("oldKey") instanceof JsonObject oldKey) || !AccountKey.of(oldKey).thumbprint().equals(account.key().thumbprint())) {
+            throw AcmeProblem.malformed("the key change's \"oldKey\" is not the account's current key");
+        }
+        Optional<AcmeOrders.Account> holder = orders.accountByThumbprint(newKey.thumbprint());
+        if (holder.isPresent()) {
+            throw keyInUse(exchange, holder.get());
+        }
+        AcmeOrders.Account changed;
+        try {
+            changed = orders.changeKey(account, newKey).orElseThrow(() -> new AcmeProblem("malformed", 409,
+                    "the account's key changed while this request was checked; sign again with its current key"));
+        } catch (LetterlockException e) {
+            // The new key became another account's in the meantime (its thumbprint is unique).
+            throw orders.accountByThumbprint(newKey.thumbprint()).map(other -> keyInUse(exchange, other)).orElseThrow(() -> e);
+        }
+        respondJson(exchange, 200, accountJson(changed));
+    }
+
+    private AcmeProblem keyInUse(EnrollExchange exchange, AcmeOrders.Account holder) {
+        exchange.setHeader("Location", base + "/account/" + holder.id());
+        return new AcmeProblem("malformed", 409, "the new key is the key of an account already (see Location)");
     }
 
     /**

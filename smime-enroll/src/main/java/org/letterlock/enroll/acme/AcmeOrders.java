@@ -140,6 +140,26 @@ final class AcmeOrders {
         return updated;
     }
 
+    /**
+     * Replaces the account's key with {@code newKey} if the row still holds the key the request was checked with; empty
+     * when it does not (another node changed it meanwhile). A key another account holds fails as a storage conflict.
+     */
+    Optional<Account> changeKey(Account account, AccountKey newKey) {
+        int changed = jdbc.update("UPDATE acme_account SET thumbprint = ?, jwk = ? WHERE id = ? AND thumbprint = ?", s -> {
+            s.setString(1, newKey.thumbprint());
+            s.setString(2, newKey.jwk());
+            s.setString(3, account.id());
+            s.setString(4, account.key().thumbprint());
+        });
+        if (changed == 0) {
+            return Optional.empty();
+        }
+        keys.keep(account.id(), newKey);
+        audit.record("enroll.acme.key-change", "acme-account:" + account.id(), Outcome.ALLOWED, account.key().algorithm() + " key "
+                + account.key().thumbprint() + " replaced by " + newKey.algorithm() + " key " + newKey.thumbprint());
+        return Optional.of(new Account(account.id(), newKey, account.status(), account.contact()));
+    }
+
     /** Makes an order for {@code mailbox} and mails its challenge there. */
     Order newOrder(Account account, String mailbox) {
         Instant now = clock.instant();

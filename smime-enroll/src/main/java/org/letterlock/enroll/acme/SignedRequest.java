@@ -16,30 +16,50 @@ record SignedRequest(String alg, String nonce, String url, Optional<String> kid,
     private static final Base64.Decoder BASE64URL = Base64.getUrlDecoder();
 
     static SignedRequest parse(byte[] body) {
-        JsonObject jws = AcmeJson.parse(body, "the request body");
-        String protectedPart = text(jws, "protected", "the JWS");
-        String payloadPart = text(jws, "payload", "the JWS");
-        String signaturePart = text(jws, "signature", "the JWS");
-        if (jws.containsKey("header")) {
-            throw AcmeProblem.malformed("the JWS must have no unprotected header");
+        return parse(body, "the JWS", true);
+    }
+
+    /**
+     * The inner JWS of a key change (RFC 8555 section 7.3.5), from the outer JWS's payload: signed by the new key, which
+     * it carries as {@code jwk}, and without a nonce. Its {@code nonce} here is empty.
+     */
+    static SignedRequest parseKeyChange(byte[] payload) {
+        SignedRequest inner = parse(payload, "the key change's inner JWS", false);
+        if (inner.jwk().isEmpty()) {
+            throw AcmeProblem.malformed("the key change's inner JWS must carry the new key as jwk, not kid");
         }
-        JsonObject header = AcmeJson.parse(decode(protectedPart, "protected"), "the JWS protected header");
-        String alg = text(header, "alg", "the JWS protected header");
+        return inner;
+    }
+
+    private static SignedRequest parse(byte[] body, String what, boolean outer) {
+        JsonObject jws = AcmeJson.parse(body, outer ? "the request body" : what);
+        String protectedPart = text(jws, "protected", what);
+        String payloadPart = text(jws, "payload", what);
+        String signaturePart = text(jws, "signature", what);
+        if (jws.containsKey("header")) {
+            throw AcmeProblem.malformed(what + " must have no unprotected header");
+        }
+        String headerName = what + " protected header";
+        JsonObject header = AcmeJson.parse(decode(protectedPart, "protected"), headerName);
+        String alg = text(header, "alg", headerName);
         AccountKey.requireSupported(alg);
         boolean hasKid = header.containsKey("kid");
         boolean hasJwk = header.containsKey("jwk");
         if (hasKid == hasJwk) {
-            throw AcmeProblem.malformed("the JWS protected header must have exactly one of jwk and kid");
+            throw AcmeProblem.malformed(headerName + " must have exactly one of jwk and kid");
         }
         Optional<JsonObject> jwk = Optional.empty();
         if (hasJwk) {
             if (header.get("jwk").getValueType() != JsonValue.ValueType.OBJECT) {
-                throw AcmeProblem.malformed("the JWS protected header's jwk is not a JSON object");
+                throw AcmeProblem.malformed(headerName + "'s jwk is not a JSON object");
             }
             jwk = Optional.of(header.getJsonObject("jwk"));
         }
-        return new SignedRequest(alg, text(header, "nonce", "the JWS protected header"), text(header, "url", "the JWS protected header"),
-                hasKid ? Optional.of(text(header, "kid", "the JWS protected header")) : Optional.empty(), jwk, decode(payloadPart, "payload"),
+        if (!outer && header.containsKey("nonce")) {
+            throw AcmeProblem.malformed(headerName + " must have no nonce");
+        }
+        return new SignedRequest(alg, outer ? text(header, "nonce", headerName) : "", text(header, "url", headerName),
+                hasKid ? Optional.of(text(header, "kid", headerName)) : Optional.empty(), jwk, decode(payloadPart, "payload"),
                 (protectedPart + "." + payloadPart).getBytes(StandardCharsets.US_ASCII), decode(signaturePart, "signature"));
     }
 

@@ -182,6 +182,27 @@ class AcmeEnrollmentTest {
         assertThat(server.issued(mailbox)).isZero();
     }
 
+    @Test
+    void anAccountRollsItsKeyOverAndOrdersWithTheNewOne() throws Exception {
+        String mailbox = EnrollFixture.newMailbox("rollover");
+        server.fixture.verifiedMailbox(mailbox, "rita");
+        KeyPair oldKey = accountKey("ES256");
+        KeyPair newKey = accountKey("RS256");
+        Account account = new AccountBuilder().agreeToTermsOfService().useKeyPair(oldKey).create(session());
+
+        account.changeKey(newKey);
+
+        assertThat(new AccountBuilder().onlyExisting().useKeyPair(newKey).create(session()).getLocation()).isEqualTo(account.getLocation());
+        assertThatThrownBy(() -> new AccountBuilder().onlyExisting().useKeyPair(oldKey).create(session())).isInstanceOf(AcmeServerException.class)
+                .satisfies(e -> assertThat(((AcmeServerException) e).getProblem().getType().toString()).isEqualTo("urn:ietf:params:acme:error:accountDoesNotExist"));
+        assertThatThrownBy(() -> session().login(account.getLocation(), oldKey).getAccount().newOrder().identifier(new Identifier("email", mailbox)).create())
+                .as("the old key signs for the account no more").isInstanceOf(AcmeServerException.class);
+        Order order = readyOrder(session().login(account.getLocation(), newKey).getAccount(), newKey, mailbox);
+        assertThat(order.getStatus()).isEqualTo(Status.READY);
+        assertThat(server.fixture.platform.auditLog().read(0, 1_000_000)).anyMatch(r -> r.event().action().equals("enroll.acme.key-change")
+                && r.event().target().equals("acme-account:" + account.getLocation().getPath().substring(account.getLocation().getPath().lastIndexOf('/') + 1)));
+    }
+
     /** A reply a mail client (or someone else) sends, given the challenge, the mailbox and the account key. */
     interface ReplyMaker {
         byte[] make(AcmeTestServer.ChallengeMail mail, String mailbox, String response) throws Exception;
@@ -258,8 +279,12 @@ class AcmeEnrollmentTest {
     }
 
     private Order readyOrder(KeyPair key, String mailbox) throws Exception {
-        Order order = new AccountBuilder().agreeToTermsOfService().useKeyPair(key).create(session()).newOrder().identifier(new Identifier("email", mailbox))
-                .create();
+        return readyOrder(new AccountBuilder().agreeToTermsOfService().useKeyPair(key).create(session()), key, mailbox);
+    }
+
+    /** An order of {@code account}, whose key is {@code key}, with its challenge answered. */
+    private Order readyOrder(Account account, KeyPair key, String mailbox) throws Exception {
+        Order order = account.newOrder().identifier(new Identifier("email", mailbox)).create();
         Challenge challenge = order.getAuthorizations().get(0).getChallenges().get(0);
         challenge.trigger();
         AcmeTestServer.ChallengeMail mail = AcmeTestServer.challengeMail(mailbox);

@@ -39,6 +39,7 @@ class AcmeRequestsTest {
     static KeyPair edKey;
     static String account;
     static String otherAccount;
+    static KeyPair otherKey;
     static String mailbox;
     static String order;
 
@@ -51,7 +52,8 @@ class AcmeRequestsTest {
         HttpResponse<String> created = client.post("/new-account", "{\"termsOfServiceAgreed\":true}", edKey, "EdDSA", null);
         assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
         account = created.headers().firstValue("Location").orElseThrow();
-        otherAccount = client.post("/new-account", "{}", ec("secp256r1"), "ES256", null).headers().firstValue("Location").orElseThrow();
+        otherKey = ec("secp256r1");
+        otherAccount = client.post("/new-account", "{}", otherKey, "ES256", null).headers().firstValue("Location").orElseThrow();
         mailbox = EnrollFixture.newMailbox("jose");
         server.fixture.verifiedMailbox(mailbox, "jo");
         HttpResponse<String> ordered = client.post("/new-order", "{\"identifiers\":[{\"type\":\"email\",\"value\":\"" + mailbox + "\"}]}", edKey, "EdDSA", account);
@@ -81,7 +83,7 @@ class AcmeRequestsTest {
         String nonce = AcmeTestServer.run("curl", "-sS", "--fail", "-I", "--cacert", server.fixture.rootPem().toString(), base + "/new-nonce");
 
         assertThat(directory).contains("\"newNonce\":\"" + base + "/new-nonce\"", "\"newAccount\":\"" + base + "/new-account\"",
-                "\"newOrder\":\"" + base + "/new-order\"", "\"revokeCert\":\"" + base + "/revoke-cert\"");
+                "\"newOrder\":\"" + base + "/new-order\"", "\"revokeCert\":\"" + base + "/revoke-cert\"", "\"keyChange\":\"" + base + "/key-change\"");
         assertThat(nonce).containsIgnoringCase("replay-nonce: ").containsIgnoringCase("cache-control: no-store");
     }
 
@@ -138,7 +140,45 @@ class AcmeRequestsTest {
                 bad("rejects/revoking-a-certificate-this-ca-did-not-issue", 403, "unauthorized", () -> client.post("/revoke-cert",
                         "{\"certificate\":\"" + java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(server.fixture.ca.issuer("root").orElseThrow()
                                 .requireCertificate().getEncoded()) + "\"}", edKey, "EdDSA", account)),
-                bad("rejects/order-read-with-a-payload", 400, "malformed", () -> client.post(order.substring(base.length()), "{}", edKey, "EdDSA", account)));
+                bad("rejects/order-read-with-a-payload", 400, "malformed", () -> client.post(order.substring(base.length()), "{}", edKey, "EdDSA", account)),
+                bad("rejects/key-change-inner-jws-with-a-nonce", 400, "malformed", () -> keyChange(innerJws(ec("secp256r1"), keyChangeOf(account, edKey),
+                        client.nonce(), base + "/key-change"))),
+                bad("rejects/key-change-inner-jws-for-another-url", 400, "malformed", () -> keyChange(innerJws(ec("secp256r1"), keyChangeOf(account, edKey),
+                        null, base + "/new-order"))),
+                bad("rejects/key-change-inner-jws-with-kid", 400, "malformed", () -> keyChange(client.signed("/key-change", keyChangeOf(account, edKey),
+                        ec("secp256r1"), "ES256", account, null, base + "/key-change"))),
+                bad("rejects/key-change-not-a-jws", 400, "malformed", () -> keyChange(keyChangeOf(account, edKey))),
+                bad("rejects/key-change-for-another-account", 400, "malformed", () -> keyChange(innerJws(ec("secp256r1"), keyChangeOf(otherAccount, edKey),
+                        null, base + "/key-change"))),
+                bad("rejects/key-change-with-another-old-key", 400, "malformed", () -> keyChange(innerJws(ec("secp256r1"), keyChangeOf(account, otherKey),
+                        null, base + "/key-change"))),
+                bad("rejects/key-change-to-a-weak-key", 400, "badPublicKey", () -> keyChange(client.signed("/key-change", keyChangeOf(account, edKey),
+                        rsa(1024), "RS256", null, null, base + "/key-change"))),
+                bad("rejects/key-change-to-another-accounts-key", 409, "malformed", () -> keyChange(innerJws(otherKey, keyChangeOf(account, edKey), null,
+                        base + "/key-change"))));
+    }
+
+    @Test
+    void aKeyChangeToAnotherAccountsKeyNamesThatAccount() throws Exception {
+        HttpResponse<String> response = keyChange(innerJws(otherKey, keyChangeOf(account, edKey), null, base + "/key-change"));
+
+        assertThat(response.statusCode()).isEqualTo(409);
+        assertThat(response.headers().firstValue("Location")).contains(otherAccount);
+        assertThat(client.post(order.substring(base.length()), "", edKey, "EdDSA", account).statusCode()).as("the account keeps its key").isEqualTo(200);
+    }
+
+    /** A key change of the EdDSA account, signed by its key, carrying {@code inner} as its payload. */
+    private static HttpResponse<String> keyChange(String inner) throws Exception {
+        return client.post("/key-change", inner, edKey, "EdDSA", account);
+    }
+
+    /** The inner JWS of a key change (RFC 8555 section 7.3.5), signed by the new key with ES256; no nonce when {@code nonce} is null. */
+    private static String innerJws(KeyPair newKey, String change, String nonce, String url) throws Exception {
+        return client.signed("/key-change", change, newKey, "ES256", null, nonce, url);
+    }
+
+    private static String keyChangeOf(String accountUrl, KeyPair oldKey) throws Exception {
+        return "{\"account\":\"" + accountUrl + "\",\"oldKey\":" + PublicJsonWebKey.Factory.newPublicJwk(oldKey.getPublic()).toJson() + "}";
     }
 
     @ParameterizedTest(name = "{0}")
@@ -261,7 +301,9 @@ class AcmeRequestsTest {
             } else {
                 jws.setKeyIdHeaderValue(kid);
             }
-            jws.setHeader("nonce", nonce);
+            if (nonce != null) {
+                jws.setHeader("nonce", nonce);
+            }
             jws.setHeader("url", url);
             String[] parts = jws.getCompactSerialization().split("\\.", -1);
             return "{\"protected\":\"" + parts[0] + "\",\"payload\":\"" + parts[1] + "\",\"signature\":\"" + parts[2] + "\"}";
