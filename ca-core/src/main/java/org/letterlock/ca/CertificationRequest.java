@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.function.Function;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.pkcs.Attribute;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
@@ -26,15 +27,10 @@ import org.bouncycastle.crypto.params.RSAKeyParameters;
 import org.bouncycastle.crypto.util.PublicKeyFactory;
 import org.bouncycastle.openssl.PEMParser;
 import org.bouncycastle.operator.ContentVerifierProvider;
-import org.bouncycastle.operator.OperatorCreationException;
-import org.bouncycastle.operator.DefaultDigestAlgorithmIdentifierFinder;
-import org.bouncycastle.operator.bc.BcECContentVerifierProviderBuilder;
-import org.bouncycastle.operator.bc.BcEdDSAContentVerifierProviderBuilder;
-import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
 import org.bouncycastle.pkcs.PKCS10CertificationRequest;
 import org.bouncycastle.pkcs.PKCSException;
-import org.bouncycastle.jce.provider.BouncyCastleProvider;
 import org.letterlock.platform.error.ErrorType;
+import org.letterlock.vault.SignatureVerifiers;
 import org.letterlock.platform.error.LetterlockException;
 
 /**
@@ -43,7 +39,6 @@ import org.letterlock.platform.error.LetterlockException;
  */
 public record CertificationRequest(SubjectPublicKeyInfo publicKey, X500Name subject, List<String> mailboxes, List<String> hosts) {
     public static final int MAX_BYTES = 64 * 1024;
-    private static final BouncyCastleProvider PROVIDER = new BouncyCastleProvider();
     private static final Set<ASN1ObjectIdentifier> CURVES = Set.of(SECObjectIdentifiers.secp256r1, SECObjectIdentifiers.secp384r1, SECObjectIdentifiers.secp521r1);
 
     /**
@@ -58,8 +53,13 @@ public record CertificationRequest(SubjectPublicKeyInfo publicKey, X500Name subj
         }
     });
 
-    /** Reads DER or PEM; every failure is a 400 that says what is wrong with the request. */
+    /** Reads DER or PEM; every failure is a 400 that says what is wrong with the request. Signatures are checked in Java. */
     public static CertificationRequest read(byte[] encoded) {
+        return read(encoded, SignatureVerifiers::software);
+    }
+
+    /** As {@link #read(byte[])}, the request's signature checked by {@code verifiers} (a vault's, say). */
+    public static CertificationRequest read(byte[] encoded, Function<SubjectPublicKeyInfo, ContentVerifierProvider> verifiers) {
         if (encoded == null || encoded.length == 0) {
             throw bad("the request is empty");
         }
@@ -71,7 +71,7 @@ public record CertificationRequest(SubjectPublicKeyInfo publicKey, X500Name subj
         if (passed != null) {
             return passed;
         }
-        CertificationRequest checked = check(parse(encoded));
+        CertificationRequest checked = check(parse(encoded), verifiers);
         PASSED.put(digest, checked);
         return checked;
     }
@@ -84,9 +84,9 @@ public record CertificationRequest(SubjectPublicKeyInfo publicKey, X500Name subj
         }
     }
 
-    private static CertificationRequest check(PKCS10CertificationRequest csr) {
+    private static CertificationRequest check(PKCS10CertificationRequest csr, Function<SubjectPublicKeyInfo, ContentVerifierProvider> verifiers) {
         checkKey(csr.getSubjectPublicKeyInfo());
-        checkSignature(csr);
+        checkSignature(csr, verifiers);
         List<String> mailboxes = new ArrayList<>();
         List<String> hosts = new ArrayList<>();
         for (Attribute attribute : csr.getAttributes(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest)) {
@@ -183,33 +183,19 @@ public record CertificationRequest(SubjectPublicKeyInfo publicKey, X500Name subj
     private static final int[] SMALL_PRIMES = java.util.stream.IntStream.range(2, 752)
             .filter(n -> java.util.stream.IntStream.rangeClosed(2, (int) Math.sqrt(n)).noneMatch(d -> n % d == 0)).toArray();
 
-    private static void checkSignature(PKCS10CertificationRequest csr) {
+    private static void checkSignature(PKCS10CertificationRequest csr, Function<SubjectPublicKeyInfo, ContentVerifierProvider> verifiers) {
         try {
-            ContentVerifierProvider verifier = verifier(csr.getSubjectPublicKeyInfo());
+            ContentVerifierProvider verifier = verifiers.apply(csr.getSubjectPublicKeyInfo());
             if (!csr.isSignatureValid(verifier)) {
                 throw bad("the request's signature does not verify with its key: proof of possession failed");
             }
-        } catch (OperatorCreationException | PKCSException | IOException | RuntimeException e) {
+        } catch (PKCSException | RuntimeException e) {
             if (e instanceof LetterlockException le) {
                 throw le;
             }
             throw bad("the request's signature cannot be checked: its algorithm or encoding is not one Letterlock verifies");
         }
     }
-
-    /**
-     * EC and EdDSA through Bouncy Castle's lightweight API: it takes the curve from its named-curve cache, where the
-     * JCA path rebuilds the curve for every key and redoes the fixed-point tables (measured 2-7x slower per request).
-     */
-    private static ContentVerifierProvider verifier(SubjectPublicKeyInfo key) throws OperatorCreationException, IOException {
-        return switch (KeyFamily.of(key)) {
-            case EC -> new BcECContentVerifierProviderBuilder(DIGESTS).build(PublicKeyFactory.createKey(key));
-            case ED25519 -> new BcEdDSAContentVerifierProviderBuilder().build(PublicKeyFactory.createKey(key));
-            case RSA -> new JcaContentVerifierProviderBuilder().setProvider(PROVIDER).build(key);
-        };
-    }
-
-    private static final DefaultDigestAlgorithmIdentifierFinder DIGESTS = new DefaultDigestAlgorithmIdentifierFinder();
 
     private static LetterlockException bad(String detail) {
         return new LetterlockException(ErrorType.BAD_REQUEST, detail);

@@ -7,7 +7,9 @@ import java.util.Optional;
 import java.util.function.Supplier;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.X509TrustManager;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.operator.ContentSigner;
+import org.bouncycastle.operator.ContentVerifierProvider;
 
 /**
  * Key custody. Hands out public keys, signers, (where the back-end can) decrypters, and ciphers over secret keys;
@@ -58,6 +60,14 @@ public interface KeyVault extends AutoCloseable {
 
     /** As {@link #tlsServerContext(KeyUri, Supplier)}, judging the certificates clients present with {@code clientTrust}. */
     SSLContext tlsServerContext(KeyUri name, Supplier<List<X509Certificate>> chain, Optional<X509TrustManager> clientTrust);
+
+    /**
+     * Checks signatures of {@code key}, which is none of the vault's (a certificate request's, say): in software, or
+     * with the back-end's engines where those are faster. Fails with INVALID_INPUT for a key it cannot read.
+     */
+    default ContentVerifierProvider verifier(SubjectPublicKeyInfo key) {
+        return SignatureVerifiers.software(key);
+    }
 
     VaultStatus status();
 

@@ -110,6 +110,66 @@ public abstract class KeyVaultConformance {
         assertThat(verifier.verify(signature)).as("signature does not verify for other content").isFalse();
     }
 
+    /** Keys and signatures made outside the vault, as a certificate request brings them. */
+    @ParameterizedTest(name = "checks-outside-signatures/{0}")
+    @CsvSource({
+            "ec-p256,   EC,      secp256r1, SHA256withECDSA",
+            "ec-p384,   EC,      secp384r1, SHA384withECDSA",
+            "ec-p256-sha512, EC, secp256r1, SHA512withECDSA",
+            "rsa-2048,  RSA,     2048,      SHA256withRSA",
+            "ed25519,   Ed25519, ,          Ed25519",
+    })
+    void checksSignaturesOfKeysFromOutside(String name, String keyAlgorithm, String parameter, String signatureAlgorithm) throws Exception {
+        java.security.KeyPairGenerator generator = java.security.KeyPairGenerator.getInstance(keyAlgorithm, VERIFIER);
+        if (keyAlgorithm.equals("EC")) {
+            generator.initialize(new java.security.spec.ECGenParameterSpec(parameter));
+        } else if (keyAlgorithm.equals("RSA")) {
+            generator.initialize(Integer.parseInt(parameter));
+        }
+        java.security.KeyPair pair = generator.generateKeyPair();
+        java.security.KeyPair other = generator.generateKeyPair();
+        byte[] message = ("request of " + name).getBytes(StandardCharsets.UTF_8);
+        org.bouncycastle.asn1.x509.AlgorithmIdentifier algorithm = new org.bouncycastle.operator.DefaultSignatureAlgorithmIdentifierFinder().find(signatureAlgorithm);
+        org.bouncycastle.operator.ContentVerifierProvider verifiers = vault.verifier(
+                org.bouncycastle.asn1.x509.SubjectPublicKeyInfo.getInstance(pair.getPublic().getEncoded()));
+
+        assertThat(verifies(verifiers, algorithm, message, sign(pair, signatureAlgorithm, message))).as("its own signature").isTrue();
+        assertThat(verifies(verifiers, algorithm, "other".getBytes(StandardCharsets.UTF_8), sign(pair, signatureAlgorithm, message)))
+                .as("another message").isFalse();
+        assertThat(verifies(verifiers, algorithm, message, sign(other, signatureAlgorithm, message))).as("another key's signature").isFalse();
+    }
+
+    @Test
+    void refusesToCheckWithAMalformedKey() {
+        org.bouncycastle.asn1.x509.SubjectPublicKeyInfo broken = new org.bouncycastle.asn1.x509.SubjectPublicKeyInfo(
+                new org.bouncycastle.asn1.x509.AlgorithmIdentifier(org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.rsaEncryption,
+                        org.bouncycastle.asn1.DERNull.INSTANCE), new byte[] {1, 2, 3});
+
+        assertThatThrownBy(() -> vault.verifier(broken))
+                .isInstanceOfSatisfying(VaultException.class, e -> assertThat(e.reason()).isEqualTo(VaultException.Reason.INVALID_INPUT));
+    }
+
+    private static byte[] sign(java.security.KeyPair pair, String algorithm, byte[] message) throws Exception {
+        Signature signature = Signature.getInstance(algorithm, VERIFIER);
+        signature.initSign(pair.getPrivate());
+        signature.update(message);
+        return signature.sign();
+    }
+
+    /** A wrong signature may be refused as malformed instead of answered false: both mean it does not verify. */
+    private static boolean verifies(org.bouncycastle.operator.ContentVerifierProvider verifiers, org.bouncycastle.asn1.x509.AlgorithmIdentifier algorithm,
+                                    byte[] message, byte[] signature) throws Exception {
+        org.bouncycastle.operator.ContentVerifier verifier = verifiers.get(algorithm);
+        try (OutputStream out = verifier.getOutputStream()) {
+            out.write(message);
+        }
+        try {
+            return verifier.verify(signature);
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
     @Test
     void signerIsReusableAcrossSignatures() throws Exception {
         KeyUri name = freshName("reuse");

@@ -49,6 +49,20 @@ class SoftHsm2VaultTest extends KeyVaultConformance {
         assertThat(PIN_FILE).exists();
     }
 
+    /**
+     * SoftHSM2 runs OpenSSL in this process: EC checks go to the token (through JCA over its provider), where in Java
+     * they would run on Bouncy Castle's lightweight classes.
+     */
+    @Test
+    void checksEcSignaturesOnTheToken() throws Exception {
+        java.security.KeyPairGenerator ec = java.security.KeyPairGenerator.getInstance("EC");
+        ec.initialize(new java.security.spec.ECGenParameterSpec("secp256r1"));
+        org.bouncycastle.asn1.x509.SubjectPublicKeyInfo key = org.bouncycastle.asn1.x509.SubjectPublicKeyInfo.getInstance(ec.generateKeyPair().getPublic().getEncoded());
+
+        assertThat(vault.verifier(key).getClass().getName()).contains("Jca");
+        assertThat(SignatureVerifiers.software(key).getClass().getName()).contains("Bc");
+    }
+
     @Test
     void privateKeysAreSensitiveAndNeverExtractableOnTheToken() throws Exception {
         KeyUri name = freshName("custody");

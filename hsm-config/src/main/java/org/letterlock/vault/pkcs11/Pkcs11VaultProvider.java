@@ -48,6 +48,7 @@ public final class Pkcs11VaultProvider implements KeyVaultProvider {
             slotLine = settings.pkcs11Slot().isPresent() ? "slot = " + settings.pkcs11Slot().getAsInt() : "slotListIndex = 0";
         }
         Provider provider = configure(library, settings.tokenLabel(), slotLine);
+        boolean softHsm = library.getFileName().toString().startsWith("libsofthsm2");
         char[] pin = settings.pin().read();
         String description = "PKCS#11 token '" + settings.tokenLabel() + "' (" + slotLine + ") via " + library;
         try {
@@ -66,6 +67,11 @@ public final class Pkcs11VaultProvider implements KeyVaultProvider {
                 @Override
                 public void offerToJsse(Provider tokenProvider) {
                     registerLast(tokenProvider);
+                }
+
+                @Override
+                public boolean checksEcSignaturesFaster() {
+                    return softHsm;
                 }
             }, new VaultStatus(type(), description, true, false));
         } catch (IOException e) {

@@ -11,7 +11,9 @@ import java.util.function.Supplier;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.X509TrustManager;
 import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.operator.ContentSigner;
+import org.bouncycastle.operator.ContentVerifierProvider;
 import org.letterlock.vault.KeyDecrypter;
 import org.letterlock.vault.KeySpec;
 import org.letterlock.vault.KeyUri;
@@ -207,6 +209,12 @@ public final class AuditedKeyVault implements KeyVault {
 
     public long encryptionCount() {
         return encryptions.get();
+    }
+
+    /** Not audited: a check of an outside key's signature uses none of the vault's keys. */
+    @Override
+    public ContentVerifierProvider verifier(SubjectPublicKeyInfo key) {
+        return vault.verifier(key);
     }
 
     @Override

@@ -399,7 +399,7 @@ public final class AcmeEndpoint implements EnrollListener.Handler {
         }
         List<String> named;
         try {
-            CertificationRequest parsed = CertificationRequest.read(csr);
+            CertificationRequest parsed = services.mailboxes().ca().readRequest(csr);
             named = new ArrayList<>(parsed.mailboxes());
             named.addAll(parsed.hosts());
         } catch (LetterlockException e) {

@@ -307,7 +307,7 @@ public final class EstEndpoint implements EnrollListener.Handler {
         try {
             byte[] der = EstMessages.der(exchange.body(EstMessages.MAX_REQUEST_BYTES));
             // The CA's own reading (signature, key type and size), before a secret is spent on a request it would refuse.
-            org.letterlock.ca.CertificationRequest.read(der);
+            services.mailboxes().ca().readRequest(der);
             return new Csr(der, EstMessages.csr(der));
         } catch (EnrollExchange.TooLarge e) {
             services.audit().record("enroll.est." + operation, "mailbox:" + mailbox, Outcome.FAILED, e.getMessage());
