@@ -4,7 +4,7 @@ import java.io.IOException;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.Provider;
-import java.security.PublicKey;
+import java.security.interfaces.ECPublicKey;
 import java.security.spec.X509EncodedKeySpec;
 import org.bouncycastle.asn1.edec.EdECObjectIdentifiers;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
@@ -47,13 +47,12 @@ public final class SignatureVerifiers {
 
     /**
      * EC keys through {@code provider}'s signature engines (a token's). The key is read by the JDK's own key factory,
-     * as a token's provider knows no key factory by OID; it makes the token object when the check starts.
+     * as a token's provider knows no key factory by OID; the engine makes the token object when a check starts.
      */
     static ContentVerifierProvider ecWith(Provider provider, SubjectPublicKeyInfo key) {
         try {
-            PublicKey publicKey = KeyFactory.getInstance("EC").generatePublic(new X509EncodedKeySpec(key.getEncoded()));
-            return new JcaContentVerifierProviderBuilder().setProvider(provider).build(publicKey);
-        } catch (GeneralSecurityException | OperatorCreationException | IOException | RuntimeException e) {
+            return new TokenEcVerifiers(provider, (ECPublicKey) KeyFactory.getInstance("EC").generatePublic(new X509EncodedKeySpec(key.getEncoded())));
+        } catch (GeneralSecurityException | IOException | RuntimeException e) {
             throw new VaultException(VaultException.Reason.INVALID_INPUT, "the public key cannot be used to check signatures: " + e.getMessage(), e);
         }
     }

@@ -139,6 +139,41 @@ public abstract class KeyVaultConformance {
         assertThat(verifies(verifiers, algorithm, message, sign(other, signatureAlgorithm, message))).as("another key's signature").isFalse();
     }
 
+    /**
+     * r and s both under 2^248 (about 1 in 65,536 signatures): SunPKCS11 in Java 17 shortened such a signature on its way
+     * to the token, which then refused it. Made here with a chosen nonce and message, so the case comes at once.
+     */
+    @Test
+    void checksAP256SignatureWhoseRAndSAreBothAByteShort() throws Exception {
+        org.bouncycastle.asn1.x9.X9ECParameters curve = org.bouncycastle.crypto.ec.CustomNamedCurves.getByName("P-256");
+        BigInteger n = curve.getN();
+        java.security.SecureRandom random = new java.security.SecureRandom();
+        BigInteger d = new BigInteger(255, random).add(BigInteger.ONE);
+        org.bouncycastle.math.ec.ECPoint q = curve.getG().multiply(d).normalize();
+        BigInteger k;
+        BigInteger r;
+        do {
+            k = new BigInteger(255, random).add(BigInteger.ONE);
+            r = curve.getG().multiply(k).normalize().getAffineXCoord().toBigInteger().mod(n);
+        } while (r.bitLength() > 248 || r.signum() == 0);
+        byte[] message;
+        BigInteger s;
+        int counter = 0;
+        do {
+            message = ("short r and s " + counter++).getBytes(StandardCharsets.UTF_8);
+            BigInteger e = new BigInteger(1, java.security.MessageDigest.getInstance("SHA-256").digest(message));
+            s = k.modInverse(n).multiply(e.add(r.multiply(d))).mod(n);
+        } while (s.bitLength() > 248 || s.signum() == 0);
+        byte[] der = org.bouncycastle.crypto.signers.StandardDSAEncoding.INSTANCE.encode(n, r, s);
+        org.bouncycastle.asn1.x509.SubjectPublicKeyInfo key = new org.bouncycastle.asn1.x509.SubjectPublicKeyInfo(
+                new org.bouncycastle.asn1.x509.AlgorithmIdentifier(org.bouncycastle.asn1.x9.X9ObjectIdentifiers.id_ecPublicKey,
+                        org.bouncycastle.asn1.sec.SECObjectIdentifiers.secp256r1), q.getEncoded(false));
+        org.bouncycastle.asn1.x509.AlgorithmIdentifier algorithm = new org.bouncycastle.operator.DefaultSignatureAlgorithmIdentifierFinder().find("SHA256withECDSA");
+
+        assertThat(verifies(vault.verifier(key), algorithm, message, der)).as("r %d bits, s %d bits", r.bitLength(), s.bitLength()).isTrue();
+        assertThat(verifies(vault.verifier(key), algorithm, "other".getBytes(StandardCharsets.UTF_8), der)).isFalse();
+    }
+
     @Test
     void refusesToCheckWithAMalformedKey() {
         org.bouncycastle.asn1.x509.SubjectPublicKeyInfo broken = new org.bouncycastle.asn1.x509.SubjectPublicKeyInfo(
