@@ -58,6 +58,20 @@ class EnrollListenerTest {
     }
 
     @Test
+    void headOfTheDiscoveryDocumentGivesItsLengthAndKeepsTheConnection() throws Exception {
+        URI discovery = URI.create(fixture.url() + "/.well-known/letterlock-enrollment");
+        HttpResponse<String> head = client.send(HttpRequest.newBuilder(discovery).method("HEAD", HttpRequest.BodyPublishers.noBody()).build(),
+                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> get = client.send(HttpRequest.newBuilder(discovery).GET().build(), HttpResponse.BodyHandlers.ofString());
+
+        assertThat(head.statusCode()).isEqualTo(200);
+        assertThat(head.body()).isEmpty();
+        assertThat(get.statusCode()).isEqualTo(200);
+        assertThat(head.headers().firstValue("Content-Length")).contains(Integer.toString(get.body().getBytes(StandardCharsets.UTF_8).length));
+        assertThat(head.headers().firstValue("Content-Type")).contains("application/json");
+    }
+
+    @Test
     void aVerifiedMailboxGetsASecretByMailAndOthersTheSameAnswer() throws Exception {
         String mailbox = EnrollFixture.newMailbox("asks");
         fixture.verifiedMailbox(mailbox, "ava");
@@ -141,7 +155,7 @@ class EnrollListenerTest {
             held.hold();
             out.write("{}".getBytes(StandardCharsets.US_ASCII));
             out.flush();
-            String refused = answers.poll(1, TimeUnit.SECONDS);
+            String refused = answers.poll(3, TimeUnit.SECONDS);
             if (refused != null) {
                 // Answered before the body was sent: the next request leaves in one segment with the body.
                 out.write(next);

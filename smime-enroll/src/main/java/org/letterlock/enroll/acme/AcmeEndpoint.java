@@ -248,27 +248,40 @@ public final class AcmeEndpoint implements EnrollListener.Handler {
         if (!(change.get("account") instanceof JsonString named) || !named.getString().equals(accountUrl)) {
             throw AcmeProblem.malformed("the key change must name the account it changes, " + accountUrl + ", as \"account\"");
         }
-        if (!(change.get("oldKey") instanceof JsonObject oldKey) || !AccountKey.of(oldKey).thumbprint().equals(account.key().thumbprint())) {
+        if (!(change.get("oldKey") instanceof JsonObject oldKey) || !isKey(oldKey, account.key())) {
             throw AcmeProblem.malformed("the key change's \"oldKey\" is not the account's current key");
+        }
+        if (newKey.thumbprint().equals(account.key().thumbprint())) {
+            throw keyInUse(exchange, account, "the new key is this account's key already");
         }
         Optional<AcmeOrders.Account> holder = orders.accountByThumbprint(newKey.thumbprint());
         if (holder.isPresent()) {
-            throw keyInUse(exchange, holder.get());
+            throw keyInUse(exchange, holder.get(), "the new key is the key of another account (see Location)");
         }
         AcmeOrders.Account changed;
         try {
             changed = orders.changeKey(account, newKey).orElseThrow(() -> new AcmeProblem("malformed", 409,
-                    "the account's key changed while this request was checked; sign again with its current key"));
+                    "the account's key or status changed while this request was checked; sign again with its current key"));
         } catch (LetterlockException e) {
             // The new key became another account's in the meantime (its thumbprint is unique).
-            throw orders.accountByThumbprint(newKey.thumbprint()).map(other -> keyInUse(exchange, other)).orElseThrow(() -> e);
+            throw orders.accountByThumbprint(newKey.thumbprint())
+                    .map(other -> keyInUse(exchange, other, "the new key is the key of another account (see Location)")).orElseThrow(() -> e);
         }
         respondJson(exchange, 200, accountJson(changed));
     }
 
-    private AcmeProblem keyInUse(EnrollExchange exchange, AcmeOrders.Account holder) {
+    /** Whether {@code jwk} is {@code key}; a JWK that is no acceptable account key is not. */
+    private static boolean isKey(JsonObject jwk, AccountKey key) {
+        try {
+            return AccountKey.of(jwk).thumbprint().equals(key.thumbprint());
+        } catch (AcmeProblem e) {
+            return false;
+        }
+    }
+
+    private AcmeProblem keyInUse(EnrollExchange exchange, AcmeOrders.Account holder, String detail) {
         exchange.setHeader("Location", base + "/account/" + holder.id());
-        return new AcmeProblem("malformed", 409, "the new key is the key of an account already (see Location)");
+        return new AcmeProblem("malformed", 409, detail);
     }
 
     /**

@@ -141,11 +141,12 @@ final class AcmeOrders {
     }
 
     /**
-     * Replaces the account's key with {@code newKey} if the row still holds the key the request was checked with; empty
-     * when it does not (another node changed it meanwhile). A key another account holds fails as a storage conflict.
+     * Replaces the account's key with {@code newKey} if the row still holds the key the request was checked with and the
+     * account is still valid; empty when not (changed or deactivated meanwhile, on any node). A key another account
+     * holds fails as a storage conflict.
      */
     Optional<Account> changeKey(Account account, AccountKey newKey) {
-        int changed = jdbc.update("UPDATE acme_account SET thumbprint = ?, jwk = ? WHERE id = ? AND thumbprint = ?", s -> {
+        int changed = jdbc.update("UPDATE acme_account SET thumbprint = ?, jwk = ? WHERE id = ? AND thumbprint = ? AND status = 'valid'", s -> {
             s.setString(1, newKey.thumbprint());
             s.setString(2, newKey.jwk());
             s.setString(3, account.id());

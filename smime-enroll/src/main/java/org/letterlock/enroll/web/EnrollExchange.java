@@ -134,6 +134,15 @@ public final class EnrollExchange {
             exchange.getResponseHeaders().set("Content-Type", contentType);
         }
         exchange.getResponseHeaders().set("Cache-Control", "no-store");
+        if (method().equals("HEAD")) {
+            // The length the GET would have; the JDK server sends no body for HEAD and fails a write of one.
+            if (body.length > 0) {
+                exchange.getResponseHeaders().set("Content-Length", Integer.toString(body.length));
+            }
+            exchange.sendResponseHeaders(status, -1);
+            exchange.close();
+            return;
+        }
         exchange.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);
         try (OutputStream out = exchange.getResponseBody()) {
             out.write(body);

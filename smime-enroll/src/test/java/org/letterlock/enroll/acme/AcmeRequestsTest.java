@@ -155,7 +155,21 @@ class AcmeRequestsTest {
                 bad("rejects/key-change-to-a-weak-key", 400, "badPublicKey", () -> keyChange(client.signed("/key-change", keyChangeOf(account, edKey),
                         rsa(1024), "RS256", null, null, base + "/key-change"))),
                 bad("rejects/key-change-to-another-accounts-key", 409, "malformed", () -> keyChange(innerJws(otherKey, keyChangeOf(account, edKey), null,
-                        base + "/key-change"))));
+                        base + "/key-change"))),
+                bad("rejects/key-change-to-the-same-key", 409, "malformed", () -> keyChange(client.signed("/key-change", keyChangeOf(account, edKey), edKey,
+                        "EdDSA", null, null, base + "/key-change"))),
+                bad("rejects/key-change-inner-jws-signed-by-another-key", 400, "malformed", () -> {
+                    KeyPair claimed = ec("secp256r1");
+                    String genuine = innerJws(claimed, keyChangeOf(account, edKey), null, base + "/key-change");
+                    String other = innerJws(ec("secp256r1"), keyChangeOf(account, edKey), null, base + "/key-change");
+                    return keyChange(genuine.replaceAll("\"signature\":\"[^\"]*\"", other.substring(other.indexOf("\"signature\""), other.lastIndexOf('"') + 1)));
+                }),
+                bad("rejects/key-change-of-a-deactivated-account", 403, "unauthorized", () -> {
+                    KeyPair key = ec("secp256r1");
+                    String kid = client.post("/new-account", "{}", key, "ES256", null).headers().firstValue("Location").orElseThrow();
+                    client.post(kid.substring(base.length()), "{\"status\":\"deactivated\"}", key, "ES256", kid);
+                    return client.post("/key-change", innerJws(ec("secp256r1"), keyChangeOf(kid, key), null, base + "/key-change"), key, "ES256", kid);
+                }));
     }
 
     @Test
