@@ -30,8 +30,8 @@ import org.bouncycastle.operator.ContentVerifierProvider;
 import org.bouncycastle.pkcs.PKCS10CertificationRequest;
 import org.bouncycastle.pkcs.PKCSException;
 import org.letterlock.platform.error.ErrorType;
-import org.letterlock.vault.SignatureVerifiers;
 import org.letterlock.platform.error.LetterlockException;
+import org.letterlock.vault.SignatureVerifiers;
 
 /**
  * A PKCS#10 request that passed every check: it parses, its signature verifies with its own key (proof of
