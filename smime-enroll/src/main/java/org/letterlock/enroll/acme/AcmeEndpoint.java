@@ -50,6 +50,7 @@ public final class AcmeEndpoint implements EnrollListener.Handler {
     private static final int MAX_BODY = 64 * 1024;
     private static final String JOSE = "application/jose+json";
     private static final Base64.Decoder BASE64URL = Base64.getUrlDecoder();
+    private static final String KEY_OF_ANOTHER_ACCOUNT = "the new key is the key of another account (see Location)";
 
     private final EnrollmentServices services;
     private final AcmeOrders orders;
@@ -256,7 +257,7 @@ public final class AcmeEndpoint implements EnrollListener.Handler {
         }
         Optional<AcmeOrders.Account> holder = orders.accountByThumbprint(newKey.thumbprint());
         if (holder.isPresent()) {
-            throw keyInUse(exchange, holder.get(), "the new key is the key of another account (see Location)");
+            throw keyInUse(exchange, holder.get(), KEY_OF_ANOTHER_ACCOUNT);
         }
         AcmeOrders.Account changed;
         try {
@@ -265,7 +266,7 @@ public final class AcmeEndpoint implements EnrollListener.Handler {
         } catch (LetterlockException e) {
             // The new key became another account's in the meantime (its thumbprint is unique).
             throw orders.accountByThumbprint(newKey.thumbprint())
-                    .map(other -> keyInUse(exchange, other, "the new key is the key of another account (see Location)")).orElseThrow(() -> e);
+                    .map(other -> keyInUse(exchange, other, KEY_OF_ANOTHER_ACCOUNT)).orElseThrow(() -> e);
         }
         respondJson(exchange, 200, accountJson(changed));
     }
