@@ -1,5 +1,6 @@
 package org.letterlock.ca;
 
+import java.io.IOException;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
@@ -49,6 +50,9 @@ public final class Issuer {
     private final X509CertificateHolder certificate;
     private final IssuancePolicy policy;
     private final Clock clock;
+    /** What every certificate of this issuer carries alike, made once: BC reparses the issuer's times and extensions on each call. */
+    private final Instant issuerNotAfter;
+    private final List<Extension> commonExtensions;
 
     public Issuer(KeyVault vault, KeyUri key, X509CertificateHolder certificate, IssuancePolicy policy, Clock clock) {
         this.vault = vault;
@@ -56,6 +60,18 @@ public final class Issuer {
         this.certificate = certificate;
         this.policy = policy;
         this.clock = clock;
+        this.issuerNotAfter = certificate.getNotAfter().toInstant();
+        try {
+            this.commonExtensions = List.of(
+                    new Extension(Extension.authorityKeyIdentifier, false, authorityKeyIdentifier(certificate).getEncoded()),
+                    new Extension(Extension.cRLDistributionPoints, false, new CRLDistPoint(new DistributionPoint[] {
+                            new DistributionPoint(new DistributionPointName(new GeneralNames(uri(policy.crlUrl()))), null, null)}).getEncoded()),
+                    new Extension(Extension.authorityInfoAccess, false, new AuthorityInformationAccess(new AccessDescription[] {
+                            new AccessDescription(AccessDescription.id_ad_ocsp, uri(policy.ocspUrl())),
+                            new AccessDescription(AccessDescription.id_ad_caIssuers, uri(policy.caIssuersUrl()))}).getEncoded()));
+        } catch (IOException e) {
+            throw new IllegalStateException("could not encode the issuer's certificate extensions", e);
+        }
     }
 
     public X509CertificateHolder certificate() {
@@ -90,9 +106,8 @@ public final class Issuer {
         // Validity counts both ends (RFC 5280 4.1.2.5), so a 365-day certificate ends one second before the 365th day is out;
         // and no certificate outlives the CA that signs it.
         Instant notAfter = notBefore.plus(validity).minusSeconds(1);
-        Instant issuerEnd = certificate.getNotAfter().toInstant();
-        if (notAfter.isAfter(issuerEnd)) {
-            notAfter = issuerEnd;
+        if (notAfter.isAfter(issuerNotAfter)) {
+            notAfter = issuerNotAfter;
         }
         X509v3CertificateBuilder builder = new X509v3CertificateBuilder(certificate.getSubject(), Serials.next(),
                 Date.from(notBefore), Date.from(notAfter), subject, subjectKey);
@@ -112,12 +127,9 @@ public final class Issuer {
                 builder.addExtension(Extension.subjectAlternativeName, subject.getRDNs().length == 0, alternativeNames);
             }
             builder.addExtension(Extension.subjectKeyIdentifier, false, EXTENSIONS.createSubjectKeyIdentifier(subjectKey));
-            builder.addExtension(Extension.authorityKeyIdentifier, false, authorityKeyIdentifier(certificate));
-            builder.addExtension(Extension.cRLDistributionPoints, false, new CRLDistPoint(new DistributionPoint[] {
-                    new DistributionPoint(new DistributionPointName(new GeneralNames(uri(policy.crlUrl()))), null, null)}));
-            builder.addExtension(Extension.authorityInfoAccess, false, new AuthorityInformationAccess(new AccessDescription[] {
-                    new AccessDescription(AccessDescription.id_ad_ocsp, uri(policy.ocspUrl())),
-                    new AccessDescription(AccessDescription.id_ad_caIssuers, uri(policy.caIssuersUrl()))}));
+            for (Extension extension : commonExtensions) {
+                builder.addExtension(extension);
+            }
             List<PolicyInformation> policies = new ArrayList<>();
             if (policy.sbrPolicies() && profile.sbrPolicy().isPresent()) {
                 policies.add(new PolicyInformation(new ASN1ObjectIdentifier(profile.sbrPolicy().get())));
