@@ -71,7 +71,6 @@ import org.bouncycastle.operator.DefaultDigestAlgorithmIdentifierFinder;
 import org.bouncycastle.operator.DigestCalculator;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.PBEMacCalculatorProvider;
-import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
 import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
 import org.letterlock.ca.IssuedCertificate;
 import org.letterlock.ca.RevocationReason;
@@ -250,10 +249,10 @@ public final class CmpResponder {
         }
         X509CertificateHolder signer = certificates[0];
         try {
-            if (!message.verify(new JcaContentVerifierProviderBuilder().setProvider(BC).build(signer))) {
+            if (!message.verify(services.platform().vault().verifier(signer.getSubjectPublicKeyInfo()))) {
                 throw new CmpFailure(PKIFailureInfo.badMessageCheck, "the protection signature does not verify with the first certificate in extraCerts");
             }
-        } catch (CMPException | OperatorCreationException | CertificateException | RuntimeException e) {
+        } catch (CMPException | RuntimeException e) {
             if (e instanceof CmpFailure failure) {
                 throw failure;
             }
@@ -373,10 +372,10 @@ public final class CmpResponder {
             throw new CmpFailure(PKIFailureInfo.badPOP, "the signing key needs a signature proof of possession (POPOSigningKey, RFC 4211 4.1)");
         }
         try {
-            if (message.hasSigningKeyProofOfPossessionWithPKMAC() || !message.isValidSigningKeyPOP(new JcaContentVerifierProviderBuilder().setProvider(BC).build(key))) {
+            if (message.hasSigningKeyProofOfPossessionWithPKMAC() || !message.isValidSigningKeyPOP(services.platform().vault().verifier(key))) {
                 throw new CmpFailure(PKIFailureInfo.badPOP, "the proof of possession does not verify with the key in the template");
             }
-        } catch (CRMFException | OperatorCreationException | RuntimeException e) {
+        } catch (CRMFException | RuntimeException e) {
             if (e instanceof CmpFailure failure) {
                 throw failure;
             }
