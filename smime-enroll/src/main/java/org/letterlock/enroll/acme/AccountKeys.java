@@ -3,6 +3,9 @@ package org.letterlock.enroll.acme;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Function;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+import org.bouncycastle.operator.ContentVerifierProvider;
 
 /**
  * Account keys kept decoded, by account id, the most recently used ones up to a bound. A kept key serves an account only
@@ -11,15 +14,18 @@ import java.util.Map;
  * kept here; it is read with the JWK for every request.
  */
 final class AccountKeys {
-    /** An ES256 key with what Bouncy Castle precomputed on its point takes about 7 KB: some 30 MB of a 512 MB heap. */
+    /** A key kept with its verifier takes at most about 7 KB (an ES256 point with what Bouncy Castle precomputes on it, when the vault checks in software): some 30 MB of a 512 MB heap. */
     static final int CAPACITY = 4_096;
 
     private record Kept(String storedJwk, AccountKey key) {
     }
 
     private final Map<String, Kept> byAccount;
+    private final Function<SubjectPublicKeyInfo, ContentVerifierProvider> verifiers;
 
-    AccountKeys(int capacity) {
+    /** At most {@code capacity} keys, their signatures checked by {@code verifiers} (the vault's). */
+    AccountKeys(int capacity, Function<SubjectPublicKeyInfo, ContentVerifierProvider> verifiers) {
+        this.verifiers = verifiers;
         this.byAccount = new LinkedHashMap<>(16, 0.75f, true) {
             @Override
             protected boolean removeEldestEntry(Map.Entry<String, Kept> eldest) {
@@ -37,7 +43,7 @@ final class AccountKeys {
         if (kept != null && kept.storedJwk().equals(storedJwk)) {
             return kept.key();
         }
-        AccountKey key = AccountKey.of(AcmeJson.parse(storedJwk.getBytes(StandardCharsets.UTF_8), "the stored JWK"));
+        AccountKey key = AccountKey.of(AcmeJson.parse(storedJwk.getBytes(StandardCharsets.UTF_8), "the stored JWK"), verifiers);
         keep(accountId, key);
         return key;
     }

@@ -17,9 +17,12 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.operator.ContentVerifierProvider;
 import org.letterlock.ca.CertificationRequest;
 import org.letterlock.ca.Certificates;
 import org.letterlock.ca.IssuedCertificate;
@@ -53,6 +56,8 @@ public final class AcmeEndpoint implements EnrollListener.Handler {
     private static final String KEY_OF_ANOTHER_ACCOUNT = "the new key is the key of another account (see Location)";
 
     private final EnrollmentServices services;
+    /** The vault's checks of outside keys' signatures, which check the accounts' JWS. */
+    private final Function<SubjectPublicKeyInfo, ContentVerifierProvider> verifiers;
     private final AcmeOrders orders;
     private final MailboxIdentities identities;
     private final Nonces nonces;
@@ -63,6 +68,7 @@ public final class AcmeEndpoint implements EnrollListener.Handler {
 
     AcmeEndpoint(EnrollmentServices services, AcmeOrders orders, MailboxIdentities identities) {
         this.services = services;
+        this.verifiers = services.platform().vault()::verifier;
         this.orders = orders;
         this.identities = identities;
         this.nonces = new Nonces(services.clock(), orders.settings().nonceTtl());
@@ -76,7 +82,7 @@ public final class AcmeEndpoint implements EnrollListener.Handler {
     public static AcmeEndpoint start(EnrollmentServices services) {
         var platform = services.platform();
         return new AcmeEndpoint(services, new AcmeOrders(new Jdbc(platform.database().dataSource()), platform.mail(), services.audit(), services.clock(),
-                platform.config().enrollAcme()), platform.identities());
+                platform.config().enrollAcme(), platform.vault()::verifier), platform.identities());
     }
 
     @Override
@@ -156,7 +162,7 @@ public final class AcmeEndpoint implements EnrollListener.Handler {
         if (request.jwk().isEmpty()) {
             throw AcmeProblem.malformed("newAccount requests carry the account key as jwk, not kid");
         }
-        AccountKey key = AccountKey.of(request.jwk().get());
+        AccountKey key = AccountKey.of(request.jwk().get(), verifiers);
         key.verify(request.alg(), request.signingInput(), request.signature());
         JsonObject payload = request.payloadObject();
         Optional<AcmeOrders.Account> existing = orders.accountByThumbprint(key.thumbprint());
@@ -242,7 +248,7 @@ public final class AcmeEndpoint implements EnrollListener.Handler {
         if (!inner.url().equals(request.url())) {
             throw AcmeProblem.malformed("the inner JWS url header " + inner.url() + " is not the outer one, " + request.url());
         }
-        AccountKey newKey = AccountKey.of(inner.jwk().orElseThrow());
+        AccountKey newKey = AccountKey.of(inner.jwk().orElseThrow(), verifiers);
         newKey.verify(inner.alg(), inner.signingInput(), inner.signature());
         JsonObject change = inner.payloadObject();
         String accountUrl = base + "/account/" + account.id();
@@ -272,9 +278,9 @@ public final class AcmeEndpoint implements EnrollListener.Handler {
     }
 
     /** Whether {@code jwk} is {@code key}; a JWK that is no acceptable account key is not. */
-    private static boolean isKey(JsonObject jwk, AccountKey key) {
+    private boolean isKey(JsonObject jwk, AccountKey key) {
         try {
-            return AccountKey.of(jwk).thumbprint().equals(key.thumbprint());
+            return AccountKey.of(jwk, verifiers).thumbprint().equals(key.thumbprint());
         } catch (AcmeProblem e) {
             return false;
         }
@@ -293,7 +299,7 @@ public final class AcmeEndpoint implements EnrollListener.Handler {
         JsonObject payload;
         String who;
         if (request.jwk().isPresent()) {
-            AccountKey key = AccountKey.of(request.jwk().get());
+            AccountKey key = AccountKey.of(request.jwk().get(), verifiers);
             key.verify(request.alg(), request.signingInput(), request.signature());
             payload = request.payloadObject();
             IssuedCertificate issued = revocable(payload);

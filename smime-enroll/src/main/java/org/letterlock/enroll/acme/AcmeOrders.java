@@ -13,6 +13,9 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+import org.bouncycastle.operator.ContentVerifierProvider;
 import org.letterlock.platform.audit.Actor;
 import org.letterlock.platform.audit.AuditEvent;
 import org.letterlock.platform.audit.AuditRecorder;
@@ -38,9 +41,11 @@ final class AcmeOrders {
     private final AuditRecorder audit;
     private final Clock clock;
     private final AcmeEnrollSettings settings;
-    private final AccountKeys keys = new AccountKeys(AccountKeys.CAPACITY);
+    private final AccountKeys keys;
 
-    AcmeOrders(Jdbc jdbc, MailSender mail, AuditRecorder audit, Clock clock, AcmeEnrollSettings settings) {
+    AcmeOrders(Jdbc jdbc, MailSender mail, AuditRecorder audit, Clock clock, AcmeEnrollSettings settings,
+               Function<SubjectPublicKeyInfo, ContentVerifierProvider> verifiers) {
+        this.keys = new AccountKeys(AccountKeys.CAPACITY, verifiers);
         this.jdbc = jdbc;
         this.mail = mail;
         this.audit = audit;

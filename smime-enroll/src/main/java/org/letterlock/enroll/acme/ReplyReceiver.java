@@ -43,7 +43,7 @@ public final class ReplyReceiver implements AutoCloseable {
             LOG.warning("letterlock.enroll.acme.trusted-authserv-ids is empty: only ACME replies signed with a current S/MIME certificate of this CA can be authenticated");
         }
         ChallengeReplies replies = new ChallengeReplies(new AcmeOrders(new Jdbc(platform.database().dataSource()), platform.mail(), services.audit(),
-                services.clock(), settings), services.audit(), services.mailboxes());
+                services.clock(), settings, platform.vault()::verifier), services.audit(), services.mailboxes());
         String challengeAddress = settings.from().toLowerCase(Locale.ROOT);
         SMTPServer server = SMTPServer.port(settings.replyPort())
                 .bindAddress(InetAddress.getByName(settings.replyAddress()))

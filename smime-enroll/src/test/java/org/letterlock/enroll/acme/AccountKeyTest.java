@@ -12,9 +12,11 @@ import java.util.stream.Stream;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.jce.provider.BouncyCastleProvider;
 import org.jose4j.jwk.PublicJsonWebKey;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.letterlock.vault.SignatureVerifiers;
 
 /**
  * Account keys from their JWKs: what is refused as badPublicKey, and for ES256, RS256 and EdDSA keys made by the JDK with
@@ -42,7 +44,7 @@ class AccountKeyTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("refusedJwks")
     void refusesKeysItDoesNotTake(String name, String jwk) {
-        assertThatThrownBy(() -> AccountKey.of(AcmeJson.parse(jwk.getBytes(StandardCharsets.UTF_8), "jwk"))).isInstanceOf(AcmeProblem.class)
+        assertThatThrownBy(() -> AccountKey.of(AcmeJson.parse(jwk.getBytes(StandardCharsets.UTF_8), "jwk"), SignatureVerifiers::software)).isInstanceOf(AcmeProblem.class)
                 .satisfies(e -> assertThat(((AcmeProblem) e).type()).isEqualTo("badPublicKey"));
     }
 
@@ -61,7 +63,7 @@ class AccountKeyTest {
         byte[] signingInput = "eyJhbGciOiJFUzI1NiJ9.e30".getBytes(StandardCharsets.US_ASCII);
         byte[] signature = sign(jcaAlgorithm, pair, signingInput);
 
-        AccountKey key = AccountKey.of(AcmeJson.parse(jwk.toJson().getBytes(StandardCharsets.UTF_8), "jwk"));
+        AccountKey key = AccountKey.of(AcmeJson.parse(jwk.toJson().getBytes(StandardCharsets.UTF_8), "jwk"), SignatureVerifiers::software);
 
         assertThat(key.algorithm()).isEqualTo(alg);
         assertThat(key.thumbprint()).isEqualTo(jwk.calculateBase64urlEncodedThumbprint("SHA-256"));
@@ -71,6 +73,20 @@ class AccountKeyTest {
         assertRefused(() -> key.verify(alg, signingInput, Arrays.copyOf(signature, signature.length - 1)), "malformed");
         assertRefused(() -> key.verify(alg, "eyJhbGciOiJFUzI1NiJ9.e31".getBytes(StandardCharsets.US_ASCII), signature), "malformed");
         assertRefused(() -> key.verify(alg.equals("ES256") ? "RS256" : "ES256", signingInput, signature), "badSignatureAlgorithm");
+    }
+
+    /** r || s values no ES256 signature has: the conversion to DER for the verifier refuses them as it refuses a wrong signature. */
+    @Test
+    void refusesEs256SignaturesOutOfRange() throws Exception {
+        KeyPair pair = AcmeTestServer.accountKeyPair("ES256");
+        AccountKey key = AccountKey.of(AcmeJson.parse(PublicJsonWebKey.Factory.newPublicJwk(pair.getPublic()).toJson().getBytes(StandardCharsets.UTF_8), "jwk"),
+                SignatureVerifiers::software);
+        byte[] signingInput = "eyJhbGciOiJFUzI1NiJ9.e30".getBytes(StandardCharsets.US_ASCII);
+        byte[] allOnes = new byte[64];
+        Arrays.fill(allOnes, (byte) 0xff);
+        assertRefused(() -> key.verify("ES256", signingInput, allOnes), "malformed");
+        assertRefused(() -> key.verify("ES256", signingInput, new byte[64]), "malformed");
+        assertRefused(() -> key.verify("ES256", signingInput, sign("SHA256withECDSA", pair, signingInput)), "malformed");
     }
 
     private static void assertRefused(org.assertj.core.api.ThrowableAssert.ThrowingCallable call, String type) {

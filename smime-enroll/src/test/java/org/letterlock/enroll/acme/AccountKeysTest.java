@@ -14,6 +14,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.letterlock.vault.SignatureVerifiers;
 
 /**
  * Which look-ups {@link AccountKeys} answers with the key it kept and which it decodes afresh. Steps are
@@ -45,7 +46,7 @@ class AccountKeysTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("lookUps")
     void answersFromWhatItKeptOnlyForTheSameAccountAndJwk(String name, int capacity, String steps, String outcomes) {
-        AccountKeys keys = new AccountKeys(capacity);
+        AccountKeys keys = new AccountKeys(capacity, SignatureVerifiers::software);
         Map<String, AccountKey> last = new HashMap<>();
         List<String> seen = new ArrayList<>();
 
