@@ -140,7 +140,7 @@ public record CertificationRequest(SubjectPublicKeyInfo publicKey, X500Name subj
     }
 
     /** Refuses (BAD_REQUEST) a key Letterlock does not certify: the rules of {@link #read} for a key that came without a CSR. */
-    static void checkKey(SubjectPublicKeyInfo key) {
+    public static void checkKey(SubjectPublicKeyInfo key) {
         KeyFamily family = KeyFamily.of(key);
         if (family == null) {
             throw bad("key algorithm " + key.getAlgorithm().getAlgorithm() + " is not certified; use RSA, EC P-256/P-384/P-521 or Ed25519");

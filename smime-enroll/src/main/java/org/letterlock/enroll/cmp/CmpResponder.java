@@ -72,6 +72,7 @@ import org.bouncycastle.operator.DigestCalculator;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.PBEMacCalculatorProvider;
 import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
+import org.letterlock.ca.CertificationRequest;
 import org.letterlock.ca.IssuedCertificate;
 import org.letterlock.ca.RevocationReason;
 import org.letterlock.ca.TlsIdentity;
@@ -370,6 +371,12 @@ public final class CmpResponder {
         }
         if (!message.hasProofOfPossession() || message.getProofOfPossessionType() != CertificateRequestMessage.popSigningKey) {
             throw new CmpFailure(PKIFailureInfo.badPOP, "the signing key needs a signature proof of possession (POPOSigningKey, RFC 4211 4.1)");
+        }
+        // A key the CA would refuse is named as such, before its signature is checked by a verifier that may not read it.
+        try {
+            CertificationRequest.checkKey(key);
+        } catch (LetterlockException e) {
+            throw CmpFailure.of(e);
         }
         try {
             if (message.hasSigningKeyProofOfPossessionWithPKMAC() || !message.isValidSigningKeyPOP(services.platform().vault().verifier(key))) {

@@ -37,6 +37,7 @@ class AccountKeyTest {
                 Arguments.of("rejects/ec-point-of-zeros", ec(new byte[32], new byte[32])),
                 Arguments.of("rejects/ec-coordinate-of-31-bytes", ec(new byte[31], one)),
                 Arguments.of("rejects/p-384", "{\"kty\":\"EC\",\"crv\":\"P-384\",\"x\":\"AA\",\"y\":\"AA\"}"),
+                Arguments.of("rejects/ed25519-point-past-the-field", "{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"" + BASE64URL.encodeToString(pastTheField) + "\"}"),
                 Arguments.of("rejects/x25519", "{\"kty\":\"OKP\",\"crv\":\"X25519\",\"x\":\"" + BASE64URL.encodeToString(one) + "\"}"),
                 Arguments.of("rejects/symmetric", "{\"kty\":\"oct\",\"k\":\"c2VjcmV0\"}"));
     }
@@ -73,6 +74,28 @@ class AccountKeyTest {
         assertRefused(() -> key.verify(alg, signingInput, Arrays.copyOf(signature, signature.length - 1)), "malformed");
         assertRefused(() -> key.verify(alg, "eyJhbGciOiJFUzI1NiJ9.e31".getBytes(StandardCharsets.US_ASCII), signature), "malformed");
         assertRefused(() -> key.verify(alg.equals("ES256") ? "RS256" : "ES256", signingInput, signature), "badSignatureAlgorithm");
+    }
+
+    /**
+     * RFC 8017 8.2.2: an RS256 signature is exactly as long as the modulus. One that starts with a zero byte, cut by it, is
+     * refused although Bouncy Castle's RSA engine would take it.
+     */
+    @Test
+    void refusesRs256SignaturesShorterThanTheModulus() throws Exception {
+        KeyPair pair = AcmeTestServer.accountKeyPair("RS256");
+        AccountKey key = AccountKey.of(AcmeJson.parse(PublicJsonWebKey.Factory.newPublicJwk(pair.getPublic()).toJson().getBytes(StandardCharsets.UTF_8), "jwk"),
+                SignatureVerifiers::software);
+        byte[] signingInput;
+        byte[] signature;
+        int attempt = 0;
+        do {
+            signingInput = ("eyJhbGciOiJSUzI1NiJ9." + attempt++).getBytes(StandardCharsets.US_ASCII);
+            signature = sign("SHA256withRSA", pair, signingInput);
+        } while (signature[0] != 0);
+        byte[] input = signingInput;
+        byte[] whole = signature;
+        key.verify("RS256", input, whole);
+        assertRefused(() -> key.verify("RS256", input, Arrays.copyOfRange(whole, 1, whole.length)), "malformed");
     }
 
     /** r || s values no ES256 signature has: the conversion to DER for the verifier refuses them as it refuses a wrong signature. */

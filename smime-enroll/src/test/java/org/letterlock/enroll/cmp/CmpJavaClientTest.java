@@ -254,6 +254,10 @@ class CmpJavaClientTest {
                         s.secret()), client.signingRequest(0, m, ecKey()))),
                 bad("rejects/csr-for-another-mailbox", PKIFailureInfo.badCertTemplate, (m, s) -> ir(m, s, client.signingRequest(0, "ceo@example.org", ecKey()))),
                 bad("rejects/wrong-key-type", PKIFailureInfo.badCertTemplate, (m, s) -> ir(m, s, client.signingRequest(0, m, rsaKey(1024)))),
+                // Curves the CA does not certify: refused for the curve (badCertTemplate), not for the proof of possession, also when
+                // the JDK's key factory, which reads keys for the SoftHSM2 verifier, does not know the curve (FRP256v1).
+                bad("rejects/curve-secp256k1", PKIFailureInfo.badCertTemplate, (m, s) -> ir(m, s, client.signingRequest(0, m, ecKey("secp256k1")))),
+                bad("rejects/curve-FRP256v1", PKIFailureInfo.badCertTemplate, (m, s) -> ir(m, s, client.signingRequest(0, m, ecKey("FRP256v1")))),
                 bad("rejects/pop-by-another-key", PKIFailureInfo.badPOP, (m, s) -> ir(m, s, popByAnotherKey(m))),
                 bad("rejects/central-key-of-unoffered-type", PKIFailureInfo.badAlg, (m, s) -> ir(m, s, client.signingRequest(0, m, ecKey()),
                         client.centralKeyRequest(1, m, Optional.of(new AlgorithmIdentifier(EdECObjectIdentifiers.id_Ed25519))))),
@@ -536,8 +540,12 @@ class CmpJavaClientTest {
     }
 
     private static KeyPair ecKey() throws Exception {
+        return ecKey("secp256r1");
+    }
+
+    private static KeyPair ecKey(String curve) throws Exception {
         KeyPairGenerator generator = KeyPairGenerator.getInstance("EC", BC);
-        generator.initialize(new ECGenParameterSpec("secp256r1"));
+        generator.initialize(new ECGenParameterSpec(curve));
         return generator.generateKeyPair();
     }
 
