@@ -1,16 +1,22 @@
 package org.letterlock.vault;
 
 import java.io.IOException;
+import java.io.OutputStream;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.Provider;
 import java.security.interfaces.ECPublicKey;
 import java.security.spec.X509EncodedKeySpec;
 import org.bouncycastle.asn1.edec.EdECObjectIdentifiers;
+import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
+import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.asn1.x9.X9ObjectIdentifiers;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.crypto.params.RSAKeyParameters;
 import org.bouncycastle.crypto.util.PublicKeyFactory;
 import org.bouncycastle.jce.provider.BouncyCastleProvider;
+import org.bouncycastle.operator.ContentVerifier;
 import org.bouncycastle.operator.ContentVerifierProvider;
 import org.bouncycastle.operator.DefaultDigestAlgorithmIdentifierFinder;
 import org.bouncycastle.operator.OperatorCreationException;
@@ -39,7 +45,11 @@ public final class SignatureVerifiers {
             if (key.getAlgorithm().getAlgorithm().equals(EdECObjectIdentifiers.id_Ed25519)) {
                 return new BcEdDSAContentVerifierProviderBuilder().build(PublicKeyFactory.createKey(key));
             }
-            return new JcaContentVerifierProviderBuilder().setProvider(BOUNCY_CASTLE).build(key);
+            ContentVerifierProvider jca = new JcaContentVerifierProviderBuilder().setProvider(BOUNCY_CASTLE).build(key);
+            if (isRsa(key)) {
+                return exactLength(jca, (((RSAKeyParameters) PublicKeyFactory.createKey(key)).getModulus().bitLength() + 7) / 8);
+            }
+            return jca;
         } catch (OperatorCreationException | IOException | RuntimeException e) {
             throw new VaultException(VaultException.Reason.INVALID_INPUT, "the public key cannot be used to check signatures: " + e.getMessage(), e);
         }
@@ -55,6 +65,49 @@ public final class SignatureVerifiers {
         } catch (GeneralSecurityException | IOException | RuntimeException e) {
             throw new VaultException(VaultException.Reason.INVALID_INPUT, "the public key cannot be used to check signatures: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * RFC 8017 8.2.2 step 1 and 9.1.2: an RSA signature is exactly as long as the modulus. Bouncy Castle's engine also takes
+     * one cut by its leading zero bytes, which would make signatures malleable.
+     */
+    private static ContentVerifierProvider exactLength(ContentVerifierProvider verifiers, int modulusBytes) {
+        return new ContentVerifierProvider() {
+            @Override
+            public boolean hasAssociatedCertificate() {
+                return false;
+            }
+
+            @Override
+            public X509CertificateHolder getAssociatedCertificate() {
+                return null;
+            }
+
+            @Override
+            public ContentVerifier get(AlgorithmIdentifier algorithm) throws OperatorCreationException {
+                ContentVerifier verifier = verifiers.get(algorithm);
+                return new ContentVerifier() {
+                    @Override
+                    public AlgorithmIdentifier getAlgorithmIdentifier() {
+                        return verifier.getAlgorithmIdentifier();
+                    }
+
+                    @Override
+                    public OutputStream getOutputStream() {
+                        return verifier.getOutputStream();
+                    }
+
+                    @Override
+                    public boolean verify(byte[] signature) {
+                        return signature.length == modulusBytes && verifier.verify(signature);
+                    }
+                };
+            }
+        };
+    }
+
+    private static boolean isRsa(SubjectPublicKeyInfo key) {
+        return key.getAlgorithm().getAlgorithm().equals(PKCSObjectIdentifiers.rsaEncryption) || key.getAlgorithm().getAlgorithm().equals(PKCSObjectIdentifiers.id_RSASSA_PSS);
     }
 
     static boolean isEc(SubjectPublicKeyInfo key) {

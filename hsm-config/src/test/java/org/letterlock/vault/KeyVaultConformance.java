@@ -174,6 +174,27 @@ public abstract class KeyVaultConformance {
         assertThat(verifies(vault.verifier(key), algorithm, "other".getBytes(StandardCharsets.UTF_8), der)).isFalse();
     }
 
+    /** RFC 8017 8.2.2: an RSA signature is as long as the modulus; one cut by its leading zero byte does not verify. */
+    @Test
+    void refusesAnRsaSignatureCutByItsLeadingZero() throws Exception {
+        java.security.KeyPairGenerator generator = java.security.KeyPairGenerator.getInstance("RSA", VERIFIER);
+        generator.initialize(2048);
+        java.security.KeyPair pair = generator.generateKeyPair();
+        byte[] message;
+        byte[] signature;
+        int attempt = 0;
+        do {
+            message = ("leading zero " + attempt++).getBytes(StandardCharsets.UTF_8);
+            signature = sign(pair, "SHA256withRSA", message);
+        } while (signature[0] != 0);
+        org.bouncycastle.asn1.x509.AlgorithmIdentifier algorithm = new org.bouncycastle.operator.DefaultSignatureAlgorithmIdentifierFinder().find("SHA256withRSA");
+        org.bouncycastle.operator.ContentVerifierProvider verifiers = vault.verifier(
+                org.bouncycastle.asn1.x509.SubjectPublicKeyInfo.getInstance(pair.getPublic().getEncoded()));
+
+        assertThat(verifies(verifiers, algorithm, message, signature)).as("the whole signature").isTrue();
+        assertThat(verifies(verifiers, algorithm, message, java.util.Arrays.copyOfRange(signature, 1, signature.length))).as("cut by its leading zero").isFalse();
+    }
+
     @Test
     void refusesToCheckWithAMalformedKey() {
         org.bouncycastle.asn1.x509.SubjectPublicKeyInfo broken = new org.bouncycastle.asn1.x509.SubjectPublicKeyInfo(

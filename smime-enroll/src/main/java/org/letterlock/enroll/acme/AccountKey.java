@@ -57,19 +57,15 @@ final class AccountKey {
     private final String thumbprint;
     private final String jwk;
     private final SubjectPublicKeyInfo publicKey;
-    /** An RS256 key's modulus in bytes, the length of each of its signatures; 0 for the other algorithms. */
-    private final int rsaModulusBytes;
     private final Function<SubjectPublicKeyInfo, ContentVerifierProvider> verifiers;
     /** Made at the first check, so a key decoded only for its thumbprint costs no key conversion. */
     private volatile ContentVerifierProvider verifier;
 
-    private AccountKey(String algorithm, String thumbprint, String jwk, SubjectPublicKeyInfo publicKey, int rsaModulusBytes,
-                       Function<SubjectPublicKeyInfo, ContentVerifierProvider> verifiers) {
+    private AccountKey(String algorithm, String thumbprint, String jwk, SubjectPublicKeyInfo publicKey, Function<SubjectPublicKeyInfo, ContentVerifierProvider> verifiers) {
         this.algorithm = algorithm;
         this.thumbprint = thumbprint;
         this.jwk = jwk;
         this.publicKey = publicKey;
-        this.rsaModulusBytes = rsaModulusBytes;
         this.verifiers = verifiers;
     }
 
@@ -108,7 +104,7 @@ final class AccountKey {
                     // The parameters check that the point is on the curve: a JWK with any other point is refused here, not at its first use.
                     byte[] point = new ECPublicKeyParameters(P256.getCurve().createPoint(new BigInteger(1, x), new BigInteger(1, y)), P256).getQ().getEncoded(false);
                     yield new AccountKey("ES256", thumbprint("{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"" + b64(x) + "\",\"y\":\"" + b64(y) + "\"}"),
-                            jwk.toString(), new SubjectPublicKeyInfo(P256_KEY, point), 0, verifiers);
+                            jwk.toString(), new SubjectPublicKeyInfo(P256_KEY, point), verifiers);
                 }
                 case "RSA" -> {
                     byte[] n = stripZeros(BASE64URL.decode(member(jwk, "n")));
@@ -118,7 +114,7 @@ final class AccountKey {
                         throw badKey("RSA account keys need 2048 bits or more, this one has " + key.getModulus().bitLength());
                     }
                     yield new AccountKey("RS256", thumbprint("{\"e\":\"" + b64(e) + "\",\"kty\":\"RSA\",\"n\":\"" + b64(n) + "\"}"), jwk.toString(),
-                            SubjectPublicKeyInfo.getInstance(key.getEncoded()), (key.getModulus().bitLength() + 7) / 8, verifiers);
+                            SubjectPublicKeyInfo.getInstance(key.getEncoded()), verifiers);
                 }
                 case "OKP" -> {
                     if (!"Ed25519".equals(member(jwk, "crv"))) {
@@ -128,7 +124,7 @@ final class AccountKey {
                     // Decoding checks the point: an invalid one is refused here as badPublicKey, not at the first signature.
                     new Ed25519PublicKeyParameters(x);
                     yield new AccountKey("EdDSA", thumbprint("{\"crv\":\"Ed25519\",\"kty\":\"OKP\",\"x\":\"" + b64(x) + "\"}"), jwk.toString(),
-                            new SubjectPublicKeyInfo(new AlgorithmIdentifier(EdECObjectIdentifiers.id_Ed25519), x), 0, verifiers);
+                            new SubjectPublicKeyInfo(new AlgorithmIdentifier(EdECObjectIdentifiers.id_Ed25519), x), verifiers);
                 }
                 default -> throw badKey("account keys must be EC P-256, RSA or Ed25519 JWKs, not kty " + kty);
             };
@@ -145,10 +141,6 @@ final class AccountKey {
         }
         String failed = "the JWS signature does not verify with the " + algorithm + " key";
         byte[] x509Signature = signature;
-        if (algorithm.equals("RS256") && signature.length != rsaModulusBytes) {
-            // RFC 8017 8.2.2 step 1: exactly the modulus's length; some providers would take a signature with its leading zeros cut.
-            throw AcmeProblem.malformed(failed + ": an RS256 signature for this key is " + rsaModulusBytes + " bytes, not " + signature.length);
-        }
         if (algorithm.equals("ES256")) {
             // JWS carries r || s (RFC 7518 3.4); X.509 verifiers take the DER SEQUENCE of the two.
             if (signature.length != 64) {

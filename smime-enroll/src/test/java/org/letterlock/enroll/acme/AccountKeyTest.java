@@ -78,7 +78,7 @@ class AccountKeyTest {
 
     /**
      * RFC 8017 8.2.2: an RS256 signature is exactly as long as the modulus. One that starts with a zero byte, cut by it, is
-     * refused although Bouncy Castle's RSA engine would take it.
+     * refused although Bouncy Castle's RSA engine would take it (the vault's verifiers check the length).
      */
     @Test
     void refusesRs256SignaturesShorterThanTheModulus() throws Exception {
