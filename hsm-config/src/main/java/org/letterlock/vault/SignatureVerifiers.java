@@ -12,7 +12,6 @@ import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
 import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.asn1.x9.X9ObjectIdentifiers;
-import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.crypto.params.RSAKeyParameters;
 import org.bouncycastle.crypto.util.PublicKeyFactory;
 import org.bouncycastle.jce.provider.BouncyCastleProvider;
@@ -72,17 +71,7 @@ public final class SignatureVerifiers {
      * one cut by its leading zero bytes, which would make signatures malleable.
      */
     private static ContentVerifierProvider exactLength(ContentVerifierProvider verifiers, int modulusBytes) {
-        return new ContentVerifierProvider() {
-            @Override
-            public boolean hasAssociatedCertificate() {
-                return false;
-            }
-
-            @Override
-            public X509CertificateHolder getAssociatedCertificate() {
-                return null;
-            }
-
+        return new BareKeyVerifiers() {
             @Override
             public ContentVerifier get(AlgorithmIdentifier algorithm) throws OperatorCreationException {
                 ContentVerifier verifier = verifiers.get(algorithm);

@@ -15,9 +15,7 @@ import org.bouncycastle.asn1.x9.X9ObjectIdentifiers;
 import org.bouncycastle.crypto.signers.PlainDSAEncoding;
 import org.bouncycastle.crypto.signers.StandardDSAEncoding;
 import org.bouncycastle.operator.ContentVerifier;
-import org.bouncycastle.operator.ContentVerifierProvider;
 import org.bouncycastle.operator.OperatorCreationException;
-import org.bouncycastle.cert.X509CertificateHolder;
 
 /**
  * ECDSA checks of one outside key with a token's signature engines. The DER signature is decoded here (strictly, as
@@ -25,7 +23,7 @@ import org.bouncycastle.cert.X509CertificateHolder;
  * DER itself to a length taken from the longer of r and s, so a valid signature whose r and s are both a byte short
  * (about 1 in 65,536) reached the token 62 bytes long and was refused.
  */
-final class TokenEcVerifiers implements ContentVerifierProvider {
+final class TokenEcVerifiers extends BareKeyVerifiers {
     private static final Map<ASN1ObjectIdentifier, String> DIGESTS = Map.of(
             X9ObjectIdentifiers.ecdsa_with_SHA1, "SHA1",
             X9ObjectIdentifiers.ecdsa_with_SHA224, "SHA224",
@@ -41,16 +39,6 @@ final class TokenEcVerifiers implements ContentVerifierProvider {
         this.provider = provider;
         this.key = key;
         this.order = key.getParams().getOrder();
-    }
-
-    @Override
-    public boolean hasAssociatedCertificate() {
-        return false;
-    }
-
-    @Override
-    public X509CertificateHolder getAssociatedCertificate() {
-        return null;
     }
 
     @Override
