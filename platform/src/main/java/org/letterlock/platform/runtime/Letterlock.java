@@ -22,6 +22,7 @@ import org.letterlock.platform.identity.PasswordHasher;
 import org.letterlock.platform.identity.Role;
 import org.letterlock.platform.mail.FileMailSender;
 import org.letterlock.platform.mail.MailSender;
+import org.letterlock.platform.mail.MailStreams;
 import org.letterlock.platform.mail.SmtpMailSender;
 import org.letterlock.platform.store.Database;
 import org.letterlock.vault.KeyVault;
@@ -72,6 +73,7 @@ public final class Letterlock implements AutoCloseable {
     }
 
     public static Letterlock start(LetterlockConfig config, Clock clock) {
+        MailStreams.nameProvider();
         KeyVault vault = KeyVaults.open(config.vault());
         Database database = null;
         try {
