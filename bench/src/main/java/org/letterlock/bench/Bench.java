@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.regex.Pattern;
+import org.letterlock.platform.mail.MailStreams;
 
 /**
  * Runs a named benchmark: {@code bench/run <name> [--seconds N] [--warmup N] [--record]}. With {@code --record} the
@@ -92,6 +93,8 @@ public final class Bench {
     }
 
     public static void main(String[] args) throws Exception {
+        // The load generators that write and read mail (ACME replies, the SMTP sinks) share the cores with the server.
+        MailStreams.nameProvider();
         PrintStream out = System.out;
         Arguments arguments;
         try {

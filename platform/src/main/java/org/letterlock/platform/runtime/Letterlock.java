@@ -173,7 +173,7 @@ public final class Letterlock implements AutoCloseable {
     @Override
     public void close() {
         RuntimeException failure = null;
-        for (AutoCloseable part : new AutoCloseable[] {auditLog, database, rawVault}) {
+        for (AutoCloseable part : new AutoCloseable[] {mail, auditLog, database, rawVault}) {
             try {
                 part.close();
             } catch (Exception | LinkageError e) {
