@@ -1,4 +1,5 @@
-# An SMTP relay for SmtpRelayConnectionsTest, on Python's smtpd: prints one line per connection, mail taken, and QUIT.
+# An SMTP relay for SmtpRelayConnectionsTest, on Python's smtpd: prints one line per connection, mail taken or refused,
+# and QUIT.
 # Refuses (550 after DATA) mail for recipients whose address contains "refused".
 import asyncore
 import smtpd
@@ -24,6 +25,7 @@ class Relay(smtpd.SMTPServer):
 
     def process_message(self, peer, mailfrom, rcpttos, data, **kwargs):
         if any("refused" in r for r in rcpttos):
+            log("refuse " + ",".join(rcpttos))
             return "550 5.7.1 refused by policy"
         log("mail " + ",".join(rcpttos))
 

@@ -44,7 +44,9 @@ class MailSenderTest {
                 .redirectErrorStream(true).redirectOutput(printed.toFile()).start();
         try {
             waitForPort(port);
-            new SmtpMailSender("127.0.0.1", port, false, "letterlock@example.org").send("alice@example.org", "ACME: token", "body", HEADERS);
+            try (SmtpMailSender sender = new SmtpMailSender("127.0.0.1", port, false, "letterlock@example.org")) {
+                sender.send("alice@example.org", "ACME: token", "body", HEADERS);
+            }
             long until = System.currentTimeMillis() + 10_000;
             while (!Files.readString(printed).contains("END MESSAGE") && System.currentTimeMillis() < until) {
                 Thread.sleep(50);

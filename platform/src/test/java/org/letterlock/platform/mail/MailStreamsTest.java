@@ -8,7 +8,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** The provider named in the system property is the one ServiceLoader finds, and an operator's own choice stands. */
+/**
+ * The provider named in the system property is the one ServiceLoader finds; none is named where the API would fail to
+ * load it; an operator's own choice stands.
+ */
 class MailStreamsTest {
     private String before;
 
@@ -34,6 +37,20 @@ class MailStreamsTest {
         String found = ServiceLoader.load(StreamProvider.class).findFirst().orElseThrow().getClass().getName();
         assertThat(System.getProperty(MailStreams.PROPERTY)).isEqualTo(found);
         assertThat(StreamProvider.provider().getClass().getName()).isEqualTo(found);
+    }
+
+    @Test
+    void namesNothingWhenTheContextClassLoaderCannotSeeAngusMail() {
+        Thread thread = Thread.currentThread();
+        ClassLoader own = thread.getContextClassLoader();
+        thread.setContextClassLoader(ClassLoader.getPlatformClassLoader());
+        try {
+            MailStreams.nameProvider();
+        } finally {
+            thread.setContextClassLoader(own);
+        }
+
+        assertThat(System.getProperty(MailStreams.PROPERTY)).isNull();
     }
 
     @Test

@@ -3,9 +3,12 @@ package org.letterlock.platform.mail;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import jakarta.mail.MessagingException;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.net.ServerSocket;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -17,6 +20,8 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.letterlock.platform.error.LetterlockException;
 
 /**
@@ -40,8 +45,12 @@ class SmtpRelayConnectionsTest {
 
     @AfterEach
     void stop() throws Exception {
-        sender.close();
-        relay.stop();
+        if (sender != null) {
+            sender.close();
+        }
+        if (relay != null) {
+            relay.stop();
+        }
     }
 
     @Test
@@ -58,8 +67,10 @@ class SmtpRelayConnectionsTest {
         clock.advance(SmtpMailSender.KEEP_IDLE.plusSeconds(1));
         sender.send("bob@example.org", "second", "body");
 
-        assertThat(relay.linesUntil("mail bob@example.org")).containsExactly("connect", "mail alice@example.org", "quit", "connect",
-                "mail bob@example.org");
+        // The QUIT goes out without waiting for its answer, so the relay may see it after the new connection.
+        List<String> lines = relay.linesUntil("mail bob@example.org");
+        assertThat(lines).containsExactlyInAnyOrder("connect", "mail alice@example.org", "quit", "connect", "mail bob@example.org");
+        assertThat(lines).filteredOn(line -> line.startsWith("mail")).containsExactly("mail alice@example.org", "mail bob@example.org");
     }
 
     @Test
@@ -67,6 +78,7 @@ class SmtpRelayConnectionsTest {
         sender.send("alice@example.org", "first", "body");
         assertThat(relay.linesUntil("mail alice@example.org")).containsExactly("connect", "mail alice@example.org");
         relay.stop();
+        relay = null;
         relay = Relay.start(port);
 
         sender.send("bob@example.org", "second", "body");
@@ -75,14 +87,34 @@ class SmtpRelayConnectionsTest {
     }
 
     @Test
-    void aRefusalReachesTheCallerWithTheRelaysAnswer() throws Exception {
+    void aRefusalReachesTheCallerWithTheRelaysAnswerAndIsNotSentAgain() throws Exception {
         sender.send("alice@example.org", "first", "body");
 
         assertThatThrownBy(() -> sender.send("refused@example.org", "second", "body")).isInstanceOf(LetterlockException.class)
                 .hasMessageContaining("550 5.7.1 refused by policy");
         sender.send("bob@example.org", "third", "body");
-        assertThat(relay.linesUntil("mail bob@example.org")).filteredOn(line -> line.startsWith("mail"))
-                .containsExactly("mail alice@example.org", "mail bob@example.org");
+        assertThat(relay.linesUntil("mail bob@example.org")).filteredOn(line -> line.startsWith("mail") || line.startsWith("refuse"))
+                .containsExactly("mail alice@example.org", "refuse refused@example.org", "mail bob@example.org");
+    }
+
+    /** Which failures on a kept connection let the mail go again on a new one. */
+    @ParameterizedTest(name = "{0}: {1}")
+    @CsvSource(delimiter = '|', textBlock = """
+            [EOF]                                      | true
+            421 4.3.2 Service shutting down            | true
+            550 5.7.1 refused by policy                | false
+            452-4.5.3 Too many recipients              | false
+            """)
+    void aFailureIsSentAgainOnlyWhenTheConnectionWasLost(String reply, boolean sendAgain) {
+        assertThat(SmtpMailSender.connectionLost(new MessagingException(reply))).isEqualTo(sendAgain);
+    }
+
+    @Test
+    void aTimeoutIsNotSentAgainSinceTheRelayMayHaveTheMail() {
+        assertThat(SmtpMailSender.connectionLost(new MessagingException("Exception reading response", new SocketTimeoutException("Read timed out"))))
+                .isFalse();
+        assertThat(SmtpMailSender.connectionLost(new MessagingException("Exception reading response", new SocketException("Connection reset"))))
+                .isTrue();
     }
 
     @Test
@@ -100,7 +132,12 @@ class SmtpRelayConnectionsTest {
             Path script = Path.of(SmtpRelayConnectionsTest.class.getResource("/smtp-relay.py").toURI());
             Process process = new ProcessBuilder("python3", "-W", "ignore", "-u", script.toString(), Integer.toString(port)).redirectErrorStream(true).start();
             Relay relay = new Relay(process, new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8)));
-            relay.linesUntil("listening");
+            try {
+                relay.linesUntil("listening");
+            } catch (AssertionError | Exception e) {
+                process.destroyForcibly();
+                throw e;
+            }
             return relay;
         }
 
