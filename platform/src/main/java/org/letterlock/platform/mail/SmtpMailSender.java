@@ -131,18 +131,11 @@ public final class SmtpMailSender implements MailSender {
         return !reply.find() || reply.group(1).equals("421");
     }
 
-    /** The most recently used kept connection, when it has been idle for less than {@link #KEEP_IDLE}. */
+    /** The most recently used kept connection, once those idle for {@link #KEEP_IDLE} are closed; null when none is left. */
     private Transport takeKept() {
         closeIdle();
         Kept kept = idle.pollFirst();
-        if (kept == null) {
-            return null;
-        }
-        if (stale(kept)) {
-            quietlyClose(kept.transport());
-            return null;
-        }
-        return kept.transport();
+        return kept == null ? null : kept.transport();
     }
 
     /** Closes the connections idle for {@link #KEEP_IDLE} or longer: the oldest are at the end of the deque. */
