@@ -1,5 +1,5 @@
-# An SMTP relay for SmtpRelayConnectionsTest, on Python's smtpd: prints one line per connection, mail taken or refused,
-# and QUIT.
+# An SMTP relay for the mail sender's tests (PythonSmtpRelay), on Python's smtpd: prints one line per connection, mail
+# taken or refused, and QUIT, and one line per header field of each mail taken.
 # Refuses (550 after DATA) mail for recipients whose address contains "refused".
 import asyncore
 import smtpd
@@ -27,6 +27,9 @@ class Relay(smtpd.SMTPServer):
         if any("refused" in r for r in rcpttos):
             log("refuse " + ",".join(rcpttos))
             return "550 5.7.1 refused by policy"
+        text = data.decode("utf-8", "replace").replace("\r\n", "\n")
+        for field in text.split("\n\n", 1)[0].split("\n"):
+            log("header " + field)
         log("mail " + ",".join(rcpttos))
 
 

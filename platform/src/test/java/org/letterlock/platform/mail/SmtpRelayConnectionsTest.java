@@ -4,16 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import jakarta.mail.MessagingException;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.net.ServerSocket;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -24,21 +17,17 @@ import org.letterlock.platform.store.MovableClock;
 
 /**
  * The relay connections the SMTP sender keeps between mails, seen from a relay on Python's smtpd (a receiver nobody
- * here wrote) that prints each connection, mail and QUIT.
+ * here wrote) that prints each connection, mail and QUIT: {@link PythonSmtpRelay}.
  */
 class SmtpRelayConnectionsTest {
     private final MovableClock clock = new MovableClock();
-    private int port;
-    private Relay relay;
+    private PythonSmtpRelay relay;
     private SmtpMailSender sender;
 
     @BeforeEach
     void start() throws Exception {
-        try (ServerSocket probe = new ServerSocket(0)) {
-            port = probe.getLocalPort();
-        }
-        relay = Relay.start(port);
-        sender = new SmtpMailSender("127.0.0.1", port, false, "letterlock@example.org", clock);
+        relay = PythonSmtpRelay.start();
+        sender = new SmtpMailSender("127.0.0.1", relay.port(), false, "letterlock@example.org", clock);
     }
 
     @AfterEach
@@ -47,7 +36,7 @@ class SmtpRelayConnectionsTest {
             sender.close();
         }
         if (relay != null) {
-            relay.stop();
+            relay.close();
         }
     }
 
@@ -75,9 +64,10 @@ class SmtpRelayConnectionsTest {
     void aConnectionTheRelayDroppedCostsNoMail() throws Exception {
         sender.send("alice@example.org", "first", "body");
         assertThat(relay.linesUntil("mail alice@example.org")).containsExactly("connect", "mail alice@example.org");
-        relay.stop();
+        int port = relay.port();
+        relay.close();
         relay = null;
-        relay = Relay.start(port);
+        relay = PythonSmtpRelay.start(port);
 
         sender.send("bob@example.org", "second", "body");
 
@@ -122,49 +112,5 @@ class SmtpRelayConnectionsTest {
         sender.close();
 
         assertThat(relay.linesUntil("quit")).containsExactly("connect", "mail alice@example.org", "quit");
-    }
-
-    /** The relay process and the lines it has printed. */
-    private record Relay(Process process, BufferedReader output) {
-        static Relay start(int port) throws Exception {
-            Path script = Path.of(SmtpRelayConnectionsTest.class.getResource("/smtp-relay.py").toURI());
-            Process process = new ProcessBuilder("python3", "-W", "ignore", "-u", script.toString(), Integer.toString(port)).redirectErrorStream(true).start();
-            Relay relay = new Relay(process, new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8)));
-            try {
-                relay.linesUntil("listening");
-            } catch (AssertionError | Exception e) {
-                process.destroyForcibly();
-                throw e;
-            }
-            return relay;
-        }
-
-        /** The lines printed up to and including {@code last} (which must come within 10 s). */
-        List<String> linesUntil(String last) throws Exception {
-            List<String> lines = new ArrayList<>();
-            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (System.nanoTime() < until) {
-                if (!output.ready()) {
-                    Thread.sleep(10);
-                    continue;
-                }
-                String line = output.readLine();
-                if (line == null) {
-                    break;
-                }
-                if (!line.equals("listening")) {
-                    lines.add(line);
-                }
-                if (line.equals(last)) {
-                    return lines;
-                }
-            }
-            throw new AssertionError("the relay did not print '" + last + "'; it printed " + lines);
-        }
-
-        void stop() throws InterruptedException {
-            process.destroy();
-            process.waitFor(10, TimeUnit.SECONDS);
-        }
     }
 }
