@@ -136,7 +136,7 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
             thread.setDaemon(true);
             return thread;
         });
-        this.ocsp = new OcspResponder(vault, this::findForOcsp, settings.ocspValidity(), clock, ocspRefresher);
+        this.ocsp = new OcspResponder(vault::signerUnderLease, this::findForOcsp, settings.ocspValidity(), clock, ocspRefresher);
         this.revocationsSeenUntil = clock.instant();
     }
 
@@ -165,6 +165,7 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
         scheduler.scheduleWithFixedDelay(() -> guarded("CRL after revocation", this::publishDueDeltas), 1, 1, TimeUnit.SECONDS);
         scheduler.scheduleWithFixedDelay(() -> guarded("revocations from other nodes", this::followRevocations), 2, 2, TimeUnit.SECONDS);
         scheduler.scheduleWithFixedDelay(() -> guarded("issuers changed by other nodes", this::followIssuers), 5, 5, TimeUnit.SECONDS);
+        scheduler.scheduleWithFixedDelay(() -> guarded("OCSP key use counts", vault::endExpiredSignatureLeases), 10, 10, TimeUnit.SECONDS);
         scheduler.scheduleWithFixedDelay(() -> guarded("maintenance", this::maintain), 1, 1, TimeUnit.HOURS);
     }
 

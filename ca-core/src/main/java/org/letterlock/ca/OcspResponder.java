@@ -45,7 +45,6 @@ import org.bouncycastle.operator.DigestCalculator;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.bc.BcDigestCalculatorProvider;
 import org.letterlock.vault.KeyUri;
-import org.letterlock.vault.KeyVault;
 
 /**
  * OCSP (RFC 6960) in the lightweight profile (RFC 5019). Responses without a nonce are signed ahead, kept in memory
@@ -123,7 +122,8 @@ public final class OcspResponder {
         }
     }
 
-    private final KeyVault vault;
+    /** How the responder keys sign answers made on request or refreshed: an audited vault's leased signer, say. */
+    private final Function<KeyUri, ContentSigner> signers;
     private final StatusLookup lookup;
     private final Duration validity;
     private final Clock clock;
@@ -143,13 +143,13 @@ public final class OcspResponder {
 
     private volatile Serving serving = new Serving(Map.of(), new ConcurrentHashMap<>());
 
-    public OcspResponder(KeyVault vault, StatusLookup lookup, Duration validity, Clock clock, Executor refresher) {
-        this(vault, lookup, validity, clock, refresher, MAX_SIGNING_AT_ONCE);
+    public OcspResponder(Function<KeyUri, ContentSigner> signers, StatusLookup lookup, Duration validity, Clock clock, Executor refresher) {
+        this(signers, lookup, validity, clock, refresher, MAX_SIGNING_AT_ONCE);
     }
 
-    OcspResponder(KeyVault vault, StatusLookup lookup, Duration validity, Clock clock, Executor refresher, int signingAtOnce) {
+    OcspResponder(Function<KeyUri, ContentSigner> signers, StatusLookup lookup, Duration validity, Clock clock, Executor refresher, int signingAtOnce) {
         this.signing = new Semaphore(signingAtOnce);
-        this.vault = vault;
+        this.signers = signers;
         this.lookup = lookup;
         this.validity = validity;
         this.clock = clock;
@@ -276,7 +276,7 @@ public final class OcspResponder {
                 return tryLater("too many requests to sign at once");
             }
             try {
-                return new Answer(sign(builder, responder, now, vault::signer), Optional.empty(), Optional.empty(), "signed for this request");
+                return new Answer(sign(builder, responder, now, signers), Optional.empty(), Optional.empty(), "signed for this request");
             } finally {
                 signing.release();
             }
@@ -290,7 +290,7 @@ public final class OcspResponder {
      * caller hands over the certificate as just stored: no second read of the row on the issuance path.
      */
     public void presign(IssuerRecord issuer, IssuedCertificate certificate) {
-        presign(issuer, certificate, vault::signer);
+        presign(issuer, certificate, signers);
     }
 
     /** As above, signing through {@code signers} (an audited vault's deferred signer, say). */
@@ -345,7 +345,7 @@ public final class OcspResponder {
         Cached signed;
         try {
             known = find(responder, id);
-            signed = signOne(responder, id, known, now, vault::signer);
+            signed = signOne(responder, id, known, now, signers);
         } finally {
             signing.release();
         }
@@ -406,7 +406,7 @@ public final class OcspResponder {
     }
 
     private Cached signOne(ResponderKey responder, CertificateID id) {
-        return signOne(responder, id, find(responder, id), clock.instant(), vault::signer);
+        return signOne(responder, id, find(responder, id), clock.instant(), signers);
     }
 
     private Cached signOne(ResponderKey responder, CertificateID id, Optional<IssuedCertificate> known, Instant now, Function<KeyUri, ContentSigner> signers) {

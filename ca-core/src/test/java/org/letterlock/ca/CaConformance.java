@@ -288,6 +288,31 @@ public abstract class CaConformance {
     }
 
     @Test
+    void ocspSignaturesMadeOnRequestAreOnRecordByLeaseNotOneRecordEach() throws Exception {
+        IssuedCertificate leaf = issue("mailbox-signing", TestRequests.ec("secp256r1"), "lease@example.org", OFFICER);
+        String responderKey = ca.issuer(leaf.issuerId()).orElseThrow().ocspKey().orElseThrow().toString();
+        platform.vault().endSignatureLeases();
+        long before = platform.auditLog().record("test.mark", "before", Outcome.ALLOWED, "").seq();
+
+        for (int i = 0; i < 5; i++) {
+            assertThat(ocspWithOpenssl(leaf, true).output()).contains("Cert Status: good");
+        }
+        List<AuditRecord> during = responderKeyUses(responderKey, before);
+        assertThat(during).as("one committed grant covers the five signed answers").singleElement()
+                .satisfies(grant -> assertThat(grant.event().action()).isEqualTo("vault.sign-lease"));
+
+        platform.vault().endSignatureLeases();
+        assertThat(responderKeyUses(responderKey, before)).extracting(r -> r.event().action(), r -> r.event().detail()).endsWith(
+                org.assertj.core.groups.Tuple.tuple("vault.sign", "1.2.840.10045.4.3.2: 5 signatures under the lease of record " + during.get(0).seq()));
+    }
+
+    /** The audit records on the responder key after {@code after}, once all records queued so far are committed. */
+    private List<AuditRecord> responderKeyUses(String responderKey, long after) {
+        platform.auditLog().record("test.mark", "flush", Outcome.ALLOWED, "");
+        return platform.auditLog().read(after, 100_000).stream().filter(r -> r.event().target().equals(responderKey)).toList();
+    }
+
+    @Test
     void ocspAnswersUnknownForSerialsNeverIssuedAndRefusesWhatItCannotParse() throws Exception {
         IssuedCertificate good = issue("mailbox-signing", TestRequests.ec("secp256r1"), "frank@example.org", OFFICER);
         OCSPResp unknown = new OCSPResp(ca.ocsp().respond(request(OcspResponder.certificateId(issuing(), BigInteger.valueOf(42)))).der());

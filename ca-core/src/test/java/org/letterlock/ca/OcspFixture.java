@@ -54,7 +54,7 @@ public final class OcspFixture implements AutoCloseable {
 
     /** A responder answering for the root, signing on at most {@code signingAtOnce} threads. */
     public OcspResponder responder(int signingAtOnce) {
-        OcspResponder responder = new OcspResponder(vault, serial -> {
+        OcspResponder responder = new OcspResponder(vault::signer, serial -> {
             lookups.incrementAndGet();
             return serial.equals(KNOWN) ? Optional.of(known) : Optional.empty();
         }, Duration.ofHours(1), Clock.systemUTC(), Runnable::run, signingAtOnce);

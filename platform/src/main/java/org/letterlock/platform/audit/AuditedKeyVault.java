@@ -3,6 +3,8 @@ package org.letterlock.platform.audit;
 import java.io.OutputStream;
 import java.security.PublicKey;
 import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -28,16 +30,25 @@ import org.letterlock.vault.VaultStatus;
 public final class AuditedKeyVault implements KeyVault {
     /** How the audit log names the secret keys {@link KeyVault#createSecretKey} makes, beside {@link KeySpec#configName()}. */
     private static final String SECRET_KEY_SPEC = "aes-256";
+    /** Signatures one lease allows, and how long it runs: see docs/decisions/016. */
+    static final int LEASE_SIZE = 1000;
+    static final Duration LEASE_SPAN = Duration.ofMinutes(1);
 
     private final KeyVault vault;
     private final AuditRecorder audit;
     private final AtomicLong signatures = new AtomicLong();
     private final AtomicLong decryptions = new AtomicLong();
     private final AtomicLong encryptions = new AtomicLong();
+    private final SignatureLeases leases;
 
     public AuditedKeyVault(KeyVault vault, AuditRecorder audit) {
+        this(vault, audit, Clock.systemUTC(), LEASE_SIZE, LEASE_SPAN);
+    }
+
+    AuditedKeyVault(KeyVault vault, AuditRecorder audit, Clock clock, int leaseSize, Duration leaseSpan) {
         this.vault = vault;
         this.audit = audit;
+        this.leases = new SignatureLeases(audit, clock, leaseSize, leaseSpan);
     }
 
     @Override
@@ -96,6 +107,25 @@ public final class AuditedKeyVault implements KeyVault {
      */
     public ContentSigner signerRecordedLater(KeyUri name, List<CompletableFuture<AuditRecord>> records) {
         return audited(name, vault.signer(name), records);
+    }
+
+    /**
+     * A signer for a key that signs for anyone who asks (the OCSP responder's key): its signatures go on record by
+     * lease, a committed record allowing up to {@link #LEASE_SIZE} of them and then one with their exact count, not one
+     * record each (docs/decisions/016). Anyone could otherwise write to the audit log at will, one record per request.
+     */
+    public ContentSigner signerUnderLease(KeyUri name) {
+        return leases.signer(name, vault.signer(name), signatures::incrementAndGet);
+    }
+
+    /** Ends the signature leases past their deadline, so their counts go on record; run from a scheduler. */
+    public void endExpiredSignatureLeases() {
+        leases.endExpired();
+    }
+
+    /** Ends every signature lease, queueing its count to the audit log: before the log closes. */
+    public void endSignatureLeases() {
+        leases.endAll();
     }
 
     private ContentSigner audited(KeyUri name, ContentSigner signer, List<CompletableFuture<AuditRecord>> deferredRecords) {

@@ -7,12 +7,8 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.PublicKey;
 import java.security.SecureRandom;
-import java.time.Instant;
 import java.util.Arrays;
-import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import javax.crypto.Cipher;
 import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
@@ -22,9 +18,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.letterlock.platform.audit.AuditEvent;
-import org.letterlock.platform.audit.AuditRecord;
-import org.letterlock.platform.audit.AuditRecorder;
 import org.letterlock.platform.audit.AuditedKeyVault;
+import org.letterlock.platform.audit.ListedAudit;
 import org.letterlock.platform.audit.Outcome;
 import org.letterlock.platform.error.ErrorType;
 import org.letterlock.platform.error.LetterlockException;
@@ -42,19 +37,7 @@ abstract class VaultSealConformance {
     private static final byte[] ROW = "row-1\nalice@example.org".getBytes(StandardCharsets.UTF_8);
     private static final SecureRandom RANDOM = new SecureRandom();
 
-    private final List<AuditEvent> recorded = new CopyOnWriteArrayList<>();
-    private final AuditRecorder audit = new AuditRecorder() {
-        @Override
-        public AuditRecord record(AuditEvent event) {
-            recorded.add(event);
-            return new AuditRecord(recorded.size(), Instant.now(), event, AuditRecord.GENESIS_HASH, AuditRecord.GENESIS_HASH);
-        }
-
-        @Override
-        public CompletableFuture<AuditRecord> recordAsync(AuditEvent event) {
-            return CompletableFuture.completedFuture(record(event));
-        }
-    };
+    private final ListedAudit audit = new ListedAudit();
     private KeyVault vault;
     private KeyUri name;
 
@@ -86,13 +69,13 @@ abstract class VaultSealConformance {
 
         KeyUri secretKey = secretKeyOf(name);
         assertThat(vault.keys()).as("a new seal needs no RSA key").contains(secretKey).doesNotContain(name);
-        assertThat(recorded).extracting(AuditEvent::action, AuditEvent::target, AuditEvent::outcome, AuditEvent::detail).containsExactly(
+        assertThat(audit.events()).extracting(AuditEvent::action, AuditEvent::target, AuditEvent::outcome, AuditEvent::detail).containsExactly(
                 org.assertj.core.groups.Tuple.tuple("vault.create-key", secretKey.toString(), Outcome.ALLOWED, "aes-256"),
                 org.assertj.core.groups.Tuple.tuple("vault.encrypt", secretKey.toString(), Outcome.ALLOWED, "AES/GCM/NoPadding"),
                 org.assertj.core.groups.Tuple.tuple("vault.decrypt", secretKey.toString(), Outcome.ALLOWED, "AES/GCM/NoPadding"));
 
         assertThatThrownBy(() -> seal.open(sealed, "row-2".getBytes(StandardCharsets.UTF_8), "test secret")).isInstanceOf(LetterlockException.class);
-        assertThat(recorded.get(recorded.size() - 1)).as("a refused opening is on record too")
+        assertThat(audit.events().get(audit.events().size() - 1)).as("a refused opening is on record too")
                 .satisfies(e -> assertThat(e.action()).isEqualTo("vault.decrypt"), e -> assertThat(e.outcome()).isEqualTo(Outcome.FAILED));
     }
 
@@ -116,7 +99,7 @@ abstract class VaultSealConformance {
         byte[] old = sealedInFormat1(rsa, SECRET, ROW);
         VaultSeal seal = VaultSeal.of(vault, name);
         assertThat(seal.open(old, ROW, "test secret")).isEqualTo(SECRET);
-        assertThat(recorded).anySatisfy(e -> assertThat(e).extracting(AuditEvent::action, AuditEvent::target, AuditEvent::detail)
+        assertThat(audit.events()).anySatisfy(e -> assertThat(e).extracting(AuditEvent::action, AuditEvent::target, AuditEvent::detail)
                 .containsExactly("vault.decrypt", name.toString(), "RSA/ECB/PKCS1Padding"));
         assertThat(seal.seal(SECRET, ROW)[0]).isEqualTo((byte) 2);
     }
