@@ -6,7 +6,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Date;
 import java.util.List;
 import java.util.Set;
 import java.util.function.Function;
@@ -110,7 +109,7 @@ public final class Issuer {
             notAfter = issuerNotAfter;
         }
         X509v3CertificateBuilder builder = new X509v3CertificateBuilder(certificate.getSubject(), Serials.next(),
-                Date.from(notBefore), Date.from(notAfter), subject, subjectKey);
+                Asn1Times.time(notBefore), Asn1Times.time(notAfter), subject, subjectKey);
         try {
             int usage = 0;
             for (KeyUse use : profile.keyUsage().get(family)) {

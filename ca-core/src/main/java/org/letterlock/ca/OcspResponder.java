@@ -1,12 +1,12 @@
 package org.letterlock.ca;
 
 import java.io.IOException;
+import java.io.OutputStream;
 import java.math.BigInteger;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
-import java.util.Date;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
@@ -18,28 +18,39 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import org.bouncycastle.asn1.ASN1EncodableVector;
+import org.bouncycastle.asn1.ASN1Encoding;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.ASN1OctetString;
+import org.bouncycastle.asn1.ASN1Sequence;
+import org.bouncycastle.asn1.DERBitString;
 import org.bouncycastle.asn1.DERNull;
+import org.bouncycastle.asn1.DEROctetString;
+import org.bouncycastle.asn1.DERSequence;
+import org.bouncycastle.asn1.ocsp.BasicOCSPResponse;
+import org.bouncycastle.asn1.ocsp.CertStatus;
 import org.bouncycastle.asn1.ocsp.OCSPObjectIdentifiers;
+import org.bouncycastle.asn1.ocsp.OCSPResponse;
+import org.bouncycastle.asn1.ocsp.OCSPResponseStatus;
+import org.bouncycastle.asn1.ocsp.ResponderID;
+import org.bouncycastle.asn1.ocsp.ResponseBytes;
+import org.bouncycastle.asn1.ocsp.ResponseData;
+import org.bouncycastle.asn1.ocsp.RevokedInfo;
+import org.bouncycastle.asn1.ocsp.SingleResponse;
 import org.bouncycastle.asn1.oiw.OIWObjectIdentifiers;
 import org.bouncycastle.asn1.nist.NISTObjectIdentifiers;
 import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
+import org.bouncycastle.asn1.x509.CRLReason;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.Extensions;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.cert.X509CertificateHolder;
-import org.bouncycastle.cert.ocsp.BasicOCSPRespBuilder;
 import org.bouncycastle.cert.ocsp.CertificateID;
-import org.bouncycastle.cert.ocsp.CertificateStatus;
 import org.bouncycastle.cert.ocsp.OCSPException;
 import org.bouncycastle.cert.ocsp.OCSPReq;
-import org.bouncycastle.cert.ocsp.OCSPResp;
 import org.bouncycastle.cert.ocsp.OCSPRespBuilder;
 import org.bouncycastle.cert.ocsp.Req;
 import org.bouncycastle.cert.ocsp.RespID;
-import org.bouncycastle.cert.ocsp.RevokedStatus;
-import org.bouncycastle.cert.ocsp.UnknownStatus;
 import org.bouncycastle.operator.ContentSigner;
 import org.bouncycastle.operator.DigestCalculator;
 import org.bouncycastle.operator.OperatorCreationException;
@@ -71,6 +82,10 @@ public final class OcspResponder {
     /** CertID hash algorithms answered: SHA-1 (what RFC 5019 clients send) and SHA-256. */
     private static final List<ASN1ObjectIdentifier> HASHES = List.of(OIWObjectIdentifiers.idSHA1, NISTObjectIdentifiers.id_sha256);
 
+    private static final int REVOKED = 1;
+    private static final CertStatus GOOD_STATUS = new CertStatus();
+    private static final CertStatus UNKNOWN_STATUS = new CertStatus(2, DERNull.INSTANCE);
+
     private static final byte[] MALFORMED = simple(OCSPRespBuilder.MALFORMED_REQUEST);
     private static final byte[] UNAUTHORIZED = simple(OCSPRespBuilder.UNAUTHORIZED);
     private static final byte[] TRY_LATER = simple(OCSPRespBuilder.TRY_LATER);
@@ -84,7 +99,8 @@ public final class OcspResponder {
         Optional<IssuedCertificate> find(BigInteger serial);
     }
 
-    private record ResponderKey(IssuerRecord issuer, RespID responderId, X509CertificateHolder[] chain) {
+    /** @param certs the responder's certificate, as every answer carries it */
+    private record ResponderKey(IssuerRecord issuer, ResponderID responderId, ASN1Sequence certs) {
     }
 
     private record CacheKey(String issuerId, BigInteger serial, ASN1ObjectIdentifier hash) {
@@ -116,9 +132,9 @@ public final class OcspResponder {
     }
 
     /** @param revoked the answer says "revoked": a revocation seen again need not drop it */
-    private record Cached(byte[] der, Instant thisUpdate, Instant nextUpdate, Instant refreshAt, CertificateStatus status) {
+    private record Cached(byte[] der, Instant thisUpdate, Instant nextUpdate, Instant refreshAt, CertStatus status) {
         boolean revoked() {
-            return status instanceof RevokedStatus;
+            return status.getTagNo() == REVOKED;
         }
     }
 
@@ -174,7 +190,8 @@ public final class OcspResponder {
                 continue;
             }
             X509CertificateHolder responderCertificate = issuer.ocspCertificate().get();
-            ResponderKey key = new ResponderKey(issuer, respId(responderCertificate.getSubjectPublicKeyInfo()), new X509CertificateHolder[] {responderCertificate});
+            ResponderKey key = new ResponderKey(issuer, respId(responderCertificate.getSubjectPublicKeyInfo()).toASN1Primitive(),
+                    new DERSequence(responderCertificate.toASN1Structure()));
             for (ASN1ObjectIdentifier hash : HASHES) {
                 byHash.put(issuerHashKey(hash, issuer.certificate().get()), key);
             }
@@ -264,19 +281,17 @@ public final class OcspResponder {
                 return cached(responder, requests[0].getCertID());
             }
             Instant now = clock.instant();
-            BasicOCSPRespBuilder builder = new BasicOCSPRespBuilder(responder.responderId());
+            ASN1EncodableVector answers = new ASN1EncodableVector(requests.length);
             for (Req single : requests) {
-                addStatus(builder, responder, single.getCertID(), now);
+                answers.add(answer(single.getCertID(), currentStatus(responder, single.getCertID(), now), now.minusSeconds(60), now.plus(validity)));
             }
-            if (nonce.isPresent()) {
-                // The request's own extension goes back: its value is the nonce OCTET STRING, byte for byte.
-                builder.setResponseExtensions(new Extensions(parsed.getExtension(OCSPObjectIdentifiers.id_pkix_ocsp_nonce)));
-            }
+            // The request's own extension goes back: its value is the nonce OCTET STRING, byte for byte.
+            Extensions extensions = nonce.isPresent() ? new Extensions(parsed.getExtension(OCSPObjectIdentifiers.id_pkix_ocsp_nonce)) : null;
             if (!acquireSigning()) {
                 return tryLater("too many requests to sign at once");
             }
             try {
-                return new Answer(sign(builder, responder, now, signers), Optional.empty(), Optional.empty(), "signed for this request");
+                return new Answer(sign(responder, new DERSequence(answers), extensions, now, signers), Optional.empty(), Optional.empty(), "signed for this request");
             } finally {
                 signing.release();
             }
@@ -410,45 +425,55 @@ public final class OcspResponder {
     }
 
     private Cached signOne(ResponderKey responder, CertificateID id, Optional<IssuedCertificate> known, Instant now, Function<KeyUri, ContentSigner> signers) {
-        BasicOCSPRespBuilder builder = new BasicOCSPRespBuilder(responder.responderId());
         Instant thisUpdate = now.minusSeconds(60);
         Instant nextUpdate = now.plus(validity);
-        CertificateStatus status = status(known);
-        builder.addResponse(id, status, Date.from(thisUpdate), Date.from(nextUpdate), null);
-        return new Cached(sign(builder, responder, now, signers), thisUpdate, nextUpdate, now.plus(validity.dividedBy(2)), status);
+        CertStatus status = status(known);
+        byte[] der = sign(responder, new DERSequence(answer(id, status, thisUpdate, nextUpdate)), null, now, signers);
+        return new Cached(der, thisUpdate, nextUpdate, now.plus(validity.dividedBy(2)), status);
     }
 
     /**
      * The status as a fresh cached answer gives it (a revocation drops that answer at once, so it is as current as the
      * cached GET answers), else as the store gives it: a nonce for a certificate already asked about costs no lookup.
      */
-    private void addStatus(BasicOCSPRespBuilder builder, ResponderKey responder, CertificateID id, Instant now) {
+    private CertStatus currentStatus(ResponderKey responder, CertificateID id, Instant now) {
         CacheKey key = new CacheKey(responder.issuer().id(), id.getSerialNumber(), id.getHashAlgOID());
         Cached known = cache.get(key);
         Cached unknownHit = unknown.get(key);
-        CertificateStatus status = known != null && known.nextUpdate().isAfter(now) ? known.status()
+        return known != null && known.nextUpdate().isAfter(now) ? known.status()
                 : unknownHit != null && unknownHit.refreshAt().isAfter(now) ? unknownHit.status()
                 : status(find(responder, id));
-        builder.addResponse(id, status, Date.from(now.minusSeconds(60)), Date.from(now.plus(validity)), null);
     }
 
-    private static CertificateStatus status(Optional<IssuedCertificate> known) {
+    private static CertStatus status(Optional<IssuedCertificate> known) {
         if (known.isEmpty()) {
-            return new UnknownStatus();
+            return UNKNOWN_STATUS;
         }
         return known.get().revocation()
-                .<CertificateStatus>map(r -> r.reason() == RevocationReason.UNSPECIFIED
-                        ? new RevokedStatus(Date.from(r.at()))
-                        : new RevokedStatus(Date.from(r.at()), r.reason().code()))
-                .orElse(CertificateStatus.GOOD);
+                .map(r -> new CertStatus(new RevokedInfo(Asn1Times.generalized(r.at()),
+                        r.reason() == RevocationReason.UNSPECIFIED ? null : CRLReason.lookup(r.reason().code()))))
+                .orElse(GOOD_STATUS);
     }
 
-    private byte[] sign(BasicOCSPRespBuilder builder, ResponderKey responder, Instant now, Function<KeyUri, ContentSigner> signers) {
+    private static SingleResponse answer(CertificateID id, CertStatus status, Instant thisUpdate, Instant nextUpdate) {
+        return new SingleResponse(id.toASN1Primitive(), status, Asn1Times.generalized(thisUpdate), Asn1Times.generalized(nextUpdate), (Extensions) null);
+    }
+
+    /**
+     * A signed BasicOCSPResponse in a successful OCSPResponse, made from the ASN.1 structures rather than through
+     * {@code BasicOCSPRespBuilder}, whose {@code Date} parameters cost a {@code SimpleDateFormat} each (see Asn1Times).
+     */
+    private static byte[] sign(ResponderKey responder, ASN1Sequence answers, Extensions extensions, Instant producedAt, Function<KeyUri, ContentSigner> signers) {
+        ResponseData data = new ResponseData(responder.responderId(), Asn1Times.generalized(producedAt), answers, extensions);
+        ContentSigner signer = signers.apply(responder.issuer().ocspKey().orElseThrow());
         try {
-            OCSPResp response = new OCSPRespBuilder().build(OCSPRespBuilder.SUCCESSFUL,
-                    builder.build(signers.apply(responder.issuer().ocspKey().orElseThrow()), responder.chain(), Date.from(now)));
-            return response.getEncoded();
-        } catch (OCSPException | IOException e) {
+            try (OutputStream out = signer.getOutputStream()) {
+                data.encodeTo(out, ASN1Encoding.DER);
+            }
+            BasicOCSPResponse basic = new BasicOCSPResponse(data, signer.getAlgorithmIdentifier(), new DERBitString(signer.getSignature()), responder.certs());
+            return new OCSPResponse(new OCSPResponseStatus(OCSPResponseStatus.SUCCESSFUL),
+                    new ResponseBytes(OCSPObjectIdentifiers.id_pkix_ocsp_basic, new DEROctetString(basic.getEncoded(ASN1Encoding.DER)))).getEncoded(ASN1Encoding.DER);
+        } catch (IOException e) {
             throw new IllegalStateException("cannot sign an OCSP response: " + e.getMessage(), e);
         }
     }

@@ -3,6 +3,7 @@ package org.letterlock.vault;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.math.BigInteger;
@@ -20,6 +21,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import javax.crypto.Cipher;
@@ -226,18 +228,39 @@ public abstract class KeyVaultConformance {
         }
     }
 
-    @Test
-    void signerIsReusableAcrossSignatures() throws Exception {
+    /** Content written as the lengths say (a negative length: that many single-byte writes), twice with one signer. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "a short message in one write        | 7",
+        "single bytes, as a DER encoder's tags | -300",
+        "pieces that cross a buffer's end     | 700 700 700 700",
+        "one piece larger than a buffer       | 10000",
+        "mixed                                | 5 -3 2043 1 4096 -10 9000 2",
+    })
+    void signsContentHoweverItIsWrittenAndIsReusable(String pattern, String lengths) throws Exception {
         KeyUri name = freshName("reuse");
         PublicKey key = vault.createKey(name, KeySpec.EC_P256);
         ContentSigner signer = vault.signer(name, "SHA256withECDSA");
-        for (int i = 0; i < 3; i++) {
-            byte[] message = ("round " + i).getBytes(StandardCharsets.UTF_8);
-            signer.getOutputStream().write(message);
+        for (int round = 0; round < 2; round++) {
+            ByteArrayOutputStream message = new ByteArrayOutputStream();
+            OutputStream out = signer.getOutputStream();
+            for (String length : lengths.trim().split(" ")) {
+                int n = Integer.parseInt(length);
+                byte[] piece = new byte[Math.abs(n)];
+                ThreadLocalRandom.current().nextBytes(piece);
+                if (n < 0) {
+                    for (byte b : piece) {
+                        out.write(b);
+                    }
+                } else {
+                    out.write(piece);
+                }
+                message.write(piece);
+            }
             Signature verifier = Signature.getInstance("SHA256withECDSA", VERIFIER);
             verifier.initVerify(key);
-            verifier.update(message);
-            assertThat(verifier.verify(signer.getSignature())).isTrue();
+            verifier.update(message.toByteArray());
+            assertThat(verifier.verify(signer.getSignature())).as(pattern + ", round " + round).isTrue();
         }
     }
 

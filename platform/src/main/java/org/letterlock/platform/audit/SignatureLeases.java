@@ -27,7 +27,10 @@ final class SignatureLeases {
     private final int size;
     private final Duration span;
     /** Per key and signature algorithm: the lease signatures are taken from now. */
-    private final ConcurrentHashMap<String, Lease> current = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Slot, Lease> current = new ConcurrentHashMap<>();
+
+    private record Slot(KeyUri name, String algorithm) {
+    }
 
     SignatureLeases(AuditRecorder audit, Clock clock, int size, Duration span) {
         this.audit = audit;
@@ -39,7 +42,7 @@ final class SignatureLeases {
     /** {@code signer} with its signatures under lease; {@code afterSignature} runs after each one made. */
     ContentSigner signer(KeyUri name, ContentSigner signer, Runnable afterSignature) {
         String algorithm = signer.getAlgorithmIdentifier().getAlgorithm().getId();
-        String slot = name + " " + algorithm;
+        Slot slot = new Slot(name, algorithm);
         return new ContentSigner() {
             @Override
             public AlgorithmIdentifier getAlgorithmIdentifier() {
@@ -53,7 +56,7 @@ final class SignatureLeases {
 
             @Override
             public byte[] getSignature() {
-                Lease lease = take(slot, name, algorithm);
+                Lease lease = take(slot);
                 byte[] signature;
                 try {
                     signature = signer.getSignature();
@@ -90,7 +93,7 @@ final class SignatureLeases {
     }
 
     /** A permit under a lease whose grant is committed, granting a new lease when the current one is used up or past. */
-    private Lease take(String slot, KeyUri name, String algorithm) {
+    private Lease take(Slot slot) {
         while (true) {
             Lease lease = current.get(slot);
             if (lease != null && lease.take(clock.instant())) {
@@ -106,16 +109,15 @@ final class SignatureLeases {
                 }
                 Instant deadline = clock.instant().plus(span);
                 // Committed before any signature under it: the lease is on record even if this node dies next.
-                AuditRecord grant = audit.record(GRANT, name.toString(), Outcome.ALLOWED,
-                        algorithm + ": up to " + size + " signatures until " + deadline);
-                current.put(slot, new Lease(name, algorithm, grant.seq(), deadline));
+                AuditRecord grant = audit.record(GRANT, slot.name().toString(), Outcome.ALLOWED,
+                        slot.algorithm() + ": up to " + size + " signatures until " + deadline);
+                current.put(slot, new Lease(slot, grant.seq(), deadline));
             }
         }
     }
 
     private final class Lease {
-        private final KeyUri name;
-        private final String algorithm;
+        private final Slot slot;
         private final long grantSeq;
         private final Instant deadline;
         /** Permits handed out; set to {@link #size} when the lease ends, so no more are. */
@@ -126,9 +128,8 @@ final class SignatureLeases {
         private volatile int issued = -1;
         private final AtomicBoolean counted = new AtomicBoolean();
 
-        Lease(KeyUri name, String algorithm, long grantSeq, Instant deadline) {
-            this.name = name;
-            this.algorithm = algorithm;
+        Lease(Slot slot, long grantSeq, Instant deadline) {
+            this.slot = slot;
             this.grantSeq = grantSeq;
             this.deadline = deadline;
         }
@@ -169,8 +170,8 @@ final class SignatureLeases {
         private void count() {
             if (counted.compareAndSet(false, true)) {
                 // Not waited for: each signature counted here was already covered by the committed grant.
-                audit.recordAsync(new AuditEvent(Actor.SYSTEM, COUNT, name.toString(), Outcome.ALLOWED,
-                        algorithm + ": " + signed.get() + " signatures under the lease of record " + grantSeq));
+                audit.recordAsync(new AuditEvent(Actor.SYSTEM, COUNT, slot.name().toString(), Outcome.ALLOWED,
+                        slot.algorithm() + ": " + signed.get() + " signatures under the lease of record " + grantSeq));
             }
         }
     }

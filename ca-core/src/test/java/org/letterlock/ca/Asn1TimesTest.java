@@ -1,0 +1,38 @@
+package org.letterlock.ca;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Instant;
+import java.util.Date;
+import org.bouncycastle.asn1.ASN1GeneralizedTime;
+import org.bouncycastle.asn1.ASN1UTCTime;
+import org.bouncycastle.asn1.DERGeneralizedTime;
+import org.bouncycastle.asn1.x509.Time;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** The times are the bytes Bouncy Castle's own Date constructors give, without their cost. */
+class Asn1TimesTest {
+
+    @ParameterizedTest(name = "{0} as {1}")
+    @CsvSource(delimiter = '|', value = {
+        "2026-11-29T21:04:00Z     | UTCTime",
+        "2026-11-29T21:04:00.999Z | UTCTime",
+        "2000-02-29T00:00:00Z     | UTCTime",
+        "1999-12-31T23:59:59Z     | UTCTime",
+        "2049-12-31T23:59:59.999Z | UTCTime",
+        "2050-01-01T00:00:00Z     | GeneralizedTime",
+        "9999-12-31T23:59:59Z     | GeneralizedTime",
+    })
+    void encodesAsBouncyCastlesDateConstructorsDo(String at, String type) throws Exception {
+        Instant instant = Instant.parse(at);
+        Date date = Date.from(instant);
+
+        Time time = Asn1Times.time(instant);
+        assertThat(time.getEncoded()).isEqualTo(new Time(date).getEncoded());
+        assertThat(time.toASN1Primitive()).isInstanceOf(type.equals("UTCTime") ? ASN1UTCTime.class : ASN1GeneralizedTime.class);
+        assertThat(time.getDate()).as("to the second").isEqualTo(Date.from(instant.truncatedTo(java.time.temporal.ChronoUnit.SECONDS)));
+
+        assertThat(Asn1Times.generalized(instant).getEncoded()).isEqualTo(new DERGeneralizedTime(date).getEncoded());
+    }
+}
