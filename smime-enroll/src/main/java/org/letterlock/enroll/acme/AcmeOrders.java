@@ -36,6 +36,11 @@ final class AcmeOrders {
     private static final String ORDER_COLUMNS = "o.id, o.account_id, o.mailbox, o.status, o.authz_status, o.challenge_status, o.token_part1, o.token_part2, "
             + "o.message_id, o.reply_verified, o.validated_at, o.error, o.serial, o.created_at, o.expires_at, a.thumbprint";
 
+    private static final String OPEN_CHALLENGE = "WHERE id = ? AND challenge_status IN ('pending', 'processing')";
+    private static final String RESPOND = "UPDATE acme_order SET " + completion("reply_verified", "'processing'") + OPEN_CHALLENGE;
+    private static final String REPLY_VERIFIED = "UPDATE acme_order SET reply_verified = TRUE, "
+            + completion("challenge_status = 'processing'", "challenge_status") + OPEN_CHALLENGE;
+
     private final Jdbc jdbc;
     private final MailSender mail;
     private final AuditRecorder audit;
@@ -226,22 +231,36 @@ final class AcmeOrders {
 
     /** The client responded to the challenge (RFC 8555 section 7.5.1): processing, or valid at once if the reply is in. */
     void respond(Order order) {
-        jdbc.update("UPDATE acme_order SET challenge_status = 'processing' WHERE id = ? AND challenge_status = 'pending'", s -> s.setString(1, order.id()));
-        completeIfBoth(order.id());
+        completing(RESPOND, order);
     }
 
-    /** An authenticated reply with the right response arrived for {@code order}. */
+    /** An authenticated reply with the right response arrived for {@code order}: valid at once if the client responded. */
     void replyVerified(Order order) {
-        jdbc.update("UPDATE acme_order SET reply_verified = TRUE WHERE id = ? AND challenge_status IN ('pending', 'processing')", s -> s.setString(1, order.id()));
-        completeIfBoth(order.id());
+        completing(REPLY_VERIFIED, order);
     }
 
-    private void completeIfBoth(String id) {
-        jdbc.update("UPDATE acme_order SET challenge_status = 'valid', authz_status = 'valid', status = 'ready', validated_at = ? "
-                + "WHERE id = ? AND challenge_status = 'processing' AND reply_verified AND status = 'pending' AND expires_at > ?", s -> {
-            s.setObject(1, Jdbc.utc(clock.instant()));
-            s.setString(2, id);
-            s.setObject(3, Jdbc.utc(clock.instant()));
+    /**
+     * The SET clauses that make the challenge, its authorization and the order valid and ready when {@code condition}
+     * holds of the row as it was, the order is pending and not expired; else the challenge becomes
+     * {@code challengeOtherwise}. Each event completes the order in the same statement that records it, so the row lock
+     * orders it against the other: whichever comes second sees the first.
+     */
+    private static String completion(String condition, String challengeOtherwise) {
+        String when = "CASE WHEN " + condition + " AND status = 'pending' AND expires_at > ? THEN ";
+        return "challenge_status = " + when + "'valid' ELSE " + challengeOtherwise + " END, "
+                + "authz_status = " + when + "'valid' ELSE authz_status END, "
+                + "status = " + when + "'ready' ELSE status END, "
+                + "validated_at = " + when + "? ELSE validated_at END ";
+    }
+
+    private void completing(String statement, Order order) {
+        Instant now = clock.instant();
+        jdbc.update(statement, s -> {
+            // Four expiry checks and the validation time, then the order.
+            for (int i = 1; i <= 5; i++) {
+                s.setObject(i, Jdbc.utc(now));
+            }
+            s.setString(6, order.id());
         });
     }
 
