@@ -86,6 +86,9 @@ public final class OcspResponder {
     private static final CertStatus GOOD_STATUS = new CertStatus();
     private static final CertStatus UNKNOWN_STATUS = new CertStatus(2, DERNull.INSTANCE);
 
+    /** The DER of the nonce extension's OID, which every request with a nonce carries. */
+    private static final byte[] NONCE_OID = der(OCSPObjectIdentifiers.id_pkix_ocsp_nonce);
+
     private static final byte[] MALFORMED = simple(OCSPRespBuilder.MALFORMED_REQUEST);
     private static final byte[] UNAUTHORIZED = simple(OCSPRespBuilder.UNAUTHORIZED);
     private static final byte[] TRY_LATER = simple(OCSPRespBuilder.TRY_LATER);
@@ -207,7 +210,7 @@ public final class OcspResponder {
      * hand only the rest to threads that may wait.
      */
     public Optional<Answer> respondFromMemory(byte[] request) {
-        if (request == null || request.length == 0 || request.length > MAX_REQUEST_BYTES) {
+        if (request == null || request.length == 0 || request.length > MAX_REQUEST_BYTES || contains(request, NONCE_OID)) {
             return Optional.empty();
         }
         Serving now = serving;
@@ -509,6 +512,24 @@ public final class OcspResponder {
         cache.put(key, value);
     }
 
+    /**
+     * Whether {@code bytes} hold {@code part} anywhere. A request naming the nonce extension is never answered from
+     * memory, and finding its OID is cheaper than the parse that would say so; bytes that only look like it (inside a
+     * serial) go to {@link #respond}, which answers a plain request from memory all the same.
+     */
+    private static boolean contains(byte[] bytes, byte[] part) {
+        outer:
+        for (int start = 0; start + part.length <= bytes.length; start++) {
+            for (int i = 0; i < part.length; i++) {
+                if (bytes[start + i] != part[i]) {
+                    continue outer;
+                }
+            }
+            return true;
+        }
+        return false;
+    }
+
     private static Optional<ASN1OctetString> nonce(OCSPReq request) {
         Extension extension = request.getExtension(OCSPObjectIdentifiers.id_pkix_ocsp_nonce);
         if (extension == null) {
@@ -551,6 +572,14 @@ public final class OcspResponder {
             return new BcDigestCalculatorProvider().get(new AlgorithmIdentifier(algorithm, DERNull.INSTANCE));
         } catch (OperatorCreationException e) {
             throw new IllegalStateException("no digest " + algorithm, e);
+        }
+    }
+
+    private static byte[] der(ASN1ObjectIdentifier oid) {
+        try {
+            return oid.getEncoded(ASN1Encoding.DER);
+        } catch (IOException e) {
+            throw new ExceptionInInitializerError(e);
         }
     }
 

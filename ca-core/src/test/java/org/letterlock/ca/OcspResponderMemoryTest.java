@@ -64,4 +64,24 @@ class OcspResponderMemoryTest {
             assertThat(ocsp.respondFromMemory(plain)).isEmpty();
         }
     }
+
+    @Test
+    void aPlainRequestWhoseSerialLooksLikeTheNonceOidIsStillAnsweredFromTheCache() throws Exception {
+        try (OcspFixture fixture = new OcspFixture()) {
+            OcspResponder ocsp = fixture.responder();
+            byte[] nonceOid = org.bouncycastle.asn1.ocsp.OCSPObjectIdentifiers.id_pkix_ocsp_nonce.getEncoded();
+            byte[] serialBytes = new byte[nonceOid.length + 1];
+            serialBytes[0] = 0x01;
+            System.arraycopy(nonceOid, 0, serialBytes, 1, nonceOid.length);
+            byte[] plain = fixture.plainRequest(new BigInteger(serialBytes));
+
+            OcspResponder.Answer first = ocsp.respond(plain);
+            assertThat(first.outcome()).isEqualTo("unknown serial");
+            assertThat(ocsp.respondFromMemory(plain)).as("left to respond, which reads it").isEmpty();
+            OcspResponder.Answer again = ocsp.respond(plain);
+            assertThat(again.outcome()).as("from the cache, no second signature").isEqualTo("unknown, cached");
+            assertThat(again.der()).isEqualTo(first.der());
+            assertThat(fixture.lookups()).isEqualTo(1);
+        }
+    }
 }
