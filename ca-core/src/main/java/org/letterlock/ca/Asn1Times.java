@@ -17,7 +17,8 @@ import org.bouncycastle.asn1.x509.Time;
 final class Asn1Times {
     private static final DateTimeFormatter GENERALIZED = DateTimeFormatter.ofPattern("uuuuMMddHHmmss'Z'").withZone(ZoneOffset.UTC);
     private static final DateTimeFormatter UTC = DateTimeFormatter.ofPattern("uuMMddHHmmss'Z'").withZone(ZoneOffset.UTC);
-    /** RFC 5280 4.1.2.5: validity dates through 2049 as UTCTime, from 2050 on as GeneralizedTime. */
+    /** RFC 5280 4.1.2.5: dates from 1950 through 2049 as UTCTime, the others as GeneralizedTime. */
+    private static final Instant UTC_FROM = ZonedDateTime.of(1950, 1, 1, 0, 0, 0, 0, ZoneOffset.UTC).toInstant();
     private static final Instant GENERALIZED_FROM = ZonedDateTime.of(2050, 1, 1, 0, 0, 0, 0, ZoneOffset.UTC).toInstant();
     private static final int UTC_TIME_TAG = 0x17;
 
@@ -30,7 +31,7 @@ final class Asn1Times {
 
     /** A certificate's or a CRL's time, in the type RFC 5280 asks for that year. */
     static Time time(Instant at) {
-        if (!at.isBefore(GENERALIZED_FROM)) {
+        if (at.isBefore(UTC_FROM) || !at.isBefore(GENERALIZED_FROM)) {
             return new Time(generalized(at));
         }
         byte[] text = UTC.format(at).getBytes(StandardCharsets.US_ASCII);

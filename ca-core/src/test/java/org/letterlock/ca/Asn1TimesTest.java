@@ -16,6 +16,8 @@ class Asn1TimesTest {
 
     @ParameterizedTest(name = "{0} as {1}")
     @CsvSource(delimiter = '|', value = {
+        "1949-12-31T23:59:59Z     | GeneralizedTime",
+        "1950-01-01T00:00:00Z     | UTCTime",
         "2026-11-29T21:04:00Z     | UTCTime",
         "2026-11-29T21:04:00.999Z | UTCTime",
         "2000-02-29T00:00:00Z     | UTCTime",

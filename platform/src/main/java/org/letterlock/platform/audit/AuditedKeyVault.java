@@ -41,8 +41,8 @@ public final class AuditedKeyVault implements KeyVault {
     private final AtomicLong encryptions = new AtomicLong();
     private final SignatureLeases leases;
 
-    public AuditedKeyVault(KeyVault vault, AuditRecorder audit) {
-        this(vault, audit, Clock.systemUTC(), LEASE_SIZE, LEASE_SPAN);
+    public AuditedKeyVault(KeyVault vault, AuditRecorder audit, Clock clock) {
+        this(vault, audit, clock, LEASE_SIZE, LEASE_SPAN);
     }
 
     AuditedKeyVault(KeyVault vault, AuditRecorder audit, Clock clock, int leaseSize, Duration leaseSpan) {
@@ -123,9 +123,12 @@ public final class AuditedKeyVault implements KeyVault {
         leases.endExpired();
     }
 
-    /** Ends every signature lease, queueing its count to the audit log: before the log closes. */
+    /**
+     * Grants no more signature leases and ends every one, queueing its count to the audit log: before the log closes.
+     * The leased signers fail from now on.
+     */
     public void endSignatureLeases() {
-        leases.endAll();
+        leases.close();
     }
 
     private ContentSigner audited(KeyUri name, ContentSigner signer, List<CompletableFuture<AuditRecord>> deferredRecords) {

@@ -5,29 +5,39 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
 import org.bouncycastle.operator.ContentSigner;
+import org.letterlock.platform.error.ErrorType;
+import org.letterlock.platform.error.LetterlockException;
 import org.letterlock.vault.KeyUri;
 
 /**
  * Puts the signatures of a key that signs for anyone who asks (the OCSP responder's key) on record by lease rather
  * than one record each (docs/decisions/016). Before a lease's first signature, a record allowing up to {@code size}
- * signatures until a deadline is committed; when the lease ends (used up, past its deadline, or on close) a record
- * gives the exact count. Every signature is covered by a committed record before it is made, and a node that dies
- * leaves a bound on record.
+ * signatures until a deadline is committed; once the lease is used up, past its deadline or closed, a record gives the
+ * exact count. Every signature is covered by a committed record before it is made, and a node that dies leaves a
+ * bound on record.
  */
 final class SignatureLeases {
     static final String GRANT = "vault.sign-lease";
     static final String COUNT = "vault.sign";
+    private static final Logger LOG = Logger.getLogger(SignatureLeases.class.getName());
+    /** How long closing waits for signatures under way to finish, so their count goes on record. */
+    private static final long CLOSE_WAIT_MILLIS = 5_000;
 
     private final AuditRecorder audit;
     private final Clock clock;
     private final int size;
     private final Duration span;
     /** Per key and signature algorithm: the lease signatures are taken from now. */
-    private final ConcurrentHashMap<Slot, Lease> current = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Slot, AtomicReference<Lease>> current = new ConcurrentHashMap<>();
+    private volatile boolean closed;
 
     private record Slot(KeyUri name, String algorithm) {
     }
@@ -41,8 +51,7 @@ final class SignatureLeases {
 
     /** {@code signer} with its signatures under lease; {@code afterSignature} runs after each one made. */
     ContentSigner signer(KeyUri name, ContentSigner signer, Runnable afterSignature) {
-        String algorithm = signer.getAlgorithmIdentifier().getAlgorithm().getId();
-        Slot slot = new Slot(name, algorithm);
+        Slot slot = new Slot(name, signer.getAlgorithmIdentifier().getAlgorithm().getId());
         return new ContentSigner() {
             @Override
             public AlgorithmIdentifier getAlgorithmIdentifier() {
@@ -57,61 +66,83 @@ final class SignatureLeases {
             @Override
             public byte[] getSignature() {
                 Lease lease = take(slot);
-                byte[] signature;
+                boolean made = false;
                 try {
-                    signature = signer.getSignature();
+                    byte[] signature = signer.getSignature();
+                    made = true;
+                    afterSignature.run();
+                    return signature;
                 } catch (RuntimeException e) {
-                    lease.settle(false);
-                    audit.record("vault.sign", name.toString(), Outcome.FAILED, algorithm + ": " + e.getMessage());
+                    audit.record(COUNT, name.toString(), Outcome.FAILED, slot.algorithm() + ": " + e.getMessage());
                     throw e;
+                } finally {
+                    lease.settle(made);
                 }
-                lease.settle(true);
-                afterSignature.run();
-                return signature;
             }
         };
     }
 
     /** Ends the leases past their deadline, so their counts go on record without waiting for the next signature. */
-    synchronized void endExpired() {
+    void endExpired() {
         Instant now = clock.instant();
-        current.values().removeIf(lease -> {
-            if (now.isBefore(lease.deadline)) {
-                return false;
+        for (AtomicReference<Lease> holder : current.values()) {
+            Lease lease = holder.get();
+            if (lease != null && !now.isBefore(lease.deadline)) {
+                lease.end();
+                holder.compareAndSet(lease, null);
             }
-            lease.end();
-            return true;
-        });
+        }
     }
 
-    /** Ends every lease: their counts are queued to the audit log, which must still be open. */
-    synchronized void endAll() {
-        current.values().removeIf(lease -> {
-            lease.end();
-            return true;
-        });
+    /**
+     * Grants no more leases, ends every one, and waits a little for the signatures under way, so their counts are
+     * queued to the audit log, which must still be open.
+     */
+    void close() {
+        closed = true;
+        long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CLOSE_WAIT_MILLIS);
+        for (AtomicReference<Lease> holder : current.values()) {
+            Lease lease;
+            // After a grant under way, whose lease is ended here too.
+            synchronized (holder) {
+                lease = holder.getAndSet(null);
+            }
+            if (lease != null) {
+                lease.end();
+                lease.awaitCount(until);
+            }
+        }
     }
 
     /** A permit under a lease whose grant is committed, granting a new lease when the current one is used up or past. */
     private Lease take(Slot slot) {
+        AtomicReference<Lease> holder = current.computeIfAbsent(slot, s -> new AtomicReference<>());
         while (true) {
-            Lease lease = current.get(slot);
+            Lease lease = holder.get();
             if (lease != null && lease.take(clock.instant())) {
                 return lease;
             }
-            synchronized (this) {
-                Lease now = current.get(slot);
-                if (now != lease) {
+            // One renewal per slot at a time; the others wait for it rather than each commit a grant of their own.
+            synchronized (holder) {
+                if (holder.get() != lease) {
                     continue;
                 }
                 if (lease != null) {
                     lease.end();
+                    holder.compareAndSet(lease, null);
+                }
+                if (closed) {
+                    throw new LetterlockException(ErrorType.UNAVAILABLE, "the vault is closing; " + slot.name() + " signs no more");
                 }
                 Instant deadline = clock.instant().plus(span);
                 // Committed before any signature under it: the lease is on record even if this node dies next.
-                AuditRecord grant = audit.record(GRANT, slot.name().toString(), Outcome.ALLOWED,
-                        slot.algorithm() + ": up to " + size + " signatures until " + deadline);
-                current.put(slot, new Lease(slot, grant.seq(), deadline));
+                AuditRecord grant = audit.record(new AuditEvent(Actor.SYSTEM, GRANT, slot.name().toString(), Outcome.ALLOWED,
+                        slot.algorithm() + ": up to " + size + " signatures until " + deadline));
+                Lease granted = new Lease(slot, grant.seq(), deadline);
+                // The first permit is this thread's, even if the commit took the lease past its deadline.
+                granted.taken.incrementAndGet();
+                holder.set(granted);
+                return granted;
             }
         }
     }
@@ -125,7 +156,7 @@ final class SignatureLeases {
         private final AtomicInteger settled = new AtomicInteger();
         private final AtomicInteger signed = new AtomicInteger();
         /** Permits handed out before the lease ended; -1 while it runs. */
-        private volatile int issued = -1;
+        private final AtomicInteger issued = new AtomicInteger(-1);
         private final AtomicBoolean counted = new AtomicBoolean();
 
         Lease(Slot slot, long grantSeq, Instant deadline) {
@@ -153,25 +184,58 @@ final class SignatureLeases {
                 signed.incrementAndGet();
             }
             int done = settled.incrementAndGet();
-            if (done == issued) {
+            // Used up and all settled: counted now rather than when the next signature or the sweep ends it.
+            if (done == issued.get() || done == size) {
                 count();
             }
         }
 
-        /** Hands out no more permits; the count goes on record once those handed out are settled. */
-        void end() {
+        /** Hands out no more permits; the count goes on record once those handed out are settled. Once only. */
+        synchronized void end() {
+            if (issued.get() >= 0) {
+                return;
+            }
             int handedOut = taken.getAndSet(size);
-            issued = Math.min(handedOut, size);
-            if (settled.get() == issued) {
+            issued.set(handedOut);
+            if (settled.get() == handedOut) {
                 count();
+            }
+        }
+
+        void awaitCount(long untilNanos) {
+            synchronized (this) {
+                while (!counted.get()) {
+                    long left = untilNanos - System.nanoTime();
+                    if (left <= 0) {
+                        LOG.warning("closing with " + (issued.get() - settled.get()) + " signatures of " + slot.name()
+                                + " still under way; the lease of record " + grantSeq + " stays on record as its bound");
+                        return;
+                    }
+                    try {
+                        wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return;
+                    }
+                }
             }
         }
 
         private void count() {
-            if (counted.compareAndSet(false, true)) {
-                // Not waited for: each signature counted here was already covered by the committed grant.
-                audit.recordAsync(new AuditEvent(Actor.SYSTEM, COUNT, slot.name().toString(), Outcome.ALLOWED,
-                        slot.algorithm() + ": " + signed.get() + " signatures under the lease of record " + grantSeq));
+            if (!counted.compareAndSet(false, true)) {
+                return;
+            }
+            int count = signed.get();
+            // Not waited for: each signature counted here was already covered by the committed grant.
+            audit.recordAsync(new AuditEvent(Actor.SYSTEM, COUNT, slot.name().toString(), Outcome.ALLOWED,
+                    slot.algorithm() + ": " + count + " signatures under the lease of record " + grantSeq)).whenComplete((record, failure) -> {
+                        if (failure != null) {
+                            LOG.log(Level.SEVERE, "the count of the lease of record " + grantSeq + " (" + count + " signatures with "
+                                    + slot.name() + ") could not be recorded; the grant stays on record as its bound", failure);
+                        }
+                    });
+            synchronized (this) {
+                notifyAll();
             }
         }
     }

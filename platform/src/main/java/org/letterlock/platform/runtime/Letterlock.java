@@ -59,7 +59,7 @@ public final class Letterlock implements AutoCloseable {
         if (newAuditKey) {
             auditLog.record("vault.create-key", config.auditKey().toString(), Outcome.ALLOWED, config.auditKeySpec().configName() + " (audit checkpoints)");
         }
-        this.vault = new AuditedKeyVault(rawVault, auditLog);
+        this.vault = new AuditedKeyVault(rawVault, auditLog, clock);
         this.admins = new AdminAccounts(database.dataSource(), new PasswordHasher(), auditLog, clock);
         this.clock = clock;
         this.mail = mailSender(config);

@@ -11,9 +11,11 @@ import java.security.Signature;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -98,7 +100,7 @@ class SignatureLeasesTest {
             assertThat(verify.verify(signature)).isTrue();
         }
         assertThat(audit.withAction(SignatureLeases.GRANT)).hasSize(grants);
-        assertThat(counts()).as("only used-up leases are counted while they run").hasSize(signatures / size - (signatures % size == 0 ? 1 : 0));
+        assertThat(counts()).as("used-up leases are counted as their last signature is made").hasSize(signatures / size);
 
         vault.endSignatureLeases();
 
@@ -161,7 +163,7 @@ class SignatureLeasesTest {
         signer.getSignature();
         assertThatThrownBy(signer::getSignature).hasMessage("token removed");
         signer.getSignature();
-        leases.endAll();
+        leases.close();
 
         assertThat(audit.withAction(SignatureLeases.COUNT)).extracting(r -> r.event().outcome(), r -> r.event().detail()).containsExactly(
                 org.assertj.core.groups.Tuple.tuple(Outcome.FAILED, "1.2.840.10045.4.3.2: token removed"),
@@ -184,10 +186,6 @@ class SignatureLeasesTest {
                             clock.advance(Duration.ofSeconds(20));
                             vault.endExpiredSignatureLeases();
                         }
-                        if (i % 31 == 0) {
-                            // As at shutdown, while other threads hold the lease being ended.
-                            vault.endSignatureLeases();
-                        }
                     }
                     return null;
                 }));
@@ -205,6 +203,80 @@ class SignatureLeasesTest {
         assertThat(counts).as("one count per grant").hasSameSizeAs(audit.withAction(SignatureLeases.GRANT));
         assertThat(audit.withAction(SignatureLeases.COUNT).stream().map(r -> COUNT.matcher(r.event().detail())).filter(Matcher::matches)
                 .map(m -> m.group(2)).distinct().count()).as("no lease counted twice").isEqualTo(counts.size());
+    }
+
+    @Test
+    void aLeaseWhoseReplacementCannotBeGrantedIsStillCountedExactly() throws Exception {
+        SignatureLeases leases = new SignatureLeases(audit, clock, 1000, SPAN);
+        CountDownLatch inside = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        ContentSigner slow = leases.signer(key, fixedSigner(() -> {
+            inside.countDown();
+            await(release);
+            return new byte[] {3};
+        }), () -> { });
+        ContentSigner quick = leases.signer(key, fixedSigner(() -> new byte[] {4}), () -> { });
+        ExecutorService thread = Executors.newSingleThreadExecutor();
+        try {
+            Future<byte[]> underWay = thread.submit(slow::getSignature);
+            assertThat(inside.await(5, TimeUnit.SECONDS)).isTrue();
+            quick.getSignature();
+            clock.advance(SPAN);
+
+            audit.refuse(true);
+            assertThatThrownBy(quick::getSignature).as("no new lease, no signature").isInstanceOf(LetterlockException.class);
+            audit.refuse(false);
+            quick.getSignature();
+            leases.endExpired();
+
+            release.countDown();
+            assertThat(underWay.get(5, TimeUnit.SECONDS)).containsExactly(3);
+        } finally {
+            thread.shutdownNow();
+        }
+        leases.close();
+        assertThat(counts()).as("the first lease's two, counted once its slow signature is in; the second lease's one").containsExactlyInAnyOrder(2, 1);
+    }
+
+    @Test
+    void closingWaitsForSignaturesUnderWayAndThenRefusesNewOnes() throws Exception {
+        SignatureLeases leases = new SignatureLeases(audit, clock, 1000, SPAN);
+        CountDownLatch inside = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        ContentSigner slow = leases.signer(key, fixedSigner(() -> {
+            inside.countDown();
+            await(release);
+            return new byte[] {5};
+        }), () -> { });
+        ExecutorService threads = Executors.newFixedThreadPool(2);
+        try {
+            Future<byte[]> underWay = threads.submit(slow::getSignature);
+            assertThat(inside.await(5, TimeUnit.SECONDS)).isTrue();
+            Future<?> closing = threads.submit(leases::close);
+            Thread.sleep(200);
+            assertThat(closing).as("closing waits for the signature under way").isNotDone();
+            release.countDown();
+            closing.get(5, TimeUnit.SECONDS);
+            assertThat(underWay.get()).containsExactly(5);
+        } finally {
+            threads.shutdownNow();
+        }
+        assertThat(counts()).containsExactly(1);
+
+        ContentSigner late = leases.signer(key, fixedSigner(() -> new byte[] {6}), () -> { });
+        assertThatThrownBy(late::getSignature).isInstanceOf(LetterlockException.class).hasMessageContaining("closing");
+        assertThat(audit.withAction(SignatureLeases.GRANT)).as("no lease granted after closing").hasSize(1);
+    }
+
+    private static void await(CountDownLatch latch) {
+        try {
+            if (!latch.await(10, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("not released");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     /** A signer that hands out what {@code signature} gives, for leases over a key that fails on cue. */

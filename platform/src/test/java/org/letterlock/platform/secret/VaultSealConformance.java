@@ -7,6 +7,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.PublicKey;
 import java.security.SecureRandom;
+import java.time.Clock;
 import java.util.Arrays;
 import java.util.UUID;
 import javax.crypto.Cipher;
@@ -50,7 +51,7 @@ abstract class VaultSealConformance {
 
     @BeforeEach
     void openVault() {
-        vault = new AuditedKeyVault(open(), audit);
+        vault = new AuditedKeyVault(open(), audit, Clock.systemUTC());
         name = KeyUri.of(TOKEN, "seal-" + UUID.randomUUID());
     }
 
@@ -84,7 +85,7 @@ abstract class VaultSealConformance {
         byte[] sealed = VaultSeal.of(vault, name).seal(SECRET, ROW);
         assertThat(VaultSeal.of(vault, name).open(sealed, ROW, "test secret")).as("the key made on first use is used again").isEqualTo(SECRET);
         vault.close();
-        vault = new AuditedKeyVault(open(), audit);
+        vault = new AuditedKeyVault(open(), audit, Clock.systemUTC());
         if (!persistent()) {
             assertThat(vault.contains(secretKeyOf(name))).isFalse();
             return;
