@@ -8,12 +8,13 @@ import java.util.List;
  *
  * @param from                 address challenge mails come from and replies are sent to
  * @param replyPort            port of the SMTP receiver for replies, 0 for none
- * @param replyAddress         address that receiver binds to
+ * @param replyAddress         address the reply receivers bind to
+ * @param replyLmtpPort        port of the LMTP receiver for replies, 0 for none
  * @param trustedAuthservIds   authserv-ids whose Authentication-Results header authenticates a reply
  * @param nonceTtl             lifetime of a Replay-Nonce
  * @param orderTtl             lifetime of an order and its challenge
  */
-public record AcmeEnrollSettings(String from, int replyPort, String replyAddress, List<String> trustedAuthservIds, Duration nonceTtl, Duration orderTtl) {
+public record AcmeEnrollSettings(String from, int replyPort, String replyAddress, int replyLmtpPort, List<String> trustedAuthservIds, Duration nonceTtl, Duration orderTtl) {
     public AcmeEnrollSettings {
         trustedAuthservIds = List.copyOf(trustedAuthservIds);
     }

@@ -128,7 +128,7 @@ public final class LetterlockConfig {
             r.problem(ConfigKey.ENROLL_ACME_FROM, "must be a mail address", from);
         }
         return new AcmeEnrollSettings(from, r.integer(ConfigKey.ENROLL_ACME_REPLY_PORT, 0, 65535), r.text(ConfigKey.ENROLL_ACME_REPLY_ADDRESS).orElse("127.0.0.1"),
-                r.list(ConfigKey.ENROLL_ACME_TRUSTED_AUTHSERV_IDS), r.duration(ConfigKey.ENROLL_ACME_NONCE_TTL), r.duration(ConfigKey.ENROLL_ACME_ORDER_TTL));
+                r.integer(ConfigKey.ENROLL_ACME_REPLY_LMTP_PORT, 0, 65535), r.list(ConfigKey.ENROLL_ACME_TRUSTED_AUTHSERV_IDS), r.duration(ConfigKey.ENROLL_ACME_NONCE_TTL), r.duration(ConfigKey.ENROLL_ACME_ORDER_TTL));
     }
 
     /** A host name of one label or more, no wildcard. */

@@ -109,6 +109,7 @@ class LetterlockConfigTest {
             "letterlock.mail.from               | not-an-address             | mail address",
             "letterlock.enroll.acme.from        | not-an-address             | mail address",
             "letterlock.enroll.acme.reply-port  | 70000                      | between 0 and 65535",
+            "letterlock.enroll.acme.reply-lmtp-port | -1                     | between 0 and 65535",
             "letterlock.ca.url                  | https://ca.example.org     | must be an http:// URL",
             "letterlock.ca.root                 | borrowed                   | must be one of",
             "letterlock.ca.root-subject         | Letterlock Root            | distinguished name",

@@ -3,7 +3,7 @@ package org.letterlock.enroll.acme;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
-import java.util.Locale;
+import java.net.InetSocketAddress;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
@@ -16,27 +16,31 @@ import org.subethamail.smtp.RejectException;
 import org.subethamail.smtp.server.SMTPServer;
 
 /**
- * The SMTP receiver for replies to ACME challenge mails (STARTTLS offered with Letterlock's TLS certificate): the
- * organisation's MTA delivers mail for the challenge address here. Each reply is judged while the sender waits, so a
- * refusal reaches it as the SMTP answer (550 with the reason) and nothing is queued.
+ * The receivers for replies to ACME challenge mails, which the organisation's MTA delivers mail for the challenge
+ * address to: SMTP with STARTTLS (Letterlock's TLS certificate) and, where the MTA delivers to local services that way,
+ * LMTP. Each reply is judged while the sender waits, so a refusal reaches it as the answer (550 with the reason) and
+ * nothing is queued.
  */
 public final class ReplyReceiver implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(ReplyReceiver.class.getName());
-    /** A reply is a short text mail; 256 KiB leaves room for quoted challenge text and signatures. */
-    private static final int MAX_MESSAGE_BYTES = 256 * 1024;
 
-    private final SMTPServer server;
+    private final Optional<SMTPServer> smtp;
+    private final Optional<LmtpReplyListener> lmtp;
 
-    private ReplyReceiver(SMTPServer server) {
-        this.server = server;
+    private ReplyReceiver(Optional<SMTPServer> smtp, Optional<LmtpReplyListener> lmtp) {
+        this.smtp = smtp;
+        this.lmtp = lmtp;
     }
 
-    /** Starts the receiver on {@code letterlock.enroll.acme.reply-port}; none when it is 0. */
+    /**
+     * Starts SMTP on {@code letterlock.enroll.acme.reply-port} and LMTP on {@code letterlock.enroll.acme.reply-lmtp-port},
+     * each unless its port is 0; none when both are.
+     */
     public static Optional<ReplyReceiver> start(EnrollmentServices services, SSLContext tls) throws IOException {
         var platform = services.platform();
         AcmeEnrollSettings settings = platform.config().enrollAcme();
-        if (settings.replyPort() == 0) {
-            LOG.info("ACME reply receiver off (letterlock.enroll.acme.reply-port=0): email challenges cannot complete");
+        if (settings.replyPort() == 0 && settings.replyLmtpPort() == 0) {
+            LOG.info("ACME reply receivers off (letterlock.enroll.acme.reply-port=0, reply-lmtp-port=0): email challenges cannot complete");
             return Optional.empty();
         }
         if (settings.trustedAuthservIds().isEmpty()) {
@@ -44,41 +48,62 @@ public final class ReplyReceiver implements AutoCloseable {
         }
         ChallengeReplies replies = new ChallengeReplies(new AcmeOrders(new Jdbc(platform.database().dataSource()), platform.mail(), services.audit(),
                 services.clock(), settings, platform.vault()::verifier), services.audit(), services.mailboxes());
-        String challengeAddress = settings.from().toLowerCase(Locale.ROOT);
-        SMTPServer server = SMTPServer.port(settings.replyPort())
-                .bindAddress(InetAddress.getByName(settings.replyAddress()))
-                .hostName(services.baseUrl().getHost())
-                .softwareName("Letterlock ACME")
-                .enableTLS()
-                .startTlsSocketFactory(tls)
-                .maxMessageSize(MAX_MESSAGE_BYTES)
-                .maxRecipients(1)
-                .connectionTimeout(1, TimeUnit.MINUTES)
-                .insertReceivedHeaders(false)
-                .messageHandlerFactory(context -> new Reply(replies, challengeAddress))
-                .build();
-        server.start();
-        LOG.info("ACME reply receiver on smtp://" + settings.replyAddress() + ":" + server.getPortAllocated() + " for " + settings.from());
-        return Optional.of(new ReplyReceiver(server));
+        ReplyIntake intake = new ReplyIntake(replies, settings.from());
+        InetAddress address = InetAddress.getByName(settings.replyAddress());
+        String hostName = services.baseUrl().getHost();
+        Optional<SMTPServer> smtp = Optional.empty();
+        if (settings.replyPort() != 0) {
+            SMTPServer server = SMTPServer.port(settings.replyPort())
+                    .bindAddress(address)
+                    .hostName(hostName)
+                    .softwareName("Letterlock ACME")
+                    .enableTLS()
+                    .startTlsSocketFactory(tls)
+                    .maxMessageSize(ReplyIntake.MAX_MESSAGE_BYTES)
+                    .maxRecipients(1)
+                    .connectionTimeout(1, TimeUnit.MINUTES)
+                    .insertReceivedHeaders(false)
+                    .messageHandlerFactory(context -> new Reply(intake))
+                    .build();
+            server.start();
+            smtp = Optional.of(server);
+            LOG.info("ACME reply receiver on smtp://" + settings.replyAddress() + ":" + server.getPortAllocated() + " for " + settings.from());
+        }
+        Optional<LmtpReplyListener> lmtp = Optional.empty();
+        if (settings.replyLmtpPort() != 0) {
+            try {
+                lmtp = Optional.of(LmtpReplyListener.start(new InetSocketAddress(address, settings.replyLmtpPort()), intake, hostName));
+            } catch (IOException e) {
+                smtp.ifPresent(SMTPServer::stop);
+                throw e;
+            }
+            LOG.info("ACME reply receiver on lmtp://" + settings.replyAddress() + ":" + lmtp.get().port() + " for " + settings.from());
+        }
+        return Optional.of(new ReplyReceiver(smtp, lmtp));
     }
 
+    /** The SMTP receiver's port. */
     public int port() {
-        return server.getPortAllocated();
+        return smtp.orElseThrow(() -> new IllegalStateException("the SMTP reply receiver is off")).getPortAllocated();
+    }
+
+    /** The LMTP receiver's port. */
+    public int lmtpPort() {
+        return lmtp.orElseThrow(() -> new IllegalStateException("the LMTP reply receiver is off")).port();
     }
 
     @Override
     public void close() {
-        server.stop();
+        smtp.ifPresent(SMTPServer::stop);
+        lmtp.ifPresent(LmtpReplyListener::close);
     }
 
     /** One mail transaction. */
     private static final class Reply implements MessageHandler {
-        private final ChallengeReplies replies;
-        private final String challengeAddress;
+        private final ReplyIntake intake;
 
-        Reply(ChallengeReplies replies, String challengeAddress) {
-            this.replies = replies;
-            this.challengeAddress = challengeAddress;
+        Reply(ReplyIntake intake) {
+            this.intake = intake;
         }
 
         @Override
@@ -88,19 +113,20 @@ public final class ReplyReceiver implements AutoCloseable {
 
         @Override
         public void recipient(String recipient) throws RejectException {
-            if (!recipient.toLowerCase(Locale.ROOT).equals(challengeAddress)) {
-                throw new RejectException(550, "5.1.1 only replies to ACME challenges (" + challengeAddress + ") are taken here");
+            Optional<String> refusal = intake.refusal(recipient);
+            if (refusal.isPresent()) {
+                throw new RejectException(550, refusal.get());
             }
         }
 
         @Override
         public String data(InputStream data) throws RejectException, IOException {
-            byte[] raw = data.readNBytes(MAX_MESSAGE_BYTES + 1);
-            if (raw.length > MAX_MESSAGE_BYTES) {
-                throw new RejectException(552, "5.3.4 a reply is at most " + MAX_MESSAGE_BYTES + " bytes");
+            byte[] raw = data.readNBytes(ReplyIntake.MAX_MESSAGE_BYTES + 1);
+            if (raw.length > ReplyIntake.MAX_MESSAGE_BYTES) {
+                throw new RejectException(552, ReplyIntake.TOO_LARGE);
             }
             try {
-                return replies.accept(raw);
+                return intake.accept(raw);
             } catch (ChallengeReplies.Refused refused) {
                 throw new RejectException(550, refused.status() + " " + refused.getMessage());
             }

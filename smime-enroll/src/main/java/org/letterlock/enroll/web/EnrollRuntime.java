@@ -59,7 +59,8 @@ public class EnrollRuntime {
         } catch (IOException e) {
             platformRuntime.fail("enrollment: the listener cannot listen on " + settings.address() + ":" + settings.port()
                     + " (letterlock.enroll.port; 0 turns it off) or the ACME reply receiver on " + platform.config().enrollAcme().replyAddress() + ":"
-                    + platform.config().enrollAcme().replyPort() + " (letterlock.enroll.acme.reply-port; 0 turns it off): " + e.getMessage(), null);
+                    + platform.config().enrollAcme().replyPort() + " or " + platform.config().enrollAcme().replyLmtpPort()
+                    + " (letterlock.enroll.acme.reply-port and reply-lmtp-port; 0 turns each off): " + e.getMessage(), null);
         }
     }
 

@@ -7,7 +7,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -49,18 +51,21 @@ class AcmeSignedReplyTest {
     /** How the case's signer comes to be, and what happens to the signed reply before it is sent. */
     enum Signer { CURRENT, OTHER_MAILBOX, REVOKED, SELF_SIGNED }
 
+    /** How the reply reaches Letterlock: SMTP with STARTTLS, or LMTP as an MTA delivering to local services does. */
+    enum Transport { SMTP, LMTP }
+
     static Stream<Arguments> cases() {
-        return Stream.of(
-                Arguments.of("accepts/signed-by-the-mailbox-current-certificate", Signer.CURRENT, false, "<~  250 2.6.0 reply for order"),
-                Arguments.of("rejects/signed-by-another-mailbox-certificate", Signer.OTHER_MAILBOX, false, "<~* 550 5.7.1"),
-                Arguments.of("rejects/signed-by-a-revoked-certificate", Signer.REVOKED, false, "<~* 550 5.7.1"),
-                Arguments.of("rejects/signed-by-a-self-signed-certificate", Signer.SELF_SIGNED, false, "<~* 550 5.7.1"),
-                Arguments.of("rejects/signed-content-altered-after-signing", Signer.CURRENT, true, "<~* 550 5.7.1"));
+        return Stream.of(Transport.values()).flatMap(transport -> Stream.of(
+                Arguments.of(transport + "/accepts/signed-by-the-mailbox-current-certificate", transport, Signer.CURRENT, false, "250 2.6.0 reply for order"),
+                Arguments.of(transport + "/rejects/signed-by-another-mailbox-certificate", transport, Signer.OTHER_MAILBOX, false, "550 5.7.1"),
+                Arguments.of(transport + "/rejects/signed-by-a-revoked-certificate", transport, Signer.REVOKED, false, "550 5.7.1"),
+                Arguments.of(transport + "/rejects/signed-by-a-self-signed-certificate", transport, Signer.SELF_SIGNED, false, "550 5.7.1"),
+                Arguments.of(transport + "/rejects/signed-content-altered-after-signing", transport, Signer.CURRENT, true, "550 5.7.1")));
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
-    void aSignedReplyCountsOnlyWithACurrentCertificateOfTheMailbox(String name, Signer signer, boolean altered, String answer) throws Exception {
+    void aSignedReplyCountsOnlyWithACurrentCertificateOfTheMailbox(String name, Transport transport, Signer signer, boolean altered, String answer) throws Exception {
         String mailbox = EnrollFixture.newMailbox("signed");
         server.fixture.verifiedMailbox(mailbox, "sid");
         Path dir = Files.createDirectories(work.resolve(mailbox));
@@ -84,10 +89,10 @@ class AcmeSignedReplyTest {
         Path reply = Files.writeString(dir.resolve("reply.eml"), "From: " + mailbox + "\r\nTo: " + AcmeTestServer.CHALLENGE_FROM + "\r\nSubject: Re: ACME: "
                 + mail.tokenPart1() + "\r\nIn-Reply-To: " + mail.messageId() + "\r\n" + signed, StandardCharsets.ISO_8859_1);
 
-        String swaks = swaks(mailbox, reply);
+        String swaks = swaks(transport, mailbox, reply);
 
         assertThat(swaks).contains(answer);
-        if (answer.contains(" 250 ")) {
+        if (answer.startsWith("250 ")) {
             assertThat(challenge.waitForCompletion(Duration.ofSeconds(10))).isEqualTo(Status.VALID);
             assertThat(server.fixture.platform.auditLog().read(0, 1_000_000)).anyMatch(r -> r.event().action().equals("enroll.acme.reply")
                     && r.event().target().equals("mailbox:" + mailbox) && r.event().detail().contains("authenticated by its S/MIME signature"));
@@ -122,10 +127,12 @@ class AcmeSignedReplyTest {
                 + "\n-----END CERTIFICATE-----\n");
     }
 
-    /** swaks's transcript, whatever the SMTP answer: the reply is sent as written, over STARTTLS. */
-    private static String swaks(String mailbox, Path reply) throws Exception {
-        Process process = new ProcessBuilder("swaks", "--server", "127.0.0.1:" + server.replies.port(), "-tls", "--from", mailbox, "--to", AcmeTestServer.CHALLENGE_FROM,
-                "--data", "@" + reply).redirectErrorStream(true).start();
+    /** swaks's transcript, whatever the answer: the reply is sent as written, over SMTP with STARTTLS or over LMTP. */
+    private static String swaks(Transport transport, String mailbox, Path reply) throws Exception {
+        List<String> command = new ArrayList<>(List.of("swaks", "--from", mailbox, "--to", AcmeTestServer.CHALLENGE_FROM, "--data", "@" + reply));
+        command.addAll(transport == Transport.SMTP ? List.of("--server", "127.0.0.1:" + server.replies.port(), "-tls")
+                : List.of("--protocol", "LMTP", "--server", "127.0.0.1:" + server.replies.lmtpPort()));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("swaks finished").isTrue();
         return out;

@@ -7,6 +7,7 @@ import jakarta.mail.internet.InternetAddress;
 import jakarta.mail.internet.MimeMessage;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -27,7 +28,7 @@ import org.shredzone.acme4j.toolbox.JoseUtils;
 
 /**
  * The enrollment fixture with ACME's reply receiver, and what a mail client does with a challenge mail: read it from
- * the outbox, answer it, and hand the answer to the receiver over SMTP as the organisation's MTA would after checking
+ * the outbox, answer it, and hand the answer to the receiver over SMTP (or LMTP) as the organisation's MTA would after checking
  * DKIM (it adds Authentication-Results as {@link #MTA}).
  */
 final class AcmeTestServer implements AutoCloseable {
@@ -38,13 +39,16 @@ final class AcmeTestServer implements AutoCloseable {
     final ReplyReceiver replies;
 
     AcmeTestServer(Path work) throws Exception {
-        int port;
-        try (ServerSocket probe = new ServerSocket(0)) {
-            port = probe.getLocalPort();
-        }
-        fixture = new EnrollFixture(work, Map.of("letterlock.enroll.acme.reply-port", Integer.toString(port), "letterlock.enroll.acme.from", CHALLENGE_FROM,
+        fixture = new EnrollFixture(work, Map.of("letterlock.enroll.acme.reply-port", Integer.toString(freePort()),
+                "letterlock.enroll.acme.reply-lmtp-port", Integer.toString(freePort()), "letterlock.enroll.acme.from", CHALLENGE_FROM,
                 "letterlock.enroll.acme.trusted-authserv-ids", MTA));
         replies = ReplyReceiver.start(fixture.services, fixture.tls.serverContext()).orElseThrow();
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket probe = new ServerSocket(0)) {
+            return probe.getLocalPort();
+        }
     }
 
     String directory() {
