@@ -127,8 +127,13 @@ public final class LetterlockConfig {
         if (r.text(ConfigKey.ENROLL_ACME_FROM).isPresent() && !from.matches("[^@\\s]+@[^@\\s]+")) {
             r.problem(ConfigKey.ENROLL_ACME_FROM, "must be a mail address", from);
         }
-        return new AcmeEnrollSettings(from, r.integer(ConfigKey.ENROLL_ACME_REPLY_PORT, 0, 65535), r.text(ConfigKey.ENROLL_ACME_REPLY_ADDRESS).orElse("127.0.0.1"),
-                r.integer(ConfigKey.ENROLL_ACME_REPLY_LMTP_PORT, 0, 65535), r.list(ConfigKey.ENROLL_ACME_TRUSTED_AUTHSERV_IDS), r.duration(ConfigKey.ENROLL_ACME_NONCE_TTL), r.duration(ConfigKey.ENROLL_ACME_ORDER_TTL));
+        int smtpPort = r.integer(ConfigKey.ENROLL_ACME_REPLY_PORT, 0, 65535);
+        int lmtpPort = r.integer(ConfigKey.ENROLL_ACME_REPLY_LMTP_PORT, 0, 65535);
+        if (lmtpPort != 0 && lmtpPort == smtpPort) {
+            r.problem(ConfigKey.ENROLL_ACME_REPLY_LMTP_PORT, "must differ from letterlock.enroll.acme.reply-port (SMTP)", Integer.toString(lmtpPort));
+        }
+        return new AcmeEnrollSettings(from, smtpPort, r.text(ConfigKey.ENROLL_ACME_REPLY_ADDRESS).orElse("127.0.0.1"),
+                lmtpPort, r.list(ConfigKey.ENROLL_ACME_TRUSTED_AUTHSERV_IDS), r.duration(ConfigKey.ENROLL_ACME_NONCE_TTL), r.duration(ConfigKey.ENROLL_ACME_ORDER_TTL));
     }
 
     /** A host name of one label or more, no wildcard. */

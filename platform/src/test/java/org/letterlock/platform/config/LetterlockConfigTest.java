@@ -87,6 +87,14 @@ class LetterlockConfigTest {
     }
 
     @Test
+    void theTwoAcmeReplyReceiversNeedPortsOfTheirOwn() {
+        assertThatThrownBy(() -> load(Map.of("letterlock.enroll.acme.reply-port", "2526", "letterlock.enroll.acme.reply-lmtp-port", "2526")))
+                .hasMessageContaining("letterlock.enroll.acme.reply-lmtp-port").hasMessageContaining("must differ from letterlock.enroll.acme.reply-port");
+        assertThat(load(Map.of("letterlock.enroll.acme.reply-port", "0", "letterlock.enroll.acme.reply-lmtp-port", "0")).enrollAcme().replyLmtpPort()).isZero();
+        assertThat(load(Map.of("letterlock.enroll.acme.reply-lmtp-port", "2527")).enrollAcme().replyLmtpPort()).isEqualTo(2527);
+    }
+
+    @Test
     void anHsmOfItsOwnIsNotManaged() {
         LetterlockConfig config = load(Map.of("letterlock.vault.pkcs11.library", "/opt/hsm/lib/libcs_pkcs11.so", "letterlock.vault.pkcs11.slot", "3"));
         assertThat(config.vault().manageSoftHsm()).isFalse();

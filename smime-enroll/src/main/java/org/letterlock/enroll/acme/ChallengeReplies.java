@@ -86,6 +86,11 @@ final class ChallengeReplies {
         }
         AcmeOrders.Order order = found.get();
         String target = "mailbox:" + order.mailbox();
+        if (order.replyVerified() && order.challengeStatus().equals("valid")) {
+            // The MTA sends again when our 250 was lost or a 451 followed the commit: the reply is in, so say so again.
+            audit.record("enroll.acme.reply", target, Outcome.ALLOWED, "reply for order " + order.id() + " again; it was already verified, nothing changed");
+            return "2.6.0 reply for order " + order.id() + " already verified";
+        }
         if (!order.challengeStatus().equals("pending") && !order.challengeStatus().equals("processing") || order.expired(orders.clock().instant())) {
             throw refused(target, "5.7.1", "the challenge of order " + order.id() + " is no longer open");
         }

@@ -14,8 +14,13 @@ import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -27,7 +32,7 @@ import java.util.regex.Pattern;
 
 /**
  * LMTP (RFC 2033) for replies to ACME challenge mails, for an organisation whose MTA hands mail to local services
- * over LMTP (Postfix's {@code lmtp} transport, Exim's {@code lmtp} transport). As over SMTP, one recipient (the
+ * over LMTP (Postfix's {@code lmtp} transport; Exim's {@code smtp} transport with {@code protocol = lmtp}). As over SMTP, one recipient (the
  * challenge address) per transaction, and the reply is judged while the MTA waits: the one status line LMTP sends per
  * recipient after DATA is the verdict, so a refusal goes back as a bounce and nothing is queued here. A failure that
  * is not the reply's fault (the database gone) is a 451, which the MTA retries. No TLS: bind it to loopback or a
@@ -37,19 +42,26 @@ final class LmtpReplyListener implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(LmtpReplyListener.class.getName());
     /** RFC 5321 4.5.3.1: a command line is at most 512 octets, a text line 1,000, both with CRLF. */
     static final int MAX_COMMAND_LINE = 512;
-    static final int MAX_CONNECTIONS = 16;
+    /** Above Postfix's default destination concurrency (20), so a burst of deliveries is not turned away. */
+    static final int MAX_CONNECTIONS = 32;
+    /** However it behaves, a session is closed after this long: a client that trickles bytes cannot keep it. */
+    static final long SESSION_MILLIS = 10 * 60_000;
+    /** Commands in one session, after which it is closed with 421: an MTA sends a handful per message. */
+    static final int MAX_COMMANDS = 1_000;
     /** A connection that says nothing for this long is closed (RFC 5321 4.5.3.2 asks for minutes; MTAs answer at once). */
     static final int IDLE_MILLIS = 60_000;
-    /** After this many refused commands in one session the connection is closed: a client that is not speaking LMTP. */
+    /** After this many syntax or sequence errors in one session it is closed: a client that is not speaking LMTP. */
     static final int MAX_ERRORS = 10;
     private static final Pattern MAIL = Pattern.compile("(?i)MAIL FROM:\\s?<([^<>\\s]*)>((?: [^ ]+)*)");
     private static final Pattern RCPT = Pattern.compile("(?i)RCPT TO:\\s?<([^<>\\s]+)>((?: [^ ]+)*)");
     private static final Pattern SIZE = Pattern.compile("(?i)(?:^| )SIZE=(\\d{1,18})(?: |$)");
 
+    /** Where the end-of-data reader stands: only CR LF . CR LF ends a message (RFC 5321 4.1.1.4), a bare LF is data. */
     private static final int LINE_START = 0;
     private static final int IN_LINE = 1;
-    private static final int DOT = 2;
-    private static final int DOT_CR = 3;
+    private static final int CR = 2;
+    private static final int DOT = 3;
+    private static final int DOT_CR = 4;
 
     /** @param tooLong the line was longer than a command may be, and {@code text} is its start */
     private record CommandLine(String text, boolean tooLong) {
@@ -84,8 +96,10 @@ final class LmtpReplyListener implements AutoCloseable {
     private final ReplyIntake intake;
     private final String hostName;
     private final ExecutorService sessions;
+    private final ScheduledExecutorService deadlines;
+    private final Set<Socket> open = ConcurrentHashMap.newKeySet();
     private final Thread acceptor;
-    private volatile boolean open = true;
+    private volatile boolean running = true;
 
     private LmtpReplyListener(ServerSocket server, ReplyIntake intake, String hostName) {
         this.server = server;
@@ -94,6 +108,11 @@ final class LmtpReplyListener implements AutoCloseable {
         AtomicInteger count = new AtomicInteger();
         this.sessions = new ThreadPoolExecutor(0, MAX_CONNECTIONS, 30, TimeUnit.SECONDS, new SynchronousQueue<>(), runnable -> {
             Thread thread = new Thread(runnable, "letterlock-acme-lmtp-" + count.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        });
+        this.deadlines = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "letterlock-acme-lmtp-deadlines");
             thread.setDaemon(true);
             return thread;
         });
@@ -119,33 +138,68 @@ final class LmtpReplyListener implements AutoCloseable {
         return server.getLocalPort();
     }
 
+    /** Stops accepting, closes every session (a reply being judged finishes first) and waits a little for them. */
     @Override
     public void close() {
-        open = false;
+        running = false;
         try {
             server.close();
         } catch (IOException e) {
             LOG.log(Level.FINE, "closing the LMTP socket", e);
         }
-        sessions.shutdownNow();
+        sessions.shutdown();
+        open.forEach(LmtpReplyListener::closeQuietly);
+        try {
+            if (!sessions.awaitTermination(5, TimeUnit.SECONDS)) {
+                LOG.warning("ACME LMTP sessions still running 5 s after close");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        deadlines.shutdownNow();
     }
 
     private void acceptLoop() {
-        while (open) {
+        long backoffMillis = 0;
+        while (running) {
             Socket socket;
             try {
                 socket = server.accept();
+                backoffMillis = 0;
             } catch (IOException e) {
-                if (open) {
-                    LOG.log(Level.WARNING, "the ACME LMTP receiver could not accept a connection", e);
+                if (!running) {
+                    return;
                 }
+                // A persistent failure (no file descriptors left) must not spin a core or flood the log.
+                backoffMillis = Math.min(1_000, Math.max(100, backoffMillis * 2));
+                LOG.log(Level.WARNING, "the ACME LMTP receiver could not accept a connection; trying again in " + backoffMillis + " ms", e);
+                sleep(backoffMillis);
                 continue;
             }
             try {
                 sessions.execute(() -> serve(socket));
             } catch (RejectedExecutionException e) {
                 refuseBusy(socket);
+            } catch (RuntimeException | Error e) {
+                LOG.log(Level.SEVERE, "the ACME LMTP receiver could not start a session", e);
+                closeQuietly(socket);
             }
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void closeQuietly(Socket socket) {
+        try {
+            socket.close();
+        } catch (IOException e) {
+            LOG.log(Level.FINE, "closing an LMTP connection", e);
         }
     }
 
@@ -160,15 +214,37 @@ final class LmtpReplyListener implements AutoCloseable {
     }
 
     private void serve(Socket socket) {
+        open.add(socket);
+        ScheduledFuture<?> deadline = deadlines.schedule(() -> closeQuietly(socket), SESSION_MILLIS, TimeUnit.MILLISECONDS);
+        OutputStream out = null;
         try (socket) {
+            if (!running) {
+                return;
+            }
             socket.setSoTimeout(IDLE_MILLIS);
-            new Session(new BufferedInputStream(socket.getInputStream()), new BufferedOutputStream(socket.getOutputStream())).run();
+            out = new BufferedOutputStream(socket.getOutputStream());
+            new Session(new BufferedInputStream(socket.getInputStream()), out).run();
         } catch (SocketTimeoutException e) {
-            LOG.log(Level.FINE, "an LMTP client was idle too long", e);
+            sayQuietly(out, "421 4.4.2 " + hostName + " idle too long; closing");
         } catch (SocketException e) {
-            LOG.log(Level.FINE, "an LMTP connection broke", e);
-        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.FINE, "an LMTP connection broke or was closed", e);
+        } catch (IOException | RuntimeException | Error e) {
             LOG.log(Level.WARNING, "an ACME LMTP session failed", e);
+        } finally {
+            deadline.cancel(false);
+            open.remove(socket);
+        }
+    }
+
+    private static void sayQuietly(OutputStream out, String line) {
+        if (out == null) {
+            return;
+        }
+        try {
+            out.write((line + "\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+        } catch (IOException e) {
+            LOG.log(Level.FINE, "saying goodbye to an LMTP client", e);
         }
     }
 
@@ -180,6 +256,7 @@ final class LmtpReplyListener implements AutoCloseable {
         private boolean mail;
         private boolean recipient;
         private int errors;
+        private int commands;
 
         Session(InputStream in, OutputStream out) {
             this.in = in;
@@ -194,10 +271,14 @@ final class LmtpReplyListener implements AutoCloseable {
                     return;
                 }
                 if (line.tooLong()) {
-                    if (refused("500 5.5.6 line too long (at most " + MAX_COMMAND_LINE + " octets)")) {
+                    if (refused("500 5.5.2 line too long (at most " + MAX_COMMAND_LINE + " octets)")) {
                         return;
                     }
                     continue;
+                }
+                if (++commands > MAX_COMMANDS) {
+                    reply("421 4.7.0 " + hostName + " too many commands in one session; closing");
+                    return;
                 }
                 String command = line.text();
                 String verb = (command.contains(" ") ? command.substring(0, command.indexOf(' ')) : command).toUpperCase(Locale.ROOT);
@@ -249,7 +330,7 @@ final class LmtpReplyListener implements AutoCloseable {
             }
             Matcher size = SIZE.matcher(matcher.group(2));
             if (size.find() && Long.parseLong(size.group(1)) > ReplyIntake.MAX_MESSAGE_BYTES) {
-                return refused("552 " + ReplyIntake.TOO_LARGE);
+                return ok("552 " + ReplyIntake.TOO_LARGE);
             }
             // The envelope sender says nothing about the mailbox: the From header is judged, authenticated.
             mail = true;
@@ -265,11 +346,11 @@ final class LmtpReplyListener implements AutoCloseable {
                 return refused("501 5.5.4 RCPT TO:<address> expected");
             }
             if (recipient) {
-                return refused("452 4.5.3 one recipient per transaction: send the rest in another");
+                return ok("452 4.5.3 one recipient per transaction: send the rest in another");
             }
             Optional<String> refusal = intake.refusal(matcher.group(1));
             if (refusal.isPresent()) {
-                return refused("550 " + refusal.get());
+                return ok("550 " + refusal.get());
             }
             recipient = true;
             return ok("250 2.1.5 OK");
@@ -337,38 +418,44 @@ final class LmtpReplyListener implements AutoCloseable {
             int state = LINE_START;
             int b;
             while ((b = in.read()) != -1) {
-                if (state == LINE_START && b == '.') {
-                    state = DOT;
-                    continue;
-                }
-                if (state == DOT) {
-                    if (b == '\r') {
-                        state = DOT_CR;
-                        continue;
+                switch (state) {
+                    case LINE_START -> {
+                        if (b == '.') {
+                            state = DOT;
+                            continue;
+                        }
                     }
-                    if (b == '\n') {
-                        return message.done();
+                    case DOT -> {
+                        if (b == '\r') {
+                            state = DOT_CR;
+                            continue;
+                        }
+                        // The dot was stuffing: dropped, and this byte is the line's first.
                     }
-                    // The dot was stuffing: dropped, and this byte is the line's first.
-                } else if (state == DOT_CR) {
-                    if (b == '\n') {
-                        return message.done();
+                    case DOT_CR -> {
+                        if (b == '\n') {
+                            return message.done();
+                        }
+                        // ".\r" and more: the dot was stuffing, the CR is data, and this byte follows it.
+                        message.write('\r');
+                        state = CR;
                     }
-                    message.write('\r');
+                    default -> {
+                    }
                 }
                 message.write(b);
-                state = b == '\n' ? LINE_START : IN_LINE;
+                state = b == '\r' ? CR : state == CR && b == '\n' ? LINE_START : IN_LINE;
             }
             return null;
         }
 
-        /** Sends a positive or final answer; the session goes on. */
+        /** Sends an answer that is not the client's error (a reply, a refused recipient or size); the session goes on. */
         private boolean ok(String text) throws IOException {
             reply(text);
             return false;
         }
 
-        /** Sends a refusal; true (close) once the client has been refused too often. */
+        /** Sends a syntax or sequence error; true (close) once the client has made too many. */
         private boolean refused(String text) throws IOException {
             errors++;
             if (errors > MAX_ERRORS) {

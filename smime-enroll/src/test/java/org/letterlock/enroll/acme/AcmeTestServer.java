@@ -7,7 +7,6 @@ import jakarta.mail.internet.InternetAddress;
 import jakarta.mail.internet.MimeMessage;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -39,16 +38,17 @@ final class AcmeTestServer implements AutoCloseable {
     final ReplyReceiver replies;
 
     AcmeTestServer(Path work) throws Exception {
-        fixture = new EnrollFixture(work, Map.of("letterlock.enroll.acme.reply-port", Integer.toString(freePort()),
-                "letterlock.enroll.acme.reply-lmtp-port", Integer.toString(freePort()), "letterlock.enroll.acme.from", CHALLENGE_FROM,
+        int smtpPort;
+        int lmtpPort;
+        // Both probes held open until both ports are known, so they differ.
+        try (ServerSocket smtpProbe = new ServerSocket(0); ServerSocket lmtpProbe = new ServerSocket(0)) {
+            smtpPort = smtpProbe.getLocalPort();
+            lmtpPort = lmtpProbe.getLocalPort();
+        }
+        fixture = new EnrollFixture(work, Map.of("letterlock.enroll.acme.reply-port", Integer.toString(smtpPort),
+                "letterlock.enroll.acme.reply-lmtp-port", Integer.toString(lmtpPort), "letterlock.enroll.acme.from", CHALLENGE_FROM,
                 "letterlock.enroll.acme.trusted-authserv-ids", MTA));
         replies = ReplyReceiver.start(fixture.services, fixture.tls.serverContext()).orElseThrow();
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket probe = new ServerSocket(0)) {
-            return probe.getLocalPort();
-        }
     }
 
     String directory() {
