@@ -25,6 +25,7 @@ import org.bouncycastle.cms.SignerInformation;
 import org.bouncycastle.cms.jcajce.JcaSimpleSignerInfoVerifierBuilder;
 import org.bouncycastle.jce.provider.BouncyCastleProvider;
 import org.bouncycastle.operator.OperatorCreationException;
+import org.letterlock.platform.error.LetterlockException;
 
 /**
  * A reply signed with S/MIME (RFC 8551 multipart/signed, RFC 1847): the other way RFC 8823 lets a reply be
@@ -61,6 +62,9 @@ final class SignedReply {
                 return Optional.empty();
             }
             return Optional.of(new MimeBodyPart(new ByteArrayInputStream(signed.get())));
+        } catch (LetterlockException e) {
+            // The signer's certificate could not be looked up (the store unreachable): not the reply's fault, so no verdict.
+            throw e;
         } catch (MessagingException | IOException | CMSException | RuntimeException e) {
             return Optional.empty();
         }
