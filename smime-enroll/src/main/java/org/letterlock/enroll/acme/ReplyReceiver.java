@@ -6,6 +6,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 import javax.net.ssl.SSLContext;
 import org.letterlock.enroll.EnrollmentServices;
@@ -129,6 +130,9 @@ public final class ReplyReceiver implements AutoCloseable {
                 return intake.accept(raw);
             } catch (ChallengeReplies.Refused refused) {
                 throw new RejectException(550, refused.status() + " " + refused.getMessage());
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "an ACME reply over SMTP could not be judged; the MTA is told to retry", e);
+                throw new RejectException(451, "4.3.0 the reply cannot be judged now; try again later");
             }
         }
 
