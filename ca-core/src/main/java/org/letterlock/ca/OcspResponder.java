@@ -20,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.bouncycastle.asn1.ASN1EncodableVector;
 import org.bouncycastle.asn1.ASN1Encoding;
+import org.bouncycastle.asn1.ASN1GeneralizedTime;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.ASN1OctetString;
 import org.bouncycastle.asn1.ASN1Sequence;
@@ -210,13 +211,16 @@ public final class OcspResponder {
      * hand only the rest to threads that may wait.
      */
     public Optional<Answer> respondFromMemory(byte[] request) {
-        if (request == null || request.length == 0 || request.length > MAX_REQUEST_BYTES || contains(request, NONCE_OID)) {
+        if (request == null || request.length == 0 || request.length > MAX_REQUEST_BYTES) {
             return Optional.empty();
         }
         Serving now = serving;
         RequestBytes bytes = new RequestBytes(request);
         PlainRequest plain = now.plainRequests().get(bytes);
         if (plain == null) {
+            if (contains(request, NONCE_OID)) {
+                return Optional.empty();
+            }
             plain = readPlain(request, now.responders());
             if (plain == null) {
                 return Optional.empty();
@@ -285,8 +289,10 @@ public final class OcspResponder {
             }
             Instant now = clock.instant();
             ASN1EncodableVector answers = new ASN1EncodableVector(requests.length);
+            ASN1GeneralizedTime thisUpdate = Asn1Times.generalized(now.minusSeconds(60));
+            ASN1GeneralizedTime nextUpdate = Asn1Times.generalized(now.plus(validity));
             for (Req single : requests) {
-                answers.add(answer(single.getCertID(), currentStatus(responder, single.getCertID(), now), now.minusSeconds(60), now.plus(validity)));
+                answers.add(answer(single.getCertID(), currentStatus(responder, single.getCertID(), now), thisUpdate, nextUpdate));
             }
             // The request's own extension goes back: its value is the nonce OCTET STRING, byte for byte.
             Extensions extensions = nonce.isPresent() ? new Extensions(parsed.getExtension(OCSPObjectIdentifiers.id_pkix_ocsp_nonce)) : null;
@@ -431,7 +437,8 @@ public final class OcspResponder {
         Instant thisUpdate = now.minusSeconds(60);
         Instant nextUpdate = now.plus(validity);
         CertStatus status = status(known);
-        byte[] der = sign(responder, new DERSequence(answer(id, status, thisUpdate, nextUpdate)), null, now, signers);
+        SingleResponse answer = answer(id, status, Asn1Times.generalized(thisUpdate), Asn1Times.generalized(nextUpdate));
+        byte[] der = sign(responder, new DERSequence(answer), null, now, signers);
         return new Cached(der, thisUpdate, nextUpdate, now.plus(validity.dividedBy(2)), status);
     }
 
@@ -458,8 +465,8 @@ public final class OcspResponder {
                 .orElse(GOOD_STATUS);
     }
 
-    private static SingleResponse answer(CertificateID id, CertStatus status, Instant thisUpdate, Instant nextUpdate) {
-        return new SingleResponse(id.toASN1Primitive(), status, Asn1Times.generalized(thisUpdate), Asn1Times.generalized(nextUpdate), (Extensions) null);
+    private static SingleResponse answer(CertificateID id, CertStatus status, ASN1GeneralizedTime thisUpdate, ASN1GeneralizedTime nextUpdate) {
+        return new SingleResponse(id.toASN1Primitive(), status, thisUpdate, nextUpdate, (Extensions) null);
     }
 
     /**

@@ -91,12 +91,12 @@ class EightBitMimeTest {
     /** Waits until the delivery decision is recorded and the message has left the spool, and returns that decision. */
     private static AuditEvent awaitDone(LoopbackGateway gateway) throws Exception {
         long deadline = System.nanoTime() + WAIT.toNanos();
-        while ((gateway.audit.isEmpty() || !gateway.spool.list().isEmpty()) && System.nanoTime() < deadline) {
+        while ((gateway.audit.events().isEmpty() || !gateway.spool.list().isEmpty()) && System.nanoTime() < deadline) {
             Thread.sleep(50);
         }
         assertThat(gateway.spool.list()).as("done with: from <>, a failure is not bounced (RFC 5321 6.1)").isEmpty();
-        assertThat(gateway.audit).as("one delivery decision for bob").hasSize(1);
-        return gateway.audit.get(0);
+        assertThat(gateway.audit.events()).as("one delivery decision for bob").hasSize(1);
+        return gateway.audit.events().get(0);
     }
 
     /** Text pieces (as UTF-8) and single bytes, in order. */

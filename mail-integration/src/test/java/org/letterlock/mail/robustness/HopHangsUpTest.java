@@ -46,7 +46,7 @@ class HopHangsUpTest {
             Envelope.Recipient bob = deferred.recipients().get(0);
             assertThat(bob.status()).isEqualTo(Envelope.Status.PENDING);
             assertThat(bob.lastReply()).startsWith("451 4.4.2 next-hop 127.0.0.1:" + port + ": ");
-            assertThat(gateway.audit).extracting(AuditEvent::outcome).as("no delivery counted").containsOnly(Outcome.FAILED);
+            assertThat(gateway.audit.events()).extracting(AuditEvent::outcome).as("no delivery counted").containsOnly(Outcome.FAILED);
 
             // Postfix where the hop was; the next attempt (made due now, not after the backoff) goes to it.
             try (PostfixHop postfix = PostfixHop.startOnPort(Path.of("/tmp/ll-postfix-" + UUID.randomUUID().toString().substring(0, 8)), Optional.empty(), port)) {
@@ -58,7 +58,7 @@ class HopHangsUpTest {
                 assertThat(copy.substring(copy.indexOf("\n\n") + 2).replace("\n", "\r\n")).isEqualTo(body);
                 awaitEmptySpool(gateway);
                 assertThat(postfix.delivered()).hasSize(1);
-                assertThat(gateway.audit).extracting(AuditEvent::outcome).containsExactly(Outcome.FAILED, Outcome.ALLOWED);
+                assertThat(gateway.audit.events()).extracting(AuditEvent::outcome).containsExactly(Outcome.FAILED, Outcome.ALLOWED);
             }
         }
     }

@@ -6,7 +6,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Stream;
 import org.letterlock.mail.delivery.Decision;
@@ -18,9 +17,7 @@ import org.letterlock.mail.queue.Envelope;
 import org.letterlock.mail.queue.Spool;
 import org.letterlock.mail.smtp.SmtpClient;
 import org.letterlock.mail.smtp.SmtpReceiver;
-import org.letterlock.platform.audit.AuditEvent;
-import org.letterlock.platform.audit.AuditRecord;
-import org.letterlock.platform.audit.AuditRecorder;
+import org.letterlock.platform.audit.ListedAudit;
 import org.letterlock.platform.config.GatewaySettings;
 import org.letterlock.platform.store.MovableClock;
 import org.letterlock.mail.delivery.KnownCapabilities;
@@ -41,7 +38,7 @@ final class LoopbackGateway implements AutoCloseable {
     final Spool spool;
     /** What the listener answered 250 for, in order. */
     final List<Envelope> accepted = new CopyOnWriteArrayList<>();
-    final List<AuditEvent> audit = new CopyOnWriteArrayList<>();
+    final ListedAudit audit = new ListedAudit();
     final Delivery delivery;
     final SmtpReceiver receiver;
 
@@ -53,10 +50,10 @@ final class LoopbackGateway implements AutoCloseable {
         } else {
             Route route = new Route("next-hop", nextHop, SmtpClient.Protocol.SMTP, GatewaySettings.NextHopTls.NONE);
             // No database: capabilities trust no CA, so no signature is ever recorded, and no copy is S/MIME, so none is looked up.
-            KnownCapabilities noCapabilities = new KnownCapabilities(new CapabilityStore(null), List.of(), new ListedAudit(), clock);
+            KnownCapabilities noCapabilities = new KnownCapabilities(new CapabilityStore(null), List.of(), audit, clock);
             delivery = new Delivery(spool, (envelope, headers, recipient) -> Decision.clear(route, "no key for the recipient"),
                     new Encryptions(GatewaySettings.SmimeContent.CAPABILITIES, noCapabilities, java.util.Optional.empty(), clock),
-                    HopTrust.verifying(List.of()), HopTrust.anyCertificate(), java.util.Optional.empty(), new ListedAudit(), clock,
+                    HopTrust.verifying(List.of()), HopTrust.anyCertificate(), java.util.Optional.empty(), audit, clock,
                     new Delivery.Settings(HOST_NAME, 1, Duration.ofDays(5), "", Duration.ofSeconds(20), true));
         }
         receiver = SmtpReceiver.start(new SmtpReceiver.Settings(InetAddress.getLoopbackAddress(), 0, HOST_NAME, SelfSigned.make("CN=localhost").serverContext(),
@@ -105,21 +102,6 @@ final class LoopbackGateway implements AutoCloseable {
         receiver.close();
         if (delivery != null) {
             delivery.close();
-        }
-    }
-
-    /** The audit log as a list. */
-    private final class ListedAudit implements AuditRecorder {
-        @Override
-        public AuditRecord record(AuditEvent event) {
-            audit.add(event);
-            return null;
-        }
-
-        @Override
-        public CompletableFuture<AuditRecord> recordAsync(AuditEvent event) {
-            audit.add(event);
-            return CompletableFuture.completedFuture(null);
         }
     }
 }

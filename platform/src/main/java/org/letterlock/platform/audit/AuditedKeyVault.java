@@ -30,6 +30,8 @@ import org.letterlock.vault.VaultStatus;
 public final class AuditedKeyVault implements KeyVault {
     /** How the audit log names the secret keys {@link KeyVault#createSecretKey} makes, beside {@link KeySpec#configName()}. */
     private static final String SECRET_KEY_SPEC = "aes-256";
+    /** The action of a signature's record, or of a lease's count (SignatureLeases). */
+    static final String SIGN = "vault.sign";
     /** Signatures one lease allows, and how long it runs: see docs/decisions/016. */
     static final int LEASE_SIZE = 1000;
     static final Duration LEASE_SPAN = Duration.ofMinutes(1);
@@ -150,10 +152,10 @@ public final class AuditedKeyVault implements KeyVault {
                 try {
                     signature = signer.getSignature();
                 } catch (RuntimeException e) {
-                    audit.record("vault.sign", name.toString(), Outcome.FAILED, algorithm + ": " + e.getMessage());
+                    recordFailedSignature(audit, name, algorithm, e);
                     throw e;
                 }
-                AuditEvent use = new AuditEvent(Actor.current(), "vault.sign", name.toString(), Outcome.ALLOWED, algorithm);
+                AuditEvent use = new AuditEvent(Actor.current(), SIGN, name.toString(), Outcome.ALLOWED, algorithm);
                 if (deferredRecords == null) {
                     // The signature is handed out only once its use is on record.
                     audit.record(use);
@@ -164,6 +166,11 @@ public final class AuditedKeyVault implements KeyVault {
                 return signature;
             }
         };
+    }
+
+    /** A signature that failed is on record at once, whatever signer made it. */
+    static void recordFailedSignature(AuditRecorder audit, KeyUri name, String algorithm, RuntimeException failure) {
+        audit.record(SIGN, name.toString(), Outcome.FAILED, algorithm + ": " + failure.getMessage());
     }
 
     @Override

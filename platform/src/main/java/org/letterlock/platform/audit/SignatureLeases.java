@@ -26,7 +26,7 @@ import org.letterlock.vault.KeyUri;
  */
 final class SignatureLeases {
     static final String GRANT = "vault.sign-lease";
-    static final String COUNT = "vault.sign";
+    static final String COUNT = AuditedKeyVault.SIGN;
     private static final Logger LOG = Logger.getLogger(SignatureLeases.class.getName());
     /** How long closing waits for signatures under way to finish, so their count goes on record. */
     private static final long CLOSE_WAIT_MILLIS = 5_000;
@@ -73,7 +73,7 @@ final class SignatureLeases {
                     afterSignature.run();
                     return signature;
                 } catch (RuntimeException e) {
-                    audit.record(COUNT, name.toString(), Outcome.FAILED, slot.algorithm() + ": " + e.getMessage());
+                    AuditedKeyVault.recordFailedSignature(audit, name, slot.algorithm(), e);
                     throw e;
                 } finally {
                     lease.settle(made);

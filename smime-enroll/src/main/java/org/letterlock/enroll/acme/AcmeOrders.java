@@ -36,6 +36,8 @@ final class AcmeOrders {
     private static final String ORDER_COLUMNS = "o.id, o.account_id, o.mailbox, o.status, o.authz_status, o.challenge_status, o.token_part1, o.token_part2, "
             + "o.message_id, o.reply_verified, o.validated_at, o.error, o.serial, o.created_at, o.expires_at, a.thumbprint";
 
+    /** The parameters {@link #completion} leaves to bind: four expiry checks, then the validation time. */
+    private static final int COMPLETION_PARAMETERS = 5;
     private static final String OPEN_CHALLENGE = "WHERE id = ? AND challenge_status IN ('pending', 'processing')";
     private static final String RESPOND = "UPDATE acme_order SET " + completion("reply_verified", "'processing'") + OPEN_CHALLENGE;
     private static final String REPLY_VERIFIED = "UPDATE acme_order SET reply_verified = TRUE, "
@@ -256,11 +258,10 @@ final class AcmeOrders {
     private void completing(String statement, Order order) {
         Instant now = clock.instant();
         jdbc.update(statement, s -> {
-            // Four expiry checks and the validation time, then the order.
-            for (int i = 1; i <= 5; i++) {
+            for (int i = 1; i <= COMPLETION_PARAMETERS; i++) {
                 s.setObject(i, Jdbc.utc(now));
             }
-            s.setString(6, order.id());
+            s.setString(COMPLETION_PARAMETERS + 1, order.id());
         });
     }
 

@@ -86,12 +86,9 @@ final class ChallengeReplies {
         }
         AcmeOrders.Order order = found.get();
         String target = "mailbox:" + order.mailbox();
-        if (order.replyVerified() && order.challengeStatus().equals("valid")) {
-            // The MTA sends again when our 250 was lost or a 451 followed the commit: the reply is in, so say so again.
-            audit.record("enroll.acme.reply", target, Outcome.ALLOWED, "reply for order " + order.id() + " again; it was already verified, nothing changed");
-            return "2.6.0 reply for order " + order.id() + " already verified";
-        }
-        if (!order.challengeStatus().equals("pending") && !order.challengeStatus().equals("processing") || order.expired(orders.clock().instant())) {
+        // A valid challenge is judged as the reply that made it so, sent again: the MTA retries when our 250 was lost.
+        boolean again = order.challengeStatus().equals("valid");
+        if (!again && (!order.challengeStatus().equals("pending") && !order.challengeStatus().equals("processing") || order.expired(orders.clock().instant()))) {
             throw refused(target, "5.7.1", "the challenge of order " + order.id() + " is no longer open");
         }
         String from = sender(message).orElseThrow(() -> refused(target, "5.7.1", "the reply must have one From address"));
@@ -110,7 +107,15 @@ final class ChallengeReplies {
         if (response.isEmpty()) {
             throw refused(target, "5.6.0", "the reply has no -----BEGIN ACME RESPONSE----- block in a text/plain part" + (signed.isPresent() && !dkim ? " of its signed content" : ""));
         }
-        if (!MessageDigest.isEqual(response.get().getBytes(StandardCharsets.US_ASCII), order.expectedResponse().getBytes(StandardCharsets.US_ASCII))) {
+        boolean correct = MessageDigest.isEqual(response.get().getBytes(StandardCharsets.US_ASCII), order.expectedResponse().getBytes(StandardCharsets.US_ASCII));
+        if (again) {
+            if (!correct) {
+                throw refused(target, "5.7.1", "the challenge of order " + order.id() + " is no longer open");
+            }
+            audit.record("enroll.acme.reply", target, Outcome.ALLOWED, "reply for order " + order.id() + " again; it was already verified, nothing changed");
+            return "2.6.0 reply for order " + order.id() + " already verified";
+        }
+        if (!correct) {
             // The holder of the mailbox answered wrongly: the challenge fails, as RFC 8555 section 7.5.1 has it.
             orders.invalidate(order, new AcmeProblem("incorrectResponse", 403, "the reply's response is not the key authorization digest for this account"));
             throw refused(target, "5.7.1", "the ACME response in the reply does not match the challenge of order " + order.id());

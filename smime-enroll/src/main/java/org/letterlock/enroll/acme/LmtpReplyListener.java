@@ -17,10 +17,10 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -40,18 +40,27 @@ import java.util.regex.Pattern;
  */
 final class LmtpReplyListener implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(LmtpReplyListener.class.getName());
-    /** RFC 5321 4.5.3.1: a command line is at most 512 octets, a text line 1,000, both with CRLF. */
+    /** RFC 5321 4.5.3.1: a command line is at most 512 octets with its CRLF. */
     static final int MAX_COMMAND_LINE = 512;
-    /** Above Postfix's default destination concurrency (20), so a burst of deliveries is not turned away. */
-    static final int MAX_CONNECTIONS = 32;
-    /** However it behaves, a session is closed after this long: a client that trickles bytes cannot keep it. */
-    static final long SESSION_MILLIS = 10 * 60_000;
-    /** Commands in one session, after which it is closed with 421: an MTA sends a handful per message. */
-    static final int MAX_COMMANDS = 1_000;
-    /** A connection that says nothing for this long is closed (RFC 5321 4.5.3.2 asks for minutes; MTAs answer at once). */
-    static final int IDLE_MILLIS = 60_000;
     /** After this many syntax or sequence errors in one session it is closed: a client that is not speaking LMTP. */
     static final int MAX_ERRORS = 10;
+
+    /**
+     * How much one client may take.
+     *
+     * @param connections at once; more are greeted with 421
+     * @param commands    in one session, after which it is closed with 421
+     * @param idleMillis  silence after which a session is closed with 421
+     * @param sessionMillis time after which a session is closed however it behaves, so a client that trickles bytes
+     *                    cannot keep it
+     */
+    record Limits(int connections, int commands, int idleMillis, long sessionMillis) {
+        /**
+         * Above Postfix's default destination concurrency (20); an MTA sends a handful of commands per message and
+         * answers at once (RFC 5321 4.5.3.2 asks servers for minutes of patience).
+         */
+        static final Limits DEFAULT = new Limits(32, 1_000, 60_000, 10 * 60_000);
+    }
     private static final Pattern MAIL = Pattern.compile("(?i)MAIL FROM:\\s?<([^<>\\s]*)>((?: [^ ]+)*)");
     private static final Pattern RCPT = Pattern.compile("(?i)RCPT TO:\\s?<([^<>\\s]+)>((?: [^ ]+)*)");
     private static final Pattern SIZE = Pattern.compile("(?i)(?:^| )SIZE=(\\d{1,18})(?: |$)");
@@ -95,32 +104,41 @@ final class LmtpReplyListener implements AutoCloseable {
     private final ServerSocket server;
     private final ReplyIntake intake;
     private final String hostName;
+    private final Limits limits;
     private final ExecutorService sessions;
     private final ScheduledExecutorService deadlines;
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
     private final Thread acceptor;
     private volatile boolean running = true;
 
-    private LmtpReplyListener(ServerSocket server, ReplyIntake intake, String hostName) {
+    private LmtpReplyListener(ServerSocket server, ReplyIntake intake, String hostName, Limits limits) {
         this.server = server;
         this.intake = intake;
         this.hostName = hostName;
+        this.limits = limits;
         AtomicInteger count = new AtomicInteger();
-        this.sessions = new ThreadPoolExecutor(0, MAX_CONNECTIONS, 30, TimeUnit.SECONDS, new SynchronousQueue<>(), runnable -> {
+        this.sessions = new ThreadPoolExecutor(0, limits.connections(), 30, TimeUnit.SECONDS, new SynchronousQueue<>(), runnable -> {
             Thread thread = new Thread(runnable, "letterlock-acme-lmtp-" + count.incrementAndGet());
             thread.setDaemon(true);
             return thread;
         });
-        this.deadlines = Executors.newSingleThreadScheduledExecutor(runnable -> {
+        ScheduledThreadPoolExecutor deadlines = new ScheduledThreadPoolExecutor(1, runnable -> {
             Thread thread = new Thread(runnable, "letterlock-acme-lmtp-deadlines");
             thread.setDaemon(true);
             return thread;
         });
+        // A session that ends in time takes its closer out of the queue rather than leave it there for the whole deadline.
+        deadlines.setRemoveOnCancelPolicy(true);
+        this.deadlines = deadlines;
         this.acceptor = new Thread(this::acceptLoop, "letterlock-acme-lmtp");
         this.acceptor.setDaemon(true);
     }
 
     static LmtpReplyListener start(InetSocketAddress address, ReplyIntake intake, String hostName) throws IOException {
+        return start(address, intake, hostName, Limits.DEFAULT);
+    }
+
+    static LmtpReplyListener start(InetSocketAddress address, ReplyIntake intake, String hostName, Limits limits) throws IOException {
         ServerSocket server = new ServerSocket();
         try {
             server.setReuseAddress(true);
@@ -129,7 +147,7 @@ final class LmtpReplyListener implements AutoCloseable {
             server.close();
             throw e;
         }
-        LmtpReplyListener listener = new LmtpReplyListener(server, intake, hostName);
+        LmtpReplyListener listener = new LmtpReplyListener(server, intake, hostName, limits);
         listener.acceptor.start();
         return listener;
     }
@@ -215,13 +233,14 @@ final class LmtpReplyListener implements AutoCloseable {
 
     private void serve(Socket socket) {
         open.add(socket);
-        ScheduledFuture<?> deadline = deadlines.schedule(() -> closeQuietly(socket), SESSION_MILLIS, TimeUnit.MILLISECONDS);
+        ScheduledFuture<?> deadline = deadlines.schedule(() -> closeQuietly(socket), limits.sessionMillis(), TimeUnit.MILLISECONDS);
         OutputStream out = null;
-        try (socket) {
+        // Closed in finally, not by try-with-resources: that would close it before the idle answer below is written.
+        try {
             if (!running) {
                 return;
             }
-            socket.setSoTimeout(IDLE_MILLIS);
+            socket.setSoTimeout(limits.idleMillis());
             out = new BufferedOutputStream(socket.getOutputStream());
             new Session(new BufferedInputStream(socket.getInputStream()), out).run();
         } catch (SocketTimeoutException e) {
@@ -233,6 +252,7 @@ final class LmtpReplyListener implements AutoCloseable {
         } finally {
             deadline.cancel(false);
             open.remove(socket);
+            closeQuietly(socket);
         }
     }
 
@@ -276,7 +296,7 @@ final class LmtpReplyListener implements AutoCloseable {
                     }
                     continue;
                 }
-                if (++commands > MAX_COMMANDS) {
+                if (++commands > limits.commands()) {
                     reply("421 4.7.0 " + hostName + " too many commands in one session; closing");
                     return;
                 }
@@ -373,14 +393,8 @@ final class LmtpReplyListener implements AutoCloseable {
             if (message.tooLarge()) {
                 return ok("552 " + ReplyIntake.TOO_LARGE);
             }
-            try {
-                return ok("250 " + intake.accept(message.bytes()));
-            } catch (ChallengeReplies.Refused refused) {
-                return ok("550 " + refused.status() + " " + refused.getMessage());
-            } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, "an ACME reply over LMTP could not be judged; the MTA is told to retry", e);
-                return ok("451 4.3.0 the reply cannot be judged now; try again later");
-            }
+            ReplyIntake.Verdict verdict = intake.judge(message.bytes());
+            return ok(verdict.code() + " " + verdict.text());
         }
 
         private void resetTransaction() {
@@ -399,7 +413,8 @@ final class LmtpReplyListener implements AutoCloseable {
                     int length = bytes.length > 0 && bytes[bytes.length - 1] == '\r' ? bytes.length - 1 : bytes.length;
                     return new CommandLine(new String(bytes, 0, length, StandardCharsets.ISO_8859_1), tooLong);
                 }
-                if (line.size() >= MAX_COMMAND_LINE) {
+                // The CR is one of the 512 octets, the LF the one that ends the line.
+                if (line.size() >= MAX_COMMAND_LINE - 1) {
                     tooLong = true;
                 } else {
                     line.write(b);
@@ -438,7 +453,6 @@ final class LmtpReplyListener implements AutoCloseable {
                         }
                         // ".\r" and more: the dot was stuffing, the CR is data, and this byte follows it.
                         message.write('\r');
-                        state = CR;
                     }
                     default -> {
                     }

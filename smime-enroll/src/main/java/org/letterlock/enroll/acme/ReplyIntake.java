@@ -2,15 +2,28 @@ package org.letterlock.enroll.acme;
 
 import java.util.Locale;
 import java.util.Optional;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.letterlock.platform.error.ErrorType;
+import org.letterlock.platform.error.LetterlockException;
 
 /**
  * What the reply receivers (SMTP and LMTP) take: mail for the challenge address only, one recipient, up to
- * {@link #MAX_MESSAGE_BYTES}, judged by {@link ChallengeReplies} while the sending MTA waits.
+ * {@link #MAX_MESSAGE_BYTES}, judged by {@link ChallengeReplies} while the sending MTA waits. The verdict is made here
+ * once, and each receiver only sends it.
  */
 final class ReplyIntake {
+    private static final Logger LOG = Logger.getLogger(ReplyIntake.class.getName());
     /** A reply is a short text mail; 256 KiB leaves room for quoted challenge text and signatures. */
     static final int MAX_MESSAGE_BYTES = 256 * 1024;
     static final String TOO_LARGE = "5.3.4 a reply is at most " + MAX_MESSAGE_BYTES + " bytes";
+
+    /** An answer to a message: the reply code, then the enhanced status code and text. */
+    record Verdict(int code, String text) {
+        boolean accepted() {
+            return code == 250;
+        }
+    }
 
     private final ChallengeReplies replies;
     private final String challengeAddress;
@@ -26,8 +39,30 @@ final class ReplyIntake {
                 : Optional.of("5.1.1 only replies to ACME challenges (" + challengeAddress + ") are taken here");
     }
 
-    /** Takes the reply or refuses it (audited either way); returns the enhanced status code and text of the answer. */
-    String accept(byte[] raw) throws ChallengeReplies.Refused {
-        return replies.accept(raw);
+    /**
+     * Takes the reply or refuses it, audited either way. A failure that is not the reply's fault (the database
+     * unreachable, a fault of ours) is 451, so the MTA keeps the reply and tries again.
+     */
+    Verdict judge(byte[] raw) {
+        if (raw.length > MAX_MESSAGE_BYTES) {
+            return new Verdict(552, TOO_LARGE);
+        }
+        try {
+            return new Verdict(250, replies.accept(raw));
+        } catch (ChallengeReplies.Refused refused) {
+            return new Verdict(550, refused.status() + " " + refused.getMessage());
+        } catch (LetterlockException e) {
+            if (e.type() != ErrorType.UNAVAILABLE && e.type() != ErrorType.INTERNAL) {
+                return new Verdict(554, "5.6.0 " + e.getMessage());
+            }
+            return tryAgain(e);
+        } catch (RuntimeException e) {
+            return tryAgain(e);
+        }
+    }
+
+    private static Verdict tryAgain(RuntimeException e) {
+        LOG.log(Level.WARNING, "an ACME reply could not be judged; the MTA is told to try again", e);
+        return new Verdict(451, "4.3.0 the reply cannot be judged now; try again later");
     }
 }

@@ -6,7 +6,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Level;
 import java.util.logging.Logger;
 import javax.net.ssl.SSLContext;
 import org.letterlock.enroll.EnrollmentServices;
@@ -122,18 +121,11 @@ public final class ReplyReceiver implements AutoCloseable {
 
         @Override
         public String data(InputStream data) throws RejectException, IOException {
-            byte[] raw = data.readNBytes(ReplyIntake.MAX_MESSAGE_BYTES + 1);
-            if (raw.length > ReplyIntake.MAX_MESSAGE_BYTES) {
-                throw new RejectException(552, ReplyIntake.TOO_LARGE);
+            ReplyIntake.Verdict verdict = intake.judge(data.readNBytes(ReplyIntake.MAX_MESSAGE_BYTES + 1));
+            if (!verdict.accepted()) {
+                throw new RejectException(verdict.code(), verdict.text());
             }
-            try {
-                return intake.accept(raw);
-            } catch (ChallengeReplies.Refused refused) {
-                throw new RejectException(550, refused.status() + " " + refused.getMessage());
-            } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, "an ACME reply over SMTP could not be judged; the MTA is told to retry", e);
-                throw new RejectException(451, "4.3.0 the reply cannot be judged now; try again later");
-            }
+            return verdict.text();
         }
 
         @Override

@@ -12,7 +12,9 @@ import java.nio.charset.StandardCharsets;
 import java.security.Provider;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.function.Predicate;
@@ -25,7 +27,6 @@ import org.bouncycastle.cms.SignerInformation;
 import org.bouncycastle.cms.jcajce.JcaSimpleSignerInfoVerifierBuilder;
 import org.bouncycastle.jce.provider.BouncyCastleProvider;
 import org.bouncycastle.operator.OperatorCreationException;
-import org.letterlock.platform.error.LetterlockException;
 
 /**
  * A reply signed with S/MIME (RFC 8551 multipart/signed, RFC 1847): the other way RFC 8823 lets a reply be
@@ -45,6 +46,19 @@ final class SignedReply {
      * certificate {@code signer} accepts; empty for anything else (unsigned, malformed, wrong signature, other signer).
      */
     static Optional<MimeBodyPart> content(byte[] raw, MimeMessage message, Predicate<X509Certificate> signer) {
+        Optional<Verified> verified = verified(raw, message);
+        // Outside the parse: a check that fails (the store unreachable) is no verdict on the reply, and goes up as such.
+        if (verified.isEmpty() || !verified.get().signers().stream().allMatch(signer)) {
+            return Optional.empty();
+        }
+        return Optional.of(verified.get().content());
+    }
+
+    /** Signed content whose signatures verify, with the certificates that made them. */
+    private record Verified(MimeBodyPart content, List<X509Certificate> signers) {
+    }
+
+    private static Optional<Verified> verified(byte[] raw, MimeMessage message) {
         try {
             ContentType type = new ContentType(message.getContentType());
             String protocol = Optional.ofNullable(type.getParameter("protocol")).orElse("").toLowerCase(Locale.ROOT);
@@ -58,42 +72,41 @@ final class SignedReply {
             }
             BodyPart signaturePart = parts.getBodyPart(1);
             byte[] signature = signaturePart.getInputStream().readAllBytes();
-            if (!verifies(new CMSSignedData(new CMSProcessableByteArray(signed.get()), signature), signer)) {
+            Optional<List<X509Certificate>> signers = signers(new CMSSignedData(new CMSProcessableByteArray(signed.get()), signature));
+            if (signers.isEmpty()) {
                 return Optional.empty();
             }
-            return Optional.of(new MimeBodyPart(new ByteArrayInputStream(signed.get())));
-        } catch (LetterlockException e) {
-            // The signer's certificate could not be looked up (the store unreachable): not the reply's fault, so no verdict.
-            throw e;
+            return Optional.of(new Verified(new MimeBodyPart(new ByteArrayInputStream(signed.get())), signers.get()));
         } catch (MessagingException | IOException | CMSException | RuntimeException e) {
             return Optional.empty();
         }
     }
 
-    /** Every signer must verify with its own certificate from the message, and that certificate must be accepted. */
-    private static boolean verifies(CMSSignedData data, Predicate<X509Certificate> signer) {
+    /** The certificates of every signer, when each verifies with its own certificate from the message, made for signing. */
+    private static Optional<List<X509Certificate>> signers(CMSSignedData data) {
         Collection<SignerInformation> signers = data.getSignerInfos().getSigners();
         if (signers.isEmpty()) {
-            return false;
+            return Optional.empty();
         }
+        List<X509Certificate> certificates = new ArrayList<>();
         for (SignerInformation info : signers) {
             @SuppressWarnings("unchecked")
             Collection<X509CertificateHolder> matching = data.getCertificates().getMatches(info.getSID());
             if (matching.size() != 1) {
-                return false;
+                return Optional.empty();
             }
             try {
                 X509Certificate certificate = new JcaX509CertificateConverter().setProvider(BC).getCertificate(matching.iterator().next());
                 boolean[] usage = certificate.getKeyUsage();
-                if (usage == null || !usage[DIGITAL_SIGNATURE] || !signer.test(certificate)
-                        || !info.verify(new JcaSimpleSignerInfoVerifierBuilder().setProvider(BC).build(certificate))) {
-                    return false;
+                if (usage == null || !usage[DIGITAL_SIGNATURE] || !info.verify(new JcaSimpleSignerInfoVerifierBuilder().setProvider(BC).build(certificate))) {
+                    return Optional.empty();
                 }
+                certificates.add(certificate);
             } catch (CertificateException | OperatorCreationException | CMSException e) {
-                return false;
+                return Optional.empty();
             }
         }
-        return true;
+        return Optional.of(certificates);
     }
 
     /**

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -36,17 +35,9 @@ class AcmeReplyStoreGoneTest {
     void bothReceiversAskTheMtaToTryAgain() throws Exception {
         Path reply = Files.writeString(work.resolve("reply.eml"), "From: someone@example.org\r\nTo: " + AcmeTestServer.CHALLENGE_FROM
                 + "\r\nSubject: Re: ACME: AAAAAAAAAAAAAAAAAAAAAA\r\n\r\n-----BEGIN ACME RESPONSE-----\r\nx\r\n-----END ACME RESPONSE-----\r\n", StandardCharsets.US_ASCII);
-        for (List<String> transport : List.of(List.of("--server", "127.0.0.1:" + server.replies.port(), "-tls"),
-                List.of("--protocol", "LMTP", "--server", "127.0.0.1:" + server.replies.lmtpPort()))) {
-            Process swaks = new ProcessBuilder(concat(List.of("swaks", "--from", "someone@example.org", "--to", AcmeTestServer.CHALLENGE_FROM,
-                    "--data", "@" + reply), transport)).redirectErrorStream(true).start();
-            String out = new String(swaks.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            swaks.waitFor();
-            assertThat(out).as(String.join(" ", transport)).contains("451 4.3.0 the reply cannot be judged now").doesNotContain(" 550 ");
+        for (AcmeTestServer.Via transport : AcmeTestServer.Via.values()) {
+            assertThat(server.swaks(transport, "someone@example.org", reply)).as(transport.toString())
+                    .contains("451 4.3.0 the reply cannot be judged now").doesNotContain(" 550 ");
         }
-    }
-
-    private static List<String> concat(List<String> a, List<String> b) {
-        return java.util.stream.Stream.concat(a.stream(), b.stream()).toList();
     }
 }

@@ -7,10 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Base64;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -51,11 +48,8 @@ class AcmeSignedReplyTest {
     /** How the case's signer comes to be, and what happens to the signed reply before it is sent. */
     enum Signer { CURRENT, OTHER_MAILBOX, REVOKED, SELF_SIGNED }
 
-    /** How the reply reaches Letterlock: SMTP with STARTTLS, or LMTP as an MTA delivering to local services does. */
-    enum Transport { SMTP, LMTP }
-
     static Stream<Arguments> cases() {
-        return Stream.of(Transport.values()).flatMap(transport -> Stream.of(
+        return Stream.of(AcmeTestServer.Via.values()).flatMap(transport -> Stream.of(
                 Arguments.of(transport + "/accepts/signed-by-the-mailbox-current-certificate", transport, Signer.CURRENT, false, "250 2.6.0 reply for order"),
                 Arguments.of(transport + "/rejects/signed-by-another-mailbox-certificate", transport, Signer.OTHER_MAILBOX, false, "550 5.7.1"),
                 Arguments.of(transport + "/rejects/signed-by-a-revoked-certificate", transport, Signer.REVOKED, false, "550 5.7.1"),
@@ -65,7 +59,7 @@ class AcmeSignedReplyTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
-    void aSignedReplyCountsOnlyWithACurrentCertificateOfTheMailbox(String name, Transport transport, Signer signer, boolean altered, String answer) throws Exception {
+    void aSignedReplyCountsOnlyWithACurrentCertificateOfTheMailbox(String name, AcmeTestServer.Via transport, Signer signer, boolean altered, String answer) throws Exception {
         String mailbox = EnrollFixture.newMailbox("signed");
         server.fixture.verifiedMailbox(mailbox, "sid");
         Path dir = Files.createDirectories(work.resolve(mailbox));
@@ -91,14 +85,14 @@ class AcmeSignedReplyTest {
         Path reply = Files.writeString(dir.resolve("reply.eml"), "From: " + mailbox + "\r\nTo: " + AcmeTestServer.CHALLENGE_FROM + "\r\nSubject: Re: ACME: "
                 + mail.tokenPart1() + "\r\nIn-Reply-To: " + mail.messageId() + "\r\n" + signed, StandardCharsets.ISO_8859_1);
 
-        String swaks = swaks(transport, mailbox, reply);
+        String swaks = server.swaks(transport, mailbox, reply);
 
         boolean accepted = answer.startsWith("250 ");
         // swaks marks an answer received over TLS with ~, a refusal with *.
-        assertThat(swaks).contains("<" + (transport == Transport.SMTP ? "~" : accepted ? "-" : "*") + (accepted ? "  " : "* ") + answer);
+        assertThat(swaks).contains("<" + (transport == AcmeTestServer.Via.SMTP ? "~" : accepted ? "-" : "*") + (accepted ? "  " : "* ") + answer);
         if (accepted) {
             assertThat(challenge.waitForCompletion(Duration.ofSeconds(10))).isEqualTo(Status.VALID);
-            assertThat(swaks(transport, mailbox, reply)).as("the same reply again, as an MTA retrying after a lost answer")
+            assertThat(server.swaks(transport, mailbox, reply)).as("the same reply again, as an MTA retrying after a lost answer")
                     .contains("250 2.6.0 reply for order").contains("already verified");
             assertThat(server.fixture.platform.auditLog().read(0, 1_000_000)).anyMatch(r -> r.event().action().equals("enroll.acme.reply")
                     && r.event().target().equals("mailbox:" + mailbox) && r.event().detail().contains("authenticated by its S/MIME signature"));
@@ -131,16 +125,5 @@ class AcmeSignedReplyTest {
         }
         Files.writeString(certificate, "-----BEGIN CERTIFICATE-----\n" + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(issued.der())
                 + "\n-----END CERTIFICATE-----\n");
-    }
-
-    /** swaks's transcript, whatever the answer: the reply is sent as written, over SMTP with STARTTLS or over LMTP. */
-    private static String swaks(Transport transport, String mailbox, Path reply) throws Exception {
-        List<String> command = new ArrayList<>(List.of("swaks", "--from", mailbox, "--to", AcmeTestServer.CHALLENGE_FROM, "--data", "@" + reply));
-        command.addAll(transport == Transport.SMTP ? List.of("--server", "127.0.0.1:" + server.replies.port(), "-tls")
-                : List.of("--protocol", "LMTP", "--server", "127.0.0.1:" + server.replies.lmtpPort()));
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("swaks finished").isTrue();
-        return out;
     }
 }

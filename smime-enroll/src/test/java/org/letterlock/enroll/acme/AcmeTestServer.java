@@ -15,6 +15,7 @@ import java.security.KeyPairGenerator;
 import java.security.MessageDigest;
 import java.security.PublicKey;
 import java.security.spec.ECGenParameterSpec;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -172,6 +173,23 @@ final class AcmeTestServer implements AutoCloseable {
             case "EdDSA" -> KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
             default -> throw new IllegalArgumentException("no account keys for " + alg);
         };
+    }
+
+    /** How a reply reaches Letterlock: SMTP with STARTTLS, or LMTP as an MTA delivering to local services does. */
+    enum Via { SMTP, LMTP }
+
+    /** swaks's transcript, whatever the answer: {@code reply} is sent as written from {@code from}, over {@code transport}. */
+    String swaks(Via transport, String from, Path reply) throws Exception {
+        List<String> command = new ArrayList<>(List.of("swaks", "--from", from, "--to", CHALLENGE_FROM, "--data", "@" + reply));
+        command.addAll(transport == Via.SMTP ? List.of("--server", "127.0.0.1:" + replies.port(), "-tls")
+                : List.of("--protocol", "LMTP", "--server", "127.0.0.1:" + replies.lmtpPort()));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!process.waitFor(60, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            throw new AssertionError("swaks did not finish");
+        }
+        return out;
     }
 
     /** Runs a tool to its end and returns what it printed; it must succeed. */
