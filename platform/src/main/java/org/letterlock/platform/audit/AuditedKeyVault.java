@@ -134,6 +134,29 @@ public final class AuditedKeyVault implements KeyVault {
     }
 
     private ContentSigner audited(KeyUri name, ContentSigner signer, List<CompletableFuture<AuditRecord>> deferredRecords) {
+        return signingThrough(signer, () -> {
+            String algorithm = signer.getAlgorithmIdentifier().getAlgorithm().getId();
+            byte[] signature;
+            try {
+                signature = signer.getSignature();
+            } catch (RuntimeException e) {
+                recordFailedSignature(audit, name, algorithm, e);
+                throw e;
+            }
+            AuditEvent use = new AuditEvent(Actor.current(), SIGN, name.toString(), Outcome.ALLOWED, algorithm);
+            if (deferredRecords == null) {
+                // The signature is handed out only once its use is on record.
+                audit.record(use);
+            } else {
+                deferredRecords.add(audit.recordAsync(use));
+            }
+            signatures.incrementAndGet();
+            return signature;
+        });
+    }
+
+    /** A signer that writes to {@code signer} and hands out what {@code signature} gives: how the vault's wrappers sign. */
+    static ContentSigner signingThrough(ContentSigner signer, Supplier<byte[]> signature) {
         return new ContentSigner() {
             @Override
             public AlgorithmIdentifier getAlgorithmIdentifier() {
@@ -147,23 +170,7 @@ public final class AuditedKeyVault implements KeyVault {
 
             @Override
             public byte[] getSignature() {
-                String algorithm = signer.getAlgorithmIdentifier().getAlgorithm().getId();
-                byte[] signature;
-                try {
-                    signature = signer.getSignature();
-                } catch (RuntimeException e) {
-                    recordFailedSignature(audit, name, algorithm, e);
-                    throw e;
-                }
-                AuditEvent use = new AuditEvent(Actor.current(), SIGN, name.toString(), Outcome.ALLOWED, algorithm);
-                if (deferredRecords == null) {
-                    // The signature is handed out only once its use is on record.
-                    audit.record(use);
-                } else {
-                    deferredRecords.add(audit.recordAsync(use));
-                }
-                signatures.incrementAndGet();
-                return signature;
+                return signature.get();
             }
         };
     }

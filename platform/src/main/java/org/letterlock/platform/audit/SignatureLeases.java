@@ -1,6 +1,5 @@
 package org.letterlock.platform.audit;
 
-import java.io.OutputStream;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -11,7 +10,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Level;
 import java.util.logging.Logger;
-import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
 import org.bouncycastle.operator.ContentSigner;
 import org.letterlock.platform.error.ErrorType;
 import org.letterlock.platform.error.LetterlockException;
@@ -52,34 +50,21 @@ final class SignatureLeases {
     /** {@code signer} with its signatures under lease; {@code afterSignature} runs after each one made. */
     ContentSigner signer(KeyUri name, ContentSigner signer, Runnable afterSignature) {
         Slot slot = new Slot(name, signer.getAlgorithmIdentifier().getAlgorithm().getId());
-        return new ContentSigner() {
-            @Override
-            public AlgorithmIdentifier getAlgorithmIdentifier() {
-                return signer.getAlgorithmIdentifier();
+        return AuditedKeyVault.signingThrough(signer, () -> {
+            Lease lease = take(slot);
+            boolean made = false;
+            try {
+                byte[] signature = signer.getSignature();
+                made = true;
+                afterSignature.run();
+                return signature;
+            } catch (RuntimeException e) {
+                AuditedKeyVault.recordFailedSignature(audit, name, slot.algorithm(), e);
+                throw e;
+            } finally {
+                lease.settle(made);
             }
-
-            @Override
-            public OutputStream getOutputStream() {
-                return signer.getOutputStream();
-            }
-
-            @Override
-            public byte[] getSignature() {
-                Lease lease = take(slot);
-                boolean made = false;
-                try {
-                    byte[] signature = signer.getSignature();
-                    made = true;
-                    afterSignature.run();
-                    return signature;
-                } catch (RuntimeException e) {
-                    AuditedKeyVault.recordFailedSignature(audit, name, slot.algorithm(), e);
-                    throw e;
-                } finally {
-                    lease.settle(made);
-                }
-            }
-        };
+        });
     }
 
     /** Ends the leases past their deadline, so their counts go on record without waiting for the next signature. */

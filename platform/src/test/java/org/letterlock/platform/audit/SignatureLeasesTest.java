@@ -210,11 +210,7 @@ class SignatureLeasesTest {
         SignatureLeases leases = new SignatureLeases(audit, clock, 1000, SPAN);
         CountDownLatch inside = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        ContentSigner slow = leases.signer(key, fixedSigner(() -> {
-            inside.countDown();
-            await(release);
-            return new byte[] {3};
-        }), () -> { });
+        ContentSigner slow = leases.signer(key, heldSigner(inside, release, (byte) 3), () -> { });
         ContentSigner quick = leases.signer(key, fixedSigner(() -> new byte[] {4}), () -> { });
         ExecutorService thread = Executors.newSingleThreadExecutor();
         try {
@@ -243,11 +239,7 @@ class SignatureLeasesTest {
         SignatureLeases leases = new SignatureLeases(audit, clock, 1000, SPAN);
         CountDownLatch inside = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        ContentSigner slow = leases.signer(key, fixedSigner(() -> {
-            inside.countDown();
-            await(release);
-            return new byte[] {5};
-        }), () -> { });
+        ContentSigner slow = leases.signer(key, heldSigner(inside, release, (byte) 5), () -> { });
         ExecutorService threads = Executors.newFixedThreadPool(2);
         try {
             Future<byte[]> underWay = threads.submit(slow::getSignature);
@@ -266,6 +258,15 @@ class SignatureLeasesTest {
         ContentSigner late = leases.signer(key, fixedSigner(() -> new byte[] {6}), () -> { });
         assertThatThrownBy(late::getSignature).isInstanceOf(LetterlockException.class).hasMessageContaining("closing");
         assertThat(audit.withAction(SignatureLeases.GRANT)).as("no lease granted after closing").hasSize(1);
+    }
+
+    /** A signer that says it is signing ({@code inside}), then holds until {@code release}, then signs {@code value}. */
+    private static ContentSigner heldSigner(CountDownLatch inside, CountDownLatch release, byte value) {
+        return fixedSigner(() -> {
+            inside.countDown();
+            await(release);
+            return new byte[] {value};
+        });
     }
 
     private static void await(CountDownLatch latch) {

@@ -16,10 +16,7 @@ import java.util.stream.Stream;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.openssl.PEMParser;
 import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -40,20 +37,7 @@ import org.shredzone.acme4j.exception.AcmeServerException;
  * would (acme4j has no email-reply-00 support), swaks handing the reply to the receiver, openssl making the CSR and
  * verifying the certificate for S/MIME signing.
  */
-class AcmeEnrollmentTest {
-    @TempDir
-    static Path work;
-    static AcmeTestServer server;
-
-    @BeforeAll
-    static void start() throws Exception {
-        server = new AcmeTestServer(work);
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
+class AcmeEnrollmentTest extends AcmeServerTests {
 
     static Session session() throws Exception {
         return server.acmeSession();

@@ -5,30 +5,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A reply that arrives while the database cannot be reached is no verdict: both receivers answer 451, so the MTA keeps
  * the reply and tries again, instead of 550, which would bounce it for good. The database is closed under the running
  * receivers, as when PostgreSQL goes away.
  */
-class AcmeReplyStoreGoneTest {
-    @TempDir
-    static Path work;
-    static AcmeTestServer server;
+class AcmeReplyStoreGoneTest extends AcmeServerTests {
 
     @BeforeAll
-    static void start() throws Exception {
-        server = new AcmeTestServer(work);
+    static void closeTheDatabase() {
         server.fixture.platform.database().close();
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
     }
 
     @Test

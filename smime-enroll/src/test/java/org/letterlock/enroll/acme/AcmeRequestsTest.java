@@ -16,10 +16,8 @@ import java.util.Random;
 import java.util.stream.Stream;
 import org.jose4j.jwk.PublicJsonWebKey;
 import org.jose4j.jws.JsonWebSignature;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -30,10 +28,7 @@ import org.letterlock.enroll.EnrollFixture;
  * make, and the bad requests no well-behaved client sends. Each bad one gets its ACME problem document, a fresh
  * Replay-Nonce and an audit record; a fuzzed stream of mutated requests never gets a 5xx.
  */
-class AcmeRequestsTest {
-    @TempDir
-    static Path work;
-    static AcmeTestServer server;
+class AcmeRequestsTest extends AcmeServerTests {
     static JoseClient client;
     static String base;
     static KeyPair edKey;
@@ -45,7 +40,6 @@ class AcmeRequestsTest {
 
     @BeforeAll
     static void start() throws Exception {
-        server = new AcmeTestServer(work);
         base = server.fixture.url() + "/acme";
         client = new JoseClient(HttpClient.newBuilder().sslContext(server.fixture.clientTls()).build(), base);
         edKey = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
@@ -59,11 +53,6 @@ class AcmeRequestsTest {
         HttpResponse<String> ordered = client.post("/new-order", "{\"identifiers\":[{\"type\":\"email\",\"value\":\"" + mailbox + "\"}]}", edKey, "EdDSA", account);
         assertThat(ordered.statusCode()).as(ordered.body()).isEqualTo(201);
         order = ordered.headers().firstValue("Location").orElseThrow();
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
     }
 
     @Test

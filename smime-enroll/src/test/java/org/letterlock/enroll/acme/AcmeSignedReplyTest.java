@@ -9,9 +9,6 @@ import java.security.KeyPair;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -30,20 +27,7 @@ import org.shredzone.acme4j.challenge.Challenge;
  * `openssl cms -sign` as a mail client would, with no Authentication-Results header, handed over raw by swaks so that
  * nothing on the way re-encodes the signed part.
  */
-class AcmeSignedReplyTest {
-    @TempDir
-    static Path work;
-    static AcmeTestServer server;
-
-    @BeforeAll
-    static void start() throws Exception {
-        server = new AcmeTestServer(work);
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
+class AcmeSignedReplyTest extends AcmeServerTests {
 
     /** How the case's signer comes to be, and what happens to the signed reply before it is sent. */
     enum Signer { CURRENT, OTHER_MAILBOX, REVOKED, SELF_SIGNED }

@@ -5,13 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -20,21 +16,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  * are sent at once (LMTP clients pipeline), and the server's answers must come in order. Replies that pass are in
  * {@link AcmeSignedReplyTest}, sent by swaks over LMTP.
  */
-class LmtpReplyProtocolTest {
+class LmtpReplyProtocolTest extends AcmeServerTests {
     private static final String TO = "RCPT TO:<" + AcmeTestServer.CHALLENGE_FROM + ">";
-    @TempDir
-    static Path work;
-    static AcmeTestServer server;
-
-    @BeforeAll
-    static void start() throws Exception {
-        server = new AcmeTestServer(work);
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
 
     /** Sends {@code lines} (each ended with CRLF) and then QUIT, and returns everything the server said until it closed. */
     private static String session(List<String> lines) throws Exception {
