@@ -45,6 +45,28 @@ public final class Jdbc {
         }
     }
 
+    /**
+     * Runs an UPDATE (or INSERT, DELETE) and reads {@code columns} of each row it changed, as the statement left them:
+     * one round trip where a read after the update would be a second one and could see a later change. PostgreSQL's
+     * driver adds RETURNING; H2 gives the same rows as generated keys.
+     */
+    public <T> List<T> updateReturning(String sql, String[] columns, Binder binder, RowReader<T> reader) {
+        try (Connection connection = dataSource.getConnection();
+             PreparedStatement statement = connection.prepareStatement(sql, columns)) {
+            binder.bind(statement);
+            statement.executeUpdate();
+            List<T> rows = new ArrayList<>();
+            try (ResultSet row = statement.getGeneratedKeys()) {
+                while (row.next()) {
+                    rows.add(reader.read(row));
+                }
+            }
+            return rows;
+        } catch (SQLException e) {
+            throw StorageFailure.of(e);
+        }
+    }
+
     public <T> List<T> query(String sql, Binder binder, RowReader<T> reader) {
         try (Connection connection = dataSource.getConnection();
              PreparedStatement statement = connection.prepareStatement(sql)) {

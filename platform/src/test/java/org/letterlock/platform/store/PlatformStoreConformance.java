@@ -380,6 +380,23 @@ public abstract class PlatformStoreConformance {
     }
 
     @Test
+    void anUpdateReturnsTheRowsItChangedAsItLeftThem() throws SQLException {
+        sql("CREATE TABLE returning_probe (id VARCHAR(8) PRIMARY KEY, state VARCHAR(16) NOT NULL, ready BOOLEAN NOT NULL);"
+                + "INSERT INTO returning_probe VALUES ('a', 'pending', TRUE);INSERT INTO returning_probe VALUES ('b', 'pending', FALSE)");
+        Jdbc jdbc = new Jdbc(platform.database().dataSource());
+        String advance = "UPDATE returning_probe SET state = CASE WHEN ready THEN 'valid' ELSE 'processing' END WHERE id = ? AND state = 'pending'";
+        String[] columns = {"state", "ready"};
+        Jdbc.RowReader<String> reader = row -> row.getString(1) + "/" + row.getBoolean(2);
+        assertThat(jdbc.updateReturning(advance, columns, s -> s.setString(1, "a"), reader)).containsExactly("valid/true");
+        assertThat(jdbc.updateReturning(advance, columns, s -> s.setString(1, "b"), reader)).containsExactly("processing/false");
+        assertThat(jdbc.updateReturning(advance, columns, s -> s.setString(1, "a"), reader)).as("no longer pending: nothing changed").isEmpty();
+        assertThat(jdbc.updateReturning(advance, columns, s -> s.setString(1, "zz"), reader)).isEmpty();
+        assertThat(jdbc.query("SELECT state FROM returning_probe ORDER BY id", s -> { }, row -> row.getString(1))).containsExactly("valid", "processing");
+        assertThatThrownBy(() -> jdbc.updateReturning("UPDATE returning_probe SET nowhere = 1", columns, s -> { }, reader))
+                .isInstanceOf(LetterlockException.class);
+    }
+
+    @Test
     void migrationsAreCurrentAfterStart() {
         assertThat(platform.database().pendingMigrations()).isEmpty();
         assertThat(platform.database().reachable()).isTrue();

@@ -165,15 +165,14 @@ public final class AcmeEndpoint implements EnrollListener.Handler {
         AccountKey key = AccountKey.of(request.jwk().get(), verifiers);
         key.verify(request.alg(), request.signingInput(), request.signature());
         JsonObject payload = request.payloadObject();
-        Optional<AcmeOrders.Account> existing = orders.accountByThumbprint(key.thumbprint());
-        if (existing.isPresent()) {
-            exchange.setHeader("Location", base + "/account/" + existing.get().id());
-            respondJson(exchange, 200, accountJson(existing.get()));
+        if (payload.getBoolean("onlyReturnExisting", false)) {
+            AcmeOrders.Account existing = orders.accountByThumbprint(key.thumbprint())
+                    .orElseThrow(() -> new AcmeProblem("accountDoesNotExist", 400, "no account has this key"));
+            exchange.setHeader("Location", base + "/account/" + existing.id());
+            respondJson(exchange, 200, accountJson(existing));
             return;
         }
-        if (payload.getBoolean("onlyReturnExisting", false)) {
-            throw new AcmeProblem("accountDoesNotExist", 400, "no account has this key");
-        }
+        // The key's existing account, unchanged, if it has one (RFC 8555 section 7.3.1).
         Map.Entry<AcmeOrders.Account, Boolean> made = orders.createAccount(key, contact(payload).orElse(null));
         exchange.setHeader("Location", base + "/account/" + made.getKey().id());
         respondJson(exchange, made.getValue() ? 201 : 200, accountJson(made.getKey()));
@@ -398,8 +397,7 @@ public final class AcmeEndpoint implements EnrollListener.Handler {
             if (order.expired(services.clock().instant())) {
                 throw AcmeProblem.malformed("the challenge expired at " + order.expiresAt());
             }
-            orders.respond(order);
-            order = owned(ownedOrder.account(), order.id());
+            order = orders.respond(order);
         }
         exchange.addHeader("Link", "<" + base + "/authz/" + order.id() + ">;rel=\"up\"");
         respondJson(exchange, 200, challengeJson(order));
@@ -442,9 +440,9 @@ public final class AcmeEndpoint implements EnrollListener.Handler {
             orders.finalizeRefused(order);
             throw e;
         }
-        orders.finalized(order, issued.serial());
+        AcmeOrders.Order finalized = orders.finalized(order, issued.serial());
         exchange.setHeader("Location", base + "/order/" + order.id());
-        respondJson(exchange, 200, orderJson(owned(ownedOrder.account(), order.id())));
+        respondJson(exchange, 200, orderJson(finalized));
     }
 
     private void certificate(EnrollExchange exchange, SignedRequest request, AcmeOrders.Order order) throws IOException {

@@ -21,6 +21,7 @@ import org.letterlock.platform.audit.AuditEvent;
 import org.letterlock.platform.audit.AuditRecorder;
 import org.letterlock.platform.audit.Outcome;
 import org.letterlock.platform.config.AcmeEnrollSettings;
+import org.letterlock.platform.error.ErrorType;
 import org.letterlock.platform.error.LetterlockException;
 import org.letterlock.platform.mail.MailSender;
 import org.letterlock.platform.store.Jdbc;
@@ -38,6 +39,8 @@ final class AcmeOrders {
 
     /** The parameters {@link #completion} leaves to bind: four expiry checks, then the validation time. */
     private static final int COMPLETION_PARAMETERS = 5;
+    /** What {@link #respond} reads back of the row it changed. */
+    private static final String[] CHALLENGE_COLUMNS = {"challenge_status", "authz_status", "status", "validated_at"};
     private static final String OPEN_CHALLENGE = "WHERE id = ? AND challenge_status IN ('pending', 'processing')";
     private static final String RESPOND = "UPDATE acme_order SET " + completion("reply_verified", "'processing'") + OPEN_CHALLENGE;
     private static final String REPLY_VERIFIED = "UPDATE acme_order SET reply_verified = TRUE, "
@@ -79,6 +82,17 @@ final class AcmeOrders {
             return !now.isBefore(expiresAt);
         }
 
+        Order withChallenge(String newChallengeStatus, String newAuthzStatus, String newStatus, Optional<Instant> newValidatedAt) {
+            return new Order(id, accountId, mailbox, newStatus, newAuthzStatus, newChallengeStatus, tokenPart1, tokenPart2, messageId, replyVerified,
+                    newValidatedAt, error, serial, createdAt, expiresAt, accountThumbprint);
+        }
+
+        /** The order once finalized with the certificate {@code issued}. */
+        Order finalizedWith(BigInteger issued) {
+            return new Order(id, accountId, mailbox, "valid", authzStatus, challengeStatus, tokenPart1, tokenPart2, messageId, replyVerified,
+                    validatedAt, error, Optional.of(issued.toString(16)), createdAt, expiresAt, accountThumbprint);
+        }
+
         String orderStatus(Instant now) {
             return expired(now) && !status.equals("valid") ? "invalid" : status;
         }
@@ -111,24 +125,22 @@ final class AcmeOrders {
                 .stream().findFirst();
     }
 
-    /** The account of {@code key}, made now if there is none; the boolean says whether it was made. */
+    /**
+     * The account of {@code key}, made now if there is none; the boolean says whether it was made. One statement either
+     * way for a new key: the insert itself finds the key taken, by this or another request.
+     */
     Map.Entry<Account, Boolean> createAccount(AccountKey key, String contact) {
         String id = randomId();
-        try {
-            jdbc.update("INSERT INTO acme_account (id, thumbprint, jwk, contact, status, created_at) VALUES (?, ?, ?, ?, 'valid', ?)", s -> {
-                s.setString(1, id);
-                s.setString(2, key.thumbprint());
-                s.setString(3, key.jwk());
-                s.setString(4, contact);
-                s.setObject(5, Jdbc.utc(clock.instant()));
-            });
-        } catch (LetterlockException e) {
-            // Another request made the account for this key first.
-            Optional<Account> existing = accountByThumbprint(key.thumbprint());
-            if (existing.isPresent()) {
-                return Map.entry(existing.get(), false);
-            }
-            throw e;
+        int made = jdbc.update("INSERT INTO acme_account (id, thumbprint, jwk, contact, status, created_at) VALUES (?, ?, ?, ?, 'valid', ?) ON CONFLICT DO NOTHING", s -> {
+            s.setString(1, id);
+            s.setString(2, key.thumbprint());
+            s.setString(3, key.jwk());
+            s.setString(4, contact);
+            s.setObject(5, Jdbc.utc(clock.instant()));
+        });
+        if (made == 0) {
+            return Map.entry(accountByThumbprint(key.thumbprint()).orElseThrow(() -> new LetterlockException(ErrorType.UNAVAILABLE,
+                    "the account could not be stored (its random id was taken); try again")), false);
         }
         Account account = new Account(id, key, "valid", contact);
         keys.keep(id, key);
@@ -231,14 +243,20 @@ final class AcmeOrders {
         }, row -> 1).isEmpty();
     }
 
-    /** The client responded to the challenge (RFC 8555 section 7.5.1): processing, or valid at once if the reply is in. */
-    void respond(Order order) {
-        completing(RESPOND, order);
+    /**
+     * The client responded to the challenge (RFC 8555 section 7.5.1): processing, or valid at once if the reply is in.
+     * Returns the order as this response left it, or as it is now when its challenge was no longer open.
+     */
+    Order respond(Order order) {
+        Instant now = clock.instant();
+        return jdbc.updateReturning(RESPOND, CHALLENGE_COLUMNS, completionParameters(now, order), row -> order.withChallenge(row.getString(1), row.getString(2),
+                row.getString(3), Optional.ofNullable(Jdbc.instant(row, 4)))).stream().findFirst()
+                .or(() -> order(order.id())).orElseThrow(() -> new LetterlockException(ErrorType.NOT_FOUND, "order " + order.id() + " is gone"));
     }
 
     /** An authenticated reply with the right response arrived for {@code order}: valid at once if the client responded. */
     void replyVerified(Order order) {
-        completing(REPLY_VERIFIED, order);
+        jdbc.update(REPLY_VERIFIED, completionParameters(clock.instant(), order));
     }
 
     /**
@@ -255,14 +273,13 @@ final class AcmeOrders {
                 + "validated_at = " + when + "? ELSE validated_at END ";
     }
 
-    private void completing(String statement, Order order) {
-        Instant now = clock.instant();
-        jdbc.update(statement, s -> {
+    private static Jdbc.Binder completionParameters(Instant now, Order order) {
+        return s -> {
             for (int i = 1; i <= COMPLETION_PARAMETERS; i++) {
                 s.setObject(i, Jdbc.utc(now));
             }
             s.setString(COMPLETION_PARAMETERS + 1, order.id());
-        });
+        };
     }
 
     /** The challenge failed: it, its authorization and the order are invalid, with {@code problem} as the challenge's error. */
@@ -288,11 +305,13 @@ final class AcmeOrders {
         }) == 1;
     }
 
-    void finalized(Order order, BigInteger serial) {
+    /** The order holds the certificate {@code serial}; returns it as it is now (only its finalizer changes it while processing). */
+    Order finalized(Order order, BigInteger serial) {
         jdbc.update("UPDATE acme_order SET status = 'valid', serial = ? WHERE id = ?", s -> {
             s.setString(1, serial.toString(16));
             s.setString(2, order.id());
         });
+        return order.finalizedWith(serial);
     }
 
     /** Finalization refused the CSR: the order is ready again for a better one. */

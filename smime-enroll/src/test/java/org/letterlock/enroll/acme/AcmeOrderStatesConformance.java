@@ -73,7 +73,7 @@ abstract class AcmeOrderStatesConformance {
         for (char event : events.toCharArray()) {
             AcmeOrders.Order now = orders.order(made.id()).orElseThrow();
             switch (event) {
-                case 'r' -> orders.respond(now);
+                case 'r' -> assertThat(orders.respond(now)).as("the order as the response left it").isEqualTo(orders.order(made.id()).orElseThrow());
                 case 'v' -> orders.replyVerified(now);
                 case 'x' -> fixture.clock.advance(orders.settings().orderTtl().plus(Duration.ofSeconds(1)));
                 default -> throw new IllegalArgumentException("event " + event);
@@ -83,6 +83,20 @@ abstract class AcmeOrderStatesConformance {
         assertThat(List.of(after.challengeStatus(), after.authzStatus(), after.status())).containsExactly(challenge, authorization, order);
         assertThat(after.validatedAt()).as("validated at").matches(at -> at.isPresent() == challenge.equals("valid"));
         assertThat(after.replyVerified()).isEqualTo(events.contains("v"));
+    }
+
+    @Test
+    void aKeyMakesOneAccountHoweverOftenItAsks() throws Exception {
+        String jwk = PublicJsonWebKey.Factory.newPublicJwk(AcmeTestServer.accountKeyPair("ES256").getPublic()).toJson();
+        AccountKey key = AccountKey.of(AcmeJson.parse(jwk.getBytes(StandardCharsets.UTF_8), "jwk"), fixture.platform.vault()::verifier);
+        var first = orders.createAccount(key, "mailto:first@example.org");
+        var again = orders.createAccount(key, "mailto:second@example.org");
+
+        assertThat(first.getValue()).as("made").isTrue();
+        assertThat(again.getValue()).as("made again").isFalse();
+        assertThat(again.getKey().id()).isEqualTo(first.getKey().id());
+        assertThat(again.getKey().contact()).as("the existing account, unchanged").isEqualTo("mailto:first@example.org");
+        assertThat(orders.accountByThumbprint(key.thumbprint()).map(AcmeOrders.Account::id)).contains(first.getKey().id());
     }
 
     @Test
