@@ -12,6 +12,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -53,6 +54,8 @@ public final class AcmeEndpoint implements EnrollListener.Handler {
     private static final int MAX_BODY = 64 * 1024;
     private static final String JOSE = "application/jose+json";
     private static final Base64.Decoder BASE64URL = Base64.getUrlDecoder();
+    /** Finalized certificates kept for their download: at 200 orders/s, about five seconds' worth. */
+    private static final int AWAITING_DOWNLOAD = 1_024;
     private static final String KEY_OF_ANOTHER_ACCOUNT = "the new key is the key of another account (see Location)";
 
     private final EnrollmentServices services;
@@ -65,6 +68,16 @@ public final class AcmeEndpoint implements EnrollListener.Handler {
     private final byte[] directory;
     /** Issuer id -> its chain without the root, in PEM: made once per issuer. */
     private final Map<String, String> chains = new ConcurrentHashMap<>();
+    /**
+     * Certificates this node issued at finalize, by order id, until their download (which clients make right after):
+     * it then needs no read of the store. A download elsewhere, or later, reads the store.
+     */
+    private final Map<String, IssuedCertificate> awaitingDownload = new LinkedHashMap<>(16, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, IssuedCertificate> eldest) {
+            return size() > AWAITING_DOWNLOAD;
+        }
+    };
 
     AcmeEndpoint(EnrollmentServices services, AcmeOrders orders, MailboxIdentities identities) {
         this.services = services;
@@ -441,6 +454,9 @@ public final class AcmeEndpoint implements EnrollListener.Handler {
             throw e;
         }
         AcmeOrders.Order finalized = orders.finalized(order, issued.serial());
+        synchronized (awaitingDownload) {
+            awaitingDownload.put(order.id(), issued);
+        }
         exchange.setHeader("Location", base + "/order/" + order.id());
         respondJson(exchange, 200, orderJson(finalized));
     }
@@ -450,7 +466,13 @@ public final class AcmeEndpoint implements EnrollListener.Handler {
         if (order.serial().isEmpty()) {
             throw new AcmeProblem("malformed", 404, "the order has no certificate yet");
         }
-        IssuedCertificate issued = services.mailboxes().ca().find(new BigInteger(order.serial().get(), 16))
+        BigInteger serial = new BigInteger(order.serial().get(), 16);
+        IssuedCertificate kept;
+        synchronized (awaitingDownload) {
+            kept = awaitingDownload.remove(order.id());
+        }
+        IssuedCertificate issued = Optional.ofNullable(kept).filter(certificate -> certificate.serial().equals(serial))
+                .or(() -> services.mailboxes().ca().find(serial))
                 .orElseThrow(() -> new AcmeProblem("serverInternal", 500, "the order's certificate is missing from the store"));
         String pem = Certificates.pem("CERTIFICATE", issued.der()) + chains.computeIfAbsent(issued.issuerId(), this::chainPem);
         exchange.setHeader("Replay-Nonce", nonces.next());

@@ -99,6 +99,10 @@ class AcmeEnrollmentTest extends AcmeServerTests {
         assertThat(AcmeTestServer.run("openssl", "x509", "-in", leaf.toString(), "-noout", "-ext", "subjectAltName")).contains("email:" + mailbox);
         assertThat(certificate.getCertificate().getPublicKey().getEncoded()).isEqualTo(publicKeyDer(keyFile));
         assertThat(server.issued(mailbox)).isEqualTo(1);
+        // The first download is served from what finalize kept, any later one from the store: the same chain.
+        org.shredzone.acme4j.Certificate again = session().login(account.getLocation(), key).bindCertificate(certificate.getLocation());
+        again.download();
+        assertThat(again.getCertificateChain()).isEqualTo(certificate.getCertificateChain());
 
         // Revoked by the account that ordered it (kid), or by the holder of the certificate's key (jwk).
         if (algorithm.equals("ES256")) {
