@@ -113,7 +113,7 @@ public final class EnrollBench implements Benchmark {
 
     private Results measure(LetterlockServer server, URI enroll, Acme acme, Connection database, String schema, Map<String, String> settings, Options options) throws Exception {
         CaApi ca = CaApi.asNewOfficer(server, "bench-ra");
-        HttpClient tls = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).sslContext(trusting(server)).connectTimeout(Duration.ofSeconds(5)).build();
+        HttpClient tls = CaIssue.PostLoad.loadClient().sslContext(trusting(server)).build();
         CaIssue.CsrPool<CaIssue.PostLoad.Prepared> est = new CaIssue.CsrPool<>("est", options, mailbox -> {
             String secret = secret(server, ca.officer(), mailbox);
             String pem = Ocsp.csr(Ocsp.ecP256(), mailbox);
@@ -199,7 +199,7 @@ public final class EnrollBench implements Benchmark {
                 notes.add("The first failed request: " + load.firstError.get());
             }
         }
-        notes.add("Load generator: Java HttpClient (HTTP/1.1, keep-alive), " + CLIENTS + " threads per load, each sending its next pre-made request and "
+        notes.add("Load generator: Java HttpClient (HTTP/1.1, keep-alive, answers read on its selector thread), " + CLIENTS + " threads per load, each sending its next pre-made request and "
                 + "waiting for the answer; a slice ends when every answer is in. EST: POST " + enroll + "/.well-known/est/simpleenroll, body the base64 "
                 + "PKCS#10 (application/pkcs10), HTTP Basic mailbox:secret, TLS trusting only Letterlock's root; only 200 counts. CMP: smime-enroll's Bouncy Castle client (CmpClient) "
                 + "posting an ir (one CertReqMsg, POPO by signature) MAC-protected under the mailbox's secret (PasswordBasedMac), implicitConfirm asked "
