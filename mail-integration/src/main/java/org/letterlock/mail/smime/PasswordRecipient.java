@@ -2,8 +2,10 @@ package org.letterlock.mail.smime;
 
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
+import javax.crypto.SecretKey;
 import javax.crypto.SecretKeyFactory;
 import javax.crypto.spec.PBEKeySpec;
+import javax.security.auth.DestroyFailedException;
 import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
 import org.bouncycastle.cms.CMSAlgorithm;
 import org.bouncycastle.cms.PasswordRecipient.PRF;
@@ -43,12 +45,26 @@ final class PasswordRecipient implements Recipient {
         // The JDK's PBKDF2 takes the password's UTF-8 bytes too, and hashes with the CPU's SHA instructions: 151 ms for
         // 600,000 iterations here against Bouncy Castle's 328 ms.
         PBEKeySpec spec = new PBEKeySpec(password, salt, ITERATIONS, KEY_BITS);
+        SecretKey derived = null;
         try {
-            return new PasswordRecipient(salt, SecretKeyFactory.getInstance("PBKDF2WithHmacSHA256").generateSecret(spec).getEncoded());
+            derived = SecretKeyFactory.getInstance("PBKDF2WithHmacSHA256", "SunJCE").generateSecret(spec);
+            return new PasswordRecipient(salt, derived.getEncoded());
         } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("the JDK has no PBKDF2WithHmacSHA256: " + e.getMessage(), e);
+            throw new IllegalStateException("cannot derive the key-encryption key with the JDK's PBKDF2WithHmacSHA256: " + e.getMessage(), e);
         } finally {
             spec.clearPassword();
+            forget(derived);
+        }
+    }
+
+    /** Wipes the JDK's key object's copies of the password and the key now; should it refuse, its cleaner does when it is collected. */
+    private static void forget(SecretKey derived) {
+        if (derived != null) {
+            try {
+                derived.destroy();
+            } catch (DestroyFailedException e) {
+                // Left to the key's cleaner.
+            }
         }
     }
 

@@ -105,6 +105,7 @@ public final class SmimeEncryption implements EntityEncryption {
      * The key agreement stays with Bouncy Castle, 4x faster than the JDK's at P-256 ({@link CertificateRecipients}).
      */
     private static JceCMSContentEncryptorBuilder contentEncryptor(ASN1ObjectIdentifier algorithm) {
-        return new JceCMSContentEncryptorBuilder(algorithm);
+        // Named, so that a provider registered before it (a PKCS#11 token, Bouncy Castle) cannot take the content.
+        return new JceCMSContentEncryptorBuilder(algorithm).setProvider("SunJCE");
     }
 }

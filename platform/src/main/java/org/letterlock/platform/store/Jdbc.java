@@ -46,7 +46,7 @@ public final class Jdbc {
     }
 
     /**
-     * Runs an UPDATE (or INSERT, DELETE) and reads {@code columns} of each row it changed, as the statement left them:
+     * Runs an UPDATE (or INSERT; not DELETE, for which H2 returns no rows) and reads {@code columns} of each row it changed, as the statement left them:
      * one round trip where a read after the update would be a second one and could see a later change. PostgreSQL's
      * driver adds RETURNING; H2 gives the same rows as generated keys.
      */

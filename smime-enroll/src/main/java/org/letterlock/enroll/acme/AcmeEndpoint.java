@@ -185,8 +185,13 @@ public final class AcmeEndpoint implements EnrollListener.Handler {
             respondJson(exchange, 200, accountJson(existing));
             return;
         }
-        // The key's existing account, unchanged, if it has one (RFC 8555 section 7.3.1).
-        Map.Entry<AcmeOrders.Account, Boolean> made = orders.createAccount(key, contact(payload).orElse(null));
+        Map.Entry<AcmeOrders.Account, Boolean> made;
+        try {
+            made = orders.createAccount(key, contact(payload).orElse(null));
+        } catch (AcmeProblem | LetterlockException refused) {
+            // RFC 8555 section 7.3.1: a key that has an account gets it back, whatever else the request asks.
+            made = Map.entry(orders.accountByThumbprint(key.thumbprint()).orElseThrow(() -> refused), false);
+        }
         exchange.setHeader("Location", base + "/account/" + made.getKey().id());
         respondJson(exchange, made.getValue() ? 201 : 200, accountJson(made.getKey()));
     }
@@ -444,8 +449,9 @@ public final class AcmeEndpoint implements EnrollListener.Handler {
                     + (order.status().equals("pending") ? ": its email challenge is not yet valid" : ""));
         }
         IssuedCertificate issued;
+        EnrollmentProof proof = new EnrollmentProof(order.mailbox(), "acme-email-reply", order.id());
         try {
-            issued = services.mailboxes().signingCertificate(csr, new EnrollmentProof(order.mailbox(), "acme-email-reply", order.id()));
+            issued = services.mailboxes().signingCertificate(csr, proof);
         } catch (LetterlockException e) {
             orders.finalizeRefused(order);
             throw e.type() == ErrorType.BAD_REQUEST || e.type() == ErrorType.FORBIDDEN ? new AcmeProblem("badCSR", 400, e.getMessage()) : e;
@@ -453,7 +459,12 @@ public final class AcmeEndpoint implements EnrollListener.Handler {
             orders.finalizeRefused(order);
             throw e;
         }
-        AcmeOrders.Order finalized = orders.finalized(order, issued.serial());
+        AcmeOrders.Order finalized = orders.finalized(order, issued.serial()).orElseThrow(() -> {
+            // The holder deactivated the authorization while the certificate was made: it must not stay usable.
+            services.mailboxes().revoke(issued.serial(), RevocationReason.CESSATION_OF_OPERATION, proof);
+            return AcmeProblem.unauthorized("the authorization was deactivated while the order was finalized; certificate " + issued.serialHex()
+                    + " was revoked");
+        });
         synchronized (awaitingDownload) {
             awaitingDownload.put(order.id(), issued);
         }

@@ -40,7 +40,7 @@ final class AcmeOrders {
     /** The parameters {@link #completion} leaves to bind: four expiry checks, then the validation time. */
     private static final int COMPLETION_PARAMETERS = 5;
     /** What {@link #respond} reads back of the row it changed. */
-    private static final String[] CHALLENGE_COLUMNS = {"challenge_status", "authz_status", "status", "validated_at"};
+    private static final String[] CHALLENGE_COLUMNS = {"challenge_status", "authz_status", "status", "validated_at", "reply_verified"};
     private static final String OPEN_CHALLENGE = "WHERE id = ? AND challenge_status IN ('pending', 'processing')";
     private static final String RESPOND = "UPDATE acme_order SET " + completion("reply_verified", "'processing'") + OPEN_CHALLENGE;
     private static final String REPLY_VERIFIED = "UPDATE acme_order SET reply_verified = TRUE, "
@@ -82,8 +82,8 @@ final class AcmeOrders {
             return !now.isBefore(expiresAt);
         }
 
-        Order withChallenge(String newChallengeStatus, String newAuthzStatus, String newStatus, Optional<Instant> newValidatedAt) {
-            return new Order(id, accountId, mailbox, newStatus, newAuthzStatus, newChallengeStatus, tokenPart1, tokenPart2, messageId, replyVerified,
+        Order withChallenge(String newChallengeStatus, String newAuthzStatus, String newStatus, Optional<Instant> newValidatedAt, boolean newReplyVerified) {
+            return new Order(id, accountId, mailbox, newStatus, newAuthzStatus, newChallengeStatus, tokenPart1, tokenPart2, messageId, newReplyVerified,
                     newValidatedAt, error, serial, createdAt, expiresAt, accountThumbprint);
         }
 
@@ -139,8 +139,10 @@ final class AcmeOrders {
             s.setObject(5, Jdbc.utc(clock.instant()));
         });
         if (made == 0) {
+            // The key has an account, made by this or another request; or, should the key have moved to another account
+            // in a key change since, none: the client tries again.
             return Map.entry(accountByThumbprint(key.thumbprint()).orElseThrow(() -> new LetterlockException(ErrorType.UNAVAILABLE,
-                    "the account could not be stored (its random id was taken); try again")), false);
+                    "the account's key changed while it was stored; try again")), false);
         }
         Account account = new Account(id, key, "valid", contact);
         keys.keep(id, key);
@@ -250,7 +252,7 @@ final class AcmeOrders {
     Order respond(Order order) {
         Instant now = clock.instant();
         return jdbc.updateReturning(RESPOND, CHALLENGE_COLUMNS, completionParameters(now, order), row -> order.withChallenge(row.getString(1), row.getString(2),
-                row.getString(3), Optional.ofNullable(Jdbc.instant(row, 4)))).stream().findFirst()
+                row.getString(3), Optional.ofNullable(Jdbc.instant(row, 4)), row.getBoolean(5))).stream().findFirst()
                 .or(() -> order(order.id())).orElseThrow(() -> new LetterlockException(ErrorType.NOT_FOUND, "order " + order.id() + " is gone"));
     }
 
@@ -305,13 +307,16 @@ final class AcmeOrders {
         }) == 1;
     }
 
-    /** The order holds the certificate {@code serial}; returns it as it is now (only its finalizer changes it while processing). */
-    Order finalized(Order order, BigInteger serial) {
-        jdbc.update("UPDATE acme_order SET status = 'valid', serial = ? WHERE id = ?", s -> {
+    /**
+     * The order holds the certificate {@code serial}, if it is still being finalized: empty when its holder deactivated
+     * the authorization meanwhile. The order's other fields cannot have changed while it was processing.
+     */
+    Optional<Order> finalized(Order order, BigInteger serial) {
+        int changed = jdbc.update("UPDATE acme_order SET status = 'valid', serial = ? WHERE id = ? AND status = 'processing'", s -> {
             s.setString(1, serial.toString(16));
             s.setString(2, order.id());
         });
-        return order.finalizedWith(serial);
+        return changed == 1 ? Optional.of(order.finalizedWith(serial)) : Optional.empty();
     }
 
     /** Finalization refused the CSR: the order is ready again for a better one. */

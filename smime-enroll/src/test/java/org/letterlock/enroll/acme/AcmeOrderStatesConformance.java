@@ -86,6 +86,27 @@ abstract class AcmeOrderStatesConformance {
     }
 
     @Test
+    void aDeactivationDuringFinalizationLeavesTheOrderWithoutItsCertificate() {
+        AcmeOrders.Order made = orders.newOrder(account, EnrollFixture.newMailbox("finalize"));
+        orders.replyVerified(made);
+        AcmeOrders.Order ready = orders.respond(orders.order(made.id()).orElseThrow());
+        assertThat(ready.status()).isEqualTo("ready");
+        AcmeOrders.Order another = orders.respond(orders.order(orders.newOrder(account, EnrollFixture.newMailbox("finalize")).id()).orElseThrow());
+
+        assertThat(orders.startFinalizing(ready)).isTrue();
+        orders.deactivate(ready);
+        assertThat(orders.finalized(ready, java.math.BigInteger.TEN)).as("deactivated meanwhile").isEmpty();
+        assertThat(orders.order(ready.id()).orElseThrow().serial()).isEmpty();
+        assertThat(orders.finalized(another, java.math.BigInteger.TWO)).as("never taken for finalization").isEmpty();
+
+        AcmeOrders.Order next = orders.newOrder(account, EnrollFixture.newMailbox("finalize"));
+        orders.replyVerified(next);
+        AcmeOrders.Order nextReady = orders.respond(orders.order(next.id()).orElseThrow());
+        assertThat(orders.startFinalizing(nextReady)).isTrue();
+        assertThat(orders.finalized(nextReady, java.math.BigInteger.TEN)).contains(orders.order(next.id()).orElseThrow());
+    }
+
+    @Test
     void aKeyMakesOneAccountHoweverOftenItAsks() throws Exception {
         String jwk = PublicJsonWebKey.Factory.newPublicJwk(AcmeTestServer.accountKeyPair("ES256").getPublic()).toJson();
         AccountKey key = AccountKey.of(AcmeJson.parse(jwk.getBytes(StandardCharsets.UTF_8), "jwk"), fixture.platform.vault()::verifier);
@@ -108,18 +129,21 @@ abstract class AcmeOrderStatesConformance {
             for (int i = 0; i < rounds; i++) {
                 AcmeOrders.Order made = orders.newOrder(account, EnrollFixture.newMailbox("race"));
                 CyclicBarrier together = new CyclicBarrier(2);
-                Future<?> respond = threads.submit(() -> {
+                Future<AcmeOrders.Order> respond = threads.submit(() -> {
                     together.await();
-                    orders.respond(made);
-                    return null;
+                    return orders.respond(made);
                 });
                 Future<?> reply = threads.submit(() -> {
                     together.await();
                     orders.replyVerified(made);
                     return null;
                 });
-                respond.get();
+                AcmeOrders.Order responded = respond.get();
                 reply.get();
+                // The response saw the reply (valid) or came first (processing); either way what it says is what it left.
+                assertThat(responded.challengeStatus()).isIn("processing", "valid");
+                assertThat(responded.validatedAt().isPresent()).isEqualTo(responded.challengeStatus().equals("valid"));
+                assertThat(responded.replyVerified()).isEqualTo(responded.challengeStatus().equals("valid"));
                 ids.add(made.id());
             }
             for (String id : ids) {

@@ -12,6 +12,7 @@ import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
+import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
 import org.jose4j.jwk.PublicJsonWebKey;
@@ -64,6 +65,18 @@ class AcmeRequestsTest extends AcmeServerTests {
         assertThat(again.headers().firstValue("Location")).contains(account);
         assertThat(read.statusCode()).as(read.body()).isEqualTo(200);
         assertThat(read.body()).contains("\"status\":\"pending\"", "\"type\":\"email\",\"value\":\"" + mailbox + "\"");
+    }
+
+    @Test
+    void aKeyWithAnAccountGetsItBackWhateverElseTheRequestAsks() throws Exception {
+        HttpResponse<String> badContact = client.post("/new-account", "{\"contact\":[\"tel:+15550100\"]}", edKey, "EdDSA", null);
+        HttpResponse<String> again = client.post("/new-account", "{\"termsOfServiceAgreed\":true,\"contact\":[\"mailto:new@example.org\"]}", edKey, "EdDSA", null);
+
+        for (HttpResponse<String> response : List.of(badContact, again)) {
+            assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+            assertThat(response.headers().firstValue("Location")).contains(account);
+            assertThat(response.body()).doesNotContain("new@example.org");
+        }
     }
 
     @Test

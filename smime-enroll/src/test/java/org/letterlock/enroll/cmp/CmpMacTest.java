@@ -21,13 +21,13 @@ import org.junit.jupiter.params.provider.CsvSource;
 class CmpMacTest {
     @ParameterizedTest(name = "owf {0}, mac {1}, {2} iterations")
     @CsvSource({
-        "2.16.840.1.101.3.4.2.1, 1.3.6.1.5.5.8.1.2,   1000", // SHA-256, HMAC-SHA1 (openssl cmp's default)
-        "2.16.840.1.101.3.4.2.1, 1.2.840.113549.2.9,  1000", // SHA-256, hmacWithSHA256
-        "1.3.14.3.2.26,          1.3.6.1.5.5.8.1.2,   500",  // SHA-1, HMAC-SHA1 (RFC 4210's own example)
-        "2.16.840.1.101.3.4.2.3, 1.2.840.113549.2.11, 100",  // SHA-512, hmacWithSHA512
-        "1.2.643.7.1.1.2.2,      1.2.840.113549.2.9,  100",  // GOST R 34.11-2012 (256): a digest only Bouncy Castle has
+        "2.16.840.1.101.3.4.2.1, 1.3.6.1.5.5.8.1.2,   1000, SUN", // SHA-256, HMAC-SHA1 (openssl cmp's default)
+        "2.16.840.1.101.3.4.2.1, 1.2.840.113549.2.9,  1000, SUN", // SHA-256, hmacWithSHA256
+        "1.3.14.3.2.26,          1.3.6.1.5.5.8.1.2,   500,  SUN", // SHA-1, HMAC-SHA1 (RFC 4210's own example)
+        "2.16.840.1.101.3.4.2.3, 1.2.840.113549.2.11, 100,  SUN", // SHA-512, hmacWithSHA512
+        "1.2.643.7.1.1.2.2,      1.2.840.113549.2.9,  100,  BC",  // GOST R 34.11-2012 (256): a digest only Bouncy Castle has
     })
-    void theJdkDigestGivesBouncyCastlesMac(String owf, String mac, int iterations) throws Exception {
+    void theJdkDigestGivesBouncyCastlesMac(String owf, String mac, int iterations, String iteratedBy) throws Exception {
         PBMParameter parameters = new PBMParameter("a salt of 16 b.".getBytes(StandardCharsets.US_ASCII),
                 new AlgorithmIdentifier(new ASN1ObjectIdentifier(owf)), iterations, new AlgorithmIdentifier(new ASN1ObjectIdentifier(mac), DERNull.INSTANCE));
         AlgorithmIdentifier algorithm = new AlgorithmIdentifier(CMPObjectIdentifiers.passwordBasedMac, parameters);
@@ -35,7 +35,9 @@ class CmpMacTest {
         byte[] message = "the protected part of a PKIMessage".getBytes(StandardCharsets.US_ASCII);
 
         byte[] expected = mac(new JcePKMACValuesCalculator().setProvider(new BouncyCastleProvider()), algorithm, secret, message);
-        assertThat(mac(new CmpMac.JdkDigestPkmacValues(), algorithm, secret, message)).isEqualTo(expected);
+        CmpMac.JdkDigestPkmacValues values = new CmpMac.JdkDigestPkmacValues();
+        assertThat(mac(values, algorithm, secret, message)).isEqualTo(expected);
+        assertThat(values.digestProvider()).isEqualTo(iteratedBy);
         assertThat(mac(new CmpMac.JdkDigestPkmacValues(), algorithm, "another secret".toCharArray(), message)).isNotEqualTo(expected);
     }
 
