@@ -40,7 +40,15 @@ public final class PostfixHop implements AutoCloseable {
 
     /** Starts it on a given port: a hop that comes back where it was. */
     public static PostfixHop startOnPort(Path dir, Optional<Path[]> tls, int port) throws Exception {
-        return start(dir, tls, port, List.of());
+        return start(dir, tls, port, List.of(), List.of());
+    }
+
+    /**
+     * Starts it as an organisation's MTA that hands the mail for {@code domain} on to a service at {@code nexthop}, a
+     * transport map's value such as {@code lmtp:inet:127.0.0.1:2003}.
+     */
+    public static PostfixHop startRelaying(Path dir, String domain, String nexthop) throws Exception {
+        return start(dir, Optional.empty(), freePort(), List.of(), List.of("relay_domains = " + domain, "transport_maps = inline:{ " + domain + "=" + nexthop + " }"));
     }
 
     /**
@@ -67,10 +75,10 @@ public final class PostfixHop implements AutoCloseable {
                 "    -o smtpd_relay_restrictions=",
                 "    -o smtpd_recipient_restrictions=permit_mynetworks,reject",
                 "    -o mynetworks=127.0.0.0/8",
-                "    -o smtpd_tls_security_level=may"));
+                "    -o smtpd_tls_security_level=may"), List.of());
     }
 
-    private static PostfixHop start(Path dir, Optional<Path[]> tls, int port, List<String> filterServices) throws Exception {
+    private static PostfixHop start(Path dir, Optional<Path[]> tls, int port, List<String> filterServices, List<String> mainSettings) throws Exception {
         Path conf = Files.createDirectories(dir.resolve("conf"));
         Path queue = Files.createDirectories(dir.resolve("queue"));
         Path data = Files.createDirectories(dir.resolve("data"));
@@ -84,7 +92,7 @@ public final class PostfixHop implements AutoCloseable {
         services.addAll(List.of(
                 "cleanup unix n - n - 0 cleanup", "qmgr unix n - n 300 1 qmgr", "rewrite unix - - n - - trivial-rewrite",
                 "bounce unix - - n - 0 bounce", "defer unix - - n - 0 bounce", "trace unix - - n - 0 bounce", "verify unix - - n - 1 verify",
-                "flush unix n - n 1000? 0 flush", "proxymap unix - - n - - proxymap", "smtp unix - - n - - smtp", "relay unix - - n - - smtp",
+                "flush unix n - n 1000? 0 flush", "proxymap unix - - n - - proxymap", "smtp unix - - n - - smtp", "relay unix - - n - - smtp", "lmtp unix - - n - - lmtp",
                 "error unix - - n - - error", "retry unix - - n - - error", "discard unix - - n - - discard", "virtual unix - n n - - virtual",
                 "anvil unix - - n - 1 anvil", "scache unix - - n - 1 scache", "showq unix n - n - - showq", "tlsmgr unix - - n 1000? 1 tlsmgr",
                 "postlog unix-dgram n - n - 1 postlogd", ""));
@@ -96,6 +104,7 @@ public final class PostfixHop implements AutoCloseable {
                 "virtual_uid_maps = static:" + uid, "virtual_gid_maps = static:" + gid, "alias_maps =", "alias_database =",
                 "maillog_file = " + dir.resolve("maillog"), "maillog_file_prefixes = " + dir, "disable_dns_lookups = yes", "smtp_dns_support_level = disabled",
                 "smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination"));
+        main.addAll(mainSettings);
         if (tls.isPresent()) {
             main.addAll(List.of("smtpd_tls_security_level = may", "smtpd_tls_chain_files = " + tls.get()[1] + ", " + tls.get()[0],
                     "smtpd_tls_loglevel = 1"));

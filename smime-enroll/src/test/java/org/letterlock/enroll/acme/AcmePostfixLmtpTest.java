@@ -1,0 +1,74 @@
+package org.letterlock.enroll.acme;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.time.Duration;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.letterlock.enroll.EnrollFixture;
+import org.letterlock.mail.PostfixHop;
+import org.shredzone.acme4j.AccountBuilder;
+import org.shredzone.acme4j.Identifier;
+import org.shredzone.acme4j.Order;
+import org.shredzone.acme4j.Status;
+import org.shredzone.acme4j.challenge.Challenge;
+
+/**
+ * The reply path docs/enrollment.md gives admins: the organisation's MTA (a private Postfix here) takes the client's
+ * reply over SMTP and hands the challenge address's mail on to the LMTP receiver with its own lmtp client (transport
+ * map {@code lmtp:inet:...}). Postfix relays what the receiver takes and bounces what it refuses, by the receiver's
+ * answer to the recipient after DATA.
+ */
+class AcmePostfixLmtpTest extends AcmeServerTests {
+    static PostfixHop mta;
+
+    @BeforeAll
+    static void startMta() throws Exception {
+        // Postfix's socket paths are short, and its user must be able to enter the folder: not the JUnit work folder.
+        mta = PostfixHop.startRelaying(Path.of("/tmp/ll-postfix-" + UUID.randomUUID().toString().substring(0, 8)), AcmeTestServer.domain(AcmeTestServer.CHALLENGE_FROM),
+                "lmtp:inet:127.0.0.1:" + server.replies.lmtpPort());
+    }
+
+    @AfterAll
+    static void stopMta() throws Exception {
+        if (mta != null) {
+            mta.close();
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({
+        "the right response is taken,  true,  VALID,   status=sent (250 2.6.0 reply for order",
+        "a wrong response is bounced,  false, INVALID, status=bounced (host 127.0.0.1[127.0.0.1] said: 550 5.7.1 the ACME response",
+    })
+    void postfixHandsTheReplyToTheLmtpReceiver(String name, boolean rightResponse, Status challengeStatus, String logged) throws Exception {
+        String mailbox = EnrollFixture.newMailbox("postfix");
+        server.fixture.verifiedMailbox(mailbox, "pat");
+        KeyPair accountKey = AcmeEnrollmentTest.accountKey("ES256");
+        Order order = new AccountBuilder().agreeToTermsOfService().useKeyPair(accountKey).create(server.acmeSession()).newOrder()
+                .identifier(new Identifier("email", mailbox)).create();
+        Challenge challenge = order.getAuthorizations().get(0).getChallenges().get(0);
+        challenge.trigger();
+        AcmeTestServer.ChallengeMail mail = AcmeTestServer.challengeMail(mailbox);
+        String token = challenge.getJSON().get("token").asString();
+        String response = mail.response(rightResponse ? token : token + "x", accountKey.getPublic());
+        Path reply = Files.write(work.resolve(mailbox + ".eml"), mail.reply(mailbox, response, AcmeTestServer.dkimPass(AcmeTestServer.domain(mailbox))));
+
+        String swaks = AcmeTestServer.run("swaks", "--server", "127.0.0.1:" + mta.port(), "--from", mailbox, "--to", AcmeTestServer.CHALLENGE_FROM,
+                "--data", "@" + reply);
+
+        assertThat(swaks).as("Postfix queues the reply").contains("<-  250 2.0.0 Ok: queued");
+        assertThat(challenge.waitForCompletion(Duration.ofSeconds(20))).isEqualTo(challengeStatus);
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (!mta.maillog().contains(logged) && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        assertThat(mta.maillog()).as("Postfix's log").contains("to=<" + AcmeTestServer.CHALLENGE_FROM + ">", "relay=127.0.0.1[127.0.0.1]:" + server.replies.lmtpPort(), logged);
+    }
+}
