@@ -44,11 +44,11 @@ public final class PostfixHop implements AutoCloseable {
     }
 
     /**
-     * Starts it as an organisation's MTA that hands the mail for {@code domain} on to a service at {@code nexthop}, a
-     * transport map's value such as {@code lmtp:inet:127.0.0.1:2003}.
+     * Starts it as an organisation's MTA that relays mail for {@code domain} and hands what is addressed to
+     * {@code recipient} on to {@code nexthop}, a transport map's value such as {@code lmtp:[127.0.0.1]:2527}.
      */
-    public static PostfixHop startRelaying(Path dir, String domain, String nexthop) throws Exception {
-        return start(dir, Optional.empty(), freePort(), List.of(), List.of("relay_domains = " + domain, "transport_maps = inline:{ " + domain + "=" + nexthop + " }"));
+    public static PostfixHop startRelaying(Path dir, String domain, String recipient, String nexthop) throws Exception {
+        return start(dir, Optional.empty(), freePort(), List.of(), List.of("relay_domains = " + domain, "transport_maps = inline:{ " + recipient + "=" + nexthop + " }"));
     }
 
     /**
@@ -79,6 +79,18 @@ public final class PostfixHop implements AutoCloseable {
     }
 
     private static PostfixHop start(Path dir, Optional<Path[]> tls, int port, List<String> filterServices, List<String> mainSettings) throws Exception {
+        PostfixHop hop = new PostfixHop(dir, port);
+        try {
+            hop.configureAndStart(tls, filterServices, mainSettings);
+            return hop;
+        } catch (Exception | Error e) {
+            // Stopped and its folder deleted: a failed start leaves nothing behind.
+            hop.close();
+            throw e;
+        }
+    }
+
+    private void configureAndStart(Optional<Path[]> tls, List<String> filterServices, List<String> mainSettings) throws Exception {
         Path conf = Files.createDirectories(dir.resolve("conf"));
         Path queue = Files.createDirectories(dir.resolve("queue"));
         Path data = Files.createDirectories(dir.resolve("data"));
@@ -112,19 +124,16 @@ public final class PostfixHop implements AutoCloseable {
             main.add("smtpd_tls_security_level = none");
         }
         Files.writeString(conf.resolve("main.cf"), String.join("\n", main) + "\n");
-        PostfixHop hop = new PostfixHop(dir, port);
-        hop.postfix("start");
+        postfix("start");
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (System.nanoTime() < deadline) {
             try (java.net.Socket probe = new java.net.Socket("127.0.0.1", port)) {
-                return hop;
+                return;
             } catch (IOException notYet) {
                 Thread.sleep(100);
             }
         }
-        String log = Files.exists(dir.resolve("maillog")) ? Files.readString(dir.resolve("maillog")) : "(no maillog)";
-        hop.close();
-        throw new IllegalStateException("Postfix did not listen on 127.0.0.1:" + port + " within 20 s:\n" + log);
+        throw new IllegalStateException("Postfix did not listen on 127.0.0.1:" + port + " within 20 s:\n" + (Files.exists(dir.resolve("maillog")) ? maillog() : "(no maillog)"));
     }
 
     public int port() {
@@ -180,9 +189,14 @@ public final class PostfixHop implements AutoCloseable {
     /** Stops it and deletes its folder (queue, mail and log). */
     @Override
     public void close() throws Exception {
-        postfix("stop");
-        try (Stream<Path> files = Files.walk(dir)) {
-            files.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+        try {
+            postfix("stop");
+        } finally {
+            if (Files.exists(dir)) {
+                try (Stream<Path> files = Files.walk(dir)) {
+                    files.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+                }
+            }
         }
     }
 }

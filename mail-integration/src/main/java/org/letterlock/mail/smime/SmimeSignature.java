@@ -117,7 +117,7 @@ public final class SmimeSignature {
 
     private SignerInfoGenerator signerInfo() throws CertificateEncodingException {
         try {
-            // The message is hashed by the JDK (SHA instructions, several times Bouncy Castle's speed); the vault signs the hash.
+            // The message is hashed by the JDK on the CPU's SHA instructions (decision 017); the vault signs the hash.
             return new JcaSignerInfoGeneratorBuilder(new JcaDigestCalculatorProviderBuilder().setProvider("SUN").build())
                     .setSignedAttributeGenerator(new DefaultSignedAttributeTableGenerator(CAPABILITIES))
                     .build(signers.get(), chain.get(0));
