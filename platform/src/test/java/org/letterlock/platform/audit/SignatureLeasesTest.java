@@ -208,14 +208,11 @@ class SignatureLeasesTest {
     @Test
     void aLeaseWhoseReplacementCannotBeGrantedIsStillCountedExactly() throws Exception {
         SignatureLeases leases = new SignatureLeases(audit, clock, 1000, SPAN);
-        CountDownLatch inside = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        ContentSigner slow = leases.signer(key, heldSigner(inside, release, (byte) 3), () -> { });
+        HeldSignature slow = new HeldSignature(leases, (byte) 3);
         ContentSigner quick = leases.signer(key, fixedSigner(() -> new byte[] {4}), () -> { });
         ExecutorService thread = Executors.newSingleThreadExecutor();
         try {
-            Future<byte[]> underWay = thread.submit(slow::getSignature);
-            assertThat(inside.await(5, TimeUnit.SECONDS)).isTrue();
+            Future<byte[]> underWay = slow.start(thread);
             quick.getSignature();
             clock.advance(SPAN);
 
@@ -225,7 +222,7 @@ class SignatureLeasesTest {
             quick.getSignature();
             leases.endExpired();
 
-            release.countDown();
+            slow.release();
             assertThat(underWay.get(5, TimeUnit.SECONDS)).containsExactly(3);
         } finally {
             thread.shutdownNow();
@@ -237,17 +234,14 @@ class SignatureLeasesTest {
     @Test
     void closingWaitsForSignaturesUnderWayAndThenRefusesNewOnes() throws Exception {
         SignatureLeases leases = new SignatureLeases(audit, clock, 1000, SPAN);
-        CountDownLatch inside = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        ContentSigner slow = leases.signer(key, heldSigner(inside, release, (byte) 5), () -> { });
+        HeldSignature slow = new HeldSignature(leases, (byte) 5);
         ExecutorService threads = Executors.newFixedThreadPool(2);
         try {
-            Future<byte[]> underWay = threads.submit(slow::getSignature);
-            assertThat(inside.await(5, TimeUnit.SECONDS)).isTrue();
+            Future<byte[]> underWay = slow.start(threads);
             Future<?> closing = threads.submit(leases::close);
             Thread.sleep(200);
             assertThat(closing).as("closing waits for the signature under way").isNotDone();
-            release.countDown();
+            slow.release();
             closing.get(5, TimeUnit.SECONDS);
             assertThat(underWay.get()).containsExactly(5);
         } finally {
@@ -260,13 +254,30 @@ class SignatureLeasesTest {
         assertThat(audit.withAction(SignatureLeases.GRANT)).as("no lease granted after closing").hasSize(1);
     }
 
-    /** A signer that says it is signing ({@code inside}), then holds until {@code release}, then signs {@code value}. */
-    private static ContentSigner heldSigner(CountDownLatch inside, CountDownLatch release, byte value) {
-        return fixedSigner(() -> {
-            inside.countDown();
-            await(release);
-            return new byte[] {value};
-        });
+    /** A signature under a lease that, once in the signer, holds there until released, then gives {@code value}. */
+    private final class HeldSignature {
+        private final CountDownLatch inside = new CountDownLatch(1);
+        private final CountDownLatch release = new CountDownLatch(1);
+        private final ContentSigner signer;
+
+        HeldSignature(SignatureLeases leases, byte value) {
+            signer = leases.signer(key, fixedSigner(() -> {
+                inside.countDown();
+                await(release);
+                return new byte[] {value};
+            }), () -> { });
+        }
+
+        /** Starts it on {@code thread}; returns once it is inside the signer. */
+        Future<byte[]> start(ExecutorService thread) throws InterruptedException {
+            Future<byte[]> underWay = thread.submit(signer::getSignature);
+            assertThat(inside.await(5, TimeUnit.SECONDS)).as("the signature is under way").isTrue();
+            return underWay;
+        }
+
+        void release() {
+            release.countDown();
+        }
     }
 
     private static void await(CountDownLatch latch) {

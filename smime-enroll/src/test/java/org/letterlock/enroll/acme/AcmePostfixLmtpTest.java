@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyPair;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.UUID;
@@ -18,9 +17,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.letterlock.enroll.EnrollFixture;
 import org.letterlock.mail.PostfixHop;
-import org.shredzone.acme4j.AccountBuilder;
-import org.shredzone.acme4j.Identifier;
-import org.shredzone.acme4j.Order;
 import org.shredzone.acme4j.Status;
 import org.shredzone.acme4j.challenge.Challenge;
 
@@ -56,15 +52,10 @@ class AcmePostfixLmtpTest extends AcmeServerTests {
     void postfixHandsTheReplyToTheLmtpReceiver(String name, boolean rightResponse, Status challengeStatus, String logged) throws Exception {
         String mailbox = EnrollFixture.newMailbox("postfix");
         server.fixture.verifiedMailbox(mailbox, "pat");
-        KeyPair accountKey = AcmeEnrollmentTest.accountKey("ES256");
-        Order order = new AccountBuilder().agreeToTermsOfService().useKeyPair(accountKey).create(server.acmeSession()).newOrder()
-                .identifier(new Identifier("email", mailbox)).create();
-        Challenge challenge = order.getAuthorizations().get(0).getChallenges().get(0);
-        challenge.trigger();
-        AcmeTestServer.ChallengeMail mail = AcmeTestServer.challengeMail(mailbox);
-        String token = challenge.getJSON().get("token").asString();
-        String response = mail.response(rightResponse ? token : token + "x", accountKey.getPublic());
-        Path reply = Files.write(work.resolve(mailbox + ".eml"), mail.reply(mailbox, response, AcmeTestServer.dkimPass(AcmeTestServer.domain(mailbox))));
+        AcmeTestServer.ChallengedOrder ordered = server.challengedOrder(mailbox);
+        Challenge challenge = ordered.challenge();
+        String response = ordered.response(rightResponse ? "" : "x");
+        Path reply = Files.write(work.resolve(mailbox + ".eml"), ordered.mail().reply(mailbox, response, AcmeTestServer.dkimPass(AcmeTestServer.domain(mailbox))));
 
         String swaks = AcmeTestServer.run("swaks", "--server", "127.0.0.1:" + mta.port(), "--from", mailbox, "--to", AcmeTestServer.CHALLENGE_FROM,
                 "--data", "@" + reply);

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyPair;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.stream.Stream;
@@ -16,9 +15,6 @@ import org.letterlock.ca.IssuedCertificate;
 import org.letterlock.ca.RevocationReason;
 import org.letterlock.enroll.EnrollFixture;
 import org.letterlock.enroll.EnrollmentProof;
-import org.shredzone.acme4j.AccountBuilder;
-import org.shredzone.acme4j.Identifier;
-import org.shredzone.acme4j.Order;
 import org.shredzone.acme4j.Status;
 import org.shredzone.acme4j.challenge.Challenge;
 
@@ -51,15 +47,12 @@ class AcmeSignedReplyTest extends AcmeServerTests {
         Path certificate = dir.resolve("signing.pem");
         certify(signer, mailbox, key, certificate);
 
-        KeyPair accountKey = AcmeEnrollmentTest.accountKey("ES256");
-        Order order = new AccountBuilder().agreeToTermsOfService().useKeyPair(accountKey).create(server.acmeSession()).newOrder()
-                .identifier(new Identifier("email", mailbox)).create();
-        Challenge challenge = order.getAuthorizations().get(0).getChallenges().get(0);
-        challenge.trigger();
-        AcmeTestServer.ChallengeMail mail = AcmeTestServer.challengeMail(mailbox);
+        AcmeTestServer.ChallengedOrder ordered = server.challengedOrder(mailbox);
+        Challenge challenge = ordered.challenge();
+        AcmeTestServer.ChallengeMail mail = ordered.mail();
         // Lines that start with a dot, one of them alone: the client stuffs them, the receiver must take them back out.
         Path body = Files.writeString(dir.resolve("body.txt"), "-----BEGIN ACME RESPONSE-----\r\n"
-                + mail.response(challenge.getJSON().get("token").asString(), accountKey.getPublic()) + "\r\n-----END ACME RESPONSE-----\r\n"
+                + ordered.response("") + "\r\n-----END ACME RESPONSE-----\r\n"
                 + ".\r\n..\r\n.signed by me\r\n");
         String signed = AcmeTestServer.run("openssl", "cms", "-sign", "-signer", certificate.toString(), "-inkey", key.toString(), "-text", "-crlfeol",
                 "-in", body.toString());

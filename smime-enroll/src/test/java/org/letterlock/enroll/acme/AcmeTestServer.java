@@ -72,6 +72,23 @@ final class AcmeTestServer implements AutoCloseable {
         });
     }
 
+    /** An order of a new ES256 account for {@code mailbox}, its challenge responded to, and the challenge mail. */
+    record ChallengedOrder(KeyPair accountKey, org.shredzone.acme4j.Order order, org.shredzone.acme4j.challenge.Challenge challenge, ChallengeMail mail) {
+        /** The response a reply must carry (RFC 8823 section 3.1), for this challenge's token or, to be wrong, another. */
+        String response(String tokenSuffix) throws Exception {
+            return mail.response(challenge.getJSON().get("token").asString() + tokenSuffix, accountKey.getPublic());
+        }
+    }
+
+    ChallengedOrder challengedOrder(String mailbox) throws Exception {
+        KeyPair accountKey = AcmeEnrollmentTest.accountKey("ES256");
+        org.shredzone.acme4j.Order order = new org.shredzone.acme4j.AccountBuilder().agreeToTermsOfService().useKeyPair(accountKey).create(acmeSession())
+                .newOrder().identifier(new org.shredzone.acme4j.Identifier("email", mailbox)).create();
+        org.shredzone.acme4j.challenge.Challenge challenge = order.getAuthorizations().get(0).getChallenges().get(0);
+        challenge.trigger();
+        return new ChallengedOrder(accountKey, order, challenge, challengeMail(mailbox));
+    }
+
     /** The challenge mail sent to {@code mailbox}, the newest one, as its recipient reads it. */
     static ChallengeMail challengeMail(String mailbox) throws Exception {
         List<String> mails = Outbox.mailsTo(EnrollFixture.TOKEN_DATA, mailbox);
