@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.letterlock.mail.PostfixHop;
 
 /**
  * Enrollment in the running server (PostgreSQL, SoftHSM2 keys), as the issue's "done when" asks: an ra-officer makes an
@@ -29,6 +30,9 @@ class EnrollServerIT {
     private static final String OFFICER = "it-officer";
     private static final String PASSWORD = "it-officer-correct-horse";
     private static final String MAILBOX = "grace@example.org";
+    private static final String ACME_MAILBOX = "ivan@example.org";
+    private static final String ACME_FROM = "acme-challenge@ca.example.org";
+    private static final String MTA = "mx.example.org";
 
     private PostgresServer server;
     private Path work;
@@ -39,7 +43,7 @@ class EnrollServerIT {
         work = LauncherProcess.WORK.resolve("enroll-pg-work");
         LauncherProcess.deleteRecursively(work);
         Files.createDirectories(work);
-        server = PostgresServer.start("enroll-pg", Map.of());
+        server = PostgresServer.start("enroll-pg", Map.of("LETTERLOCK_ENROLL_ACME_FROM", ACME_FROM, "LETTERLOCK_ENROLL_ACME_TRUSTED_AUTHSERV_IDS", MTA));
         HttpResponse<String> created = server.call("POST", "/api/admins", "admin", server.adminPassword, "application/json",
                 "{\"name\":\"" + OFFICER + "\",\"roles\":[\"ra-officer\"],\"password\":\"" + PASSWORD + "\"}");
         assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
@@ -108,8 +112,49 @@ class EnrollServerIT {
         assertThat(again.output()).contains("refused (HTTP 401)");
     }
 
+    /**
+     * The same jar over ACME: the challenge mail goes from the server's outbox into the file a mail filter would
+     * write, and the jar sends its reply through a private Postfix, whose header_checks add the Authentication-Results
+     * an organisation's DKIM verifier would (the milter itself cannot run here), on to the server's reply receiver.
+     */
     @Test
     @Order(4)
+    void theEnrollJarEnrollsOverAcmeWithItsReplyThroughPostfix() throws Exception {
+        HttpResponse<String> registered = server.call("POST", "/api/identities", OFFICER, PASSWORD, "application/json",
+                "{\"address\":\"" + ACME_MAILBOX + "\",\"owner\":\"ivan\"}");
+        assertThat(registered.statusCode()).as(registered.body()).isEqualTo(202);
+        server.verifyMailbox(ACME_MAILBOX);
+        Path challengeMail = work.resolve("challenge.eml");
+        String replyPort = server.launcher.environment.get("LETTERLOCK_ENROLL_ACME_REPLY_PORT");
+        Path jar = LauncherProcess.ROOT.resolve("enroll-client/target/letterlock-enroll.jar");
+        Path out = work.resolve("ivan");
+        try (PostfixHop mailServer = PostfixHop.startRelaying(Path.of("/tmp/ll-postfix-" + java.util.UUID.randomUUID().toString().substring(0, 8)), "ca.example.org",
+                ACME_FROM, "smtp:[127.0.0.1]:" + replyPort,
+                java.util.List.of("header_checks = regexp:{ {/^Subject:/ PREPEND Authentication-Results: " + MTA + "; dkim=pass header.d=example.org} }"))) {
+            java.util.concurrent.CompletableFuture<Void> filter = java.util.concurrent.CompletableFuture.runAsync(() -> {
+                try {
+                    Files.writeString(challengeMail, server.awaitMail(ACME_MAILBOX, "Subject: ACME: ", java.time.Duration.ofSeconds(60)));
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+
+            Shell.Run enrolled = Shell.run(work, "java", "-jar", jar.toString(), ACME_MAILBOX, "--protocol", "acme", "--server", enrollUrl(), "--trust", "root.pem",
+                    "--challenge-mail", challengeMail.toString(), "--challenge-timeout", "90s", "--smtp", "smtp://127.0.0.1:" + mailServer.port(),
+                    "--passphrase-file", "passphrase", "--out", out.toString());
+
+            assertThat(enrolled.exit()).as(enrolled.output() + mailServer.maillog()).isZero();
+            filter.join();
+            assertThat(mailServer.maillog()).contains("status=sent (250 2.6.0 reply for order");
+        }
+        assertThat(Shell.run(work, "openssl", "verify", "-purpose", "smimesign", "-CAfile", out.resolve("ca-chain.pem").toString(),
+                out.resolve(ACME_MAILBOX + "-signing.pem").toString()).output()).contains(": OK");
+        assertThat(Shell.run(work, "openssl", "verify", "-purpose", "smimeencrypt", "-CAfile", out.resolve("ca-chain.pem").toString(),
+                out.resolve(ACME_MAILBOX + "-encryption.pem").toString()).output()).contains(": OK");
+    }
+
+    @Test
+    @Order(5)
     void opensslCmpEnrollsUnderASecretWithItsTransactionKeptInPostgresql() throws Exception {
         String mailbox = "heidi@example.org";
         HttpResponse<String> made = server.call("POST", "/api/enroll/secrets", OFFICER, PASSWORD, "application/json", "{\"mailbox\":\"" + mailbox + "\"}");
@@ -134,7 +179,7 @@ class EnrollServerIT {
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     void theAuditLogHoldsEachStepWithoutTheSecret() throws Exception {
         String audit;
         try (var c = server.database(); var s = c.createStatement(); var rows = s.executeQuery("SELECT actor || ' ' || action || ' ' || target || ' ' || detail FROM audit_record")) {
@@ -147,5 +192,7 @@ class EnrollServerIT {
         assertThat(audit).contains(OFFICER + " enroll.secret.issue mailbox:" + MAILBOX, "enroll.secret.use mailbox:" + MAILBOX).doesNotContain(secret);
         assertThat(audit).containsPattern("enroll-client 127\\.0\\.0\\.1 enroll\\.secret\\.use mailbox:" + Pattern.quote(MAILBOX));
         assertThat(audit).containsPattern("ca.issue certificate:[0-9a-f]+ mailbox-signing");
+        assertThat(audit).as("the ACME order names the proven mailbox in the issuance's record")
+                .containsPattern(Pattern.quote(ACME_MAILBOX) + " enroll/acme-email-reply/[^ ]+ ca\\.issue certificate:[0-9a-f]+ mailbox-signing");
     }
 }

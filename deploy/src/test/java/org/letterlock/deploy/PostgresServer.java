@@ -119,6 +119,23 @@ final class PostgresServer {
         assertThat(verified.statusCode()).as(verified.body()).isEqualTo(200);
     }
 
+    /** Waits for a mail to {@code address} in the server's outbox that contains {@code marker}, and returns it. */
+    String awaitMail(String address, String marker, java.time.Duration limit) throws Exception {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (System.nanoTime() < deadline) {
+            try (var files = java.nio.file.Files.list(launcher.dataDir.resolve("outbox"))) {
+                for (java.nio.file.Path mail : files.sorted().toList()) {
+                    String text = java.nio.file.Files.readString(mail);
+                    if (text.contains("To: " + address) && text.contains(marker)) {
+                        return text;
+                    }
+                }
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError("no mail to " + address + " with " + marker + " in " + limit.toSeconds() + " s");
+    }
+
     /** The token in the newest mail to {@code address} that carries one (a link with token=...). */
     String newestToken(String address) throws Exception {
         String token = null;

@@ -48,7 +48,14 @@ public final class PostfixHop implements AutoCloseable {
      * {@code recipient} on to {@code nexthop}, a transport map's value such as {@code lmtp:[127.0.0.1]:2527}.
      */
     public static PostfixHop startRelaying(Path dir, String domain, String recipient, String nexthop) throws Exception {
-        return start(dir, Optional.empty(), freePort(), List.of(), List.of("relay_domains = " + domain, "transport_maps = inline:{ " + recipient + "=" + nexthop + " }"));
+        return startRelaying(dir, domain, recipient, nexthop, List.of());
+    }
+
+    /** As above, with more main.cf lines (say, {@code header_checks} that stand in for a milter). */
+    public static PostfixHop startRelaying(Path dir, String domain, String recipient, String nexthop, List<String> moreSettings) throws Exception {
+        List<String> settings = new ArrayList<>(List.of("relay_domains = " + domain, "transport_maps = inline:{ " + recipient + "=" + nexthop + " }"));
+        settings.addAll(moreSettings);
+        return start(dir, Optional.empty(), freePort(), List.of(), settings);
     }
 
     /**

@@ -6,4 +6,8 @@ package org.letterlock.enroll;
  * the ACME authorization, the certificate's serial). It names the requester in the CA's audit records.
  */
 public record EnrollmentProof(String mailbox, String method, String reference) {
+    /** Names the proven holder and the proof in the audit records of the rest of the request, instead of the client's address. */
+    public void actAs() {
+        org.letterlock.platform.audit.Actor.set(mailbox + " enroll/" + method + "/" + reference);
+    }
 }

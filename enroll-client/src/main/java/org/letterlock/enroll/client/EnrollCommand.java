@@ -38,9 +38,11 @@ import picocli.CommandLine.Parameters;
  * it for recovery, and comes back over TLS authenticated by the new signing certificate.
  */
 @Command(name = "letterlock-enroll", mixinStandardHelpOptions = true, version = "letterlock-enroll 0.1",
-        description = {"Enrolls S/MIME certificates for ADDRESS from Letterlock over EST (RFC 7030): a signing certificate for a key made here,",
-                "and an encryption key made and archived by the server. Writes PKCS#12 files (modern and legacy) and PEM certificates,",
-                "and imports them into a Thunderbird/NSS profile and gpgsm on request. Run it again from a timer with --renew-within to renew."},
+        description = "Enrolls S/MIME certificates for ADDRESS from Letterlock: a signing certificate for a key made here, over EST (RFC 7030; "
+                + "an enrollment secret proves the mailbox) or ACME (RFC 8823; a challenge mail, answered by mail, proves it), and an encryption key made "
+                + "and archived by the server (EST serverkeygen). Writes PKCS#12 files (modern and legacy) and PEM certificates, and imports them into "
+                + "a Thunderbird/NSS profile and gpgsm on request. Run it again from a timer with --renew-within to renew (over EST, the current "
+                + "certificate being the proof).",
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:enrolled, renewed, or nothing due", "1:the server refused or could not be reached", "2:wrong usage"})
 public final class EnrollCommand implements Callable<Integer> {
@@ -56,6 +58,31 @@ public final class EnrollCommand implements Callable<Integer> {
 
     @Option(names = "--ca-fingerprint", description = "SHA-256 fingerprint of Letterlock's root certificate, as your administrator published it.")
     String fingerprint;
+
+    @Option(names = "--protocol", defaultValue = "est",
+            description = "How the signing certificate is enrolled: est (an enrollment secret proves the mailbox) or acme (the CA mails a challenge to ADDRESS and the reply proves it). Default ${DEFAULT-VALUE}.")
+    Protocol protocol;
+
+    @Option(names = "--acme-directory", paramLabel = "URL", description = "ACME: the directory (default SERVER/acme/directory).")
+    URI acmeDirectory;
+
+    @Option(names = "--challenge-mail", paramLabel = "FILE",
+            description = "ACME: read the challenge mail from FILE, waiting for it to be written there (saved from your mail client, or by a mail filter); - reads it from standard input. Without it you are asked for the mail's Subject line.")
+    Path challengeMail;
+
+    @Option(names = "--smtp", paramLabel = "URL",
+            description = "ACME: send the reply through your mail server, smtp://host[:587] (STARTTLS, required unless the host is this machine) or smtps://host[:465]. Without it the reply's text is shown for you to send.")
+    URI smtp;
+
+    @Option(names = "--smtp-user", description = "ACME: your user name at the mail server (default ADDRESS; used when a password is given).")
+    String smtpUser;
+
+    @Option(names = "--smtp-password-file", description = "ACME: file whose first line is your mail server password (else env LETTERLOCK_ENROLL_SMTP_PASSWORD; without either, no authentication).")
+    Path smtpPasswordFile;
+
+    @Option(names = "--challenge-timeout", paramLabel = "TIME", defaultValue = "15m", converter = Durations.class,
+            description = "ACME: how long to wait for the challenge mail and for the CA to receive the reply, e.g. 15m, 90s (default ${DEFAULT-VALUE}).")
+    Duration challengeTimeout;
 
     @Option(names = "--mail-secret", description = "Ask the server to mail an enrollment secret to ADDRESS first, then prompt for it.")
     boolean mailSecret;
@@ -85,7 +112,43 @@ public final class EnrollCommand implements Callable<Integer> {
     @Option(names = "--renew-within", paramLabel = "DAYS", description = "Renew the certificates in --out if the signing certificate expires within DAYS; do nothing otherwise.")
     Integer renewWithin;
 
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
     private final PrintWriter log;
+
+    /** How the signing certificate is enrolled; renewal is always EST simplereenroll, the current certificate being the proof. */
+    enum Protocol {
+        EST("est"), ACME("acme");
+
+        private final String label;
+
+        Protocol(String label) {
+            this.label = label;
+        }
+
+        @Override
+        public String toString() {
+            return label;
+        }
+    }
+
+    /** "90s", "15m", "1h". */
+    static final class Durations implements CommandLine.ITypeConverter<Duration> {
+        @Override
+        public Duration convert(String value) {
+            java.util.regex.Matcher parts = java.util.regex.Pattern.compile("([1-9][0-9]{0,5})([smh])").matcher(value.strip());
+            if (!parts.matches()) {
+                throw new CommandLine.TypeConversionException("'" + value + "' is not a time such as 90s, 15m or 1h");
+            }
+            long amount = Long.parseLong(parts.group(1));
+            return switch (parts.group(2)) {
+                case "s" -> Duration.ofSeconds(amount);
+                case "m" -> Duration.ofMinutes(amount);
+                default -> Duration.ofHours(amount);
+            };
+        }
+    }
 
     public EnrollCommand() {
         this(new PrintWriter(System.out, true));
@@ -117,25 +180,113 @@ public final class EnrollCommand implements Callable<Integer> {
         Path folder = out != null ? out : Path.of(System.getProperty("user.home"), ".letterlock", address);
         X509TrustManager trusted = trust != null ? TrustAnchor.fromPem(trust)
                 : fingerprint != null ? TrustAnchor.fromFingerprint(server, fingerprint) : TrustAnchor.system();
-        EstClient est = new EstClient(URI.create(server.toString().replaceAll("/+$", "") + "/.well-known/est"), trusted);
+        EstClient est = new EstClient(URI.create(base() + "/.well-known/est"), trusted);
         MailClientFiles files = new MailClientFiles(folder, address);
         if (renewWithin != null) {
             return renew(est, files);
         }
+        if (protocol == Protocol.ACME && (mailSecret || secretFile != null)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--protocol acme takes no enrollment secret: the reply to the challenge mail proves the mailbox");
+        }
+        if (protocol == Protocol.EST && (challengeMail != null || smtp != null)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--challenge-mail and --smtp are for --protocol acme");
+        }
         if (mailSecret) {
             askForSecret(trusted);
         }
-        char[] secret = secret();
+        char[] secret = protocol == Protocol.EST ? secret() : null;
         char[] passphrase = passphrase();
         KeyPair signingKey = keyType.generate();
         byte[] csr = SigningRequests.forMailbox(signingKey, address);
-        X509Certificate signing = est.simpleEnroll(csr, address, secret);
+        X509Certificate signing = protocol == Protocol.EST ? est.simpleEnroll(csr, address, secret) : acmeEnroll(trusted, csr);
         log.println("signing certificate " + signing.getSerialNumber().toString(16) + " valid until " + signing.getNotAfter().toInstant());
         List<X509Certificate> chain = est.caCertificates();
         EstClient.ServerKey encryption = est.serverKeyGen(encryptionRequest(Optional.empty()), signingKey.getPrivate(), withChain(signing, chain), Optional.empty()).key();
         log.println("encryption certificate " + encryption.certificate().getSerialNumber().toString(16) + " (key made and archived by the server)");
         report(files, files.write(signingKey.getPrivate(), signing, List.of(encryption), chain, passphrase), chain, passphrase);
         return 0;
+    }
+
+    /**
+     * Enrolls {@code csr} over ACME: an order for the address, which makes the CA mail the challenge; its reply, sent
+     * through the person's mail server or by the person; then finalize and download.
+     */
+    private X509Certificate acmeEnroll(X509TrustManager trusted, byte[] csr) throws IOException, GeneralSecurityException {
+        Instant deadline = Instant.now().plus(challengeTimeout);
+        AcmeClient acme = AcmeClient.register(acmeDirectory != null ? acmeDirectory : URI.create(base() + "/acme/directory"), trusted);
+        Instant ordered = Instant.now();
+        AcmeClient.Order order = acme.order(address);
+        AcmeClient.Challenge challenge = order.challenge();
+        log.println("ACME order " + order.url() + ": a challenge mail from " + challenge.from() + " is on its way to " + address);
+        acme.respond(challenge);
+        ChallengeReply reply = readChallenge(challenge, ordered, deadline);
+        String response = acme.challengeResponse(reply.tokenPart1(), challenge);
+        if (smtp != null) {
+            reply.send(smtp, Optional.of(smtpUser != null ? smtpUser : address), smtpPassword(), trusted, address, challenge, response);
+            log.println("sent the reply to " + challenge.from() + " through " + smtp);
+        } else {
+            log.println("Reply to the challenge mail from your mail client (Subject \"Re: ACME: " + reply.tokenPart1() + "\", to " + challenge.from()
+                    + ") with these three lines as its whole text:");
+            log.print(ChallengeReply.body(response).replace("\r\n", System.lineSeparator()));
+            log.println("Waiting until " + deadline + " for the reply to reach Letterlock.");
+        }
+        acme.awaitReady(order, deadline);
+        return acme.finalizeOrder(order, csr, deadline).get(0);
+    }
+
+    /**
+     * token-part1, from the challenge mail in {@code --challenge-mail} once a file written after {@code ordered} is
+     * there and reads as the challenge (a mail filter may still be writing it), from standard input, or from the
+     * Subject line a person types.
+     */
+    private ChallengeReply readChallenge(AcmeClient.Challenge challenge, Instant ordered, Instant deadline) throws IOException {
+        if (challengeMail == null) {
+            Console console = System.console();
+            if (console == null) {
+                throw new IOException("no way to read the challenge mail: give --challenge-mail FILE (or - for standard input)");
+            }
+            String subject = console.readLine("Subject of the mail from %s to %s (ACME: ...): ", challenge.from(), address);
+            if (subject == null) {
+                throw new IOException("no Subject given");
+            }
+            return ChallengeReply.fromSubject(subject);
+        }
+        if (challengeMail.toString().equals("-")) {
+            return ChallengeReply.fromMail(System.in.readAllBytes(), challenge);
+        }
+        log.println("waiting for the challenge mail in " + challengeMail);
+        // A second's slack: some file systems keep modification times in whole seconds.
+        Instant fresh = ordered.minusSeconds(1);
+        IOException lastReason = null;
+        while (Instant.now().isBefore(deadline)) {
+            if (Files.isRegularFile(challengeMail) && !Files.getLastModifiedTime(challengeMail).toInstant().isBefore(fresh)) {
+                try {
+                    return ChallengeReply.fromMail(Files.readAllBytes(challengeMail), challenge);
+                } catch (IOException notYet) {
+                    lastReason = notYet;
+                }
+            }
+            try {
+                Thread.sleep(500);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted");
+            }
+        }
+        throw new IOException("no challenge mail in " + challengeMail + " within " + challengeTimeout.toSeconds() + " s of the order"
+                + (lastReason == null ? "" : " (" + lastReason.getMessage() + ")"));
+    }
+
+    private Optional<char[]> smtpPassword() throws IOException {
+        if (smtpPasswordFile != null) {
+            return Optional.of(firstLine(smtpPasswordFile));
+        }
+        String fromEnvironment = System.getenv("LETTERLOCK_ENROLL_SMTP_PASSWORD");
+        return fromEnvironment == null || fromEnvironment.isEmpty() ? Optional.empty() : Optional.of(fromEnvironment.toCharArray());
+    }
+
+    private String base() {
+        return server.toString().replaceAll("/+$", "");
     }
 
     /**
@@ -233,7 +384,7 @@ public final class EnrollCommand implements Callable<Integer> {
     private void askForSecret(X509TrustManager trusted) throws IOException, GeneralSecurityException {
         SSLContext tls = SSLContext.getInstance("TLS");
         tls.init(null, new TrustManager[] {trusted}, null);
-        HttpRequest request = HttpRequest.newBuilder(URI.create(server.toString().replaceAll("/+$", "") + "/secrets"))
+        HttpRequest request = HttpRequest.newBuilder(URI.create(base() + "/secrets"))
                 .header("Content-Type", "application/x-www-form-urlencoded")
                 .POST(HttpRequest.BodyPublishers.ofString("mailbox=" + URLEncoder.encode(address, StandardCharsets.UTF_8))).build();
         HttpResponse<String> response;

@@ -48,7 +48,7 @@ class EnrollCommandTest {
     record Outcome(int exit, String out, String err) {
     }
 
-    private static Outcome enroll(String... args) {
+    static Outcome enroll(String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         int exit = EnrollCommand.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
@@ -86,16 +86,9 @@ class EnrollCommandTest {
         Outcome outcome = enroll(args.toArray(String[]::new));
 
         assertThat(outcome.exit()).as(outcome.out() + outcome.err()).isZero();
-        Path signing = folder.resolve(mailbox + "-signing.pem");
+        assertPairWritten(fixture, folder, mailbox);
         Path encryption = folder.resolve(mailbox + "-encryption.pem");
-        Path chain = folder.resolve("ca-chain.pem");
-        assertThat(Pkcs12WriterTest.run(List.of("openssl", "verify", "-purpose", "smimesign", "-CAfile", chain.toString(), signing.toString()), Map.of())).contains(": OK");
-        assertThat(Pkcs12WriterTest.run(List.of("openssl", "verify", "-purpose", "smimeencrypt", "-CAfile", chain.toString(), encryption.toString()), Map.of())).contains(": OK");
-        IssuedCertificate signingIssued = fixture.ca.find(serial(signing)).orElseThrow();
         IssuedCertificate encryptionIssued = fixture.ca.find(serial(encryption)).orElseThrow();
-        assertThat(signingIssued.profile()).isEqualTo("mailbox-signing");
-        assertThat(encryptionIssued.profile()).isEqualTo("mailbox-encryption");
-        assertThat(encryptionIssued.pairId()).isPresent().isEqualTo(signingIssued.pairId());
         assertThat(fixture.escrow.keys().archives(mailbox, new org.letterlock.ca.Requester("rita", java.util.Set.of(org.letterlock.platform.identity.Role.RA_OFFICER))).stream().map(a -> a.certificateSerial()))
                 .as("the encryption key is archived").contains(encryptionIssued.serial());
         assertThat(Pkcs12WriterTest.run(List.of("certutil", "-K", "-d", "sql:" + profile), Map.of())).contains(mailbox + " signing", mailbox + " encryption");
@@ -193,8 +186,26 @@ class EnrollCommandTest {
         assertThat(serial(folder.resolve(mailbox + "-encryption.pem"))).as("the encryption key held is kept").isEqualTo(firstEncryption);
     }
 
+    /**
+     * The signing and encryption certificates written to {@code folder} pass openssl verify for their purposes and are
+     * one pair on the server, of the mailbox profiles; returns the signing certificate's record.
+     */
+    static IssuedCertificate assertPairWritten(EnrollFixture server, Path folder, String mailbox) throws Exception {
+        Path signing = folder.resolve(mailbox + "-signing.pem");
+        Path encryption = folder.resolve(mailbox + "-encryption.pem");
+        Path chain = folder.resolve("ca-chain.pem");
+        assertThat(Pkcs12WriterTest.run(List.of("openssl", "verify", "-purpose", "smimesign", "-CAfile", chain.toString(), signing.toString()), Map.of())).contains(": OK");
+        assertThat(Pkcs12WriterTest.run(List.of("openssl", "verify", "-purpose", "smimeencrypt", "-CAfile", chain.toString(), encryption.toString()), Map.of())).contains(": OK");
+        IssuedCertificate signingIssued = server.ca.find(serial(signing)).orElseThrow();
+        IssuedCertificate encryptionIssued = server.ca.find(serial(encryption)).orElseThrow();
+        assertThat(signingIssued.profile()).isEqualTo("mailbox-signing");
+        assertThat(encryptionIssued.profile()).isEqualTo("mailbox-encryption");
+        assertThat(encryptionIssued.pairId()).as("serverkeygen put the encryption key in the signing certificate's pair").isPresent().isEqualTo(signingIssued.pairId());
+        return signingIssued;
+    }
+
     /** The modern PKCS#12 holds the signing certificate {@code serial} with the private key of its public key. */
-    private static void assertSigningKeyMatches(Path folder, String mailbox, BigInteger serial) throws Exception {
+    static void assertSigningKeyMatches(Path folder, String mailbox, BigInteger serial) throws Exception {
         KeyStore store = KeyStore.getInstance("PKCS12");
         store.load(new ByteArrayInputStream(Files.readAllBytes(folder.resolve(mailbox + ".p12"))), "correct horse battery".toCharArray());
         X509Certificate certificate = (X509Certificate) store.getCertificate(mailbox + " signing");

@@ -450,6 +450,7 @@ public final class AcmeEndpoint implements EnrollListener.Handler {
         }
         IssuedCertificate issued;
         EnrollmentProof proof = new EnrollmentProof(order.mailbox(), "acme-email-reply", order.id());
+        proof.actAs();
         try {
             issued = services.mailboxes().signingCertificate(csr, proof);
         } catch (LetterlockException e) {

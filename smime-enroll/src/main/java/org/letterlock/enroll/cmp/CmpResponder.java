@@ -81,7 +81,6 @@ import org.letterlock.enroll.EnrollmentSecrets;
 import org.letterlock.enroll.KeyPackageEnvelope;
 import org.letterlock.enroll.EnrollmentServices;
 import org.letterlock.escrow.KeyEscrow;
-import org.letterlock.platform.audit.Actor;
 import org.letterlock.platform.audit.Outcome;
 import org.letterlock.platform.error.LetterlockException;
 import org.letterlock.vault.KeySpec;
@@ -138,9 +137,7 @@ public final class CmpResponder {
             checkHeader(message.getHeader());
             sender = authenticate(message);
             if (sender.protection() != CmpSender.Protection.NONE) {
-                // From here on the audit names the mailbox holder and the proof, not the client's address.
-                EnrollmentProof proof = sender.proof();
-                Actor.set(proof.mailbox() + " enroll/" + proof.method() + "/" + proof.reference());
+                sender.proof().actAs();
             }
             byte[] senderNonce = CmpProtection.nonce();
             return encode(protection.protect(message.getHeader(), sender, answer(message, sender, senderNonce), senderNonce));

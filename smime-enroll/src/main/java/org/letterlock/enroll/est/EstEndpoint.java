@@ -29,7 +29,6 @@ import org.letterlock.enroll.EnrollmentServices;
 import org.letterlock.enroll.web.EnrollExchange;
 import org.letterlock.enroll.web.EnrollListener;
 import org.letterlock.escrow.KeyEscrow;
-import org.letterlock.platform.audit.Actor;
 import org.letterlock.platform.audit.Outcome;
 import org.letterlock.platform.error.ErrorType;
 import org.letterlock.platform.error.LetterlockException;
@@ -294,7 +293,7 @@ public final class EstEndpoint implements EnrollListener.Handler {
         EnrollmentProof proof = client.certificate().isPresent()
                 ? new EnrollmentProof(client.mailbox(), "est-tls", client.certificate().get().serialHex())
                 : new EnrollmentProof(client.mailbox(), "est-secret", services.secrets().spend(client.mailbox(), client.secretId().orElseThrow(), "est/" + operation));
-        Actor.set(proof.mailbox() + " enroll/" + proof.method() + "/" + proof.reference());
+        proof.actAs();
         return proof;
     }
 
