@@ -124,8 +124,14 @@ final class PostgresServer {
         long deadline = System.nanoTime() + limit.toNanos();
         while (System.nanoTime() < deadline) {
             try (var files = java.nio.file.Files.list(launcher.dataDir.resolve("outbox"))) {
-                for (java.nio.file.Path mail : files.sorted().toList()) {
-                    String text = java.nio.file.Files.readString(mail);
+                // Whole mails only: the outbox writes a .tmp file and renames it.
+                for (java.nio.file.Path mail : files.filter(f -> f.toString().endsWith(".eml")).sorted().toList()) {
+                    String text;
+                    try {
+                        text = java.nio.file.Files.readString(mail);
+                    } catch (java.nio.file.NoSuchFileException gone) {
+                        continue;
+                    }
                     if (text.contains("To: " + address) && text.contains(marker)) {
                         return text;
                     }

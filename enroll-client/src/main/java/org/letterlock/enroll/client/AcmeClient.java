@@ -46,13 +46,15 @@ final class AcmeClient {
 
     private final HttpClient http;
     private final KeyPair accountKey;
+    private final URI directoryUrl;
     private final JsonObject directory;
     private String nonce;
     private URI account;
 
-    private AcmeClient(HttpClient http, KeyPair accountKey, JsonObject directory) {
+    private AcmeClient(HttpClient http, KeyPair accountKey, URI directoryUrl, JsonObject directory) {
         this.http = http;
         this.accountKey = accountKey;
+        this.directoryUrl = directoryUrl;
         this.directory = directory;
     }
 
@@ -80,13 +82,14 @@ final class AcmeClient {
 
     /** Reads the directory at {@code directoryUrl} and makes a new account with a fresh key. */
     static AcmeClient register(URI directoryUrl, X509TrustManager trust) throws IOException, GeneralSecurityException {
+        https(directoryUrl, directoryUrl.toString(), "directory");
         SSLContext tls = SSLContext.getInstance("TLS");
         tls.init(null, new TrustManager[] {trust}, null);
         HttpClient http = HttpClient.newBuilder().sslContext(tls).connectTimeout(TIMEOUT).build();
         HttpResponse<byte[]> answer = checked(fetch(http, HttpRequest.newBuilder(directoryUrl).GET()), "directory");
         KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
         generator.initialize(new ECGenParameterSpec("secp256r1"));
-        AcmeClient client = new AcmeClient(http, generator.generateKeyPair(), json("directory", answer.body()));
+        AcmeClient client = new AcmeClient(http, generator.generateKeyPair(), directoryUrl, json("directory", answer.body()));
         client.account = client.location("newAccount", client.post("newAccount", client.resource("newAccount"),
                 Json.createObjectBuilder().add("termsOfServiceAgreed", true).build().toString()));
         return client;
@@ -103,14 +106,14 @@ final class AcmeClient {
         if (!(authorizations instanceof jakarta.json.JsonArray list) || list.size() != 1 || !(list.get(0) instanceof JsonString authorizationUrl)) {
             throw new IOException("ACME newOrder: the order has no single authorization for " + address);
         }
-        JsonObject authorization = json("authorization", postAsGet("authorization", URI.create(authorizationUrl.getString())).body());
+        JsonObject authorization = json("authorization", postAsGet("authorization", https(url, authorizationUrl.getString(), "authorization URL")).body());
         JsonValue challenges = authorization.get("challenges");
         for (JsonValue candidate : challenges instanceof jakarta.json.JsonArray offered ? offered : List.<JsonValue>of()) {
             if (!(candidate instanceof JsonObject challenge)) {
                 continue;
             }
             if ("email-reply-00".equals(challenge.getString("type", ""))) {
-                return new Order(url, URI.create(field(order, "finalize")), new Challenge(URI.create(field(challenge, "url")), field(challenge, "from"),
+                return new Order(url, link(order, "finalize", "finalize URL"), new Challenge(link(challenge, "url", "challenge URL"), field(challenge, "from"),
                         field(challenge, "token")));
             }
         }
@@ -145,7 +148,7 @@ final class AcmeClient {
         if (!"valid".equals(state.getString("status", ""))) {
             state = await("order", order.url(), "valid", deadline);
         }
-        HttpResponse<byte[]> chain = postAsGet("certificate", URI.create(field(state, "certificate")));
+        HttpResponse<byte[]> chain = postAsGet("certificate", link(state, "certificate", "certificate URL"));
         try {
             List<X509Certificate> certificates = CertificateFactory.getInstance("X.509").generateCertificates(new ByteArrayInputStream(chain.body())).stream()
                     .map(X509Certificate.class::cast).toList();
@@ -168,14 +171,15 @@ final class AcmeClient {
                 return state;
             }
             if (status.equals("invalid")) {
-                JsonObject error = state.getJsonObject("error");
-                throw new IOException("the ACME " + step + " turned invalid" + (error == null ? "" : ": " + problemDetail(error)));
+                throw new IOException("the ACME " + step + " turned invalid" + (state.get("error") instanceof JsonObject error ? ": " + problemDetail(error) : ""));
             }
-            long wait = answer.headers().firstValue("Retry-After").flatMap(AcmeClient::seconds).orElse(1L);
-            if (Instant.now().plusSeconds(wait).isAfter(deadline)) {
+            Duration left = Duration.between(Instant.now(), deadline);
+            if (left.isNegative() || left.isZero()) {
                 throw new IOException("the ACME " + step + " is still " + status + " at the deadline (see --challenge-timeout)");
             }
-            sleep(Duration.ofSeconds(Math.max(1, Math.min(wait, 5))));
+            // As long as the server asks (RFC 8555 section 8.2), at least a second, and never past the deadline.
+            Duration asked = answer.headers().firstValue("Retry-After").flatMap(AcmeClient::retryAfter).orElse(Duration.ofSeconds(1));
+            sleep(java.util.Collections.min(List.of(left, asked.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : asked)));
         }
     }
 
@@ -220,9 +224,9 @@ final class AcmeClient {
         }
     }
 
-    /** {@code answer} if it is not an error; else its problem document (or body) as a {@link Refused}. */
+    /** {@code answer} if it is a success (2xx); else its problem document (or body) as a {@link Refused}. */
     private static HttpResponse<byte[]> checked(HttpResponse<byte[]> answer, String step) throws Refused {
-        if (answer.statusCode() < 400) {
+        if (answer.statusCode() / 100 == 2) {
             return answer;
         }
         String type = "";
@@ -283,15 +287,30 @@ final class AcmeClient {
     }
 
     private URI resource(String name) throws IOException {
-        JsonValue value = directory.get(name);
-        if (!(value instanceof JsonString url)) {
-            throw new IOException("the ACME directory names no " + name);
-        }
-        return URI.create(url.getString());
+        return https(directoryUrl, field(directory, name), "directory " + name);
     }
 
     private static URI location(String step, HttpResponse<?> answer) throws IOException {
-        return URI.create(answer.headers().firstValue("Location").orElseThrow(() -> new IOException("ACME " + step + ": the answer has no Location")));
+        return https(answer.uri(), answer.headers().firstValue("Location").orElseThrow(() -> new IOException("ACME " + step + ": the answer has no Location")),
+                step + " Location");
+    }
+
+    /** A URL the server gave, resolved against where it came from; ACME is HTTPS only (RFC 8555 section 6.1). */
+    private static URI https(URI base, String value, String what) throws IOException {
+        URI url;
+        try {
+            url = base.resolve(value);
+        } catch (IllegalArgumentException e) {
+            throw new IOException("the ACME server's " + what + " is not a URL: " + value);
+        }
+        if (!"https".equalsIgnoreCase(url.getScheme())) {
+            throw new IOException("the ACME server's " + what + " is not an https URL: " + url);
+        }
+        return url;
+    }
+
+    private URI link(JsonObject object, String name, String what) throws IOException {
+        return https(directoryUrl, field(object, name), what);
     }
 
     private static String field(JsonObject object, String name) throws IOException {
@@ -300,6 +319,11 @@ final class AcmeClient {
             throw new IOException("the ACME server's answer lacks " + name);
         }
         return text.getString();
+    }
+
+    /** The terms of service the directory names (RFC 8555 section 7.1.1), which newAccount agrees to. */
+    Optional<String> termsOfService() {
+        return directory.get("meta") instanceof JsonObject meta && meta.get("termsOfService") instanceof JsonString terms ? Optional.of(terms.getString()) : Optional.empty();
     }
 
     private static JsonObject json(String step, byte[] body) throws IOException {
@@ -314,11 +338,17 @@ final class AcmeClient {
         return problem.getString("detail", problem.getString("type", "no detail"));
     }
 
-    private static Optional<Long> seconds(String retryAfter) {
+    /** Retry-After as delay-seconds or as an HTTP-date (RFC 9110 section 10.2.3). */
+    static Optional<Duration> retryAfter(String value) {
+        String text = value.strip();
         try {
-            return Optional.of(Long.parseLong(retryAfter.strip()));
-        } catch (NumberFormatException httpDate) {
-            return Optional.empty();
+            return Optional.of(Duration.ofSeconds(Long.parseLong(text)));
+        } catch (NumberFormatException notSeconds) {
+            try {
+                return Optional.of(Duration.between(Instant.now(), java.time.ZonedDateTime.parse(text, java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME).toInstant()));
+            } catch (java.time.format.DateTimeParseException neither) {
+                return Optional.empty();
+            }
         }
     }
 

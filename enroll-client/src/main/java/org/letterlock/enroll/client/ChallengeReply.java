@@ -43,14 +43,17 @@ final class ChallengeReply {
     static ChallengeReply fromMail(byte[] raw, AcmeClient.Challenge challenge) throws IOException {
         try {
             MimeMessage mail = new MimeMessage(Session.getInstance(new Properties()), new ByteArrayInputStream(raw));
-            Address[] from = mail.getFrom();
-            String sender = from == null || from.length != 1 ? "" : ((InternetAddress) from[0]).getAddress();
+            // The From field itself: getFrom() would fall back to Sender.
+            String fromField = mail.getHeader("From", ",");
+            InternetAddress[] from = fromField == null ? new InternetAddress[0] : InternetAddress.parseHeader(fromField, false);
+            String sender = from.length != 1 || from[0].getAddress() == null ? "" : from[0].getAddress();
             if (!sender.equalsIgnoreCase(challenge.from())) {
                 throw new IOException("that mail is not the challenge: it is from " + (sender.isEmpty() ? "nobody" : sender) + ", the challenge comes from " + challenge.from());
             }
             // RFC 8823 section 3: the mark of a challenge, and what keeps mail clients from answering other automatic mail.
             String marked = mail.getHeader("Auto-Submitted", ",");
-            if (marked == null || !marked.replace(" ", "").toLowerCase(Locale.ROOT).contains("type=acme")) {
+            if (marked == null || java.util.Arrays.stream(marked.split(";")).skip(1).map(p -> p.replaceAll("\\s", "").toLowerCase(Locale.ROOT))
+                    .noneMatch("type=acme"::equals)) {
                 throw new IOException("that mail is not the challenge: it lacks \"Auto-Submitted: auto-generated; type=acme\" (RFC 8823 section 3)");
             }
             String subject = mail.getSubject() == null ? "" : mail.getSubject().strip();
@@ -112,40 +115,60 @@ final class ChallengeReply {
     }
 
     /**
-     * Sends the reply through the mail server at {@code server}: {@code smtp://host[:587]} with STARTTLS, required
-     * unless the host is this machine (a local MTA: nothing crosses a network), or {@code smtps://host[:465]}. The server's
-     * certificate is checked with {@code trust} and its name; with {@code user} and a password it authenticates.
+     * The person's mail server: {@code smtp://host[:587]} with STARTTLS, required unless the host is this machine
+     * written as such ({@code localhost} or a loopback address: nothing crosses a network), or {@code smtps://host[:465]};
+     * its certificate is checked with {@code trust} and its name. With a password it authenticates as {@code user}.
      */
-    void send(URI server, Optional<String> user, Optional<char[]> password, X509TrustManager trust, String address, AcmeClient.Challenge challenge, String response)
-            throws IOException, GeneralSecurityException {
-        String scheme = server.getScheme() == null ? "" : server.getScheme().toLowerCase(Locale.ROOT);
-        if (!scheme.equals("smtp") && !scheme.equals("smtps") || server.getHost() == null) {
-            throw new IOException("--smtp takes smtp://host[:port] (STARTTLS) or smtps://host[:port], not " + server);
+    record MailServer(URI url, boolean implicitTls, boolean local, String user, Optional<char[]> password, X509TrustManager trust) {
+        static MailServer of(URI url, String user, Optional<char[]> password, X509TrustManager trust) throws IOException {
+            String scheme = url.getScheme() == null ? "" : url.getScheme().toLowerCase(Locale.ROOT);
+            if (!scheme.equals("smtp") && !scheme.equals("smtps") || url.getHost() == null) {
+                throw new IOException("--smtp takes smtp://host[:port] (STARTTLS) or smtps://host[:port], not " + url);
+            }
+            return new MailServer(url, scheme.equals("smtps"), isLocal(url.getHost()), user, password, trust);
         }
-        boolean implicitTls = scheme.equals("smtps");
-        boolean local = InetAddress.getByName(server.getHost()).isLoopbackAddress();
+
+        /** Decided on the name as written, never by a lookup that could answer differently when the mail is sent. */
+        private static boolean isLocal(String host) throws IOException {
+            String bare = host.replaceAll("^\\[|]$", "");
+            if (bare.equalsIgnoreCase("localhost")) {
+                return true;
+            }
+            boolean literal = bare.matches("[0-9.]+") || bare.contains(":");
+            return literal && InetAddress.getByName(bare).isLoopbackAddress();
+        }
+
+        int port() {
+            return url.getPort() > 0 ? url.getPort() : implicitTls ? 465 : 587;
+        }
+    }
+
+    /** Sends the reply from {@code address} to the challenge's sender through {@code server}; its refusal is the exception's message. */
+    void send(MailServer server, String address, AcmeClient.Challenge challenge, String response) throws IOException, GeneralSecurityException {
         SSLContext tls = SSLContext.getInstance("TLS");
-        tls.init(null, new TrustManager[] {trust}, null);
-        String protocol = implicitTls ? "smtps" : "smtp";
+        tls.init(null, new TrustManager[] {server.trust()}, null);
+        String protocol = server.implicitTls() ? "smtps" : "smtp";
         Properties settings = new Properties();
-        settings.put("mail." + protocol + ".host", server.getHost());
-        settings.put("mail." + protocol + ".port", Integer.toString(server.getPort() > 0 ? server.getPort() : implicitTls ? 465 : 587));
+        settings.put("mail." + protocol + ".host", server.url().getHost());
+        settings.put("mail." + protocol + ".port", Integer.toString(server.port()));
+        // The envelope sender, and the domain of the Message-ID (else this machine's name).
         settings.put("mail." + protocol + ".from", address);
+        settings.put("mail.from", address);
         settings.put("mail." + protocol + ".ssl.socketFactory", tls.getSocketFactory());
         settings.put("mail." + protocol + ".ssl.checkserveridentity", "true");
         settings.put("mail." + protocol + ".connectiontimeout", "30000");
         settings.put("mail." + protocol + ".timeout", "60000");
-        if (!implicitTls) {
+        settings.put("mail." + protocol + ".writetimeout", "60000");
+        if (!server.implicitTls()) {
             settings.put("mail.smtp.starttls.enable", "true");
-            settings.put("mail.smtp.starttls.required", Boolean.toString(!local));
+            settings.put("mail.smtp.starttls.required", Boolean.toString(!server.local()));
         }
-        boolean authenticate = user.isPresent() && password.isPresent();
-        settings.put("mail." + protocol + ".auth", Boolean.toString(authenticate));
+        settings.put("mail." + protocol + ".auth", Boolean.toString(server.password().isPresent()));
         Session session = Session.getInstance(settings);
         MimeMessage reply = reply(session, address, challenge, response);
         try (Transport transport = session.getTransport(protocol)) {
-            if (authenticate) {
-                transport.connect(user.get(), new String(password.get()));
+            if (server.password().isPresent()) {
+                transport.connect(server.user(), new String(server.password().get()));
             } else {
                 transport.connect();
             }
@@ -153,7 +176,7 @@ final class ChallengeReply {
         } catch (AddressException e) {
             throw new IOException("the challenge's sender is not a mail address: " + challenge.from(), e);
         } catch (MessagingException e) {
-            throw new IOException("the mail server at " + server + " did not take the reply: " + rootMessage(e), e);
+            throw new IOException("the mail server at " + server.url() + " did not take the reply: " + rootMessage(e), e);
         }
     }
 

@@ -116,6 +116,7 @@ public final class EnrollCommand implements Callable<Integer> {
     CommandLine.Model.CommandSpec spec;
 
     private final PrintWriter log;
+    private final java.io.InputStream in;
 
     /** How the signing certificate is enrolled; renewal is always EST simplereenroll, the current certificate being the proof. */
     enum Protocol {
@@ -151,20 +152,26 @@ public final class EnrollCommand implements Callable<Integer> {
     }
 
     public EnrollCommand() {
-        this(new PrintWriter(System.out, true));
+        this(new PrintWriter(System.out, true), System.in);
     }
 
-    EnrollCommand(PrintWriter log) {
+    EnrollCommand(PrintWriter log, java.io.InputStream in) {
         this.log = log;
+        this.in = in;
     }
 
     public static void main(String[] args) {
-        System.exit(run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
+        System.exit(run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), System.in, args));
     }
 
     /** Runs the command with its output and errors going to the given writers; returns the exit code. */
     static int run(PrintWriter out, PrintWriter err, String... args) {
-        CommandLine command = new CommandLine(new EnrollCommand(out));
+        return run(out, err, System.in, args);
+    }
+
+    /** As above, {@code --challenge-mail -} reading from {@code in}. */
+    static int run(PrintWriter out, PrintWriter err, java.io.InputStream in, String... args) {
+        CommandLine command = new CommandLine(new EnrollCommand(out, in));
         command.setOut(out);
         command.setErr(err);
         command.setExecutionExceptionHandler((e, line, parsed) -> {
@@ -176,6 +183,7 @@ public final class EnrollCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException, GeneralSecurityException {
+        checkUsage();
         address = address.trim().toLowerCase(Locale.ROOT);
         Path folder = out != null ? out : Path.of(System.getProperty("user.home"), ".letterlock", address);
         X509TrustManager trusted = trust != null ? TrustAnchor.fromPem(trust)
@@ -185,44 +193,67 @@ public final class EnrollCommand implements Callable<Integer> {
         if (renewWithin != null) {
             return renew(est, files);
         }
-        if (protocol == Protocol.ACME && (mailSecret || secretFile != null)) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--protocol acme takes no enrollment secret: the reply to the challenge mail proves the mailbox");
-        }
-        if (protocol == Protocol.EST && (challengeMail != null || smtp != null)) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--challenge-mail and --smtp are for --protocol acme");
-        }
         if (mailSecret) {
             askForSecret(trusted);
         }
         char[] secret = protocol == Protocol.EST ? secret() : null;
+        Optional<ChallengeReply.MailServer> mailServer = protocol == Protocol.ACME && smtp != null
+                ? Optional.of(ChallengeReply.MailServer.of(smtp, smtpUser != null ? smtpUser : address, smtpPassword(), TrustAnchor.eitherOf(trusted, TrustAnchor.system())))
+                : Optional.empty();
         char[] passphrase = passphrase();
         KeyPair signingKey = keyType.generate();
         byte[] csr = SigningRequests.forMailbox(signingKey, address);
-        X509Certificate signing = protocol == Protocol.EST ? est.simpleEnroll(csr, address, secret) : acmeEnroll(trusted, csr);
+        X509Certificate signing = protocol == Protocol.EST ? est.simpleEnroll(csr, address, secret) : acmeEnroll(trusted, csr, mailServer);
+        SigningRequests.checkIssued(signing, signingKey.getPublic(), address);
         log.println("signing certificate " + signing.getSerialNumber().toString(16) + " valid until " + signing.getNotAfter().toInstant());
         List<X509Certificate> chain = est.caCertificates();
-        EstClient.ServerKey encryption = est.serverKeyGen(encryptionRequest(Optional.empty()), signingKey.getPrivate(), withChain(signing, chain), Optional.empty()).key();
+        // The signing key exists nowhere else: it is written before the encryption key is asked for.
+        files.write(signingKey.getPrivate(), signing, List.of(), chain, passphrase);
+        EstClient.ServerKey encryption;
+        try {
+            encryption = est.serverKeyGen(encryptionRequest(Optional.empty()), signingKey.getPrivate(), withChain(signing, chain), Optional.empty()).key();
+        } catch (IOException e) {
+            throw new IOException(e.getMessage() + " (the signing key and certificate are written to " + files.modern()
+                    + "; run again with --renew-within 30 and the same --out and passphrase to fetch the encryption key)", e);
+        }
         log.println("encryption certificate " + encryption.certificate().getSerialNumber().toString(16) + " (key made and archived by the server)");
         report(files, files.write(signingKey.getPrivate(), signing, List.of(encryption), chain, passphrase), chain, passphrase);
         return 0;
     }
 
+    /** Options that cannot go together, refused before anything is asked of the server. */
+    private void checkUsage() {
+        CommandLine.ParseResult given = spec.commandLine().getParseResult();
+        List<String> acmeOnly = java.util.stream.Stream.of("--acme-directory", "--challenge-mail", "--smtp", "--smtp-user", "--smtp-password-file", "--challenge-timeout")
+                .filter(given::hasMatchedOption).toList();
+        if (renewWithin != null && (protocol == Protocol.ACME || !acmeOnly.isEmpty())) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--renew-within renews over EST, the current certificate being the proof: leave out "
+                    + (protocol == Protocol.ACME ? "--protocol acme" : String.join(", ", acmeOnly)));
+        }
+        if (protocol == Protocol.EST && !acmeOnly.isEmpty()) {
+            throw new CommandLine.ParameterException(spec.commandLine(), String.join(", ", acmeOnly) + (acmeOnly.size() == 1 ? " is" : " are") + " for --protocol acme");
+        }
+        if (protocol == Protocol.ACME && (mailSecret || secretFile != null)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--protocol acme takes no enrollment secret: the reply to the challenge mail proves the mailbox");
+        }
+    }
+
     /**
      * Enrolls {@code csr} over ACME: an order for the address, which makes the CA mail the challenge; its reply, sent
-     * through the person's mail server or by the person; then finalize and download.
+     * through the person's mail server or by the person; then the response to the challenge, finalize and download.
      */
-    private X509Certificate acmeEnroll(X509TrustManager trusted, byte[] csr) throws IOException, GeneralSecurityException {
+    private X509Certificate acmeEnroll(X509TrustManager trusted, byte[] csr, Optional<ChallengeReply.MailServer> mailServer) throws IOException, GeneralSecurityException {
         Instant deadline = Instant.now().plus(challengeTimeout);
+        byte[] before = challengeMail == null || challengeMail.toString().equals("-") ? null : contentDigest(challengeMail);
         AcmeClient acme = AcmeClient.register(acmeDirectory != null ? acmeDirectory : URI.create(base() + "/acme/directory"), trusted);
-        Instant ordered = Instant.now();
+        acme.termsOfService().ifPresent(terms -> log.println("the ACME server's terms of service, agreed to by ordering: " + terms));
         AcmeClient.Order order = acme.order(address);
         AcmeClient.Challenge challenge = order.challenge();
         log.println("ACME order " + order.url() + ": a challenge mail from " + challenge.from() + " is on its way to " + address);
-        acme.respond(challenge);
-        ChallengeReply reply = readChallenge(challenge, ordered, deadline);
+        ChallengeReply reply = readChallenge(challenge, before, deadline);
         String response = acme.challengeResponse(reply.tokenPart1(), challenge);
-        if (smtp != null) {
-            reply.send(smtp, Optional.of(smtpUser != null ? smtpUser : address), smtpPassword(), trusted, address, challenge, response);
+        if (mailServer.isPresent()) {
+            reply.send(mailServer.get(), address, challenge, response);
             log.println("sent the reply to " + challenge.from() + " through " + smtp);
         } else {
             log.println("Reply to the challenge mail from your mail client (Subject \"Re: ACME: " + reply.tokenPart1() + "\", to " + challenge.from()
@@ -230,16 +261,18 @@ public final class EnrollCommand implements Callable<Integer> {
             log.print(ChallengeReply.body(response).replace("\r\n", System.lineSeparator()));
             log.println("Waiting until " + deadline + " for the reply to reach Letterlock.");
         }
+        // After the reply is on its way, as RFC 8555 section 7.5.1 has it: the server may check at once.
+        acme.respond(challenge);
         acme.awaitReady(order, deadline);
         return acme.finalizeOrder(order, csr, deadline).get(0);
     }
 
     /**
-     * token-part1, from the challenge mail in {@code --challenge-mail} once a file written after {@code ordered} is
-     * there and reads as the challenge (a mail filter may still be writing it), from standard input, or from the
-     * Subject line a person types.
+     * token-part1, from the challenge mail in {@code --challenge-mail} once the file holds something other than it
+     * did before the order ({@code before}: its digest, or null) and reads as the challenge (a mail filter may still
+     * be writing it), from standard input, or from the Subject line a person types.
      */
-    private ChallengeReply readChallenge(AcmeClient.Challenge challenge, Instant ordered, Instant deadline) throws IOException {
+    private ChallengeReply readChallenge(AcmeClient.Challenge challenge, byte[] before, Instant deadline) throws IOException {
         if (challengeMail == null) {
             Console console = System.console();
             if (console == null) {
@@ -252,17 +285,18 @@ public final class EnrollCommand implements Callable<Integer> {
             return ChallengeReply.fromSubject(subject);
         }
         if (challengeMail.toString().equals("-")) {
-            return ChallengeReply.fromMail(System.in.readAllBytes(), challenge);
+            log.println("reading the challenge mail from standard input");
+            return ChallengeReply.fromMail(in.readAllBytes(), challenge);
         }
         log.println("waiting for the challenge mail in " + challengeMail);
-        // A second's slack: some file systems keep modification times in whole seconds.
-        Instant fresh = ordered.minusSeconds(1);
         IOException lastReason = null;
         while (Instant.now().isBefore(deadline)) {
-            if (Files.isRegularFile(challengeMail) && !Files.getLastModifiedTime(challengeMail).toInstant().isBefore(fresh)) {
+            byte[] now = contentDigest(challengeMail);
+            if (now != null && !java.util.Arrays.equals(now, before)) {
                 try {
                     return ChallengeReply.fromMail(Files.readAllBytes(challengeMail), challenge);
                 } catch (IOException notYet) {
+                    // Still being written, replaced meanwhile, or not the challenge: the next look decides.
                     lastReason = notYet;
                 }
             }
@@ -273,8 +307,19 @@ public final class EnrollCommand implements Callable<Integer> {
                 throw new IOException("interrupted");
             }
         }
-        throw new IOException("no challenge mail in " + challengeMail + " within " + challengeTimeout.toSeconds() + " s of the order"
-                + (lastReason == null ? "" : " (" + lastReason.getMessage() + ")"));
+        throw new IOException("no challenge mail in " + challengeMail + " within --challenge-timeout (" + challengeTimeout.toSeconds() + " s)"
+                + (lastReason == null ? "" : ": " + lastReason.getMessage()));
+    }
+
+    /** SHA-256 of what {@code file} holds, or null if there is no such file (or it cannot be read now). */
+    private static byte[] contentDigest(Path file) {
+        try {
+            return java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file));
+        } catch (IOException absent) {
+            return null;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private Optional<char[]> smtpPassword() throws IOException {

@@ -67,7 +67,9 @@ final class MailClientFiles {
         replace(modern(), Pkcs12Writer.write(entries, chain, passphrase, Pkcs12Writer.Format.MODERN));
         replace(legacy(), Pkcs12Writer.write(entries, chain, passphrase, Pkcs12Writer.Format.LEGACY));
         replace(folder.resolve(address + "-signing.pem"), pem(List.of(signing)));
-        replace(folder.resolve(address + "-encryption.pem"), pem(List.of(encryption.get(0).certificate())));
+        if (!encryption.isEmpty()) {
+            replace(folder.resolve(address + "-encryption.pem"), pem(List.of(encryption.get(0).certificate())));
+        }
         replace(folder.resolve("ca-chain.pem"), pem(chain));
         return entries;
     }

@@ -52,4 +52,25 @@ final class SigningRequests {
             throw new IOException("cannot sign the certificate request: " + e.getMessage(), e);
         }
     }
+
+    /**
+     * Checks that the server certified what was asked: {@code key}, for {@code address} as the one rfc822Name; a
+     * certificate for anything else would be written next to a key that cannot use it.
+     */
+    static void checkIssued(java.security.cert.X509Certificate certificate, java.security.PublicKey key, String address) throws IOException {
+        if (!java.util.Arrays.equals(certificate.getPublicKey().getEncoded(), key.getEncoded())) {
+            throw new IOException("the server certified another key than the one made here (certificate " + certificate.getSerialNumber().toString(16) + ")");
+        }
+        java.util.Collection<java.util.List<?>> names;
+        try {
+            names = certificate.getSubjectAlternativeNames();
+        } catch (java.security.cert.CertificateParsingException e) {
+            throw new IOException("the certificate's subjectAltName cannot be read: " + e.getMessage(), e);
+        }
+        java.util.List<String> mailboxes = names == null ? java.util.List.of()
+                : names.stream().filter(name -> Integer.valueOf(GeneralName.rfc822Name).equals(name.get(0))).map(name -> String.valueOf(name.get(1))).toList();
+        if (mailboxes.size() != 1 || !mailboxes.get(0).equalsIgnoreCase(address)) {
+            throw new IOException("the server certified " + mailboxes + " instead of " + address + " (certificate " + certificate.getSerialNumber().toString(16) + ")");
+        }
+    }
 }

@@ -101,6 +101,38 @@ final class TrustAnchor {
         return managerOf(null);
     }
 
+    /**
+     * Trusts a server either of {@code first} or {@code second} trusts, the first one's refusal being the one told:
+     * a person's mail server may have its certificate from Letterlock's CA or from a public one.
+     */
+    static X509TrustManager eitherOf(X509TrustManager first, X509TrustManager second) {
+        return new X509TrustManager() {
+            @Override
+            public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+                throw new CertificateException("client side only");
+            }
+
+            @Override
+            public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+                try {
+                    first.checkServerTrusted(chain, authType);
+                } catch (CertificateException refused) {
+                    try {
+                        second.checkServerTrusted(chain, authType);
+                    } catch (CertificateException alsoRefused) {
+                        throw refused;
+                    }
+                }
+            }
+
+            @Override
+            public X509Certificate[] getAcceptedIssuers() {
+                return java.util.stream.Stream.concat(java.util.Arrays.stream(first.getAcceptedIssuers()), java.util.Arrays.stream(second.getAcceptedIssuers()))
+                        .toArray(X509Certificate[]::new);
+            }
+        };
+    }
+
     private static X509TrustManager trusting(List<X509Certificate> roots) throws IOException {
         try {
             KeyStore store = KeyStore.getInstance("PKCS12");

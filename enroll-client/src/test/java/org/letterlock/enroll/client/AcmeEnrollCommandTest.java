@@ -21,6 +21,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.letterlock.ca.IssuedCertificate;
 import org.letterlock.enroll.EnrollFixture;
 import org.letterlock.enroll.acme.ReplyReceiver;
@@ -38,6 +40,8 @@ import org.letterlock.platform.store.Outbox;
 class AcmeEnrollCommandTest {
     private static final String CHALLENGE_FROM = "acme-challenge@ca.example.org";
     private static final String MTA = "mx.example.org";
+    /** Short, so that a test can move the server's clock past a nonce's life (it stands still otherwise). */
+    private static final Duration NONCE_TTL = Duration.ofSeconds(1);
 
     @TempDir
     static Path work;
@@ -50,7 +54,7 @@ class AcmeEnrollCommandTest {
     static void start() throws Exception {
         int replyPort = PostfixHop.freePort();
         fixture = new EnrollFixture(work, Map.of("letterlock.enroll.acme.reply-port", Integer.toString(replyPort), "letterlock.enroll.acme.from", CHALLENGE_FROM,
-                "letterlock.enroll.acme.trusted-authserv-ids", MTA));
+                "letterlock.enroll.acme.trusted-authserv-ids", MTA, "letterlock.enroll.acme.nonce-ttl", NONCE_TTL.toSeconds() + "s"));
         replies = ReplyReceiver.start(fixture.services, fixture.tls.serverContext()).orElseThrow();
         root = fixture.rootPem();
         // Postfix's socket paths are short, and its user must be able to enter the folder: not the JUnit work folder.
@@ -92,16 +96,14 @@ class AcmeEnrollCommandTest {
                 challengeMail.toString(), "--challenge-timeout", "60s", "--passphrase-file", passphrase.toString(), "--out", folder.toString()));
     }
 
-    /** Waits for the challenge mail to {@code mailbox} in the server's outbox and writes it to {@code file} as a mail filter does: whole, by rename. */
-    private static CompletableFuture<String> deliverChallengeTo(String mailbox, Path file) {
+    /** Completes with the challenge mail to {@code mailbox} once it is in the server's outbox. */
+    private static CompletableFuture<String> challengeTo(String mailbox) {
         return CompletableFuture.supplyAsync(() -> {
             try {
                 long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
                 while (System.nanoTime() < deadline) {
                     Optional<String> challenge = Outbox.mailsTo(EnrollFixture.TOKEN_DATA, mailbox).stream().filter(m -> m.contains("\nSubject: ACME: ")).findFirst();
                     if (challenge.isPresent()) {
-                        Path partial = Files.writeString(file.resolveSibling(file.getFileName() + ".part"), challenge.get());
-                        Files.move(partial, file, StandardCopyOption.ATOMIC_MOVE);
                         return challenge.get();
                     }
                     Thread.sleep(100);
@@ -111,6 +113,29 @@ class AcmeEnrollCommandTest {
                 throw new IllegalStateException(e);
             }
         });
+    }
+
+    /** Writes {@code mail} to {@code file} as a mail filter does: whole, by rename. */
+    private static String writeWhole(Path file, String mail) {
+        try {
+            Path partial = Files.writeString(file.resolveSibling(file.getFileName() + ".part"), mail);
+            Files.move(partial, file, StandardCopyOption.ATOMIC_MOVE);
+            return mail;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** The challenge mail to {@code mailbox}, written to {@code file} once it is sent. */
+    private static CompletableFuture<String> deliverChallengeTo(String mailbox, Path file) {
+        return challengeTo(mailbox).thenApply(mail -> writeWhole(file, mail));
+    }
+
+    /** The order's id, from the line letterlock-enroll prints about it. */
+    private static String orderId(String output) {
+        Matcher order = Pattern.compile("ACME order \\S+/acme/order/([^\\s:]+):").matcher(output);
+        assertThat(order.find()).as(output).isTrue();
+        return order.group(1);
     }
 
     @Test
@@ -128,7 +153,7 @@ class AcmeEnrollCommandTest {
         assertThat(outcome.exit()).as(outcome.out() + outcome.err() + mailServer.maillog()).isZero();
         assertThat(delivered.join()).isNotEmpty();
         assertThat(outcome.out()).contains("sent the reply to " + CHALLENGE_FROM);
-        assertThat(mailServer.maillog()).as("Postfix relayed the reply and the receiver took it").contains("status=sent (250 2.6.0 reply for order");
+        assertThat(mailServer.maillog()).as("Postfix relayed the reply and the receiver took it").contains("status=sent (250 2.6.0 reply for order " + orderId(outcome.out()));
         IssuedCertificate signingIssued = EnrollCommandTest.assertPairWritten(fixture, folder, mailbox);
         assertThat(issuedBy(mailbox)).as("the signing certificate came from an ACME order").anySatisfy(record -> assertThat(record).startsWith(mailbox + " enroll/acme-email-reply/"));
         EnrollCommandTest.assertSigningKeyMatches(folder, mailbox, signingIssued.serial());
@@ -180,7 +205,7 @@ class AcmeEnrollCommandTest {
         EnrollCommandTest.Outcome outcome = EnrollCommandTest.enroll(args.toArray(String[]::new));
 
         assertThat(outcome.exit()).isEqualTo(1);
-        assertThat(outcome.err()).contains("did not take the reply", "550");
+        assertThat(outcome.err()).contains("did not take the reply", "550 5.7.1 the reply is not authenticated");
         assertThat(issuedBy(mailbox)).isEmpty();
         assertThat(folder).doesNotExist();
     }
@@ -192,16 +217,9 @@ class AcmeEnrollCommandTest {
         Path folder = person.folder();
         Path challengeMail = person.challengeMail();
         List<String> args = person.acme();
-        args.set(args.indexOf("60s"), "3s");
-        CompletableFuture.runAsync(() -> {
-            try {
-                Thread.sleep(1_000);
-                Files.writeString(challengeMail, "From: mallory@example.net\r\nTo: " + mailbox + "\r\nSubject: ACME: AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\r\n"
-                        + "Auto-Submitted: auto-generated; type=acme\r\n\r\nanswer me\r\n");
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        });
+        args.set(args.indexOf("60s"), "10s");
+        challengeTo(mailbox).thenApply(challenge -> writeWhole(challengeMail, "From: mallory@example.net\r\nTo: " + mailbox
+                + "\r\nSubject: ACME: AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\r\nAuto-Submitted: auto-generated; type=acme\r\n\r\nanswer me\r\n"));
 
         EnrollCommandTest.Outcome outcome = EnrollCommandTest.enroll(args.toArray(String[]::new));
 
@@ -232,6 +250,89 @@ class AcmeEnrollCommandTest {
 
         assertThat(outcome.exit()).isEqualTo(2);
         assertThat(outcome.err()).contains("--protocol acme takes no enrollment secret");
+    }
+
+    /**
+     * A challenge mail left in the file by an earlier run is not answered (its response would turn this order's
+     * challenge invalid): only what is written there after the command started counts.
+     */
+    @Test
+    void aChallengeMailLeftFromAnEarlierRunIsNotAnswered() throws Exception {
+        Mailbox person = verifiedMailbox("olga");
+        writeWhole(person.challengeMail(), "From: " + CHALLENGE_FROM + "\r\nTo: " + person.address() + "\r\nSubject: ACME: BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB\r\n"
+                + "Auto-Submitted: auto-generated; type=acme\r\nMessage-ID: <old@ca.example.org>\r\n\r\nfrom yesterday\r\n");
+        CompletableFuture<String> delivered = challengeTo(person.address()).thenApply(mail -> {
+            try {
+                // Long enough for a command that took the old file to have answered it already.
+                Thread.sleep(1_500);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return writeWhole(person.challengeMail(), mail);
+        });
+        List<String> args = person.acme();
+        args.addAll(List.of("--smtp", "smtp://127.0.0.1:" + mailServer.port()));
+
+        EnrollCommandTest.Outcome outcome = EnrollCommandTest.enroll(args.toArray(String[]::new));
+
+        assertThat(outcome.exit()).as(outcome.out() + outcome.err()).isZero();
+        assertThat(delivered.join()).isNotEmpty();
+        assertThat(mailServer.maillog()).doesNotContain("BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB");
+        EnrollCommandTest.assertPairWritten(fixture, person.folder(), person.address());
+    }
+
+    /**
+     * The challenge mail piped in (a mail filter running the command), answered after the nonce the command held
+     * expired (the server's clock moved past its life, while the person read the mail): the command takes the
+     * badNonce answer's fresh nonce and goes on.
+     */
+    @Test
+    void readsTheChallengeFromStandardInputAndOutlivesAnExpiredNonce() throws Exception {
+        Mailbox person = verifiedMailbox("pia");
+        java.io.PipedOutputStream filter = new java.io.PipedOutputStream();
+        java.io.PipedInputStream standardInput = new java.io.PipedInputStream(filter, 1 << 16);
+        challengeTo(person.address()).thenAccept(mail -> {
+            try (filter) {
+                fixture.clock.advance(NONCE_TTL.plusSeconds(1));
+                filter.write(mail.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        List<String> args = person.acme();
+        args.set(args.indexOf(person.challengeMail().toString()), "-");
+        args.addAll(List.of("--smtp", "smtp://127.0.0.1:" + mailServer.port()));
+        java.io.StringWriter out = new java.io.StringWriter();
+        java.io.StringWriter err = new java.io.StringWriter();
+
+        int exit = EnrollCommand.run(new java.io.PrintWriter(out, true), new java.io.PrintWriter(err, true), standardInput, args.toArray(String[]::new));
+
+        assertThat(exit).as(out + err.toString()).isZero();
+        assertThat(out.toString()).contains("reading the challenge mail from standard input");
+        EnrollCommandTest.assertPairWritten(fixture, person.folder(), person.address());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "--smtp with EST                   | --protocol est --smtp smtp://127.0.0.1:25                      | --smtp is for --protocol acme",
+        "ACME options with EST             | --protocol est --challenge-mail x --challenge-timeout 1m       | --challenge-mail, --challenge-timeout are for --protocol acme",
+        "renewal over ACME                 | --protocol acme --renew-within 30                              | --renew-within renews over EST, the current certificate being the proof: leave out --protocol acme",
+        "ACME options with renewal         | --renew-within 30 --smtp smtp://127.0.0.1:25                   | leave out --smtp",
+        "a mail server that is no SMTP URL | --protocol acme --smtp http://127.0.0.1:25 --challenge-mail x  | --smtp takes smtp://host[:port] (STARTTLS) or smtps://host[:port], not http://127.0.0.1:25",
+        "a time that is none               | --protocol acme --challenge-timeout soon                       | 'soon' is not a time such as 90s, 15m or 1h",
+    })
+    void optionsThatDoNotGoTogetherAreRefusedBeforeTheServerIsAsked(String name, String options, String refusal) throws Exception {
+        String mailbox = EnrollFixture.newMailbox("quinn");
+        List<String> args = new ArrayList<>(List.of(mailbox, "--server", "https://127.0.0.1:9", "--trust", root.toString(), "--passphrase-file", "/dev/null"));
+        args.addAll(List.of(options.split(" ")));
+        if (!args.contains("acme")) {
+            args.addAll(List.of("--secret-file", "/dev/null"));
+        }
+
+        EnrollCommandTest.Outcome outcome = EnrollCommandTest.enroll(args.toArray(String[]::new));
+
+        assertThat(outcome.err()).contains(refusal).doesNotContain("cannot reach the server");
+        assertThat(outcome.exit()).isIn(1, 2);
     }
 
     /** The CA's audit records of certificates it issued for {@code mailbox}: who asked (the actor), for whom (the detail). */

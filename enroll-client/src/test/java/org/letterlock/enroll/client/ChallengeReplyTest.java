@@ -76,10 +76,27 @@ class ChallengeReplyTest {
 
     @ParameterizedTest(name = "{0}")
     @CsvSource({"http://mail.example.org", "smtp:mail.example.org", "submission://mail.example.org:587"})
-    void aMailServerIsNamedBySmtpOrSmtpsUrl(String url) throws Exception {
-        ChallengeReply challenge = ChallengeReply.fromSubject("ACME: " + TOKEN);
-
-        assertThatThrownBy(() -> challenge.send(URI.create(url), java.util.Optional.empty(), java.util.Optional.empty(), TrustAnchor.system(), "ann@example.org", CHALLENGE, "x"))
+    void aMailServerIsNamedBySmtpOrSmtpsUrl(String url) {
+        assertThatThrownBy(() -> ChallengeReply.MailServer.of(URI.create(url), "ann@example.org", java.util.Optional.empty(), TrustAnchor.system()))
                 .isInstanceOf(IOException.class).hasMessage("--smtp takes smtp://host[:port] (STARTTLS) or smtps://host[:port], not " + url);
+    }
+
+    /** Only a name that is this machine as written may go without TLS; any other name could resolve elsewhere by the time the mail is sent. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({
+        "smtp://localhost,            true,  false, 587",
+        "smtp://127.0.0.1:2525,       true,  false, 2525",
+        "smtp://[::1]:25,             true,  false, 25",
+        "smtp://mail.example.org,     false, false, 587",
+        "smtp://10.0.0.1:25,          false, false, 25",
+        "smtp://localhost.example.org, false, false, 587",
+        "smtps://mail.example.org,    false, true,  465",
+    })
+    void tlsIsRequiredUnlessTheMailServerIsThisMachine(String url, boolean local, boolean implicitTls, int port) throws Exception {
+        ChallengeReply.MailServer server = ChallengeReply.MailServer.of(URI.create(url), "ann@example.org", java.util.Optional.empty(), TrustAnchor.system());
+
+        assertThat(server.local()).isEqualTo(local);
+        assertThat(server.implicitTls()).isEqualTo(implicitTls);
+        assertThat(server.port()).isEqualTo(port);
     }
 }
