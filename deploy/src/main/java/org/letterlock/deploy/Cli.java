@@ -14,6 +14,7 @@ import org.letterlock.escrow.Escrow;
 import org.letterlock.escrow.store.JdbcEscrowStore;
 import org.letterlock.keyserver.Keyserver;
 import org.letterlock.keyserver.web.KeyserverRuntime;
+import org.letterlock.platform.audit.Actor;
 import org.letterlock.platform.audit.AuditVerification;
 import org.letterlock.platform.audit.Outcome;
 import org.letterlock.platform.config.ConfigException;
@@ -45,6 +46,8 @@ public final class Cli {
     }
 
     static int run(String[] args, PrintStream out, PrintStream err) {
+        // The records of what the command does name the operator's account, not the server.
+        Actor.set("cli " + System.getProperty("user.name"));
         String command = String.join(" ", args);
         boolean keyImport = args.length == 3 && args[0].equals("keyserver") && args[1].equals("import");
         if (!command.equals("init") && !command.equals("audit verify") && !keyImport) {

@@ -249,6 +249,11 @@ class CaServerIT {
         assertThat(full.output()).contains("verify OK", "Delta CRL Indicator: critical", serialUpper, "Key Compromise");
         HttpResponse<String> published = server.call("POST", "/api/ca/crls", "admin", server.adminPassword, null, null);
         assertThat(published.statusCode()).as(published.body()).isEqualTo(200);
+        try (var c = server.database(); var s = c.createStatement();
+             var rows = s.executeQuery("SELECT actor || ' ' || detail FROM audit_record WHERE action = 'ca.crl.publish'")) {
+            assertThat(rows.next()).as("the admin's request is on record").isTrue();
+            assertThat(rows.getString(1)).startsWith("admin full and delta CRLs of [").contains("issuing-1");
+        }
         save("full.crl", server.callBytes("GET", "/crl/issuing-1.crl", null, null, null, null, null).body());
         Shell.Run text = run("openssl", "crl", "-inform", "DER", "-in", "full.crl", "-noout", "-text", "-CAfile", "chain.pem");
         assertThat(text.output()).contains("verify OK", serialUpper, encryptionSerial.toUpperCase(), "Issuing Distribution Point: critical");

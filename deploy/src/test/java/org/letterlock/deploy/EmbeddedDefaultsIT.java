@@ -42,6 +42,12 @@ class EmbeddedDefaultsIT {
         LauncherProcess.Result intact = server.run("audit", "verify");
         assertThat(intact.exitCode()).as(intact.output()).isZero();
         assertThat(intact.output()).contains("audit log intact");
+        String url = "jdbc:h2:file:" + server.dataDir.resolve("db/letterlock") + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE";
+        try (Connection c = DriverManager.getConnection(url, "letterlock", ""); Statement s = c.createStatement();
+             java.sql.ResultSet verified = s.executeQuery("SELECT actor FROM audit_record WHERE action = 'audit.verify'")) {
+            assertThat(verified.next()).as("the check is on record").isTrue();
+            assertThat(verified.getString(1)).as("in the name of the operator who ran the command").isEqualTo("cli " + System.getProperty("user.name"));
+        }
 
         // A restart finds the CA's keys on the token and its certificates in H2: the same root, no second hierarchy.
         try {
@@ -52,7 +58,6 @@ class EmbeddedDefaultsIT {
             server.stopQuietly();
         }
 
-        String url = "jdbc:h2:file:" + server.dataDir.resolve("db/letterlock") + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE";
         try (Connection c = DriverManager.getConnection(url, "letterlock", ""); Statement s = c.createStatement()) {
             assertThat(s.executeUpdate("DELETE FROM audit_record WHERE seq = 2")).isEqualTo(1);
         }

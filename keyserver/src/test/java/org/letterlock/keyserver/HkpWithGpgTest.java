@@ -54,6 +54,8 @@ class HkpWithGpgTest {
         Gpg.Run sent = alice.ok("--keyserver", hkp, "--send-keys", fingerprint);
         assertThat(sent.output()).contains("sending key");
         assertThat(Outbox.mailsTo(dataDir, "alice@example.org")).singleElement().satisfies(m -> assertThat(m).contains(fingerprint));
+        assertThat(platform.auditLog().read(0, 1_000_000)).as("the upload's record names the client that sent it")
+                .anyMatch(r -> r.event().action().equals("keyserver.upload") && r.event().actor().equals("keyserver-client 127.0.0.1"));
 
         // Before the owner confirms: served by fingerprint without its user ID (gpg skips a new key without one), not by address.
         Gpg early = new Gpg(work.resolve("early"));

@@ -65,6 +65,25 @@ class GatewayPasswordTest extends GatewayBeforePostfixTest {
         Process wrong = new ProcessBuilder("openssl", "cms", "-decrypt", "-pwri_password", "not the passphrase", "-in", part.toString()).redirectErrorStream(true).start();
         wrong.getInputStream().readAllBytes();
         assertThat(wrong.waitFor()).isNotZero();
+
+        // The delivery's records, its opening of the sealed passphrase among them, name the message.
+        String deliveredBy = deliveryActor("mailbox:paul@partner.test");
+        assertThat(deliveredBy).startsWith("gateway message:");
+        assertThat(gateway.platform.auditLog().read(0, 1_000_000)).anyMatch(r -> r.event().action().equals("vault.decrypt") && r.event().actor().equals(deliveredBy));
+    }
+
+    /** Who the gateway.deliver record for {@code target} names, once it is written (in the background). */
+    private String deliveryActor(String target) throws Exception {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (System.nanoTime() < deadline) {
+            java.util.Optional<String> actor = gateway.platform.auditLog().read(0, 1_000_000).stream().map(org.letterlock.platform.audit.AuditRecord::event)
+                    .filter(e -> e.action().equals("gateway.deliver") && e.target().equals(target)).map(org.letterlock.platform.audit.AuditEvent::actor).findFirst();
+            if (actor.isPresent()) {
+                return actor.get();
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("no gateway.deliver record for " + target);
     }
 
     @Test

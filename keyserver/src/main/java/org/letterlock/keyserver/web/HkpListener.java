@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import org.letterlock.platform.audit.Actor;
 import org.letterlock.platform.web.PortListener;
 
 /** HKP on its own port (11371 by default), where gpg's {@code hkp://host} goes. */
@@ -30,7 +31,7 @@ public final class HkpListener implements AutoCloseable {
     }
 
     private static void handle(HttpExchange exchange, Supplier<HkpProtocol> protocol) throws IOException {
-        try (exchange) {
+        try (exchange; Actor.Scope client = Actor.as(KeyserverRuntime.clientActor(exchange.getRemoteAddress().getAddress().getHostAddress()))) {
             byte[] body;
             try (InputStream in = exchange.getRequestBody()) {
                 body = in.readNBytes(protocol.get().maxBodyBytes());

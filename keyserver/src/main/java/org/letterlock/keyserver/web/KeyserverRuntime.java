@@ -26,6 +26,11 @@ import org.letterlock.platform.web.PlatformStarted;
 public class KeyserverRuntime {
     private static final Logger LOG = Logger.getLogger(KeyserverRuntime.class.getName());
 
+    /** Who acts in the records of an HKP or VKS request: its client, by address (no one signs in to publish a key). */
+    static String clientActor(String address) {
+        return "keyserver-client " + address;
+    }
+
     @Inject
     PlatformRuntime platformRuntime;
 

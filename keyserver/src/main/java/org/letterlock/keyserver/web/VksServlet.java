@@ -90,7 +90,7 @@ public class VksServlet extends HttpServlet {
             error(response, 400, "send a JSON object");
             return;
         }
-        try {
+        try (org.letterlock.platform.audit.Actor.Scope client = org.letterlock.platform.audit.Actor.as(KeyserverRuntime.clientActor(request.getRemoteAddr()))) {
             switch (path) {
                 case "/upload" -> {
                     String keytext = text(body, "keytext").orElseThrow(() -> new IllegalArgumentException("missing keytext"));

@@ -27,6 +27,7 @@ import org.letterlock.mail.queue.Spool;
 import org.letterlock.mail.smime.SmimeChoice;
 import org.letterlock.mail.smtp.Reply;
 import org.letterlock.mail.smtp.SmtpClient;
+import org.letterlock.platform.audit.Actor;
 import org.letterlock.platform.audit.AuditEvent;
 import org.letterlock.platform.audit.AuditRecorder;
 import org.letterlock.platform.audit.Outcome;
@@ -110,7 +111,8 @@ public final class Delivery implements AutoCloseable {
             if (envelope == null) {
                 continue;
             }
-            try {
+            // The key uses of this attempt (opening a passphrase, the organisation's signature) name the message.
+            try (Actor.Scope message = Actor.as("gateway message:" + envelope.id())) {
                 attempt(envelope);
             } catch (RuntimeException | IOException e) {
                 // The spool keeps the message: try it again later rather than lose it.
@@ -340,7 +342,7 @@ public final class Delivery implements AutoCloseable {
     private void record(Envelope envelope, String recipient, Decision decision, SmtpClient client, Reply reply) {
         String detail = "message " + envelope.id() + ": " + decision.headerValue() + "; tls " + (client == null ? "none" : client.tls()) + "; reply " + reply;
         Outcome outcome = reply.positive() ? Outcome.ALLOWED : Outcome.FAILED;
-        audit.recordAsync(new AuditEvent("gateway", "gateway.deliver", "mailbox:" + recipient, outcome, detail));
+        audit.recordAsync(new AuditEvent(Actor.current(), "gateway.deliver", "mailbox:" + recipient, outcome, detail));
         if (!reply.positive()) {
             LOG.info("delivery: " + recipient + " " + detail);
         }

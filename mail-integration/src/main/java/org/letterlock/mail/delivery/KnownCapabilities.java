@@ -19,6 +19,7 @@ import org.letterlock.mail.queue.Envelope;
 import org.letterlock.mail.smime.SignedCapabilities;
 import org.letterlock.mail.smime.SmimeCapabilities;
 import org.letterlock.mail.smime.SmimeChoice.KnownRecipient;
+import org.letterlock.platform.audit.Actor;
 import org.letterlock.platform.audit.AuditEvent;
 import org.letterlock.platform.audit.AuditRecorder;
 import org.letterlock.platform.audit.Outcome;
@@ -109,7 +110,7 @@ public final class KnownCapabilities {
     }
 
     private void record(Envelope envelope, String detail, Outcome outcome) {
-        audit.recordAsync(new AuditEvent("gateway", "gateway.smime-capabilities", "message:" + envelope.id(), outcome, detail));
+        audit.recordAsync(new AuditEvent(Actor.current(), "gateway.smime-capabilities", "message:" + envelope.id(), outcome, detail));
     }
 
     private static String sha256(X509Certificate certificate) {

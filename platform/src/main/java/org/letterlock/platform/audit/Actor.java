@@ -20,4 +20,26 @@ public final class Actor {
     public static void clear() {
         CURRENT.remove();
     }
+
+    /**
+     * Acts as {@code actor} until the returned scope closes, which puts back whoever acted before: for threads that
+     * are pooled and serve one client after another.
+     */
+    public static Scope as(String actor) {
+        String before = CURRENT.get();
+        CURRENT.set(actor);
+        return () -> {
+            if (before == null) {
+                CURRENT.remove();
+            } else {
+                CURRENT.set(before);
+            }
+        };
+    }
+
+    /** The span of {@link #as}; closing it throws nothing. */
+    public interface Scope extends AutoCloseable {
+        @Override
+        void close();
+    }
 }

@@ -16,7 +16,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.logging.Level;
@@ -27,7 +26,6 @@ import org.bouncycastle.operator.ContentVerifierProvider;
 import org.letterlock.ca.CertificationRequest;
 import org.letterlock.ca.Certificates;
 import org.letterlock.ca.IssuedCertificate;
-import org.letterlock.ca.Requester;
 import org.letterlock.ca.RevocationReason;
 import org.letterlock.enroll.EnrollmentProof;
 import org.letterlock.enroll.EnrollmentServices;
@@ -40,7 +38,6 @@ import org.letterlock.platform.error.ErrorType;
 import org.letterlock.platform.error.LetterlockException;
 import org.letterlock.platform.identity.MailAddress;
 import org.letterlock.platform.identity.MailboxIdentities;
-import org.letterlock.platform.identity.Role;
 import org.letterlock.platform.store.Jdbc;
 
 /**
@@ -230,8 +227,15 @@ public final class AcmeEndpoint implements EnrollListener.Handler {
         if (!account.valid()) {
             throw AcmeProblem.unauthorized("the account is " + account.status());
         }
+        // The request's records name the account that signed it, next to the client's address.
+        String actor = Actor.current();
+        if (!actor.startsWith(ACCOUNT_ACTOR)) {
+            Actor.set(ACCOUNT_ACTOR + account.id() + " " + actor);
+        }
         return account;
     }
+
+    private static final String ACCOUNT_ACTOR = "acme-account/";
 
     private void account(EnrollExchange exchange, SignedRequest request, AcmeOrders.Account account, String id) throws IOException {
         if (id.equals(account.id() + "/orders")) {
@@ -334,7 +338,7 @@ public final class AcmeEndpoint implements EnrollListener.Handler {
         if (!orders.orderedCertificate(account.id(), issued.serial())) {
             throw AcmeProblem.unauthorized("the request is signed neither by the certificate's key nor by the account that ordered it");
         }
-        revokeIssued(exchange, issued, payload, "account " + account.id());
+        revokeIssued(exchange, issued, payload, "account-" + account.id());
     }
 
     private IssuedCertificate revocable(JsonObject payload) {
@@ -352,6 +356,7 @@ public final class AcmeEndpoint implements EnrollListener.Handler {
                 .orElseThrow(() -> AcmeProblem.unauthorized("this CA issued no mailbox certificate with serial " + serial.toString(16)));
     }
 
+    /** Revokes {@code issued} for {@code who} ("certificate-key", "account-<id>"), which proved its right to; the records name it. */
     private void revokeIssued(EnrollExchange exchange, IssuedCertificate issued, JsonObject payload, String who) throws IOException {
         if (issued.revoked()) {
             throw new AcmeProblem("alreadyRevoked", 400, "certificate " + issued.serialHex() + " was revoked already");
@@ -362,7 +367,9 @@ public final class AcmeEndpoint implements EnrollListener.Handler {
         } catch (LetterlockException | ClassCastException e) {
             throw new AcmeProblem("badRevocationReason", 400, "reason must be one of the RFC 5280 codes 0-5 or 9");
         }
-        services.mailboxes().ca().revoke(issued.serial(), reason, false, new Requester("enroll/acme-revoke/" + who, Set.of(Role.RA_OFFICER)));
+        EnrollmentProof proof = new EnrollmentProof(issued.mailbox().orElseThrow(), "acme-revoke", who);
+        proof.actAs();
+        services.mailboxes().revoke(issued.serial(), reason, proof);
         exchange.setHeader("Replay-Nonce", nonces.next());
         exchange.respond(200, "", new byte[0]);
     }

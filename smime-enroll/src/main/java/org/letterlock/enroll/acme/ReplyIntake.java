@@ -40,14 +40,17 @@ final class ReplyIntake {
     }
 
     /**
-     * Takes the reply or refuses it, audited either way. A failure that is not the reply's fault (the database
-     * unreachable, a fault of ours) is 451, so the MTA keeps the reply and tries again.
+     * Takes the reply, handed over by {@code peer} ("smtp 192.0.2.25"), or refuses it, audited either way. A failure
+     * that is not the reply's fault (the database unreachable, a fault of ours) is 451, so the MTA keeps the reply and
+     * tries again.
      */
-    Verdict judge(byte[] raw) {
+    Verdict judge(byte[] raw, String peer) {
         if (raw.length > MAX_MESSAGE_BYTES) {
             return new Verdict(552, TOO_LARGE);
         }
-        try {
+        // Until the reply proves its mailbox, its records name the MTA that handed it over ("smtp 192.0.2.25");
+        // receiver threads are pooled, so the next session must not act under this one's name.
+        try (org.letterlock.platform.audit.Actor.Scope mta = org.letterlock.platform.audit.Actor.as("acme-reply " + peer)) {
             return new Verdict(250, replies.accept(raw));
         } catch (ChallengeReplies.Refused refused) {
             return new Verdict(550, refused.status() + " " + refused.getMessage());

@@ -63,7 +63,7 @@ public final class ReplyReceiver implements AutoCloseable {
                     .maxRecipients(1)
                     .connectionTimeout(1, TimeUnit.MINUTES)
                     .insertReceivedHeaders(false)
-                    .messageHandlerFactory(context -> new Reply(intake))
+                    .messageHandlerFactory(context -> new Reply(intake, "smtp " + peer(context.getRemoteAddress())))
                     .build();
             server.start();
             smtp = Optional.of(server);
@@ -98,12 +98,19 @@ public final class ReplyReceiver implements AutoCloseable {
         lmtp.ifPresent(LmtpReplyListener::close);
     }
 
+    /** The address of the client at {@code address}, as the audit records name it. */
+    static String peer(java.net.SocketAddress address) {
+        return address instanceof InetSocketAddress socket ? socket.getAddress().getHostAddress() : String.valueOf(address);
+    }
+
     /** One mail transaction. */
     private static final class Reply implements MessageHandler {
         private final ReplyIntake intake;
+        private final String peer;
 
-        Reply(ReplyIntake intake) {
+        Reply(ReplyIntake intake, String peer) {
             this.intake = intake;
+            this.peer = peer;
         }
 
         @Override
@@ -121,7 +128,7 @@ public final class ReplyReceiver implements AutoCloseable {
 
         @Override
         public String data(InputStream data) throws RejectException, IOException {
-            ReplyIntake.Verdict verdict = intake.judge(data.readNBytes(ReplyIntake.MAX_MESSAGE_BYTES + 1));
+            ReplyIntake.Verdict verdict = intake.judge(data.readNBytes(ReplyIntake.MAX_MESSAGE_BYTES + 1), peer);
             if (!verdict.accepted()) {
                 throw new RejectException(verdict.code(), verdict.text());
             }

@@ -59,13 +59,15 @@ final class UnconfirmedCertificates {
      */
     int sweep() {
         int handled = 0;
-        for (CmpTransactions.Transaction transaction : transactions.unconfirmed(BATCH)) {
-            try {
-                if (revokeAll(transaction)) {
-                    handled++;
+        try (Actor.Scope sweeper = Actor.as("enroll/cmp unconfirmed-sweep")) {
+            for (CmpTransactions.Transaction transaction : transactions.unconfirmed(BATCH)) {
+                try {
+                    if (revokeAll(transaction)) {
+                        handled++;
+                    }
+                } catch (RuntimeException e) {
+                    LOG.log(Level.WARNING, "revoking the unconfirmed certificates of CMP transaction " + transaction.id() + " failed; retried by the next sweep", e);
                 }
-            } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, "revoking the unconfirmed certificates of CMP transaction " + transaction.id() + " failed; retried by the next sweep", e);
             }
         }
         return handled;
@@ -73,7 +75,6 @@ final class UnconfirmedCertificates {
 
     /** Revokes the transaction's certificates, then ends it; false when another node ended it first. */
     private boolean revokeAll(CmpTransactions.Transaction transaction) {
-        Actor.set("enroll/cmp unconfirmed-sweep");
         EnrollmentProof proof = new EnrollmentProof(transaction.mailbox(), "cmp", "unconfirmed-" + transaction.id());
         List<BigInteger> serials = List.copyOf(transaction.awaiting().values());
         for (BigInteger serial : serials) {

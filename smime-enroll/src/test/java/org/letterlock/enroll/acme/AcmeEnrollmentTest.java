@@ -112,6 +112,25 @@ class AcmeEnrollmentTest extends AcmeServerTests {
                     certificate.getCertificate(), RevocationReason.KEY_COMPROMISE);
         }
         assertThat(server.fixture.ca.find(certificate.getCertificate().getSerialNumber()).orElseThrow().revoked()).isTrue();
+
+        // Each record names who acted: the account that signed the order, the mailbox the reply proved, who revoked.
+        String orderId = order.getLocation().getPath().substring(order.getLocation().getPath().lastIndexOf('/') + 1);
+        String accountId = account.getLocation().getPath().substring(account.getLocation().getPath().lastIndexOf('/') + 1);
+        assertThat(actors(mailbox)).contains(
+                "enroll.acme.order by acme-account/" + accountId + " enroll-client 127.0.0.1",
+                "enroll.acme.reply by " + mailbox + " enroll/acme-email-reply/" + orderId,
+                "ca.issue by " + mailbox + " enroll/acme-email-reply/" + orderId,
+                "ca.revoke by " + mailbox + " enroll/acme-revoke/" + (algorithm.equals("ES256") ? "account-" + accountId : "certificate-key"));
+    }
+
+    /** "action by actor" of the audit records that mention {@code mailbox}, or whose target is one of its certificates. */
+    private static java.util.List<String> actors(String mailbox) {
+        java.util.Set<String> serials = new java.util.HashSet<>();
+        server.fixture.ca.search(mailbox, null, null, 100, new org.letterlock.ca.Requester("rita", java.util.Set.of(org.letterlock.platform.identity.Role.RA_OFFICER)))
+                .forEach(c -> serials.add("certificate:" + c.serialHex()));
+        return server.fixture.platform.auditLog().read(0, 1_000_000).stream()
+                .filter(r -> r.event().detail().contains(mailbox) || r.event().target().contains(mailbox) || serials.contains(r.event().target()))
+                .map(r -> r.event().action() + " by " + r.event().actor()).toList();
     }
 
     @Test
@@ -236,8 +255,11 @@ class AcmeEnrollmentTest extends AcmeServerTests {
                 .satisfies(e -> assertThat(smtpRefusal((MessagingException) e)).startsWith("550 5.").contains(message));
         challenge.update();
         assertThat(challenge.getStatus()).isEqualTo(challengeAfter == Status.INVALID ? Status.INVALID : Status.PROCESSING);
-        assertThat(server.fixture.platform.auditLog().read(0, 1_000_000)).anyMatch(r -> r.event().action().equals("enroll.acme.reply")
-                && r.event().detail().contains(message));
+        // Refused in the name of the MTA that handed the reply over; a reply that proved its mailbox and answered wrongly, in the mailbox's.
+        String refusedBy = challengeAfter == Status.INVALID ? mailbox + " enroll/acme-email-reply/" + order.getLocation().getPath().replaceAll(".*/", "")
+                : "acme-reply smtp 127.0.0.1";
+        assertThat(server.fixture.platform.auditLog().read(0, 1_000_000))
+                .anyMatch(r -> r.event().action().equals("enroll.acme.reply") && r.event().detail().contains(message) && r.event().actor().equals(refusedBy));
         assertThatThrownBy(() -> order.execute(Files.readAllBytes(csrFor(mailbox)))).isInstanceOf(AcmeServerException.class);
         assertThat(server.issued(mailbox)).isZero();
     }

@@ -95,6 +95,8 @@ class LmtpReplyProtocolTest extends AcmeServerTests {
         assertThat(answers.get(4)).startsWith("354");
         assertThat(answers.get(5)).as("one answer for the whole message").startsWith("550 5.7.1");
         assertThat(answers.get(6)).startsWith("250 2.0.0");
+        assertThat(server.fixture.platform.auditLog().read(0, 1_000_000)).as("refused in the name of the MTA that handed it over")
+                .anyMatch(r -> r.event().action().equals("enroll.acme.reply") && r.event().actor().equals("acme-reply lmtp 127.0.0.1"));
     }
 
     @Test
