@@ -160,7 +160,7 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
         reload();
         // A relay or vault hiccup in maintenance (expiry mail, responder renewal) must not keep the CA from starting.
         guarded("maintenance", this::maintain);
-        scheduler.scheduleWithFixedDelay(() -> guarded("CRL publication", this::publishAllCrls), settings.crlInterval().toMillis(),
+        scheduler.scheduleWithFixedDelay(() -> guarded("CRL publication", this::publishCrls), settings.crlInterval().toMillis(),
                 settings.crlInterval().toMillis(), TimeUnit.MILLISECONDS);
         scheduler.scheduleWithFixedDelay(() -> guarded("CRL after revocation", this::publishDueDeltas), 1, 1, TimeUnit.SECONDS);
         scheduler.scheduleWithFixedDelay(() -> guarded("revocations from other nodes", this::followRevocations), 2, 2, TimeUnit.SECONDS);
@@ -880,7 +880,15 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
     }
 
     /** Signs new full and delta CRLs for every issuer now (also what the schedule runs). */
+    /** Signs new full and delta CRLs for every issuer now, at an admin's request, which is recorded. */
     public void publishAllCrls() {
+        List<String> published = publishCrls();
+        // The CRLs' own vault.sign records say what was signed; this one who asked for it.
+        audit.record("ca.crl.publish", "issuers", Outcome.ALLOWED, "full and delta CRLs of " + published);
+    }
+
+    /** Signs new full and delta CRLs for every issuer; returns the issuers' ids. */
+    private List<String> publishCrls() {
         List<String> published = new ArrayList<>();
         for (IssuerRecord issuer : signingIssuers()) {
             crls.publishFull(issuer);
@@ -888,8 +896,7 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
             crlsDue.remove(issuer.id());
             published.add(issuer.id());
         }
-        // An admin's request: the CRLs' own vault.sign records say what was signed, this one who asked for it.
-        audit.record("ca.crl.publish", "issuers", Outcome.ALLOWED, "full and delta CRLs of " + published);
+        return published;
     }
 
     private void publishDueDeltas() {

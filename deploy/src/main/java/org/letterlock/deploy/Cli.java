@@ -47,7 +47,7 @@ public final class Cli {
 
     static int run(String[] args, PrintStream out, PrintStream err) {
         // The records of what the command does name the operator's account, not the server.
-        Actor.set("cli " + System.getProperty("user.name"));
+        Actor.set("cli " + java.util.Objects.requireNonNullElse(System.getProperty("user.name"), "unknown"));
         String command = String.join(" ", args);
         boolean keyImport = args.length == 3 && args[0].equals("keyserver") && args[1].equals("import");
         if (!command.equals("init") && !command.equals("audit verify") && !keyImport) {

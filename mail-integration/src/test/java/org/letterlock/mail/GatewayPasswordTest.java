@@ -53,6 +53,7 @@ class GatewayPasswordTest extends GatewayBeforePostfixTest {
     void cmsPasswordRecipientsOpenWithOpensslAndOnlyWithThePassphrase() throws Exception {
         gateway.policies.set("partner.test", "any", "password", "cms", false, null, "admin");
         gateway.passphrases.set("alice@example.org", "partner.test", PASSPHRASE.toCharArray(), "alice");
+        long recordsBefore = gateway.platform.auditLog().read(0, Integer.MAX_VALUE).stream().mapToLong(org.letterlock.platform.audit.AuditRecord::seq).max().orElse(0);
 
         send("paul@partner.test", "contract draft");
 
@@ -67,16 +68,16 @@ class GatewayPasswordTest extends GatewayBeforePostfixTest {
         assertThat(wrong.waitFor()).isNotZero();
 
         // The delivery's records, its opening of the sealed passphrase among them, name the message.
-        String deliveredBy = deliveryActor("mailbox:paul@partner.test");
+        String deliveredBy = deliveryActor("mailbox:paul@partner.test", recordsBefore);
         assertThat(deliveredBy).startsWith("gateway message:");
-        assertThat(gateway.platform.auditLog().read(0, 1_000_000)).anyMatch(r -> r.event().action().equals("vault.decrypt") && r.event().actor().equals(deliveredBy));
+        assertThat(gateway.platform.auditLog().read(recordsBefore, 1_000_000)).anyMatch(r -> r.event().action().equals("vault.decrypt") && r.event().actor().equals(deliveredBy));
     }
 
-    /** Who the gateway.deliver record for {@code target} names, once it is written (in the background). */
-    private String deliveryActor(String target) throws Exception {
+    /** Who the gateway.deliver record for {@code target} after record {@code after} names, once it is written (in the background). */
+    private String deliveryActor(String target, long after) throws Exception {
         long deadline = System.nanoTime() + WAIT.toNanos();
         while (System.nanoTime() < deadline) {
-            java.util.Optional<String> actor = gateway.platform.auditLog().read(0, 1_000_000).stream().map(org.letterlock.platform.audit.AuditRecord::event)
+            java.util.Optional<String> actor = gateway.platform.auditLog().read(after, 1_000_000).stream().map(org.letterlock.platform.audit.AuditRecord::event)
                     .filter(e -> e.action().equals("gateway.deliver") && e.target().equals(target)).map(org.letterlock.platform.audit.AuditEvent::actor).findFirst();
             if (actor.isPresent()) {
                 return actor.get();

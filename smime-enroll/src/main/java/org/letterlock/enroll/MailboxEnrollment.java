@@ -59,7 +59,7 @@ public final class MailboxEnrollment {
                 pairId, OptionalInt.empty(), false), requester(proof));
     }
 
-    /** Revokes a certificate of the proven mailbox (the CA refuses any other mailbox's). */
+    /** Revokes a certificate of the proven mailbox; the caller has checked that {@code serial} is one of its certificates. */
     public List<IssuedCertificate> revoke(BigInteger serial, RevocationReason reason, EnrollmentProof proof) {
         return ca.revoke(serial, reason, false, requester(proof));
     }

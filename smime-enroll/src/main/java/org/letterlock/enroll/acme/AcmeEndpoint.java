@@ -236,6 +236,7 @@ public final class AcmeEndpoint implements EnrollListener.Handler {
     }
 
     private static final String ACCOUNT_ACTOR = "acme-account/";
+    private static final String CERTIFICATE_KEY = "certificate-key";
 
     private void account(EnrollExchange exchange, SignedRequest request, AcmeOrders.Account account, String id) throws IOException {
         if (id.equals(account.id() + "/orders")) {
@@ -328,7 +329,7 @@ public final class AcmeEndpoint implements EnrollListener.Handler {
             if (!java.util.Arrays.equals(certified, key.publicKeyData())) {
                 throw AcmeProblem.unauthorized("the request is signed neither by the certificate's key nor by the account that ordered it");
             }
-            who = "certificate-key";
+            who = CERTIFICATE_KEY;
             revokeIssued(exchange, issued, payload, who);
             return;
         }
@@ -367,9 +368,12 @@ public final class AcmeEndpoint implements EnrollListener.Handler {
         } catch (LetterlockException | ClassCastException e) {
             throw new AcmeProblem("badRevocationReason", 400, "reason must be one of the RFC 5280 codes 0-5 or 9");
         }
-        EnrollmentProof proof = new EnrollmentProof(issued.mailbox().orElseThrow(), "acme-revoke", who);
-        proof.actAs();
-        services.mailboxes().revoke(issued.serial(), reason, proof);
+        // The record names who proved the right (the ordering account, or the holder of the certificate's key, who
+        // need not be the mailbox's owner: keyCompromise), next to the client's address.
+        if (who.equals(CERTIFICATE_KEY)) {
+            Actor.set("acme-certificate-key/" + issued.serialHex() + " " + Actor.current());
+        }
+        services.mailboxes().revoke(issued.serial(), reason, new EnrollmentProof(issued.mailbox().orElseThrow(), "acme-revoke", who));
         exchange.setHeader("Replay-Nonce", nonces.next());
         exchange.respond(200, "", new byte[0]);
     }

@@ -132,7 +132,9 @@ abstract class CmpConfirmationConformance {
         assertThat(stored(confirmed.certificate()).revoked()).isFalse();
         assertThat(stored(implicit.certificate()).revoked()).isFalse();
         assertThat(fixture.platform.auditLog().read(0, 1_000_000)).anyMatch(r -> r.event().action().equals("enroll.cmp.unconfirmed")
-                && r.event().target().equals("mailbox:" + neverConfirmed.secret().mailbox()) && r.event().detail().contains(revoked.serialHex()));
+                && r.event().target().equals("mailbox:" + neverConfirmed.secret().mailbox()) && r.event().detail().contains(revoked.serialHex())
+                && r.event().actor().equals("enroll/cmp unconfirmed-sweep"));
+        assertThat(org.letterlock.platform.audit.Actor.current()).as("the sweep's name ends with the sweep").isEqualTo(org.letterlock.platform.audit.Actor.SYSTEM);
         assertThatThrownBy(() -> confirm(neverConfirmed, neverConfirmed.answerNonce())).as("a certConf after the sweep")
                 .isInstanceOfSatisfying(CmpClient.CmpError.class, e -> assertThat(e.getMessage()).contains("its certificates are revoked"));
     }
