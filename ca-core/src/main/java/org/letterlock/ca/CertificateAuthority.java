@@ -879,7 +879,6 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
         return store.crl(issuerId, delta);
     }
 
-    /** Signs new full and delta CRLs for every issuer now (also what the schedule runs). */
     /** Signs new full and delta CRLs for every issuer now, at an admin's request, which is recorded. */
     public void publishAllCrls() {
         List<String> published = publishCrls();

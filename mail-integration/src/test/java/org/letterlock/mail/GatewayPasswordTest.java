@@ -53,7 +53,7 @@ class GatewayPasswordTest extends GatewayBeforePostfixTest {
     void cmsPasswordRecipientsOpenWithOpensslAndOnlyWithThePassphrase() throws Exception {
         gateway.policies.set("partner.test", "any", "password", "cms", false, null, "admin");
         gateway.passphrases.set("alice@example.org", "partner.test", PASSPHRASE.toCharArray(), "alice");
-        long recordsBefore = gateway.platform.auditLog().read(0, Integer.MAX_VALUE).stream().mapToLong(org.letterlock.platform.audit.AuditRecord::seq).max().orElse(0);
+        long recordsBefore = org.letterlock.platform.audit.AuditPositions.newest(gateway.platform.auditLog());
 
         send("paul@partner.test", "contract draft");
 

@@ -51,7 +51,16 @@ public final class PostfixHop implements AutoCloseable {
         return startRelaying(dir, domain, recipient, nexthop, List.of());
     }
 
-    /** As above, with more main.cf lines (say, {@code header_checks} that stand in for a milter). */
+    /**
+     * The main.cf line that makes this Postfix add, to every message it takes, the {@code Authentication-Results} a
+     * DKIM verifier (OpenDKIM, rspamd) reporting as {@code authservId} would write for mail signed by {@code domain}:
+     * the stand-in for a milter, which cannot run here.
+     */
+    public static String dkimPassFor(String authservId, String domain) {
+        return "header_checks = regexp:{ {/^Subject:/ PREPEND Authentication-Results: " + authservId + "; dkim=pass header.d=" + domain + " header.s=mail} }";
+    }
+
+    /** As above, with more main.cf lines (say, {@link #dkimPassFor}). */
     public static PostfixHop startRelaying(Path dir, String domain, String recipient, String nexthop, List<String> moreSettings) throws Exception {
         List<String> settings = new ArrayList<>(List.of("relay_domains = " + domain, "transport_maps = inline:{ " + recipient + "=" + nexthop + " }"));
         settings.addAll(moreSettings);

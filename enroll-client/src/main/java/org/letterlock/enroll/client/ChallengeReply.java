@@ -121,11 +121,15 @@ final class ChallengeReply {
      */
     record MailServer(URI url, boolean implicitTls, boolean local, String user, Optional<char[]> password, X509TrustManager trust) {
         static MailServer of(URI url, String user, Optional<char[]> password, X509TrustManager trust) throws IOException {
+            checkUrl(url);
+            return new MailServer(url, url.getScheme().equalsIgnoreCase("smtps"), isLocal(url.getHost()), user, password, trust);
+        }
+
+        static void checkUrl(URI url) throws IOException {
             String scheme = url.getScheme() == null ? "" : url.getScheme().toLowerCase(Locale.ROOT);
             if (!scheme.equals("smtp") && !scheme.equals("smtps") || url.getHost() == null) {
                 throw new IOException("--smtp takes smtp://host[:port] (STARTTLS) or smtps://host[:port], not " + url);
             }
-            return new MailServer(url, scheme.equals("smtps"), isLocal(url.getHost()), user, password, trust);
         }
 
         /** Decided on the name as written, never by a lookup that could answer differently when the mail is sent. */

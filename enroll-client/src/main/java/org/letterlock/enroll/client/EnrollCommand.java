@@ -198,7 +198,8 @@ public final class EnrollCommand implements Callable<Integer> {
         }
         char[] secret = protocol == Protocol.EST ? secret() : null;
         Optional<ChallengeReply.MailServer> mailServer = protocol == Protocol.ACME && smtp != null
-                ? Optional.of(ChallengeReply.MailServer.of(smtp, smtpUser != null ? smtpUser : address, smtpPassword(), TrustAnchor.eitherOf(trusted, TrustAnchor.system())))
+                ? Optional.of(ChallengeReply.MailServer.of(smtp, smtpUser != null ? smtpUser : address, smtpPassword(),
+                        trust == null && fingerprint == null ? trusted : TrustAnchor.eitherOf(trusted, TrustAnchor.system())))
                 : Optional.empty();
         char[] passphrase = passphrase();
         KeyPair signingKey = keyType.generate();
@@ -236,6 +237,13 @@ public final class EnrollCommand implements Callable<Integer> {
         if (protocol == Protocol.ACME && (mailSecret || secretFile != null)) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--protocol acme takes no enrollment secret: the reply to the challenge mail proves the mailbox");
         }
+        if (smtp != null) {
+            try {
+                ChallengeReply.MailServer.checkUrl(smtp);
+            } catch (IOException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            }
+        }
     }
 
     /**
@@ -243,14 +251,16 @@ public final class EnrollCommand implements Callable<Integer> {
      * through the person's mail server or by the person; then the response to the challenge, finalize and download.
      */
     private X509Certificate acmeEnroll(X509TrustManager trusted, byte[] csr, Optional<ChallengeReply.MailServer> mailServer) throws IOException, GeneralSecurityException {
-        Instant deadline = Instant.now().plus(challengeTimeout);
+        Instant mailBy = Instant.now().plus(challengeTimeout);
         byte[] before = challengeMail == null || challengeMail.toString().equals("-") ? null : contentDigest(challengeMail);
         AcmeClient acme = AcmeClient.register(acmeDirectory != null ? acmeDirectory : URI.create(base() + "/acme/directory"), trusted);
         acme.termsOfService().ifPresent(terms -> log.println("the ACME server's terms of service, agreed to by ordering: " + terms));
         AcmeClient.Order order = acme.order(address);
         AcmeClient.Challenge challenge = order.challenge();
         log.println("ACME order " + order.url() + ": a challenge mail from " + challenge.from() + " is on its way to " + address);
-        ChallengeReply reply = readChallenge(challenge, before, deadline);
+        ChallengeReply reply = readChallenge(challenge, before, mailBy);
+        // A person may take their time over the mail: the wait for the CA starts when the reply is written.
+        Instant deadline = Instant.now().plus(challengeTimeout);
         String response = acme.challengeResponse(reply.tokenPart1(), challenge);
         if (mailServer.isPresent()) {
             reply.send(mailServer.get(), address, challenge, response);
@@ -261,7 +271,7 @@ public final class EnrollCommand implements Callable<Integer> {
             log.print(ChallengeReply.body(response).replace("\r\n", System.lineSeparator()));
             log.println("Waiting until " + deadline + " for the reply to reach Letterlock.");
         }
-        // After the reply is on its way, as RFC 8555 section 7.5.1 has it: the server may check at once.
+        // Once the reply is written (sent, or shown to the person), as RFC 8555 section 7.5.1 has it.
         acme.respond(challenge);
         acme.awaitReady(order, deadline);
         return acme.finalizeOrder(order, csr, deadline).get(0);
@@ -291,10 +301,10 @@ public final class EnrollCommand implements Callable<Integer> {
         log.println("waiting for the challenge mail in " + challengeMail);
         IOException lastReason = null;
         while (Instant.now().isBefore(deadline)) {
-            byte[] now = contentDigest(challengeMail);
-            if (now != null && !java.util.Arrays.equals(now, before)) {
+            byte[] now = contents(challengeMail);
+            if (now != null && !java.util.Arrays.equals(digest(now), before)) {
                 try {
-                    return ChallengeReply.fromMail(Files.readAllBytes(challengeMail), challenge);
+                    return ChallengeReply.fromMail(now, challenge);
                 } catch (IOException notYet) {
                     // Still being written, replaced meanwhile, or not the challenge: the next look decides.
                     lastReason = notYet;
@@ -311,12 +321,23 @@ public final class EnrollCommand implements Callable<Integer> {
                 + (lastReason == null ? "" : ": " + lastReason.getMessage()));
     }
 
-    /** SHA-256 of what {@code file} holds, or null if there is no such file (or it cannot be read now). */
-    private static byte[] contentDigest(Path file) {
+    /** What {@code file} holds, or null if there is no such file (or it cannot be read now). */
+    private static byte[] contents(Path file) {
         try {
-            return java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file));
+            return Files.readAllBytes(file);
         } catch (IOException absent) {
             return null;
+        }
+    }
+
+    private static byte[] contentDigest(Path file) {
+        byte[] contents = contents(file);
+        return contents == null ? null : digest(contents);
+    }
+
+    private static byte[] digest(byte[] contents) {
+        try {
+            return java.security.MessageDigest.getInstance("SHA-256").digest(contents);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException(e);
         }

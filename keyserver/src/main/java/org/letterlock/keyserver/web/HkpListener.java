@@ -9,7 +9,6 @@ import java.util.Map;
 import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
-import org.letterlock.platform.audit.Actor;
 import org.letterlock.platform.web.PortListener;
 
 /** HKP on its own port (11371 by default), where gpg's {@code hkp://host} goes. */
@@ -31,7 +30,7 @@ public final class HkpListener implements AutoCloseable {
     }
 
     private static void handle(HttpExchange exchange, Supplier<HkpProtocol> protocol) throws IOException {
-        try (exchange; Actor.Scope client = Actor.as(KeyserverRuntime.clientActor(exchange.getRemoteAddress().getAddress().getHostAddress()))) {
+        try (exchange) {
             byte[] body;
             try (InputStream in = exchange.getRequestBody()) {
                 body = in.readNBytes(protocol.get().maxBodyBytes());

@@ -41,7 +41,8 @@ public final class HkpProtocol {
 
     /** {@code path} starts at {@code /pks}; {@code rawQuery} is as received (percent-encoded); {@code source} is the client's address. */
     public Answer handle(String method, String path, String rawQuery, String contentType, byte[] body, String source) {
-        try {
+        // No one signs in to publish a key: the records of the request name its client.
+        try (org.letterlock.platform.audit.Actor.Scope client = org.letterlock.platform.audit.Actor.as(KeyserverRuntime.clientActor(source))) {
             if (path.equals("/pks/lookup")) {
                 if (!method.equals("GET") && !method.equals("HEAD")) {
                     return Answer.text(405, "use GET for /pks/lookup");

@@ -22,7 +22,7 @@ public class HkpServlet extends HttpServlet {
             body = in.readNBytes(runtime.hkp().maxBodyBytes());
         }
         HkpProtocol.Answer answer;
-        try (org.letterlock.platform.audit.Actor.Scope client = org.letterlock.platform.audit.Actor.as(KeyserverRuntime.clientActor(request.getRemoteAddr()))) {
+        try {
             answer = runtime.hkp().handle(request.getMethod(), request.getRequestURI().substring(request.getContextPath().length()), request.getQueryString(),
                     request.getContentType(), body, request.getRemoteAddr());
         } catch (LetterlockException e) {

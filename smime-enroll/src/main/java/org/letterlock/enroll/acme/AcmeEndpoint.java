@@ -228,15 +228,9 @@ public final class AcmeEndpoint implements EnrollListener.Handler {
             throw AcmeProblem.unauthorized("the account is " + account.status());
         }
         // The request's records name the account that signed it, next to the client's address.
-        String actor = Actor.current();
-        if (!actor.startsWith(ACCOUNT_ACTOR)) {
-            Actor.set(ACCOUNT_ACTOR + account.id() + " " + actor);
-        }
+        Actor.set("acme-account/" + account.id() + " " + Actor.current());
         return account;
     }
-
-    private static final String ACCOUNT_ACTOR = "acme-account/";
-    private static final String CERTIFICATE_KEY = "certificate-key";
 
     private void account(EnrollExchange exchange, SignedRequest request, AcmeOrders.Account account, String id) throws IOException {
         if (id.equals(account.id() + "/orders")) {
@@ -329,7 +323,9 @@ public final class AcmeEndpoint implements EnrollListener.Handler {
             if (!java.util.Arrays.equals(certified, key.publicKeyData())) {
                 throw AcmeProblem.unauthorized("the request is signed neither by the certificate's key nor by the account that ordered it");
             }
-            who = CERTIFICATE_KEY;
+            // Holding the key proves the right to revoke (keyCompromise), not the mailbox: the records name the key.
+            Actor.set("acme-certificate-key/" + issued.serialHex() + " " + Actor.current());
+            who = "certificate-key";
             revokeIssued(exchange, issued, payload, who);
             return;
         }
@@ -367,11 +363,6 @@ public final class AcmeEndpoint implements EnrollListener.Handler {
             reason = RevocationReason.parse(Integer.toString(payload.getInt("reason", 0)));
         } catch (LetterlockException | ClassCastException e) {
             throw new AcmeProblem("badRevocationReason", 400, "reason must be one of the RFC 5280 codes 0-5 or 9");
-        }
-        // The record names who proved the right (the ordering account, or the holder of the certificate's key, who
-        // need not be the mailbox's owner: keyCompromise), next to the client's address.
-        if (who.equals(CERTIFICATE_KEY)) {
-            Actor.set("acme-certificate-key/" + issued.serialHex() + " " + Actor.current());
         }
         services.mailboxes().revoke(issued.serial(), reason, new EnrollmentProof(issued.mailbox().orElseThrow(), "acme-revoke", who));
         exchange.setHeader("Replay-Nonce", nonces.next());
@@ -460,7 +451,7 @@ public final class AcmeEndpoint implements EnrollListener.Handler {
                     + (order.status().equals("pending") ? ": its email challenge is not yet valid" : ""));
         }
         IssuedCertificate issued;
-        EnrollmentProof proof = new EnrollmentProof(order.mailbox(), "acme-email-reply", order.id());
+        EnrollmentProof proof = order.proof();
         proof.actAs();
         try {
             issued = services.mailboxes().signingCertificate(csr, proof);

@@ -77,6 +77,11 @@ final class AcmeOrders {
     record Order(String id, String accountId, String mailbox, String status, String authzStatus, String challengeStatus, String tokenPart1,
                  String tokenPart2, String messageId, boolean replyVerified, Optional<Instant> validatedAt, Optional<String> error,
                  Optional<String> serial, Instant createdAt, Instant expiresAt, String accountThumbprint) {
+        /** The proof this order's authenticated reply makes of its mailbox: what issuance and the reply's records name. */
+        org.letterlock.enroll.EnrollmentProof proof() {
+            return new org.letterlock.enroll.EnrollmentProof(mailbox, "acme-email-reply", id);
+        }
+
 
         boolean expired(Instant now) {
             return !now.isBefore(expiresAt);

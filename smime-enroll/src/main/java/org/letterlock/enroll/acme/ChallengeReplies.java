@@ -108,7 +108,7 @@ final class ChallengeReplies {
             throw refused(target, "5.6.0", "the reply has no -----BEGIN ACME RESPONSE----- block in a text/plain part" + (signed.isPresent() && !dkim ? " of its signed content" : ""));
         }
         // Authenticated: from here on the records name the mailbox holder and the order, as finalize will.
-        new org.letterlock.enroll.EnrollmentProof(order.mailbox(), "acme-email-reply", order.id()).actAs();
+        order.proof().actAs();
         boolean correct = MessageDigest.isEqual(response.get().getBytes(StandardCharsets.US_ASCII), order.expectedResponse().getBytes(StandardCharsets.US_ASCII));
         if (again) {
             if (!correct) {

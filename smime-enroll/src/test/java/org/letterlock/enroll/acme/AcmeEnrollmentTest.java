@@ -125,11 +125,6 @@ class AcmeEnrollmentTest extends AcmeServerTests {
                         + " enroll-client 127.0.0.1");
     }
 
-    /** The sequence number of the newest audit record, to read only what comes after it. */
-    static long lastRecord() {
-        return server.fixture.platform.auditLog().read(0, Integer.MAX_VALUE).stream().mapToLong(org.letterlock.platform.audit.AuditRecord::seq).max().orElse(0);
-    }
-
     /** "action by actor" of the audit records that mention {@code mailbox}, or whose target is one of its certificates. */
     private static java.util.List<String> actors(String mailbox) {
         java.util.Set<String> serials = new java.util.HashSet<>();
@@ -258,7 +253,7 @@ class AcmeEnrollmentTest extends AcmeServerTests {
         AcmeTestServer.ChallengeMail mail = AcmeTestServer.challengeMail(mailbox);
         byte[] reply = maker.make(mail, mailbox, mail.response(challenge.getJSON().get("token").asString(), key.getPublic()));
 
-        long recordsBefore = lastRecord();
+        long recordsBefore = org.letterlock.platform.audit.AuditPositions.newest(server.fixture.platform.auditLog());
         assertThatThrownBy(() -> server.sendReply(reply)).isInstanceOf(MessagingException.class)
                 .satisfies(e -> assertThat(smtpRefusal((MessagingException) e)).startsWith("550 5.").contains(message));
         challenge.update();
