@@ -30,8 +30,6 @@ import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManager;
 import javax.net.ssl.X509TrustManager;
 
 /**
@@ -83,9 +81,7 @@ final class AcmeClient {
     /** Reads the directory at {@code directoryUrl} and makes a new account with a fresh key. */
     static AcmeClient register(URI directoryUrl, X509TrustManager trust) throws IOException, GeneralSecurityException {
         https(directoryUrl, directoryUrl.toString(), "directory");
-        SSLContext tls = SSLContext.getInstance("TLS");
-        tls.init(null, new TrustManager[] {trust}, null);
-        HttpClient http = HttpClient.newBuilder().sslContext(tls).connectTimeout(TIMEOUT).build();
+        HttpClient http = HttpClient.newBuilder().sslContext(TrustAnchor.tls(trust)).connectTimeout(TIMEOUT).build();
         HttpResponse<byte[]> answer = checked(fetch(http, HttpRequest.newBuilder(directoryUrl).GET()), "directory");
         KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
         generator.initialize(new ECGenParameterSpec("secp256r1"));

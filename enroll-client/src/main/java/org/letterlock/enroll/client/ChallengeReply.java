@@ -17,7 +17,6 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.Properties;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManager;
 import javax.net.ssl.X509TrustManager;
 
 /**
@@ -149,8 +148,7 @@ final class ChallengeReply {
 
     /** Sends the reply from {@code address} to the challenge's sender through {@code server}; its refusal is the exception's message. */
     void send(MailServer server, String address, AcmeClient.Challenge challenge, String response) throws IOException, GeneralSecurityException {
-        SSLContext tls = SSLContext.getInstance("TLS");
-        tls.init(null, new TrustManager[] {server.trust()}, null);
+        SSLContext tls = TrustAnchor.tls(server.trust());
         String protocol = server.implicitTls() ? "smtps" : "smtp";
         Properties settings = new Properties();
         settings.put("mail." + protocol + ".host", server.url().getHost());

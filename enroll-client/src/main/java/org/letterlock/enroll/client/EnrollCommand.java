@@ -25,7 +25,6 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManager;
 import javax.net.ssl.X509TrustManager;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -448,8 +447,7 @@ public final class EnrollCommand implements Callable<Integer> {
     }
 
     private void askForSecret(X509TrustManager trusted) throws IOException, GeneralSecurityException {
-        SSLContext tls = SSLContext.getInstance("TLS");
-        tls.init(null, new TrustManager[] {trusted}, null);
+        SSLContext tls = TrustAnchor.tls(trusted);
         HttpRequest request = HttpRequest.newBuilder(URI.create(base() + "/secrets"))
                 .header("Content-Type", "application/x-www-form-urlencoded")
                 .POST(HttpRequest.BodyPublishers.ofString("mailbox=" + URLEncoder.encode(address, StandardCharsets.UTF_8))).build();

@@ -72,8 +72,7 @@ final class TrustAnchor {
             }
         };
         try {
-            SSLContext tls = SSLContext.getInstance("TLS");
-            tls.init(null, new TrustManager[] {recording}, null);
+            SSLContext tls = tls(recording);
             // Only the handshake matters here: what the server answers is not read.
             HttpClient.newBuilder().sslContext(tls).build().send(HttpRequest.newBuilder(server).method("HEAD", HttpRequest.BodyPublishers.noBody()).build(),
                     HttpResponse.BodyHandlers.discarding());
@@ -95,6 +94,13 @@ final class TrustAnchor {
         }
         throw new IOException("the server's chain does not contain the certificate with fingerprint " + fingerprint + " (its top is " + top.getSubjectX500Principal()
                 + ", SHA-256 " + HexFormat.of().formatHex(sha256(top)) + "); check the fingerprint with your administrator");
+    }
+
+    /** A TLS context that trusts what {@code trust} trusts and presents no client certificate. */
+    static SSLContext tls(X509TrustManager trust) throws GeneralSecurityException {
+        SSLContext tls = SSLContext.getInstance("TLS");
+        tls.init(null, new TrustManager[] {trust}, null);
+        return tls;
     }
 
     static X509TrustManager system() throws IOException {
