@@ -36,8 +36,9 @@ import org.subethamail.smtp.auth.LoginFailedException;
 import org.subethamail.smtp.server.SMTPServer;
 
 /**
- * The reply's way into a mail server, against SubEthaSMTP (a server nobody here wrote): STARTTLS with the server's
- * name checked, AUTH with the person's password, and TLS insisted on once the server is not this machine.
+ * The reply's way into a mail server, against SubEthaSMTP (a server nobody here wrote): STARTTLS or implicit TLS
+ * (smtps) with the server's name checked, AUTH with the person's password, and TLS insisted on once the server is not
+ * this machine.
  */
 class ChallengeReplySubmissionTest {
     private static final String ADDRESS = "ann@example.org";
@@ -78,15 +79,31 @@ class ChallengeReplySubmissionTest {
 
     /** A server on {@code address}: with STARTTLS required and AUTH required if {@code tls} is given, plain otherwise. */
     private SMTPServer server(InetAddress address, Optional<SSLContext> tls) {
-        SMTPServer.Builder builder = SMTPServer.port(0).bindAddress(address).hostName("mail.test")
+        SMTPServer.Builder builder = builder(address);
+        tls.ifPresent(context -> requireAuth(builder.enableTLS().requireTLS().startTlsSocketFactory(context)));
+        return started(builder);
+    }
+
+    /** A submission server speaking TLS from the first byte (port 465 style), AUTH required. */
+    private SMTPServer implicitTlsServer(SSLContext tls) {
+        return started(requireAuth(builder(InetAddress.getLoopbackAddress()).serverSocketFactory(tls).showAuthCapabilitiesBeforeSTARTTLS(true)));
+    }
+
+    private SMTPServer.Builder builder(InetAddress address) {
+        return SMTPServer.port(0).bindAddress(address).hostName("mail.test")
                 .messageHandler((context, from, to, data) -> arrivals.add(new Arrival(context.getAuthenticationHandler().map(h -> h.getIdentity()), from, to,
                         new String(data, StandardCharsets.UTF_8))));
-        tls.ifPresent(context -> builder.enableTLS().requireTLS().startTlsSocketFactory(context).requireAuth()
-                .authenticationHandlerFactory(new EasyAuthenticationHandlerFactory((user, password, session) -> {
-                    if (!user.equals(ADDRESS) || !password.equals(PASSWORD)) {
-                        throw new LoginFailedException();
-                    }
-                })));
+    }
+
+    private static SMTPServer.Builder requireAuth(SMTPServer.Builder builder) {
+        return builder.requireAuth().authenticationHandlerFactory(new EasyAuthenticationHandlerFactory((user, password, session) -> {
+            if (!user.equals(ADDRESS) || !password.equals(PASSWORD)) {
+                throw new LoginFailedException();
+            }
+        }));
+    }
+
+    private static SMTPServer started(SMTPServer.Builder builder) {
         SMTPServer server = builder.build();
         server.start();
         return server;
@@ -113,6 +130,43 @@ class ChallengeReplySubmissionTest {
                 assertThat(arrival.data()).contains("Subject: Re: ACME: JsFfyZkpqG7Hrv7lP8ZOuA", "-----BEGIN ACME RESPONSE-----\r\ncmVzcG9uc2U\r\n");
                 assertThat(arrival.data()).containsPattern("Message-ID: <[^>]+@example\\.org>");
             });
+        } finally {
+            server.stop();
+        }
+    }
+
+    @Test
+    void signsInOverImplicitTlsWithSmtps() throws Exception {
+        ServerIdentity identity = identity("localhost", "127.0.0.1");
+        SMTPServer server = implicitTlsServer(identity.tls());
+        try {
+            ChallengeReply.MailServer mailServer = ChallengeReply.MailServer.of(URI.create("smtps://127.0.0.1:" + server.getPortAllocated()), ADDRESS,
+                    Optional.of(PASSWORD.toCharArray()), TrustAnchor.fromPem(identity.pem()));
+
+            reply().send(mailServer, ADDRESS, CHALLENGE, "cmVzcG9uc2U");
+
+            assertThat(arrivals).singleElement().satisfies(arrival -> {
+                assertThat(arrival.user()).hasValue(ADDRESS);
+                assertThat(arrival.to()).isEqualTo(CHALLENGE.from());
+                assertThat(arrival.data()).contains("-----BEGIN ACME RESPONSE-----\r\ncmVzcG9uc2U\r\n");
+            });
+        } finally {
+            server.stop();
+        }
+    }
+
+    /** With smtps the name is checked in the first handshake, before AUTH could send the password. */
+    @Test
+    void smtpsRefusesACertificateForAnotherName() throws Exception {
+        ServerIdentity identity = identity("mail.example.org");
+        SMTPServer server = implicitTlsServer(identity.tls());
+        try {
+            ChallengeReply.MailServer mailServer = ChallengeReply.MailServer.of(URI.create("smtps://127.0.0.1:" + server.getPortAllocated()), ADDRESS,
+                    Optional.of(PASSWORD.toCharArray()), TrustAnchor.fromPem(identity.pem()));
+
+            assertThatThrownBy(() -> reply().send(mailServer, ADDRESS, CHALLENGE, "x")).isInstanceOf(IOException.class)
+                    .hasMessageContaining("did not take the reply").hasMessageContaining("127.0.0.1");
+            assertThat(arrivals).isEmpty();
         } finally {
             server.stop();
         }
