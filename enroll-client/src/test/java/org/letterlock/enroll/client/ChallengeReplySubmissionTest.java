@@ -31,6 +31,8 @@ import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.subethamail.smtp.auth.EasyAuthenticationHandlerFactory;
 import org.subethamail.smtp.auth.LoginFailedException;
 import org.subethamail.smtp.server.SMTPServer;
@@ -113,94 +115,55 @@ class ChallengeReplySubmissionTest {
         return ChallengeReply.fromSubject("ACME: JsFfyZkpqG7Hrv7lP8ZOuA");
     }
 
-    @Test
-    void signsInOverStartTlsAndHandsOverTheReply() throws Exception {
-        ServerIdentity identity = identity("localhost", "127.0.0.1");
-        SMTPServer server = server(InetAddress.getLoopbackAddress(), Optional.of(identity.tls()));
-        try {
-            ChallengeReply.MailServer mailServer = ChallengeReply.MailServer.of(URI.create("smtp://127.0.0.1:" + server.getPortAllocated()), ADDRESS,
-                    Optional.of(PASSWORD.toCharArray()), TrustAnchor.fromPem(identity.pem()));
+    /** A server of the scheme's kind on loopback with {@code tls}, AUTH required, and the reply's way into it. */
+    private record Submission(SMTPServer server, ChallengeReply.MailServer mailServer) implements AutoCloseable {
+        @Override
+        public void close() {
+            server.stop();
+        }
+    }
 
-            reply().send(mailServer, ADDRESS, CHALLENGE, "cmVzcG9uc2U");
+    private Submission submission(String scheme, String password, String... certificateNames) throws Exception {
+        ServerIdentity identity = identity(certificateNames);
+        SMTPServer server = scheme.equals("smtps") ? implicitTlsServer(identity.tls()) : server(InetAddress.getLoopbackAddress(), Optional.of(identity.tls()));
+        return new Submission(server, ChallengeReply.MailServer.of(URI.create(scheme + "://127.0.0.1:" + server.getPortAllocated()), ADDRESS,
+                Optional.of(password.toCharArray()), TrustAnchor.fromPem(identity.pem())));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"smtp", "smtps"})
+    void signsInOverTlsAndHandsOverTheReply(String scheme) throws Exception {
+        try (Submission submission = submission(scheme, PASSWORD, "localhost", "127.0.0.1")) {
+            reply().send(submission.mailServer(), ADDRESS, CHALLENGE, "cmVzcG9uc2U");
 
             assertThat(arrivals).singleElement().satisfies(arrival -> {
-                assertThat(arrival.user()).as("signed in before the message: the server requires AUTH after STARTTLS").hasValue(ADDRESS);
+                assertThat(arrival.user()).as("signed in before the message: the server requires AUTH").hasValue(ADDRESS);
                 assertThat(arrival.from()).isEqualTo(ADDRESS);
                 assertThat(arrival.to()).isEqualTo(CHALLENGE.from());
                 assertThat(arrival.data()).contains("Subject: Re: ACME: JsFfyZkpqG7Hrv7lP8ZOuA", "-----BEGIN ACME RESPONSE-----\r\ncmVzcG9uc2U\r\n");
                 assertThat(arrival.data()).containsPattern("Message-ID: <[^>]+@example\\.org>");
             });
-        } finally {
-            server.stop();
         }
     }
 
-    @Test
-    void signsInOverImplicitTlsWithSmtps() throws Exception {
-        ServerIdentity identity = identity("localhost", "127.0.0.1");
-        SMTPServer server = implicitTlsServer(identity.tls());
-        try {
-            ChallengeReply.MailServer mailServer = ChallengeReply.MailServer.of(URI.create("smtps://127.0.0.1:" + server.getPortAllocated()), ADDRESS,
-                    Optional.of(PASSWORD.toCharArray()), TrustAnchor.fromPem(identity.pem()));
-
-            reply().send(mailServer, ADDRESS, CHALLENGE, "cmVzcG9uc2U");
-
-            assertThat(arrivals).singleElement().satisfies(arrival -> {
-                assertThat(arrival.user()).hasValue(ADDRESS);
-                assertThat(arrival.to()).isEqualTo(CHALLENGE.from());
-                assertThat(arrival.data()).contains("-----BEGIN ACME RESPONSE-----\r\ncmVzcG9uc2U\r\n");
-            });
-        } finally {
-            server.stop();
-        }
-    }
-
-    /** With smtps the name is checked in the first handshake, before AUTH could send the password. */
-    @Test
-    void smtpsRefusesACertificateForAnotherName() throws Exception {
-        ServerIdentity identity = identity("mail.example.org");
-        SMTPServer server = implicitTlsServer(identity.tls());
-        try {
-            ChallengeReply.MailServer mailServer = ChallengeReply.MailServer.of(URI.create("smtps://127.0.0.1:" + server.getPortAllocated()), ADDRESS,
-                    Optional.of(PASSWORD.toCharArray()), TrustAnchor.fromPem(identity.pem()));
-
-            assertThatThrownBy(() -> reply().send(mailServer, ADDRESS, CHALLENGE, "x")).isInstanceOf(IOException.class)
-                    .hasMessageContaining("did not take the reply").hasMessageContaining("127.0.0.1");
-            assertThat(arrivals).isEmpty();
-        } finally {
-            server.stop();
-        }
-    }
-
-    @Test
-    void aWrongPasswordIsTheServersRefusal() throws Exception {
-        ServerIdentity identity = identity("localhost", "127.0.0.1");
-        SMTPServer server = server(InetAddress.getLoopbackAddress(), Optional.of(identity.tls()));
-        try {
-            ChallengeReply.MailServer mailServer = ChallengeReply.MailServer.of(URI.create("smtp://127.0.0.1:" + server.getPortAllocated()), ADDRESS,
-                    Optional.of("wrong".toCharArray()), TrustAnchor.fromPem(identity.pem()));
-
-            assertThatThrownBy(() -> reply().send(mailServer, ADDRESS, CHALLENGE, "x")).isInstanceOf(IOException.class)
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"smtp", "smtps"})
+    void aWrongPasswordIsTheServersRefusal(String scheme) throws Exception {
+        try (Submission submission = submission(scheme, "wrong", "localhost", "127.0.0.1")) {
+            assertThatThrownBy(() -> reply().send(submission.mailServer(), ADDRESS, CHALLENGE, "x")).isInstanceOf(IOException.class)
                     .hasMessageContaining("did not take the reply").hasMessageContaining("535");
             assertThat(arrivals).isEmpty();
-        } finally {
-            server.stop();
         }
     }
 
-    @Test
-    void aCertificateForAnotherNameIsRefusedBeforeThePasswordIsSent() throws Exception {
-        ServerIdentity identity = identity("mail.example.org");
-        SMTPServer server = server(InetAddress.getLoopbackAddress(), Optional.of(identity.tls()));
-        try {
-            ChallengeReply.MailServer mailServer = ChallengeReply.MailServer.of(URI.create("smtp://127.0.0.1:" + server.getPortAllocated()), ADDRESS,
-                    Optional.of(PASSWORD.toCharArray()), TrustAnchor.fromPem(identity.pem()));
-
-            assertThatThrownBy(() -> reply().send(mailServer, ADDRESS, CHALLENGE, "x")).isInstanceOf(IOException.class)
+    /** The name is checked in the TLS handshake, before AUTH could send the password. */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"smtp", "smtps"})
+    void aCertificateForAnotherNameIsRefusedBeforeThePasswordIsSent(String scheme) throws Exception {
+        try (Submission submission = submission(scheme, PASSWORD, "mail.example.org")) {
+            assertThatThrownBy(() -> reply().send(submission.mailServer(), ADDRESS, CHALLENGE, "x")).isInstanceOf(IOException.class)
                     .hasMessageContaining("did not take the reply").hasMessageContaining("127.0.0.1");
             assertThat(arrivals).isEmpty();
-        } finally {
-            server.stop();
         }
     }
 
