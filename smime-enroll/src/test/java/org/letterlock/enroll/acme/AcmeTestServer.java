@@ -39,6 +39,11 @@ final class AcmeTestServer implements AutoCloseable {
     final ReplyReceiver replies;
 
     AcmeTestServer(Path work) throws Exception {
+        this(work, Map.of());
+    }
+
+    /** With {@code database} settings (a PostgreSQL schema, say) in place of the fixture's H2. */
+    AcmeTestServer(Path work, Map<String, String> database) throws Exception {
         int smtpPort;
         int lmtpPort;
         // Both probes held open until both ports are known, so they differ.
@@ -46,9 +51,10 @@ final class AcmeTestServer implements AutoCloseable {
             smtpPort = smtpProbe.getLocalPort();
             lmtpPort = lmtpProbe.getLocalPort();
         }
-        fixture = new EnrollFixture(work, Map.of("letterlock.enroll.acme.reply-port", Integer.toString(smtpPort),
-                "letterlock.enroll.acme.reply-lmtp-port", Integer.toString(lmtpPort), "letterlock.enroll.acme.from", CHALLENGE_FROM,
-                "letterlock.enroll.acme.trusted-authserv-ids", MTA));
+        Map<String, String> settings = new java.util.HashMap<>(database);
+        settings.putAll(Map.of("letterlock.enroll.acme.reply-port", Integer.toString(smtpPort), "letterlock.enroll.acme.reply-lmtp-port", Integer.toString(lmtpPort),
+                "letterlock.enroll.acme.from", CHALLENGE_FROM, "letterlock.enroll.acme.trusted-authserv-ids", MTA));
+        fixture = new EnrollFixture(work, settings);
         replies = ReplyReceiver.start(fixture.services, fixture.tls.serverContext()).orElseThrow();
     }
 

@@ -19,12 +19,12 @@ import org.bouncycastle.pkcs.PKCS10CertificationRequestBuilder;
 import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
 
 /** CSRs as EST clients make them, with the attributes openssl req cannot add (RFC 7030's key identifiers are OCTET STRINGs). */
-final class EstCsrs {
+public final class EstCsrs {
     private EstCsrs() {
     }
 
     /** A DER CSR naming {@code mailbox} as CN and rfc822Name, signed by {@code keys}, with each further attribute given as type, value, type, value... */
-    static byte[] asking(String mailbox, KeyPair keys, Object... attributes) throws Exception {
+    public static byte[] asking(String mailbox, KeyPair keys, Object... attributes) throws Exception {
         ExtensionsGenerator extensions = new ExtensionsGenerator();
         extensions.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(new GeneralName(GeneralName.rfc822Name, mailbox)));
         PKCS10CertificationRequestBuilder request = new JcaPKCS10CertificationRequestBuilder(new X500Name("CN=" + mailbox), keys.getPublic())
@@ -37,7 +37,7 @@ final class EstCsrs {
                 .getEncoded();
     }
 
-    static KeyPair ec(String curve) throws Exception {
+    public static KeyPair ec(String curve) throws Exception {
         return keyPair("EC", new ECGenParameterSpec(curve));
     }
 
