@@ -1,15 +1,18 @@
 package org.letterlock.enroll.acme;
 
 import jakarta.mail.Address;
-import jakarta.mail.BodyPart;
 import jakarta.mail.MessagingException;
 import jakarta.mail.Multipart;
 import jakarta.mail.Session;
+import jakarta.mail.internet.ContentType;
 import jakarta.mail.internet.InternetAddress;
 import jakarta.mail.internet.MimeBodyPart;
 import jakarta.mail.internet.MimeMessage;
+import jakarta.mail.internet.MimeMultipart;
+import jakarta.mail.internet.MimeUtility;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.List;
@@ -184,25 +187,32 @@ final class ChallengeReplies {
 
     private static Optional<String> response(jakarta.mail.Part message) {
         try {
-            Optional<String> text = plainText(message.getContent(), message.isMimeType("text/plain"));
+            Optional<String> text = plainText(message);
             if (text.isEmpty()) {
                 return Optional.empty();
             }
             Matcher block = RESPONSE.matcher(text.get());
             return block.find() ? Optional.of(block.group(1).replaceAll("\\s+", "")) : Optional.empty();
-        } catch (MessagingException | IOException e) {
+        } catch (MessagingException | IOException | IllegalArgumentException e) {
             return Optional.empty();
         }
     }
 
-    private static Optional<String> plainText(Object content, boolean plain) throws MessagingException, IOException {
-        if (plain && content instanceof String text) {
-            return Optional.of(text);
+    /**
+     * The first text/plain part, read from its decoded bytes and charset rather than through getContent(): the content
+     * handlers are Angus Mail's, which the application's class loader cannot see in Payara, and each reply would pay
+     * failed class lookups to find them.
+     */
+    private static Optional<String> plainText(jakarta.mail.Part part) throws MessagingException, IOException {
+        if (part.isMimeType("text/plain")) {
+            String charset = new ContentType(part.getContentType()).getParameter("charset");
+            return Optional.of(new String(part.getInputStream().readAllBytes(),
+                    charset == null ? StandardCharsets.US_ASCII : Charset.forName(MimeUtility.javaCharset(charset))));
         }
-        if (content instanceof Multipart parts) {
+        if (part.isMimeType("multipart/*")) {
+            Multipart parts = new MimeMultipart(part.getDataHandler().getDataSource());
             for (int i = 0; i < parts.getCount(); i++) {
-                BodyPart part = parts.getBodyPart(i);
-                Optional<String> text = plainText(part.getContent(), part.isMimeType("text/plain"));
+                Optional<String> text = plainText(parts.getBodyPart(i));
                 if (text.isPresent()) {
                     return text;
                 }

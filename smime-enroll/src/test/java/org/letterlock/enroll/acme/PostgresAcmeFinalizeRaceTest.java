@@ -10,6 +10,7 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
@@ -73,7 +74,8 @@ class PostgresAcmeFinalizeRaceTest {
 
             assertThatThrownBy(finalizing::get).isInstanceOf(ExecutionException.class).cause().isInstanceOf(AcmeUnauthorizedException.class)
                     .hasMessageContaining("deactivated while the order was finalized").hasMessageContaining("was revoked");
-            assertThat(server.fixture.ca.search(mailbox, null, null, 10, new Requester("rita", Set.of(Role.RA_OFFICER)))).singleElement()
+            List<IssuedCertificate> issued = server.fixture.ca.search(mailbox, null, null, 10, new Requester("rita", Set.of(Role.RA_OFFICER)));
+            assertThat(issued).as("the mailbox's certificates, and what the audit log says of them: %s", auditOf(server, mailbox)).singleElement()
                     .satisfies(certificate -> assertThat(certificate.revocation()).map(IssuedCertificate.Revocation::reason)
                             .hasValue(RevocationReason.CESSATION_OF_OPERATION));
             challenged.order().fetch();
@@ -82,6 +84,11 @@ class PostgresAcmeFinalizeRaceTest {
             finalizer.shutdownNow();
             schema.drop();
         }
+    }
+
+    private static List<String> auditOf(AcmeTestServer server, String mailbox) {
+        return server.fixture.platform.auditLog().read(0, 1_000_000).stream().filter(r -> r.event().detail().contains(mailbox) || r.event().target().contains(mailbox))
+                .map(r -> r.event().action() + " " + r.event().target() + " " + r.event().outcome() + " " + r.event().detail()).toList();
     }
 
     /** Waits until another session waits for a lock on {@code table}: the issuance, parked before its row. */
