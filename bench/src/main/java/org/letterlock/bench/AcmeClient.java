@@ -7,9 +7,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.security.KeyPair;
 import java.security.MessageDigest;
-import java.security.Signature;
 import java.security.interfaces.ECPublicKey;
 import java.util.Base64;
 import java.util.Map;
@@ -55,24 +53,24 @@ final class AcmeClient {
     }
 
     /** A new account for {@code key}; returns its URL, the key id of later requests. */
-    String newAccount(KeyPair key, String contact) throws IOException, InterruptedException {
+    String newAccount(Es256Signer key, String contact) throws IOException, InterruptedException {
         String url = Json.string(directory, "newAccount");
         String payload = "{\"termsOfServiceAgreed\":true,\"contact\":[" + Json.quote("mailto:" + contact) + "]}";
-        Answer answer = signed(url, key, "\"jwk\":" + jwk((ECPublicKey) key.getPublic()), payload, 201);
+        Answer answer = signed(url, key, "\"jwk\":" + jwk(key.publicKey()), payload, 201);
         return answer.location();
     }
 
-    Answer newOrder(KeyPair key, String account, String mailbox) throws IOException, InterruptedException {
+    Answer newOrder(Es256Signer key, String account, String mailbox) throws IOException, InterruptedException {
         String payload = "{\"identifiers\":[{\"type\":\"email\",\"value\":" + Json.quote(mailbox) + "}]}";
         return post(Json.string(directory, "newOrder"), key, account, payload, 201);
     }
 
     /** A POST with a JSON payload (an empty string: POST-as-GET) under the account's key id. */
-    Answer post(String url, KeyPair key, String account, String payload, int expected) throws IOException, InterruptedException {
+    Answer post(String url, Es256Signer key, String account, String payload, int expected) throws IOException, InterruptedException {
         return signed(url, key, kid(account), payload, expected);
     }
 
-    private Answer signed(String url, KeyPair key, String keyMember, String payload, int expected) throws IOException, InterruptedException {
+    private Answer signed(String url, Es256Signer key, String keyMember, String payload, int expected) throws IOException, InterruptedException {
         if (nonce == null) {
             HttpResponse<Void> fresh = http.send(HttpRequest.newBuilder(URI.create(Json.string(directory, "newNonce")))
                     .method("HEAD", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.discarding());
@@ -82,7 +80,7 @@ final class AcmeClient {
         String protectedPart = base64url(header.getBytes(StandardCharsets.UTF_8));
         String payloadPart = payload.isEmpty() ? "" : base64url(payload.getBytes(StandardCharsets.UTF_8));
         String body = "{\"protected\":" + Json.quote(protectedPart) + ",\"payload\":" + Json.quote(payloadPart) + ",\"signature\":"
-                + Json.quote(base64url(sign(key, (protectedPart + "." + payloadPart).getBytes(StandardCharsets.US_ASCII)))) + "}";
+                + Json.quote(base64url(key.sign((protectedPart + "." + payloadPart).getBytes(StandardCharsets.US_ASCII)))) + "}";
         HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/jose+json")
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
         nonce = response.headers().firstValue("Replay-Nonce").orElse(null);
@@ -122,18 +120,6 @@ final class AcmeClient {
         int copy = Math.min(raw.length, 32);
         System.arraycopy(raw, raw.length - copy, fixed, 32 - copy, copy);
         return fixed;
-    }
-
-    /** ES256: ECDSA over SHA-256 with the signature as r || s (RFC 7518 section 3.4), Bouncy Castle's "PLAIN-ECDSA". */
-    private static byte[] sign(KeyPair key, byte[] input) {
-        try {
-            Signature signature = Signature.getInstance("SHA256withPLAIN-ECDSA", Ocsp.PROVIDER);
-            signature.initSign(key.getPrivate());
-            signature.update(input);
-            return signature.sign();
-        } catch (java.security.GeneralSecurityException e) {
-            throw new IllegalStateException("cannot sign a JWS with the account key: " + e.getMessage(), e);
-        }
     }
 
     private static byte[] sha256(byte[] input) {

@@ -9,8 +9,6 @@ import jakarta.mail.internet.MimeMessage;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.security.KeyPair;
-import java.security.interfaces.ECPublicKey;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -33,8 +31,14 @@ final class AcmeMailClient {
     static final String CHALLENGE_FROM = "acme-challenge@bench.test";
     private static final long MAIL_WAIT_SECONDS = 30;
 
-    /** One order to run: its mailbox (registered), the account's key, and the DER CSR for the signing key the client made. */
-    record Request(String mailbox, KeyPair accountKey, byte[] csr) {
+    /** The JWS signatures of an order that goes as expected: new-account, new-order, authorization, challenge, finalize, download. */
+    static final int SIGNATURES_PER_ORDER = 6;
+
+    /**
+     * One order to run: its mailbox (registered), the account's key with the nonce points of its signatures made ahead,
+     * and the DER CSR for the signing key the client made.
+     */
+    record Request(String mailbox, Es256Signer accountKey, byte[] csr) {
     }
 
     /** Challenge mails by the mailbox they went to, for the client waiting for them. */
@@ -93,7 +97,7 @@ final class AcmeMailClient {
     String order(Request request) throws Exception {
         CompletableFuture<SmtpSink.Arrival> challengeMail = mailboxes.mailFor(request.mailbox());
         try {
-            KeyPair key = request.accountKey();
+            Es256Signer key = request.accountKey();
             String account = acme.newAccount(key, request.mailbox());
             AcmeClient.Answer order = acme.newOrder(key, account, request.mailbox());
             Map<String, Object> orderJson = order.json();
@@ -104,7 +108,7 @@ final class AcmeMailClient {
             SmtpSink.Arrival mail = challengeMail.get(MAIL_WAIT_SECONDS, TimeUnit.SECONDS);
             String tokenPart1 = mail.fields().get("subject").substring("ACME: ".length()).strip();
             reply(request.mailbox(), tokenPart1, mail.fields().get("message-id"),
-                    AcmeClient.challengeResponse(tokenPart1, Json.string(challenge, "token"), (ECPublicKey) key.getPublic()));
+                    AcmeClient.challengeResponse(tokenPart1, Json.string(challenge, "token"), key.publicKey()));
             Map<String, Object> finalized = acme.post(Json.string(orderJson, "finalize"), key, account,
                     "{\"csr\":" + Json.quote(AcmeClient.base64url(request.csr())) + "}", 200).json();
             for (int poll = 0; !"valid".equals(finalized.get("status")); poll++) {
