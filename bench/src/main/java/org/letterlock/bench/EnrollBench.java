@@ -127,7 +127,7 @@ public final class EnrollBench implements Benchmark {
         CaIssue.CsrPool<CmpRequest> cmp = new CaIssue.CsrPool<>("cmp", options, mailbox -> new CmpRequest(mailbox, secret(server, ca.officer(), mailbox), Ocsp.ecP256()),
                 "CMP requests (a secret made through POST /api/enroll/secrets and an EC P-256 key per mailbox)");
         cmp.topUp(INITIAL_REQUESTS);
-        CmpClient cmpClient = new CmpClient(URI.create(enroll + "/cmp"), trusting(server), root(server));
+        CmpClient cmpClient = CmpClient.forLoad(URI.create(enroll + "/cmp"), trusting(server), root(server));
         ExchangeLoad<CmpRequest> cmpLoad = new ExchangeLoad<>("cmp", cmp, ASSUMED_RATE, java.util.Collections.nCopies(CLIENTS, request -> cmpEnroll(cmpClient, request)));
         CaIssue.CsrPool<AcmeMailClient.Request> orders = new CaIssue.CsrPool<>("acme", options, mailbox -> {
             synchronized (database) {
@@ -202,8 +202,8 @@ public final class EnrollBench implements Benchmark {
         notes.add("Load generator: Java HttpClient (HTTP/1.1, keep-alive, answers read on its selector thread), " + CLIENTS + " threads per load, each sending its next pre-made request and "
                 + "waiting for the answer; a slice ends when every answer is in. EST: POST " + enroll + "/.well-known/est/simpleenroll, body the base64 "
                 + "PKCS#10 (application/pkcs10), HTTP Basic mailbox:secret, TLS trusting only Letterlock's root; only 200 counts. CMP: smime-enroll's Bouncy Castle client (CmpClient) "
-                + "posting an ir (one CertReqMsg, POPO by signature) MAC-protected under the mailbox's secret (PasswordBasedMac), implicitConfirm asked "
-                + "for, the answer's MAC checked and its certificate read; a whole exchange counts once. ACME: a client of the bench's own (ES256 JWS, "
+                + "posting an ir (one CertReqMsg, POPO by signature) MAC-protected under the mailbox's secret (PasswordBasedMac, its 1,000 iterations through the JDK's SHA-256 "
+                + "as the server's), implicitConfirm asked for, the answer's MAC checked and its certificate read; a whole exchange counts once. ACME: a client of the bench's own (ES256 JWS, "
                 + "each answer's nonce used for the next request, on the same keep-alive HTTP client; the random nonce points (k, x(kG)) of an order's six "
                 + "signatures are made with its account key outside the timed slices, so a signature costs the client a hash and two modular "
                 + "multiplications, not a point multiplication) runs a whole order per mailbox: new-account with a fresh "

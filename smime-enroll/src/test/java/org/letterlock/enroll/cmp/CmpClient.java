@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Supplier;
 import javax.net.ssl.SSLContext;
 import org.bouncycastle.asn1.ASN1Integer;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
@@ -54,6 +55,7 @@ import org.bouncycastle.cert.cmp.ProtectedPKIMessage;
 import org.bouncycastle.cert.cmp.ProtectedPKIMessageBuilder;
 import org.bouncycastle.cert.crmf.CertificateRequestMessageBuilder;
 import org.bouncycastle.cert.crmf.PKMACBuilder;
+import org.bouncycastle.cert.crmf.PKMACValuesCalculator;
 import org.bouncycastle.pkcs.jcajce.JcePBMac1CalculatorBuilder;
 import org.bouncycastle.pkcs.jcajce.JcePBMac1CalculatorProviderBuilder;
 import org.bouncycastle.cert.crmf.jcajce.JcePKMACValuesCalculator;
@@ -122,10 +124,27 @@ public final class CmpClient {
                              Optional<PrivateKeyInfo> encryptionKey, List<X509CertificateHolder> caPubs, boolean implicitlyConfirmed) {
     }
 
+    /** PasswordBasedMac's iterations and MAC: Bouncy Castle's, independent of the server's code, unless made for load. */
+    private final Supplier<PKMACValuesCalculator> pkmacValues;
+
     public CmpClient(URI endpoint, SSLContext tls, X509CertificateHolder root) {
+        this(endpoint, tls, root, () -> new JcePKMACValuesCalculator().setProvider(BC));
+    }
+
+    private CmpClient(URI endpoint, SSLContext tls, X509CertificateHolder root, Supplier<PKMACValuesCalculator> pkmacValues) {
         this.endpoint = endpoint;
         this.http = HttpClient.newBuilder().sslContext(tls).version(HttpClient.Version.HTTP_1_1).build();
         this.root = root;
+        this.pkmacValues = pkmacValues;
+    }
+
+    /**
+     * A client for a load generator on the server's own cores: PasswordBasedMac iterates through the JDK's SHA-256 (the
+     * server's {@link CmpMac.JdkDigestPkmacValues}, a quarter of Bouncy Castle's cost), so the client's share of the
+     * CPU is smaller. Tests use the constructor, whose MACs owe nothing to the server's code.
+     */
+    public static CmpClient forLoad(URI endpoint, SSLContext tls, X509CertificateHolder root) {
+        return new CmpClient(endpoint, tls, root, CmpMac.JdkDigestPkmacValues::new);
     }
 
     // ---- flows
@@ -249,7 +268,7 @@ public final class CmpClient {
             return builder.build(secret.pbmac1()
                     ? new JcePBMac1CalculatorBuilder("HmacSHA256", 256).setPrf(JcePBMac1CalculatorBuilder.PRF_SHA256).setIterationCount(10_000).setProvider(BC)
                             .build(secret.secret())
-                    : new PKMACBuilder(new JcePKMACValuesCalculator().setProvider(BC)).setIterationCount(1000).build(secret.secret())).toASN1Structure();
+                    : new PKMACBuilder(pkmacValues.get()).setIterationCount(1000).build(secret.secret())).toASN1Structure();
         }
         return builder.build(signer(((Signer) credential).key())).toASN1Structure();
     }
@@ -285,7 +304,7 @@ public final class CmpClient {
         if (protectedAnswer.hasPasswordBasedMacProtection() || pbmac1) {
             char[] secret = secretOf(request).orElseThrow(() -> new IOException("a MAC-protected answer to a request without a secret"));
             if (!protectedAnswer.verify(pbmac1 ? new JcePBMac1CalculatorProviderBuilder().setProvider(BC).build()
-                    : new PKMACBuilder(new JcePKMACValuesCalculator().setProvider(BC)), secret)) {
+                    : new PKMACBuilder(pkmacValues.get()), secret)) {
                 throw new IOException("the answer's MAC does not verify");
             }
         } else {

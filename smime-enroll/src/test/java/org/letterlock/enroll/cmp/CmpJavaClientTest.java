@@ -117,6 +117,19 @@ class CmpJavaClientTest {
         assertThat(state(enrolled.transactionId())).isEqualTo("done");
     }
 
+    /** The benchmark's client (PasswordBasedMac iterated through the JDK's SHA-256) enrolls the same way, its answer's MAC checked. */
+    @Test
+    void theLoadGeneratorsClientEnrollsUnderTheSecret() throws Exception {
+        String mailbox = EnrollFixture.newMailbox("load");
+        CmpClient forLoad = CmpClient.forLoad(URI.create(fixture.url() + "/cmp"), fixture.clientTls(), root);
+
+        CmpClient.Enrollment enrolled = forLoad.enroll(PKIBody.TYPE_INIT_REQ, new CmpClient.Secret(mailbox, fixture.officerSecret(mailbox).toCharArray()), mailbox,
+                ecKey(), false, true, null);
+
+        assertThat(fixture.ca.find(enrolled.signing().getSerialNumber()).orElseThrow().mailbox()).hasValue(mailbox);
+        assertThat(enrolled.implicitlyConfirmed()).isTrue();
+    }
+
     /** The promise for the encryption key: made and archived by escrow, so a copy recovered under two approvals opens what was encrypted to it. */
     @Test
     void theCentrallyGeneratedKeyOpensMailAndSoDoesItsRecoveredCopy() throws Exception {
