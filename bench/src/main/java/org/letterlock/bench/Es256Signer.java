@@ -21,7 +21,7 @@ import org.bouncycastle.util.BigIntegers;
  * order is prepared outside the timed slices (as the key and the CSR are). What is left per request is s =
  * k^-1 (e + d r) mod n, a few microseconds. Each k is drawn from a CSPRNG and used once; past the prepared ones a
  * signature makes its own. The load generator shares two cores with the server: this keeps a client's ECDSA off the
- * server's share of them, as a client on its own machine would.
+ * server's share of them, as a client on its own machine would. One signer serves one order on one client thread.
  */
 final class Es256Signer {
     private static final X9ECParameters P256 = ECNamedCurveTable.getByName("secp256r1");
@@ -38,8 +38,8 @@ final class Es256Signer {
 
     /** A signer for {@code key} (EC P-256) with {@code signatures} nonce points made now. */
     Es256Signer(KeyPair key, int signatures) {
-        if (!(key.getPrivate() instanceof ECPrivateKey privateKey) || !(key.getPublic() instanceof ECPublicKey)) {
-            throw new IllegalArgumentException("ES256 takes an EC P-256 key, not " + key.getPrivate().getAlgorithm());
+        if (!(key.getPrivate() instanceof ECPrivateKey privateKey) || !(key.getPublic() instanceof ECPublicKey) || !privateKey.getParams().getOrder().equals(N)) {
+            throw new IllegalArgumentException("ES256 takes an EC P-256 key, not this " + key.getPrivate().getAlgorithm() + " key");
         }
         this.key = key;
         this.d = privateKey.getS();

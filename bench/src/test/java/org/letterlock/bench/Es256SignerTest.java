@@ -33,6 +33,15 @@ class Es256SignerTest {
     }
 
     @Test
+    void aKeyOnAnotherCurveIsRefused() throws Exception {
+        java.security.KeyPairGenerator p384 = java.security.KeyPairGenerator.getInstance("EC");
+        p384.initialize(new java.security.spec.ECGenParameterSpec("secp384r1"));
+        KeyPair key = p384.generateKeyPair();
+
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new Es256Signer(key, 1)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("P-256");
+    }
+
+    @Test
     void aSignatureDoesNotVerifyForOtherInputOrAnotherKey() throws Exception {
         KeyPair key = Ocsp.ecP256();
         byte[] signature = new Es256Signer(key, 1).sign("a".getBytes(StandardCharsets.US_ASCII));

@@ -88,7 +88,7 @@ class ChallengeReplySubmissionTest {
 
     /** A submission server speaking TLS from the first byte (port 465 style), AUTH required. */
     private SMTPServer implicitTlsServer(SSLContext tls) {
-        return started(requireAuth(builder(InetAddress.getLoopbackAddress()).serverSocketFactory(tls).showAuthCapabilitiesBeforeSTARTTLS(true)));
+        return started(requireAuth(builder(InetAddress.getLoopbackAddress()).serverSocketFactory(tls)));
     }
 
     private SMTPServer.Builder builder(InetAddress address) {
@@ -97,8 +97,12 @@ class ChallengeReplySubmissionTest {
                         new String(data, StandardCharsets.UTF_8))));
     }
 
-    private static SMTPServer.Builder requireAuth(SMTPServer.Builder builder) {
+    /** Every AUTH the servers were given, right or wrong. */
+    private final java.util.concurrent.atomic.AtomicInteger authAttempts = new java.util.concurrent.atomic.AtomicInteger();
+
+    private SMTPServer.Builder requireAuth(SMTPServer.Builder builder) {
         return builder.requireAuth().authenticationHandlerFactory(new EasyAuthenticationHandlerFactory((user, password, session) -> {
+            authAttempts.incrementAndGet();
             if (!user.equals(ADDRESS) || !password.equals(PASSWORD)) {
                 throw new LoginFailedException();
             }
@@ -135,6 +139,7 @@ class ChallengeReplySubmissionTest {
     void signsInOverTlsAndHandsOverTheReply(String scheme) throws Exception {
         try (Submission submission = submission(scheme, PASSWORD, "localhost", "127.0.0.1")) {
             reply().send(submission.mailServer(), ADDRESS, CHALLENGE, "cmVzcG9uc2U");
+            assertThat(authAttempts).hasValue(1);
 
             assertThat(arrivals).singleElement().satisfies(arrival -> {
                 assertThat(arrival.user()).as("signed in before the message: the server requires AUTH").hasValue(ADDRESS);
@@ -164,6 +169,7 @@ class ChallengeReplySubmissionTest {
             assertThatThrownBy(() -> reply().send(submission.mailServer(), ADDRESS, CHALLENGE, "x")).isInstanceOf(IOException.class)
                     .hasMessageContaining("did not take the reply").hasMessageContaining("127.0.0.1");
             assertThat(arrivals).isEmpty();
+            assertThat(authAttempts).as("the password never went out").hasValue(0);
         }
     }
 

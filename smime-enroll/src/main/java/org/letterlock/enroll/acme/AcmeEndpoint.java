@@ -462,17 +462,34 @@ public final class AcmeEndpoint implements EnrollListener.Handler {
             orders.finalizeRefused(order);
             throw e;
         }
-        AcmeOrders.Order finalized = orders.finalized(order, issued.serial()).orElseThrow(() -> {
-            // The holder deactivated the authorization while the certificate was made: it must not stay usable.
-            services.mailboxes().revoke(issued.serial(), RevocationReason.CESSATION_OF_OPERATION, proof);
-            return AcmeProblem.unauthorized("the authorization was deactivated while the order was finalized; certificate " + issued.serialHex()
-                    + " was revoked");
-        });
+        AcmeOrders.Order finalized = orders.finalized(order, issued.serial()).orElseThrow(() -> revokedAfterDeactivation(issued, proof));
         synchronized (awaitingDownload) {
             awaitingDownload.put(order.id(), issued);
         }
         exchange.setHeader("Location", base + "/order/" + order.id());
         respondJson(exchange, 200, orderJson(finalized));
+    }
+
+    /**
+     * The holder deactivated the authorization while the certificate was made: it must not stay usable. The answer says
+     * "revoked" only once the store says so; a certificate that could not be revoked is a server error, logged for an
+     * administrator to revoke by hand.
+     */
+    private AcmeProblem revokedAfterDeactivation(IssuedCertificate issued, EnrollmentProof proof) {
+        try {
+            services.mailboxes().revoke(issued.serial(), RevocationReason.CESSATION_OF_OPERATION, proof);
+        } catch (LetterlockException e) {
+            if (e.type() != ErrorType.CONFLICT) {
+                LOG.log(Level.SEVERE, "acme: certificate " + issued.serialHex() + " of a deactivated authorization was not revoked; revoke it by hand", e);
+                throw e;
+            }
+        }
+        if (!services.mailboxes().ca().find(issued.serial()).map(IssuedCertificate::revoked).orElse(false)) {
+            LOG.severe("acme: certificate " + issued.serialHex() + " of a deactivated authorization is not revoked in the store; revoke it by hand");
+            return new AcmeProblem("serverInternal", 500, "the authorization was deactivated while the order was finalized, and certificate "
+                    + issued.serialHex() + " could not be revoked");
+        }
+        return AcmeProblem.unauthorized("the authorization was deactivated while the order was finalized; certificate " + issued.serialHex() + " was revoked");
     }
 
     private void certificate(EnrollExchange exchange, SignedRequest request, AcmeOrders.Order order) throws IOException {

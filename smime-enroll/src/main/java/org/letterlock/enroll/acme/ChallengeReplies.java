@@ -13,7 +13,9 @@ import jakarta.mail.internet.MimeUtility;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.Charset;
+import java.nio.charset.IllegalCharsetNameException;
 import java.nio.charset.StandardCharsets;
+import java.nio.charset.UnsupportedCharsetException;
 import java.security.MessageDigest;
 import java.util.List;
 import java.util.Locale;
@@ -193,7 +195,7 @@ final class ChallengeReplies {
             }
             Matcher block = RESPONSE.matcher(text.get());
             return block.find() ? Optional.of(block.group(1).replaceAll("\\s+", "")) : Optional.empty();
-        } catch (MessagingException | IOException | IllegalArgumentException e) {
+        } catch (MessagingException | IOException | IllegalCharsetNameException | UnsupportedCharsetException e) {
             return Optional.empty();
         }
     }

@@ -6,6 +6,7 @@ import jakarta.mail.Multipart;
 import jakarta.mail.internet.ContentType;
 import jakarta.mail.internet.MimeBodyPart;
 import jakarta.mail.internet.MimeMessage;
+import jakarta.mail.internet.MimeMultipart;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -67,7 +68,12 @@ final class SignedReply {
                 return Optional.empty();
             }
             Optional<byte[]> signed = firstPart(raw, boundary);
-            if (signed.isEmpty() || !(message.getContent() instanceof Multipart parts) || parts.getCount() != 2) {
+            if (signed.isEmpty()) {
+                return Optional.empty();
+            }
+            // Parsed from the message's own bytes, not getContent(): see ChallengeReplies.plainText.
+            Multipart parts = new MimeMultipart(message.getDataHandler().getDataSource());
+            if (parts.getCount() != 2) {
                 return Optional.empty();
             }
             BodyPart signaturePart = parts.getBodyPart(1);

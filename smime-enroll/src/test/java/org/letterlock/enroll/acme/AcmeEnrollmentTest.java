@@ -154,6 +154,34 @@ class AcmeEnrollmentTest extends AcmeServerTests {
         assertThat(challenge.getStatus()).isEqualTo(Status.VALID);
     }
 
+    /** What mail clients send by default: multipart/alternative, the text part UTF-8 in quoted-printable, an HTML part beside it. */
+    @Test
+    void aMultipartReplyInQuotedPrintableUtf8CompletesTheChallenge() throws Exception {
+        String mailbox = EnrollFixture.newMailbox("multipart");
+        server.fixture.verifiedMailbox(mailbox, "zoë");
+        AcmeTestServer.ChallengedOrder ordered = server.challengedOrder(mailbox);
+        String block = "-----BEGIN ACME RESPONSE-----\r\n" + ordered.response("") + "\r\n-----END ACME RESPONSE-----\r\n";
+        jakarta.mail.internet.MimeMessage reply = new jakarta.mail.internet.MimeMessage(jakarta.mail.Session.getInstance(new java.util.Properties()));
+        reply.setFrom(new jakarta.mail.internet.InternetAddress(mailbox));
+        reply.setRecipients(jakarta.mail.Message.RecipientType.TO, AcmeTestServer.CHALLENGE_FROM);
+        reply.setSubject("Re: ACME: " + ordered.mail().tokenPart1());
+        jakarta.mail.internet.MimeBodyPart text = new jakarta.mail.internet.MimeBodyPart();
+        text.setText("Grüße, hier ist die Antwort — ünïcödé:\r\n" + block, "UTF-8");
+        text.setHeader("Content-Transfer-Encoding", "quoted-printable");
+        jakarta.mail.internet.MimeBodyPart html = new jakarta.mail.internet.MimeBodyPart();
+        html.setContent("<p>Grüße</p>", "text/html; charset=UTF-8");
+        reply.setContent(new jakarta.mail.internet.MimeMultipart("alternative", text, html));
+        reply.saveChanges();
+        reply.addHeaderLine("Authentication-Results: " + AcmeTestServer.dkimPass(AcmeTestServer.domain(mailbox)));
+        java.io.ByteArrayOutputStream raw = new java.io.ByteArrayOutputStream();
+        reply.writeTo(raw);
+        assertThat(raw.toString(java.nio.charset.StandardCharsets.US_ASCII)).contains("quoted-printable", "multipart/alternative", "Gr=C3=BC=C3=9Fe");
+
+        server.sendReply(raw.toByteArray());
+
+        assertThat(ordered.challenge().waitForCompletion(Duration.ofSeconds(10))).isEqualTo(Status.VALID);
+    }
+
     @Test
     void rejectsCsrForAnotherMailboxAndIssuesNothing() throws Exception {
         String mailbox = EnrollFixture.newMailbox("own");

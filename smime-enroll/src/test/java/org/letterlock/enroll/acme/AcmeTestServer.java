@@ -62,10 +62,10 @@ final class AcmeTestServer implements AutoCloseable {
         return fixture.url() + "/acme/directory";
     }
 
-    /** acme4j's generic provider with a client that trusts the fixture's root. */
+    /** acme4j's generic provider with a client that trusts the fixture's root, waiting up to a minute for an answer. */
     org.shredzone.acme4j.Session acmeSession() throws Exception {
         javax.net.ssl.SSLContext tls = fixture.clientTls();
-        return new org.shredzone.acme4j.Session(java.net.URI.create(directory()), new org.shredzone.acme4j.provider.GenericAcmeProvider() {
+        org.shredzone.acme4j.Session session = new org.shredzone.acme4j.Session(java.net.URI.create(directory()), new org.shredzone.acme4j.provider.GenericAcmeProvider() {
             @Override
             protected org.shredzone.acme4j.connector.HttpConnector createHttpConnector(org.shredzone.acme4j.connector.NetworkSettings settings) {
                 return new org.shredzone.acme4j.connector.HttpConnector(settings) {
@@ -76,6 +76,9 @@ final class AcmeTestServer implements AutoCloseable {
                 };
             }
         });
+        // acme4j gives up after 10 s; a loaded test machine, or a test that parks a request on purpose, may take longer.
+        session.networkSettings().setTimeout(java.time.Duration.ofSeconds(60));
+        return session;
     }
 
     /** An order of a new ES256 account for {@code mailbox}, its challenge responded to, and the challenge mail. */

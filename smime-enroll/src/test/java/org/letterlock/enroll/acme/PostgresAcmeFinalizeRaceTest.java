@@ -1,8 +1,9 @@
 package org.letterlock.enroll.acme;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
+import java.math.BigInteger;
 import java.net.URL;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -72,12 +73,16 @@ class PostgresAcmeFinalizeRaceTest {
                 holder.commit();
             }
 
-            assertThatThrownBy(finalizing::get).isInstanceOf(ExecutionException.class).cause().isInstanceOf(AcmeUnauthorizedException.class)
-                    .hasMessageContaining("deactivated while the order was finalized").hasMessageContaining("was revoked");
-            List<IssuedCertificate> issued = server.fixture.ca.search(mailbox, null, null, 10, new Requester("rita", Set.of(Role.RA_OFFICER)));
-            assertThat(issued).as("the mailbox's certificates, and what the audit log says of them: %s", auditOf(server, mailbox)).singleElement()
-                    .satisfies(certificate -> assertThat(certificate.revocation()).map(IssuedCertificate.Revocation::reason)
-                            .hasValue(RevocationReason.CESSATION_OF_OPERATION));
+            Throwable failure = catchThrowable(finalizing::get);
+            assertThat(failure).isInstanceOf(ExecutionException.class).cause().isInstanceOf(AcmeUnauthorizedException.class)
+                    .hasMessageContaining("deactivated while the order was finalized").hasMessageMatching("(?s).*certificate [0-9a-f]+ was revoked.*");
+            String problem = failure.getCause().getMessage();
+            BigInteger serial = new BigInteger(problem.replaceAll("(?s).*certificate ([0-9a-f]+) was revoked.*", "$1"), 16);
+            String audit = String.join("\n", auditOf(server, mailbox));
+            assertThat(server.fixture.ca.find(serial)).as("the certificate finalize made; the audit log of the mailbox:%n%s", audit).hasValueSatisfying(certificate ->
+                    assertThat(certificate.revocation()).map(IssuedCertificate.Revocation::reason).hasValue(RevocationReason.CESSATION_OF_OPERATION));
+            assertThat(server.fixture.ca.search(mailbox, null, null, 10, new Requester("rita", Set.of(Role.RA_OFFICER))))
+                    .as("nothing else was issued for the mailbox; the audit log:%n%s", audit).extracting(IssuedCertificate::serial).containsExactly(serial);
             challenged.order().fetch();
             assertThat(challenged.order().getStatus()).isEqualTo(Status.INVALID);
         } finally {
@@ -91,13 +96,14 @@ class PostgresAcmeFinalizeRaceTest {
                 .map(r -> r.event().action() + " " + r.event().target() + " " + r.event().outcome() + " " + r.event().detail()).toList();
     }
 
-    /** Waits until another session waits for a lock on {@code table}: the issuance, parked before its row. */
+    /** Waits until an INSERT into {@code table} waits for its lock: the issuance, parked before its row. */
     private static void awaitWriterParkedOn(Connection holder, String table) throws Exception {
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
         while (System.nanoTime() < deadline) {
             try (Statement statement = holder.createStatement();
                  ResultSet waiting = statement.executeQuery("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation"
-                         + " WHERE c.relname = '" + table + "' AND c.relnamespace = current_schema()::regnamespace AND NOT l.granted")) {
+                         + " JOIN pg_stat_activity a ON a.pid = l.pid WHERE c.relname = '" + table + "' AND c.relnamespace = current_schema()::regnamespace"
+                         + " AND NOT l.granted AND a.query LIKE 'INSERT INTO " + table + " %'")) {
                 waiting.next();
                 if (waiting.getLong(1) > 0) {
                     return;
