@@ -38,7 +38,8 @@ final class Es256Signer {
 
     /** A signer for {@code key} (EC P-256) with {@code signatures} nonce points made now. */
     Es256Signer(KeyPair key, int signatures) {
-        if (!(key.getPrivate() instanceof ECPrivateKey privateKey) || !(key.getPublic() instanceof ECPublicKey) || !privateKey.getParams().getOrder().equals(N)) {
+        if (!(key.getPrivate() instanceof ECPrivateKey privateKey) || !(key.getPublic() instanceof ECPublicKey) || privateKey.getParams() == null
+                || !privateKey.getParams().getOrder().equals(N)) {
             throw new IllegalArgumentException("ES256 takes an EC P-256 key, not this " + key.getPrivate().getAlgorithm() + " key");
         }
         this.key = key;

@@ -472,20 +472,26 @@ public final class AcmeEndpoint implements EnrollListener.Handler {
 
     /**
      * The holder deactivated the authorization while the certificate was made: it must not stay usable. The answer says
-     * "revoked" only once the store says so; a certificate that could not be revoked is a server error, logged for an
-     * administrator to revoke by hand.
+     * "revoked" only if the store shows it revoked (by this call, or by someone before it); otherwise it is a server
+     * error, logged with the serial for an administrator to revoke by hand.
      */
     private AcmeProblem revokedAfterDeactivation(IssuedCertificate issued, EnrollmentProof proof) {
+        RuntimeException failure = null;
         try {
             services.mailboxes().revoke(issued.serial(), RevocationReason.CESSATION_OF_OPERATION, proof);
-        } catch (LetterlockException e) {
-            if (e.type() != ErrorType.CONFLICT) {
-                LOG.log(Level.SEVERE, "acme: certificate " + issued.serialHex() + " of a deactivated authorization was not revoked; revoke it by hand", e);
-                throw e;
-            }
+        } catch (RuntimeException e) {
+            // CONFLICT: revoked already. Anything else: the store decides below whether the revocation happened.
+            failure = e;
         }
-        if (!services.mailboxes().ca().find(issued.serial()).map(IssuedCertificate::revoked).orElse(false)) {
-            LOG.severe("acme: certificate " + issued.serialHex() + " of a deactivated authorization is not revoked in the store; revoke it by hand");
+        boolean revoked;
+        try {
+            revoked = services.mailboxes().ca().find(issued.serial()).map(IssuedCertificate::revoked).orElse(false);
+        } catch (RuntimeException e) {
+            revoked = false;
+            failure = failure == null ? e : failure;
+        }
+        if (!revoked) {
+            LOG.log(Level.SEVERE, "acme: certificate " + issued.serialHex() + " of a deactivated authorization is not revoked; revoke it by hand", failure);
             return new AcmeProblem("serverInternal", 500, "the authorization was deactivated while the order was finalized, and certificate "
                     + issued.serialHex() + " could not be revoked");
         }

@@ -13,9 +13,7 @@ import jakarta.mail.internet.MimeUtility;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.Charset;
-import java.nio.charset.IllegalCharsetNameException;
 import java.nio.charset.StandardCharsets;
-import java.nio.charset.UnsupportedCharsetException;
 import java.security.MessageDigest;
 import java.util.List;
 import java.util.Locale;
@@ -195,7 +193,8 @@ final class ChallengeReplies {
             }
             Matcher block = RESPONSE.matcher(text.get());
             return block.find() ? Optional.of(block.group(1).replaceAll("\\s+", "")) : Optional.empty();
-        } catch (MessagingException | IOException | IllegalCharsetNameException | UnsupportedCharsetException e) {
+        } catch (MessagingException | IOException | RuntimeException e) {
+            // Whatever the reply's own bytes make the parser throw is the reply's fault: refused, not retried.
             return Optional.empty();
         }
     }

@@ -117,7 +117,7 @@ class CmpJavaClientTest {
         assertThat(state(enrolled.transactionId())).isEqualTo("done");
     }
 
-    /** The benchmark's client (PasswordBasedMac iterated through the JDK's SHA-256) enrolls the same way, its answer's MAC checked. */
+    /** The benchmark's client is wired right: its MAC (the server's own calculator, so this checks wiring, not interop) is taken and the answer's checked. */
     @Test
     void theLoadGeneratorsClientEnrollsUnderTheSecret() throws Exception {
         String mailbox = EnrollFixture.newMailbox("load");
