@@ -122,7 +122,7 @@ final class AcmeClient {
         return fixed;
     }
 
-    private static byte[] sha256(byte[] input) {
+    static byte[] sha256(byte[] input) {
         try {
             return MessageDigest.getInstance("SHA-256").digest(input);
         } catch (java.security.NoSuchAlgorithmException e) {

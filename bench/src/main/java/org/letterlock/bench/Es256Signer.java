@@ -2,8 +2,6 @@ package org.letterlock.bench;
 
 import java.math.BigInteger;
 import java.security.KeyPair;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.security.interfaces.ECPrivateKey;
 import java.security.interfaces.ECPublicKey;
@@ -55,7 +53,7 @@ final class Es256Signer {
 
     /** The JWS signature over {@code input}: r || s, 32 bytes each (RFC 7518 section 3.4). */
     byte[] sign(byte[] input) {
-        BigInteger e = new BigInteger(1, sha256(input));
+        BigInteger e = new BigInteger(1, AcmeClient.sha256(input));
         while (true) {
             NoncePoint point = ahead.isEmpty() ? noncePoint() : ahead.poll();
             BigInteger s = point.kInverse().multiply(e.add(d.multiply(point.r()))).mod(N);
@@ -76,14 +74,6 @@ final class Es256Signer {
             if (r.signum() != 0) {
                 return new NoncePoint(BigIntegers.modOddInverse(N, k), r);
             }
-        }
-    }
-
-    private static byte[] sha256(byte[] input) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(input);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 }
