@@ -12,30 +12,24 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.bouncycastle.asn1.ASN1EncodableVector;
-import org.bouncycastle.asn1.ASN1Encoding;
 import org.bouncycastle.asn1.ASN1GeneralizedTime;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.ASN1OctetString;
 import org.bouncycastle.asn1.ASN1Sequence;
-import org.bouncycastle.asn1.DERBitString;
 import org.bouncycastle.asn1.DERNull;
-import org.bouncycastle.asn1.DEROctetString;
 import org.bouncycastle.asn1.DERSequence;
-import org.bouncycastle.asn1.ocsp.BasicOCSPResponse;
 import org.bouncycastle.asn1.ocsp.CertStatus;
 import org.bouncycastle.asn1.ocsp.OCSPObjectIdentifiers;
-import org.bouncycastle.asn1.ocsp.OCSPResponse;
 import org.bouncycastle.asn1.ocsp.OCSPResponseStatus;
-import org.bouncycastle.asn1.ocsp.ResponderID;
-import org.bouncycastle.asn1.ocsp.ResponseBytes;
-import org.bouncycastle.asn1.ocsp.ResponseData;
 import org.bouncycastle.asn1.ocsp.RevokedInfo;
 import org.bouncycastle.asn1.ocsp.SingleResponse;
 import org.bouncycastle.asn1.oiw.OIWObjectIdentifiers;
@@ -88,7 +82,15 @@ public final class OcspResponder {
     private static final CertStatus UNKNOWN_STATUS = new CertStatus(2, DERNull.INSTANCE);
 
     /** The DER of the nonce extension's OID, which every request with a nonce carries. */
-    private static final byte[] NONCE_OID = der(OCSPObjectIdentifiers.id_pkix_ocsp_nonce);
+    private static final byte[] NONCE_OID = DerBytes.encoded(OCSPObjectIdentifiers.id_pkix_ocsp_nonce);
+
+    /** RFC 6960 4.2.1: OCSPResponse's responseStatus successful, and its [0] EXPLICIT responseBytes of type basic. */
+    private static final byte[] SUCCESSFUL = DerBytes.encoded(new OCSPResponseStatus(OCSPResponseStatus.SUCCESSFUL));
+    private static final int RESPONSE_BYTES_TAG = 0xA0;
+    private static final byte[] BASIC_RESPONSE_TYPE = DerBytes.encoded(OCSPObjectIdentifiers.id_pkix_ocsp_basic);
+    /** ResponseData's [1] EXPLICIT responseExtensions and BasicOCSPResponse's [0] EXPLICIT certs. */
+    private static final int RESPONSE_EXTENSIONS_TAG = 0xA1;
+    private static final int CERTS_TAG = 0xA0;
 
     private static final byte[] MALFORMED = simple(OCSPRespBuilder.MALFORMED_REQUEST);
     private static final byte[] UNAUTHORIZED = simple(OCSPRespBuilder.UNAUTHORIZED);
@@ -103,8 +105,19 @@ public final class OcspResponder {
         Optional<IssuedCertificate> find(BigInteger serial);
     }
 
-    /** @param certs the responder's certificate, as every answer carries it */
-    private record ResponderKey(IssuerRecord issuer, ResponderID responderId, ASN1Sequence certs) {
+    /**
+     * @param responderId the DER of the ResponderID (byKey)
+     * @param certs       the DER of BasicOCSPResponse's {@code [0] EXPLICIT SEQUENCE OF Certificate}: the responder's
+     *                    certificate, as every answer carries it
+     */
+    private record ResponderKey(IssuerRecord issuer, byte[] responderId, byte[] certs) {
+    }
+
+    /** A signer of a responder key kept for the next answer, and the DER of its AlgorithmIdentifier. */
+    private record ReusableSigner(ContentSigner signer, byte[] algorithm) {
+        ReusableSigner(ContentSigner signer) {
+            this(signer, DerBytes.encoded(signer.getAlgorithmIdentifier()));
+        }
     }
 
     private record CacheKey(String issuerId, BigInteger serial, ASN1ObjectIdentifier hash) {
@@ -151,6 +164,8 @@ public final class OcspResponder {
     private final ConcurrentHashMap<CacheKey, Cached> cache = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<CacheKey, Cached> unknown = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<CacheKey, Boolean> refreshing = new ConcurrentHashMap<>();
+    /** Signers of {@link #signers} not in use, per responder key: at most as many as have signed at once. */
+    private final ConcurrentHashMap<KeyUri, Queue<ReusableSigner>> idleSigners = new ConcurrentHashMap<>();
     /** Answers signed for one request (nonce, several CertIDs, not cached yet): bounded, so a flood gets tryLater, not the HSM. */
     private final Semaphore signing;
     /**
@@ -194,13 +209,14 @@ public final class OcspResponder {
                 continue;
             }
             X509CertificateHolder responderCertificate = issuer.ocspCertificate().get();
-            ResponderKey key = new ResponderKey(issuer, respId(responderCertificate.getSubjectPublicKeyInfo()).toASN1Primitive(),
-                    new DERSequence(responderCertificate.toASN1Structure()));
+            ResponderKey key = new ResponderKey(issuer, DerBytes.encoded(respId(responderCertificate.getSubjectPublicKeyInfo()).toASN1Primitive()),
+                    DerBytes.tlv(CERTS_TAG, DerBytes.sequence(DerBytes.encoded(responderCertificate.toASN1Structure()))));
             for (ASN1ObjectIdentifier hash : HASHES) {
                 byHash.put(issuerHashKey(hash, issuer.certificate().get()), key);
             }
         }
         serving = new Serving(Map.copyOf(byHash), new ConcurrentHashMap<>());
+        idleSigners.clear();
         cache.clear();
         unknown.clear();
     }
@@ -470,22 +486,37 @@ public final class OcspResponder {
     }
 
     /**
-     * A signed BasicOCSPResponse in a successful OCSPResponse, made from the ASN.1 structures rather than through
-     * {@code BasicOCSPRespBuilder}, whose {@code Date} parameters cost a {@code SimpleDateFormat} each (see Asn1Times).
+     * A signed BasicOCSPResponse in a successful OCSPResponse. The constant parts are copied as DER made once (see
+     * DerBytes), and signers of the responder's own {@link #signers} are kept for the next answer: making one costs a
+     * provider lookup and a key initialisation. A signer from any other source (an issuance's deferred records, say)
+     * signs this answer only.
      */
-    private static byte[] sign(ResponderKey responder, ASN1Sequence answers, Extensions extensions, Instant producedAt, Function<KeyUri, ContentSigner> signers) {
-        ResponseData data = new ResponseData(responder.responderId(), Asn1Times.generalized(producedAt), answers, extensions);
-        ContentSigner signer = signers.apply(responder.issuer().ocspKey().orElseThrow());
-        try {
-            try (OutputStream out = signer.getOutputStream()) {
-                data.encodeTo(out, ASN1Encoding.DER);
-            }
-            BasicOCSPResponse basic = new BasicOCSPResponse(data, signer.getAlgorithmIdentifier(), new DERBitString(signer.getSignature()), responder.certs());
-            return new OCSPResponse(new OCSPResponseStatus(OCSPResponseStatus.SUCCESSFUL),
-                    new ResponseBytes(OCSPObjectIdentifiers.id_pkix_ocsp_basic, new DEROctetString(basic.getEncoded(ASN1Encoding.DER)))).getEncoded(ASN1Encoding.DER);
+    private byte[] sign(ResponderKey responder, ASN1Sequence answers, Extensions extensions, Instant producedAt, Function<KeyUri, ContentSigner> signers) {
+        byte[] responseData = DerBytes.sequence(responder.responderId(), DerBytes.encoded(Asn1Times.generalized(producedAt)), DerBytes.encoded(answers),
+                extensions == null ? new byte[0] : DerBytes.tlv(RESPONSE_EXTENSIONS_TAG, DerBytes.encoded(extensions)));
+        KeyUri key = responder.issuer().ocspKey().orElseThrow();
+        if (signers != this.signers) {
+            return signed(responder, responseData, new ReusableSigner(signers.apply(key)));
+        }
+        Queue<ReusableSigner> idle = idleSigners.computeIfAbsent(key, k -> new ConcurrentLinkedQueue<>());
+        ReusableSigner signer = idle.poll();
+        if (signer == null) {
+            signer = new ReusableSigner(signers.apply(key));
+        }
+        byte[] der = signed(responder, responseData, signer);
+        // Only after a signature made: a signer that threw may hold half an input.
+        idle.offer(signer);
+        return der;
+    }
+
+    private static byte[] signed(ResponderKey responder, byte[] responseData, ReusableSigner signer) {
+        try (OutputStream out = signer.signer().getOutputStream()) {
+            out.write(responseData);
         } catch (IOException e) {
             throw new IllegalStateException("cannot sign an OCSP response: " + e.getMessage(), e);
         }
+        byte[] basic = DerBytes.sequence(responseData, signer.algorithm(), DerBytes.bitString(signer.signer().getSignature()), responder.certs());
+        return DerBytes.sequence(SUCCESSFUL, DerBytes.tlv(RESPONSE_BYTES_TAG, DerBytes.sequence(BASIC_RESPONSE_TYPE, DerBytes.tlv(DerBytes.OCTET_STRING, basic))));
     }
 
     /**
@@ -579,14 +610,6 @@ public final class OcspResponder {
             return new BcDigestCalculatorProvider().get(new AlgorithmIdentifier(algorithm, DERNull.INSTANCE));
         } catch (OperatorCreationException e) {
             throw new IllegalStateException("no digest " + algorithm, e);
-        }
-    }
-
-    private static byte[] der(ASN1ObjectIdentifier oid) {
-        try {
-            return oid.getEncoded(ASN1Encoding.DER);
-        } catch (IOException e) {
-            throw new ExceptionInInitializerError(e);
         }
     }
 

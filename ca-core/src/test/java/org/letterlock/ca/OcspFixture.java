@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import org.bouncycastle.asn1.DEROctetString;
 import org.bouncycastle.asn1.ocsp.OCSPObjectIdentifiers;
 import org.bouncycastle.asn1.x500.X500Name;
@@ -18,6 +19,7 @@ import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.ocsp.OCSPException;
 import org.bouncycastle.cert.ocsp.OCSPReqBuilder;
+import org.bouncycastle.operator.ContentSigner;
 import org.letterlock.vault.KeySpec;
 import org.letterlock.vault.KeyUri;
 import org.letterlock.vault.KeyVault;
@@ -54,7 +56,12 @@ public final class OcspFixture implements AutoCloseable {
 
     /** A responder answering for the root, signing on at most {@code signingAtOnce} threads. */
     public OcspResponder responder(int signingAtOnce) {
-        OcspResponder responder = new OcspResponder(vault::signer, serial -> {
+        return responder(vault::signer, signingAtOnce);
+    }
+
+    /** A responder answering for the root whose signers come from {@code signers}, which may wrap {@link #vaultSigners()}. */
+    public OcspResponder responder(Function<KeyUri, ContentSigner> signers, int signingAtOnce) {
+        OcspResponder responder = new OcspResponder(signers, serial -> {
             lookups.incrementAndGet();
             return serial.equals(KNOWN) ? Optional.of(known) : Optional.empty();
         }, Duration.ofHours(1), Clock.systemUTC(), Runnable::run, signingAtOnce);
@@ -64,6 +71,11 @@ public final class OcspFixture implements AutoCloseable {
 
     public OcspResponder responder() {
         return responder(OcspResponder.MAX_SIGNING_AT_ONCE);
+    }
+
+    /** The fixture vault's signers, as {@link #responder(int)} signs with. */
+    public Function<KeyUri, ContentSigner> vaultSigners() {
+        return vault::signer;
     }
 
     /** How often the responders asked the store for a serial's status. */
