@@ -228,11 +228,12 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
 
     private synchronized void reload() {
         List<IssuerRecord> all = store.issuers();
-        issuers = all;
+        // The active issuer first: whoever sees the new list of issuers then issues under the new active one.
         active = all.stream().filter(i -> i.kind() == IssuerRecord.Kind.ISSUING && i.state() == IssuerRecord.State.ACTIVE)
                 .reduce((first, second) -> second)
                 .map(i -> new Active(i, new Issuer(vault, i.requireKey(), i.requireCertificate(), policy(i.id()), clock)))
                 .orElse(null);
+        issuers = all;
         ocsp.useIssuers(all);
     }
 
