@@ -136,7 +136,7 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
             thread.setDaemon(true);
             return thread;
         });
-        this.ocsp = new OcspResponder(vault::signerUnderLease, this::findForOcsp, settings.ocspValidity(), clock, ocspRefresher);
+        this.ocsp = new OcspResponder(vault::signerUnderLease, vault::signsUnderLeaseWithoutWaiting, this::findForOcsp, settings.ocspValidity(), clock, ocspRefresher);
         this.revocationsSeenUntil = clock.instant();
     }
 

@@ -20,6 +20,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import org.bouncycastle.asn1.ASN1EncodableVector;
 import org.bouncycastle.asn1.ASN1GeneralizedTime;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
@@ -157,6 +158,7 @@ public final class OcspResponder {
 
     /** How the responder keys sign answers made on request or refreshed: an audited vault's leased signer, say. */
     private final Function<KeyUri, ContentSigner> signers;
+    private final Predicate<KeyUri> signsWithoutWaiting;
     private final StatusLookup lookup;
     private final Duration validity;
     private final Clock clock;
@@ -178,13 +180,21 @@ public final class OcspResponder {
 
     private volatile Serving serving = new Serving(Map.of(), new ConcurrentHashMap<>());
 
-    public OcspResponder(Function<KeyUri, ContentSigner> signers, StatusLookup lookup, Duration validity, Clock clock, Executor refresher) {
-        this(signers, lookup, validity, clock, refresher, MAX_SIGNING_AT_ONCE);
+    /**
+     * @param signers             how the responder keys sign
+     * @param signsWithoutWaiting whether a signer of {@code signers} for a key would sign now without waiting for
+     *                            storage (an audited vault's lease with room): only then does {@link #respondNow} sign
+     */
+    public OcspResponder(Function<KeyUri, ContentSigner> signers, Predicate<KeyUri> signsWithoutWaiting, StatusLookup lookup, Duration validity, Clock clock,
+            Executor refresher) {
+        this(signers, signsWithoutWaiting, lookup, validity, clock, refresher, MAX_SIGNING_AT_ONCE);
     }
 
-    OcspResponder(Function<KeyUri, ContentSigner> signers, StatusLookup lookup, Duration validity, Clock clock, Executor refresher, int signingAtOnce) {
+    OcspResponder(Function<KeyUri, ContentSigner> signers, Predicate<KeyUri> signsWithoutWaiting, StatusLookup lookup, Duration validity, Clock clock,
+            Executor refresher, int signingAtOnce) {
         this.signing = new Semaphore(signingAtOnce);
         this.signers = signers;
+        this.signsWithoutWaiting = signsWithoutWaiting;
         this.lookup = lookup;
         this.validity = validity;
         this.clock = clock;
@@ -268,14 +278,30 @@ public final class OcspResponder {
 
     /** Answers a DER OCSPRequest. Never throws for bad input: that is a malformedRequest response. */
     public Answer respond(byte[] request) {
+        return respond(request, true).orElseThrow();
+    }
+
+    /**
+     * The answer when this thread can make it without waiting: from memory ({@link #respondFromMemory}), a refusal,
+     * or signed for this request (a nonce) when every status asked for is in memory and the responder key signs
+     * without waiting for storage. Empty otherwise, for {@link #respond}. Lets a network thread sign instead of
+     * handing the request to another thread and back, while lookups and lease grants stay off it.
+     */
+    public Optional<Answer> respondNow(byte[] request) {
+        Optional<Answer> fromMemory = respondFromMemory(request);
+        return fromMemory.isPresent() ? fromMemory : respond(request, false);
+    }
+
+    /** @param mayWait whether to look statuses up in the store and wait for signing; if not, empty where it would */
+    private Optional<Answer> respond(byte[] request, boolean mayWait) {
         OCSPReq parsed;
         try {
             if (request == null || request.length == 0 || request.length > MAX_REQUEST_BYTES) {
-                return malformed("empty or over " + MAX_REQUEST_BYTES + " bytes");
+                return Optional.of(malformed("empty or over " + MAX_REQUEST_BYTES + " bytes"));
             }
             parsed = new OCSPReq(request);
         } catch (IOException | RuntimeException e) {
-            return malformed("not an OCSPRequest");
+            return Optional.of(malformed("not an OCSPRequest"));
         }
         Req[] requests;
         Optional<ASN1OctetString> nonce;
@@ -283,45 +309,53 @@ public final class OcspResponder {
             requests = parsed.getRequestList();
             nonce = nonce(parsed);
         } catch (RuntimeException e) {
-            return malformed(e.getMessage());
+            return Optional.of(malformed(e.getMessage()));
         }
         if (requests.length == 0 || requests.length > MAX_REQUESTS) {
-            return malformed(requests.length + " CertIDs (1 to " + MAX_REQUESTS + ")");
+            return Optional.of(malformed(requests.length + " CertIDs (1 to " + MAX_REQUESTS + ")"));
         }
         if (nonce.isPresent() && (nonce.get().getOctets().length == 0 || nonce.get().getOctets().length > MAX_NONCE)) {
-            return malformed("nonce of " + nonce.get().getOctets().length + " octets (1 to 32)");
+            return Optional.of(malformed("nonce of " + nonce.get().getOctets().length + " octets (1 to 32)"));
         }
         ResponderKey responder = null;
         for (Req single : requests) {
             ResponderKey match = serving.responders().get(issuerHashKey(single.getCertID()));
             if (match == null || responder != null && match != responder) {
-                return new Answer(UNAUTHORIZED, Optional.empty(), Optional.empty(), "unauthorized: issuer not served here");
+                return Optional.of(new Answer(UNAUTHORIZED, Optional.empty(), Optional.empty(), "unauthorized: issuer not served here"));
             }
             responder = match;
         }
         try {
             if (requests.length == 1 && nonce.isEmpty()) {
-                return cached(responder, requests[0].getCertID());
+                return mayWait ? Optional.of(cached(responder, requests[0].getCertID())) : Optional.empty();
             }
             Instant now = clock.instant();
             ASN1EncodableVector answers = new ASN1EncodableVector(requests.length);
             ASN1GeneralizedTime thisUpdate = Asn1Times.generalized(now.minusSeconds(60));
             ASN1GeneralizedTime nextUpdate = Asn1Times.generalized(now.plus(validity));
             for (Req single : requests) {
-                answers.add(answer(single.getCertID(), currentStatus(responder, single.getCertID(), now), thisUpdate, nextUpdate));
+                CertStatus status = statusInMemory(responder, single.getCertID(), now);
+                if (status == null) {
+                    if (!mayWait) {
+                        return Optional.empty();
+                    }
+                    status = status(find(responder, single.getCertID()));
+                }
+                answers.add(answer(single.getCertID(), status, thisUpdate, nextUpdate));
             }
             // The request's own extension goes back: its value is the nonce OCTET STRING, byte for byte.
             Extensions extensions = nonce.isPresent() ? new Extensions(parsed.getExtension(OCSPObjectIdentifiers.id_pkix_ocsp_nonce)) : null;
-            if (!acquireSigning()) {
-                return tryLater("too many requests to sign at once");
+            boolean permitted = mayWait ? acquireSigning() : signsWithoutWaiting.test(responder.issuer().ocspKey().orElseThrow()) && signing.tryAcquire();
+            if (!permitted) {
+                return mayWait ? Optional.of(tryLater("too many requests to sign at once")) : Optional.empty();
             }
             try {
-                return new Answer(sign(responder, new DERSequence(answers), extensions, now, signers), Optional.empty(), Optional.empty(), "signed for this request");
+                return Optional.of(new Answer(sign(responder, new DERSequence(answers), extensions, now, signers), Optional.empty(), Optional.empty(), "signed for this request"));
             } finally {
                 signing.release();
             }
         } catch (RuntimeException e) {
-            return tryLater(e.getMessage());
+            return Optional.of(tryLater(e.getMessage()));
         }
     }
 
@@ -460,15 +494,17 @@ public final class OcspResponder {
 
     /**
      * The status as a fresh cached answer gives it (a revocation drops that answer at once, so it is as current as the
-     * cached GET answers), else as the store gives it: a nonce for a certificate already asked about costs no lookup.
+     * cached GET answers); null when memory has none, and the store must be asked. A nonce for a certificate already
+     * asked about costs no lookup.
      */
-    private CertStatus currentStatus(ResponderKey responder, CertificateID id, Instant now) {
+    private CertStatus statusInMemory(ResponderKey responder, CertificateID id, Instant now) {
         CacheKey key = new CacheKey(responder.issuer().id(), id.getSerialNumber(), id.getHashAlgOID());
         Cached known = cache.get(key);
+        if (known != null && known.nextUpdate().isAfter(now)) {
+            return known.status();
+        }
         Cached unknownHit = unknown.get(key);
-        return known != null && known.nextUpdate().isAfter(now) ? known.status()
-                : unknownHit != null && unknownHit.refreshAt().isAfter(now) ? unknownHit.status()
-                : status(find(responder, id));
+        return unknownHit != null && unknownHit.refreshAt().isAfter(now) ? unknownHit.status() : null;
     }
 
     private static CertStatus status(Optional<IssuedCertificate> known) {

@@ -10,6 +10,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import org.bouncycastle.asn1.DEROctetString;
 import org.bouncycastle.asn1.ocsp.OCSPObjectIdentifiers;
 import org.bouncycastle.asn1.x500.X500Name;
@@ -61,7 +62,12 @@ public final class OcspFixture implements AutoCloseable {
 
     /** A responder answering for the root whose signers come from {@code signers}, which may wrap {@link #vaultSigners()}. */
     public OcspResponder responder(Function<KeyUri, ContentSigner> signers, int signingAtOnce) {
-        OcspResponder responder = new OcspResponder(signers, serial -> {
+        return responder(signers, key -> true, signingAtOnce);
+    }
+
+    /** As above, with {@code signsWithoutWaiting} telling whether a signer of {@code signers} signs now. */
+    public OcspResponder responder(Function<KeyUri, ContentSigner> signers, Predicate<KeyUri> signsWithoutWaiting, int signingAtOnce) {
+        OcspResponder responder = new OcspResponder(signers, signsWithoutWaiting, serial -> {
             lookups.incrementAndGet();
             return serial.equals(KNOWN) ? Optional.of(known) : Optional.empty();
         }, Duration.ofHours(1), Clock.systemUTC(), Runnable::run, signingAtOnce);

@@ -3,6 +3,7 @@ package org.letterlock.ca;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.Arrays;
+import java.util.Optional;
 import java.util.Random;
 import org.bouncycastle.cert.ocsp.OCSPResp;
 import org.junit.jupiter.api.Test;
@@ -42,6 +43,10 @@ class OcspResponderFuzzTest {
                     }
                 }
                 ocsp.respondFromMemory(input).ifPresent(answer -> assertThat(answer.outcome()).contains("cached"));
+                Optional<OcspResponder.Answer> now = ocsp.respondNow(input);
+                if (now.isPresent()) {
+                    assertThat(new OCSPResp(now.get().der()).getStatus()).as("status now for case " + i).isIn(0, 1, 6);
+                }
                 OCSPResp response = new OCSPResp(ocsp.respond(input).der());
                 assertThat(response.getStatus()).as("status for case " + i).isIn(0, 1, 6);
                 if (response.getStatus() == 0) {

@@ -3,6 +3,7 @@ package org.letterlock.ca;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.math.BigInteger;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.bouncycastle.cert.ocsp.BasicOCSPResp;
 import org.bouncycastle.cert.ocsp.CertificateStatus;
 import org.bouncycastle.cert.ocsp.OCSPResp;
@@ -62,6 +63,36 @@ class OcspResponderMemoryTest {
             assertThat(ocsp.respondFromMemory(plain)).isPresent();
             ocsp.useIssuers(java.util.List.of());
             assertThat(ocsp.respondFromMemory(plain)).isEmpty();
+        }
+    }
+
+    @Test
+    void signsANonceNowOnlyWhenEveryStatusIsInMemoryAndTheKeySignsWithoutWaiting() throws Exception {
+        try (OcspFixture fixture = new OcspFixture()) {
+            AtomicBoolean leaseHasRoom = new AtomicBoolean(true);
+            OcspResponder ocsp = fixture.responder(fixture.vaultSigners(), key -> leaseHasRoom.get(), OcspResponder.MAX_SIGNING_AT_ONCE);
+            byte[] nonce = fixture.nonceRequest(OcspFixture.KNOWN, new byte[16]);
+            assertThat(ocsp.respondNow(nonce)).as("the status is not in memory").isEmpty();
+            assertThat(ocsp.respondNow(fixture.plainRequest(OcspFixture.KNOWN))).as("a plain request not in memory").isEmpty();
+            assertThat(fixture.lookups()).as("nothing looked up in the store").isZero();
+
+            ocsp.presign(fixture.issuer(), fixture.known());
+            OcspResponder.Answer signed = ocsp.respondNow(nonce).orElseThrow();
+            assertThat(signed.outcome()).isEqualTo("signed for this request");
+            BasicOCSPResp basic = (BasicOCSPResp) new OCSPResp(signed.der()).getResponseObject();
+            assertThat(basic.getResponses()[0].getCertStatus()).isEqualTo(CertificateStatus.GOOD);
+            assertThat(basic.getExtension(org.bouncycastle.asn1.ocsp.OCSPObjectIdentifiers.id_pkix_ocsp_nonce)).isNotNull();
+
+            leaseHasRoom.set(false);
+            assertThat(ocsp.respondNow(nonce)).as("the key would wait for a lease to be granted").isEmpty();
+            assertThat(ocsp.respondNow(fixture.plainRequest(OcspFixture.KNOWN))).as("a cached answer needs no signature").isPresent();
+            assertThat(ocsp.respondNow(new byte[] {0x30, 0x03, 0x02, 0x01, 0x01}).orElseThrow().outcome()).as("a refusal needs none either")
+                    .startsWith("malformed");
+
+            OcspResponder noSigningLeft = fixture.responder(fixture.vaultSigners(), key -> true, 0);
+            noSigningLeft.presign(fixture.issuer(), fixture.known());
+            assertThat(noSigningLeft.respondNow(nonce)).as("no signing permit: left to respond, which waits for one").isEmpty();
+            assertThat(fixture.lookups()).isZero();
         }
     }
 

@@ -32,9 +32,10 @@ import java.util.logging.Logger;
 import org.letterlock.ca.OcspResponder;
 
 /**
- * OCSP on a port of its own (decision 012): a small HTTP/1.1 server on NIO that answers cached responses on its
- * network threads, from bytes prepared once per response and second, and hands requests that must be signed or looked
- * up (nonce, uncached serial) to a pool of signing threads. Only {@code GET /ocsp/<request>} and {@code POST /ocsp}; any
+ * OCSP on a port of its own (decision 012): a small HTTP/1.1 server on NIO that answers on its network threads what
+ * needs no waiting (cached responses, from bytes prepared once per response and second; nonce answers whose statuses
+ * are in memory, signed there while the responder key's lease has room), and hands the requests that must be looked up
+ * or wait for a lease to a pool of signing threads. Only {@code GET /ocsp/<request>} and {@code POST /ocsp}; any
  * other request gets a 4xx with a one-line reason. Keep-alive and pipelining as HTTP/1.1 asks; a request must arrive
  * within {@link #REQUEST_MILLIS} (else 408), an idle connection is closed after {@link #IDLE_MILLIS}.
  */
@@ -178,9 +179,9 @@ public final class OcspListener implements AutoCloseable {
             }
         }
         OcspResponder current = responder.get();
-        Optional<OcspResponder.Answer> fromMemory = current.respondFromMemory(der);
-        if (fromMemory.isPresent()) {
-            return CompletableFuture.completedFuture(answer(fromMemory.get(), cacheable));
+        Optional<OcspResponder.Answer> now = current.respondNow(der);
+        if (now.isPresent()) {
+            return CompletableFuture.completedFuture(answer(now.get(), cacheable));
         }
         try {
             return CompletableFuture.supplyAsync(() -> answer(current.respond(der), cacheable), signers);

@@ -120,6 +120,14 @@ public final class AuditedKeyVault implements KeyVault {
         return leases.signer(name, vault.signer(name), signatures::incrementAndGet);
     }
 
+    /**
+     * Whether a signer of {@link #signerUnderLease} for {@code name} would sign now without waiting for a lease to be
+     * granted (a commit to the audit log): lets a thread that must not block (a network thread) sign only then.
+     */
+    public boolean signsUnderLeaseWithoutWaiting(KeyUri name) {
+        return leases.hasRoom(name);
+    }
+
     /** Ends the signature leases past their deadline, so their counts go on record; run from a scheduler. */
     public void endExpiredSignatureLeases() {
         leases.endExpired();

@@ -3,6 +3,7 @@ package org.letterlock.platform.audit;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -26,6 +27,12 @@ final class SignatureLeases {
     static final String GRANT = "vault.sign-lease";
     static final String COUNT = AuditedKeyVault.SIGN;
     private static final Logger LOG = Logger.getLogger(SignatureLeases.class.getName());
+    /**
+     * The room {@link #hasRoom} asks for: with fewer permits or less time left, a signature may be the one that commits
+     * the next grant, so a caller that must not wait lets a thread that may wait take it.
+     */
+    static final int ROOM_PERMITS = 64;
+    static final Duration ROOM_TIME = Duration.ofSeconds(1);
     /** How long closing waits for signatures under way to finish, so their count goes on record. */
     private static final long CLOSE_WAIT_MILLIS = 5_000;
 
@@ -65,6 +72,21 @@ final class SignatureLeases {
                 lease.settle(made);
             }
         });
+    }
+
+    /**
+     * Whether the current lease of {@code name} has room to spare, so a signature now takes a permit without waiting
+     * for a grant to commit. A hint, not a reservation: other signers may take the room meanwhile.
+     */
+    boolean hasRoom(KeyUri name) {
+        Instant soon = clock.instant().plus(ROOM_TIME);
+        for (Map.Entry<Slot, AtomicReference<Lease>> slot : current.entrySet()) {
+            if (slot.getKey().name().equals(name)) {
+                Lease lease = slot.getValue().get();
+                return lease != null && soon.isBefore(lease.deadline) && lease.taken.get() <= size - ROOM_PERMITS;
+            }
+        }
+        return false;
     }
 
     /** Ends the leases past their deadline, so their counts go on record without waiting for the next signature. */

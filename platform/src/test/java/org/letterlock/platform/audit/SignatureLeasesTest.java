@@ -132,6 +132,27 @@ class SignatureLeasesTest {
     }
 
     @Test
+    void aLeaseHasRoomUntilItsLastPermitsOrItsLastSecond() throws Exception {
+        AuditedKeyVault vault = vault(SignatureLeases.ROOM_PERMITS + 2);
+        assertThat(vault.signsUnderLeaseWithoutWaiting(key)).as("no lease granted yet").isFalse();
+        ContentSigner signer = vault.signerUnderLease(key);
+        sign(signer, "first");
+        sign(signer, "second");
+        assertThat(vault.signsUnderLeaseWithoutWaiting(key)).as("2 permits taken, 64 left").isTrue();
+        assertThat(vault.signsUnderLeaseWithoutWaiting(KeyUri.of("letterlock-test", "another"))).as("another key has no lease").isFalse();
+        sign(signer, "third");
+        assertThat(vault.signsUnderLeaseWithoutWaiting(key)).as("3 taken, 63 left").isFalse();
+
+        for (int i = 3; i <= SignatureLeases.ROOM_PERMITS + 2; i++) {
+            sign(signer, "response " + i);
+        }
+        assertThat(audit.withAction(SignatureLeases.GRANT)).as("the second lease was granted by the signature that found the first used up").hasSize(2);
+        assertThat(vault.signsUnderLeaseWithoutWaiting(key)).isTrue();
+        clock.advance(SPAN.minus(SignatureLeases.ROOM_TIME));
+        assertThat(vault.signsUnderLeaseWithoutWaiting(key)).as("in the lease's last second").isFalse();
+    }
+
+    @Test
     void noSignatureIsMadeWhenTheGrantCannotBeCommitted() {
         AtomicInteger made = new AtomicInteger();
         SignatureLeases leases = new SignatureLeases(audit, clock, 1000, SPAN);
