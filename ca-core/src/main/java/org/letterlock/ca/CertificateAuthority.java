@@ -109,8 +109,11 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
     private record Active(IssuerRecord record, Issuer issuer) {
     }
 
-    private volatile Active active;
-    private volatile List<IssuerRecord> issuers = List.of();
+    /** The issuers, oldest first, and the active one among them (null while none is): swapped as one on reload. */
+    private record Issuers(List<IssuerRecord> all, Active active) {
+    }
+
+    private volatile Issuers issuersNow = new Issuers(List.of(), null);
 
     public CertificateAuthority(CaSettings settings, CertificateStore store, AuditedKeyVault vault, AuditRecorder audit, MailboxIdentities identities, MailSender mail,
                                 Clock clock, String tokenLabel) {
@@ -136,7 +139,7 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
             thread.setDaemon(true);
             return thread;
         });
-        this.ocsp = new OcspResponder(vault::signerUnderLease, vault::signsUnderLeaseWithoutWaiting, this::findForOcsp, settings.ocspValidity(), clock, ocspRefresher);
+        this.ocsp = new OcspResponder(vault::signerUnderLease, vault::signerUnderLeaseWithoutWaiting, this::findForOcsp, settings.ocspValidity(), clock, ocspRefresher);
         this.revocationsSeenUntil = clock.instant();
     }
 
@@ -228,12 +231,10 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
 
     private synchronized void reload() {
         List<IssuerRecord> all = store.issuers();
-        // The active issuer first: whoever sees the new list of issuers then issues under the new active one.
-        active = all.stream().filter(i -> i.kind() == IssuerRecord.Kind.ISSUING && i.state() == IssuerRecord.State.ACTIVE)
+        issuersNow = new Issuers(all, all.stream().filter(i -> i.kind() == IssuerRecord.Kind.ISSUING && i.state() == IssuerRecord.State.ACTIVE)
                 .reduce((first, second) -> second)
                 .map(i -> new Active(i, new Issuer(vault, i.requireKey(), i.requireCertificate(), policy(i.id()), clock)))
-                .orElse(null);
-        issuers = all;
+                .orElse(null));
         ocsp.useIssuers(all);
     }
 
@@ -244,7 +245,7 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
 
     /** Issuers that sign with a key here: they need a responder and CRLs. */
     private List<IssuerRecord> signingIssuers() {
-        return issuers.stream().filter(i -> i.key().isPresent() && i.certificate().isPresent() && i.state() != IssuerRecord.State.PENDING).toList();
+        return issuersNow.all().stream().filter(i -> i.key().isPresent() && i.certificate().isPresent() && i.state() != IssuerRecord.State.PENDING).toList();
     }
 
     /** Renews delegated OCSP responders that are missing or near expiry, and publishes missing or stale CRLs. */
@@ -294,11 +295,11 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
 
     /** All issuers, oldest first. */
     public List<IssuerRecord> issuers() {
-        return issuers;
+        return issuersNow.all();
     }
 
     public Optional<IssuerRecord> issuer(String id) {
-        return issuers.stream().filter(i -> i.id().equals(id)).findFirst();
+        return issuersNow.all().stream().filter(i -> i.id().equals(id)).findFirst();
     }
 
     /** The issuing CA's chain up to the root as far as it is known here, issuing CA first. */
@@ -312,7 +313,7 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
             if (certificate.getSubject().equals(certificate.getIssuer())) {
                 break;
             }
-            current = issuers.stream().filter(i -> i.certificate().map(c -> c.getSubject().equals(certificate.getIssuer())).orElse(false)).findFirst();
+            current = issuersNow.all().stream().filter(i -> i.certificate().map(c -> c.getSubject().equals(certificate.getIssuer())).orElse(false)).findFirst();
         }
         return chain;
     }
@@ -323,14 +324,14 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
      */
     public synchronized IssuerRecord rollover(Requester requester) {
         requireRole(requester, "ca.issuer.rollover", "issuers", Role.CA_ADMIN);
-        int generation = issuers.stream().filter(i -> i.kind() == IssuerRecord.Kind.ISSUING).mapToInt(i -> Integer.parseInt(i.id().substring("issuing-".length())))
+        int generation = issuersNow.all().stream().filter(i -> i.kind() == IssuerRecord.Kind.ISSUING).mapToInt(i -> Integer.parseInt(i.id().substring("issuing-".length())))
                 .max().orElse(0) + 1;
         String subject = settings.issuingSubject().replaceFirst("(?i)^(\\s*CN\\s*=\\s*)([^,]+)", "$1$2 " + generation);
-        Optional<IssuerRecord> root = issuers.stream().filter(i -> i.kind() == IssuerRecord.Kind.ROOT && i.key().isPresent()).findFirst();
+        Optional<IssuerRecord> root = issuersNow.all().stream().filter(i -> i.kind() == IssuerRecord.Kind.ROOT && i.key().isPresent()).findFirst();
         IssuerHierarchy hierarchy = new IssuerHierarchy(vault, clock);
         IssuerRecord created;
         if (root.isPresent()) {
-            Active previous = active;
+            Active previous = issuersNow.active();
             created = createIssuing(hierarchy, generation, root.get().requireKey(), root.get().requireCertificate(), subject);
             retire(previous);
         } else {
@@ -397,12 +398,12 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
         if (!problems.isEmpty()) {
             throw refuse("ca.issuer.import", "issuer:" + issuerId, ErrorType.BAD_REQUEST, "the certificate cannot be used: " + String.join("; ", problems));
         }
-        if (issuers.stream().noneMatch(i -> i.kind() == IssuerRecord.Kind.ROOT)) {
+        if (issuersNow.all().stream().noneMatch(i -> i.kind() == IssuerRecord.Kind.ROOT)) {
             X509CertificateHolder top = chain.get(chain.size() - 1);
             store.insertIssuer(new IssuerRecord(ROOT_ID, IssuerRecord.Kind.ROOT, IssuerRecord.State.ACTIVE, Optional.empty(), top.getSubject().toString(),
                     Optional.of(top), Optional.empty(), clock.instant(), Optional.empty(), Optional.empty()));
         }
-        Active previous = active;
+        Active previous = issuersNow.active();
         if (!store.activate(issuerId, certificate)) {
             throw refuse("ca.issuer.import", "issuer:" + issuerId, ErrorType.CONFLICT, "issuer " + issuerId + " was activated meanwhile");
         }
@@ -429,7 +430,7 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
         CertificateProfile profile = Profiles.byName(request.profile()).filter(p -> REQUESTABLE.contains(p.name()))
                 .orElseThrow(() -> refuse("ca.issue", "profile:" + request.profile(), ErrorType.BAD_REQUEST,
                         "unknown profile '" + request.profile() + "'; requestable profiles are " + REQUESTABLE.stream().sorted().toList()));
-        Active issuing = active;
+        Active issuing = issuersNow.active();
         if (issuing == null) {
             throw new LetterlockException(ErrorType.UNAVAILABLE, "no issuing CA is active: the issuing CA waits for its certificate from the external root (docs/ca.md)");
         }
@@ -667,7 +668,7 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
     }
 
     private IssuedCertificate issueToSystem(CertificateProfile profile, SubjectPublicKeyInfo publicKey, String commonName, List<String> names, Duration validity) {
-        Active issuing = active;
+        Active issuing = issuersNow.active();
         if (issuing == null) {
             throw new LetterlockException(ErrorType.UNAVAILABLE, "no issuing CA is active: the issuing CA waits for its certificate from the external root (docs/ca.md)");
         }
@@ -822,7 +823,7 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
     private void stopUsingRevoked(List<IssuedCertificate> revoked) {
         boolean changed = false;
         for (IssuedCertificate certificate : revoked) {
-            for (IssuerRecord issuer : issuers) {
+            for (IssuerRecord issuer : issuersNow.all()) {
                 if (issuer.certificate().map(c -> c.getSerialNumber().equals(certificate.serial())).orElse(false) && issuer.state() == IssuerRecord.State.ACTIVE) {
                     store.setState(issuer.id(), IssuerRecord.State.RETIRED);
                     audit.record("ca.issuer.retire", "issuer:" + issuer.id(), Outcome.ALLOWED, "its certificate was revoked; roll over to issue again");
@@ -922,7 +923,7 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
     /** Another node's rollover, import or responder renewal: reload when the stored issuers differ from ours. */
     private void followIssuers() {
         List<IssuerRecord> stored = store.issuers();
-        if (!fingerprint(stored).equals(fingerprint(issuers))) {
+        if (!fingerprint(stored).equals(fingerprint(issuersNow.all()))) {
             reload();
         }
     }

@@ -20,7 +20,6 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
-import java.util.function.Predicate;
 import org.bouncycastle.asn1.ASN1EncodableVector;
 import org.bouncycastle.asn1.ASN1GeneralizedTime;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
@@ -52,6 +51,7 @@ import org.bouncycastle.operator.DigestCalculator;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.bc.BcDigestCalculatorProvider;
 import org.letterlock.vault.KeyUri;
+import org.letterlock.vault.VaultException;
 
 /**
  * OCSP (RFC 6960) in the lightweight profile (RFC 5019). Responses without a nonce are signed ahead, kept in memory
@@ -158,7 +158,7 @@ public final class OcspResponder {
 
     /** How the responder keys sign answers made on request or refreshed: an audited vault's leased signer, say. */
     private final Function<KeyUri, ContentSigner> signers;
-    private final Predicate<KeyUri> signsWithoutWaiting;
+    private final Function<KeyUri, ContentSigner> signersWithoutWaiting;
     private final StatusLookup lookup;
     private final Duration validity;
     private final Clock clock;
@@ -166,8 +166,6 @@ public final class OcspResponder {
     private final ConcurrentHashMap<CacheKey, Cached> cache = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<CacheKey, Cached> unknown = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<CacheKey, Boolean> refreshing = new ConcurrentHashMap<>();
-    /** Signers of {@link #signers} not in use, per responder key: at most as many as have signed at once. */
-    private final ConcurrentHashMap<KeyUri, Queue<ReusableSigner>> idleSigners = new ConcurrentHashMap<>();
     /** Answers signed for one request (nonce, several CertIDs, not cached yet): bounded, so a flood gets tryLater, not the HSM. */
     private final Semaphore signing;
     /**
@@ -175,26 +173,37 @@ public final class OcspResponder {
      * CA; and the plain requests already read against them, so a repeated one skips the ASN.1 parse (relying parties
      * ask the same few bytes again and again). Swapped as one, so a parse made against old issuers lands in the old map.
      */
-    private record Serving(Map<String, ResponderKey> responders, ConcurrentHashMap<RequestBytes, PlainRequest> plainRequests) {
+    private record Serving(Map<String, ResponderKey> responders, ConcurrentHashMap<RequestBytes, PlainRequest> plainRequests,
+            ConcurrentHashMap<IdleSigners, Queue<ReusableSigner>> idleSigners) {
+        Serving(Map<String, ResponderKey> responders) {
+            this(responders, new ConcurrentHashMap<>(), new ConcurrentHashMap<>());
+        }
     }
-
-    private volatile Serving serving = new Serving(Map.of(), new ConcurrentHashMap<>());
 
     /**
-     * @param signers             how the responder keys sign
-     * @param signsWithoutWaiting whether a signer of {@code signers} for a key would sign now without waiting for
-     *                            storage (an audited vault's lease with room): only then does {@link #respondNow} sign
+     * Signers of {@link #signers} or of {@link #signersWithoutWaiting} ({@code mayWait} false) for a responder key, not
+     * in use: at most as many as have signed at once; dropped with the issuers they served.
      */
-    public OcspResponder(Function<KeyUri, ContentSigner> signers, Predicate<KeyUri> signsWithoutWaiting, StatusLookup lookup, Duration validity, Clock clock,
-            Executor refresher) {
-        this(signers, signsWithoutWaiting, lookup, validity, clock, refresher, MAX_SIGNING_AT_ONCE);
+    private record IdleSigners(KeyUri key, boolean mayWait) {
     }
 
-    OcspResponder(Function<KeyUri, ContentSigner> signers, Predicate<KeyUri> signsWithoutWaiting, StatusLookup lookup, Duration validity, Clock clock,
-            Executor refresher, int signingAtOnce) {
+    private volatile Serving serving = new Serving(Map.of());
+
+    /**
+     * @param signers               how the responder keys sign
+     * @param signersWithoutWaiting the same keys' signers for {@link #respondNow}: a signature that would wait (for a
+     *                              lease to be granted, say) fails with {@link VaultException.Reason#WOULD_WAIT} instead
+     */
+    public OcspResponder(Function<KeyUri, ContentSigner> signers, Function<KeyUri, ContentSigner> signersWithoutWaiting, StatusLookup lookup,
+            Duration validity, Clock clock, Executor refresher) {
+        this(signers, signersWithoutWaiting, lookup, validity, clock, refresher, MAX_SIGNING_AT_ONCE);
+    }
+
+    OcspResponder(Function<KeyUri, ContentSigner> signers, Function<KeyUri, ContentSigner> signersWithoutWaiting, StatusLookup lookup, Duration validity,
+            Clock clock, Executor refresher, int signingAtOnce) {
         this.signing = new Semaphore(signingAtOnce);
         this.signers = signers;
-        this.signsWithoutWaiting = signsWithoutWaiting;
+        this.signersWithoutWaiting = signersWithoutWaiting;
         this.lookup = lookup;
         this.validity = validity;
         this.clock = clock;
@@ -225,8 +234,7 @@ public final class OcspResponder {
                 byHash.put(issuerHashKey(hash, issuer.certificate().get()), key);
             }
         }
-        serving = new Serving(Map.copyOf(byHash), new ConcurrentHashMap<>());
-        idleSigners.clear();
+        serving = new Serving(Map.copyOf(byHash));
         cache.clear();
         unknown.clear();
     }
@@ -284,7 +292,7 @@ public final class OcspResponder {
     /**
      * The answer when this thread can make it without waiting: from memory ({@link #respondFromMemory}), a refusal,
      * or signed for this request (a nonce) when every status asked for is in memory and the responder key signs
-     * without waiting for storage. Empty otherwise, for {@link #respond}. Lets a network thread sign instead of
+     * without waiting for storage ({@code signersWithoutWaiting}). Empty otherwise, for {@link #respond}. Lets a network thread sign instead of
      * handing the request to another thread and back, while lookups and lease grants stay off it.
      */
     public Optional<Answer> respondNow(byte[] request) {
@@ -345,15 +353,20 @@ public final class OcspResponder {
             }
             // The request's own extension goes back: its value is the nonce OCTET STRING, byte for byte.
             Extensions extensions = nonce.isPresent() ? new Extensions(parsed.getExtension(OCSPObjectIdentifiers.id_pkix_ocsp_nonce)) : null;
-            boolean permitted = mayWait ? acquireSigning() : signsWithoutWaiting.test(responder.issuer().ocspKey().orElseThrow()) && signing.tryAcquire();
-            if (!permitted) {
+            if (!(mayWait ? acquireSigning() : signing.tryAcquire())) {
                 return mayWait ? Optional.of(tryLater("too many requests to sign at once")) : Optional.empty();
             }
             try {
-                return Optional.of(new Answer(sign(responder, new DERSequence(answers), extensions, now, signers), Optional.empty(), Optional.empty(), "signed for this request"));
+                return Optional.of(new Answer(sign(responder, new DERSequence(answers), extensions, now, mayWait ? signers : signersWithoutWaiting),
+                        Optional.empty(), Optional.empty(), "signed for this request"));
             } finally {
                 signing.release();
             }
+        } catch (VaultException e) {
+            if (!mayWait && e.reason() == VaultException.Reason.WOULD_WAIT) {
+                return Optional.empty();
+            }
+            return Optional.of(tryLater(e.getMessage()));
         } catch (RuntimeException e) {
             return Optional.of(tryLater(e.getMessage()));
         }
@@ -439,8 +452,8 @@ public final class OcspResponder {
 
     /** The cached answer for {@code key}, starting its refresh when due; null when memory has none that is fresh. */
     private Answer fromMemory(ResponderKey responder, CertificateID id, CacheKey key, Instant now) {
-        Cached hit = cache.get(key);
-        if (hit != null && hit.nextUpdate().isAfter(now)) {
+        Cached hit = fresh(key, now);
+        if (hit != null) {
             if (!hit.refreshAt().isAfter(now) && refreshing.putIfAbsent(key, Boolean.TRUE) == null) {
                 try {
                     refresher.execute(() -> {
@@ -459,11 +472,23 @@ public final class OcspResponder {
             }
             return new Answer(hit.der(), Optional.of(hit.thisUpdate()), Optional.of(hit.nextUpdate()), "cached");
         }
-        Cached unknownHit = unknown.get(key);
-        if (unknownHit != null && unknownHit.refreshAt().isAfter(now)) {
+        Cached unknownHit = freshUnknown(key, now);
+        if (unknownHit != null) {
             return new Answer(unknownHit.der(), Optional.of(unknownHit.thisUpdate()), Optional.of(unknownHit.nextUpdate()), "unknown, cached");
         }
         return null;
+    }
+
+    /** The cached answer for {@code key} while it is valid; null otherwise. */
+    private Cached fresh(CacheKey key, Instant now) {
+        Cached hit = cache.get(key);
+        return hit != null && hit.nextUpdate().isAfter(now) ? hit : null;
+    }
+
+    /** The cached "unknown" for {@code key} until its refresh is due (a serial issued since then is asked for again); null otherwise. */
+    private Cached freshUnknown(CacheKey key, Instant now) {
+        Cached hit = unknown.get(key);
+        return hit != null && hit.refreshAt().isAfter(now) ? hit : null;
     }
 
     private boolean acquireSigning() {
@@ -499,12 +524,9 @@ public final class OcspResponder {
      */
     private CertStatus statusInMemory(ResponderKey responder, CertificateID id, Instant now) {
         CacheKey key = new CacheKey(responder.issuer().id(), id.getSerialNumber(), id.getHashAlgOID());
-        Cached known = cache.get(key);
-        if (known != null && known.nextUpdate().isAfter(now)) {
-            return known.status();
-        }
-        Cached unknownHit = unknown.get(key);
-        return unknownHit != null && unknownHit.refreshAt().isAfter(now) ? unknownHit.status() : null;
+        Cached known = fresh(key, now);
+        Cached unknownHit = known == null ? freshUnknown(key, now) : null;
+        return known != null ? known.status() : unknownHit != null ? unknownHit.status() : null;
     }
 
     private static CertStatus status(Optional<IssuedCertificate> known) {
@@ -523,18 +545,19 @@ public final class OcspResponder {
 
     /**
      * A signed BasicOCSPResponse in a successful OCSPResponse. The constant parts are copied as DER made once (see
-     * DerBytes), and signers of the responder's own {@link #signers} are kept for the next answer: making one costs a
-     * provider lookup and a key initialisation. A signer from any other source (an issuance's deferred records, say)
-     * signs this answer only.
+     * DerBytes), and signers of the responder's own {@link #signers} and {@link #signersWithoutWaiting} are kept for the
+     * next answer: making one costs a provider lookup and a key initialisation. A signer from any other source (an
+     * issuance's deferred records, say), or for a key no longer served, signs this answer only.
      */
     private byte[] sign(ResponderKey responder, ASN1Sequence answers, Extensions extensions, Instant producedAt, Function<KeyUri, ContentSigner> signers) {
         byte[] responseData = DerBytes.sequence(responder.responderId(), DerBytes.encoded(Asn1Times.generalized(producedAt)), DerBytes.encoded(answers),
                 extensions == null ? new byte[0] : DerBytes.tlv(RESPONSE_EXTENSIONS_TAG, DerBytes.encoded(extensions)));
         KeyUri key = responder.issuer().ocspKey().orElseThrow();
-        if (signers != this.signers) {
+        Serving now = serving;
+        if (signers != this.signers && signers != signersWithoutWaiting || !now.responders().containsValue(responder)) {
             return signed(responder, responseData, new ReusableSigner(signers.apply(key)));
         }
-        Queue<ReusableSigner> idle = idleSigners.computeIfAbsent(key, k -> new ConcurrentLinkedQueue<>());
+        Queue<ReusableSigner> idle = now.idleSigners().computeIfAbsent(new IdleSigners(key, signers == this.signers), k -> new ConcurrentLinkedQueue<>());
         ReusableSigner signer = idle.poll();
         if (signer == null) {
             signer = new ReusableSigner(signers.apply(key));

@@ -1,5 +1,6 @@
 package org.letterlock.ca;
 
+import java.io.OutputStream;
 import java.math.BigInteger;
 import java.net.URI;
 import java.time.Clock;
@@ -10,10 +11,11 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
-import java.util.function.Predicate;
+import java.util.function.Supplier;
 import org.bouncycastle.asn1.DEROctetString;
 import org.bouncycastle.asn1.ocsp.OCSPObjectIdentifiers;
 import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.Extensions;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
@@ -62,12 +64,12 @@ public final class OcspFixture implements AutoCloseable {
 
     /** A responder answering for the root whose signers come from {@code signers}, which may wrap {@link #vaultSigners()}. */
     public OcspResponder responder(Function<KeyUri, ContentSigner> signers, int signingAtOnce) {
-        return responder(signers, key -> true, signingAtOnce);
+        return responder(signers, signers, signingAtOnce);
     }
 
-    /** As above, with {@code signsWithoutWaiting} telling whether a signer of {@code signers} signs now. */
-    public OcspResponder responder(Function<KeyUri, ContentSigner> signers, Predicate<KeyUri> signsWithoutWaiting, int signingAtOnce) {
-        OcspResponder responder = new OcspResponder(signers, signsWithoutWaiting, serial -> {
+    /** As above, with the signers {@link OcspResponder#respondNow} signs with. */
+    public OcspResponder responder(Function<KeyUri, ContentSigner> signers, Function<KeyUri, ContentSigner> signersWithoutWaiting, int signingAtOnce) {
+        OcspResponder responder = new OcspResponder(signers, signersWithoutWaiting, serial -> {
             lookups.incrementAndGet();
             return serial.equals(KNOWN) ? Optional.of(known) : Optional.empty();
         }, Duration.ofHours(1), Clock.systemUTC(), Runnable::run, signingAtOnce);
@@ -82,6 +84,30 @@ public final class OcspFixture implements AutoCloseable {
     /** The fixture vault's signers, as {@link #responder(int)} signs with. */
     public Function<KeyUri, ContentSigner> vaultSigners() {
         return vault::signer;
+    }
+
+    /** {@code real}, except that its signature fails with what {@code failure} gives, while that is not null. */
+    public static ContentSigner failingWhile(ContentSigner real, Supplier<RuntimeException> failure) {
+        return new ContentSigner() {
+            @Override
+            public AlgorithmIdentifier getAlgorithmIdentifier() {
+                return real.getAlgorithmIdentifier();
+            }
+
+            @Override
+            public OutputStream getOutputStream() {
+                return real.getOutputStream();
+            }
+
+            @Override
+            public byte[] getSignature() {
+                RuntimeException failed = failure.get();
+                if (failed != null) {
+                    throw failed;
+                }
+                return real.getSignature();
+            }
+        };
     }
 
     /** How often the responders asked the store for a serial's status. */

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.math.BigInteger;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.letterlock.vault.VaultException;
 import org.bouncycastle.cert.ocsp.BasicOCSPResp;
 import org.bouncycastle.cert.ocsp.CertificateStatus;
 import org.bouncycastle.cert.ocsp.OCSPResp;
@@ -70,7 +72,12 @@ class OcspResponderMemoryTest {
     void signsANonceNowOnlyWhenEveryStatusIsInMemoryAndTheKeySignsWithoutWaiting() throws Exception {
         try (OcspFixture fixture = new OcspFixture()) {
             AtomicBoolean leaseHasRoom = new AtomicBoolean(true);
-            OcspResponder ocsp = fixture.responder(fixture.vaultSigners(), key -> leaseHasRoom.get(), OcspResponder.MAX_SIGNING_AT_ONCE);
+            AtomicInteger waitingSignersMade = new AtomicInteger();
+            OcspResponder ocsp = fixture.responder(key -> {
+                waitingSignersMade.incrementAndGet();
+                return fixture.vaultSigners().apply(key);
+            }, key -> OcspFixture.failingWhile(fixture.vaultSigners().apply(key),
+                    () -> leaseHasRoom.get() ? null : new VaultException(VaultException.Reason.WOULD_WAIT, "no permit left")), OcspResponder.MAX_SIGNING_AT_ONCE);
             byte[] nonce = fixture.nonceRequest(OcspFixture.KNOWN, new byte[16]);
             assertThat(ocsp.respondNow(nonce)).as("the status is not in memory").isEmpty();
             assertThat(ocsp.respondNow(fixture.plainRequest(OcspFixture.KNOWN))).as("a plain request not in memory").isEmpty();
@@ -83,13 +90,21 @@ class OcspResponderMemoryTest {
             assertThat(basic.getResponses()[0].getCertStatus()).isEqualTo(CertificateStatus.GOOD);
             assertThat(basic.getExtension(org.bouncycastle.asn1.ocsp.OCSPObjectIdentifiers.id_pkix_ocsp_nonce)).isNotNull();
 
+            assertThat(waitingSignersMade).as("only the presigned answer's signer: respondNow signs with the signers that never wait").hasValue(1);
             leaseHasRoom.set(false);
             assertThat(ocsp.respondNow(nonce)).as("the key would wait for a lease to be granted").isEmpty();
+            assertThat(ocsp.respond(nonce).outcome()).as("respond signs with the signers that may wait").isEqualTo("signed for this request");
+            assertThat(waitingSignersMade).as("the presign's, kept").hasValue(1);
+            leaseHasRoom.set(true);
+            byte[] after = ocsp.respondNow(nonce).orElseThrow().der();
+            assertThat(((BasicOCSPResp) new OCSPResp(after).getResponseObject())
+                    .isSignatureValid(new org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder().build(fixture.issuer().ocspCertificate().orElseThrow())))
+                    .as("a signer that found no permit, holding half an input, is not used again").isTrue();
             assertThat(ocsp.respondNow(fixture.plainRequest(OcspFixture.KNOWN))).as("a cached answer needs no signature").isPresent();
             assertThat(ocsp.respondNow(new byte[] {0x30, 0x03, 0x02, 0x01, 0x01}).orElseThrow().outcome()).as("a refusal needs none either")
                     .startsWith("malformed");
 
-            OcspResponder noSigningLeft = fixture.responder(fixture.vaultSigners(), key -> true, 0);
+            OcspResponder noSigningLeft = fixture.responder(fixture.vaultSigners(), 0);
             noSigningLeft.presign(fixture.issuer(), fixture.known());
             assertThat(noSigningLeft.respondNow(nonce)).as("no signing permit: left to respond, which waits for one").isEmpty();
             assertThat(fixture.lookups()).isZero();

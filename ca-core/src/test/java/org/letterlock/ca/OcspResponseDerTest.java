@@ -2,7 +2,6 @@ package org.letterlock.ca;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.OutputStream;
 import java.math.BigInteger;
 import java.time.Instant;
 import java.util.List;
@@ -15,6 +14,7 @@ import org.bouncycastle.asn1.ASN1Primitive;
 import org.bouncycastle.asn1.DEROctetString;
 import org.bouncycastle.asn1.ocsp.OCSPObjectIdentifiers;
 import org.bouncycastle.asn1.ocsp.OCSPResponse;
+import org.bouncycastle.asn1.ocsp.ResponseData;
 import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.Extensions;
@@ -71,6 +71,10 @@ class OcspResponseDerTest {
             OCSPResp response = new OCSPResp(der);
             assertThat(response.getStatus()).isEqualTo(OCSPResp.SUCCESSFUL);
             BasicOCSPResp basic = (BasicOCSPResp) response.getResponseObject();
+            // Built again by Bouncy Castle from its parts: the version (DEFAULT v1) left out, the fields in order.
+            ResponseData parsed = ResponseData.getInstance(basic.getTBSResponseData());
+            assertThat(new ResponseData(parsed.getResponderID(), parsed.getProducedAt(), parsed.getResponses(), parsed.getResponseExtensions())
+                    .getEncoded(ASN1Encoding.DER)).isEqualTo(basic.getTBSResponseData());
             X509CertificateHolder responder = fixture.issuer().ocspCertificate().orElseThrow();
             assertThat(basic.getCerts()).containsExactly(responder);
             assertThat(basic.isSignatureValid(new JcaContentVerifierProviderBuilder().build(responder))).isTrue();
@@ -121,27 +125,74 @@ class OcspResponseDerTest {
     }
 
     @Test
-    void aSignerThatFailedIsNotUsedAgain() throws Exception {
+    void noSignerIsUsedByTwoThreadsAtOnce() throws Exception {
         try (OcspFixture fixture = new OcspFixture()) {
             AtomicInteger made = new AtomicInteger();
-            Function<KeyUri, ContentSigner> firstFails = key -> {
+            AtomicInteger sharedUses = new AtomicInteger();
+            Function<KeyUri, ContentSigner> exclusive = key -> {
+                made.incrementAndGet();
                 ContentSigner real = fixture.vaultSigners().apply(key);
-                return made.incrementAndGet() > 1 ? real : new ContentSigner() {
+                java.util.concurrent.atomic.AtomicBoolean inUse = new java.util.concurrent.atomic.AtomicBoolean();
+                return new ContentSigner() {
                     @Override
                     public AlgorithmIdentifier getAlgorithmIdentifier() {
                         return real.getAlgorithmIdentifier();
                     }
 
                     @Override
-                    public OutputStream getOutputStream() {
+                    public java.io.OutputStream getOutputStream() {
+                        if (!inUse.compareAndSet(false, true)) {
+                            sharedUses.incrementAndGet();
+                        }
                         return real.getOutputStream();
                     }
 
                     @Override
                     public byte[] getSignature() {
-                        throw new IllegalStateException("the token is gone");
+                        try {
+                            return real.getSignature();
+                        } finally {
+                            inUse.set(false);
+                        }
                     }
                 };
+            };
+            OcspResponder ocsp = fixture.responder(exclusive, OcspResponder.MAX_SIGNING_AT_ONCE);
+            ocsp.presign(fixture.issuer(), fixture.known());
+            int threads = 8;
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+            try {
+                java.util.List<java.util.concurrent.Future<?>> done = new java.util.ArrayList<>();
+                for (int t = 0; t < threads; t++) {
+                    int thread = t;
+                    done.add(pool.submit(() -> {
+                        for (int i = 0; i < 50; i++) {
+                            byte[] nonce = {(byte) thread, (byte) i};
+                            byte[] request = fixture.nonceRequest(OcspFixture.KNOWN, nonce);
+                            byte[] der = (i % 2 == 0 ? ocsp.respondNow(request).orElseThrow() : ocsp.respond(request)).der();
+                            assertValid(fixture, der);
+                        }
+                        return null;
+                    }));
+                }
+                for (java.util.concurrent.Future<?> future : done) {
+                    future.get();
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+            assertThat(sharedUses).as("signers handed to two threads at once").hasValue(0);
+            assertThat(made.get()).as("kept for reuse: at most one per thread").isBetween(1, threads);
+        }
+    }
+
+    @Test
+    void aSignerThatFailedIsNotUsedAgain() throws Exception {
+        try (OcspFixture fixture = new OcspFixture()) {
+            AtomicInteger made = new AtomicInteger();
+            Function<KeyUri, ContentSigner> firstFails = key -> {
+                ContentSigner real = fixture.vaultSigners().apply(key);
+                return made.incrementAndGet() > 1 ? real : OcspFixture.failingWhile(real, () -> new IllegalStateException("the token is gone"));
             };
             OcspResponder ocsp = fixture.responder(firstFails, OcspResponder.MAX_SIGNING_AT_ONCE);
             OcspResponder.Answer failed = ocsp.respond(fixture.nonceRequest(OcspFixture.KNOWN, new byte[] {1}));

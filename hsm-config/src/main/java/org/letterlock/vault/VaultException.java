@@ -17,7 +17,9 @@ public class VaultException extends RuntimeException {
         /** The data given to the key was not valid for it (a ciphertext whose padding does not check). */
         INVALID_INPUT,
         /** The back-end failed while doing something it should be able to do. */
-        BACKEND_FAILURE
+        BACKEND_FAILURE,
+        /** A signer asked never to wait could not sign without waiting (for a grant to be committed, say); nothing was signed. */
+        WOULD_WAIT
     }
 
     private final Reason reason;

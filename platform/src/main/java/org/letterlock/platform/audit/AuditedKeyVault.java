@@ -10,6 +10,8 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.X509TrustManager;
 import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
@@ -28,6 +30,7 @@ import org.letterlock.vault.VaultStatus;
  * its result is handed out.
  */
 public final class AuditedKeyVault implements KeyVault {
+    private static final Logger LOG = Logger.getLogger(AuditedKeyVault.class.getName());
     /** How the audit log names the secret keys {@link KeyVault#createSecretKey} makes, beside {@link KeySpec#configName()}. */
     private static final String SECRET_KEY_SPEC = "aes-256";
     /** The action of a signature's record, or of a lease's count (SignatureLeases). */
@@ -117,15 +120,16 @@ public final class AuditedKeyVault implements KeyVault {
      * record each (docs/decisions/016). Anyone could otherwise write to the audit log at will, one record per request.
      */
     public ContentSigner signerUnderLease(KeyUri name) {
-        return leases.signer(name, vault.signer(name), signatures::incrementAndGet);
+        return leases.signer(name, vault.signer(name), signatures::incrementAndGet, true);
     }
 
     /**
-     * Whether a signer of {@link #signerUnderLease} for {@code name} would sign now without waiting for a lease to be
-     * granted (a commit to the audit log): lets a thread that must not block (a network thread) sign only then.
+     * As {@link #signerUnderLease}, for a thread that must not wait on the audit log (a network thread): a signature
+     * that would have to commit the next lease's grant fails with {@link VaultException.Reason#WOULD_WAIT} before
+     * anything is signed, so the caller can hand the work to a thread that may wait.
      */
-    public boolean signsUnderLeaseWithoutWaiting(KeyUri name) {
-        return leases.hasRoom(name);
+    public ContentSigner signerUnderLeaseWithoutWaiting(KeyUri name) {
+        return leases.signer(name, vault.signer(name), signatures::incrementAndGet, false);
     }
 
     /** Ends the signature leases past their deadline, so their counts go on record; run from a scheduler. */
@@ -185,7 +189,21 @@ public final class AuditedKeyVault implements KeyVault {
 
     /** A signature that failed is on record at once, whatever signer made it. */
     static void recordFailedSignature(AuditRecorder audit, KeyUri name, String algorithm, RuntimeException failure) {
-        audit.record(SIGN, name.toString(), Outcome.FAILED, algorithm + ": " + failure.getMessage());
+        recordFailedSignature(audit, name, algorithm, failure, true);
+    }
+
+    /** As above; with {@code wait} false, queued to the audit log without waiting for its commit. */
+    static void recordFailedSignature(AuditRecorder audit, KeyUri name, String algorithm, RuntimeException failure, boolean wait) {
+        AuditEvent event = new AuditEvent(Actor.current(), SIGN, name.toString(), Outcome.FAILED, algorithm + ": " + failure.getMessage());
+        if (wait) {
+            audit.record(event);
+        } else {
+            audit.recordAsync(event).whenComplete((record, recordFailure) -> {
+                if (recordFailure != null) {
+                    LOG.log(Level.SEVERE, "a failed signature with " + name + " could not be recorded", recordFailure);
+                }
+            });
+        }
     }
 
     @Override

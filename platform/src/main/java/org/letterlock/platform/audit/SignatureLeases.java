@@ -3,7 +3,6 @@ package org.letterlock.platform.audit;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -15,6 +14,7 @@ import org.bouncycastle.operator.ContentSigner;
 import org.letterlock.platform.error.ErrorType;
 import org.letterlock.platform.error.LetterlockException;
 import org.letterlock.vault.KeyUri;
+import org.letterlock.vault.VaultException;
 
 /**
  * Puts the signatures of a key that signs for anyone who asks (the OCSP responder's key) on record by lease rather
@@ -27,12 +27,6 @@ final class SignatureLeases {
     static final String GRANT = "vault.sign-lease";
     static final String COUNT = AuditedKeyVault.SIGN;
     private static final Logger LOG = Logger.getLogger(SignatureLeases.class.getName());
-    /**
-     * The room {@link #hasRoom} asks for: with fewer permits or less time left, a signature may be the one that commits
-     * the next grant, so a caller that must not wait lets a thread that may wait take it.
-     */
-    static final int ROOM_PERMITS = 64;
-    static final Duration ROOM_TIME = Duration.ofSeconds(1);
     /** How long closing waits for signatures under way to finish, so their count goes on record. */
     private static final long CLOSE_WAIT_MILLIS = 5_000;
 
@@ -54,11 +48,16 @@ final class SignatureLeases {
         this.span = span;
     }
 
-    /** {@code signer} with its signatures under lease; {@code afterSignature} runs after each one made. */
-    ContentSigner signer(KeyUri name, ContentSigner signer, Runnable afterSignature) {
+    /**
+     * {@code signer} with its signatures under lease; {@code afterSignature} runs after each one made. With
+     * {@code mayWait} false, a signature that finds no permit in a granted lease fails with {@link VaultException.Reason#WOULD_WAIT}
+     * instead of committing the next grant, and a failed signature's record is queued, not waited for: for a thread
+     * that must not block on the audit log (a network thread). A lease's count is queued either way.
+     */
+    ContentSigner signer(KeyUri name, ContentSigner signer, Runnable afterSignature, boolean mayWait) {
         Slot slot = new Slot(name, signer.getAlgorithmIdentifier().getAlgorithm().getId());
         return AuditedKeyVault.signingThrough(signer, () -> {
-            Lease lease = take(slot);
+            Lease lease = mayWait ? take(slot) : takeGranted(slot);
             boolean made = false;
             try {
                 byte[] signature = signer.getSignature();
@@ -66,7 +65,7 @@ final class SignatureLeases {
                 afterSignature.run();
                 return signature;
             } catch (RuntimeException e) {
-                AuditedKeyVault.recordFailedSignature(audit, name, slot.algorithm(), e);
+                AuditedKeyVault.recordFailedSignature(audit, name, slot.algorithm(), e, mayWait);
                 throw e;
             } finally {
                 lease.settle(made);
@@ -74,19 +73,14 @@ final class SignatureLeases {
         });
     }
 
-    /**
-     * Whether the current lease of {@code name} has room to spare, so a signature now takes a permit without waiting
-     * for a grant to commit. A hint, not a reservation: other signers may take the room meanwhile.
-     */
-    boolean hasRoom(KeyUri name) {
-        Instant soon = clock.instant().plus(ROOM_TIME);
-        for (Map.Entry<Slot, AtomicReference<Lease>> slot : current.entrySet()) {
-            if (slot.getKey().name().equals(name)) {
-                Lease lease = slot.getValue().get();
-                return lease != null && soon.isBefore(lease.deadline) && lease.taken.get() <= size - ROOM_PERMITS;
-            }
+    /** A permit under the lease granted now, or WOULD_WAIT when it has none left: never a grant of its own. */
+    private Lease takeGranted(Slot slot) {
+        AtomicReference<Lease> holder = current.get(slot);
+        Lease lease = holder == null ? null : holder.get();
+        if (lease != null && lease.take(clock.instant())) {
+            return lease;
         }
-        return false;
+        throw new VaultException(VaultException.Reason.WOULD_WAIT, slot.name() + " has no signature lease with a permit left; a signer that may wait takes the next");
     }
 
     /** Ends the leases past their deadline, so their counts go on record without waiting for the next signature. */

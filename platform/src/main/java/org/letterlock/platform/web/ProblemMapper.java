@@ -83,7 +83,7 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
             case KEY_NOT_FOUND -> ErrorType.NOT_FOUND;
             case KEY_EXISTS -> ErrorType.CONFLICT;
             case UNSUPPORTED, INVALID_INPUT -> ErrorType.BAD_REQUEST;
-            case CONFIGURATION, LOGIN_FAILED, BACKEND_FAILURE -> ErrorType.UNAVAILABLE;
+            case CONFIGURATION, LOGIN_FAILED, BACKEND_FAILURE, WOULD_WAIT -> ErrorType.UNAVAILABLE;
         };
     }
 }

@@ -2,6 +2,7 @@ package org.letterlock.platform.audit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -32,6 +33,7 @@ import org.letterlock.vault.KeySpec;
 import org.letterlock.vault.KeyUri;
 import org.letterlock.vault.KeyVault;
 import org.letterlock.vault.KeyVaults;
+import org.letterlock.vault.VaultException;
 import org.letterlock.vault.VaultSettings;
 
 class SignatureLeasesTest {
@@ -132,24 +134,30 @@ class SignatureLeasesTest {
     }
 
     @Test
-    void aLeaseHasRoomUntilItsLastPermitsOrItsLastSecond() throws Exception {
-        AuditedKeyVault vault = vault(SignatureLeases.ROOM_PERMITS + 2);
-        assertThat(vault.signsUnderLeaseWithoutWaiting(key)).as("no lease granted yet").isFalse();
-        ContentSigner signer = vault.signerUnderLease(key);
-        sign(signer, "first");
-        sign(signer, "second");
-        assertThat(vault.signsUnderLeaseWithoutWaiting(key)).as("2 permits taken, 64 left").isTrue();
-        assertThat(vault.signsUnderLeaseWithoutWaiting(KeyUri.of("letterlock-test", "another"))).as("another key has no lease").isFalse();
-        sign(signer, "third");
-        assertThat(vault.signsUnderLeaseWithoutWaiting(key)).as("3 taken, 63 left").isFalse();
+    void aSignerThatMustNotWaitSignsOnlyUnderALeaseAlreadyGranted() throws Exception {
+        AuditedKeyVault vault = vault(3);
+        assertThat(catchThrowableOfType(() -> sign(vault.signerUnderLeaseWithoutWaiting(key), "before any lease"), VaultException.class).reason())
+                .isEqualTo(VaultException.Reason.WOULD_WAIT);
+        assertThat(audit.records()).as("no grant committed, nothing signed").isEmpty();
 
-        for (int i = 3; i <= SignatureLeases.ROOM_PERMITS + 2; i++) {
-            sign(signer, "response " + i);
-        }
-        assertThat(audit.withAction(SignatureLeases.GRANT)).as("the second lease was granted by the signature that found the first used up").hasSize(2);
-        assertThat(vault.signsUnderLeaseWithoutWaiting(key)).isTrue();
-        clock.advance(SPAN.minus(SignatureLeases.ROOM_TIME));
-        assertThat(vault.signsUnderLeaseWithoutWaiting(key)).as("in the lease's last second").isFalse();
+        sign(vault.signerUnderLease(key), "first");
+        ContentSigner withoutWaiting = vault.signerUnderLeaseWithoutWaiting(key);
+        sign(withoutWaiting, "second");
+        sign(withoutWaiting, "third");
+        assertThat(catchThrowableOfType(() -> sign(vault.signerUnderLeaseWithoutWaiting(key), "fourth"), VaultException.class).reason())
+                .as("the lease is used up").isEqualTo(VaultException.Reason.WOULD_WAIT);
+        assertThat(audit.withAction(SignatureLeases.GRANT)).as("and the next grant is left to a signer that may wait").hasSize(1);
+
+        sign(vault.signerUnderLease(key), "fourth");
+        sign(vault.signerUnderLeaseWithoutWaiting(key), "fifth");
+        clock.advance(SPAN);
+        assertThat(catchThrowableOfType(() -> sign(vault.signerUnderLeaseWithoutWaiting(key), "sixth"), VaultException.class).reason())
+                .as("past the lease's deadline").isEqualTo(VaultException.Reason.WOULD_WAIT);
+
+        vault.endSignatureLeases();
+        assertThat(audit.withAction(SignatureLeases.GRANT)).hasSize(2);
+        assertThat(counts()).containsExactly(3, 2);
+        assertThat(vault.signatureCount()).isEqualTo(5);
     }
 
     @Test
@@ -159,7 +167,7 @@ class SignatureLeasesTest {
         ContentSigner signer = leases.signer(key, fixedSigner(() -> {
             made.incrementAndGet();
             return new byte[] {1};
-        }), () -> { });
+        }), () -> { }, true);
 
         audit.refuse(true);
         assertThatThrownBy(signer::getSignature).isInstanceOf(LetterlockException.class).hasMessageContaining("refusing");
@@ -179,7 +187,7 @@ class SignatureLeasesTest {
                 throw new IllegalStateException("token removed");
             }
             return new byte[] {2};
-        }), () -> { });
+        }), () -> { }, true);
 
         signer.getSignature();
         assertThatThrownBy(signer::getSignature).hasMessage("token removed");
@@ -230,7 +238,7 @@ class SignatureLeasesTest {
     void aLeaseWhoseReplacementCannotBeGrantedIsStillCountedExactly() throws Exception {
         SignatureLeases leases = new SignatureLeases(audit, clock, 1000, SPAN);
         HeldSignature slow = new HeldSignature(leases, (byte) 3);
-        ContentSigner quick = leases.signer(key, fixedSigner(() -> new byte[] {4}), () -> { });
+        ContentSigner quick = leases.signer(key, fixedSigner(() -> new byte[] {4}), () -> { }, true);
         ExecutorService thread = Executors.newSingleThreadExecutor();
         try {
             Future<byte[]> underWay = slow.start(thread);
@@ -270,7 +278,7 @@ class SignatureLeasesTest {
         }
         assertThat(counts()).containsExactly(1);
 
-        ContentSigner late = leases.signer(key, fixedSigner(() -> new byte[] {6}), () -> { });
+        ContentSigner late = leases.signer(key, fixedSigner(() -> new byte[] {6}), () -> { }, true);
         assertThatThrownBy(late::getSignature).isInstanceOf(LetterlockException.class).hasMessageContaining("closing");
         assertThat(audit.withAction(SignatureLeases.GRANT)).as("no lease granted after closing").hasSize(1);
     }
@@ -286,7 +294,7 @@ class SignatureLeasesTest {
                 inside.countDown();
                 await(release);
                 return new byte[] {value};
-            }), () -> { });
+            }), () -> { }, true);
         }
 
         /** Starts it on {@code thread}; returns once it is inside the signer. */
