@@ -306,14 +306,15 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
     @Override
     public List<X509CertificateHolder> chain(String issuerId) {
         List<X509CertificateHolder> chain = new ArrayList<>();
-        Optional<IssuerRecord> current = issuer(issuerId);
+        List<IssuerRecord> all = issuersNow.all();
+        Optional<IssuerRecord> current = all.stream().filter(i -> i.id().equals(issuerId)).findFirst();
         while (current.isPresent() && current.get().certificate().isPresent()) {
             X509CertificateHolder certificate = current.get().certificate().get();
             chain.add(certificate);
             if (certificate.getSubject().equals(certificate.getIssuer())) {
                 break;
             }
-            current = issuersNow.all().stream().filter(i -> i.certificate().map(c -> c.getSubject().equals(certificate.getIssuer())).orElse(false)).findFirst();
+            current = all.stream().filter(i -> i.certificate().map(c -> c.getSubject().equals(certificate.getIssuer())).orElse(false)).findFirst();
         }
         return chain;
     }

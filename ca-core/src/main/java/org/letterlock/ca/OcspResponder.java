@@ -562,8 +562,17 @@ public final class OcspResponder {
         if (signer == null) {
             signer = new ReusableSigner(signers.apply(key));
         }
-        byte[] der = signed(responder, responseData, signer);
-        // Only after a signature made: a signer that threw may hold half an input.
+        byte[] der;
+        try {
+            der = signed(responder, responseData, signer);
+        } catch (VaultException e) {
+            // WOULD_WAIT comes before anything reaches the key: the signer is as new.
+            if (e.reason() == VaultException.Reason.WOULD_WAIT) {
+                idle.offer(signer);
+            }
+            throw e;
+        }
+        // Only after a signature made: a signer that threw otherwise may hold half an input.
         idle.offer(signer);
         return der;
     }

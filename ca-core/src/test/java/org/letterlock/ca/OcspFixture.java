@@ -1,5 +1,6 @@
 package org.letterlock.ca;
 
+import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
 import java.math.BigInteger;
 import java.net.URI;
@@ -86,8 +87,12 @@ public final class OcspFixture implements AutoCloseable {
         return vault::signer;
     }
 
-    /** {@code real}, except that its signature fails with what {@code failure} gives, while that is not null. */
+    /**
+     * {@code real}, except that its signature fails with what {@code failure} gives, while that is not null. Like the
+     * vault's signers that must not wait, it holds the content until it signs, and drops it when it fails.
+     */
     public static ContentSigner failingWhile(ContentSigner real, Supplier<RuntimeException> failure) {
+        ByteArrayOutputStream held = new ByteArrayOutputStream();
         return new ContentSigner() {
             @Override
             public AlgorithmIdentifier getAlgorithmIdentifier() {
@@ -96,14 +101,22 @@ public final class OcspFixture implements AutoCloseable {
 
             @Override
             public OutputStream getOutputStream() {
-                return real.getOutputStream();
+                return held;
             }
 
             @Override
             public byte[] getSignature() {
                 RuntimeException failed = failure.get();
                 if (failed != null) {
+                    held.reset();
                     throw failed;
+                }
+                try (OutputStream out = real.getOutputStream()) {
+                    held.writeTo(out);
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                } finally {
+                    held.reset();
                 }
                 return real.getSignature();
             }

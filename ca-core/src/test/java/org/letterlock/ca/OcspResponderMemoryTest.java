@@ -73,11 +73,15 @@ class OcspResponderMemoryTest {
         try (OcspFixture fixture = new OcspFixture()) {
             AtomicBoolean leaseHasRoom = new AtomicBoolean(true);
             AtomicInteger waitingSignersMade = new AtomicInteger();
+            AtomicInteger signersWithoutWaitingMade = new AtomicInteger();
             OcspResponder ocsp = fixture.responder(key -> {
                 waitingSignersMade.incrementAndGet();
                 return fixture.vaultSigners().apply(key);
-            }, key -> OcspFixture.failingWhile(fixture.vaultSigners().apply(key),
-                    () -> leaseHasRoom.get() ? null : new VaultException(VaultException.Reason.WOULD_WAIT, "no permit left")), OcspResponder.MAX_SIGNING_AT_ONCE);
+            }, key -> {
+                signersWithoutWaitingMade.incrementAndGet();
+                return OcspFixture.failingWhile(fixture.vaultSigners().apply(key),
+                        () -> leaseHasRoom.get() ? null : new VaultException(VaultException.Reason.WOULD_WAIT, "no permit left"));
+            }, OcspResponder.MAX_SIGNING_AT_ONCE);
             byte[] nonce = fixture.nonceRequest(OcspFixture.KNOWN, new byte[16]);
             assertThat(ocsp.respondNow(nonce)).as("the status is not in memory").isEmpty();
             assertThat(ocsp.respondNow(fixture.plainRequest(OcspFixture.KNOWN))).as("a plain request not in memory").isEmpty();
@@ -99,7 +103,8 @@ class OcspResponderMemoryTest {
             byte[] after = ocsp.respondNow(nonce).orElseThrow().der();
             assertThat(((BasicOCSPResp) new OCSPResp(after).getResponseObject())
                     .isSignatureValid(new org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder().build(fixture.issuer().ocspCertificate().orElseThrow())))
-                    .as("a signer that found no permit, holding half an input, is not used again").isTrue();
+                    .as("the signer that found no permit signs again, with nothing of the first answer in it").isTrue();
+            assertThat(signersWithoutWaitingMade).as("and is kept, not made again").hasValue(1);
             assertThat(ocsp.respondNow(fixture.plainRequest(OcspFixture.KNOWN))).as("a cached answer needs no signature").isPresent();
             assertThat(ocsp.respondNow(new byte[] {0x30, 0x03, 0x02, 0x01, 0x01}).orElseThrow().outcome()).as("a refusal needs none either")
                     .startsWith("malformed");

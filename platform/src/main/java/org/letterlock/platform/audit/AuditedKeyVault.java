@@ -23,6 +23,7 @@ import org.letterlock.vault.KeySpec;
 import org.letterlock.vault.KeyUri;
 import org.letterlock.vault.KeyVault;
 import org.letterlock.vault.SecretKeyCipher;
+import org.letterlock.vault.VaultException;
 import org.letterlock.vault.VaultStatus;
 
 /**
@@ -187,7 +188,7 @@ public final class AuditedKeyVault implements KeyVault {
         };
     }
 
-    /** A signature that failed is on record at once, whatever signer made it. */
+    /** A signature that failed goes on record, whatever signer made it; here its record is committed before this returns. */
     static void recordFailedSignature(AuditRecorder audit, KeyUri name, String algorithm, RuntimeException failure) {
         recordFailedSignature(audit, name, algorithm, failure, true);
     }

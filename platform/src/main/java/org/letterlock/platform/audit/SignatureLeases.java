@@ -1,5 +1,9 @@
 package org.letterlock.platform.audit;
 
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -10,6 +14,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
 import org.bouncycastle.operator.ContentSigner;
 import org.letterlock.platform.error.ErrorType;
 import org.letterlock.platform.error.LetterlockException;
@@ -52,25 +57,62 @@ final class SignatureLeases {
      * {@code signer} with its signatures under lease; {@code afterSignature} runs after each one made. With
      * {@code mayWait} false, a signature that finds no permit in a granted lease fails with {@link VaultException.Reason#WOULD_WAIT}
      * instead of committing the next grant, and a failed signature's record is queued, not waited for: for a thread
-     * that must not block on the audit log (a network thread). A lease's count is queued either way.
+     * that must not block on the audit log (a network thread). Such a signer holds what is written to it until it has
+     * a permit, so after WOULD_WAIT it is as new and may sign again. A lease's count is queued either way.
      */
     ContentSigner signer(KeyUri name, ContentSigner signer, Runnable afterSignature, boolean mayWait) {
         Slot slot = new Slot(name, signer.getAlgorithmIdentifier().getAlgorithm().getId());
-        return AuditedKeyVault.signingThrough(signer, () -> {
-            Lease lease = mayWait ? take(slot) : takeGranted(slot);
-            boolean made = false;
-            try {
-                byte[] signature = signer.getSignature();
-                made = true;
-                afterSignature.run();
-                return signature;
-            } catch (RuntimeException e) {
-                AuditedKeyVault.recordFailedSignature(audit, name, slot.algorithm(), e, mayWait);
-                throw e;
-            } finally {
-                lease.settle(made);
+        if (mayWait) {
+            return AuditedKeyVault.signingThrough(signer, () -> signUnder(take(slot), slot, signer, afterSignature, true));
+        }
+        ByteArrayOutputStream held = new ByteArrayOutputStream(512);
+        return new ContentSigner() {
+            @Override
+            public AlgorithmIdentifier getAlgorithmIdentifier() {
+                return signer.getAlgorithmIdentifier();
             }
-        });
+
+            @Override
+            public OutputStream getOutputStream() {
+                return held;
+            }
+
+            @Override
+            public byte[] getSignature() {
+                Lease lease;
+                try {
+                    lease = takeGranted(slot);
+                } catch (VaultException e) {
+                    held.reset();
+                    throw e;
+                }
+                try (OutputStream out = signer.getOutputStream()) {
+                    held.writeTo(out);
+                } catch (IOException e) {
+                    lease.settle(false);
+                    throw new UncheckedIOException("cannot hand the content to the signer of " + name, e);
+                } finally {
+                    held.reset();
+                }
+                return signUnder(lease, slot, signer, afterSignature, false);
+            }
+        };
+    }
+
+    /** Signs under {@code lease}'s permit, which is settled whatever happens. */
+    private byte[] signUnder(Lease lease, Slot slot, ContentSigner signer, Runnable afterSignature, boolean mayWait) {
+        boolean made = false;
+        try {
+            byte[] signature = signer.getSignature();
+            made = true;
+            afterSignature.run();
+            return signature;
+        } catch (RuntimeException e) {
+            AuditedKeyVault.recordFailedSignature(audit, slot.name(), slot.algorithm(), e, mayWait);
+            throw e;
+        } finally {
+            lease.settle(made);
+        }
     }
 
     /** A permit under the lease granted now, or WOULD_WAIT when it has none left: never a grant of its own. */

@@ -144,12 +144,17 @@ class SignatureLeasesTest {
         ContentSigner withoutWaiting = vault.signerUnderLeaseWithoutWaiting(key);
         sign(withoutWaiting, "second");
         sign(withoutWaiting, "third");
-        assertThat(catchThrowableOfType(() -> sign(vault.signerUnderLeaseWithoutWaiting(key), "fourth"), VaultException.class).reason())
+        ContentSigner refused = vault.signerUnderLeaseWithoutWaiting(key);
+        assertThat(catchThrowableOfType(() -> sign(refused, "fourth"), VaultException.class).reason())
                 .as("the lease is used up").isEqualTo(VaultException.Reason.WOULD_WAIT);
         assertThat(audit.withAction(SignatureLeases.GRANT)).as("and the next grant is left to a signer that may wait").hasSize(1);
 
         sign(vault.signerUnderLease(key), "fourth");
-        sign(vault.signerUnderLeaseWithoutWaiting(key), "fifth");
+        byte[] fifth = sign(refused, "fifth");
+        Signature verify = Signature.getInstance("SHA256withECDSA");
+        verify.initVerify(raw.publicKey(key));
+        verify.update("fifth".getBytes(StandardCharsets.UTF_8));
+        assertThat(verify.verify(fifth)).as("the refused signer kept nothing of what it was refused for").isTrue();
         clock.advance(SPAN);
         assertThat(catchThrowableOfType(() -> sign(vault.signerUnderLeaseWithoutWaiting(key), "sixth"), VaultException.class).reason())
                 .as("past the lease's deadline").isEqualTo(VaultException.Reason.WOULD_WAIT);
