@@ -292,8 +292,9 @@ public final class OcspResponder {
     /**
      * The answer when this thread can make it without waiting: from memory ({@link #respondFromMemory}), a refusal,
      * or signed for this request (a nonce) when every status asked for is in memory and the responder key signs
-     * without waiting for storage ({@code signersWithoutWaiting}). Empty otherwise, for {@link #respond}. Lets a network thread sign instead of
-     * handing the request to another thread and back, while lookups and lease grants stay off it.
+     * without waiting for storage ({@code signersWithoutWaiting}). Empty otherwise, for {@link #respond}. Lets a
+     * network thread sign instead of handing the request to another thread and back, while lookups and lease grants
+     * stay off it.
      */
     public Optional<Answer> respondNow(byte[] request) {
         Optional<Answer> fromMemory = respondFromMemory(request);
