@@ -68,6 +68,11 @@ public final class OcspFixture implements AutoCloseable {
         return responder(signers, signers, signingAtOnce);
     }
 
+    /** A responder with its two signer sources, signing at most as many at once as a server's. */
+    public OcspResponder responder(Function<KeyUri, ContentSigner> signers, Function<KeyUri, ContentSigner> signersWithoutWaiting) {
+        return responder(signers, signersWithoutWaiting, OcspResponder.MAX_SIGNING_AT_ONCE);
+    }
+
     /** As above, with the signers {@link OcspResponder#respondNow} signs with. */
     public OcspResponder responder(Function<KeyUri, ContentSigner> signers, Function<KeyUri, ContentSigner> signersWithoutWaiting, int signingAtOnce) {
         OcspResponder responder = new OcspResponder(signers, signersWithoutWaiting, serial -> {

@@ -50,7 +50,8 @@ public class CaRuntime {
             CaSettings settings = event.platform().config().ca();
             if (settings.ocspPort() > 0) {
                 try {
-                    ocspListener = OcspListener.start(new InetSocketAddress(settings.ocspAddress(), settings.ocspPort()), started::ocsp);
+                    ocspListener = OcspListener.start(new InetSocketAddress(settings.ocspAddress(), settings.ocspPort()), started::ocsp,
+                            settings.ocspSignOnNetworkThreads());
                 } catch (IOException e) {
                     throw new LetterlockException(ErrorType.UNAVAILABLE, "the OCSP listener cannot listen on " + settings.ocspAddress() + ":" + settings.ocspPort()
                             + " (letterlock.ca.ocsp.port): " + e.getMessage());

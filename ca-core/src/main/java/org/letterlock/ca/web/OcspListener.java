@@ -76,12 +76,16 @@ public final class OcspListener implements AutoCloseable {
     private final AtomicInteger nextLoop = new AtomicInteger();
     private final long requestMillis;
     private final long idleMillis;
+    /** Whether nonce answers that need no waiting are signed on the network threads (respondNow), else in the pool. */
+    private final boolean signOnNetworkThreads;
     private volatile HeadsOfSecond preparedHeads = new HeadsOfSecond(0, new ConcurrentHashMap<>());
     private SelectionKey acceptKey;
     private volatile boolean open = true;
 
-    private OcspListener(ServerSocketChannel server, Supplier<OcspResponder> responder, int loopCount, long requestMillis, long idleMillis) throws IOException {
+    private OcspListener(ServerSocketChannel server, Supplier<OcspResponder> responder, int loopCount, boolean signOnNetworkThreads, long requestMillis,
+            long idleMillis) throws IOException {
         this.server = server;
+        this.signOnNetworkThreads = signOnNetworkThreads;
         this.responder = responder;
         this.requestMillis = requestMillis;
         this.idleMillis = idleMillis;
@@ -102,18 +106,22 @@ public final class OcspListener implements AutoCloseable {
         }
     }
 
-    /** Binds and starts; {@code responder} is asked per request so a listener outlives nothing it serves. */
-    public static OcspListener start(InetSocketAddress address, Supplier<OcspResponder> responder) throws IOException {
-        return start(address, responder, REQUEST_MILLIS, IDLE_MILLIS);
+    /**
+     * Binds and starts; {@code responder} is asked per request so a listener outlives nothing it serves. With
+     * {@code signOnNetworkThreads} false, every answer that needs a signature is made on the signing threads.
+     */
+    public static OcspListener start(InetSocketAddress address, Supplier<OcspResponder> responder, boolean signOnNetworkThreads) throws IOException {
+        return start(address, responder, signOnNetworkThreads, REQUEST_MILLIS, IDLE_MILLIS);
     }
 
     /** As above, with the time a request may take to arrive and an idle connection may stay open. */
-    static OcspListener start(InetSocketAddress address, Supplier<OcspResponder> responder, long requestMillis, long idleMillis) throws IOException {
+    static OcspListener start(InetSocketAddress address, Supplier<OcspResponder> responder, boolean signOnNetworkThreads, long requestMillis, long idleMillis)
+            throws IOException {
         ServerSocketChannel server = ServerSocketChannel.open();
         try {
             server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
             server.bind(address, 1024);
-            return new OcspListener(server, responder, Math.max(1, Runtime.getRuntime().availableProcessors()), requestMillis, idleMillis);
+            return new OcspListener(server, responder, Math.max(1, Runtime.getRuntime().availableProcessors()), signOnNetworkThreads, requestMillis, idleMillis);
         } catch (IOException | RuntimeException e) {
             server.close();
             throw e;
@@ -179,7 +187,7 @@ public final class OcspListener implements AutoCloseable {
             }
         }
         OcspResponder current = responder.get();
-        Optional<OcspResponder.Answer> now = current.respondNow(der);
+        Optional<OcspResponder.Answer> now = signOnNetworkThreads ? current.respondNow(der) : current.respondFromMemory(der);
         if (now.isPresent()) {
             return CompletableFuture.completedFuture(answer(now.get(), cacheable));
         }

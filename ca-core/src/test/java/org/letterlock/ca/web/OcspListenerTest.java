@@ -54,7 +54,7 @@ class OcspListenerTest {
         fixture = new OcspFixture();
         responder = fixture.responder();
         responder.presign(fixture.issuer(), fixture.known());
-        listener = OcspListener.start(new InetSocketAddress("127.0.0.1", 0), () -> responder, 1500, 3000);
+        listener = OcspListener.start(new InetSocketAddress("127.0.0.1", 0), () -> responder, true, 1500, 3000);
         plain = fixture.plainRequest(OcspFixture.KNOWN);
         getPath = "/ocsp/" + URLEncoder.encode(Base64.getEncoder().encodeToString(plain), StandardCharsets.US_ASCII);
     }
@@ -63,6 +63,34 @@ class OcspListenerTest {
     static void stop() {
         listener.close();
         fixture.close();
+    }
+
+    @ParameterizedTest(name = "signOnNetworkThreads={0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {true, false})
+    void nonceAnswersAreSignedOnTheNetworkThreadsOnlyWhenAskedTo(boolean signOnNetworkThreads) throws Exception {
+        java.util.Set<String> signingThreads = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        java.util.function.Function<org.letterlock.vault.KeyUri, org.bouncycastle.operator.ContentSigner> recording = key -> OcspFixture.failingWhile(
+                fixture.vaultSigners().apply(key), () -> {
+                    signingThreads.add(Thread.currentThread().getName());
+                    return null;
+                });
+        OcspResponder own = fixture.responder(recording, key -> recording.apply(key));
+        own.presign(fixture.issuer(), fixture.known());
+        signingThreads.clear();
+        try (OcspListener ownListener = OcspListener.start(new InetSocketAddress("127.0.0.1", 0), () -> own, signOnNetworkThreads, 1500, 3000)) {
+            HttpResponse<byte[]> post = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + ownListener.address().getPort() + "/ocsp"))
+                    .header("Content-Type", "application/ocsp-request")
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(fixture.nonceRequest(OcspFixture.KNOWN, new byte[] {7}))).build(), HttpResponse.BodyHandlers.ofByteArray());
+            assertThat(post.statusCode()).isEqualTo(200);
+            assertThat(new OCSPResp(post.body()).getStatus()).isZero();
+        }
+        assertThat(signingThreads).hasSize(1);
+        String thread = signingThreads.iterator().next();
+        if (signOnNetworkThreads) {
+            assertThat(thread).startsWith("letterlock-ocsp-").doesNotStartWith("letterlock-ocsp-sign-");
+        } else {
+            assertThat(thread).startsWith("letterlock-ocsp-sign-");
+        }
     }
 
     @Test
@@ -211,7 +239,7 @@ class OcspListenerTest {
         int requests = 20_000;
         byte[] one = ascii("GET " + getPath + " HTTP/1.1\r\nX-Padding: " + "p".repeat(4000) + "\r\n\r\n");
         // A listener of its own: the shared one drops a client that reads nothing for 1.5 s, before this test looks.
-        try (OcspListener patient = OcspListener.start(new InetSocketAddress("127.0.0.1", 0), () -> responder, 30_000, 30_000);
+        try (OcspListener patient = OcspListener.start(new InetSocketAddress("127.0.0.1", 0), () -> responder, true, 30_000, 30_000);
              Socket socket = new Socket("127.0.0.1", patient.address().getPort())) {
             socket.setSoTimeout(10_000);
             AtomicInteger sent = new AtomicInteger();

@@ -12,6 +12,7 @@ import org.letterlock.vault.KeySpec;
  * @param externalRoot      first start makes the issuing CA's CSR for an external root instead of creating a root
  * @param sbrPolicyOids     mailbox certificates also carry their CA/B Forum S/MIME reserved policy OID
  * @param ocspPort          port of the dedicated OCSP listener, 0 for none
+ * @param ocspSignOnNetworkThreads whether that listener signs nonce answers on its network threads when nothing waits
  * @param expiryNoticeDays  days before expiry at which owners are mailed, largest first
  */
 public record CaSettings(
@@ -30,6 +31,7 @@ public record CaSettings(
         Duration ocspValidity,
         int ocspPort,
         String ocspAddress,
+        boolean ocspSignOnNetworkThreads,
         List<Integer> expiryNoticeDays) {
 
     public CaSettings {

@@ -43,6 +43,9 @@ public enum ConfigKey {
     CA_OCSP_VALIDITY("letterlock.ca.ocsp.validity", "24h", "nextUpdate of pre-signed OCSP responses; they are re-signed when half of it has passed."),
     CA_OCSP_PORT("letterlock.ca.ocsp.port", "0", "Port of the dedicated OCSP listener (GET /ocsp/..., POST /ocsp; about twice the rate of /ocsp on the HTTP port); 0: none."),
     CA_OCSP_ADDRESS("letterlock.ca.ocsp.address", "127.0.0.1", "Address the dedicated OCSP listener binds to."),
+    CA_OCSP_SIGN_ON_NETWORK_THREADS("letterlock.ca.ocsp.sign-on-network-threads", "true",
+            "The dedicated OCSP listener signs nonce answers on its network threads when no lookup or lease grant is needed; "
+                    + "false with an HSM reached over the network, whose round trip would hold up the cached answers."),
     CA_EXPIRY_NOTICE_DAYS("letterlock.ca.expiry-notice-days", "30,7", "Mail owners this many days before a certificate expires (comma-separated)."),
     ESCROW_KEY_SPECS("letterlock.escrow.key-specs", "rsa-3072,ec-p256", "Key specs escrow may generate for encryption certificates (rsa-2048, rsa-3072, rsa-4096, ec-p256, ec-p384); the first is the default."),
     ESCROW_RSA_POOL("letterlock.escrow.rsa-pool", "16", "RSA key pairs generated ahead, per RSA key spec, so enrollment does not wait for RSA key generation; 0: none."),

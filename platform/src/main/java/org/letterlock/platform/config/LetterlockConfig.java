@@ -357,7 +357,8 @@ public final class LetterlockConfig {
         }
         notices.sort(Comparator.reverseOrder());
         return new CaSettings(url, external, rootSubject, rootSpec, issuingSubject, issuingSpec, validity, maxValidity, oids, r.bool(ConfigKey.CA_SBR_POLICY_OIDS),
-                crlInterval, crlValidity, ocspValidity, r.integer(ConfigKey.CA_OCSP_PORT, 0, 65535), r.text(ConfigKey.CA_OCSP_ADDRESS).orElse("127.0.0.1"), notices);
+                crlInterval, crlValidity, ocspValidity, r.integer(ConfigKey.CA_OCSP_PORT, 0, 65535), r.text(ConfigKey.CA_OCSP_ADDRESS).orElse("127.0.0.1"),
+                r.bool(ConfigKey.CA_OCSP_SIGN_ON_NETWORK_THREADS), notices);
     }
 
     /** Reads and validates everything; throws {@link ConfigException} listing every problem. */
