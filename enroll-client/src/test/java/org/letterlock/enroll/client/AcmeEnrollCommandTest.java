@@ -280,8 +280,16 @@ class AcmeEnrollCommandTest {
         long recordsBefore = org.letterlock.platform.audit.AuditPositions.newest(fixture.platform.auditLog());
         java.io.PipedOutputStream filter = new java.io.PipedOutputStream();
         java.io.PipedInputStream standardInput = new java.io.PipedInputStream(filter, 1 << 16);
+        java.io.StringWriter out = new java.io.StringWriter();
+        java.io.StringWriter err = new java.io.StringWriter();
         challengeTo(person.address()).thenAccept(mail -> {
             try (filter) {
+                // Once the command holds its last nonce and reads: the mail can arrive while it still makes requests,
+                // whose answers would bring nonces issued after the clock moved.
+                long until = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+                while (!out.toString().contains("reading the challenge mail from standard input") && System.nanoTime() < until) {
+                    Thread.sleep(20);
+                }
                 fixture.clock.advance(NONCE_TTL.plusSeconds(1));
                 filter.write(mail.getBytes(java.nio.charset.StandardCharsets.UTF_8));
             } catch (Exception e) {
@@ -291,8 +299,6 @@ class AcmeEnrollCommandTest {
         List<String> args = person.acme();
         args.set(args.indexOf(person.challengeMail().toString()), "-");
         args.addAll(List.of("--smtp", "smtp://127.0.0.1:" + mailServer.port()));
-        java.io.StringWriter out = new java.io.StringWriter();
-        java.io.StringWriter err = new java.io.StringWriter();
 
         int exit = EnrollCommand.run(new java.io.PrintWriter(out, true), new java.io.PrintWriter(err, true), standardInput, args.toArray(String[]::new));
 
