@@ -170,15 +170,20 @@ public final class AuditedKeyVault implements KeyVault {
 
     /** A signer that writes to {@code signer} and hands out what {@code signature} gives: how the vault's wrappers sign. */
     static ContentSigner signingThrough(ContentSigner signer, Supplier<byte[]> signature) {
+        return signingThrough(signer.getAlgorithmIdentifier(), signer.getOutputStream(), signature);
+    }
+
+    /** As above, with the content written to {@code content} (a buffer the signature hands on later, say). */
+    static ContentSigner signingThrough(AlgorithmIdentifier algorithm, OutputStream content, Supplier<byte[]> signature) {
         return new ContentSigner() {
             @Override
             public AlgorithmIdentifier getAlgorithmIdentifier() {
-                return signer.getAlgorithmIdentifier();
+                return algorithm;
             }
 
             @Override
             public OutputStream getOutputStream() {
-                return signer.getOutputStream();
+                return content;
             }
 
             @Override

@@ -14,7 +14,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Level;
 import java.util.logging.Logger;
-import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
 import org.bouncycastle.operator.ContentSigner;
 import org.letterlock.platform.error.ErrorType;
 import org.letterlock.platform.error.LetterlockException;
@@ -66,37 +65,24 @@ final class SignatureLeases {
             return AuditedKeyVault.signingThrough(signer, () -> signUnder(take(slot), slot, signer, afterSignature, true));
         }
         ByteArrayOutputStream held = new ByteArrayOutputStream(512);
-        return new ContentSigner() {
-            @Override
-            public AlgorithmIdentifier getAlgorithmIdentifier() {
-                return signer.getAlgorithmIdentifier();
+        return AuditedKeyVault.signingThrough(signer.getAlgorithmIdentifier(), held, () -> {
+            Lease lease;
+            try {
+                lease = takeGranted(slot);
+            } catch (VaultException e) {
+                held.reset();
+                throw e;
             }
-
-            @Override
-            public OutputStream getOutputStream() {
-                return held;
+            try (OutputStream out = signer.getOutputStream()) {
+                held.writeTo(out);
+            } catch (IOException e) {
+                lease.settle(false);
+                throw new UncheckedIOException("cannot hand the content to the signer of " + name, e);
+            } finally {
+                held.reset();
             }
-
-            @Override
-            public byte[] getSignature() {
-                Lease lease;
-                try {
-                    lease = takeGranted(slot);
-                } catch (VaultException e) {
-                    held.reset();
-                    throw e;
-                }
-                try (OutputStream out = signer.getOutputStream()) {
-                    held.writeTo(out);
-                } catch (IOException e) {
-                    lease.settle(false);
-                    throw new UncheckedIOException("cannot hand the content to the signer of " + name, e);
-                } finally {
-                    held.reset();
-                }
-                return signUnder(lease, slot, signer, afterSignature, false);
-            }
-        };
+            return signUnder(lease, slot, signer, afterSignature, false);
+        });
     }
 
     /** Signs under {@code lease}'s permit, which is settled whatever happens. */
