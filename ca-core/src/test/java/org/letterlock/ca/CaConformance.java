@@ -276,10 +276,7 @@ public abstract class CaConformance {
     /** openssl makes the request (with or without nonce), our responder answers, openssl verifies the answer. */
     private Tools.Run ocspWithOpenssl(IssuedCertificate leaf, boolean nonce) throws Exception {
         Path issuer = tools.pem("ocsp-issuer", ca.issuer(leaf.issuerId()).orElseThrow().requireCertificate());
-        Path cert = tools.pem("ocsp-leaf", leaf.holder());
-        Tools.Run request = tools.openssl("ocsp", "-issuer", issuer.toString(), "-cert", cert.toString(), nonce ? "-nonce" : "-no_nonce", "-reqout", "request.der");
-        assertThat(request.exit()).as(request.output()).isZero();
-        byte[] response = ca.ocsp().respond(java.nio.file.Files.readAllBytes(work.resolve("request.der"))).der();
+        byte[] response = ca.ocsp().respond(ocspRequestByOpenssl(leaf, nonce)).der();
         tools.write("response.der", response);
         Tools.Run verified = tools.openssl("ocsp", "-reqin", "request.der", "-respin", "response.der", "-resp_text",
                 "-CAfile", tools.pem("ocsp-root", root()).toString(), "-verify_other", issuer.toString());
@@ -304,6 +301,33 @@ public abstract class CaConformance {
         platform.vault().endExpiredSignatureLeases();
         assertThat(responderKeyUses(responderKey, before)).extracting(r -> r.event().action(), r -> r.event().detail()).endsWith(
                 org.assertj.core.groups.Tuple.tuple("vault.sign", "1.2.840.10045.4.3.2: 5 signatures under the lease of record " + during.get(0).seq()));
+    }
+
+    /** An OCSP request for {@code leaf} made by openssl, also left in request.der. */
+    private byte[] ocspRequestByOpenssl(IssuedCertificate leaf, boolean nonce) throws Exception {
+        Path issuer = tools.pem("ocsp-issuer", ca.issuer(leaf.issuerId()).orElseThrow().requireCertificate());
+        Path cert = tools.pem("ocsp-leaf", leaf.holder());
+        Tools.Run request = tools.openssl("ocsp", "-issuer", issuer.toString(), "-cert", cert.toString(), nonce ? "-nonce" : "-no_nonce", "-reqout", "request.der");
+        assertThat(request.exit()).as(request.output()).isZero();
+        return java.nio.file.Files.readAllBytes(work.resolve("request.der"));
+    }
+
+    @Test
+    void aNetworkThreadSignsOcspAnswersOnlyUnderALeaseAlreadyGranted() throws Exception {
+        IssuedCertificate leaf = issue("mailbox-signing", TestRequests.ec("secp256r1"), "no-wait@example.org", OFFICER);
+        String responderKey = ca.issuer(leaf.issuerId()).orElseThrow().ocspKey().orElseThrow().toString();
+        byte[] withNonce = ocspRequestByOpenssl(leaf, true);
+        clock.advance(Duration.ofMinutes(2));
+        platform.vault().endExpiredSignatureLeases();
+        long before = platform.auditLog().record("test.mark", "before", Outcome.ALLOWED, "").seq();
+
+        assertThat(ca.ocsp().respondNow(withNonce)).as("no lease running: left to a thread that may commit the next grant").isEmpty();
+        assertThat(responderKeyUses(responderKey, before)).as("nothing granted or signed on the network thread").isEmpty();
+
+        assertThat(ca.ocsp().respond(withNonce).der()).isNotEmpty();
+        assertThat(responderKeyUses(responderKey, before)).extracting(r -> r.event().action()).containsExactly("vault.sign-lease");
+        assertThat(ca.ocsp().respondNow(withNonce)).as("signed under the lease the waiting thread was granted").isPresent();
+        assertThat(responderKeyUses(responderKey, before)).as("no second grant").hasSize(1);
     }
 
     /** The audit records on the responder key after {@code after}, once all records queued so far are committed. */

@@ -37,6 +37,7 @@ public final class AuditLog implements AuditRecorder, AutoCloseable {
     /** The most records one transaction carries; the verifier allows checkpoints this much further apart. */
     public static final int MAX_BATCH = 1000;
     private static final int RECORD_TIMEOUT_SECONDS = 60;
+    private static final int QUEUE_CAPACITY = 100_000;
     private static final String INSERT = "INSERT INTO audit_record (seq, recorded_at, actor, action, target, outcome, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
     private record Pending(AuditEvent event, CompletableFuture<AuditRecord> done) {
@@ -47,7 +48,7 @@ public final class AuditLog implements AuditRecorder, AutoCloseable {
     private final AuditCheckpoints checkpoints;
     private final long checkpointEvery;
     private final Duration checkpointInterval;
-    private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>(100_000);
+    private final BlockingQueue<Pending> queue;
     private final AtomicLong appended = new AtomicLong();
     private final AtomicLong batches = new AtomicLong();
     private final Thread writer;
@@ -57,6 +58,12 @@ public final class AuditLog implements AuditRecorder, AutoCloseable {
     private Instant lastCheckpointAt;
 
     public AuditLog(DataSource dataSource, Clock clock, AuditCheckpoints checkpoints, long checkpointEvery, Duration checkpointInterval) {
+        this(dataSource, clock, checkpoints, checkpointEvery, checkpointInterval, QUEUE_CAPACITY);
+    }
+
+    /** With room for {@code queueCapacity} events waiting to be committed. */
+    AuditLog(DataSource dataSource, Clock clock, AuditCheckpoints checkpoints, long checkpointEvery, Duration checkpointInterval, int queueCapacity) {
+        this.queue = new LinkedBlockingQueue<>(queueCapacity);
         this.dataSource = dataSource;
         this.clock = clock;
         this.checkpoints = checkpoints;
@@ -86,16 +93,26 @@ public final class AuditLog implements AuditRecorder, AutoCloseable {
         }
     }
 
-    /** Queues the event; the future completes when its record is committed. */
+    /** Queues the event, waiting up to 10 s for room; the future completes when its record is committed. */
     @Override
     public CompletableFuture<AuditRecord> recordAsync(AuditEvent event) {
+        return queue(event, true);
+    }
+
+    @Override
+    public CompletableFuture<AuditRecord> recordAsyncIfRoom(AuditEvent event) {
+        return queue(event, false);
+    }
+
+    private CompletableFuture<AuditRecord> queue(AuditEvent event, boolean waitForRoom) {
         CompletableFuture<AuditRecord> done = new CompletableFuture<>();
         if (!running) {
             done.completeExceptionally(new LetterlockException(ErrorType.UNAVAILABLE, "the audit log is closed"));
             return done;
         }
+        Pending pending = new Pending(event, done);
         try {
-            if (!queue.offer(new Pending(event, done), 10, TimeUnit.SECONDS)) {
+            if (!(waitForRoom ? queue.offer(pending, 10, TimeUnit.SECONDS) : queue.offer(pending))) {
                 done.completeExceptionally(new LetterlockException(ErrorType.UNAVAILABLE, "the audit log is not keeping up; try again"));
             }
         } catch (InterruptedException e) {

@@ -12,6 +12,12 @@ public interface AuditRecorder {
     /** Queues the event; the future completes when it is committed. The log commits events in the order they came. */
     CompletableFuture<AuditRecord> recordAsync(AuditEvent event);
 
+    /**
+     * As {@link #recordAsync}, for a thread that must not wait (a network thread): when the log has no room for the
+     * event now, the future fails at once instead of the caller waiting for room.
+     */
+    CompletableFuture<AuditRecord> recordAsyncIfRoom(AuditEvent event);
+
     default AuditRecord record(String action, String target, Outcome outcome, String detail) {
         return record(new AuditEvent(Actor.current(), action, target, outcome, detail));
     }

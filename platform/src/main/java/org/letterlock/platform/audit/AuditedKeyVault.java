@@ -198,13 +198,16 @@ public final class AuditedKeyVault implements KeyVault {
         recordFailedSignature(audit, name, algorithm, failure, true);
     }
 
-    /** As above; with {@code wait} false, queued to the audit log without waiting for its commit. */
+    /**
+     * As above; with {@code wait} false, queued without waiting for its commit or for room in the queue. A full queue
+     * loses the record, with a log line saying so: the thread must not wait, and the lease's grant still bounds the key's use.
+     */
     static void recordFailedSignature(AuditRecorder audit, KeyUri name, String algorithm, RuntimeException failure, boolean wait) {
         AuditEvent event = new AuditEvent(Actor.current(), SIGN, name.toString(), Outcome.FAILED, algorithm + ": " + failure.getMessage());
         if (wait) {
             audit.record(event);
         } else {
-            audit.recordAsync(event).whenComplete((record, recordFailure) -> {
+            audit.recordAsyncIfRoom(event).whenComplete((record, recordFailure) -> {
                 if (recordFailure != null) {
                     LOG.log(Level.SEVERE, "a failed signature with " + name + " could not be recorded", recordFailure);
                 }

@@ -57,7 +57,8 @@ final class SignatureLeases {
      * {@code mayWait} false, a signature that finds no permit in a granted lease fails with {@link VaultException.Reason#WOULD_WAIT}
      * instead of committing the next grant, and a failed signature's record is queued, not waited for: for a thread
      * that must not block on the audit log (a network thread). Such a signer holds what is written to it until it has
-     * a permit, so after WOULD_WAIT it is as new and may sign again. A lease's count is queued either way.
+     * a permit, so after WOULD_WAIT it is as new and may sign again. A lease's count is queued either way; when such a
+     * signer's settling counts a lease, the count goes on record only if the audit queue has room.
      */
     ContentSigner signer(KeyUri name, ContentSigner signer, Runnable afterSignature, boolean mayWait) {
         Slot slot = new Slot(name, signer.getAlgorithmIdentifier().getAlgorithm().getId());
@@ -76,7 +77,7 @@ final class SignatureLeases {
             try (OutputStream out = signer.getOutputStream()) {
                 held.writeTo(out);
             } catch (IOException e) {
-                lease.settle(false);
+                lease.settle(false, false);
                 throw new UncheckedIOException("cannot hand the content to the signer of " + name, e);
             } finally {
                 held.reset();
@@ -97,7 +98,7 @@ final class SignatureLeases {
             AuditedKeyVault.recordFailedSignature(audit, slot.name(), slot.algorithm(), e, mayWait);
             throw e;
         } finally {
-            lease.settle(made);
+            lease.settle(made, mayWait);
         }
     }
 
@@ -208,14 +209,14 @@ final class SignatureLeases {
             return true;
         }
 
-        void settle(boolean madeSignature) {
+        void settle(boolean madeSignature, boolean mayWait) {
             if (madeSignature) {
                 signed.incrementAndGet();
             }
             int done = settled.incrementAndGet();
             // Used up and all settled: counted now rather than when the next signature or the sweep ends it.
             if (done == issued.get() || done == size) {
-                count();
+                count(mayWait);
             }
         }
 
@@ -227,7 +228,7 @@ final class SignatureLeases {
             int handedOut = taken.getAndSet(size);
             issued.set(handedOut);
             if (settled.get() == handedOut) {
-                count();
+                count(true);
             }
         }
 
@@ -250,14 +251,16 @@ final class SignatureLeases {
             }
         }
 
-        private void count() {
+        /** With {@code mayWait} false, the count is lost rather than waited for when the audit queue is full. */
+        private void count(boolean mayWait) {
             if (!counted.compareAndSet(false, true)) {
                 return;
             }
             int count = signed.get();
+            AuditEvent event = new AuditEvent(Actor.SYSTEM, COUNT, slot.name().toString(), Outcome.ALLOWED,
+                    slot.algorithm() + ": " + count + " signatures under the lease of record " + grantSeq);
             // Not waited for: each signature counted here was already covered by the committed grant.
-            audit.recordAsync(new AuditEvent(Actor.SYSTEM, COUNT, slot.name().toString(), Outcome.ALLOWED,
-                    slot.algorithm() + ": " + count + " signatures under the lease of record " + grantSeq)).whenComplete((record, failure) -> {
+            (mayWait ? audit.recordAsync(event) : audit.recordAsyncIfRoom(event)).whenComplete((record, failure) -> {
                         if (failure != null) {
                             LOG.log(Level.SEVERE, "the count of the lease of record " + grantSeq + " (" + count + " signatures with "
                                     + slot.name() + ") could not be recorded; the grant stays on record as its bound", failure);

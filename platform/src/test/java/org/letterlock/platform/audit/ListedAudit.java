@@ -32,6 +32,12 @@ public final class ListedAudit implements AuditRecorder {
         }
     }
 
+    /** The list always has room. */
+    @Override
+    public CompletableFuture<AuditRecord> recordAsyncIfRoom(AuditEvent event) {
+        return recordAsync(event);
+    }
+
     /** While set, every record fails as a log that cannot commit does. */
     public void refuse(boolean refuse) {
         refusing.set(refuse);

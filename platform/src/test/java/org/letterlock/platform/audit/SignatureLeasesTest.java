@@ -205,6 +205,65 @@ class SignatureLeasesTest {
     }
 
     @Test
+    void aSignerThatMustNotWaitOnlyQueuesItsRecordsAndOnlyWhereThereIsRoom() {
+        NetworkThreadAudit networkAudit = new NetworkThreadAudit();
+        SignatureLeases leases = new SignatureLeases(networkAudit, clock, 4, SPAN);
+        AtomicInteger calls = new AtomicInteger();
+        java.util.function.Supplier<byte[]> failingSecond = () -> {
+            if (calls.incrementAndGet() == 2) {
+                throw new IllegalStateException("token removed");
+            }
+            return new byte[] {7};
+        };
+        leases.signer(key, fixedSigner(failingSecond), () -> { }, true).getSignature();
+
+        networkAudit.onNetworkThread = true;
+        ContentSigner withoutWaiting = leases.signer(key, fixedSigner(failingSecond), () -> { }, false);
+        assertThatThrownBy(withoutWaiting::getSignature).hasMessage("token removed");
+        assertThat(withoutWaiting.getSignature()).containsExactly(7);
+        networkAudit.full = true;
+        assertThat(withoutWaiting.getSignature()).as("a full audit queue does not hold up the signature").containsExactly(7);
+
+        assertThat(audit.events()).extracting(AuditEvent::action, AuditEvent::outcome, AuditEvent::detail).containsExactly(
+                org.assertj.core.groups.Tuple.tuple(SignatureLeases.GRANT, Outcome.ALLOWED, "1.2.840.10045.4.3.2: up to 4 signatures until " + clock.instant().plus(SPAN)),
+                org.assertj.core.groups.Tuple.tuple(SignatureLeases.COUNT, Outcome.FAILED, "1.2.840.10045.4.3.2: token removed"));
+        assertThat(networkAudit.lost).as("the used-up lease's count, which found the queue full")
+                .extracting(AuditEvent::detail).containsExactly("1.2.840.10045.4.3.2: 3 signatures under the lease of record 1");
+    }
+
+    /**
+     * Records into {@link #audit}; while {@link #onNetworkThread} is set, any record that may wait (for its commit or
+     * for room in the queue) fails the test, and while {@link #full} is set, records queued only if there is room are lost.
+     */
+    private final class NetworkThreadAudit implements AuditRecorder {
+        volatile boolean onNetworkThread;
+        volatile boolean full;
+        final List<AuditEvent> lost = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        @Override
+        public AuditRecord record(AuditEvent event) {
+            assertThat(onNetworkThread).as("waited for the commit of " + event).isFalse();
+            return audit.record(event);
+        }
+
+        @Override
+        public java.util.concurrent.CompletableFuture<AuditRecord> recordAsync(AuditEvent event) {
+            assertThat(onNetworkThread).as("may have waited for room for " + event).isFalse();
+            return audit.recordAsync(event);
+        }
+
+        @Override
+        public java.util.concurrent.CompletableFuture<AuditRecord> recordAsyncIfRoom(AuditEvent event) {
+            if (full) {
+                lost.add(event);
+                return java.util.concurrent.CompletableFuture.failedFuture(new LetterlockException(
+                        org.letterlock.platform.error.ErrorType.UNAVAILABLE, "the audit log is not keeping up; try again"));
+            }
+            return audit.recordAsyncIfRoom(event);
+        }
+    }
+
+    @Test
     void concurrentSignersAreAllCountedAndNoLeaseIsOverdrawn() throws Exception {
         AuditedKeyVault vault = vault(64);
         int threads = 8;
