@@ -60,7 +60,8 @@ public final class CrlPublisher {
         X509CertificateHolder certificate = issuer.requireCertificate();
         Instant now = clock.instant();
         Instant thisUpdate = now.minusSeconds(60);
-        Instant nextUpdate = now.plus(validity);
+        // From thisUpdate, so the interval is the configured validity exactly (SBR 4.9.7 caps it).
+        Instant nextUpdate = thisUpdate.plus(validity);
         long number = store.nextCrlNumber(issuer.id());
         X509v2CRLBuilder builder = new X509v2CRLBuilder(certificate.getSubject(), Date.from(thisUpdate));
         builder.setNextUpdate(Date.from(nextUpdate));

@@ -20,8 +20,10 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import org.bouncycastle.asn1.ASN1Encodable;
 import org.bouncycastle.asn1.ASN1EncodableVector;
 import org.bouncycastle.asn1.ASN1GeneralizedTime;
+import org.bouncycastle.asn1.ASN1Null;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.ASN1OctetString;
 import org.bouncycastle.asn1.ASN1Sequence;
@@ -77,6 +79,11 @@ public final class OcspResponder {
     static final int MAX_REMEMBERED_BYTES = 256;
     /** CertID hash algorithms answered: SHA-1 (what RFC 5019 clients send) and SHA-256. */
     private static final List<ASN1ObjectIdentifier> HASHES = List.of(OIWObjectIdentifiers.idSHA1, NISTObjectIdentifiers.id_sha256);
+    private static final boolean[] BOTH = {false, true};
+    /** A 20-octet DER INTEGER that is positive holds at most 159 bits. */
+    private static final int MAX_SERIAL_BITS = 159;
+    /** thisUpdate is this far back, for relying parties whose clocks run behind; nextUpdate is thisUpdate plus the validity. */
+    private static final Duration CLOCK_SKEW = Duration.ofSeconds(60);
 
     private static final int REVOKED = 1;
     private static final CertStatus GOOD_STATUS = new CertStatus();
@@ -121,7 +128,14 @@ public final class OcspResponder {
         }
     }
 
-    private record CacheKey(String issuerId, BigInteger serial, ASN1ObjectIdentifier hash) {
+    /**
+     * {@code nullParameters}: whether the CertID's hash algorithm carries NULL parameters or none. An answer echoes the
+     * CertID as asked, and a client comparing CertIDs whole (Bouncy Castle's) finds no answer in the other form.
+     */
+    private record CacheKey(String issuerId, BigInteger serial, ASN1ObjectIdentifier hash, boolean nullParameters) {
+        static CacheKey of(String issuerId, CertificateID id) {
+            return new CacheKey(issuerId, id.getSerialNumber(), id.getHashAlgOID(), id.toASN1Primitive().getHashAlgorithm().getParameters() != null);
+        }
     }
 
     /** What a request without a nonce, for one CertID of an issuer served here, names: read once per distinct request. */
@@ -278,7 +292,7 @@ public final class OcspResponder {
             }
             CertificateID id = requests[0].getCertID();
             ResponderKey responder = responders.get(issuerHashKey(id));
-            return responder == null ? null : new PlainRequest(responder, id, new CacheKey(responder.issuer().id(), id.getSerialNumber(), id.getHashAlgOID()));
+            return responder == null || unanswerable(id) != null ? null : new PlainRequest(responder, id, CacheKey.of(responder.issuer().id(), id));
         } catch (IOException | RuntimeException e) {
             return null;
         }
@@ -328,6 +342,10 @@ public final class OcspResponder {
         }
         ResponderKey responder = null;
         for (Req single : requests) {
+            String unanswerable = unanswerable(single.getCertID());
+            if (unanswerable != null) {
+                return Optional.of(malformed(unanswerable));
+            }
             ResponderKey match = serving.responders().get(issuerHashKey(single.getCertID()));
             if (match == null || responder != null && match != responder) {
                 return Optional.of(new Answer(UNAUTHORIZED, Optional.empty(), Optional.empty(), "unauthorized: issuer not served here"));
@@ -340,8 +358,8 @@ public final class OcspResponder {
             }
             Instant now = clock.instant();
             ASN1EncodableVector answers = new ASN1EncodableVector(requests.length);
-            ASN1GeneralizedTime thisUpdate = Asn1Times.generalized(now.minusSeconds(60));
-            ASN1GeneralizedTime nextUpdate = Asn1Times.generalized(now.plus(validity));
+            ASN1GeneralizedTime thisUpdate = Asn1Times.generalized(now.minus(CLOCK_SKEW));
+            ASN1GeneralizedTime nextUpdate = Asn1Times.generalized(now.minus(CLOCK_SKEW).plus(validity));
             for (Req single : requests) {
                 CertStatus status = statusInMemory(responder, single.getCertID(), now);
                 if (status == null) {
@@ -390,21 +408,25 @@ public final class OcspResponder {
         BigInteger serial = certificate.serial();
         forget(issuer.id(), serial);
         CertificateID id = certificateId(issuer.requireCertificate(), serial);
-        put(new CacheKey(issuer.id(), serial, OIWObjectIdentifiers.idSHA1), signOne(responder, id, Optional.of(certificate), clock.instant(), signers), responder);
+        put(CacheKey.of(issuer.id(), id), signOne(responder, id, Optional.of(certificate), clock.instant(), signers), responder);
     }
 
     /** Drops the cached responses of a serial (every CertID hash): a revocation is answered as such from now on. */
     public void forget(String issuerId, BigInteger serial) {
         for (ASN1ObjectIdentifier hash : HASHES) {
-            cache.remove(new CacheKey(issuerId, serial, hash));
-            unknown.remove(new CacheKey(issuerId, serial, hash));
+            for (boolean nullParameters : BOTH) {
+                cache.remove(new CacheKey(issuerId, serial, hash, nullParameters));
+                unknown.remove(new CacheKey(issuerId, serial, hash, nullParameters));
+            }
         }
     }
 
     /** Drops cached answers of a serial that do not say "revoked" yet: how revocations made on other nodes arrive. */
     public void forgetUnlessRevoked(String issuerId, BigInteger serial) {
         for (ASN1ObjectIdentifier hash : HASHES) {
-            cache.computeIfPresent(new CacheKey(issuerId, serial, hash), (key, cached) -> cached.revoked() ? cached : null);
+            for (boolean nullParameters : BOTH) {
+                cache.computeIfPresent(new CacheKey(issuerId, serial, hash, nullParameters), (key, cached) -> cached.revoked() ? cached : null);
+            }
         }
     }
 
@@ -420,7 +442,7 @@ public final class OcspResponder {
     }
 
     private Answer cached(ResponderKey responder, CertificateID id) {
-        CacheKey key = new CacheKey(responder.issuer().id(), id.getSerialNumber(), id.getHashAlgOID());
+        CacheKey key = CacheKey.of(responder.issuer().id(), id);
         Instant now = clock.instant();
         Answer remembered = fromMemory(responder, id, key, now);
         if (remembered != null) {
@@ -510,8 +532,8 @@ public final class OcspResponder {
     }
 
     private Cached signOne(ResponderKey responder, CertificateID id, Optional<IssuedCertificate> known, Instant now, Function<KeyUri, ContentSigner> signers) {
-        Instant thisUpdate = now.minusSeconds(60);
-        Instant nextUpdate = now.plus(validity);
+        Instant thisUpdate = now.minus(CLOCK_SKEW);
+        Instant nextUpdate = thisUpdate.plus(validity);
         CertStatus status = status(known);
         SingleResponse answer = answer(id, status, Asn1Times.generalized(thisUpdate), Asn1Times.generalized(nextUpdate));
         byte[] der = sign(responder, new DERSequence(answer), null, now, signers);
@@ -524,7 +546,7 @@ public final class OcspResponder {
      * asked about costs no lookup.
      */
     private CertStatus statusInMemory(ResponderKey responder, CertificateID id, Instant now) {
-        CacheKey key = new CacheKey(responder.issuer().id(), id.getSerialNumber(), id.getHashAlgOID());
+        CacheKey key = CacheKey.of(responder.issuer().id(), id);
         Cached known = fresh(key, now);
         Cached unknownHit = known == null ? freshUnknown(key, now) : null;
         return known != null ? known.status() : unknownHit != null ? unknownHit.status() : null;
@@ -652,6 +674,21 @@ public final class OcspResponder {
         } catch (OCSPException e) {
             throw new IllegalStateException("cannot make a CertID", e);
         }
+    }
+
+    /**
+     * Why a CertID gets malformedRequest, or null: hash parameters other than NULL or none (RFC 5754 allows only those),
+     * or a serial over RFC 5280's 20 octets. Either would otherwise be echoed into an answer kept in memory.
+     */
+    private static String unanswerable(CertificateID id) {
+        ASN1Encodable parameters = id.toASN1Primitive().getHashAlgorithm().getParameters();
+        if (parameters != null && !(parameters.toASN1Primitive() instanceof ASN1Null)) {
+            return "CertID hash algorithm with parameters other than NULL";
+        }
+        if (id.getSerialNumber().bitLength() > MAX_SERIAL_BITS) {
+            return "CertID serial over 20 octets";
+        }
+        return null;
     }
 
     private static String issuerHashKey(CertificateID id) {

@@ -12,6 +12,7 @@ import java.util.stream.Stream;
 import org.bouncycastle.asn1.ASN1Encoding;
 import org.bouncycastle.asn1.ASN1Primitive;
 import org.bouncycastle.asn1.DEROctetString;
+import org.bouncycastle.asn1.ocsp.CertID;
 import org.bouncycastle.asn1.ocsp.OCSPObjectIdentifiers;
 import org.bouncycastle.asn1.ocsp.OCSPResponse;
 import org.bouncycastle.asn1.ocsp.ResponseData;
@@ -20,6 +21,7 @@ import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.Extensions;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.ocsp.BasicOCSPResp;
+import org.bouncycastle.cert.ocsp.CertificateID;
 import org.bouncycastle.cert.ocsp.CertificateStatus;
 import org.bouncycastle.cert.ocsp.OCSPReqBuilder;
 import org.bouncycastle.cert.ocsp.OCSPResp;
@@ -88,7 +90,8 @@ class OcspResponseDerTest {
             for (int i = 0; i < singles.length; i++) {
                 assertThat(singles[i].getCertID().getSerialNumber()).isEqualTo(serials.get(i));
                 assertThat(singles[i].getCertID().matchesIssuer(fixture.root(), new BcDigestCalculatorProvider())).isTrue();
-                assertThat(singles[i].getNextUpdate()).isAfter(singles[i].getThisUpdate());
+                assertThat(java.time.Duration.between(singles[i].getThisUpdate().toInstant(), singles[i].getNextUpdate().toInstant()))
+                        .as("the interval is the configured validity, not a minute more").isEqualTo(java.time.Duration.ofHours(1));
                 CertificateStatus status = singles[i].getCertStatus();
                 assertThat(status == CertificateStatus.GOOD ? "good" : status instanceof UnknownStatus ? "unknown" : status instanceof RevokedStatus ? "revoked" : "other")
                         .isEqualTo(expected.get(i));
@@ -102,6 +105,35 @@ class OcspResponseDerTest {
             } else {
                 assertThat(echoed).isNull();
             }
+        }
+    }
+
+    @Test
+    void eachFormOfACertIdIsEchoedAsAskedAndOtherFormsAreRefused() throws Exception {
+        try (OcspFixture fixture = new OcspFixture()) {
+            OcspResponder ocsp = fixture.responder();
+            ocsp.presign(fixture.issuer(), fixture.known());
+            CertID withNull = OcspResponder.certificateId(fixture.root(), OcspFixture.KNOWN).toASN1Primitive();
+            CertID withoutParameters = new CertID(new AlgorithmIdentifier(withNull.getHashAlgorithm().getAlgorithm()), withNull.getIssuerNameHash(),
+                    withNull.getIssuerKeyHash(), withNull.getSerialNumber());
+            for (CertID asked : List.of(withoutParameters, withNull, withoutParameters)) {
+                byte[] der = ocsp.respond(request(new CertificateID(asked))).der();
+                SingleResp single = ((BasicOCSPResp) new OCSPResp(der).getResponseObject()).getResponses()[0];
+                assertThat(single.getCertID()).as("the answer names the CertID in the form asked").isEqualTo(new CertificateID(asked));
+                assertThat(single.getCertStatus()).isEqualTo(CertificateStatus.GOOD);
+            }
+            int cached = ocsp.cachedCount();
+
+            CertID bigParameters = new CertID(new AlgorithmIdentifier(withNull.getHashAlgorithm().getAlgorithm(), new DEROctetString(new byte[9000])),
+                    withNull.getIssuerNameHash(), withNull.getIssuerKeyHash(), withNull.getSerialNumber());
+            CertID longSerial = new CertID(withNull.getHashAlgorithm(), withNull.getIssuerNameHash(), withNull.getIssuerKeyHash(),
+                    new org.bouncycastle.asn1.ASN1Integer(BigInteger.ONE.shiftLeft(160)));
+            for (CertID refused : List.of(bigParameters, longSerial)) {
+                byte[] plain = request(new CertificateID(refused));
+                assertThat(ocsp.respondFromMemory(plain)).isEmpty();
+                assertThat(new OCSPResp(ocsp.respond(plain).der()).getStatus()).isEqualTo(OCSPResp.MALFORMED_REQUEST);
+            }
+            assertThat(ocsp.cachedCount()).as("nothing of theirs kept").isEqualTo(cached);
         }
     }
 
@@ -232,6 +264,10 @@ class OcspResponseDerTest {
         return new IssuedCertificate(REVOKED, known.issuerId(), known.profile(), known.mailbox(), known.subject(), known.notBefore(), known.notAfter(),
                 known.der(), Optional.empty(), known.requestedBy(), known.issuedAt(),
                 Optional.of(new IssuedCertificate.Revocation(Instant.now().minusSeconds(30), RevocationReason.KEY_COMPROMISE, "test")));
+    }
+
+    private static byte[] request(CertificateID id) throws Exception {
+        return new OCSPReqBuilder().addRequest(id).build().getEncoded();
     }
 
     private static byte[] request(OcspFixture fixture, List<BigInteger> serials, byte[] nonce) throws Exception {

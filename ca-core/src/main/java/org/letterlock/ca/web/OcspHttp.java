@@ -29,7 +29,8 @@ final class OcspHttp {
             return Optional.empty();
         }
         try {
-            String encoded = URLDecoder.decode(rawPath.substring(at + "/ocsp/".length()), StandardCharsets.US_ASCII);
+            // Percent-decoding only: a '+' left unescaped by the client is base64's, not a form-encoded space.
+            String encoded = URLDecoder.decode(rawPath.substring(at + "/ocsp/".length()).replace("+", "%2B"), StandardCharsets.US_ASCII);
             return Optional.of(Base64.getDecoder().decode(encoded.replace('-', '+').replace('_', '/').trim()));
         } catch (IllegalArgumentException e) {
             return Optional.empty();

@@ -118,7 +118,18 @@ class OcspListenerTest {
     void pipelinedRequestsAreAnsweredInOrderWhenOneWaitsForASignature() throws Exception {
         byte[] nonce = "pipelined nonce!".getBytes(StandardCharsets.US_ASCII);
         byte[] body = fixture.nonceRequest(OcspFixture.KNOWN, nonce);
-        try (Socket socket = connect()) {
+        // Signed on the signing threads, slowly: the requests behind it wait in the connection's buffer meanwhile.
+        java.util.function.Function<org.letterlock.vault.KeyUri, org.bouncycastle.operator.ContentSigner> slow = key -> OcspFixture.failingWhile(
+                fixture.vaultSigners().apply(key), () -> {
+                    if (Thread.currentThread().getName().startsWith("letterlock-ocsp-sign-")) {
+                        sleep(300);
+                    }
+                    return null;
+                });
+        OcspResponder own = fixture.responder(slow, slow);
+        own.presign(fixture.issuer(), fixture.known());
+        try (OcspListener waiting = OcspListener.start(new InetSocketAddress("127.0.0.1", 0), () -> own, false, 1500, 3000);
+             Socket socket = connect(waiting)) {
             ByteArrayOutputStream requests = new ByteArrayOutputStream();
             requests.write(ascii("GET " + getPath + " HTTP/1.1\r\nHost: x\r\n\r\n"));
             requests.write(ascii("POST /ocsp HTTP/1.1\r\nHost: x\r\nContent-Type: application/ocsp-request\r\nContent-Length: " + body.length + "\r\n\r\n"));
@@ -266,8 +277,20 @@ class OcspListenerTest {
         }
     }
 
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     private static Socket connect() throws IOException {
-        Socket socket = new Socket("127.0.0.1", listener.address().getPort());
+        return connect(listener);
+    }
+
+    private static Socket connect(OcspListener to) throws IOException {
+        Socket socket = new Socket("127.0.0.1", to.address().getPort());
         socket.setSoTimeout(10_000);
         return socket;
     }

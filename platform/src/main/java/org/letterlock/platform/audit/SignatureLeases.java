@@ -76,9 +76,12 @@ final class SignatureLeases {
             }
             try (OutputStream out = signer.getOutputStream()) {
                 held.writeTo(out);
-            } catch (IOException e) {
+            } catch (IOException | RuntimeException e) {
+                // A token's engine may refuse the content (a provider's RuntimeException): no signature, but the permit is settled.
+                RuntimeException failure = e instanceof RuntimeException r ? r : new UncheckedIOException("cannot hand the content to the signer of " + name, (IOException) e);
+                AuditedKeyVault.recordFailedSignature(audit, slot.name(), slot.algorithm(), failure, false);
                 lease.settle(false, false);
-                throw new UncheckedIOException("cannot hand the content to the signer of " + name, e);
+                throw failure;
             } finally {
                 held.reset();
             }

@@ -231,6 +231,40 @@ class SignatureLeasesTest {
                 .extracting(AuditEvent::detail).containsExactly("1.2.840.10045.4.3.2: 3 signatures under the lease of record 1");
     }
 
+    @Test
+    void aSignerThatMustNotWaitAndWhoseTokenRefusesTheContentSettlesItsPermit() {
+        SignatureLeases leases = new SignatureLeases(audit, clock, 1000, SPAN);
+        leases.signer(key, fixedSigner(() -> new byte[] {8}), () -> { }, true).getSignature();
+        ContentSigner refusing = new ContentSigner() {
+            @Override
+            public AlgorithmIdentifier getAlgorithmIdentifier() {
+                return new DefaultSignatureAlgorithmIdentifierFinder().find("SHA256withECDSA");
+            }
+
+            @Override
+            public OutputStream getOutputStream() {
+                return new OutputStream() {
+                    @Override
+                    public void write(int b) {
+                        throw new IllegalStateException("token refused the update");
+                    }
+                };
+            }
+
+            @Override
+            public byte[] getSignature() {
+                throw new AssertionError("no signature without its content");
+            }
+        };
+        ContentSigner withoutWaiting = leases.signer(key, refusing, () -> { }, false);
+        assertThatThrownBy(() -> sign(withoutWaiting, "a long answer")).hasMessage("token refused the update");
+
+        leases.close();
+        assertThat(audit.withAction(SignatureLeases.COUNT)).extracting(r -> r.event().outcome(), r -> r.event().detail()).containsExactly(
+                org.assertj.core.groups.Tuple.tuple(Outcome.FAILED, "1.2.840.10045.4.3.2: token refused the update"),
+                org.assertj.core.groups.Tuple.tuple(Outcome.ALLOWED, "1.2.840.10045.4.3.2: 1 signatures under the lease of record 1"));
+    }
+
     /**
      * Records into {@link #audit}; while {@link #onNetworkThread} is set, any record that may wait (for its commit or
      * for room in the queue) fails the test, and while {@link #full} is set, records queued only if there is room are lost.
