@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
+import org.bouncycastle.asn1.x509.KeyUsage;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.letterlock.ca.CertificateAuthority;
@@ -92,6 +93,15 @@ public final class MailboxEnrollment {
         } catch (CertificateEncodingException e) {
             return Optional.empty();
         }
+    }
+
+    /**
+     * Whether a certificate's key may sign (keyUsage digitalSignature, or no keyUsage), and so authenticate its holder.
+     * An encryption certificate may not: escrow can hand its key to a recovery requester.
+     */
+    public static boolean forSigning(X509CertificateHolder certificate) {
+        KeyUsage usage = KeyUsage.fromExtensions(certificate.getExtensions());
+        return usage == null || usage.hasUsages(KeyUsage.digitalSignature);
     }
 
     /** The mailbox's certificates that are neither revoked nor expired nor not yet valid (for EST to find the one a client names). */

@@ -10,6 +10,9 @@ import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.cmp.CMPObjectIdentifiers;
 import org.bouncycastle.asn1.cmp.PBMParameter;
 import org.bouncycastle.asn1.cmp.PKIFailureInfo;
+import org.bouncycastle.asn1.iana.IANAObjectIdentifiers;
+import org.bouncycastle.asn1.nist.NISTObjectIdentifiers;
+import org.bouncycastle.asn1.oiw.OIWObjectIdentifiers;
 import org.bouncycastle.asn1.pkcs.PBKDF2Params;
 import org.bouncycastle.asn1.pkcs.PBMAC1Params;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
@@ -42,6 +45,18 @@ final class CmpMac {
     /** RFC 9481 6.1.2: PBMAC1 with HMAC-SHA256/384/512, and PBKDF2 with one of them as PRF. */
     private static final Set<ASN1ObjectIdentifier> HMAC_SHA2 = Set.of(PKCSObjectIdentifiers.id_hmacWithSHA256, PKCSObjectIdentifiers.id_hmacWithSHA384,
             PKCSObjectIdentifiers.id_hmacWithSHA512);
+    /**
+     * PasswordBasedMac's one-way functions and MACs: RFC 9481 6.1.1's SHA-2 family, and SHA-1 with HMAC-SHA1, which
+     * RFC 4210 names and clients still default to (Bouncy Castle's PKMACBuilder, openssl cmp's -mac). MD5 and the rest are refused.
+     */
+    private static final Set<ASN1ObjectIdentifier> PBM_OWFS = Set.of(OIWObjectIdentifiers.idSHA1, NISTObjectIdentifiers.id_sha224,
+            NISTObjectIdentifiers.id_sha256, NISTObjectIdentifiers.id_sha384, NISTObjectIdentifiers.id_sha512);
+    private static final Set<ASN1ObjectIdentifier> PBM_MACS = Set.of(IANAObjectIdentifiers.hmacSHA1, PKCSObjectIdentifiers.id_hmacWithSHA1,
+            PKCSObjectIdentifiers.id_hmacWithSHA224, PKCSObjectIdentifiers.id_hmacWithSHA256, PKCSObjectIdentifiers.id_hmacWithSHA384,
+            PKCSObjectIdentifiers.id_hmacWithSHA512);
+    /** RFC 8018 4.1's 64 bits at least; at most what any client sends, so a salt cannot be made a cost. */
+    static final int MIN_SALT = 8;
+    static final int MAX_SALT = 64;
     private static final BouncyCastleProvider BC = new BouncyCastleProvider();
     private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -82,11 +97,28 @@ final class CmpMac {
     }
 
     private static PBMParameter passwordBasedMac(AlgorithmIdentifier algorithm) {
+        PBMParameter parameters;
         try {
-            return PBMParameter.getInstance(algorithm.getParameters());
+            parameters = PBMParameter.getInstance(algorithm.getParameters());
         } catch (RuntimeException e) {
             throw new CmpFailure(PKIFailureInfo.badAlg, "the PasswordBasedMac parameters do not parse (RFC 4210 5.1.3.1)");
         }
+        if (parameters == null) {
+            throw new CmpFailure(PKIFailureInfo.badAlg, "PasswordBasedMac needs its parameters: salt, owf, iterationCount, mac (RFC 4210 5.1.3.1)");
+        }
+        int salt = parameters.getSalt().getOctets().length;
+        if (salt < MIN_SALT || salt > MAX_SALT) {
+            throw new CmpFailure(PKIFailureInfo.badAlg, "the PasswordBasedMac salt must be " + MIN_SALT + " to " + MAX_SALT + " bytes, not " + salt);
+        }
+        if (!PBM_OWFS.contains(parameters.getOwf().getAlgorithm())) {
+            throw new CmpFailure(PKIFailureInfo.badAlg, "PasswordBasedMac with the one-way function " + parameters.getOwf().getAlgorithm()
+                    + " is not offered; use SHA-256 (RFC 9481 6.1.1), SHA-384, SHA-512, SHA-224 or SHA-1");
+        }
+        if (!PBM_MACS.contains(parameters.getMac().getAlgorithm())) {
+            throw new CmpFailure(PKIFailureInfo.badAlg, "PasswordBasedMac with the MAC " + parameters.getMac().getAlgorithm()
+                    + " is not offered; use HMAC with SHA-256 (RFC 9481 6.1.1), SHA-384, SHA-512, SHA-224 or SHA-1");
+        }
+        return parameters;
     }
 
     private static PBMAC1Params pbmac1(AlgorithmIdentifier algorithm) {
@@ -95,6 +127,9 @@ final class CmpMac {
             parameters = PBMAC1Params.getInstance(algorithm.getParameters());
         } catch (RuntimeException e) {
             throw new CmpFailure(PKIFailureInfo.badAlg, "the PBMAC1 parameters do not parse (RFC 8018 A.5)");
+        }
+        if (parameters == null) {
+            throw new CmpFailure(PKIFailureInfo.badAlg, "PBMAC1 needs its parameters: keyDerivationFunc and messageAuthScheme (RFC 8018 A.5)");
         }
         if (!HMAC_SHA2.contains(parameters.getMessageAuthScheme().getAlgorithm())) {
             throw new CmpFailure(PKIFailureInfo.badAlg, "PBMAC1 with " + parameters.getMessageAuthScheme().getAlgorithm()
@@ -112,6 +147,9 @@ final class CmpMac {
             kdf = PBKDF2Params.getInstance(parameters.getKeyDerivationFunc().getParameters());
         } catch (RuntimeException e) {
             throw new CmpFailure(PKIFailureInfo.badAlg, "the PBKDF2 parameters do not parse (RFC 8018 A.2)");
+        }
+        if (kdf == null) {
+            throw new CmpFailure(PKIFailureInfo.badAlg, "PBKDF2 needs its parameters: salt, iterationCount, keyLength, prf (RFC 8018 A.2)");
         }
         if (kdf.getKeyLength() == null) {
             throw new CmpFailure(PKIFailureInfo.badAlg, "PBMAC1's PBKDF2 parameters must give the keyLength (RFC 9481 6.1.2)");

@@ -55,7 +55,6 @@ import org.bouncycastle.asn1.x509.CRLReason;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.GeneralNames;
-import org.bouncycastle.asn1.x509.KeyUsage;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.asn1.x9.X9ObjectIdentifiers;
 import org.bouncycastle.asn1.edec.EdECObjectIdentifiers;
@@ -78,6 +77,7 @@ import org.letterlock.ca.RevocationReason;
 import org.letterlock.ca.TlsIdentity;
 import org.letterlock.enroll.EnrollmentProof;
 import org.letterlock.enroll.EnrollmentSecrets;
+import org.letterlock.enroll.MailboxEnrollment;
 import org.letterlock.enroll.KeyPackageEnvelope;
 import org.letterlock.enroll.EnrollmentServices;
 import org.letterlock.escrow.KeyEscrow;
@@ -241,6 +241,10 @@ public final class CmpResponder {
     }
 
     private CmpSender bySignature(ProtectedPKIMessage message) {
+        CMPCertificate[] extraCerts = message.toASN1Structure().getExtraCerts();
+        if (extraCerts != null && extraCerts.length > 0 && !extraCerts[0].isX509v3PKCert()) {
+            throw new CmpFailure(PKIFailureInfo.badMessageCheck, "the first certificate in extraCerts must be the X.509 protection certificate (RFC 9483 3.3), not another kind");
+        }
         X509CertificateHolder[] certificates = message.getCertificates();
         if (certificates.length == 0) {
             throw new CmpFailure(PKIFailureInfo.badMessageCheck, "a signature-protected request carries its protection certificate first in extraCerts (RFC 9483 3.3)");
@@ -264,8 +268,7 @@ public final class CmpResponder {
         } catch (CertificateException e) {
             throw new CmpFailure(PKIFailureInfo.badCertId, "the protection certificate does not parse: " + e.getMessage());
         }
-        KeyUsage usage = KeyUsage.fromExtensions(signer.getExtensions());
-        if (usage != null && !usage.hasUsages(KeyUsage.digitalSignature)) {
+        if (!MailboxEnrollment.forSigning(signer)) {
             throw new CmpFailure(PKIFailureInfo.notAuthorized, "the protection certificate is not for signing (no digitalSignature key usage); sign with the mailbox's signing certificate");
         }
         return CmpSender.bySignature(current, signer);

@@ -25,6 +25,7 @@ import org.letterlock.ca.IssuerRecord;
 import org.letterlock.ca.Profiles;
 import org.letterlock.ca.RevocationReason;
 import org.letterlock.enroll.EnrollmentProof;
+import org.letterlock.enroll.MailboxEnrollment;
 import org.letterlock.enroll.EnrollmentServices;
 import org.letterlock.enroll.web.EnrollExchange;
 import org.letterlock.enroll.web.EnrollListener;
@@ -259,13 +260,17 @@ public final class EstEndpoint implements EnrollListener.Handler {
      */
     private Client client(EnrollExchange exchange, String operation) {
         Optional<X509Certificate> presented = exchange.clientCertificate();
-        Optional<IssuedCertificate> current = presented.flatMap(services.mailboxes()::current);
+        Optional<IssuedCertificate> anyCurrent = presented.flatMap(services.mailboxes()::current);
+        Optional<IssuedCertificate> current = anyCurrent.filter(c -> MailboxEnrollment.forSigning(c.holder()));
         if (current.isPresent()) {
             return new Client(current.get().mailbox().orElseThrow(), current, Optional.empty());
         }
         Optional<EnrollExchange.BasicCredentials> basic = exchange.basicCredentials();
         if (basic.isEmpty()) {
-            throw refuse(operation, "est:" + exchange.path(), ErrorType.UNAUTHORIZED, presented.isPresent()
+            throw refuse(operation, "est:" + exchange.path(), ErrorType.UNAUTHORIZED, anyCurrent.isPresent()
+                    ? "the TLS client certificate is not for signing (no digitalSignature key usage): authenticate with the mailbox's signing "
+                            + "certificate, or send your mailbox address and enrollment secret with HTTP Basic"
+                    : presented.isPresent()
                     ? "the TLS client certificate is not a current certificate of this CA (unknown, revoked or expired); send your mailbox address and "
                             + "enrollment secret with HTTP Basic instead"
                     : "authenticate with HTTP Basic (user: your mailbox address, password: your enrollment secret) or with your current certificate over TLS");

@@ -312,6 +312,20 @@ class CmpJavaClientTest {
                 bad("rejects/pbmac1-with-sha1-prf", PKIFailureInfo.badAlg, (m, s) -> pbmac1Unchecked(m, new org.bouncycastle.asn1.pkcs.PBKDF2Params(
                         CmpClient.randomBytes(16), 10_000, 32, new AlgorithmIdentifier(org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.id_hmacWithSHA1,
                         org.bouncycastle.asn1.DERNull.INSTANCE)))),
+                bad("rejects/pbm-without-parameters", PKIFailureInfo.badAlg, (m, s) -> macUnchecked(m, new AlgorithmIdentifier(CMPObjectIdentifiers.passwordBasedMac))),
+                bad("rejects/pbmac1-without-parameters", PKIFailureInfo.badAlg, (m, s) -> macUnchecked(m,
+                        new AlgorithmIdentifier(org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.id_PBMAC1))),
+                bad("rejects/pbkdf2-without-parameters", PKIFailureInfo.badAlg, (m, s) -> macUnchecked(m, new AlgorithmIdentifier(
+                        org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.id_PBMAC1, new org.bouncycastle.asn1.pkcs.PBMAC1Params(
+                        new AlgorithmIdentifier(org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.id_PBKDF2),
+                        new AlgorithmIdentifier(org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.id_hmacWithSHA256, org.bouncycastle.asn1.DERNull.INSTANCE))))),
+                bad("rejects/pbm-with-md5", PKIFailureInfo.badAlg, (m, s) -> macUnchecked(m, pbm(CmpClient.randomBytes(16),
+                        org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.md5, org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.id_hmacWithSHA256))),
+                bad("rejects/pbm-with-hmac-md5", PKIFailureInfo.badAlg, (m, s) -> macUnchecked(m, pbm(CmpClient.randomBytes(16),
+                        NISTObjectIdentifiers.id_sha256, org.bouncycastle.asn1.iana.IANAObjectIdentifiers.hmacMD5))),
+                bad("rejects/pbm-with-a-4-byte-salt", PKIFailureInfo.badAlg, (m, s) -> macUnchecked(m, pbm(CmpClient.randomBytes(4),
+                        NISTObjectIdentifiers.id_sha256, org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.id_hmacWithSHA256))),
+                bad("rejects/other-certificate-first-in-extra-certs", PKIFailureInfo.badMessageCheck, (m, s) -> signedWithOtherCertificateFirst(m)),
                 bad("rejects/pbmac1-under-a-wrong-secret", PKIFailureInfo.badMessageCheck, (m, s) -> pbmac1Over(m, new CmpClient.Secret(m, "AAAA-BBBB-CCCC-DDDD-EEEE".toCharArray()),
                         org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.id_hmacWithSHA256, 10_000)),
                 bad("rejects/signer-unknown-here", PKIFailureInfo.signerNotTrusted, (m, s) -> kur(selfSigned(m, ecKey()), m, Optional.empty())),
@@ -505,41 +519,40 @@ class CmpJavaClientTest {
      * must refuse before it derives a key (deriving it here would cost what the refusal saves the server).
      */
     private static byte[] pbmac1Unchecked(String mailbox, org.bouncycastle.asn1.pkcs.PBKDF2Params kdf) throws Exception {
-        AlgorithmIdentifier algorithm = new AlgorithmIdentifier(org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.id_PBMAC1, new org.bouncycastle.asn1.pkcs.PBMAC1Params(
+        return macUnchecked(mailbox, new AlgorithmIdentifier(org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.id_PBMAC1, new org.bouncycastle.asn1.pkcs.PBMAC1Params(
                 new AlgorithmIdentifier(org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.id_PBKDF2, kdf),
-                new AlgorithmIdentifier(org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.id_hmacWithSHA256, org.bouncycastle.asn1.DERNull.INSTANCE)));
-        org.bouncycastle.operator.MacCalculator zero = new org.bouncycastle.operator.MacCalculator() {
-            private final java.io.ByteArrayOutputStream ignored = new java.io.ByteArrayOutputStream();
+                new AlgorithmIdentifier(org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.id_hmacWithSHA256, org.bouncycastle.asn1.DERNull.INSTANCE))));
+    }
 
-            @Override
-            public AlgorithmIdentifier getAlgorithmIdentifier() {
-                return algorithm;
-            }
+    /** PasswordBasedMac parameters with {@code salt}, {@code owf} and {@code mac}, 1,000 iterations. */
+    private static AlgorithmIdentifier pbm(byte[] salt, org.bouncycastle.asn1.ASN1ObjectIdentifier owf, org.bouncycastle.asn1.ASN1ObjectIdentifier mac) {
+        return new AlgorithmIdentifier(CMPObjectIdentifiers.passwordBasedMac, new org.bouncycastle.asn1.cmp.PBMParameter(salt, new AlgorithmIdentifier(owf), 1000,
+                new AlgorithmIdentifier(mac)));
+    }
 
-            @Override
-            public java.io.OutputStream getOutputStream() {
-                return ignored;
-            }
+    /** An ir protected, by its header, with {@code algorithm}, and a MAC of zeros: for parameters refused before any MAC is computed. */
+    private static byte[] macUnchecked(String mailbox, AlgorithmIdentifier algorithm) throws Exception {
+        PKIBody body = new PKIBody(PKIBody.TYPE_INIT_REQ, new CertReqMessages(client.signingRequest(0, mailbox, ecKey())));
+        return new PKIMessage(protectedHeader(mailbox, PKIHeader.CMP_2000, Instant.now(), algorithm), body, new org.bouncycastle.asn1.DERBitString(new byte[32])).getEncoded();
+    }
 
-            @Override
-            public byte[] getMac() {
-                return new byte[32];
-            }
+    /** A kur signed (so it says) by a certificate of a kind other than X.509, first in extraCerts. */
+    private static byte[] signedWithOtherCertificateFirst(String mailbox) throws Exception {
+        PKIBody body = new PKIBody(PKIBody.TYPE_KEY_UPDATE_REQ, new CertReqMessages(client.signingRequest(0, mailbox, ecKey())));
+        org.bouncycastle.asn1.cmp.CMPCertificate other = new org.bouncycastle.asn1.cmp.CMPCertificate(2, new DERSequence(new org.bouncycastle.asn1.ASN1Integer(1)));
+        return new PKIMessage(protectedHeader(mailbox, PKIHeader.CMP_2000, Instant.now(), new AlgorithmIdentifier(org.bouncycastle.asn1.x9.X9ObjectIdentifiers.ecdsa_with_SHA256)),
+                body, new org.bouncycastle.asn1.DERBitString(new byte[64]), new org.bouncycastle.asn1.cmp.CMPCertificate[] {other}).getEncoded();
+    }
 
-            @Override
-            public org.bouncycastle.operator.GenericKey getKey() {
-                return new org.bouncycastle.operator.GenericKey(new byte[32]);
-            }
-        };
-        return macOver(mailbox, PKIHeader.CMP_2000, Instant.now(), new PKIBody(PKIBody.TYPE_INIT_REQ, new CertReqMessages(client.signingRequest(0, mailbox, ecKey()))),
-                algorithm, zero);
+    private static PKIHeader protectedHeader(String mailbox, int pvno, Instant time, AlgorithmIdentifier protection) {
+        return new org.bouncycastle.asn1.cmp.PKIHeaderBuilder(pvno, new GeneralName(new X500Name("CN=" + mailbox)), new GeneralName(new X500Name("CN=Letterlock")))
+                .setTransactionID(CmpClient.randomBytes(16)).setSenderNonce(CmpClient.randomBytes(16)).setSenderKID(mailbox.getBytes())
+                .setMessageTime(new org.bouncycastle.asn1.ASN1GeneralizedTime(java.util.Date.from(time))).setProtectionAlg(protection).build();
     }
 
     private static byte[] macOver(String mailbox, int pvno, Instant time, PKIBody body, AlgorithmIdentifier algorithm, org.bouncycastle.operator.MacCalculator mac)
             throws Exception {
-        PKIHeader header = new org.bouncycastle.asn1.cmp.PKIHeaderBuilder(pvno, new GeneralName(new X500Name("CN=" + mailbox)), new GeneralName(new X500Name("CN=Letterlock")))
-                .setTransactionID(CmpClient.randomBytes(16)).setSenderNonce(CmpClient.randomBytes(16)).setSenderKID(mailbox.getBytes())
-                .setMessageTime(new org.bouncycastle.asn1.ASN1GeneralizedTime(java.util.Date.from(time))).setProtectionAlg(algorithm).build();
+        PKIHeader header = protectedHeader(mailbox, pvno, time, algorithm);
         try (var out = mac.getOutputStream()) {
             out.write(new DERSequence(new org.bouncycastle.asn1.ASN1Encodable[] {header, body}).getEncoded());
         }

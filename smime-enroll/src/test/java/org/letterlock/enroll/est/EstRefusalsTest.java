@@ -64,6 +64,8 @@ class EstRefusalsTest {
     /** TLS with a current signing certificate of {@link #holder}, and with a revoked one. */
     static HttpClient current;
     static HttpClient revoked;
+    /** TLS with {@link #holder}'s current encryption certificate, whose key escrow may have handed to someone else. */
+    static HttpClient encryption;
     static String holder;
     static IssuedCertificate holderCertificate;
 
@@ -74,6 +76,11 @@ class EstRefusalsTest {
         holder = EnrollFixture.newMailbox("holder");
         current = HttpClient.newBuilder().sslContext(tlsWithCertificate(holder, false)).build();
         revoked = HttpClient.newBuilder().sslContext(tlsWithCertificate(EnrollFixture.newMailbox("revoked"), true)).build();
+        KeyPair encryptionKeys = ec("secp256r1");
+        IssuedCertificate encryptionCertificate = fixture.ca.issue(new org.letterlock.ca.IssueRequest("mailbox-encryption", java.util.Optional.empty(),
+                java.util.Optional.of(org.bouncycastle.asn1.x509.SubjectPublicKeyInfo.getInstance(encryptionKeys.getPublic().getEncoded())), java.util.Optional.of(holder),
+                List.of(), holderCertificate.pairId(), java.util.OptionalInt.empty(), false), OFFICER);
+        encryption = HttpClient.newBuilder().sslContext(tls(encryptionKeys, encryptionCertificate)).build();
     }
 
     @AfterAll
@@ -88,6 +95,8 @@ class EstRefusalsTest {
             "rejects/wrong-secret                          | POST   | simpleenroll              | wrong-secret | application/pkcs10 | csr              | 401    | no open enrollment secret",
             "rejects/basic-user-not-an-address             | POST   | simpleenroll              | not-address  | application/pkcs10 | csr              | 401    | the HTTP Basic user must be your mailbox address",
             "rejects/revoked-client-certificate            | POST   | simpleenroll              | revoked-tls  | application/pkcs10 | csr              | 401    | not a current certificate of this CA",
+            "rejects/encryption-certificate-over-tls       | POST   | simpleenroll              | encryption-tls | application/pkcs10 | csr            | 401    | not for signing",
+            "rejects/serverkeygen-with-encryption-cert-tls | POST   | serverkeygen              | encryption-tls | application/pkcs10 | csr            | 401    | not for signing",
             "rejects/json-instead-of-pkcs10                | POST   | simpleenroll              | secret       | application/json   | csr              | 415    | send the CSR as application/pkcs10",
             "rejects/empty-body                            | POST   | simpleenroll              | secret       | application/pkcs10 | empty            | 400    | the request body is empty",
             "rejects/not-base64                            | POST   | simpleenroll              | secret       | application/pkcs10 | not-base64       | 400    | not base64",
@@ -117,7 +126,7 @@ class EstRefusalsTest {
     })
     void badRequestsAreRefusedAuditedAndIssueNothing(String name, String method, String path, String credential, String type, String body, int status,
                                                       String message) throws Exception {
-        String mailbox = credential.equals("current-tls") ? holder : EnrollFixture.newMailbox("refused");
+        String mailbox = credential.endsWith("-tls") && !credential.equals("revoked-tls") ? holder : EnrollFixture.newMailbox("refused");
         String secret = fixture.officerSecret(mailbox);
         byte[] content = body(body, mailbox);
         long auditedBefore = lastAuditSeq();
@@ -137,6 +146,7 @@ class EstRefusalsTest {
         HttpClient client = switch (credential) {
             case "current-tls" -> current;
             case "revoked-tls" -> revoked;
+            case "encryption-tls" -> encryption;
             default -> anonymous;
         };
         HttpResponse<String> response = client.send(request.build(), HttpResponse.BodyHandlers.ofString());
@@ -259,9 +269,13 @@ class EstRefusalsTest {
         } else {
             holderCertificate = certificate;
         }
+        return tls(keys, certificate);
+    }
+
+    private static SSLContext tls(KeyPair keys, IssuedCertificate certificate) throws Exception {
         KeyStore store = KeyStore.getInstance("PKCS12");
         store.load(null, null);
-        store.setKeyEntry("signing", keys.getPrivate(), "client".toCharArray(), new X509Certificate[] {Certificates.x509(certificate.holder())});
+        store.setKeyEntry("client", keys.getPrivate(), "client".toCharArray(), new X509Certificate[] {Certificates.x509(certificate.holder())});
         KeyManagerFactory keyManagers = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
         keyManagers.init(store, "client".toCharArray());
         KeyStore trust = KeyStore.getInstance("PKCS12");
