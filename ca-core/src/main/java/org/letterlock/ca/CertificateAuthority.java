@@ -30,6 +30,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.function.Function;
 import java.util.logging.Logger;
+import java.util.stream.Stream;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.x500.RDN;
 import org.bouncycastle.asn1.x500.X500Name;
@@ -238,6 +239,32 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
         ocsp.useIssuers(all);
     }
 
+    /**
+     * Signing an OCSP answer ahead is a speed-up only: the certificate (stored, or revoked) stands when it fails, and
+     * with no answer in memory the next request signs one.
+     */
+    private static void presignAhead(IssuedCertificate certificate, Runnable presign) {
+        try {
+            presign.run();
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "could not pre-sign the OCSP answer of " + certificate.serialHex() + "; it is signed on request", e);
+        }
+    }
+
+    /** The issuer that signs new certificates: UNAVAILABLE while there is none, or once it has expired (a rollover is due). */
+    private Active activeIssuer() {
+        Active issuing = issuersNow.active();
+        if (issuing == null) {
+            throw new LetterlockException(ErrorType.UNAVAILABLE, "no issuing CA is active: the issuing CA waits for its certificate from the external root (docs/ca.md)");
+        }
+        Instant notAfter = issuing.record().requireCertificate().getNotAfter().toInstant();
+        if (!notAfter.isAfter(clock.instant())) {
+            throw new LetterlockException(ErrorType.UNAVAILABLE, "the issuing CA " + issuing.record().id() + " expired at " + notAfter
+                    + "; a ca-admin rolls over to a new one (POST /api/ca/issuers/rollover, docs/ca.md)");
+        }
+        return issuing;
+    }
+
     private IssuancePolicy policy(String issuerId) {
         return new IssuancePolicy(urls.crl(issuerId), urls.ocsp(), urls.caCertificate(issuerId),
                 settings.policyOids().stream().map(ASN1ObjectIdentifier::new).toList(), settings.sbrPolicyOids());
@@ -248,25 +275,42 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
         return issuersNow.all().stream().filter(i -> i.key().isPresent() && i.certificate().isPresent() && i.state() != IssuerRecord.State.PENDING).toList();
     }
 
-    /** Renews delegated OCSP responders that are missing or near expiry, and publishes missing or stale CRLs. */
+    /**
+     * Renews delegated OCSP responders that are missing or near expiry, and publishes missing or stale CRLs. One
+     * issuer's failure is logged and leaves the others, the sweep and the expiry notices to run.
+     */
     void maintain() {
+        stopUsingRevokedOwnCertificates();
         boolean changed = false;
-        Instant renewBefore = clock.instant().plus(RESPONDER_RENEWAL);
+        Instant now = clock.instant();
+        Instant renewBefore = now.plus(RESPONDER_RENEWAL);
         for (IssuerRecord issuer : signingIssuers()) {
-            if (issuer.ocspCertificate().isEmpty() || issuer.ocspCertificate().get().getNotAfter().toInstant().isBefore(renewBefore)) {
-                createResponder(issuer);
-                changed = true;
+            Instant issuerNotAfter = issuer.requireCertificate().getNotAfter().toInstant();
+            Optional<Instant> responderNotAfter = issuer.ocspCertificate().map(c -> c.getNotAfter().toInstant());
+            // A responder is capped at its issuer's notAfter: once it reaches it, a new one would last no longer.
+            boolean due = responderNotAfter.isEmpty() || responderNotAfter.get().isBefore(renewBefore) && responderNotAfter.get().isBefore(issuerNotAfter);
+            if (due && issuerNotAfter.isAfter(now)) {
+                try {
+                    createResponder(issuer);
+                    changed = true;
+                } catch (RuntimeException e) {
+                    LOG.log(Level.SEVERE, "could not renew the OCSP responder of " + issuer.id() + "; the next maintenance run tries again", e);
+                }
             }
         }
         if (changed) {
             reload();
         }
-        Instant staleBefore = clock.instant().plus(settings.crlInterval());
+        Instant staleBefore = now.plus(settings.crlInterval());
         for (IssuerRecord issuer : signingIssuers()) {
-            Optional<CertificateStore.StoredCrl> full = store.crl(issuer.id(), false);
-            if (full.isEmpty() || full.get().nextUpdate().isBefore(staleBefore)) {
-                crls.publishFull(issuer);
-                crls.publishDelta(issuer);
+            try {
+                Optional<CertificateStore.StoredCrl> full = store.crl(issuer.id(), false);
+                if (full.isEmpty() || full.get().nextUpdate().isBefore(staleBefore)) {
+                    crls.publishFull(issuer);
+                    crls.publishDelta(issuer);
+                }
+            } catch (RuntimeException e) {
+                LOG.log(Level.SEVERE, "could not publish the CRLs of " + issuer.id() + "; the next maintenance run tries again", e);
             }
         }
         ocsp.sweep();
@@ -431,10 +475,7 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
         CertificateProfile profile = Profiles.byName(request.profile()).filter(p -> REQUESTABLE.contains(p.name()))
                 .orElseThrow(() -> refuse("ca.issue", "profile:" + request.profile(), ErrorType.BAD_REQUEST,
                         "unknown profile '" + request.profile() + "'; requestable profiles are " + REQUESTABLE.stream().sorted().toList()));
-        Active issuing = issuersNow.active();
-        if (issuing == null) {
-            throw new LetterlockException(ErrorType.UNAVAILABLE, "no issuing CA is active: the issuing CA waits for its certificate from the external root (docs/ca.md)");
-        }
+        Active issuing = activeIssuer();
         SubjectPublicKeyInfo publicKey;
         List<String> requestedMailboxes = List.of();
         List<String> requestedHosts = List.of();
@@ -515,7 +556,7 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
             throw e.type() == ErrorType.CONFLICT ? refuse("ca.issue", target, e.type(), e.getMessage()) : e;
         }
         mailbox.ifPresent(published::forget);
-        ocsp.presign(issuing.record(), issued, signers);
+        presignAhead(issued, () -> ocsp.presign(issuing.record(), issued, signers));
         audit.record("ca.issue", "certificate:" + issued.serialHex(), Outcome.ALLOWED, profile.id() + " " + target
                 + pairId.map(p -> " pair " + p).orElse("") + " by " + issuing.record().id());
         keyUses.forEach(CompletableFuture::join);
@@ -669,15 +710,12 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
     }
 
     private IssuedCertificate issueToSystem(CertificateProfile profile, SubjectPublicKeyInfo publicKey, String commonName, List<String> names, Duration validity) {
-        Active issuing = issuersNow.active();
-        if (issuing == null) {
-            throw new LetterlockException(ErrorType.UNAVAILABLE, "no issuing CA is active: the issuing CA waits for its certificate from the external root (docs/ca.md)");
-        }
+        Active issuing = activeIssuer();
         X509CertificateHolder certificate = issuing.issuer().issue(profile, publicKey, commonName == null ? NO_SUBJECT : subject(BCStyle.CN, commonName), names,
                 Set.of(), validity);
         IssuedCertificate issued = fromHolder(certificate, issuing.record().id(), profile.name(), Optional.empty(), Optional.empty(), SYSTEM);
         store.insertCertificate(issued, Optional.empty());
-        ocsp.presign(issuing.record(), issued);
+        presignAhead(issued, () -> ocsp.presign(issuing.record(), issued));
         audit.record("ca.issue", "certificate:" + issued.serialHex(), Outcome.ALLOWED, profile.id() + " "
                 + (names.isEmpty() ? commonName : "hosts:" + String.join(",", names)) + " by " + issuing.record().id());
         return issued;
@@ -806,13 +844,8 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
             }
         }
         stopUsingRevoked(revoked);
-        // Signing the "revoked" answers ahead is a speed-up only: with the cache entries gone, the next request signs one.
         for (IssuedCertificate target : revoked) {
-            try {
-                issuer(target.issuerId()).ifPresent(i -> ocsp.presign(i, target));
-            } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, "could not pre-sign the OCSP answer of revoked " + target.serialHex() + "; it is signed on request", e);
-            }
+            presignAhead(target, () -> issuer(target.issuerId()).ifPresent(i -> ocsp.presign(i, target)));
         }
         return revoked;
     }
@@ -821,6 +854,26 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
      * A revoked issuing CA issues nothing more (it is retired: CRLs and OCSP go on; a rollover makes the next one), and a
      * revoked responder certificate is replaced at once.
      */
+    /**
+     * An issuing CA or responder certificate revoked in the store while this CA still uses it: the revocation's own
+     * follow-up (stopUsingRevoked) failed, or ran on a node that died. Retires or replaces it now.
+     */
+    private void stopUsingRevokedOwnCertificates() {
+        List<IssuedCertificate> revoked = new ArrayList<>();
+        for (IssuerRecord issuer : signingIssuers()) {
+            Stream.of(issuer.certificate(), issuer.ocspCertificate()).flatMap(Optional::stream)
+                    .flatMap(own -> store.certificate(own.getSerialNumber()).stream()).filter(IssuedCertificate::revoked).forEach(revoked::add);
+        }
+        if (!revoked.isEmpty()) {
+            try {
+                stopUsingRevoked(revoked);
+            } catch (RuntimeException e) {
+                LOG.log(Level.SEVERE, "could not stop using the revoked certificates " + revoked.stream().map(IssuedCertificate::serialHex).toList()
+                        + "; the next maintenance run tries again", e);
+            }
+        }
+    }
+
     private void stopUsingRevoked(List<IssuedCertificate> revoked) {
         boolean changed = false;
         for (IssuedCertificate certificate : revoked) {

@@ -147,7 +147,13 @@ public record CertificationRequest(SubjectPublicKeyInfo publicKey, X500Name subj
         }
         try {
             if (family == KeyFamily.RSA) {
-                RSAKeyParameters rsa = (RSAKeyParameters) PublicKeyFactory.createKey(key);
+                RSAKeyParameters rsa;
+                try {
+                    rsa = (RSAKeyParameters) PublicKeyFactory.createKey(key);
+                } catch (IllegalArgumentException e) {
+                    // Bouncy Castle's own checks: an even modulus or exponent, a small factor, a prime modulus, over 16,384 bits.
+                    throw bad("the RSA public key is refused: " + e.getMessage());
+                }
                 int bits = rsa.getModulus().bitLength();
                 if (bits < 2048 || bits > 8192 || bits % 8 != 0) {
                     throw bad("RSA keys must have 2048 to 8192 bits, a multiple of 8; this one has " + bits);

@@ -303,6 +303,43 @@ public abstract class CaConformance {
                 org.assertj.core.groups.Tuple.tuple("vault.sign", "1.2.840.10045.4.3.2: 5 signatures under the lease of record " + during.get(0).seq()));
     }
 
+    @Test
+    void nearItsIssuersEndAResponderIsMadeOnceAndAnExpiredIssuerStopsOnlyIssuance() throws Exception {
+        java.time.Instant issuerEnd = issuing().getNotAfter().toInstant();
+        clock.advance(Duration.between(clock.instant(), issuerEnd.minus(Duration.ofDays(20))));
+
+        ca.maintain();
+        X509CertificateHolder responder = ca.issuer("issuing-1").orElseThrow().ocspCertificate().orElseThrow();
+        assertThat(responder.getNotAfter().toInstant()).as("capped at the issuer's end").isEqualTo(issuerEnd);
+        ca.maintain();
+        assertThat(ca.issuer("issuing-1").orElseThrow().ocspCertificate().orElseThrow().getSerialNumber())
+                .as("a new responder would last no longer: none is made").isEqualTo(responder.getSerialNumber());
+
+        clock.advance(Duration.ofDays(21));
+        ca.maintain();
+        assertThat(ca.issuer("issuing-1").orElseThrow().ocspCertificate().orElseThrow().getSerialNumber())
+                .as("an expired issuer gets no responder").isEqualTo(responder.getSerialNumber());
+        assertThatThrownBy(() -> issue("mailbox-signing", TestRequests.ec("secp256r1"), "late@example.org", OFFICER))
+                .isInstanceOfSatisfying(LetterlockException.class, e -> assertThat(e.type()).isEqualTo(ErrorType.UNAVAILABLE))
+                .hasMessageContaining("expired").hasMessageContaining("rollover");
+    }
+
+    @Test
+    void aResponderOrIssuingCaRevokedBehindTheCasBackIsReplacedOrRetiredAtTheNextMaintenance() throws Exception {
+        // As if the node that revoked them died before it stopped using them.
+        JdbcCertificateStore direct = new JdbcCertificateStore(platform.database().dataSource());
+        java.math.BigInteger responder = ca.issuer("issuing-1").orElseThrow().ocspCertificate().orElseThrow().getSerialNumber();
+        assertThat(direct.revoke(responder, clock.instant(), RevocationReason.KEY_COMPROMISE, "test")).isTrue();
+        ca.maintain();
+        assertThat(ca.issuer("issuing-1").orElseThrow().ocspCertificate().orElseThrow().getSerialNumber()).isNotEqualTo(responder);
+
+        assertThat(direct.revoke(issuing().getSerialNumber(), clock.instant(), RevocationReason.KEY_COMPROMISE, "test")).isTrue();
+        ca.maintain();
+        assertThat(ca.issuer("issuing-1").orElseThrow().state()).isEqualTo(IssuerRecord.State.RETIRED);
+        assertThatThrownBy(() -> issue("mailbox-signing", TestRequests.ec("secp256r1"), "after@example.org", OFFICER))
+                .isInstanceOfSatisfying(LetterlockException.class, e -> assertThat(e.type()).isEqualTo(ErrorType.UNAVAILABLE));
+    }
+
     /** An OCSP request for {@code leaf} made by openssl, also left in request.der. */
     private byte[] ocspRequestByOpenssl(IssuedCertificate leaf, boolean nonce) throws Exception {
         Path issuer = tools.pem("ocsp-issuer", ca.issuer(leaf.issuerId()).orElseThrow().requireCertificate());

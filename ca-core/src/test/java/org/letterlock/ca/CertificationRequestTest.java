@@ -3,6 +3,7 @@ package org.letterlock.ca;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.List;
@@ -72,7 +73,27 @@ class CertificationRequestTest {
                     var keys = TestRequests.keyPair("DSA", null, 2048);
                     var builder = new org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder(new org.bouncycastle.asn1.x500.X500Name("CN=D"), keys.getPublic());
                     return builder.build(new org.bouncycastle.operator.jcajce.JcaContentSignerBuilder("SHA256withDSA").setProvider(TestRequests.BC).build(keys.getPrivate())).getEncoded();
-                }), "not certified"));
+                }), "not certified"),
+                // Keys Bouncy Castle refuses to read at all; refused before the signature is checked, so any signature does.
+                Arguments.of("rejects/rsa-even-modulus", (Supplier<byte[]>) () -> rsaKeyRequest(n -> n.clearBit(0), BigInteger.valueOf(65537)), "RSA public key is refused"),
+                Arguments.of("rejects/rsa-even-exponent", (Supplier<byte[]>) () -> rsaKeyRequest(n -> n, BigInteger.valueOf(65538)), "RSA public key is refused"),
+                Arguments.of("rejects/rsa-modulus-with-factor-3", (Supplier<byte[]>) () -> rsaKeyRequest(n -> n.multiply(BigInteger.valueOf(3)),
+                        BigInteger.valueOf(65537)), "RSA public key is refused"));
+    }
+
+    /** A PKCS#10 request for the RSA key (a real 2048-bit modulus made {@code broken}, exponent), its signature 256 zero bytes. */
+    private static byte[] rsaKeyRequest(java.util.function.UnaryOperator<BigInteger> broken, BigInteger exponent) {
+        return bytes(() -> {
+            BigInteger modulus = broken.apply(((java.security.interfaces.RSAPublicKey) TestRequests.rsa(2048).getPublic()).getModulus());
+            var key = new org.bouncycastle.asn1.x509.SubjectPublicKeyInfo(new org.bouncycastle.asn1.x509.AlgorithmIdentifier(
+                    org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.rsaEncryption, org.bouncycastle.asn1.DERNull.INSTANCE),
+                    new org.bouncycastle.asn1.pkcs.RSAPublicKey(modulus, exponent));
+            var info = new org.bouncycastle.asn1.pkcs.CertificationRequestInfo(new org.bouncycastle.asn1.x500.X500Name("CN=Broken"), key,
+                    new org.bouncycastle.asn1.DERSet());
+            return new org.bouncycastle.asn1.pkcs.CertificationRequest(info, new org.bouncycastle.asn1.x509.AlgorithmIdentifier(
+                    org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.sha256WithRSAEncryption, org.bouncycastle.asn1.DERNull.INSTANCE),
+                    new org.bouncycastle.asn1.DERBitString(new byte[256])).getEncoded();
+        });
     }
 
     @ParameterizedTest(name = "{0}")
