@@ -638,7 +638,9 @@ public final class OcspResponder {
                 }
             }
         }
-        cache.put(key, value);
+        // A revocation is final: an answer saying otherwise, signed from a store read made before the revocation
+        // committed, does not replace the revoked answer pre-signed after it.
+        cache.merge(key, value, (held, offered) -> held.revoked() && !offered.revoked() ? held : offered);
     }
 
     /**

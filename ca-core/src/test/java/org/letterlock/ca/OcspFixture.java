@@ -83,6 +83,14 @@ public final class OcspFixture implements AutoCloseable {
         return responder;
     }
 
+    /** A responder answering for the root whose store lookups go to {@code lookup}. */
+    public OcspResponder responder(OcspResponder.StatusLookup lookup) {
+        OcspResponder responder = new OcspResponder(vault::signer, vault::signer, lookup, Duration.ofHours(1), Clock.systemUTC(), Runnable::run,
+                OcspResponder.MAX_SIGNING_AT_ONCE);
+        responder.useIssuers(List.of(issuer));
+        return responder;
+    }
+
     public OcspResponder responder() {
         return responder(OcspResponder.MAX_SIGNING_AT_ONCE);
     }

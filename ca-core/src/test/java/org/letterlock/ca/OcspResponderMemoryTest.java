@@ -34,6 +34,41 @@ class OcspResponderMemoryTest {
     }
 
     @Test
+    void aGoodAnswerSignedFromAReadBeforeARevocationDoesNotReplaceTheRevokedAnswer() throws Exception {
+        try (OcspFixture fixture = new OcspFixture()) {
+            java.util.concurrent.CountDownLatch lookedUp = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+            OcspResponder ocsp = fixture.responder(serial -> {
+                lookedUp.countDown();
+                try {
+                    release.await(10, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return java.util.Optional.of(fixture.known());
+            });
+            byte[] plain = fixture.plainRequest(OcspFixture.KNOWN);
+            java.util.concurrent.ExecutorService thread = java.util.concurrent.Executors.newSingleThreadExecutor();
+            try {
+                java.util.concurrent.Future<OcspResponder.Answer> before = thread.submit(() -> ocsp.respond(plain));
+                assertThat(lookedUp.await(5, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+                IssuedCertificate known = fixture.known();
+                ocsp.forget("root", OcspFixture.KNOWN);
+                ocsp.presign(fixture.issuer(), new IssuedCertificate(known.serial(), known.issuerId(), known.profile(), known.mailbox(), known.subject(),
+                        known.notBefore(), known.notAfter(), known.der(), known.pairId(), known.requestedBy(), known.issuedAt(),
+                        java.util.Optional.of(new IssuedCertificate.Revocation(java.time.Instant.now(), RevocationReason.KEY_COMPROMISE, "test"))));
+                release.countDown();
+                before.get(10, java.util.concurrent.TimeUnit.SECONDS);
+            } finally {
+                thread.shutdownNow();
+            }
+            OcspResponder.Answer now = ocsp.respondFromMemory(plain).orElseThrow();
+            assertThat(((BasicOCSPResp) new OCSPResp(now.der()).getResponseObject()).getResponses()[0].getCertStatus())
+                    .as("the revocation stays visible").isInstanceOf(org.bouncycastle.cert.ocsp.RevokedStatus.class);
+        }
+    }
+
+    @Test
     void answersOnlyPlainRequestsWhoseAnswerIsCachedAndFresh() throws Exception {
         try (OcspFixture fixture = new OcspFixture()) {
             OcspResponder ocsp = fixture.responder();
