@@ -12,6 +12,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.bouncycastle.asn1.ASN1Encodable;
 import org.bouncycastle.asn1.ASN1Integer;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
@@ -94,6 +96,9 @@ import org.letterlock.vault.KeySpec;
  */
 public final class CmpResponder {
     static final String PROTOCOL = "cmp";
+    static final int MAX_FAILED_CONFIRMATIONS = 5;
+    /** Transactions whose failed certConfs are counted at once; past it the counts start again (each needs an enrollment). */
+    private static final int MAX_COUNTED_TRANSACTIONS = 10_000;
     /** How far a request's messageTime may be from ours (RFC 9483 3.5: the time must be checked within a window). */
     static final Duration TIME_WINDOW = Duration.ofMinutes(5);
     private static final BouncyCastleProvider BC = new BouncyCastleProvider();
@@ -110,6 +115,11 @@ public final class CmpResponder {
     private final EnrollmentServices services;
     private final EnrollmentSecrets secrets;
     private final CmpTransactions transactions;
+    /**
+     * certConfs of a transaction whose MAC failed, on this node. Each costs a key derivation under the secret, and the
+     * secret is already spent, so no lockout bounds them: past {@link #MAX_FAILED_CONFIRMATIONS} the MAC is not checked.
+     */
+    private final ConcurrentHashMap<String, AtomicInteger> failedConfirmations = new ConcurrentHashMap<>();
     private final CmpProtection protection;
 
     public CmpResponder(EnrollmentServices services, TlsIdentity identity) {
@@ -208,13 +218,27 @@ public final class CmpResponder {
             throw new CmpFailure(PKIFailureInfo.badMessageCheck, "the senderKID is not a mail address: " + e.getMessage());
         }
         if (message.getBody().getType() == PKIBody.TYPE_CERT_CONFIRM) {
-            CmpTransactions.Transaction transaction = transactions.find(transactionId(message.getHeader()))
+            String id = transactionId(message.getHeader());
+            CmpTransactions.Transaction transaction = transactions.find(id)
                     .filter(t -> t.protection() == CmpSender.Protection.MAC && t.mailbox().equals(mailbox) && t.secretId().isPresent())
                     .orElseThrow(() -> new CmpFailure(PKIFailureInfo.badRequest, "no MAC-protected enrollment of " + mailbox + " waits for confirmation in this transaction"));
+            AtomicInteger failed = failedConfirmations.get(id);
+            if (failed != null && failed.get() >= MAX_FAILED_CONFIRMATIONS) {
+                throw new CmpFailure(PKIFailureInfo.badMessageCheck, MAX_FAILED_CONFIRMATIONS + " certConfs of this transaction failed their MAC; "
+                        + "no more are checked, and certificates it has not confirmed are revoked when the confirmation window closes");
+            }
             char[] secret = secrets.reopen(mailbox, transaction.secretId().get(), PROTOCOL, CmpTransactions.KEPT)
                     .orElseThrow(() -> new CmpFailure(PKIFailureInfo.badRequest, "the enrollment this transaction confirms is too old"));
-            return matching(protectedMessage, verifier, secret).map(form -> CmpSender.byMac(mailbox, transaction.secretId().get(), form))
-                    .orElseThrow(() -> new CmpFailure(PKIFailureInfo.badMessageCheck, "the MAC of the certConf does not verify under the secret of the enrollment"));
+            Optional<char[]> form = matching(protectedMessage, verifier, secret);
+            if (form.isEmpty()) {
+                if (failedConfirmations.size() >= MAX_COUNTED_TRANSACTIONS) {
+                    failedConfirmations.clear();
+                }
+                failedConfirmations.computeIfAbsent(id, k -> new AtomicInteger()).incrementAndGet();
+                throw new CmpFailure(PKIFailureInfo.badMessageCheck, "the MAC of the certConf does not verify under the secret of the enrollment");
+            }
+            failedConfirmations.remove(id);
+            return CmpSender.byMac(mailbox, transaction.secretId().get(), form.get());
         }
         for (EnrollmentSecrets.OpenSecret open : secrets.open(mailbox)) {
             Optional<char[]> form = matching(protectedMessage, verifier, open.secret());

@@ -109,6 +109,27 @@ abstract class CmpConfirmationConformance {
     }
 
     @Test
+    void aTransactionChecksTheMacOfOnlyAFewFailedCertConfs() throws Exception {
+        Issued issued = issue("bounded", false);
+        Issued wrong = new Issued(new CmpClient.Secret(issued.secret().mailbox(), "AAAA-BBBB-CCCC-DDDD-EEEE".toCharArray()), issued.transaction(),
+                issued.answer(), issued.certificate());
+        for (int i = 0; i < CmpResponder.MAX_FAILED_CONFIRMATIONS; i++) {
+            assertThatThrownBy(() -> confirm(wrong, issued.answerNonce())).isInstanceOfSatisfying(CmpClient.CmpError.class, e -> {
+                assertThat(e.failInfo()).isEqualTo(PKIFailureInfo.badMessageCheck);
+                assertThat(e.getMessage()).contains("does not verify");
+            });
+        }
+        assertThatThrownBy(() -> confirm(issued, issued.answerNonce())).as("not even the right secret is checked now")
+                .isInstanceOfSatisfying(CmpClient.CmpError.class, e -> assertThat(e.getMessage()).contains("no more are checked"));
+        assertThat(stored(issued.certificate()).revoked()).as("left to the confirmation window").isFalse();
+
+        Issued other = issue("bounded-other", false);
+        assertThatThrownBy(() -> confirm(new Issued(new CmpClient.Secret(other.secret().mailbox(), "AAAA-BBBB-CCCC-DDDD-EEEE".toCharArray()),
+                other.transaction(), other.answer(), other.certificate()), other.answerNonce())).isInstanceOf(CmpClient.CmpError.class);
+        assertThat(confirm(other, other.answerNonce()).getBody().getType()).as("a failure or two does not stop the holder").isEqualTo(PKIBody.TYPE_CONFIRM);
+    }
+
+    @Test
     void certificatesNeverConfirmedAreRevokedOnceTheWindowClosedAndOnlyThose() throws Exception {
         Issued neverConfirmed = issue("silent", false);
         Issued confirmed = issue("confirms", false);
