@@ -162,6 +162,10 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
             createHierarchy();
         }
         reload();
+        int listed = store.listCompromisedKeys();
+        if (listed > 0) {
+            LOG.info("listed " + listed + " keys of certificates revoked for keyCompromise before the list existed; they are not certified again");
+        }
         // A relay or vault hiccup in maintenance (expiry mail, responder renewal) must not keep the CA from starting.
         guarded("maintenance", this::maintain);
         scheduler.scheduleWithFixedDelay(() -> guarded("CRL publication", this::publishCrls), settings.crlInterval().toMillis(),
@@ -499,6 +503,7 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
                 throw refuse("ca.issue", "profile:" + profile.name(), e.type(), e.getMessage());
             }
         }
+        refuseCompromised(publicKey, profile);
         String target;
         List<String> names;
         X500Name subject;
@@ -561,6 +566,14 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
                 + pairId.map(p -> " pair " + p).orElse("") + " by " + issuing.record().id());
         keyUses.forEach(CompletableFuture::join);
         return issued;
+    }
+
+    /** S/MIME BR 6.1.1.3: a key once revoked for keyCompromise is not certified again, in whatever encoding it comes. */
+    private void refuseCompromised(SubjectPublicKeyInfo publicKey, CertificateProfile profile) {
+        store.compromisedKey(KeyFamily.canonicalKeyHash(publicKey)).ifPresent(serial -> {
+            throw refuse("ca.issue", "profile:" + profile.name(), ErrorType.BAD_REQUEST, "this public key was revoked for key compromise (certificate "
+                    + IssuedCertificate.hex(serial) + "): make a new key pair");
+        });
     }
 
     /**

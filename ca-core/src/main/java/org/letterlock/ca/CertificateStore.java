@@ -50,8 +50,17 @@ public interface CertificateStore {
     /** Certificates of a mailbox (all when null), filtered by profile and revocation when given, newest first. */
     List<IssuedCertificate> search(String mailbox, String profile, Boolean revoked, int limit);
 
-    /** Marks a certificate revoked unless it is already; true if this call revoked it. */
+    /**
+     * Marks a certificate revoked unless it is already; true if this call revoked it. For keyCompromise its key goes
+     * on the list of compromised keys in the same transaction.
+     */
     boolean revoke(BigInteger serial, Instant at, RevocationReason reason, String by);
+
+    /** The certificate whose revocation for keyCompromise put the key with this {@link KeyFamily#canonicalKeyHash} on the list. */
+    Optional<BigInteger> compromisedKey(String keyHash);
+
+    /** Lists the keys of certificates revoked for keyCompromise that are not listed yet (revoked before the list existed); how many it added. */
+    int listCompromisedKeys();
 
     /**
      * The revoked, unexpired certificates of an issuer, revoked at or after {@code since} (everything when null),

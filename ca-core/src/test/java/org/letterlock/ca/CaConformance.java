@@ -340,6 +340,38 @@ public abstract class CaConformance {
                 .isInstanceOfSatisfying(LetterlockException.class, e -> assertThat(e.type()).isEqualTo(ErrorType.UNAVAILABLE));
     }
 
+    @Test
+    void aKeyRevokedForCompromiseIsNotCertifiedAgainInAnyEncoding() throws Exception {
+        verifiedMailbox("compromised@example.org", "carol");
+        KeyPair keys = TestRequests.ec("secp256r1");
+        IssuedCertificate first = issue("mailbox-signing", keys, "compromised@example.org", OFFICER);
+        KeyPair superseded = TestRequests.ec("secp256r1");
+        IssuedCertificate replaced = issue("mailbox-signing", superseded, "compromised@example.org", OFFICER);
+        ca.revoke(first.serial(), RevocationReason.KEY_COMPROMISE, false, OFFICER);
+        ca.revoke(replaced.serial(), RevocationReason.SUPERSEDED, false, OFFICER);
+
+        assertThatThrownBy(() -> issue("mailbox-signing", keys, "compromised@example.org", OFFICER))
+                .isInstanceOfSatisfying(LetterlockException.class, e -> assertThat(e.type()).isEqualTo(ErrorType.BAD_REQUEST))
+                .hasMessageContaining("revoked for key compromise (certificate " + first.serialHex() + ")");
+        SubjectPublicKeyInfo uncompressed = SubjectPublicKeyInfo.getInstance(keys.getPublic().getEncoded());
+        SubjectPublicKeyInfo compressed = new SubjectPublicKeyInfo(uncompressed.getAlgorithm(),
+                ((org.bouncycastle.crypto.params.ECPublicKeyParameters) org.bouncycastle.crypto.util.PublicKeyFactory.createKey(uncompressed)).getQ().getEncoded(true));
+        assertThatThrownBy(() -> ca.issue(new IssueRequest("mailbox-encryption", Optional.empty(), Optional.of(compressed), Optional.of("compromised@example.org"),
+                List.of(), Optional.empty(), OptionalInt.empty(), false), OFFICER)).as("the same key with its point compressed")
+                .hasMessageContaining("revoked for key compromise");
+        assertThat(issue("mailbox-signing", superseded, "compromised@example.org", OFFICER).revoked()).as("superseded keys stay usable").isFalse();
+
+        // Revoked before the list existed: listed when the CA starts.
+        try (Connection connection = platform.database().dataSource().getConnection()) {
+            connection.createStatement().executeUpdate("DELETE FROM ca_compromised_key");
+        }
+        JdbcCertificateStore store = new JdbcCertificateStore(platform.database().dataSource());
+        assertThat(store.compromisedKey(KeyFamily.canonicalKeyHash(uncompressed))).isEmpty();
+        assertThat(store.listCompromisedKeys()).isEqualTo(1);
+        assertThat(store.listCompromisedKeys()).as("once").isZero();
+        assertThat(store.compromisedKey(KeyFamily.canonicalKeyHash(compressed))).hasValue(first.serial());
+    }
+
     /** An OCSP request for {@code leaf} made by openssl, also left in request.der. */
     private byte[] ocspRequestByOpenssl(IssuedCertificate leaf, boolean nonce) throws Exception {
         Path issuer = tools.pem("ocsp-issuer", ca.issuer(leaf.issuerId()).orElseThrow().requireCertificate());

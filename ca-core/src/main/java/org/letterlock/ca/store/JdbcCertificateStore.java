@@ -20,6 +20,7 @@ import org.letterlock.ca.Certificates;
 import org.letterlock.ca.CertificateStore;
 import org.letterlock.ca.IssuedCertificate;
 import org.letterlock.ca.IssuerRecord;
+import org.letterlock.ca.KeyFamily;
 import org.letterlock.ca.RevocationReason;
 import org.letterlock.platform.error.ErrorType;
 import org.letterlock.platform.error.LetterlockException;
@@ -202,12 +203,73 @@ public final class JdbcCertificateStore implements CertificateStore {
     /** Marks a certificate revoked unless it is already; true if this call revoked it. */
     @Override
     public boolean revoke(BigInteger serial, Instant at, RevocationReason reason, String by) {
-        return update("UPDATE ca_certificate SET revoked_at = ?, revocation_reason = ?, revoked_by = ? WHERE serial = ? AND revoked_at IS NULL", s -> {
-            s.setObject(1, utc(at));
-            s.setInt(2, reason.code());
-            s.setString(3, by);
-            s.setString(4, IssuedCertificate.hex(serial));
-        }) == 1;
+        try {
+            return Transaction.run(dataSource, connection -> {
+                try (PreparedStatement revoke = connection.prepareStatement(
+                        "UPDATE ca_certificate SET revoked_at = ?, revocation_reason = ?, revoked_by = ? WHERE serial = ? AND revoked_at IS NULL")) {
+                    revoke.setObject(1, utc(at));
+                    revoke.setInt(2, reason.code());
+                    revoke.setString(3, by);
+                    revoke.setString(4, IssuedCertificate.hex(serial));
+                    if (revoke.executeUpdate() != 1) {
+                        return false;
+                    }
+                }
+                if (reason == RevocationReason.KEY_COMPROMISE) {
+                    try (PreparedStatement read = connection.prepareStatement("SELECT der FROM ca_certificate WHERE serial = ?")) {
+                        read.setString(1, IssuedCertificate.hex(serial));
+                        try (ResultSet row = read.executeQuery()) {
+                            row.next();
+                            listCompromisedKey(connection, row.getBytes(1), serial, at);
+                        }
+                    }
+                }
+                return true;
+            });
+        } catch (SQLException e) {
+            throw StorageFailure.of(e);
+        }
+    }
+
+    /** The first revocation for keyCompromise lists a key; later ones for the same key leave it. */
+    private static int listCompromisedKey(Connection connection, byte[] certificateDer, BigInteger serial, Instant at) throws SQLException {
+        String keyHash;
+        try {
+            keyHash = KeyFamily.canonicalKeyHash(new X509CertificateHolder(certificateDer).getSubjectPublicKeyInfo());
+        } catch (IOException e) {
+            throw new IllegalStateException("certificate " + IssuedCertificate.hex(serial) + " in the store does not parse", e);
+        }
+        try (PreparedStatement insert = connection.prepareStatement("INSERT INTO ca_compromised_key (key_hash, serial, revoked_at) SELECT ?, ?, ? "
+                + "WHERE NOT EXISTS (SELECT 1 FROM ca_compromised_key WHERE key_hash = ?)")) {
+            insert.setString(1, keyHash);
+            insert.setString(2, IssuedCertificate.hex(serial));
+            insert.setObject(3, utc(at));
+            insert.setString(4, keyHash);
+            return insert.executeUpdate();
+        }
+    }
+
+    @Override
+    public Optional<BigInteger> compromisedKey(String keyHash) {
+        return query("SELECT serial FROM ca_compromised_key WHERE key_hash = ?", s -> s.setString(1, keyHash), row -> new BigInteger(row.getString(1), 16))
+                .stream().findFirst();
+    }
+
+    @Override
+    public int listCompromisedKeys() {
+        List<IssuedCertificate> unlisted = query("SELECT " + CERTIFICATE_COLUMNS + " FROM ca_certificate c WHERE c.revocation_reason = ? "
+                + "AND NOT EXISTS (SELECT 1 FROM ca_compromised_key k WHERE k.serial = c.serial)", s -> s.setInt(1, RevocationReason.KEY_COMPROMISE.code()),
+                JdbcCertificateStore::certificate);
+        int listed = 0;
+        try {
+            for (IssuedCertificate certificate : unlisted) {
+                listed += Transaction.run(dataSource, connection -> listCompromisedKey(connection, certificate.der(), certificate.serial(),
+                        certificate.revocation().orElseThrow().at()));
+            }
+        } catch (SQLException e) {
+            throw StorageFailure.of(e);
+        }
+        return listed;
     }
 
     /**
