@@ -7,11 +7,13 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.bouncycastle.asn1.ASN1Encodable;
@@ -217,7 +219,8 @@ public final class CmpResponder {
         } catch (LetterlockException e) {
             throw new CmpFailure(PKIFailureInfo.badMessageCheck, "the senderKID is not a mail address: " + e.getMessage());
         }
-        if (message.getBody().getType() == PKIBody.TYPE_CERT_CONFIRM) {
+        // certConf, or an error ending the transaction instead: checked under the secret the enrollment spent.
+        if (message.getBody().getType() == PKIBody.TYPE_CERT_CONFIRM || message.getBody().getType() == PKIBody.TYPE_ERROR) {
             String id = transactionId(message.getHeader());
             CmpTransactions.Transaction transaction = transactions.find(id)
                     .filter(t -> t.protection() == CmpSender.Protection.MAC && t.mailbox().equals(mailbox) && t.secretId().isPresent())
@@ -320,9 +323,13 @@ public final class CmpResponder {
             }
             case PKIBody.TYPE_ERROR -> {
                 ErrorMsgContent error = ErrorMsgContent.getInstance(body.getContent());
-                transactions.find(transactionId(header)).filter(t -> sender.mailbox().equals(Optional.of(t.mailbox())))
-                        .ifPresent(t -> transactions.finish(t.id(), t.state()));
-                services.audit().record("enroll.cmp.error", target(sender, header), Outcome.FAILED, "the client ended the transaction: " + text(error.getPKIStatusInfo()));
+                Optional<CmpTransactions.Transaction> ended = transactions.find(transactionId(header)).filter(t -> sender.mailbox().equals(Optional.of(t.mailbox())));
+                // A client that ends the transaction before its certConf did not accept what it was issued.
+                List<BigInteger> unconfirmed = ended.filter(t -> t.state().equals("confirm")).map(t -> List.copyOf(t.awaiting().values())).orElse(List.of());
+                revokeUnrevoked(unconfirmed, sender);
+                ended.ifPresent(t -> transactions.finish(t.id(), t.state()));
+                services.audit().record("enroll.cmp.error", target(sender, header), Outcome.FAILED, "the client ended the transaction: " + text(error.getPKIStatusInfo())
+                        + (unconfirmed.isEmpty() ? "" : "; its unconfirmed certificates " + hexes(unconfirmed) + " are revoked"));
                 yield new PKIBody(PKIBody.TYPE_CONFIRM, DERNull.INSTANCE);
             }
             default -> throw new CmpFailure(PKIFailureInfo.badRequest, "message type " + body.getType()
@@ -606,11 +613,15 @@ public final class CmpResponder {
             throw new CmpFailure(PKIFailureInfo.badRequest, "confirm each of the " + transaction.awaiting().size() + " certificates of the transaction");
         }
         List<BigInteger> rejected = new ArrayList<>();
+        Set<Integer> seen = new HashSet<>();
         for (CertStatus status : statuses) {
             int certReqId = status.getCertReqId().intValueExact();
             BigInteger serial = transaction.awaiting().get(certReqId);
             if (serial == null) {
                 throw new CmpFailure(PKIFailureInfo.badCertId, "certReqId " + certReqId + " was not answered in this transaction");
+            }
+            if (!seen.add(certReqId)) {
+                throw new CmpFailure(PKIFailureInfo.badRequest, "certReqId " + certReqId + " is confirmed twice; give one status per certificate");
             }
             X509CertificateHolder certificate = services.mailboxes().ca().find(serial).orElseThrow().holder();
             if (!Arrays.equals(status.getCertHash().getOctets(), certHash(certificate, Optional.ofNullable(status.getHashAlg())))) {
@@ -620,16 +631,25 @@ public final class CmpResponder {
                 rejected.add(serial);
             }
         }
+        // Revoked before the transaction is finished: if a revocation fails, the transaction still waits, and the
+        // client's retry (or the unconfirmed sweep when the window closes) revokes what it rejected.
+        revokeUnrevoked(rejected, sender);
         if (!transactions.finish(id, "confirm")) {
             throw new CmpFailure(PKIFailureInfo.certConfirmed, "transaction " + id + " was confirmed already");
-        }
-        for (BigInteger serial : rejected) {
-            services.mailboxes().revoke(serial, RevocationReason.CESSATION_OF_OPERATION, sender.proof());
         }
         services.audit().record("enroll.cmp.confirm", target(sender, header), rejected.isEmpty() ? Outcome.ALLOWED : Outcome.FAILED,
                 rejected.isEmpty() ? "certificates " + hexes(transaction.awaiting().values()) + " confirmed"
                         : "the client rejected " + hexes(rejected) + ": revoked");
         return new PKIBody(PKIBody.TYPE_CONFIRM, DERNull.INSTANCE);
+    }
+
+    /** Certificates the client did not accept: revoked (cessationOfOperation) unless they are already. */
+    private void revokeUnrevoked(List<BigInteger> serials, CmpSender sender) {
+        for (BigInteger serial : serials) {
+            if (!services.mailboxes().ca().find(serial).map(IssuedCertificate::revoked).orElse(true)) {
+                services.mailboxes().revoke(serial, RevocationReason.CESSATION_OF_OPERATION, sender.proof());
+            }
+        }
     }
 
     /** The certHash of RFC 4210 5.3.18: by the given hashAlg (cmp2021), else the digest of the certificate's signature algorithm. */

@@ -109,6 +109,39 @@ abstract class CmpConfirmationConformance {
     }
 
     @Test
+    void aClientThatEndsTheTransactionInsteadOfConfirmingHasItsCertificatesRevoked() throws Exception {
+        Issued issued = issue("aborts", false);
+        PKIMessage answer = client.send(client.protect(issued.secret(), issued.transaction(), new PKIBody(PKIBody.TYPE_ERROR,
+                new org.bouncycastle.asn1.cmp.ErrorMsgContent(new org.bouncycastle.asn1.cmp.PKIStatusInfo(org.bouncycastle.asn1.cmp.PKIStatus.rejection,
+                        new org.bouncycastle.asn1.cmp.PKIFreeText("the user cancelled")))), false, issued.answerNonce()));
+        assertThat(answer.getBody().getType()).isEqualTo(PKIBody.TYPE_CONFIRM);
+        assertThat(stored(issued.certificate()).revoked()).as("not accepted, so not left valid").isTrue();
+        assertThat(stored(issued.certificate()).revocation().orElseThrow().reason()).isEqualTo(RevocationReason.CESSATION_OF_OPERATION);
+    }
+
+    @Test
+    void aCertConfMustGiveOneStatusPerCertificate() throws Exception {
+        String mailbox = EnrollFixture.newMailbox("twice");
+        CmpClient.Secret secret = new CmpClient.Secret(mailbox, fixture.officerSecret(mailbox).toCharArray());
+        byte[] transaction = CmpClient.randomBytes(16);
+        KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
+        generator.initialize(new ECGenParameterSpec("secp256r1"));
+        PKIMessage answer = client.send(client.protect(secret, transaction, new PKIBody(PKIBody.TYPE_INIT_REQ, new CertReqMessages(
+                new org.bouncycastle.asn1.crmf.CertReqMsg[] {client.signingRequest(0, mailbox, generator.generateKeyPair()),
+                        client.centralKeyRequest(1, mailbox, java.util.Optional.empty())})), false));
+        X509CertificateHolder signing = new X509CertificateHolder(CertRepMessage.getInstance(answer.getBody().getContent()).getResponse()[0]
+                .getCertifiedKeyPair().getCertOrEncCert().getCertificate().getX509v3PKCert());
+        CertStatus accepted = new CertStatus(MessageDigest.getInstance("SHA-256").digest(signing.getEncoded()), BigInteger.ZERO);
+
+        assertThatThrownBy(() -> client.send(client.protect(secret, transaction, new PKIBody(PKIBody.TYPE_CERT_CONFIRM,
+                CertConfirmContent.getInstance(new DERSequence(new CertStatus[] {accepted, accepted}))), false, answer.getHeader().getSenderNonce().getOctets())))
+                .isInstanceOfSatisfying(CmpClient.CmpError.class, e -> {
+                    assertThat(e.failInfo()).isEqualTo(PKIFailureInfo.badRequest);
+                    assertThat(e.getMessage()).contains("confirmed twice");
+                });
+    }
+
+    @Test
     void aTransactionChecksTheMacOfOnlyAFewFailedCertConfs() throws Exception {
         Issued issued = issue("bounded", false);
         Issued wrong = new Issued(new CmpClient.Secret(issued.secret().mailbox(), "AAAA-BBBB-CCCC-DDDD-EEEE".toCharArray()), issued.transaction(),
