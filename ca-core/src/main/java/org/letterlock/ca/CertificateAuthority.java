@@ -13,8 +13,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Date;
 import java.util.EnumSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
@@ -914,14 +916,22 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
     public List<IssuedCertificate> renewPair(String pairId, byte[] signingCsr, Optional<byte[]> encryptionCsr, Requester requester) {
         List<IssuedCertificate> old = pair(pairId, requester);
         String mailbox = store.pairMailbox(pairId).orElseThrow();
-        // Both requests are checked before anything is issued, so a bad encryption CSR leaves no half-renewed pair.
-        for (byte[] csr : encryptionCsr.map(e -> List.of(signingCsr, e)).orElse(List.of(signingCsr))) {
+        // Both requests are checked (syntax, key type, addresses, compromised keys) before anything is issued, so a bad
+        // encryption CSR leaves no half-renewed pair.
+        Map<CertificateProfile, byte[]> requests = new LinkedHashMap<>();
+        requests.put(Profiles.MAILBOX_SIGNING, signingCsr);
+        encryptionCsr.ifPresent(csr -> requests.put(Profiles.MAILBOX_ENCRYPTION, csr));
+        requests.forEach((profile, csr) -> {
+            CertificationRequest request;
             try {
-                readRequest(csr);
+                request = readRequest(csr);
+                Issuer.requireCertifiable(profile, request.publicKey());
             } catch (LetterlockException e) {
                 throw refuse("ca.pair.renew", "pair:" + pairId, e.type(), e.getMessage());
             }
-        }
+            requireOnly(mailbox, request.mailboxes(), profile);
+            refuseCompromised(request.publicKey(), profile);
+        });
         boolean nonRepudiation = old.stream().filter(c -> c.profile().equals(Profiles.MAILBOX_SIGNING.name())).findFirst()
                 .map(c -> KeyUsage.fromExtensions(c.holder().getExtensions()).hasUsages(KeyUsage.nonRepudiation)).orElse(false);
         IssuedCertificate signing = issue(new IssueRequest(Profiles.MAILBOX_SIGNING.name(), Optional.of(signingCsr), Optional.empty(), Optional.of(mailbox),

@@ -86,14 +86,20 @@ public final class Issuer {
         return issue(profile, subjectKey, subject, names, extraUses, validity, vault::signer);
     }
 
-    /** As above, signing with the issuing key through {@code signers} (an audited vault's deferred signer, say). */
-    public X509CertificateHolder issue(CertificateProfile profile, SubjectPublicKeyInfo subjectKey, X500Name subject, List<String> names,
-                                       Set<KeyUse> extraUses, Duration validity, Function<KeyUri, ContentSigner> signers) {
+    /** The key's family, if {@code profile} certifies it; BAD_REQUEST otherwise. */
+    static KeyFamily requireCertifiable(CertificateProfile profile, SubjectPublicKeyInfo subjectKey) {
         KeyFamily family = KeyFamily.of(subjectKey);
         if (family == null || !profile.keyUsage().containsKey(family)) {
             throw new LetterlockException(ErrorType.BAD_REQUEST, "profile " + profile.name() + " does not certify "
                     + (family == null ? "this key type" : family + " keys") + "; it takes " + profile.keyUsage().keySet());
         }
+        return family;
+    }
+
+    /** As above, signing with the issuing key through {@code signers} (an audited vault's deferred signer, say). */
+    public X509CertificateHolder issue(CertificateProfile profile, SubjectPublicKeyInfo subjectKey, X500Name subject, List<String> names,
+                                       Set<KeyUse> extraUses, Duration validity, Function<KeyUri, ContentSigner> signers) {
+        KeyFamily family = requireCertifiable(profile, subjectKey);
         if (!profile.optionalKeyUsage().containsAll(extraUses)) {
             throw new LetterlockException(ErrorType.BAD_REQUEST, "profile " + profile.name() + " allows only " + profile.optionalKeyUsage() + " in addition");
         }

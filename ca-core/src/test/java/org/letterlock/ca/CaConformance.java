@@ -372,6 +372,22 @@ public abstract class CaConformance {
         assertThat(store.compromisedKey(KeyFamily.canonicalKeyHash(compressed))).hasValue(first.serial());
     }
 
+    @Test
+    void aPairRenewalWhoseEncryptionRequestIsRefusedIssuesNothing() throws Exception {
+        IssuedCertificate signing = issue("mailbox-signing", TestRequests.ec("secp256r1"), "renew@example.org", OFFICER);
+        String pair = signing.pairId().orElseThrow();
+        int before = ca.search("renew@example.org", null, null, 100, OFFICER).size();
+        Map<String, byte[]> refused = Map.of(
+                "an Ed25519 key, which key management does not take", csr(TestRequests.keyPair("Ed25519", null, 0), "renew@example.org"),
+                "another mailbox", csr(TestRequests.ec("secp256r1"), "someone-else@example.org"));
+        refused.forEach((why, encryption) -> assertThatThrownBy(() -> ca.renewPair(pair, csr(TestRequests.ec("secp256r1"), "renew@example.org"),
+                Optional.of(encryption), OFFICER)).as(why).isInstanceOfSatisfying(LetterlockException.class, e -> assertThat(e.type()).isEqualTo(ErrorType.BAD_REQUEST)));
+        assertThat(ca.search("renew@example.org", null, null, 100, OFFICER)).as("no half-renewed pair").hasSize(before);
+
+        assertThat(ca.renewPair(pair, csr(TestRequests.ec("secp256r1"), "renew@example.org"), Optional.of(csr(TestRequests.ec("secp256r1"), "renew@example.org")),
+                OFFICER)).extracting(IssuedCertificate::profile).containsExactly("mailbox-signing", "mailbox-encryption");
+    }
+
     /** An OCSP request for {@code leaf} made by openssl, also left in request.der. */
     private byte[] ocspRequestByOpenssl(IssuedCertificate leaf, boolean nonce) throws Exception {
         Path issuer = tools.pem("ocsp-issuer", ca.issuer(leaf.issuerId()).orElseThrow().requireCertificate());
