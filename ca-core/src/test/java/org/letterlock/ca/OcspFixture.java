@@ -75,18 +75,20 @@ public final class OcspFixture implements AutoCloseable {
 
     /** As above, with the signers {@link OcspResponder#respondNow} signs with. */
     public OcspResponder responder(Function<KeyUri, ContentSigner> signers, Function<KeyUri, ContentSigner> signersWithoutWaiting, int signingAtOnce) {
-        OcspResponder responder = new OcspResponder(signers, signersWithoutWaiting, serial -> {
+        return responder(signers, signersWithoutWaiting, serial -> {
             lookups.incrementAndGet();
             return serial.equals(KNOWN) ? Optional.of(known) : Optional.empty();
-        }, Duration.ofHours(1), Clock.systemUTC(), Runnable::run, signingAtOnce);
-        responder.useIssuers(List.of(issuer));
-        return responder;
+        }, signingAtOnce);
     }
 
     /** A responder answering for the root whose store lookups go to {@code lookup}. */
     public OcspResponder responder(OcspResponder.StatusLookup lookup) {
-        OcspResponder responder = new OcspResponder(vault::signer, vault::signer, lookup, Duration.ofHours(1), Clock.systemUTC(), Runnable::run,
-                OcspResponder.MAX_SIGNING_AT_ONCE);
+        return responder(vault::signer, vault::signer, lookup, OcspResponder.MAX_SIGNING_AT_ONCE);
+    }
+
+    private OcspResponder responder(Function<KeyUri, ContentSigner> signers, Function<KeyUri, ContentSigner> signersWithoutWaiting,
+                                    OcspResponder.StatusLookup lookup, int signingAtOnce) {
+        OcspResponder responder = new OcspResponder(signers, signersWithoutWaiting, lookup, Duration.ofHours(1), Clock.systemUTC(), Runnable::run, signingAtOnce);
         responder.useIssuers(List.of(issuer));
         return responder;
     }
