@@ -206,20 +206,19 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
         store.insertIssuer(new IssuerRecord(ROOT_ID, IssuerRecord.Kind.ROOT, IssuerRecord.State.ACTIVE, Optional.of(rootKey), settings.rootSubject(),
                 Optional.of(root), Optional.empty(), now, Optional.empty(), Optional.empty()));
         audit.record("ca.issuer.create", "issuer:" + ROOT_ID, Outcome.ALLOWED, settings.rootSubject() + " " + settings.rootKeySpec().configName());
-        createIssuing(hierarchy, 1, rootKey, root, settings.issuingSubject());
+        createFirstIssuing(hierarchy, rootKey, root);
     }
 
-    private IssuerRecord createIssuing(IssuerHierarchy hierarchy, int generation, KeyUri rootKey, X509CertificateHolder root, String subject) {
-        String id = "issuing-" + generation;
+    private void createFirstIssuing(IssuerHierarchy hierarchy, KeyUri rootKey, X509CertificateHolder root) {
+        String id = "issuing-1";
+        String subject = settings.issuingSubject();
         KeyUri key = newKey("ca-" + id);
         X509CertificateHolder certificate = hierarchy.createIssuing(rootKey, root, ROOT_ID, urls, key, settings.issuingKeySpec(), new X500Name(subject),
                 ISSUING_VALIDITY);
-        IssuerRecord record = new IssuerRecord(id, IssuerRecord.Kind.ISSUING, IssuerRecord.State.ACTIVE, Optional.of(key), subject, Optional.of(certificate),
-                Optional.empty(), clock.instant(), Optional.empty(), Optional.empty());
-        store.insertIssuer(record);
+        store.insertIssuer(new IssuerRecord(id, IssuerRecord.Kind.ISSUING, IssuerRecord.State.ACTIVE, Optional.of(key), subject, Optional.of(certificate),
+                Optional.empty(), clock.instant(), Optional.empty(), Optional.empty()));
         storeCaCertificate(ROOT_ID, certificate);
         audit.record("ca.issuer.create", "issuer:" + id, Outcome.ALLOWED, subject + " " + settings.issuingKeySpec().configName());
-        return record;
     }
 
     /** The issuing CA certificates are in the store too, under the root, so the root's CRL and OCSP can revoke them. */
@@ -372,37 +371,51 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
     /**
      * Makes a new issuing CA and retires the current one, which keeps signing CRLs and OCSP responses for what it
      * issued. With an internal root the new CA is active at once; with an external root it waits for its certificate.
+     * Its id is taken in the store before the root signs anything: of two nodes rolling over at once, one gets a 409
+     * and the root signs once.
      */
     public synchronized IssuerRecord rollover(Requester requester) {
         requireRole(requester, "ca.issuer.rollover", "issuers", Role.CA_ADMIN);
-        int generation = issuersNow.all().stream().filter(i -> i.kind() == IssuerRecord.Kind.ISSUING).mapToInt(i -> Integer.parseInt(i.id().substring("issuing-".length())))
+        // The store, not this node's copy: another node may have rolled over since this one last reloaded.
+        List<IssuerRecord> all = store.issuers();
+        int generation = all.stream().filter(i -> i.kind() == IssuerRecord.Kind.ISSUING).mapToInt(i -> Integer.parseInt(i.id().substring("issuing-".length())))
                 .max().orElse(0) + 1;
+        String id = "issuing-" + generation;
         String subject = settings.issuingSubject().replaceFirst("(?i)^(\\s*CN\\s*=\\s*)([^,]+)", "$1$2 " + generation);
-        Optional<IssuerRecord> root = issuersNow.all().stream().filter(i -> i.kind() == IssuerRecord.Kind.ROOT && i.key().isPresent()).findFirst();
         IssuerHierarchy hierarchy = new IssuerHierarchy(vault, clock);
-        IssuerRecord created;
+        KeyUri key = newKey("ca-" + id);
+        PKCS10CertificationRequest csr = hierarchy.requestIssuing(key, settings.issuingKeySpec(), new X500Name(subject));
+        try {
+            store.insertIssuer(new IssuerRecord(id, IssuerRecord.Kind.ISSUING, IssuerRecord.State.PENDING, Optional.of(key), subject, Optional.empty(),
+                    Optional.of(encoded(csr)), clock.instant(), Optional.empty(), Optional.empty()));
+        } catch (LetterlockException e) {
+            throw e.type() == ErrorType.CONFLICT ? refuse("ca.issuer.rollover", "issuer:" + id, ErrorType.CONFLICT, e.getMessage()) : e;
+        }
+        Optional<IssuerRecord> root = all.stream().filter(i -> i.kind() == IssuerRecord.Kind.ROOT && i.key().isPresent()).findFirst();
         if (root.isPresent()) {
-            Active previous = issuersNow.active();
-            created = createIssuing(hierarchy, generation, root.get().requireKey(), root.get().requireCertificate(), subject);
-            retire(previous);
+            X509CertificateHolder certificate = hierarchy.certifyIssuing(root.get().requireKey(), root.get().requireCertificate(), ROOT_ID, urls,
+                    csr.getSubjectPublicKeyInfo(), new X500Name(subject), ISSUING_VALIDITY);
+            // Stored before it signs anything, so that the root's CRL and OCSP can always revoke it.
+            storeCaCertificate(ROOT_ID, certificate);
+            audit.record("ca.issuer.create", "issuer:" + id, Outcome.ALLOWED, subject + " " + settings.issuingKeySpec().configName());
+            activate(id, certificate, "ca.issuer.rollover");
         } else {
-            String id = "issuing-" + generation;
-            KeyUri key = newKey("ca-" + id);
-            PKCS10CertificationRequest csr = hierarchy.requestIssuing(key, settings.issuingKeySpec(), new X500Name(subject));
-            created = new IssuerRecord(id, IssuerRecord.Kind.ISSUING, IssuerRecord.State.PENDING, Optional.of(key), subject, Optional.empty(),
-                    Optional.of(encoded(csr)), clock.instant(), Optional.empty(), Optional.empty());
-            store.insertIssuer(created);
             audit.record("ca.issuer.request", "issuer:" + id, Outcome.ALLOWED, "rollover: CSR made for the external root");
         }
         reload();
         guarded("maintenance after rollover", this::maintain);
-        return issuer(created.id()).orElseThrow();
+        return issuer(id).orElseThrow();
     }
 
-    private void retire(Active current) {
-        if (current != null) {
-            store.setState(current.record().id(), IssuerRecord.State.RETIRED);
-            audit.record("ca.issuer.retire", "issuer:" + current.record().id(), Outcome.ALLOWED, "keeps serving CRL and OCSP");
+    private void activate(String issuerId, X509CertificateHolder certificate, String action) {
+        List<String> retired;
+        try {
+            retired = store.activate(issuerId, certificate);
+        } catch (LetterlockException e) {
+            throw e.type() == ErrorType.CONFLICT ? refuse(action, "issuer:" + issuerId, ErrorType.CONFLICT, e.getMessage()) : e;
+        }
+        for (String previous : retired) {
+            audit.record("ca.issuer.retire", "issuer:" + previous, Outcome.ALLOWED, "keeps serving CRL and OCSP; " + issuerId + " issues now");
         }
     }
 
@@ -454,11 +467,7 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
             store.insertIssuer(new IssuerRecord(ROOT_ID, IssuerRecord.Kind.ROOT, IssuerRecord.State.ACTIVE, Optional.empty(), top.getSubject().toString(),
                     Optional.of(top), Optional.empty(), clock.instant(), Optional.empty(), Optional.empty()));
         }
-        Active previous = issuersNow.active();
-        if (!store.activate(issuerId, certificate)) {
-            throw refuse("ca.issuer.import", "issuer:" + issuerId, ErrorType.CONFLICT, "issuer " + issuerId + " was activated meanwhile");
-        }
-        retire(previous);
+        activate(issuerId, certificate, "ca.issuer.import");
         audit.record("ca.issuer.import", "issuer:" + issuerId, Outcome.ALLOWED, "signed by " + certificate.getIssuer());
         reload();
         guarded("maintenance after import", this::maintain);
@@ -808,6 +817,7 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
         IssuedCertificate certificate = store.certificate(serial).orElseThrow(() -> refuse("ca.revoke", "certificate:" + IssuedCertificate.hex(serial),
                 ErrorType.NOT_FOUND, "no certificate with serial " + IssuedCertificate.hex(serial)));
         authorizeRevocation(certificate, requester);
+        checkReason(certificate, reason, requester);
         List<IssuedCertificate> targets = new ArrayList<>();
         if (!certificate.revoked()) {
             targets.add(certificate);
@@ -828,6 +838,7 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
         List<IssuedCertificate> members = pair(pairId, requester);
         for (IssuedCertificate member : members) {
             authorizeRevocation(member, requester);
+            checkReason(member, reason, requester);
         }
         return revokeAll(members.stream().filter(c -> !c.revoked()).toList(), reason, requester);
     }
@@ -842,6 +853,23 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
             }
         } else {
             requireRole(requester, "ca.revoke", target, Role.CA_ADMIN, Role.RA_OFFICER);
+        }
+    }
+
+    /**
+     * cACompromise names a CA's key (RFC 5280), so only a CA certificate gets it; the Baseline Requirements (7.2.2)
+     * allow a subscriber certificate keyCompromise, affiliationChanged, superseded, cessationOfOperation and
+     * privilegeWithdrawn, and the last is the CA's finding, not the owner's to give.
+     */
+    private void checkReason(IssuedCertificate certificate, RevocationReason reason, Requester requester) {
+        String target = "certificate:" + certificate.serialHex();
+        if (reason == RevocationReason.CA_COMPROMISE && !certificate.profile().equals(ISSUING_CA_PROFILE)) {
+            throw refuse("ca.revoke", target, ErrorType.BAD_REQUEST, "cACompromise is for CA certificates; certificate " + certificate.serialHex()
+                    + " is not one (a leaked key of its own is keyCompromise)");
+        }
+        if (!reason.subscriberMayGive() && !requester.has(Role.RA_OFFICER) && !requester.has(Role.CA_ADMIN)) {
+            throw refuse("ca.revoke", target, ErrorType.FORBIDDEN, reason.rfcName() + " is given by an ra-officer or ca-admin; an owner gives one of "
+                    + RevocationReason.subscriberCodes());
         }
     }
 
@@ -866,10 +894,6 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
     }
 
     /**
-     * A revoked issuing CA issues nothing more (it is retired: CRLs and OCSP go on; a rollover makes the next one), and a
-     * revoked responder certificate is replaced at once.
-     */
-    /**
      * An issuing CA or responder certificate revoked in the store while this CA still uses it: the revocation's own
      * follow-up (stopUsingRevoked) failed, or ran on a node that died. Retires or replaces it now.
      */
@@ -889,6 +913,10 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
         }
     }
 
+    /**
+     * A revoked issuing CA issues nothing more (it is retired: CRLs and OCSP go on; a rollover makes the next one), and a
+     * revoked responder certificate is replaced at once.
+     */
     private void stopUsingRevoked(List<IssuedCertificate> revoked) {
         boolean changed = false;
         for (IssuedCertificate certificate : revoked) {

@@ -19,10 +19,14 @@ public interface CertificateStore {
     record StoredCrl(String issuerId, boolean delta, long number, Optional<Long> baseNumber, Instant thisUpdate, Instant nextUpdate, byte[] der) {
     }
 
+    /** Fails with CONFLICT when an issuer of that id exists: ids are how concurrent rollovers on several nodes are told apart. */
     void insertIssuer(IssuerRecord issuer);
 
-    /** Sets the signed certificate of a PENDING issuer and makes it ACTIVE; false if it was not pending. */
-    boolean activate(String id, X509CertificateHolder certificate);
+    /**
+     * Sets the signed certificate of a PENDING issuing CA and makes it the one ACTIVE issuing CA, retiring the others
+     * in the same transaction; returns the ids it retired. CONFLICT when the issuer is not pending.
+     */
+    List<String> activate(String id, X509CertificateHolder certificate);
 
     void setState(String id, IssuerRecord.State state);
 

@@ -60,7 +60,7 @@ public final class IssuerHierarchy {
         return certifyIssuing(rootKey, root, rootId, urls, publicKey, subject, validity);
     }
 
-    /** Certifies an existing issuing CA key with the root's key (a rollover reusing nothing but the root). */
+    /** Certifies an issuing CA key made before, by {@link #requestIssuing} (a rollover takes its id with the request first). */
     public X509CertificateHolder certifyIssuing(KeyUri rootKey, X509CertificateHolder root, String rootId, CaUrls urls, SubjectPublicKeyInfo publicKey,
                                                 X500Name subject, Duration validity) {
         X509v3CertificateBuilder builder = caBuilder(root.getSubject(), subject, publicKey, validity, 0);

@@ -34,6 +34,19 @@ public enum RevocationReason {
         return rfcName;
     }
 
+    /**
+     * What a certificate's subscriber may give, by the Baseline Requirements' list for subscriber certificates (7.2.2):
+     * privilegeWithdrawn is the CA's finding, and cACompromise names a CA's key.
+     */
+    public boolean subscriberMayGive() {
+        return this != CA_COMPROMISE && this != PRIVILEGE_WITHDRAWN;
+    }
+
+    /** The codes a subscriber may give, for error messages: "0 (unspecified), 1 (keyCompromise), ...". */
+    public static String subscriberCodes() {
+        return String.join(", ", Arrays.stream(values()).filter(RevocationReason::subscriberMayGive).map(r -> r.code + " (" + r.rfcName + ")").toList());
+    }
+
     /** By RFC 5280 name (keyCompromise) or code; a clear 400 naming the accepted values otherwise. */
     public static RevocationReason parse(String value) {
         if (value == null || value.isBlank()) {

@@ -172,6 +172,33 @@ public abstract class CaConformance {
                 Arguments.of("unknown pair", (Function<CaConformance, Runnable>) t -> () -> t.ca.issue(IssueRequest.mailbox("mailbox-encryption", t.csrQuietly(), "alice@example.org").inPair("no-such-pair"), OFFICER), ErrorType.NOT_FOUND, "no pair"));
     }
 
+    /** Which reason a revocation may give, by certificate and requester; null: allowed. */
+    static Stream<Arguments> revocationReasons() {
+        return Stream.of(
+                Arguments.of("owner, keyCompromise", RevocationReason.KEY_COMPROMISE, ALICE, null),
+                Arguments.of("owner, superseded", RevocationReason.SUPERSEDED, ALICE, null),
+                Arguments.of("owner, no reason", RevocationReason.UNSPECIFIED, ALICE, null),
+                Arguments.of("owner, privilegeWithdrawn", RevocationReason.PRIVILEGE_WITHDRAWN, ALICE, ErrorType.FORBIDDEN),
+                Arguments.of("owner, cACompromise", RevocationReason.CA_COMPROMISE, ALICE, ErrorType.BAD_REQUEST),
+                Arguments.of("ra-officer, privilegeWithdrawn", RevocationReason.PRIVILEGE_WITHDRAWN, OFFICER, null),
+                Arguments.of("ca-admin, cACompromise of a mailbox certificate", RevocationReason.CA_COMPROMISE, ADMIN, ErrorType.BAD_REQUEST));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("revocationReasons")
+    void aRevocationGivesOnlyAReasonItsCertificateAndRequesterMay(String name, RevocationReason reason, Requester requester, ErrorType refused) throws Exception {
+        verifiedMailbox("alice@example.org", "alice");
+        IssuedCertificate leaf = issue("mailbox-signing", TestRequests.ec("secp256r1"), "alice@example.org", ALICE);
+        if (refused == null) {
+            assertThat(ca.revoke(leaf.serial(), reason, false, requester)).extracting(c -> c.revocation().orElseThrow().reason()).containsExactly(reason);
+            return;
+        }
+        assertThatThrownBy(() -> ca.revoke(leaf.serial(), reason, true, requester)).isInstanceOfSatisfying(LetterlockException.class,
+                e -> assertThat(e.type()).isEqualTo(refused));
+        assertThat(ca.find(leaf.serial()).orElseThrow().revoked()).isFalse();
+        assertThat(lastAudit("ca.revoke").event().outcome()).isIn(Outcome.DENIED, Outcome.FAILED);
+    }
+
     private static SubjectPublicKeyInfo rsa1024() {
         try {
             return SubjectPublicKeyInfo.getInstance(TestRequests.rsa(1024).getPublic().getEncoded());
@@ -572,6 +599,50 @@ public abstract class CaConformance {
             awaitTrue(() -> other.issuer("issuing-2").map(i -> i.state() == IssuerRecord.State.ACTIVE).orElse(false), "the other node sees issuing-2");
             assertThat(other.issue(IssueRequest.mailbox("mailbox-signing", csr(TestRequests.ec("secp256r1")), "max@example.org"), OFFICER).issuerId())
                     .isEqualTo("issuing-2");
+        }
+    }
+
+    /**
+     * Two nodes rolling over at once, and one rolling over on a view of the issuers that is seconds old: each rollover
+     * ends with a new issuing CA or a 409; every CA certificate the root signed is in the store; one issuing CA is active.
+     */
+    @Test
+    void rolloversOnTwoNodesAtOnceLeaveOneActiveIssuerAndNoCertificateOutsideTheStore() throws Exception {
+        try (CertificateAuthority other = CertificateAuthority.start(platform, new JdbcCertificateStore(platform.database().dataSource()))) {
+            ca.rollover(ADMIN);
+            assertThat(other.rollover(ADMIN).id()).as("the other node reads the store, not its copy from before the first rollover").isEqualTo("issuing-3");
+            ExecutorService pool = Executors.newFixedThreadPool(2);
+            try {
+                for (int round = 0; round < 4; round++) {
+                    List<Future<IssuerRecord>> rollovers = List.of(pool.submit(() -> ca.rollover(ADMIN)), pool.submit(() -> other.rollover(ADMIN)));
+                    int made = 0;
+                    for (Future<IssuerRecord> rollover : rollovers) {
+                        try {
+                            rollover.get();
+                            made++;
+                        } catch (java.util.concurrent.ExecutionException e) {
+                            assertThat(e.getCause()).isInstanceOf(LetterlockException.class);
+                            assertThat(((LetterlockException) e.getCause()).type()).as(String.valueOf(e.getCause())).isEqualTo(ErrorType.CONFLICT);
+                        }
+                    }
+                    assertThat(made).isPositive();
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+            List<IssuerRecord> issuers = new JdbcCertificateStore(platform.database().dataSource()).issuers();
+            assertThat(issuers.stream().filter(i -> i.kind() == IssuerRecord.Kind.ISSUING && i.state() == IssuerRecord.State.ACTIVE)).hasSize(1);
+            for (IssuerRecord issuer : issuers.stream().filter(i -> i.kind() == IssuerRecord.Kind.ISSUING && i.certificate().isPresent()).toList()) {
+                assertThat(ca.find(issuer.requireCertificate().getSerialNumber())).as(issuer.id() + "'s certificate in the store").isPresent();
+            }
+            assertThat(issuers.stream().filter(i -> i.kind() == IssuerRecord.Kind.ISSUING && i.certificate().isEmpty()))
+                    .as("an id taken by a rollover that lost the race is certified").isEmpty();
+            verifiedMailbox("nora@example.org", "nora");
+            IssuerRecord active = issuers.stream().filter(i -> i.state() == IssuerRecord.State.ACTIVE && i.kind() == IssuerRecord.Kind.ISSUING).findFirst().orElseThrow();
+            for (CertificateAuthority node : List.of(ca, other)) {
+                awaitTrue(() -> node.issue(IssueRequest.mailbox("mailbox-signing", csr(TestRequests.ec("secp256r1")), "nora@example.org"), OFFICER).issuerId()
+                        .equals(active.id()), "both nodes issue under " + active.id());
+            }
         }
     }
 

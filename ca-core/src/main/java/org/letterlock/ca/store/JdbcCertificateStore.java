@@ -47,27 +47,70 @@ public final class JdbcCertificateStore implements CertificateStore {
 
     @Override
     public void insertIssuer(IssuerRecord issuer) {
-        update("INSERT INTO ca_issuer (" + ISSUER_COLUMNS + ", crl_number) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)", s -> {
-            s.setString(1, issuer.id());
-            s.setString(2, issuer.kind().name());
-            s.setString(3, issuer.state().name());
-            s.setString(4, issuer.key().map(KeyUri::toString).orElse(null));
-            s.setString(5, issuer.subject());
-            s.setBytes(6, issuer.certificate().map(Certificates::der).orElse(null));
-            s.setBytes(7, issuer.csr().orElse(null));
-            s.setObject(8, utc(issuer.createdAt()));
-            s.setString(9, issuer.ocspKey().map(KeyUri::toString).orElse(null));
-            s.setBytes(10, issuer.ocspCertificate().map(Certificates::der).orElse(null));
-        });
+        try {
+            Transaction.run(dataSource, connection -> {
+                try (PreparedStatement insert = connection.prepareStatement("INSERT INTO ca_issuer (" + ISSUER_COLUMNS + ", crl_number) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)")) {
+                    insert.setString(1, issuer.id());
+                    insert.setString(2, issuer.kind().name());
+                    insert.setString(3, issuer.state().name());
+                    insert.setString(4, issuer.key().map(KeyUri::toString).orElse(null));
+                    insert.setString(5, issuer.subject());
+                    insert.setBytes(6, issuer.certificate().map(Certificates::der).orElse(null));
+                    insert.setBytes(7, issuer.csr().orElse(null));
+                    insert.setObject(8, utc(issuer.createdAt()));
+                    insert.setString(9, issuer.ocspKey().map(KeyUri::toString).orElse(null));
+                    insert.setBytes(10, issuer.ocspCertificate().map(Certificates::der).orElse(null));
+                    insert.executeUpdate();
+                }
+                return null;
+            });
+        } catch (SQLException e) {
+            // SQLSTATE 23505: another node took this issuer id first (two rollovers at once).
+            if ("23505".equals(e.getSQLState())) {
+                throw new LetterlockException(ErrorType.CONFLICT, "issuer " + issuer.id() + " was just made by another node; reload the issuers");
+            }
+            throw StorageFailure.of(e);
+        }
     }
 
-    /** Sets the signed certificate of a PENDING issuer and makes it ACTIVE; false if it was not pending. */
     @Override
-    public boolean activate(String id, X509CertificateHolder certificate) {
-        return update("UPDATE ca_issuer SET certificate = ?, state = 'ACTIVE' WHERE id = ? AND state = 'PENDING'", s -> {
-            s.setBytes(1, Certificates.der(certificate));
-            s.setString(2, id);
-        }) == 1;
+    public List<String> activate(String id, X509CertificateHolder certificate) {
+        try {
+            return Transaction.run(dataSource, connection -> {
+                // Locking every issuing CA's row first makes activations on several nodes take turns, so the last one
+                // sees, and retires, the one before it: never two ACTIVE, never none.
+                List<String> active = new ArrayList<>();
+                boolean pending = false;
+                try (PreparedStatement lock = connection.prepareStatement("SELECT id, state FROM ca_issuer WHERE kind = 'ISSUING' FOR UPDATE");
+                     ResultSet rows = lock.executeQuery()) {
+                    while (rows.next()) {
+                        String state = rows.getString(2);
+                        if (rows.getString(1).equals(id)) {
+                            pending = IssuerRecord.State.PENDING.name().equals(state);
+                        } else if (IssuerRecord.State.ACTIVE.name().equals(state)) {
+                            active.add(rows.getString(1));
+                        }
+                    }
+                }
+                if (!pending) {
+                    throw new LetterlockException(ErrorType.CONFLICT, "issuer " + id + " is not waiting for a certificate (activated meanwhile?)");
+                }
+                try (PreparedStatement retire = connection.prepareStatement("UPDATE ca_issuer SET state = 'RETIRED' WHERE id = ?")) {
+                    for (String other : active) {
+                        retire.setString(1, other);
+                        retire.executeUpdate();
+                    }
+                }
+                try (PreparedStatement activate = connection.prepareStatement("UPDATE ca_issuer SET certificate = ?, state = 'ACTIVE' WHERE id = ?")) {
+                    activate.setBytes(1, Certificates.der(certificate));
+                    activate.setString(2, id);
+                    activate.executeUpdate();
+                }
+                return active;
+            });
+        } catch (SQLException e) {
+            throw StorageFailure.of(e);
+        }
     }
 
     @Override

@@ -362,7 +362,10 @@ public final class AcmeEndpoint implements EnrollListener.Handler {
         try {
             reason = RevocationReason.parse(Integer.toString(payload.getInt("reason", 0)));
         } catch (LetterlockException | ClassCastException e) {
-            throw new AcmeProblem("badRevocationReason", 400, "reason must be one of the RFC 5280 codes 0-5 or 9");
+            reason = null;
+        }
+        if (reason == null || !reason.subscriberMayGive()) {
+            throw new AcmeProblem("badRevocationReason", 400, "reason must be one of the RFC 5280 codes " + RevocationReason.subscriberCodes());
         }
         services.mailboxes().revoke(issued.serial(), reason, new EnrollmentProof(issued.mailbox().orElseThrow(), "acme-revoke", who));
         exchange.setHeader("Replay-Nonce", nonces.next());

@@ -577,9 +577,9 @@ public final class CmpResponder {
         } catch (RuntimeException e) {
             throw new CmpFailure(PKIFailureInfo.badDataFormat, "the reasonCode does not parse (RFC 5280 5.3.1)");
         }
-        return Arrays.stream(RevocationReason.values()).filter(r -> r.code() == code).findFirst()
-                .orElseThrow(() -> new CmpFailure(PKIFailureInfo.badRequest, "revocation reason " + code + " is not offered; use one of "
-                        + Arrays.stream(RevocationReason.values()).map(r -> r.code() + " (" + r.rfcName() + ")").toList()));
+        return Arrays.stream(RevocationReason.values()).filter(r -> r.code() == code && r.subscriberMayGive()).findFirst()
+                .orElseThrow(() -> new CmpFailure(PKIFailureInfo.badRequest, "revocation reason " + code + " is not one a subscriber gives; use one of "
+                        + RevocationReason.subscriberCodes()));
     }
 
     /**

@@ -104,6 +104,12 @@ class AcmeEnrollmentTest extends AcmeServerTests {
         again.download();
         assertThat(again.getCertificateChain()).isEqualTo(certificate.getCertificateChain());
 
+        // A subscriber does not give the CA's own reasons (privilegeWithdrawn, cACompromise): badRevocationReason, nothing revoked.
+        assertThatThrownBy(() -> certificate.revoke(RevocationReason.PRIVILEGE_WITHDRAWN))
+                .isInstanceOfSatisfying(org.shredzone.acme4j.exception.AcmeServerException.class,
+                        e -> assertThat(e.getType().toString()).isEqualTo("urn:ietf:params:acme:error:badRevocationReason"));
+        assertThat(server.fixture.ca.find(certificate.getCertificate().getSerialNumber()).orElseThrow().revoked()).isFalse();
+
         // Revoked by the account that ordered it (kid), or by the holder of the certificate's key (jwk).
         if (algorithm.equals("ES256")) {
             certificate.revoke();

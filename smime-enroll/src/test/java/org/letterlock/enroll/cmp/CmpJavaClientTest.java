@@ -332,6 +332,14 @@ class CmpJavaClientTest {
                 bad("rejects/tampered-signature", PKIFailureInfo.badMessageCheck, (m, s) -> tampered(kur(enrolledSigner(m, s, ecKey()), m, Optional.empty()))),
                 bad("rejects/rr-of-another-mailboxs-certificate", PKIFailureInfo.notAuthorized, (m, s) -> client.protect(enrolledSigner(m, s, ecKey()),
                         CmpClient.randomBytes(16), client.revocationBody(othersCertificate(), 1), false).getEncoded()),
+                bad("rejects/rr-giving-privilege-withdrawn", PKIFailureInfo.badRequest, (m, s) -> {
+                    CmpClient.Signer signer = enrolledSigner(m, s, ecKey());
+                    return client.protect(signer, CmpClient.randomBytes(16), client.revocationBody(signer.certificate(), 9), false).getEncoded();
+                }),
+                bad("rejects/rr-giving-ca-compromise", PKIFailureInfo.badRequest, (m, s) -> {
+                    CmpClient.Signer signer = enrolledSigner(m, s, ecKey());
+                    return client.protect(signer, CmpClient.randomBytes(16), client.revocationBody(signer.certificate(), 2), false).getEncoded();
+                }),
                 bad("rejects/kur-naming-another-certificate", PKIFailureInfo.badCertId, (m, s) -> kur(enrolledSigner(m, s, ecKey()), m,
                         Optional.of(othersCertificate()))),
                 bad("rejects/central-key-to-a-key-that-cannot-decrypt", PKIFailureInfo.badAlg, (m, s) -> {
