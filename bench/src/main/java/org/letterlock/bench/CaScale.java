@@ -296,13 +296,14 @@ public final class CaScale implements Benchmark {
      * Rows like the issued ones, as far as the store reads them: issuer and profile of the real certificates, not revoked,
      * valid for a year. Serials: 'c' and 31 hex digits of an md5 of the row number and a random number (32 lower-case hex
      * digits without leading zero, as the store writes them; the CA's own serials start with 4 to 7, so the two never meet).
+     * Key hashes: 64 distinct hex digits, as the store writes for a real key, so that their index is as large as in use.
      */
     static String insertSql() {
         return "INSERT INTO ca_certificate (serial, issuer_id, profile, mailbox, subject, not_before, not_after, der, pair_id, requested_by, issued_at, "
-                + "revoked_at, revocation_reason, revoked_by, notices_sent) "
+                + "revoked_at, revocation_reason, revoked_by, notices_sent, key_hash) "
                 + "SELECT 'c' || substr(md5(g::text || ':' || random()::text), 1, 31), ?, '" + CaApi.PROFILE + "', 'bulk' || g || '@example.org', "
                 + "'CN=bulk' || g || '@example.org', now() - interval '1 day', now() + interval '365 days', decode('3000', 'hex'), NULL, ?, now(), "
-                + "NULL, NULL, NULL, 0 FROM generate_series(?::bigint, ?::bigint) AS g";
+                + "NULL, NULL, NULL, 0, md5('key:' || g::text || ':' || random()::text) || md5(g::text) FROM generate_series(?::bigint, ?::bigint) AS g";
     }
 
     private static void analyze(Connection database, Map<String, String> facts, String phase) throws SQLException {

@@ -88,6 +88,8 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
     private static final Set<String> PAIRED = Set.of(Profiles.MAILBOX_SIGNING.name(), Profiles.MAILBOX_ENCRYPTION.name());
     /** Who requested the certificates the CA issues to itself. */
     private static final String SYSTEM = "system";
+    private static final int KEY_HASH_BATCH = 2_000;
+    private static final int COMPROMISED_SWEEP_BATCH = 500;
     private static final DateTimeFormatter DAY = DateTimeFormatter.ofPattern("yyyy-MM-dd").withZone(ZoneOffset.UTC);
 
     private final CaSettings settings;
@@ -177,6 +179,7 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
         scheduler.scheduleWithFixedDelay(() -> guarded("issuers changed by other nodes", this::followIssuers), 5, 5, TimeUnit.SECONDS);
         scheduler.scheduleWithFixedDelay(() -> guarded("OCSP key use counts", vault::endExpiredSignatureLeases), 10, 10, TimeUnit.SECONDS);
         scheduler.scheduleWithFixedDelay(() -> guarded("maintenance", this::maintain), 1, 1, TimeUnit.HOURS);
+        scheduler.execute(this::fillKeyHashes);
     }
 
     private void guarded(String what, Runnable task) {
@@ -317,6 +320,11 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
             } catch (RuntimeException e) {
                 LOG.log(Level.SEVERE, "could not publish the CRLs of " + issuer.id() + "; the next maintenance run tries again", e);
             }
+        }
+        try {
+            revokeCertificatesOfCompromisedKeys();
+        } catch (RuntimeException e) {
+            LOG.log(Level.SEVERE, "could not revoke the certificates of compromised keys; the next maintenance run tries again", e);
         }
         ocsp.sweep();
         sendExpiryNotices();
@@ -830,7 +838,7 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
             throw refuse("ca.revoke", "certificate:" + certificate.serialHex(), ErrorType.CONFLICT, "certificate " + certificate.serialHex() + " was revoked already on "
                     + certificate.revocation().get().at());
         }
-        return revokeAll(targets, reason, requester);
+        return revokeAll(targets, reason, requester.name(), "");
     }
 
     /** Revokes every unrevoked certificate of a pair. */
@@ -840,7 +848,7 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
             authorizeRevocation(member, requester);
             checkReason(member, reason, requester);
         }
-        return revokeAll(members.stream().filter(c -> !c.revoked()).toList(), reason, requester);
+        return revokeAll(members.stream().filter(c -> !c.revoked()).toList(), reason, requester.name(), "");
     }
 
     private void authorizeRevocation(IssuedCertificate certificate, Requester requester) {
@@ -873,16 +881,21 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
         }
     }
 
-    private List<IssuedCertificate> revokeAll(List<IssuedCertificate> targets, RevocationReason reason, Requester requester) {
+    /**
+     * Revokes each target not revoked yet, with its follow-ups; {@code why} ends each audit record. A key revoked for
+     * keyCompromise takes every other certificate that carries it along (S/MIME BR 4.9.1.1), whoever's they are: only a
+     * holder of the key could have had them certified.
+     */
+    private List<IssuedCertificate> revokeAll(List<IssuedCertificate> targets, RevocationReason reason, String by, String why) {
         Instant now = clock.instant();
         List<IssuedCertificate> revoked = new ArrayList<>();
         for (IssuedCertificate target : targets) {
-            if (store.revoke(target.serial(), now, reason, requester.name())) {
+            if (store.revoke(target.serial(), now, reason, by)) {
                 crlsDue.add(target.issuerId());
                 ocsp.forget(target.issuerId(), target.serial());
                 target.mailbox().ifPresent(published::forget);
                 audit.record("ca.revoke", "certificate:" + target.serialHex(), Outcome.ALLOWED, reason.rfcName()
-                        + target.mailbox().map(m -> " mailbox:" + m).orElse("") + target.pairId().map(p -> " pair " + p).orElse(""));
+                        + target.mailbox().map(m -> " mailbox:" + m).orElse("") + target.pairId().map(p -> " pair " + p).orElse("") + why);
                 revoked.add(store.certificate(target.serial()).orElseThrow());
             }
         }
@@ -890,7 +903,45 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
         for (IssuedCertificate target : revoked) {
             presignAhead(target, () -> issuer(target.issuerId()).ifPresent(i -> ocsp.presign(i, target)));
         }
+        if (reason == RevocationReason.KEY_COMPROMISE) {
+            for (IssuedCertificate compromised : List.copyOf(revoked)) {
+                revoked.addAll(revokeAll(store.unrevokedSharingKeyOf(compromised.serial()), reason, by, "; same key as certificate " + compromised.serialHex()));
+            }
+        }
         return revoked;
+    }
+
+    /**
+     * Revokes what carries a key listed as compromised but escaped the revocation that listed it: certificates stored
+     * before their key hashes were kept, or issued while the key was being revoked on another node.
+     */
+    void revokeCertificatesOfCompromisedKeys() {
+        List<IssuedCertificate> found;
+        while (!(found = store.unrevokedWithCompromisedKeys(COMPROMISED_SWEEP_BATCH)).isEmpty()) {
+            revokeAll(found, RevocationReason.KEY_COMPROMISE, SYSTEM, "; its key was revoked for keyCompromise before");
+        }
+    }
+
+    /**
+     * Fills the key hashes of certificates stored before they were kept, a batch at a time between the scheduler's
+     * other tasks, then revokes what carries a compromised key among them.
+     */
+    private void fillKeyHashes() {
+        if (scheduler.isShutdown()) {
+            return;
+        }
+        try {
+            if (store.fillKeyHashes(KEY_HASH_BATCH) == KEY_HASH_BATCH) {
+                scheduler.schedule(this::fillKeyHashes, 50, TimeUnit.MILLISECONDS);
+                return;
+            }
+            revokeCertificatesOfCompromisedKeys();
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "could not fill the key hashes of older certificates; trying again in a minute", e);
+            if (!scheduler.isShutdown()) {
+                scheduler.schedule(this::fillKeyHashes, 1, TimeUnit.MINUTES);
+            }
+        }
     }
 
     /**

@@ -399,6 +399,50 @@ public abstract class CaConformance {
         assertThat(store.compromisedKey(KeyFamily.canonicalKeyHash(compressed))).hasValue(first.serial());
     }
 
+    /** S/MIME BR 4.9.1.1: a compromised key's other certificates are revoked too, whichever mailbox they are for. */
+    @Test
+    void aKeyRevokedForCompromiseTakesEveryCertificateCarryingItAlong() throws Exception {
+        verifiedMailbox("olga@example.org", "olga");
+        KeyPair shared = TestRequests.ec("secp256r1");
+        IssuedCertificate olgas = issue("mailbox-signing", shared, "olga@example.org", OFFICER);
+        IssuedCertificate petes = issue("mailbox-signing", shared, "pete@example.org", OFFICER);
+        IssuedCertificate unrelated = issue("mailbox-signing", TestRequests.ec("secp256r1"), "pete@example.org", OFFICER);
+
+        List<IssuedCertificate> revoked = ca.revoke(olgas.serial(), RevocationReason.KEY_COMPROMISE, false, new Requester("olga", Set.of(Role.MAILBOX_OWNER)));
+
+        assertThat(revoked).extracting(IssuedCertificate::serial).containsExactlyInAnyOrder(olgas.serial(), petes.serial());
+        assertThat(ca.find(petes.serial()).orElseThrow().revocation()).hasValueSatisfying(r -> assertThat(r.reason()).isEqualTo(RevocationReason.KEY_COMPROMISE));
+        assertThat(lastAudit("ca.revoke").event().detail()).contains("mailbox:pete@example.org", "same key as certificate " + olgas.serialHex());
+        assertThat(ocspWithOpenssl(petes, true).output()).contains("Cert Status: revoked", "Revocation Reason: keyCompromise");
+        assertThat(ca.find(unrelated.serial()).orElseThrow().revoked()).isFalse();
+        assertThat(ca.revoke(unrelated.serial(), RevocationReason.KEY_COMPROMISE, false, OFFICER)).as("a key no other certificate carries").hasSize(1);
+    }
+
+    /** Certificates stored before their key hashes were kept: a starting node fills the hashes, then revokes what carries a compromised key. */
+    @Test
+    void certificatesStoredBeforeKeyHashesWereKeptAreRevokedWithTheirCompromisedKey() throws Exception {
+        KeyPair shared = TestRequests.rsa(2048);
+        IssuedCertificate first = issue("mailbox-signing", shared, "quinn@example.org", OFFICER);
+        IssuedCertificate second = issue("mailbox-signing", shared, "rita@example.org", OFFICER);
+        try (Connection connection = platform.database().dataSource().getConnection()) {
+            connection.createStatement().executeUpdate("UPDATE ca_certificate SET key_hash = NULL");
+        }
+        assertThat(ca.revoke(first.serial(), RevocationReason.KEY_COMPROMISE, false, OFFICER)).as("no hash yet to find the second by").hasSize(1);
+        assertThat(ca.find(second.serial()).orElseThrow().revoked()).isFalse();
+
+        try (CertificateAuthority starting = CertificateAuthority.start(platform, new JdbcCertificateStore(platform.database().dataSource()))) {
+            awaitTrue(() -> ca.find(second.serial()).orElseThrow().revoked(), "the starting node revokes the certificate of the compromised key");
+        }
+        assertThat(ca.find(second.serial()).orElseThrow().revocation()).hasValueSatisfying(r -> assertThat(r.reason()).isEqualTo(RevocationReason.KEY_COMPROMISE));
+        try (Connection connection = platform.database().dataSource().getConnection();
+             ResultSet rows = connection.createStatement().executeQuery("SELECT count(*), count(key_hash), count(DISTINCT key_hash) FROM ca_certificate "
+                     + "WHERE serial IN ('" + first.serialHex() + "', '" + second.serialHex() + "')")) {
+            rows.next();
+            assertThat(List.of(rows.getInt(1), rows.getInt(2), rows.getInt(3))).as("both hashes filled, and equal").containsExactly(2, 2, 1);
+        }
+        assertThat(new JdbcCertificateStore(platform.database().dataSource()).fillKeyHashes(10)).as("every row filled").isZero();
+    }
+
     @Test
     void aPairRenewalWhoseEncryptionRequestIsRefusedIssuesNothing() throws Exception {
         IssuedCertificate signing = issue("mailbox-signing", TestRequests.ec("secp256r1"), "renew@example.org", OFFICER);

@@ -1,6 +1,5 @@
 package org.letterlock.ca.store;
 
-import java.io.IOException;
 import java.math.BigInteger;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -174,7 +173,7 @@ public final class JdbcCertificateStore implements CertificateStore {
                     }
                 }
                 try (PreparedStatement insert = connection.prepareStatement("INSERT INTO ca_certificate (" + CERTIFICATE_COLUMNS
-                        + ", notices_sent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, 0)")) {
+                        + ", notices_sent, key_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, 0, ?)")) {
                     insert.setString(1, certificate.serialHex());
                     insert.setString(2, certificate.issuerId());
                     insert.setString(3, certificate.profile());
@@ -186,6 +185,7 @@ public final class JdbcCertificateStore implements CertificateStore {
                     insert.setString(9, certificate.pairId().orElse(null));
                     insert.setString(10, certificate.requestedBy());
                     insert.setObject(11, utc(certificate.issuedAt()));
+                    insert.setString(12, keyHash(certificate.der()));
                     insert.executeUpdate();
                 }
                 return null;
@@ -276,11 +276,9 @@ public final class JdbcCertificateStore implements CertificateStore {
 
     /** The first revocation for keyCompromise lists a key; later ones for the same key leave it. */
     private static int listCompromisedKey(Connection connection, byte[] certificateDer, BigInteger serial, Instant at) throws SQLException {
-        String keyHash;
-        try {
-            keyHash = KeyFamily.canonicalKeyHash(new X509CertificateHolder(certificateDer).getSubjectPublicKeyInfo());
-        } catch (IOException e) {
-            throw new IllegalStateException("certificate " + IssuedCertificate.hex(serial) + " in the store does not parse", e);
+        String keyHash = keyHash(certificateDer);
+        if (keyHash.equals(UNREADABLE_KEY)) {
+            return 0;
         }
         try (PreparedStatement insert = connection.prepareStatement("INSERT INTO ca_compromised_key (key_hash, serial, revoked_at) SELECT ?, ?, ? "
                 + "WHERE NOT EXISTS (SELECT 1 FROM ca_compromised_key WHERE key_hash = ?)")) {
@@ -290,6 +288,58 @@ public final class JdbcCertificateStore implements CertificateStore {
             insert.setString(4, keyHash);
             return insert.executeUpdate();
         }
+    }
+
+    /** The canonical key hash of a certificate's public key; UNREADABLE_KEY for one that cannot be read, which no CSR's key matches. */
+    private static String keyHash(byte[] certificateDer) {
+        try {
+            return KeyFamily.canonicalKeyHash(org.bouncycastle.asn1.x509.Certificate.getInstance(certificateDer).getSubjectPublicKeyInfo());
+        } catch (IllegalArgumentException e) {
+            return UNREADABLE_KEY;
+        }
+    }
+
+    private static final String UNREADABLE_KEY = "-";
+
+    @Override
+    public List<IssuedCertificate> unrevokedSharingKeyOf(BigInteger serial) {
+        return query("SELECT " + prefixed("c") + " FROM ca_certificate c JOIN ca_certificate k ON c.key_hash = k.key_hash WHERE k.serial = ? "
+                + "AND c.revoked_at IS NULL AND c.key_hash <> ?", s -> {
+                    s.setString(1, IssuedCertificate.hex(serial));
+                    s.setString(2, UNREADABLE_KEY);
+                }, JdbcCertificateStore::certificate);
+    }
+
+    @Override
+    public List<IssuedCertificate> unrevokedWithCompromisedKeys(int limit) {
+        return query("SELECT " + prefixed("c") + " FROM ca_compromised_key k JOIN ca_certificate c ON c.key_hash = k.key_hash WHERE c.revoked_at IS NULL "
+                + "ORDER BY c.serial LIMIT ?", s -> s.setInt(1, limit), JdbcCertificateStore::certificate);
+    }
+
+    @Override
+    public int fillKeyHashes(int limit) {
+        List<Object[]> unfilled = query("SELECT serial, der FROM ca_certificate WHERE key_hash IS NULL LIMIT ?", s -> s.setInt(1, limit),
+                row -> new Object[] {row.getString(1), row.getBytes(2)});
+        try {
+            Transaction.run(dataSource, connection -> {
+                try (PreparedStatement fill = connection.prepareStatement("UPDATE ca_certificate SET key_hash = ? WHERE serial = ? AND key_hash IS NULL")) {
+                    for (Object[] row : unfilled) {
+                        fill.setString(1, keyHash((byte[]) row[1]));
+                        fill.setString(2, (String) row[0]);
+                        fill.addBatch();
+                    }
+                    fill.executeBatch();
+                }
+                return null;
+            });
+        } catch (SQLException e) {
+            throw StorageFailure.of(e);
+        }
+        return unfilled.size();
+    }
+
+    private static String prefixed(String alias) {
+        return alias + "." + CERTIFICATE_COLUMNS.replace(", ", ", " + alias + ".");
     }
 
     @Override
