@@ -443,6 +443,37 @@ public abstract class CaConformance {
         assertThat(new JdbcCertificateStore(platform.database().dataSource()).fillKeyHashes(10)).as("every row filled").isZero();
     }
 
+    /** Nodes saving CRLs at once, in any order and also as the first of their kind: the highest number is what stays. */
+    @Test
+    void crlsSavedAtOnceKeepTheHighestNumber() throws Exception {
+        JdbcCertificateStore store = new JdbcCertificateStore(platform.database().dataSource());
+        CertificateStore.StoredCrl full = store.crl("issuing-1", false).orElseThrow();
+        try (Connection connection = platform.database().dataSource().getConnection()) {
+            connection.createStatement().executeUpdate("DELETE FROM ca_crl WHERE delta = TRUE");
+        }
+        // Far above the CA's own numbers, so that its background publication cannot be the highest.
+        long base = full.number() + 1_000_000;
+        List<CertificateStore.StoredCrl> saves = new ArrayList<>();
+        for (long n = base; n < base + 40; n++) {
+            saves.add(new CertificateStore.StoredCrl("issuing-1", false, n, Optional.empty(), full.thisUpdate(), full.nextUpdate(), full.der()));
+            saves.add(new CertificateStore.StoredCrl("issuing-1", true, n, Optional.of(full.number()), full.thisUpdate(), full.nextUpdate(), full.der()));
+        }
+        java.util.Collections.shuffle(saves);
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            List<Future<?>> running = saves.stream().map(crl -> pool.submit(() -> store.saveCrl(crl))).collect(java.util.stream.Collectors.toList());
+            for (Future<?> save : running) {
+                save.get();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(store.crl("issuing-1", false).orElseThrow().number()).isEqualTo(base + 39);
+        assertThat(store.crl("issuing-1", true).orElseThrow().number()).isEqualTo(base + 39);
+        store.saveCrl(new CertificateStore.StoredCrl("issuing-1", true, base, Optional.of(full.number()), full.thisUpdate(), full.nextUpdate(), full.der()));
+        assertThat(store.crl("issuing-1", true).orElseThrow().number()).as("a lower number saved later").isEqualTo(base + 39);
+    }
+
     @Test
     void aPairRenewalWhoseEncryptionRequestIsRefusedIssuesNothing() throws Exception {
         IssuedCertificate signing = issue("mailbox-signing", TestRequests.ec("secp256r1"), "renew@example.org", OFFICER);

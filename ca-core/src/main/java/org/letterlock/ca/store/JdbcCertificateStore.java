@@ -451,35 +451,52 @@ public final class JdbcCertificateStore implements CertificateStore {
     /** Keeps a newly signed CRL, unless a higher-numbered one of the same kind is stored already (another node's). */
     @Override
     public void saveCrl(StoredCrl crl) {
-        try {
-            Transaction.run(dataSource, connection -> {
-                try (PreparedStatement delete = connection.prepareStatement("DELETE FROM ca_crl WHERE issuer_id = ? AND delta = ? AND number < ?");
-                     PreparedStatement insert = connection.prepareStatement("INSERT INTO ca_crl (issuer_id, delta, number, base_number, this_update, next_update, der) "
-                             + "SELECT ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM ca_crl WHERE issuer_id = ? AND delta = ?)")) {
-                    delete.setString(1, crl.issuerId());
-                    delete.setBoolean(2, crl.delta());
-                    delete.setLong(3, crl.number());
-                    delete.executeUpdate();
-                    insert.setString(1, crl.issuerId());
-                    insert.setBoolean(2, crl.delta());
-                    insert.setLong(3, crl.number());
-                    if (crl.baseNumber().isPresent()) {
-                        insert.setLong(4, crl.baseNumber().get());
-                    } else {
-                        insert.setNull(4, Types.BIGINT);
+        // Replaces a lower-numbered CRL only. Of two nodes saving at once, the UPDATE of the lower number waits for the
+        // other's row and then no longer matches; two first INSERTs meet the primary key, and the loser tries again.
+        for (int attempt = 1; ; attempt++) {
+            try {
+                Transaction.run(dataSource, connection -> {
+                    try (PreparedStatement replace = connection.prepareStatement("UPDATE ca_crl SET number = ?, base_number = ?, this_update = ?, next_update = ?, "
+                            + "der = ? WHERE issuer_id = ? AND delta = ? AND number < ?")) {
+                        bindCrl(replace, 1, crl);
+                        replace.setString(6, crl.issuerId());
+                        replace.setBoolean(7, crl.delta());
+                        replace.setLong(8, crl.number());
+                        if (replace.executeUpdate() == 1) {
+                            return null;
+                        }
                     }
-                    insert.setObject(5, utc(crl.thisUpdate()));
-                    insert.setObject(6, utc(crl.nextUpdate()));
-                    insert.setBytes(7, crl.der());
-                    insert.setString(8, crl.issuerId());
-                    insert.setBoolean(9, crl.delta());
-                    insert.executeUpdate();
+                    try (PreparedStatement insert = connection.prepareStatement("INSERT INTO ca_crl (number, base_number, this_update, next_update, der, issuer_id, "
+                            + "delta) SELECT ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM ca_crl WHERE issuer_id = ? AND delta = ?)")) {
+                        bindCrl(insert, 1, crl);
+                        insert.setString(6, crl.issuerId());
+                        insert.setBoolean(7, crl.delta());
+                        insert.setString(8, crl.issuerId());
+                        insert.setBoolean(9, crl.delta());
+                        insert.executeUpdate();
+                    }
+                    return null;
+                });
+                return;
+            } catch (SQLException e) {
+                if (!"23505".equals(e.getSQLState()) || attempt == 2) {
+                    throw StorageFailure.of(e);
                 }
-                return null;
-            });
-        } catch (SQLException e) {
-            throw StorageFailure.of(e);
+            }
         }
+    }
+
+    /** number, base_number, this_update, next_update and der, from parameter {@code first} on. */
+    private static void bindCrl(PreparedStatement statement, int first, StoredCrl crl) throws SQLException {
+        statement.setLong(first, crl.number());
+        if (crl.baseNumber().isPresent()) {
+            statement.setLong(first + 1, crl.baseNumber().get());
+        } else {
+            statement.setNull(first + 1, Types.BIGINT);
+        }
+        statement.setObject(first + 2, utc(crl.thisUpdate()));
+        statement.setObject(first + 3, utc(crl.nextUpdate()));
+        statement.setBytes(first + 4, crl.der());
     }
 
     @Override
