@@ -193,7 +193,7 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
     // ---- hierarchy
 
     private void createHierarchy() {
-        IssuerHierarchy hierarchy = new IssuerHierarchy(vault, clock);
+        IssuerHierarchy hierarchy = new IssuerHierarchy(vault, clock, settings.permittedMailDomains());
         Instant now = clock.instant();
         if (settings.externalRoot()) {
             KeyUri key = newKey("ca-issuing-1");
@@ -390,7 +390,7 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
                 .max().orElse(0) + 1;
         String id = "issuing-" + generation;
         String subject = settings.issuingSubject().replaceFirst("(?i)^(\\s*CN\\s*=\\s*)([^,]+)", "$1$2 " + generation);
-        IssuerHierarchy hierarchy = new IssuerHierarchy(vault, clock);
+        IssuerHierarchy hierarchy = new IssuerHierarchy(vault, clock, settings.permittedMailDomains());
         KeyUri key = newKey("ca-" + id);
         PKCS10CertificationRequest csr = hierarchy.requestIssuing(key, settings.issuingKeySpec(), new X500Name(subject));
         try {

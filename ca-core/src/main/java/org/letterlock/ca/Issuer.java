@@ -6,6 +6,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.function.Function;
@@ -24,6 +25,10 @@ import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.asn1.x509.GeneralSubtree;
+import org.bouncycastle.asn1.x509.NameConstraintValidatorException;
+import org.bouncycastle.asn1.x509.NameConstraints;
+import org.bouncycastle.asn1.x509.PKIXNameConstraintValidator;
 import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
 import org.bouncycastle.asn1.x509.PolicyInformation;
@@ -52,6 +57,9 @@ public final class Issuer {
     /** What every certificate of this issuer carries alike, made once: BC reparses the issuer's times and extensions on each call. */
     private final Instant issuerNotAfter;
     private final List<Extension> commonExtensions;
+    /** The issuer certificate's own nameConstraints (ours, or an external root's), checked before signing; null when it has none. */
+    private final PKIXNameConstraintValidator nameConstraints;
+    private final String nameConstraintsText;
 
     public Issuer(KeyVault vault, KeyUri key, X509CertificateHolder certificate, IssuancePolicy policy, Clock clock) {
         this.vault = vault;
@@ -70,6 +78,47 @@ public final class Issuer {
                             new AccessDescription(AccessDescription.id_ad_caIssuers, uri(policy.caIssuersUrl()))}).getEncoded()));
         } catch (IOException e) {
             throw new IllegalStateException("could not encode the issuer's certificate extensions", e);
+        }
+        Extension constraintsExtension = certificate.getExtension(Extension.nameConstraints);
+        NameConstraints constraints = constraintsExtension == null ? null : NameConstraints.getInstance(constraintsExtension.getParsedValue());
+        if (constraints == null) {
+            this.nameConstraints = null;
+            this.nameConstraintsText = "";
+        } else {
+            this.nameConstraints = new PKIXNameConstraintValidator();
+            List<String> text = new ArrayList<>();
+            if (constraints.getPermittedSubtrees() != null) {
+                nameConstraints.intersectPermittedSubtree(constraints.getPermittedSubtrees());
+                text.add("permitted " + Arrays.stream(constraints.getPermittedSubtrees()).map(t -> t.getBase().getName().toString()).toList());
+            }
+            if (constraints.getExcludedSubtrees() != null) {
+                for (GeneralSubtree excluded : constraints.getExcludedSubtrees()) {
+                    nameConstraints.addExcludedSubtree(excluded);
+                }
+                text.add("excluded " + Arrays.stream(constraints.getExcludedSubtrees()).map(t -> t.getBase().getName().toString()).toList());
+            }
+            this.nameConstraintsText = String.join(", ", text);
+        }
+    }
+
+    /** A certificate outside the issuer's name constraints would be refused by every relying party: a 400 before signing. */
+    private void requireWithinNameConstraints(X500Name subject, GeneralNames alternativeNames) {
+        if (nameConstraints == null) {
+            return;
+        }
+        try {
+            nameConstraints.checkPermittedDN(subject);
+            nameConstraints.checkExcludedDN(subject);
+            for (GeneralName name : alternativeNames == null ? new GeneralName[0] : alternativeNames.getNames()) {
+                try {
+                    nameConstraints.checkPermitted(name);
+                    nameConstraints.checkExcluded(name);
+                } catch (NameConstraintValidatorException e) {
+                    throw new LetterlockException(ErrorType.BAD_REQUEST, name.getName() + " is outside the issuing CA's name constraints (" + nameConstraintsText + ")");
+                }
+            }
+        } catch (NameConstraintValidatorException e) {
+            throw new LetterlockException(ErrorType.BAD_REQUEST, "the subject " + subject + " is outside the issuing CA's name constraints (" + nameConstraintsText + ")");
         }
     }
 
@@ -104,6 +153,7 @@ public final class Issuer {
             throw new LetterlockException(ErrorType.BAD_REQUEST, "profile " + profile.name() + " allows only " + profile.optionalKeyUsage() + " in addition");
         }
         GeneralNames alternativeNames = alternativeNames(profile, names);
+        requireWithinNameConstraints(subject, alternativeNames);
         if (validity.isNegative() || validity.isZero() || validity.toDays() > profile.maxValidityDays()) {
             throw new LetterlockException(ErrorType.BAD_REQUEST, "validity must be 1 to " + profile.maxValidityDays() + " days for " + profile.name());
         }

@@ -4,6 +4,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
+import java.util.List;
 import java.io.IOException;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
 import org.bouncycastle.asn1.x500.X500Name;
@@ -13,7 +14,10 @@ import org.bouncycastle.asn1.x509.CRLDistPoint;
 import org.bouncycastle.asn1.x509.DistributionPoint;
 import org.bouncycastle.asn1.x509.DistributionPointName;
 import org.bouncycastle.asn1.x509.ExtensionsGenerator;
+import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.asn1.x509.GeneralSubtree;
+import org.bouncycastle.asn1.x509.NameConstraints;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.KeyUsage;
@@ -30,17 +34,34 @@ import org.letterlock.vault.KeyVault;
 
 /**
  * Makes the CA certificates: a self-signed root and issuing CAs under it, keys created in the vault. CA certificates
- * carry critical basicConstraints with a path length, critical keyUsage keyCertSign + cRLSign, SKI, and AKI below the root.
+ * carry critical basicConstraints with a path length, critical keyUsage keyCertSign + cRLSign, SKI, and AKI below the root;
+ * issuing CAs also a critical nameConstraints extension when their mailboxes are limited to some domains.
  */
 public final class IssuerHierarchy {
     private static final BcX509ExtensionUtils EXTENSIONS = new BcX509ExtensionUtils();
 
     private final KeyVault vault;
     private final Clock clock;
+    private final NameConstraints nameConstraints;
 
     public IssuerHierarchy(KeyVault vault, Clock clock) {
+        this(vault, clock, List.of());
+    }
+
+    /** Issuing CAs made here may certify only mailboxes at {@code permittedMailDomains} and their subdomains (none: any). */
+    public IssuerHierarchy(KeyVault vault, Clock clock, List<String> permittedMailDomains) {
         this.vault = vault;
         this.clock = clock;
+        this.nameConstraints = permittedMailDomains.isEmpty() ? null : mailDomains(permittedMailDomains);
+    }
+
+    /** RFC 5280 4.2.1.10: "example.org" permits the addresses at that host, ".example.org" those at any host below it. */
+    private static NameConstraints mailDomains(List<String> domains) {
+        GeneralSubtree[] permitted = domains.stream()
+                .flatMap(domain -> java.util.stream.Stream.of(domain, "." + domain))
+                .map(name -> new GeneralSubtree(new GeneralName(GeneralName.rfc822Name, name)))
+                .toArray(GeneralSubtree[]::new);
+        return new NameConstraints(permitted, null);
     }
 
     /** A new root CA key and its self-signed certificate; path length 1 (one level of issuing CAs). */
@@ -71,6 +92,9 @@ public final class IssuerHierarchy {
             builder.addExtension(Extension.authorityInfoAccess, false, new AuthorityInformationAccess(new AccessDescription[] {
                     new AccessDescription(AccessDescription.id_ad_ocsp, Issuer.uri(urls.ocsp())),
                     new AccessDescription(AccessDescription.id_ad_caIssuers, Issuer.uri(urls.caCertificate(rootId)))}));
+            if (nameConstraints != null) {
+                builder.addExtension(Extension.nameConstraints, true, nameConstraints);
+            }
         } catch (CertIOException e) {
             throw new IllegalStateException("could not encode an issuing CA extension", e);
         }
@@ -85,6 +109,9 @@ public final class IssuerHierarchy {
             extensions.addExtension(Extension.basicConstraints, true, new BasicConstraints(0));
             extensions.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
             extensions.addExtension(Extension.subjectKeyIdentifier, false, EXTENSIONS.createSubjectKeyIdentifier(publicKey));
+            if (nameConstraints != null) {
+                extensions.addExtension(Extension.nameConstraints, true, nameConstraints);
+            }
             return new PKCS10CertificationRequestBuilder(subject, publicKey)
                     .addAttribute(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest, extensions.generate())
                     .build(vault.signer(key));

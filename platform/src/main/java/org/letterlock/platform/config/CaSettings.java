@@ -10,6 +10,7 @@ import org.letterlock.vault.KeySpec;
  *
  * @param url               base URL of the CRL, OCSP and CA-certificate endpoints written into certificates
  * @param externalRoot      first start makes the issuing CA's CSR for an external root instead of creating a root
+ * @param permittedMailDomains domains whose mailboxes new issuing CAs are limited to (nameConstraints); empty: no limit
  * @param sbrPolicyOids     mailbox certificates also carry their CA/B Forum S/MIME reserved policy OID
  * @param ocspPort          port of the dedicated OCSP listener, 0 for none
  * @param ocspSignOnNetworkThreads whether that listener signs nonce answers on its network threads when nothing waits
@@ -22,6 +23,7 @@ public record CaSettings(
         KeySpec rootKeySpec,
         String issuingSubject,
         KeySpec issuingKeySpec,
+        List<String> permittedMailDomains,
         int validityDays,
         int maxValidityDays,
         List<String> policyOids,
@@ -35,6 +37,7 @@ public record CaSettings(
         List<Integer> expiryNoticeDays) {
 
     public CaSettings {
+        permittedMailDomains = List.copyOf(permittedMailDomains);
         policyOids = List.copyOf(policyOids);
         expiryNoticeDays = List.copyOf(expiryNoticeDays);
     }

@@ -34,6 +34,8 @@ public enum ConfigKey {
     CA_ROOT_KEY_SPEC("letterlock.ca.root-key-spec", "ec-p384", "Key spec of the root CA key: ec-p256, ec-p384, rsa-2048, rsa-3072, rsa-4096."),
     CA_ISSUING_SUBJECT("letterlock.ca.issuing-subject", "CN=Letterlock Issuing CA,O=Letterlock", "Subject of the issuing CA (a rollover adds a generation number)."),
     CA_ISSUING_KEY_SPEC("letterlock.ca.issuing-key-spec", "ec-p256", "Key spec of the issuing CA key: ec-p256, ec-p384, rsa-2048, rsa-3072, rsa-4096."),
+    CA_PERMITTED_MAIL_DOMAINS("letterlock.ca.permitted-mail-domains", null, "Comma-separated domains the issuing CA may certify mailboxes of (each domain and its subdomains), "
+            + "by a critical nameConstraints extension in issuing CAs made from then on (first start, rollover, the CSR for an external root); unset: no constraint."),
     CA_VALIDITY_DAYS("letterlock.ca.validity-days", "365", "Default validity of end-entity certificates, in days."),
     CA_MAX_VALIDITY_DAYS("letterlock.ca.max-validity-days", "825", "Longest validity any request may ask for (at most 825; profiles may be lower)."),
     CA_POLICY_OIDS("letterlock.ca.policy-oids", "1.3.6.1.4.1.99999.1.1", "Comma-separated certificatePolicies OIDs of your own arc, written into every end-entity certificate."),

@@ -167,15 +167,7 @@ public final class LetterlockConfig {
     }
 
     private static GatewaySettings readGateway(Reader r, Path dataDir, List<String> tlsHostNames) {
-        List<String> domains = new ArrayList<>();
-        for (String domain : r.list(ConfigKey.GATEWAY_LOCAL_DOMAINS)) {
-            String lower = domain.toLowerCase(Locale.ROOT);
-            if (!HOST_NAME.matcher(lower).matches()) {
-                r.problem(ConfigKey.GATEWAY_LOCAL_DOMAINS, "must be domain names separated by commas", domain);
-            } else if (!domains.contains(lower)) {
-                domains.add(lower);
-            }
-        }
+        List<String> domains = r.domains(ConfigKey.GATEWAY_LOCAL_DOMAINS);
         Optional<GatewaySettings.HostPort> lmtp = r.text(ConfigKey.GATEWAY_LMTP).map(v -> hostPort(r, ConfigKey.GATEWAY_LMTP, v));
         if (lmtp.isEmpty() && !domains.isEmpty()) {
             r.problem(ConfigKey.GATEWAY_LOCAL_DOMAINS, "names domains but letterlock.gateway.lmtp is not set (their mail is stored over LMTP)", null);
@@ -317,6 +309,7 @@ public final class LetterlockConfig {
                 r.problem(key, "must be an EC or RSA spec: mail clients do not accept Ed25519 CA certificates", "ed25519");
             }
         }
+        List<String> permittedMailDomains = r.domains(ConfigKey.CA_PERMITTED_MAIL_DOMAINS);
         int maxValidity = r.integer(ConfigKey.CA_MAX_VALIDITY_DAYS, 1, 825);
         int validity = r.integer(ConfigKey.CA_VALIDITY_DAYS, 1, 825);
         if (validity > maxValidity && maxValidity < 825) {
@@ -356,7 +349,7 @@ public final class LetterlockConfig {
             }
         }
         notices.sort(Comparator.reverseOrder());
-        return new CaSettings(url, external, rootSubject, rootSpec, issuingSubject, issuingSpec, validity, maxValidity, oids, r.bool(ConfigKey.CA_SBR_POLICY_OIDS),
+        return new CaSettings(url, external, rootSubject, rootSpec, issuingSubject, issuingSpec, permittedMailDomains, validity, maxValidity, oids, r.bool(ConfigKey.CA_SBR_POLICY_OIDS),
                 crlInterval, crlValidity, ocspValidity, r.integer(ConfigKey.CA_OCSP_PORT, 0, 65535), r.text(ConfigKey.CA_OCSP_ADDRESS).orElse("127.0.0.1"),
                 r.bool(ConfigKey.CA_OCSP_SIGN_ON_NETWORK_THREADS), notices);
     }
@@ -519,6 +512,20 @@ public final class LetterlockConfig {
 
         List<String> list(ConfigKey key) {
             return text(key).map(v -> List.of(v.split(","))).orElse(List.of()).stream().map(String::trim).filter(v -> !v.isEmpty()).toList();
+        }
+
+        /** Lower-cased domain names, once each; a problem for each value that is not one. */
+        List<String> domains(ConfigKey key) {
+            List<String> domains = new ArrayList<>();
+            for (String domain : list(key)) {
+                String lower = domain.toLowerCase(Locale.ROOT);
+                if (!HOST_NAME.matcher(lower).matches()) {
+                    problem(key, "must be domain names (example.org: no leading dot, wildcard or address) separated by commas", domain);
+                } else if (!domains.contains(lower)) {
+                    domains.add(lower);
+                }
+            }
+            return domains;
         }
 
         String distinguishedName(ConfigKey key) {

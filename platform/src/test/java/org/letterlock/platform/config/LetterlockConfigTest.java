@@ -95,6 +95,13 @@ class LetterlockConfigTest {
     }
 
     @Test
+    void permittedMailDomainsAreReadLowerCasedOnceEach() {
+        assertThat(load(Map.of()).ca().permittedMailDomains()).isEmpty();
+        assertThat(load(Map.of("letterlock.ca.permitted-mail-domains", "Example.org, mail.example.net,example.org")).ca().permittedMailDomains())
+                .containsExactly("example.org", "mail.example.net");
+    }
+
+    @Test
     void anHsmOfItsOwnIsNotManaged() {
         LetterlockConfig config = load(Map.of("letterlock.vault.pkcs11.library", "/opt/hsm/lib/libcs_pkcs11.so", "letterlock.vault.pkcs11.slot", "3"));
         assertThat(config.vault().manageSoftHsm()).isFalse();
@@ -124,6 +131,9 @@ class LetterlockConfigTest {
             "letterlock.ca.issuing-key-spec     | ed25519                    | EC or RSA",
             "letterlock.ca.policy-oids          | 2.23.140.1.5.1.3           | sbr-policy-oids=true",
             "letterlock.ca.policy-oids          | 1.2.x                      | dotted OIDs",
+            "letterlock.ca.permitted-mail-domains | .example.org             | no leading dot",
+            "letterlock.ca.permitted-mail-domains | example.org;*.example.net | domain names",
+            "letterlock.ca.permitted-mail-domains | alice@example.org        | domain names",
             "letterlock.ca.validity-days        | 900                        | between 1 and 825",
             "letterlock.ca.crl.validity         | 30m                        | longer than letterlock.ca.crl.interval",
             "letterlock.ca.ocsp.validity        | 2h                         | from 8h to 10d",
