@@ -704,6 +704,11 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
     }
 
     @Override
+    public void requireIssuing() {
+        activeIssuer();
+    }
+
+    @Override
     public IssuedCertificate issueRecoveryCertificate(SubjectPublicKeyInfo publicKey, String commonName) {
         return issueToSystem(Profiles.KRA_TRANSPORT, publicKey, truncate(commonName, 64), List.of(), Duration.ofDays(Profiles.KRA_TRANSPORT.maxValidityDays()));
     }

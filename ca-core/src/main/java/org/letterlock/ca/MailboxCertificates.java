@@ -14,6 +14,9 @@ public interface MailboxCertificates {
 
     IssuedCertificate issue(IssueRequest request, Requester requester);
 
+    /** UNAVAILABLE, with the reason, while no issuing CA can sign: one waits for its external root, or has expired. */
+    void requireIssuing();
+
     /** A key-transport certificate for escrow's recovery key, issued by the active issuing CA. */
     IssuedCertificate issueRecoveryCertificate(SubjectPublicKeyInfo publicKey, String commonName);
 

@@ -73,9 +73,7 @@ public final class KeyRecovery {
             throw audit.refusal("escrow.recovery.request", "mailbox:" + mailbox, ErrorType.BAD_REQUEST, e.getMessage());
         }
         String target = "mailbox:" + address;
-        if (!requester.has(Role.RECOVERY_AGENT)) {
-            ca.authorizeMailbox(requester, address, "escrow.recovery.request");
-        }
+        authorizeRecovery(requester, address, "escrow.recovery.request");
         if (reason == null || reason.isBlank() || reason.length() > MAX_REASON) {
             throw audit.refusal("escrow.recovery.request", target, ErrorType.BAD_REQUEST, "give the reason for the recovery (1 to " + MAX_REASON + " characters)");
         }
@@ -99,6 +97,13 @@ public final class KeyRecovery {
                         + "It needs the approval of " + settings.approvals() + " recovery agents and expires at " + created.expiresAt() + ".\n"
                         + "If you did not expect this, tell your security team.");
         return created;
+    }
+
+    /** A recovery agent may ask for any mailbox; anyone else (owner, RA officer) as the CA lets them act on it. */
+    private void authorizeRecovery(Requester requester, String address, String action) {
+        if (!requester.has(Role.RECOVERY_AGENT)) {
+            ca.authorizeMailbox(requester, address, action);
+        }
     }
 
     public RecoveryRequest approve(String id, Optional<String> comment, Requester agent) {
@@ -180,6 +185,8 @@ public final class KeyRecovery {
         if (!request.requestedBy().equals(requester.name())) {
             throw audit.refusal(action, target, ErrorType.FORBIDDEN, "only the requester (" + request.requestedBy() + ") downloads a recovery");
         }
+        // Still entitled now: a requester who lost the role or the mailbox since asking gets nothing.
+        authorizeRecovery(requester, request.mailbox(), action);
         requireOpen(expireIfDue(request), RecoveryRequest.State.RELEASED, action);
         requireSealedRelease(request);
         char[] oneTime = Passphrases.chosenOrGenerated(passphrase);

@@ -153,6 +153,8 @@ public final class RecoveryKeys {
     }
 
     private RecoveryKey create(int generation) {
+        // Before any key is made: otherwise each call while the CA cannot certify (anyone's GET of the transport certificate) leaves two on the token.
+        ca.requireIssuing();
         String id = "recovery-" + generation;
         String tag = clock.instant().getEpochSecond() + "-" + Integer.toHexString(KEY_TAGS.nextInt(0x1000000));
         KeyUri key = KeyUri.of(tokenLabel, "escrow-" + id + "-" + tag);

@@ -373,6 +373,15 @@ public abstract class EscrowConformance {
     }
 
     @Test
+    void aRequesterWhoLostTheRightToTheMailboxDownloadsNothing() throws Exception {
+        generate(KeySpec.EC_P256, Pkcs12Format.MODERN);
+        RecoveryRequest released = released(aliceMailbox, OFFICER);
+        Requester demoted = new Requester(OFFICER.name(), Set.of(Role.MAILBOX_OWNER));
+        assertRefused(() -> escrow.recovery().download(released.id(), Pkcs12Format.MODERN, Optional.empty(), demoted), ErrorType.FORBIDDEN, aliceMailbox);
+        assertThat(escrow.recovery().download(released.id(), Pkcs12Format.MODERN, Optional.empty(), OFFICER).keys()).isEqualTo(1);
+    }
+
+    @Test
     void aDenialEndsTheRequest() throws Exception {
         generate(KeySpec.EC_P256, Pkcs12Format.MODERN);
         RecoveryRequest request = escrow.recovery().request(aliceMailbox, "subpoena", OFFICER);
@@ -448,6 +457,20 @@ public abstract class EscrowConformance {
         assertThat(reloaded.all()).isEmpty();
         assertRefused(reloaded::active, ErrorType.UNAVAILABLE, "does not match the vault or the CA");
         assertThat(lastAudit("escrow.integrity").event().detail()).contains("its certificate is not for its vault key");
+    }
+
+    /** Nothing is made on the token while the CA cannot certify a recovery key: anyone's GET of the transport certificate would pile keys up. */
+    @Test
+    void noRecoveryKeyIsMadeWhileTheCaCannotCertifyIt() throws Exception {
+        assertThat(behindTheServersBack("DELETE FROM escrow_recovery_key")).isEqualTo(1);
+        clock.advance(java.time.Duration.ofDays(9 * 365));
+        int keysOnTheToken = platform.vault().keys().size();
+        RecoveryKeys reloaded = new RecoveryKeys(new JdbcEscrowStore(platform.database().dataSource()), platform.vault(), platform.auditLog(), ca, clock,
+                platform.config().vault().tokenLabel());
+        for (int call = 0; call < 3; call++) {
+            assertRefused(reloaded::active, ErrorType.UNAVAILABLE, "expired");
+        }
+        assertThat(platform.vault().keys()).hasSize(keysOnTheToken);
     }
 
     @Test
