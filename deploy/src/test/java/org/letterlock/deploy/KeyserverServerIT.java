@@ -148,6 +148,8 @@ class KeyserverServerIT {
         assertThat(uploaded.statusCode()).as(uploaded.body()).isEqualTo(200);
         assertThat(uploaded.body()).contains("\"key_fpr\":\"" + judy + "\"").contains("\"judy@example.org\":\"pending\"").contains("\"token\":");
         String token = Shell.field(uploaded.body(), "token");
+        HttpResponse<String> asked = server.call("POST", "/vks/v1/request-verify", null, null, "application/json", "{\"token\":\"" + token + "\",\"addresses\":[]}");
+        assertThat(asked.body()).as("the token is the fingerprint, which anyone knows: no unpublished address in the answer").doesNotContain("judy@example.org");
         HttpResponse<String> requested = server.call("POST", "/vks/v1/request-verify", null, null, "application/json",
                 "{\"token\":\"" + token + "\",\"addresses\":[\"judy@example.org\"]}");
         assertThat(requested.statusCode()).as(requested.body()).isEqualTo(200);

@@ -51,6 +51,8 @@ public final class Keyserver {
     /** And at most this many per address per day. */
     static final int MAILS_PER_DAY = 5;
     static final int UPLOADS_PER_HOUR = 60;
+    /** Keys in one upload: gpg --send-keys sends a few at a time; each may mail its addresses. */
+    static final int KEYS_PER_UPLOAD = 20;
     /** Requests that send mail (unpublish, request-verify) per client address an hour. */
     static final int MAIL_REQUESTS_PER_HOUR = 20;
     private static final int SAVE_ATTEMPTS = 3;
@@ -103,10 +105,14 @@ public final class Keyserver {
         } catch (LetterlockException e) {
             throw audit.refusal("keyserver.upload", "keys", e.type(), e.getMessage());
         }
+        if (keys.size() > KEYS_PER_UPLOAD) {
+            throw audit.refusal("keyserver.upload", "source:" + source, ErrorType.BAD_REQUEST, "upload at most " + KEYS_PER_UPLOAD + " keys at a time; this had "
+                    + keys.size());
+        }
         List<Uploaded> results = new ArrayList<>();
         for (PGPPublicKeyRing key : keys) {
             try {
-                results.add(store(key, true));
+                results.add(store(key, Optional.of(source)));
             } catch (LetterlockException e) {
                 throw e;
             } catch (RuntimeException e) {
@@ -216,7 +222,7 @@ public final class Keyserver {
                 tally.stored(key.cleaned());
             } else {
                 try {
-                    tally.stored(store(key.cleaned().key(), false).cleaned());
+                    tally.stored(store(key.cleaned().key(), Optional.empty()).cleaned());
                 } catch (LetterlockException e) {
                     tally.refused(ImportedKey.refused(e.getMessage()).problem());
                 } catch (RuntimeException e) {
@@ -275,8 +281,13 @@ public final class Keyserver {
         }
     }
 
-    /** {@code interactive}: an upload, audited per key and mailing the owners; otherwise an import, summarised once. */
-    private Uploaded store(PGPPublicKeyRing uploaded, boolean interactive) {
+    /**
+     * With the uploading client's {@code source}: an upload, audited per key, answered and mailed for the user IDs it
+     * carried only (the stored key's other, unverified ones are nobody else's business), each mail on the client's
+     * budget. Without: an import, summarised once.
+     */
+    private Uploaded store(PGPPublicKeyRing uploaded, Optional<String> source) {
+        boolean interactive = source.isPresent();
         CleanedKey cleaned = OpenPgpKeys.clean(uploaded, limits);
         String fingerprint = OpenPgpKeys.fingerprint(cleaned.key().getPublicKey());
         if (store.blocked(fingerprint)) {
@@ -317,7 +328,9 @@ public final class Keyserver {
                     + " user IDs, stripped " + cleaned.thirdPartyCertifications() + " third-party and " + cleaned.invalidSignatures() + " invalid signatures");
         }
         Map<String, Status> statuses = new LinkedHashMap<>();
-        for (StoredKey.UserId userId : userIds) {
+        java.util.Set<String> carried = java.util.Set.copyOf(cleaned.userIds());
+        List<StoredKey.UserId> answered = userIds.stream().filter(u -> carried.contains(u.text())).toList();
+        for (StoredKey.UserId userId : answered) {
             if (userId.published()) {
                 statuses.put(userId.text(), Status.PUBLISHED);
             } else if (userId.address().isEmpty()) {
@@ -327,7 +340,14 @@ public final class Keyserver {
             }
         }
         if (interactive) {
-            userIds.stream().filter(u -> !u.published()).flatMap(u -> u.address().stream()).distinct().forEach(address -> requestVerification(fingerprint, address));
+            for (String address : answered.stream().filter(u -> !u.published()).flatMap(u -> u.address().stream()).distinct().toList()) {
+                if (mailRequests.allow(UploadLimiter.sourceOf(source.get()), clock.instant())) {
+                    requestVerification(fingerprint, address);
+                } else {
+                    audit.record("keyserver.verify.mail", "mailbox:" + address, Outcome.DENIED, "the uploading client " + source.get() + " used its "
+                            + MAIL_REQUESTS_PER_HOUR + " mails of the hour; request-verify later");
+                }
+            }
         }
         return new Uploaded(fingerprint, statuses, cleaned);
     }

@@ -88,8 +88,9 @@ public final class OpenPgpKeys {
     public static CleanedKey clean(PGPPublicKeyRing ring, KeyLimits limits) {
         PGPPublicKey primary = ring.getPublicKey();
         if (!sensible(primary)) {
-            throw new LetterlockException(ErrorType.BAD_REQUEST, "the primary key " + fingerprint(primary) + " has RSA parameters no implementation uses "
-                    + "(modulus over 8192 bits or exponent over 32 bits); such keys only make signature checks slow");
+            throw new LetterlockException(ErrorType.BAD_REQUEST, "the primary key " + fingerprint(primary) + " has parameters no implementation uses "
+                    + "(RSA modulus over 8192 bits or exponent over 32 bits; DSA p over 3072 bits or q not of 160, 224 or 256 bits; ElGamal p over "
+                    + "8192 bits); such keys only make signature checks slow");
         }
         Counts counts = new Counts();
         PGPPublicKey cleanPrimary = cleanPrimary(primary, limits, counts);
@@ -112,10 +113,22 @@ public final class OpenPgpKeys {
                 counts.droppedUserAttributes);
     }
 
-    /** RSA keys with a huge exponent or modulus make each verification cost seconds; nobody makes them honestly. */
+    /**
+     * Keys whose parameters make each verification cost seconds, which nobody makes honestly: RSA with a huge modulus or
+     * exponent; DSA beyond FIPS 186's sizes (Bouncy Castle checks y^q mod p before each verification, with q up to
+     * 65535 bits); ElGamal beyond any real size.
+     */
     private static boolean sensible(PGPPublicKey key) {
-        if (key.getPublicKeyPacket().getKey() instanceof org.bouncycastle.bcpg.RSAPublicBCPGKey rsa) {
+        org.bouncycastle.bcpg.BCPGKey material = key.getPublicKeyPacket().getKey();
+        if (material instanceof org.bouncycastle.bcpg.RSAPublicBCPGKey rsa) {
             return rsa.getModulus().bitLength() <= 8192 && rsa.getPublicExponent().bitLength() <= 32;
+        }
+        if (material instanceof org.bouncycastle.bcpg.DSAPublicBCPGKey dsa) {
+            int q = dsa.getQ().bitLength();
+            return dsa.getP().bitLength() <= 3072 && (q == 160 || q == 224 || q == 256);
+        }
+        if (material instanceof org.bouncycastle.bcpg.ElGamalPublicBCPGKey elGamal) {
+            return elGamal.getP().bitLength() <= 8192;
         }
         return true;
     }

@@ -99,6 +99,44 @@ public abstract class KeyserverConformance {
         assertThat(Outbox.mailsTo(dataDir, "alice@example.org")).hasSize(2);
     }
 
+    /**
+     * Anyone may upload a known key again with fewer user IDs: the answer and the mails are about what the upload carried,
+     * so the key's other, unverified addresses are neither told nor mailed.
+     */
+    @Test
+    void anUploadAnswersAndMailsOnlyForTheUserIdsItCarried() throws Exception {
+        alice.ok("--quick-add-uid", fingerprint, "Alice private <alice.private@example.org>");
+        keyserver.upload(alice.export(fingerprint), "192.0.2.1");
+        assertThat(Outbox.mailsTo(dataDir, "alice.private@example.org")).hasSize(1);
+        clock.advance(Duration.ofMinutes(11));
+
+        byte[] firstOnly = alice.ok("--export", "--export-filter", "keep-uid=mbox=alice@example.org", fingerprint).stdout();
+        List<Keyserver.Uploaded> uploaded = keyserver.upload(firstOnly, "198.51.100.20");
+        assertThat(uploaded).singleElement().satisfies(u -> assertThat(u.userIds()).containsOnlyKeys("Alice <alice@example.org>"));
+        assertThat(Outbox.mailsTo(dataDir, "alice@example.org")).hasSize(2);
+        assertThat(Outbox.mailsTo(dataDir, "alice.private@example.org")).as("not mailed for an upload without it").hasSize(1);
+        assertThat(keyserver.byId(fingerprint).get(0).userIds()).as("both stay on the stored key").hasSize(2);
+    }
+
+    /** Verification mails at upload are on the uploading client's budget, and an upload carries a bounded number of keys. */
+    @Test
+    void anUploadMailsOnTheClientsBudgetAndCarriesAtMostTwentyKeys() throws Exception {
+        for (int i = 0; i < Keyserver.MAIL_REQUESTS_PER_HOUR; i++) {
+            keyserver.requestUnpublish("nobody" + i + "@example.org", "203.0.113.77");
+        }
+        assertThat(keyserver.upload(alice.export(fingerprint), "203.0.113.77")).singleElement()
+                .satisfies(u -> assertThat(u.userIds()).containsEntry("Alice <alice@example.org>", Keyserver.Status.PENDING));
+        assertThat(Outbox.mailsTo(dataDir, "alice@example.org")).isEmpty();
+        assertThat(lastAudit("keyserver.verify.mail").event().detail()).contains("used its " + Keyserver.MAIL_REQUESTS_PER_HOUR + " mails");
+
+        byte[] one = alice.export(fingerprint);
+        java.io.ByteArrayOutputStream many = new java.io.ByteArrayOutputStream();
+        for (int i = 0; i <= Keyserver.KEYS_PER_UPLOAD; i++) {
+            many.write(one);
+        }
+        assertRefused(() -> keyserver.upload(many.toByteArray(), "192.0.2.44"), ErrorType.BAD_REQUEST, "at most " + Keyserver.KEYS_PER_UPLOAD + " keys");
+    }
+
     @Test
     void uploadsPerSourceAreLimited() throws Exception {
         byte[] key = alice.export(fingerprint);

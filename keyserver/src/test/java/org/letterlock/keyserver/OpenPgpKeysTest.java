@@ -157,6 +157,22 @@ class OpenPgpKeysTest {
         });
     }
 
+    /** A DSA key with a 65535-bit q costs Bouncy Castle seconds per signature check before the check even fails: refused before any. */
+    @Test
+    void aDsaKeyOfAbsurdSizeIsRefusedBeforeAnySignatureIsChecked() throws Exception {
+        java.security.SecureRandom random = new java.security.SecureRandom();
+        java.math.BigInteger q = new java.math.BigInteger(65535, random).setBit(65534);
+        java.math.BigInteger p = new java.math.BigInteger(2048, random).setBit(2047);
+        org.bouncycastle.bcpg.PublicKeyPacket packet = new org.bouncycastle.bcpg.PublicKeyPacket(org.bouncycastle.bcpg.PublicKeyAlgorithmTags.DSA, new java.util.Date(),
+                new org.bouncycastle.bcpg.DSAPublicBCPGKey(p, q, java.math.BigInteger.TWO, java.math.BigInteger.TEN));
+        PGPPublicKeyRing ring = new PGPPublicKeyRing(List.of(new org.bouncycastle.openpgp.PGPPublicKey(packet,
+                new org.bouncycastle.openpgp.operator.bc.BcKeyFingerprintCalculator())));
+        assertThatThrownBy(() -> OpenPgpKeys.clean(ring, KeyLimits.DEFAULT)).isInstanceOfSatisfying(LetterlockException.class, e -> {
+            assertThat(e.type()).isEqualTo(ErrorType.BAD_REQUEST);
+            assertThat(e.getMessage()).contains("DSA p over 3072 bits or q not of 160, 224 or 256 bits");
+        });
+    }
+
     @Test
     void aSecretKeyIsRefusedWithAWarning() throws Exception {
         byte[] secret = alice.ok("--export-secret-keys", aliceFingerprint).stdout();

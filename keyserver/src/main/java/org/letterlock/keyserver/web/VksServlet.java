@@ -106,17 +106,22 @@ public class VksServlet extends HttpServlet {
                     String token = text(body, "token").orElseThrow(() -> new IllegalArgumentException("missing token"));
                     runtime.keyserver().requireMailBudget(request.getRemoteAddr());
                     StoredKey key = runtime.keyserver().byId(token).stream().findFirst().orElseThrow(() -> new IllegalArgumentException("unknown token"));
+                    // The token is the key's fingerprint, which anyone may know: the answer names only what is published and what the
+                    // caller named, each unpublished one "pending" whether or not the key has it, so it tells nobody an address.
+                    Map<String, Keyserver.Status> answer = new java.util.LinkedHashMap<>();
                     if (body.containsKey("addresses") && body.get("addresses").getValueType() == JsonValue.ValueType.ARRAY) {
                         for (JsonValue value : body.getJsonArray("addresses")) {
                             if (value instanceof JsonString address) {
                                 String wanted = address.getString().toLowerCase(Locale.ROOT);
                                 key.userIds().stream().filter(u -> !u.published() && u.address().equals(Optional.of(wanted))).findFirst()
                                         .ifPresent(u -> runtime.keyserver().requestVerification(key.fingerprint(), wanted));
+                                answer.put(wanted, Keyserver.Status.PENDING);
                             }
                         }
                     }
                     StoredKey current = runtime.keyserver().byId(token).get(0);
-                    json(response, status(current.fingerprint(), statuses(current)));
+                    current.userIds().stream().filter(StoredKey.UserId::published).forEach(u -> answer.put(u.text(), Keyserver.Status.PUBLISHED));
+                    json(response, status(current.fingerprint(), answer));
                 }
                 default -> error(response, 404, "VKS takes POST /vks/v1/upload and /vks/v1/request-verify");
             }
@@ -125,15 +130,6 @@ public class VksServlet extends HttpServlet {
         } catch (IllegalArgumentException e) {
             error(response, 400, e.getMessage());
         }
-    }
-
-    private static Map<String, Keyserver.Status> statuses(StoredKey key) {
-        Map<String, Keyserver.Status> statuses = new java.util.LinkedHashMap<>();
-        for (StoredKey.UserId userId : key.userIds()) {
-            statuses.put(userId.text(), userId.published() ? Keyserver.Status.PUBLISHED : userId.address().isPresent() ? Keyserver.Status.PENDING
-                    : Keyserver.Status.UNPUBLISHED);
-        }
-        return statuses;
     }
 
     /** Hagrid's answer: status per address (not per user ID), the fingerprint, and the token for request-verify. */
