@@ -179,7 +179,11 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
         scheduler.scheduleWithFixedDelay(() -> guarded("issuers changed by other nodes", this::followIssuers), 5, 5, TimeUnit.SECONDS);
         scheduler.scheduleWithFixedDelay(() -> guarded("OCSP key use counts", vault::endExpiredSignatureLeases), 10, 10, TimeUnit.SECONDS);
         scheduler.scheduleWithFixedDelay(() -> guarded("maintenance", this::maintain), 1, 1, TimeUnit.HOURS);
-        scheduler.execute(this::fillKeyHashes);
+        // A thread of its own: on a large store this takes minutes, which the scheduler's one-second CRL task cannot wait.
+        Thread keyHashes = new Thread(() -> guarded("filling the key hashes of older certificates (tried again at the next start)", this::fillKeyHashes),
+                "letterlock-ca-key-hashes");
+        keyHashes.setDaemon(true);
+        keyHashes.start();
     }
 
     private void guarded(String what, Runnable task) {
@@ -401,18 +405,45 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
         }
         Optional<IssuerRecord> root = all.stream().filter(i -> i.kind() == IssuerRecord.Kind.ROOT && i.key().isPresent()).findFirst();
         if (root.isPresent()) {
-            X509CertificateHolder certificate = hierarchy.certifyIssuing(root.get().requireKey(), root.get().requireCertificate(), ROOT_ID, urls,
-                    csr.getSubjectPublicKeyInfo(), new X500Name(subject), ISSUING_VALIDITY);
-            // Stored before it signs anything, so that the root's CRL and OCSP can always revoke it.
-            storeCaCertificate(ROOT_ID, certificate);
-            audit.record("ca.issuer.create", "issuer:" + id, Outcome.ALLOWED, subject + " " + settings.issuingKeySpec().configName());
-            activate(id, certificate, "ca.issuer.rollover");
+            X509CertificateHolder certificate = null;
+            try {
+                certificate = hierarchy.certifyIssuing(root.get().requireKey(), root.get().requireCertificate(), ROOT_ID, urls,
+                        csr.getSubjectPublicKeyInfo(), new X500Name(subject), ISSUING_VALIDITY);
+                // Stored before it signs anything, so that the root's CRL and OCSP can always revoke it.
+                storeCaCertificate(ROOT_ID, certificate);
+                audit.record("ca.issuer.create", "issuer:" + id, Outcome.ALLOWED, subject + " " + settings.issuingKeySpec().configName());
+                activate(id, certificate, "ca.issuer.rollover");
+            } catch (RuntimeException e) {
+                abandon(id, Optional.ofNullable(certificate), e);
+                throw e;
+            }
         } else {
             audit.record("ca.issuer.request", "issuer:" + id, Outcome.ALLOWED, "rollover: CSR made for the external root");
         }
         reload();
         guarded("maintenance after rollover", this::maintain);
         return issuer(id).orElseThrow();
+    }
+
+    /**
+     * A rollover that failed after taking its id: the issuer is retired unused, and a certificate the root signed for it
+     * is revoked, so no CA certificate stays valid without an issuer behind it. Best effort: what fails here is logged.
+     */
+    private void abandon(String issuerId, Optional<X509CertificateHolder> certificate, RuntimeException cause) {
+        try {
+            certificate.ifPresent(c -> {
+                if (store.revoke(c.getSerialNumber(), clock.instant(), RevocationReason.CESSATION_OF_OPERATION, SYSTEM)) {
+                    crlsDue.add(ROOT_ID);
+                    ocsp.forget(ROOT_ID, c.getSerialNumber());
+                }
+            });
+            store.setState(issuerId, IssuerRecord.State.RETIRED);
+            audit.record("ca.issuer.rollover", "issuer:" + issuerId, Outcome.FAILED, "abandoned, " + certificate.map(c -> "its certificate "
+                    + IssuedCertificate.hex(c.getSerialNumber()) + " revoked: ").orElse("nothing signed: ") + cause.getMessage());
+        } catch (RuntimeException e) {
+            cause.addSuppressed(e);
+            LOG.log(Level.SEVERE, "rollover to " + issuerId + " failed and could not be cleaned up: retire it and revoke its certificate by hand", e);
+        }
     }
 
     private void activate(String issuerId, X509CertificateHolder certificate, String action) {
@@ -843,7 +874,7 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
             throw refuse("ca.revoke", "certificate:" + certificate.serialHex(), ErrorType.CONFLICT, "certificate " + certificate.serialHex() + " was revoked already on "
                     + certificate.revocation().get().at());
         }
-        return revokeAll(targets, reason, requester.name(), "");
+        return readableBy(requester, revokeAll(targets, reason, requester.name(), ""));
     }
 
     /** Revokes every unrevoked certificate of a pair. */
@@ -853,7 +884,7 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
             authorizeRevocation(member, requester);
             checkReason(member, reason, requester);
         }
-        return revokeAll(members.stream().filter(c -> !c.revoked()).toList(), reason, requester.name(), "");
+        return readableBy(requester, revokeAll(members.stream().filter(c -> !c.revoked()).toList(), reason, requester.name(), ""));
     }
 
     private void authorizeRevocation(IssuedCertificate certificate, Requester requester) {
@@ -867,6 +898,17 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
         } else {
             requireRole(requester, "ca.revoke", target, Role.CA_ADMIN, Role.RA_OFFICER);
         }
+    }
+
+    /**
+     * What a revocation answers its requester: a compromised key's certificates for other mailboxes were revoked too
+     * (and audited), but an owner sees only their own, as a read would show them.
+     */
+    private List<IssuedCertificate> readableBy(Requester requester, List<IssuedCertificate> revoked) {
+        if (requester.has(Role.RA_OFFICER) || requester.has(Role.CA_ADMIN) || requester.has(Role.AUDITOR)) {
+            return revoked;
+        }
+        return revoked.stream().filter(c -> c.mailbox().flatMap(identities::find).map(i -> i.owner().equals(requester.name())).orElse(false)).toList();
     }
 
     /**
@@ -910,7 +952,9 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
         }
         if (reason == RevocationReason.KEY_COMPROMISE) {
             for (IssuedCertificate compromised : List.copyOf(revoked)) {
-                revoked.addAll(revokeAll(store.unrevokedSharingKeyOf(compromised.serial()), reason, by, "; same key as certificate " + compromised.serialHex()));
+                // The hash from the certificate itself: a row stored before hashes were kept has none yet.
+                String keyHash = KeyFamily.canonicalKeyHash(compromised.holder().getSubjectPublicKeyInfo());
+                revoked.addAll(revokeAll(store.unrevokedWithKey(keyHash), reason, by, "; same key as certificate " + compromised.serialHex()));
             }
         }
         return revoked;
@@ -927,26 +971,13 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
         }
     }
 
-    /**
-     * Fills the key hashes of certificates stored before they were kept, a batch at a time between the scheduler's
-     * other tasks, then revokes what carries a compromised key among them.
-     */
+    /** Fills the key hashes of certificates stored before they were kept, then revokes what carries a compromised key among them. */
     private void fillKeyHashes() {
-        if (scheduler.isShutdown()) {
-            return;
+        int filled = store.fillKeyHashes(KEY_HASH_BATCH);
+        if (filled > 0) {
+            LOG.info("kept the key hashes of " + filled + " certificates stored before they were kept");
         }
-        try {
-            if (store.fillKeyHashes(KEY_HASH_BATCH) == KEY_HASH_BATCH) {
-                scheduler.schedule(this::fillKeyHashes, 50, TimeUnit.MILLISECONDS);
-                return;
-            }
-            revokeCertificatesOfCompromisedKeys();
-        } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "could not fill the key hashes of older certificates; trying again in a minute", e);
-            if (!scheduler.isShutdown()) {
-                scheduler.schedule(this::fillKeyHashes, 1, TimeUnit.MINUTES);
-            }
-        }
+        revokeCertificatesOfCompromisedKeys();
     }
 
     /**

@@ -63,14 +63,14 @@ public interface CertificateStore {
     /** The certificate whose revocation for keyCompromise put the key with this {@link KeyFamily#canonicalKeyHash} on the list. */
     Optional<BigInteger> compromisedKey(String keyHash);
 
-    /** The unrevoked certificates that carry the same public key as certificate {@code serial} (any encoding of it). */
-    List<IssuedCertificate> unrevokedSharingKeyOf(BigInteger serial);
+    /** The unrevoked certificates whose public key has this {@link KeyFamily#canonicalKeyHash} (in whatever encoding they carry it). */
+    List<IssuedCertificate> unrevokedWithKey(String keyHash);
 
     /** At most {@code limit} unrevoked certificates whose public key is listed as compromised. */
     List<IssuedCertificate> unrevokedWithCompromisedKeys(int limit);
 
-    /** Writes the key hash of at most {@code limit} certificates stored before it was kept; returns how many. */
-    int fillKeyHashes(int limit);
+    /** Writes the key hash of every certificate stored before it was kept, {@code batch} rows per transaction; returns how many. */
+    int fillKeyHashes(int batch);
 
     /** Lists the keys of certificates revoked for keyCompromise that are not listed yet (revoked before the list existed); how many it added. */
     int listCompromisedKeys();

@@ -62,6 +62,10 @@ public final class MailboxEnrollment {
 
     /** Revokes a certificate of the proven mailbox; the caller has checked that {@code serial} is one of its certificates. */
     public List<IssuedCertificate> revoke(BigInteger serial, RevocationReason reason, EnrollmentProof proof) {
+        // The protocols act as ra-officer; the reason is still the subscriber's to give.
+        if (!reason.subscriberMayGive()) {
+            throw new LetterlockException(ErrorType.BAD_REQUEST, reason.rfcName() + " is not a subscriber's reason; give one of " + RevocationReason.subscriberCodes());
+        }
         return ca.revoke(serial, reason, false, requester(proof));
     }
 

@@ -11,6 +11,7 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
 import javax.sql.DataSource;
@@ -65,7 +66,7 @@ public final class JdbcCertificateStore implements CertificateStore {
             });
         } catch (SQLException e) {
             // SQLSTATE 23505: another node took this issuer id first (two rollovers at once).
-            if ("23505".equals(e.getSQLState())) {
+            if (StorageFailure.duplicateKey(e)) {
                 throw new LetterlockException(ErrorType.CONFLICT, "issuer " + issuer.id() + " was just made by another node; reload the issuers");
             }
             throw StorageFailure.of(e);
@@ -79,20 +80,30 @@ public final class JdbcCertificateStore implements CertificateStore {
                 // Locking every issuing CA's row first makes activations on several nodes take turns, so the last one
                 // sees, and retires, the one before it: never two ACTIVE, never none.
                 List<String> active = new ArrayList<>();
+                Map<String, OffsetDateTime> activeSince = new java.util.HashMap<>();
+                OffsetDateTime created = null;
                 boolean pending = false;
-                try (PreparedStatement lock = connection.prepareStatement("SELECT id, state FROM ca_issuer WHERE kind = 'ISSUING' FOR UPDATE");
+                try (PreparedStatement lock = connection.prepareStatement("SELECT id, state, created_at FROM ca_issuer WHERE kind = 'ISSUING' FOR UPDATE");
                      ResultSet rows = lock.executeQuery()) {
                     while (rows.next()) {
                         String state = rows.getString(2);
                         if (rows.getString(1).equals(id)) {
                             pending = IssuerRecord.State.PENDING.name().equals(state);
+                            created = rows.getObject(3, OffsetDateTime.class);
                         } else if (IssuerRecord.State.ACTIVE.name().equals(state)) {
                             active.add(rows.getString(1));
+                            activeSince.put(rows.getString(1), rows.getObject(3, OffsetDateTime.class));
                         }
                     }
                 }
                 if (!pending) {
                     throw new LetterlockException(ErrorType.CONFLICT, "issuer " + id + " is not waiting for a certificate (activated meanwhile?)");
+                }
+                // Of two rollovers that activate out of order, the later one's issuer stays: the earlier one would otherwise retire it.
+                for (Map.Entry<String, OffsetDateTime> other : activeSince.entrySet()) {
+                    if (other.getValue().isAfter(created)) {
+                        throw new LetterlockException(ErrorType.CONFLICT, "issuer " + other.getKey() + ", made after " + id + ", is active already");
+                    }
                 }
                 try (PreparedStatement retire = connection.prepareStatement("UPDATE ca_issuer SET state = 'RETIRED' WHERE id = ?")) {
                     for (String other : active) {
@@ -192,7 +203,7 @@ public final class JdbcCertificateStore implements CertificateStore {
             });
         } catch (SQLException e) {
             // SQLSTATE 23505: the unique index on (pair_id, profile) caught a second certificate of one profile in a pair.
-            if ("23505".equals(e.getSQLState()) && certificate.pairId().isPresent()) {
+            if (StorageFailure.duplicateKey(e) && certificate.pairId().isPresent()) {
                 throw new LetterlockException(ErrorType.CONFLICT, "pair " + certificate.pairId().get() + " has a " + certificate.profile()
                         + " certificate already; renew the pair instead");
             }
@@ -302,12 +313,9 @@ public final class JdbcCertificateStore implements CertificateStore {
     private static final String UNREADABLE_KEY = "-";
 
     @Override
-    public List<IssuedCertificate> unrevokedSharingKeyOf(BigInteger serial) {
-        return query("SELECT " + prefixed("c") + " FROM ca_certificate c JOIN ca_certificate k ON c.key_hash = k.key_hash WHERE k.serial = ? "
-                + "AND c.revoked_at IS NULL AND c.key_hash <> ?", s -> {
-                    s.setString(1, IssuedCertificate.hex(serial));
-                    s.setString(2, UNREADABLE_KEY);
-                }, JdbcCertificateStore::certificate);
+    public List<IssuedCertificate> unrevokedWithKey(String keyHash) {
+        return query("SELECT " + CERTIFICATE_COLUMNS + " FROM ca_certificate WHERE key_hash = ? AND revoked_at IS NULL", s -> s.setString(1, keyHash),
+                JdbcCertificateStore::certificate);
     }
 
     @Override
@@ -317,25 +325,50 @@ public final class JdbcCertificateStore implements CertificateStore {
     }
 
     @Override
-    public int fillKeyHashes(int limit) {
-        List<Object[]> unfilled = query("SELECT serial, der FROM ca_certificate WHERE key_hash IS NULL LIMIT ?", s -> s.setInt(1, limit),
-                row -> new Object[] {row.getString(1), row.getBytes(2)});
-        try {
-            Transaction.run(dataSource, connection -> {
-                try (PreparedStatement fill = connection.prepareStatement("UPDATE ca_certificate SET key_hash = ? WHERE serial = ? AND key_hash IS NULL")) {
-                    for (Object[] row : unfilled) {
-                        fill.setString(1, keyHash((byte[]) row[1]));
-                        fill.setString(2, (String) row[0]);
-                        fill.addBatch();
+    public int fillKeyHashes(int batch) {
+        int filled = 0;
+        try (Connection reader = dataSource.getConnection()) {
+            // One streamed read (PostgreSQL streams only inside a transaction with a fetch size), written back in batches of their own.
+            reader.setAutoCommit(false);
+            try (PreparedStatement query = reader.prepareStatement("SELECT serial, der FROM ca_certificate WHERE key_hash IS NULL")) {
+                query.setFetchSize(batch);
+                try (ResultSet row = query.executeQuery()) {
+                    java.util.TreeMap<String, String> hashes = new java.util.TreeMap<>();
+                    while (row.next()) {
+                        hashes.put(row.getString(1), keyHash(row.getBytes(2)));
+                        if (hashes.size() == batch) {
+                            filled += writeKeyHashes(hashes);
+                        }
                     }
-                    fill.executeBatch();
+                    filled += writeKeyHashes(hashes);
                 }
-                return null;
-            });
+            } finally {
+                reader.rollback();
+            }
         } catch (SQLException e) {
             throw StorageFailure.of(e);
         }
-        return unfilled.size();
+        return filled;
+    }
+
+    /** Writes and clears {@code hashes}; in serial order, so that nodes filling at once lock rows in one order and never deadlock. */
+    private int writeKeyHashes(java.util.TreeMap<String, String> hashes) throws SQLException {
+        if (hashes.isEmpty()) {
+            return 0;
+        }
+        int written = Transaction.run(dataSource, connection -> {
+            int count = 0;
+            try (PreparedStatement fill = connection.prepareStatement("UPDATE ca_certificate SET key_hash = ? WHERE serial = ? AND key_hash IS NULL")) {
+                for (Map.Entry<String, String> entry : hashes.entrySet()) {
+                    fill.setString(1, entry.getValue());
+                    fill.setString(2, entry.getKey());
+                    count += fill.executeUpdate();
+                }
+            }
+            return count;
+        });
+        hashes.clear();
+        return written;
     }
 
     private static String prefixed(String alias) {
@@ -451,38 +484,36 @@ public final class JdbcCertificateStore implements CertificateStore {
     /** Keeps a newly signed CRL, unless a higher-numbered one of the same kind is stored already (another node's). */
     @Override
     public void saveCrl(StoredCrl crl) {
-        // Replaces a lower-numbered CRL only. Of two nodes saving at once, the UPDATE of the lower number waits for the
-        // other's row and then no longer matches; two first INSERTs meet the primary key, and the loser tries again.
-        for (int attempt = 1; ; attempt++) {
-            try {
-                Transaction.run(dataSource, connection -> {
-                    try (PreparedStatement replace = connection.prepareStatement("UPDATE ca_crl SET number = ?, base_number = ?, this_update = ?, next_update = ?, "
-                            + "der = ? WHERE issuer_id = ? AND delta = ? AND number < ?")) {
-                        bindCrl(replace, 1, crl);
-                        replace.setString(6, crl.issuerId());
-                        replace.setBoolean(7, crl.delta());
-                        replace.setLong(8, crl.number());
-                        if (replace.executeUpdate() == 1) {
-                            return null;
-                        }
-                    }
-                    try (PreparedStatement insert = connection.prepareStatement("INSERT INTO ca_crl (number, base_number, this_update, next_update, der, issuer_id, "
-                            + "delta) SELECT ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM ca_crl WHERE issuer_id = ? AND delta = ?)")) {
-                        bindCrl(insert, 1, crl);
-                        insert.setString(6, crl.issuerId());
-                        insert.setBoolean(7, crl.delta());
-                        insert.setString(8, crl.issuerId());
-                        insert.setBoolean(9, crl.delta());
-                        insert.executeUpdate();
-                    }
-                    return null;
-                });
-                return;
-            } catch (SQLException e) {
-                if (!"23505".equals(e.getSQLState()) || attempt == 2) {
-                    throw StorageFailure.of(e);
+        try {
+            Transaction.run(dataSource, connection -> {
+                // Saves of one issuer's CRLs take turns on its row, so each sees the last one's number: a lower one never replaces a higher.
+                try (PreparedStatement lock = connection.prepareStatement("SELECT id FROM ca_issuer WHERE id = ? FOR UPDATE")) {
+                    lock.setString(1, crl.issuerId());
+                    lock.executeQuery().close();
                 }
-            }
+                try (PreparedStatement replace = connection.prepareStatement("UPDATE ca_crl SET number = ?, base_number = ?, this_update = ?, next_update = ?, "
+                        + "der = ? WHERE issuer_id = ? AND delta = ? AND number < ?")) {
+                    bindCrl(replace, 1, crl);
+                    replace.setString(6, crl.issuerId());
+                    replace.setBoolean(7, crl.delta());
+                    replace.setLong(8, crl.number());
+                    if (replace.executeUpdate() == 1) {
+                        return null;
+                    }
+                }
+                try (PreparedStatement insert = connection.prepareStatement("INSERT INTO ca_crl (number, base_number, this_update, next_update, der, issuer_id, "
+                        + "delta) SELECT ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM ca_crl WHERE issuer_id = ? AND delta = ?)")) {
+                    bindCrl(insert, 1, crl);
+                    insert.setString(6, crl.issuerId());
+                    insert.setBoolean(7, crl.delta());
+                    insert.setString(8, crl.issuerId());
+                    insert.setBoolean(9, crl.delta());
+                    insert.executeUpdate();
+                }
+                return null;
+            });
+        } catch (SQLException e) {
+            throw StorageFailure.of(e);
         }
     }
 

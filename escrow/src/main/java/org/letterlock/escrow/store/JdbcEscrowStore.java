@@ -31,7 +31,6 @@ public final class JdbcEscrowStore implements EscrowStore {
     private static final String RECOVERY_COLUMNS = "id, mailbox, reason, requested_by, state, approvals_needed, created_at, expires_at, closed_at, "
             + "release_key_id, release_signature";
     /** SQLSTATE of a unique or primary key violation, in H2 and PostgreSQL alike. */
-    private static final String UNIQUE_VIOLATION = "23505";
 
     private final Jdbc jdbc;
 
@@ -87,7 +86,7 @@ public final class JdbcEscrowStore implements EscrowStore {
                 return null;
             });
         } catch (SQLException e) {
-            if (UNIQUE_VIOLATION.equals(e.getSQLState())) {
+            if (StorageFailure.duplicateKey(e)) {
                 throw new LetterlockException(ErrorType.CONFLICT, "the key of certificate " + archive.certificateSerial().toString(16) + " is archived already");
             }
             throw StorageFailure.of(e);
@@ -223,7 +222,7 @@ public final class JdbcEscrowStore implements EscrowStore {
                 return Optional.of(next);
             });
         } catch (SQLException e) {
-            if (UNIQUE_VIOLATION.equals(e.getSQLState())) {
+            if (StorageFailure.duplicateKey(e)) {
                 throw new LetterlockException(ErrorType.CONFLICT, decision.agent() + " has decided on this request already");
             }
             throw StorageFailure.of(e);

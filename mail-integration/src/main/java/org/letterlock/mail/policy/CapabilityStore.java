@@ -18,7 +18,6 @@ import org.letterlock.platform.store.StorageFailure;
  */
 public final class CapabilityStore {
     /** SQLSTATE of a unique-key violation, in H2 and PostgreSQL alike. */
-    private static final String UNIQUE_VIOLATION = "23505";
 
     /** Capabilities as stored, with the signingTime of the signature that announced them. */
     public record Learned(SmimeCapabilities capabilities, Instant signingTime) {
@@ -49,7 +48,7 @@ public final class CapabilityStore {
                 insert.executeUpdate();
                 return true;
             } catch (SQLException e) {
-                if (!UNIQUE_VIOLATION.equals(e.getSQLState())) {
+                if (!StorageFailure.duplicateKey(e)) {
                     throw e;
                 }
             }

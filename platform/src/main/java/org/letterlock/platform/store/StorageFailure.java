@@ -16,6 +16,14 @@ public final class StorageFailure {
     private StorageFailure() {
     }
 
+    /**
+     * A unique or primary key refused the row: SQLSTATE 23505; or, on H2, 90131, which H2 raises instead when the
+     * other row is still uncommitted (two nodes inserting the same key at once).
+     */
+    public static boolean duplicateKey(SQLException e) {
+        return "23505".equals(e.getSQLState()) || "90131".equals(e.getSQLState());
+    }
+
     public static LetterlockException of(SQLException e) {
         // SQLSTATE class 22: data exception (a value the column cannot hold).
         if (e.getSQLState() != null && e.getSQLState().startsWith("22")) {
