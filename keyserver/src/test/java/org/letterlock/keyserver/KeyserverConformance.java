@@ -137,6 +137,31 @@ public abstract class KeyserverConformance {
         assertRefused(() -> keyserver.upload(many.toByteArray(), "192.0.2.44"), ErrorType.BAD_REQUEST, "at most " + Keyserver.KEYS_PER_UPLOAD + " keys");
     }
 
+    /**
+     * One encryption subkey bound to many keys (it needs no back-signature, so anyone may bind a victim's): a lookup by its
+     * key ID loads a bounded number of them, and one by its fingerprint answers with the key that carried it first.
+     */
+    @Test
+    void aSubkeyBoundToManyKeysGivesBoundedLookupsAndTheFirstCarrier() {
+        KeyserverStore store = new org.letterlock.keyserver.store.JdbcKeyserverStore(platform.database().dataSource());
+        String subkeyFingerprint = "AB".repeat(20);
+        String subkeyId = subkeyFingerprint.substring(24);
+        java.time.Instant first = java.time.Instant.parse("2026-01-01T00:00:00Z");
+        List<StoredKey> carriers = new java.util.ArrayList<>();
+        for (int i = 0; i < 150; i++) {
+            // The later a key was stored, the lower its fingerprint: the first stored must win, not the lowest.
+            String fingerprint = String.format(java.util.Locale.ROOT, "%040X", 1_000_000 - i);
+            java.time.Instant stored = first.plusSeconds(i);
+            carriers.add(new StoredKey(fingerprint, fingerprint.substring(24), 4, 22, 256, first, java.util.Optional.empty(), false, new byte[] {1},
+                    new byte[] {1}, stored, stored, List.of(), List.of(new StoredKey.Subkey(subkeyFingerprint, subkeyId))));
+        }
+        store.insertNew(carriers);
+        List<StoredKey> byKeyId = store.byKeyId(subkeyId);
+        assertThat(byKeyId).hasSize(100);
+        assertThat(byKeyId.get(0).fingerprint()).isEqualTo(carriers.get(0).fingerprint());
+        assertThat(store.byFingerprint(subkeyFingerprint)).hasValueSatisfying(k -> assertThat(k.fingerprint()).isEqualTo(carriers.get(0).fingerprint()));
+    }
+
     @Test
     void uploadsPerSourceAreLimited() throws Exception {
         byte[] key = alice.export(fingerprint);

@@ -113,6 +113,10 @@ class LdapWithGpgTest {
         Run broken = ldapsearch("-b", "dc=example,dc=org", "(mail=alice@example.org");
         assertThat(broken.exit()).isNotZero();
         assertThat(ldapsearch("-b", "", "-s", "base", "(objectClass=*)").exit()).isZero();
+        // A request over the size limit is not read (UnboundID would allocate what its length claims): the connection is closed.
+        Run oversized = ldapsearch("-b", "cn=" + "x".repeat(LdapDirectory.MAX_REQUEST_BYTES) + ",dc=example,dc=org", "(mail=alice@example.org)");
+        assertThat(oversized.exit()).as(oversized.output()).isNotIn(0, 32);
+        assertThat(ldapsearch("-b", "", "-s", "base", "(objectClass=*)").exit()).as("others are served on").isZero();
 
         // A size limit is exceeded only when more entries match than the client allows, not when exactly that many do.
         Gpg bob = new Gpg(work.resolve("bob"));

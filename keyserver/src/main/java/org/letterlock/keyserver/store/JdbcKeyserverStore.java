@@ -30,7 +30,10 @@ public final class JdbcKeyserverStore implements KeyserverStore {
         this.jdbc = new Jdbc(dataSource);
     }
 
-    /** The primary key with this fingerprint if there is one, else the first key (by fingerprint) with such a subkey. */
+    /** Keys a lookup by key ID answers with at most, the first stored first. */
+    static final int KEYS_PER_KEY_ID = 100;
+
+    /** The primary key with this fingerprint if there is one, else the first key stored with such a subkey. */
     @Override
     public Optional<StoredKey> byFingerprint(String fingerprint) {
         List<StoredKey> primary = jdbc.query("SELECT " + KEY_COLUMNS + " FROM keyserver_key k WHERE k.fingerprint = ?", s -> s.setString(1, fingerprint),
@@ -38,14 +41,16 @@ public final class JdbcKeyserverStore implements KeyserverStore {
         if (!primary.isEmpty()) {
             return withParts(primary).stream().findFirst();
         }
+        // An encryption subkey needs no back-signature, so others may bind it to keys of theirs: the key that carried it first answers.
         return withParts(jdbc.query("SELECT " + KEY_COLUMNS + " FROM keyserver_key k JOIN keyserver_subkey s ON s.key_fingerprint = k.fingerprint "
-                + "WHERE s.fingerprint = ? ORDER BY k.fingerprint LIMIT 1", s -> s.setString(1, fingerprint), JdbcKeyserverStore::key)).stream().findFirst();
+                + "WHERE s.fingerprint = ? ORDER BY k.uploaded_at, k.fingerprint LIMIT 1", s -> s.setString(1, fingerprint), JdbcKeyserverStore::key)).stream().findFirst();
     }
 
     @Override
     public List<StoredKey> byKeyId(String keyId) {
-        return withParts(jdbc.query("SELECT " + KEY_COLUMNS + " FROM keyserver_key k WHERE k.key_id = ? UNION ALL SELECT " + KEY_COLUMNS
-                + " FROM keyserver_key k JOIN keyserver_subkey s ON s.key_fingerprint = k.fingerprint WHERE s.key_id = ?", s -> {
+        // Bounded: a subkey bound to thousands of keys (encryption subkeys need no back-signature) must not make one lookup load them all.
+        return withParts(jdbc.query("SELECT " + KEY_COLUMNS + " FROM keyserver_key k WHERE k.fingerprint IN (SELECT fingerprint FROM keyserver_key WHERE key_id = ? "
+                + "UNION SELECT key_fingerprint FROM keyserver_subkey WHERE key_id = ?) ORDER BY k.uploaded_at, k.fingerprint LIMIT " + KEYS_PER_KEY_ID, s -> {
                     s.setString(1, keyId);
                     s.setString(2, keyId);
                 }, JdbcKeyserverStore::key));

@@ -112,9 +112,14 @@ public final class LdapDirectory extends LDAPListenerRequestHandler {
         return listen(config, address);
     }
 
+    /** The largest LDAP request taken; a larger one closes the connection. */
+    public static final int MAX_REQUEST_BYTES = 64 * 1024;
+
     private static LDAPListener listen(LDAPListenerConfig config, InetAddress address) throws IOException {
         config.setListenAddress(address);
         config.setMaxConnections(1024);
+        // UnboundID allocates what a request's length says before reading it (20 MiB by default); gpg's and gpgsm's searches are far below this.
+        config.setMaxMessageSizeBytes(MAX_REQUEST_BYTES);
         LDAPListener listener = new LDAPListener(config);
         listener.startListening();
         return listener;
