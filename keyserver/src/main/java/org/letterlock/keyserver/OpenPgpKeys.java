@@ -107,6 +107,11 @@ public final class OpenPgpKeys {
                 counts.droppedSubkeys++;
             }
         }
+        if (counts.verifications > MAX_VERIFICATIONS) {
+            // Stored stripped of what was not checked, the key would lose components its owner made (an encryption subkey, say).
+            throw new LetterlockException(ErrorType.BAD_REQUEST, "the key " + fingerprint(primary) + " needs more than " + MAX_VERIFICATIONS
+                    + " signature checks; remove superseded self-signatures (gpg --export-options export-minimal) and upload it again");
+        }
         List<String> userIds = new ArrayList<>();
         cleanPrimary.getUserIDs().forEachRemaining(userIds::add);
         return new CleanedKey(new PGPPublicKeyRing(keys), userIds, counts.thirdParty, counts.invalid, counts.droppedUserIds, counts.droppedSubkeys,
@@ -160,14 +165,21 @@ public final class OpenPgpKeys {
             List<PGPSignature> signatures = list(primary.getSignaturesForID(rawId));
             clean = PGPPublicKey.removeCertification(clean, rawId);
             List<PGPSignature> valid = new ArrayList<>();
+            boolean certified = false;
             for (PGPSignature signature : ownSignatures(signatures, primary, limits, counts)) {
+                boolean revocation = signature.getSignatureType() == PGPSignature.CERTIFICATION_REVOCATION;
+                if (certified && !revocation) {
+                    // Newest first: an older self-certification is superseded by the valid one kept, and costs no check.
+                    continue;
+                }
                 if (verifies(signature, primary, counts, s -> s.verifyCertification(rawId, primary))) {
                     valid.add(signature);
+                    certified |= !revocation;
                 } else {
                     counts.invalid++;
                 }
             }
-            if (valid.isEmpty() || kept >= limits.maxUserIds()) {
+            if (!certified || kept >= limits.maxUserIds()) {
                 counts.droppedUserIds++;
                 continue;
             }
@@ -214,6 +226,10 @@ public final class OpenPgpKeys {
         boolean bound = false;
         for (PGPSignature signature : ownSignatures(signatures, primary, limits, counts)) {
             int type = signature.getSignatureType();
+            if (bound && type == PGPSignature.SUBKEY_BINDING) {
+                // Superseded by the newer binding kept.
+                continue;
+            }
             boolean valid = (type == PGPSignature.SUBKEY_BINDING || type == PGPSignature.SUBKEY_REVOCATION)
                     && verifies(signature, primary, counts, s -> s.verifyCertification(primary, subkey))
                     && (type != PGPSignature.SUBKEY_BINDING || !signs(signature) || backSigned(signature, primary, subkey, counts));

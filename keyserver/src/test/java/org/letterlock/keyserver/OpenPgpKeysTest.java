@@ -157,6 +157,55 @@ class OpenPgpKeysTest {
         });
     }
 
+    /**
+     * A genuine key re-signed often (each expiry change gives every user ID a new self-signature; gpg keeps only the
+     * newest, other tools keep them all): superseded self-signatures cost no check, so its encryption subkey is kept.
+     */
+    @Test
+    void aKeyReSignedManyTimesKeepsItsEncryptionSubkey() throws Exception {
+        Gpg often = new Gpg(dir.resolve("often"));
+        try {
+            String fingerprint = often.generate("Often <often@example.org>");
+            for (int i = 1; i < 25; i++) {
+                often.ok("--quick-add-uid", fingerprint, "Often " + i + " <often" + i + "@example.org>");
+            }
+            org.bouncycastle.openpgp.PGPSecretKeyRing secret = new org.bouncycastle.openpgp.PGPSecretKeyRing(
+                    often.ok("--export-secret-keys", fingerprint).stdout(), new org.bouncycastle.openpgp.operator.bc.BcKeyFingerprintCalculator());
+            org.bouncycastle.openpgp.PGPPrivateKey signingKey = secret.getSecretKey().extractPrivateKey(null);
+            PGPPublicKeyRing ring = OpenPgpKeys.read(often.export(fingerprint), KeyLimits.DEFAULT).get(0);
+            org.bouncycastle.openpgp.PGPPublicKey primary = ring.getPublicKey();
+            for (byte[] rawId : OpenPgpKeysTest.<byte[]>list(primary.getRawUserIDs())) {
+                String userId = new String(rawId, StandardCharsets.UTF_8);
+                for (int age = 1; age <= 8; age++) {
+                    org.bouncycastle.openpgp.PGPSignatureGenerator generator = new org.bouncycastle.openpgp.PGPSignatureGenerator(
+                            new org.bouncycastle.openpgp.operator.bc.BcPGPContentSignerBuilder(primary.getAlgorithm(),
+                                    org.bouncycastle.bcpg.HashAlgorithmTags.SHA256), primary);
+                    generator.init(PGPSignature.POSITIVE_CERTIFICATION, signingKey);
+                    org.bouncycastle.openpgp.PGPSignatureSubpacketGenerator hashed = new org.bouncycastle.openpgp.PGPSignatureSubpacketGenerator();
+                    hashed.setSignatureCreationTime(true, new java.util.Date(primary.getCreationTime().getTime() - age * 1000L + 500_000L));
+                    hashed.setIssuerFingerprint(false, primary);
+                    generator.setHashedSubpackets(hashed.generate());
+                    primary = org.bouncycastle.openpgp.PGPPublicKey.addCertification(primary, userId, generator.generateCertification(userId, primary));
+                }
+            }
+            ring = PGPPublicKeyRing.insertPublicKey(ring, primary);
+            assertThat(OpenPgpKeysTest.<PGPSignature>list(ring.getPublicKey().getSignatures())).as("more self-signatures than the checks one key may cost")
+                    .hasSizeGreaterThan(OpenPgpKeys.MAX_VERIFICATIONS);
+            CleanedKey cleaned = OpenPgpKeys.clean(ring, KeyLimits.DEFAULT);
+            assertThat(cleaned.userIds()).hasSize(25);
+            assertThat(cleaned.droppedSubkeys()).isZero();
+            assertThat(OpenPgpKeysTest.<org.bouncycastle.openpgp.PGPPublicKey>list(cleaned.key().getPublicKeys())).as("primary and encryption subkey").hasSize(2);
+        } finally {
+            often.stop();
+        }
+    }
+
+    private static <T> List<T> list(java.util.Iterator<T> items) {
+        List<T> all = new java.util.ArrayList<>();
+        items.forEachRemaining(all::add);
+        return all;
+    }
+
     /** A DSA key with a 65535-bit q costs Bouncy Castle seconds per signature check before the check even fails: refused before any. */
     @Test
     void aDsaKeyOfAbsurdSizeIsRefusedBeforeAnySignatureIsChecked() throws Exception {
