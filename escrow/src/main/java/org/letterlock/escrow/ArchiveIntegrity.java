@@ -73,6 +73,44 @@ final class ArchiveIntegrity {
         }
     }
 
+    /**
+     * What a request is sealed over when it is made: who asked, for which mailbox and why, and how many approvals it
+     * needs. Not its deadline, which a release moves.
+     */
+    static byte[] requestContent(RecoveryRequest request) {
+        ASN1EncodableVector fields = new ASN1EncodableVector();
+        fields.add(new DERUTF8String("letterlock recovery request"));
+        fields.add(new ASN1Integer(VERSION));
+        fields.add(new DERUTF8String(request.id()));
+        fields.add(new DERUTF8String(request.mailbox()));
+        fields.add(new DERUTF8String(request.reason()));
+        fields.add(new DERUTF8String(request.requestedBy()));
+        fields.add(new ASN1Integer(request.approvalsNeeded()));
+        fields.add(new DERGeneralizedTime(Date.from(request.createdAt())));
+        return der(fields);
+    }
+
+    /** What an agent's decision is sealed over when it is recorded: the request, the agent, yes or no, the comment and the time. */
+    static byte[] decisionContent(String recoveryId, RecoveryRequest.Decision decision) {
+        ASN1EncodableVector fields = new ASN1EncodableVector();
+        fields.add(new DERUTF8String("letterlock recovery decision"));
+        fields.add(new ASN1Integer(VERSION));
+        fields.add(new DERUTF8String(recoveryId));
+        fields.add(new DERUTF8String(decision.agent()));
+        fields.add(org.bouncycastle.asn1.ASN1Boolean.getInstance(decision.approved()));
+        fields.add(new DERUTF8String(decision.comment().orElse("")));
+        fields.add(new DERGeneralizedTime(Date.from(decision.at())));
+        return der(fields);
+    }
+
+    private static byte[] der(ASN1EncodableVector fields) {
+        try {
+            return new DERSequence(fields).getEncoded(ASN1Encoding.DER);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     static byte[] sign(byte[] content, ContentSigner signer) {
         try (OutputStream out = signer.getOutputStream()) {
             out.write(content);

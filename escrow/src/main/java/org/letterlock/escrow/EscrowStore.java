@@ -37,7 +37,7 @@ public interface EscrowStore {
     Optional<RecoveryRequest.State> decide(String recoveryId, RecoveryRequest.Decision decision, Instant now, Instant releaseExpiry);
 
     /** Stores the signature over a release. */
-    void sealRelease(String recoveryId, RecoveryRequest.ReleaseSeal seal);
+    void sealRelease(String recoveryId, RecoveryRequest.Seal seal);
 
     /** RELEASED and unexpired at {@code now} becomes DELIVERED; false if it was not. */
     boolean deliver(String recoveryId, Instant now);

@@ -2,6 +2,7 @@ package org.letterlock.escrow;
 
 import java.time.Clock;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -87,9 +88,11 @@ public final class KeyRecovery {
                     + " recovery agents, and " + settings.approvals() + " of them other than the requester; there are " + agents.size()
                     + " enabled recovery-agent accounts (letterlock.escrow.recovery.approvals / .agents)");
         }
-        Instant now = clock.instant();
-        RecoveryRequest created = new RecoveryRequest(UUID.randomUUID().toString(), address, reason.strip(), requester.name(), RecoveryRequest.State.PENDING,
-                settings.approvals(), now, now.plus(settings.recoveryExpiry()), Optional.empty(), List.of(), Optional.empty());
+        // Whole microseconds: what the database keeps, so the sealed content reads back the same.
+        Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
+        RecoveryRequest unsealed = new RecoveryRequest(UUID.randomUUID().toString(), address, reason.strip(), requester.name(), RecoveryRequest.State.PENDING,
+                settings.approvals(), now, now.plus(settings.recoveryExpiry()), Optional.empty(), List.of(), Optional.empty(), Optional.empty());
+        RecoveryRequest created = unsealed.withRequestSeal(recoveryKeys.seal(ArchiveIntegrity.requestContent(unsealed)));
         store.insertRecovery(created);
         audit.record("escrow.recovery.request", "recovery:" + created.id(), Outcome.ALLOWED, target + " by " + requester.name() + ": " + created.reason());
         notifyOwner(created, "Recovery of your encryption keys was requested",
@@ -111,7 +114,8 @@ public final class KeyRecovery {
         RecoveryRequest.State state = decide(request, agent, true, comment, "escrow.recovery.approve");
         RecoveryRequest decided = find(id);
         if (state == RecoveryRequest.State.RELEASED) {
-            store.sealRelease(id, recoveryKeys.sealRelease(decided));
+            requireIntact(decided, "escrow.recovery.approve");
+            store.sealRelease(id, recoveryKeys.seal(ArchiveIntegrity.releaseContent(decided)));
             decided = find(id);
             audit.record("escrow.recovery.release", "recovery:" + id, Outcome.ALLOWED, "mailbox:" + decided.mailbox() + " approved by " + decided.approvers()
                     + "; download by " + decided.requestedBy() + " until " + decided.expiresAt());
@@ -144,7 +148,33 @@ public final class KeyRecovery {
             throw audit.refusal(action, target, ErrorType.FORBIDDEN, "an agent does not decide on the recovery of their own mailbox");
         }
         requireOpen(expireIfDue(request), RecoveryRequest.State.PENDING, action);
+        requireIntact(request, action);
         return request;
+    }
+
+    /**
+     * The request must be as it was made and every decision as it was recorded (each sealed by the integrity key,
+     * verified with the public key in the vault), needing at least the approvals configured: a row forged or edited in
+     * the database is refused before it can count towards a release.
+     */
+    private void requireIntact(RecoveryRequest request, String action) {
+        List<String> problems = new ArrayList<>();
+        if (!recoveryKeys.sealed(request.requestSeal(), ArchiveIntegrity.requestContent(request))) {
+            problems.add("the request is not as it was made");
+        }
+        if (request.approvalsNeeded() < settings.approvals()) {
+            problems.add("it needs " + request.approvalsNeeded() + " approvals, fewer than the " + settings.approvals() + " configured");
+        }
+        for (RecoveryRequest.Decision decision : request.decisions()) {
+            if (!recoveryKeys.sealed(decision.seal(), ArchiveIntegrity.decisionContent(request.id(), decision))) {
+                problems.add("the decision of " + decision.agent() + " was not recorded by the server");
+            }
+        }
+        if (!problems.isEmpty()) {
+            audit.record("escrow.integrity", "recovery:" + request.id(), Outcome.FAILED, "mailbox:" + request.mailbox() + ": " + String.join("; ", problems));
+            throw audit.refusal(action, "recovery:" + request.id(), ErrorType.CONFLICT, "recovery " + request.id() + " was changed behind the server's back ("
+                    + String.join("; ", problems) + "); nothing was recorded or released: make a new request");
+        }
     }
 
     /** Records the decision and returns the state it left the request in (the store applies it under the row lock). */
@@ -157,10 +187,12 @@ public final class KeyRecovery {
         if (request.decisions().stream().anyMatch(d -> d.agent().equals(agent.name()))) {
             throw audit.refusal(action, target, ErrorType.CONFLICT, agent.name() + " has decided on recovery " + request.id() + " already");
         }
-        Instant now = clock.instant();
+        Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
+        RecoveryRequest.Decision unsealed = new RecoveryRequest.Decision(agent.name(), approved, text, now, Optional.empty());
+        RecoveryRequest.Decision decision = unsealed.withSeal(recoveryKeys.seal(ArchiveIntegrity.decisionContent(request.id(), unsealed)));
         Optional<RecoveryRequest.State> state;
         try {
-            state = store.decide(request.id(), new RecoveryRequest.Decision(agent.name(), approved, text, now), now, now.plus(settings.downloadWindow()));
+            state = store.decide(request.id(), decision, now, now.plus(settings.downloadWindow()));
         } catch (LetterlockException e) {
             throw e.type() == ErrorType.CONFLICT ? audit.refusal(action, target, e.type(), agent.name() + " has decided on recovery " + request.id() + " already") : e;
         }
@@ -189,6 +221,7 @@ public final class KeyRecovery {
         authorizeRecovery(requester, request.mailbox(), action);
         requireOpen(expireIfDue(request), RecoveryRequest.State.RELEASED, action);
         requireSealedRelease(request);
+        requireIntact(request, action);
         char[] oneTime = Passphrases.chosenOrGenerated(passphrase);
         List<Pkcs12Files.Entry> entries = new ArrayList<>();
         for (ArchivedKey archive : store.archives(request.mailbox())) {
@@ -212,7 +245,7 @@ public final class KeyRecovery {
      */
     private void requireSealedRelease(RecoveryRequest request) {
         List<String> approvers = request.approvers();
-        boolean sound = recoveryKeys.releaseIntact(request) && approvers.size() >= request.approvalsNeeded() && !approvers.contains(request.requestedBy())
+        boolean sound = recoveryKeys.sealed(request.releaseSeal(), ArchiveIntegrity.releaseContent(request)) && approvers.size() >= request.approvalsNeeded() && !approvers.contains(request.requestedBy())
                 && request.decisions().stream().allMatch(RecoveryRequest.Decision::approved);
         if (!sound) {
             audit.record("escrow.integrity", "recovery:" + request.id(), Outcome.FAILED, "mailbox:" + request.mailbox() + ": the release does not verify "

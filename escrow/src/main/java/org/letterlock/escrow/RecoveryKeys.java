@@ -184,15 +184,15 @@ public final class RecoveryKeys {
         return verifies(archive.recoveryKeyId(), ArchiveIntegrity.signedContent(archive), archive.signature());
     }
 
-    /** Signs a release with the active recovery key's integrity key. */
-    RecoveryRequest.ReleaseSeal sealRelease(RecoveryRequest request) {
+    /** Seals {@code content} (a request, a decision, a release) with the active recovery key's integrity key. */
+    RecoveryRequest.Seal seal(byte[] content) {
         RecoveryKey key = active();
-        return new RecoveryRequest.ReleaseSeal(key.id(), ArchiveIntegrity.sign(ArchiveIntegrity.releaseContent(request), vault.signer(key.integrityKey())));
+        return new RecoveryRequest.Seal(key.id(), ArchiveIntegrity.sign(content, vault.signer(key.integrityKey())));
     }
 
-    /** True when the request carries a release seal that verifies over what it says now. */
-    boolean releaseIntact(RecoveryRequest request) {
-        return request.releaseSeal().map(seal -> verifies(seal.recoveryKeyId(), ArchiveIntegrity.releaseContent(request), seal.signature())).orElse(false);
+    /** True when {@code seal} is present and verifies over {@code content} with the public key in the vault. */
+    boolean sealed(Optional<RecoveryRequest.Seal> seal, byte[] content) {
+        return seal.map(s -> verifies(s.recoveryKeyId(), content, s.signature())).orElse(false);
     }
 
     private boolean verifies(String recoveryKeyId, byte[] content, byte[] signature) {

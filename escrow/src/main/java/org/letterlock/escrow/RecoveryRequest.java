@@ -16,7 +16,8 @@ public record RecoveryRequest(
         Instant expiresAt,
         Optional<Instant> closedAt,
         List<Decision> decisions,
-        Optional<ReleaseSeal> releaseSeal) {
+        Optional<Seal> requestSeal,
+        Optional<Seal> releaseSeal) {
 
     public enum State {
         /** Waiting for approvals. */
@@ -28,11 +29,18 @@ public record RecoveryRequest(
         DELIVERED
     }
 
-    public record Decision(String agent, boolean approved, Optional<String> comment, Instant at) {
+    /** An agent's decision, sealed over {@link ArchiveIntegrity#decisionContent} when it was recorded. */
+    public record Decision(String agent, boolean approved, Optional<String> comment, Instant at, Optional<Seal> seal) {
+        public Decision withSeal(Seal sealed) {
+            return new Decision(agent, approved, comment, at, Optional.of(sealed));
+        }
     }
 
-    /** The integrity key's signature over the release ({@link ArchiveIntegrity#releaseContent}), and which recovery key's integrity key made it. */
-    public record ReleaseSeal(String recoveryKeyId, byte[] signature) {
+    /**
+     * An integrity key's signature, and which recovery key's integrity key made it: over the request as made
+     * ({@link ArchiveIntegrity#requestContent}), each decision, and the release ({@link ArchiveIntegrity#releaseContent}).
+     */
+    public record Seal(String recoveryKeyId, byte[] signature) {
     }
 
     public RecoveryRequest {
@@ -49,6 +57,10 @@ public record RecoveryRequest(
     }
 
     public RecoveryRequest withDecisions(List<Decision> all) {
-        return new RecoveryRequest(id, mailbox, reason, requestedBy, state, approvalsNeeded, createdAt, expiresAt, closedAt, all, releaseSeal);
+        return new RecoveryRequest(id, mailbox, reason, requestedBy, state, approvalsNeeded, createdAt, expiresAt, closedAt, all, requestSeal, releaseSeal);
+    }
+
+    public RecoveryRequest withRequestSeal(Seal sealed) {
+        return new RecoveryRequest(id, mailbox, reason, requestedBy, state, approvalsNeeded, createdAt, expiresAt, closedAt, decisions, Optional.of(sealed), releaseSeal);
     }
 }

@@ -448,6 +448,31 @@ public abstract class EscrowConformance {
         assertThat(lastAudit("escrow.integrity").event().target()).isEqualTo("recovery:" + request.id());
     }
 
+    static Stream<Arguments> pendingTampering() {
+        return Stream.of(
+                Arguments.of("refuses/approval-nobody-gave", "INSERT INTO escrow_decision (recovery_id, agent, approved, decided_at) VALUES (?, 'ben', TRUE, "
+                        + "CURRENT_TIMESTAMP)", "the decision of ben was not recorded by the server"),
+                Arguments.of("refuses/fewer-approvals-needed", "UPDATE escrow_recovery SET approvals_needed = 1 WHERE id = ?", "fewer than the 2 configured"),
+                Arguments.of("refuses/another-requester", "UPDATE escrow_recovery SET requested_by = 'mallory' WHERE id = ?", "not as it was made"));
+    }
+
+    /**
+     * Rows forged before a release do not count: the request and each decision are sealed when the server writes them,
+     * so one agent cannot release a recovery alone with the help of someone who can write to the database.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("pendingTampering")
+    void aPendingRecoveryEditedBehindTheServersBackIsNeitherDecidedNorReleased(String name, String update, String problem) throws Exception {
+        generate(KeySpec.EC_P256, Pkcs12Format.MODERN);
+        RecoveryRequest request = escrow.recovery().request(aliceMailbox, "lost", OFFICER);
+        assertThat(behindTheServersBack(update, request.id())).isEqualTo(1);
+        assertRefused(() -> escrow.recovery().approve(request.id(), Optional.empty(), ANN), ErrorType.CONFLICT, problem);
+        assertThat(lastAudit("escrow.integrity").event().detail()).contains(problem);
+        RecoveryRequest after = escrow.recovery().recovery(request.id(), AUDITOR);
+        assertThat(after.state()).isEqualTo(RecoveryRequest.State.PENDING);
+        assertThat(after.decisions()).extracting(RecoveryRequest.Decision::agent).doesNotContain(ANN.name());
+    }
+
     @Test
     void aRecoveryKeyRowPointingAtAnotherCertificateIsNeverSealedTo() throws Exception {
         ClientKey other = clientKey("mailbox-encryption");

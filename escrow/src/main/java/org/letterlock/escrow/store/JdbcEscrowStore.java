@@ -29,8 +29,7 @@ public final class JdbcEscrowStore implements EscrowStore {
     private static final String ARCHIVE_COLUMNS = "id, mailbox, certificate_serial, recovery_key_id, origin, key_spec, public_key_sha256, sealed, created_at, "
             + "created_by, signature";
     private static final String RECOVERY_COLUMNS = "id, mailbox, reason, requested_by, state, approvals_needed, created_at, expires_at, closed_at, "
-            + "release_key_id, release_signature";
-    /** SQLSTATE of a unique or primary key violation, in H2 and PostgreSQL alike. */
+            + "release_key_id, release_signature, request_key_id, request_signature";
 
     private final Jdbc jdbc;
 
@@ -112,7 +111,7 @@ public final class JdbcEscrowStore implements EscrowStore {
 
     @Override
     public void insertRecovery(RecoveryRequest request) {
-        jdbc.update("INSERT INTO escrow_recovery (" + RECOVERY_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", s -> {
+        jdbc.update("INSERT INTO escrow_recovery (" + RECOVERY_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", s -> {
             s.setString(1, request.id());
             s.setString(2, request.mailbox());
             s.setString(3, request.reason());
@@ -122,8 +121,10 @@ public final class JdbcEscrowStore implements EscrowStore {
             s.setObject(7, Jdbc.utc(request.createdAt()));
             s.setObject(8, Jdbc.utc(request.expiresAt()));
             s.setObject(9, request.closedAt().map(Jdbc::utc).orElse(null));
-            s.setString(10, request.releaseSeal().map(RecoveryRequest.ReleaseSeal::recoveryKeyId).orElse(null));
-            s.setBytes(11, request.releaseSeal().map(RecoveryRequest.ReleaseSeal::signature).orElse(null));
+            s.setString(10, request.releaseSeal().map(RecoveryRequest.Seal::recoveryKeyId).orElse(null));
+            s.setBytes(11, request.releaseSeal().map(RecoveryRequest.Seal::signature).orElse(null));
+            s.setString(12, request.requestSeal().map(RecoveryRequest.Seal::recoveryKeyId).orElse(null));
+            s.setBytes(13, request.requestSeal().map(RecoveryRequest.Seal::signature).orElse(null));
         });
     }
 
@@ -157,11 +158,14 @@ public final class JdbcEscrowStore implements EscrowStore {
     }
 
     private static RecoveryRequest recovery(ResultSet r) throws SQLException {
-        String releaseKey = r.getString(10);
-        byte[] releaseSignature = r.getBytes(11);
         return new RecoveryRequest(r.getString(1), r.getString(2), r.getString(3), r.getString(4), RecoveryRequest.State.valueOf(r.getString(5)), r.getInt(6),
-                Jdbc.instant(r, 7), Jdbc.instant(r, 8), Optional.ofNullable(Jdbc.instant(r, 9)), List.of(),
-                releaseKey == null || releaseSignature == null ? Optional.empty() : Optional.of(new RecoveryRequest.ReleaseSeal(releaseKey, releaseSignature)));
+                Jdbc.instant(r, 7), Jdbc.instant(r, 8), Optional.ofNullable(Jdbc.instant(r, 9)), List.of(), seal(r, 12, 13), seal(r, 10, 11));
+    }
+
+    private static Optional<RecoveryRequest.Seal> seal(ResultSet r, int keyColumn, int signatureColumn) throws SQLException {
+        String key = r.getString(keyColumn);
+        byte[] signature = r.getBytes(signatureColumn);
+        return key == null || signature == null ? Optional.empty() : Optional.of(new RecoveryRequest.Seal(key, signature));
     }
 
     private List<RecoveryRequest> withDecisions(List<RecoveryRequest> requests) {
@@ -169,12 +173,13 @@ public final class JdbcEscrowStore implements EscrowStore {
             return requests;
         }
         String placeholders = String.join(", ", requests.stream().map(r -> "?").toList());
-        Map<String, List<RecoveryRequest.Decision>> decisions = jdbc.query("SELECT recovery_id, agent, approved, comment, decided_at FROM escrow_decision "
+        Map<String, List<RecoveryRequest.Decision>> decisions = jdbc.query("SELECT recovery_id, agent, approved, comment, decided_at, key_id, signature FROM escrow_decision "
                 + "WHERE recovery_id IN (" + placeholders + ") ORDER BY decided_at, agent", s -> {
                     for (int i = 0; i < requests.size(); i++) {
                         s.setString(i + 1, requests.get(i).id());
                     }
-                }, r -> Map.entry(r.getString(1), new RecoveryRequest.Decision(r.getString(2), r.getBoolean(3), Optional.ofNullable(r.getString(4)), Jdbc.instant(r, 5))))
+                }, r -> Map.entry(r.getString(1), new RecoveryRequest.Decision(r.getString(2), r.getBoolean(3), Optional.ofNullable(r.getString(4)), Jdbc.instant(r, 5),
+                        seal(r, 6, 7))))
                 .stream().collect(Collectors.groupingBy(Map.Entry::getKey, Collectors.mapping(Map.Entry::getValue, Collectors.toList())));
         List<RecoveryRequest> filled = new ArrayList<>(requests.size());
         for (RecoveryRequest r : requests) {
@@ -192,12 +197,15 @@ public final class JdbcEscrowStore implements EscrowStore {
                 if (needed.isEmpty()) {
                     return Optional.<RecoveryRequest.State>empty();
                 }
-                try (PreparedStatement s = connection.prepareStatement("INSERT INTO escrow_decision (recovery_id, agent, approved, comment, decided_at) VALUES (?, ?, ?, ?, ?)")) {
+                try (PreparedStatement s = connection.prepareStatement("INSERT INTO escrow_decision (recovery_id, agent, approved, comment, decided_at, key_id, signature) "
+                        + "VALUES (?, ?, ?, ?, ?, ?, ?)")) {
                     s.setString(1, recoveryId);
                     s.setString(2, decision.agent());
                     s.setBoolean(3, decision.approved());
                     s.setString(4, decision.comment().orElse(null));
                     s.setObject(5, Jdbc.utc(decision.at()));
+                    s.setString(6, decision.seal().map(RecoveryRequest.Seal::recoveryKeyId).orElse(null));
+                    s.setBytes(7, decision.seal().map(RecoveryRequest.Seal::signature).orElse(null));
                     s.executeUpdate();
                 }
                 long approvals;
@@ -239,7 +247,7 @@ public final class JdbcEscrowStore implements EscrowStore {
     }
 
     @Override
-    public void sealRelease(String recoveryId, RecoveryRequest.ReleaseSeal seal) {
+    public void sealRelease(String recoveryId, RecoveryRequest.Seal seal) {
         jdbc.update("UPDATE escrow_recovery SET release_key_id = ?, release_signature = ? WHERE id = ? AND state = 'RELEASED'", s -> {
             s.setString(1, seal.recoveryKeyId());
             s.setBytes(2, seal.signature());

@@ -17,8 +17,6 @@ import org.letterlock.platform.store.StorageFailure;
  * changes nothing.
  */
 public final class CapabilityStore {
-    /** SQLSTATE of a unique-key violation, in H2 and PostgreSQL alike. */
-
     /** Capabilities as stored, with the signingTime of the signature that announced them. */
     public record Learned(SmimeCapabilities capabilities, Instant signingTime) {
     }
