@@ -47,6 +47,19 @@ class HkpWithGpgTest {
         }
     }
 
+    /** An upload over the size limit is a 413 saying so, not a key cut short and refused as unreadable. */
+    @Test
+    void anOversizedUploadIsA413() throws Exception {
+        byte[] body = new byte[new org.letterlock.keyserver.web.HkpProtocol(keyserver).maxBodyBytes() + 1];
+        java.util.Arrays.fill(body, (byte) 'a');
+        java.net.http.HttpResponse<String> answer = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create("http://127.0.0.1:" + server.listener.address().getPort() + "/pks/add"))
+                .header("Content-Type", "application/x-www-form-urlencoded").POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(body)).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        org.assertj.core.api.Assertions.assertThat(answer.statusCode()).isEqualTo(413);
+        org.assertj.core.api.Assertions.assertThat(answer.body()).contains("letterlock.keyserver.max-key-bytes");
+    }
+
     @Test
     void gpgSendsReceivesAndSearchesOverHkp() throws Exception {
         Gpg alice = new Gpg(work.resolve("alice"));

@@ -117,6 +117,10 @@ class LdapWithGpgTest {
         Run oversized = ldapsearch("-b", "cn=" + "x".repeat(LdapDirectory.MAX_REQUEST_BYTES) + ",dc=example,dc=org", "(mail=alice@example.org)");
         assertThat(oversized.exit()).as(oversized.output()).isNotIn(0, 32);
         assertThat(ldapsearch("-b", "", "-s", "base", "(objectClass=*)").exit()).as("others are served on").isZero();
+        Run criticalPaging = ldapsearch("-E", "!pr=10/noprompt", "-b", "dc=example,dc=org", "(mail=alice@example.org)");
+        assertThat(criticalPaging.exit()).as("unavailableCriticalExtension: " + criticalPaging.output()).isEqualTo(12);
+        assertThat(ldapsearch("-E", "pr=10/noprompt", "-b", "dc=example,dc=org", "(gpgMailbox=alice@example.org)", "gpgFingerprint").output())
+                .as("a paging control that is not critical is ignored").contains("gpgFingerprint: " + fingerprint);
 
         // A size limit is exceeded only when more entries match than the client allows, not when exactly that many do.
         Gpg bob = new Gpg(work.resolve("bob"));

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import org.letterlock.platform.error.LetterlockException;
 import org.letterlock.platform.web.PortListener;
 
 /** HKP on its own port (11371 by default), where gpg's {@code hkp://host} goes. */
@@ -31,13 +32,13 @@ public final class HkpListener implements AutoCloseable {
 
     private static void handle(HttpExchange exchange, Supplier<HkpProtocol> protocol) throws IOException {
         try (exchange) {
-            byte[] body;
+            HkpProtocol.Answer answer;
             try (InputStream in = exchange.getRequestBody()) {
-                body = in.readNBytes(protocol.get().maxBodyBytes());
+                answer = protocol.get().handle(exchange.getRequestMethod(), exchange.getRequestURI().getRawPath(), exchange.getRequestURI().getRawQuery(),
+                        exchange.getRequestHeaders().getFirst("Content-Type"), protocol.get().readBody(in), exchange.getRemoteAddress().getAddress().getHostAddress());
+            } catch (LetterlockException e) {
+                answer = HkpProtocol.Answer.text(e.type().status(), e.getMessage());
             }
-            HkpProtocol.Answer answer = protocol.get().handle(exchange.getRequestMethod(), exchange.getRequestURI().getRawPath(),
-                    exchange.getRequestURI().getRawQuery(), exchange.getRequestHeaders().getFirst("Content-Type"), body,
-                    exchange.getRemoteAddress().getAddress().getHostAddress());
             exchange.getResponseHeaders().set("Content-Type", answer.contentType());
             boolean head = exchange.getRequestMethod().equals("HEAD");
             exchange.sendResponseHeaders(answer.status(), head ? -1 : answer.body().length);

@@ -1,5 +1,7 @@
 package org.letterlock.keyserver.web;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -131,6 +133,16 @@ public final class HkpProtocol {
     /** The largest request body worth reading: a form-encoded key at the configured size limit. */
     public int maxBodyBytes() {
         return 4 * keyserver.limits().maxBytes();
+    }
+
+    /** A request body of at most {@link #maxBodyBytes}; a larger one is a 413, not a key cut short. */
+    public byte[] readBody(InputStream in) throws IOException {
+        byte[] body = in.readNBytes(maxBodyBytes());
+        if (in.read() != -1) {
+            throw new LetterlockException(org.letterlock.platform.error.ErrorType.PAYLOAD_TOO_LARGE, "the request is larger than " + maxBodyBytes()
+                    + " bytes; a key may have at most " + keyserver.limits().maxBytes() + " (letterlock.keyserver.max-key-bytes)");
+        }
+        return body;
     }
 
     /** The machine-readable index: info, then pub and uid lines per key, as gpg parses them. */

@@ -17,12 +17,9 @@ public class HkpServlet extends HttpServlet {
 
     @Override
     protected void service(HttpServletRequest request, HttpServletResponse response) throws IOException {
-        byte[] body;
-        try (InputStream in = request.getInputStream()) {
-            body = in.readNBytes(runtime.hkp().maxBodyBytes());
-        }
         HkpProtocol.Answer answer;
-        try {
+        try (InputStream in = request.getInputStream()) {
+            byte[] body = runtime.hkp().readBody(in);
             answer = runtime.hkp().handle(request.getMethod(), request.getRequestURI().substring(request.getContextPath().length()), request.getQueryString(),
                     request.getContentType(), body, request.getRemoteAddr());
         } catch (LetterlockException e) {

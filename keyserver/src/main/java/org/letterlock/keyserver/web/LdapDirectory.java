@@ -140,6 +140,11 @@ public final class LdapDirectory extends LDAPListenerRequestHandler {
 
     @Override
     public LDAPMessage processSearchRequest(int messageID, SearchRequestProtocolOp request, List<Control> controls) {
+        // RFC 4511 4.1.11: a critical control the server does not implement fails the operation; non-critical ones are ignored.
+        Optional<Control> critical = controls.stream().filter(Control::isCritical).findFirst();
+        if (critical.isPresent()) {
+            return done(messageID, ResultCode.UNAVAILABLE_CRITICAL_EXTENSION, "control " + critical.get().getOID() + " is not supported by this directory");
+        }
         try {
             DN searchBase = new DN(request.getBaseDN());
             Filter filter = request.getFilter();

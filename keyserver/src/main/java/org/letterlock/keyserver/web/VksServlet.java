@@ -84,10 +84,13 @@ public class VksServlet extends HttpServlet {
     protected void doPost(HttpServletRequest request, HttpServletResponse response) throws IOException {
         String path = request.getPathInfo() == null ? "" : request.getPathInfo();
         JsonObject body;
-        try (InputStream in = request.getInputStream(); JsonReader reader = Json.createReader(new ByteArrayInputStream(in.readNBytes(4 * runtime.keyserver().limits().maxBytes())))) {
+        try (InputStream in = request.getInputStream(); JsonReader reader = Json.createReader(new ByteArrayInputStream(runtime.hkp().readBody(in)))) {
             body = reader.readObject();
         } catch (JsonException | IllegalStateException e) {
             error(response, 400, "send a JSON object");
+            return;
+        } catch (LetterlockException e) {
+            error(response, e.type().status(), e.getMessage());
             return;
         }
         try (org.letterlock.platform.audit.Actor.Scope client = org.letterlock.platform.audit.Actor.as(KeyserverRuntime.clientActor(request.getRemoteAddr()))) {

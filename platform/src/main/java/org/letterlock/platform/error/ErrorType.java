@@ -8,6 +8,7 @@ public enum ErrorType {
     NOT_FOUND(404, "not-found", "Not found"),
     CONFLICT(409, "conflict", "Conflict"),
     GONE(410, "gone", "No longer available"),
+    PAYLOAD_TOO_LARGE(413, "payload-too-large", "Request too large"),
     UNSUPPORTED_MEDIA_TYPE(415, "unsupported-media-type", "Unsupported media type"),
     TOO_MANY_REQUESTS(429, "too-many-requests", "Too many requests"),
     INTERNAL(500, "internal", "Internal error"),
