@@ -118,6 +118,15 @@ public final class OpenPgpKeys {
                 counts.droppedUserAttributes);
     }
 
+    private static boolean utf8(byte[] text) {
+        try {
+            StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(text));
+            return true;
+        } catch (java.nio.charset.CharacterCodingException e) {
+            return false;
+        }
+    }
+
     /**
      * Keys whose parameters make each verification cost seconds, which nobody makes honestly: RSA with a huge modulus or
      * exponent; DSA beyond FIPS 186's sizes (Bouncy Castle checks y^q mod p before each verification, with q up to
@@ -164,6 +173,11 @@ public final class OpenPgpKeys {
         for (byte[] rawId : list(primary.getRawUserIDs())) {
             List<PGPSignature> signatures = list(primary.getSignaturesForID(rawId));
             clean = PGPPublicKey.removeCertification(clean, rawId);
+            if (!utf8(rawId)) {
+                // RFC 9580 5.11: a user ID is UTF-8. One that is not is dropped; the rest of the key stands.
+                counts.droppedUserIds++;
+                continue;
+            }
             List<PGPSignature> valid = new ArrayList<>();
             boolean certified = false;
             for (PGPSignature signature : ownSignatures(signatures, primary, limits, counts)) {

@@ -177,14 +177,8 @@ class OpenPgpKeysTest {
             for (byte[] rawId : OpenPgpKeysTest.<byte[]>list(primary.getRawUserIDs())) {
                 String userId = new String(rawId, StandardCharsets.UTF_8);
                 for (int age = 1; age <= 8; age++) {
-                    org.bouncycastle.openpgp.PGPSignatureGenerator generator = new org.bouncycastle.openpgp.PGPSignatureGenerator(
-                            new org.bouncycastle.openpgp.operator.bc.BcPGPContentSignerBuilder(primary.getAlgorithm(),
-                                    org.bouncycastle.bcpg.HashAlgorithmTags.SHA256), primary);
-                    generator.init(PGPSignature.POSITIVE_CERTIFICATION, signingKey);
-                    org.bouncycastle.openpgp.PGPSignatureSubpacketGenerator hashed = new org.bouncycastle.openpgp.PGPSignatureSubpacketGenerator();
-                    hashed.setSignatureCreationTime(true, new java.util.Date(primary.getCreationTime().getTime() - age * 1000L + 500_000L));
-                    hashed.setIssuerFingerprint(false, primary);
-                    generator.setHashedSubpackets(hashed.generate());
+                    org.bouncycastle.openpgp.PGPSignatureGenerator generator = selfCertifier(primary, signingKey,
+                            new java.util.Date(primary.getCreationTime().getTime() - age * 1000L + 500_000L));
                     primary = org.bouncycastle.openpgp.PGPPublicKey.addCertification(primary, userId, generator.generateCertification(userId, primary));
                 }
             }
@@ -198,6 +192,45 @@ class OpenPgpKeysTest {
         } finally {
             often.stop();
         }
+    }
+
+    /** A generator of positive self-certifications by {@code primary}'s own key, made at {@code created}. */
+    private static org.bouncycastle.openpgp.PGPSignatureGenerator selfCertifier(org.bouncycastle.openpgp.PGPPublicKey primary,
+                                                                                  org.bouncycastle.openpgp.PGPPrivateKey signingKey, java.util.Date created) throws Exception {
+        org.bouncycastle.openpgp.PGPSignatureGenerator generator = new org.bouncycastle.openpgp.PGPSignatureGenerator(
+                new org.bouncycastle.openpgp.operator.bc.BcPGPContentSignerBuilder(primary.getAlgorithm(), org.bouncycastle.bcpg.HashAlgorithmTags.SHA256), primary);
+        generator.init(PGPSignature.POSITIVE_CERTIFICATION, signingKey);
+        org.bouncycastle.openpgp.PGPSignatureSubpacketGenerator hashed = new org.bouncycastle.openpgp.PGPSignatureSubpacketGenerator();
+        hashed.setSignatureCreationTime(true, created);
+        hashed.setIssuerFingerprint(false, primary);
+        generator.setHashedSubpackets(hashed.generate());
+        return generator;
+    }
+
+    /**
+     * A user ID that is not UTF-8 but carries a valid self-signature (Bouncy Castle's getUserIDs() throws on it): that
+     * user ID is dropped, and the key with its other user IDs is kept.
+     */
+    @Test
+    void aUserIdThatIsNotUtf8IsDroppedAndTheKeyKept() throws Exception {
+        org.bouncycastle.openpgp.PGPSecretKeyRing secret = new org.bouncycastle.openpgp.PGPSecretKeyRing(
+                alice.ok("--export-secret-keys", aliceFingerprint).stdout(), new org.bouncycastle.openpgp.operator.bc.BcKeyFingerprintCalculator());
+        PGPPublicKeyRing ring = OpenPgpKeys.read(alice.export(aliceFingerprint), KeyLimits.DEFAULT).get(0);
+        org.bouncycastle.openpgp.PGPPublicKey primary = ring.getPublicKey();
+        byte[] notUtf8 = {'b', 'a', 'd', ' ', (byte) 0xC3, 0x28, ' ', '<', 'b', '@', 'e', 'x', '.', 'o', 'r', 'g', '>'};
+        org.bouncycastle.openpgp.PGPSignatureGenerator generator = selfCertifier(primary, secret.getSecretKey().extractPrivateKey(null), new java.util.Date());
+        // What generateCertification(String) hashes (RFC 9580 5.2.4), over the raw bytes instead of a Java string.
+        byte[] keyBody = primary.getPublicKeyPacket().getEncodedContents();
+        generator.update(new byte[] {(byte) 0x99, (byte) (keyBody.length >> 8), (byte) keyBody.length});
+        generator.update(keyBody);
+        generator.update(new byte[] {(byte) 0xB4, 0, 0, 0, (byte) notUtf8.length});
+        generator.update(notUtf8);
+        primary = org.bouncycastle.openpgp.PGPPublicKey.addCertification(primary, notUtf8, generator.generate());
+        ring = PGPPublicKeyRing.insertPublicKey(ring, primary);
+
+        CleanedKey cleaned = OpenPgpKeys.clean(ring, KeyLimits.DEFAULT);
+        assertThat(cleaned.userIds()).containsExactlyInAnyOrder("Alice <alice@example.org>", "Alice at work <Alice.Work@Example.ORG>");
+        assertThat(cleaned.droppedUserIds()).isEqualTo(1);
     }
 
     private static <T> List<T> list(java.util.Iterator<T> items) {
