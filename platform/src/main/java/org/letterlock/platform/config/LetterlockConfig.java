@@ -56,7 +56,7 @@ public final class LetterlockConfig {
         dbUrl = r.text(ConfigKey.DB_URL).orElse("jdbc:h2:file:" + dataDir.resolve("db").resolve("letterlock")
                 + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;WRITE_DELAY=0");
         if (!dbUrl.startsWith("jdbc:h2:") && !dbUrl.startsWith("jdbc:postgresql:")) {
-            r.problem(ConfigKey.DB_URL, "must be a jdbc:h2: or jdbc:postgresql: URL", dbUrl);
+            r.problem(ConfigKey.DB_URL, "must be a jdbc:h2: or jdbc:postgresql: URL", dbUrl.replaceAll("(?i)(password=)[^&;]*", "$1***"));
         }
         dbUser = r.text(ConfigKey.DB_USER).orElse(dbUrl.startsWith("jdbc:postgresql:") ? null : "letterlock");
         if (dbUser == null) {
@@ -588,7 +588,8 @@ public final class LetterlockConfig {
             try {
                 return Optional.of(SecretSource.parse(value.get()));
             } catch (IllegalArgumentException e) {
-                problem(key, "must be file:/path or env:NAME (secrets never go in configuration itself)", value.get());
+                // The value itself is not repeated: it may be the secret, typed in by mistake, and problems are logged.
+                problem(key, "must be file:/path or env:NAME (secrets never go in configuration itself)", null);
                 return Optional.empty();
             }
         }

@@ -69,6 +69,9 @@ public final class AdminAccounts {
                 throw new LetterlockException(ErrorType.CONFLICT, "account '" + name + "' exists already");
             }
         } catch (SQLException e) {
+            if (StorageFailure.duplicateKey(e)) {
+                throw new LetterlockException(ErrorType.CONFLICT, "account '" + name + "' exists already");
+            }
             throw StorageFailure.of(e);
         }
         audit.record("admin.create", "admin:" + name, Outcome.ALLOWED, "roles " + encode(roles));

@@ -22,6 +22,11 @@ public final class MailAddress {
             throw invalid(address, "needs a local part and a domain");
         }
         String local = address.substring(0, at);
+        // Checked before lower-casing: Java lower-cases some non-ASCII letters to ASCII (the Kelvin sign to k), which would
+        // make another address of this one.
+        if (!address.substring(at + 1).chars().allMatch(c -> c < 0x80)) {
+            throw invalid(address, "domain is not ASCII (write an internationalised domain in its xn-- form)");
+        }
         String domain = address.substring(at + 1).toLowerCase(Locale.ROOT);
         if (local.length() > 64) {
             throw invalid(address, "local part longer than 64 characters");

@@ -83,6 +83,10 @@ public final class MailboxIdentities {
                 return new Registered(identity, token);
             });
         } catch (SQLException e) {
+            if (StorageFailure.duplicateKey(e)) {
+                // Registered at the same moment by another request: for this owner it now exists, so the next try finds it.
+                throw new LetterlockException(ErrorType.CONFLICT, mailbox + " was just registered by another request; try again");
+            }
             throw StorageFailure.of(e);
         }
         MailboxIdentity identity = registered.identity();

@@ -40,6 +40,8 @@ public class AdminResource {
 
     @Inject
     PlatformRuntime runtime;
+    @Inject
+    CredentialCache credentials;
 
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
@@ -77,6 +79,7 @@ public class AdminResource {
             throw new LetterlockException(ErrorType.CONFLICT, "an administrator cannot disable their own account");
         }
         runtime.platform().admins().disable(name);
+        credentials.forget(name);
         return AccountView.of(runtime.platform().admins().find(name).orElseThrow(), null);
     }
 

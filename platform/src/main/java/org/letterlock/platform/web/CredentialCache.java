@@ -17,12 +17,12 @@ import org.letterlock.platform.identity.AdminAccounts;
 
 /**
  * Remembers successful logins for a minute so that a script's series of calls does not pay an Argon2 hash (tens of
- * milliseconds and 46 MiB) on each. Keyed by a salted SHA-256 of name and password that lives only in memory;
- * an account disabled in the meantime stops working within the minute.
+ * milliseconds and 46 MiB) on each. Keyed by a salted SHA-256 of name and password that lives only in memory.
+ * An account disabled on this node stops working at once; on the other nodes of a cluster within the TTL.
  */
 @ApplicationScoped
 public class CredentialCache {
-    private static final Duration TTL = Duration.ofMinutes(1);
+    static final Duration TTL = Duration.ofSeconds(15);
     private static final int MAX_ENTRIES = 10_000;
 
     private record Entry(AdminAccount account, long expiresAtNanos) {
@@ -71,6 +71,11 @@ public class CredentialCache {
         } finally {
             checking.remove(key, mine);
         }
+    }
+
+    /** Drops what is remembered for {@code name}: its next request is checked against the store again. */
+    void forget(String name) {
+        entries.values().removeIf(entry -> entry.account().name().equals(name));
     }
 
     private String key(String name, char[] password) {

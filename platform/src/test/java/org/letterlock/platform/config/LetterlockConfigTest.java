@@ -94,6 +94,16 @@ class LetterlockConfigTest {
         assertThat(load(Map.of("letterlock.enroll.acme.reply-lmtp-port", "2527")).enrollAcme().replyLmtpPort()).isEqualTo(2527);
     }
 
+    /** A secret typed straight into the configuration by mistake is not repeated in the problem, which is logged. */
+    @Test
+    void problemsNeverRepeatASecret() {
+        assertThatThrownBy(() -> load(Map.of("letterlock.db.password-source", "hunter2"))).hasMessageContaining("file:/path or env:NAME")
+                .satisfies(e -> assertThat(e.getMessage()).doesNotContain("hunter2"));
+        assertThatThrownBy(() -> load(Map.of("letterlock.vault.pin-source", "1234"))).satisfies(e -> assertThat(e.getMessage()).doesNotContain("1234"));
+        assertThatThrownBy(() -> load(Map.of("letterlock.db.url", "jdbc:mysql://db/letterlock?user=l&password=hunter2")))
+                .hasMessageContaining("jdbc:mysql://db/letterlock").satisfies(e -> assertThat(e.getMessage()).doesNotContain("hunter2"));
+    }
+
     @Test
     void permittedMailDomainsAreReadLowerCasedOnceEach() {
         assertThat(load(Map.of()).ca().permittedMailDomains()).isEmpty();

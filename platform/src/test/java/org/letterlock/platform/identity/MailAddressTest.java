@@ -25,6 +25,8 @@ class MailAddressTest {
             "alice@localhost           | two labels",
             "alice@exa_mple.org        | DNS label",
             "alice@-example.org        | DNS label",
+            "bob@\u212Aorp.com          | not ASCII",
+            "bob@b\u00FCcher.example    | not ASCII",
     })
     void rejects(String input, String reason) {
         assertThatThrownBy(() -> MailAddress.normalise(input)).isInstanceOf(LetterlockException.class).hasMessageContaining(reason);

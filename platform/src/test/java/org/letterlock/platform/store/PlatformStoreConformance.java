@@ -360,6 +360,47 @@ public abstract class PlatformStoreConformance {
         assertThat(platform.identities().find("bob@example.org").orElseThrow().verified()).isFalse();
     }
 
+    /** The same new address or admin name twice at once: one wins, the other gets a 409, never a 503. */
+    @Test
+    void registrationsAtOnceGetAConflictNotAStorageFailure() throws Exception {
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            for (int round = 0; round < 10; round++) {
+                String address = "race" + round + "@example.org";
+                String admin = "racer-" + round;
+                java.util.concurrent.CyclicBarrier together = new java.util.concurrent.CyclicBarrier(2);
+                List<java.util.concurrent.Future<?>> calls = new java.util.ArrayList<>();
+                for (String owner : List.of("one", "two")) {
+                    calls.add(pool.submit(() -> {
+                        together.await();
+                        platform.identities().register(address, owner);
+                        return null;
+                    }));
+                }
+                java.util.concurrent.CyclicBarrier adminsTogether = new java.util.concurrent.CyclicBarrier(2);
+                for (int i = 0; i < 2; i++) {
+                    calls.add(pool.submit(() -> {
+                        adminsTogether.await();
+                        platform.admins().create(admin, java.util.Set.of(org.letterlock.platform.identity.Role.AUDITOR), java.util.Optional.empty());
+                        return null;
+                    }));
+                }
+                int refused = 0;
+                for (java.util.concurrent.Future<?> call : calls) {
+                    try {
+                        call.get();
+                    } catch (java.util.concurrent.ExecutionException e) {
+                        assertThat(e.getCause()).isInstanceOfSatisfying(LetterlockException.class, l -> assertThat(l.type()).as(l.getMessage()).isEqualTo(ErrorType.CONFLICT));
+                        refused++;
+                    }
+                }
+                assertThat(refused).as("round " + round).isEqualTo(2);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
     @Test
     void anAddressBelongsToOneOwner() {
         platform.identities().register("carol@example.org", "carol");
