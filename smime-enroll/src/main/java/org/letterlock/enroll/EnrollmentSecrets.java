@@ -81,7 +81,7 @@ public final class EnrollmentSecrets {
 
     /**
      * Mails a secret to {@code mailbox} if it is a verified mailbox here. Returns whether one was sent; callers answer
-     * the same either way, so nobody learns which addresses exist. Too many requests for one mailbox are refused.
+     * the same either way, so nobody learns which addresses exist. Past the hourly limit for a mailbox nothing is sent.
      */
     public boolean mail(String mailboxValue) {
         String mailbox = address(mailboxValue);
@@ -96,8 +96,10 @@ public final class EnrollmentSecrets {
             s.setObject(2, Jdbc.utc(since));
         }, row -> row.getLong(1)).get(0);
         if (recent >= settings.mailsPerHour()) {
-            throw audit.refusal("enroll.secret.mail", "mailbox:" + mailbox, ErrorType.TOO_MANY_REQUESTS,
-                    settings.mailsPerHour() + " enrollment secrets were mailed to this mailbox within the hour; use one of them or try again later");
+            // Not a 429: only verified mailboxes ever reach the limit, so refusing would tell who has one here.
+            audit.record("enroll.secret.mail", "mailbox:" + mailbox, Outcome.DENIED, settings.mailsPerHour()
+                    + " enrollment secrets were mailed to this mailbox within the hour; nothing sent");
+            return false;
         }
         NewSecret made = store(mailbox, "mail", "mailbox holder");
         try {

@@ -83,6 +83,13 @@ class EnrollListenerTest {
         assertThat(unknown.statusCode()).isEqualTo(202);
         assertThat(EnrollFixture.mailedSecret(mailbox)).matches("[A-Z2-9]{4}(-[A-Z2-9]{4}){4}");
         assertThat(unknown.body()).isEqualTo(known.body().replace(mailbox, "nobody@example.org"));
+
+        // Past the hourly limit a verified mailbox is answered as any other address (a 429 would tell it exists); nothing more is mailed.
+        for (int i = 0; i < 5; i++) {
+            assertThat(post("/secrets", "application/x-www-form-urlencoded", "mailbox=" + mailbox.replace("@", "%40")).statusCode()).isEqualTo(202);
+        }
+        assertThat(org.letterlock.platform.store.Outbox.mailsTo(EnrollFixture.TOKEN_DATA, mailbox).stream().filter(m -> m.contains("Enrollment secret:")))
+                .hasSize(3);
     }
 
     @ParameterizedTest(name = "{0}")

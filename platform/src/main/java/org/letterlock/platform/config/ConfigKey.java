@@ -91,7 +91,7 @@ public enum ConfigKey {
     ENROLL_ADDRESS("letterlock.enroll.address", "127.0.0.1", "Address the enrollment listener binds to."),
     ENROLL_URL("letterlock.enroll.url", null, "Base URL mail clients reach the enrollment listener at (in the discovery document and mailed instructions); default https://<first TLS host name>:<port>."),
     ENROLL_SECRET_TTL("letterlock.enroll.secret-ttl", "72h", "How long an enrollment secret stays valid before it is used."),
-    ENROLL_SECRET_MAILS_PER_HOUR("letterlock.enroll.secret-mails-per-hour", "3", "Enrollment secrets mailed to one mailbox per hour at most; more requests are refused (429)."),
+    ENROLL_SECRET_MAILS_PER_HOUR("letterlock.enroll.secret-mails-per-hour", "3", "Enrollment secrets mailed to one mailbox per hour at most; more requests are answered alike (202) and send nothing."),
     ENROLL_SECRET_ATTEMPTS("letterlock.enroll.secret-attempts", "5", "Wrong secrets tried against one mailbox before its open secrets are spent and a new one must be asked for."),
     ENROLL_ACME_FROM("letterlock.enroll.acme.from", null, "Address ACME email-reply-00 challenge mails come from and replies go to (RFC 8823); default: letterlock.mail.from. Mail for it must reach the reply receiver."),
     ENROLL_ACME_REPLY_PORT("letterlock.enroll.acme.reply-port", "2526", "Port of the SMTP receiver that takes replies to ACME challenge mails (STARTTLS with Letterlock's TLS certificate); 0: none."),

@@ -38,8 +38,10 @@ import org.letterlock.platform.identity.MailAddress;
  * the From mailbox, in which case the response must be inside the signed part.
  */
 final class ChallengeReplies {
-    private static final Pattern SUBJECT = Pattern.compile("^(?:\\s*re\\s*:\\s*)*ACME:\\s*([A-Za-z0-9_-]+)\\s*$", Pattern.CASE_INSENSITIVE);
-    private static final Pattern RESPONSE = Pattern.compile("-----BEGIN ACME RESPONSE-----\\s*([A-Za-z0-9_\\-\\s]*?)\\s*-----END ACME RESPONSE-----");
+    private static final Pattern SUBJECT = Pattern.compile("^(?:\\s*+re\\s*+:\\s*+)*+ACME:\\s*+([A-Za-z0-9_-]++)\\s*+$", Pattern.CASE_INSENSITIVE);
+    private static final String BEGIN = "-----BEGIN ACME RESPONSE-----";
+    private static final String END = "-----END ACME RESPONSE-----";
+    private static final Pattern TOKEN = Pattern.compile("[A-Za-z0-9_-]+");
     private static final Pattern COMMENT = Pattern.compile("\\([^()]*\\)");
     private static final Session SESSION = Session.getInstance(new Properties());
 
@@ -185,14 +187,27 @@ final class ChallengeReplies {
         return false;
     }
 
+    /**
+     * The response between the first BEGIN line and the END line after it, whitespace removed. Found by position, not
+     * by a regular expression: a block of whitespace without an END line made the one used before backtrack for hours.
+     */
+    static Optional<String> responseIn(String text) {
+        int begin = text.indexOf(BEGIN);
+        int end = begin < 0 ? -1 : text.indexOf(END, begin + BEGIN.length());
+        if (end < 0) {
+            return Optional.empty();
+        }
+        String response = text.substring(begin + BEGIN.length(), end).replaceAll("\\s+", "");
+        return TOKEN.matcher(response).matches() ? Optional.of(response) : Optional.empty();
+    }
+
     private static Optional<String> response(jakarta.mail.Part message) {
         try {
             Optional<String> text = plainText(message);
             if (text.isEmpty()) {
                 return Optional.empty();
             }
-            Matcher block = RESPONSE.matcher(text.get());
-            return block.find() ? Optional.of(block.group(1).replaceAll("\\s+", "")) : Optional.empty();
+            return responseIn(text.get());
         } catch (MessagingException | IOException | RuntimeException e) {
             // Whatever the reply's own bytes make the parser throw is the reply's fault: refused, not retried.
             return Optional.empty();
