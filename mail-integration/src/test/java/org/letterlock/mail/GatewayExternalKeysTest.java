@@ -127,6 +127,29 @@ class GatewayExternalKeysTest {
         assertThat(gnupg.gpg("--decrypt", armored.toString())).contains("Subject: proposal", "terms inside");
     }
 
+    /** A delivery notice (null sender, which may carry the original) to a recipient the policy holds is held too, without a notice about it. */
+    @Test
+    void aDeliveryNoticeToAHeldRecipientIsHeldNotSentInClear() throws Exception {
+        useKeyserver(partnerKeyserverWith("paula-" + UUID.randomUUID().toString().substring(0, 8) + "@partner.test"));
+
+        GnupgHome.run("swaks", "--from", "<>", "--to", "nokey@partner.test", "--server", "127.0.0.1:" + gateway.receiver.port(), "--tls",
+                "--header", "Subject: Undelivered Mail Returned to Sender", "--body", "the original, quoted");
+
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        List<Envelope> queued = List.of();
+        while (System.nanoTime() < deadline) {
+            queued = gateway.spool.list();
+            if (!queued.isEmpty() && queued.get(0).recipients().get(0).attempts() > 0) {
+                break;
+            }
+            Thread.sleep(100);
+        }
+        assertThat(queued).hasSize(1);
+        assertThat(queued.get(0).sender()).isEmpty();
+        assertThat(queued.get(0).recipients().get(0).lastReply()).startsWith("450 4.7.0 held");
+        assertThat(hop.delivered()).isEmpty();
+    }
+
     @Test
     void withTheOutsideKeyserverDownTheMessageWaitsAndIsNeverSentInClear() throws Exception {
         useKeyserver(URI.create("hkp://127.0.0.1:" + PostfixHop.freePort()));

@@ -60,6 +60,15 @@ public final class Delivery implements AutoCloseable {
     private final Settings settings;
     private final Map<String, Envelope> queued = new ConcurrentHashMap<>();
     private final DelayQueue<Due> due = new DelayQueue<>();
+    /** Per message, the one attempt in {@link #due} that counts; an older one left in the queue is skipped. */
+    private final Map<String, Long> scheduled = new ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.AtomicLong schedules = new java.util.concurrent.atomic.AtomicLong();
+    /** Messages a worker is attempting now: never two workers on one message. */
+    private final java.util.Set<String> attempting = ConcurrentHashMap.newKeySet();
+    /** Messages made due while being attempted: attempted again as soon as the running attempt ends. */
+    private final java.util.Set<String> dueAgain = ConcurrentHashMap.newKeySet();
+    /** Finished messages whose bounce is queued, so a retry after a failed removal does not bounce twice. */
+    private final java.util.Set<String> bounced = ConcurrentHashMap.newKeySet();
     private final ExecutorService workers;
     private volatile boolean running = true;
 
@@ -91,7 +100,14 @@ public final class Delivery implements AutoCloseable {
     public void submit(Envelope envelope) {
         Envelope now = envelope.dueAt(clock.instant());
         queued.put(now.id(), now);
-        due.add(new Due(now.id(), now.nextAttempt()));
+        schedule(now.id(), now.nextAttempt());
+    }
+
+    /** The message's next attempt, replacing any it had. */
+    private void schedule(String id, Instant at) {
+        long number = schedules.incrementAndGet();
+        scheduled.put(id, number);
+        due.add(new Due(id, at, number));
     }
 
     /** Messages in the queue. */
@@ -107,17 +123,38 @@ public final class Delivery implements AutoCloseable {
             } catch (InterruptedException e) {
                 return;
             }
-            Envelope envelope = queued.get(next.id());
-            if (envelope == null) {
+            String id = next.id();
+            if (!Long.valueOf(next.number()).equals(scheduled.get(id))) {
                 continue;
             }
-            // The key uses of this attempt (opening a passphrase, the organisation's signature) name the message.
-            try (Actor.Scope message = Actor.as("gateway message:" + envelope.id())) {
-                attempt(envelope);
-            } catch (RuntimeException | IOException e) {
-                // The spool keeps the message: try it again later rather than lose it.
-                LOG.log(Level.SEVERE, "delivery: message " + envelope.id() + " failed unexpectedly; retrying in " + FIRST_RETRY.toSeconds() + " s", e);
-                due.add(new Due(envelope.id(), clock.instant().plus(FIRST_RETRY)));
+            if (!attempting.add(id)) {
+                dueAgain.add(id);
+                continue;
+            }
+            try {
+                Envelope envelope = queued.get(id);
+                if (envelope != null) {
+                    attemptOrRetryLater(envelope);
+                }
+            } finally {
+                attempting.remove(id);
+                if (dueAgain.remove(id) && queued.containsKey(id)) {
+                    schedule(id, clock.instant());
+                }
+            }
+        }
+    }
+
+    private void attemptOrRetryLater(Envelope envelope) {
+        // The key uses of this attempt (opening a passphrase, the organisation's signature) name the message.
+        try (Actor.Scope message = Actor.as("gateway message:" + envelope.id())) {
+            attempt(envelope);
+        } catch (Exception | Error e) {
+            // The spool keeps the message: try it again later rather than lose it. An Error too (a message that ran a worker out
+            // of memory, say): otherwise this worker would end, and the message never be tried again.
+            LOG.log(Level.SEVERE, "delivery: message " + envelope.id() + " failed unexpectedly; retrying in " + FIRST_RETRY.toSeconds() + " s", e);
+            if (queued.containsKey(envelope.id())) {
+                schedule(envelope.id(), clock.instant().plus(FIRST_RETRY));
             }
         }
     }
@@ -187,6 +224,12 @@ public final class Delivery implements AutoCloseable {
         try {
             body = copyFor(envelope, headers, key, decisions, smimeChoice);
         } catch (LetterlockException e) {
+            if (e.type().status() >= 500 || e.type().status() == 429) {
+                // The store or the vault out for now (the organisation's signature re-read, say): the copy waits, counted, so
+                // max-queue-time applies; a passing outage must not become a bounce.
+                LOG.log(Level.WARNING, "delivery: the protected copy of message " + envelope.id() + " could not be made now", e);
+                return deferAll(envelope, recipients, decisions, null, Reply.local(451, "4.3.0 the protected copy could not be made now: " + e.detail()));
+            }
             // A key that cannot be used is the recipient's problem to fix, not a reason to send in clear.
             Reply reply = new Reply(550, "5.7.1 cannot encrypt to the recipient's key: " + e.detail());
             recipients.forEach(r -> record(envelope, r, decisions.get(recipients.indexOf(r)), null, reply));
@@ -275,22 +318,28 @@ public final class Delivery implements AutoCloseable {
     }
 
     private void finish(Envelope envelope) throws IOException {
+        // Kept in memory first: should saving it fail, the retry knows who has the message already and sends them nothing again.
+        queued.put(envelope.id(), envelope);
         if (!envelope.done()) {
             spool.update(envelope);
-            queued.put(envelope.id(), envelope);
-            due.add(new Due(envelope.id(), envelope.nextAttempt()));
+            schedule(envelope.id(), envelope.nextAttempt());
             return;
         }
         List<Envelope.Recipient> failed = envelope.recipients().stream().filter(r -> r.status() == Envelope.Status.FAILED).toList();
         if (!failed.isEmpty() && !envelope.sender().isEmpty()) {
-            Envelope bounce = Bounces.queue(spool, envelope, failed, settings.hostName(), clock);
-            submit(bounce);
+            if (!bounced.contains(envelope.id())) {
+                Envelope bounce = Bounces.queue(spool, envelope, failed, settings.hostName(), clock);
+                bounced.add(envelope.id());
+                submit(bounce);
+            }
         } else if (!failed.isEmpty()) {
             LOG.warning("delivery: bounce " + envelope.id() + " could not be delivered to " + failed.stream().map(Envelope.Recipient::address).toList()
                     + "; dropped, as bounces are never bounced (RFC 5321 6.1)");
         }
         spool.remove(envelope.id());
         queued.remove(envelope.id());
+        scheduled.remove(envelope.id());
+        bounced.remove(envelope.id());
     }
 
     /** How the group's copy is written: the spooled bytes as they are, or protected and encrypted to the group's keys. */
@@ -371,14 +420,20 @@ public final class Delivery implements AutoCloseable {
     private final class Due implements Delayed {
         private final String id;
         private final Instant at;
+        private final long number;
 
-        Due(String id, Instant at) {
+        Due(String id, Instant at, long number) {
             this.id = id;
             this.at = at;
+            this.number = number;
         }
 
         String id() {
             return id;
+        }
+
+        long number() {
+            return number;
         }
 
         @Override

@@ -32,13 +32,25 @@ public final class ProtectedMessage {
     private ProtectedMessage() {
     }
 
-    /** Whether the message is already encrypted (S/MIME or PGP/MIME): it is passed on as it is, never encrypted twice. */
+    /**
+     * Whether the message is already encrypted (S/MIME or PGP/MIME): it is passed on as it is, never encrypted twice.
+     * For application/pkcs7-mime that is smime-type enveloped-data or authEnveloped-data (RFC 8551 3.2.2), or no
+     * smime-type, as older clients send encrypted mail; signed-data, compressed-data and certs-only are readable by anyone.
+     */
     public static boolean alreadyEncrypted(HeaderSection headers) {
         String type = headers.mediaType();
-        String full = headers.value("Content-Type").orElse("").toLowerCase(java.util.Locale.ROOT);
-        return type.equals("multipart/encrypted")
-                || (type.equals("application/pkcs7-mime") || type.equals("application/x-pkcs7-mime")) && !full.contains("signed-data");
+        if (type.equals("multipart/encrypted")) {
+            return true;
+        }
+        if (!type.equals("application/pkcs7-mime") && !type.equals("application/x-pkcs7-mime")) {
+            return false;
+        }
+        java.util.regex.Matcher smimeType = SMIME_TYPE.matcher(headers.value("Content-Type").orElse(""));
+        return !smimeType.find() || ENCRYPTED_SMIME_TYPES.contains(smimeType.group(1).toLowerCase(java.util.Locale.ROOT));
     }
+
+    private static final Pattern SMIME_TYPE = Pattern.compile(";\\s*smime-type\\s*=\\s*\"?([A-Za-z-]+)", Pattern.CASE_INSENSITIVE);
+    private static final Set<String> ENCRYPTED_SMIME_TYPES = Set.of("enveloped-data", "authenveloped-data");
 
     /**
      * Writes the protected message: {@code added} fields first (each a complete line), the trace and outer fields,

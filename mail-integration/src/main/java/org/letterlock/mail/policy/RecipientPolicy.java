@@ -71,12 +71,17 @@ public final class RecipientPolicy implements Decider {
                 .toList();
     }
 
+    /**
+     * The gateway's own notices (a bounce or a "held" notice: the reason and the original's header fields) are never
+     * held, so that senders learn what became of their mail. A notice received from elsewhere may carry a whole
+     * original, so it is held like any mail, without a notice about it; one still held at max-queue-time is dropped
+     * with a log line, as bounces are never bounced.
+     */
     @Override
     public Decision decide(Envelope envelope, HeaderSection headers, String recipient) {
         Decision decision = ruled(envelope, headers, recipient);
-        if (decision.action() == Decision.Action.HOLD && envelope.sender().isEmpty()) {
-            // Nobody could be told a notice is held, and a notice is only useful now.
-            return Decision.clear(decision.route(), decision.reason().replace("held until", "not held, as delivery notices never are, though policy holds mail until"));
+        if (decision.action() == Decision.Action.HOLD && envelope.gatewayNotice()) {
+            return Decision.clear(decision.route(), decision.reason().replace("held until", "not held, as the gateway's own notices never are, though policy holds mail until"));
         }
         return decision;
     }

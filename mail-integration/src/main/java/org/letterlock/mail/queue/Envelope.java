@@ -14,8 +14,16 @@ import java.util.function.UnaryOperator;
  */
 public record Envelope(String id, Instant received, String sender, String client, boolean requireTls, List<Recipient> recipients) {
 
+    /** The client of a message the gateway wrote itself; a received one names the peer's address first, so never this. */
+    public static final String GATEWAY_CLIENT = "letterlock";
+
     public Envelope {
         recipients = List.copyOf(recipients);
+    }
+
+    /** A delivery notice the gateway wrote itself (a bounce or a "held" notice), not one it received. */
+    public boolean gatewayNotice() {
+        return sender.isEmpty() && client.equals(GATEWAY_CLIENT);
     }
 
     /** Where delivery to one recipient stands. */

@@ -137,7 +137,7 @@ public final class Spool {
             try (OutputStream out = reception.body()) {
                 content.writeTo(out);
             }
-            return reception.accept(sender, recipients, "letterlock", false, now);
+            return reception.accept(sender, recipients, Envelope.GATEWAY_CLIENT, false, now);
         }
     }
 

@@ -160,11 +160,11 @@ public final class SignedCapabilities {
             int delimiters = 0;
             boolean inSignatureBody = false;
             long previousLineEnd = -1;
-            byte[] line;
+            Line line;
             while ((line = readLine(in)) != null) {
                 long lineStart = position;
-                position += line.length;
-                byte[] content = stripEnd(line);
+                position += line.length();
+                byte[] content = stripEnd(line.head());
                 boolean isDelimiter = isDelimiter(content, delimiter);
                 if (isDelimiter) {
                     delimiters++;
@@ -179,13 +179,16 @@ public final class SignedCapabilities {
                     if (!inSignatureBody) {
                         inSignatureBody = content.length == 0;
                     } else {
+                        if (line.head().length < line.length()) {
+                            throw ignored("a line of its signature part is longer than " + MAX_KEPT_LINE + " bytes");
+                        }
                         signature.write(content);
                         if (signature.size() > MAX_SIGNATURE_BYTES) {
                             throw ignored("its signature part is larger than " + MAX_SIGNATURE_BYTES + " bytes");
                         }
                     }
                 }
-                previousLineEnd = lineStart + trimmedLength(line);
+                previousLineEnd = lineStart + line.length() - line.terminator();
             }
         }
         if (signedEnd < signedStart || signature.size() == 0) {
@@ -271,27 +274,29 @@ public final class SignedCapabilities {
     }
 
     /** One line with its ending, or null at the end of the stream. */
-    private static byte[] readLine(InputStream in) throws IOException {
-        ByteArrayOutputStream line = new ByteArrayOutputStream(128);
-        int b;
-        while ((b = in.read()) != -1) {
-            line.write(b);
-            if (b == '\n') {
-                break;
-            }
-        }
-        return line.size() == 0 ? null : line.toByteArray();
+    /** A line of the body: its first {@link #MAX_KEPT_LINE} bytes, its whole length, and how many of those end it (CRLF 2, LF 1, none 0). */
+    private record Line(byte[] head, long length, int terminator) {
     }
 
-    private static int trimmedLength(byte[] line) {
-        int end = line.length;
-        if (end > 0 && line[end - 1] == '\n') {
-            end--;
-            if (end > 0 && line[end - 1] == '\r') {
-                end--;
+    /** Lines kept no longer than this: a boundary or a base64 line is far shorter, and a body of one 35 MiB line must not be held twice per worker. */
+    private static final int MAX_KEPT_LINE = 8 * 1024;
+
+    private static Line readLine(InputStream in) throws IOException {
+        ByteArrayOutputStream head = new ByteArrayOutputStream(128);
+        long length = 0;
+        int previous = -1;
+        int b;
+        while ((b = in.read()) != -1) {
+            length++;
+            if (head.size() < MAX_KEPT_LINE) {
+                head.write(b);
             }
+            if (b == '\n') {
+                return new Line(head.toByteArray(), length, previous == '\r' ? 2 : 1);
+            }
+            previous = b;
         }
-        return end;
+        return length == 0 ? null : new Line(head.toByteArray(), length, 0);
     }
 
     /** The line without its ending and trailing white space (RFC 2046 5.1.1 allows it after a delimiter). */

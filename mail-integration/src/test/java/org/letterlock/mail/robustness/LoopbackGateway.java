@@ -42,7 +42,7 @@ final class LoopbackGateway implements AutoCloseable {
     final Delivery delivery;
     final SmtpReceiver receiver;
 
-    private LoopbackGateway(Path spoolRoot, long maxMessageBytes, GatewaySettings.HostPort nextHop) throws Exception {
+    private LoopbackGateway(Path spoolRoot, long maxMessageBytes, GatewaySettings.HostPort nextHop, int workers) throws Exception {
         this.spoolRoot = spoolRoot;
         this.spool = Spool.open(spoolRoot);
         if (nextHop == null) {
@@ -54,7 +54,7 @@ final class LoopbackGateway implements AutoCloseable {
             delivery = new Delivery(spool, (envelope, headers, recipient) -> Decision.clear(route, "no key for the recipient"),
                     new Encryptions(GatewaySettings.SmimeContent.CAPABILITIES, noCapabilities, java.util.Optional.empty(), clock),
                     HopTrust.verifying(List.of()), HopTrust.anyCertificate(), java.util.Optional.empty(), audit, clock,
-                    new Delivery.Settings(HOST_NAME, 1, Duration.ofDays(5), "", Duration.ofSeconds(20), true));
+                    new Delivery.Settings(HOST_NAME, workers, Duration.ofDays(5), "", Duration.ofSeconds(20), true));
         }
         receiver = SmtpReceiver.start(new SmtpReceiver.Settings(InetAddress.getLoopbackAddress(), 0, HOST_NAME, SelfSigned.make("CN=localhost").serverContext(),
                 maxMessageBytes, MAX_RECIPIENTS), spool, envelope -> {
@@ -67,12 +67,17 @@ final class LoopbackGateway implements AutoCloseable {
 
     /** A listener whose accepted mail stays in the spool. */
     static LoopbackGateway receiving(Path spoolRoot, long maxMessageBytes) throws Exception {
-        return new LoopbackGateway(spoolRoot, maxMessageBytes, null);
+        return new LoopbackGateway(spoolRoot, maxMessageBytes, null, 1);
     }
 
     /** A listener and delivery to a next hop on loopback, without TLS. */
     static LoopbackGateway relayingTo(Path spoolRoot, int nextHopPort) throws Exception {
-        return new LoopbackGateway(spoolRoot, 10_000_000, new GatewaySettings.HostPort("127.0.0.1", nextHopPort));
+        return relayingTo(spoolRoot, nextHopPort, 1);
+    }
+
+    /** As above, with {@code workers} delivery workers. */
+    static LoopbackGateway relayingTo(Path spoolRoot, int nextHopPort, int workers) throws Exception {
+        return new LoopbackGateway(spoolRoot, 10_000_000, new GatewaySettings.HostPort("127.0.0.1", nextHopPort), workers);
     }
 
     int port() {

@@ -28,8 +28,16 @@ final class RecordingHop implements AutoCloseable {
     private final boolean eightBitMime;
     final List<Received> received = new CopyOnWriteArrayList<>();
 
+    /** DATA transfers answered 451 (and not recorded) before the hop takes any. */
+    private final java.util.concurrent.atomic.AtomicInteger refusals;
+
     RecordingHop(boolean eightBitMime) throws IOException {
+        this(eightBitMime, 0);
+    }
+
+    RecordingHop(boolean eightBitMime, int refuseFirst) throws IOException {
         this.eightBitMime = eightBitMime;
+        this.refusals = new java.util.concurrent.atomic.AtomicInteger(refuseFirst);
         listener = new ServerSocket(0, 5, InetAddress.getLoopbackAddress());
         thread = new Thread(this::serve, "recording-hop");
         thread.setDaemon(true);
@@ -68,8 +76,12 @@ final class RecordingHop implements AutoCloseable {
                     for (byte[] dataLine; (dataLine = line(in)) != null && !new String(dataLine, StandardCharsets.ISO_8859_1).equals(".\r\n"); ) {
                         data.writeBytes(dataLine);
                     }
-                    received.add(new Received(mail, data.toByteArray()));
-                    reply(out, "250 2.0.0 ok");
+                    if (refusals.getAndDecrement() > 0) {
+                        reply(out, "451 4.3.0 try again later");
+                    } else {
+                        received.add(new Received(mail, data.toByteArray()));
+                        reply(out, "250 2.0.0 ok");
+                    }
                 }
                 case "QUIT" -> {
                     reply(out, "221 bye");

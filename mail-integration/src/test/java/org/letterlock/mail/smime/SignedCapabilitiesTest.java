@@ -125,6 +125,59 @@ class SignedCapabilitiesTest {
         assertThat(read(announcingNothing, trusted())).isEmpty();
     }
 
+    /**
+     * A signed part of one 64 MiB line, as anyone may send: read without holding the line (it was kept whole, and copied
+     * as it grew, so that 16 workers at once ran the gateway out of memory).
+     */
+    @Test
+    void aSignedPartOfOneHugeLineIsReadWithoutHoldingIt() throws Exception {
+        String boundary = "huge";
+        byte[] head = ("From: bob@example.org\r\nTo: erin@partner.test\r\nSubject: signed\r\nMIME-Version: 1.0\r\n"
+                + "Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; micalg=sha-256; boundary=\"" + boundary + "\"\r\n\r\n"
+                + "--" + boundary + "\r\nContent-Type: text/plain\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+        long lineBytes = 64L << 20;
+        byte[] tail = ("\r\n--" + boundary + "\r\nContent-Type: application/pkcs7-signature\r\nContent-Transfer-Encoding: base64\r\n\r\nMAMCAQE=\r\n--"
+                + boundary + "--\r\n").getBytes(StandardCharsets.US_ASCII);
+        HeaderSection headers = HeaderSection.read(new ByteArrayInputStream(head), 1 << 20);
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long before = threads.getCurrentThreadAllocatedBytes();
+        assertThatThrownBy(() -> SignedCapabilities.read(headers, () -> new java.io.SequenceInputStream(java.util.Collections.enumeration(List.of(
+                new ByteArrayInputStream(head), new RepeatedByte('a', lineBytes), new ByteArrayInputStream(tail)))), trusted(), Instant.now()))
+                .isInstanceOf(LetterlockException.class);
+        assertThat(threads.getCurrentThreadAllocatedBytes() - before).as("bytes allocated reading it").isLessThan(16L << 20);
+    }
+
+    /** {@code count} copies of one byte, made as they are read. */
+    private static final class RepeatedByte extends java.io.InputStream {
+        private final int value;
+        private long left;
+
+        RepeatedByte(char value, long count) {
+            this.value = value;
+            this.left = count;
+        }
+
+        @Override
+        public int read() {
+            if (left == 0) {
+                return -1;
+            }
+            left--;
+            return value;
+        }
+
+        @Override
+        public int read(byte[] buffer, int offset, int length) {
+            if (left == 0) {
+                return -1;
+            }
+            int n = (int) Math.min(length, left);
+            java.util.Arrays.fill(buffer, offset, offset + n, (byte) value);
+            left -= n;
+            return n;
+        }
+    }
+
     /** Reads {@code message} as the gateway does, from a spool whose every opened stream must be closed again, whatever the outcome. */
     private static Optional<SignedCapabilities.Announcement> read(byte[] message, List<java.security.cert.X509Certificate> trusted) throws Exception {
         HeaderSection headers = HeaderSection.read(new ByteArrayInputStream(message), 1 << 20);

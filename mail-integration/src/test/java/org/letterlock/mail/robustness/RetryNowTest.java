@@ -1,0 +1,59 @@
+package org.letterlock.mail.robustness;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.letterlock.mail.queue.Envelope;
+
+/**
+ * "Retry now" (after a passphrase or key is set) while a deferred message waits, several times, with several workers: the
+ * message is still attempted by one worker at a time, so the hop gets one copy, not one per retry.
+ */
+class RetryNowTest {
+    private static final Duration WAIT = Duration.ofSeconds(30);
+
+    @TempDir
+    Path work;
+
+    @Test
+    void retriesMadeDueTogetherDeliverOneCopy() throws Exception {
+        try (RecordingHop hop = new RecordingHop(false, 1); LoopbackGateway gateway = LoopbackGateway.relayingTo(work.resolve("spool"), hop.port(), 4)) {
+            try (RawSmtpClient client = new RawSmtpClient(gateway.port())) {
+                client.command("EHLO client.example.org");
+                client.command("MAIL FROM:<alice@example.org>");
+                client.command("RCPT TO:<bob@example.org>");
+                client.command("DATA");
+                client.send("Subject: once\r\n\r\nOne copy only.\r\n.\r\n");
+                assertThat(client.reply().code()).isEqualTo(250);
+            }
+            awaitDeferred(gateway);
+            for (int i = 0; i < 4; i++) {
+                gateway.delivery.retryAll();
+            }
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while (System.nanoTime() < deadline && !gateway.spool.list().isEmpty()) {
+                Thread.sleep(50);
+            }
+            assertThat(gateway.spool.list()).isEmpty();
+            // Any second copy would have been sent by now: the workers were all free.
+            Thread.sleep(1000);
+            assertThat(hop.received).hasSize(1);
+        }
+    }
+
+    private static void awaitDeferred(LoopbackGateway gateway) throws Exception {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (System.nanoTime() < deadline) {
+            List<Envelope> queued = gateway.spool.list();
+            if (queued.size() == 1 && queued.get(0).recipients().get(0).attempts() > 0) {
+                return;
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("no deferred attempt in " + WAIT.toSeconds() + " s: " + gateway.spool.list());
+    }
+}
