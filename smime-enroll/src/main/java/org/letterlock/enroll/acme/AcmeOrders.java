@@ -193,8 +193,33 @@ final class AcmeOrders {
     }
 
     /** Makes an order for {@code mailbox} and mails its challenge there. */
-    Order newOrder(Account account, String mailbox) {
+    /** Orders, so challenge mails, one mailbox gets within an hour, whoever asks: nobody mails a stranger on and on through us. */
+    static final int ORDERS_PER_MAILBOX_PER_HOUR = 5;
+    /** Orders one account makes within an hour. */
+    static final int ORDERS_PER_ACCOUNT_PER_HOUR = 100;
+
+    /**
+     * A new pending order; its challenge is mailed only when {@code mail} (the mailbox is registered here): otherwise it
+     * just expires, so the answer does not tell which addresses are mailboxes here. TOO_MANY_REQUESTS past the limits.
+     */
+    Order newOrder(Account account, String mailbox, boolean mail) {
         Instant now = clock.instant();
+        Instant hourAgo = now.minus(java.time.Duration.ofHours(1));
+        long forMailbox = jdbc.query("SELECT COUNT(*) FROM acme_order WHERE mailbox = ? AND created_at > ?", s -> {
+            s.setString(1, mailbox);
+            s.setObject(2, Jdbc.utc(hourAgo));
+        }, row -> row.getLong(1)).get(0);
+        if (forMailbox >= ORDERS_PER_MAILBOX_PER_HOUR) {
+            throw new LetterlockException(ErrorType.TOO_MANY_REQUESTS, ORDERS_PER_MAILBOX_PER_HOUR + " orders for " + mailbox
+                    + " were made within the hour; answer one of their challenges, or try again later");
+        }
+        long byAccount = jdbc.query("SELECT COUNT(*) FROM acme_order WHERE account_id = ? AND created_at > ?", s -> {
+            s.setString(1, account.id());
+            s.setObject(2, Jdbc.utc(hourAgo));
+        }, row -> row.getLong(1)).get(0);
+        if (byAccount >= ORDERS_PER_ACCOUNT_PER_HOUR) {
+            throw new LetterlockException(ErrorType.TOO_MANY_REQUESTS, "this account made " + ORDERS_PER_ACCOUNT_PER_HOUR + " orders within the hour; try again later");
+        }
         String id = randomId();
         String tokenPart1 = randomToken();
         String tokenPart2 = randomToken();
@@ -211,14 +236,20 @@ final class AcmeOrders {
             s.setObject(7, Jdbc.utc(now));
             s.setObject(8, Jdbc.utc(expires));
         });
+        if (mail) {
+            sendChallenge(mailbox, tokenPart1, messageId, expires);
+        }
+        return new Order(id, account.id(), mailbox, "pending", "pending", "pending", tokenPart1, tokenPart2, messageId, false, Optional.empty(),
+                Optional.empty(), Optional.empty(), now, expires, account.key().thumbprint());
+    }
+
+    private void sendChallenge(String mailbox, String tokenPart1, String messageId, Instant expires) {
         mail.send(mailbox, "ACME: " + tokenPart1, """
                 This message proves to the certificate authority that you hold %s.
 
                 Your mail program should answer it on its own. If it does not, ignore this message: no certificate is
                 issued unless an authenticated reply with the right response reaches us before %s.
                 """.formatted(mailbox, expires), Map.of("From", settings.from(), "Message-ID", messageId, "Auto-Submitted", "auto-generated; type=acme"));
-        return new Order(id, account.id(), mailbox, "pending", "pending", "pending", tokenPart1, tokenPart2, messageId, false, Optional.empty(),
-                Optional.empty(), Optional.empty(), now, expires, account.key().thumbprint());
     }
 
     Optional<Order> order(String id) {
