@@ -23,7 +23,8 @@ final class Bounces {
     }
 
     static Envelope queue(Spool spool, Envelope original, List<Envelope.Recipient> failed, String hostName, Clock clock) throws IOException {
-        String boundary = "=_letterlock_" + original.id();
+        // Random, not the queue ID: a remote MX saw that ID in the Received field, and its reply text goes into the notice.
+        String boundary = "=_letterlock_" + randomTag();
         String date = DateTimeFormatter.RFC_1123_DATE_TIME.format(clock.instant().atOffset(ZoneOffset.UTC));
         return spool.enqueue("", List.of(original.sender()), clock.instant(), out -> {
             StringBuilder text = new StringBuilder();
@@ -39,7 +40,7 @@ final class Bounces {
             text.append("This is the mail gateway at ").append(hostName).append(".\r\n\r\n");
             text.append("Your message could not be delivered to the recipients below. It has been removed from the queue.\r\n\r\n");
             for (Envelope.Recipient r : failed) {
-                text.append("<").append(r.address()).append(">: ").append(r.lastReply()).append("\r\n");
+                text.append("<").append(r.address()).append(">: ").append(oneLine(r.lastReply())).append("\r\n");
             }
             text.append("\r\n--").append(boundary).append("\r\nContent-Type: message/delivery-status\r\n\r\n");
             text.append("Reporting-MTA: dns; ").append(hostName).append("\r\n");
@@ -49,7 +50,7 @@ final class Bounces {
                 text.append("\r\nFinal-Recipient: rfc822; ").append(r.address()).append("\r\n");
                 text.append("Action: failed\r\n");
                 text.append("Status: ").append(status(r.lastReply())).append("\r\n");
-                text.append("Diagnostic-Code: smtp; ").append(r.lastReply().replaceAll("[\r\n]+", " ")).append("\r\n");
+                text.append("Diagnostic-Code: smtp; ").append(oneLine(r.lastReply())).append("\r\n");
             }
             text.append("\r\n--").append(boundary).append("\r\nContent-Type: text/rfc822-headers\r\n\r\n");
             out.write(text.toString().getBytes(StandardCharsets.UTF_8));
@@ -60,7 +61,7 @@ final class Bounces {
 
     /** Tells the sender that delivery to {@code recipient} is held and why (RFC 3464 Action: delayed); the message stays queued. */
     static Envelope queueDelayNotice(Spool spool, Envelope original, String recipient, String reason, String hostName, Clock clock) throws IOException {
-        String boundary = "=_letterlock_delay_" + original.id();
+        String boundary = "=_letterlock_delay_" + randomTag();
         String date = DateTimeFormatter.RFC_1123_DATE_TIME.format(clock.instant().atOffset(ZoneOffset.UTC));
         return spool.enqueue("", List.of(original.sender()), clock.instant(), out -> {
             String text = "From: Mail Delivery System <MAILER-DAEMON@" + hostName + ">\r\n"
@@ -73,7 +74,7 @@ final class Bounces {
                     + "Content-Type: multipart/report; report-type=delivery-status; boundary=\"" + boundary + "\"\r\n\r\n"
                     + "--" + boundary + "\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
                     + "This is the mail gateway at " + hostName + ".\r\n\r\n"
-                    + "Your message to <" + recipient + "> is held and has not been sent:\r\n    " + reason + "\r\n\r\n"
+                    + "Your message to <" + recipient + "> is held and has not been sent:\r\n    " + oneLine(reason) + "\r\n\r\n"
                     + "It is sent as soon as the recipient has a key or you set a passphrase for them\r\n"
                     + "(PUT /api/gateway/passphrases), and returned to you if neither happens in time.\r\n"
                     + "\r\n--" + boundary + "\r\nContent-Type: message/delivery-status\r\n\r\n"
@@ -106,4 +107,17 @@ final class Bounces {
             }
         }
     }
+
+    /** A reply or reason on one line, without control characters: a hop's reply text must not add lines or parts to the notice. */
+    static String oneLine(String text) {
+        return text.replaceAll("[\\p{Cntrl}]+", " ");
+    }
+
+    private static String randomTag() {
+        byte[] random = new byte[12];
+        RANDOM.nextBytes(random);
+        return java.util.HexFormat.of().formatHex(random);
+    }
+
+    private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
 }

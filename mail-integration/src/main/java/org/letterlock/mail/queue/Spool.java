@@ -118,11 +118,27 @@ public final class Spool {
         return Files.size(messageFile(id));
     }
 
-    /** Writes the envelope's new state (no sync: losing it costs a repeated delivery, not a message). */
+    /**
+     * Writes the envelope's new state. The new file is synced before it replaces the old one: renamed unsynced, a crash
+     * can leave it empty on some file systems (XFS), and a message with an unreadable envelope is neither delivered
+     * nor bounced. The folder is not synced: losing the rename costs a repeated delivery, not a message.
+     */
     public void update(Envelope envelope) throws IOException {
         Path next = incoming.resolve(envelope.id() + ENVELOPE);
-        Files.write(next, EnvelopeFormat.write(envelope));
+        writeSynced(next, EnvelopeFormat.write(envelope), StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING);
         move(next, queue.resolve(envelope.id() + ENVELOPE));
+    }
+
+    private static void writeSynced(Path file, byte[] content, StandardOpenOption... create) throws IOException {
+        java.util.Set<StandardOpenOption> options = new java.util.HashSet<>(List.of(create));
+        options.add(StandardOpenOption.WRITE);
+        try (FileChannel out = FileChannel.open(file, options)) {
+            java.nio.ByteBuffer bytes = java.nio.ByteBuffer.wrap(content);
+            while (bytes.hasRemaining()) {
+                out.write(bytes);
+            }
+            out.force(true);
+        }
     }
 
     /** Removes a message whose every recipient is done: the envelope first, so a crash in between leaves an orphan the next start deletes. */
@@ -196,13 +212,7 @@ public final class Spool {
             channel = null;
             Envelope envelope = new Envelope(id, now, sender, client, requireTls, recipients.stream().map(r -> Envelope.Recipient.pending(r, now)).toList());
             Path envelopeFile = incoming.resolve(id + ENVELOPE);
-            try (FileChannel out = FileChannel.open(envelopeFile, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                java.nio.ByteBuffer bytes = java.nio.ByteBuffer.wrap(EnvelopeFormat.write(envelope));
-                while (bytes.hasRemaining()) {
-                    out.write(bytes);
-                }
-                out.force(true);
-            }
+            writeSynced(envelopeFile, EnvelopeFormat.write(envelope), StandardOpenOption.CREATE_NEW);
             move(file, messageFile(id));
             move(envelopeFile, queue.resolve(id + ENVELOPE));
             syncDirectory(queue);

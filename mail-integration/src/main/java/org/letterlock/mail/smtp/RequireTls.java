@@ -15,6 +15,7 @@ import org.subethamail.smtp.server.Session;
  */
 final class RequireTls {
     private static final Pattern PARAMETER = Pattern.compile("(?i)\\s+REQUIRETLS(?=\\s|$)");
+    private static final Pattern SIZE = Pattern.compile("(?i)\\s+SIZE=(\\S*)");
     private static final ThreadLocal<Boolean> REQUESTED = ThreadLocal.withInitial(() -> false);
 
     private RequireTls() {
@@ -68,6 +69,13 @@ final class RequireTls {
             boolean requireTls = PARAMETER.matcher(commandString).find() && commandString.trim().toUpperCase(Locale.ROOT).startsWith("MAIL FROM:");
             if (requireTls && !session.isTLSStarted()) {
                 session.sendResponse("530 5.7.10 REQUIRETLS needs a TLS session: say STARTTLS first");
+                return;
+            }
+            java.util.regex.Matcher size = SIZE.matcher(commandString);
+            // SubEthaSMTP reads SIZE as an int and drops the connection on more: a declared size it cannot hold is over any limit (RFC 1870).
+            if (size.find() && !size.group(1).matches("[0-9]{1,9}")) {
+                session.sendResponse(size.group(1).matches("[0-9]+") ? "552 5.3.4 the declared SIZE is over the largest message taken here"
+                        : "501 5.5.4 SIZE takes a whole number of octets");
                 return;
             }
             REQUESTED.set(requireTls);
