@@ -147,12 +147,14 @@ class ServerIT {
     @Test
     @Order(3)
     void everyRoleBoundaryHolds() throws Exception {
+        int probe = 0;
         for (Endpoint endpoint : endpoints()) {
             HttpResponse<String> anonymous = call(endpoint.method(), endpoint.path(), null, null, endpoint.body() == null ? null : "application/json",
                     endpoint.body() == null ? null : String.format(endpoint.body(), "anonymous"));
             assertThat(anonymous.statusCode()).as("anonymous " + endpoint).isEqualTo(401);
             assertThat(anonymous.headers().firstValue("WWW-Authenticate")).hasValueSatisfying(v -> assertThat(v).startsWith("Basic"));
-            HttpResponse<String> wrongPassword = call(endpoint.method(), endpoint.path(), "admin", "not-the-password", null, null);
+            // A wrong password for admin once; then names of their own, as failed logins per name and client are limited (10 in 15 minutes).
+            HttpResponse<String> wrongPassword = call(endpoint.method(), endpoint.path(), probe++ == 0 ? "admin" : "nobody-" + probe, "not-the-password", null, null);
             assertThat(wrongPassword.statusCode()).as("wrong password " + endpoint).isEqualTo(401);
             for (Role role : Role.values()) {
                 String body = endpoint.body() == null ? null : String.format(endpoint.body(), role.id());
@@ -266,6 +268,20 @@ class ServerIT {
         HttpResponse<String> openapi = call("GET", "/openapi", null, null, null, null);
         assertThat(openapi.statusCode()).isEqualTo(200);
         assertThat(openapi.body()).contains("title: Letterlock").contains("/api/admins:").contains("/api/audit/verify:").contains("/api/identities/verify:");
+    }
+
+    /** Guessing one account's password from one client: the eleventh try in 15 minutes is a 429 before any hash; other names are not held up. */
+    @Test
+    @Order(6)
+    void failedLoginsForOneNameFromOneClientAreLimited() throws Exception {
+        for (int i = 0; i < 10; i++) {
+            assertThat(call("GET", "/api/admins/me", "guessed", "guess-" + i, null, null).statusCode()).isEqualTo(401);
+        }
+        HttpResponse<String> limited = call("GET", "/api/admins/me", "guessed", "guess-10", null, null);
+        assertThat(limited.statusCode()).isEqualTo(429);
+        assertThat(limited.body()).contains("failed logins");
+        assertThat(call("GET", "/api/admins/me", "someone-else", "a-guess", null, null).statusCode()).isEqualTo(401);
+        assertThat(as(Role.AUDITOR, "GET", "/api/admins/me", null).statusCode()).isEqualTo(200);
     }
 
     @Test
