@@ -57,6 +57,8 @@ public final class AdminAccounts {
             throw new LetterlockException(ErrorType.BAD_REQUEST, "passwords must have at least 12 characters");
         }
         OffsetDateTime now = clock.instant().atOffset(ZoneOffset.UTC);
+        // On record before it is made: an audit log that cannot take the record stops the change, never the other way round.
+        audit.record("admin.create", "admin:" + name, Outcome.ALLOWED, "roles " + encode(roles));
         try (Connection connection = dataSource.getConnection();
              PreparedStatement insert = connection.prepareStatement(
                      "INSERT INTO admin_account (name, password_hash, roles, created_at, disabled) SELECT ?, ?, ?, ?, FALSE WHERE NOT EXISTS (SELECT 1 FROM admin_account WHERE name = ?)")) {
@@ -66,15 +68,12 @@ public final class AdminAccounts {
             insert.setObject(4, now);
             insert.setString(5, name);
             if (insert.executeUpdate() == 0) {
-                throw new LetterlockException(ErrorType.CONFLICT, "account '" + name + "' exists already");
+                throw notDone("admin.create", name, new LetterlockException(ErrorType.CONFLICT, "account '" + name + "' exists already"));
             }
         } catch (SQLException e) {
-            if (StorageFailure.duplicateKey(e)) {
-                throw new LetterlockException(ErrorType.CONFLICT, "account '" + name + "' exists already");
-            }
-            throw StorageFailure.of(e);
+            throw notDone("admin.create", name, StorageFailure.duplicateKey(e) ? new LetterlockException(ErrorType.CONFLICT, "account '" + name + "' exists already")
+                    : StorageFailure.of(e));
         }
-        audit.record("admin.create", "admin:" + name, Outcome.ALLOWED, "roles " + encode(roles));
         return new Created(new AdminAccount(name, EnumSet.copyOf(roles), now.toInstant(), false), password);
     }
 
@@ -130,16 +129,26 @@ public final class AdminAccounts {
     }
 
     public void disable(String name) {
+        audit.record("admin.disable", "admin:" + name, Outcome.ALLOWED, "");
         try (Connection connection = dataSource.getConnection();
              PreparedStatement update = connection.prepareStatement("UPDATE admin_account SET disabled = TRUE WHERE name = ?")) {
             update.setString(1, name);
             if (update.executeUpdate() == 0) {
-                throw new LetterlockException(ErrorType.NOT_FOUND, "no account '" + name + "'");
+                throw notDone("admin.disable", name, new LetterlockException(ErrorType.NOT_FOUND, "no account '" + name + "'"));
             }
         } catch (SQLException e) {
-            throw StorageFailure.of(e);
+            throw notDone("admin.disable", name, StorageFailure.of(e));
         }
-        audit.record("admin.disable", "admin:" + name, Outcome.ALLOWED, "");
+    }
+
+    /** The record that follows an ALLOWED one whose change was not made after all. */
+    private LetterlockException notDone(String action, String name, LetterlockException why) {
+        try {
+            audit.record(action, "admin:" + name, Outcome.FAILED, "not done: " + why.getMessage());
+        } catch (RuntimeException e) {
+            why.addSuppressed(e);
+        }
+        return why;
     }
 
     private static AdminAccount read(ResultSet row) throws SQLException {

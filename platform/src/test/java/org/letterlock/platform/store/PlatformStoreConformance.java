@@ -360,6 +360,35 @@ public abstract class PlatformStoreConformance {
         assertThat(platform.identities().find("bob@example.org").orElseThrow().verified()).isFalse();
     }
 
+    /** An audit log that cannot take the record stops the change: no account is created or disabled without its record. */
+    @Test
+    void anAdminChangeTheAuditLogCannotRecordIsNotMade() {
+        org.letterlock.platform.audit.AuditRecorder refusing = new org.letterlock.platform.audit.AuditRecorder() {
+            @Override
+            public AuditRecord record(AuditEvent event) {
+                throw new LetterlockException(ErrorType.UNAVAILABLE, "the audit log is not keeping up");
+            }
+
+            @Override
+            public java.util.concurrent.CompletableFuture<AuditRecord> recordAsync(AuditEvent event) {
+                return java.util.concurrent.CompletableFuture.failedFuture(new LetterlockException(ErrorType.UNAVAILABLE, "the audit log is not keeping up"));
+            }
+
+            @Override
+            public java.util.concurrent.CompletableFuture<AuditRecord> recordAsyncIfRoom(AuditEvent event) {
+                return recordAsync(event);
+            }
+        };
+        org.letterlock.platform.identity.AdminAccounts unrecorded = new org.letterlock.platform.identity.AdminAccounts(platform.database().dataSource(),
+                new org.letterlock.platform.identity.PasswordHasher(), refusing, clock);
+        assertThatThrownBy(() -> unrecorded.create("unrecorded", EnumSet.of(Role.AUDITOR), Optional.empty()))
+                .isInstanceOfSatisfying(LetterlockException.class, e -> assertThat(e.type()).isEqualTo(ErrorType.UNAVAILABLE));
+        assertThat(platform.admins().find("unrecorded")).isEmpty();
+        platform.admins().create("still-enabled", EnumSet.of(Role.AUDITOR), Optional.empty());
+        assertThatThrownBy(() -> unrecorded.disable("still-enabled")).isInstanceOf(LetterlockException.class);
+        assertThat(platform.admins().find("still-enabled")).hasValueSatisfying(a -> assertThat(a.disabled()).isFalse());
+    }
+
     /** The same new address or admin name twice at once: one wins, the other gets a 409, never a 503. */
     @Test
     void registrationsAtOnceGetAConflictNotAStorageFailure() throws Exception {
