@@ -18,10 +18,20 @@ final class Nonces {
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final Base64.Encoder BASE64URL = Base64.getUrlEncoder().withoutPadding();
 
+    /** Nonces held at most: anyone may ask for them (HEAD new-nonce), so past this the oldest are forgotten (a client then gets badNonce and asks again). */
+    static final int MAX_HELD = 200_000;
+
     private final ConcurrentHashMap<String, Long> expiries = new ConcurrentHashMap<>();
+    /** The nonces in the order they were made, to forget the oldest first. */
+    private final java.util.concurrent.ConcurrentLinkedQueue<String> made = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final AtomicInteger madeCount = new AtomicInteger();
     private final AtomicInteger sinceSweep = new AtomicInteger();
     private final Clock clock;
     private final long ttlMillis;
+
+    int held() {
+        return expiries.size();
+    }
 
     Nonces(Clock clock, Duration ttl) {
         this.clock = clock;
@@ -38,10 +48,18 @@ final class Nonces {
             expiries.values().removeIf(expiry -> expiry <= now);
         }
         expiries.put(nonce, now + ttlMillis);
+        made.add(nonce);
+        if (madeCount.incrementAndGet() > MAX_HELD) {
+            String oldest = made.poll();
+            if (oldest != null) {
+                madeCount.decrementAndGet();
+                expiries.remove(oldest);
+            }
+        }
         return nonce;
     }
 
-    /** Spends {@code nonce}: true once for a nonce made here and not yet expired. */
+    /** Spends {@code nonce}: true once for a nonce made here, not yet expired and not forgotten. */
     boolean spend(String nonce) {
         Long expiry = nonce == null ? null : expiries.remove(nonce);
         return expiry != null && expiry > clock.millis();
