@@ -43,11 +43,7 @@ final class ArchiveIntegrity {
         fields.add(new DEROctetString(Sha256.of(archive.sealed())));
         fields.add(new DERGeneralizedTime(Date.from(archive.createdAt())));
         fields.add(new DERUTF8String(archive.createdBy()));
-        try {
-            return new DERSequence(fields).getEncoded(ASN1Encoding.DER);
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
+        return der(fields);
     }
 
     /**
@@ -66,11 +62,7 @@ final class ArchiveIntegrity {
         request.approvers().forEach(agent -> approvers.add(new DERUTF8String(agent)));
         fields.add(new DERSequence(approvers));
         fields.add(new DERGeneralizedTime(Date.from(request.expiresAt())));
-        try {
-            return new DERSequence(fields).getEncoded(ASN1Encoding.DER);
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
+        return der(fields);
     }
 
     /**
