@@ -261,6 +261,12 @@ public final class Delivery implements AutoCloseable {
                 client.close();
             }
             return deferAll(envelope, recipients, decisions, client, Reply.local(451, "4.4.2 " + route.name() + " " + route.hop() + ": " + e.getMessage()));
+        } catch (RuntimeException e) {
+            // Failed mid-transfer (the copy's signer, say): the connection is in an unknown state and is neither kept nor leaked.
+            if (client != null) {
+                client.close();
+            }
+            throw e;
         }
         Envelope updated = envelope;
         for (SmtpClient.RecipientReply reply : replies) {
