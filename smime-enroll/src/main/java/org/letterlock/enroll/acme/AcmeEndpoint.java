@@ -391,12 +391,12 @@ public final class AcmeEndpoint implements EnrollListener.Handler {
         } catch (LetterlockException | ClassCastException e) {
             throw new AcmeProblem("rejectedIdentifier", 400, e instanceof LetterlockException bad ? bad.getMessage() : "the identifier's value is not a string");
         }
-        // An address that is no mailbox here gets an order like any other, whose challenge is never mailed: the answer
-        // does not tell which addresses are mailboxes here (as POST /secrets does not).
-        boolean registered = identities.find(mailbox).isPresent();
-        AcmeOrders.Order order = orders.newOrder(account, mailbox, registered);
-        services.audit().recordAsync(new AuditEvent(Actor.current(), "enroll.acme.order", "mailbox:" + mailbox, Outcome.ALLOWED, "order " + order.id()
-                + " by account " + account.id() + (registered ? "; challenge mailed as " + order.messageId() : "; not a mailbox here: no challenge mailed")));
+        if (identities.find(mailbox).isEmpty()) {
+            throw new AcmeProblem("rejectedIdentifier", 400, mailbox + " is not a mailbox registered here");
+        }
+        AcmeOrders.Order order = orders.newOrder(account, mailbox);
+        services.audit().recordAsync(new AuditEvent(Actor.current(), "enroll.acme.order",
+                "mailbox:" + mailbox, Outcome.ALLOWED, "order " + order.id() + " by account " + account.id() + "; challenge mailed as " + order.messageId()));
         exchange.setHeader("Location", base + "/order/" + order.id());
         respondJson(exchange, 201, orderJson(order));
     }

@@ -198,11 +198,8 @@ final class AcmeOrders {
     /** Orders one account makes within an hour. */
     static final int ORDERS_PER_ACCOUNT_PER_HOUR = 100;
 
-    /**
-     * A new pending order; its challenge is mailed only when {@code mail} (the mailbox is registered here): otherwise it
-     * just expires, so the answer does not tell which addresses are mailboxes here. TOO_MANY_REQUESTS past the limits.
-     */
-    Order newOrder(Account account, String mailbox, boolean mail) {
+    /** A new pending order, its challenge mailed; TOO_MANY_REQUESTS past the limits. */
+    Order newOrder(Account account, String mailbox) {
         Instant now = clock.instant();
         Instant hourAgo = now.minus(java.time.Duration.ofHours(1));
         long forMailbox = jdbc.query("SELECT COUNT(*) FROM acme_order WHERE mailbox = ? AND created_at > ?", s -> {
@@ -236,9 +233,7 @@ final class AcmeOrders {
             s.setObject(7, Jdbc.utc(now));
             s.setObject(8, Jdbc.utc(expires));
         });
-        if (mail) {
-            sendChallenge(mailbox, tokenPart1, messageId, expires);
-        }
+        sendChallenge(mailbox, tokenPart1, messageId, expires);
         return new Order(id, account.id(), mailbox, "pending", "pending", "pending", tokenPart1, tokenPart2, messageId, false, Optional.empty(),
                 Optional.empty(), Optional.empty(), now, expires, account.key().thumbprint());
     }

@@ -69,7 +69,7 @@ abstract class AcmeOrderStatesConformance {
         "vxr,  processing, pending, pending",
     })
     void theChallengeCompletesOnceBothAreIn(String events, String challenge, String authorization, String order) {
-        AcmeOrders.Order made = orders.newOrder(account, EnrollFixture.newMailbox("states"), true);
+        AcmeOrders.Order made = orders.newOrder(account, EnrollFixture.newMailbox("states"));
         for (char event : events.toCharArray()) {
             AcmeOrders.Order now = orders.order(made.id()).orElseThrow();
             switch (event) {
@@ -87,11 +87,11 @@ abstract class AcmeOrderStatesConformance {
 
     @Test
     void aDeactivationDuringFinalizationLeavesTheOrderWithoutItsCertificate() {
-        AcmeOrders.Order made = orders.newOrder(account, EnrollFixture.newMailbox("finalize"), true);
+        AcmeOrders.Order made = orders.newOrder(account, EnrollFixture.newMailbox("finalize"));
         orders.replyVerified(made);
         AcmeOrders.Order ready = orders.respond(orders.order(made.id()).orElseThrow());
         assertThat(ready.status()).isEqualTo("ready");
-        AcmeOrders.Order another = orders.respond(orders.order(orders.newOrder(account, EnrollFixture.newMailbox("finalize"), true).id()).orElseThrow());
+        AcmeOrders.Order another = orders.respond(orders.order(orders.newOrder(account, EnrollFixture.newMailbox("finalize")).id()).orElseThrow());
 
         assertThat(orders.startFinalizing(ready)).isTrue();
         orders.deactivate(ready);
@@ -99,7 +99,7 @@ abstract class AcmeOrderStatesConformance {
         assertThat(orders.order(ready.id()).orElseThrow().serial()).isEmpty();
         assertThat(orders.finalized(another, java.math.BigInteger.TWO)).as("never taken for finalization").isEmpty();
 
-        AcmeOrders.Order next = orders.newOrder(account, EnrollFixture.newMailbox("finalize"), true);
+        AcmeOrders.Order next = orders.newOrder(account, EnrollFixture.newMailbox("finalize"));
         orders.replyVerified(next);
         AcmeOrders.Order nextReady = orders.respond(orders.order(next.id()).orElseThrow());
         assertThat(orders.startFinalizing(nextReady)).isTrue();
@@ -127,7 +127,7 @@ abstract class AcmeOrderStatesConformance {
         try {
             List<String> ids = new ArrayList<>();
             for (int i = 0; i < rounds; i++) {
-                AcmeOrders.Order made = orders.newOrder(account, EnrollFixture.newMailbox("race"), true);
+                AcmeOrders.Order made = orders.newOrder(account, EnrollFixture.newMailbox("race"));
                 CyclicBarrier together = new CyclicBarrier(2);
                 Future<AcmeOrders.Order> respond = threads.submit(() -> {
                     together.await();
