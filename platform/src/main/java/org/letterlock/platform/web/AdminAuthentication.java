@@ -74,20 +74,20 @@ public class AdminAuthentication implements ContainerRequestFilter, ContainerRes
             return;
         }
         String client = servletRequest == null ? "unknown" : servletRequest.getRemoteAddr();
-        String authorization = request.getHeaderString(HttpHeaders.AUTHORIZATION);
-        String attempt = client + " " + attemptedName(authorization);
-        if (authorization != null && !failedLogins.allowed(attempt)) {
+        Optional<BasicCredentials> given = BasicCredentials.of(request.getHeaderString(HttpHeaders.AUTHORIZATION));
+        String tried = given.map(c -> "; as " + c.printableName()).orElse("");
+        String attempt = client + " " + given.map(BasicCredentials::printableName).orElse("");
+        if (given.isPresent() && !failedLogins.allowed(attempt)) {
             deny(request, "anonymous", action, ErrorType.TOO_MANY_REQUESTS, "more than " + FailedLogins.LIMIT + " failed logins for this name from " + client
-                    + " within " + FailedLogins.WINDOW.toMinutes() + " minutes; try again later", "; as " + attemptedName(authorization));
+                    + " within " + FailedLogins.WINDOW.toMinutes() + " minutes; try again later", tried);
             return;
         }
-        Optional<AdminAccount> account = authenticate(authorization);
+        Optional<AdminAccount> account = given.flatMap(c -> credentials.authenticate(runtime.platform().admins(), c.name(), c.password()));
         if (account.isEmpty()) {
-            if (authorization != null) {
+            if (given.isPresent()) {
                 failedLogins.failed(attempt);
             }
-            deny(request, "anonymous", action, ErrorType.UNAUTHORIZED, "log in with HTTP Basic as an administrator",
-                    authorization == null ? "" : "; as " + attemptedName(authorization));
+            deny(request, "anonymous", action, ErrorType.UNAUTHORIZED, "log in with HTTP Basic as an administrator", tried);
             return;
         }
         AdminAccount admin = account.get();
@@ -168,21 +168,27 @@ public class AdminAuthentication implements ContainerRequestFilter, ContainerRes
         return uri.getPort() != -1 ? uri.getPort() : "https".equalsIgnoreCase(uri.getScheme()) ? 443 : 80;
     }
 
-    private Optional<AdminAccount> authenticate(String authorization) {
-        if (authorization == null || !authorization.regionMatches(true, 0, "Basic ", 0, 6)) {
-            return Optional.empty();
+    /** The name and password of an HTTP Basic header, read once; empty for no header, another scheme or a malformed one. */
+    private record BasicCredentials(String name, char[] password) {
+        static Optional<BasicCredentials> of(String authorization) {
+            if (authorization == null || !authorization.regionMatches(true, 0, "Basic ", 0, 6)) {
+                return Optional.empty();
+            }
+            String decoded;
+            try {
+                decoded = new String(Base64.getDecoder().decode(authorization.substring(6).trim()), StandardCharsets.UTF_8);
+            } catch (IllegalArgumentException e) {
+                return Optional.empty();
+            }
+            int colon = decoded.indexOf(':');
+            return colon <= 0 ? Optional.empty() : Optional.of(new BasicCredentials(decoded.substring(0, colon), decoded.substring(colon + 1).toCharArray()));
         }
-        String decoded;
-        try {
-            decoded = new String(Base64.getDecoder().decode(authorization.substring(6).trim()), StandardCharsets.UTF_8);
-        } catch (IllegalArgumentException e) {
-            return Optional.empty();
+
+        /** For counting failures and the audit record: printable and short. */
+        String printableName() {
+            String printable = name.replaceAll("[^\\x21-\\x7e]", "?");
+            return printable.length() > 64 ? printable.substring(0, 64) + "..." : printable;
         }
-        int colon = decoded.indexOf(':');
-        if (colon <= 0) {
-            return Optional.empty();
-        }
-        return credentials.authenticate(runtime.platform().admins(), decoded.substring(0, colon), decoded.substring(colon + 1).toCharArray());
     }
 
     private void deny(ContainerRequestContext request, String actor, String action, ErrorType type, String detail) {
@@ -201,21 +207,6 @@ public class AdminAuthentication implements ContainerRequestFilter, ContainerRes
                     type.title() + attempted));
         }
         request.abortWith(ProblemMapper.problem(type, detail));
-    }
-
-    /** The account name a Basic login names, made printable and short: for counting failures and for the audit record. */
-    private static String attemptedName(String authorization) {
-        if (authorization == null || !authorization.regionMatches(true, 0, "Basic ", 0, 6)) {
-            return "";
-        }
-        try {
-            String decoded = new String(Base64.getDecoder().decode(authorization.substring(6).trim()), StandardCharsets.UTF_8);
-            int colon = decoded.indexOf(':');
-            String name = colon < 0 ? "" : decoded.substring(0, colon).replaceAll("[^\\x21-\\x7e]", "?");
-            return name.length() > 64 ? name.substring(0, 64) + "..." : name;
-        } catch (IllegalArgumentException e) {
-            return "";
-        }
     }
 
     private static String action(ContainerRequestContext request) {

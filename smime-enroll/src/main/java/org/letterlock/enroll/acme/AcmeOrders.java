@@ -233,18 +233,14 @@ final class AcmeOrders {
             s.setObject(7, Jdbc.utc(now));
             s.setObject(8, Jdbc.utc(expires));
         });
-        sendChallenge(mailbox, tokenPart1, messageId, expires);
-        return new Order(id, account.id(), mailbox, "pending", "pending", "pending", tokenPart1, tokenPart2, messageId, false, Optional.empty(),
-                Optional.empty(), Optional.empty(), now, expires, account.key().thumbprint());
-    }
-
-    private void sendChallenge(String mailbox, String tokenPart1, String messageId, Instant expires) {
         mail.send(mailbox, "ACME: " + tokenPart1, """
                 This message proves to the certificate authority that you hold %s.
 
                 Your mail program should answer it on its own. If it does not, ignore this message: no certificate is
                 issued unless an authenticated reply with the right response reaches us before %s.
                 """.formatted(mailbox, expires), Map.of("From", settings.from(), "Message-ID", messageId, "Auto-Submitted", "auto-generated; type=acme"));
+        return new Order(id, account.id(), mailbox, "pending", "pending", "pending", tokenPart1, tokenPart2, messageId, false, Optional.empty(),
+                Optional.empty(), Optional.empty(), now, expires, account.key().thumbprint());
     }
 
     Optional<Order> order(String id) {
