@@ -56,8 +56,8 @@ public final class Keyserver {
     /** Requests that send mail (unpublish, request-verify) per client address an hour. */
     static final int MAIL_REQUESTS_PER_HOUR = 20;
     private static final int SAVE_ATTEMPTS = 3;
-    /** Published keys kept in memory for lookups by fingerprint. */
-    static final int CACHED_KEYS = 200_000;
+    /** Bytes of published keys kept in memory for lookups by fingerprint: some 50,000 keys of a typical 5 KiB. */
+    static final long CACHED_KEY_BYTES = 256L * 1024 * 1024;
     public static final int FOLLOW_SECONDS = 2;
     private static final Duration CLOCK_MARGIN = Duration.ofSeconds(5);
 
@@ -70,7 +70,7 @@ public final class Keyserver {
     private final Duration tokenTtl;
     private final UploadLimiter uploads = new UploadLimiter(UPLOADS_PER_HOUR, Duration.ofHours(1));
     private final UploadLimiter mailRequests = new UploadLimiter(MAIL_REQUESTS_PER_HOUR, Duration.ofHours(1));
-    private final PublishedKeyCache published = new PublishedKeyCache(CACHED_KEYS);
+    private final PublishedKeyCache published = new PublishedKeyCache(CACHED_KEY_BYTES);
     private volatile Instant followedUntil;
 
     /** What an upload did to one key: its fingerprint, and per user ID whether it is published, waiting for mail, or without an address. */

@@ -2,6 +2,7 @@ package org.letterlock.keyserver;
 
 import java.util.Collection;
 import java.util.Iterator;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -9,16 +10,19 @@ import java.util.function.Function;
 
 /**
  * Published keys by primary fingerprint, armored as lately served: a lookup by fingerprint (HKP op=get, VKS) is
- * answered from memory. Bounded: when full, arbitrary entries make room. A key changed while it was being read is not kept: every
- * eviction moves a generation on, and a value read before it is dropped instead of cached.
+ * answered from memory. Bounded in bytes, not in keys, as one key may be a thousand times the size of another: a key
+ * over a thousandth of the budget is served from the store each time, and when the budget is spent, arbitrary entries
+ * make room. A key changed while it was being read is not kept: every eviction moves a generation on, and a value
+ * read before it is dropped instead of cached.
  */
 final class PublishedKeyCache {
-    private final int capacity;
+    private final long maxBytes;
     private final ConcurrentHashMap<String, byte[]> keys = new ConcurrentHashMap<>();
+    private final AtomicLong bytes = new AtomicLong();
     private final AtomicLong generation = new AtomicLong();
 
-    PublishedKeyCache(int capacity) {
-        this.capacity = capacity;
+    PublishedKeyCache(long maxBytes) {
+        this.maxBytes = maxBytes;
     }
 
     Optional<byte[]> get(String fingerprint, Function<String, Optional<byte[]>> load) {
@@ -28,13 +32,13 @@ final class PublishedKeyCache {
         }
         long before = generation.get();
         Optional<byte[]> loaded = load.apply(fingerprint);
-        if (loaded.isPresent()) {
-            if (keys.size() >= capacity) {
+        if (loaded.isPresent() && loaded.get().length <= maxBytes / 1000) {
+            while (bytes.get() + loaded.get().length > maxBytes && !keys.isEmpty()) {
                 makeRoom();
             }
-            keys.put(fingerprint, loaded.get());
+            put(fingerprint, loaded.get());
             if (generation.get() != before) {
-                keys.remove(fingerprint, loaded.get());
+                remove(fingerprint, loaded.get());
             }
         }
         return loaded;
@@ -42,19 +46,41 @@ final class PublishedKeyCache {
 
     void evict(Collection<String> fingerprints) {
         generation.incrementAndGet();
-        fingerprints.forEach(keys::remove);
+        fingerprints.forEach(fingerprint -> {
+            byte[] removed = keys.remove(fingerprint);
+            if (removed != null) {
+                bytes.addAndGet(-removed.length);
+            }
+        });
     }
 
     int size() {
         return keys.size();
     }
 
-    /** A tenth of the entries, whichever the map hands out first. */
+    long bytes() {
+        return bytes.get();
+    }
+
+    private void put(String fingerprint, byte[] armored) {
+        byte[] replaced = keys.put(fingerprint, armored);
+        bytes.addAndGet(armored.length - (replaced == null ? 0 : replaced.length));
+    }
+
+    private void remove(String fingerprint, byte[] armored) {
+        if (keys.remove(fingerprint, armored)) {
+            bytes.addAndGet(-armored.length);
+        }
+    }
+
+    /** A tenth of the budget, from whichever entries the map hands out first. */
     private void makeRoom() {
-        Iterator<String> entries = keys.keySet().iterator();
-        for (int i = 0; i < Math.max(1, capacity / 10) && entries.hasNext(); i++) {
-            entries.next();
-            entries.remove();
+        long freed = 0;
+        Iterator<Map.Entry<String, byte[]>> entries = keys.entrySet().iterator();
+        while (freed < maxBytes / 10 && entries.hasNext()) {
+            Map.Entry<String, byte[]> entry = entries.next();
+            remove(entry.getKey(), entry.getValue());
+            freed += entry.getValue().length;
         }
     }
 }

@@ -165,6 +165,79 @@ class LdapWithGpgTest {
         assertThat(ldapsearch("-b", "dc=example,dc=org", "(mail=carol@example.org)").output()).doesNotContain("userCertificate");
     }
 
+    /**
+     * A filter nested deep (a NOT of a NOT of ...): UnboundID decodes it recursively before any handler sees it, and a
+     * StackOverflowError there killed the connection's reader and left the connection open for good. Up to the request
+     * size limit it is decoded and refused; past it the connection is closed unread. The listener serves on either way.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(ints = {50, Integer.MAX_VALUE, 14_000})
+    void aDeeplyNestedFilterIsRefusedAndTheListenerServesOn(int depth) throws Exception {
+        byte[] message = nestedSearch(depth);
+        // UnboundID's limit counts the message's content, not its tag and length octets.
+        boolean fits = message.length <= LdapDirectory.MAX_REQUEST_BYTES;
+        try (java.net.Socket socket = new java.net.Socket(InetAddress.getLoopbackAddress(), listener.getListenPort())) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(message);
+            if (fits) {
+                com.unboundid.ldap.protocol.LDAPResponse response = com.unboundid.ldap.protocol.LDAPMessage.readLDAPResponseFrom(
+                        new com.unboundid.asn1.ASN1StreamReader(socket.getInputStream()), true);
+                assertThat(response).as("a search result").isInstanceOf(com.unboundid.ldap.sdk.SearchResult.class);
+                com.unboundid.ldap.sdk.SearchResult result = (com.unboundid.ldap.sdk.SearchResult) response;
+                assertThat(result.getResultCode()).isEqualTo(com.unboundid.ldap.sdk.ResultCode.UNWILLING_TO_PERFORM);
+                assertThat(result.getDiagnosticMessage()).contains("nested more than " + LdapDirectory.MAX_FILTER_DEPTH);
+            } else {
+                // At most a notice of disconnection, then the end of the stream; a connection left open times the read out.
+                assertThat(socket.getInputStream().readAllBytes().length).as("closed unread").isLessThan(200);
+            }
+        }
+        assertThat(ldapsearch("-b", "", "-s", "base", "(objectClass=*)").exit()).as("others are served on").isZero();
+    }
+
+    /** A search request whose filter nests {@code depth} NOTs, or as many as fit in the request size limit. */
+    private static byte[] nestedSearch(int depth) {
+        byte[] filter = ber(0x87, "objectClass".getBytes(StandardCharsets.US_ASCII));
+        for (int i = 0; i < depth; i++) {
+            byte[] deeper = ber(0xa2, filter);
+            if (depth == Integer.MAX_VALUE && searchWith(deeper).length > LdapDirectory.MAX_REQUEST_BYTES) {
+                break;
+            }
+            filter = deeper;
+        }
+        return searchWith(filter);
+    }
+
+    private static byte[] searchWith(byte[] filter) {
+        byte[] search = ber(0x63, concat(ber(0x04, "dc=example,dc=org".getBytes(StandardCharsets.US_ASCII)), new byte[] {0x0a, 1, 2, 0x0a, 1, 0, 0x02, 1, 0,
+                0x02, 1, 0, 0x01, 1, 0}, filter, ber(0x30, new byte[0])));
+        return ber(0x30, concat(new byte[] {0x02, 1, 7}, search));
+    }
+
+    private static byte[] ber(int tag, byte[] content) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        out.write(tag);
+        int length = content.length;
+        if (length < 0x80) {
+            out.write(length);
+        } else {
+            int bytes = length < 0x100 ? 1 : length < 0x10000 ? 2 : 3;
+            out.write(0x80 | bytes);
+            for (int shift = (bytes - 1) * 8; shift >= 0; shift -= 8) {
+                out.write(length >>> shift);
+            }
+        }
+        out.writeBytes(content);
+        return out.toByteArray();
+    }
+
+    private static byte[] concat(byte[]... parts) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (byte[] part : parts) {
+            out.writeBytes(part);
+        }
+        return out.toByteArray();
+    }
+
     @Test
     void gpgReceivesAKeyOverLdap() throws Exception {
         Gpg alice = new Gpg(work.resolve("alice"));

@@ -63,6 +63,8 @@ public final class LdapDirectory extends LDAPListenerRequestHandler {
             "pgpuserid", "mail");
     /** Assertions one filter may look up: each is a database query. */
     private static final int MAX_LOOKUPS = 20;
+    /** gpg and gpgsm nest their filters three deep; matching walks a filter recursively, so depth is what costs stack. */
+    public static final int MAX_FILTER_DEPTH = 10;
 
     private final Supplier<Keyserver> keyserver;
     private final Supplier<PublishedCertificates> certificates;
@@ -112,8 +114,13 @@ public final class LdapDirectory extends LDAPListenerRequestHandler {
         return listen(config, address);
     }
 
-    /** The largest LDAP request taken; a larger one closes the connection. */
-    public static final int MAX_REQUEST_BYTES = 64 * 1024;
+    /**
+     * The largest LDAP request taken; a larger one closes the connection. gpg's, gpgsm's and address books' searches
+     * take some hundreds of bytes. It also bounds how deep a filter can nest (about 1,000 in 4 KiB): UnboundID decodes
+     * filters recursively before any handler sees them, and overflowed the stack of a connection's reader at some
+     * 1,500 to 2,000 levels, leaving the connection open with nobody reading it.
+     */
+    public static final int MAX_REQUEST_BYTES = 4 * 1024;
 
     private static LDAPListener listen(LDAPListenerConfig config, InetAddress address) throws IOException {
         config.setListenAddress(address);
@@ -145,6 +152,9 @@ public final class LdapDirectory extends LDAPListenerRequestHandler {
         if (critical.isPresent()) {
             return done(messageID, ResultCode.UNAVAILABLE_CRITICAL_EXTENSION, "control " + critical.get().getOID() + " is not supported by this directory");
         }
+        if (depth(request.getFilter()) > MAX_FILTER_DEPTH) {
+            return done(messageID, ResultCode.UNWILLING_TO_PERFORM, "the filter is nested more than " + MAX_FILTER_DEPTH + " deep");
+        }
         try {
             DN searchBase = new DN(request.getBaseDN());
             Filter filter = request.getFilter();
@@ -171,6 +181,29 @@ public final class LdapDirectory extends LDAPListenerRequestHandler {
             LOG.log(Level.SEVERE, "LDAP search failed", e);
             return done(messageID, ResultCode.OTHER, "internal error; the server log has it");
         }
+    }
+
+    /** How deep {@code filter} nests, found without recursion: a request of 64 KiB can nest some 15,000 deep. */
+    private static int depth(Filter filter) {
+        int deepest = 0;
+        java.util.ArrayDeque<Map.Entry<Filter, Integer>> open = new java.util.ArrayDeque<>();
+        open.push(Map.entry(filter, 1));
+        while (!open.isEmpty()) {
+            Map.Entry<Filter, Integer> next = open.pop();
+            int depth = next.getValue();
+            deepest = Math.max(deepest, depth);
+            if (deepest > MAX_FILTER_DEPTH) {
+                return deepest;
+            }
+            Filter current = next.getKey();
+            if (current.getNOTComponent() != null) {
+                open.push(Map.entry(current.getNOTComponent(), depth + 1));
+            }
+            for (Filter component : current.getComponents()) {
+                open.push(Map.entry(component, depth + 1));
+            }
+        }
+        return deepest;
     }
 
     private LDAPMessage sendAll(int messageID, SearchRequestProtocolOp request, List<Entry> entries) throws LDAPException {
