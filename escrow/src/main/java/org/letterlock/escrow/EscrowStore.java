@@ -31,13 +31,13 @@ public interface EscrowStore {
     /**
      * Records an agent's decision and its effect in one transaction with the request row locked: a denial ends the
      * request (DENIED); an approval releases it (RELEASED, expiring at {@code releaseExpiry}) once it has its approvals
-     * and no denial. Empty when the request was not PENDING and unexpired at {@code now} (nothing recorded); a second
-     * decision by the same agent fails with a CONFLICT.
+     * and no denial, with the seal {@code sealRelease} makes over the request as released, in the same transaction (a
+     * release is never stored unsealed, nor sealed over other approvals than those stored). Empty when the request was
+     * not PENDING and unexpired at {@code now} (nothing recorded); a second decision by the same agent fails with a
+     * CONFLICT; whatever {@code sealRelease} throws leaves nothing recorded.
      */
-    Optional<RecoveryRequest.State> decide(String recoveryId, RecoveryRequest.Decision decision, Instant now, Instant releaseExpiry);
-
-    /** Stores the signature over a release. */
-    void sealRelease(String recoveryId, RecoveryRequest.Seal seal);
+    Optional<RecoveryRequest.State> decide(String recoveryId, RecoveryRequest.Decision decision, Instant now, Instant releaseExpiry,
+                                           java.util.function.Function<RecoveryRequest, RecoveryRequest.Seal> sealRelease);
 
     /** RELEASED and unexpired at {@code now} becomes DELIVERED; false if it was not. */
     boolean deliver(String recoveryId, Instant now);

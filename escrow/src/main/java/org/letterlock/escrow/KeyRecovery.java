@@ -114,9 +114,6 @@ public final class KeyRecovery {
         RecoveryRequest.State state = decide(request, agent, true, comment, "escrow.recovery.approve");
         RecoveryRequest decided = find(id);
         if (state == RecoveryRequest.State.RELEASED) {
-            requireIntact(decided, "escrow.recovery.approve");
-            store.sealRelease(id, recoveryKeys.seal(ArchiveIntegrity.releaseContent(decided)));
-            decided = find(id);
             audit.record("escrow.recovery.release", "recovery:" + id, Outcome.ALLOWED, "mailbox:" + decided.mailbox() + " approved by " + decided.approvers()
                     + "; download by " + decided.requestedBy() + " until " + decided.expiresAt());
             notifyOwner(decided, "Your encryption keys were released for recovery",
@@ -191,10 +188,22 @@ public final class KeyRecovery {
         RecoveryRequest.Decision unsealed = new RecoveryRequest.Decision(agent.name(), approved, text, now, Optional.empty());
         RecoveryRequest.Decision decision = unsealed.withSeal(recoveryKeys.seal(ArchiveIntegrity.decisionContent(request.id(), unsealed)));
         Optional<RecoveryRequest.State> state;
+        LetterlockException[] notIntact = {null};
         try {
-            state = store.decide(request.id(), decision, now, now.plus(settings.downloadWindow()));
+            // The release is sealed over the request as the deciding transaction stores it, checked first: a decision
+            // forged in the database while this one was made still keeps the keys in.
+            state = store.decide(request.id(), decision, now, now.plus(settings.downloadWindow()), released -> {
+                try {
+                    requireIntact(released, action);
+                } catch (LetterlockException e) {
+                    notIntact[0] = e;
+                    throw e;
+                }
+                return recoveryKeys.seal(ArchiveIntegrity.releaseContent(released));
+            });
         } catch (LetterlockException e) {
-            throw e.type() == ErrorType.CONFLICT ? audit.refusal(action, target, e.type(), agent.name() + " has decided on recovery " + request.id() + " already") : e;
+            throw e.type() == ErrorType.CONFLICT && e != notIntact[0]
+                    ? audit.refusal(action, target, e.type(), agent.name() + " has decided on recovery " + request.id() + " already") : e;
         }
         if (state.isEmpty()) {
             RecoveryRequest current = find(request.id());

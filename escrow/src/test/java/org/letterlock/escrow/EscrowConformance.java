@@ -381,6 +381,46 @@ public abstract class EscrowConformance {
         assertThat(escrow.recovery().download(released.id(), Pkcs12Format.MODERN, Optional.empty(), OFFICER).keys()).isEqualTo(1);
     }
 
+    /**
+     * The release and its seal are one write: a seal that cannot be made (the token gone, a row found forged) leaves the
+     * request pending and the deciding approval unrecorded, and the seal is made over the approvals as stored.
+     */
+    @Test
+    void aReleaseIsStoredWithItsSealOrNotAtAll() throws Exception {
+        generate(KeySpec.EC_P256, Pkcs12Format.MODERN);
+        RecoveryRequest request = escrow.recovery().request(aliceMailbox, "laptop lost", OFFICER);
+        escrow.recovery().approve(request.id(), Optional.empty(), ANN);
+        JdbcEscrowStore store = new JdbcEscrowStore(platform.database().dataSource());
+        java.time.Instant now = clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MICROS);
+        java.time.Instant expiry = now.plus(Duration.ofHours(1));
+        RecoveryRequest.Decision ben = new RecoveryRequest.Decision(BEN.name(), true, Optional.empty(), now, Optional.empty());
+
+        assertThatThrownBy(() -> store.decide(request.id(), ben, now, expiry, released -> {
+            throw new IllegalStateException("the token went away");
+        })).hasMessageContaining("the token went away");
+        RecoveryRequest after = store.recovery(request.id()).orElseThrow();
+        assertThat(after.state()).isEqualTo(RecoveryRequest.State.PENDING);
+        assertThat(after.approvers()).containsExactly(ANN.name());
+
+        RecoveryRequest.Seal seal = new RecoveryRequest.Seal("recovery-key", new byte[] {1, 2, 3});
+        List<RecoveryRequest> sealedOver = new java.util.ArrayList<>();
+        assertThat(store.decide(request.id(), ben, now, expiry, released -> {
+            sealedOver.add(released);
+            return seal;
+        })).contains(RecoveryRequest.State.RELEASED);
+        assertThat(sealedOver).singleElement().satisfies(released -> {
+            assertThat(released.state()).isEqualTo(RecoveryRequest.State.RELEASED);
+            assertThat(released.approvers()).containsExactly(ANN.name(), BEN.name());
+            assertThat(released.expiresAt()).isEqualTo(expiry);
+        });
+        RecoveryRequest stored = store.recovery(request.id()).orElseThrow();
+        assertThat(stored.state()).isEqualTo(RecoveryRequest.State.RELEASED);
+        assertThat(stored.releaseSeal()).hasValueSatisfying(s -> {
+            assertThat(s.recoveryKeyId()).isEqualTo("recovery-key");
+            assertThat(s.signature()).containsExactly(1, 2, 3);
+        });
+    }
+
     @Test
     void aDenialEndsTheRequest() throws Exception {
         generate(KeySpec.EC_P256, Pkcs12Format.MODERN);

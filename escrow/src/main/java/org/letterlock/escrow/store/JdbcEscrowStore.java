@@ -162,6 +162,12 @@ public final class JdbcEscrowStore implements EscrowStore {
                 Jdbc.instant(r, 7), Jdbc.instant(r, 8), Optional.ofNullable(Jdbc.instant(r, 9)), List.of(), seal(r, 12, 13), seal(r, 10, 11));
     }
 
+    /** A decision from its columns agent, approved, comment, decided_at, key_id, signature, starting at {@code first}. */
+    private static RecoveryRequest.Decision decision(ResultSet r, int first) throws SQLException {
+        return new RecoveryRequest.Decision(r.getString(first), r.getBoolean(first + 1), Optional.ofNullable(r.getString(first + 2)), Jdbc.instant(r, first + 3),
+                seal(r, first + 4, first + 5));
+    }
+
     private static Optional<RecoveryRequest.Seal> seal(ResultSet r, int keyColumn, int signatureColumn) throws SQLException {
         String key = r.getString(keyColumn);
         byte[] signature = r.getBytes(signatureColumn);
@@ -178,8 +184,7 @@ public final class JdbcEscrowStore implements EscrowStore {
                     for (int i = 0; i < requests.size(); i++) {
                         s.setString(i + 1, requests.get(i).id());
                     }
-                }, r -> Map.entry(r.getString(1), new RecoveryRequest.Decision(r.getString(2), r.getBoolean(3), Optional.ofNullable(r.getString(4)), Jdbc.instant(r, 5),
-                        seal(r, 6, 7))))
+                }, r -> Map.entry(r.getString(1), decision(r, 2)))
                 .stream().collect(Collectors.groupingBy(Map.Entry::getKey, Collectors.mapping(Map.Entry::getValue, Collectors.toList())));
         List<RecoveryRequest> filled = new ArrayList<>(requests.size());
         for (RecoveryRequest r : requests) {
@@ -190,7 +195,8 @@ public final class JdbcEscrowStore implements EscrowStore {
 
     /** The request row is locked while the decision and its effect are written, so a denial and the last approval never both win. */
     @Override
-    public Optional<RecoveryRequest.State> decide(String recoveryId, RecoveryRequest.Decision decision, Instant now, Instant releaseExpiry) {
+    public Optional<RecoveryRequest.State> decide(String recoveryId, RecoveryRequest.Decision decision, Instant now, Instant releaseExpiry,
+                                                  java.util.function.Function<RecoveryRequest, RecoveryRequest.Seal> sealRelease) {
         try {
             return Transaction.run(jdbc.dataSource(), connection -> {
                 Optional<Integer> needed = lockOpen(connection, recoveryId, now);
@@ -219,11 +225,16 @@ public final class JdbcEscrowStore implements EscrowStore {
                 RecoveryRequest.State next = denials > 0 ? RecoveryRequest.State.DENIED
                         : approvals >= needed.get() ? RecoveryRequest.State.RELEASED : RecoveryRequest.State.PENDING;
                 if (next != RecoveryRequest.State.PENDING) {
-                    try (PreparedStatement s = connection.prepareStatement("UPDATE escrow_recovery SET state = ?, closed_at = ?, expires_at = ? WHERE id = ?")) {
+                    Optional<RecoveryRequest.Seal> seal = next == RecoveryRequest.State.RELEASED
+                            ? Optional.of(sealRelease.apply(released(connection, recoveryId, releaseExpiry))) : Optional.empty();
+                    try (PreparedStatement s = connection.prepareStatement("UPDATE escrow_recovery SET state = ?, closed_at = ?, expires_at = ?, release_key_id = ?, "
+                            + "release_signature = ? WHERE id = ?")) {
                         s.setString(1, next.name());
                         s.setObject(2, next == RecoveryRequest.State.DENIED ? Jdbc.utc(now) : null);
                         s.setObject(3, Jdbc.utc(next == RecoveryRequest.State.RELEASED ? releaseExpiry : now));
-                        s.setString(4, recoveryId);
+                        s.setString(4, seal.map(RecoveryRequest.Seal::recoveryKeyId).orElse(null));
+                        s.setBytes(5, seal.map(RecoveryRequest.Seal::signature).orElse(null));
+                        s.setString(6, recoveryId);
                         s.executeUpdate();
                     }
                 }
@@ -246,13 +257,19 @@ public final class JdbcEscrowStore implements EscrowStore {
         }
     }
 
-    @Override
-    public void sealRelease(String recoveryId, RecoveryRequest.Seal seal) {
-        jdbc.update("UPDATE escrow_recovery SET release_key_id = ?, release_signature = ? WHERE id = ? AND state = 'RELEASED'", s -> {
-            s.setString(1, seal.recoveryKeyId());
-            s.setBytes(2, seal.signature());
-            s.setString(3, recoveryId);
-        });
+    /** The request as its release will store it, read in the deciding transaction: RELEASED until {@code releaseExpiry}, with every decision. */
+    private static RecoveryRequest released(Connection connection, String recoveryId, Instant releaseExpiry) throws SQLException {
+        RecoveryRequest stored;
+        try (PreparedStatement s = connection.prepareStatement("SELECT " + RECOVERY_COLUMNS + " FROM escrow_recovery WHERE id = ?")) {
+            stored = Jdbc.query(s, b -> b.setString(1, recoveryId), JdbcEscrowStore::recovery).get(0);
+        }
+        List<RecoveryRequest.Decision> decisions;
+        try (PreparedStatement s = connection.prepareStatement("SELECT agent, approved, comment, decided_at, key_id, signature FROM escrow_decision WHERE recovery_id = ? "
+                + "ORDER BY decided_at, agent")) {
+            decisions = Jdbc.query(s, b -> b.setString(1, recoveryId), r -> decision(r, 1));
+        }
+        return new RecoveryRequest(stored.id(), stored.mailbox(), stored.reason(), stored.requestedBy(), RecoveryRequest.State.RELEASED, stored.approvalsNeeded(),
+                stored.createdAt(), releaseExpiry, Optional.empty(), decisions, stored.requestSeal(), Optional.empty());
     }
 
     @Override
