@@ -7,18 +7,26 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import javax.net.ssl.SSLContext;
 import org.letterlock.mail.smtp.SmtpClient;
 import org.letterlock.platform.config.GatewaySettings;
 
 /**
  * Open connections to the hops, kept for the next transaction as an MTA's connection cache does: a TLS handshake per
- * message would cost more than the encryption of the message.
+ * message would cost more than the encryption of the message. Connections idle longer than {@link #IDLE} are closed
+ * by a sweep, also on routes no message takes again (a domain's MX after its last message).
  */
 final class HopConnections implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(HopConnections.class.getName());
     /** How long an idle connection is kept: shorter than the idle timeouts hops commonly apply. */
     static final Duration IDLE = Duration.ofSeconds(5);
 
@@ -32,6 +40,11 @@ final class HopConnections implements AutoCloseable {
     private final Duration timeout;
     private final int maxIdlePerRoute;
     private final Map<Route, Deque<Idle>> idle = new HashMap<>();
+    private final ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(task -> {
+        Thread thread = new Thread(task, "hop-connection-sweep");
+        thread.setDaemon(true);
+        return thread;
+    });
 
     HopConnections(SSLContext verifying, SSLContext anyCertificate, Optional<DirectDelivery> direct, String heloName, Duration timeout, int maxIdlePerRoute) {
         this.verifying = verifying;
@@ -40,6 +53,29 @@ final class HopConnections implements AutoCloseable {
         this.heloName = heloName;
         this.timeout = timeout;
         this.maxIdlePerRoute = maxIdlePerRoute;
+        sweeper.scheduleWithFixedDelay(this::sweep, IDLE.toMillis(), IDLE.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** Closes the connections idle too long, outside the lock: each says QUIT. */
+    private void sweep() {
+        long now = System.nanoTime();
+        List<SmtpClient> stale = new ArrayList<>();
+        synchronized (idle) {
+            for (Iterator<Deque<Idle>> routes = idle.values().iterator(); routes.hasNext(); ) {
+                Deque<Idle> kept = routes.next();
+                kept.removeIf(candidate -> now - candidate.since() >= IDLE.toNanos() && stale.add(candidate.client()));
+                if (kept.isEmpty()) {
+                    routes.remove();
+                }
+            }
+        }
+        for (SmtpClient client : stale) {
+            try {
+                client.close();
+            } catch (RuntimeException e) {
+                LOG.log(Level.FINE, "closing an idle hop connection", e);
+            }
+        }
     }
 
     /** A kept connection if one is fresh, else {@code null}: the caller then {@link #connect}s. */
@@ -93,6 +129,7 @@ final class HopConnections implements AutoCloseable {
 
     @Override
     public void close() {
+        sweeper.shutdownNow();
         synchronized (idle) {
             idle.values().forEach(kept -> kept.forEach(i -> i.client().close()));
             idle.clear();

@@ -1,8 +1,8 @@
 package org.letterlock.mail.smtp;
 
 /**
- * Watches a message as it streams into the spool: its size, the size of its header section, and its Received lines
- * (a message that has passed this many hops is looping). It never holds the message, only the state of the line it
+ * Watches a message as it streams into the spool: its size, the size of its header section and the number of its
+ * fields, and its Received lines (a message that has passed this many hops is looping). It never holds the message, only the state of the line it
  * is in.
  */
 final class MessageCheck {
@@ -13,6 +13,7 @@ final class MessageCheck {
     private boolean inHeader = true;
     private long headerBytes;
     private int hops;
+    private int fields;
     private int column;
     private boolean lineMatches = true;
     private boolean lastWasCr;
@@ -56,6 +57,10 @@ final class MessageCheck {
                 column = 0;
                 lineMatches = true;
             } else {
+                // A field starts where a line does not begin with folding whitespace (RFC 5322 2.2.3).
+                if (column == 0 && b != ' ' && b != '\t' && b != '\r' && ++fields > SmtpReceiver.MAX_HEADER_FIELDS) {
+                    throw new Refused(552, "5.3.4 Too many header fields (at most " + SmtpReceiver.MAX_HEADER_FIELDS + ")");
+                }
                 if (column < RECEIVED.length) {
                     lineMatches &= Character.toLowerCase(b) == RECEIVED[column];
                     if (lineMatches && column == RECEIVED.length - 1 && ++hops > SmtpReceiver.MAX_HOPS) {

@@ -105,6 +105,9 @@ public final class SmtpClient implements AutoCloseable {
     public record RecipientReply(String address, Reply reply) {
     }
 
+    /** RFC 5321 4.5.3.2.6: the wait for the reply to the data's final dot is 10 minutes, whatever the other commands wait. */
+    static final Duration FINAL_DOT_TIMEOUT = Duration.ofMinutes(10);
+
     private final Protocol protocol;
     private Socket socket;
     private InputStream in;
@@ -112,6 +115,7 @@ public final class SmtpClient implements AutoCloseable {
     private Set<String> extensions = Set.of();
     private TlsOutcome tls = new TlsOutcome(false, false, "", "", "");
     private boolean usable = true;
+    private int commandTimeoutMillis;
 
     private SmtpClient(Protocol protocol) {
         this.protocol = protocol;
@@ -159,7 +163,8 @@ public final class SmtpClient implements AutoCloseable {
         try {
             client.socket = new Socket();
             client.socket.connect(address, (int) timeout.toMillis());
-            client.socket.setSoTimeout((int) timeout.toMillis());
+            client.commandTimeoutMillis = (int) timeout.toMillis();
+            client.socket.setSoTimeout(client.commandTimeoutMillis);
             client.socket.setTcpNoDelay(true);
             client.streams();
             Reply greeting = client.read();
@@ -260,12 +265,21 @@ public final class SmtpClient implements AutoCloseable {
             return recipients.stream().map(r -> new RecipientReply(r, refused)).toList();
         }
         try {
-            if (!extensions.contains("8BITMIME") && eightBit(body)) {
+            boolean utf8Addresses = !ascii(sender) || recipients.stream().anyMatch(r -> !ascii(r));
+            if (utf8Addresses && !extensions.contains("SMTPUTF8")) {
+                // RFC 6531 3.2: an address beyond US-ASCII goes only to a server that offers SMTPUTF8; the gateway does not downgrade.
+                Reply refused = Reply.local(553, "5.6.7 the hop does not offer SMTPUTF8 (RFC 6531) and the message has an address beyond US-ASCII");
+                return recipients.stream().map(r -> new RecipientReply(r, refused)).toList();
+            }
+            Octets octets = Octets.of(body, !extensions.contains("8BITMIME"));
+            if (!extensions.contains("8BITMIME") && octets.eightBit) {
                 // RFC 6152 3: no 8-bit data to a server that does not offer 8BITMIME. The gateway does not convert to 7-bit.
                 Reply refused = Reply.local(554, "5.6.3 the hop does not offer 8BITMIME and the message has 8-bit content, which the gateway does not convert");
                 return recipients.stream().map(r -> new RecipientReply(r, refused)).toList();
             }
-            Reply mail = command("MAIL FROM:<" + sender + ">" + (extensions.contains("8BITMIME") ? " BODY=8BITMIME" : "")
+            // UTF-8 in the header section alone is sent to a hop without SMTPUTF8 as 8-bit data, as Postfix does: most take it.
+            boolean smtpUtf8 = extensions.contains("SMTPUTF8") && (utf8Addresses || octets.eightBitHeader);
+            Reply mail = command("MAIL FROM:<" + sender + ">" + (extensions.contains("8BITMIME") ? " BODY=8BITMIME" : "") + (smtpUtf8 ? " SMTPUTF8" : "")
                     + (requireTls && protocol == Protocol.SMTP ? " REQUIRETLS" : ""));
             if (!mail.positive()) {
                 reset();
@@ -294,6 +308,8 @@ public final class SmtpClient implements AutoCloseable {
             DotStuffing stuffed = new DotStuffing(out);
             body.writeTo(stuffed);
             stuffed.finish();
+            // A hop may still be storing or scanning the message; giving up sooner than it may take risks sending it twice.
+            socket.setSoTimeout((int) Math.max(commandTimeoutMillis, FINAL_DOT_TIMEOUT.toMillis()));
             if (protocol == Protocol.LMTP) {
                 for (int i = 0; i < accepted.size(); i++) {
                     Reply reply;
@@ -312,6 +328,9 @@ public final class SmtpClient implements AutoCloseable {
                 Reply done = read();
                 accepted.forEach(r -> replies.add(new RecipientReply(r, done)));
             }
+            if (usable) {
+                socket.setSoTimeout(commandTimeoutMillis);
+            }
             return replies;
         } catch (IOException | RuntimeException e) {
             usable = false;
@@ -319,23 +338,69 @@ public final class SmtpClient implements AutoCloseable {
         }
     }
 
-    /** Whether the copy has a byte outside US-ASCII: it is written once to a stream that only looks. */
-    private static boolean eightBit(MessageBody body) throws IOException {
-        boolean[] found = {false};
-        body.writeTo(new OutputStream() {
-            @Override
-            public void write(int b) {
-                found[0] |= (b & 0x80) != 0;
-            }
+    private static boolean ascii(String address) {
+        return address.chars().allMatch(c -> c < 0x80);
+    }
 
-            @Override
-            public void write(byte[] bytes, int offset, int length) {
-                for (int i = offset; i < offset + length && !found[0]; i++) {
-                    found[0] = bytes[i] < 0;
+    /**
+     * What a copy holds beyond US-ASCII: any byte, and any in the header section. Found by writing the copy once to a
+     * stream that only looks, stopped as soon as the answer is known.
+     */
+    private static final class Octets extends OutputStream {
+        private final boolean wholeCopy;
+        private boolean eightBit;
+        private boolean eightBitHeader;
+        private boolean inHeader = true;
+        private int column;
+
+        private Octets(boolean wholeCopy) {
+            this.wholeCopy = wholeCopy;
+        }
+
+        /** The copy looked at up to the end of its header section, or through its end when {@code wholeCopy}. */
+        static Octets of(MessageBody body, boolean wholeCopy) throws IOException {
+            Octets octets = new Octets(wholeCopy);
+            try {
+                body.writeTo(octets);
+            } catch (Known known) {
+                // the rest cannot change the answer
+            }
+            return octets;
+        }
+
+        @Override
+        public void write(int b) throws Known {
+            if ((b & 0x80) != 0) {
+                eightBit = true;
+                eightBitHeader |= inHeader;
+            }
+            if (inHeader) {
+                if (b == '\n') {
+                    inHeader = column != 0;
+                    column = 0;
+                } else if (b != '\r') {
+                    column++;
                 }
             }
-        });
-        return found[0];
+            if (!inHeader && (!wholeCopy || eightBit)) {
+                throw new Known();
+            }
+        }
+
+        @Override
+        public void write(byte[] bytes, int offset, int length) throws Known {
+            for (int i = offset; i < offset + length; i++) {
+                write(bytes[i]);
+            }
+        }
+    }
+
+    /** Stops the look at a copy once its answer is known. */
+    private static final class Known extends IOException {
+        @Override
+        public synchronized Throwable fillInStackTrace() {
+            return this;
+        }
     }
 
     /** Writes one copy of the message. */

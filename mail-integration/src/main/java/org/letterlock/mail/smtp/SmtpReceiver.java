@@ -38,6 +38,11 @@ public final class SmtpReceiver implements AutoCloseable {
     static final int MAX_HOPS = 50;
     /** Largest header section taken: enough for any real mail, small enough that a header flood cannot tie up a worker. */
     static final int MAX_HEADER_BYTES = 1024 * 1024;
+    /**
+     * Real mail has some dozens of fields, a few hundred after many list hops; each field is an object in every parse of
+     * the header that follows (protection, delivery), and 1 MiB holds some 260,000 tiny ones.
+     */
+    static final int MAX_HEADER_FIELDS = 5_000;
 
     private static final String CANNOT_STORE = "4.3.1 The gateway cannot store the message now; try again later";
 

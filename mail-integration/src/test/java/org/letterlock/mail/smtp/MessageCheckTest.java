@@ -46,6 +46,17 @@ class MessageCheckTest {
     }
 
     @Test
+    void tooManyHeaderFieldsGet552WhileFoldedLinesDoNotCount() {
+        byte[] folded = ("Subject: one field\r\n" + " folded on\r\n".repeat(SmtpReceiver.MAX_HEADER_FIELDS + 10) + "X: 1\r\n".repeat(SmtpReceiver.MAX_HEADER_FIELDS - 1)
+                + "\r\n" + "X: in the body\r\n".repeat(100)).getBytes(StandardCharsets.US_ASCII);
+        assertThatCode(() -> new MessageCheck(10_000_000).scan(folded, folded.length)).doesNotThrowAnyException();
+        byte[] flood = ("X: 1\r\n".repeat(SmtpReceiver.MAX_HEADER_FIELDS + 1) + "\r\nbody").getBytes(StandardCharsets.US_ASCII);
+        MessageCheck.Refused refused = catchThrowableOfType(MessageCheck.Refused.class, () -> new MessageCheck(10_000_000).scan(flood, flood.length));
+        assertThat(refused.code()).isEqualTo(552);
+        assertThat(refused.getMessage()).isEqualTo("5.3.4 Too many header fields (at most " + SmtpReceiver.MAX_HEADER_FIELDS + ")");
+    }
+
+    @Test
     void aHeaderFloodGets552EvenWithinTheMessageSize() {
         byte[] flood = ("X-Flood: " + "a".repeat(1000) + "\r\n").repeat(1100).getBytes(StandardCharsets.US_ASCII);
         MessageCheck.Refused refused = catchThrowableOfType(MessageCheck.Refused.class, () -> new MessageCheck(10_000_000).scan(flood, flood.length));

@@ -1,0 +1,35 @@
+package org.letterlock.mail.smtp;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.letterlock.platform.config.GatewaySettings;
+
+/**
+ * A hop that stores or scans a message before it answers the final dot may take longer than any other command. The
+ * gateway waits the 10 minutes RFC 5321 4.5.3.2.6 names there: giving up sooner, it would send a message the hop may
+ * have taken again. A scripted hop answers the dot after three times the command timeout.
+ */
+class FinalDotWaitTest {
+    private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(1);
+
+    @Test
+    void theReplyToTheFinalDotIsWaitedForLongerThanACommand() throws Exception {
+        try (ScriptedHop hop = new ScriptedHop(List.of("8BITMIME"), COMMAND_TIMEOUT.multipliedBy(3))) {
+            SmtpClient client = SmtpClient.connect(new GatewaySettings.HostPort("127.0.0.1", hop.port()), SmtpClient.Protocol.SMTP,
+                    GatewaySettings.NextHopTls.NONE, null, null, "gateway.example.org", COMMAND_TIMEOUT);
+            try {
+                List<SmtpClient.RecipientReply> replies = client.send("alice@example.org", List.of("bob@example.net"),
+                        out -> out.write("Subject: scanned slowly\r\n\r\nhello\r\n".getBytes(StandardCharsets.US_ASCII)));
+
+                assertThat(replies).singleElement().satisfies(r -> assertThat(r.reply()).isEqualTo(new Reply(250, "2.0.0 queued")));
+                assertThat(client.usable()).isTrue();
+            } finally {
+                client.close();
+            }
+        }
+    }
+}
