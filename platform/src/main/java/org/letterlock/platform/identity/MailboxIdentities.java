@@ -126,12 +126,12 @@ public final class MailboxIdentities {
             audit.record("identity.verify", refusal.target, Outcome.DENIED, refusal.error.getMessage());
             throw refusal.error;
         }
-        audit.record("identity.verify", "mailbox:" + address, Outcome.ALLOWED, "");
         return find(address).orElseThrow();
     }
 
     private String spend(String token) {
         Instant now = clock.instant();
+        String[] verified = {null};
         try {
             return Transaction.run(dataSource, connection -> {
                 String address;
@@ -161,10 +161,22 @@ public final class MailboxIdentities {
                     mark.setString(2, address);
                     mark.executeUpdate();
                 }
+                // On record before the commit: an audit log that cannot take it stops the verification. Only a holder
+                // of a valid token gets here, so few wait on the audit writer with a connection held.
+                audit.record("identity.verify", "mailbox:" + address, Outcome.ALLOWED, "");
+                verified[0] = address;
                 return address;
             });
         } catch (SQLException e) {
-            throw StorageFailure.of(e);
+            LetterlockException failure = StorageFailure.of(e);
+            if (verified[0] != null) {
+                try {
+                    audit.record("identity.verify", "mailbox:" + verified[0], Outcome.FAILED, "not done: " + failure.getMessage());
+                } catch (RuntimeException unrecorded) {
+                    failure.addSuppressed(unrecorded);
+                }
+            }
+            throw failure;
         }
     }
 

@@ -360,9 +360,12 @@ public abstract class PlatformStoreConformance {
         assertThat(platform.identities().find("bob@example.org").orElseThrow().verified()).isFalse();
     }
 
-    /** An audit log that cannot take the record stops the change: no account is created or disabled without its record. */
+    /**
+     * An audit log that cannot take the record stops the change: no account is created or disabled, and no mailbox
+     * verified, without its record.
+     */
     @Test
-    void anAdminChangeTheAuditLogCannotRecordIsNotMade() {
+    void aChangeTheAuditLogCannotRecordIsNotMade() throws Exception {
         org.letterlock.platform.audit.AuditRecorder refusing = new org.letterlock.platform.audit.AuditRecorder() {
             @Override
             public AuditRecord record(AuditEvent event) {
@@ -381,6 +384,14 @@ public abstract class PlatformStoreConformance {
         };
         org.letterlock.platform.identity.AdminAccounts unrecorded = new org.letterlock.platform.identity.AdminAccounts(platform.database().dataSource(),
                 new org.letterlock.platform.identity.PasswordHasher(), refusing, clock);
+        platform.identities().register("unrecorded@example.org", "uma");
+        String token = tokenFromOutbox("unrecorded@example.org");
+        org.letterlock.platform.identity.MailboxIdentities unrecordedMailboxes = new org.letterlock.platform.identity.MailboxIdentities(
+                platform.database().dataSource(), platform.mail(), refusing, clock, Duration.ofHours(1), java.net.URI.create("https://letterlock.example.org"));
+        assertThatThrownBy(() -> unrecordedMailboxes.verify(token)).isInstanceOfSatisfying(LetterlockException.class,
+                e -> assertThat(e.type()).isEqualTo(ErrorType.UNAVAILABLE));
+        assertThat(platform.identities().find("unrecorded@example.org")).hasValueSatisfying(m -> assertThat(m.verified()).as("not verified unrecorded").isFalse());
+        assertThat(platform.identities().verify(token).verified()).as("the token was not spent").isTrue();
         assertThatThrownBy(() -> unrecorded.create("unrecorded", EnumSet.of(Role.AUDITOR), Optional.empty()))
                 .isInstanceOfSatisfying(LetterlockException.class, e -> assertThat(e.type()).isEqualTo(ErrorType.UNAVAILABLE));
         assertThat(platform.admins().find("unrecorded")).isEmpty();
