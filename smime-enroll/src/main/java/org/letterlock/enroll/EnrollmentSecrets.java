@@ -1,6 +1,8 @@
 package org.letterlock.enroll;
 
 import java.nio.charset.StandardCharsets;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -22,12 +24,15 @@ import org.letterlock.platform.identity.MailboxIdentity;
 import org.letterlock.platform.mail.MailSender;
 import org.letterlock.platform.secret.VaultSeal;
 import org.letterlock.platform.store.Jdbc;
+import org.letterlock.platform.store.StorageFailure;
+import org.letterlock.platform.store.Transaction;
 
 /**
  * One-time enrollment secrets, the proof of mailbox ownership for EST and CMP: an ra-officer makes one and hands it
  * over, or anyone asks for one to be mailed to a verified mailbox, which only its holder reads. A secret is spent by
- * its first successful use, expires unused, and every open secret of a mailbox is spent once too many wrong ones have
- * been tried against it. Each step is audited; the secret itself never is.
+ * its first successful use and expires unused. A client that tried too many wrong secrets for a mailbox is refused for
+ * a while (429) before any is checked; its failures are its own, so nobody can cancel a mailbox's secrets by guessing
+ * in its name. Each step is audited; the secret itself never is.
  */
 public final class EnrollmentSecrets {
     /** 20 characters of 32 (100 bits), in groups of four: typed by a person from a mail, never guessed online. */
@@ -35,6 +40,8 @@ public final class EnrollmentSecrets {
     private static final int SECRET_CHARS = 20;
     private static final Duration MAIL_WINDOW = Duration.ofHours(1);
     private static final SecureRandom RANDOM = new SecureRandom();
+    /** How long a client's wrong secrets for a mailbox count against it. */
+    static final Duration FAILURE_WINDOW = Duration.ofMinutes(15);
 
     private final Jdbc jdbc;
     private final VaultSeal seal;
@@ -43,11 +50,12 @@ public final class EnrollmentSecrets {
     private final AuditRecorder audit;
     private final Clock clock;
     private final Settings settings;
+    private final org.letterlock.platform.web.FailureWindow failures;
 
     /**
      * @param ttl             lifetime of an unused secret
      * @param mailsPerHour    secrets mailed to one mailbox per hour at most
-     * @param attempts        wrong secrets tried against one mailbox before its open secrets are spent
+     * @param attempts        wrong secrets one client may try for one mailbox within {@link #FAILURE_WINDOW}
      * @param instructions    what the mail says beside the secret: where and how to enroll
      */
     public record Settings(Duration ttl, int mailsPerHour, int attempts, String instructions) {
@@ -69,12 +77,13 @@ public final class EnrollmentSecrets {
         this.audit = audit;
         this.clock = clock;
         this.settings = settings;
+        this.failures = new org.letterlock.platform.web.FailureWindow(settings.attempts(), FAILURE_WINDOW);
     }
 
     /** A secret an ra-officer ({@code officer}) hands to the mailbox's holder. */
     public NewSecret issue(String mailboxValue, String officer) {
         String mailbox = address(mailboxValue);
-        NewSecret made = store(mailbox, "officer", officer);
+        NewSecret made = store(mailbox, "officer", officer, Optional.empty()).orElseThrow();
         audit.record("enroll.secret.issue", "mailbox:" + mailbox, Outcome.ALLOWED, "secret " + made.id() + " for the officer to hand over, valid until " + made.expiresAt());
         return made;
     }
@@ -90,18 +99,14 @@ public final class EnrollmentSecrets {
             audit.record("enroll.secret.mail", "mailbox:" + mailbox, Outcome.DENIED, "not a verified mailbox here; nothing sent");
             return false;
         }
-        Instant since = clock.instant().minus(MAIL_WINDOW);
-        long recent = jdbc.query("SELECT COUNT(*) FROM enroll_secret WHERE mailbox = ? AND origin = 'mail' AND created_at > ?", s -> {
-            s.setString(1, mailbox);
-            s.setObject(2, Jdbc.utc(since));
-        }, row -> row.getLong(1)).get(0);
-        if (recent >= settings.mailsPerHour()) {
+        Optional<NewSecret> stored = store(mailbox, "mail", "mailbox holder", Optional.of(settings.mailsPerHour()));
+        if (stored.isEmpty()) {
             // Not a 429: only verified mailboxes ever reach the limit, so refusing would tell who has one here.
             audit.record("enroll.secret.mail", "mailbox:" + mailbox, Outcome.DENIED, settings.mailsPerHour()
                     + " enrollment secrets were mailed to this mailbox within the hour; nothing sent");
             return false;
         }
-        NewSecret made = store(mailbox, "mail", "mailbox holder");
+        NewSecret made = stored.get();
         try {
             mail.send(mailbox, "Your certificate enrollment secret", """
                     Someone (we hope you) asked for a secret to enroll S/MIME certificates for %s.
@@ -120,12 +125,12 @@ public final class EnrollmentSecrets {
     }
 
     /**
-     * Spends the open secret of {@code mailbox} that {@code presented} is, for {@code protocol}. A wrong secret counts
-     * against the mailbox and is refused (UNAUTHORIZED) with one message whatever was wrong, so the answer tells an
-     * attacker nothing.
+     * Spends the open secret of {@code mailbox} that {@code presented} is, for {@code protocol}, tried by
+     * {@code client} (its address). A wrong secret counts against that client and is refused (UNAUTHORIZED) with one
+     * message whatever was wrong, so the answer tells an attacker nothing.
      */
-    public String redeem(String mailboxValue, char[] presented, String protocol) {
-        return spend(address(mailboxValue), check(mailboxValue, presented, protocol), protocol);
+    public String redeem(String mailboxValue, char[] presented, String protocol, String client) {
+        return spend(address(mailboxValue), check(mailboxValue, presented, protocol, client), protocol);
     }
 
     /**
@@ -133,30 +138,34 @@ public final class EnrollmentSecrets {
      * client with it before it looks anything up for the mailbox, and spends it with {@link #spend} once the request
      * passed its checks. A wrong secret counts and is refused as in {@link #redeem}.
      */
-    public String check(String mailboxValue, char[] presented, String protocol) {
+    public String check(String mailboxValue, char[] presented, String protocol, String client) {
         String mailbox = address(mailboxValue);
+        requireTriesLeft(mailbox, protocol, client);
         byte[] digest = digest(presented);
         Instant now = clock.instant();
-        List<String> matching = jdbc.query("SELECT id, digest FROM enroll_secret WHERE mailbox = ? AND used_at IS NULL AND expires_at > ? AND failures < ?", s -> {
+        List<String> matching = jdbc.query("SELECT id, digest FROM enroll_secret WHERE mailbox = ? AND used_at IS NULL AND expires_at > ?", s -> {
             s.setString(1, mailbox);
             s.setObject(2, Jdbc.utc(now));
-            s.setInt(3, settings.attempts());
         }, row -> MessageDigest.isEqual(row.getBytes(2), digest) ? row.getString(1) : null).stream().filter(id -> id != null).toList();
         if (matching.isEmpty()) {
-            throw failed(mailbox, protocol);
+            throw failed(mailbox, protocol, client);
         }
         return matching.get(0);
     }
 
-    /** The open secrets of {@code mailbox}, opened: for a protocol that checks a MAC keyed by the secret and then calls {@link #spend} or {@link #failed}. */
-    public List<OpenSecret> open(String mailboxValue) {
+    /**
+     * The open secrets of {@code mailbox}, opened for {@code client}: for a protocol that checks a MAC keyed by the
+     * secret and then calls {@link #spend} or {@link #failed}. Refused (TOO_MANY_REQUESTS) while the client has no
+     * tries left for the mailbox.
+     */
+    public List<OpenSecret> open(String mailboxValue, String protocol, String client) {
         String mailbox = address(mailboxValue);
+        requireTriesLeft(mailbox, protocol, client);
         Instant now = clock.instant();
         List<OpenSecret> open = new ArrayList<>();
-        jdbc.query("SELECT id, sealed FROM enroll_secret WHERE mailbox = ? AND used_at IS NULL AND expires_at > ? AND failures < ? ORDER BY created_at DESC", s -> {
+        jdbc.query("SELECT id, sealed FROM enroll_secret WHERE mailbox = ? AND used_at IS NULL AND expires_at > ? ORDER BY created_at DESC", s -> {
             s.setString(1, mailbox);
             s.setObject(2, Jdbc.utc(now));
-            s.setInt(3, settings.attempts());
         }, row -> new Object[] {row.getString(1), row.getBytes(2)}).forEach(row -> {
             String id = (String) row[0];
             byte[] plain = seal.open((byte[]) row[1], associatedData(id, mailbox), "enrollment secret " + id);
@@ -200,33 +209,65 @@ public final class EnrollmentSecrets {
         return id;
     }
 
-    /** Counts a wrong secret against {@code mailbox}, audits it and returns the error to throw. */
-    public LetterlockException failed(String mailbox, String protocol) {
-        jdbc.update("UPDATE enroll_secret SET failures = failures + 1 WHERE mailbox = ? AND used_at IS NULL", s -> s.setString(1, mailbox));
+    /** Counts a wrong secret for {@code mailbox} against {@code client}, audits it and returns the error to throw. */
+    public LetterlockException failed(String mailbox, String protocol, String client) {
+        failures.failed(client + " " + mailbox);
         return audit.refusal("enroll.secret.use", "mailbox:" + mailbox, ErrorType.UNAUTHORIZED,
-                "no open enrollment secret of " + mailbox + " matches (" + protocol + "); ask for a new one if it expired, was used or was mistyped "
-                        + settings.attempts() + " times");
+                "no open enrollment secret of " + mailbox + " matches (" + protocol + " from " + client + "); ask for a new one if it expired or was used");
     }
 
-    private NewSecret store(String mailbox, String origin, String by) {
+    private void requireTriesLeft(String mailbox, String protocol, String client) {
+        if (!failures.allowed(client + " " + mailbox)) {
+            throw audit.refusal("enroll.secret.use", "mailbox:" + mailbox, ErrorType.TOO_MANY_REQUESTS, settings.attempts() + " wrong enrollment secrets for "
+                    + mailbox + " came from " + client + " (" + protocol + ") within " + FAILURE_WINDOW.toMinutes() + " minutes; try again later");
+        }
+    }
+
+    /**
+     * Stores a new secret for {@code mailbox}; with {@code mailedPerHour}, only while fewer secrets than that were
+     * mailed to it within the hour. The count and the insert run under the mailbox's identity row lock, so requests at
+     * once cannot all pass the same count.
+     */
+    private Optional<NewSecret> store(String mailbox, String origin, String by, Optional<Integer> mailedPerHour) {
         String id = HexFormat.of().formatHex(randomBytes(16));
-        char[] secret = newSecret();
         Instant now = clock.instant();
         Instant expires = now.plus(settings.ttl());
-        byte[] plain = new String(secret).getBytes(StandardCharsets.UTF_8);
-        byte[] sealed = seal.seal(plain, associatedData(id, mailbox));
-        Arrays.fill(plain, (byte) 0);
-        jdbc.update("INSERT INTO enroll_secret (id, mailbox, digest, sealed, origin, created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", s -> {
-            s.setString(1, id);
-            s.setString(2, mailbox);
-            s.setBytes(3, digest(secret));
-            s.setBytes(4, sealed);
-            s.setString(5, origin);
-            s.setString(6, by);
-            s.setObject(7, Jdbc.utc(now));
-            s.setObject(8, Jdbc.utc(expires));
-        });
-        return new NewSecret(id, mailbox, secret, expires);
+        try {
+            return Transaction.run(jdbc.dataSource(), connection -> {
+                if (mailedPerHour.isPresent()) {
+                    try (PreparedStatement lock = connection.prepareStatement("SELECT address FROM mailbox_identity WHERE address = ? FOR UPDATE");
+                         PreparedStatement count = connection.prepareStatement("SELECT COUNT(*) FROM enroll_secret WHERE mailbox = ? AND origin = 'mail' AND created_at > ?")) {
+                        Jdbc.query(lock, b -> b.setString(1, mailbox), row -> row.getString(1));
+                        long recent = Jdbc.query(count, b -> {
+                            b.setString(1, mailbox);
+                            b.setObject(2, Jdbc.utc(now.minus(MAIL_WINDOW)));
+                        }, row -> row.getLong(1)).get(0);
+                        if (recent >= mailedPerHour.get()) {
+                            return Optional.<NewSecret>empty();
+                        }
+                    }
+                }
+                char[] secret = newSecret();
+                byte[] plain = new String(secret).getBytes(StandardCharsets.UTF_8);
+                byte[] sealed = seal.seal(plain, associatedData(id, mailbox));
+                Arrays.fill(plain, (byte) 0);
+                try (PreparedStatement insert = connection.prepareStatement(
+                        "INSERT INTO enroll_secret (id, mailbox, digest, sealed, origin, created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
+                    insert.setString(1, id);
+                    insert.setString(2, mailbox);
+                    insert.setBytes(3, digest(secret));
+                    insert.setBytes(4, sealed);
+                    insert.setString(5, origin);
+                    insert.setString(6, by);
+                    insert.setObject(7, Jdbc.utc(now));
+                    insert.setObject(8, Jdbc.utc(expires));
+                    insert.executeUpdate();
+                }
+                return Optional.of(new NewSecret(id, mailbox, secret, expires));
+            });
+        } catch (SQLException e) {
+            throw StorageFailure.of(e);
+        }
     }
 
     /** The form people type: groups of four, any case, with or without the hyphens. */

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -46,8 +47,8 @@ abstract class EnrollmentSecretsConformance {
         String mailbox = EnrollFixture.newMailbox("once");
         String secret = fixture.officerSecret(mailbox);
 
-        assertThat(secrets().redeem(mailbox, secret.toCharArray(), "est")).isNotBlank();
-        assertThatThrownBy(() -> secrets().redeem(mailbox, secret.toCharArray(), "est")).isInstanceOf(LetterlockException.class)
+        assertThat(secrets().redeem(mailbox, secret.toCharArray(), "est", "192.0.2.1")).isNotBlank();
+        assertThatThrownBy(() -> secrets().redeem(mailbox, secret.toCharArray(), "est", "192.0.2.1")).isInstanceOf(LetterlockException.class)
                 .satisfies(e -> assertThat(((LetterlockException) e).type()).isEqualTo(ErrorType.UNAUTHORIZED));
         assertThat(fixture.platform.auditLog().read(0, 1_000_000)).noneMatch(r -> r.event().detail().contains(secret));
     }
@@ -57,7 +58,7 @@ abstract class EnrollmentSecretsConformance {
         String mailbox = EnrollFixture.newMailbox("typed");
         String secret = fixture.officerSecret(mailbox);
 
-        assertThat(secrets().redeem(mailbox.toUpperCase(), secret.replace("-", "").toLowerCase().toCharArray(), "est")).isNotBlank();
+        assertThat(secrets().redeem(mailbox.toUpperCase(), secret.replace("-", "").toLowerCase().toCharArray(), "est", "192.0.2.1")).isNotBlank();
     }
 
     @Test
@@ -67,8 +68,8 @@ abstract class EnrollmentSecretsConformance {
         String secret = fixture.officerSecret(mailbox);
         fixture.officerSecret(other);
 
-        assertThatThrownBy(() -> secrets().redeem(other, secret.toCharArray(), "est")).hasMessageContaining("no open enrollment secret of " + other);
-        assertThat(secrets().redeem(mailbox, secret.toCharArray(), "est")).isNotBlank();
+        assertThatThrownBy(() -> secrets().redeem(other, secret.toCharArray(), "est", "192.0.2.1")).hasMessageContaining("no open enrollment secret of " + other);
+        assertThat(secrets().redeem(mailbox, secret.toCharArray(), "est", "192.0.2.1")).isNotBlank();
     }
 
     @Test
@@ -77,22 +78,26 @@ abstract class EnrollmentSecretsConformance {
         String secret = fixture.officerSecret(mailbox);
         fixture.clock.advance(Duration.ofHours(73));
         try {
-            assertThatThrownBy(() -> secrets().redeem(mailbox, secret.toCharArray(), "est")).isInstanceOf(LetterlockException.class);
+            assertThatThrownBy(() -> secrets().redeem(mailbox, secret.toCharArray(), "est", "192.0.2.1")).isInstanceOf(LetterlockException.class);
         } finally {
             fixture.clock.advance(Duration.ofHours(-73));
         }
     }
 
     @Test
-    void fiveWrongSecretsSpendTheMailboxsOpenSecrets() {
+    void fiveWrongSecretsFromOneClientHoldItOffWhileOthersAndTheSecretAreUnaffected() {
         String mailbox = EnrollFixture.newMailbox("guessed");
         String secret = fixture.officerSecret(mailbox);
         for (int i = 0; i < 5; i++) {
-            assertThatThrownBy(() -> secrets().redeem(mailbox, "AAAA-BBBB-CCCC-DDDD-EEEE".toCharArray(), "est")).isInstanceOf(LetterlockException.class);
+            assertThatThrownBy(() -> secrets().redeem(mailbox, "AAAA-BBBB-CCCC-DDDD-EEEE".toCharArray(), "est", "203.0.113.9"))
+                    .satisfies(e -> assertThat(((LetterlockException) e).type()).isEqualTo(ErrorType.UNAUTHORIZED));
         }
 
-        assertThatThrownBy(() -> secrets().redeem(mailbox, secret.toCharArray(), "est")).as("the right secret, too late").isInstanceOf(LetterlockException.class);
-        assertThat(secrets().redeem(mailbox, fixture.officerSecret(mailbox).toCharArray(), "est")).as("a new secret works").isNotBlank();
+        assertThatThrownBy(() -> secrets().redeem(mailbox, secret.toCharArray(), "est", "203.0.113.9")).as("the guessing client, even with the right secret")
+                .satisfies(e -> assertThat(((LetterlockException) e).type()).isEqualTo(ErrorType.TOO_MANY_REQUESTS)).hasMessageContaining("203.0.113.9");
+        assertThatThrownBy(() -> secrets().open(mailbox, "cmp", "203.0.113.9")).as("nor opened for its MAC")
+                .satisfies(e -> assertThat(((LetterlockException) e).type()).isEqualTo(ErrorType.TOO_MANY_REQUESTS));
+        assertThat(secrets().redeem(mailbox, secret.toCharArray(), "est", "192.0.2.1")).as("the holder elsewhere: the secret is still open").isNotBlank();
     }
 
     @Test
@@ -100,10 +105,10 @@ abstract class EnrollmentSecretsConformance {
         String mailbox = EnrollFixture.newMailbox("mac");
         String secret = fixture.officerSecret(mailbox);
 
-        EnrollmentSecrets.OpenSecret open = secrets().open(mailbox).get(0);
+        EnrollmentSecrets.OpenSecret open = secrets().open(mailbox, "cmp", "192.0.2.1").get(0);
         assertThat(new String(open.secret())).isEqualTo(secret);
         secrets().spend(mailbox, open.id(), "cmp");
-        assertThat(secrets().open(mailbox)).isEmpty();
+        assertThat(secrets().open(mailbox, "cmp", "192.0.2.1")).isEmpty();
         assertThatThrownBy(() -> secrets().spend(mailbox, open.id(), "cmp")).hasMessageContaining("used already");
     }
 
@@ -124,7 +129,32 @@ abstract class EnrollmentSecretsConformance {
         assertThat(org.letterlock.platform.store.Outbox.mailsTo(EnrollFixture.TOKEN_DATA, verified).stream().filter(m -> m.contains("Enrollment secret:")))
                 .hasSize(3);
 
-        assertThat(secrets().redeem(verified, first.toCharArray(), "est")).as("each mailed secret is open until used").isNotBlank();
+        assertThat(secrets().redeem(verified, first.toCharArray(), "est", "192.0.2.1")).as("each mailed secret is open until used").isNotBlank();
+    }
+
+    /** Requests at once cannot all pass the same count: the hourly limit holds under a burst. */
+    @Test
+    void secretsAskedForAtOnceStayWithinTheHourlyLimit() throws Exception {
+        String mailbox = EnrollFixture.newMailbox("burst");
+        fixture.verifiedMailbox(mailbox, "bea");
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+        try {
+            java.util.concurrent.CyclicBarrier together = new java.util.concurrent.CyclicBarrier(8);
+            List<java.util.concurrent.Future<Boolean>> sent = new java.util.ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                sent.add(pool.submit(() -> {
+                    together.await();
+                    return secrets().mail(mailbox);
+                }));
+            }
+            long mailed = 0;
+            for (java.util.concurrent.Future<Boolean> one : sent) {
+                mailed += one.get() ? 1 : 0;
+            }
+            assertThat(mailed).isEqualTo(3);
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     @Test

@@ -11,11 +11,13 @@ import java.util.List;
  * @param replyAddress         address the reply receivers bind to
  * @param replyLmtpPort        port of the LMTP receiver for replies, 0 for none
  * @param trustedAuthservIds   authserv-ids whose Authentication-Results header authenticates a reply
+ * @param trustedRelays        the MTAs whose hand-over makes such a header believable
  * @param nonceTtl             lifetime of a Replay-Nonce
  * @param orderTtl             lifetime of an order and its challenge
  */
-public record AcmeEnrollSettings(String from, int replyPort, String replyAddress, int replyLmtpPort, List<String> trustedAuthservIds, Duration nonceTtl, Duration orderTtl) {
+public record AcmeEnrollSettings(String from, int replyPort, String replyAddress, int replyLmtpPort, List<String> trustedAuthservIds, List<AddressRange> trustedRelays, Duration nonceTtl, Duration orderTtl) {
     public AcmeEnrollSettings {
         trustedAuthservIds = List.copyOf(trustedAuthservIds);
+        trustedRelays = List.copyOf(trustedRelays);
     }
 }

@@ -92,12 +92,13 @@ public enum ConfigKey {
     ENROLL_URL("letterlock.enroll.url", null, "Base URL mail clients reach the enrollment listener at (in the discovery document and mailed instructions); default https://<first TLS host name>:<port>."),
     ENROLL_SECRET_TTL("letterlock.enroll.secret-ttl", "72h", "How long an enrollment secret stays valid before it is used."),
     ENROLL_SECRET_MAILS_PER_HOUR("letterlock.enroll.secret-mails-per-hour", "3", "Enrollment secrets mailed to one mailbox per hour at most; more requests are answered alike (202) and send nothing."),
-    ENROLL_SECRET_ATTEMPTS("letterlock.enroll.secret-attempts", "5", "Wrong secrets tried against one mailbox before its open secrets are spent and a new one must be asked for."),
+    ENROLL_SECRET_ATTEMPTS("letterlock.enroll.secret-attempts", "5", "Wrong secrets one client (address) may try for one mailbox within 15 minutes; past them it is refused (429) until they age out."),
     ENROLL_ACME_FROM("letterlock.enroll.acme.from", null, "Address ACME email-reply-00 challenge mails come from and replies go to (RFC 8823); default: letterlock.mail.from. Mail for it must reach the reply receiver."),
     ENROLL_ACME_REPLY_PORT("letterlock.enroll.acme.reply-port", "2526", "Port of the SMTP receiver that takes replies to ACME challenge mails (STARTTLS with Letterlock's TLS certificate); 0: none."),
     ENROLL_ACME_REPLY_ADDRESS("letterlock.enroll.acme.reply-address", "127.0.0.1", "Address the ACME reply receivers (SMTP and LMTP) bind to."),
     ENROLL_ACME_REPLY_LMTP_PORT("letterlock.enroll.acme.reply-lmtp-port", "0", "Port of the LMTP receiver (RFC 2033, no TLS) that takes replies to ACME challenge mails from an MTA that delivers over LMTP; 0: none."),
     ENROLL_ACME_TRUSTED_AUTHSERV_IDS("letterlock.enroll.acme.trusted-authserv-ids", null, "Comma-separated authserv-ids (RFC 8601) of the organisation's MTAs whose Authentication-Results header (dkim=pass for the sender's domain) authenticates an ACME reply; empty: no reply is taken as authenticated."),
+    ENROLL_ACME_TRUSTED_RELAYS("letterlock.enroll.acme.trusted-relays", "127.0.0.0/8,::1", "Comma-separated addresses or CIDR ranges of the MTAs that hand ACME replies to the reply receivers; an Authentication-Results header is believed only in a reply one of them handed over, as anyone else who reaches the receiver could write it."),
     ENROLL_ACME_NONCE_TTL("letterlock.enroll.acme.nonce-ttl", "10m", "How long an ACME Replay-Nonce stays usable."),
     ENROLL_ACME_ORDER_TTL("letterlock.enroll.acme.order-ttl", "24h", "How long an ACME order and its email challenge stay open.");
 

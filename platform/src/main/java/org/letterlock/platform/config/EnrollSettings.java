@@ -10,7 +10,7 @@ import java.time.Duration;
  * @param url                  base URL clients reach that listener at, without a trailing slash
  * @param secretTtl            lifetime of an unused enrollment secret
  * @param secretMailsPerHour   secrets mailed to one mailbox per hour at most
- * @param secretAttempts       wrong secrets tried against one mailbox before its open secrets are spent
+ * @param secretAttempts       wrong secrets one client may try for one mailbox within 15 minutes
  */
 public record EnrollSettings(int port, String address, URI url, Duration secretTtl, int secretMailsPerHour, int secretAttempts) {
 }

@@ -133,7 +133,7 @@ public final class LetterlockConfig {
             r.problem(ConfigKey.ENROLL_ACME_REPLY_LMTP_PORT, "must differ from letterlock.enroll.acme.reply-port (SMTP)", Integer.toString(lmtpPort));
         }
         return new AcmeEnrollSettings(from, smtpPort, r.text(ConfigKey.ENROLL_ACME_REPLY_ADDRESS).orElse("127.0.0.1"),
-                lmtpPort, r.list(ConfigKey.ENROLL_ACME_TRUSTED_AUTHSERV_IDS), r.duration(ConfigKey.ENROLL_ACME_NONCE_TTL), r.duration(ConfigKey.ENROLL_ACME_ORDER_TTL));
+                lmtpPort, r.list(ConfigKey.ENROLL_ACME_TRUSTED_AUTHSERV_IDS), r.addressRanges(ConfigKey.ENROLL_ACME_TRUSTED_RELAYS), r.duration(ConfigKey.ENROLL_ACME_NONCE_TTL), r.duration(ConfigKey.ENROLL_ACME_ORDER_TTL));
     }
 
     /** A host name of one label or more, no wildcard. */
@@ -512,6 +512,16 @@ public final class LetterlockConfig {
 
         List<String> list(ConfigKey key) {
             return text(key).map(v -> List.of(v.split(","))).orElse(List.of()).stream().map(String::trim).filter(v -> !v.isEmpty()).toList();
+        }
+
+        /** Address ranges; a problem for each value that is not one. */
+        List<AddressRange> addressRanges(ConfigKey key) {
+            List<AddressRange> ranges = new ArrayList<>();
+            for (String value : list(key)) {
+                AddressRange.parse(value).ifPresentOrElse(ranges::add,
+                        () -> problem(key, "must be IP addresses or CIDR ranges (192.0.2.0/24, 2001:db8::/32; no host names) separated by commas", value));
+            }
+            return ranges;
         }
 
         /** Lower-cased domain names, once each; a problem for each value that is not one. */

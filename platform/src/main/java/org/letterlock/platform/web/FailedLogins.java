@@ -2,10 +2,6 @@ package org.letterlock.platform.web;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.Deque;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
 
 /**
@@ -18,46 +14,23 @@ import java.util.function.LongSupplier;
 public class FailedLogins {
     static final int LIMIT = 10;
     static final Duration WINDOW = Duration.ofMinutes(15);
-    private static final int MAX_SOURCES = 100_000;
 
-    private final Map<String, Deque<Long>> bySource = new ConcurrentHashMap<>();
-    private final LongSupplier nanos;
+    private final FailureWindow failures;
 
     public FailedLogins() {
         this(System::nanoTime);
     }
 
     FailedLogins(LongSupplier nanos) {
-        this.nanos = nanos;
+        this.failures = new FailureWindow(LIMIT, WINDOW, nanos);
     }
 
     /** Whether {@code source} (client address and account name) may try a login now. */
     boolean allowed(String source) {
-        Deque<Long> failures = bySource.get(source);
-        if (failures == null) {
-            return true;
-        }
-        synchronized (failures) {
-            expire(failures);
-            return failures.size() < LIMIT;
-        }
+        return failures.allowed(source);
     }
 
     void failed(String source) {
-        if (bySource.size() >= MAX_SOURCES) {
-            bySource.clear();
-        }
-        Deque<Long> failures = bySource.computeIfAbsent(source, s -> new ArrayDeque<>());
-        synchronized (failures) {
-            expire(failures);
-            failures.addLast(nanos.getAsLong());
-        }
-    }
-
-    private void expire(Deque<Long> failures) {
-        long oldest = nanos.getAsLong() - WINDOW.toNanos();
-        while (!failures.isEmpty() && failures.peekFirst() - oldest < 0) {
-            failures.removeFirst();
-        }
+        failures.failed(source);
     }
 }

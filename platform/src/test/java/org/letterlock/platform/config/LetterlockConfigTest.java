@@ -112,6 +112,14 @@ class LetterlockConfigTest {
     }
 
     @Test
+    void trustedRelaysAreLoopbackUnlessConfigured() throws Exception {
+        assertThat(load(Map.of()).enrollAcme().trustedRelays()).extracting(Object::toString).containsExactly("127.0.0.0/8", "::1");
+        assertThat(load(Map.of("letterlock.enroll.acme.trusted-relays", "192.0.2.25, 2001:db8::/32")).enrollAcme().trustedRelays())
+                .anySatisfy(range -> assertThat(range.contains(java.net.InetAddress.getByName("2001:db8::7"))).isTrue())
+                .noneSatisfy(range -> assertThat(range.contains(java.net.InetAddress.getByName("127.0.0.1"))).isTrue());
+    }
+
+    @Test
     void anHsmOfItsOwnIsNotManaged() {
         LetterlockConfig config = load(Map.of("letterlock.vault.pkcs11.library", "/opt/hsm/lib/libcs_pkcs11.so", "letterlock.vault.pkcs11.slot", "3"));
         assertThat(config.vault().manageSoftHsm()).isFalse();
@@ -144,6 +152,8 @@ class LetterlockConfigTest {
             "letterlock.ca.permitted-mail-domains | .example.org             | no leading dot",
             "letterlock.ca.permitted-mail-domains | example.org;*.example.net | domain names",
             "letterlock.ca.permitted-mail-domains | alice@example.org        | domain names",
+            "letterlock.enroll.acme.trusted-relays | mx.example.org          | no host names",
+            "letterlock.enroll.acme.trusted-relays | 192.0.2.0/33            | CIDR ranges",
             "letterlock.ca.validity-days        | 900                        | between 1 and 825",
             "letterlock.ca.crl.validity         | 30m                        | longer than letterlock.ca.crl.interval",
             "letterlock.ca.ocsp.validity        | 2h                         | from 8h to 10d",

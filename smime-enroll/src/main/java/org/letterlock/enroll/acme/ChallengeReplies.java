@@ -71,8 +71,12 @@ final class ChallengeReplies {
         }
     }
 
-    /** Takes the reply in {@code raw}, or refuses it; either way audited. Returns what the SMTP answer says. */
-    String accept(byte[] raw) throws Refused {
+    /**
+     * Takes the reply in {@code raw}, or refuses it; either way audited. Returns what the SMTP answer says. Its
+     * Authentication-Results are read only when a trusted relay handed it over ({@code relayed}): anyone else who
+     * reaches the receiver could have written them.
+     */
+    String accept(byte[] raw, boolean relayed) throws Refused {
         MimeMessage message;
         String subject;
         try {
@@ -102,10 +106,11 @@ final class ChallengeReplies {
         }
         Optional<MimeBodyPart> signed = SignedReply.content(raw, message, certificate -> mailboxes.current(certificate)
                 .flatMap(IssuedCertificate::mailbox).filter(from::equals).isPresent());
-        boolean dkim = authenticated(message, from.substring(from.indexOf('@') + 1));
+        boolean dkim = relayed && authenticated(message, from.substring(from.indexOf('@') + 1));
         if (signed.isEmpty() && !dkim) {
-            throw refused(target, "5.7.1", "the reply is not authenticated: no Authentication-Results from a trusted authserv-id "
+            throw refused(target, "5.7.1", "the reply is not authenticated: " + (relayed ? "no Authentication-Results from a trusted authserv-id "
                     + trustedAuthservIds + " with dkim=pass for " + from.substring(from.indexOf('@') + 1)
+                    : "it did not come through a trusted relay (letterlock.enroll.acme.trusted-relays), so its Authentication-Results do not count")
                     + ", and no S/MIME signature by a current certificate of this CA for " + from);
         }
         Optional<String> response = signed.isPresent() ? response(signed.get()) : response(message);

@@ -242,7 +242,7 @@ final class LmtpReplyListener implements AutoCloseable {
             }
             socket.setSoTimeout(limits.idleMillis());
             out = new BufferedOutputStream(socket.getOutputStream());
-            new Session(new BufferedInputStream(socket.getInputStream()), out, "lmtp " + ReplyReceiver.peer(socket.getRemoteSocketAddress())).run();
+            new Session(new BufferedInputStream(socket.getInputStream()), out, socket.getRemoteSocketAddress()).run();
         } catch (SocketTimeoutException e) {
             sayQuietly(out, "421 4.4.2 " + hostName + " idle too long; closing");
         } catch (SocketException e) {
@@ -272,14 +272,14 @@ final class LmtpReplyListener implements AutoCloseable {
     private final class Session {
         private final InputStream in;
         private final OutputStream out;
-        private final String peer;
+        private final java.net.SocketAddress peer;
         private boolean greeted;
         private boolean mail;
         private boolean recipient;
         private int errors;
         private int commands;
 
-        Session(InputStream in, OutputStream out, String peer) {
+        Session(InputStream in, OutputStream out, java.net.SocketAddress peer) {
             this.in = in;
             this.out = out;
             this.peer = peer;
@@ -395,7 +395,7 @@ final class LmtpReplyListener implements AutoCloseable {
             if (message.tooLarge()) {
                 return ok("552 " + ReplyIntake.TOO_LARGE);
             }
-            ReplyIntake.Verdict verdict = intake.judge(message.bytes(), peer);
+            ReplyIntake.Verdict verdict = intake.judge(message.bytes(), "lmtp", peer);
             return ok(verdict.code() + " " + verdict.text());
         }
 

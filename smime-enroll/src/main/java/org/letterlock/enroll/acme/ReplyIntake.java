@@ -1,9 +1,13 @@
 package org.letterlock.enroll.acme;
 
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import org.letterlock.platform.config.AddressRange;
 import org.letterlock.platform.error.ErrorType;
 import org.letterlock.platform.error.LetterlockException;
 
@@ -27,10 +31,12 @@ final class ReplyIntake {
 
     private final ChallengeReplies replies;
     private final String challengeAddress;
+    private final List<AddressRange> trustedRelays;
 
-    ReplyIntake(ChallengeReplies replies, String challengeAddress) {
+    ReplyIntake(ChallengeReplies replies, String challengeAddress, List<AddressRange> trustedRelays) {
         this.replies = replies;
         this.challengeAddress = challengeAddress.toLowerCase(Locale.ROOT);
+        this.trustedRelays = List.copyOf(trustedRelays);
     }
 
     /** Why {@code recipient} is refused (enhanced status code and text), or empty when it is the challenge address. */
@@ -40,18 +46,21 @@ final class ReplyIntake {
     }
 
     /**
-     * Takes the reply, handed over by {@code peer} ("smtp 192.0.2.25"), or refuses it, audited either way. A failure
-     * that is not the reply's fault (the database unreachable, a fault of ours) is 451, so the MTA keeps the reply and
-     * tries again.
+     * Takes the reply, handed over over {@code protocol} ("smtp", "lmtp") by the client at {@code from}, or refuses
+     * it, audited either way. Its Authentication-Results count only when that client is one of the trusted relays. A
+     * failure that is not the reply's fault (the database unreachable, a fault of ours) is 451, so the MTA keeps the
+     * reply and tries again.
      */
-    Verdict judge(byte[] raw, String peer) {
+    Verdict judge(byte[] raw, String protocol, SocketAddress from) {
         if (raw.length > MAX_MESSAGE_BYTES) {
             return new Verdict(552, TOO_LARGE);
         }
         // Until the reply proves its mailbox, its records name the MTA that handed it over ("smtp 192.0.2.25");
         // receiver threads are pooled, so the next session must not act under this one's name.
-        try (org.letterlock.platform.audit.Actor.Scope mta = org.letterlock.platform.audit.Actor.as("acme-reply " + peer)) {
-            return new Verdict(250, replies.accept(raw));
+        String peer = from instanceof InetSocketAddress socket ? socket.getAddress().getHostAddress() : String.valueOf(from);
+        boolean relayed = from instanceof InetSocketAddress socket && trustedRelays.stream().anyMatch(range -> range.contains(socket.getAddress()));
+        try (org.letterlock.platform.audit.Actor.Scope mta = org.letterlock.platform.audit.Actor.as("acme-reply " + protocol + " " + peer)) {
+            return new Verdict(250, replies.accept(raw, relayed));
         } catch (ChallengeReplies.Refused refused) {
             return new Verdict(550, refused.status() + " " + refused.getMessage());
         } catch (LetterlockException e) {

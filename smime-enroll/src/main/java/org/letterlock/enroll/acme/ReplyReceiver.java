@@ -48,7 +48,7 @@ public final class ReplyReceiver implements AutoCloseable {
         }
         ChallengeReplies replies = new ChallengeReplies(new AcmeOrders(new Jdbc(platform.database().dataSource()), platform.mail(), services.audit(),
                 services.clock(), settings, platform.vault()::verifier), services.audit(), services.mailboxes());
-        ReplyIntake intake = new ReplyIntake(replies, settings.from());
+        ReplyIntake intake = new ReplyIntake(replies, settings.from(), settings.trustedRelays());
         InetAddress address = InetAddress.getByName(settings.replyAddress());
         String hostName = services.baseUrl().getHost();
         Optional<SMTPServer> smtp = Optional.empty();
@@ -63,7 +63,7 @@ public final class ReplyReceiver implements AutoCloseable {
                     .maxRecipients(1)
                     .connectionTimeout(1, TimeUnit.MINUTES)
                     .insertReceivedHeaders(false)
-                    .messageHandlerFactory(context -> new Reply(intake, "smtp " + peer(context.getRemoteAddress())))
+                    .messageHandlerFactory(context -> new Reply(intake, context.getRemoteAddress()))
                     .build();
             server.start();
             smtp = Optional.of(server);
@@ -98,17 +98,12 @@ public final class ReplyReceiver implements AutoCloseable {
         lmtp.ifPresent(LmtpReplyListener::close);
     }
 
-    /** The address of the client at {@code address}, as the audit records name it. */
-    static String peer(java.net.SocketAddress address) {
-        return address instanceof InetSocketAddress socket ? socket.getAddress().getHostAddress() : String.valueOf(address);
-    }
-
     /** One mail transaction. */
     private static final class Reply implements MessageHandler {
         private final ReplyIntake intake;
-        private final String peer;
+        private final java.net.SocketAddress peer;
 
-        Reply(ReplyIntake intake, String peer) {
+        Reply(ReplyIntake intake, java.net.SocketAddress peer) {
             this.intake = intake;
             this.peer = peer;
         }
@@ -128,7 +123,7 @@ public final class ReplyReceiver implements AutoCloseable {
 
         @Override
         public String data(InputStream data) throws RejectException, IOException {
-            ReplyIntake.Verdict verdict = intake.judge(data.readNBytes(ReplyIntake.MAX_MESSAGE_BYTES + 1), peer);
+            ReplyIntake.Verdict verdict = intake.judge(data.readNBytes(ReplyIntake.MAX_MESSAGE_BYTES + 1), "smtp", peer);
             if (!verdict.accepted()) {
                 throw new RejectException(verdict.code(), verdict.text());
             }

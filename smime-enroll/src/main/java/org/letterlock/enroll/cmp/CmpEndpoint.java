@@ -50,6 +50,6 @@ public final class CmpEndpoint implements AutoCloseable {
             exchange.respondText(415, "send the PKIMessage as " + MEDIA_TYPE + " (RFC 6712 3.4), not '" + exchange.contentType() + "'");
             return;
         }
-        exchange.respond(200, MEDIA_TYPE, responder.respond(exchange.body(MAX_MESSAGE_BYTES)));
+        exchange.respond(200, MEDIA_TYPE, responder.respond(exchange.body(MAX_MESSAGE_BYTES), exchange.client()));
     }
 }

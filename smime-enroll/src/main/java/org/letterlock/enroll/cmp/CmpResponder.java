@@ -136,8 +136,8 @@ public final class CmpResponder {
         return new UnconfirmedCertificates(services, transactions).schedule();
     }
 
-    /** The answer to one request; CMP-level problems are answered as error messages, never thrown. */
-    public byte[] respond(byte[] request) {
+    /** The answer to one request from {@code client} (its address); CMP-level problems are answered as error messages, never thrown. */
+    public byte[] respond(byte[] request, String client) {
         PKIMessage message;
         try {
             message = PKIMessage.getInstance(request);
@@ -147,7 +147,7 @@ public final class CmpResponder {
         CmpSender sender = CmpSender.unprotected();
         try {
             checkHeader(message.getHeader());
-            sender = authenticate(message);
+            sender = authenticate(message, client);
             if (sender.protection() != CmpSender.Protection.NONE) {
                 sender.proof().actAs();
             }
@@ -195,7 +195,7 @@ public final class CmpResponder {
      * named by senderKID (a wrong MAC counts against it); a certConf of a MAC-protected enrollment against the secret
      * that enrollment spent. A signature must come from a current certificate this CA issued to a mailbox.
      */
-    private CmpSender authenticate(PKIMessage message) {
+    private CmpSender authenticate(PKIMessage message, String client) {
         AlgorithmIdentifier algorithm = message.getHeader().getProtectionAlg();
         if (message.getProtection() == null || algorithm == null) {
             if (message.getBody().getType() == PKIBody.TYPE_GEN_MSG) {
@@ -204,10 +204,10 @@ public final class CmpResponder {
             throw new CmpFailure(PKIFailureInfo.badMessageCheck, "the request is not protected; protect it with a MAC under the enrollment secret or with a current certificate");
         }
         ProtectedPKIMessage protectedMessage = new ProtectedPKIMessage(new GeneralPKIMessage(message));
-        return CmpMac.isMac(algorithm) ? byMac(message, protectedMessage) : bySignature(protectedMessage);
+        return CmpMac.isMac(algorithm) ? byMac(message, protectedMessage, client) : bySignature(protectedMessage);
     }
 
-    private CmpSender byMac(PKIMessage message, ProtectedPKIMessage protectedMessage) {
+    private CmpSender byMac(PKIMessage message, ProtectedPKIMessage protectedMessage, String client) {
         PBEMacCalculatorProvider verifier = CmpMac.verifier(message.getHeader().getProtectionAlg());
         ASN1OctetString kid = message.getHeader().getSenderKID();
         if (kid == null) {
@@ -243,13 +243,13 @@ public final class CmpResponder {
             failedConfirmations.remove(id);
             return CmpSender.byMac(mailbox, transaction.secretId().get(), form.get());
         }
-        for (EnrollmentSecrets.OpenSecret open : secrets.open(mailbox)) {
+        for (EnrollmentSecrets.OpenSecret open : secrets.open(mailbox, PROTOCOL, client)) {
             Optional<char[]> form = matching(protectedMessage, verifier, open.secret());
             if (form.isPresent()) {
                 return CmpSender.byMac(mailbox, open.id(), form.get());
             }
         }
-        throw CmpFailure.of(secrets.failed(mailbox, PROTOCOL));
+        throw CmpFailure.of(secrets.failed(mailbox, PROTOCOL, client));
     }
 
     /** The form of {@code secret} the MAC was made with: as printed (with hyphens) or as typed without them. */

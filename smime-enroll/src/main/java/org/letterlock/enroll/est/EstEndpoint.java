@@ -284,7 +284,7 @@ public final class EstEndpoint implements EnrollListener.Handler {
         // Checked before anything is looked up for the mailbox, so that an unauthenticated caller learns nothing of its certificates.
         char[] secret = basic.get().password();
         try {
-            return new Client(mailbox, Optional.empty(), Optional.of(services.secrets().check(mailbox, secret, "est/" + operation)));
+            return new Client(mailbox, Optional.empty(), Optional.of(services.secrets().check(mailbox, secret, "est/" + operation, exchange.client())));
         } finally {
             Arrays.fill(secret, '\0');
         }

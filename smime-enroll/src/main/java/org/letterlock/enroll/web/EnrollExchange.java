@@ -39,6 +39,11 @@ public final class EnrollExchange {
         return exchange;
     }
 
+    /** The client's address, as the audit log and the failure counts name it. */
+    public String client() {
+        return exchange.getRemoteAddress().getAddress().getHostAddress();
+    }
+
     public String method() {
         return exchange.getRequestMethod();
     }

@@ -301,6 +301,28 @@ class AcmeEnrollmentTest extends AcmeServerTests {
         assertThat(server.issued(mailbox)).isZero();
     }
 
+    /** A client that reaches the receiver past the organisation's MTA could write the MTA's Authentication-Results itself. */
+    @Test
+    void authenticationResultsCountOnlyInAReplyATrustedRelayHandedOver() throws Exception {
+        String mailbox = EnrollFixture.newMailbox("relayed");
+        server.fixture.verifiedMailbox(mailbox, "rob");
+        KeyPair key = accountKey("ES256");
+        Order order = new AccountBuilder().agreeToTermsOfService().useKeyPair(key).create(session()).newOrder().identifier(new Identifier("email", mailbox))
+                .create();
+        Challenge challenge = order.getAuthorizations().get(0).getChallenges().get(0);
+        challenge.trigger();
+        AcmeTestServer.ChallengeMail mail = AcmeTestServer.challengeMail(mailbox);
+        byte[] reply = mail.reply(mailbox, mail.response(challenge.getJSON().get("token").asString(), key.getPublic()), AcmeTestServer.dkimPass(AcmeTestServer.domain(mailbox)));
+
+        assertThatThrownBy(() -> server.sendReply(reply, "127.0.0.2")).isInstanceOf(MessagingException.class)
+                .satisfies(e -> assertThat(smtpRefusal((MessagingException) e)).startsWith("550 5.7.1").contains("did not come through a trusted relay"));
+        challenge.update();
+        assertThat(challenge.getStatus()).isEqualTo(Status.PROCESSING);
+
+        server.sendReply(reply, AcmeTestServer.TRUSTED_RELAY);
+        assertThat(order.waitUntilReady(Duration.ofSeconds(10))).isEqualTo(Status.READY);
+    }
+
     private static Arguments badReply(String name, String message, Status challengeAfter, ReplyMaker maker) {
         return Arguments.of(name, message, challengeAfter, maker);
     }

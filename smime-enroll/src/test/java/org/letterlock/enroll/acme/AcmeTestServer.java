@@ -34,6 +34,8 @@ import org.shredzone.acme4j.toolbox.JoseUtils;
 final class AcmeTestServer implements AutoCloseable {
     static final String MTA = "mx.example.org";
     static final String CHALLENGE_FROM = "acme-challenge@ca.example.org";
+    /** The organisation's MTA, the one client whose Authentication-Results count; 127.0.0.2 reaches the receiver past it. */
+    static final String TRUSTED_RELAY = "127.0.0.1";
 
     final EnrollFixture fixture;
     final ReplyReceiver replies;
@@ -53,7 +55,8 @@ final class AcmeTestServer implements AutoCloseable {
         }
         Map<String, String> settings = new java.util.HashMap<>(database);
         settings.putAll(Map.of("letterlock.enroll.acme.reply-port", Integer.toString(smtpPort), "letterlock.enroll.acme.reply-lmtp-port", Integer.toString(lmtpPort),
-                "letterlock.enroll.acme.from", CHALLENGE_FROM, "letterlock.enroll.acme.trusted-authserv-ids", MTA));
+                "letterlock.enroll.acme.from", CHALLENGE_FROM, "letterlock.enroll.acme.trusted-authserv-ids", MTA,
+                "letterlock.enroll.acme.trusted-relays", TRUSTED_RELAY));
         fixture = new EnrollFixture(work, settings);
         replies = ReplyReceiver.start(fixture.services, fixture.tls.serverContext()).orElseThrow();
     }
@@ -160,7 +163,13 @@ final class AcmeTestServer implements AutoCloseable {
 
     /** Hands {@code raw} to the reply receiver with Jakarta Mail over STARTTLS; the SMTP answer's failure is the exception. */
     void sendReply(byte[] raw) throws Exception {
+        sendReply(raw, TRUSTED_RELAY);
+    }
+
+    /** As {@link #sendReply(byte[])}, from local address {@code from}. */
+    void sendReply(byte[] raw, String from) throws Exception {
         Properties properties = new Properties();
+        properties.put("mail.smtp.localaddress", from);
         properties.put("mail.smtp.host", "127.0.0.1");
         properties.put("mail.smtp.port", Integer.toString(replies.port()));
         properties.put("mail.smtp.starttls.enable", "true");

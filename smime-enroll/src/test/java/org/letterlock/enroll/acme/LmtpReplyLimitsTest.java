@@ -36,7 +36,7 @@ class LmtpReplyLimitsTest {
     }
 
     private LmtpReplyListener start(LmtpReplyListener.Limits limits) throws IOException {
-        listener = LmtpReplyListener.start(new InetSocketAddress("127.0.0.1", 0), new ReplyIntake(null, "acme@ca.example.org"), "ca.example.org", limits);
+        listener = LmtpReplyListener.start(new InetSocketAddress("127.0.0.1", 0), new ReplyIntake(null, "acme@ca.example.org", java.util.List.of()), "ca.example.org", limits);
         return listener;
     }
 

@@ -163,7 +163,7 @@ class EstRefusalsTest {
         }
         assertThat(issued(mailbox)).as("nothing issued").isEqualTo(issuedBefore);
         if (credential.equals("secret")) {
-            assertThat(fixture.services.secrets().open(mailbox)).as("a refused request leaves the secret to try again with").isNotEmpty();
+            assertThat(fixture.services.secrets().open(mailbox, "cmp", "192.0.2.1")).as("a refused request leaves the secret to try again with").isNotEmpty();
         }
         List<AuditRecord> audited = fixture.platform.auditLog().read(auditedBefore, 1000);
         assertThat(audited).as("the refusal is audited").anyMatch(r -> r.event().outcome() != Outcome.ALLOWED && !r.event().action().startsWith("enroll.secret.issue"));
