@@ -759,22 +759,41 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
      */
     public synchronized IssuedCertificate systemSigningCertificate(SubjectPublicKeyInfo publicKey, String address, Duration validity) {
         String mailbox = MailAddress.normalise(address);
-        byte[] key = Certificates.der(publicKey);
         Instant now = clock.instant();
-        return store.search(null, Profiles.MAILBOX_SIGNING.name(), false, 1000).stream()
-                .filter(c -> c.requestedBy().equals(SYSTEM) && Arrays.equals(Certificates.der(c.holder().getSubjectPublicKeyInfo()), key)
-                        && c.subject().contains(mailbox) && c.notBefore().isBefore(now)
+        return systemCertificates(publicKey, Profiles.MAILBOX_SIGNING).stream()
+                .filter(c -> mailAddresses(c).equals(List.of(mailbox)) && c.notBefore().isBefore(now)
                         && Duration.between(now, c.notAfter()).compareTo(Duration.between(c.notBefore(), c.notAfter()).dividedBy(3)) > 0)
-                .max(java.util.Comparator.comparing(IssuedCertificate::notBefore))
+                .findFirst()
                 .orElseGet(() -> issueToSystem(Profiles.MAILBOX_SIGNING, publicKey, mailbox, List.of(mailbox), validity));
     }
 
     /** The unrevoked tls-server certificates the CA issued to itself for {@code publicKey}, newest first. */
     List<IssuedCertificate> listenerCertificates(SubjectPublicKeyInfo publicKey) {
+        return systemCertificates(publicKey, Profiles.TLS_SERVER);
+    }
+
+    /**
+     * The unrevoked certificates of {@code profile} the CA issued to itself for {@code publicKey}, newest first: found
+     * by the key's hash, not among the profile's first rows, which an organisation's own certificates soon outnumber.
+     */
+    private List<IssuedCertificate> systemCertificates(SubjectPublicKeyInfo publicKey, CertificateProfile profile) {
         byte[] key = Certificates.der(publicKey);
-        return store.search(null, Profiles.TLS_SERVER.name(), false, 1000).stream()
-                .filter(c -> c.requestedBy().equals(SYSTEM) && Arrays.equals(Certificates.der(c.holder().getSubjectPublicKeyInfo()), key))
+        return store.unrevokedWithKey(KeyFamily.canonicalKeyHash(publicKey)).stream()
+                .filter(c -> c.profile().equals(profile.name()) && c.requestedBy().equals(SYSTEM)
+                        && Arrays.equals(Certificates.der(c.holder().getSubjectPublicKeyInfo()), key))
+                .sorted(java.util.Comparator.comparing(IssuedCertificate::notBefore).reversed())
                 .toList();
+    }
+
+    /** The rfc822Names of a certificate's subjectAltName, normalised. */
+    private static List<String> mailAddresses(IssuedCertificate certificate) {
+        org.bouncycastle.asn1.x509.GeneralNames names = org.bouncycastle.asn1.x509.GeneralNames.fromExtensions(certificate.holder().getExtensions(),
+                Extension.subjectAlternativeName);
+        if (names == null) {
+            return List.of();
+        }
+        return java.util.Arrays.stream(names.getNames()).filter(n -> n.getTagNo() == org.bouncycastle.asn1.x509.GeneralName.rfc822Name)
+                .map(n -> MailAddress.normalise(n.getName().toString())).toList();
     }
 
     private IssuedCertificate issueToSystem(CertificateProfile profile, SubjectPublicKeyInfo publicKey, String commonName, List<String> names, Duration validity) {

@@ -140,6 +140,24 @@ public abstract class CaConformance {
         assertThat(responderChain.exit()).as(responderChain.output()).isZero();
     }
 
+    /**
+     * The organisation's own signing certificate is reused for its key and exact address (found by the key's hash,
+     * not among the first rows of its profile), and another address with the same key gets one of its own.
+     */
+    @Test
+    void aSystemSigningCertificateIsReusedForItsKeyAndExactAddressOnly() throws Exception {
+        org.bouncycastle.asn1.x509.SubjectPublicKeyInfo key = org.bouncycastle.asn1.x509.SubjectPublicKeyInfo.getInstance(
+                TestRequests.ec("secp256r1").getPublic().getEncoded());
+        IssuedCertificate first = ca.systemSigningCertificate(key, "postmaster-sys@example.org", Duration.ofDays(365));
+        assertThat(ca.systemSigningCertificate(key, "postmaster-sys@example.org", Duration.ofDays(365)).serial()).isEqualTo(first.serial());
+        IssuedCertificate shorter = ca.systemSigningCertificate(key, "master-sys@example.org", Duration.ofDays(365));
+        assertThat(shorter.serial()).as("an address that is a part of the other's is another address").isNotEqualTo(first.serial());
+        assertThat(shorter.subject()).contains("master-sys@example.org").doesNotContain("postmaster");
+        IssuedCertificate otherKey = ca.systemSigningCertificate(org.bouncycastle.asn1.x509.SubjectPublicKeyInfo.getInstance(
+                TestRequests.ec("secp256r1").getPublic().getEncoded()), "postmaster-sys@example.org", Duration.ofDays(365));
+        assertThat(otherKey.serial()).isNotIn(first.serial(), shorter.serial());
+    }
+
     @Test
     void anOwnerGetsASigningAndAnEncryptionCertificateLinkedAsAPair() throws Exception {
         verifiedMailbox("alice@example.org", "alice");
