@@ -284,6 +284,19 @@ class ServerIT {
         assertThat(as(Role.AUDITOR, "GET", "/api/admins/me", null).statusCode()).isEqualTo(200);
     }
 
+    /** Credentials are cached after a login (an Argon2 hash each time would cap the API); disabling an account drops them at once. */
+    @Test
+    @Order(6)
+    void aDisabledAccountIsRefusedAtOnceThoughItsLoginWasCached() throws Exception {
+        String password = "it-leaving" + PASSWORD_SUFFIX;
+        assertThat(asAdmin("POST", "/api/admins", "{\"name\":\"it-leaving\",\"roles\":[\"auditor\"],\"password\":\"" + password + "\"}").statusCode())
+                .isEqualTo(201);
+        assertThat(call("GET", "/api/admins/me", "it-leaving", password, null, null).statusCode()).isEqualTo(200);
+        assertThat(call("GET", "/api/admins/me", "it-leaving", password, null, null).statusCode()).as("served from the cache").isEqualTo(200);
+        assertThat(asAdmin("POST", "/api/admins/it-leaving/disable", null).statusCode()).isEqualTo(200);
+        assertThat(call("GET", "/api/admins/me", "it-leaving", password, null, null).statusCode()).isEqualTo(401);
+    }
+
     @Test
     @Order(7)
     void auditChainVerifiesAfterTheRunAndFailsAfterARowIsEdited() throws Exception {
