@@ -7,6 +7,7 @@ import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
@@ -113,15 +114,48 @@ class LdapTlsTest {
 
     /** ldapsearch for the mailbox's certificate, trusting only {@code trusted} and demanding a valid certificate for the name dialled. */
     private Tools.Run ldapsearch(String transport, Path trusted) throws Exception {
+        return ldapsearch(transport, trusted, (transport.equals("ldaps") ? ldaps : ldap).getListenPort());
+    }
+
+    private Tools.Run ldapsearch(String transport, Path trusted, int port) throws Exception {
         List<String> command = new ArrayList<>(List.of("ldapsearch", "-x", "-LLL"));
         if (transport.equals("ldaps")) {
-            command.addAll(List.of("-H", "ldaps://127.0.0.1:" + ldaps.getListenPort()));
+            command.addAll(List.of("-H", "ldaps://127.0.0.1:" + port));
         } else {
-            command.addAll(List.of("-ZZ", "-H", "ldap://127.0.0.1:" + ldap.getListenPort()));
+            command.addAll(List.of("-ZZ", "-H", "ldap://127.0.0.1:" + port));
         }
         command.addAll(List.of("-b", BASE, "(mail=" + mailbox + ")", "userCertificate;binary"));
         // HOME elsewhere, so no ~/.ldaprc of the machine's user changes what is checked.
         return tools.run(Map.of("LDAPTLS_CACERT", trusted.toString(), "LDAPTLS_REQCERT", "demand", "HOME", work.toString()), command.toArray(String[]::new));
+    }
+
+    /**
+     * One client holds at most its share of connections (the next is closed as it comes), and a connection that says
+     * nothing is closed after the idle time; a client within the limits is served over either transport's TLS.
+     */
+    @ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"ldaps", "starttls"})
+    void oneClientHoldsAtMostItsShareOfConnectionsAndSilentOnesAreClosed(String transport) throws Exception {
+        Duration idle = Duration.ofSeconds(3);
+        LDAPListener limited = LdapDirectory.start(transport.equals("ldaps") ? LdapDirectory.Transport.LDAPS : LdapDirectory.Transport.LDAP,
+                InetAddress.getLoopbackAddress(), 0, BASE, identity.serverContext(), () -> keyserver, () -> ca, new LdapDirectory.ConnectionLimits(2, idle));
+        try (java.net.Socket first = new java.net.Socket(InetAddress.getLoopbackAddress(), limited.getListenPort());
+             java.net.Socket second = new java.net.Socket(InetAddress.getLoopbackAddress(), limited.getListenPort())) {
+            long start = System.nanoTime();
+            try (java.net.Socket third = new java.net.Socket(InetAddress.getLoopbackAddress(), limited.getListenPort())) {
+                third.setSoTimeout(10_000);
+                assertThat(third.getInputStream().read()).as("the third is closed").isEqualTo(-1);
+                assertThat(Duration.ofNanos(System.nanoTime() - start)).as("as it comes, not when idle").isLessThan(idle);
+            }
+            first.setSoTimeout(10_000);
+            // At most a TLS alert or a notice of disconnection, then the end of the stream; an open one would time the read out.
+            assertThat(first.getInputStream().readAllBytes().length).as("a silent connection is closed").isLessThan(200);
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(idle.minusMillis(500));
+        }
+        Tools.Run found = ldapsearch(transport, rootCa, limited.getListenPort());
+        assertThat(found.exit()).as(found.output()).isZero();
+        assertThat(found.output()).contains("userCertificate;binary");
+        limited.shutDown(true);
     }
 
     @ParameterizedTest(name = "{0}/{1}")

@@ -104,13 +104,23 @@ public final class LdapDirectory extends LDAPListenerRequestHandler {
      */
     public static LDAPListener start(Transport transport, InetAddress address, int port, String base, SSLContext tls, Supplier<Keyserver> keyserver,
                                      Supplier<PublishedCertificates> certificates) throws IOException, LDAPException {
+        return start(transport, address, port, base, tls, keyserver, certificates, ConnectionLimits.DEFAULT);
+    }
+
+    /** Connections one client address may hold, and how long one may be silent before it is closed. */
+    public record ConnectionLimits(int perClient, java.time.Duration idle) {
+        /** dirmngr and gpgsm open a connection per lookup; a mail system behind one address runs a few dozen at once. */
+        public static final ConnectionLimits DEFAULT = new ConnectionLimits(32, java.time.Duration.ofMinutes(5));
+    }
+
+    /** As above, with {@code limits} per client address. */
+    public static LDAPListener start(Transport transport, InetAddress address, int port, String base, SSLContext tls, Supplier<Keyserver> keyserver,
+                                     Supplier<PublishedCertificates> certificates, ConnectionLimits limits) throws IOException, LDAPException {
         LdapDirectory directory = new LdapDirectory(keyserver, certificates, new DN(base), transport == Transport.LDAP, new CertsOnlyBundles(),
                 null);
-        if (transport == Transport.LDAP) {
-            return listen(new LDAPListenerConfig(port, new StartTLSRequestHandler(tls.getSocketFactory(), directory)), address);
-        }
-        LDAPListenerConfig config = new LDAPListenerConfig(port, directory);
-        config.setServerSocketFactory(tls.getServerSocketFactory());
+        LDAPListenerConfig config = transport == Transport.LDAP
+                ? new LDAPListenerConfig(port, new StartTLSRequestHandler(tls.getSocketFactory(), directory)) : new LDAPListenerConfig(port, directory);
+        config.setServerSocketFactory(new LdapSockets(limits, transport == Transport.LDAP ? Optional.empty() : Optional.of(tls.getSocketFactory())));
         return listen(config, address);
     }
 

@@ -1,0 +1,119 @@
+package org.letterlock.keyserver.web;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ServerSocketFactory;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.SSLSocketFactory;
+
+/**
+ * The LDAP listeners' server sockets: at most {@link LdapDirectory.ConnectionLimits#perClient} connections from one address (more are closed
+ * as they come), and each connection closed once it has said nothing for {@link LdapDirectory.ConnectionLimits#idle}. The listener's own cap
+ * is for all clients together, so without these one client could hold every connection open for good. For LDAPS the
+ * TLS layer is put over each accepted connection here, so that it is counted as a plain one.
+ */
+final class LdapSockets extends ServerSocketFactory {
+
+    private final LdapDirectory.ConnectionLimits limits;
+    private final Optional<SSLSocketFactory> tls;
+    private final Map<InetAddress, AtomicInteger> open = new ConcurrentHashMap<>();
+
+    LdapSockets(LdapDirectory.ConnectionLimits limits, Optional<SSLSocketFactory> tls) {
+        this.limits = limits;
+        this.tls = tls;
+    }
+
+    @Override
+    public ServerSocket createServerSocket() throws IOException {
+        return new Limited();
+    }
+
+    @Override
+    public ServerSocket createServerSocket(int port) throws IOException {
+        return createServerSocket(port, 50, null);
+    }
+
+    @Override
+    public ServerSocket createServerSocket(int port, int backlog) throws IOException {
+        return createServerSocket(port, backlog, null);
+    }
+
+    @Override
+    public ServerSocket createServerSocket(int port, int backlog, InetAddress address) throws IOException {
+        Limited socket = new Limited();
+        socket.bind(new java.net.InetSocketAddress(address, port), backlog);
+        return socket;
+    }
+
+    private final class Limited extends ServerSocket {
+        Limited() throws IOException {
+            super();
+        }
+
+        @Override
+        public Socket accept() throws IOException {
+            while (true) {
+                Counted socket = new Counted();
+                implAccept(socket);
+                if (!socket.claim()) {
+                    socket.close();
+                    continue;
+                }
+                try {
+                    socket.setSoTimeout((int) limits.idle().toMillis());
+                    if (tls.isEmpty()) {
+                        return socket;
+                    }
+                    SSLSocket layered = (SSLSocket) tls.get().createSocket(socket, null, socket.getPort(), true);
+                    layered.setUseClientMode(false);
+                    return layered;
+                } catch (IOException | RuntimeException e) {
+                    socket.close();
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /** A connection counted against its client's address until it is closed. */
+    private final class Counted extends Socket {
+        private final AtomicBoolean counted = new AtomicBoolean();
+        private InetAddress client;
+
+        /** Counts this connection against its address; false when the address holds its limit already. */
+        boolean claim() {
+            client = getInetAddress();
+            AtomicInteger held = open.computeIfAbsent(client, address -> new AtomicInteger());
+            if (held.incrementAndGet() > limits.perClient()) {
+                release(held);
+                return false;
+            }
+            counted.set(true);
+            return true;
+        }
+
+        @Override
+        public synchronized void close() throws IOException {
+            try {
+                super.close();
+            } finally {
+                if (counted.compareAndSet(true, false)) {
+                    release(open.get(client));
+                }
+            }
+        }
+
+        private void release(AtomicInteger held) {
+            if (held != null && held.decrementAndGet() <= 0) {
+                open.remove(client, held);
+            }
+        }
+    }
+}
