@@ -37,12 +37,15 @@ import org.letterlock.ca.OcspResponder;
  * are in memory, signed there while the responder key's lease has room), and hands the requests that must be looked up
  * or wait for a lease to a pool of signing threads. Only {@code GET /ocsp/<request>} and {@code POST /ocsp}; any
  * other request gets a 4xx with a one-line reason. Keep-alive and pipelining as HTTP/1.1 asks; a request must arrive
- * within {@link #REQUEST_MILLIS} (else 408), an idle connection is closed after {@link #IDLE_MILLIS}.
+ * within {@link #REQUEST_MILLIS} (else 408), an idle connection is closed after {@link #IDLE_MILLIS}. One client
+ * address holds at most {@link #MAX_PER_PEER} of the {@link #MAX_CONNECTIONS} connections.
  */
 public final class OcspListener implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(OcspListener.class.getName());
     static final int MAX_HEAD = 8 * 1024;
     static final int MAX_CONNECTIONS = 4096;
+    /** A mail gateway or a NAT of many clients keeps some dozens open; one address must not take every connection. */
+    static final int MAX_PER_PEER = 256;
     static final long REQUEST_MILLIS = 10_000;
     static final long IDLE_MILLIS = 60_000;
     private static final long SWEEP_MILLIS = 1000;
@@ -73,6 +76,8 @@ public final class OcspListener implements AutoCloseable {
     private final Loop[] loops;
     private final ThreadPoolExecutor signers;
     private final AtomicInteger connections = new AtomicInteger();
+    private final Map<java.net.InetAddress, AtomicInteger> perPeer = new ConcurrentHashMap<>();
+    private final int maxPerPeer;
     private final AtomicInteger nextLoop = new AtomicInteger();
     private final long requestMillis;
     private final long idleMillis;
@@ -83,8 +88,9 @@ public final class OcspListener implements AutoCloseable {
     private volatile boolean open = true;
 
     private OcspListener(ServerSocketChannel server, Supplier<OcspResponder> responder, int loopCount, boolean signOnNetworkThreads, long requestMillis,
-            long idleMillis) throws IOException {
+            long idleMillis, int maxPerPeer) throws IOException {
         this.server = server;
+        this.maxPerPeer = maxPerPeer;
         this.signOnNetworkThreads = signOnNetworkThreads;
         this.responder = responder;
         this.requestMillis = requestMillis;
@@ -117,11 +123,18 @@ public final class OcspListener implements AutoCloseable {
     /** As above, with the time a request may take to arrive and an idle connection may stay open. */
     static OcspListener start(InetSocketAddress address, Supplier<OcspResponder> responder, boolean signOnNetworkThreads, long requestMillis, long idleMillis)
             throws IOException {
+        return start(address, responder, signOnNetworkThreads, requestMillis, idleMillis, MAX_PER_PEER);
+    }
+
+    /** As above, with the connections one client address may hold. */
+    static OcspListener start(InetSocketAddress address, Supplier<OcspResponder> responder, boolean signOnNetworkThreads, long requestMillis, long idleMillis,
+            int maxPerPeer) throws IOException {
         ServerSocketChannel server = ServerSocketChannel.open();
         try {
             server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
             server.bind(address, 1024);
-            return new OcspListener(server, responder, Math.max(1, Runtime.getRuntime().availableProcessors()), signOnNetworkThreads, requestMillis, idleMillis);
+            return new OcspListener(server, responder, Math.max(1, Runtime.getRuntime().availableProcessors()), signOnNetworkThreads, requestMillis, idleMillis,
+                    maxPerPeer);
         } catch (IOException | RuntimeException e) {
             server.close();
             throw e;
@@ -320,19 +333,26 @@ public final class OcspListener implements AutoCloseable {
                     quietly(channel);
                     continue;
                 }
+                Optional<java.net.InetAddress> peer = claimPeer(channel);
+                if (peer.isEmpty()) {
+                    connections.decrementAndGet();
+                    quietly(channel);
+                    continue;
+                }
                 Loop loop = loops[Math.floorMod(nextLoop.getAndIncrement(), loops.length)];
-                loop.execute(() -> loop.register(channel));
+                loop.execute(() -> loop.register(channel, peer.get()));
             }
         }
 
-        private void register(SocketChannel channel) {
+        private void register(SocketChannel channel, java.net.InetAddress peer) {
             try {
                 channel.configureBlocking(false);
                 channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-                Connection connection = new Connection(this, channel);
+                Connection connection = new Connection(this, channel, peer);
                 connection.key = channel.register(selector, SelectionKey.OP_READ, connection);
             } catch (IOException e) {
                 connections.decrementAndGet();
+                releasePeer(peer);
                 quietly(channel);
             }
         }
@@ -354,6 +374,7 @@ public final class OcspListener implements AutoCloseable {
     private final class Connection {
         private final Loop loop;
         private final SocketChannel channel;
+        private final java.net.InetAddress peer;
         private SelectionKey key;
         private byte[] in = new byte[2048];
         private int filled;
@@ -371,9 +392,10 @@ public final class OcspListener implements AutoCloseable {
         /** When the request being read began (for the first, when the connection was accepted); 0 between requests. */
         private long requestStarted = lastActivity;
 
-        Connection(Loop loop, SocketChannel channel) {
+        Connection(Loop loop, SocketChannel channel, java.net.InetAddress peer) {
             this.loop = loop;
             this.channel = channel;
+            this.peer = peer;
         }
 
         void ready(SelectionKey selected) {
@@ -583,10 +605,34 @@ public final class OcspListener implements AutoCloseable {
             }
             closed = true;
             connections.decrementAndGet();
+            releasePeer(peer);
             if (key != null) {
                 key.cancel();
             }
             quietly(channel);
+        }
+    }
+
+    /** Counts a new connection against its client's address; empty when the address holds its share already (or is unknown). */
+    private Optional<java.net.InetAddress> claimPeer(SocketChannel channel) {
+        java.net.InetAddress address;
+        try {
+            address = ((InetSocketAddress) channel.getRemoteAddress()).getAddress();
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
+        AtomicInteger held = perPeer.computeIfAbsent(address, a -> new AtomicInteger());
+        if (held.incrementAndGet() > maxPerPeer) {
+            releasePeer(address);
+            return Optional.empty();
+        }
+        return Optional.of(address);
+    }
+
+    private void releasePeer(java.net.InetAddress address) {
+        AtomicInteger held = perPeer.get(address);
+        if (held != null && held.decrementAndGet() <= 0) {
+            perPeer.remove(address, held);
         }
     }
 

@@ -244,6 +244,33 @@ class OcspListenerTest {
         }
     }
 
+    /** One client address holds at most its share of connections: the next is closed as it comes, and a slot freed is taken again. */
+    @Test
+    void oneClientHoldsAtMostItsShareOfConnections() throws Exception {
+        try (OcspListener limited = OcspListener.start(new InetSocketAddress("127.0.0.1", 0), () -> responder, true, 30_000, 30_000, 2);
+             Socket first = connect(limited); Socket second = connect(limited)) {
+            first.getOutputStream().write(ascii("GET " + getPath + " HTTP/1.1\r\n\r\n"));
+            assertThat(read(first.getInputStream()).status()).isEqualTo(200);
+            try (Socket third = connect(limited)) {
+                assertThat(third.getInputStream().read()).as("the third connection is closed").isEqualTo(-1);
+            }
+            second.close();
+            // The slot is freed when the server sees the close; until then a new connection may still be turned away.
+            int status = 0;
+            for (int attempt = 0; attempt < 50 && status != 200; attempt++) {
+                try (Socket again = connect(limited)) {
+                    again.getOutputStream().write(ascii("GET " + getPath + " HTTP/1.1\r\n\r\n"));
+                    status = read(again.getInputStream()).status();
+                } catch (IOException | AssertionError closed) {
+                    sleep(100);
+                }
+            }
+            assertThat(status).as("a freed slot is taken again").isEqualTo(200);
+            first.getOutputStream().write(ascii("GET " + getPath + " HTTP/1.1\r\n\r\n"));
+            assertThat(read(first.getInputStream()).status()).as("the first is served on").isEqualTo(200);
+        }
+    }
+
     @Test
     void aClientThatDoesNotReadItsAnswersIsNotReadFromEither() throws Exception {
         // Requests padded to 4 KB, so the socket buffers on both sides hold a few thousand of them at most.
