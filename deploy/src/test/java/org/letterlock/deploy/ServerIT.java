@@ -120,6 +120,7 @@ class ServerIT {
                 new Endpoint("GET", "/api/admins/me", all, null),
                 new Endpoint("POST", "/api/identities", EnumSet.of(Role.CA_ADMIN, Role.RA_OFFICER), "{\"address\":\"probe-%s@example.org\",\"owner\":\"probe\"}"),
                 new Endpoint("GET", "/api/identities/nobody@example.org", EnumSet.of(Role.CA_ADMIN, Role.RA_OFFICER, Role.AUDITOR), null),
+                new Endpoint("PUT", "/api/identities/nobody@example.org/owner", EnumSet.of(Role.CA_ADMIN, Role.RA_OFFICER), "{\"owner\":\"probe-%s\"}"),
                 new Endpoint("GET", "/api/audit/verify", EnumSet.of(Role.AUDITOR), null),
                 new Endpoint("GET", "/api/audit/records?limit=5", EnumSet.of(Role.AUDITOR), null),
                 new Endpoint("POST", "/api/audit/checkpoint", EnumSet.of(Role.AUDITOR), ""),
@@ -244,6 +245,11 @@ class ServerIT {
         HttpResponse<String> again = call("POST", "/api/identities/verify", null, null, "application/json", "{\"token\":\"" + link.group(2) + "\"}");
         assertThat(again.statusCode()).isEqualTo(409);
         assertThat(again.body()).contains("used already");
+
+        HttpResponse<String> transferred = as(Role.RA_OFFICER, "PUT", "/api/identities/dana@example.org/owner", "{\"owner\":\"erin\"}");
+        assertThat(transferred.statusCode()).as(transferred.body()).isEqualTo(200);
+        assertThat(transferred.body()).contains("\"owner\":\"erin\"").contains("\"verified\":true");
+        assertThat(as(Role.RA_OFFICER, "PUT", "/api/identities/dana@example.org/owner", "{\"owner\":\"\"}").statusCode()).isEqualTo(400);
     }
 
     @Test

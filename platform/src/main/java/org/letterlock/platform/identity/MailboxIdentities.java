@@ -51,9 +51,7 @@ public final class MailboxIdentities {
     /** Registers {@code address} for {@code owner} (or finds it, if the owner matches) and mails a fresh verification token. */
     public MailboxIdentity register(String address, String owner) {
         String mailbox = MailAddress.normalise(address);
-        if (owner == null || owner.isBlank() || owner.length() > 320 || owner.codePoints().anyMatch(Character::isISOControl)) {
-            throw new LetterlockException(ErrorType.BAD_REQUEST, "owner must be a non-empty name of at most 320 characters without control characters");
-        }
+        requireOwnerName(owner);
         Instant now = clock.instant();
         Registered registered;
         try {
@@ -97,6 +95,57 @@ public final class MailboxIdentities {
     }
 
     private record Registered(MailboxIdentity identity, String token) {
+    }
+
+    private static void requireOwnerName(String owner) {
+        if (owner == null || owner.isBlank() || owner.length() > 320 || owner.codePoints().anyMatch(Character::isISOControl)) {
+            throw new LetterlockException(ErrorType.BAD_REQUEST, "owner must be a non-empty name of at most 320 characters without control characters");
+        }
+    }
+
+    /**
+     * Gives a registered mailbox to {@code owner} (its holder left, a shared box changes hands). The verification
+     * stays: it proved the address reaches the mailbox, and an officer decides who holds it. The certificates issued
+     * so far stay valid and are the new owner's to renew or revoke. Audited before its commit.
+     */
+    public MailboxIdentity transfer(String address, String owner) {
+        String mailbox = MailAddress.normalise(address);
+        requireOwnerName(owner);
+        try {
+            return Transaction.run(dataSource, connection -> {
+                try (PreparedStatement lock = connection.prepareStatement("SELECT owner FROM mailbox_identity WHERE address = ? FOR UPDATE")) {
+                    lock.setString(1, mailbox);
+                    try (ResultSet row = lock.executeQuery()) {
+                        if (!row.next()) {
+                            throw new LetterlockException(ErrorType.NOT_FOUND, "no identity " + mailbox);
+                        }
+                        if (row.getString(1).equals(owner)) {
+                            return find(connection, mailbox).orElseThrow();
+                        }
+                        audit.record("identity.transfer", "mailbox:" + mailbox, Outcome.ALLOWED, "owner " + row.getString(1) + " -> " + owner);
+                    }
+                }
+                try (PreparedStatement update = connection.prepareStatement("UPDATE mailbox_identity SET owner = ? WHERE address = ?")) {
+                    update.setString(1, owner);
+                    update.setString(2, mailbox);
+                    update.executeUpdate();
+                }
+                return find(connection, mailbox).orElseThrow();
+            });
+        } catch (SQLException e) {
+            throw notDone("identity.transfer", mailbox, e);
+        }
+    }
+
+    /** The FAILED record that follows an ALLOWED one whose change did not commit; returns the error to throw. */
+    private LetterlockException notDone(String action, String mailbox, SQLException e) {
+        LetterlockException failure = StorageFailure.of(e);
+        try {
+            audit.record(action, "mailbox:" + mailbox, Outcome.FAILED, "not done: " + failure.getMessage());
+        } catch (RuntimeException unrecorded) {
+            failure.addSuppressed(unrecorded);
+        }
+        return failure;
     }
 
     /** Why a token was refused, kept until the connection is given back, then audited. */
@@ -168,15 +217,7 @@ public final class MailboxIdentities {
                 return address;
             });
         } catch (SQLException e) {
-            LetterlockException failure = StorageFailure.of(e);
-            if (verified[0] != null) {
-                try {
-                    audit.record("identity.verify", "mailbox:" + verified[0], Outcome.FAILED, "not done: " + failure.getMessage());
-                } catch (RuntimeException unrecorded) {
-                    failure.addSuppressed(unrecorded);
-                }
-            }
-            throw failure;
+            throw verified[0] == null ? StorageFailure.of(e) : notDone("identity.verify", verified[0], e);
         }
     }
 

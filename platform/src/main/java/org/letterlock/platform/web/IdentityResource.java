@@ -8,6 +8,7 @@ import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.FormParam;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
+import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
@@ -31,6 +32,9 @@ public class IdentityResource {
     }
 
     public record Verification(String token) {
+    }
+
+    public record Transfer(String owner) {
     }
 
     public record IdentityView(String address, String owner, boolean verified, String createdAt, String verifiedAt) {
@@ -60,6 +64,18 @@ public class IdentityResource {
     public IdentityView find(@PathParam("address") String address) {
         return runtime.platform().identities().find(address).map(IdentityView::of)
                 .orElseThrow(() -> new LetterlockException(ErrorType.NOT_FOUND, "no identity " + address));
+    }
+
+    /** Gives the mailbox to another owner; its verification and certificates stay. */
+    @PUT
+    @Path("{address}/owner")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Allow({Role.CA_ADMIN, Role.RA_OFFICER})
+    public IdentityView transfer(@PathParam("address") String address, Transfer request) {
+        if (request == null) {
+            throw new LetterlockException(ErrorType.BAD_REQUEST, "send {\"owner\": ...}");
+        }
+        return IdentityView.of(runtime.platform().identities().transfer(address, request.owner()));
     }
 
     @POST

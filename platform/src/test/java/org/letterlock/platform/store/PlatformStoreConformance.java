@@ -308,6 +308,31 @@ public abstract class PlatformStoreConformance {
         return Outbox.verificationToken(dataDir, address);
     }
 
+    /** An officer gives a mailbox to another owner: audited, still verified, and the former owner cannot register it back. */
+    @Test
+    void aMailboxIsTransferredToAnotherOwner() throws Exception {
+        platform.identities().register("gina@example.org", "gina");
+        platform.identities().verify(tokenFromOutbox("gina@example.org"));
+
+        MailboxIdentity moved = platform.identities().transfer("gina@Example.ORG", "hank");
+        assertThat(moved.owner()).isEqualTo("hank");
+        assertThat(moved.verified()).as("the address was proved; who holds it is the officer's call").isTrue();
+        assertThat(platform.identities().find("gina@example.org")).hasValueSatisfying(m -> assertThat(m.owner()).isEqualTo("hank"));
+        List<AuditRecord> transfers = platform.auditLog().read(0, 1_000_000).stream().filter(r -> r.event().action().equals("identity.transfer")
+                && r.event().target().equals("mailbox:gina@example.org")).toList();
+        assertThat(transfers).singleElement().satisfies(r -> assertThat(r.event().detail()).isEqualTo("owner gina -> hank"));
+
+        assertThat(platform.identities().transfer("gina@example.org", "hank").owner()).isEqualTo("hank");
+        assertThat(platform.auditLog().read(0, 1_000_000).stream().filter(r -> r.event().action().equals("identity.transfer")
+                && r.event().target().equals("mailbox:gina@example.org"))).as("no change, no record").hasSize(1);
+        assertThatThrownBy(() -> platform.identities().register("gina@example.org", "gina")).isInstanceOfSatisfying(LetterlockException.class,
+                e -> assertThat(e.type()).isEqualTo(ErrorType.CONFLICT));
+        assertThatThrownBy(() -> platform.identities().transfer("nobody-here@example.org", "hank")).isInstanceOfSatisfying(LetterlockException.class,
+                e -> assertThat(e.type()).isEqualTo(ErrorType.NOT_FOUND));
+        assertThatThrownBy(() -> platform.identities().transfer("gina@example.org", " ")).isInstanceOfSatisfying(LetterlockException.class,
+                e -> assertThat(e.type()).isEqualTo(ErrorType.BAD_REQUEST));
+    }
+
     @Test
     void mailboxIsVerifiedByTheTokenMailedToIt() throws Exception {
         MailboxIdentity registered = platform.identities().register("Alice@Example.ORG", "alice");
