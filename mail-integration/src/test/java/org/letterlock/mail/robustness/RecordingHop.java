@@ -48,13 +48,24 @@ final class RecordingHop implements AutoCloseable {
         return listener.getLocalPort();
     }
 
+    /** A thread per connection, as an MTA serves them: attempts made at once by several workers overlap here, and each is recorded. */
     private void serve() {
         while (!listener.isClosed()) {
-            try (Socket connection = listener.accept()) {
-                converse(new BufferedInputStream(connection.getInputStream()), connection.getOutputStream());
+            Socket connection;
+            try {
+                connection = listener.accept();
             } catch (IOException closed) {
-                // The listener closed, or the gateway went away: the next connection.
+                return;
             }
+            Thread session = new Thread(() -> {
+                try (connection) {
+                    converse(new BufferedInputStream(connection.getInputStream()), connection.getOutputStream());
+                } catch (IOException gone) {
+                    // The gateway went away.
+                }
+            }, "recording-hop-session");
+            session.setDaemon(true);
+            session.start();
         }
     }
 
