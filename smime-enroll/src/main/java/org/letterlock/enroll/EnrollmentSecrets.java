@@ -226,31 +226,30 @@ public final class EnrollmentSecrets {
     /**
      * Stores a new secret for {@code mailbox}; with {@code mailedPerHour}, only while fewer secrets than that were
      * mailed to it within the hour. The count and the insert run under the mailbox's identity row lock, so requests at
-     * once cannot all pass the same count.
+     * once cannot all pass the same count; the secret is sealed (a vault call, audited) before the lock is taken, and a
+     * request already over the limit never takes it.
      */
     private Optional<NewSecret> store(String mailbox, String origin, String by, Optional<Integer> mailedPerHour) {
-        String id = HexFormat.of().formatHex(randomBytes(16));
         Instant now = clock.instant();
-        Instant expires = now.plus(settings.ttl());
         try {
+            if (mailedPerHour.isPresent() && mailedWithinTheHour(mailbox, now, Optional.empty()) >= mailedPerHour.get()) {
+                return Optional.empty();
+            }
+            String id = HexFormat.of().formatHex(randomBytes(16));
+            Instant expires = now.plus(settings.ttl());
+            char[] secret = newSecret();
+            byte[] plain = new String(secret).getBytes(StandardCharsets.UTF_8);
+            byte[] sealed = seal.seal(plain, associatedData(id, mailbox));
+            Arrays.fill(plain, (byte) 0);
             return Transaction.run(jdbc.dataSource(), connection -> {
                 if (mailedPerHour.isPresent()) {
-                    try (PreparedStatement lock = connection.prepareStatement("SELECT address FROM mailbox_identity WHERE address = ? FOR UPDATE");
-                         PreparedStatement count = connection.prepareStatement("SELECT COUNT(*) FROM enroll_secret WHERE mailbox = ? AND origin = 'mail' AND created_at > ?")) {
+                    try (PreparedStatement lock = connection.prepareStatement("SELECT address FROM mailbox_identity WHERE address = ? FOR UPDATE")) {
                         Jdbc.query(lock, b -> b.setString(1, mailbox), row -> row.getString(1));
-                        long recent = Jdbc.query(count, b -> {
-                            b.setString(1, mailbox);
-                            b.setObject(2, Jdbc.utc(now.minus(MAIL_WINDOW)));
-                        }, row -> row.getLong(1)).get(0);
-                        if (recent >= mailedPerHour.get()) {
-                            return Optional.<NewSecret>empty();
-                        }
+                    }
+                    if (mailedWithinTheHour(mailbox, now, Optional.of(connection)) >= mailedPerHour.get()) {
+                        return Optional.<NewSecret>empty();
                     }
                 }
-                char[] secret = newSecret();
-                byte[] plain = new String(secret).getBytes(StandardCharsets.UTF_8);
-                byte[] sealed = seal.seal(plain, associatedData(id, mailbox));
-                Arrays.fill(plain, (byte) 0);
                 try (PreparedStatement insert = connection.prepareStatement(
                         "INSERT INTO enroll_secret (id, mailbox, digest, sealed, origin, created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
                     insert.setString(1, id);
@@ -267,6 +266,21 @@ public final class EnrollmentSecrets {
             });
         } catch (SQLException e) {
             throw StorageFailure.of(e);
+        }
+    }
+
+    /** Secrets mailed to {@code mailbox} in the hour before {@code now}, counted on {@code connection} (in its transaction) or on a pooled one. */
+    private long mailedWithinTheHour(String mailbox, Instant now, Optional<java.sql.Connection> connection) throws SQLException {
+        String count = "SELECT COUNT(*) FROM enroll_secret WHERE mailbox = ? AND origin = 'mail' AND created_at > ?";
+        Jdbc.Binder binder = b -> {
+            b.setString(1, mailbox);
+            b.setObject(2, Jdbc.utc(now.minus(MAIL_WINDOW)));
+        };
+        if (connection.isEmpty()) {
+            return jdbc.query(count, binder, row -> row.getLong(1)).get(0);
+        }
+        try (PreparedStatement statement = connection.get().prepareStatement(count)) {
+            return Jdbc.query(statement, binder, row -> row.getLong(1)).get(0);
         }
     }
 

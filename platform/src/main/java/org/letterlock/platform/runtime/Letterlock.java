@@ -55,7 +55,7 @@ public final class Letterlock implements AutoCloseable {
         AuditCheckpoints checkpoints = new AuditCheckpoints(database.dataSource(), rawVault, config.auditKey());
         boolean newAuditKey = !rawVault.contains(config.auditKey());
         checkpoints.ensureKey(config.auditKeySpec());
-        this.auditLog = new AuditLog(database.dataSource(), clock, checkpoints, config.auditCheckpointEvery(), config.auditCheckpointInterval());
+        this.auditLog = new AuditLog(database.auditDataSource(), clock, checkpoints, config.auditCheckpointEvery(), config.auditCheckpointInterval());
         if (newAuditKey) {
             auditLog.record("vault.create-key", config.auditKey().toString(), Outcome.ALLOWED, config.auditKeySpec().configName() + " (audit checkpoints)");
         }

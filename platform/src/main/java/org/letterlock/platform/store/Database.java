@@ -16,13 +16,22 @@ import org.letterlock.platform.error.Causes;
 import org.letterlock.platform.error.ErrorType;
 import org.letterlock.platform.error.LetterlockException;
 
-/** The connection pool to H2 or PostgreSQL, and the modules' schema migrations. */
+/**
+ * The connection pools to H2 or PostgreSQL, and the modules' schema migrations. The audit log's writer has a small
+ * pool of its own: work that holds a connection (and perhaps a row lock) while it waits for its audit record to be
+ * written must never wait for a connection the writer needs.
+ */
 public final class Database implements AutoCloseable {
+    /** The audit writer appends batches one at a time; a second connection serves reads of the log. */
+    private static final int AUDIT_POOL_SIZE = 2;
+
     private final HikariDataSource dataSource;
+    private final HikariDataSource auditDataSource;
     private final List<SchemaModule> modules;
 
-    private Database(HikariDataSource dataSource, List<SchemaModule> modules) {
+    private Database(HikariDataSource dataSource, HikariDataSource auditDataSource, List<SchemaModule> modules) {
         this.dataSource = dataSource;
+        this.auditDataSource = auditDataSource;
         this.modules = modules;
     }
 
@@ -40,11 +49,24 @@ public final class Database implements AutoCloseable {
         hikari.setPoolName("letterlock");
         hikari.setInitializationFailTimeout(10_000);
         hikari.setDriverClassName(url.startsWith("jdbc:h2:") ? "org.h2.Driver" : "org.postgresql.Driver");
+        HikariConfig audit = new HikariConfig();
+        hikari.copyStateTo(audit);
+        audit.setPoolName("letterlock-audit");
+        audit.setMaximumPoolSize(AUDIT_POOL_SIZE);
+        audit.setMinimumIdle(0);
+        // The main pool has just proved the database reachable.
+        audit.setInitializationFailTimeout(-1);
         try {
             List<SchemaModule> modules = new ArrayList<>();
             ServiceLoader.load(SchemaModule.class, Database.class.getClassLoader()).forEach(modules::add);
             modules.sort(Comparator.comparingInt(SchemaModule::order));
-            return new Database(new HikariDataSource(hikari), modules);
+            HikariDataSource main = new HikariDataSource(hikari);
+            try {
+                return new Database(main, new HikariDataSource(audit), modules);
+            } catch (RuntimeException e) {
+                main.close();
+                throw e;
+            }
         } catch (RuntimeException e) {
             throw new LetterlockException(ErrorType.UNAVAILABLE, "cannot connect to database " + redact(url) + ": " + Causes.rootMessage(e)
                     + "; check letterlock.db.url, letterlock.db.user and letterlock.db.password-source", e);
@@ -93,6 +115,11 @@ public final class Database implements AutoCloseable {
         return dataSource;
     }
 
+    /** The audit log's own pool. */
+    public DataSource auditDataSource() {
+        return auditDataSource;
+    }
+
     public String product() {
         return dataSource.getJdbcUrl().startsWith("jdbc:h2:") ? "H2" : "PostgreSQL";
     }
@@ -118,6 +145,7 @@ public final class Database implements AutoCloseable {
 
     @Override
     public void close() {
+        auditDataSource.close();
         dataSource.close();
     }
 }
