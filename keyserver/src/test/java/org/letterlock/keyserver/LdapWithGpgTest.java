@@ -187,8 +187,13 @@ class LdapWithGpgTest {
                 assertThat(result.getResultCode()).isEqualTo(com.unboundid.ldap.sdk.ResultCode.UNWILLING_TO_PERFORM);
                 assertThat(result.getDiagnosticMessage()).contains("nested more than " + LdapDirectory.MAX_FILTER_DEPTH);
             } else {
-                // At most a notice of disconnection, then the end of the stream; a connection left open times the read out.
-                assertThat(socket.getInputStream().readAllBytes().length).as("closed unread").isLessThan(200);
+                // At most a notice of disconnection, then the end of the stream or a reset (the request was left unread);
+                // a connection left open times the read out.
+                try {
+                    assertThat(socket.getInputStream().readAllBytes().length).as("closed unread").isLessThan(200);
+                } catch (java.net.SocketException reset) {
+                    assertThat(reset).isNotInstanceOf(java.net.SocketTimeoutException.class);
+                }
             }
         }
         assertThat(ldapsearch("-b", "", "-s", "base", "(objectClass=*)").exit()).as("others are served on").isZero();

@@ -76,7 +76,7 @@ public final class OcspListener implements AutoCloseable {
     private final Loop[] loops;
     private final ThreadPoolExecutor signers;
     private final AtomicInteger connections = new AtomicInteger();
-    private final Map<java.net.InetAddress, AtomicInteger> perPeer = new ConcurrentHashMap<>();
+    private final Map<java.net.InetAddress, Integer> perPeer = new ConcurrentHashMap<>();
     private final int maxPerPeer;
     private final AtomicInteger nextLoop = new AtomicInteger();
     private final long requestMillis;
@@ -621,19 +621,18 @@ public final class OcspListener implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             return Optional.empty();
         }
-        AtomicInteger held = perPeer.computeIfAbsent(address, a -> new AtomicInteger());
-        if (held.incrementAndGet() > maxPerPeer) {
-            releasePeer(address);
-            return Optional.empty();
-        }
-        return Optional.of(address);
+        boolean[] claimed = {false};
+        // One atomic step per change, so a claim cannot land on a count being dropped and go uncounted.
+        perPeer.compute(address, (peer, held) -> {
+            int now = held == null ? 0 : held;
+            claimed[0] = now < maxPerPeer;
+            return claimed[0] ? now + 1 : held;
+        });
+        return claimed[0] ? Optional.of(address) : Optional.empty();
     }
 
     private void releasePeer(java.net.InetAddress address) {
-        AtomicInteger held = perPeer.get(address);
-        if (held != null && held.decrementAndGet() <= 0) {
-            perPeer.remove(address, held);
-        }
+        perPeer.computeIfPresent(address, (peer, held) -> held <= 1 ? null : held - 1);
     }
 
     private static String reason(int status) {

@@ -8,7 +8,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ServerSocketFactory;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.SSLSocketFactory;
@@ -23,7 +22,7 @@ final class LdapSockets extends ServerSocketFactory {
 
     private final LdapDirectory.ConnectionLimits limits;
     private final Optional<SSLSocketFactory> tls;
-    private final Map<InetAddress, AtomicInteger> open = new ConcurrentHashMap<>();
+    private final Map<InetAddress, Integer> open = new ConcurrentHashMap<>();
 
     LdapSockets(LdapDirectory.ConnectionLimits limits, Optional<SSLSocketFactory> tls) {
         this.limits = limits;
@@ -90,13 +89,15 @@ final class LdapSockets extends ServerSocketFactory {
         /** Counts this connection against its address; false when the address holds its limit already. */
         boolean claim() {
             client = getInetAddress();
-            AtomicInteger held = open.computeIfAbsent(client, address -> new AtomicInteger());
-            if (held.incrementAndGet() > limits.perClient()) {
-                release(held);
-                return false;
-            }
-            counted.set(true);
-            return true;
+            boolean[] claimed = {false};
+            // One atomic step per change, so a claim cannot land on a count being dropped and go uncounted.
+            open.compute(client, (address, held) -> {
+                int now = held == null ? 0 : held;
+                claimed[0] = now < limits.perClient();
+                return claimed[0] ? now + 1 : held;
+            });
+            counted.set(claimed[0]);
+            return claimed[0];
         }
 
         @Override
@@ -105,14 +106,8 @@ final class LdapSockets extends ServerSocketFactory {
                 super.close();
             } finally {
                 if (counted.compareAndSet(true, false)) {
-                    release(open.get(client));
+                    open.computeIfPresent(client, (address, held) -> held <= 1 ? null : held - 1);
                 }
-            }
-        }
-
-        private void release(AtomicInteger held) {
-            if (held != null && held.decrementAndGet() <= 0) {
-                open.remove(client, held);
             }
         }
     }
