@@ -244,6 +244,10 @@ public final class Delivery implements AutoCloseable {
                 try {
                     replies = client.send(envelope.sender(), envelope.requireTls(), recipients, body);
                 } catch (IOException stale) {
+                    if (client.dataSent()) {
+                        // Failed after the final dot: the hop may have the message, so it waits for its retry.
+                        throw stale;
+                    }
                     // A kept connection the hop has since closed: nothing was accepted on it; try a new one.
                     client.close();
                     client = hops.connect(route);

@@ -40,6 +40,8 @@ final class HopConnections implements AutoCloseable {
     private final Duration timeout;
     private final int maxIdlePerRoute;
     private final Map<Route, Deque<Idle>> idle = new HashMap<>();
+    /** Set once closed, under the lock of {@link #idle}: a connection released later is closed, not kept. */
+    private boolean closed;
     private final ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(task -> {
         Thread thread = new Thread(task, "hop-connection-sweep");
         thread.setDaemon(true);
@@ -117,6 +119,10 @@ final class HopConnections implements AutoCloseable {
     void release(Route route, SmtpClient client) {
         if (client.usable()) {
             synchronized (idle) {
+                if (closed) {
+                    client.close();
+                    return;
+                }
                 Deque<Idle> kept = idle.computeIfAbsent(route, r -> new ArrayDeque<>());
                 if (kept.size() < maxIdlePerRoute) {
                     kept.addLast(new Idle(client, System.nanoTime()));
@@ -131,6 +137,7 @@ final class HopConnections implements AutoCloseable {
     public void close() {
         sweeper.shutdownNow();
         synchronized (idle) {
+            closed = true;
             idle.values().forEach(kept -> kept.forEach(i -> i.client().close()));
             idle.clear();
         }

@@ -116,6 +116,7 @@ public final class SmtpClient implements AutoCloseable {
     private TlsOutcome tls = new TlsOutcome(false, false, "", "", "");
     private boolean usable = true;
     private int commandTimeoutMillis;
+    private boolean dataSent;
 
     private SmtpClient(Protocol protocol) {
         this.protocol = protocol;
@@ -264,6 +265,7 @@ public final class SmtpClient implements AutoCloseable {
                     : "the hop does not offer REQUIRETLS"));
             return recipients.stream().map(r -> new RecipientReply(r, refused)).toList();
         }
+        dataSent = false;
         try {
             boolean utf8Addresses = !ascii(sender) || recipients.stream().anyMatch(r -> !ascii(r));
             if (utf8Addresses && !extensions.contains("SMTPUTF8")) {
@@ -308,6 +310,7 @@ public final class SmtpClient implements AutoCloseable {
             DotStuffing stuffed = new DotStuffing(out);
             body.writeTo(stuffed);
             stuffed.finish();
+            dataSent = true;
             // A hop may still be storing or scanning the message; giving up sooner than it may take risks sending it twice.
             socket.setSoTimeout((int) Math.max(commandTimeoutMillis, FINAL_DOT_TIMEOUT.toMillis()));
             if (protocol == Protocol.LMTP) {
@@ -336,6 +339,14 @@ public final class SmtpClient implements AutoCloseable {
             usable = false;
             throw e;
         }
+    }
+
+    /**
+     * Whether the last {@link #send} got as far as the data's final dot: a failure after it may have left the message
+     * with the hop, so it must not be sent again at once as if nothing had been taken.
+     */
+    public boolean dataSent() {
+        return dataSent;
     }
 
     private static boolean ascii(String address) {

@@ -40,7 +40,7 @@ class HopHangsUpTest {
                 assertThat(client.reply().code()).isEqualTo(250);
             }
 
-            Envelope deferred = awaitAttempt(gateway);
+            Envelope deferred = gateway.awaitAttempted();
             hangingUp.close();
             assertThat(hangingUp.hungUp.get()).isEqualTo(1);
             Envelope.Recipient bob = deferred.recipients().get(0);
@@ -56,30 +56,10 @@ class HopHangsUpTest {
                 String copy = Files.readString(copies.get(0));
                 assertThat(copy).contains("Delivered-To: bob@example.org", "Subject: survives a hang-up");
                 assertThat(copy.substring(copy.indexOf("\n\n") + 2).replace("\n", "\r\n")).isEqualTo(body);
-                awaitEmptySpool(gateway);
+                gateway.awaitEmptySpool();
                 assertThat(postfix.delivered()).hasSize(1);
                 assertThat(gateway.audit.events()).extracting(AuditEvent::outcome).containsExactly(Outcome.FAILED, Outcome.ALLOWED);
             }
         }
-    }
-
-    private static Envelope awaitAttempt(LoopbackGateway gateway) throws Exception {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (System.nanoTime() < deadline) {
-            List<Envelope> queued = gateway.spool.list();
-            if (queued.size() == 1 && queued.get(0).recipients().get(0).attempts() > 0) {
-                return queued.get(0);
-            }
-            Thread.sleep(50);
-        }
-        throw new AssertionError("no delivery attempt recorded in " + WAIT.toSeconds() + " s: " + gateway.spool.list());
-    }
-
-    private static void awaitEmptySpool(LoopbackGateway gateway) throws Exception {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (System.nanoTime() < deadline && !gateway.spool.list().isEmpty()) {
-            Thread.sleep(50);
-        }
-        assertThat(gateway.spool.list()).isEmpty();
     }
 }

@@ -102,6 +102,30 @@ final class LoopbackGateway implements AutoCloseable {
         }
     }
 
+    /** Waits (a deadline, not a measurement) for the one queued message's first delivery attempt; the message as then kept. */
+    org.letterlock.mail.queue.Envelope awaitAttempted() throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (System.nanoTime() < deadline) {
+            List<org.letterlock.mail.queue.Envelope> queued = spool.list();
+            if (queued.size() == 1 && queued.get(0).recipients().get(0).attempts() > 0) {
+                return queued.get(0);
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("no delivery attempt recorded in 30 s: " + spool.list());
+    }
+
+    /** Waits (a deadline, not a measurement) until the spool is empty; fails if it is not by then. */
+    void awaitEmptySpool() throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (System.nanoTime() < deadline && !spool.list().isEmpty()) {
+            Thread.sleep(50);
+        }
+        if (!spool.list().isEmpty()) {
+            throw new AssertionError("the spool still holds " + spool.list());
+        }
+    }
+
     @Override
     public void close() {
         receiver.close();

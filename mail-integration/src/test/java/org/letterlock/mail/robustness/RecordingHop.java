@@ -35,9 +35,21 @@ final class RecordingHop implements AutoCloseable {
         this(eightBitMime, 0);
     }
 
+    /** Data transfers the hop takes in whole and then hangs up on without answering the final dot. */
+    private final java.util.concurrent.atomic.AtomicInteger silentHangUps;
+
     RecordingHop(boolean eightBitMime, int refuseFirst) throws IOException {
+        this(eightBitMime, refuseFirst, 0);
+    }
+
+    /**
+     * With {@code hangUpAfterDotOf} &gt; 0, the data transfer of that number (counting from 1) is recorded and then
+     * the connection closed with no answer to the final dot: the hop has the message, the sender cannot know.
+     */
+    RecordingHop(boolean eightBitMime, int refuseFirst, int hangUpAfterDotOf) throws IOException {
         this.eightBitMime = eightBitMime;
         this.refusals = new java.util.concurrent.atomic.AtomicInteger(refuseFirst);
+        this.silentHangUps = new java.util.concurrent.atomic.AtomicInteger(hangUpAfterDotOf);
         listener = new ServerSocket(0, 5, InetAddress.getLoopbackAddress());
         thread = new Thread(this::serve, "recording-hop");
         thread.setDaemon(true);
@@ -91,6 +103,9 @@ final class RecordingHop implements AutoCloseable {
                         reply(out, "451 4.3.0 try again later");
                     } else {
                         received.add(new Received(mail, data.toByteArray()));
+                        if (silentHangUps.decrementAndGet() == 0) {
+                            return;
+                        }
                         reply(out, "250 2.0.0 ok");
                     }
                 }

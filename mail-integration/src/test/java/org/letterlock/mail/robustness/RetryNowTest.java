@@ -30,7 +30,7 @@ class RetryNowTest {
                 client.send("Subject: once\r\n\r\nOne copy only.\r\n.\r\n");
                 assertThat(client.reply().code()).isEqualTo(250);
             }
-            awaitDeferred(gateway);
+            gateway.awaitAttempted();
             for (int i = 0; i < 4; i++) {
                 gateway.delivery.retryAll();
             }
@@ -45,15 +45,4 @@ class RetryNowTest {
         }
     }
 
-    private static void awaitDeferred(LoopbackGateway gateway) throws Exception {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (System.nanoTime() < deadline) {
-            List<Envelope> queued = gateway.spool.list();
-            if (queued.size() == 1 && queued.get(0).recipients().get(0).attempts() > 0) {
-                return;
-            }
-            Thread.sleep(50);
-        }
-        throw new AssertionError("no deferred attempt in " + WAIT.toSeconds() + " s: " + gateway.spool.list());
-    }
 }

@@ -16,6 +16,24 @@ import org.letterlock.platform.config.GatewaySettings;
  */
 class SmtpUtf8Test {
 
+    /** 8-bit data in the body alone is 8BITMIME's business, not SMTPUTF8's, whether the lines end in CRLF or LF. */
+    @ParameterizedTest(name = "line end {0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"\r\n", "\n"})
+    void utf8InTheBodyAloneDoesNotAskForSmtpUtf8(String lineEnd) throws Exception {
+        try (ScriptedHop hop = new ScriptedHop(List.of("8BITMIME", "SMTPUTF8"), Duration.ZERO)) {
+            SmtpClient client = SmtpClient.connect(new GatewaySettings.HostPort("127.0.0.1", hop.port()), SmtpClient.Protocol.SMTP,
+                    GatewaySettings.NextHopTls.NONE, null, null, "gateway.example.org", Duration.ofSeconds(30));
+            try {
+                List<SmtpClient.RecipientReply> replies = client.send("alice@example.org", List.of("bob@example.net"),
+                        out -> out.write(("Subject: hello" + lineEnd + lineEnd + "Grüße" + lineEnd).getBytes(StandardCharsets.UTF_8)));
+                assertThat(replies).singleElement().satisfies(r -> assertThat(r.reply().code()).isEqualTo(250));
+                assertThat(hop.commands()).contains("MAIL FROM:<alice@example.org> BODY=8BITMIME");
+            } finally {
+                client.close();
+            }
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
             "ascii-to-a-hop-with-smtputf8         | true  | bob@example.net  | Subject: hello     | 250 | MAIL FROM:<alice@example.org> BODY=8BITMIME",
