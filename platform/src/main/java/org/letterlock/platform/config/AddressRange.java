@@ -7,7 +7,8 @@ import java.util.regex.Pattern;
 
 /** A range of IP addresses in CIDR notation ({@code 192.0.2.0/24}, {@code 2001:db8::/32}), or one address. */
 public final class AddressRange {
-    private static final Pattern LITERAL = Pattern.compile("[0-9]{1,3}(\\.[0-9]{1,3}){3}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*");
+    /** An IPv4 literal, or an IPv6 one: it starts with a hex digit or a colon, or the JDK would look it up as a name. */
+    private static final Pattern LITERAL = Pattern.compile("[0-9]{1,3}(\\.[0-9]{1,3}){3}|[0-9A-Fa-f:][0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*");
 
     private final byte[] network;
     private final int prefix;
@@ -31,6 +32,10 @@ public final class AddressRange {
             // A literal only (checked above), so no name is looked up.
             address = InetAddress.getByName(literal).getAddress();
         } catch (UnknownHostException e) {
+            return Optional.empty();
+        }
+        if (literal.contains(":") && address.length == 4) {
+            // An IPv4-mapped literal (::ffff:192.0.2.1): its prefix length would count IPv6 bits over an IPv4 address.
             return Optional.empty();
         }
         int bits = address.length * 8;

@@ -52,7 +52,16 @@ public final class FailureWindow {
 
     public void failed(String source) {
         if (bySource.size() >= MAX_SOURCES) {
-            bySource.clear();
+            // Sources whose failures aged out go first; only a flood of live ones (many addresses at once) empties it.
+            bySource.values().removeIf(failures -> {
+                synchronized (failures) {
+                    expire(failures);
+                    return failures.isEmpty();
+                }
+            });
+            if (bySource.size() >= MAX_SOURCES) {
+                bySource.clear();
+            }
         }
         Deque<Long> failures = bySource.computeIfAbsent(source, s -> new ArrayDeque<>());
         synchronized (failures) {

@@ -30,7 +30,7 @@ class AddressRangeTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"", "mx.example.org", "localhost", "192.0.2.0/33", "::/129", "192.0.2.0/", "192.0.2.0/-1", "192.0.2", "1.2.3.4.5", "300.1.1.1", "192.0.2.0/8x"})
+    @ValueSource(strings = {"", "mx.example.org", "localhost", "192.0.2.0/33", "::/129", "192.0.2.0/", "192.0.2.0/-1", "192.0.2", "1.2.3.4.5", "300.1.1.1", ".::1", "::ffff:192.0.2.0/24", "fe80::1%eth0", "192.0.2.0/8x"})
     void namesAndBadPrefixesAreRefused(String range) {
         assertThat(AddressRange.parse(range)).isEmpty();
     }

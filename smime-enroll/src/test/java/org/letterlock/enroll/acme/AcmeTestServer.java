@@ -213,9 +213,13 @@ final class AcmeTestServer implements AutoCloseable {
     /** How a reply reaches Letterlock: SMTP with STARTTLS, or LMTP as an MTA delivering to local services does. */
     enum Via { SMTP, LMTP }
 
-    /** swaks's transcript, whatever the answer: {@code reply} is sent as written from {@code from}, over {@code transport}. */
+    /**
+     * swaks's transcript, whatever the answer: {@code reply} is sent as written from {@code from}, over {@code transport},
+     * from 127.0.0.2, which is no trusted relay: what swaks sends stands on its own (an S/MIME signature), as a reply
+     * that reaches the receiver past the organisation's MTA must.
+     */
     String swaks(Via transport, String from, Path reply) throws Exception {
-        List<String> command = new ArrayList<>(List.of("swaks", "--from", from, "--to", CHALLENGE_FROM, "--data", "@" + reply));
+        List<String> command = new ArrayList<>(List.of("swaks", "--local-interface", "127.0.0.2", "--from", from, "--to", CHALLENGE_FROM, "--data", "@" + reply));
         command.addAll(transport == Via.SMTP ? List.of("--server", "127.0.0.1:" + replies.port(), "-tls")
                 : List.of("--protocol", "LMTP", "--server", "127.0.0.1:" + replies.lmtpPort()));
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
