@@ -15,6 +15,7 @@ import org.letterlock.mail.delivery.HopTrust;
 import org.letterlock.mail.delivery.Route;
 import org.letterlock.mail.queue.Envelope;
 import org.letterlock.mail.queue.Spool;
+import org.letterlock.mail.smtp.Reply;
 import org.letterlock.mail.smtp.SmtpClient;
 import org.letterlock.mail.smtp.SmtpReceiver;
 import org.letterlock.platform.audit.ListedAudit;
@@ -99,6 +100,21 @@ final class LoopbackGateway implements AutoCloseable {
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
         while (receiver.openSessions() > 0 && System.nanoTime() < deadline) {
             Thread.sleep(50);
+        }
+    }
+
+    /** Hands {@code message} (header, blank line, body, CRLF line ends) from alice to bob to the listener; it must be taken (250). */
+    void submit(String message) throws Exception {
+        try (RawSmtpClient client = new RawSmtpClient(port())) {
+            client.command("EHLO client.example.org");
+            client.command("MAIL FROM:<alice@example.org>");
+            client.command("RCPT TO:<bob@example.org>");
+            client.command("DATA");
+            client.send(message + ".\r\n");
+            Reply taken = client.reply();
+            if (taken.code() != 250) {
+                throw new AssertionError("the message was not taken: " + taken);
+            }
         }
     }
 
