@@ -1,6 +1,7 @@
 package org.letterlock.mail.smtp;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -18,7 +19,7 @@ class FinalDotWaitTest {
 
     @Test
     void theReplyToTheFinalDotIsWaitedForLongerThanACommand() throws Exception {
-        try (ScriptedHop hop = new ScriptedHop(List.of("8BITMIME"), COMMAND_TIMEOUT.multipliedBy(3))) {
+        try (ScriptedHop hop = new ScriptedHop(List.of("8BITMIME"), COMMAND_TIMEOUT.multipliedBy(3), true)) {
             SmtpClient client = SmtpClient.connect(new GatewaySettings.HostPort("127.0.0.1", hop.port()), SmtpClient.Protocol.SMTP,
                     GatewaySettings.NextHopTls.NONE, null, null, "gateway.example.org", COMMAND_TIMEOUT);
             try {
@@ -27,6 +28,13 @@ class FinalDotWaitTest {
 
                 assertThat(replies).singleElement().satisfies(r -> assertThat(r.reply()).isEqualTo(new Reply(250, "2.0.0 queued")));
                 assertThat(client.usable()).isTrue();
+
+                // The hop falls silent: the next command is given up on after the command timeout again, not the dot's.
+                long started = System.nanoTime();
+                assertThatThrownBy(() -> client.send("alice@example.org", List.of("bob@example.net"),
+                        out -> out.write("Subject: unanswered\r\n\r\nhello\r\n".getBytes(StandardCharsets.US_ASCII))))
+                        .isInstanceOf(java.net.SocketTimeoutException.class);
+                assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(COMMAND_TIMEOUT.multipliedBy(5));
             } finally {
                 client.close();
             }

@@ -16,16 +16,24 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * An SMTP hop for one connection that offers {@code extensions}, takes every command, answers the final dot after
- * {@code dotDelay}, and records the commands as it read them (UTF-8). For what no real MTA here can be made to do on
- * cue: answer late, or lack an extension.
+ * {@code dotDelay}, and records the commands as it read them (UTF-8); made {@code silentAfterOneMessage}, it answers
+ * nothing after its first message. For what no real MTA here can be made to do on cue: answer late, fall silent, or
+ * lack an extension.
  */
 final class ScriptedHop implements AutoCloseable {
     private final ServerSocket listener;
     private final Thread thread;
     private final List<String> commands = new CopyOnWriteArrayList<>();
     private final AtomicReference<Exception> failure = new AtomicReference<>();
+    private final boolean silentAfterOneMessage;
+    private boolean silent;
 
     ScriptedHop(List<String> extensions, Duration dotDelay) throws IOException {
+        this(extensions, dotDelay, false);
+    }
+
+    ScriptedHop(List<String> extensions, Duration dotDelay, boolean silentAfterOneMessage) throws IOException {
+        this.silentAfterOneMessage = silentAfterOneMessage;
         listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
         thread = new Thread(() -> {
             try (Socket connection = listener.accept()) {
@@ -53,6 +61,9 @@ final class ScriptedHop implements AutoCloseable {
         for (String line; (line = in.readLine()) != null; ) {
             commands.add(line);
             String command = line.toUpperCase(Locale.ROOT);
+            if (silent) {
+                continue;
+            }
             if (command.startsWith("EHLO")) {
                 StringBuilder reply = new StringBuilder("250-hop.test");
                 extensions.forEach(extension -> reply.append("\r\n250-").append(extension));
@@ -64,6 +75,7 @@ final class ScriptedHop implements AutoCloseable {
                 }
                 Thread.sleep(dotDelay.toMillis());
                 say(out, "250 2.0.0 queued");
+                silent = silentAfterOneMessage;
             } else if (command.equals("QUIT")) {
                 say(out, "221 2.0.0 bye");
                 return;
