@@ -617,7 +617,7 @@ public final class OcspListener implements AutoCloseable {
     private Optional<java.net.InetAddress> claimPeer(SocketChannel channel) {
         java.net.InetAddress address;
         try {
-            address = ((InetSocketAddress) channel.getRemoteAddress()).getAddress();
+            address = org.letterlock.platform.web.ClientAddresses.countedAs(((InetSocketAddress) channel.getRemoteAddress()).getAddress());
         } catch (IOException | RuntimeException e) {
             return Optional.empty();
         }

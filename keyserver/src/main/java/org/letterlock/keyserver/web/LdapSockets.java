@@ -13,10 +13,11 @@ import javax.net.ssl.SSLSocket;
 import javax.net.ssl.SSLSocketFactory;
 
 /**
- * The LDAP listeners' server sockets: at most {@link LdapDirectory.ConnectionLimits#perClient} connections from one address (more are closed
- * as they come), and each connection closed once it has said nothing for {@link LdapDirectory.ConnectionLimits#idle}. The listener's own cap
- * is for all clients together, so without these one client could hold every connection open for good. For LDAPS the
- * TLS layer is put over each accepted connection here, so that it is counted as a plain one.
+ * The LDAP listeners' server sockets. One client address (an IPv6 /64) holds at most
+ * {@link LdapDirectory.ConnectionLimits#perClient} connections; more are closed as they come. Each connection is
+ * closed once it has said nothing for {@link LdapDirectory.ConnectionLimits#idle}. The listener's own cap is for all
+ * clients together, so without these one client could hold every connection open for good. For LDAPS the TLS layer is
+ * put over each accepted connection here, so that it is counted as a plain one.
  */
 final class LdapSockets extends ServerSocketFactory {
 
@@ -88,7 +89,7 @@ final class LdapSockets extends ServerSocketFactory {
 
         /** Counts this connection against its address; false when the address holds its limit already. */
         boolean claim() {
-            client = getInetAddress();
+            client = org.letterlock.platform.web.ClientAddresses.countedAs(getInetAddress());
             boolean[] claimed = {false};
             // One atomic step per change, so a claim cannot land on a count being dropped and go uncounted.
             open.compute(client, (address, held) -> {

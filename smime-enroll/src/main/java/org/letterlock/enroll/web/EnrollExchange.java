@@ -39,9 +39,9 @@ public final class EnrollExchange {
         return exchange;
     }
 
-    /** The client's address, as the audit log and the failure counts name it. */
+    /** The client's address as the failure counts and their audit records name it (for IPv6, its /64). */
     public String client() {
-        return exchange.getRemoteAddress().getAddress().getHostAddress();
+        return org.letterlock.platform.web.ClientAddresses.countedAs(exchange.getRemoteAddress().getAddress()).getHostAddress();
     }
 
     public String method() {
