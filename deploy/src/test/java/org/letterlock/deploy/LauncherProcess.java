@@ -51,11 +51,21 @@ final class LauncherProcess {
         environment.put("LETTERLOCK_NO_BUILD", "1");
     }
 
+    /**
+     * A port free now and never handed out before in this JVM: a probed port is let go at once, and the next probe
+     * may get the same one, so two listeners of one server (or of two) were once given one port.
+     */
     static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
+        while (true) {
+            try (ServerSocket socket = new ServerSocket(0)) {
+                if (HANDED_OUT.add(socket.getLocalPort())) {
+                    return socket.getLocalPort();
+                }
+            }
         }
     }
+
+    private static final java.util.Set<Integer> HANDED_OUT = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     String baseUrl() {
         return "http://127.0.0.1:" + port;
