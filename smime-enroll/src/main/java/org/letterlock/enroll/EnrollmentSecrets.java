@@ -232,8 +232,12 @@ public final class EnrollmentSecrets {
     private Optional<NewSecret> store(String mailbox, String origin, String by, Optional<Integer> mailedPerHour) {
         Instant now = clock.instant();
         try {
-            if (mailedPerHour.isPresent() && mailedWithinTheHour(mailbox, now, Optional.empty()) >= mailedPerHour.get()) {
-                return Optional.empty();
+            if (mailedPerHour.isPresent()) {
+                try (java.sql.Connection connection = jdbc.dataSource().getConnection()) {
+                    if (mailedWithinTheHour(connection, mailbox, now) >= mailedPerHour.get()) {
+                        return Optional.empty();
+                    }
+                }
             }
             String id = HexFormat.of().formatHex(randomBytes(16));
             Instant expires = now.plus(settings.ttl());
@@ -243,10 +247,8 @@ public final class EnrollmentSecrets {
             Arrays.fill(plain, (byte) 0);
             return Transaction.run(jdbc.dataSource(), connection -> {
                 if (mailedPerHour.isPresent()) {
-                    try (PreparedStatement lock = connection.prepareStatement("SELECT address FROM mailbox_identity WHERE address = ? FOR UPDATE")) {
-                        Jdbc.query(lock, b -> b.setString(1, mailbox), row -> row.getString(1));
-                    }
-                    if (mailedWithinTheHour(mailbox, now, Optional.of(connection)) >= mailedPerHour.get()) {
+                    identities.lock(connection, mailbox);
+                    if (mailedWithinTheHour(connection, mailbox, now) >= mailedPerHour.get()) {
                         return Optional.<NewSecret>empty();
                     }
                 }
@@ -269,18 +271,13 @@ public final class EnrollmentSecrets {
         }
     }
 
-    /** Secrets mailed to {@code mailbox} in the hour before {@code now}, counted on {@code connection} (in its transaction) or on a pooled one. */
-    private long mailedWithinTheHour(String mailbox, Instant now, Optional<java.sql.Connection> connection) throws SQLException {
-        String count = "SELECT COUNT(*) FROM enroll_secret WHERE mailbox = ? AND origin = 'mail' AND created_at > ?";
-        Jdbc.Binder binder = b -> {
-            b.setString(1, mailbox);
-            b.setObject(2, Jdbc.utc(now.minus(MAIL_WINDOW)));
-        };
-        if (connection.isEmpty()) {
-            return jdbc.query(count, binder, row -> row.getLong(1)).get(0);
-        }
-        try (PreparedStatement statement = connection.get().prepareStatement(count)) {
-            return Jdbc.query(statement, binder, row -> row.getLong(1)).get(0);
+    /** Secrets mailed to {@code mailbox} in the hour before {@code now}. */
+    private static long mailedWithinTheHour(java.sql.Connection connection, String mailbox, Instant now) throws SQLException {
+        try (PreparedStatement count = connection.prepareStatement("SELECT COUNT(*) FROM enroll_secret WHERE mailbox = ? AND origin = 'mail' AND created_at > ?")) {
+            return Jdbc.query(count, b -> {
+                b.setString(1, mailbox);
+                b.setObject(2, Jdbc.utc(now.minus(MAIL_WINDOW)));
+            }, row -> row.getLong(1)).get(0);
         }
     }
 

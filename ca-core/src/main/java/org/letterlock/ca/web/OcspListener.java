@@ -76,8 +76,7 @@ public final class OcspListener implements AutoCloseable {
     private final Loop[] loops;
     private final ThreadPoolExecutor signers;
     private final AtomicInteger connections = new AtomicInteger();
-    private final Map<java.net.InetAddress, Integer> perPeer = new ConcurrentHashMap<>();
-    private final int maxPerPeer;
+    private final org.letterlock.platform.web.ClientConnections perPeer;
     private final AtomicInteger nextLoop = new AtomicInteger();
     private final long requestMillis;
     private final long idleMillis;
@@ -90,7 +89,7 @@ public final class OcspListener implements AutoCloseable {
     private OcspListener(ServerSocketChannel server, Supplier<OcspResponder> responder, int loopCount, boolean signOnNetworkThreads, long requestMillis,
             long idleMillis, int maxPerPeer) throws IOException {
         this.server = server;
-        this.maxPerPeer = maxPerPeer;
+        this.perPeer = new org.letterlock.platform.web.ClientConnections(maxPerPeer);
         this.signOnNetworkThreads = signOnNetworkThreads;
         this.responder = responder;
         this.requestMillis = requestMillis;
@@ -352,7 +351,7 @@ public final class OcspListener implements AutoCloseable {
                 connection.key = channel.register(selector, SelectionKey.OP_READ, connection);
             } catch (IOException e) {
                 connections.decrementAndGet();
-                releasePeer(peer);
+                perPeer.release(peer);
                 quietly(channel);
             }
         }
@@ -605,7 +604,7 @@ public final class OcspListener implements AutoCloseable {
             }
             closed = true;
             connections.decrementAndGet();
-            releasePeer(peer);
+            perPeer.release(peer);
             if (key != null) {
                 key.cancel();
             }
@@ -613,26 +612,13 @@ public final class OcspListener implements AutoCloseable {
         }
     }
 
-    /** Counts a new connection against its client's address; empty when the address holds its share already (or is unknown). */
+    /** Counts a new connection against its client; empty when that client holds its share already (or its address is unknown). */
     private Optional<java.net.InetAddress> claimPeer(SocketChannel channel) {
-        java.net.InetAddress address;
         try {
-            address = org.letterlock.platform.web.ClientAddresses.countedAs(((InetSocketAddress) channel.getRemoteAddress()).getAddress());
+            return perPeer.claim(((InetSocketAddress) channel.getRemoteAddress()).getAddress());
         } catch (IOException | RuntimeException e) {
             return Optional.empty();
         }
-        boolean[] claimed = {false};
-        // One atomic step per change, so a claim cannot land on a count being dropped and go uncounted.
-        perPeer.compute(address, (peer, held) -> {
-            int now = held == null ? 0 : held;
-            claimed[0] = now < maxPerPeer;
-            return claimed[0] ? now + 1 : held;
-        });
-        return claimed[0] ? Optional.of(address) : Optional.empty();
-    }
-
-    private void releasePeer(java.net.InetAddress address) {
-        perPeer.computeIfPresent(address, (peer, held) -> held <= 1 ? null : held - 1);
     }
 
     private static String reason(int status) {

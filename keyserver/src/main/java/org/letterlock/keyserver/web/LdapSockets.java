@@ -4,10 +4,7 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
 import javax.net.ServerSocketFactory;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.SSLSocketFactory;
@@ -23,11 +20,12 @@ final class LdapSockets extends ServerSocketFactory {
 
     private final LdapDirectory.ConnectionLimits limits;
     private final Optional<SSLSocketFactory> tls;
-    private final Map<InetAddress, Integer> open = new ConcurrentHashMap<>();
+    private final org.letterlock.platform.web.ClientConnections open;
 
     LdapSockets(LdapDirectory.ConnectionLimits limits, Optional<SSLSocketFactory> tls) {
         this.limits = limits;
         this.tls = tls;
+        this.open = new org.letterlock.platform.web.ClientConnections(limits.perClient());
     }
 
     @Override
@@ -82,23 +80,14 @@ final class LdapSockets extends ServerSocketFactory {
         }
     }
 
-    /** A connection counted against its client's address until it is closed. */
+    /** A connection counted against its client until it is closed; {@code client} is null once it is not counted. */
     private final class Counted extends Socket {
-        private final AtomicBoolean counted = new AtomicBoolean();
         private InetAddress client;
 
-        /** Counts this connection against its address; false when the address holds its limit already. */
-        boolean claim() {
-            client = org.letterlock.platform.web.ClientAddresses.countedAs(getInetAddress());
-            boolean[] claimed = {false};
-            // One atomic step per change, so a claim cannot land on a count being dropped and go uncounted.
-            open.compute(client, (address, held) -> {
-                int now = held == null ? 0 : held;
-                claimed[0] = now < limits.perClient();
-                return claimed[0] ? now + 1 : held;
-            });
-            counted.set(claimed[0]);
-            return claimed[0];
+        /** Counts this connection against its client; false when the client holds its share already. */
+        synchronized boolean claim() {
+            client = open.claim(getInetAddress()).orElse(null);
+            return client != null;
         }
 
         @Override
@@ -106,8 +95,10 @@ final class LdapSockets extends ServerSocketFactory {
             try {
                 super.close();
             } finally {
-                if (counted.compareAndSet(true, false)) {
-                    open.computeIfPresent(client, (address, held) -> held <= 1 ? null : held - 1);
+                InetAddress counted = client;
+                client = null;
+                if (counted != null) {
+                    open.release(counted);
                 }
             }
         }

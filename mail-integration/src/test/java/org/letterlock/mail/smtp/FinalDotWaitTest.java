@@ -7,7 +7,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import org.letterlock.platform.config.GatewaySettings;
 
 /**
  * A hop that stores or scans a message before it answers the final dot may take longer than any other command. The
@@ -20,8 +19,7 @@ class FinalDotWaitTest {
     @Test
     void theReplyToTheFinalDotIsWaitedForLongerThanACommand() throws Exception {
         try (ScriptedHop hop = new ScriptedHop(List.of("8BITMIME"), COMMAND_TIMEOUT.multipliedBy(3), true)) {
-            SmtpClient client = SmtpClient.connect(new GatewaySettings.HostPort("127.0.0.1", hop.port()), SmtpClient.Protocol.SMTP,
-                    GatewaySettings.NextHopTls.NONE, null, null, "gateway.example.org", COMMAND_TIMEOUT);
+            SmtpClient client = hop.connect(COMMAND_TIMEOUT);
             try {
                 List<SmtpClient.RecipientReply> replies = client.send("alice@example.org", List.of("bob@example.net"),
                         out -> out.write("Subject: scanned slowly\r\n\r\nhello\r\n".getBytes(StandardCharsets.US_ASCII)));

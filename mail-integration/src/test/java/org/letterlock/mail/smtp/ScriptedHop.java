@@ -49,6 +49,12 @@ final class ScriptedHop implements AutoCloseable {
         return listener.getLocalPort();
     }
 
+    /** The gateway's SMTP client connected to this hop in clear, giving up on a command after {@code timeout}. */
+    SmtpClient connect(Duration timeout) throws IOException {
+        return SmtpClient.connect(new org.letterlock.platform.config.GatewaySettings.HostPort("127.0.0.1", port()), SmtpClient.Protocol.SMTP,
+                org.letterlock.platform.config.GatewaySettings.NextHopTls.NONE, null, null, "gateway.example.org", timeout);
+    }
+
     /** The commands read, in order; MAIL and RCPT as the client wrote them. */
     List<String> commands() {
         return commands;

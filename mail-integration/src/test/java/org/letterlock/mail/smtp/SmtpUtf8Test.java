@@ -7,7 +7,6 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.letterlock.platform.config.GatewaySettings;
 
 /**
  * SMTPUTF8 (RFC 6531) going out: a message with an address beyond US-ASCII, or UTF-8 in its header, is sent with the
@@ -21,8 +20,7 @@ class SmtpUtf8Test {
     @org.junit.jupiter.params.provider.ValueSource(strings = {"\r\n", "\n"})
     void utf8InTheBodyAloneDoesNotAskForSmtpUtf8(String lineEnd) throws Exception {
         try (ScriptedHop hop = new ScriptedHop(List.of("8BITMIME", "SMTPUTF8"), Duration.ZERO)) {
-            SmtpClient client = SmtpClient.connect(new GatewaySettings.HostPort("127.0.0.1", hop.port()), SmtpClient.Protocol.SMTP,
-                    GatewaySettings.NextHopTls.NONE, null, null, "gateway.example.org", Duration.ofSeconds(30));
+            SmtpClient client = hop.connect(Duration.ofSeconds(30));
             try {
                 List<SmtpClient.RecipientReply> replies = client.send("alice@example.org", List.of("bob@example.net"),
                         out -> out.write(("Subject: hello" + lineEnd + lineEnd + "Grüße" + lineEnd).getBytes(StandardCharsets.UTF_8)));
@@ -45,8 +43,7 @@ class SmtpUtf8Test {
     void theParameterGoesWhereTheMessageNeedsItAndTheHopOffersIt(String name, boolean offered, String recipient, String subject, int code, String mailCommand)
             throws Exception {
         try (ScriptedHop hop = new ScriptedHop(offered ? List.of("8BITMIME", "SMTPUTF8") : List.of("8BITMIME"), Duration.ZERO)) {
-            SmtpClient client = SmtpClient.connect(new GatewaySettings.HostPort("127.0.0.1", hop.port()), SmtpClient.Protocol.SMTP,
-                    GatewaySettings.NextHopTls.NONE, null, null, "gateway.example.org", Duration.ofSeconds(30));
+            SmtpClient client = hop.connect(Duration.ofSeconds(30));
             try {
                 List<SmtpClient.RecipientReply> replies = client.send("alice@example.org", List.of(recipient),
                         out -> out.write((subject + "\r\n\r\nhello\r\n").getBytes(StandardCharsets.UTF_8)));

@@ -221,6 +221,19 @@ public final class MailboxIdentities {
         }
     }
 
+    /**
+     * Locks the identity row of {@code address} until {@code connection}'s transaction ends: work for one mailbox that
+     * must not run twice at once (count, then insert) takes turns on it. Nothing is locked for an address not registered.
+     */
+    public void lock(Connection connection, String address) throws SQLException {
+        try (PreparedStatement lock = connection.prepareStatement("SELECT address FROM mailbox_identity WHERE address = ? FOR UPDATE")) {
+            lock.setString(1, MailAddress.normalise(address));
+            try (ResultSet row = lock.executeQuery()) {
+                row.next();
+            }
+        }
+    }
+
     public Optional<MailboxIdentity> find(String address) {
         String mailbox = MailAddress.normalise(address);
         try (Connection connection = dataSource.getConnection()) {

@@ -277,11 +277,12 @@ class AcmeEnrollmentTest extends AcmeServerTests {
     @ParameterizedTest(name = "{0}")
     @MethodSource("badReplies")
     void badRepliesAreRefusedAuditedAndValidateNothing(String name, String message, Status challengeAfter, ReplyMaker maker) throws Exception {
-        Triggered triggered = triggered("reply");
-        String mailbox = triggered.mailbox();
-        Order order = triggered.order();
-        Challenge challenge = triggered.challenge();
-        byte[] reply = maker.make(triggered.mail(), mailbox, triggered.response());
+        String mailbox = EnrollFixture.newMailbox("reply");
+        server.fixture.verifiedMailbox(mailbox, "rob");
+        AcmeTestServer.ChallengedOrder ordered = server.challengedOrder(mailbox);
+        Order order = ordered.order();
+        Challenge challenge = ordered.challenge();
+        byte[] reply = maker.make(ordered.mail(), mailbox, ordered.response(""));
 
         long recordsBefore = org.letterlock.platform.audit.AuditPositions.newest(server.fixture.platform.auditLog());
         assertThatThrownBy(() -> server.sendReply(reply)).isInstanceOf(MessagingException.class)
@@ -300,10 +301,12 @@ class AcmeEnrollmentTest extends AcmeServerTests {
     /** A client that reaches the receiver past the organisation's MTA could write the MTA's Authentication-Results itself. */
     @Test
     void authenticationResultsCountOnlyInAReplyATrustedRelayHandedOver() throws Exception {
-        Triggered triggered = triggered("relayed");
-        Order order = triggered.order();
-        Challenge challenge = triggered.challenge();
-        byte[] reply = triggered.mail().reply(triggered.mailbox(), triggered.response(), AcmeTestServer.dkimPass(AcmeTestServer.domain(triggered.mailbox())));
+        String mailbox = EnrollFixture.newMailbox("relayed");
+        server.fixture.verifiedMailbox(mailbox, "rob");
+        AcmeTestServer.ChallengedOrder ordered = server.challengedOrder(mailbox);
+        Order order = ordered.order();
+        Challenge challenge = ordered.challenge();
+        byte[] reply = ordered.mail().reply(mailbox, ordered.response(""), AcmeTestServer.dkimPass(AcmeTestServer.domain(mailbox)));
 
         assertThatThrownBy(() -> server.sendReply(reply, "127.0.0.2")).isInstanceOf(MessagingException.class)
                 .satisfies(e -> assertThat(smtpRefusal((MessagingException) e)).startsWith("550 5.7.1").contains("did not come through a trusted relay"));
@@ -312,22 +315,6 @@ class AcmeEnrollmentTest extends AcmeServerTests {
 
         server.sendReply(reply, AcmeTestServer.TRUSTED_RELAY);
         assertThat(order.waitUntilReady(Duration.ofSeconds(10))).isEqualTo(Status.READY);
-    }
-
-    /** An order for a new verified mailbox whose challenge the client triggered, the mail it brought, and the right response. */
-    private record Triggered(String mailbox, Order order, Challenge challenge, AcmeTestServer.ChallengeMail mail, String response) {
-    }
-
-    private Triggered triggered(String name) throws Exception {
-        String mailbox = EnrollFixture.newMailbox(name);
-        server.fixture.verifiedMailbox(mailbox, "rob");
-        KeyPair key = accountKey("ES256");
-        Order order = new AccountBuilder().agreeToTermsOfService().useKeyPair(key).create(session()).newOrder().identifier(new Identifier("email", mailbox))
-                .create();
-        Challenge challenge = order.getAuthorizations().get(0).getChallenges().get(0);
-        challenge.trigger();
-        AcmeTestServer.ChallengeMail mail = AcmeTestServer.challengeMail(mailbox);
-        return new Triggered(mailbox, order, challenge, mail, mail.response(challenge.getJSON().get("token").asString(), key.getPublic()));
     }
 
     private static Arguments badReply(String name, String message, Status challengeAfter, ReplyMaker maker) {
