@@ -232,7 +232,7 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
     private void storeCaCertificate(String parentId, X509CertificateHolder certificate) {
         store.insertCertificate(new IssuedCertificate(certificate.getSerialNumber(), parentId, ISSUING_CA_PROFILE, Optional.empty(),
                 certificate.getSubject().toString(), certificate.getNotBefore().toInstant(), certificate.getNotAfter().toInstant(), Certificates.der(certificate),
-                Optional.empty(), SYSTEM, clock.instant(), Optional.empty()), Optional.empty());
+                Optional.empty(), SYSTEM, clock.instant(), Optional.empty()), KeyFamily.canonicalKeyHash(certificate.getSubjectPublicKeyInfo()), Optional.empty());
     }
 
     /** Vault names carry the time and a random tag: a start that died after making a key never blocks the next one. */
@@ -340,7 +340,8 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
         Issuer signer = new Issuer(vault, issuer.requireKey(), issuer.requireCertificate(), policy(issuer.id()), clock);
         X509CertificateHolder certificate = signer.issue(Profiles.OCSP_SIGNING, publicKey, subject(BCStyle.CN, truncate("OCSP responder of " + commonName(issuer), 64)),
                 List.of(), Set.of(), Duration.ofDays(Profiles.OCSP_SIGNING.maxValidityDays()));
-        store.insertCertificate(fromHolder(certificate, issuer.id(), Profiles.OCSP_SIGNING.name(), Optional.empty(), Optional.empty(), SYSTEM), Optional.empty());
+        store.insertCertificate(fromHolder(certificate, issuer.id(), Profiles.OCSP_SIGNING.name(), Optional.empty(), Optional.empty(), SYSTEM),
+                KeyFamily.canonicalKeyHash(publicKey), Optional.empty());
         store.setOcspResponder(issuer.id(), key, certificate);
         audit.record("ca.ocsp-responder.create", "issuer:" + issuer.id(), Outcome.ALLOWED, "serial " + IssuedCertificate.hex(certificate.getSerialNumber()));
     }
@@ -553,7 +554,7 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
                 throw refuse("ca.issue", "profile:" + profile.name(), e.type(), e.getMessage());
             }
         }
-        refuseCompromised(publicKey, profile);
+        String keyHash = refuseCompromised(publicKey, profile);
         String target;
         List<String> names;
         X500Name subject;
@@ -606,7 +607,7 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
         }
         IssuedCertificate issued = fromHolder(certificate, issuing.record().id(), profile.name(), mailbox, pairId, requester.name());
         try {
-            store.insertCertificate(issued, newPair);
+            store.insertCertificate(issued, keyHash, newPair);
         } catch (LetterlockException e) {
             throw e.type() == ErrorType.CONFLICT ? refuse("ca.issue", target, e.type(), e.getMessage()) : e;
         }
@@ -618,12 +619,17 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
         return issued;
     }
 
-    /** S/MIME BR 6.1.1.3: a key once revoked for keyCompromise is not certified again, in whatever encoding it comes. */
-    private void refuseCompromised(SubjectPublicKeyInfo publicKey, CertificateProfile profile) {
-        store.compromisedKey(KeyFamily.canonicalKeyHash(publicKey)).ifPresent(serial -> {
+    /**
+     * S/MIME BR 6.1.1.3: a key once revoked for keyCompromise is not certified again, in whatever encoding it comes.
+     * Returns the key's canonical hash, which the certificate is stored with.
+     */
+    private String refuseCompromised(SubjectPublicKeyInfo publicKey, CertificateProfile profile) {
+        String keyHash = KeyFamily.canonicalKeyHash(publicKey);
+        store.compromisedKey(keyHash).ifPresent(serial -> {
             throw refuse("ca.issue", "profile:" + profile.name(), ErrorType.BAD_REQUEST, "this public key was revoked for key compromise (certificate "
                     + IssuedCertificate.hex(serial) + "): make a new key pair");
         });
+        return keyHash;
     }
 
     /**
@@ -801,7 +807,7 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
         X509CertificateHolder certificate = issuing.issuer().issue(profile, publicKey, commonName == null ? NO_SUBJECT : subject(BCStyle.CN, commonName), names,
                 Set.of(), validity);
         IssuedCertificate issued = fromHolder(certificate, issuing.record().id(), profile.name(), Optional.empty(), Optional.empty(), SYSTEM);
-        store.insertCertificate(issued, Optional.empty());
+        store.insertCertificate(issued, KeyFamily.canonicalKeyHash(publicKey), Optional.empty());
         presignAhead(issued, () -> ocsp.presign(issuing.record(), issued));
         audit.record("ca.issue", "certificate:" + issued.serialHex(), Outcome.ALLOWED, profile.id() + " "
                 + (names.isEmpty() ? commonName : "hosts:" + String.join(",", names)) + " by " + issuing.record().id());

@@ -40,9 +40,10 @@ public interface CertificateStore {
 
     /**
      * Stores a certificate and, when {@code newPairMailbox} is given, creates its pair first: both or neither. A pair
-     * holds one certificate per profile; a second one is a CONFLICT, however many requests race for it.
+     * holds one certificate per profile; a second one is a CONFLICT, however many requests race for it. {@code keyHash} is
+     * the certificate key's {@link KeyFamily#canonicalKeyHash}, which the caller has from the key it certified.
      */
-    void insertCertificate(IssuedCertificate certificate, Optional<String> newPairMailbox);
+    void insertCertificate(IssuedCertificate certificate, String keyHash, Optional<String> newPairMailbox);
 
     Optional<IssuedCertificate> certificate(BigInteger serial);
 

@@ -172,7 +172,7 @@ public final class JdbcCertificateStore implements CertificateStore {
 
     /** Stores a certificate and, if given, creates its pair first; both or neither. */
     @Override
-    public void insertCertificate(IssuedCertificate certificate, Optional<String> newPairMailbox) {
+    public void insertCertificate(IssuedCertificate certificate, String keyHash, Optional<String> newPairMailbox) {
         try {
             Transaction.run(dataSource, connection -> {
                 if (newPairMailbox.isPresent()) {
@@ -196,7 +196,7 @@ public final class JdbcCertificateStore implements CertificateStore {
                     insert.setString(9, certificate.pairId().orElse(null));
                     insert.setString(10, certificate.requestedBy());
                     insert.setObject(11, utc(certificate.issuedAt()));
-                    insert.setString(12, keyHash(certificate.der()));
+                    insert.setString(12, keyHash);
                     insert.executeUpdate();
                 }
                 return null;
