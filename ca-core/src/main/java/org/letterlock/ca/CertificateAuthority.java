@@ -11,6 +11,7 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumMap;
 import java.util.Date;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
@@ -40,6 +41,8 @@ import org.bouncycastle.asn1.x500.X500NameBuilder;
 import org.bouncycastle.asn1.x500.style.BCStyle;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
+import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
 import org.bouncycastle.asn1.x509.SubjectKeyIdentifier;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
@@ -90,6 +93,10 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
     private static final String SYSTEM = "system";
     private static final int KEY_HASH_BATCH = 2_000;
     private static final int COMPROMISED_SWEEP_BATCH = 500;
+    /** The issuing CAs every installation has, one per purpose. */
+    private static final List<IssuerRecord.Kind> ISSUING_KINDS = List.of(IssuerRecord.Kind.ISSUING, IssuerRecord.Kind.TLS_ISSUING);
+    private static final Map<KeyPurposeId, String> PURPOSE_NAMES = Map.of(KeyPurposeId.id_kp_emailProtection, "emailProtection",
+            KeyPurposeId.id_kp_serverAuth, "serverAuth", KeyPurposeId.id_kp_clientAuth, "clientAuth");
     private static final DateTimeFormatter DAY = DateTimeFormatter.ofPattern("yyyy-MM-dd").withZone(ZoneOffset.UTC);
 
     private final CaSettings settings;
@@ -114,11 +121,11 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
     private record Active(IssuerRecord record, Issuer issuer) {
     }
 
-    /** The issuers, oldest first, and the active one among them (null while none is): swapped as one on reload. */
-    private record Issuers(List<IssuerRecord> all, Active active) {
+    /** The issuers, oldest first, and the active one of each issuing kind (none while it waits): swapped as one on reload. */
+    private record Issuers(List<IssuerRecord> all, Map<IssuerRecord.Kind, Active> active) {
     }
 
-    private volatile Issuers issuersNow = new Issuers(List.of(), null);
+    private volatile Issuers issuersNow = new Issuers(List.of(), Map.of());
 
     public CertificateAuthority(CaSettings settings, CertificateStore store, AuditedKeyVault vault, AuditRecorder audit, MailboxIdentities identities, MailSender mail,
                                 Clock clock, String tokenLabel) {
@@ -162,8 +169,21 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
     }
 
     void open() {
-        if (store.issuers().isEmpty()) {
-            createHierarchy();
+        if (store.issuers().isEmpty() && !settings.externalRoot()) {
+            createRoot();
+        }
+        for (IssuerRecord.Kind kind : ISSUING_KINDS) {
+            // First start makes both; an installation from before the TLS issuing CA gets it at its next start.
+            if (store.issuers().stream().noneMatch(i -> i.kind() == kind)) {
+                try {
+                    makeIssuing(kind);
+                } catch (LetterlockException e) {
+                    if (e.type() != ErrorType.CONFLICT) {
+                        throw e;
+                    }
+                    LOG.info("another node made the first " + kind.label() + " CA at the same time; this one uses it");
+                }
+            }
         }
         reload();
         int listed = store.listCompromisedKeys();
@@ -196,36 +216,13 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
 
     // ---- hierarchy
 
-    private void createHierarchy() {
-        IssuerHierarchy hierarchy = new IssuerHierarchy(vault, clock, settings.permittedMailDomains());
-        Instant now = clock.instant();
-        if (settings.externalRoot()) {
-            KeyUri key = newKey("ca-issuing-1");
-            PKCS10CertificationRequest csr = hierarchy.requestIssuing(key, settings.issuingKeySpec(), new X500Name(settings.issuingSubject()));
-            store.insertIssuer(new IssuerRecord("issuing-1", IssuerRecord.Kind.ISSUING, IssuerRecord.State.PENDING, Optional.of(key), settings.issuingSubject(),
-                    Optional.empty(), Optional.of(encoded(csr)), now, Optional.empty(), Optional.empty()));
-            audit.record("ca.issuer.request", "issuer:issuing-1", Outcome.ALLOWED, "CSR made for an external root; import the signed certificate");
-            LOG.warning("the issuing CA waits for its certificate from the external root: fetch its CSR at /api/ca/issuers/issuing-1/csr (docs/ca.md)");
-            return;
-        }
+    private void createRoot() {
         KeyUri rootKey = newKey("ca-root");
-        X509CertificateHolder root = hierarchy.createRoot(rootKey, settings.rootKeySpec(), new X500Name(settings.rootSubject()), ROOT_VALIDITY);
+        X509CertificateHolder root = new IssuerHierarchy(vault, clock).createRoot(rootKey, settings.rootKeySpec(), new X500Name(settings.rootSubject()),
+                ROOT_VALIDITY);
         store.insertIssuer(new IssuerRecord(ROOT_ID, IssuerRecord.Kind.ROOT, IssuerRecord.State.ACTIVE, Optional.of(rootKey), settings.rootSubject(),
-                Optional.of(root), Optional.empty(), now, Optional.empty(), Optional.empty()));
+                Optional.of(root), Optional.empty(), clock.instant(), Optional.empty(), Optional.empty()));
         audit.record("ca.issuer.create", "issuer:" + ROOT_ID, Outcome.ALLOWED, settings.rootSubject() + " " + settings.rootKeySpec().configName());
-        createFirstIssuing(hierarchy, rootKey, root);
-    }
-
-    private void createFirstIssuing(IssuerHierarchy hierarchy, KeyUri rootKey, X509CertificateHolder root) {
-        String id = "issuing-1";
-        String subject = settings.issuingSubject();
-        KeyUri key = newKey("ca-" + id);
-        X509CertificateHolder certificate = hierarchy.createIssuing(rootKey, root, ROOT_ID, urls, key, settings.issuingKeySpec(), new X500Name(subject),
-                ISSUING_VALIDITY);
-        store.insertIssuer(new IssuerRecord(id, IssuerRecord.Kind.ISSUING, IssuerRecord.State.ACTIVE, Optional.of(key), subject, Optional.of(certificate),
-                Optional.empty(), clock.instant(), Optional.empty(), Optional.empty()));
-        storeCaCertificate(ROOT_ID, certificate);
-        audit.record("ca.issuer.create", "issuer:" + id, Outcome.ALLOWED, subject + " " + settings.issuingKeySpec().configName());
     }
 
     /** The issuing CA certificates are in the store too, under the root, so the root's CRL and OCSP can revoke them. */
@@ -244,10 +241,11 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
 
     private synchronized void reload() {
         List<IssuerRecord> all = store.issuers();
-        issuersNow = new Issuers(all, all.stream().filter(i -> i.kind() == IssuerRecord.Kind.ISSUING && i.state() == IssuerRecord.State.ACTIVE)
-                .reduce((first, second) -> second)
-                .map(i -> new Active(i, new Issuer(vault, i.requireKey(), i.requireCertificate(), policy(i.id()), clock)))
-                .orElse(null));
+        Map<IssuerRecord.Kind, Active> active = new EnumMap<>(IssuerRecord.Kind.class);
+        // Oldest first: of two ACTIVE of a kind (never left so by activate), the newer one issues.
+        all.stream().filter(i -> i.issuing() && i.state() == IssuerRecord.State.ACTIVE)
+                .forEach(i -> active.put(i.kind(), new Active(i, new Issuer(vault, i.requireKey(), i.requireCertificate(), policy(i.id()), clock))));
+        issuersNow = new Issuers(all, Map.copyOf(active));
         ocsp.useIssuers(all);
     }
 
@@ -263,18 +261,27 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
         }
     }
 
-    /** The issuer that signs new certificates: UNAVAILABLE while there is none, or once it has expired (a rollover is due). */
-    private Active activeIssuer() {
-        Active issuing = issuersNow.active();
+    /**
+     * The issuer of that kind that signs new certificates: UNAVAILABLE while there is none, or once it has expired (a
+     * rollover is due).
+     */
+    private Active activeIssuer(IssuerRecord.Kind kind) {
+        Active issuing = issuersNow.active().get(kind);
         if (issuing == null) {
-            throw new LetterlockException(ErrorType.UNAVAILABLE, "no issuing CA is active: the issuing CA waits for its certificate from the external root (docs/ca.md)");
+            throw new LetterlockException(ErrorType.UNAVAILABLE, "no " + kind.label() + " CA is active: it waits for its certificate from the external root "
+                    + "(import it at /api/ca/issuers/{id}/certificate, docs/ca.md)");
         }
         Instant notAfter = issuing.record().requireCertificate().getNotAfter().toInstant();
         if (!notAfter.isAfter(clock.instant())) {
             throw new LetterlockException(ErrorType.UNAVAILABLE, "the issuing CA " + issuing.record().id() + " expired at " + notAfter
-                    + "; a ca-admin rolls over to a new one (POST /api/ca/issuers/rollover, docs/ca.md)");
+                    + "; a ca-admin rolls over to a new one (POST /api/ca/issuers/rollover?kind=" + kind.label() + ", docs/ca.md)");
         }
         return issuing;
+    }
+
+    /** TLS server certificates come from the TLS issuing CA, everything else from the mailbox one: one purpose per CA. */
+    private static IssuerRecord.Kind issuingKind(CertificateProfile profile) {
+        return profile.extendedKeyUsage().contains(KeyPurposeId.id_kp_serverAuth) ? IssuerRecord.Kind.TLS_ISSUING : IssuerRecord.Kind.ISSUING;
     }
 
     private IssuancePolicy policy(String issuerId) {
@@ -382,48 +389,63 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
     }
 
     /**
-     * Makes a new issuing CA and retires the current one, which keeps signing CRLs and OCSP responses for what it
-     * issued. With an internal root the new CA is active at once; with an external root it waits for its certificate.
-     * Its id is taken in the store before the root signs anything: of two nodes rolling over at once, one gets a 409
-     * and the root signs once.
+     * Makes a new issuing CA of {@code kind} and retires the current one of that kind, which keeps signing CRLs and OCSP
+     * responses for what it issued. With an internal root the new CA is active at once; with an external root it waits
+     * for its certificate.
      */
-    public synchronized IssuerRecord rollover(Requester requester) {
+    public synchronized IssuerRecord rollover(IssuerRecord.Kind kind, Requester requester) {
         requireRole(requester, "ca.issuer.rollover", "issuers", Role.CA_ADMIN);
-        // The store, not this node's copy: another node may have rolled over since this one last reloaded.
-        List<IssuerRecord> all = store.issuers();
-        int generation = all.stream().filter(i -> i.kind() == IssuerRecord.Kind.ISSUING).mapToInt(i -> Integer.parseInt(i.id().substring("issuing-".length())))
-                .max().orElse(0) + 1;
-        String id = "issuing-" + generation;
-        String subject = settings.issuingSubject().replaceFirst("(?i)^(\\s*CN\\s*=\\s*)([^,]+)", "$1$2 " + generation);
-        IssuerHierarchy hierarchy = new IssuerHierarchy(vault, clock, settings.permittedMailDomains());
-        KeyUri key = newKey("ca-" + id);
-        PKCS10CertificationRequest csr = hierarchy.requestIssuing(key, settings.issuingKeySpec(), new X500Name(subject));
-        try {
-            store.insertIssuer(new IssuerRecord(id, IssuerRecord.Kind.ISSUING, IssuerRecord.State.PENDING, Optional.of(key), subject, Optional.empty(),
-                    Optional.of(encoded(csr)), clock.instant(), Optional.empty(), Optional.empty()));
-        } catch (LetterlockException e) {
-            throw e.type() == ErrorType.CONFLICT ? refuse("ca.issuer.rollover", "issuer:" + id, ErrorType.CONFLICT, e.getMessage()) : e;
+        if (!kind.issuing()) {
+            throw refuse("ca.issuer.rollover", "issuers", ErrorType.BAD_REQUEST, "only issuing CAs roll over (kind issuing or tls-issuing), not the root");
         }
-        Optional<IssuerRecord> root = all.stream().filter(i -> i.kind() == IssuerRecord.Kind.ROOT && i.key().isPresent()).findFirst();
-        if (root.isPresent()) {
-            X509CertificateHolder certificate = null;
-            try {
-                certificate = hierarchy.certifyIssuing(root.get().requireKey(), root.get().requireCertificate(), ROOT_ID, urls,
-                        csr.getSubjectPublicKeyInfo(), new X500Name(subject), ISSUING_VALIDITY);
-                // Stored before it signs anything, so that the root's CRL and OCSP can always revoke it.
-                storeCaCertificate(ROOT_ID, certificate);
-                audit.record("ca.issuer.create", "issuer:" + id, Outcome.ALLOWED, subject + " " + settings.issuingKeySpec().configName());
-                activate(id, certificate, "ca.issuer.rollover");
-            } catch (RuntimeException e) {
-                abandon(id, Optional.ofNullable(certificate), e);
-                throw e;
-            }
-        } else {
-            audit.record("ca.issuer.request", "issuer:" + id, Outcome.ALLOWED, "rollover: CSR made for the external root");
-        }
+        String id = makeIssuing(kind);
         reload();
         guarded("maintenance after rollover", this::maintain);
         return issuer(id).orElseThrow();
+    }
+
+    /**
+     * Makes the next issuing CA of a kind: its id is taken in the store before the root signs anything, so of two nodes
+     * doing this at once one gets a 409 and the root signs once. Certified and activated here when the root's key is
+     * in this vault; otherwise left PENDING with its CSR for the external root.
+     */
+    private String makeIssuing(IssuerRecord.Kind kind) {
+        // The store, not this node's copy: another node may have rolled over since this one last reloaded.
+        List<IssuerRecord> all = store.issuers();
+        int generation = all.stream().filter(i -> i.kind() == kind).mapToInt(i -> Integer.parseInt(i.id().substring(kind.label().length() + 1)))
+                .max().orElse(0) + 1;
+        String id = kind.label() + "-" + generation;
+        String base = kind == IssuerRecord.Kind.TLS_ISSUING ? settings.tlsIssuingSubject() : settings.issuingSubject();
+        String subject = generation == 1 ? base : base.replaceFirst("(?i)^(\\s*CN\\s*=\\s*)([^,]+)", "$1$2 " + generation);
+        String action = generation == 1 ? "ca.issuer.create" : "ca.issuer.rollover";
+        IssuerHierarchy hierarchy = new IssuerHierarchy(vault, clock, settings.permittedMailDomains());
+        KeyUri key = newKey("ca-" + id);
+        PKCS10CertificationRequest csr = hierarchy.requestIssuing(kind, key, settings.issuingKeySpec(), new X500Name(subject));
+        try {
+            store.insertIssuer(new IssuerRecord(id, kind, IssuerRecord.State.PENDING, Optional.of(key), subject, Optional.empty(),
+                    Optional.of(encoded(csr)), clock.instant(), Optional.empty(), Optional.empty()));
+        } catch (LetterlockException e) {
+            throw e.type() == ErrorType.CONFLICT ? refuse(action, "issuer:" + id, ErrorType.CONFLICT, e.getMessage()) : e;
+        }
+        Optional<IssuerRecord> root = all.stream().filter(i -> i.kind() == IssuerRecord.Kind.ROOT && i.key().isPresent()).findFirst();
+        if (root.isEmpty()) {
+            audit.record("ca.issuer.request", "issuer:" + id, Outcome.ALLOWED, "CSR made for the external root; import the signed certificate");
+            LOG.warning(id + " waits for its certificate from the external root: fetch its CSR at /api/ca/issuers/" + id + "/csr (docs/ca.md)");
+            return id;
+        }
+        X509CertificateHolder certificate = null;
+        try {
+            certificate = hierarchy.certifyIssuing(kind, root.get().requireKey(), root.get().requireCertificate(), ROOT_ID, urls,
+                    csr.getSubjectPublicKeyInfo(), new X500Name(subject), ISSUING_VALIDITY);
+            // Stored before it signs anything, so that the root's CRL and OCSP can always revoke it.
+            storeCaCertificate(ROOT_ID, certificate);
+            audit.record("ca.issuer.create", "issuer:" + id, Outcome.ALLOWED, subject + " " + settings.issuingKeySpec().configName());
+            activate(id, certificate, action);
+        } catch (RuntimeException e) {
+            abandon(id, Optional.ofNullable(certificate), e);
+            throw e;
+        }
+        return id;
     }
 
     /**
@@ -490,14 +512,24 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
         if (usage == null || !usage.hasUsages(KeyUsage.keyCertSign | KeyUsage.cRLSign)) {
             problems.add("its keyUsage lacks keyCertSign and cRLSign");
         }
+        ExtendedKeyUsage purposes = ExtendedKeyUsage.fromExtensions(certificate.getExtensions());
+        ExtendedKeyUsage wanted = IssuerHierarchy.purposes(pending.kind());
+        if (purposes == null || !Set.of(purposes.getUsages()).equals(Set.of(wanted.getUsages()))) {
+            problems.add("a " + pending.kind().label() + " CA serves one purpose: its extendedKeyUsage must be exactly "
+                    + Arrays.stream(wanted.getUsages()).map(p -> PURPOSE_NAMES.getOrDefault(p, p.toString())).toList() + ", as requested in its CSR");
+        }
         if (!certificate.isValidOn(Date.from(clock.instant()))) {
             problems.add("it is not valid now");
         }
         X509CertificateHolder parent = chain.size() > 1 ? chain.get(1) : null;
+        Optional<X509CertificateHolder> knownRoot = issuersNow.all().stream().filter(i -> i.kind() == IssuerRecord.Kind.ROOT)
+                .flatMap(i -> i.certificate().stream()).findFirst();
         if (parent == null) {
             problems.add("the certificate of the root that signed it is missing");
         } else if (!signedBy(certificate, parent)) {
             problems.add("its signature does not verify with " + parent.getSubject());
+        } else if (knownRoot.isPresent() && !knownRoot.get().equals(chain.get(chain.size() - 1))) {
+            problems.add("its chain ends in " + chain.get(chain.size() - 1).getSubject() + ", not in the root imported before (" + knownRoot.get().getSubject() + ")");
         }
         if (!problems.isEmpty()) {
             throw refuse("ca.issuer.import", "issuer:" + issuerId, ErrorType.BAD_REQUEST, "the certificate cannot be used: " + String.join("; ", problems));
@@ -530,7 +562,7 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
         CertificateProfile profile = Profiles.byName(request.profile()).filter(p -> REQUESTABLE.contains(p.name()))
                 .orElseThrow(() -> refuse("ca.issue", "profile:" + request.profile(), ErrorType.BAD_REQUEST,
                         "unknown profile '" + request.profile() + "'; requestable profiles are " + REQUESTABLE.stream().sorted().toList()));
-        Active issuing = activeIssuer();
+        Active issuing = activeIssuer(issuingKind(profile));
         SubjectPublicKeyInfo publicKey;
         List<String> requestedMailboxes = List.of();
         List<String> requestedHosts = List.of();
@@ -742,7 +774,7 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
 
     @Override
     public void requireIssuing() {
-        activeIssuer();
+        activeIssuer(IssuerRecord.Kind.ISSUING);
     }
 
     @Override
@@ -803,7 +835,7 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
     }
 
     private IssuedCertificate issueToSystem(CertificateProfile profile, SubjectPublicKeyInfo publicKey, String commonName, List<String> names, Duration validity) {
-        Active issuing = activeIssuer();
+        Active issuing = activeIssuer(issuingKind(profile));
         X509CertificateHolder certificate = issuing.issuer().issue(profile, publicKey, commonName == null ? NO_SUBJECT : subject(BCStyle.CN, commonName), names,
                 Set.of(), validity);
         IssuedCertificate issued = fromHolder(certificate, issuing.record().id(), profile.name(), Optional.empty(), Optional.empty(), SYSTEM);

@@ -23,8 +23,8 @@ public interface CertificateStore {
     void insertIssuer(IssuerRecord issuer);
 
     /**
-     * Sets the signed certificate of a PENDING issuing CA and makes it the one ACTIVE issuing CA, retiring the others
-     * in the same transaction; returns the ids it retired. CONFLICT when the issuer is not pending.
+     * Sets the signed certificate of a PENDING issuing CA and makes it the one ACTIVE issuing CA of its kind, retiring
+     * the others of that kind in the same transaction; returns the ids it retired. CONFLICT when the issuer is not pending.
      */
     List<String> activate(String id, X509CertificateHolder certificate);
 

@@ -80,7 +80,7 @@ public final class CrlPublisher {
             builder.addExtension(Extension.issuingDistributionPoint, true, new IssuingDistributionPoint(
                     new DistributionPointName(new GeneralNames(new GeneralName(GeneralName.uniformResourceIdentifier, fullUrl.toString()))),
                     // The root also certifies its own OCSP responder (an end-entity certificate): its CRL is not CA-only.
-                    issuer.kind() == IssuerRecord.Kind.ISSUING, false, null, false, false));
+                    issuer.issuing(), false, null, false, false));
             if (base.isPresent()) {
                 builder.addExtension(Extension.deltaCRLIndicator, true, new CRLNumber(BigInteger.valueOf(base.get().number())));
             } else {

@@ -11,6 +11,8 @@ import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.AccessDescription;
 import org.bouncycastle.asn1.x509.AuthorityInformationAccess;
 import org.bouncycastle.asn1.x509.CRLDistPoint;
+import org.bouncycastle.asn1.x509.CertificatePolicies;
+import org.bouncycastle.asn1.x509.PolicyInformation;
 import org.bouncycastle.asn1.x509.DistributionPoint;
 import org.bouncycastle.asn1.x509.DistributionPointName;
 import org.bouncycastle.asn1.x509.ExtensionsGenerator;
@@ -20,6 +22,8 @@ import org.bouncycastle.asn1.x509.GeneralSubtree;
 import org.bouncycastle.asn1.x509.NameConstraints;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
+import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.cert.CertIOException;
@@ -34,11 +38,18 @@ import org.letterlock.vault.KeyVault;
 
 /**
  * Makes the CA certificates: a self-signed root and issuing CAs under it, keys created in the vault. CA certificates
- * carry critical basicConstraints with a path length, critical keyUsage keyCertSign + cRLSign, SKI, and AKI below the root;
- * issuing CAs also a critical nameConstraints extension when their mailboxes are limited to some domains.
+ * carry critical basicConstraints with a path length, critical keyUsage keyCertSign + cRLSign, SKI, and AKI below the root.
+ * An issuing CA serves one purpose, named by its extendedKeyUsage: emailProtection for the mailbox CA (S/MIME BR
+ * 7.1.2.2 g), serverAuth and clientAuth for the TLS one (TLS BR 7.1.2.6); the mailbox CA also carries a critical
+ * nameConstraints extension when its mailboxes are limited to some domains.
  */
 public final class IssuerHierarchy {
     private static final BcX509ExtensionUtils EXTENSIONS = new BcX509ExtensionUtils();
+    /**
+     * S/MIME BR 7.1.2.2 and TLS BR 7.1.2.6 want certificatePolicies in a subordinate CA; anyPolicy is the choice for one
+     * run by the root's own operator, and leaves the end-entity certificates' policy OIDs (configurable) in force.
+     */
+    private static final CertificatePolicies ANY_POLICY = new CertificatePolicies(new PolicyInformation(Extension.certificatePolicies.branch("0")));
 
     private final KeyVault vault;
     private final Clock clock;
@@ -75,24 +86,26 @@ public final class IssuerHierarchy {
      * A new issuing CA key, certified by the root's key; path length 0 (it issues only end-entity certificates). The
      * certificate names where the root's CRL, OCSP and certificate are ({@code rootId} under {@code urls}).
      */
-    public X509CertificateHolder createIssuing(KeyUri rootKey, X509CertificateHolder root, String rootId, CaUrls urls, KeyUri key, KeySpec spec,
-                                               X500Name subject, Duration validity) {
+    public X509CertificateHolder createIssuing(IssuerRecord.Kind kind, KeyUri rootKey, X509CertificateHolder root, String rootId, CaUrls urls, KeyUri key,
+                                               KeySpec spec, X500Name subject, Duration validity) {
         SubjectPublicKeyInfo publicKey = SubjectPublicKeyInfo.getInstance(vault.createKey(key, spec).getEncoded());
-        return certifyIssuing(rootKey, root, rootId, urls, publicKey, subject, validity);
+        return certifyIssuing(kind, rootKey, root, rootId, urls, publicKey, subject, validity);
     }
 
     /** Certifies an issuing CA key made before, by {@link #requestIssuing} (a rollover takes its id with the request first). */
-    public X509CertificateHolder certifyIssuing(KeyUri rootKey, X509CertificateHolder root, String rootId, CaUrls urls, SubjectPublicKeyInfo publicKey,
-                                                X500Name subject, Duration validity) {
+    public X509CertificateHolder certifyIssuing(IssuerRecord.Kind kind, KeyUri rootKey, X509CertificateHolder root, String rootId, CaUrls urls,
+                                                SubjectPublicKeyInfo publicKey, X500Name subject, Duration validity) {
         X509v3CertificateBuilder builder = caBuilder(root.getSubject(), subject, publicKey, validity, 0);
         try {
+            builder.addExtension(Extension.extendedKeyUsage, false, purposes(kind));
+            builder.addExtension(Extension.certificatePolicies, false, ANY_POLICY);
             builder.addExtension(Extension.authorityKeyIdentifier, false, Issuer.authorityKeyIdentifier(root));
             builder.addExtension(Extension.cRLDistributionPoints, false, new CRLDistPoint(new DistributionPoint[] {
                     new DistributionPoint(new DistributionPointName(new GeneralNames(Issuer.uri(urls.crl(rootId)))), null, null)}));
             builder.addExtension(Extension.authorityInfoAccess, false, new AuthorityInformationAccess(new AccessDescription[] {
                     new AccessDescription(AccessDescription.id_ad_ocsp, Issuer.uri(urls.ocsp())),
                     new AccessDescription(AccessDescription.id_ad_caIssuers, Issuer.uri(urls.caCertificate(rootId)))}));
-            if (nameConstraints != null) {
+            if (nameConstraints != null && kind == IssuerRecord.Kind.ISSUING) {
                 builder.addExtension(Extension.nameConstraints, true, nameConstraints);
             }
         } catch (CertIOException e) {
@@ -102,14 +115,16 @@ public final class IssuerHierarchy {
     }
 
     /** A new issuing CA key and its PKCS#10 request, for an external or offline root to sign. */
-    public PKCS10CertificationRequest requestIssuing(KeyUri key, KeySpec spec, X500Name subject) {
+    public PKCS10CertificationRequest requestIssuing(IssuerRecord.Kind kind, KeyUri key, KeySpec spec, X500Name subject) {
         SubjectPublicKeyInfo publicKey = SubjectPublicKeyInfo.getInstance(vault.createKey(key, spec).getEncoded());
         try {
             ExtensionsGenerator extensions = new ExtensionsGenerator();
             extensions.addExtension(Extension.basicConstraints, true, new BasicConstraints(0));
             extensions.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
             extensions.addExtension(Extension.subjectKeyIdentifier, false, EXTENSIONS.createSubjectKeyIdentifier(publicKey));
-            if (nameConstraints != null) {
+            extensions.addExtension(Extension.extendedKeyUsage, false, purposes(kind));
+            extensions.addExtension(Extension.certificatePolicies, false, ANY_POLICY);
+            if (nameConstraints != null && kind == IssuerRecord.Kind.ISSUING) {
                 extensions.addExtension(Extension.nameConstraints, true, nameConstraints);
             }
             return new PKCS10CertificationRequestBuilder(subject, publicKey)
@@ -118,6 +133,15 @@ public final class IssuerHierarchy {
         } catch (IOException e) {
             throw new IllegalStateException("could not encode the issuing CA request", e);
         }
+    }
+
+    /** The one purpose an issuing CA serves; never anyExtendedKeyUsage, never OCSPSigning (it would let a CA sign for its siblings). */
+    static ExtendedKeyUsage purposes(IssuerRecord.Kind kind) {
+        return switch (kind) {
+            case ISSUING -> new ExtendedKeyUsage(KeyPurposeId.id_kp_emailProtection);
+            case TLS_ISSUING -> new ExtendedKeyUsage(new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth});
+            case ROOT -> throw new IllegalArgumentException("a root CA certificate carries no extendedKeyUsage");
+        };
     }
 
     private X509v3CertificateBuilder caBuilder(X500Name issuer, X500Name subject, SubjectPublicKeyInfo publicKey, Duration validity, int pathLength) {

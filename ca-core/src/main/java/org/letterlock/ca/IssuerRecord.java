@@ -1,6 +1,7 @@
 package org.letterlock.ca;
 
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.Optional;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.letterlock.vault.KeyUri;
@@ -25,10 +26,41 @@ public record IssuerRecord(
         Optional<KeyUri> ocspKey,
         Optional<X509CertificateHolder> ocspCertificate) {
 
-    public enum Kind { ROOT, ISSUING }
+    /**
+     * ISSUING certifies mailboxes (and escrow's transport key), TLS_ISSUING the mail hosts' TLS servers: each issuing CA
+     * serves one purpose, as the S/MIME BR (7.1.2.2 g) and the root programs require of subordinate CAs.
+     */
+    public enum Kind {
+        ROOT("root"), ISSUING("issuing"), TLS_ISSUING("tls-issuing");
+
+        private final String label;
+
+        Kind(String label) {
+            this.label = label;
+        }
+
+        /** An issuing CA's kind (not the root's). */
+        public boolean issuing() {
+            return this != ROOT;
+        }
+
+        /** How the API and the issuer ids spell it. */
+        public String label() {
+            return label;
+        }
+
+        public static Optional<Kind> ofLabel(String label) {
+            return Arrays.stream(values()).filter(k -> k.label.equals(label)).findFirst();
+        }
+    }
 
     /** PENDING: key made, CSR out to an external root. ACTIVE: issues. RETIRED: issues no more, still signs CRLs and OCSP. */
     public enum State { PENDING, ACTIVE, RETIRED }
+
+    /** An issuing CA of either purpose (not the root). */
+    public boolean issuing() {
+        return kind.issuing();
+    }
 
     public KeyUri requireKey() {
         return key.orElseThrow(() -> new IllegalStateException("issuer " + id + " has no key in this vault"));

@@ -23,6 +23,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.function.Function;
 import java.util.stream.Stream;
+import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
+import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.ocsp.BasicOCSPResp;
@@ -115,14 +117,20 @@ public abstract class CaConformance {
         return ca.issuer("root").orElseThrow().requireCertificate();
     }
 
+    private X509CertificateHolder tlsIssuing() {
+        return ca.issuer("tls-issuing-1").orElseThrow().requireCertificate();
+    }
+
+    /** openssl's verdict on a certificate for a purpose, through the issuing CA that issued it. */
     private Tools.Run verify(IssuedCertificate leaf, String purpose) throws Exception {
-        return tools.openssl("verify", "-CAfile", tools.pem("root", root()).toString(), "-untrusted", tools.pem("issuing", issuing()).toString(),
+        return tools.openssl("verify", "-CAfile", tools.pem("root", root()).toString(),
+                "-untrusted", tools.pem("issuing", ca.issuer(leaf.issuerId()).orElseThrow().requireCertificate()).toString(),
                 "-purpose", purpose, tools.pem("leaf", leaf.holder()).toString());
     }
 
     @Test
     void firstStartCreatesRootIssuingCaAndDelegatedResponders() throws Exception {
-        assertThat(ca.issuers()).extracting(IssuerRecord::id).containsExactly("root", "issuing-1");
+        assertThat(ca.issuers()).extracting(IssuerRecord::id).containsExactly("root", "issuing-1", "tls-issuing-1");
         assertThat(ca.issuers()).allSatisfy(i -> {
             assertThat(i.state()).isEqualTo(IssuerRecord.State.ACTIVE);
             assertThat(i.ocspCertificate()).isPresent();
@@ -131,13 +139,74 @@ public abstract class CaConformance {
         assertThat(chain.exit()).as(chain.output()).isZero();
         Tools.Run text = tools.openssl("x509", "-noout", "-text", "-in", tools.pem("issuing-text", issuing()).toString());
         assertThat(text.output()).contains("CA:TRUE, pathlen:0", "Certificate Sign, CRL Sign", "URI:http://ca.example.org/crl/root.crl",
-                "CA Issuers - URI:http://ca.example.org/ca/root.crt");
+                "CA Issuers - URI:http://ca.example.org/ca/root.crt", "Policy: X509v3 Any Policy", "E-mail Protection");
         X509CertificateHolder responder = ca.issuer("issuing-1").orElseThrow().ocspCertificate().orElseThrow();
         Tools.Run responderText = tools.openssl("x509", "-noout", "-text", "-in", tools.pem("responder", responder).toString());
         assertThat(responderText.output()).contains("OCSP Signing", "OCSP No Check");
         Tools.Run responderChain = tools.openssl("verify", "-CAfile", tools.pem("root", root()).toString(), "-untrusted", tools.pem("issuing", issuing()).toString(),
                 "-purpose", "ocsphelper", tools.pem("responder", responder).toString());
         assertThat(responderChain.exit()).as(responderChain.output()).isZero();
+    }
+
+    /**
+     * Each issuing CA serves one purpose (S/MIME BR 7.1.2.2 g; TLS BR 7.1.2.6): the mailbox CA names emailProtection
+     * alone, the TLS CA serverAuth and clientAuth; openssl then refuses a certificate of one purpose through the other.
+     */
+    @Test
+    void mailboxAndTlsCertificatesComeFromIssuingCasOfOnePurposeEach() throws Exception {
+        Tools.Run tlsChain = tools.openssl("verify", "-CAfile", tools.pem("root", root()).toString(), tools.pem("tls-issuing", tlsIssuing()).toString());
+        assertThat(tlsChain.exit()).as(tlsChain.output()).isZero();
+        assertThat(ExtendedKeyUsage.fromExtensions(issuing().getExtensions()).getUsages()).containsExactly(KeyPurposeId.id_kp_emailProtection);
+        assertThat(ExtendedKeyUsage.fromExtensions(tlsIssuing().getExtensions()).getUsages())
+                .containsExactly(KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth);
+        assertThat(ca.issuer("tls-issuing-1").orElseThrow().ocspCertificate()).as("the TLS CA has a responder of its own").isPresent();
+        assertThat(ca.crl("tls-issuing-1", false)).as("and CRLs").isPresent();
+
+        verifiedMailbox("nia@example.org", "nia");
+        IssuedCertificate mailbox = issue("mailbox-signing", TestRequests.ec("secp256r1"), "nia@example.org", OFFICER);
+        IssuedCertificate host = ca.issue(new IssueRequest("tls-server", Optional.of(TestRequests.csr(TestRequests.ec("secp256r1"), "CN=ignored", List.of()).getEncoded()),
+                Optional.empty(), Optional.empty(), List.of("mx.example.org"), Optional.empty(), OptionalInt.empty(), false), OFFICER);
+        assertThat(mailbox.issuerId()).isEqualTo("issuing-1");
+        assertThat(host.issuerId()).isEqualTo("tls-issuing-1");
+        assertThat(verify(mailbox, "smimesign").exit()).isZero();
+        assertThat(verify(host, "sslserver").exit()).isZero();
+        // openssl's own reading of each CA certificate's purposes (ISRG's dual-purpose root reads Yes on all four).
+        Tools.Run mailCa = tools.openssl("x509", "-noout", "-purpose", "-in", tools.pem("mail-ca", issuing()).toString());
+        assertThat(mailCa.output()).contains("S/MIME signing CA : Yes", "S/MIME encryption CA : Yes", "SSL server CA : No", "SSL client CA : No");
+        Tools.Run tlsCa = tools.openssl("x509", "-noout", "-purpose", "-in", tools.pem("tls-ca", tlsIssuing()).toString());
+        assertThat(tlsCa.output()).contains("SSL server CA : Yes", "SSL client CA : Yes", "S/MIME signing CA : No", "S/MIME encryption CA : No");
+    }
+
+    /** Rolling the TLS CA over leaves the mailbox CA issuing, and the other way round. */
+    @Test
+    void eachIssuingCaRollsOverOnItsOwn() throws Exception {
+        IssuerRecord tls = ca.rollover(IssuerRecord.Kind.TLS_ISSUING, ADMIN);
+        assertThat(tls.id()).isEqualTo("tls-issuing-2");
+        assertThat(tls.subject()).contains("TLS Issuing CA 2");
+        assertThat(ca.issuer("tls-issuing-1").orElseThrow().state()).isEqualTo(IssuerRecord.State.RETIRED);
+        assertThat(ca.issuer("issuing-1").orElseThrow().state()).as("the mailbox CA is not touched").isEqualTo(IssuerRecord.State.ACTIVE);
+        SubjectPublicKeyInfo hostKey = SubjectPublicKeyInfo.getInstance(TestRequests.ec("secp256r1").getPublic().getEncoded());
+        assertThat(ca.issueListenerCertificate(hostKey, List.of("mx.example.org"), Duration.ofDays(30)).issuerId()).isEqualTo("tls-issuing-2");
+        assertThat(ca.rollover(IssuerRecord.Kind.ISSUING, ADMIN).id()).isEqualTo("issuing-2");
+        assertThat(ca.issuer("tls-issuing-2").orElseThrow().state()).as("the TLS CA is not touched").isEqualTo(IssuerRecord.State.ACTIVE);
+        assertThatThrownBy(() -> ca.rollover(IssuerRecord.Kind.ROOT, ADMIN)).hasMessageContaining("not the root");
+    }
+
+    /** An installation from before the TLS issuing CA (a root and issuing-1 alone) gets one at its next start. */
+    @Test
+    void anInstallationWithoutATlsIssuingCaGetsOneAtItsNextStart() throws Exception {
+        try (java.sql.Connection connection = platform.database().dataSource().getConnection(); java.sql.Statement sql = connection.createStatement()) {
+            sql.executeUpdate("DELETE FROM ca_crl WHERE issuer_id = 'tls-issuing-1'");
+            sql.executeUpdate("DELETE FROM ca_certificate WHERE issuer_id = 'tls-issuing-1'");
+            sql.executeUpdate("DELETE FROM ca_issuer WHERE id = 'tls-issuing-1'");
+        }
+        try (CertificateAuthority restarted = CertificateAuthority.start(platform, new JdbcCertificateStore(platform.database().dataSource()))) {
+            assertThat(restarted.issuers()).extracting(IssuerRecord::id).containsExactly("root", "issuing-1", "tls-issuing-1");
+            IssuerRecord tls = restarted.issuer("tls-issuing-1").orElseThrow();
+            assertThat(tls.state()).isEqualTo(IssuerRecord.State.ACTIVE);
+            assertThat(tls.ocspCertificate()).isPresent();
+            assertThat(ExtendedKeyUsage.fromExtensions(tls.requireCertificate().getExtensions()).hasKeyPurposeId(KeyPurposeId.id_kp_serverAuth)).isTrue();
+        }
     }
 
     /**
@@ -567,8 +636,8 @@ public abstract class CaConformance {
     @Test
     void rolloverMakesANewIssuingCaWhileTheOldOneKeepsAnswering() throws Exception {
         IssuedCertificate before = issue("mailbox-signing", TestRequests.ec("secp256r1"), "gina@example.org", OFFICER);
-        assertThatThrownBy(() -> ca.rollover(OFFICER)).hasMessageContaining("ca-admin");
-        IssuerRecord next = ca.rollover(ADMIN);
+        assertThatThrownBy(() -> ca.rollover(IssuerRecord.Kind.ISSUING, OFFICER)).hasMessageContaining("ca-admin");
+        IssuerRecord next = ca.rollover(IssuerRecord.Kind.ISSUING, ADMIN);
         assertThat(next.id()).isEqualTo("issuing-2");
         assertThat(next.subject()).isEqualTo("CN=Letterlock Issuing CA 2,O=Letterlock");
         assertThat(ca.issuer("issuing-1").orElseThrow().state()).isEqualTo(IssuerRecord.State.RETIRED);
@@ -666,7 +735,7 @@ public abstract class CaConformance {
         assertThat(ca.issuer("issuing-1").orElseThrow().state()).isEqualTo(IssuerRecord.State.RETIRED);
         assertThatThrownBy(() -> issue("mailbox-signing", TestRequests.ec("secp256r1"), "lee@example.org", OFFICER))
                 .hasMessageContaining("no issuing CA is active");
-        assertThat(ca.rollover(ADMIN).state()).isEqualTo(IssuerRecord.State.ACTIVE);
+        assertThat(ca.rollover(IssuerRecord.Kind.ISSUING, ADMIN).state()).isEqualTo(IssuerRecord.State.ACTIVE);
         assertThat(issue("mailbox-signing", TestRequests.ec("secp256r1"), "lee@example.org", OFFICER).issuerId()).isEqualTo("issuing-2");
     }
 
@@ -674,7 +743,7 @@ public abstract class CaConformance {
     @Test
     void aSecondNodeFollowsRevocationsAndRollovers() throws Exception {
         try (CertificateAuthority other = CertificateAuthority.start(platform, new JdbcCertificateStore(platform.database().dataSource()))) {
-            assertThat(other.issuers()).extracting(IssuerRecord::id).containsExactly("root", "issuing-1");
+            assertThat(other.issuers()).extracting(IssuerRecord::id).containsExactly("root", "issuing-1", "tls-issuing-1");
             verifiedMailbox("max@example.org", "max");
             IssuedCertificate leaf = issue("mailbox-signing", TestRequests.ec("secp256r1"), "max@example.org", OFFICER);
             byte[] request = request(OcspResponder.certificateId(issuing(), leaf.serial()));
@@ -688,7 +757,7 @@ public abstract class CaConformance {
                     .getCertStatus() instanceof RevokedStatus, "the other node answers revoked");
             awaitTrue(() -> other.publishedFor("max@example.org").isEmpty(), "the other node stops publishing the revoked certificate");
 
-            ca.rollover(ADMIN);
+            ca.rollover(IssuerRecord.Kind.ISSUING, ADMIN);
             awaitTrue(() -> other.issuer("issuing-2").map(i -> i.state() == IssuerRecord.State.ACTIVE).orElse(false), "the other node sees issuing-2");
             assertThat(other.issue(IssueRequest.mailbox("mailbox-signing", csr(TestRequests.ec("secp256r1")), "max@example.org"), OFFICER).issuerId())
                     .isEqualTo("issuing-2");
@@ -702,12 +771,12 @@ public abstract class CaConformance {
     @Test
     void rolloversOnTwoNodesAtOnceLeaveOneActiveIssuerAndNoCertificateOutsideTheStore() throws Exception {
         try (CertificateAuthority other = CertificateAuthority.start(platform, new JdbcCertificateStore(platform.database().dataSource()))) {
-            ca.rollover(ADMIN);
-            assertThat(other.rollover(ADMIN).id()).as("the other node reads the store, not its copy from before the first rollover").isEqualTo("issuing-3");
+            ca.rollover(IssuerRecord.Kind.ISSUING, ADMIN);
+            assertThat(other.rollover(IssuerRecord.Kind.ISSUING, ADMIN).id()).as("the other node reads the store, not its copy from before the first rollover").isEqualTo("issuing-3");
             ExecutorService pool = Executors.newFixedThreadPool(2);
             try {
                 for (int round = 0; round < 4; round++) {
-                    List<Future<IssuerRecord>> rollovers = List.of(pool.submit(() -> ca.rollover(ADMIN)), pool.submit(() -> other.rollover(ADMIN)));
+                    List<Future<IssuerRecord>> rollovers = List.of(pool.submit(() -> ca.rollover(IssuerRecord.Kind.ISSUING, ADMIN)), pool.submit(() -> other.rollover(IssuerRecord.Kind.ISSUING, ADMIN)));
                     int made = 0;
                     for (Future<IssuerRecord> rollover : rollovers) {
                         try {
@@ -799,7 +868,7 @@ public abstract class CaConformance {
         assertThat(verify(host, "smimesign").exit()).as("a TLS certificate is not for mail signing").isNotZero();
 
         tools.write("host.key", Certificates.pem("PRIVATE KEY", keys.getPrivate().getEncoded()).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-        Path chain = tools.pem("host-chain", host.holder(), issuing());
+        Path chain = tools.pem("host-chain", host.holder(), tlsIssuing());
         Path root = tools.pem("tls-root", root());
         int port;
         try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
@@ -847,7 +916,7 @@ public abstract class CaConformance {
     }
 
     private Tools.Run verifyTlsServer(IssuedCertificate leaf, String check, String name) throws Exception {
-        return tools.openssl("verify", "-CAfile", tools.pem("root", root()).toString(), "-untrusted", tools.pem("issuing", issuing()).toString(),
+        return tools.openssl("verify", "-CAfile", tools.pem("root", root()).toString(), "-untrusted", tools.pem("tls-issuing", tlsIssuing()).toString(),
                 "-purpose", "sslserver", "-attime", Long.toString(clock.instant().getEpochSecond()), check, name, tools.pem("tls-leaf", leaf.holder()).toString());
     }
 

@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.openssl.PEMParser;
 import org.junit.jupiter.api.AfterEach;
@@ -83,18 +84,20 @@ class ExternalRootTest {
     }
 
     private static final String CA_EXTENSIONS = "basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\n"
-            + "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid";
+            + "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\nextendedKeyUsage=emailProtection";
+    private static final String TLS_CA_EXTENSIONS = CA_EXTENSIONS.replace("extendedKeyUsage=emailProtection", "extendedKeyUsage=serverAuth,clientAuth");
 
     @Test
     void issuesOnlyAfterTheSignedCertificateIsImported() throws Exception {
-        assertThat(ca.issuers()).singleElement().satisfies(i -> assertThat(i.state()).isEqualTo(IssuerRecord.State.PENDING));
+        assertThat(ca.issuers()).extracting(IssuerRecord::id).containsExactly("issuing-1", "tls-issuing-1");
+        assertThat(ca.issuers()).allSatisfy(i -> assertThat(i.state()).isEqualTo(IssuerRecord.State.PENDING));
         assertThatThrownBy(() -> ca.issue(IssueRequest.mailbox("mailbox-signing", TestRequests.csr(TestRequests.ec("secp256r1"), "CN=x", List.of()).getEncoded(),
                 "zoe@example.org"), CaConformance.OFFICER)).isInstanceOf(LetterlockException.class).hasMessageContaining("external root")
                 .satisfies(e -> assertThat(((LetterlockException) e).type()).isEqualTo(ErrorType.UNAVAILABLE));
 
         String csr = Certificates.pem("CERTIFICATE REQUEST", ca.issuer("issuing-1").orElseThrow().csr().orElseThrow());
         Tools.Run request = tools.openssl("req", "-verify", "-noout", "-text", "-in", Files.writeString(work.resolve("check.csr"), csr).toString());
-        assertThat(request.output()).contains("verify OK", "CN = Example Mail CA", "CA:TRUE");
+        assertThat(request.output()).contains("verify OK", "CN = Example Mail CA", "CA:TRUE", "E-mail Protection");
         Path root = externalRoot();
         String issuing = sign(csr, CA_EXTENSIONS);
 
@@ -102,7 +105,7 @@ class ExternalRootTest {
         assertThatThrownBy(() -> ca.importIssuingCertificate("issuing-1", certificates(issuing), CaConformance.ADMIN)).hasMessageContaining("root that signed it is missing");
         IssuerRecord active = ca.importIssuingCertificate("issuing-1", certificates(issuing, Files.readString(root)), CaConformance.ADMIN);
         assertThat(active.state()).isEqualTo(IssuerRecord.State.ACTIVE);
-        assertThat(ca.issuers()).extracting(IssuerRecord::id).containsExactly("root", "issuing-1");
+        assertThat(ca.issuers()).extracting(IssuerRecord::id).containsExactly("root", "issuing-1", "tls-issuing-1");
 
         IssuedCertificate leaf = ca.issue(IssueRequest.mailbox("mailbox-signing", TestRequests.csr(TestRequests.ec("secp256r1"), "CN=x", List.of()).getEncoded(),
                 "zoe@example.org"), CaConformance.OFFICER);
@@ -111,6 +114,21 @@ class ExternalRootTest {
         assertThat(verified.exit()).as(verified.output()).isZero();
         assertThat(ca.issuer("issuing-1").orElseThrow().ocspCertificate()).isPresent();
         assertThat(ca.crl("issuing-1", false)).isPresent();
+
+        // The TLS CA waits for its own certificate: until then TLS certificates get a 503, mailbox ones go on.
+        SubjectPublicKeyInfo hostKey = SubjectPublicKeyInfo.getInstance(TestRequests.ec("secp256r1").getPublic().getEncoded());
+        assertThatThrownBy(() -> ca.issueListenerCertificate(hostKey, List.of("mx.example.org"), java.time.Duration.ofDays(30)))
+                .hasMessageContaining("no tls-issuing CA is active").satisfies(e -> assertThat(((LetterlockException) e).type()).isEqualTo(ErrorType.UNAVAILABLE));
+        String tlsCsr = Certificates.pem("CERTIFICATE REQUEST", ca.issuer("tls-issuing-1").orElseThrow().csr().orElseThrow());
+        Tools.Run tlsRequest = tools.openssl("req", "-verify", "-noout", "-text", "-in", Files.writeString(work.resolve("check-tls.csr"), tlsCsr).toString());
+        assertThat(tlsRequest.output()).contains("verify OK", "CN = Letterlock TLS Issuing CA", "TLS Web Server Authentication").doesNotContain("Name Constraints");
+        Path tlsIssuing = Files.writeString(work.resolve("tls-issuing.pem"), sign(tlsCsr, TLS_CA_EXTENSIONS));
+        ca.importIssuingCertificate("tls-issuing-1", certificates(Files.readString(tlsIssuing), Files.readString(root)), CaConformance.ADMIN);
+        IssuedCertificate host = ca.issueListenerCertificate(hostKey, List.of("mx.example.org"), java.time.Duration.ofDays(30));
+        assertThat(host.issuerId()).isEqualTo("tls-issuing-1");
+        Tools.Run hostVerified = tools.openssl("verify", "-CAfile", root.toString(), "-untrusted", tlsIssuing.toString(), "-purpose", "sslserver",
+                tools.pem("host", host.holder()).toString());
+        assertThat(hostVerified.exit()).as(hostVerified.output()).isZero();
     }
 
     @Test
@@ -124,10 +142,27 @@ class ExternalRootTest {
         String otherKey = sign(Certificates.pem("CERTIFICATE REQUEST", TestRequests.csr(TestRequests.ec("secp256r1"), "CN=Other", List.of()).getEncoded()), CA_EXTENSIONS);
         assertThatThrownBy(() -> ca.importIssuingCertificate("issuing-1", certificates(otherKey, root), CaConformance.ADMIN))
                 .hasMessageContaining("different key");
+        String noPurpose = sign(pendingCsr, CA_EXTENSIONS.replace("\nextendedKeyUsage=emailProtection", ""));
+        assertThatThrownBy(() -> ca.importIssuingCertificate("issuing-1", certificates(noPurpose, root), CaConformance.ADMIN))
+                .hasMessageContaining("extendedKeyUsage must be exactly [emailProtection]");
+        String twoPurposes = sign(pendingCsr, CA_EXTENSIONS.replace("extendedKeyUsage=emailProtection", "extendedKeyUsage=emailProtection,serverAuth"));
+        assertThatThrownBy(() -> ca.importIssuingCertificate("issuing-1", certificates(twoPurposes, root), CaConformance.ADMIN))
+                .hasMessageContaining("serves one purpose");
         String good = sign(pendingCsr, CA_EXTENSIONS);
         X509CertificateHolder stranger = TestRequests.foreignRoot();
         assertThatThrownBy(() -> ca.importIssuingCertificate("issuing-1", List.of(certificates(good).get(0), stranger), CaConformance.ADMIN))
                 .hasMessageContaining("does not verify");
         assertThat(ca.issuer("issuing-1").orElseThrow().state()).isEqualTo(IssuerRecord.State.PENDING);
+
+        // Once one CA is in under a root, the other must chain to that same root.
+        ca.importIssuingCertificate("issuing-1", certificates(good, root), CaConformance.ADMIN);
+        String tlsCsr = Certificates.pem("CERTIFICATE REQUEST", ca.issuer("tls-issuing-1").orElseThrow().csr().orElseThrow());
+        Files.move(work.resolve("root.pem"), work.resolve("first-root.pem"));
+        Files.move(work.resolve("root.key"), work.resolve("first-root.key"));
+        String secondRoot = Files.readString(externalRoot());
+        String underSecondRoot = sign(tlsCsr, TLS_CA_EXTENSIONS);
+        assertThatThrownBy(() -> ca.importIssuingCertificate("tls-issuing-1", certificates(underSecondRoot, secondRoot), CaConformance.ADMIN))
+                .hasMessageContaining("not in the root imported before");
+        assertThat(ca.issuer("tls-issuing-1").orElseThrow().state()).isEqualTo(IssuerRecord.State.PENDING);
     }
 }

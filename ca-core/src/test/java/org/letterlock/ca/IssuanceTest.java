@@ -55,7 +55,7 @@ class IssuanceTest {
         KeyUri rootKey = KeyUri.of("letterlock", "root-ca");
         root = hierarchy.createRoot(rootKey, KeySpec.EC_P384, new X500Name("CN=Letterlock Test Root,O=Example"), Duration.ofDays(3650));
         KeyUri issuingKey = KeyUri.of("letterlock", "issuing-ca");
-        X509CertificateHolder issuing = hierarchy.createIssuing(rootKey, root, "root", new CaUrls(URI.create("http://ca.example.org")), issuingKey, KeySpec.EC_P256,
+        X509CertificateHolder issuing = hierarchy.createIssuing(IssuerRecord.Kind.ISSUING, rootKey, root, "root", new CaUrls(URI.create("http://ca.example.org")), issuingKey, KeySpec.EC_P256,
                 new X500Name("CN=Letterlock Test Issuing CA,O=Example"), Duration.ofDays(1825));
         issuer = new Issuer(vault, issuingKey, issuing, POLICY, Clock.systemUTC());
     }

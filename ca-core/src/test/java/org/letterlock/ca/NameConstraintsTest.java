@@ -61,7 +61,7 @@ class NameConstraintsTest {
         KeyUri rootKey = KeyUri.of("letterlock", "root-ca");
         root = hierarchy.createRoot(rootKey, KeySpec.EC_P384, new X500Name("CN=Constrained Test Root,O=Example"), Duration.ofDays(3650));
         issuingKey = KeyUri.of("letterlock", "issuing-ca");
-        X509CertificateHolder issuing = hierarchy.createIssuing(rootKey, root, "root", new CaUrls(URI.create("http://ca.example.org")), issuingKey, KeySpec.EC_P256,
+        X509CertificateHolder issuing = hierarchy.createIssuing(IssuerRecord.Kind.ISSUING, rootKey, root, "root", new CaUrls(URI.create("http://ca.example.org")), issuingKey, KeySpec.EC_P256,
                 new X500Name("CN=Constrained Issuing CA,O=Example"), Duration.ofDays(1825));
         issuer = new Issuer(vault, issuingKey, issuing, POLICY, Clock.systemUTC());
     }
@@ -85,7 +85,7 @@ class NameConstraintsTest {
         assertThat(text.output()).doesNotContain("Excluded:", "DNS:");
 
         Path csr = dir.resolve("issuing.csr");
-        java.nio.file.Files.writeString(csr, Certificates.pem("CERTIFICATE REQUEST", hierarchy.requestIssuing(KeyUri.of("letterlock", "pending-ca"), KeySpec.EC_P256,
+        java.nio.file.Files.writeString(csr, Certificates.pem("CERTIFICATE REQUEST", hierarchy.requestIssuing(IssuerRecord.Kind.ISSUING, KeyUri.of("letterlock", "pending-ca"), KeySpec.EC_P256,
                 new X500Name("CN=Pending Issuing CA,O=Example")).getEncoded()));
         Tools.Run request = tools.openssl("req", "-noout", "-text", "-verify", "-in", csr.toString());
         assertThat(request.output()).contains("X509v3 Name Constraints: critical", "email:example.org", "email:.example.org");

@@ -60,7 +60,7 @@ class SbrStrictProfileTest {
         X509CertificateHolder root = hierarchy.createRoot(rootKey, KeySpec.EC_P384, new X500Name("CN=Root,O=Example"), Duration.ofDays(3650));
         KeyUri issuingKey = KeyUri.of("letterlock", "issuing");
         CaUrls urls = new CaUrls(URI.create("http://ca.example.org"));
-        X509CertificateHolder issuing = hierarchy.createIssuing(rootKey, root, "root", urls, issuingKey, KeySpec.EC_P256, new X500Name("CN=Issuing,O=Example"),
+        X509CertificateHolder issuing = hierarchy.createIssuing(IssuerRecord.Kind.ISSUING, rootKey, root, "root", urls, issuingKey, KeySpec.EC_P256, new X500Name("CN=Issuing,O=Example"),
                 Duration.ofDays(1825));
         issuer = new Issuer(vault, issuingKey, issuing, new IssuancePolicy(urls.crl("issuing-1"), urls.ocsp(), urls.caCertificate("issuing-1"),
                 List.of(IssuancePolicy.LETTERLOCK_POLICY), true), Clock.systemUTC());

@@ -112,6 +112,15 @@ class CaServerIT {
         HttpResponse<String> pem = server.call("GET", "/ca/issuing-1.pem", null, null, null, null);
         assertThat(pem.body()).startsWith("-----BEGIN CERTIFICATE-----");
         assertThat(server.call("GET", "/ca/nope.crt", null, null, null, null).statusCode()).isEqualTo(404);
+
+        // The TLS server certificates have an issuing CA of their own, of that one purpose.
+        assertThat(issuers.body()).contains("\"id\":\"tls-issuing-1\",\"kind\":\"tls-issuing\"");
+        save("tls-issuing.der", server.callBytes("GET", "/ca/tls-issuing-1.crt", null, null, null, null, null).body());
+        assertThat(run("openssl", "x509", "-inform", "DER", "-in", "tls-issuing.der", "-out", "tls-issuing.pem").exit()).isZero();
+        Shell.Run tlsChain = run("openssl", "verify", "-CAfile", "root.pem", "tls-issuing.pem");
+        assertThat(tlsChain.exit()).as(tlsChain.output()).isZero();
+        assertThat(run("openssl", "x509", "-noout", "-purpose", "-in", "tls-issuing.pem").output()).contains("SSL server CA : Yes", "S/MIME signing CA : No");
+        assertThat(run("openssl", "x509", "-noout", "-purpose", "-in", "issuing.pem").output()).contains("SSL server CA : No", "S/MIME signing CA : Yes");
     }
 
     @Test
@@ -346,6 +355,44 @@ class CaServerIT {
              ResultSet row = s.executeQuery("SELECT COUNT(*) FROM ca_certificate WHERE pair_id = '" + pairId + "' AND revoked_at IS NOT NULL")) {
             row.next();
             assertThat(row.getInt(1)).isEqualTo(2);
+        }
+    }
+
+    /**
+     * One resource instance serves every request: under concurrent requests from two owners, each request acts as
+     * its own caller (the injected SecurityContext is the request's, never another's).
+     */
+    @Test
+    @Order(8)
+    void concurrentRequestsFromTwoOwnersEachActAsTheirOwnCaller() throws Exception {
+        String otherOwner = "it-owner-two";
+        HttpResponse<String> created = server.call("POST", "/api/admins", "admin", server.adminPassword, "application/json",
+                "{\"name\":\"" + otherOwner + "\",\"roles\":[\"mailbox-owner\"],\"password\":\"" + otherOwner + PASSWORD + "\"}");
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        Map<String, String> mailboxOf = Map.of(OWNER, "carol@example.org", otherOwner, "dave@example.org");
+        for (Map.Entry<String, String> owner : mailboxOf.entrySet()) {
+            HttpResponse<String> registered = server.call("POST", "/api/identities", OFFICER, OFFICER + PASSWORD, "application/json",
+                    "{\"address\":\"" + owner.getValue() + "\",\"owner\":\"" + owner.getKey() + "\"}");
+            assertThat(registered.statusCode()).as(registered.body()).isEqualTo(202);
+            verify(owner.getValue());
+        }
+        Map<String, String> csrOf = Map.of(OWNER, csr("carol-sign", "ec:P-256", "carol@example.org"), otherOwner, csr("dave-sign", "ec:P-256", "dave@example.org"));
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+        try {
+            List<java.util.concurrent.Future<String>> answers = new ArrayList<>();
+            for (int i = 0; i < 40; i++) {
+                String caller = i % 2 == 0 ? OWNER : otherOwner;
+                answers.add(pool.submit(() -> {
+                    HttpResponse<String> issued = issue(caller, "mailbox-multipurpose", mailboxOf.get(caller), csrOf.get(caller), "");
+                    return caller + " " + issued.statusCode() + " " + (issued.statusCode() == 201 ? Shell.field(issued.body(), "requestedBy") : issued.body());
+                }));
+            }
+            for (int i = 0; i < answers.size(); i++) {
+                String caller = i % 2 == 0 ? OWNER : otherOwner;
+                assertThat(answers.get(i).get()).isEqualTo(caller + " 201 " + caller);
+            }
+        } finally {
+            pool.shutdownNow();
         }
     }
 

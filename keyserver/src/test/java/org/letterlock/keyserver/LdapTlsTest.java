@@ -194,7 +194,7 @@ class LdapTlsTest {
         }
         assertThat(session.exit()).as(session.output()).isZero();
         assertThat(session.output()).contains("Verify return code: 0 (ok)")
-                .as("the chain is sent: leaf, issuing CA, root").contains(" 1 s:CN = Letterlock Issuing CA").contains(" 2 s:CN = Letterlock Root CA");
+                .as("the chain is sent: leaf, the TLS issuing CA, root").contains(" 1 s:CN = Letterlock TLS Issuing CA").contains(" 2 s:CN = Letterlock Root CA");
     }
 
     /**

@@ -78,15 +78,17 @@ public final class JdbcCertificateStore implements CertificateStore {
         try {
             return Transaction.run(dataSource, connection -> {
                 // Locking every issuing CA's row first makes activations on several nodes take turns, so the last one
-                // sees, and retires, the one before it: never two ACTIVE, never none.
+                // sees, and retires, the one of its kind before it: never two ACTIVE of a kind, never none.
                 List<String> active = new ArrayList<>();
                 Map<String, OffsetDateTime> activeSince = new java.util.HashMap<>();
+                Map<String, String> kinds = new java.util.HashMap<>();
                 OffsetDateTime created = null;
                 boolean pending = false;
-                try (PreparedStatement lock = connection.prepareStatement("SELECT id, state, created_at FROM ca_issuer WHERE kind = 'ISSUING' FOR UPDATE");
+                try (PreparedStatement lock = connection.prepareStatement("SELECT id, state, created_at, kind FROM ca_issuer WHERE kind <> 'ROOT' FOR UPDATE");
                      ResultSet rows = lock.executeQuery()) {
                     while (rows.next()) {
                         String state = rows.getString(2);
+                        kinds.put(rows.getString(1), rows.getString(4));
                         if (rows.getString(1).equals(id)) {
                             pending = IssuerRecord.State.PENDING.name().equals(state);
                             created = rows.getObject(3, OffsetDateTime.class);
@@ -96,6 +98,9 @@ public final class JdbcCertificateStore implements CertificateStore {
                         }
                     }
                 }
+                String kind = kinds.get(id);
+                active.removeIf(other -> !kinds.get(other).equals(kind));
+                activeSince.keySet().retainAll(active);
                 if (!pending) {
                     throw new LetterlockException(ErrorType.CONFLICT, "issuer " + id + " is not waiting for a certificate (activated meanwhile?)");
                 }

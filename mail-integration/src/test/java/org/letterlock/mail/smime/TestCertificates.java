@@ -33,6 +33,7 @@ import org.letterlock.ca.CertificateProfile;
 import org.letterlock.ca.IssuancePolicy;
 import org.letterlock.ca.Issuer;
 import org.letterlock.ca.IssuerHierarchy;
+import org.letterlock.ca.IssuerRecord;
 import org.letterlock.ca.Profiles;
 import org.letterlock.ca.TestRequests;
 import org.letterlock.vault.KeySpec;
@@ -62,7 +63,7 @@ final class TestCertificates implements AutoCloseable {
         KeyUri rootKey = KeyUri.of("letterlock", "root");
         root = hierarchy.createRoot(rootKey, KeySpec.EC_P384, new X500Name("CN=Letterlock Test Root,O=Example"), Duration.ofDays(3650));
         KeyUri issuingKey = KeyUri.of("letterlock", "issuing-1");
-        X509CertificateHolder issuing = hierarchy.createIssuing(rootKey, root, "root", new CaUrls(URI.create("http://ca.example.org")), issuingKey,
+        X509CertificateHolder issuing = hierarchy.createIssuing(IssuerRecord.Kind.ISSUING, rootKey, root, "root", new CaUrls(URI.create("http://ca.example.org")), issuingKey,
                 KeySpec.EC_P256, new X500Name("CN=Letterlock Test Issuing CA,O=Example"), Duration.ofDays(1825));
         issuer = new Issuer(vault, issuingKey, issuing, POLICY, Clock.systemUTC());
     }

@@ -9,7 +9,8 @@ import org.letterlock.vault.KeySpec;
  * The certificate authority's settings (read and validated with the rest of the configuration).
  *
  * @param url               base URL of the CRL, OCSP and CA-certificate endpoints written into certificates
- * @param externalRoot      first start makes the issuing CA's CSR for an external root instead of creating a root
+ * @param externalRoot      first start makes the issuing CAs' CSRs for an external root instead of creating a root
+ * @param tlsIssuingSubject subject of the issuing CA of TLS server certificates, apart from the mailbox one
  * @param permittedMailDomains domains whose mailboxes new issuing CAs are limited to (nameConstraints); empty: no limit
  * @param sbrPolicyOids     mailbox certificates also carry their CA/B Forum S/MIME reserved policy OID
  * @param ocspPort          port of the dedicated OCSP listener, 0 for none
@@ -22,6 +23,7 @@ public record CaSettings(
         String rootSubject,
         KeySpec rootKeySpec,
         String issuingSubject,
+        String tlsIssuingSubject,
         KeySpec issuingKeySpec,
         List<String> permittedMailDomains,
         int validityDays,

@@ -33,6 +33,8 @@ public enum ConfigKey {
     CA_ROOT_SUBJECT("letterlock.ca.root-subject", "CN=Letterlock Root CA,O=Letterlock", "Subject of the root CA created on first start."),
     CA_ROOT_KEY_SPEC("letterlock.ca.root-key-spec", "ec-p384", "Key spec of the root CA key: ec-p256, ec-p384, rsa-2048, rsa-3072, rsa-4096."),
     CA_ISSUING_SUBJECT("letterlock.ca.issuing-subject", "CN=Letterlock Issuing CA,O=Letterlock", "Subject of the issuing CA (a rollover adds a generation number)."),
+    CA_TLS_ISSUING_SUBJECT("letterlock.ca.tls-issuing-subject", "CN=Letterlock TLS Issuing CA,O=Letterlock",
+            "Subject of the issuing CA of the mail hosts' TLS certificates, kept apart from the mailbox one (a rollover adds a generation number)."),
     CA_ISSUING_KEY_SPEC("letterlock.ca.issuing-key-spec", "ec-p256", "Key spec of the issuing CA key: ec-p256, ec-p384, rsa-2048, rsa-3072, rsa-4096."),
     CA_PERMITTED_MAIL_DOMAINS("letterlock.ca.permitted-mail-domains", null, "Comma-separated domains the issuing CA may certify mailboxes of (each domain and its subdomains), "
             + "by a critical nameConstraints extension in issuing CAs made from then on (first start, rollover, the CSR for an external root); unset: no constraint."),

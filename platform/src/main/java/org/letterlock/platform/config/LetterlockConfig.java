@@ -303,6 +303,7 @@ public final class LetterlockConfig {
         String rootSubject = r.distinguishedName(ConfigKey.CA_ROOT_SUBJECT);
         KeySpec rootSpec = r.keySpec(ConfigKey.CA_ROOT_KEY_SPEC);
         String issuingSubject = r.distinguishedName(ConfigKey.CA_ISSUING_SUBJECT);
+        String tlsIssuingSubject = r.distinguishedName(ConfigKey.CA_TLS_ISSUING_SUBJECT);
         KeySpec issuingSpec = r.keySpec(ConfigKey.CA_ISSUING_KEY_SPEC);
         for (ConfigKey key : List.of(ConfigKey.CA_ROOT_KEY_SPEC, ConfigKey.CA_ISSUING_KEY_SPEC)) {
             if ((key == ConfigKey.CA_ROOT_KEY_SPEC ? rootSpec : issuingSpec) == KeySpec.ED25519) {
@@ -349,7 +350,7 @@ public final class LetterlockConfig {
             }
         }
         notices.sort(Comparator.reverseOrder());
-        return new CaSettings(url, external, rootSubject, rootSpec, issuingSubject, issuingSpec, permittedMailDomains, validity, maxValidity, oids, r.bool(ConfigKey.CA_SBR_POLICY_OIDS),
+        return new CaSettings(url, external, rootSubject, rootSpec, issuingSubject, tlsIssuingSubject, issuingSpec, permittedMailDomains, validity, maxValidity, oids, r.bool(ConfigKey.CA_SBR_POLICY_OIDS),
                 crlInterval, crlValidity, ocspValidity, r.integer(ConfigKey.CA_OCSP_PORT, 0, 65535), r.text(ConfigKey.CA_OCSP_ADDRESS).orElse("127.0.0.1"),
                 r.bool(ConfigKey.CA_OCSP_SIGN_ON_NETWORK_THREADS), notices);
     }
