@@ -95,8 +95,6 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
     private static final int COMPROMISED_SWEEP_BATCH = 500;
     /** The issuing CAs every installation has, one per purpose. */
     private static final List<IssuerRecord.Kind> ISSUING_KINDS = List.of(IssuerRecord.Kind.ISSUING, IssuerRecord.Kind.TLS_ISSUING);
-    private static final Map<KeyPurposeId, String> PURPOSE_NAMES = Map.of(KeyPurposeId.id_kp_emailProtection, "emailProtection",
-            KeyPurposeId.id_kp_serverAuth, "serverAuth", KeyPurposeId.id_kp_clientAuth, "clientAuth");
     private static final DateTimeFormatter DAY = DateTimeFormatter.ofPattern("yyyy-MM-dd").withZone(ZoneOffset.UTC);
 
     private final CaSettings settings;
@@ -170,22 +168,23 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
 
     void open() {
         if (store.issuers().isEmpty() && !settings.externalRoot()) {
-            createRoot();
+            atMostOnce("the root", this::createRoot);
         }
         for (IssuerRecord.Kind kind : ISSUING_KINDS) {
-            // First start makes both; an installation from before the TLS issuing CA gets it at its next start.
-            if (store.issuers().stream().noneMatch(i -> i.kind() == kind)) {
-                try {
-                    makeIssuing(kind);
-                } catch (LetterlockException e) {
-                    if (e.type() != ErrorType.CONFLICT) {
-                        throw e;
-                    }
-                    LOG.info("another node made the first " + kind.label() + " CA at the same time; this one uses it");
-                }
+            // First start makes both; an installation from before the TLS issuing CA gets it at its next start, and one
+            // whose first making failed half way gets another try. A CA that once had a certificate is replaced only
+            // by a ca-admin's rollover (it may have been revoked on purpose).
+            List<IssuerRecord> stored = store.issuers();
+            boolean rootKeyHere = stored.stream().anyMatch(i -> i.kind() == IssuerRecord.Kind.ROOT && i.key().isPresent());
+            if (rootKeyHere ? stored.stream().noneMatch(i -> i.kind() == kind && i.certificate().isPresent()) : stored.stream().noneMatch(i -> i.kind() == kind)) {
+                atMostOnce("the first " + kind.label() + " CA", () -> makeIssuing(kind));
             }
         }
         reload();
+        if (!issuersNow.active().containsKey(IssuerRecord.Kind.TLS_ISSUING)) {
+            LOG.warning("no tls-issuing CA is active: TLS server certificates, the listeners' among them, are refused until it is (import its "
+                    + "certificate, docs/ca.md); a listener certificate issued before stays in use only until its renewal is due");
+        }
         int listed = store.listCompromisedKeys();
         if (listed > 0) {
             LOG.info("listed " + listed + " keys of certificates revoked for keyCompromise before the list existed; they are not certified again");
@@ -204,6 +203,18 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
                 "letterlock-ca-key-hashes");
         keyHashes.setDaemon(true);
         keyHashes.start();
+    }
+
+    /** Of nodes starting at once, one makes it; the others (CONFLICT on its id) use theirs. */
+    private static void atMostOnce(String what, Runnable make) {
+        try {
+            make.run();
+        } catch (LetterlockException e) {
+            if (e.type() != ErrorType.CONFLICT) {
+                throw e;
+            }
+            LOG.info("another node made " + what + " at the same time; this one uses it");
+        }
     }
 
     private void guarded(String what, Runnable task) {
@@ -268,8 +279,10 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
     private Active activeIssuer(IssuerRecord.Kind kind) {
         Active issuing = issuersNow.active().get(kind);
         if (issuing == null) {
-            throw new LetterlockException(ErrorType.UNAVAILABLE, "no " + kind.label() + " CA is active: it waits for its certificate from the external root "
-                    + "(import it at /api/ca/issuers/{id}/certificate, docs/ca.md)");
+            boolean rootKeyHere = issuersNow.all().stream().anyMatch(i -> i.kind() == IssuerRecord.Kind.ROOT && i.key().isPresent());
+            throw new LetterlockException(ErrorType.UNAVAILABLE, "no " + kind.label() + " CA is active: " + (rootKeyHere
+                    ? "a ca-admin rolls over to make one (POST /api/ca/issuers/rollover?kind=" + kind.label() + ", docs/ca.md)"
+                    : "it waits for its certificate from the external root (import it at /api/ca/issuers/{id}/certificate, docs/ca.md)"));
         }
         Instant notAfter = issuing.record().requireCertificate().getNotAfter().toInstant();
         if (!notAfter.isAfter(clock.instant())) {
@@ -512,25 +525,11 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
         if (usage == null || !usage.hasUsages(KeyUsage.keyCertSign | KeyUsage.cRLSign)) {
             problems.add("its keyUsage lacks keyCertSign and cRLSign");
         }
-        ExtendedKeyUsage purposes = ExtendedKeyUsage.fromExtensions(certificate.getExtensions());
-        ExtendedKeyUsage wanted = IssuerHierarchy.purposes(pending.kind());
-        if (purposes == null || !Set.of(purposes.getUsages()).equals(Set.of(wanted.getUsages()))) {
-            problems.add("a " + pending.kind().label() + " CA serves one purpose: its extendedKeyUsage must be exactly "
-                    + Arrays.stream(wanted.getUsages()).map(p -> PURPOSE_NAMES.getOrDefault(p, p.toString())).toList() + ", as requested in its CSR");
-        }
+        IssuerHierarchy.purposeProblem(pending.kind(), ExtendedKeyUsage.fromExtensions(certificate.getExtensions())).ifPresent(problems::add);
         if (!certificate.isValidOn(Date.from(clock.instant()))) {
             problems.add("it is not valid now");
         }
-        X509CertificateHolder parent = chain.size() > 1 ? chain.get(1) : null;
-        Optional<X509CertificateHolder> knownRoot = issuersNow.all().stream().filter(i -> i.kind() == IssuerRecord.Kind.ROOT)
-                .flatMap(i -> i.certificate().stream()).findFirst();
-        if (parent == null) {
-            problems.add("the certificate of the root that signed it is missing");
-        } else if (!signedBy(certificate, parent)) {
-            problems.add("its signature does not verify with " + parent.getSubject());
-        } else if (knownRoot.isPresent() && !knownRoot.get().equals(chain.get(chain.size() - 1))) {
-            problems.add("its chain ends in " + chain.get(chain.size() - 1).getSubject() + ", not in the root imported before (" + knownRoot.get().getSubject() + ")");
-        }
+        problems.addAll(chainProblems(chain));
         if (!problems.isEmpty()) {
             throw refuse("ca.issuer.import", "issuer:" + issuerId, ErrorType.BAD_REQUEST, "the certificate cannot be used: " + String.join("; ", problems));
         }
@@ -544,6 +543,32 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
         reload();
         guarded("maintenance after import", this::maintain);
         return issuer(issuerId).orElseThrow();
+    }
+
+    /**
+     * Each certificate of an imported chain must verify under the next, up to a self-signed root; once a root is
+     * stored, that one (its name and key: a reissued root serves as well).
+     */
+    private List<String> chainProblems(List<X509CertificateHolder> chain) {
+        if (chain.size() < 2) {
+            return List.of("the certificate of the root that signed it is missing");
+        }
+        for (int i = 0; i + 1 < chain.size(); i++) {
+            if (!signedBy(chain.get(i), chain.get(i + 1))) {
+                return List.of((i == 0 ? "its signature" : "the signature of " + chain.get(i).getSubject()) + " does not verify with " + chain.get(i + 1).getSubject());
+            }
+        }
+        X509CertificateHolder top = chain.get(chain.size() - 1);
+        if (!top.getSubject().equals(top.getIssuer()) || !signedBy(top, top)) {
+            return List.of("its chain must end in the root's self-signed certificate, not in " + top.getSubject());
+        }
+        Optional<X509CertificateHolder> knownRoot = issuersNow.all().stream().filter(i -> i.kind() == IssuerRecord.Kind.ROOT)
+                .flatMap(i -> i.certificate().stream()).findFirst();
+        if (knownRoot.isPresent() && !(knownRoot.get().getSubject().equals(top.getSubject())
+                && knownRoot.get().getSubjectPublicKeyInfo().equals(top.getSubjectPublicKeyInfo()))) {
+            return List.of("its chain ends in " + top.getSubject() + ", not in the root imported before (" + knownRoot.get().getSubject() + ")");
+        }
+        return List.of();
     }
 
     private static boolean signedBy(X509CertificateHolder certificate, X509CertificateHolder issuer) {

@@ -4,7 +4,12 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
+import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.io.IOException;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
 import org.bouncycastle.asn1.x500.X500Name;
@@ -142,6 +147,30 @@ public final class IssuerHierarchy {
             case TLS_ISSUING -> new ExtendedKeyUsage(new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth});
             case ROOT -> throw new IllegalArgumentException("a root CA certificate carries no extendedKeyUsage");
         };
+    }
+
+    private static final Map<KeyPurposeId, String> PURPOSE_NAMES = Map.of(KeyPurposeId.id_kp_emailProtection, "emailProtection",
+            KeyPurposeId.id_kp_serverAuth, "serverAuth", KeyPurposeId.id_kp_clientAuth, "clientAuth", KeyPurposeId.id_kp_codeSigning, "codeSigning",
+            KeyPurposeId.id_kp_timeStamping, "timeStamping", KeyPurposeId.id_kp_OCSPSigning, "OCSPSigning", KeyPurposeId.anyExtendedKeyUsage, "anyExtendedKeyUsage");
+
+    /**
+     * Why a CA certificate's extendedKeyUsage does not let it serve as an issuing CA of {@code kind} (S/MIME BR 7.1.2.2
+     * g; TLS BR 7.1.2.6): the kind's purpose must be there and the other purposes must not. Empty when it serves.
+     */
+    static Optional<String> purposeProblem(IssuerRecord.Kind kind, ExtendedKeyUsage usages) {
+        KeyPurposeId required = kind == IssuerRecord.Kind.TLS_ISSUING ? KeyPurposeId.id_kp_serverAuth : KeyPurposeId.id_kp_emailProtection;
+        KeyPurposeId other = kind == IssuerRecord.Kind.TLS_ISSUING ? KeyPurposeId.id_kp_emailProtection : KeyPurposeId.id_kp_serverAuth;
+        List<KeyPurposeId> forbidden = List.of(other, KeyPurposeId.id_kp_codeSigning, KeyPurposeId.id_kp_timeStamping, KeyPurposeId.id_kp_OCSPSigning,
+                KeyPurposeId.anyExtendedKeyUsage);
+        Set<KeyPurposeId> present = usages == null ? Set.of() : new HashSet<>(Arrays.asList(usages.getUsages()));
+        if (present.contains(required) && forbidden.stream().noneMatch(present::contains)) {
+            return Optional.empty();
+        }
+        return Optional.of("a " + kind.label() + " CA serves one purpose: its extendedKeyUsage must include " + PURPOSE_NAMES.get(required) + " and none of "
+                + forbidden.stream().map(PURPOSE_NAMES::get).toList() + " (this one: " + (usages == null ? "no extendedKeyUsage"
+                : present.stream().map(p -> PURPOSE_NAMES.getOrDefault(p, p.getId())).sorted().toList()) + "); sign it with extendedKeyUsage="
+                + Arrays.stream(purposes(kind).getUsages()).map(PURPOSE_NAMES::get).collect(java.util.stream.Collectors.joining(","))
+                + " (a CSR made before Letterlock asked for it does not ask for it)");
     }
 
     private X509v3CertificateBuilder caBuilder(X500Name issuer, X500Name subject, SubjectPublicKeyInfo publicKey, Duration validity, int pathLength) {

@@ -192,7 +192,10 @@ public abstract class CaConformance {
         assertThatThrownBy(() -> ca.rollover(IssuerRecord.Kind.ROOT, ADMIN)).hasMessageContaining("not the root");
     }
 
-    /** An installation from before the TLS issuing CA (a root and issuing-1 alone) gets one at its next start. */
+    /**
+     * An installation from before the TLS issuing CA (a root and issuing-1 alone) gets one at its next start; so does
+     * one whose first making died half way (a PENDING row the internal root never certified).
+     */
     @Test
     void anInstallationWithoutATlsIssuingCaGetsOneAtItsNextStart() throws Exception {
         try (java.sql.Connection connection = platform.database().dataSource().getConnection(); java.sql.Statement sql = connection.createStatement()) {
@@ -202,7 +205,16 @@ public abstract class CaConformance {
         }
         try (CertificateAuthority restarted = CertificateAuthority.start(platform, new JdbcCertificateStore(platform.database().dataSource()))) {
             assertThat(restarted.issuers()).extracting(IssuerRecord::id).containsExactly("root", "issuing-1", "tls-issuing-1");
-            IssuerRecord tls = restarted.issuer("tls-issuing-1").orElseThrow();
+        }
+        try (java.sql.Connection connection = platform.database().dataSource().getConnection(); java.sql.Statement sql = connection.createStatement()) {
+            sql.executeUpdate("DELETE FROM ca_crl WHERE issuer_id = 'tls-issuing-1'");
+            sql.executeUpdate("DELETE FROM ca_certificate WHERE issuer_id = 'tls-issuing-1'");
+            sql.executeUpdate("UPDATE ca_issuer SET state = 'PENDING', certificate = NULL, ocsp_key_uri = NULL, ocsp_certificate = NULL WHERE id = 'tls-issuing-1'");
+        }
+        try (CertificateAuthority restarted = CertificateAuthority.start(platform, new JdbcCertificateStore(platform.database().dataSource()))) {
+            assertThat(restarted.issuers()).extracting(IssuerRecord::id).containsExactly("root", "issuing-1", "tls-issuing-1", "tls-issuing-2");
+            assertThat(restarted.issuer("tls-issuing-1").orElseThrow().state()).isEqualTo(IssuerRecord.State.PENDING);
+            IssuerRecord tls = restarted.issuer("tls-issuing-2").orElseThrow();
             assertThat(tls.state()).isEqualTo(IssuerRecord.State.ACTIVE);
             assertThat(tls.ocspCertificate()).isPresent();
             assertThat(ExtendedKeyUsage.fromExtensions(tls.requireCertificate().getExtensions()).hasKeyPurposeId(KeyPurposeId.id_kp_serverAuth)).isTrue();

@@ -86,6 +86,8 @@ class ExternalRootTest {
     private static final String CA_EXTENSIONS = "basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\n"
             + "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\nextendedKeyUsage=emailProtection";
     private static final String TLS_CA_EXTENSIONS = CA_EXTENSIONS.replace("extendedKeyUsage=emailProtection", "extendedKeyUsage=serverAuth,clientAuth");
+    /** TLS BR 7.1.2.6 makes clientAuth optional in a TLS CA. */
+    private static final String SERVER_ONLY_CA_EXTENSIONS = CA_EXTENSIONS.replace("extendedKeyUsage=emailProtection", "extendedKeyUsage=serverAuth");
 
     @Test
     void issuesOnlyAfterTheSignedCertificateIsImported() throws Exception {
@@ -122,7 +124,7 @@ class ExternalRootTest {
         String tlsCsr = Certificates.pem("CERTIFICATE REQUEST", ca.issuer("tls-issuing-1").orElseThrow().csr().orElseThrow());
         Tools.Run tlsRequest = tools.openssl("req", "-verify", "-noout", "-text", "-in", Files.writeString(work.resolve("check-tls.csr"), tlsCsr).toString());
         assertThat(tlsRequest.output()).contains("verify OK", "CN = Letterlock TLS Issuing CA", "TLS Web Server Authentication").doesNotContain("Name Constraints");
-        Path tlsIssuing = Files.writeString(work.resolve("tls-issuing.pem"), sign(tlsCsr, TLS_CA_EXTENSIONS));
+        Path tlsIssuing = Files.writeString(work.resolve("tls-issuing.pem"), sign(tlsCsr, SERVER_ONLY_CA_EXTENSIONS));
         ca.importIssuingCertificate("tls-issuing-1", certificates(Files.readString(tlsIssuing), Files.readString(root)), CaConformance.ADMIN);
         IssuedCertificate host = ca.issueListenerCertificate(hostKey, List.of("mx.example.org"), java.time.Duration.ofDays(30));
         assertThat(host.issuerId()).isEqualTo("tls-issuing-1");
@@ -144,10 +146,11 @@ class ExternalRootTest {
                 .hasMessageContaining("different key");
         String noPurpose = sign(pendingCsr, CA_EXTENSIONS.replace("\nextendedKeyUsage=emailProtection", ""));
         assertThatThrownBy(() -> ca.importIssuingCertificate("issuing-1", certificates(noPurpose, root), CaConformance.ADMIN))
-                .hasMessageContaining("extendedKeyUsage must be exactly [emailProtection]");
+                .hasMessageContaining("extendedKeyUsage must include emailProtection").hasMessageContaining("this one: no extendedKeyUsage")
+                .hasMessageContaining("sign it with extendedKeyUsage=emailProtection");
         String twoPurposes = sign(pendingCsr, CA_EXTENSIONS.replace("extendedKeyUsage=emailProtection", "extendedKeyUsage=emailProtection,serverAuth"));
         assertThatThrownBy(() -> ca.importIssuingCertificate("issuing-1", certificates(twoPurposes, root), CaConformance.ADMIN))
-                .hasMessageContaining("serves one purpose");
+                .hasMessageContaining("serves one purpose").hasMessageContaining("this one: [emailProtection, serverAuth]");
         String good = sign(pendingCsr, CA_EXTENSIONS);
         X509CertificateHolder stranger = TestRequests.foreignRoot();
         assertThatThrownBy(() -> ca.importIssuingCertificate("issuing-1", List.of(certificates(good).get(0), stranger), CaConformance.ADMIN))
@@ -163,6 +166,12 @@ class ExternalRootTest {
         String underSecondRoot = sign(tlsCsr, TLS_CA_EXTENSIONS);
         assertThatThrownBy(() -> ca.importIssuingCertificate("tls-issuing-1", certificates(underSecondRoot, secondRoot), CaConformance.ADMIN))
                 .hasMessageContaining("not in the root imported before");
+        // Nor can the first root be appended below a link that does not verify.
+        String firstRoot = Files.readString(work.resolve("first-root.pem"));
+        assertThatThrownBy(() -> ca.importIssuingCertificate("tls-issuing-1", certificates(underSecondRoot, secondRoot, firstRoot), CaConformance.ADMIN))
+                .hasMessageContaining("the signature of CN=Offline Root").hasMessageContaining("does not verify");
+        assertThatThrownBy(() -> ca.importIssuingCertificate("tls-issuing-1", certificates(underSecondRoot, good), CaConformance.ADMIN))
+                .hasMessageContaining("does not verify");
         assertThat(ca.issuer("tls-issuing-1").orElseThrow().state()).isEqualTo(IssuerRecord.State.PENDING);
     }
 }

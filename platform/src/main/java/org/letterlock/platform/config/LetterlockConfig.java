@@ -109,6 +109,15 @@ public final class LetterlockConfig {
         r.failIfProblems();
     }
 
+    /** Whether two distinguished names name the same entity (RFC 4517 matching); a malformed one matches nothing. */
+    private static boolean sameName(String a, String b) {
+        try {
+            return new javax.security.auth.x500.X500Principal(a).equals(new javax.security.auth.x500.X500Principal(b));
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
     private static EnrollSettings readEnroll(Reader r, List<String> tlsHostNames) {
         int port = r.integer(ConfigKey.ENROLL_PORT, 0, 65535);
         String host = tlsHostNames.isEmpty() ? "localhost" : tlsHostNames.get(0);
@@ -304,6 +313,13 @@ public final class LetterlockConfig {
         KeySpec rootSpec = r.keySpec(ConfigKey.CA_ROOT_KEY_SPEC);
         String issuingSubject = r.distinguishedName(ConfigKey.CA_ISSUING_SUBJECT);
         String tlsIssuingSubject = r.distinguishedName(ConfigKey.CA_TLS_ISSUING_SUBJECT);
+        // A CA is found in a chain by its name: two CAs of one name would pass for each other.
+        if (sameName(tlsIssuingSubject, issuingSubject) || sameName(tlsIssuingSubject, rootSubject)) {
+            r.problem(ConfigKey.CA_TLS_ISSUING_SUBJECT, "must differ from letterlock.ca.issuing-subject and letterlock.ca.root-subject", tlsIssuingSubject);
+        }
+        if (sameName(issuingSubject, rootSubject)) {
+            r.problem(ConfigKey.CA_ISSUING_SUBJECT, "must differ from letterlock.ca.root-subject", issuingSubject);
+        }
         KeySpec issuingSpec = r.keySpec(ConfigKey.CA_ISSUING_KEY_SPEC);
         for (ConfigKey key : List.of(ConfigKey.CA_ROOT_KEY_SPEC, ConfigKey.CA_ISSUING_KEY_SPEC)) {
             if ((key == ConfigKey.CA_ROOT_KEY_SPEC ? rootSpec : issuingSpec) == KeySpec.ED25519) {
