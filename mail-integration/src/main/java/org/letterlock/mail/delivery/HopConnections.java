@@ -71,7 +71,12 @@ final class HopConnections implements AutoCloseable {
                 }
             }
         }
-        for (SmtpClient client : stale) {
+        closeAll(stale);
+    }
+
+    /** Outside the lock: each close says QUIT, and a hop slow to answer must not hold the others. */
+    private static void closeAll(List<SmtpClient> clients) {
+        for (SmtpClient client : clients) {
             try {
                 client.close();
             } catch (RuntimeException e) {
@@ -83,17 +88,22 @@ final class HopConnections implements AutoCloseable {
     /** A kept connection if one is fresh, else {@code null}: the caller then {@link #connect}s. */
     SmtpClient reuse(Route route) {
         long now = System.nanoTime();
-        synchronized (idle) {
-            Deque<Idle> kept = idle.get(route);
-            while (kept != null && !kept.isEmpty()) {
-                Idle candidate = kept.pollLast();
-                if (now - candidate.since() < IDLE.toNanos() && candidate.client().usable()) {
-                    return candidate.client();
+        List<SmtpClient> stale = new ArrayList<>();
+        try {
+            synchronized (idle) {
+                Deque<Idle> kept = idle.get(route);
+                while (kept != null && !kept.isEmpty()) {
+                    Idle candidate = kept.pollLast();
+                    if (now - candidate.since() < IDLE.toNanos() && candidate.client().usable()) {
+                        return candidate.client();
+                    }
+                    stale.add(candidate.client());
                 }
-                candidate.client().close();
             }
+            return null;
+        } finally {
+            closeAll(stale);
         }
-        return null;
     }
 
     /**
@@ -119,12 +129,8 @@ final class HopConnections implements AutoCloseable {
     void release(Route route, SmtpClient client) {
         if (client.usable()) {
             synchronized (idle) {
-                if (closed) {
-                    client.close();
-                    return;
-                }
-                Deque<Idle> kept = idle.computeIfAbsent(route, r -> new ArrayDeque<>());
-                if (kept.size() < maxIdlePerRoute) {
+                Deque<Idle> kept = closed ? null : idle.computeIfAbsent(route, r -> new ArrayDeque<>());
+                if (kept != null && kept.size() < maxIdlePerRoute) {
                     kept.addLast(new Idle(client, System.nanoTime()));
                     return;
                 }
@@ -136,10 +142,12 @@ final class HopConnections implements AutoCloseable {
     @Override
     public void close() {
         sweeper.shutdownNow();
+        List<SmtpClient> kept = new ArrayList<>();
         synchronized (idle) {
             closed = true;
-            idle.values().forEach(kept -> kept.forEach(i -> i.client().close()));
+            idle.values().forEach(route -> route.forEach(i -> kept.add(i.client())));
             idle.clear();
         }
+        closeAll(kept);
     }
 }

@@ -107,6 +107,8 @@ public final class SmtpClient implements AutoCloseable {
 
     /** RFC 5321 4.5.3.2.6: the wait for the reply to the data's final dot is 10 minutes, whatever the other commands wait. */
     static final Duration FINAL_DOT_TIMEOUT = Duration.ofMinutes(10);
+    /** How long the reply to QUIT is awaited before the connection is closed anyway. */
+    public static final Duration QUIT_TIMEOUT = Duration.ofSeconds(5);
 
     private final Protocol protocol;
     private Socket socket;
@@ -476,9 +478,14 @@ public final class SmtpClient implements AutoCloseable {
 
     /** Says QUIT and closes. */
     @Override
+    /**
+     * Says QUIT and closes. The reply is awaited for {@link #QUIT_TIMEOUT} at most: nothing depends on it, and a hop
+     * that does not answer must not hold whoever closes for a whole command timeout.
+     */
     public void close() {
         if (usable && socket != null && !socket.isClosed()) {
             try {
+                socket.setSoTimeout((int) Math.min(commandTimeoutMillis, QUIT_TIMEOUT.toMillis()));
                 command("QUIT");
             } catch (IOException e) {
                 // The hop is going away either way.
