@@ -28,25 +28,8 @@ class HopConnectionsTest {
     void aConnectionKeptOnARouteNobodyUsesAgainIsClosedAfterItsIdleTime() throws Exception {
         CountDownLatch quit = new CountDownLatch(1);
         try (ServerSocket listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            Thread hop = new Thread(() -> {
-                try (Socket connection = listener.accept()) {
-                    BufferedReader in = new BufferedReader(new InputStreamReader(connection.getInputStream(), StandardCharsets.US_ASCII));
-                    OutputStream out = connection.getOutputStream();
-                    out.write("220 hop.test ESMTP\r\n".getBytes(StandardCharsets.US_ASCII));
-                    for (String line; (line = in.readLine()) != null; ) {
-                        out.write((line.startsWith("QUIT") ? "221 2.0.0 bye\r\n" : "250 hop.test\r\n").getBytes(StandardCharsets.US_ASCII));
-                        if (line.startsWith("QUIT")) {
-                            quit.countDown();
-                            return;
-                        }
-                    }
-                } catch (IOException e) {
-                    // the test fails on the latch
-                }
-            }, "idle-hop");
-            hop.start();
-            Route route = new Route("test", new GatewaySettings.HostPort("127.0.0.1", listener.getLocalPort()), SmtpClient.Protocol.SMTP,
-                    GatewaySettings.NextHopTls.NONE);
+            Thread hop = hop(listener, quit, true);
+            Route route = route(listener);
             try (HopConnections hops = new HopConnections(null, null, Optional.empty(), "gateway.example.org", Duration.ofSeconds(30), 4)) {
                 SmtpClient client = hops.connect(route);
                 hops.release(route, client);
