@@ -175,7 +175,7 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
             // whose first making failed half way gets another try. A CA that once had a certificate is replaced only
             // by a ca-admin's rollover (it may have been revoked on purpose).
             List<IssuerRecord> stored = store.issuers();
-            boolean rootKeyHere = stored.stream().anyMatch(i -> i.kind() == IssuerRecord.Kind.ROOT && i.key().isPresent());
+            boolean rootKeyHere = rootWithKey(stored).isPresent();
             if (rootKeyHere ? stored.stream().noneMatch(i -> i.kind() == kind && i.certificate().isPresent()) : stored.stream().noneMatch(i -> i.kind() == kind)) {
                 atMostOnce("the first " + kind.label() + " CA", () -> makeIssuing(kind));
             }
@@ -203,6 +203,11 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
                 "letterlock-ca-key-hashes");
         keyHashes.setDaemon(true);
         keyHashes.start();
+    }
+
+    /** The root, when its key is in this vault (an internal root): it certifies new issuing CAs here. */
+    private static Optional<IssuerRecord> rootWithKey(List<IssuerRecord> issuers) {
+        return issuers.stream().filter(i -> i.kind() == IssuerRecord.Kind.ROOT && i.key().isPresent()).findFirst();
     }
 
     /** Of nodes starting at once, one makes it; the others (CONFLICT on its id) use theirs. */
@@ -279,7 +284,7 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
     private Active activeIssuer(IssuerRecord.Kind kind) {
         Active issuing = issuersNow.active().get(kind);
         if (issuing == null) {
-            boolean rootKeyHere = issuersNow.all().stream().anyMatch(i -> i.kind() == IssuerRecord.Kind.ROOT && i.key().isPresent());
+            boolean rootKeyHere = rootWithKey(issuersNow.all()).isPresent();
             throw new LetterlockException(ErrorType.UNAVAILABLE, "no " + kind.label() + " CA is active: " + (rootKeyHere
                     ? "a ca-admin rolls over to make one (POST /api/ca/issuers/rollover?kind=" + kind.label() + ", docs/ca.md)"
                     : "it waits for its certificate from the external root (import it at /api/ca/issuers/{id}/certificate, docs/ca.md)"));
@@ -440,7 +445,7 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
         } catch (LetterlockException e) {
             throw e.type() == ErrorType.CONFLICT ? refuse(action, "issuer:" + id, ErrorType.CONFLICT, e.getMessage()) : e;
         }
-        Optional<IssuerRecord> root = all.stream().filter(i -> i.kind() == IssuerRecord.Kind.ROOT && i.key().isPresent()).findFirst();
+        Optional<IssuerRecord> root = rootWithKey(all);
         if (root.isEmpty()) {
             audit.record("ca.issuer.request", "issuer:" + id, Outcome.ALLOWED, "CSR made for the external root; import the signed certificate");
             LOG.warning(id + " waits for its certificate from the external root: fetch its CSR at /api/ca/issuers/" + id + "/csr (docs/ca.md)");
