@@ -121,6 +121,21 @@ class CaServerIT {
         assertThat(tlsChain.exit()).as(tlsChain.output()).isZero();
         assertThat(run("openssl", "x509", "-noout", "-purpose", "-in", "tls-issuing.pem").output()).contains("SSL server CA : Yes", "S/MIME signing CA : No");
         assertThat(run("openssl", "x509", "-noout", "-purpose", "-in", "issuing.pem").output()).contains("SSL server CA : No", "S/MIME signing CA : Yes");
+
+        // GnuTLS checks the purpose along the chain too: a host certificate verifies as serverAuth through the TLS CA.
+        Shell.Run hostKey = run("openssl", "req", "-new", "-nodes", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-keyout", "mx.key", "-out", "mx.csr",
+                "-subj", "/CN=mx.example.org");
+        assertThat(hostKey.exit()).as(hostKey.output()).isZero();
+        HttpResponse<String> host = server.call("POST", "/api/ca/certificates", OFFICER, OFFICER + PASSWORD, "application/json",
+                "{\"profile\":\"tls-server\",\"hosts\":[\"mx.example.org\"],\"csr\":" + Shell.json(Files.readString(work.resolve("mx.csr"))) + "}");
+        assertThat(host.statusCode()).as(host.body()).isEqualTo(201);
+        assertThat(host.body()).contains("\"issuer\":\"tls-issuing-1\"");
+        Files.writeString(work.resolve("mx-chain.pem"), Files.readString(pemFromJson("mx.pem", host.body())) + Files.readString(work.resolve("tls-issuing.pem")));
+        Shell.Run hostChain = run("certtool", "--verify", "--load-ca-certificate", "root.pem", "--infile", "mx-chain.pem", "--verify-hostname", "mx.example.org",
+                "--verify-purpose", "1.3.6.1.5.5.7.3.1");
+        assertThat(hostChain.exit()).as(hostChain.output()).isZero();
+        Shell.Run asMail = run("certtool", "--verify", "--load-ca-certificate", "root.pem", "--infile", "mx-chain.pem", "--verify-purpose", "1.3.6.1.5.5.7.3.4");
+        assertThat(asMail.exit()).as("a TLS chain is no mail chain: " + asMail.output()).isNotZero();
     }
 
     @Test
@@ -154,7 +169,7 @@ class CaServerIT {
         assertThat(encrypt.exit()).as(encrypt.output()).isZero();
 
         Files.writeString(work.resolve("gnutls-chain.pem"), Files.readString(signingPem) + Files.readString(work.resolve("issuing.pem")));
-        Shell.Run certtool = run("certtool", "--verify", "--load-ca-certificate", "root.pem", "--infile", "gnutls-chain.pem");
+        Shell.Run certtool = run("certtool", "--verify", "--load-ca-certificate", "root.pem", "--infile", "gnutls-chain.pem", "--verify-purpose", "1.3.6.1.5.5.7.3.4");
         assertThat(certtool.exit()).as(certtool.output()).isZero();
         assertThat(certtool.output()).contains("Chain verification output: Verified");
 
