@@ -712,6 +712,51 @@ public abstract class CaConformance {
         }
     }
 
+    /**
+     * Requests racing to join one pair, stored in the same commits as other mailboxes' certificates: one joins, the rest
+     * are 409s, and every other certificate is stored and handed out.
+     */
+    @Test
+    void racingIntoOnePairStoresOneAndEveryoneElsesCertificates() throws Exception {
+        String pair = issue("mailbox-signing", TestRequests.ec("secp256r1"), "pat@example.org", OFFICER).pairId().orElseThrow();
+        SubjectPublicKeyInfo key = SubjectPublicKeyInfo.getInstance(TestRequests.ec("secp256r1").getPublic().getEncoded());
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
+        List<Future<IssuedCertificate>> joins = new ArrayList<>();
+        List<Future<IssuedCertificate>> others = new ArrayList<>();
+        try {
+            for (int i = 0; i < 48; i++) {
+                boolean join = i % 6 == 0;
+                String mailbox = join ? "pat@example.org" : "racer" + i + "@example.org";
+                IssueRequest request = new IssueRequest("mailbox-encryption", Optional.empty(), Optional.of(key), Optional.of(mailbox), List.of(),
+                        join ? Optional.of(pair) : Optional.empty(), OptionalInt.empty(), false);
+                (join ? joins : others).add(pool.submit(() -> {
+                    start.await();
+                    return ca.issue(request, OFFICER);
+                }));
+            }
+            start.countDown();
+            int joined = 0;
+            for (Future<IssuedCertificate> attempt : joins) {
+                try {
+                    assertThat(attempt.get().pairId()).contains(pair);
+                    joined++;
+                } catch (java.util.concurrent.ExecutionException e) {
+                    assertThat(e.getCause()).isInstanceOf(LetterlockException.class);
+                    assertThat(((LetterlockException) e.getCause()).type()).as(String.valueOf(e.getCause())).isEqualTo(ErrorType.CONFLICT);
+                    assertThat(e.getCause().getMessage()).contains("pair " + pair + " has a mailbox-encryption certificate already");
+                }
+            }
+            assertThat(joined).isEqualTo(1);
+            for (Future<IssuedCertificate> other : others) {
+                assertThat(ca.find(other.get().serial())).as("handed out, so stored").isPresent();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(ca.pair(pair, OFFICER)).extracting(IssuedCertificate::profile).containsExactly("mailbox-signing", "mailbox-encryption");
+    }
+
     @Test
     void revokingWithThePairLaterStillReachesThePartner() throws Exception {
         IssuedCertificate signing = issue("mailbox-signing", TestRequests.ec("secp256r1"), "kim@example.org", OFFICER);

@@ -24,6 +24,7 @@ import org.letterlock.ca.KeyFamily;
 import org.letterlock.ca.RevocationReason;
 import org.letterlock.platform.error.ErrorType;
 import org.letterlock.platform.error.LetterlockException;
+import org.letterlock.platform.store.GroupCommit;
 import org.letterlock.platform.store.Jdbc;
 import org.letterlock.platform.store.StorageFailure;
 import org.letterlock.platform.store.Transaction;
@@ -35,12 +36,18 @@ public final class JdbcCertificateStore implements CertificateStore {
             + "requested_by, issued_at, revoked_at, revocation_reason, revoked_by";
     private static final String ISSUER_COLUMNS = "id, kind, state, key_uri, subject, certificate, csr, created_at, ocsp_key_uri, ocsp_certificate";
 
+    /** Enough to take a whole burst of issuance at once; a batch this size commits in a few milliseconds. */
+    private static final int MAX_INSERT_BATCH = 256;
+
     private final DataSource dataSource;
     private final Jdbc jdbc;
+    /** Certificates issued at the same time are stored in one transaction: one commit for all, not one each. */
+    private final GroupCommit<NewCertificate> inserts;
 
     public JdbcCertificateStore(DataSource dataSource) {
         this.dataSource = dataSource;
         this.jdbc = new Jdbc(dataSource);
+        this.inserts = new GroupCommit<>(dataSource, "letterlock-ca-store", MAX_INSERT_BATCH, JdbcCertificateStore::insert);
     }
 
     // ---- issuers
@@ -179,33 +186,7 @@ public final class JdbcCertificateStore implements CertificateStore {
     @Override
     public void insertCertificate(IssuedCertificate certificate, String keyHash, Optional<String> newPairMailbox) {
         try {
-            Transaction.run(dataSource, connection -> {
-                if (newPairMailbox.isPresent()) {
-                    try (PreparedStatement pair = connection.prepareStatement("INSERT INTO ca_pair (id, mailbox, created_at) VALUES (?, ?, ?)")) {
-                        pair.setString(1, certificate.pairId().orElseThrow());
-                        pair.setString(2, newPairMailbox.get());
-                        pair.setObject(3, utc(certificate.issuedAt()));
-                        pair.executeUpdate();
-                    }
-                }
-                try (PreparedStatement insert = connection.prepareStatement("INSERT INTO ca_certificate (" + CERTIFICATE_COLUMNS
-                        + ", notices_sent, key_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, 0, ?)")) {
-                    insert.setString(1, certificate.serialHex());
-                    insert.setString(2, certificate.issuerId());
-                    insert.setString(3, certificate.profile());
-                    insert.setString(4, certificate.mailbox().orElse(null));
-                    insert.setString(5, certificate.subject());
-                    insert.setObject(6, utc(certificate.notBefore()));
-                    insert.setObject(7, utc(certificate.notAfter()));
-                    insert.setBytes(8, certificate.der());
-                    insert.setString(9, certificate.pairId().orElse(null));
-                    insert.setString(10, certificate.requestedBy());
-                    insert.setObject(11, utc(certificate.issuedAt()));
-                    insert.setString(12, keyHash);
-                    insert.executeUpdate();
-                }
-                return null;
-            });
+            inserts.write(new NewCertificate(certificate, keyHash, newPairMailbox));
         } catch (SQLException e) {
             // SQLSTATE 23505: the unique index on (pair_id, profile) caught a second certificate of one profile in a pair.
             if (StorageFailure.duplicateKey(e) && certificate.pairId().isPresent()) {
@@ -213,6 +194,46 @@ public final class JdbcCertificateStore implements CertificateStore {
                         + " certificate already; renew the pair instead");
             }
             throw StorageFailure.of(e);
+        }
+    }
+
+    private record NewCertificate(IssuedCertificate certificate, String keyHash, Optional<String> newPairMailbox) {
+    }
+
+    /** The pairs first, since a certificate names its pair; each table's rows as one JDBC batch. */
+    private static void insert(Connection connection, List<NewCertificate> batch) throws SQLException {
+        if (batch.stream().anyMatch(n -> n.newPairMailbox().isPresent())) {
+            try (PreparedStatement pair = connection.prepareStatement("INSERT INTO ca_pair (id, mailbox, created_at) VALUES (?, ?, ?)")) {
+                for (NewCertificate added : batch) {
+                    if (added.newPairMailbox().isPresent()) {
+                        pair.setString(1, added.certificate().pairId().orElseThrow());
+                        pair.setString(2, added.newPairMailbox().get());
+                        pair.setObject(3, utc(added.certificate().issuedAt()));
+                        pair.addBatch();
+                    }
+                }
+                pair.executeBatch();
+            }
+        }
+        try (PreparedStatement insert = connection.prepareStatement("INSERT INTO ca_certificate (" + CERTIFICATE_COLUMNS
+                + ", notices_sent, key_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, 0, ?)")) {
+            for (NewCertificate added : batch) {
+                IssuedCertificate certificate = added.certificate();
+                insert.setString(1, certificate.serialHex());
+                insert.setString(2, certificate.issuerId());
+                insert.setString(3, certificate.profile());
+                insert.setString(4, certificate.mailbox().orElse(null));
+                insert.setString(5, certificate.subject());
+                insert.setObject(6, utc(certificate.notBefore()));
+                insert.setObject(7, utc(certificate.notAfter()));
+                insert.setBytes(8, certificate.der());
+                insert.setString(9, certificate.pairId().orElse(null));
+                insert.setString(10, certificate.requestedBy());
+                insert.setObject(11, utc(certificate.issuedAt()));
+                insert.setString(12, added.keyHash());
+                insert.addBatch();
+            }
+            insert.executeBatch();
         }
     }
 

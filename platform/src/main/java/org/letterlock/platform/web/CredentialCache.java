@@ -16,7 +16,7 @@ import org.letterlock.platform.identity.AdminAccount;
 import org.letterlock.platform.identity.AdminAccounts;
 
 /**
- * Remembers successful logins for a minute so that a script's series of calls does not pay an Argon2 hash (tens of
+ * Remembers successful logins for {@link #TTL} so that a script's series of calls does not pay an Argon2 hash (tens of
  * milliseconds and 46 MiB) on each. Keyed by a salted SHA-256 of name and password that lives only in memory.
  * An account disabled on this node stops working at once; on the other nodes of a cluster within the TTL.
  */

@@ -502,6 +502,114 @@ public abstract class PlatformStoreConformance {
                 .isInstanceOf(LetterlockException.class);
     }
 
+    /** Writers that arrive while a batch commits are committed together in the next one, each exactly once. */
+    @Test
+    void groupCommitBatchesWhatArrivesTogether() throws Exception {
+        execute("CREATE TABLE group_probe (id INT PRIMARY KEY)");
+        GroupCommitRun run = writeBehindOne(0, java.util.stream.IntStream.rangeClosed(1, 20).boxed().toList());
+        for (CompletableFuture<Void> write : run.writes().values()) {
+            write.get();
+        }
+        assertThat(probeIds()).containsExactlyElementsOf(java.util.stream.IntStream.rangeClosed(0, 20).boxed().toList());
+        assertThat(run.batchSizes()).as("the first alone, the twenty that queued behind it in one more").containsExactly(1, 20);
+    }
+
+    /** One item that cannot be written fails alone: the rest of its batch is committed, and it leaves nothing behind. */
+    @Test
+    void groupCommitFailsOnlyTheItemThatFails() throws Exception {
+        execute("CREATE TABLE group_probe (id INT PRIMARY KEY)");
+        execute("INSERT INTO group_probe VALUES (7)");
+        GroupCommitRun run = writeBehindOne(0, List.of(5, 6, 7, 8, 9));
+        for (Map.Entry<Integer, CompletableFuture<Void>> write : run.writes().entrySet()) {
+            if (write.getKey() == 7) {
+                assertThatThrownBy(() -> write.getValue().get())
+                        .satisfies(e -> assertThat(StorageFailure.duplicateKey(thrownByWrite(e))).as("the duplicate's own error, as the stores test it").isTrue());
+            } else {
+                write.getValue().get();
+            }
+        }
+        assertThat(probeIds()).containsExactly(0, 5, 6, 7, 8, 9);
+        assertThat(run.batchSizes()).as("the first; the five together, which failed; then each of the five alone").containsExactly(1, 5, 1, 1, 1, 1, 1);
+    }
+
+    private record GroupCommitRun(List<Integer> batchSizes, Map<Integer, CompletableFuture<Void>> writes) {
+    }
+
+    /**
+     * Writes {@code first} into group_probe and holds its transaction open until {@code behind} are queued, each by a
+     * writer of its own; returns every write (the first done) and the batch sizes the writer thread committed.
+     */
+    private GroupCommitRun writeBehindOne(int first, List<Integer> behind) throws Exception {
+        java.util.concurrent.CountDownLatch firstBatchStarted = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch othersQueued = new java.util.concurrent.CountDownLatch(1);
+        List<Integer> batchSizes = java.util.Collections.synchronizedList(new ArrayList<>());
+        GroupCommit<Integer> commits = new GroupCommit<>(platform.database().dataSource(), "group-probe", 100, (connection, ids) -> {
+            batchSizes.add(ids.size());
+            firstBatchStarted.countDown();
+            await(othersQueued);
+            insertProbes(connection, ids);
+        });
+        Map<Integer, CompletableFuture<Void>> writes = new java.util.LinkedHashMap<>();
+        java.util.concurrent.ExecutorService writers = java.util.concurrent.Executors.newCachedThreadPool();
+        writes.put(first, CompletableFuture.runAsync(() -> write(commits, first), writers));
+        firstBatchStarted.await();
+        for (int id : behind) {
+            writes.put(id, CompletableFuture.runAsync(() -> write(commits, id), writers));
+        }
+        writers.shutdown();
+        // The writers park on their futures once their items are queued; give the slowest a moment to get there.
+        Thread.sleep(500);
+        othersQueued.countDown();
+        writes.get(first).get();
+        return new GroupCommitRun(batchSizes, writes);
+    }
+
+    private void execute(String sql) throws SQLException {
+        try (Connection connection = platform.database().dataSource().getConnection(); Statement statement = connection.createStatement()) {
+            statement.execute(sql);
+        }
+    }
+
+    private static void insertProbes(Connection connection, List<Integer> ids) throws SQLException {
+        try (PreparedStatement insert = connection.prepareStatement("INSERT INTO group_probe (id) VALUES (?)")) {
+            for (int id : ids) {
+                insert.setInt(1, id);
+                insert.addBatch();
+            }
+            insert.executeBatch();
+        }
+    }
+
+    private List<Integer> probeIds() {
+        return new Jdbc(platform.database().dataSource()).query("SELECT id FROM group_probe ORDER BY id", s -> { }, row -> row.getInt(1));
+    }
+
+    private static void write(GroupCommit<Integer> commits, int id) {
+        try {
+            commits.write(id);
+        } catch (SQLException e) {
+            throw new java.util.concurrent.CompletionException(e);
+        }
+    }
+
+    private static void await(java.util.concurrent.CountDownLatch latch) {
+        try {
+            latch.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** The SQLException {@link GroupCommit#write} threw, the outermost in the chain. */
+    private static SQLException thrownByWrite(Throwable e) {
+        for (Throwable at = e; at != null; at = at.getCause()) {
+            if (at instanceof SQLException sql) {
+                return sql;
+            }
+        }
+        throw new AssertionError("no SQLException in " + e, e);
+    }
+
     @Test
     void migrationsAreCurrentAfterStart() {
         assertThat(platform.database().pendingMigrations()).isEmpty();
