@@ -17,9 +17,13 @@ import javax.sql.DataSource;
  * in one transaction, so concurrent callers share one commit, one WAL flush and one round trip per statement instead
  * of paying each for themselves. {@link #write} returns once the caller's item is committed.
  * <p>
- * One item cannot take the others down with it: when a batch of several fails, each of its items is run again in a
- * transaction of its own, and only the one that fails alone sees its error. The writer thread ends after a few idle
- * seconds and is started again by the next write, so an idle store holds no thread.
+ * One item cannot take the others down with it: when a batch of several fails on an item's data (an integrity
+ * violation, SQLSTATE class 23) or on a clash with another transaction (class 40: deadlock, serialization), each of
+ * its items is run again in a transaction of its own, and only the one that fails alone sees its error. Any other
+ * failure (the database gone, the connection lost, perhaps during the COMMIT) fails the whole batch at once: running
+ * the items again would wait for the database once per item, and could report as refused a row that was committed.
+ * The writer thread ends after a few idle seconds and is started again by the next write, so an idle store holds no
+ * thread.
  */
 public final class GroupCommit<T> {
 
@@ -57,15 +61,36 @@ public final class GroupCommit<T> {
         try {
             pending.committed().get();
         } catch (InterruptedException e) {
-            // The item is queued and will be committed: the caller is told it cannot know the outcome.
-            Thread.currentThread().interrupt();
-            throw new SQLException("interrupted while waiting for the commit; the write may still be committed", "08006", e);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof SQLException sql) {
-                throw sql;
+            if (queue.remove(pending)) {
+                Thread.currentThread().interrupt();
+                throw new SQLException("interrupted before the write was taken: nothing was written", "57014", e);
             }
-            throw e.getCause() instanceof RuntimeException runtime ? runtime : new IllegalStateException(e.getCause());
+            // Taken into a batch already: its outcome is waited for, so the caller never reports a committed row as failed.
+            awaitUninterruptibly(pending);
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException e) {
+            throw rethrown(e);
         }
+    }
+
+    private static void awaitUninterruptibly(Pending<?> pending) throws SQLException {
+        try {
+            pending.committed().join();
+        } catch (java.util.concurrent.CompletionException e) {
+            throw rethrown(e);
+        }
+    }
+
+    private static SQLException rethrown(Exception wrapper) {
+        if (wrapper.getCause() instanceof SQLException sql) {
+            return sql;
+        }
+        throw wrapper.getCause() instanceof RuntimeException runtime ? runtime : new IllegalStateException(wrapper.getCause());
+    }
+
+    /** How many writes wait to be taken into a batch. */
+    int queued() {
+        return queue.size();
     }
 
     /** Runs on the writer thread: one task per write, so a task finds the queue empty when an earlier one took its item. */
@@ -81,8 +106,8 @@ public final class GroupCommit<T> {
             commit(batch);
             batch.forEach(p -> p.committed().complete(null));
         } catch (SQLException | RuntimeException e) {
-            if (batch.size() == 1) {
-                batch.get(0).committed().completeExceptionally(e);
+            if (batch.size() == 1 || !(e instanceof SQLException sql && itemsMayBeAtFault(sql))) {
+                batch.forEach(p -> p.committed().completeExceptionally(e));
                 return;
             }
             for (Pending<T> pending : batch) {
@@ -98,6 +123,12 @@ public final class GroupCommit<T> {
             IllegalStateException unfinished = new IllegalStateException("the writer thread stopped before this write was committed");
             batch.forEach(p -> p.committed().completeExceptionally(unfinished));
         }
+    }
+
+    /** An integrity violation (class 23) or a clash with another transaction (class 40): worth trying each item alone. */
+    private static boolean itemsMayBeAtFault(SQLException e) {
+        String state = e.getSQLState();
+        return state != null && (state.startsWith("23") || state.startsWith("40"));
     }
 
     private void commit(List<Pending<T>> batch) throws SQLException {

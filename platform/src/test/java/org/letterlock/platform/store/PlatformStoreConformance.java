@@ -506,7 +506,7 @@ public abstract class PlatformStoreConformance {
     @Test
     void groupCommitBatchesWhatArrivesTogether() throws Exception {
         execute("CREATE TABLE group_probe (id INT PRIMARY KEY)");
-        GroupCommitRun run = writeBehindOne(0, java.util.stream.IntStream.rangeClosed(1, 20).boxed().toList());
+        GroupCommitRun run = writeBehindOne(0, java.util.stream.IntStream.rangeClosed(1, 20).boxed().toList(), PlatformStoreConformance::insertProbes);
         for (CompletableFuture<Void> write : run.writes().values()) {
             write.get();
         }
@@ -519,7 +519,7 @@ public abstract class PlatformStoreConformance {
     void groupCommitFailsOnlyTheItemThatFails() throws Exception {
         execute("CREATE TABLE group_probe (id INT PRIMARY KEY)");
         execute("INSERT INTO group_probe VALUES (7)");
-        GroupCommitRun run = writeBehindOne(0, List.of(5, 6, 7, 8, 9));
+        GroupCommitRun run = writeBehindOne(0, List.of(5, 6, 7, 8, 9), PlatformStoreConformance::insertProbes);
         for (Map.Entry<Integer, CompletableFuture<Void>> write : run.writes().entrySet()) {
             if (write.getKey() == 7) {
                 assertThatThrownBy(() -> write.getValue().get())
@@ -532,14 +532,31 @@ public abstract class PlatformStoreConformance {
         assertThat(run.batchSizes()).as("the first; the five together, which failed; then each of the five alone").containsExactly(1, 5, 1, 1, 1, 1, 1);
     }
 
+    /** A failure that is not the items' (here a lost connection) fails the batch at once: nothing is run again item by item. */
+    @Test
+    void groupCommitFailsAWholeBatchAtOnceWhenTheDatabaseFails() throws Exception {
+        execute("CREATE TABLE group_probe (id INT PRIMARY KEY)");
+        GroupCommitRun run = writeBehindOne(0, List.of(1, 2, 3), (connection, ids) -> {
+            if (ids.size() > 1) {
+                throw new SQLException("connection lost", "08006");
+            }
+            insertProbes(connection, ids);
+        });
+        for (int id : List.of(1, 2, 3)) {
+            assertThatThrownBy(() -> run.writes().get(id).get()).satisfies(e -> assertThat(thrownByWrite(e).getSQLState()).isEqualTo("08006"));
+        }
+        assertThat(probeIds()).containsExactly(0);
+        assertThat(run.batchSizes()).as("the first; the three together, failed once for all").containsExactly(1, 3);
+    }
+
     private record GroupCommitRun(List<Integer> batchSizes, Map<Integer, CompletableFuture<Void>> writes) {
     }
 
     /**
-     * Writes {@code first} into group_probe and holds its transaction open until {@code behind} are queued, each by a
-     * writer of its own; returns every write (the first done) and the batch sizes the writer thread committed.
+     * Writes {@code first} and holds its transaction open until {@code behind} are queued, each by a writer of its own;
+     * each batch is written by {@code then}; returns every write (the first done) and the batch sizes the writer thread committed.
      */
-    private GroupCommitRun writeBehindOne(int first, List<Integer> behind) throws Exception {
+    private GroupCommitRun writeBehindOne(int first, List<Integer> behind, GroupCommit.BatchWork<Integer> then) throws Exception {
         java.util.concurrent.CountDownLatch firstBatchStarted = new java.util.concurrent.CountDownLatch(1);
         java.util.concurrent.CountDownLatch othersQueued = new java.util.concurrent.CountDownLatch(1);
         List<Integer> batchSizes = java.util.Collections.synchronizedList(new ArrayList<>());
@@ -547,7 +564,7 @@ public abstract class PlatformStoreConformance {
             batchSizes.add(ids.size());
             firstBatchStarted.countDown();
             await(othersQueued);
-            insertProbes(connection, ids);
+            then.write(connection, ids);
         });
         Map<Integer, CompletableFuture<Void>> writes = new java.util.LinkedHashMap<>();
         java.util.concurrent.ExecutorService writers = java.util.concurrent.Executors.newCachedThreadPool();
@@ -557,8 +574,11 @@ public abstract class PlatformStoreConformance {
             writes.put(id, CompletableFuture.runAsync(() -> write(commits, id), writers));
         }
         writers.shutdown();
-        // The writers park on their futures once their items are queued; give the slowest a moment to get there.
-        Thread.sleep(500);
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+        while (commits.queued() < behind.size()) {
+            assertThat(System.nanoTime() - deadline).as("all %d writers queued within 30 s", behind.size()).isNegative();
+            Thread.sleep(10);
+        }
         othersQueued.countDown();
         writes.get(first).get();
         return new GroupCommitRun(batchSizes, writes);
