@@ -79,31 +79,43 @@ public final class AdminAccounts {
 
     /** The account if the name and password match an enabled account; empty otherwise (no hint which part was wrong). */
     public Optional<AdminAccount> authenticate(String name, char[] password) {
-        try (Connection connection = dataSource.getConnection();
-             PreparedStatement query = connection.prepareStatement("SELECT name, password_hash, roles, created_at, disabled FROM admin_account WHERE name = ?")) {
-            query.setString(1, name);
-            try (ResultSet row = query.executeQuery()) {
-                if (!row.next()) {
-                    hasher.verify(password, unknownAccountHash);
-                    return Optional.empty();
-                }
-                AdminAccount account = read(row);
-                if (!hasher.verify(password, row.getString(2)) || account.disabled()) {
-                    return Optional.empty();
-                }
-                return Optional.of(account);
-            }
-        } catch (SQLException e) {
-            throw StorageFailure.of(e);
+        return login(name, password).map(Login::account);
+    }
+
+    /** An account a password was checked for, and the stored hash it matched. */
+    public record Login(AdminAccount account, String checkedHash) {
+    }
+
+    /** As {@link #authenticate}, with the stored hash the password matched, so that {@link #stillValid} can check it again cheaply. */
+    public Optional<Login> login(String name, char[] password) {
+        Optional<Login> stored = stored(name);
+        if (stored.isEmpty()) {
+            hasher.verify(password, unknownAccountHash);
+            return Optional.empty();
         }
+        return stored.filter(s -> hasher.verify(password, s.checkedHash()) && !s.account().disabled());
+    }
+
+    /**
+     * The account of a login made earlier, read again without hashing the password again: present while the account is
+     * enabled and still holds the hash the password matched; empty once it is disabled, gone, or made again with
+     * another password.
+     */
+    public Optional<AdminAccount> stillValid(Login earlier) {
+        return stored(earlier.account().name()).filter(s -> s.checkedHash().equals(earlier.checkedHash()) && !s.account().disabled()).map(Login::account);
     }
 
     public Optional<AdminAccount> find(String name) {
+        return stored(name).map(Login::account);
+    }
+
+    /** The account named {@code name} as stored, with its password hash. */
+    private Optional<Login> stored(String name) {
         try (Connection connection = dataSource.getConnection();
              PreparedStatement query = connection.prepareStatement("SELECT name, password_hash, roles, created_at, disabled FROM admin_account WHERE name = ?")) {
             query.setString(1, name);
             try (ResultSet row = query.executeQuery()) {
-                return row.next() ? Optional.of(read(row)) : Optional.empty();
+                return row.next() ? Optional.of(new Login(read(row), row.getString(2))) : Optional.empty();
             }
         } catch (SQLException e) {
             throw StorageFailure.of(e);

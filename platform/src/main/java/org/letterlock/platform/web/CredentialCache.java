@@ -12,37 +12,47 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
 import org.letterlock.platform.identity.AdminAccount;
 import org.letterlock.platform.identity.AdminAccounts;
 
 /**
  * Remembers successful logins for {@link #TTL} so that a script's series of calls does not pay an Argon2 hash (tens of
  * milliseconds and 46 MiB) on each. Keyed by a salted SHA-256 of name and password that lives only in memory.
- * An account disabled on this node stops working at once; on the other nodes of a cluster within the TTL.
+ * An account disabled on this node stops working at once; on the other nodes of a cluster within the TTL. When the TTL
+ * is up, a login is checked again by reading the account: still enabled and still holding the hash the password
+ * matched, it stays; only a changed account costs the password hash again.
  */
 @ApplicationScoped
 public class CredentialCache {
     static final Duration TTL = Duration.ofSeconds(15);
     private static final int MAX_ENTRIES = 10_000;
 
-    private record Entry(AdminAccount account, long expiresAtNanos) {
+    private record Entry(AdminAccounts.Login login, long expiresAtNanos) {
     }
 
     private final Map<String, Entry> entries = new ConcurrentHashMap<>();
     /** Logins being checked now: when an entry expires under load, one request hashes and the others wait for it. */
     private final Map<String, CompletableFuture<Optional<AdminAccount>>> checking = new ConcurrentHashMap<>();
     private final byte[] salt = new byte[32];
+    private final LongSupplier nanoTime;
 
     public CredentialCache() {
+        this(System::nanoTime);
+    }
+
+    /** With a clock of its own, so a test can let the TTL run out. */
+    CredentialCache(LongSupplier nanoTime) {
+        this.nanoTime = nanoTime;
         new SecureRandom().nextBytes(salt);
     }
 
     Optional<AdminAccount> authenticate(AdminAccounts accounts, String name, char[] password) {
         String key = key(name, password);
         Entry cached = entries.get(key);
-        long now = System.nanoTime();
+        long now = nanoTime.getAsLong();
         if (cached != null && now - cached.expiresAtNanos() < 0) {
-            return Optional.of(cached.account());
+            return Optional.of(cached.login().account());
         }
         CompletableFuture<Optional<AdminAccount>> mine = new CompletableFuture<>();
         CompletableFuture<Optional<AdminAccount>> running = checking.putIfAbsent(key, mine);
@@ -54,15 +64,20 @@ public class CredentialCache {
             }
         }
         try {
-            Optional<AdminAccount> account = accounts.authenticate(name, password);
-            if (account.isPresent()) {
+            Optional<AdminAccounts.Login> login = Optional.ofNullable(cached)
+                    .flatMap(c -> accounts.stillValid(c.login()).map(account -> new AdminAccounts.Login(account, c.login().checkedHash())));
+            if (login.isEmpty()) {
+                login = accounts.login(name, password);
+            }
+            if (login.isPresent()) {
                 if (entries.size() >= MAX_ENTRIES) {
                     entries.clear();
                 }
-                entries.put(key, new Entry(account.get(), now + TTL.toNanos()));
+                entries.put(key, new Entry(login.get(), now + TTL.toNanos()));
             } else {
                 entries.remove(key);
             }
+            Optional<AdminAccount> account = login.map(AdminAccounts.Login::account);
             mine.complete(account);
             return account;
         } catch (RuntimeException e) {
@@ -75,7 +90,7 @@ public class CredentialCache {
 
     /** Drops what is remembered for {@code name}: its next request is checked against the store again. */
     void forget(String name) {
-        entries.values().removeIf(entry -> entry.account().name().equals(name));
+        entries.values().removeIf(entry -> entry.login().account().name().equals(name));
     }
 
     private String key(String name, char[] password) {
