@@ -97,12 +97,12 @@ public final class AdminAccounts {
     }
 
     /**
-     * The account of a login made earlier, read again without hashing the password again: present while the account is
+     * A login made earlier, its account read again without hashing the password again: present while the account is
      * enabled and still holds the hash the password matched; empty once it is disabled, gone, or made again with
      * another password.
      */
-    public Optional<AdminAccount> stillValid(Login earlier) {
-        return stored(earlier.account().name()).filter(s -> s.checkedHash().equals(earlier.checkedHash()) && !s.account().disabled()).map(Login::account);
+    public Optional<Login> stillValid(Login earlier) {
+        return stored(earlier.account().name()).filter(s -> s.checkedHash().equals(earlier.checkedHash()) && !s.account().disabled());
     }
 
     public Optional<AdminAccount> find(String name) {

@@ -64,8 +64,7 @@ public class CredentialCache {
             }
         }
         try {
-            Optional<AdminAccounts.Login> login = Optional.ofNullable(cached)
-                    .flatMap(c -> accounts.stillValid(c.login()).map(account -> new AdminAccounts.Login(account, c.login().checkedHash())));
+            Optional<AdminAccounts.Login> login = Optional.ofNullable(cached).flatMap(c -> accounts.stillValid(c.login()));
             if (login.isEmpty()) {
                 login = accounts.login(name, password);
             }
