@@ -549,6 +549,52 @@ public abstract class PlatformStoreConformance {
         assertThat(run.batchSizes()).as("the first; the three together, failed once for all").containsExactly(1, 3);
     }
 
+    /** An interrupted writer withdraws a write no batch has taken; one already taken is waited for and reported committed. */
+    @Test
+    void groupCommitInterruptWithdrawsOnlyWhatNoBatchTook() throws Exception {
+        execute("CREATE TABLE group_probe (id INT PRIMARY KEY)");
+        java.util.concurrent.CountDownLatch taken = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        GroupCommit<Integer> commits = new GroupCommit<>(platform.database().dataSource(), "group-probe", 100, (connection, ids) -> {
+            taken.countDown();
+            await(release);
+            insertProbes(connection, ids);
+        });
+        Map<Integer, String> outcomes = new java.util.concurrent.ConcurrentHashMap<>();
+        Thread inBatch = outcomeOfWrite(commits, 1, outcomes);
+        taken.await();
+        Thread queued = outcomeOfWrite(commits, 2, outcomes);
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+        while (commits.queued() < 1) {
+            assertThat(System.nanoTime() - deadline).as("the second write queued within 30 s").isNegative();
+            Thread.sleep(10);
+        }
+        queued.interrupt();
+        queued.join(10_000);
+        assertThat(outcomes.get(2)).as("withdrawn before any batch took it").isEqualTo("SQLSTATE 57014");
+        inBatch.interrupt();
+        inBatch.join(300);
+        assertThat(inBatch.isAlive()).as("a write in a batch is waited for, interrupt or not").isTrue();
+        release.countDown();
+        inBatch.join(10_000);
+        assertThat(outcomes.get(1)).isEqualTo("committed, interrupt kept");
+        assertThat(probeIds()).containsExactly(1);
+    }
+
+    /** Starts a thread writing {@code id}; its outcome lands in {@code outcomes}. */
+    private static Thread outcomeOfWrite(GroupCommit<Integer> commits, int id, Map<Integer, String> outcomes) {
+        Thread writer = new Thread(() -> {
+            try {
+                commits.write(id);
+                outcomes.put(id, Thread.currentThread().isInterrupted() ? "committed, interrupt kept" : "committed");
+            } catch (SQLException e) {
+                outcomes.put(id, "SQLSTATE " + e.getSQLState());
+            }
+        });
+        writer.start();
+        return writer;
+    }
+
     private record GroupCommitRun(List<Integer> batchSizes, Map<Integer, CompletableFuture<Void>> writes) {
     }
 
