@@ -289,7 +289,7 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
                     ? "a ca-admin rolls over to make one (POST /api/ca/issuers/rollover?kind=" + kind.label() + ", docs/ca.md)"
                     : "it waits for its certificate from the external root (import it at /api/ca/issuers/{id}/certificate, docs/ca.md)"));
         }
-        Instant notAfter = issuing.record().requireCertificate().getNotAfter().toInstant();
+        Instant notAfter = Asn1Times.instant(issuing.record().requireCertificate().toASN1Structure().getEndDate());
         if (!notAfter.isAfter(clock.instant())) {
             throw new LetterlockException(ErrorType.UNAVAILABLE, "the issuing CA " + issuing.record().id() + " expired at " + notAfter
                     + "; a ca-admin rolls over to a new one (POST /api/ca/issuers/rollover?kind=" + kind.label() + ", docs/ca.md)");
@@ -793,8 +793,9 @@ public final class CertificateAuthority implements MailboxCertificates, Publishe
 
     private IssuedCertificate fromHolder(X509CertificateHolder certificate, String issuerId, String profile, Optional<String> mailbox, Optional<String> pairId,
                                          String requestedBy) {
+        org.bouncycastle.asn1.x509.Certificate structure = certificate.toASN1Structure();
         return new IssuedCertificate(certificate.getSerialNumber(), issuerId, profile, mailbox, certificate.getSubject().toString(),
-                certificate.getNotBefore().toInstant(), certificate.getNotAfter().toInstant(), Certificates.der(certificate), pairId, requestedBy, clock.instant(),
+                Asn1Times.instant(structure.getStartDate()), Asn1Times.instant(structure.getEndDate()), Certificates.der(certificate), pairId, requestedBy, clock.instant(),
                 Optional.empty());
     }
 

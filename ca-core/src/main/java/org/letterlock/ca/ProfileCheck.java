@@ -41,7 +41,7 @@ public final class ProfileCheck {
         if (serial.signum() <= 0 || serial.bitLength() < 64) {
             problems.add("serial number must be positive with at least 64 random bits, has " + serial.bitLength() + " bits");
         }
-        Duration validity = Duration.between(tbs.getStartDate().getDate().toInstant(), tbs.getEndDate().getDate().toInstant());
+        Duration validity = Duration.between(Asn1Times.instant(tbs.getStartDate()), Asn1Times.instant(tbs.getEndDate()));
         if (validity.toDays() > profile.maxValidityDays() || validity.isNegative()) {
             problems.add("validity of " + validity.toDays() + " days exceeds the profile's " + profile.maxValidityDays());
         }

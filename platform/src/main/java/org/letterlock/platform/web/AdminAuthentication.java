@@ -68,18 +68,18 @@ public class AdminAuthentication implements ContainerRequestFilter, ContainerRes
             return;
         }
         Allow allowed = Optional.ofNullable(method.getAnnotation(Allow.class)).orElse(method.getDeclaringClass().getAnnotation(Allow.class));
-        String action = action(request);
         if (allowed == null) {
-            deny(request, "anonymous", action, ErrorType.FORBIDDEN, "this endpoint is not open to any role");
+            deny(request, "anonymous", action(request), ErrorType.FORBIDDEN, "this endpoint is not open to any role");
             return;
         }
         String client = servletRequest == null ? "unknown" : servletRequest.getRemoteAddr();
         Optional<BasicCredentials> given = BasicCredentials.of(request.getHeaderString(HttpHeaders.AUTHORIZATION));
-        String tried = given.map(c -> "; as " + c.printableName()).orElse("");
-        String attempt = client + " " + given.map(BasicCredentials::printableName).orElse("");
+        String printableName = given.map(BasicCredentials::printableName).orElse("");
+        String tried = given.isPresent() ? "; as " + printableName : "";
+        String attempt = client + " " + printableName;
         if (given.isPresent() && !failedLogins.allowed(attempt)) {
-            deny(request, "anonymous", action, ErrorType.TOO_MANY_REQUESTS, "more than " + FailedLogins.LIMIT + " failed logins for this name from " + client
-                    + " within " + FailedLogins.WINDOW.toMinutes() + " minutes; try again later", tried);
+            deny(request, "anonymous", action(request), ErrorType.TOO_MANY_REQUESTS, "more than " + FailedLogins.LIMIT + " failed logins for this name from "
+                    + client + " within " + FailedLogins.WINDOW.toMinutes() + " minutes; try again later", tried);
             return;
         }
         Optional<AdminAccount> account = given.flatMap(c -> credentials.authenticate(runtime.platform().admins(), c.name(), c.password()));
@@ -87,13 +87,13 @@ public class AdminAuthentication implements ContainerRequestFilter, ContainerRes
             if (given.isPresent()) {
                 failedLogins.failed(attempt);
             }
-            deny(request, "anonymous", action, ErrorType.UNAUTHORIZED, "log in with HTTP Basic as an administrator", tried);
+            deny(request, "anonymous", action(request), ErrorType.UNAUTHORIZED, "log in with HTTP Basic as an administrator", tried);
             return;
         }
         AdminAccount admin = account.get();
         boolean permitted = Arrays.stream(allowed.value()).anyMatch(admin::has);
         if (!permitted) {
-            deny(request, admin.name(), action, ErrorType.FORBIDDEN, "this needs one of the roles " + Arrays.stream(allowed.value()).map(Role::id).toList()
+            deny(request, admin.name(), action(request), ErrorType.FORBIDDEN, "this needs one of the roles " + Arrays.stream(allowed.value()).map(Role::id).toList()
                     + "; " + admin.name() + " has " + admin.roles().stream().map(Role::id).toList());
             return;
         }
@@ -186,8 +186,12 @@ public class AdminAuthentication implements ContainerRequestFilter, ContainerRes
 
         /** For counting failures and the audit record: printable and short. */
         String printableName() {
-            String printable = name.replaceAll("[^\\x21-\\x7e]", "?");
-            return printable.length() > 64 ? printable.substring(0, 64) + "..." : printable;
+            StringBuilder printable = new StringBuilder(Math.min(name.length(), 64) + 3);
+            for (int i = 0; i < name.length() && printable.length() < 64; i++) {
+                char c = name.charAt(i);
+                printable.append(c >= 0x21 && c <= 0x7e ? c : '?');
+            }
+            return name.length() > 64 ? printable.append("...").toString() : printable.toString();
         }
     }
 
@@ -210,6 +214,11 @@ public class AdminAuthentication implements ContainerRequestFilter, ContainerRes
     }
 
     private static String action(ContainerRequestContext request) {
-        return "http." + request.getMethod() + " /" + request.getUriInfo().getPath().replaceAll("^/+", "");
+        String path = request.getUriInfo().getPath();
+        int start = 0;
+        while (start < path.length() && path.charAt(start) == '/') {
+            start++;
+        }
+        return "http." + request.getMethod() + " /" + path.substring(start);
     }
 }
