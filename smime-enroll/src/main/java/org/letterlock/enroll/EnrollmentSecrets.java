@@ -150,13 +150,14 @@ public final class EnrollmentSecrets {
         if (matching.isEmpty()) {
             throw failed(mailbox, protocol, client);
         }
+        matched(mailbox, client);
         return matching.get(0);
     }
 
     /**
      * The open secrets of {@code mailbox}, opened for {@code client}: for a protocol that checks a MAC keyed by the
-     * secret and then calls {@link #spend} or {@link #failed}. Refused (TOO_MANY_REQUESTS) while the client has no
-     * tries left for the mailbox.
+     * secret and then calls {@link #matched} and {@link #spend}, or {@link #failed}. Refused (TOO_MANY_REQUESTS) while the
+     * client has no tries left for the mailbox; the try counts as a wrong one until {@link #matched}.
      */
     public List<OpenSecret> open(String mailboxValue, String protocol, String client) {
         String mailbox = address(mailboxValue);
@@ -209,15 +210,27 @@ public final class EnrollmentSecrets {
         return id;
     }
 
-    /** Counts a wrong secret for {@code mailbox} against {@code client}, audits it and returns the error to throw. */
+    /**
+     * The open secret {@code client} tried for {@code mailbox} after {@link #open} matched: the try no longer counts
+     * against the client.
+     */
+    public void matched(String mailbox, String client) {
+        failures.succeeded(client + " " + mailbox);
+    }
+
+    /**
+     * Audits a wrong secret for {@code mailbox} from {@code client} and returns the error to throw. The try counted
+     * against the client from its start ({@link #check}, {@link #open}), so tries made at once cannot pass the limit
+     * together.
+     */
     public LetterlockException failed(String mailbox, String protocol, String client) {
-        failures.failed(client + " " + mailbox);
         return audit.refusal("enroll.secret.use", "mailbox:" + mailbox, ErrorType.UNAUTHORIZED,
                 "no open enrollment secret of " + mailbox + " matches (" + protocol + " from " + client + "); ask for a new one if it expired or was used");
     }
 
+    /** Starts a try of {@code client} for {@code mailbox}, counted as wrong until it matches; refused when none are left. */
     private void requireTriesLeft(String mailbox, String protocol, String client) {
-        if (!failures.allowed(client + " " + mailbox)) {
+        if (!failures.begin(client + " " + mailbox)) {
             throw audit.refusal("enroll.secret.use", "mailbox:" + mailbox, ErrorType.TOO_MANY_REQUESTS, settings.attempts() + " wrong enrollment secrets for "
                     + mailbox + " came from " + client + " (" + protocol + ") within " + FAILURE_WINDOW.toMinutes() + " minutes; try again later");
         }

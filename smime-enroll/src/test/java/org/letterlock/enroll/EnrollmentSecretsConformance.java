@@ -101,6 +101,29 @@ abstract class EnrollmentSecretsConformance {
     }
 
     @Test
+    void triesStillBeingCheckedCountSoTriesMadeAtOnceCannotPassTheLimitTogether() {
+        String mailbox = EnrollFixture.newMailbox("parallel");
+        fixture.officerSecret(mailbox);
+        for (int i = 0; i < 5; i++) {
+            assertThat(secrets().open(mailbox, "cmp", "203.0.113.7")).as("try " + (i + 1) + ", its MAC not checked yet").hasSize(1);
+        }
+
+        assertThatThrownBy(() -> secrets().open(mailbox, "cmp", "203.0.113.7")).as("a sixth try while five are open")
+                .satisfies(e -> assertThat(((LetterlockException) e).type()).isEqualTo(ErrorType.TOO_MANY_REQUESTS));
+    }
+
+    @Test
+    void aTryThatMatchedNoLongerCounts() {
+        String mailbox = EnrollFixture.newMailbox("matching");
+        String secret = fixture.officerSecret(mailbox);
+        for (int i = 0; i < 6; i++) {
+            assertThat(secrets().check(mailbox, secret.toCharArray(), "est", "203.0.113.8")).as("check " + (i + 1)).isNotBlank();
+            assertThat(secrets().open(mailbox, "cmp", "203.0.113.8")).as("open " + (i + 1)).hasSize(1);
+            secrets().matched(mailbox, "203.0.113.8");
+        }
+    }
+
+    @Test
     void theSecretItselfOpensForMacProtocolsAndIsSpentOnce() {
         String mailbox = EnrollFixture.newMailbox("mac");
         String secret = fixture.officerSecret(mailbox);

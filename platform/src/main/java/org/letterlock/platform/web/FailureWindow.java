@@ -11,6 +11,12 @@ import java.util.function.LongSupplier;
  * Failed tries per source (a client address, with what it tried) within a sliding window, kept on this node only:
  * past the limit, the source's next try is refused before it is checked. Counting per source, not per target, keeps
  * anyone from locking out an account or a mailbox by failing in its name from elsewhere.
+ * <p>
+ * Two ways to count. {@link #allowed} then {@link #failed}: a check, then a count once the try failed, so tries made
+ * at the same moment all pass the check (for logins, where one client's many parallel requests are normal).
+ * {@link #begin} then {@link #succeeded}: the try counts as failed from its start until it is known to have
+ * succeeded, so tries made at the same moment cannot get past the limit together, and a try whose end is never
+ * reported (an error on the way) stays counted until it ages out.
  */
 public final class FailureWindow {
     private static final int MAX_SOURCES = 100_000;
@@ -50,7 +56,41 @@ public final class FailureWindow {
         }
     }
 
+    /**
+     * Starts a try of {@code source}, counted as failed until {@link #succeeded}: false (and nothing counted) when the
+     * source has no tries left.
+     */
+    public boolean begin(String source) {
+        Deque<Long> failures = failuresOf(source);
+        synchronized (failures) {
+            expire(failures);
+            if (failures.size() >= limit) {
+                return false;
+            }
+            failures.addLast(nanos.getAsLong());
+            return true;
+        }
+    }
+
+    /** A try {@link #begin} started succeeded: it no longer counts. */
+    public void succeeded(String source) {
+        Deque<Long> failures = bySource.get(source);
+        if (failures != null) {
+            synchronized (failures) {
+                failures.pollLast();
+            }
+        }
+    }
+
     public void failed(String source) {
+        Deque<Long> failures = failuresOf(source);
+        synchronized (failures) {
+            expire(failures);
+            failures.addLast(nanos.getAsLong());
+        }
+    }
+
+    private Deque<Long> failuresOf(String source) {
         if (bySource.size() >= MAX_SOURCES) {
             // Sources whose failures aged out go first; only a flood of live ones (many addresses at once) empties it.
             bySource.values().removeIf(failures -> {
@@ -63,11 +103,7 @@ public final class FailureWindow {
                 bySource.clear();
             }
         }
-        Deque<Long> failures = bySource.computeIfAbsent(source, s -> new ArrayDeque<>());
-        synchronized (failures) {
-            expire(failures);
-            failures.addLast(nanos.getAsLong());
-        }
+        return bySource.computeIfAbsent(source, s -> new ArrayDeque<>());
     }
 
     private void expire(Deque<Long> failures) {

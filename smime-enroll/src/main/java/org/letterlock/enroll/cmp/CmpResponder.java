@@ -246,6 +246,7 @@ public final class CmpResponder {
         for (EnrollmentSecrets.OpenSecret open : secrets.open(mailbox, PROTOCOL, client)) {
             Optional<char[]> form = matching(protectedMessage, verifier, open.secret());
             if (form.isPresent()) {
+                secrets.matched(mailbox, client);
                 return CmpSender.byMac(mailbox, open.id(), form.get());
             }
         }
