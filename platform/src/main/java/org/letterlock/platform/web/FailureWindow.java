@@ -61,25 +61,42 @@ public final class FailureWindow {
      * source has no tries left.
      */
     public boolean begin(String source) {
-        Deque<Long> failures = failuresOf(source);
-        synchronized (failures) {
-            expire(failures);
-            if (failures.size() >= limit) {
-                return false;
+        while (true) {
+            Deque<Long> failures = failuresOf(source);
+            synchronized (failures) {
+                if (bySource.get(source) != failures) {
+                    // Dropped by a try that succeeded meanwhile: a count kept in it would be lost.
+                    continue;
+                }
+                expire(failures);
+                if (failures.size() >= limit) {
+                    return false;
+                }
+                failures.addLast(nanos.getAsLong());
+                return true;
             }
-            failures.addLast(nanos.getAsLong());
-            return true;
         }
     }
 
-    /** A try {@link #begin} started succeeded: it no longer counts. */
+    /**
+     * A try {@link #begin} started succeeded: it no longer counts. A source left without failures is dropped, so the
+     * sources that only ever succeed (every enrolling client) are not kept.
+     */
     public void succeeded(String source) {
         Deque<Long> failures = bySource.get(source);
         if (failures != null) {
             synchronized (failures) {
                 failures.pollLast();
+                if (failures.isEmpty()) {
+                    bySource.remove(source, failures);
+                }
             }
         }
+    }
+
+    /** The sources with failures (or tries under way) kept now. */
+    int sources() {
+        return bySource.size();
     }
 
     public void failed(String source) {

@@ -37,6 +37,42 @@ class FailureWindowTest {
         }
     }
 
+    /** A source dropped by a try that succeeded must not take along the count of a try that began at that moment. */
+    @Test
+    void triesThatSucceedAroundAGuesserLoseNoneOfItsCount() throws Exception {
+        FailureWindow window = new FailureWindow(3, WINDOW);
+        String source = "198.51.100.2 b@example.org";
+        ExecutorService threads = Executors.newFixedThreadPool(4);
+        try {
+            java.util.concurrent.atomic.AtomicBoolean guessing = new java.util.concurrent.atomic.AtomicBoolean(true);
+            var honest = IntStream.range(0, 3).mapToObj(i -> threads.submit(() -> {
+                while (guessing.get()) {
+                    if (window.begin(source)) {
+                        window.succeeded(source);
+                    }
+                }
+                return null;
+            })).toList();
+            int admitted = 0;
+            for (int call = 0; call < 2_000_000 && admitted < 3; call++) {
+                admitted += window.begin(source) ? 1 : 0;
+            }
+            int more = 0;
+            for (int call = 0; call < 200_000; call++) {
+                more += window.begin(source) ? 1 : 0;
+            }
+            guessing.set(false);
+            for (Future<?> thread : honest) {
+                thread.get(10, TimeUnit.SECONDS);
+            }
+            assertThat(admitted).isEqualTo(3);
+            assertThat(more).as("tries past the limit while others succeeded around them").isZero();
+            assertThat(window.begin(source)).isFalse();
+        } finally {
+            threads.shutdownNow();
+        }
+    }
+
     @Test
     void aTryThatSucceededNoLongerCountsAndAnUnendedOneAgesOut() {
         AtomicLong now = new AtomicLong();
@@ -45,6 +81,7 @@ class FailureWindowTest {
             assertThat(window.begin("s")).as("try " + (i + 1) + ", each succeeded").isTrue();
             window.succeeded("s");
         }
+        assertThat(window.sources()).as("a source that only succeeded is not kept").isZero();
         assertThat(window.begin("s")).isTrue();
         assertThat(window.begin("s")).isTrue();
         assertThat(window.begin("s")).as("two tries never ended").isFalse();
